@@ -1,0 +1,32 @@
+/* A growable byte buffer. The struct owns `data` (heap) unless it still
+ * points at caller-provided inline storage; tl_buf_free releases only heap. */
+#ifndef TL_BUF_H
+#define TL_BUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+typedef struct tl_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+  char *inline_data; /* initial storage that must not be freed, or NULL */
+  size_t inline_cap;
+} tl_buf;
+
+/* Start empty, using `storage` (cap bytes, may be NULL/0) before any heap. */
+void tl_buf_init(tl_buf *b, char *storage, size_t cap);
+void tl_buf_reserve(tl_buf *b, size_t extra);
+void tl_buf_append(tl_buf *b, const void *p, size_t n);
+void tl_buf_puts(tl_buf *b, const char *s);
+void tl_buf_putc(tl_buf *b, char c);
+void tl_buf_printf(tl_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap);
+/* Appends the decimal form of v (faster than printf on the hot path). */
+void tl_buf_put_u64(tl_buf *b, unsigned long long v);
+/* Appends s as a JSON string literal (with quotes), escaping as needed. */
+void tl_buf_put_json_str(tl_buf *b, const char *s, size_t n);
+void tl_buf_free(tl_buf *b);
+
+#endif

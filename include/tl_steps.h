@@ -1,0 +1,26 @@
+/* A task is a list of steps: "cpu:MS" burns MS ms of the running thread's
+ * own CPU time, "io:MS" waits MS ms without using CPU. */
+#ifndef TL_STEPS_H
+#define TL_STEPS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define TL_MAX_STEPS 32
+#define TL_MAX_STEP_MS 10000
+
+typedef enum tl_step_kind { TL_STEP_CPU = 0, TL_STEP_IO = 1 } tl_step_kind;
+
+typedef struct tl_step_spec {
+  uint8_t kind;   /* tl_step_kind */
+  uint32_t ms;    /* 0..TL_MAX_STEP_MS */
+} tl_step_spec;
+
+/* Parses "cpu:2,io:50,cpu:2" into out (at most TL_MAX_STEPS). Returns the
+ * number of steps (>= 1), or -1 with *err set to a static message. */
+int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
+                   const char **err);
+
+const char *tl_step_kind_name(int kind);
+
+#endif

@@ -1,0 +1,96 @@
+/* Our own threads (the loop, the workers, the observer) and what each one
+ * publishes about itself. Every counter here has exactly one writer, the
+ * thread it describes; the observer reads them lock-free (relaxed atomics,
+ * cache-line separated so that writers do not share lines). */
+#ifndef TL_THREAD_H
+#define TL_THREAD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef enum tl_role {
+  TL_ROLE_LOOP = 0,
+  TL_ROLE_WORKER,
+  TL_ROLE_OBSERVER,
+  TL_ROLE_LIBUV,
+  TL_ROLE_OTHER
+} tl_role;
+
+const char *tl_role_name(tl_role r);
+
+typedef enum tl_doing {
+  TL_DOING_IDLE = 0, /* waiting for work */
+  TL_DOING_CPU,      /* running a cpu step */
+  TL_DOING_IO,       /* blocked in an io step (pool mode) */
+  TL_DOING_WAIT,     /* running a task between steps (e.g. building a response) */
+  TL_DOING_LOOP      /* the loop thread handling events */
+} tl_doing;
+
+const char *tl_doing_name(tl_doing d);
+
+/* Timeline ring: one slot per finished step, overwritten when full. */
+#define TL_RING_SIZE 1024
+
+typedef struct tl_ring_slot {
+  _Atomic uint64_t task;
+  _Atomic uint64_t start_ns;
+  _Atomic uint64_t end_ns;
+  _Atomic uint64_t meta;   /* core (16) | kind (8) | step (8) | route (8) */
+} tl_ring_slot;
+
+typedef struct tl_step_event {
+  uint64_t task, start_ns, end_ns;
+  int core;
+  int kind, step, route;
+} tl_step_event;
+
+typedef struct tl_thread_ctx {
+  /* Identity: written before tl_registry_add, read-only afterwards. */
+  int tid;
+  tl_role role;
+  int index;        /* worker index, -1 otherwise */
+  char label[16];   /* "loop", "worker-3", "observer": X-Thread header */
+  struct tl_thread_ctx *next; /* registry list, under the registry mutex */
+
+  /* Owner-written counters. */
+  _Alignas(64) _Atomic uint64_t tasks;
+  _Atomic uint64_t steps;
+  _Atomic uint64_t busy_ns;
+  _Atomic uint64_t doing;       /* what (8) | step (8) | task (48) */
+  _Atomic uint64_t doing_since_ns;
+
+  _Alignas(64) _Atomic uint64_t ring_head; /* producer: this thread */
+  tl_ring_slot ring[TL_RING_SIZE];
+  _Alignas(64) uint64_t ring_tail;          /* consumer: the observer only */
+} tl_thread_ctx;
+
+/* Sets up identity (tid from gettid) and, for workers/observer, the kernel
+ * thread name via pthread_setname_np; binds ctx to the calling thread. */
+void tl_thread_ctx_init(tl_thread_ctx *ctx, tl_role role, int index,
+                        const char *label, const char *kernel_name);
+/* The calling thread's context, or NULL for threads that are not ours. */
+tl_thread_ctx *tl_thread_self(void);
+
+void tl_thread_set_doing(tl_thread_ctx *ctx, tl_doing what, uint64_t task,
+                         int step);
+/* Producer side: record one finished step (owner thread only). */
+void tl_thread_record_step(tl_thread_ctx *ctx, const tl_step_event *ev);
+/* Consumer side (one observer): copies out events not yet drained, at most
+ * cap; returns the count and adds overwritten ones to *dropped. */
+int tl_thread_drain_steps(tl_thread_ctx *ctx, tl_step_event *out, int cap,
+                          uint64_t *dropped);
+
+/* The list of our live threads, for the observer. */
+typedef struct tl_registry {
+  pthread_mutex_t mu;
+  tl_thread_ctx *head;
+} tl_registry;
+
+void tl_registry_init(tl_registry *r);
+void tl_registry_destroy(tl_registry *r);
+void tl_registry_add(tl_registry *r, tl_thread_ctx *ctx);
+void tl_registry_remove(tl_registry *r, tl_thread_ctx *ctx);
+
+#endif

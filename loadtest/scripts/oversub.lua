@@ -1,0 +1,5 @@
+-- oversub.lua: oversubscription: CPU load against --threads 16 on 2 cores.
+-- Standalone: wrk -t2 -c64 -d10s -s loadtest/scripts/oversub.lua http://127.0.0.1:8080
+-- (default path /cpu?ms=5 when the URL has none). Used by loadtest/compare.
+tl = { name = "oversub", path = "/cpu?ms=5", count_status = true, pipeline = 1 }
+dofile((debug.getinfo(1, "S").source:match("^@(.*/)") or "./") .. "common.lua")

@@ -1,0 +1,589 @@
+#include "config.h"
+
+#include "tl_conn.h"
+#include "tl_handlers.h"
+#include "tl_response.h"
+#include "tl_server.h"
+#include "tl_util.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Requests parsed ahead of their responses (pipelining) before we stop
+ * reading, and the output bytes queued in the kernel-refused tail before we
+ * stop reading a peer that does not read its responses. */
+#define MAX_PIPELINE 64
+#define OUT_HIGH (1024 * 1024)
+#define OUT_LOW (256 * 1024)
+#define LINGER_MS 2000
+#define FLUSH_IOV 16
+
+typedef struct tl_conn {
+  uv_tcp_t tcp;             /* first: the handle's close callback frees us */
+  tl_server *srv;
+  tl_http_parser hp;
+  tl_slot *head, *tail;     /* requests in order; the head answers first */
+  tl_slot *parsing;         /* the request llhttp is filling right now */
+  unsigned nslots;
+  unsigned inflight;        /* slots owned by a task */
+  struct tl_conn *prev, *next;
+  struct tl_conn *dirty_next;
+  size_t out_pending;       /* bytes in uv_write requests not yet done */
+  uint64_t last_active_ms;  /* last read or write progress */
+  uint64_t req_begin_ms;    /* first byte of the request being parsed */
+  uint64_t linger_until_ms;
+  uint64_t requests;        /* requests answered on this connection */
+  tl_buf stash;             /* input held back while the parser is paused */
+  bool dirty;
+  bool reading;
+  bool paused;              /* parser paused: too many pipelined requests */
+  bool no_more;             /* stop parsing: error, Connection: close, EOF */
+  bool close_after_flush;
+  bool lingering;           /* response sent, write side shut, discarding */
+  bool closing;             /* uv_close called */
+  bool closed;              /* close callback ran */
+} tl_conn;
+
+typedef struct {
+  uv_write_t req;
+  tl_conn *conn;
+  size_t len;
+  char data[];
+} write_req;
+
+static void update_reading(tl_conn *c);
+static void conn_close(tl_conn *c);
+
+static uint64_t now_ms(tl_conn *c) { return uv_now(c->srv->loop); }
+
+/* ---- slots ---------------------------------------------------------- */
+
+static tl_slot *slot_new(tl_conn *c) {
+  tl_slot *s = tl_xmalloc(sizeof(*s));
+  s->next = NULL;
+  s->conn = c;
+  tl_request_init(&s->req);
+  tl_buf_init(&s->out, s->out_inline, sizeof(s->out_inline));
+  s->t_start_ns = 0;
+  s->status = 0;
+  s->route = TL_ROUTE_OTHER;
+  s->ready = s->in_task = s->close_after = false;
+  s->task.steps = NULL;
+  s->task.timer = NULL;
+  return s;
+}
+
+static void slot_free(tl_slot *s) {
+  tl_request_free(&s->req);
+  tl_buf_free(&s->out);
+  tl_task_release(&s->task);
+  free(s);
+}
+
+static void slot_append(tl_conn *c, tl_slot *s) {
+  if (c->tail)
+    c->tail->next = s;
+  else
+    c->head = s;
+  c->tail = s;
+  c->nslots++;
+}
+
+static void conn_free(tl_conn *c) {
+  tl_buf_free(&c->stash);
+  free(c);
+}
+
+static void mark_dirty(tl_conn *c) {
+  if (!c->dirty && !c->closing) {
+    c->dirty = true;
+    c->dirty_next = c->srv->dirty;
+    c->srv->dirty = c;
+  }
+}
+
+tl_server *tl_slot_server(const tl_slot *s) { return s->conn->srv; }
+
+void tl_slot_task_begin(tl_slot *s) {
+  s->in_task = true;
+  s->conn->inflight++;
+  s->conn->srv->tasks_inflight++;
+}
+
+void tl_slot_task_cancel(tl_slot *s) {
+  s->in_task = false;
+  s->conn->inflight--;
+  s->conn->srv->tasks_inflight--;
+}
+
+void tl_slot_ready(tl_slot *s) {
+  tl_conn *c = s->conn;
+  if (s->in_task) {
+    s->in_task = false;
+    c->inflight--;
+    c->srv->tasks_inflight--;
+  }
+  s->ready = true;
+  if (c->closed) {
+    /* The peer went away while the task ran: nobody to answer. */
+    c->nslots--;
+    slot_free(s);
+    if (c->inflight == 0 && c->nslots == 0)
+      conn_free(c);
+    return;
+  }
+  mark_dirty(c);
+}
+
+/* ---- parser callbacks ------------------------------------------------ */
+
+static tl_request *on_begin(void *ctx) {
+  tl_conn *c = ctx;
+  c->parsing = slot_new(c);
+  c->req_begin_ms = now_ms(c);
+  return &c->parsing->req;
+}
+
+static void on_headers(void *ctx, tl_request *req) {
+  tl_conn *c = ctx;
+  /* Tell a waiting client to send its body; only when nothing is queued
+   * ahead, so that the interim response cannot overtake a final one. */
+  if (req->expect_continue && c->nslots == 0 && c->out_pending == 0) {
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    uv_buf_t b = uv_buf_init((char *) cont, sizeof(cont) - 1);
+    (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+  }
+  c->req_begin_ms = 0;
+}
+
+static int on_complete(void *ctx, tl_request *req) {
+  tl_conn *c = ctx;
+  tl_slot *s = c->parsing;
+  (void) req;
+  c->parsing = NULL;
+  c->req_begin_ms = 0;
+  s->t_start_ns = tl_now_ns();
+  if (!s->req.keep_alive || c->srv->draining) {
+    s->close_after = true;
+    c->no_more = true;
+  }
+  slot_append(c, s);
+  tl_dispatch(c->srv, s);
+  if (c->no_more)
+    return 1;
+  return c->nslots >= MAX_PIPELINE ? 1 : 0;
+}
+
+static const tl_http_callbacks parser_cbs = {
+    .begin = on_begin, .headers_done = on_headers, .complete = on_complete};
+
+/* ---- input ---------------------------------------------------------- */
+
+static void fail_request(tl_conn *c, int status, const char *text) {
+  tl_slot *s = c->parsing ? c->parsing : slot_new(c);
+  c->parsing = NULL;
+  c->req_begin_ms = 0;
+  c->no_more = true;
+  s->t_start_ns = tl_now_ns();
+  slot_append(c, s);
+  tl_slot_fail(s, status, text, NULL, true);
+}
+
+static void feed(tl_conn *c, const char *data, size_t len) {
+  while (len > 0 && !c->no_more && !c->paused) {
+    size_t used = 0;
+    int rc = tl_http_parser_feed(&c->hp, data, len, &used);
+    if (rc == TL_HTTP_OK)
+      return;
+    data += used;
+    len -= used;
+    if (rc == TL_HTTP_PAUSED) {
+      tl_http_parser_resume(&c->hp);
+      if (c->no_more)
+        return;
+      if (c->nslots >= MAX_PIPELINE) {
+        /* Keep the rest for later; the shared read buffer is reused. */
+        c->paused = true;
+        tl_buf_append(&c->stash, data, len);
+        return;
+      }
+      continue;
+    }
+    if (rc == TL_HTTP_UPGRADE) {
+      /* We speak no other protocol: answer what came, then close. */
+      c->no_more = true;
+      if (c->tail)
+        c->tail->close_after = true;
+      else
+        c->close_after_flush = true;
+      return;
+    }
+    fail_request(c, c->hp.error_status, c->hp.error_text);
+    return;
+  }
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  tl_conn *c = (tl_conn *) h;
+  (void) suggested;
+  /* One buffer for every connection: read_cb consumes or copies it all. */
+  *buf = uv_buf_init(c->srv->read_buf, sizeof(c->srv->read_buf));
+}
+
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  tl_conn *c = (tl_conn *) stream;
+  if (nread == 0)
+    return;
+  c->last_active_ms = now_ms(c);
+  if (nread < 0) {
+    if (nread != UV_EOF || c->lingering) {
+      conn_close(c);
+      return;
+    }
+    /* EOF: a request cut short is dropped; answered ones still go out. */
+    c->no_more = true;
+    if (c->parsing) {
+      slot_free(c->parsing);
+      c->parsing = NULL;
+    }
+    if (c->nslots == 0 && c->out_pending == 0) {
+      conn_close(c);
+      return;
+    }
+    c->close_after_flush = true;
+    update_reading(c);
+    return;
+  }
+  if (c->lingering)
+    return; /* discarding until EOF or the linger deadline */
+  feed(c, buf->base, (size_t) nread);
+  update_reading(c);
+}
+
+static void update_reading(tl_conn *c) {
+  bool want = !c->closing && (c->lingering ||
+              (!c->no_more && !c->paused && !c->close_after_flush &&
+               c->out_pending < OUT_HIGH));
+  if (want == c->reading)
+    return;
+  if (want)
+    uv_read_start((uv_stream_t *) &c->tcp, alloc_cb, read_cb);
+  else
+    uv_read_stop((uv_stream_t *) &c->tcp);
+  c->reading = want;
+}
+
+/* ---- output --------------------------------------------------------- */
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  tl_conn *c = req->data;
+  free(req);
+  if (status < 0 || c->closing) {
+    conn_close(c);
+    return;
+  }
+  /* Read and drop what the peer still sends, so that closing with unread
+   * data does not reset the connection before it read our response. */
+  c->lingering = true;
+  c->linger_until_ms = now_ms(c) + LINGER_MS;
+  update_reading(c);
+}
+
+static void graceful_close(tl_conn *c) {
+  if (c->closing || c->lingering)
+    return;
+  uv_shutdown_t *req = tl_xmalloc(sizeof(*req));
+  req->data = c;
+  if (uv_shutdown(req, (uv_stream_t *) &c->tcp, on_shutdown) != 0) {
+    free(req);
+    conn_close(c);
+  }
+}
+
+static void maybe_finish(tl_conn *c) {
+  if (c->close_after_flush && c->out_pending == 0 && c->nslots == 0)
+    graceful_close(c);
+}
+
+static void write_cb(uv_write_t *req, int status) {
+  write_req *w = (write_req *) req;
+  tl_conn *c = w->conn;
+  c->out_pending -= w->len;
+  free(w);
+  if (c->closing)
+    return;
+  if (status < 0) {
+    conn_close(c);
+    return;
+  }
+  c->last_active_ms = now_ms(c);
+  if (c->out_pending < OUT_LOW)
+    update_reading(c);
+  maybe_finish(c);
+}
+
+static void account(tl_server *srv, tl_slot *s, uint64_t now) {
+  tl_server_counters *st = &srv->stats;
+  uint64_t us = (now - s->t_start_ns) / 1000;
+  unsigned cls = s->status / 100;
+  tl_count(&st->requests, 1);
+  if (cls < 6)
+    tl_count(&st->by_class[cls], 1);
+  tl_count(&st->by_route[s->route < TL_ROUTE_COUNT ? s->route : 0], 1);
+  if (!srv->cfg.no_stats) {
+    tl_hist_record(&st->latency_us, us);
+    tl_hist_record(&st->route_latency_us[s->route < TL_ROUTE_COUNT ? s->route : 0], us);
+  }
+}
+
+/* Writes the ready prefix of the slot queue: several responses in one
+ * writev, then whatever the kernel did not take through uv_write. */
+static void flush(tl_conn *c) {
+  tl_server *srv = c->srv;
+  uint64_t now = tl_now_ns();
+  while (!c->closing && !c->lingering && c->head && c->head->ready) {
+    uv_buf_t iov[FLUSH_IOV];
+    tl_slot *done[FLUSH_IOV];
+    unsigned n = 0;
+    size_t total = 0;
+    while (n < FLUSH_IOV && c->head && c->head->ready) {
+      tl_slot *s = c->head;
+      c->head = s->next;
+      if (c->head == NULL)
+        c->tail = NULL;
+      c->nslots--;
+      iov[n] = uv_buf_init(s->out.data, (unsigned) s->out.len);
+      done[n++] = s;
+      total += s->out.len;
+      account(srv, s, now);
+      c->requests++;
+      if (s->close_after) {
+        c->close_after_flush = true;
+        c->no_more = true;
+        break;
+      }
+    }
+    int w = uv_try_write((uv_stream_t *) &c->tcp, iov, n);
+    size_t written = w > 0 ? (size_t) w : 0;
+    if (w < 0 && w != UV_EAGAIN) {
+      for (unsigned i = 0; i < n; i++)
+        slot_free(done[i]);
+      conn_close(c);
+      return;
+    }
+    if (written < total) {
+      write_req *wr = tl_xmalloc(sizeof(*wr) + (total - written));
+      size_t off = 0, skip = written;
+      for (unsigned i = 0; i < n; i++) {
+        size_t l = iov[i].len;
+        if (skip >= l) {
+          skip -= l;
+          continue;
+        }
+        memcpy(wr->data + off, iov[i].base + skip, l - skip);
+        off += l - skip;
+        skip = 0;
+      }
+      wr->conn = c;
+      wr->len = off;
+      c->out_pending += off;
+      uv_buf_t b = uv_buf_init(wr->data, (unsigned) off);
+      if (uv_write(&wr->req, (uv_stream_t *) &c->tcp, &b, 1, write_cb) != 0) {
+        c->out_pending -= off;
+        free(wr);
+        for (unsigned i = 0; i < n; i++)
+          slot_free(done[i]);
+        conn_close(c);
+        return;
+      }
+    }
+    if (written > 0)
+      c->last_active_ms = uv_now(srv->loop);
+    for (unsigned i = 0; i < n; i++)
+      slot_free(done[i]);
+    if (c->close_after_flush)
+      break;
+  }
+  if (c->closing || c->lingering)
+    return;
+  if (c->paused && c->nslots < MAX_PIPELINE / 2) {
+    /* Parse what was held back, then read again. */
+    c->paused = false;
+    tl_buf held = c->stash;
+    tl_buf_init(&c->stash, NULL, 0);
+    feed(c, held.data, held.len);
+    tl_buf_free(&held);
+  }
+  update_reading(c);
+  maybe_finish(c);
+}
+
+void tl_conn_flush_dirty(tl_server *srv) {
+  /* A flush can make more responses ready (held-back input parsed):
+   * keep going until the list stays empty. */
+  while (srv->dirty) {
+    tl_conn *list = srv->dirty;
+    srv->dirty = NULL;
+    while (list) {
+      tl_conn *c = list;
+      list = c->dirty_next;
+      c->dirty = false;
+      c->dirty_next = NULL;
+      if (!c->closed)
+        flush(c);
+    }
+  }
+}
+
+/* ---- lifetime ------------------------------------------------------- */
+
+static void on_close(uv_handle_t *h) {
+  tl_conn *c = (tl_conn *) h;
+  tl_server *srv = c->srv;
+  c->closed = true;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    srv->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  srv->nconns--;
+  tl_count(&srv->stats.open, (uint64_t) -1);
+  if (c->parsing) {
+    slot_free(c->parsing);
+    c->parsing = NULL;
+  }
+  /* Slots whose task is still out stay until it returns (tl_slot_ready). */
+  tl_slot **pp = &c->head;
+  while (*pp) {
+    tl_slot *s = *pp;
+    if (s->in_task) {
+      pp = &s->next;
+      continue;
+    }
+    *pp = s->next;
+    c->nslots--;
+    slot_free(s);
+  }
+  if (c->inflight == 0)
+    conn_free(c);
+}
+
+static void conn_close(tl_conn *c) {
+  if (c->closing)
+    return;
+  c->closing = true;
+  if (c->dirty) {
+    /* Unlink from the dirty list: it must never point at a freed conn. */
+    for (tl_conn **pp = &c->srv->dirty; *pp; pp = &(*pp)->dirty_next) {
+      if (*pp == c) {
+        *pp = c->dirty_next;
+        break;
+      }
+    }
+    c->dirty = false;
+  }
+  uv_close((uv_handle_t *) &c->tcp, on_close);
+}
+
+void tl_conn_accept(tl_server *srv) {
+  tl_conn *c = tl_xcalloc(1, sizeof(*c));
+  c->srv = srv;
+  uv_tcp_init(srv->loop, &c->tcp);
+  if (uv_accept((uv_stream_t *) &srv->listener, (uv_stream_t *) &c->tcp) != 0) {
+    uv_close((uv_handle_t *) &c->tcp, (uv_close_cb) free);
+    return;
+  }
+  c->next = srv->conns;
+  if (srv->conns)
+    srv->conns->prev = c;
+  srv->conns = c;
+  srv->nconns++;
+  tl_count(&srv->stats.accepted, 1);
+  tl_count(&srv->stats.open, 1);
+  if (srv->nconns > (size_t) srv->cfg.max_conns || srv->draining) {
+    /* Over the limit: a clear answer and a clean close; existing
+     * connections are not touched. */
+    static const char busy[] =
+        "HTTP/1.1 503 Service Unavailable\r\nServer: " TL_SERVER_NAME
+        "\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
+        "Content-Length: 51\r\nConnection: close\r\n\r\n"
+        "{\"error\":\"too many connections\",\"status\":503}\n   ";
+    uv_buf_t b = uv_buf_init((char *) busy, sizeof(busy) - 1);
+    (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+    tl_count(&srv->stats.refused, 1);
+    c->no_more = true;
+    graceful_close(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  tl_http_parser_init(&c->hp, &parser_cbs, c, (size_t) srv->cfg.max_header_bytes,
+                      (size_t) srv->cfg.max_body_bytes);
+  tl_buf_init(&c->stash, NULL, 0);
+  c->last_active_ms = uv_now(srv->loop);
+  update_reading(c);
+}
+
+void tl_conn_sweep(tl_server *srv, uint64_t now) {
+  uint64_t hdr = (uint64_t) srv->cfg.header_timeout_ms;
+  uint64_t idle = (uint64_t) srv->cfg.idle_timeout_ms;
+  tl_conn *next;
+  for (tl_conn *c = srv->conns; c; c = next) {
+    next = c->next;
+    if (c->closing)
+      continue;
+    if (c->lingering) {
+      if (now >= c->linger_until_ms)
+        conn_close(c);
+      continue;
+    }
+    if (c->out_pending > 0) {
+      /* The peer is not reading its responses. */
+      if (now - c->last_active_ms > idle)
+        conn_close(c);
+      continue;
+    }
+    if (c->req_begin_ms && now - c->req_begin_ms > hdr) {
+      /* Slowloris: headers still incomplete after the header timeout. */
+      fail_request(c, 408, "timed out waiting for the request headers");
+      update_reading(c);
+      continue;
+    }
+    if (c->parsing && tl_http_parser_in_body(&c->hp) &&
+        now - c->last_active_ms > idle) {
+      fail_request(c, 408, "timed out waiting for the request body");
+      update_reading(c);
+      continue;
+    }
+    if (c->nslots == 0 && !c->parsing &&
+        now - c->last_active_ms > (c->requests ? idle : hdr))
+      conn_close(c); /* idle keep-alive, or never sent a byte */
+  }
+}
+
+void tl_conn_drain_all(tl_server *srv) {
+  tl_conn *next;
+  for (tl_conn *c = srv->conns; c; c = next) {
+    next = c->next;
+    if (c->closing)
+      continue;
+    c->no_more = true;
+    c->close_after_flush = true;
+    if (c->parsing) {
+      slot_free(c->parsing);
+      c->parsing = NULL;
+    }
+    update_reading(c);
+    if (c->nslots == 0 && c->out_pending == 0)
+      conn_close(c);
+  }
+}
+
+void tl_conn_close_all(tl_server *srv) {
+  tl_conn *next;
+  for (tl_conn *c = srv->conns; c; c = next) {
+    next = c->next;
+    conn_close(c);
+  }
+}

@@ -1,0 +1,3 @@
+/* Compiles llhttp's api.c from the installed package (configure finds it);
+ * llhttp's code is not copied into this repository. */
+#include "api.c"

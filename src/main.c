@@ -1,0 +1,69 @@
+/* threadlab: parse the command line, start the workload server on this
+ * thread and the observer on its own thread, run until SIGINT/SIGTERM. */
+#include "config.h"
+
+#include "tl_config.h"
+#include "tl_observer.h"
+#include "tl_server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static void raise_fd_limit(void) {
+  /* Thousands of connections need thousands of descriptors. */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+int main(int argc, char **argv) {
+  static tl_config cfg;
+  static tl_server srv;
+  static tl_registry registry;
+  tl_config_defaults(&cfg);
+  int rc = tl_config_parse(&cfg, argc, argv, stdout, stderr);
+  if (rc > 0)
+    return 0;
+  if (rc < 0)
+    return 2;
+
+  signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_loop_configure(&loop, UV_METRICS_IDLE_TIME);
+  tl_registry_init(&registry);
+
+  if (tl_server_init(&srv, &loop, &cfg, &registry) != 0)
+    return 1;
+  tl_observer *obs = NULL;
+  if (cfg.admin_port >= 0) {
+    if (tl_observer_start(&obs, &srv, &registry) != 0)
+      return 1;
+    srv.admin_port = tl_observer_port(obs);
+  }
+  if (!cfg.quiet) {
+    printf("threadlab %s: pid %d, mode %s, %d worker thread%s%s\n",
+           PACKAGE_VERSION, (int) getpid(), tl_mode_name(cfg.mode),
+           cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "");
+    printf("  workload:  http://%s:%d/\n", cfg.host, srv.port);
+    if (obs)
+      printf("  dashboard: http://%s:%d/\n", cfg.host, srv.admin_port);
+    fflush(stdout);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  if (obs)
+    tl_observer_stop(obs);
+  tl_server_cleanup(&srv);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&loop);
+  if (rc != 0)
+    fprintf(stderr, "threadlab: loop closed with handles still open\n");
+  tl_registry_destroy(&registry);
+  return 0;
+}

@@ -1,0 +1,563 @@
+#!/usr/bin/env node
+// Browser test of the threadlab dashboard, using only Node's standard library.
+//
+// It starts a headless Chromium, speaks the DevTools protocol to it over a small
+// hand-written WebSocket client, loads the dashboard and checks that live data
+// arrives and is shown, that the charts and meters exist, and that the mode
+// control really switches the server's mode. It ends with a full-page screenshot
+// and a line "N passed, M failed" (exit status 1 when anything failed).
+//
+// usage: node tests/browser/dashboard-test.mjs --url http://127.0.0.1:8081/ \
+//          --screenshot out.png [--expect-tids 1,2,3] [--switch-mode async]
+//          [--no-restore] [--chromium /usr/bin/chromium] [--timeout 60]
+
+import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/* ------------------------------------------------------------------------ */
+/* options                                                                   */
+/* ------------------------------------------------------------------------ */
+
+function usage(msg) {
+  if (msg) process.stderr.write(`dashboard-test: ${msg}\n`);
+  process.stderr.write('usage: node dashboard-test.mjs --url URL --screenshot OUT.png ' +
+    '[--expect-tids 1,2,3] [--switch-mode async|pool|hybrid] [--no-restore] [--chromium PATH] [--timeout SECONDS]\n');
+  process.exit(2);
+}
+
+const opts = { url: null, screenshot: null, expectTids: null, switchMode: null, restore: true,
+  chromium: process.env.CHROMIUM || 'chromium', timeout: 60 };
+{
+  const a = process.argv.slice(2);
+  for (let i = 0; i < a.length; i++) {
+    const need = () => { if (i + 1 >= a.length) usage(`${a[i]} needs a value`); return a[++i]; };
+    switch (a[i]) {
+      case '--url': opts.url = need(); break;
+      case '--screenshot': opts.screenshot = need(); break;
+      case '--expect-tids':
+        opts.expectTids = need().split(',').filter((s) => s.trim() !== '').map((s) => {
+          const n = Number(s);
+          if (!Number.isInteger(n)) usage(`bad tid "${s}"`);
+          return n;
+        });
+        break;
+      case '--switch-mode': opts.switchMode = need(); break;
+      case '--no-restore': opts.restore = false; break;
+      case '--chromium': opts.chromium = need(); break;
+      case '--timeout': opts.timeout = Number(need()); break;
+      case '-h': case '--help': usage(); break;
+      default: usage(`unknown option ${a[i]}`);
+    }
+  }
+  if (!opts.url) usage('--url is required');
+  if (!opts.screenshot) usage('--screenshot is required');
+  if (opts.switchMode && !['async', 'pool', 'hybrid'].includes(opts.switchMode)) usage('--switch-mode must be async, pool or hybrid');
+  if (!(opts.timeout > 0)) usage('--timeout must be > 0');
+}
+
+/* ------------------------------------------------------------------------ */
+/* results                                                                   */
+/* ------------------------------------------------------------------------ */
+
+let passed = 0;
+let failed = 0;
+function check(ok, what, detail) {
+  if (ok) passed++; else failed++;
+  process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} - ${what}${detail ? ` (${detail})` : ''}\n`);
+  return ok;
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* ------------------------------------------------------------------------ */
+/* a minimal WebSocket client (RFC 6455), enough for the DevTools protocol   */
+/* ------------------------------------------------------------------------ */
+
+class WebSocketClient {
+  static connect(wsUrl, timeoutMs = 10000) {
+    const u = new URL(wsUrl);
+    if (u.protocol !== 'ws:') return Promise.reject(new Error(`only ws:// is supported, got ${wsUrl}`));
+    const key = crypto.randomBytes(16).toString('base64');
+    const expectAccept = crypto.createHash('sha1')
+      .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+    return new Promise((resolve, reject) => {
+      const sock = net.connect({ host: u.hostname, port: Number(u.port) || 80 });
+      const timer = setTimeout(() => { sock.destroy(); reject(new Error('WebSocket handshake timed out')); }, timeoutMs);
+      let head = Buffer.alloc(0);
+      const onData = (chunk) => {
+        head = Buffer.concat([head, chunk]);
+        const end = head.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        sock.removeListener('data', onData);
+        clearTimeout(timer);
+        const lines = head.subarray(0, end).toString('latin1').split('\r\n');
+        const status = lines[0];
+        const headers = {};
+        for (const l of lines.slice(1)) {
+          const c = l.indexOf(':');
+          if (c > 0) headers[l.slice(0, c).trim().toLowerCase()] = l.slice(c + 1).trim();
+        }
+        if (!/^HTTP\/1\.1 101\b/.test(status)) { sock.destroy(); reject(new Error(`handshake refused: ${status}`)); return; }
+        if (headers['sec-websocket-accept'] !== expectAccept) { sock.destroy(); reject(new Error('bad Sec-WebSocket-Accept')); return; }
+        const ws = new WebSocketClient(sock);
+        const rest = head.subarray(end + 4);
+        if (rest.length) ws._onData(rest);
+        resolve(ws);
+      };
+      sock.on('data', onData);
+      sock.once('error', (e) => { clearTimeout(timer); reject(e); });
+      sock.once('connect', () => {
+        sock.setNoDelay(true);
+        sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n` +
+          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+      });
+    });
+  }
+
+  constructor(sock) {
+    this.sock = sock;
+    this.chunks = [];
+    this.len = 0;
+    this.fragments = null;     // payload pieces of a fragmented message
+    this.fragOpcode = 0;
+    this.onmessage = () => {};
+    this.onclose = () => {};
+    this.closed = false;
+    sock.on('data', (c) => this._onData(c));
+    sock.on('close', () => { this.closed = true; this.onclose(); });
+    sock.on('error', () => { /* reported through close */ });
+  }
+
+  /* Make the first n buffered bytes contiguous and return them (without consuming). */
+  _peek(n) {
+    if (this.len < n) return null;
+    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
+    return this.chunks[0].subarray(0, n);
+  }
+
+  _take(n) {
+    const out = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const c = this.chunks[0];
+      const k = Math.min(c.length, n - off);
+      c.copy(out, off, 0, k);
+      off += k;
+      if (k === c.length) this.chunks.shift(); else this.chunks[0] = c.subarray(k);
+    }
+    this.len -= n;
+    return out;
+  }
+
+  _onData(chunk) {
+    this.chunks.push(chunk);
+    this.len += chunk.length;
+    for (;;) {
+      const h2 = this._peek(2);
+      if (!h2) return;
+      const fin = (h2[0] & 0x80) !== 0;
+      const opcode = h2[0] & 0x0f;
+      const masked = (h2[1] & 0x80) !== 0;
+      let plen = h2[1] & 0x7f;
+      let hlen = 2 + (plen === 126 ? 2 : plen === 127 ? 8 : 0) + (masked ? 4 : 0);
+      const h = this._peek(hlen);
+      if (!h) return;
+      if (plen === 126) plen = h.readUInt16BE(2);
+      else if (plen === 127) plen = Number(h.readBigUInt64BE(2));
+      if (this.len < hlen + plen) return;
+      const frame = this._take(hlen + plen);
+      let payload = frame.subarray(hlen);
+      if (masked) {                               // servers do not mask, but be lenient
+        const mk = frame.subarray(hlen - 4, hlen);
+        payload = Buffer.from(payload);
+        for (let i = 0; i < payload.length; i++) payload[i] ^= mk[i & 3];
+      }
+      this._onFrame(fin, opcode, payload);
+    }
+  }
+
+  _onFrame(fin, opcode, payload) {
+    if (opcode === 0x8) { this._send(0x8, payload.subarray(0, 2)); this.sock.end(); return; }
+    if (opcode === 0x9) { this._send(0xA, payload); return; }
+    if (opcode === 0xA) return;
+    if (opcode === 0x0) {
+      if (!this.fragments) return;                // stray continuation
+      this.fragments.push(payload);
+      if (fin) {
+        const all = Buffer.concat(this.fragments);
+        const op = this.fragOpcode;
+        this.fragments = null;
+        this.onmessage(op === 0x1 ? all.toString('utf8') : all);
+      }
+      return;
+    }
+    if (!fin) { this.fragments = [payload]; this.fragOpcode = opcode; return; }
+    this.onmessage(opcode === 0x1 ? payload.toString('utf8') : payload);
+  }
+
+  /* Client frames must be masked (RFC 6455 5.3). */
+  _send(opcode, data) {
+    if (this.closed) return;
+    const payload = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
+    const n = payload.length;
+    const ext = n < 126 ? 0 : n < 65536 ? 2 : 8;
+    const head = Buffer.alloc(2 + ext + 4);
+    head[0] = 0x80 | opcode;
+    if (ext === 0) head[1] = 0x80 | n;
+    else if (ext === 2) { head[1] = 0x80 | 126; head.writeUInt16BE(n, 2); }
+    else { head[1] = 0x80 | 127; head.writeBigUInt64BE(BigInt(n), 2); }
+    const mask = crypto.randomBytes(4);
+    mask.copy(head, 2 + ext);
+    const body = Buffer.allocUnsafe(n);
+    for (let i = 0; i < n; i++) body[i] = payload[i] ^ mask[i & 3];
+    this.sock.write(Buffer.concat([head, body]));
+  }
+
+  send(text) { this._send(0x1, text); }
+
+  close() {
+    if (this.closed) return;
+    try { this._send(0x8, Buffer.from([0x03, 0xe8])); } catch (e) { /* ignore */ }
+    this.sock.end();
+    setTimeout(() => this.sock.destroy(), 200).unref();
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* DevTools protocol on top of it                                            */
+/* ------------------------------------------------------------------------ */
+
+class CDP {
+  constructor(ws) {
+    this.ws = ws;
+    this.nextId = 1;
+    this.pending = new Map();
+    this.listeners = [];
+    ws.onmessage = (text) => this._onMessage(text);
+    ws.onclose = () => {
+      for (const p of this.pending.values()) p.reject(new Error(`connection closed during ${p.method}`));
+      this.pending.clear();
+    };
+  }
+
+  _onMessage(text) {
+    let m;
+    try { m = JSON.parse(text); } catch (e) { return; }
+    if (m.id !== undefined) {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      clearTimeout(p.timer);
+      if (m.error) p.reject(new Error(`${p.method}: ${m.error.message}`));
+      else p.resolve(m.result || {});
+      return;
+    }
+    for (const l of this.listeners) if (l.method === m.method && (!l.sessionId || l.sessionId === m.sessionId)) l.fn(m.params || {});
+  }
+
+  send(method, params = {}, sessionId = undefined, timeoutMs = 15000) {
+    const id = this.nextId++;
+    const msg = { id, method, params };
+    if (sessionId) msg.sessionId = sessionId;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${method} timed out after ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, method, timer });
+      this.ws.send(JSON.stringify(msg));
+    });
+  }
+
+  on(method, sessionId, fn) { this.listeners.push({ method, sessionId, fn }); }
+
+  waitFor(method, sessionId, timeoutMs) {
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`no ${method} within ${timeoutMs} ms`)), timeoutMs);
+      const l = { method, sessionId, fn: (p) => {
+        clearTimeout(timer);
+        this.listeners = this.listeners.filter((x) => x !== l);
+        resolve(p);
+      } };
+      this.listeners.push(l);
+    });
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* Chromium                                                                  */
+/* ------------------------------------------------------------------------ */
+
+let chrome = null;
+let profileDir = null;
+let ws = null;
+
+function launchChromium() {
+  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-dashboard-test-'));
+  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
+    '--no-default-browser-check', '--disable-extensions', '--mute-audio', '--hide-scrollbars',
+    '--remote-debugging-port=0', `--user-data-dir=${profileDir}`, 'about:blank'];
+  chrome = spawn(opts.chromium, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  return new Promise((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error('chromium did not print its DevTools address within 20 s')), 20000);
+    chrome.once('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start ${opts.chromium}: ${e.message}`)); });
+    chrome.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`chromium exited early (${code ?? sig}): ${buf.slice(-500)}`)); });
+    chrome.stderr.setEncoding('utf8');
+    chrome.stderr.on('data', (d) => {
+      if (buf.length < 65536) buf += d;
+      const m = /DevTools listening on (ws:\/\/\S+)/.exec(buf);
+      if (m) { clearTimeout(timer); resolve(m[1]); }
+    });
+  });
+}
+
+let cleanedUp = false;
+async function cleanup() {
+  if (cleanedUp) return;
+  cleanedUp = true;
+  if (ws) ws.close();
+  if (chrome && chrome.exitCode === null && chrome.signalCode === null) {
+    const exited = new Promise((r) => chrome.once('exit', r));
+    // Its own process group (detached), led by the pid we started: that pid and its helpers.
+    try { process.kill(-chrome.pid, 'SIGTERM'); } catch (e) { try { chrome.kill('SIGTERM'); } catch (e2) { /* gone */ } }
+    const t = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
+    if (!t) {
+      try { process.kill(-chrome.pid, 'SIGKILL'); } catch (e) { try { chrome.kill('SIGKILL'); } catch (e2) { /* gone */ } }
+      await Promise.race([exited, sleep(2000)]);
+    }
+  }
+  if (chrome && chrome.pid) {
+    // wait (bounded) until the helpers of that group are gone too, then make sure
+    const groupAlive = () => { try { process.kill(-chrome.pid, 0); return true; } catch (e) { return false; } };
+    for (let i = 0; i < 30 && groupAlive(); i++) await sleep(100);
+    if (groupAlive()) { try { process.kill(-chrome.pid, 'SIGKILL'); } catch (e) { /* gone */ } }
+  }
+  if (profileDir) {
+    try { fs.rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 }); } catch (e) { /* leave it */ }
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the test                                                                  */
+/* ------------------------------------------------------------------------ */
+
+async function main() {
+  const pageUrl = new URL(opts.url);
+  const wsUrl = await launchChromium();
+  ws = await WebSocketClient.connect(wsUrl);
+  const cdp = new CDP(ws);
+
+  let { targetInfos } = await cdp.send('Target.getTargets');
+  let page = targetInfos.find((t) => t.type === 'page');
+  if (!page) {
+    const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank' });
+    page = { targetId };
+  }
+  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: page.targetId, flatten: true });
+  const S = (method, params, timeoutMs) => cdp.send(method, params, sessionId, timeoutMs);
+
+  const pageErrors = [];
+  cdp.on('Runtime.exceptionThrown', sessionId, (p) => {
+    const d = p.exceptionDetails || {};
+    pageErrors.push(`exception: ${(d.exception && d.exception.description) || d.text}`.split('\n')[0]);
+  });
+  cdp.on('Log.entryAdded', sessionId, (p) => {
+    const e = p.entry || {};
+    // a dropped SSE connection is expected while the server restarts; everything else is not
+    if (e.level === 'error' && !/stats\/stream/.test(e.url || '')) pageErrors.push(`${e.source}: ${e.text} ${e.url || ''}`.trim());
+  });
+  await S('Page.enable');
+  await S('Runtime.enable');
+  await S('Log.enable');
+  await S('Emulation.setDeviceMetricsOverride', { width: 1600, height: 1000, deviceScaleFactor: 1, mobile: false });
+
+  async function evaluate(expression) {
+    const r = await S('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
+    if (r.exceptionDetails) {
+      const d = r.exceptionDetails;
+      throw new Error(`page evaluation failed: ${(d.exception && d.exception.description) || d.text}`);
+    }
+    return r.result.value;
+  }
+
+  /* navigate */
+  const loaded = cdp.waitFor('Page.loadEventFired', sessionId, 15000);
+  const nav = await S('Page.navigate', { url: pageUrl.href });
+  if (!check(!nav.errorText, `navigate to ${pageUrl.href}`, nav.errorText)) return;
+  try { await loaded; check(true, 'page load event'); } catch (e) { check(false, 'page load event', e.message); }
+
+  /* live updates */
+  {
+    const deadline = Date.now() + 15000;
+    let last = null;
+    let advances = 0;
+    let seen = [];
+    while (Date.now() < deadline && advances < 3) {
+      const v = await evaluate('window.tlDashboard ? window.tlDashboard.lastSeq : undefined');
+      if (typeof v === 'number') {
+        if (last !== null && v > last) { advances++; seen.push(v); }
+        if (last === null) seen.push(v);
+        last = v;
+      }
+      await sleep(100);
+    }
+    check(advances >= 3, 'window.tlDashboard.lastSeq advanced 3 times within 15 s', `seq ${seen.join(' → ') || 'none'}`);
+  }
+
+  const origin = pageUrl.origin;
+  const info = await evaluate(`(() => {
+    const d = window.tlDashboard || {};
+    const q = (s) => document.querySelector(s);
+    return {
+      chart: typeof Chart,
+      canvases: ['chart-rps', 'chart-latency', 'chart-queue', 'chart-lag'].map((id) => {
+        const c = document.getElementById(id);
+        return { id, canvas: !!c && c.tagName === 'CANVAS',
+          instance: typeof Chart === 'function' && !!c && !!Chart.getChart(c) };
+      }),
+      cores: document.querySelectorAll('#cores .core[data-cpu]').length,
+      timeline: !!q('canvas#timeline') && q('canvas#timeline').width > 0,
+      scoreboard: document.querySelectorAll('#scoreboard [data-tid]').length,
+      rows: document.querySelectorAll('tr[data-tid]').length,
+      threadsShown: d.threadsShown,
+      lastRenderMs: d.lastRenderMs,
+      status: q('#stream-status') ? q('#stream-status').textContent.trim() : null,
+      mode: q('#server-mode') ? q('#server-mode').textContent.trim() : null,
+      insights: !!q('#insights'),
+      controls: ['#mode-select', '#threads-input', '#pin-checkbox', '#apply-control'].every((s) => !!q(s))
+    };
+  })()`);
+
+  /* every thread has a row */
+  {
+    const fetchTids = async () => {
+      const r = await fetch(new URL('/stats', origin), { cache: 'no-store' });
+      if (!r.ok) throw new Error(`GET /stats answered ${r.status}`);
+      const j = await r.json();
+      return (j.threads || []).map((t) => ({ tid: t.tid, name: t.name }));
+    };
+    let expected = null;
+    let result = null;
+    let source = opts.expectTids ? '--expect-tids' : '/stats';
+    const deadline = Date.now() + 6000;
+    for (;;) {
+      try {
+        expected = opts.expectTids ? opts.expectTids.map((tid) => ({ tid, name: null })) : await fetchTids();
+      } catch (e) {
+        check(false, 'fetch the expected threads from /stats', e.message);
+        expected = [];
+        break;
+      }
+      result = await evaluate(`(${JSON.stringify(expected.map((t) => t.tid))}).map((tid) => {
+        const tr = document.querySelector('tr[data-tid="' + tid + '"]');
+        if (!tr) return { tid, row: false };
+        const cell = (k) => { const td = tr.querySelector('td[data-col="' + k + '"]'); return td ? td.textContent.trim() : null; };
+        return { tid, row: true, name: cell('name'), cpu: cell('cpu_pct'),
+          board: !!document.querySelector('#scoreboard [data-tid="' + tid + '"]') };
+      })`);
+      const good = (r, t) => r.row && r.name && r.name !== 'n/a' && (t.name === null || r.name === t.name) &&
+        /^-?[0-9][0-9,]*(\.[0-9]+)?$/.test(r.cpu || '') && r.board;
+      if (result.every((r, i) => good(r, expected[i])) || Date.now() > deadline) {
+        check(expected.length > 0, `expected threads known (${expected.length} from ${source})`);
+        result.forEach((r, i) => {
+          const t = expected[i];
+          const why = !r.row ? 'no tr[data-tid] row' : !r.name || r.name === 'n/a' ? 'empty name'
+            : t.name !== null && r.name !== t.name ? `name "${r.name}" != "${t.name}"`
+              : !/^-?[0-9][0-9,]*(\.[0-9]+)?$/.test(r.cpu || '') ? `CPU cell "${r.cpu}" not numeric`
+                : !r.board ? 'no scoreboard cell' : '';
+          check(!why, `thread ${r.tid} has a row with name and numeric CPU, and a scoreboard cell`,
+            why || `${r.name}, CPU ${r.cpu}%`);
+        });
+        break;
+      }
+      await sleep(400);
+    }
+  }
+
+  check(info.chart === 'function', 'Chart.js loaded (typeof Chart === "function")', `typeof Chart = ${info.chart}`);
+  for (const c of info.canvases) {
+    check(c.canvas && c.instance, `#${c.id} is a canvas with a chart`, c.canvas ? (c.instance ? '' : 'no Chart instance') : 'missing');
+  }
+  check(info.cores >= 1, 'at least one #cores .core[data-cpu] meter', `${info.cores} cores`);
+  check(info.timeline, '#timeline canvas drawn');
+  check(info.scoreboard >= 1 && info.scoreboard === info.rows, 'one scoreboard cell per thread row',
+    `${info.scoreboard} cells, ${info.rows} rows`);
+  check(info.threadsShown === info.rows, 'tlDashboard.threadsShown matches the rows', `${info.threadsShown}`);
+  check(typeof info.lastRenderMs === 'number' && info.lastRenderMs < 250, 'one update renders in well under the 500 ms period',
+    `${info.lastRenderMs} ms`);
+  check(info.status === 'live', '#stream-status says live', `"${info.status}"`);
+  check(info.insights && info.controls, '#insights and the mode/pool/pin controls exist');
+
+  /* switch the mode with the controls */
+  const original = info.mode;
+  const target = opts.switchMode || (original === 'async' ? 'pool' : 'async');
+  async function switchTo(mode) {
+    await evaluate(`(() => {
+      const sel = document.getElementById('mode-select');
+      sel.value = ${JSON.stringify(mode)};
+      sel.dispatchEvent(new Event('change', { bubbles: true }));
+      document.getElementById('apply-control').click();
+    })()`);
+    const deadline = Date.now() + 10000;
+    let shown = null;
+    while (Date.now() < deadline) {
+      shown = await evaluate(`document.getElementById('server-mode').textContent.trim()`);
+      if (shown === mode) return { ok: true, shown };
+      await sleep(150);
+    }
+    const msg = await evaluate(`document.getElementById('control-result').textContent.trim()`);
+    return { ok: false, shown, msg };
+  }
+  const sw = await switchTo(target);
+  check(sw.ok, `switch mode ${original} → ${target} with #mode-select + #apply-control; #server-mode follows`,
+    sw.ok ? '' : `#server-mode "${sw.shown}", control says "${sw.msg}"`);
+
+  /* screenshot of the whole page */
+  try {
+    await sleep(600);                         // let the timeline frame land
+    const m = await S('Page.getLayoutMetrics');
+    const size = m.cssContentSize || m.contentSize;
+    const width = Math.ceil(Math.max(size.width, 1600));
+    const height = Math.ceil(Math.min(size.height, 16000));
+    const shot = await S('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true,
+      clip: { x: 0, y: 0, width, height, scale: 1 } }, 30000);
+    fs.mkdirSync(path.dirname(path.resolve(opts.screenshot)), { recursive: true });
+    fs.writeFileSync(opts.screenshot, Buffer.from(shot.data, 'base64'));
+    check(fs.statSync(opts.screenshot).size > 1000, `full-page screenshot written to ${opts.screenshot}`, `${width}x${height}`);
+  } catch (e) {
+    check(false, 'full-page screenshot', e.message);
+  }
+
+  if (opts.restore && sw.ok && ['async', 'pool', 'hybrid'].includes(original) && original !== target) {
+    const back = await switchTo(original);
+    check(back.ok, `mode restored to ${original}`, back.ok ? '' : `#server-mode "${back.shown}", control says "${back.msg}"`);
+  }
+
+  check(pageErrors.length === 0, 'no script errors or failed loads in the page', pageErrors.slice(0, 3).join('; '));
+}
+
+const hard = setTimeout(async () => {
+  check(false, `whole test within ${opts.timeout} s`, 'hard timeout');
+  await cleanup();
+  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  process.exit(1);
+}, opts.timeout * 1000);
+
+for (const sig of ['SIGINT', 'SIGTERM']) {
+  process.on(sig, async () => { await cleanup(); process.exit(130); });
+}
+
+try {
+  await main();
+} catch (e) {
+  check(false, 'test ran to the end', e.message);
+}
+clearTimeout(hard);
+await cleanup();
+process.stdout.write(`${passed} passed, ${failed} failed\n`);
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,280 @@
+#include "tl_testutil.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <check.h>
+
+double tl_now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+static const char *bin(void) {
+  const char *b = getenv("THREADLAB_BIN");
+  return b && *b ? b : "./threadlab";
+}
+
+void tl_proc_start(tl_proc *p, const char *const *extra) {
+  int pipefd[2];
+  ck_assert_int_eq(pipe(pipefd), 0);
+  const char *argv[64];
+  int n = 0;
+  argv[n++] = bin();
+  argv[n++] = "--port";
+  argv[n++] = "0";
+  argv[n++] = "--admin-port";
+  argv[n++] = "0";
+  for (int i = 0; extra && extra[i] && n < 62; i++)
+    argv[n++] = extra[i];
+  argv[n] = NULL;
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    dup2(pipefd[1], 1);
+    close(pipefd[0]);
+    close(pipefd[1]);
+    execv(argv[0], (char *const *) argv);
+    _exit(127);
+  }
+  close(pipefd[1]);
+  p->pid = pid;
+  p->out_fd = pipefd[0];
+  p->port = p->admin_port = 0;
+  /* Banner: "  workload:  http://127.0.0.1:PORT/" and "  dashboard: ..." */
+  char buf[2048];
+  size_t len = 0;
+  double deadline = tl_now_s() + 20;
+  while ((p->port == 0 || p->admin_port == 0) && tl_now_s() < deadline) {
+    struct pollfd pfd = {.fd = p->out_fd, .events = POLLIN};
+    if (poll(&pfd, 1, 200) <= 0)
+      continue;
+    ssize_t r = read(p->out_fd, buf + len, sizeof(buf) - 1 - len);
+    if (r <= 0)
+      break;
+    len += (size_t) r;
+    buf[len] = '\0';
+    const char *w = strstr(buf, "workload:");
+    const char *d = strstr(buf, "dashboard:");
+    if (w && strchr(w, '\n')) {
+      const char *c = strstr(w, "127.0.0.1:");
+      if (c)
+        p->port = atoi(c + 10);
+    }
+    if (d && strchr(d, '\n')) {
+      const char *c = strstr(d, "127.0.0.1:");
+      if (c)
+        p->admin_port = atoi(c + 10);
+    }
+  }
+  if (p->port == 0 || p->admin_port == 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    ck_abort_msg("threadlab did not start (%s); output: %.*s", bin(), (int) len, buf);
+  }
+}
+
+int tl_proc_stop(tl_proc *p, int timeout_ms) {
+  int status = 0;
+  kill(p->pid, SIGTERM);
+  double deadline = tl_now_s() + timeout_ms / 1000.0;
+  for (;;) {
+    pid_t r = waitpid(p->pid, &status, WNOHANG);
+    if (r == p->pid)
+      break;
+    if (tl_now_s() > deadline) {
+      kill(p->pid, SIGKILL);
+      waitpid(p->pid, &status, 0);
+      close(p->out_fd);
+      return -1;
+    }
+    usleep(10000);
+  }
+  close(p->out_fd);
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+int tl_connect(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ck_assert_msg(connect(fd, (struct sockaddr *) &a, sizeof(a)) == 0,
+                "connect to port %d: %s", port, strerror(errno));
+  struct timeval tv = {.tv_sec = 15};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  return fd;
+}
+
+void tl_send_all(int fd, const void *buf, size_t len) {
+  const char *p = buf;
+  while (len > 0) {
+    ssize_t w = send(fd, p, len, MSG_NOSIGNAL);
+    if (w < 0 && errno == EINTR)
+      continue;
+    ck_assert_msg(w > 0, "send: %s", strerror(errno));
+    p += w;
+    len -= (size_t) w;
+  }
+}
+
+void tl_send_str(int fd, const char *s) { tl_send_all(fd, s, strlen(s)); }
+
+/* Per-fd read-ahead: responses may arrive together in one segment. */
+typedef struct {
+  int fd;
+  char buf[1 << 16];
+  size_t len;
+} rbuf;
+static rbuf rbufs[64];
+
+static rbuf *rb_for(int fd) {
+  for (int i = 0; i < 64; i++)
+    if (rbufs[i].fd == fd + 1000000)
+      return &rbufs[i];
+  for (int i = 0; i < 64; i++)
+    if (rbufs[i].fd == 0) {
+      rbufs[i].fd = fd + 1000000;
+      rbufs[i].len = 0;
+      return &rbufs[i];
+    }
+  ck_abort_msg("too many test sockets");
+  return NULL;
+}
+
+/* Forget read-ahead of fds that were closed and reused. */
+static void rb_fill(rbuf *b, int fd) {
+  ssize_t r = recv(fd, b->buf + b->len, sizeof(b->buf) - b->len, 0);
+  if (r <= 0) {
+    b->fd = -1; /* mark EOF for this read */
+    return;
+  }
+  b->len += (size_t) r;
+}
+
+int tl_read_resp(int fd, tl_resp *r, bool head_only) {
+  memset(r, 0, sizeof(*r));
+  rbuf *b = rb_for(fd);
+  char *end;
+  for (;;) {
+    b->buf[b->len < sizeof(b->buf) ? b->len : sizeof(b->buf) - 1] = '\0';
+    end = b->len ? memmem(b->buf, b->len, "\r\n\r\n", 4) : NULL;
+    if (end)
+      break;
+    rb_fill(b, fd);
+    if (b->fd == -1) {
+      b->fd = 0;
+      return -1;
+    }
+  }
+  size_t hlen = (size_t) (end - b->buf) + 4;
+  size_t copy = hlen < sizeof(r->head) - 1 ? hlen : sizeof(r->head) - 1;
+  memcpy(r->head, b->buf, copy);
+  r->head[copy] = '\0';
+  r->status = atoi(r->head + 9);
+  char v[64];
+  size_t clen = 0;
+  if (tl_resp_header(r, "Content-Length", v, sizeof(v)))
+    clen = (size_t) strtoul(v, NULL, 10);
+  if (head_only || r->status == 100 || r->status == 204 || r->status == 304)
+    clen = 0;
+  while (b->len < hlen + clen) {
+    rb_fill(b, fd);
+    if (b->fd == -1) {
+      b->fd = 0;
+      return -1;
+    }
+  }
+  r->body = malloc(clen + 1);
+  memcpy(r->body, b->buf + hlen, clen);
+  r->body[clen] = '\0';
+  r->body_len = clen;
+  memmove(b->buf, b->buf + hlen + clen, b->len - hlen - clen);
+  b->len -= hlen + clen;
+  return 0;
+}
+
+void tl_resp_free(tl_resp *r) {
+  free(r->body);
+  r->body = NULL;
+}
+
+bool tl_resp_header(const tl_resp *r, const char *name, char *out, size_t cap) {
+  size_t n = strlen(name);
+  const char *p = strstr(r->head, "\r\n");
+  while (p && p[2] != '\r') {
+    p += 2;
+    if (strncasecmp(p, name, n) == 0 && p[n] == ':') {
+      const char *v = p + n + 1;
+      while (*v == ' ')
+        v++;
+      const char *e = strstr(v, "\r\n");
+      size_t l = e ? (size_t) (e - v) : strlen(v);
+      if (l >= cap)
+        l = cap - 1;
+      memcpy(out, v, l);
+      out[l] = '\0';
+      return true;
+    }
+    p = strstr(p, "\r\n");
+  }
+  return false;
+}
+
+static void rb_forget(int fd) {
+  for (int i = 0; i < 64; i++)
+    if (rbufs[i].fd == fd + 1000000)
+      rbufs[i].fd = 0;
+}
+
+int tl_roundtrip(int port, const char *raw, tl_resp *r) {
+  int fd = tl_connect(port);
+  tl_send_str(fd, raw);
+  bool head = strncmp(raw, "HEAD ", 5) == 0;
+  int rc = tl_read_resp(fd, r, head);
+  rb_forget(fd);
+  close(fd);
+  return rc;
+}
+
+int tl_get(int port, const char *path, tl_resp *r) {
+  char req[2048];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+  if (tl_roundtrip(port, req, r) != 0)
+    return -1;
+  return r->status;
+}
+
+bool tl_wait_eof(int fd, int timeout_ms) {
+  double deadline = tl_now_s() + timeout_ms / 1000.0;
+  char buf[4096];
+  while (tl_now_s() < deadline) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 50) <= 0)
+      continue;
+    ssize_t r = recv(fd, buf, sizeof(buf), MSG_DONTWAIT);
+    if (r == 0 || (r < 0 && errno == ECONNRESET)) {
+      rb_forget(fd);
+      return true;
+    }
+  }
+  return false;
+}

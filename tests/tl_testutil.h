@@ -1,0 +1,53 @@
+/* Helpers for the integration tests: start the real threadlab binary on
+ * ephemeral loopback ports, talk raw HTTP to it over sockets, stop it. */
+#ifndef TL_TESTUTIL_H
+#define TL_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+typedef struct tl_proc {
+  pid_t pid;
+  int port;        /* workload */
+  int admin_port;  /* observer */
+  int out_fd;      /* its stdout (banner), kept open */
+} tl_proc;
+
+/* Starts THREADLAB_BIN (or ./threadlab) with --port 0 --admin-port 0 plus
+ * the given NULL-terminated extra arguments; waits for the banner. Aborts
+ * the test on failure. */
+void tl_proc_start(tl_proc *p, const char *const *extra);
+/* SIGTERM, wait up to timeout_ms; returns the exit status, or -1 if it had
+ * to be killed. */
+int tl_proc_stop(tl_proc *p, int timeout_ms);
+
+/* Connects to 127.0.0.1:port with a receive timeout. */
+int tl_connect(int port);
+void tl_send_all(int fd, const void *buf, size_t len);
+void tl_send_str(int fd, const char *s);
+
+typedef struct tl_resp {
+  int status;
+  char head[8192];   /* status line + headers, NUL-terminated */
+  char *body;        /* malloc'd, NUL-terminated */
+  size_t body_len;
+  bool chunked;
+} tl_resp;
+
+/* Reads one response (Content-Length bodies; HEAD: pass head_only). Returns
+ * 0, or -1 on EOF/timeout before a complete response. */
+int tl_read_resp(int fd, tl_resp *r, bool head_only);
+void tl_resp_free(tl_resp *r);
+/* Case-insensitive header lookup into out; returns false if absent. */
+bool tl_resp_header(const tl_resp *r, const char *name, char *out, size_t cap);
+/* One request on a fresh connection: send raw, read one response. */
+int tl_roundtrip(int port, const char *raw, tl_resp *r);
+/* GET path on a fresh connection; returns the status (or -1). */
+int tl_get(int port, const char *path, tl_resp *r);
+/* True if the peer closed the connection (EOF) within timeout_ms. */
+bool tl_wait_eof(int fd, int timeout_ms);
+
+double tl_now_s(void);
+
+#endif

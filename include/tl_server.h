@@ -68,7 +68,7 @@ typedef struct tl_server {
   pthread_mutex_t ctl_mu;  /* guards ctl_head and ctl_closed */
   tl_control *ctl_head;
   bool ctl_closed;
-  uint64_t lag_expected_ms;
+  uint64_t lag_expected_ns; /* uv_hrtime when the lag timer should fire */
   uint64_t start_ns;       /* monotonic time the server started */
   int port;                /* bound port (after listen) */
   int admin_port;          /* the observer's bound port, for the index page */
@@ -85,6 +85,11 @@ typedef struct tl_server {
   uint64_t tasks_inflight;
   bool draining;
   bool stopped;
+  /* Called on the loop thread when the server has drained, before the pool
+   * goes away: the owner stops whatever still reads the server (the
+   * observer). */
+  void (*before_stop)(void *arg);
+  void *before_stop_arg;
   char read_buf[65536];    /* shared by all reads: consumed in read_cb */
   tl_server_counters stats;
 } tl_server;

@@ -115,6 +115,7 @@ typedef struct tl_snapshot {
 
   uint64_t block_seq_delta; /* a new loop block happened this period */
   uint64_t block_task, block_us, block_route;
+  double block_age_ms;      /* since the sampler saw it; -1 if never */
 
   tl_insight insights[TL_SNAP_MAX_INSIGHTS];
   int ninsights;

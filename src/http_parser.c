@@ -178,8 +178,12 @@ int tl_http_parser_feed(tl_http_parser *p, const char *data, size_t len,
     return TL_HTTP_ERROR;
   default:
     *consumed = (size_t) (llhttp_get_error_pos(&p->ll) - data);
-    p->error_status = 400;
-    p->error_text = error_text(e);
+    /* on_headers_complete failures surface as HPE_CB_HEADERS_COMPLETE:
+     * keep the status our callback chose. */
+    if (!p->error_status) {
+      p->error_status = 400;
+      p->error_text = error_text(e);
+    }
     return TL_HTTP_ERROR;
   }
 }

@@ -22,7 +22,9 @@ static void loop_insights(tl_snapshot *s) {
   tl_hist_summary lag;
   tl_hist_summarize(s->lag_period, &lag);
   tl_insight *in;
-  if (s->block_seq_delta > 0 && (in = add(s, "warn", "loop_blocked"))) {
+  /* Kept for a few seconds, so that a reader polling /stats sees it. */
+  if (s->block_age_ms >= 0 && s->block_age_ms < 5000 &&
+      (in = add(s, "warn", "loop_blocked"))) {
     snprintf(in->text, sizeof(in->text),
              "the event loop was blocked %llu ms by task %llu (%s): while a CPU "
              "step runs on the loop thread, no other connection is served",

@@ -21,6 +21,17 @@ static void raise_fd_limit(void) {
   }
 }
 
+static tl_observer *obs;
+
+/* The observer reads the server's pool and counters: it stops first. */
+static void stop_observer(void *arg) {
+  (void) arg;
+  if (obs) {
+    tl_observer_stop(obs);
+    obs = NULL;
+  }
+}
+
 int main(int argc, char **argv) {
   static tl_config cfg;
   static tl_server srv;
@@ -41,11 +52,11 @@ int main(int argc, char **argv) {
 
   if (tl_server_init(&srv, &loop, &cfg, &registry) != 0)
     return 1;
-  tl_observer *obs = NULL;
   if (cfg.admin_port >= 0) {
     if (tl_observer_start(&obs, &srv, &registry) != 0)
       return 1;
     srv.admin_port = tl_observer_port(obs);
+    srv.before_stop = stop_observer;
   }
   if (!cfg.quiet) {
     printf("threadlab %s: pid %d, mode %s, %d worker thread%s%s\n",
@@ -57,8 +68,7 @@ int main(int argc, char **argv) {
     fflush(stdout);
   }
   uv_run(&loop, UV_RUN_DEFAULT);
-  if (obs)
-    tl_observer_stop(obs);
+  stop_observer(NULL);
   tl_server_cleanup(&srv);
   uv_run(&loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(&loop);

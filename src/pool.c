@@ -110,12 +110,15 @@ static void *worker_main(void *arg) {
     pthread_mutex_lock(&p->mu);
   }
   /* Leaving: give the slot back under the lock, so that a resize that
-   * wants this index again starts a fresh worker. */
+   * wants this index again starts a fresh worker. Once alive drops, the
+   * pool may be freed at any moment: touch nothing of it afterwards. */
   p->workers[w->index] = NULL;
+  pthread_mutex_unlock(&p->mu);
+  tl_registry_remove(p->reg, &w->ctx);
+  pthread_mutex_lock(&p->mu);
   p->alive--;
   pthread_cond_broadcast(&p->exit_cv);
   pthread_mutex_unlock(&p->mu);
-  tl_registry_remove(p->reg, &w->ctx);
   free(w);
   return NULL;
 }

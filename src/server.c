@@ -45,13 +45,11 @@ static void on_sweep(uv_timer_t *h) {
 static void on_lag(uv_timer_t *h) {
   tl_server *srv = TL_CONTAINER_OF(h, tl_server, lag_timer);
   uint64_t now = uv_hrtime();
-  if (srv->lag_expected_ms) {
-    uint64_t expected = srv->lag_expected_ms;
-    uint64_t lag_us = now > expected ? (now - expected) / 1000 : 0;
-    if (!srv->cfg.no_stats)
-      tl_hist_record(&srv->stats.loop_lag_us, lag_us);
-  }
-  srv->lag_expected_ms = now + (uint64_t) LAG_INTERVAL_MS * 1000000u;
+  uint64_t expected = srv->lag_expected_ns;
+  uint64_t lag_us = now > expected ? (now - expected) / 1000 : 0;
+  if (!srv->cfg.no_stats)
+    tl_hist_record(&srv->stats.loop_lag_us, lag_us);
+  srv->lag_expected_ns = now + (uint64_t) LAG_INTERVAL_MS * 1000000u;
   atomic_store_explicit(&srv->stats.loop_idle_ns,
                         uv_metrics_idle_time(srv->loop), memory_order_relaxed);
 }
@@ -189,6 +187,7 @@ int tl_server_init(tl_server *srv, uv_loop_t *loop, const tl_config *cfg,
   uv_timer_init(loop, &srv->sweep_timer);
   uv_timer_start(&srv->sweep_timer, on_sweep, sweep, sweep);
   uv_timer_init(loop, &srv->lag_timer);
+  srv->lag_expected_ns = uv_hrtime() + (uint64_t) LAG_INTERVAL_MS * 1000000u;
   uv_timer_start(&srv->lag_timer, on_lag, LAG_INTERVAL_MS, LAG_INTERVAL_MS);
   uv_timer_init(loop, &srv->shutdown_timer);
   pthread_mutex_init(&srv->ctl_mu, NULL);
@@ -215,6 +214,8 @@ void tl_server_shutdown(tl_server *srv) {
 
 static void finish_shutdown(tl_server *srv) {
   srv->stopped = true;
+  if (srv->before_stop)
+    srv->before_stop(srv->before_stop_arg);
   pthread_mutex_lock(&srv->ctl_mu);
   srv->ctl_closed = true;
   pthread_mutex_unlock(&srv->ctl_mu);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,7 @@ struct tl_stats {
   uint64_t accepted, requests, by_route[TL_ROUTE_COUNT], rejected;
   uint64_t loop_idle_ns;
   uint64_t block_seq;
+  uint64_t block_seen_ns;  /* when the sampler saw the latest loop block */
   uint64_t core_steps[TL_SNAP_MAX_CORES];
   uint64_t core_steps_prev[TL_SNAP_MAX_CORES];
   /* previous histograms (cumulative) */
@@ -269,15 +271,19 @@ static void sample_process(tl_stats *st, double period_s) {
       s->has_rss = true;
       s->rss_bytes = pst.vmrss_kb * 1024;
     }
-    if (pst.has_ctxt) {
-      s->has_ctx = true;
-      s->ctx_vol = pst.voluntary_ctxt;
-      s->ctx_invol = pst.nonvoluntary_ctxt;
-      s->ctx_vol_rate = rate(s->ctx_vol, st->proc_ctx_vol, period_s);
-      s->ctx_invol_rate = rate(s->ctx_invol, st->proc_ctx_invol, period_s);
-      st->proc_ctx_vol = s->ctx_vol;
-      st->proc_ctx_invol = s->ctx_invol;
-    }
+  }
+  /* /proc/self/status counts the main thread's switches only; the kernel's
+   * process-wide figure (every thread, also those that exited) is
+   * getrusage(RUSAGE_SELF). */
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    s->has_ctx = true;
+    s->ctx_vol = (uint64_t) ru.ru_nvcsw;
+    s->ctx_invol = (uint64_t) ru.ru_nivcsw;
+    s->ctx_vol_rate = rate(s->ctx_vol, st->proc_ctx_vol, period_s);
+    s->ctx_invol_rate = rate(s->ctx_invol, st->proc_ctx_invol, period_s);
+    st->proc_ctx_vol = s->ctx_vol;
+    st->proc_ctx_invol = s->ctx_invol;
   }
   s->fds = tl_procfs_count_fds();
 }
@@ -423,7 +429,11 @@ static void sample_server(tl_stats *st, double period_s) {
 
   uint64_t bseq = atomic_load_explicit(&c->block_seq, memory_order_acquire);
   s->block_seq_delta = bseq - st->block_seq;
+  if (bseq != st->block_seq)
+    st->block_seen_ns = tl_now_ns();
   st->block_seq = bseq;
+  s->block_age_ms = st->block_seen_ns
+                        ? (double) (tl_now_ns() - st->block_seen_ns) / 1e6 : -1;
   s->block_task = ld(&c->block_task);
   s->block_us = ld(&c->block_us);
   s->block_route = ld(&c->block_route);

@@ -1,6 +1,9 @@
+#include "config.h"
+
 #include "tl_testutil.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -11,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -42,9 +46,15 @@ void tl_proc_start(tl_proc *p, const char *const *extra) {
   for (int i = 0; extra && extra[i] && n < 62; i++)
     argv[n++] = extra[i];
   argv[n] = NULL;
+  pid_t parent = getpid();
   pid_t pid = fork();
   ck_assert_int_ge(pid, 0);
   if (pid == 0) {
+    /* If the test process dies (failed assertion in a forked Check test,
+     * timeout), the server must not outlive it. */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+      _exit(127);
     dup2(pipefd[1], 1);
     close(pipefd[0]);
     close(pipefd[1]);
@@ -277,4 +287,96 @@ bool tl_wait_eof(int fd, int timeout_ms) {
     }
   }
   return false;
+}
+
+/* ---- additions for test_http ---------------------------------------- */
+
+int tl_proc_wait(tl_proc *p, int timeout_ms) {
+  int status = 0;
+  double deadline = tl_now_s() + timeout_ms / 1000.0;
+  for (;;) {
+    pid_t r = waitpid(p->pid, &status, WNOHANG);
+    if (r == p->pid)
+      break;
+    if (tl_now_s() > deadline)
+      return -1;
+    usleep(10000);
+  }
+  close(p->out_fd);
+  if (WIFEXITED(status))
+    return WEXITSTATUS(status);
+  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+long tl_proc_rss_kb(pid_t pid) {
+  char path[64], line[256];
+  snprintf(path, sizeof(path), "/proc/%d/status", (int) pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  long kb = -1;
+  while (fgets(line, sizeof(line), f)) {
+    if (strncmp(line, "VmRSS:", 6) == 0) {
+      kb = strtol(line + 6, NULL, 10);
+      break;
+    }
+  }
+  fclose(f);
+  return kb;
+}
+
+int tl_proc_fd_count(pid_t pid) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);
+  DIR *d = opendir(path);
+  if (!d)
+    return -1;
+  int n = 0;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] != '.')
+      n++;
+  closedir(d);
+  return n;
+}
+
+void tl_close(int fd) {
+  rb_forget(fd);
+  close(fd);
+}
+
+size_t tl_recv_rest(int fd, char *buf, size_t cap, int timeout_ms, bool *eof) {
+  size_t len = 0;
+  *eof = false;
+  if (cap == 0)
+    return 0;
+  for (int i = 0; i < 64; i++) {
+    rbuf *b = &rbufs[i];
+    if (b->fd == fd + 1000000) {
+      size_t n = b->len < cap - 1 ? b->len : cap - 1;
+      memcpy(buf, b->buf, n);
+      len = n;
+      b->fd = 0;
+      break;
+    }
+  }
+  double deadline = tl_now_s() + timeout_ms / 1000.0;
+  while (len < cap - 1) {
+    double left = deadline - tl_now_s();
+    if (left <= 0)
+      break;
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    int pr = poll(&pfd, 1, (int) (left * 1000) + 1);
+    if (pr <= 0)
+      continue;
+    ssize_t r = recv(fd, buf + len, cap - 1 - len, MSG_DONTWAIT);
+    if (r == 0 || (r < 0 && errno != EAGAIN && errno != EINTR)) {
+      *eof = true;
+      break;
+    }
+    if (r > 0)
+      len += (size_t) r;
+  }
+  buf[len] = '\0';
+  return len;
 }

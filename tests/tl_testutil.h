@@ -50,4 +50,21 @@ bool tl_wait_eof(int fd, int timeout_ms);
 
 double tl_now_s(void);
 
+/* ---- additions for test_http ---------------------------------------- */
+/* Waits (without signalling) up to timeout_ms for the process to exit;
+ * returns its exit status as tl_proc_stop does, or -1 on timeout (the
+ * process is then left running). */
+int tl_proc_wait(tl_proc *p, int timeout_ms);
+/* VmRSS of pid in KiB from /proc/PID/status, or -1. */
+long tl_proc_rss_kb(pid_t pid);
+/* Number of open descriptors of pid (entries of /proc/PID/fd), or -1. */
+int tl_proc_fd_count(pid_t pid);
+/* Closes fd and forgets its read-ahead (use instead of close() for fds
+ * that tl_read_resp has read from). */
+void tl_close(int fd);
+/* Everything the peer still sends until EOF or timeout_ms: first the
+ * read-ahead of tl_read_resp, then recv. Returns the bytes stored in buf
+ * (NUL-terminated, at most cap-1); *eof tells whether EOF was seen. */
+size_t tl_recv_rest(int fd, char *buf, size_t cap, int timeout_ms, bool *eof);
+
 #endif

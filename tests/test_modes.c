@@ -1,0 +1,192 @@
+/* The execution modes really differ: the same requests against the real
+ * server in async, pool and hybrid mode. Bounds are generous (noisy 2-core
+ * machine); what is asserted is the shape the model predicts. */
+#include "config.h"
+
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tl_json.h"
+#include "tl_testutil.h"
+
+#define N_IO 40
+
+/* 40 concurrent GET /io?ms=200 on 40 connections; returns the wall time
+ * until the last response, and checks every response. */
+static double io_burst(int port, const char *expect_thread_prefix) {
+  int fds[N_IO];
+  for (int i = 0; i < N_IO; i++)
+    fds[i] = tl_connect(port);
+  double t0 = tl_now_s();
+  for (int i = 0; i < N_IO; i++)
+    tl_send_str(fds[i], "GET /io?ms=200 HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int i = 0; i < N_IO; i++) {
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    char th[256];
+    ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+    ck_assert_msg(strncmp(th, expect_thread_prefix, strlen(expect_thread_prefix)) == 0,
+                  "X-Thread %s, expected %s*", th, expect_thread_prefix);
+    tl_resp_free(&r);
+  }
+  double dt = tl_now_s() - t0;
+  for (int i = 0; i < N_IO; i++)
+    close(fds[i]);
+  return dt;
+}
+
+static void start_mode(tl_proc *p, const char *mode, const char *threads) {
+  const char *args[] = {"--mode", mode, "--threads", threads, NULL};
+  tl_proc_start(p, args);
+}
+
+START_TEST(async_io_overlaps_on_one_thread) {
+  tl_proc p;
+  start_mode(&p, "async", "2");
+  double dt = io_burst(p.port, "loop");
+  ck_assert_msg(dt < 1.5, "40 x 200 ms IO took %.2f s in async", dt);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(pool_io_capped_by_workers) {
+  tl_proc p;
+  start_mode(&p, "pool", "2");
+  double dt = io_burst(p.port, "worker-");
+  /* 40 tasks / 2 workers x 0.2 s = 4 s: sleeps cannot finish sooner. */
+  ck_assert_msg(dt >= 3.5, "40 x 200 ms IO took only %.2f s with 2 workers", dt);
+  ck_assert_msg(dt < 12, "40 x 200 ms IO took %.2f s with 2 workers", dt);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(hybrid_io_overlaps_on_loop) {
+  tl_proc p;
+  start_mode(&p, "hybrid", "2");
+  double dt = io_burst(p.port, "loop");
+  ck_assert_msg(dt < 1.5, "40 x 200 ms IO took %.2f s in hybrid", dt);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Starts a 1 s CPU task, then measures how long /plaintext takes meanwhile. */
+static double plaintext_during_cpu(int port) {
+  int busy = tl_connect(port);
+  tl_send_str(busy, "GET /cpu?ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n");
+  usleep(150000); /* let the CPU step start */
+  int fd = tl_connect(port);
+  double t0 = tl_now_s();
+  tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  double dt = tl_now_s() - t0;
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.body, "Hello, World!");
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_read_resp(busy, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  close(fd);
+  close(busy);
+  return dt;
+}
+
+START_TEST(async_cpu_blocks_plaintext) {
+  tl_proc p;
+  start_mode(&p, "async", "2");
+  double dt = plaintext_during_cpu(p.port);
+  ck_assert_msg(dt >= 0.5, "/plaintext took %.3f s during a 1 s CPU step in async", dt);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(pool_cpu_does_not_block_plaintext) {
+  tl_proc p;
+  start_mode(&p, "pool", "4");
+  double dt = plaintext_during_cpu(p.port);
+  ck_assert_msg(dt < 0.5, "/plaintext took %.3f s during a CPU step in pool", dt);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(hybrid_cpu_does_not_block_plaintext) {
+  tl_proc p;
+  start_mode(&p, "hybrid", "2");
+  double dt = plaintext_during_cpu(p.port);
+  ck_assert_msg(dt < 0.5, "/plaintext took %.3f s during a CPU step in hybrid", dt);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* /task in hybrid: CPU steps on workers, the IO wait on the loop; the JSON
+ * body lists each step where it ran, the headers agree. */
+START_TEST(hybrid_task_hops_threads) {
+  tl_proc p;
+  start_mode(&p, "hybrid", "2");
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:5,io:50,cpu:5", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  ck_assert_str_eq(tj_str(j, "mode"), "hybrid");
+  ck_assert_str_eq(tj_str(j, "steps.0.kind"), "cpu");
+  ck_assert(strncmp(tj_str(j, "steps.0.thread"), "worker-", 7) == 0);
+  ck_assert_str_eq(tj_str(j, "steps.1.thread"), "loop");
+  ck_assert(strncmp(tj_str(j, "steps.2.thread"), "worker-", 7) == 0);
+  double s1 = tj_num(j, "steps.1.start_us", -1), e1 = tj_num(j, "steps.1.end_us", -1);
+  ck_assert(e1 - s1 >= 45000);
+  ck_assert(tj_num(j, "steps.2.start_us", -1) >= e1);
+  ck_assert(tj_num(j, "run_us", 0) >= 55000);
+  char th[128], id[32];
+  ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+  ck_assert(strstr(th, ",loop,") != NULL);
+  ck_assert(tl_resp_header(&r, "X-Task-Id", id, sizeof(id)));
+  ck_assert_int_eq(atoi(id), (int) tj_num(j, "task", -1));
+  ck_assert(tl_resp_header(&r, "X-Core", th, sizeof(th)));
+  ck_assert(tl_resp_header(&r, "X-Queue-Us", th, sizeof(th)));
+  ck_assert(tl_resp_header(&r, "X-Run-Us", th, sizeof(th)));
+  tj_release(j);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* /cpu burns thread CPU time: preemption does not shorten it. */
+START_TEST(cpu_step_burns_thread_time) {
+  tl_proc p;
+  start_mode(&p, "pool", "2");
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/cpu?ms=200", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  double run = tj_num(j, "steps.0.end_us", 0) - tj_num(j, "steps.0.start_us", 0);
+  ck_assert_msg(run >= 195000, "a 200 ms CPU step lasted %.0f us", run);
+  ck_assert(tj_num(j, "steps.0.core", -1) >= 0);
+  tj_release(j);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("modes");
+  TCase *tc = tcase_create("modes");
+  tcase_set_timeout(tc, 90);
+  tcase_add_test(tc, async_io_overlaps_on_one_thread);
+  tcase_add_test(tc, pool_io_capped_by_workers);
+  tcase_add_test(tc, hybrid_io_overlaps_on_loop);
+  tcase_add_test(tc, async_cpu_blocks_plaintext);
+  tcase_add_test(tc, pool_cpu_does_not_block_plaintext);
+  tcase_add_test(tc, hybrid_cpu_does_not_block_plaintext);
+  tcase_add_test(tc, hybrid_task_hops_threads);
+  tcase_add_test(tc, cpu_step_burns_thread_time);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

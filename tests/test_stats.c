@@ -1,0 +1,484 @@
+/* The observer's numbers held against the kernel and against what we
+ * sent: /stats, /stats/stream, /metrics, /control, and the observer's
+ * independence from a blocked workload loop. */
+#include "config.h"
+
+#include <check.h>
+#include <dirent.h>
+#include <regex.h>
+#include <sys/socket.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tl_json.h"
+#include "tl_testutil.h"
+
+static tj *get_stats(tl_proc *p) {
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p->admin_port, "/stats", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_msg(j != NULL, "/stats is not JSON: %.200s", r.body);
+  tl_resp_free(&r);
+  return j;
+}
+
+/* Waits until a snapshot newer than `after` exists, taken at least
+ * `min_ms` after it. */
+static tj *stats_after(tl_proc *p, double seq_after) {
+  double deadline = tl_now_s() + 10;
+  while (tl_now_s() < deadline) {
+    tj *j = get_stats(p);
+    if (tj_num(j, "seq", 0) > seq_after)
+      return j;
+    tj_release(j);
+    usleep(20000);
+  }
+  ck_abort_msg("no new snapshot");
+  return NULL;
+}
+
+static tj *fresh_stats(tl_proc *p) {
+  tj *j = get_stats(p);
+  double seq = tj_num(j, "seq", 0);
+  tj_release(j);
+  return stats_after(p, seq);
+}
+
+static void start(tl_proc *p, const char *mode, const char *threads) {
+  const char *args[] = {"--mode", mode, "--threads", threads, "--sample-ms", "100", NULL};
+  tl_proc_start(p, args);
+}
+
+static int read_file(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  size_t n = fread(buf, 1, cap - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  return (int) n;
+}
+
+/* utime+stime of a thread, in seconds, from the kernel. */
+static double kernel_cpu_s(int pid, int tid) {
+  char path[96], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/stat", pid, tid);
+  if (read_file(path, buf, sizeof(buf)) < 0)
+    return -1;
+  char *p = strrchr(buf, ')');
+  unsigned long long ut = 0, st = 0;
+  /* after ") ": state(3) ... utime is field 14, stime 15 */
+  int field = 2;
+  for (char *tok = strtok(p + 1, " "); tok; tok = strtok(NULL, " ")) {
+    field++;
+    if (field == 14)
+      ut = strtoull(tok, NULL, 10);
+    if (field == 15) {
+      st = strtoull(tok, NULL, 10);
+      break;
+    }
+  }
+  return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
+}
+
+START_TEST(thread_list_matches_kernel) {
+  tl_proc p;
+  start(&p, "pool", "3");
+  tj *j = fresh_stats(&p);
+  /* The kernel's list, read right after the snapshot; the server is idle
+   * so no thread comes or goes in between. */
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/task", p.pid);
+  DIR *d = opendir(path);
+  ck_assert_ptr_nonnull(d);
+  int kernel[256], nk = 0;
+  struct dirent *de;
+  while ((de = readdir(d)))
+    if (de->d_name[0] != '.')
+      kernel[nk++] = atoi(de->d_name);
+  closedir(d);
+  const tj *threads = tj_get(j, "threads");
+  ck_assert_ptr_nonnull(threads);
+  ck_assert_int_eq((int) threads->n, nk);
+  int roles[5] = {0};
+  for (size_t i = 0; i < threads->n; i++) {
+    const tj *t = &threads->kids[i];
+    int tid = (int) tj_num(t, "tid", -1);
+    int found = 0;
+    for (int k = 0; k < nk; k++)
+      found |= kernel[k] == tid;
+    ck_assert_msg(found, "tid %d is not in /proc/%d/task", tid, p.pid);
+    const char *role = tj_str(t, "role");
+    ck_assert_ptr_nonnull(role);
+    if (!strcmp(role, "loop")) roles[0]++;
+    else if (!strcmp(role, "worker")) roles[1]++;
+    else if (!strcmp(role, "observer")) roles[2]++;
+    else if (!strcmp(role, "libuv")) roles[3]++;
+    else roles[4]++;
+  }
+  ck_assert_int_eq(roles[0], 1);
+  ck_assert_int_eq(roles[1], 3);
+  ck_assert_int_eq(roles[2], 1);
+  ck_assert_int_ge(roles[3], 1);
+  ck_assert_int_eq(tj_num(j, "process.pid", 0), p.pid);
+  ck_assert_int_eq(tj_num(j, "process.threads", 0), nk);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(cpu_and_switches_agree_with_kernel) {
+  tl_proc p;
+  start(&p, "pool", "2");
+  tl_resp r;
+  for (int i = 0; i < 4; i++) {
+    ck_assert_int_eq(tl_get(p.port, "/cpu?ms=100", &r), 200);
+    tl_resp_free(&r);
+  }
+  usleep(300000);
+  tj *j = fresh_stats(&p);
+  const tj *threads = tj_get(j, "threads");
+  double busiest = 0;
+  for (size_t i = 0; i < threads->n; i++) {
+    const tj *t = &threads->kids[i];
+    int tid = (int) tj_num(t, "tid", -1);
+    double ours = tj_num(t, "cpu_user_s", -1) + tj_num(t, "cpu_sys_s", -1);
+    double kern = kernel_cpu_s(p.pid, tid);
+    double tol = kern * 0.10 > 0.02 ? kern * 0.10 : 0.02;
+    ck_assert_msg(ours >= 0 && (ours - kern) <= tol && (kern - ours) <= tol,
+                  "tid %d: /stats says %.3f s CPU, kernel %.3f s", tid, ours, kern);
+    double oncpu = tj_num(t, "oncpu_s", -1);
+    ck_assert(oncpu >= 0);
+    if (ours > busiest)
+      busiest = ours;
+  }
+  ck_assert_msg(busiest >= 0.08, "no thread shows the 400 ms of CPU work (max %.3f)", busiest);
+  /* Context switches as the kernel counts them: the process figure covers
+   * every thread (getrusage), /proc/PID/status only the main (loop) thread,
+   * /proc/PID/task/TID/status each thread. Read after the snapshot, so the
+   * kernel's numbers can only be a little higher. */
+  char path[96], buf[8192];
+  snprintf(path, sizeof(path), "/proc/%d/status", p.pid);
+  ck_assert_int_gt(read_file(path, buf, sizeof(buf)), 0);
+  double leader = atof(strstr(buf, "\nvoluntary_ctxt_switches:") + 25);
+  double kernel_sum = 0, ours_sum = 0, ours_loop = -1;
+  for (size_t i = 0; i < threads->n; i++) {
+    const tj *t = &threads->kids[i];
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/status", p.pid, (int) tj_num(t, "tid", 0));
+    ck_assert_int_gt(read_file(path, buf, sizeof(buf)), 0);
+    kernel_sum += atof(strstr(buf, "\nvoluntary_ctxt_switches:") + 25);
+    ours_sum += tj_num(t, "ctx_voluntary", 0);
+    if (!strcmp(tj_str(t, "role"), "loop"))
+      ours_loop = tj_num(t, "ctx_voluntary", 0);
+  }
+  double ours = tj_num(j, "process.ctx_voluntary", -1);
+  ck_assert_msg(ours_loop <= leader && leader - ours_loop <= 50 + 0.1 * leader,
+                "loop thread switches: /stats %.0f, /proc/PID/status %.0f", ours_loop, leader);
+  ck_assert_msg(ours_sum <= kernel_sum && kernel_sum - ours_sum <= 50 + 0.1 * kernel_sum,
+                "per-thread switches: /stats %.0f, kernel %.0f", ours_sum, kernel_sum);
+  ck_assert_msg(ours <= kernel_sum + 5 && kernel_sum - ours <= 50 + 0.1 * kernel_sum,
+                "process switches: /stats %.0f, kernel threads sum %.0f", ours, kernel_sum);
+  /* Run-queue wait is a number only when the kernel accounts it. */
+  char da[8] = "0";
+  read_file("/proc/sys/kernel/task_delayacct", da, sizeof(da));
+  if (da[0] == '1')
+    ck_assert(!tj_is_null(j, "threads.0.runq_wait_s"));
+  else
+    ck_assert(tj_is_null(j, "threads.0.runq_wait_s"));
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(request_counters_match_requests_sent) {
+  tl_proc p;
+  start(&p, "hybrid", "2");
+  int fd = tl_connect(p.port);
+  for (int i = 0; i < 30; i++)
+    tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int i = 0; i < 10; i++)
+    tl_send_str(fd, "GET /json HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int i = 0; i < 5; i++)
+    tl_send_str(fd, "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int i = 0; i < 45; i++) {
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    tl_resp_free(&r);
+  }
+  close(fd);
+  usleep(200000);
+  tj *j = fresh_stats(&p);
+  ck_assert_int_eq(tj_num(j, "server.requests.total", -1), 45);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_route./plaintext.total", -1), 30);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_route./json.total", -1), 10);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_status.2xx", -1), 40);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_status.4xx", -1), 5);
+  ck_assert_int_eq(tj_num(j, "server.latency_ms.since_start.count", -1), 45);
+  ck_assert(tj_num(j, "server.latency_ms.since_start.p99", -1) >= 0);
+  ck_assert_int_ge(tj_num(j, "server.connections.accepted", -1), 1);
+  ck_assert_str_eq(tj_str(j, "server.mode"), "hybrid");
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(stream_delivers_parseable_events) {
+  tl_proc p;
+  start(&p, "pool", "2");
+  int fd = tl_connect(p.admin_port);
+  tl_send_str(fd, "GET /stats/stream HTTP/1.1\r\nHost: t\r\n\r\n");
+  char *buf = malloc(1 << 22);
+  size_t len = 0;
+  int events = 0;
+  double deadline = tl_now_s() + 10;
+  double last_id = -1;
+  while (events < 3 && tl_now_s() < deadline) {
+    ssize_t n = recv(fd, buf + len, (1 << 22) - 1 - len, 0);
+    ck_assert_int_gt(n, 0);
+    len += (size_t) n;
+    buf[len] = '\0';
+    char *hdr_end = strstr(buf, "\r\n\r\n");
+    if (!hdr_end)
+      continue;
+    ck_assert(strstr(buf, "Content-Type: text/event-stream") != NULL);
+    if (events == 0 && strstr(hdr_end, "id: "))
+      ck_assert(strstr(hdr_end, "retry: ") != NULL &&
+                strstr(hdr_end, "retry: ") < strstr(hdr_end, "id: "));
+    /* Parse every complete event: "id: N\ndata: JSON\n\n". */
+    char *ev;
+    while ((ev = strstr(hdr_end + 4, "id: ")) && strstr(ev, "\n\n")) {
+      char *end = strstr(ev, "\n\n");
+      double id = atof(ev + 4);
+      ck_assert(id > last_id);
+      last_id = id;
+      char *data = strstr(ev, "\ndata: ");
+      ck_assert(data && data < end);
+      data += 7;
+      tj *j = tj_parse(data, (size_t) (end - data));
+      ck_assert_msg(j != NULL, "event %d is not JSON", events);
+      ck_assert_int_eq(tj_num(j, "seq", -1), id);
+      ck_assert_ptr_nonnull(tj_get(j, "threads.0.tid"));
+      tj_release(j);
+      events++;
+      memmove(hdr_end + 4, end + 2, strlen(end + 2) + 1);
+      len = strlen(buf);
+    }
+  }
+  ck_assert_int_ge(events, 3);
+  free(buf);
+  close(fd);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(metrics_follow_exposition_format) {
+  tl_proc p;
+  start(&p, "pool", "2");
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/cpu?ms=5", &r), 200);
+  tl_resp_free(&r);
+  usleep(300000);
+  ck_assert_int_eq(tl_get(p.admin_port, "/metrics", &r), 200);
+  char ct[128];
+  ck_assert(tl_resp_header(&r, "Content-Type", ct, sizeof(ct)));
+  ck_assert(strstr(ct, "text/plain; version=0.0.4") != NULL);
+  regex_t help, type, sample;
+  ck_assert_int_eq(regcomp(&help, "^# HELP threadlab_[a-zA-Z0-9_:]+ .+$", REG_EXTENDED | REG_NOSUB), 0);
+  ck_assert_int_eq(regcomp(&type, "^# TYPE (threadlab_[a-zA-Z0-9_:]+) (counter|gauge|histogram|summary|untyped)$", REG_EXTENDED), 0);
+  ck_assert_int_eq(regcomp(&sample,
+      "^threadlab_[a-zA-Z0-9_:]+(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\""
+      "(,[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\")*\\})? "
+      "(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\\+Inf|-Inf)$",
+      REG_EXTENDED | REG_NOSUB), 0);
+  ck_assert(strstr(r.body, "threadlab_request_duration_seconds_count 1\n") != NULL);
+  ck_assert(strstr(r.body, "threadlab_thread_cpu_user_seconds_total{tid=\"") != NULL);
+  int lines = 0, counters = 0;
+  char *save = NULL;
+  double last_bucket = -1;
+  for (char *line = strtok_r(r.body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    lines++;
+    regmatch_t m[3];
+    if (line[0] == '#') {
+      ck_assert_msg(regexec(&help, line, 0, NULL, 0) == 0 || regexec(&type, line, 3, m, 0) == 0,
+                    "bad comment line: %s", line);
+      if (regexec(&type, line, 3, m, 0) == 0 && strncmp(line + m[2].rm_so, "counter", 7) == 0) {
+        counters++;
+        ck_assert_msg(strncmp(line + m[1].rm_eo - 6, "_total", 6) == 0, "counter without _total: %s", line);
+      }
+      continue;
+    }
+    ck_assert_msg(regexec(&sample, line, 0, NULL, 0) == 0, "bad sample line: %s", line);
+    /* Cumulative buckets never decrease within one series. */
+    if (strstr(line, "threadlab_request_duration_seconds_bucket{")) {
+      double v = atof(strrchr(line, ' ') + 1);
+      ck_assert(v >= last_bucket);
+      last_bucket = v;
+    }
+  }
+  ck_assert_int_gt(lines, 50);
+  ck_assert_int_gt(counters, 5);
+  regfree(&help);
+  regfree(&type);
+  regfree(&sample);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+static tl_resp control(int port, const char *query, int keep_fd) {
+  char req[256];
+  snprintf(req, sizeof(req), "POST /control?%s HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", query);
+  tl_resp r;
+  if (keep_fd >= 0) {
+    tl_send_str(keep_fd, req);
+    ck_assert_int_eq(tl_read_resp(keep_fd, &r, false), 0);
+  } else {
+    ck_assert_int_eq(tl_roundtrip(port, req, &r), 0);
+  }
+  return r;
+}
+
+START_TEST(control_switches_mode_under_live_connection) {
+  tl_proc p;
+  start(&p, "pool", "2");
+  int fd = tl_connect(p.port);
+  tl_resp r;
+  char th[128];
+  tl_send_str(fd, "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+  ck_assert(strncmp(th, "worker-", 7) == 0);
+  tl_resp_free(&r);
+  /* A task in flight across the switch still completes. */
+  int slow = tl_connect(p.port);
+  tl_send_str(slow, "GET /io?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n");
+  usleep(50000);
+  r = control(p.admin_port, "mode=async&threads=3&pin=1", -1);
+  ck_assert_int_eq(r.status, 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  ck_assert_str_eq(tj_str(j, "mode"), "async");
+  ck_assert_int_eq(tj_num(j, "threads", 0), 3);
+  tj_release(j);
+  tl_resp_free(&r);
+  /* Same keep-alive connection, now served in async mode. */
+  tl_send_str(fd, "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+  ck_assert_str_eq(th, "loop");
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_read_resp(slow, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(strstr(r.body, "\"mode\":\"pool\"") != NULL); /* admitted before */
+  tl_resp_free(&r);
+  close(slow);
+  j = fresh_stats(&p);
+  ck_assert_str_eq(tj_str(j, "server.mode"), "async");
+  ck_assert_int_eq(tj_num(j, "server.threads", 0), 3);
+  ck_assert(tj_get(j, "server.pinned")->b);
+  int workers = 0;
+  const tj *threads = tj_get(j, "threads");
+  for (size_t i = 0; i < threads->n; i++)
+    if (!strcmp(tj_str(&threads->kids[i], "role"), "worker")) {
+      workers++;
+      ck_assert_msg(strchr(tj_str(&threads->kids[i], "allowed"), '-') == NULL &&
+                        strchr(tj_str(&threads->kids[i], "allowed"), ',') == NULL,
+                    "pinned worker allowed on %s", tj_str(&threads->kids[i], "allowed"));
+    }
+  ck_assert_int_eq(workers, 3);
+  tj_release(j);
+  /* Bad values are refused and change nothing. */
+  const char *bad[] = {"mode=turbo", "threads=0", "threads=99999", "pin=2", "colour=red", ""};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    r = control(p.admin_port, bad[i], -1);
+    ck_assert_msg(r.status == 400, "control?%s answered %d", bad[i], r.status);
+    ck_assert(strstr(r.body, "\"error\"") != NULL);
+    tl_resp_free(&r);
+  }
+  ck_assert_int_eq(tl_roundtrip(p.admin_port, "GET /control?mode=pool HTTP/1.1\r\n\r\n", &r), 0);
+  ck_assert_int_eq(r.status, 405);
+  tl_resp_free(&r);
+  close(fd);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(observer_answers_while_loop_is_blocked) {
+  tl_proc p;
+  start(&p, "async", "2");
+  int busy = tl_connect(p.port);
+  tl_send_str(busy, "GET /cpu?ms=2000 HTTP/1.1\r\nHost: t\r\n\r\n");
+  usleep(300000);
+  double worst = 0;
+  for (int i = 0; i < 3; i++) {
+    double t0 = tl_now_s();
+    tl_resp r;
+    ck_assert_int_eq(tl_get(p.admin_port, "/stats", &r), 200);
+    double dt = tl_now_s() - t0;
+    if (dt > worst)
+      worst = dt;
+    tl_resp_free(&r);
+  }
+  ck_assert_msg(worst < 0.3, "/stats took %.3f s while the loop was blocked", worst);
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(busy, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_msg(strstr(r.body, "\"thread\":\"loop\"") != NULL, "cpu step not on the loop: %s", r.body);
+  tl_resp_free(&r);
+  close(busy);
+  /* The block shows up as loop lag and as an insight. */
+  usleep(250000);
+  tj *j = fresh_stats(&p);
+  double lag = tj_num(j, "server.loop.lag_ms.since_start.max", 0);
+  ck_assert_msg(lag >= 1000, "loop lag max %.1f ms after a 2 s CPU step", lag);
+  const tj *ins = tj_get(j, "insights");
+  bool blocked = false;
+  for (size_t i = 0; ins && i < ins->n; i++)
+    if (!strcmp(tj_str(&ins->kids[i], "id"), "loop_blocked")) {
+      blocked = true;
+      ck_assert(strstr(tj_str(&ins->kids[i], "text"), "/cpu") != NULL);
+      ck_assert(tj_num(&ins->kids[i], "evidence.blocked_ms", 0) >= 1900);
+    }
+  ck_assert_msg(blocked, "no loop_blocked insight after a 2 s CPU step on the loop");
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(no_stats_reports_nothing_invented) {
+  const char *args[] = {"--no-stats", "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = fresh_stats(&p);
+  ck_assert(!tj_get(j, "stats_enabled")->b);
+  ck_assert_int_eq((int) tj_get(j, "threads")->n, 0);
+  tj_release(j);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/healthz", &r), 200);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("stats");
+  TCase *tc = tcase_create("stats");
+  tcase_set_timeout(tc, 60);
+  tcase_add_test(tc, thread_list_matches_kernel);
+  tcase_add_test(tc, cpu_and_switches_agree_with_kernel);
+  tcase_add_test(tc, request_counters_match_requests_sent);
+  tcase_add_test(tc, stream_delivers_parseable_events);
+  tcase_add_test(tc, metrics_follow_exposition_format);
+  tcase_add_test(tc, control_switches_mode_under_live_connection);
+  tcase_add_test(tc, observer_answers_while_loop_is_blocked);
+  tcase_add_test(tc, no_stats_reports_nothing_invented);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}

@@ -70,6 +70,7 @@ typedef struct tl_snapshot {
   uint64_t start_ns;     /* the server's monotonic start: timeline origin */
   double time_ms, uptime_ms, period_ms;
   bool stats_enabled;
+  double sample_cost_ms;  /* observer CPU time the previous sample took */
   int ncpu;
   long clk_tck;
   bool delayacct;

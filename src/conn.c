@@ -318,8 +318,12 @@ static void write_cb(uv_write_t *req, int status) {
     return;
   }
   c->last_active_ms = now_ms(c);
-  if (c->out_pending < OUT_LOW)
+  if (c->out_pending < OUT_LOW) {
+    /* Held-back requests are parsed by flush() once the output drained. */
+    if (c->paused)
+      mark_dirty(c);
     update_reading(c);
+  }
   maybe_finish(c);
 }
 
@@ -407,8 +411,11 @@ static void flush(tl_conn *c) {
   }
   if (c->closing || c->lingering)
     return;
-  if (c->paused && c->nslots < MAX_PIPELINE / 2) {
-    /* Parse what was held back, then read again. */
+  if (c->paused && c->nslots < MAX_PIPELINE / 2 && c->out_pending < OUT_HIGH) {
+    /* Parse what was held back, then read again. Not while the peer is
+     * not reading its responses: a held-back read buffer of small
+     * requests could otherwise queue ~1,500 responses (of up to 16 MiB
+     * files each) past OUT_HIGH; write_cb resumes us below OUT_LOW. */
     c->paused = false;
     tl_buf held = c->stash;
     tl_buf_init(&c->stash, NULL, 0);
@@ -505,11 +512,15 @@ void tl_conn_accept(tl_server *srv) {
   if (srv->nconns > (size_t) srv->cfg.max_conns || srv->draining) {
     /* Over the limit: a clear answer and a clean close; existing
      * connections are not touched. */
+    /* The Content-Length must match the body exactly (it said 51 for 49
+     * bytes, so clients waited for bytes that never came). */
+#define BUSY_BODY "{\"error\":\"too many connections\",\"status\":503}\n"
+    _Static_assert(sizeof(BUSY_BODY) - 1 == 46, "fix Content-Length below");
     static const char busy[] =
         "HTTP/1.1 503 Service Unavailable\r\nServer: " TL_SERVER_NAME
         "\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
-        "Content-Length: 51\r\nConnection: close\r\n\r\n"
-        "{\"error\":\"too many connections\",\"status\":503}\n   ";
+        "Content-Length: 46\r\nConnection: close\r\n\r\n" BUSY_BODY;
+#undef BUSY_BODY
     uv_buf_t b = uv_buf_init((char *) busy, sizeof(busy) - 1);
     (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
     tl_count(&srv->stats.refused, 1);

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,16 @@ typedef struct prev_thread {
   int tid;
   uint64_t ticks_user, ticks_sys, oncpu_ns, runq_ns, ctx_vol, ctx_invol;
   uint64_t migrations, tasks, steps, busy_ns;
+  bool has_sched, has_migrations; /* the sched figures above are real */
 } prev_thread;
+
+typedef struct thread_fds {
+  int tid;
+  int stat, schedstat, sched;
+  bool seen;           /* listed in the current sample */
+} thread_fds;
+
+static void close_fds(thread_fds *f);
 
 struct tl_stats {
   tl_server *srv;
@@ -41,6 +51,8 @@ struct tl_stats {
   int nprev;
   prev_thread *raw;        /* this sample's raw values, becomes prev */
   int *tids;
+  thread_fds *fds;         /* open /proc files per thread */
+  int nfds;
   tl_procfs_sysstat sys_prev, sys_now;
   bool have_sys_prev;
   uint64_t proc_ticks_user, proc_ticks_sys, proc_ctx_vol, proc_ctx_invol;
@@ -63,6 +75,7 @@ struct tl_stats {
   tl_step_event drain_buf[DRAIN_MAX];
   tl_snapshot snap;
   tl_buf json, metrics;
+  uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
   char file_buf[8192];
 };
 
@@ -79,6 +92,7 @@ tl_stats *tl_stats_new(tl_server *srv, tl_registry *reg) {
   st->prev = tl_xcalloc(MAX_TIDS, sizeof(prev_thread));
   st->raw = tl_xcalloc(MAX_TIDS, sizeof(prev_thread));
   st->tids = tl_xcalloc(MAX_TIDS, sizeof(int));
+  st->fds = tl_xcalloc(MAX_TIDS, sizeof(thread_fds));
   tl_buf_init(&st->json, NULL, 0);
   tl_buf_init(&st->metrics, NULL, 0);
   st->last_ns = srv->start_ns;
@@ -94,6 +108,9 @@ void tl_stats_free(tl_stats *st) {
   free(st->prev);
   free(st->raw);
   free(st->tids);
+  for (int i = 0; i < st->nfds; i++)
+    close_fds(&st->fds[i]);
+  free(st->fds);
   tl_buf_free(&st->json);
   tl_buf_free(&st->metrics);
   free(st);
@@ -101,7 +118,16 @@ void tl_stats_free(tl_stats *st) {
 
 uint64_t tl_stats_seq(const tl_stats *st) { return st->seq; }
 const tl_buf *tl_stats_json(const tl_stats *st) { return &st->json; }
-const tl_buf *tl_stats_metrics(const tl_stats *st) { return &st->metrics; }
+const tl_buf *tl_stats_metrics(tl_stats *st) {
+  /* Rendered on demand, at most once per snapshot: most periods nobody
+   * scrapes. */
+  if (st->metrics_seq != st->seq) {
+    st->metrics.len = 0;
+    tl_stats_render_metrics(&st->snap, &st->metrics);
+    st->metrics_seq = st->seq;
+  }
+  return &st->metrics;
+}
 uint64_t tl_stats_last_cost_ns(const tl_stats *st) { return st->last_cost_ns; }
 
 static uint64_t ld(const _Atomic uint64_t *p) {
@@ -142,22 +168,90 @@ static tl_thread_ctx *find_ctx(tl_registry *reg, int tid) {
   return NULL;
 }
 
+/* Reads a /proc file that the cache keeps open, from its start. */
+static ssize_t pread_all(int fd, char *buf, size_t cap) {
+  /* A seq_file hands over its whole text in one read when it fits; a
+   * full buffer means it did not. */
+  ssize_t n;
+  do
+    n = pread(fd, buf, cap, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -errno;
+  return (size_t) n == cap ? -EOVERFLOW : n;
+}
+
+/* The open descriptors of one thread's /proc files, kept between samples:
+ * re-reading an open seq_file costs one pread, opening it a path walk. */
+static thread_fds *fds_for(tl_stats *st, int tid) {
+  /* Kept sorted by tid: binary search, insert in place. */
+  int lo = 0, hi = st->nfds;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (st->fds[mid].tid < tid)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < st->nfds && st->fds[lo].tid == tid)
+    return &st->fds[lo];
+  if (st->nfds == MAX_TIDS)
+    return NULL;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return NULL;
+  memmove(&st->fds[lo + 1], &st->fds[lo], (size_t) (st->nfds - lo) * sizeof(thread_fds));
+  st->nfds++;
+  thread_fds *f = &st->fds[lo];
+  f->tid = tid;
+  f->stat = openat(dfd, "stat", O_RDONLY | O_CLOEXEC);
+  f->schedstat = openat(dfd, "schedstat", O_RDONLY | O_CLOEXEC);
+  f->sched = openat(dfd, "sched", O_RDONLY | O_CLOEXEC);
+  close(dfd);
+  f->seen = true;
+  return f;
+}
+
+static void close_fds(thread_fds *f) {
+  if (f->stat >= 0)
+    close(f->stat);
+  if (f->schedstat >= 0)
+    close(f->schedstat);
+  if (f->sched >= 0)
+    close(f->sched);
+}
+
+/* Drops the descriptors of threads that were not listed this time. */
+static void prune_fds(tl_stats *st) {
+  int o = 0;
+  for (int i = 0; i < st->nfds; i++) {
+    if (st->fds[i].seen) {
+      st->fds[i].seen = false;
+      st->fds[o++] = st->fds[i];
+    } else {
+      close_fds(&st->fds[i]);
+    }
+  }
+  st->nfds = o;
+}
+
 static void sample_thread(tl_stats *st, int tid, double period_s,
                           tl_thread_snap *t, prev_thread *raw) {
-  char path[64];
   memset(t, 0, sizeof(*t));
   memset(raw, 0, sizeof(*raw));
   t->tid = raw->tid = tid;
   t->core = -1;
   t->index = -1;
   t->role = TL_ROLE_OTHER;
-  snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
-  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
+  thread_fds *f = fds_for(st, tid);
+  if (!f)
     return;
+  f->seen = true;
   const prev_thread *p = find_prev(st, tid);
   tl_procfs_stat ps;
-  ssize_t n = tl_procfs_read_at(dfd, "stat", st->file_buf, sizeof(st->file_buf));
+  ssize_t n = f->stat >= 0 ? pread_all(f->stat, st->file_buf, sizeof(st->file_buf)) : -1;
   if (n > 0 && tl_procfs_parse_stat(st->file_buf, (size_t) n, &ps) == 0) {
     snprintf(t->name, sizeof(t->name), "%s", ps.comm);
     t->state = ps.state;
@@ -167,18 +261,19 @@ static void sample_thread(tl_stats *st, int tid, double period_s,
     raw->ticks_user = ps.utime_ticks;
     raw->ticks_sys = ps.stime_ticks;
   }
-  tl_procfs_status pst;
-  n = tl_procfs_read_at(dfd, "status", st->file_buf, sizeof(st->file_buf));
-  if (n > 0 && tl_procfs_parse_status(st->file_buf, (size_t) n, &pst) == 0) {
-    if (pst.has_cpus_allowed)
-      snprintf(t->allowed, sizeof(t->allowed), "%s", pst.cpus_allowed_list);
-    if (pst.has_ctxt) {
-      t->ctx_vol = raw->ctx_vol = pst.voluntary_ctxt;
-      t->ctx_invol = raw->ctx_invol = pst.nonvoluntary_ctxt;
-    }
+  /* Allowed cores straight from the scheduler: cheaper than parsing
+   * /proc/.../status for its Cpus_allowed_list. */
+  cpu_set_t aff;
+  if (sched_getaffinity(tid, sizeof(aff), &aff) == 0) {
+    tl_procfs_cpuset set;
+    tl_procfs_cpuset_zero(&set);
+    for (int c = 0; c < CPU_SETSIZE; c++)
+      if (CPU_ISSET(c, &aff))
+        tl_procfs_cpuset_set(&set, (unsigned) c);
+    tl_procfs_format_cpulist(&set, t->allowed, sizeof(t->allowed));
   }
   tl_procfs_schedstat ss;
-  n = tl_procfs_read_at(dfd, "schedstat", st->file_buf, sizeof(st->file_buf));
+  n = f->schedstat >= 0 ? pread_all(f->schedstat, st->file_buf, sizeof(st->file_buf)) : -1;
   if (n > 0 && tl_procfs_parse_schedstat(st->file_buf, (size_t) n, &ss) == 0) {
     t->has_oncpu = true;
     t->oncpu_s = (double) ss.oncpu_ns / 1e9;
@@ -192,14 +287,30 @@ static void sample_thread(tl_stats *st, int tid, double period_s,
       raw->runq_ns = ss.runq_wait_ns;
     }
   }
-  tl_procfs_sched sc;
-  n = tl_procfs_read_at(dfd, "sched", st->file_buf, sizeof(st->file_buf));
-  if (n > 0 && tl_procfs_parse_sched(st->file_buf, (size_t) n, &sc) == 0 &&
-      sc.has_migrations) {
-    t->has_migrations = true;
-    t->migrations = raw->migrations = sc.nr_migrations;
+  /* /proc/.../sched is the costliest file to generate. A thread whose
+   * on-CPU time did not move since the last sample has not run, so it was
+   * neither switched out nor moved: its previous figures still hold. */
+  if (p && p->has_sched && t->has_oncpu && raw->oncpu_ns == p->oncpu_ns) {
+    raw->has_sched = true;
+    raw->has_migrations = p->has_migrations;
+    t->has_migrations = p->has_migrations;
+    t->migrations = raw->migrations = p->migrations;
+    t->ctx_vol = raw->ctx_vol = p->ctx_vol;
+    t->ctx_invol = raw->ctx_invol = p->ctx_invol;
+  } else {
+    tl_procfs_sched sc;
+    n = f->sched >= 0 ? pread_all(f->sched, st->file_buf, sizeof(st->file_buf)) : -1;
+    if (n > 0 && tl_procfs_parse_sched(st->file_buf, (size_t) n, &sc) == 0 &&
+        sc.has_switches) {
+      raw->has_sched = true;
+      if (sc.has_migrations) {
+        raw->has_migrations = t->has_migrations = true;
+        t->migrations = raw->migrations = sc.nr_migrations;
+      }
+      t->ctx_vol = raw->ctx_vol = sc.nr_voluntary_switches;
+      t->ctx_invol = raw->ctx_invol = sc.nr_involuntary_switches;
+    }
   }
-  close(dfd);
   if (p) {
     if (t->has_oncpu && raw->oncpu_ns >= p->oncpu_ns) {
       t->oncpu_delta_s = (double) (raw->oncpu_ns - p->oncpu_ns) / 1e9;
@@ -456,6 +567,7 @@ static void sample_threads(tl_stats *st, double period_s) {
   }
   drain_timeline(st);
   pthread_mutex_unlock(&st->reg->mu);
+  prune_fds(st);
   s->nthreads = n;
   /* tids come sorted, so prev stays sorted for the binary search. */
   memcpy(st->prev, raw, (size_t) n * sizeof(*raw));
@@ -478,6 +590,7 @@ void tl_stats_sample(tl_stats *st) {
   s->uptime_ms = (double) (now - st->srv->start_ns) / 1e6;
   s->period_ms = period_s * 1e3;
   s->stats_enabled = !st->srv->cfg.no_stats;
+  s->sample_cost_ms = (double) st->last_cost_ns / 1e6;
   s->ncpu = st->ncpu;
   s->clk_tck = st->clk_tck;
   s->pid = (int) getpid();
@@ -497,7 +610,5 @@ void tl_stats_sample(tl_stats *st) {
   }
   st->json.len = 0;
   tl_stats_render_json(s, &st->json);
-  st->metrics.len = 0;
-  tl_stats_render_metrics(s, &st->metrics);
   st->last_cost_ns = tl_thread_cpu_ns() - c0;
 }

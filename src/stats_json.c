@@ -7,15 +7,33 @@
 #include <math.h>
 #include <string.h>
 
-static void num(tl_buf *b, double v) {
-  if (!isfinite(v)) {
-    tl_buf_puts(b, "null");
-    return;
+/* Numbers with at most three decimals, formatted by hand: the snapshot has
+ * thousands of them and printf's %f dominates the render otherwise. */
+static void fixed3(tl_buf *b, double v) {
+  if (v < 0) {
+    tl_buf_putc(b, '-');
+    v = -v;
   }
-  if (v == (double) (long long) v && fabs(v) < 1e15)
-    tl_buf_printf(b, "%lld", (long long) v);
+  unsigned long long milli = (unsigned long long) (v * 1000.0 + 0.5);
+  tl_buf_put_u64(b, milli / 1000);
+  unsigned frac = (unsigned) (milli % 1000);
+  if (frac) {
+    char d[4] = {'.', (char) ('0' + frac / 100), (char) ('0' + frac / 10 % 10),
+                 (char) ('0' + frac % 10)};
+    size_t n = 4;
+    while (d[n - 1] == '0')
+      n--;
+    tl_buf_append(b, d, n);
+  }
+}
+
+static void num(tl_buf *b, double v) {
+  if (!isfinite(v))
+    tl_buf_puts(b, "null");
+  else if (fabs(v) < 1e15)
+    fixed3(b, v);
   else
-    tl_buf_printf(b, "%.3f", v);
+    tl_buf_printf(b, "%.0f", v);
 }
 
 static void key(tl_buf *b, const char *k) {
@@ -143,6 +161,7 @@ void tl_stats_render_json(const tl_snapshot *s, tl_buf *b) {
   kd(b, "uptime_ms", s->uptime_ms);
   kd(b, "period_ms", s->period_ms);
   kb(b, "stats_enabled", s->stats_enabled);
+  kd(b, "sample_cost_ms", s->sample_cost_ms);
   tl_buf_printf(b, "\"kernel\":{\"ncpu\":%d,\"clk_tck\":%ld,\"task_delayacct\":%s},",
                 s->ncpu, s->clk_tck, s->delayacct ? "true" : "false");
 
@@ -256,13 +275,23 @@ void tl_stats_render_json(const tl_snapshot *s, tl_buf *b) {
   tl_buf_puts(b, "\"steps\":[");
   for (int i = 0; i < s->ntimeline; i++) {
     const tl_timeline_ev *e = &s->timeline[i];
-    tl_buf_printf(b, "%s{\"tid\":%d,\"core\":%d,\"kind\":\"%s\",\"task\":%llu,"
-                     "\"step\":%d,\"route\":\"%s\",\"start_ms\":%.3f,\"end_ms\":%.3f}",
-                  i ? "," : "", e->tid, e->ev.core, e->ev.kind ? "io" : "cpu",
-                  (unsigned long long) e->ev.task, e->ev.step,
-                  tl_route_name((tl_route) e->ev.route),
-                  (double) (e->ev.start_ns - s->start_ns) / 1e6,
-                  (double) (e->ev.end_ns - s->start_ns) / 1e6);
+    if (i)
+      tl_buf_putc(b, ',');
+    tl_buf_puts(b, "{\"tid\":");
+    tl_buf_put_u64(b, (unsigned long long) e->tid);
+    tl_buf_puts(b, ",\"core\":");
+    tl_buf_put_u64(b, (unsigned long long) e->ev.core);
+    tl_buf_puts(b, e->ev.kind ? ",\"kind\":\"io\",\"task\":" : ",\"kind\":\"cpu\",\"task\":");
+    tl_buf_put_u64(b, e->ev.task);
+    tl_buf_puts(b, ",\"step\":");
+    tl_buf_put_u64(b, (unsigned long long) e->ev.step);
+    tl_buf_puts(b, ",\"route\":\"");
+    tl_buf_puts(b, tl_route_name((tl_route) e->ev.route));
+    tl_buf_puts(b, "\",\"start_ms\":");
+    fixed3(b, (double) (e->ev.start_ns - s->start_ns) / 1e6);
+    tl_buf_puts(b, ",\"end_ms\":");
+    fixed3(b, (double) (e->ev.end_ns - s->start_ns) / 1e6);
+    tl_buf_putc(b, '}');
   }
   tl_buf_puts(b, "]},\"insights\":[");
   for (int i = 0; i < s->ninsights; i++) {

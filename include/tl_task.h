@@ -4,6 +4,7 @@
 #ifndef TL_TASK_H
 #define TL_TASK_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -29,6 +30,9 @@ typedef struct tl_task {
   uint8_t nsteps;
   uint8_t cur;            /* next step to run */
   bool started;
+  /* Set by the loop when the client went away: the remaining steps are
+   * skipped (a worker reads it between steps). */
+  _Atomic bool cancelled;
   tl_step_rec *steps;     /* nsteps records, owned by the task */
   uint64_t created_ns;    /* when the request was complete */
   uint64_t queue_ns;      /* total time spent in the pool's queue */
@@ -48,6 +52,10 @@ void tl_task_run_step_blocking(tl_task *t);
  * later the end, recorded against the loop thread. */
 void tl_task_io_begin(tl_task *t);
 void tl_task_io_end(tl_task *t);
+
+static inline bool tl_task_cancelled(tl_task *t) {
+  return atomic_load_explicit(&t->cancelled, memory_order_relaxed);
+}
 
 /* Frees what the task owns (the timer is closed asynchronously). */
 void tl_task_release(tl_task *t);

@@ -211,11 +211,13 @@ static void feed(tl_conn *c, const char *data, size_t len) {
       continue;
     }
     if (rc == TL_HTTP_UPGRADE) {
-      /* We speak no other protocol: answer what came, then close. */
+      /* We speak no other protocol: answer what came, then close. The
+       * parser already gave the upgrade request keep_alive = false, so
+       * on_complete marked its slot close_after before dispatching it.
+       * Never write the slot here: its task may be running on a worker
+       * that reads close_after (a data race TSan found). */
       c->no_more = true;
-      if (c->tail)
-        c->tail->close_after = true;
-      else
+      if (!c->tail)
         c->close_after_flush = true;
       return;
     }
@@ -235,14 +237,20 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
   tl_conn *c = (tl_conn *) stream;
   if (nread == 0)
     return;
-  c->last_active_ms = now_ms(c);
+  uint64_t now = now_ms(c);
   if (nread < 0) {
+    c->last_active_ms = now;
     if (nread != UV_EOF || c->lingering) {
       conn_close(c);
       return;
     }
-    /* EOF: a request cut short is dropped; answered ones still go out. */
+    /* EOF: a request cut short is dropped; answered ones still go out.
+     * Like nginx, a client that closed is not waited for: tasks still
+     * queued or running for it skip their remaining steps. */
     c->no_more = true;
+    for (tl_slot *s = c->head; s; s = s->next)
+      if (s->in_task)
+        atomic_store_explicit(&s->task.cancelled, true, memory_order_relaxed);
     if (c->parsing) {
       slot_free(c->parsing);
       c->parsing = NULL;
@@ -255,9 +263,18 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
     update_reading(c);
     return;
   }
-  if (c->lingering)
+  if (c->lingering) {
+    c->last_active_ms = now;
     return; /* discarding until EOF or the linger deadline */
+  }
+  bool idle = c->parsing == NULL && c->nslots == 0;
   feed(c, buf->base, (size_t) nread);
+  /* Bytes that neither began nor completed a request (llhttp skips CR/LF
+   * between requests) are not activity: otherwise a peer trickling "\r\n"
+   * holds the connection forever, a slowloris the header timeout never
+   * sees because no request begins. */
+  if (!idle || c->parsing != NULL || c->nslots != 0)
+    c->last_active_ms = now;
   update_reading(c);
 }
 
@@ -360,8 +377,10 @@ static void flush(tl_conn *c) {
       iov[n] = uv_buf_init(s->out.data, (unsigned) s->out.len);
       done[n++] = s;
       total += s->out.len;
-      account(srv, s, now);
-      c->requests++;
+      if (s->status != 0) { /* 0: cancelled, nothing to send */
+        account(srv, s, now);
+        c->requests++;
+      }
       if (s->close_after) {
         c->close_after_flush = true;
         c->no_more = true;
@@ -466,6 +485,7 @@ static void on_close(uv_handle_t *h) {
   while (*pp) {
     tl_slot *s = *pp;
     if (s->in_task) {
+      atomic_store_explicit(&s->task.cancelled, true, memory_order_relaxed);
       pp = &s->next;
       continue;
     }

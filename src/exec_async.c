@@ -3,6 +3,7 @@
  * task, and the loop serves others meanwhile. */
 #include "config.h"
 
+#include "tl_conn.h"
 #include "tl_executor.h"
 
 static void advance(tl_task *t);
@@ -27,6 +28,10 @@ static void on_io_done(uv_timer_t *timer) {
 }
 
 static void advance(tl_task *t) {
+  if (tl_task_cancelled(t)) {
+    tl_slot_ready(t->slot); /* nobody to answer: just give the slot back */
+    return;
+  }
   while (t->cur < t->nsteps) {
     if (t->steps[t->cur].spec.kind == TL_STEP_IO) {
       tl_exec_wait_io(t, on_io_done);

@@ -10,7 +10,8 @@ static int advance(tl_task *t, bool admission);
 
 static void run_cpu(tl_job *job) {
   tl_task *t = (tl_task *) job;
-  while (t->cur < t->nsteps && t->steps[t->cur].spec.kind == TL_STEP_CPU)
+  while (t->cur < t->nsteps && t->steps[t->cur].spec.kind == TL_STEP_CPU &&
+         !tl_task_cancelled(t))
     tl_task_run_step_blocking(t);
 }
 
@@ -30,6 +31,10 @@ static void on_io_done(uv_timer_t *timer) {
 }
 
 static int advance(tl_task *t, bool admission) {
+  if (tl_task_cancelled(t)) {
+    tl_slot_ready(t->slot); /* nobody to answer: just give the slot back */
+    return 0;
+  }
   if (t->cur < t->nsteps) {
     if (t->steps[t->cur].spec.kind == TL_STEP_IO) {
       tl_exec_wait_io(t, on_io_done);

@@ -10,9 +10,10 @@
 static void run(tl_job *job) {
   tl_task *t = (tl_task *) job;
   t->queue_ns += job->queue_ns;
-  while (t->cur < t->nsteps)
+  while (t->cur < t->nsteps && !tl_task_cancelled(t))
     tl_task_run_step_blocking(t);
-  tl_handler_respond(t->slot);
+  if (!tl_task_cancelled(t))
+    tl_handler_respond(t->slot);
 }
 
 static void done(tl_job *job) {

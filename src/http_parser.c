@@ -89,7 +89,10 @@ static int on_headers_complete(llhttp_t *ll) {
   r->method = (uint8_t) ll->method;
   r->http_major = ll->http_major;
   r->http_minor = ll->http_minor;
-  r->keep_alive = llhttp_should_keep_alive(ll) != 0;
+  /* An Upgrade/CONNECT request is the last one we answer on this
+   * connection (the bytes after it are not HTTP/1): decide that here,
+   * before the request is dispatched, not after. */
+  r->keep_alive = llhttp_should_keep_alive(ll) != 0 && !ll->upgrade;
   if (ll->http_major != 1)
     return fail(p, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
   if ((ll->flags & F_CONTENT_LENGTH) && ll->content_length > p->max_body_bytes)

@@ -48,7 +48,10 @@ int tl_static_open(int dirfd, const char *rel) {
 #if defined(HAVE_LINUX_OPENAT2_H) && defined(SYS_openat2)
   struct open_how how;
   memset(&how, 0, sizeof(how));
-  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY;
+  /* O_NONBLOCK: opening a FIFO in the docroot must not block the thread
+   * forever (it is then refused as not a regular file); regular file reads
+   * ignore the flag. */
+  how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
   how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
   long fd = syscall(SYS_openat2, dirfd, rel, &how, sizeof(how));
   if (fd >= 0)
@@ -69,7 +72,7 @@ int tl_static_open(int dirfd, const char *rel) {
   while (seg) {
     char *next = strtok_r(NULL, "/", &save);
     int fd = openat(cur, seg, (next ? O_DIRECTORY | O_PATH : O_RDONLY) |
-                                  O_NOFOLLOW | O_CLOEXEC);
+                                  O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
     int err = errno;
     close(cur);
     if (fd < 0)
@@ -116,10 +119,19 @@ int tl_static_respond(tl_buf *out, int dirfd, const char *raw, size_t len,
     strcat(path, "index.html");
   int fd = tl_static_open(dirfd, path);
   struct stat st;
-  if (fd >= 0 && fstat(fd, &st) == 0 && S_ISDIR(st.st_mode)) {
+  const char *type_of = path; /* the name whose extension gives the type */
+  if (fd >= 0 && fstat(fd, &st) != 0) {
+    /* Never look at an unfilled st below. */
+    close(fd);
+    fd = -EIO;
+  }
+  if (fd >= 0 && S_ISDIR(st.st_mode)) {
     int dfd = fd;
     fd = tl_static_open(dfd, "index.html");
     close(dfd);
+    /* "/static/sub" serves sub/index.html: text/html, not the type of
+     * "sub" (application/octet-stream, which browsers download). */
+    type_of = "index.html";
     if (fd >= 0 && fstat(fd, &st) != 0) {
       close(fd);
       fd = -EIO;
@@ -142,7 +154,7 @@ int tl_static_respond(tl_buf *out, int dirfd, const char *raw, size_t len,
   size_t size = (size_t) st.st_size;
   tl_resp_begin(out, 200, http_minor, keep_alive);
   tl_buf_puts(out, "Cache-Control: no-cache\r\n");
-  tl_resp_finish(out, tl_static_mime(path), NULL, size, true);
+  tl_resp_finish(out, tl_static_mime(type_of), NULL, size, true);
   if (!head) {
     size_t start = out->len;
     tl_buf_reserve(out, size);

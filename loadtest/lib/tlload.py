@@ -286,8 +286,8 @@ def parse_wrk(text):
             res[k] = None
     lat = res.get("latency_us") or {}
     for k, v in list(lat.items()):
-        if v is False:
-            lat[k] = None
+        if v is False or not res.get("requests"):
+            lat[k] = None  # unknown, or no response at all
     # non-2xx: from response() counting when the script did it, else wrk's
     # summary line (which counts status >= 300).
     if res.get("non2xx") is None:
@@ -385,9 +385,13 @@ def latency_buckets(rows, route=None):
         if "request" not in n or not ("duration" in n or "latency" in n):
             continue
         fams.setdefault(name, []).append((labels, val))
-    for name in sorted(fams):
+    def routed(name):
+        return any("route" in l for l, _ in fams[name])
+    # with a route: the per-route family first; without: the overall one
+    order = sorted(fams, key=lambda n: (routed(n) != (route is not None), n))
+    for name in order:
         series = fams[name]
-        has_route = any("route" in l for l, _ in series)
+        has_route = routed(name)
         out = {}
         for labels, val in series:
             if has_route and route is not None and labels.get("route") != route:
@@ -440,7 +444,8 @@ def median(xs):
 
 
 def threadlab_binary():
-    b = os.environ.get("THREADLAB") or os.path.join(REPO, "threadlab")
+    b = os.environ.get("THREADLAB") or os.environ.get("THREADLAB_BIN") \
+        or os.path.join(REPO, "threadlab")
     return os.path.abspath(b)
 
 

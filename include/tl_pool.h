@@ -42,7 +42,9 @@ int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
                    int nthreads, size_t queue_max, bool pin);
 /* Queues job. With admission=true a full queue refuses it (-EAGAIN): that
  * is the 503 path. A task already admitted continues with admission=false,
- * so that it is never dropped halfway. */
+ * so that it is never dropped halfway. Workers are woken once per loop
+ * iteration (before the loop blocks and after its I/O callbacks), not per
+ * job, so a batch of requests costs one wake-up; the loop must run. */
 int tl_pool_submit(tl_pool *p, tl_job *job, bool admission);
 /* Grows now; shrinking lets surplus workers finish their current job. */
 int tl_pool_resize(tl_pool *p, int nthreads);

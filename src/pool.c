@@ -19,6 +19,12 @@ typedef struct tl_worker {
 
 struct tl_pool {
   uv_async_t async;           /* first: the close callback frees the pool */
+  /* Submissions wake workers once per loop iteration, not once per job:
+   * before the loop blocks (prepare) and after its I/O callbacks (check). */
+  uv_prepare_t wake_prep;
+  uv_check_t wake_check;
+  bool wake_pending;          /* loop thread only */
+  int closing;                /* handles still to close before freeing */
   uv_loop_t *loop;
   tl_registry *reg;
   size_t queue_max;
@@ -31,6 +37,7 @@ struct tl_pool {
   tl_job *head, *tail;
   size_t depth_locked;
   int target;                 /* wanted number of workers */
+  int idle;                   /* workers waiting on work_cv */
   int alive;                  /* workers currently running */
   bool stopping;
   bool pin;
@@ -70,6 +77,7 @@ static void *worker_main(void *arg) {
   tl_thread_ctx_init(&w->ctx, TL_ROLE_WORKER, w->index, label, kname);
   tl_registry_add(p->reg, &w->ctx);
 
+  uint64_t last_wake = 0;
   pthread_mutex_lock(&p->mu);
   for (;;) {
     if (w->pin_gen != p->pin_gen) {
@@ -83,7 +91,9 @@ static void *worker_main(void *arg) {
       if (surplus || p->stopping)
         break;
       tl_thread_set_doing(&w->ctx, TL_DOING_IDLE, 0, 0);
+      p->idle++;
       pthread_cond_wait(&p->work_cv, &p->mu);
+      p->idle--;
       continue;
     }
     tl_job *job = p->head;
@@ -92,6 +102,10 @@ static void *worker_main(void *arg) {
       p->tail = NULL;
     p->depth_locked--;
     atomic_store_explicit(&p->depth, p->depth_locked, memory_order_relaxed);
+    /* More work and a sleeping colleague: pass the wake-up on, so that a
+     * batch spreads over the pool one wake-up at a time. */
+    if (p->head && p->idle > 0)
+      pthread_cond_signal(&p->work_cv);
     pthread_mutex_unlock(&p->mu);
 
     uint64_t t0 = tl_now_ns();
@@ -105,9 +119,15 @@ static void *worker_main(void *arg) {
     job->next = p->done_head;
     p->done_head = job;
     pthread_mutex_unlock(&p->done_mu);
-    uv_async_send(&p->async);
-
+    /* Wake the loop when this worker runs out of work, or at least every
+     * 200 us: one wake-up per batch instead of one per job, so that on a
+     * shared core loop and worker do not ping-pong for every request. */
+    uint64_t now = tl_now_ns();
     pthread_mutex_lock(&p->mu);
+    if (p->head == NULL || now - last_wake >= 200000) {
+      last_wake = now;
+      uv_async_send(&p->async);
+    }
   }
   /* Leaving: give the slot back under the lock, so that a resize that
    * wants this index again starts a fresh worker. Once alive drops, the
@@ -143,6 +163,24 @@ static void on_async(uv_async_t *h) {
     rev->done(rev);
     rev = n;
   }
+}
+
+static void wake_workers(tl_pool *p) {
+  if (!p->wake_pending)
+    return;
+  p->wake_pending = false;
+  pthread_mutex_lock(&p->mu);
+  if (p->head && p->idle > 0)
+    pthread_cond_signal(&p->work_cv);
+  pthread_mutex_unlock(&p->mu);
+}
+
+static void on_wake_prep(uv_prepare_t *h) {
+  wake_workers(TL_CONTAINER_OF(h, tl_pool, wake_prep));
+}
+
+static void on_wake_check(uv_check_t *h) {
+  wake_workers(TL_CONTAINER_OF(h, tl_pool, wake_check));
 }
 
 /* Caller holds p->mu. */
@@ -192,6 +230,12 @@ int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
     free(p);
     return rc;
   }
+  uv_prepare_init(loop, &p->wake_prep);
+  uv_prepare_start(&p->wake_prep, on_wake_prep);
+  uv_unref((uv_handle_t *) &p->wake_prep);
+  uv_check_init(loop, &p->wake_check);
+  uv_check_start(&p->wake_check, on_wake_check);
+  uv_unref((uv_handle_t *) &p->wake_check);
   *out = p;
   return tl_pool_resize(p, nthreads);
 }
@@ -212,9 +256,8 @@ int tl_pool_submit(tl_pool *p, tl_job *job, bool admission) {
   p->tail = job;
   p->depth_locked++;
   atomic_store_explicit(&p->depth, p->depth_locked, memory_order_relaxed);
-  /* glibc makes no system call here when no worker is waiting. */
-  pthread_cond_signal(&p->work_cv);
   pthread_mutex_unlock(&p->mu);
+  p->wake_pending = true;
   p->submitted++;
   return 0;
 }
@@ -271,7 +314,9 @@ void tl_pool_get_stats(tl_pool *p, tl_pool_stats *st) {
 }
 
 static void on_close(uv_handle_t *h) {
-  tl_pool *p = (tl_pool *) h;
+  tl_pool *p = h->data;
+  if (--p->closing > 0)
+    return;
   pthread_mutex_destroy(&p->mu);
   pthread_mutex_destroy(&p->done_mu);
   pthread_cond_destroy(&p->work_cv);
@@ -283,11 +328,16 @@ void tl_pool_destroy(tl_pool *p) {
   pthread_mutex_lock(&p->mu);
   /* Workers drain the queue first: with `stopping` set they leave only
    * once it is empty. */
+  p->wake_pending = false;
   p->stopping = true;
   pthread_cond_broadcast(&p->work_cv);
   while (p->alive > 0)
     pthread_cond_wait(&p->exit_cv, &p->mu);
   pthread_mutex_unlock(&p->mu);
   on_async(&p->async);
+  p->closing = 3;
+  p->async.data = p->wake_prep.data = p->wake_check.data = p;
   uv_close((uv_handle_t *) &p->async, on_close);
+  uv_close((uv_handle_t *) &p->wake_prep, on_close);
+  uv_close((uv_handle_t *) &p->wake_check, on_close);
 }

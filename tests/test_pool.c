@@ -118,8 +118,11 @@ START_TEST(pool_bounded_admission) {
   a.gate = &gate;
   a.started = &started;
   ck_assert_int_eq(tl_pool_submit(p, &a.job, true), 0);
-  while (!atomic_load(&started))
+  /* Workers are woken once per loop iteration, not by submit itself. */
+  while (!atomic_load(&started)) {
+    uv_run(&loop, UV_RUN_NOWAIT);
     usleep(1000); /* the worker holds a; the queue is empty */
+  }
   init_job(&b, 2, order, &n);
   init_job(&c, 3, order, &n);
   init_job(&d, 4, order, &n);

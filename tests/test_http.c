@@ -1,0 +1,1370 @@
+/* test_http.c - integration tests of the workload listener against the real
+ * threadlab binary (THREADLAB_BIN): keep-alive, pipelining and response
+ * order, request bodies, every error status, limits and timeouts, static
+ * file confinement, hostile peers, graceful shutdown.
+ *
+ * Each test starts its own server on ephemeral loopback ports and stops it
+ * with SIGTERM, asserting exit status 0 (graceful shutdown). Time bounds
+ * are deliberately generous: the machine is small and noisy, so the tests
+ * assert "within seconds", never exact timings. */
+#include "config.h"
+
+#include "tl_testutil.h"
+
+#include <check.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#ifndef TL_FIXTURES_DIR
+#define TL_FIXTURES_DIR "tests/fixtures"
+#endif
+
+/* Sanitizer builds have a much larger baseline RSS (shadow memory). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define TL_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TL_SANITIZED 1
+#endif
+#endif
+#ifndef TL_SANITIZED
+#define TL_SANITIZED 0
+#endif
+
+#define STOP_TIMEOUT_MS 30000
+#define RSS_LIMIT_KB (64L * 1024)
+
+/* ---- helpers ----------------------------------------------------------- */
+
+/* Starts the server with the NULL-terminated extra arguments. */
+static void start(tl_proc *p, ...) {
+  const char *args[48];
+  int n = 0;
+  va_list ap;
+  va_start(ap, p);
+  const char *a;
+  while ((a = va_arg(ap, const char *)) != NULL && n < 46)
+    args[n++] = a;
+  va_end(ap);
+  args[n] = NULL;
+  tl_proc_start(p, args);
+}
+
+static void stop_ok(tl_proc *p) {
+  int st = tl_proc_stop(p, STOP_TIMEOUT_MS);
+  ck_assert_msg(st == 0, "graceful shutdown failed: exit status %d", st);
+}
+
+/* The source tree (TL_FIXTURES_DIR is <srcdir>/tests/fixtures). */
+static void srcdir(char *out, size_t cap) {
+  snprintf(out, cap, "%s", TL_FIXTURES_DIR);
+  char *t = strstr(out, "/tests/fixtures");
+  if (t)
+    *t = '\0';
+  else
+    snprintf(out, cap, ".");
+}
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  ck_assert_msg(f != NULL, "cannot open %s: %s", path, strerror(errno));
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *b = malloc((size_t) n + 1);
+  ck_assert_int_eq(fread(b, 1, (size_t) n, f), (size_t) n);
+  b[n] = '\0';
+  fclose(f);
+  *len = (size_t) n;
+  return b;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  ck_assert_msg(f != NULL, "cannot create %s: %s", path, strerror(errno));
+  fputs(text, f);
+  fclose(f);
+}
+
+/* A minimal JSON validator: the whole text must be one JSON value. */
+static const char *js_ws(const char *s, const char *e) {
+  while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))
+    s++;
+  return s;
+}
+static const char *js_value(const char *s, const char *e, int depth);
+static const char *js_string(const char *s, const char *e) {
+  if (s >= e || *s != '"')
+    return NULL;
+  for (s++; s < e; s++) {
+    unsigned char c = (unsigned char) *s;
+    if (c == '"')
+      return s + 1;
+    if (c < 0x20)
+      return NULL;
+    if (c == '\\') {
+      s++;
+      if (s >= e)
+        return NULL;
+      if (*s == 'u') {
+        for (int i = 0; i < 4; i++)
+          if (++s >= e || !strchr("0123456789abcdefABCDEF", *s))
+            return NULL;
+      } else if (!strchr("\"\\/bfnrt", *s)) {
+        return NULL;
+      }
+    }
+  }
+  return NULL;
+}
+static const char *js_value(const char *s, const char *e, int depth) {
+  if (depth > 32)
+    return NULL;
+  s = js_ws(s, e);
+  if (s >= e)
+    return NULL;
+  if (*s == '"')
+    return js_string(s, e);
+  if (*s == '{' || *s == '[') {
+    char close = *s == '{' ? '}' : ']';
+    bool obj = *s == '{';
+    s = js_ws(s + 1, e);
+    if (s < e && *s == close)
+      return s + 1;
+    for (;;) {
+      if (obj) {
+        s = js_string(js_ws(s, e), e);
+        if (!s)
+          return NULL;
+        s = js_ws(s, e);
+        if (s >= e || *s != ':')
+          return NULL;
+        s++;
+      }
+      s = js_value(s, e, depth + 1);
+      if (!s)
+        return NULL;
+      s = js_ws(s, e);
+      if (s < e && *s == ',') {
+        s++;
+        continue;
+      }
+      if (s < e && *s == close)
+        return s + 1;
+      return NULL;
+    }
+  }
+  if (e - s >= 4 && (!strncmp(s, "true", 4) || !strncmp(s, "null", 4)))
+    return s + 4;
+  if (e - s >= 5 && !strncmp(s, "false", 5))
+    return s + 5;
+  const char *n = s;
+  if (n < e && *n == '-')
+    n++;
+  const char *d = n;
+  while (n < e && ((*n >= '0' && *n <= '9') || *n == '.' || *n == 'e' ||
+                   *n == 'E' || *n == '+' || *n == '-'))
+    n++;
+  return n > d ? n : NULL;
+}
+static bool json_valid(const char *s, size_t len) {
+  const char *e = s + len;
+  const char *r = js_value(s, e, 0);
+  return r && js_ws(r, e) == e;
+}
+
+/* An error response: the status, a JSON body {"error":..., "status":N}. */
+static void check_error_body(const tl_resp *r, int status) {
+  char v[128], want[32];
+  ck_assert_msg(r->status == status, "status %d, expected %d; head:\n%s",
+                r->status, status, r->head);
+  ck_assert_msg(tl_resp_header(r, "Content-Type", v, sizeof(v)) &&
+                    strstr(v, "application/json"),
+                "error %d without JSON content type:\n%s", status, r->head);
+  ck_assert_msg(json_valid(r->body, r->body_len),
+                "error %d body is not valid JSON: '%s'", status, r->body);
+  snprintf(want, sizeof(want), "\"status\":%d", status);
+  ck_assert_msg(strstr(r->body, want) && strstr(r->body, "\"error\":"),
+                "error body lacks error/status: '%s'", r->body);
+  ck_assert_msg(tl_resp_header(r, "Date", v, sizeof(v)) ||
+                    status == 503,
+                "error %d without Date", status);
+}
+
+/* Sends raw on a fresh connection; expects an error response with status,
+ * and (when must_close) EOF right after it. */
+static void expect_error(int port, const char *raw, int status,
+                         bool must_close) {
+  int fd = tl_connect(port);
+  tl_send_str(fd, raw);
+  tl_resp r;
+  ck_assert_msg(tl_read_resp(fd, &r, strncmp(raw, "HEAD ", 5) == 0) == 0,
+                "no complete response to: %.80s", raw);
+  check_error_body(&r, status);
+  if (must_close) {
+    char v[64];
+    ck_assert_msg(tl_resp_header(&r, "Connection", v, sizeof(v)) &&
+                      strcasecmp(v, "close") == 0,
+                  "error %d without Connection: close", status);
+    ck_assert_msg(tl_wait_eof(fd, 5000), "no EOF after error %d", status);
+  }
+  tl_resp_free(&r);
+  tl_close(fd);
+}
+
+static int get_status(int port, const char *path) {
+  tl_resp r;
+  int st = tl_get(port, path, &r);
+  tl_resp_free(&r);
+  return st;
+}
+
+/* Reads one response on a keep-alive fd and checks it is /plaintext's. */
+static void expect_plaintext(int fd) {
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.body, "Hello, World!");
+  tl_resp_free(&r);
+}
+
+static const char GET_PLAIN[] = "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
+
+static unsigned long header_ul(const tl_resp *r, const char *name) {
+  char v[64];
+  ck_assert_msg(tl_resp_header(r, name, v, sizeof(v)), "missing %s:\n%s", name,
+                r->head);
+  return strtoul(v, NULL, 10);
+}
+
+/* Sets SO_LINGER {1, 0} and closes: the kernel sends a RST. */
+static void reset_close(int fd) {
+  struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  tl_close(fd);
+}
+
+/* Counts complete responses in a byte stream (Content-Length framing).
+ * Returns the number of bytes that formed complete responses. */
+typedef struct {
+  size_t count;   /* complete responses seen */
+  size_t ok;      /* of which 200 */
+  size_t bad_body;/* 200s whose body was not the expected one */
+} resp_count;
+static size_t count_responses(const char *b, size_t len, const char *body,
+                              resp_count *rc) {
+  size_t off = 0;
+  for (;;) {
+    const char *end = memmem(b + off, len - off, "\r\n\r\n", 4);
+    if (!end)
+      return off;
+    size_t hlen = (size_t) (end - (b + off)) + 4;
+    const char *cl = memmem(b + off, hlen, "Content-Length: ", 16);
+    ck_assert_msg(cl != NULL, "response without Content-Length");
+    size_t clen = strtoul(cl + 16, NULL, 10);
+    if (off + hlen + clen > len)
+      return off;
+    int status = atoi(b + off + 9);
+    rc->count++;
+    if (status == 200) {
+      rc->ok++;
+      if (body && (clen != strlen(body) ||
+                   memcmp(b + off + hlen, body, clen) != 0))
+        rc->bad_body++;
+    }
+    off += hlen + clen;
+  }
+}
+
+/* ---- keep-alive, pipelining, ordering ---------------------------------- */
+
+START_TEST(test_keepalive) {
+  tl_proc p;
+  start(&p, "--threads", "2", NULL);
+  int fd = tl_connect(p.port);
+  const char *paths[] = {"/plaintext", "/json", "/io?ms=1", "/cpu?ms=1", "/",
+                         "/task?steps=cpu:1,io:1", "/plaintext"};
+  for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+    char req[256];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", paths[i]);
+    tl_send_str(fd, req);
+    tl_resp r;
+    ck_assert_msg(tl_read_resp(fd, &r, false) == 0, "no response to %s",
+                  paths[i]);
+    ck_assert_int_eq(r.status, 200);
+    char v[256];
+    ck_assert(tl_resp_header(&r, "Server", v, sizeof(v)));
+    ck_assert(tl_resp_header(&r, "Date", v, sizeof(v)));
+    ck_assert(tl_resp_header(&r, "Content-Type", v, sizeof(v)));
+    ck_assert(!tl_resp_header(&r, "Connection", v, sizeof(v)) ||
+              strcasecmp(v, "close") != 0);
+    ck_assert_int_eq(header_ul(&r, "Content-Length"), r.body_len);
+    if (!strcmp(paths[i], "/plaintext")) {
+      ck_assert_str_eq(r.body, "Hello, World!");
+      ck_assert(tl_resp_header(&r, "Content-Type", v, sizeof(v)));
+      ck_assert_str_eq(v, "text/plain");
+    } else if (!strcmp(paths[i], "/json")) {
+      ck_assert_str_eq(r.body, "{\"message\":\"Hello, World!\"}");
+    } else if (paths[i][1] == 'i' || paths[i][1] == 'c' || paths[i][1] == 't') {
+      ck_assert_msg(json_valid(r.body, r.body_len), "bad JSON: %s", r.body);
+      ck_assert(tl_resp_header(&r, "X-Task-Id", v, sizeof(v)));
+      ck_assert(tl_resp_header(&r, "X-Thread", v, sizeof(v)));
+      ck_assert(tl_resp_header(&r, "X-Core", v, sizeof(v)));
+      ck_assert(tl_resp_header(&r, "X-Queue-Us", v, sizeof(v)));
+      ck_assert(tl_resp_header(&r, "X-Run-Us", v, sizeof(v)));
+    }
+    tl_resp_free(&r);
+  }
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_pipeline16) {
+  tl_proc p;
+  start(&p, NULL);
+  int fd = tl_connect(p.port);
+  char batch[16 * sizeof(GET_PLAIN)];
+  size_t len = 0;
+  for (int i = 0; i < 16; i++) {
+    memcpy(batch + len, GET_PLAIN, sizeof(GET_PLAIN) - 1);
+    len += sizeof(GET_PLAIN) - 1;
+  }
+  /* Twice: the second batch reuses the same connection. */
+  for (int round = 0; round < 2; round++) {
+    tl_send_all(fd, batch, len);
+    for (int i = 0; i < 16; i++)
+      expect_plaintext(fd);
+  }
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* A slow task ahead of fast ones: the responses still leave in request
+ * order, in every mode. */
+static const char *const order_modes[] = {"pool", "hybrid", "async"};
+
+START_TEST(test_pipeline_order) {
+  tl_proc p;
+  start(&p, "--mode", order_modes[_i], "--threads", "2", NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd,
+              "GET /io?ms=200 HTTP/1.1\r\nHost: t\r\n\r\n"
+              "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+              "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+              "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+              "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+              "GET /io?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+              "GET /json HTTP/1.1\r\nHost: t\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_msg(strstr(r.body, "\"route\":\"/io\""), "first: %s", r.body);
+  unsigned long id0 = header_ul(&r, "X-Task-Id");
+  /* The IO step really waited (a wait never ends early). */
+  ck_assert_uint_ge(header_ul(&r, "X-Run-Us"), 190000);
+  tl_resp_free(&r);
+  for (int i = 0; i < 3; i++)
+    expect_plaintext(fd);
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_msg(strstr(r.body, "\"route\":\"/cpu\""), "5th: %s", r.body);
+  unsigned long id4 = header_ul(&r, "X-Task-Id");
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_msg(strstr(r.body, "\"route\":\"/io\""), "6th: %s", r.body);
+  unsigned long id5 = header_ul(&r, "X-Task-Id");
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_str_eq(r.body, "{\"message\":\"Hello, World!\"}");
+  tl_resp_free(&r);
+  /* Task ids are given in request order. */
+  ck_assert_uint_lt(id0, id4);
+  ck_assert_uint_lt(id4, id5);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* ---- request bodies ---------------------------------------------------- */
+
+START_TEST(test_echo_bodies) {
+  tl_proc p;
+  start(&p, NULL);
+  int fd = tl_connect(p.port);
+  /* Chunked, split across writes at awkward places (inside a chunk size,
+   * inside data, inside the CRLFs), with an extension and a trailer. */
+  const char *parts[] = {
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "5\r\nhel", "lo\r\n1", "\r\n \r\n6;ext=1\r\nworld!\r", "\nA\r\n0123456789",
+      "\r\n0\r\nX-Trailer: yes\r\n", "\r\n"};
+  for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+    tl_send_str(fd, parts[i]);
+    usleep(20000);
+  }
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.body, "hello world!0123456789");
+  tl_resp_free(&r);
+
+  /* Content-Length, binary, split across writes. */
+  static const char bin[] = "a\0b\r\n\r\nc\xff";
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
+  usleep(20000);
+  tl_send_all(fd, bin, 4);
+  usleep(20000);
+  tl_send_all(fd, bin + 4, 6);
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, 10);
+  ck_assert(memcmp(r.body, bin, 10) == 0);
+  tl_resp_free(&r);
+
+  /* An empty body, then a large one over many reads (default limit 1 MiB). */
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, 0);
+  tl_resp_free(&r);
+  size_t big = 40000;
+  char *body = malloc(big);
+  for (size_t i = 0; i < big; i++)
+    body[i] = (char) ('a' + i % 26);
+  char hdr[128];
+  snprintf(hdr, sizeof(hdr),
+           "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", big);
+  tl_send_str(fd, hdr);
+  tl_send_all(fd, body, big);
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, big);
+  ck_assert(memcmp(r.body, body, big) == 0);
+  tl_resp_free(&r);
+  free(body);
+
+  /* The connection is still good. */
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_expect_continue) {
+  tl_proc p;
+  start(&p, "--max-body-bytes", "100", NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                  "Expect: 100-continue\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 100);
+  tl_resp_free(&r);
+  tl_send_str(fd, "hello");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.body, "hello");
+  tl_resp_free(&r);
+  tl_close(fd);
+
+  /* Too large: the final 413 comes instead of 100 Continue. */
+  fd = tl_connect(p.port);
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n"
+                  "Expect: 100-continue\r\n\r\n");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  check_error_body(&r, 413);
+  tl_resp_free(&r);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* ---- HEAD, HTTP/1.0 ---------------------------------------------------- */
+
+START_TEST(test_head) {
+  tl_proc p;
+  start(&p, NULL);
+  int fd = tl_connect(p.port);
+  const char *heads[] = {"/plaintext", "/json", "/cpu?ms=1", "/static/index.html",
+                         "/nope", "/cpu?ms=x"};
+  const int want[] = {200, 200, 200, 200, 404, 400};
+  for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+    char req[256];
+    /* HEAD and a GET in one write: the GET's response must parse right
+     * after the HEAD's headers. */
+    snprintf(req, sizeof(req),
+             "HEAD %s HTTP/1.1\r\nHost: t\r\n\r\nGET /json HTTP/1.1\r\nHost: "
+             "t\r\n\r\n",
+             heads[i]);
+    tl_send_str(fd, req);
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fd, &r, true), 0);
+    ck_assert_msg(r.status == want[i], "HEAD %s: %d", heads[i], r.status);
+    unsigned long cl = header_ul(&r, "Content-Length");
+    if (i == 0)
+      ck_assert_uint_eq(cl, 13);
+    ck_assert_uint_gt(cl, 0);
+    tl_resp_free(&r);
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(r.body, "{\"message\":\"Hello, World!\"}");
+    tl_resp_free(&r);
+  }
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_http10) {
+  tl_proc p;
+  start(&p, NULL);
+  /* Plain HTTP/1.0: one response, then the server closes. */
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "GET /plaintext HTTP/1.0\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_str_eq(r.body, "Hello, World!");
+  char v[64];
+  ck_assert(!tl_resp_header(&r, "Connection", v, sizeof(v)) ||
+            strcasecmp(v, "keep-alive") != 0);
+  tl_resp_free(&r);
+  ck_assert(tl_wait_eof(fd, 5000));
+  tl_close(fd);
+
+  /* HTTP/1.0 with keep-alive: answered with keep-alive and kept open. */
+  fd = tl_connect(p.port);
+  for (int i = 0; i < 3; i++) {
+    tl_send_str(fd, "GET /json HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+    ck_assert_str_eq(v, "keep-alive");
+    ck_assert_str_eq(r.body, "{\"message\":\"Hello, World!\"}");
+    tl_resp_free(&r);
+  }
+  /* HTTP/1.1 with Connection: close. */
+  tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nConnection: close\r\n\r\n");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+  ck_assert_str_eq(v, "close");
+  tl_resp_free(&r);
+  ck_assert(tl_wait_eof(fd, 5000));
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* ---- error statuses ---------------------------------------------------- */
+
+START_TEST(test_errors_400) {
+  tl_proc p;
+  start(&p, NULL);
+  /* Malformed HTTP: 400 and the connection closes. */
+  expect_error(p.port, "GARBAGE\r\n\r\n", 400, true);
+  expect_error(p.port, "GET\r\n\r\n", 400, true);
+  expect_error(p.port, "GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400, true);
+  expect_error(p.port,
+               "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+               "\r\nzz\r\nhello\r\n0\r\n\r\n",
+               400, true);
+  expect_error(p.port,
+               "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+               "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+               400, true);
+  expect_error(p.port,
+               "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+               "Content-Length: 5\r\n\r\nhello",
+               400, true);
+  expect_error(p.port,
+               "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: -5\r\n\r\n",
+               400, true);
+  /* Bad task parameters: 400, and the connection stays usable. */
+  char steps33[512] = "GET /task?steps=";
+  for (int i = 0; i < 33; i++)
+    strcat(steps33, i ? ",cpu:0" : "cpu:0");
+  strcat(steps33, " HTTP/1.1\r\nHost: t\r\n\r\n");
+  const char *bad[] = {
+      "GET /cpu?ms=abc HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /cpu?ms=10001 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /cpu HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /io?ms=-1 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /io?ms=99999999999999999999999 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /task?steps= HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /task HTTP/1.1\r\nHost: t\r\n\r\n",
+      steps33,
+      "GET /task?steps=io:-1 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /task?steps=gpu:1 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /task?steps=cpu:1, HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /task?steps=cpu:1,,io:1 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /task?steps=cpu:%zz HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /task?steps=io:10001 HTTP/1.1\r\nHost: t\r\n\r\n",
+  };
+  int fd = tl_connect(p.port);
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    tl_send_str(fd, bad[i]);
+    tl_resp r;
+    ck_assert_msg(tl_read_resp(fd, &r, false) == 0, "no response: %s", bad[i]);
+    check_error_body(&r, 400);
+    tl_resp_free(&r);
+  }
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+  /* The upper bounds themselves are accepted. */
+  char ok32[512] = "/task?steps=";
+  for (int i = 0; i < 32; i++)
+    strcat(ok32, i ? ",cpu:0" : "cpu:0");
+  ck_assert_int_eq(get_status(p.port, ok32), 200);
+  ck_assert_int_eq(get_status(p.port, "/cpu?ms=0"), 200);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_errors_404_405) {
+  tl_proc p;
+  start(&p, NULL);
+  int fd = tl_connect(p.port);
+  const char *reqs[] = {
+      "GET /nope HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /plaintextX HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET /static HTTP/1.1\r\nHost: t\r\n\r\n",
+      "POST /plaintext HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n\r\nabc",
+      "GET /echo HTTP/1.1\r\nHost: t\r\n\r\n",
+      "DELETE /json HTTP/1.1\r\nHost: t\r\n\r\n",
+      "PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi",
+  };
+  const int want[] = {404, 404, 404, 405, 405, 405, 405};
+  const char *allow[] = {NULL, NULL, NULL, "GET, HEAD", "POST", "GET, HEAD",
+                         "POST"};
+  for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
+    tl_send_str(fd, reqs[i]);
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    check_error_body(&r, want[i]);
+    if (allow[i]) {
+      char v[64];
+      ck_assert_msg(tl_resp_header(&r, "Allow", v, sizeof(v)),
+                    "405 without Allow");
+      ck_assert_str_eq(v, allow[i]);
+    }
+    tl_resp_free(&r);
+  }
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_header_timeout) {
+  tl_proc p;
+  start(&p, "--header-timeout-ms", "300", NULL);
+  int fd = tl_connect(p.port);
+  double t0 = tl_now_s();
+  tl_send_str(fd, "GET /plain");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  double dt = tl_now_s() - t0;
+  check_error_body(&r, 408);
+  tl_resp_free(&r);
+  ck_assert_msg(dt > 0.2 && dt < 5.0, "408 after %.3f s", dt);
+  ck_assert(tl_wait_eof(fd, 5000));
+  tl_close(fd);
+
+  /* Nothing but CRLFs (skipped between requests) one every 100 ms: no
+   * request ever begins, and the connection is still closed. */
+  fd = tl_connect(p.port);
+  t0 = tl_now_s();
+  bool closed = false;
+  while (!closed && tl_now_s() - t0 < 8.0) {
+    if (send(fd, "\r\n", 2, MSG_NOSIGNAL) != 2)
+      break;
+    closed = tl_wait_eof(fd, 100);
+  }
+  dt = tl_now_s() - t0;
+  ck_assert_msg(dt < 6.0, "CRLF trickle kept the connection %.1f s", dt);
+  tl_close(fd);
+
+  /* A connection that never sends a byte is closed too. */
+  fd = tl_connect(p.port);
+  ck_assert(tl_wait_eof(fd, 5000));
+  tl_close(fd);
+  ck_assert_int_eq(get_status(p.port, "/plaintext"), 200);
+  stop_ok(&p);
+}
+END_TEST
+
+/* One byte per 100 ms of a request that never ends: 408 and close within a
+ * few seconds, while another client is answered quickly throughout. */
+START_TEST(test_slowloris) {
+  tl_proc p;
+  start(&p, "--header-timeout-ms", "1000", NULL);
+  int slow = tl_connect(p.port);
+  int fast = tl_connect(p.port);
+  static const char trickle[] =
+      "GET /plaintext HTTP/1.1\r\nHost: t\r\nX-Slow: "
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+      "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+  double t0 = tl_now_s(), worst = 0;
+  size_t i = 0;
+  bool answered = false;
+  int fast_ok = 0;
+  while (tl_now_s() - t0 < 10.0) {
+    if (i < sizeof(trickle) - 1) {
+      if (send(slow, trickle + i, 1, MSG_NOSIGNAL) == 1)
+        i++;
+    }
+    double a = tl_now_s();
+    tl_send_str(fast, GET_PLAIN);
+    expect_plaintext(fast);
+    double lat = tl_now_s() - a;
+    worst = lat > worst ? lat : worst;
+    fast_ok++;
+    struct pollfd pfd = {.fd = slow, .events = POLLIN};
+    if (poll(&pfd, 1, 100) > 0) {
+      answered = true;
+      break;
+    }
+  }
+  double dt = tl_now_s() - t0;
+  ck_assert_msg(answered, "slowloris not cut off after %.1f s", dt);
+  ck_assert_msg(dt < 8.0, "slowloris cut off only after %.1f s", dt);
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(slow, &r, false), 0);
+  check_error_body(&r, 408);
+  tl_resp_free(&r);
+  ck_assert(tl_wait_eof(slow, 5000));
+  ck_assert_msg(worst < 2.0, "fast client waited %.3f s", worst);
+  ck_assert_int_ge(fast_ok, 5);
+  tl_close(slow);
+  tl_close(fast);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_body_limits) {
+  tl_proc p;
+  start(&p, "--max-body-bytes", "100", NULL);
+  /* Content-Length over the limit: 413 before any body byte is sent. */
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  check_error_body(&r, 413);
+  tl_resp_free(&r);
+  ck_assert(tl_wait_eof(fd, 5000));
+  tl_close(fd);
+  /* Chunked over the limit (two 64-byte chunks). */
+  fd = tl_connect(p.port);
+  char chunk[64];
+  memset(chunk, 'x', sizeof(chunk));
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+  for (int i = 0; i < 2; i++) {
+    tl_send_str(fd, "40\r\n");
+    tl_send_all(fd, chunk, sizeof(chunk));
+    tl_send_str(fd, "\r\n");
+  }
+  /* The terminating chunk may race the server's close; ignore errors. */
+  (void) send(fd, "0\r\n\r\n", 5, MSG_NOSIGNAL);
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  check_error_body(&r, 413);
+  tl_resp_free(&r);
+  tl_close(fd);
+  /* Exactly at the limit is fine. */
+  fd = tl_connect(p.port);
+  char body[100];
+  memset(body, 'y', sizeof(body));
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+  tl_send_all(fd, body, sizeof(body));
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, 100);
+  tl_resp_free(&r);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_header_limits) {
+  tl_proc p;
+  start(&p, "--max-header-bytes", "1024", NULL);
+  char req[8192];
+  int n = snprintf(req, sizeof(req), "GET /plaintext?x=");
+  for (int i = 0; i < 2000; i++)
+    req[n++] = 'a';
+  snprintf(req + n, sizeof(req) - (size_t) n, " HTTP/1.1\r\nHost: t\r\n\r\n");
+  expect_error(p.port, req, 414, true);
+
+  n = snprintf(req, sizeof(req), "GET /plaintext HTTP/1.1\r\nHost: t\r\n");
+  for (int i = 0; i < 60; i++)
+    n += snprintf(req + n, sizeof(req) - (size_t) n,
+                  "X-Header-%02d: 0123456789012345678901234567890123456789\r\n",
+                  i);
+  snprintf(req + n, sizeof(req) - (size_t) n, "\r\n");
+  expect_error(p.port, req, 431, true);
+
+  /* One huge header value, sent in pieces. */
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nX-Big: ");
+  char blob[600];
+  memset(blob, 'b', sizeof(blob));
+  tl_send_all(fd, blob, sizeof(blob));
+  (void) send(fd, blob, sizeof(blob), MSG_NOSIGNAL);
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  check_error_body(&r, 431);
+  tl_resp_free(&r);
+  tl_close(fd);
+
+  /* Under the limit still works. */
+  ck_assert_int_eq(get_status(p.port, "/plaintext?x=aaaaaaaaaaaaaaaa"), 200);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_queue_full_503) {
+  tl_proc p;
+  start(&p, "--mode", "pool", "--threads", "1", "--queue-max", "2", NULL);
+  int fds[6];
+  for (int i = 0; i < 6; i++) {
+    fds[i] = tl_connect(p.port);
+    tl_send_str(fds[i], "GET /io?ms=500 HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  int n200 = 0, n503 = 0;
+  for (int i = 0; i < 6; i++) {
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
+    if (r.status == 200) {
+      n200++;
+    } else {
+      check_error_body(&r, 503);
+      char v[32];
+      ck_assert_msg(tl_resp_header(&r, "Retry-After", v, sizeof(v)),
+                    "503 without Retry-After");
+      n503++;
+    }
+    tl_resp_free(&r);
+    /* The connection stays usable after a 503. */
+    tl_send_str(fds[i], GET_PLAIN);
+    expect_plaintext(fds[i]);
+    tl_close(fds[i]);
+  }
+  ck_assert_int_ge(n200, 1);
+  ck_assert_int_ge(n503, 1);
+  ck_assert_int_eq(n200 + n503, 6);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_max_conns) {
+  tl_proc p;
+  start(&p, "--max-conns", "4", NULL);
+  int fds[4];
+  for (int i = 0; i < 4; i++) {
+    fds[i] = tl_connect(p.port);
+    tl_send_str(fds[i], GET_PLAIN);
+    expect_plaintext(fds[i]);
+  }
+  int extra = tl_connect(p.port);
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(extra, &r, false), 0);
+  check_error_body(&r, 503);
+  char v[64];
+  ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+  ck_assert_str_eq(v, "close");
+  tl_resp_free(&r);
+  ck_assert(tl_wait_eof(extra, 5000));
+  tl_close(extra);
+  for (int i = 0; i < 4; i++) {
+    tl_send_str(fds[i], GET_PLAIN);
+    expect_plaintext(fds[i]);
+  }
+  /* Once one leaves, a new connection is served again. */
+  tl_close(fds[0]);
+  bool served = false;
+  double t0 = tl_now_s();
+  while (!served && tl_now_s() - t0 < 5.0) {
+    tl_resp rr;
+    if (tl_get(p.port, "/plaintext", &rr) == 200)
+      served = true;
+    tl_resp_free(&rr);
+    if (!served)
+      usleep(50000);
+  }
+  ck_assert(served);
+  for (int i = 1; i < 4; i++)
+    tl_close(fds[i]);
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_idle_timeout) {
+  tl_proc p;
+  start(&p, "--idle-timeout-ms", "300", NULL);
+  int fd = tl_connect(p.port);
+  /* Activity every 100 ms keeps it open well past the timeout. */
+  for (int i = 0; i < 10; i++) {
+    tl_send_str(fd, GET_PLAIN);
+    expect_plaintext(fd);
+    usleep(100000);
+  }
+  double t0 = tl_now_s();
+  ck_assert(tl_wait_eof(fd, 5000));
+  double dt = tl_now_s() - t0;
+  ck_assert_msg(dt > 0.15 && dt < 5.0, "idle close after %.3f s", dt);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* ---- static files ------------------------------------------------------ */
+
+START_TEST(test_static_docroot) {
+  char src[PATH_MAX], www[PATH_MAX + 8], file[PATH_MAX + 32];
+  srcdir(src, sizeof(src));
+  snprintf(www, sizeof(www), "%s/www", src);
+  snprintf(file, sizeof(file), "%s/index.html", www);
+  size_t flen;
+  char *want = read_file(file, &flen);
+  tl_proc p;
+  start(&p, "--docroot", www, NULL);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/static/index.html", &r), 200);
+  char v[128];
+  ck_assert(tl_resp_header(&r, "Content-Type", v, sizeof(v)));
+  ck_assert_msg(strncmp(v, "text/html", 9) == 0, "type %s", v);
+  ck_assert_uint_eq(r.body_len, flen);
+  ck_assert(memcmp(r.body, want, flen) == 0);
+  tl_resp_free(&r);
+  /* The directory means its index.html. */
+  ck_assert_int_eq(tl_get(p.port, "/static/", &r), 200);
+  ck_assert_uint_eq(r.body_len, flen);
+  tl_resp_free(&r);
+  free(want);
+
+  const char *evil[] = {
+      "/static/../configure.ac",
+      "/static/..%2fconfigure.ac",
+      "/static/%2e%2e/configure.ac",
+      "/static/%2e%2e/%2e%2e/etc/passwd",
+      "/static/%2e%2e%2fetc%2fpasswd",
+      "/static/%2E%2E%2F%2E%2E%2F%2E%2E%2F%2E%2E%2Fetc%2Fpasswd",
+      "/static/a%00b",
+      "/static/index.html%00.txt",
+      "/static//etc/passwd",
+      "/static/%2fetc%2fpasswd",
+      "/static/./index.html/..",
+      "/static/%",
+      "/static/%g0",
+      "/static/../../../../../../../../etc/passwd",
+  };
+  for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
+    char req[512];
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+             evil[i]);
+    int fd = tl_connect(p.port);
+    tl_send_str(fd, req);
+    char buf[65536];
+    bool eof;
+    tl_recv_rest(fd, buf, sizeof(buf), 5000, &eof);
+    tl_close(fd);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 ", 9) == 0, "%s: no response", evil[i]);
+    int st = atoi(buf + 9);
+    ck_assert_msg(st == 400 || st == 403 || st == 404, "%s answered %d",
+                  evil[i], st);
+    ck_assert_msg(!strstr(buf, "root:") && !strstr(buf, "AC_INIT"),
+                  "%s leaked a file outside the docroot", evil[i]);
+  }
+  stop_ok(&p);
+}
+END_TEST
+
+START_TEST(test_static_symlinks) {
+  char base[] = "/tmp/tl-http-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(base));
+  char root[256], out[256], path[512], target[512];
+  snprintf(root, sizeof(root), "%s/root", base);
+  snprintf(out, sizeof(out), "%s/outside", base);
+  ck_assert_int_eq(mkdir(root, 0755), 0);
+  ck_assert_int_eq(mkdir(out, 0755), 0);
+  snprintf(path, sizeof(path), "%s/secret.txt", out);
+  write_file(path, "TOP-SECRET\n");
+  snprintf(path, sizeof(path), "%s/index.html", root);
+  write_file(path, "<p>inside</p>\n");
+  snprintf(path, sizeof(path), "%s/real.txt", root);
+  write_file(path, "REAL\n");
+  snprintf(path, sizeof(path), "%s/sub", root);
+  ck_assert_int_eq(mkdir(path, 0755), 0);
+  snprintf(path, sizeof(path), "%s/sub/index.html", root);
+  write_file(path, "SUB\n");
+  struct {
+    const char *name, *to;
+  } links[] = {
+      {"link_in", "real.txt"},
+      {"link_sub", "sub/index.html"},
+      {"link_up_in", "sub/../real.txt"},
+      {"link_rel_out", "../outside/secret.txt"},
+      {"dir_out", "../outside"},
+      {"link_etc", "/etc/passwd"},
+      {"link_abs_out", NULL}, /* absolute path of outside/secret.txt */
+      {"loop", "loop"},
+  };
+  for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+    snprintf(path, sizeof(path), "%s/%s", root, links[i].name);
+    if (links[i].to)
+      snprintf(target, sizeof(target), "%s", links[i].to);
+    else
+      snprintf(target, sizeof(target), "%s/secret.txt", out);
+    ck_assert_int_eq(symlink(target, path), 0);
+  }
+  /* A FIFO must be refused, not block the thread that opens it. */
+  snprintf(path, sizeof(path), "%s/fifo", root);
+  ck_assert_int_eq(mkfifo(path, 0644), 0);
+  tl_proc p;
+  start(&p, "--docroot", root, NULL);
+  struct {
+    const char *path;
+    int status;
+    const char *body;
+  } cases[] = {
+      {"/static/", 200, "<p>inside</p>\n"},
+      {"/static/real.txt", 200, "REAL\n"},
+      {"/static/link_in", 200, "REAL\n"},
+      {"/static/link_sub", 200, "SUB\n"},
+      {"/static/link_up_in", 200, "REAL\n"},
+      {"/static/sub/", 200, "SUB\n"},
+      {"/static/sub", 200, "SUB\n"},
+      {"/static/fifo", 404, NULL},
+      {"/static/link_rel_out", 0, NULL},
+      {"/static/dir_out/secret.txt", 0, NULL},
+      {"/static/dir_out/", 0, NULL},
+      {"/static/link_etc", 0, NULL},
+      {"/static/link_abs_out", 0, NULL},
+      {"/static/loop", 0, NULL},
+      {"/static/missing", 404, NULL},
+  };
+  for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+    tl_resp r;
+    int st = tl_get(p.port, cases[i].path, &r);
+    if (cases[i].status == 0) {
+      ck_assert_msg(st == 400 || st == 403 || st == 404, "%s answered %d",
+                    cases[i].path, st);
+      ck_assert_msg(!strstr(r.body, "TOP-SECRET") && !strstr(r.body, "root:"),
+                    "%s leaked", cases[i].path);
+    } else {
+      ck_assert_msg(st == cases[i].status, "%s answered %d", cases[i].path,
+                    st);
+      if (cases[i].body)
+        ck_assert_str_eq(r.body, cases[i].body);
+      char v[128];
+      if (strstr(cases[i].body ? cases[i].body : "", "<p>") ||
+          !strcmp(cases[i].path, "/static/sub")) {
+        /* A directory's index.html is served as HTML. */
+        ck_assert(tl_resp_header(&r, "Content-Type", v, sizeof(v)));
+        ck_assert_msg(strncmp(v, "text/html", 9) == 0, "%s: type %s",
+                      cases[i].path, v);
+      }
+    }
+    tl_resp_free(&r);
+  }
+  stop_ok(&p);
+  /* Clean up the temp tree. */
+  for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
+    snprintf(path, sizeof(path), "%s/%s", root, links[i].name);
+    unlink(path);
+  }
+  const char *files[] = {"root/index.html", "root/real.txt",
+                         "root/sub/index.html", "outside/secret.txt",
+                         "root/fifo"};
+  for (size_t i = 0; i < 5; i++) {
+    snprintf(path, sizeof(path), "%s/%s", base, files[i]);
+    unlink(path);
+  }
+  snprintf(path, sizeof(path), "%s/sub", root);
+  rmdir(path);
+  rmdir(root);
+  rmdir(out);
+  rmdir(base);
+}
+END_TEST
+
+/* ---- hostile peers ----------------------------------------------------- */
+
+START_TEST(test_reset_peers) {
+  tl_proc p;
+  start(&p, "--mode", order_modes[_i], "--threads", "2", NULL);
+  for (int round = 0; round < 5; round++) {
+    /* Mid-body. */
+    int fd = tl_connect(p.port);
+    tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc");
+    usleep(10000);
+    reset_close(fd);
+    /* Mid-headers. */
+    fd = tl_connect(p.port);
+    tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nHo");
+    usleep(10000);
+    reset_close(fd);
+    /* With tasks in flight and responses pending. */
+    fd = tl_connect(p.port);
+    tl_send_str(fd, "GET /io?ms=100 HTTP/1.1\r\n\r\nGET /cpu?ms=5 HTTP/1.1\r\n\r\n"
+                    "GET /static/index.html HTTP/1.1\r\n\r\nGET /plaintext HTTP/1.1\r\n\r\n");
+    usleep(10000);
+    reset_close(fd);
+    /* Right after a complete request. */
+    fd = tl_connect(p.port);
+    tl_send_str(fd, GET_PLAIN);
+    reset_close(fd);
+    ck_assert_int_eq(get_status(p.port, "/plaintext"), 200);
+  }
+  usleep(300000); /* the abandoned tasks finish */
+  ck_assert_int_eq(get_status(p.port, "/json"), 200);
+  stop_ok(&p);
+}
+END_TEST
+
+/* Sends as much of buf as the peer takes within secs, without reading. */
+static size_t send_until_blocked(int fd, const char *buf, size_t len,
+                                 double secs) {
+  size_t sent = 0;
+  double t0 = tl_now_s();
+  while (sent < len && tl_now_s() - t0 < secs) {
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    if (poll(&pfd, 1, 100) <= 0)
+      continue;
+    ssize_t w = send(fd, buf + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (w > 0)
+      sent += (size_t) w;
+    else if (w < 0 && errno != EAGAIN && errno != EINTR)
+      break;
+  }
+  return sent;
+}
+
+/* Sends the rest while reading; returns the counted responses. */
+static void drain_responses(int fd, const char *buf, size_t len, size_t sent,
+                            size_t expect, const char *body, resp_count *rc,
+                            double secs) {
+  size_t cap = 1 << 20, have = 0;
+  char *in = malloc(cap);
+  double t0 = tl_now_s();
+  while (rc->count < expect && tl_now_s() - t0 < secs) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
+    if (poll(&pfd, 1, 100) <= 0)
+      continue;
+    if ((pfd.revents & POLLOUT) && sent < len) {
+      ssize_t w = send(fd, buf + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (w > 0)
+        sent += (size_t) w;
+    }
+    if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+      ssize_t r = recv(fd, in + have, cap - have, MSG_DONTWAIT);
+      if (r == 0)
+        break;
+      if (r < 0)
+        continue;
+      have += (size_t) r;
+      size_t used = count_responses(in, have, body, rc);
+      memmove(in, in + used, have - used);
+      have -= used;
+    }
+  }
+  free(in);
+}
+
+/* Pipelines n copies of req into one buffer. */
+static char *repeat(const char *req, size_t n, size_t *len) {
+  size_t l = strlen(req);
+  char *b = malloc(l * n);
+  for (size_t i = 0; i < n; i++)
+    memcpy(b + i * l, req, l);
+  *len = l * n;
+  return b;
+}
+
+START_TEST(test_nonreading_peers) {
+  tl_proc p;
+  start(&p, "--mode", order_modes[_i], "--threads", "2",
+        "--shutdown-timeout-ms", "3000", NULL);
+  char src[PATH_MAX];
+  srcdir(src, sizeof(src));
+  long base_kb = tl_proc_rss_kb(p.pid);
+  ck_assert_int_gt(base_kb, 0);
+
+  /* Two peers that pipeline 2000 requests and do not read: small
+   * responses, and 8 KiB files (17 MB in all, far more than the socket
+   * buffers hold). A small receive buffer makes backpressure come soon. */
+  int a = tl_connect(p.port), b = tl_connect(p.port);
+  int small = 4096;
+  setsockopt(a, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  setsockopt(b, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  size_t alen, blen;
+  char *abuf = repeat(GET_PLAIN, 2000, &alen);
+  char *bbuf = repeat("GET /static/index.html HTTP/1.1\r\nHost: t\r\n\r\n", 2000,
+                      &blen);
+  size_t asent = send_until_blocked(a, abuf, alen, 2.0);
+  size_t bsent = send_until_blocked(b, bbuf, blen, 2.0);
+
+  /* Others are still served promptly. */
+  int c = tl_connect(p.port);
+  double worst = 0;
+  for (int i = 0; i < 50; i++) {
+    double t = tl_now_s();
+    tl_send_str(c, GET_PLAIN);
+    expect_plaintext(c);
+    double dt = tl_now_s() - t;
+    worst = dt > worst ? dt : worst;
+  }
+  ck_assert_msg(worst < 2.0, "others waited %.3f s", worst);
+  ck_assert_int_eq(get_status(p.port, "/static/index.html"), 200);
+  usleep(500000);
+  long kb = tl_proc_rss_kb(p.pid);
+  fprintf(stderr, "nonreading_peers[%s]: RSS %ld -> %ld KiB (sent %zu + %zu)\n",
+          order_modes[_i], base_kb, kb, asent, bsent);
+  ck_assert_msg(kb - base_kb < RSS_LIMIT_KB,
+                "RSS grew from %ld to %ld KiB with non-reading peers", base_kb,
+                kb);
+  if (!TL_SANITIZED)
+    ck_assert_msg(kb < RSS_LIMIT_KB, "RSS %ld KiB >= 64 MiB", kb);
+
+  /* Now the first peer reads: all 2000 responses arrive, in order. */
+  resp_count rc = {0, 0, 0};
+  drain_responses(a, abuf, alen, asent, 2000, "Hello, World!", &rc, 30.0);
+  ck_assert_uint_eq(rc.count, 2000);
+  ck_assert_uint_eq(rc.ok, 2000);
+  ck_assert_uint_eq(rc.bad_body, 0);
+  tl_close(a);
+  tl_close(c);
+  (void) bsent;
+  (void) src;
+  /* b never reads: shutdown must still end (the shutdown timeout closes
+   * it) with status 0. */
+  stop_ok(&p);
+  tl_close(b);
+  free(abuf);
+  free(bbuf);
+}
+END_TEST
+
+START_TEST(test_graceful_inflight) {
+  tl_proc p;
+  start(&p, "--mode", order_modes[_i], "--threads", "2", NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "GET /io?ms=500 HTTP/1.1\r\nHost: t\r\n\r\n");
+  int idle = tl_connect(p.port);
+  tl_send_str(idle, GET_PLAIN);
+  expect_plaintext(idle);
+  usleep(100000);
+  kill(p.pid, SIGTERM);
+  /* The in-flight task is finished and answered, with Connection: close. */
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  ck_assert(tl_wait_eof(fd, 5000));
+  ck_assert(tl_wait_eof(idle, 5000));
+  int st = tl_proc_wait(&p, STOP_TIMEOUT_MS);
+  ck_assert_msg(st == 0, "exit status %d", st);
+  tl_close(fd);
+  tl_close(idle);
+}
+END_TEST
+
+START_TEST(test_odd_requests) {
+  tl_proc p;
+  start(&p, NULL);
+  /* Upgrade requests, HTTP/2 preface, absolute-form, OPTIONS *: a
+   * well-formed answer or a close, never a hang or a crash. */
+  const char *odd[] = {
+      ("GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
+       "Upgrade: websocket\r\n\r\nxxxxxxxx"),
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+      "GET http://t/plaintext HTTP/1.1\r\nHost: t\r\n\r\n",
+      "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n",
+      "CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n",
+      "GET / HTTP/2.0\r\n\r\n",
+      "GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n",
+      "\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n",
+  };
+  for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+    int fd = tl_connect(p.port);
+    tl_send_str(fd, odd[i]);
+    char buf[8192];
+    bool eof;
+    size_t n = tl_recv_rest(fd, buf, sizeof(buf), 3000, &eof);
+    tl_close(fd);
+    ck_assert_msg(n == 0 || strncmp(buf, "HTTP/1.1 ", 9) == 0,
+                  "odd request %zu: '%.60s'", i, buf);
+    if (n)
+      ck_assert_msg(atoi(buf + 9) < 500 || atoi(buf + 9) == 505,
+                    "odd request %zu: %d", i, atoi(buf + 9));
+  }
+  ck_assert_int_eq(get_status(p.port, "/plaintext"), 200);
+  stop_ok(&p);
+}
+END_TEST
+
+static Suite *http_suite(void) {
+  Suite *s = suite_create("http");
+  struct {
+    const char *name;
+    const TTest *fn;
+    int loop; /* run once per mode */
+  } t[] = {
+      {"keepalive", test_keepalive, 0},
+      {"pipeline16", test_pipeline16, 0},
+      {"pipeline_order", test_pipeline_order, 1},
+      {"echo_bodies", test_echo_bodies, 0},
+      {"expect_continue", test_expect_continue, 0},
+      {"head", test_head, 0},
+      {"http10", test_http10, 0},
+      {"errors_400", test_errors_400, 0},
+      {"errors_404_405", test_errors_404_405, 0},
+      {"header_timeout", test_header_timeout, 0},
+      {"slowloris", test_slowloris, 0},
+      {"body_limits", test_body_limits, 0},
+      {"header_limits", test_header_limits, 0},
+      {"queue_full_503", test_queue_full_503, 0},
+      {"max_conns", test_max_conns, 0},
+      {"idle_timeout", test_idle_timeout, 0},
+      {"static_docroot", test_static_docroot, 0},
+      {"static_symlinks", test_static_symlinks, 0},
+      {"reset_peers", test_reset_peers, 1},
+      {"nonreading_peers", test_nonreading_peers, 1},
+      {"graceful_inflight", test_graceful_inflight, 1},
+      {"odd_requests", test_odd_requests, 0},
+  };
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    TCase *tc = tcase_create(t[i].name);
+    tcase_set_timeout(tc, 120);
+    if (t[i].loop)
+      tcase_add_loop_test(tc, t[i].fn, 0, 3);
+    else
+      tcase_add_test(tc, t[i].fn);
+    suite_add_tcase(s, tc);
+  }
+  return s;
+}
+
+int main(void) {
+  signal(SIGPIPE, SIG_IGN);
+  SRunner *sr = srunner_create(http_suite());
+  srunner_run_all(sr, CK_NORMAL);
+  int failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return failed != 0;
+}

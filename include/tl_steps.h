@@ -21,6 +21,12 @@ typedef struct tl_step_spec {
 int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
                    const char **err);
 
+/* The steps of a request from its query: with single_kind < 0 the list in
+ * "steps=..." (/task), else one step of that kind lasting "ms=N" (/cpu,
+ * /io). Returns the count (>= 1), or -1 with *err a static message. */
+int tl_steps_from_query(const char *q, size_t qlen, int single_kind,
+                        tl_step_spec *out, const char **err);
+
 const char *tl_step_kind_name(int kind);
 
 #endif

@@ -26,34 +26,6 @@ void tl_slot_fail(tl_slot *slot, int status, const char *msg,
   tl_slot_ready(slot);
 }
 
-/* Reads the step list of /cpu, /io or /task from the query. */
-static int parse_task_steps(tl_route route, const char *q, size_t qlen,
-                            tl_step_spec *steps, const char **err) {
-  char val[1024];
-  if (route == TL_ROUTE_TASK) {
-    int n = tl_query_get(q, qlen, "steps", val, sizeof(val));
-    if (n < 0) {
-      *err = n == -1 ? "missing query parameter steps (e.g. steps=cpu:2,io:50)"
-                     : "malformed steps parameter";
-      return -1;
-    }
-    return tl_steps_parse(val, (size_t) n, steps, err);
-  }
-  int n = tl_query_get(q, qlen, "ms", val, sizeof(val));
-  unsigned long ms;
-  if (n < 0) {
-    *err = "missing query parameter ms (e.g. ?ms=5)";
-    return -1;
-  }
-  if (tl_parse_uint(val, (size_t) n, 0, TL_MAX_STEP_MS, &ms) != 0) {
-    *err = "ms must be a whole number in 0..10000";
-    return -1;
-  }
-  steps[0].kind = route == TL_ROUTE_CPU ? TL_STEP_CPU : TL_STEP_IO;
-  steps[0].ms = (uint32_t) ms;
-  return 1;
-}
-
 void tl_dispatch(tl_server *srv, tl_slot *slot) {
   tl_request *r = &slot->req;
   size_t plen, qlen;
@@ -78,7 +50,9 @@ void tl_dispatch(tl_server *srv, tl_slot *slot) {
   int nsteps = 0;
   if (route == TL_ROUTE_CPU || route == TL_ROUTE_IO || route == TL_ROUTE_TASK) {
     const char *err = NULL;
-    nsteps = parse_task_steps(route, q, qlen, specs, &err);
+    int kind = route == TL_ROUTE_TASK ? -1
+               : route == TL_ROUTE_CPU ? TL_STEP_CPU : TL_STEP_IO;
+    nsteps = tl_steps_from_query(q, qlen, kind, specs, &err);
     if (nsteps < 0) {
       tl_slot_fail(slot, 400, err, NULL, false);
       return;

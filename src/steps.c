@@ -9,6 +9,34 @@ const char *tl_step_kind_name(int kind) {
   return kind == TL_STEP_CPU ? "cpu" : "io";
 }
 
+int tl_steps_from_query(const char *q, size_t qlen, int single_kind,
+                        tl_step_spec *out, const char **err) {
+  char val[1024];
+  if (single_kind < 0) {
+    int n = tl_query_get(q, qlen, "steps", val, sizeof(val));
+    if (n < 0) {
+      *err = n == -1 ? "missing query parameter steps (e.g. steps=cpu:2,io:50)"
+                     : "malformed steps parameter";
+      return -1;
+    }
+    return tl_steps_parse(val, (size_t) n, out, err);
+  }
+  int n = tl_query_get(q, qlen, "ms", val, sizeof(val));
+  unsigned long ms;
+  if (n < 0) {
+    *err = n == -1 ? "missing query parameter ms (e.g. ?ms=5)"
+                   : "malformed ms parameter";
+    return -1;
+  }
+  if (tl_parse_uint(val, (size_t) n, 0, TL_MAX_STEP_MS, &ms) != 0) {
+    *err = "ms must be a whole number in 0..10000";
+    return -1;
+  }
+  out[0].kind = (uint8_t) single_kind;
+  out[0].ms = (uint32_t) ms;
+  return 1;
+}
+
 int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
                    const char **err) {
   size_t i = 0;

@@ -167,37 +167,22 @@ static void check_json_str(const char *s, size_t n) {
 
 /* ---- what tl_dispatch + tl_handler_respond do, minus the executor ---- */
 
+/* The server's own parsing of /cpu, /io and /task parameters, with the
+ * invariants its callers rely on. */
 static int task_steps(tl_route route, const char *q, size_t qlen,
                       tl_step_spec *steps, const char **err) {
-  char val[1024];
-  if (route == TL_ROUTE_TASK) {
-    int n = tl_query_get(q, qlen, "steps", val, sizeof(val));
-    if (n < 0) {
-      *err = n == -1 ? "missing steps" : "malformed steps parameter";
-      return -1;
-    }
-    CHECK((size_t) n < sizeof(val) && val[n] == '\0');
-    int k = tl_steps_parse(val, (size_t) n, steps, err);
-    CHECK(k <= TL_MAX_STEPS);
-    CHECK(k != 0);
-    if (k < 0)
-      CHECK(*err != NULL);
-    return k;
-  }
-  int n = tl_query_get(q, qlen, "ms", val, sizeof(val));
-  unsigned long ms;
-  if (n < 0) {
-    *err = "missing ms";
-    return -1;
-  }
-  if (tl_parse_uint(val, (size_t) n, 0, TL_MAX_STEP_MS, &ms) != 0) {
-    *err = "bad ms";
-    return -1;
-  }
-  CHECK(ms <= TL_MAX_STEP_MS);
-  steps[0].kind = route == TL_ROUTE_CPU ? TL_STEP_CPU : TL_STEP_IO;
-  steps[0].ms = (uint32_t) ms;
-  return 1;
+  int kind = route == TL_ROUTE_TASK ? -1
+             : route == TL_ROUTE_CPU ? TL_STEP_CPU : TL_STEP_IO;
+  *err = NULL;
+  int k = tl_steps_from_query(q, qlen, kind, steps, err);
+  CHECK(k <= TL_MAX_STEPS);
+  CHECK(k != 0);
+  if (k < 0)
+    CHECK(*err != NULL);
+  for (int i = 0; i < k; i++)
+    CHECK(steps[i].ms <= TL_MAX_STEP_MS &&
+          (steps[i].kind == TL_STEP_CPU || steps[i].kind == TL_STEP_IO));
+  return k;
 }
 
 static void handle(const tl_request *r) {

@@ -77,7 +77,6 @@ static void *worker_main(void *arg) {
   tl_thread_ctx_init(&w->ctx, TL_ROLE_WORKER, w->index, label, kname);
   tl_registry_add(p->reg, &w->ctx);
 
-  uint64_t last_wake = 0;
   pthread_mutex_lock(&p->mu);
   for (;;) {
     if (w->pin_gen != p->pin_gen) {
@@ -119,15 +118,10 @@ static void *worker_main(void *arg) {
     job->next = p->done_head;
     p->done_head = job;
     pthread_mutex_unlock(&p->done_mu);
-    /* Wake the loop when this worker runs out of work, or at least every
-     * 200 us: one wake-up per batch instead of one per job, so that on a
-     * shared core loop and worker do not ping-pong for every request. */
-    uint64_t now = tl_now_ns();
+    /* Coalesces: no system call while the loop has not yet taken the
+     * previous wake-up. */
+    uv_async_send(&p->async);
     pthread_mutex_lock(&p->mu);
-    if (p->head == NULL || now - last_wake >= 200000) {
-      last_wake = now;
-      uv_async_send(&p->async);
-    }
   }
   /* Leaving: give the slot back under the lock, so that a resize that
    * wants this index again starts a fresh worker. Once alive drops, the

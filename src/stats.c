@@ -33,7 +33,13 @@ typedef struct thread_fds {
   int tid;
   int stat, schedstat, sched;
   bool seen;           /* listed in the current sample */
+  bool has_allowed;
+  char allowed[256];   /* Cpus_allowed list, refreshed every few samples */
 } thread_fds;
+
+/* Figures that change rarely are re-read every few periods only: the
+ * allowed cores of each thread (pinning) and the process's open files. */
+#define SLOW_EVERY 4
 
 static void close_fds(thread_fds *f);
 
@@ -43,6 +49,10 @@ struct tl_stats {
   long clk_tck;
   long page_size;
   int ncpu;
+  int ncpu_conf;           /* highest possible core ids, for affinity masks */
+  bool slow_sample;        /* re-read the slowly changing figures now */
+  uint64_t last_pinned;
+  int pin_refresh;         /* samples left that re-read affinity anyway */
   uint64_t seq;
   uint64_t last_ns;        /* monotonic time of the previous sample */
   uint64_t last_cost_ns;
@@ -86,6 +96,8 @@ tl_stats *tl_stats_new(tl_server *srv, tl_registry *reg) {
   st->clk_tck = sysconf(_SC_CLK_TCK);
   st->page_size = sysconf(_SC_PAGESIZE);
   st->ncpu = tl_ncpu();
+  long conf = sysconf(_SC_NPROCESSORS_CONF);
+  st->ncpu_conf = conf > 0 ? (int) conf : CPU_SETSIZE;
   st->keep = tl_xcalloc(TIMELINE_KEEP, sizeof(*st->keep));
   st->snap.threads = tl_xcalloc(MAX_TIDS, sizeof(tl_thread_snap));
   st->snap.timeline = tl_xcalloc(TL_TIMELINE_OUT_MAX, sizeof(tl_timeline_ev));
@@ -206,6 +218,7 @@ static thread_fds *fds_for(tl_stats *st, int tid) {
   st->nfds++;
   thread_fds *f = &st->fds[lo];
   f->tid = tid;
+  f->has_allowed = false;
   f->stat = openat(dfd, "stat", O_RDONLY | O_CLOEXEC);
   f->schedstat = openat(dfd, "schedstat", O_RDONLY | O_CLOEXEC);
   f->sched = openat(dfd, "sched", O_RDONLY | O_CLOEXEC);
@@ -261,17 +274,24 @@ static void sample_thread(tl_stats *st, int tid, double period_s,
     raw->ticks_user = ps.utime_ticks;
     raw->ticks_sys = ps.stime_ticks;
   }
-  /* Allowed cores straight from the scheduler: cheaper than parsing
-   * /proc/.../status for its Cpus_allowed_list. */
-  cpu_set_t aff;
-  if (sched_getaffinity(tid, sizeof(aff), &aff) == 0) {
-    tl_procfs_cpuset set;
-    tl_procfs_cpuset_zero(&set);
-    for (int c = 0; c < CPU_SETSIZE; c++)
-      if (CPU_ISSET(c, &aff))
-        tl_procfs_cpuset_set(&set, (unsigned) c);
-    tl_procfs_format_cpulist(&set, t->allowed, sizeof(t->allowed));
+  /* Allowed cores straight from the scheduler (cheaper than parsing
+   * /proc/.../status): for new threads, when our pinning changed, and
+   * every few samples for changes made from outside (taskset -p). */
+  if (!f->has_allowed || st->slow_sample) {
+    cpu_set_t aff;
+    f->has_allowed = false;
+    if (sched_getaffinity(tid, sizeof(aff), &aff) == 0) {
+      tl_procfs_cpuset set;
+      tl_procfs_cpuset_zero(&set);
+      for (int c = 0; c < st->ncpu_conf && c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &aff))
+          tl_procfs_cpuset_set(&set, (unsigned) c);
+      f->has_allowed =
+          tl_procfs_format_cpulist(&set, f->allowed, sizeof(f->allowed)) >= 0;
+    }
   }
+  if (f->has_allowed)
+    memcpy(t->allowed, f->allowed, sizeof(t->allowed));
   tl_procfs_schedstat ss;
   n = f->schedstat >= 0 ? pread_all(f->schedstat, st->file_buf, sizeof(st->file_buf)) : -1;
   if (n > 0 && tl_procfs_parse_schedstat(st->file_buf, (size_t) n, &ss) == 0) {
@@ -396,7 +416,8 @@ static void sample_process(tl_stats *st, double period_s) {
     st->proc_ctx_vol = s->ctx_vol;
     st->proc_ctx_invol = s->ctx_invol;
   }
-  s->fds = tl_procfs_count_fds();
+  if (st->slow_sample || st->seq <= 1)
+    s->fds = tl_procfs_count_fds();
 }
 
 static void sample_cores(tl_stats *st, double period_s) {
@@ -595,6 +616,14 @@ void tl_stats_sample(tl_stats *st) {
   s->clk_tck = st->clk_tck;
   s->pid = (int) getpid();
   sample_server(st, period_s);
+  /* Our own pinning change (POST /control) shows at the next sample. */
+  uint64_t pinned = atomic_load_explicit(&st->srv->stats.pinned, memory_order_relaxed);
+  if (pinned != st->last_pinned)
+    st->pin_refresh = 3; /* workers apply it when they next wake: look again */
+  st->last_pinned = pinned;
+  st->slow_sample = st->seq % SLOW_EVERY == 1 || st->pin_refresh > 0;
+  if (st->pin_refresh > 0)
+    st->pin_refresh--;
   if (s->stats_enabled) {
     s->delayacct = delayacct_on(st);
     sample_process(st, period_s);

@@ -53,7 +53,6 @@ int tl_pool_resize(tl_pool *p, int nthreads);
 void tl_pool_set_pin(tl_pool *p, bool pin);
 int tl_pool_threads(const tl_pool *p);
 bool tl_pool_pinned(const tl_pool *p);
-size_t tl_pool_queue_max(const tl_pool *p);
 /* Lock-free read of the queue depth (any thread). */
 size_t tl_pool_depth(const tl_pool *p);
 void tl_pool_get_stats(tl_pool *p, tl_pool_stats *st);

@@ -114,7 +114,6 @@ typedef struct tl_snapshot {
   bool timeline_sampled;
   uint64_t timeline_dropped;
 
-  uint64_t block_seq_delta; /* a new loop block happened this period */
   uint64_t block_task, block_us, block_route;
   double block_age_ms;      /* since the sampler saw it; -1 if never */
 

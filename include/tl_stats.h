@@ -21,7 +21,5 @@ uint64_t tl_stats_seq(const tl_stats *st);
 const tl_buf *tl_stats_json(const tl_stats *st);
 /* Prometheus text of the current snapshot (rendered on first use). */
 const tl_buf *tl_stats_metrics(tl_stats *st);
-/* CPU time the last sample took on the observer thread, in ns. */
-uint64_t tl_stats_last_cost_ns(const tl_stats *st);
 
 #endif

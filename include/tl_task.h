@@ -29,7 +29,6 @@ typedef struct tl_task {
   uint8_t route;          /* tl_route */
   uint8_t nsteps;
   uint8_t cur;            /* next step to run */
-  bool started;
   /* Set by the loop when the client went away: the remaining steps are
    * skipped (a worker reads it between steps). */
   _Atomic bool cancelled;

@@ -17,7 +17,6 @@
 void *tl_xmalloc(size_t n);
 void *tl_xcalloc(size_t n, size_t size);
 void *tl_xrealloc(void *p, size_t n);
-char *tl_xstrdup(const char *s);
 
 static inline uint64_t tl_now_ns(void) {
   struct timespec ts;

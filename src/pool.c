@@ -292,7 +292,6 @@ void tl_pool_set_pin(tl_pool *p, bool pin) {
 
 int tl_pool_threads(const tl_pool *p) { return p->target; }
 bool tl_pool_pinned(const tl_pool *p) { return p->pin; }
-size_t tl_pool_queue_max(const tl_pool *p) { return p->queue_max; }
 
 size_t tl_pool_depth(const tl_pool *p) {
   return atomic_load_explicit(&p->depth, memory_order_relaxed);

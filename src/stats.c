@@ -140,7 +140,6 @@ const tl_buf *tl_stats_metrics(tl_stats *st) {
   }
   return &st->metrics;
 }
-uint64_t tl_stats_last_cost_ns(const tl_stats *st) { return st->last_cost_ns; }
 
 static uint64_t ld(const _Atomic uint64_t *p) {
   return atomic_load_explicit(p, memory_order_relaxed);
@@ -560,7 +559,6 @@ static void sample_server(tl_stats *st, double period_s) {
   st->loop_idle_ns = idle;
 
   uint64_t bseq = atomic_load_explicit(&c->block_seq, memory_order_acquire);
-  s->block_seq_delta = bseq - st->block_seq;
   if (bseq != st->block_seq)
     st->block_seen_ns = tl_now_ns();
   st->block_seq = bseq;

@@ -4,7 +4,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <unistd.h>
 
 static void die_oom(size_t n) {
@@ -31,13 +30,6 @@ void *tl_xrealloc(void *p, size_t n) {
   if (q == NULL)
     die_oom(n);
   return q;
-}
-
-char *tl_xstrdup(const char *s) {
-  size_t n = strlen(s) + 1;
-  char *p = tl_xmalloc(n);
-  memcpy(p, s, n);
-  return p;
 }
 
 int tl_ncpu(void) {

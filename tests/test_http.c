@@ -12,6 +12,7 @@
 #include "tl_testutil.h"
 
 #include <check.h>
+#include "tl_check.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -1362,9 +1363,5 @@ static Suite *http_suite(void) {
 
 int main(void) {
   signal(SIGPIPE, SIG_IGN);
-  SRunner *sr = srunner_create(http_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed != 0;
+  return tl_check_run(http_suite());
 }

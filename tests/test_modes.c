@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <check.h>
+#include "tl_check.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,9 +185,5 @@ int main(void) {
   tcase_add_test(tc, hybrid_task_hops_threads);
   tcase_add_test(tc, cpu_step_burns_thread_time);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tl_check_run(s);
 }

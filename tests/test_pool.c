@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <check.h>
+#include "tl_check.h"
 #include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
@@ -277,9 +278,5 @@ int main(void) {
   tcase_add_test(tc, pool_pinning);
   tcase_add_test(tc, pool_destroy_drains_queue);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tl_check_run(s);
 }

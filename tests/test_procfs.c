@@ -12,6 +12,7 @@
 #include "tl_procfs.h"
 
 #include <check.h>
+#include "tl_check.h"
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -1107,11 +1108,5 @@ static Suite *procfs_suite(void)
 
 int main(void)
 {
-  SRunner *sr = srunner_create(procfs_suite());
-  int failed;
-
-  srunner_run_all(sr, CK_NORMAL);
-  failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed != 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tl_check_run(procfs_suite());
 }

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <check.h>
+#include "tl_check.h"
 #include <dirent.h>
 #include <regex.h>
 #include <sys/socket.h>
@@ -476,9 +477,5 @@ int main(void) {
   tcase_add_test(tc, observer_answers_while_loop_is_blocked);
   tcase_add_test(tc, no_stats_reports_nothing_invented);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tl_check_run(s);
 }

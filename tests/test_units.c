@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <check.h>
+#include "tl_check.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -340,9 +341,5 @@ int main(void) {
   tcase_add_test(tc, hist_buckets_and_quantiles);
   tcase_add_test(tc, config_options);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int failed = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+  return tl_check_run(s);
 }

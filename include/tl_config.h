@@ -27,6 +27,7 @@ typedef struct tl_config {
   int header_timeout_ms;
   int idle_timeout_ms;
   int shutdown_timeout_ms;
+  bool no_uring;       /* one write per connection, no io_uring batching */
   bool quiet;          /* no startup banner */
 } tl_config;
 

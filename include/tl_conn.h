@@ -42,6 +42,10 @@ void tl_slot_task_begin(tl_slot *slot);
 void tl_slot_task_cancel(tl_slot *slot);
 /* Loop thread: the slot's response is in slot->out; queue it for writing. */
 void tl_slot_ready(tl_slot *slot);
+/* Loop thread: batched sends through io_uring for this server (0), or a
+ * negative errno with *why set (the server then writes per connection). */
+int tl_conn_sendq_setup(struct tl_server *srv, const char **why);
+void tl_conn_sendq_teardown(struct tl_server *srv);
 /* Loop thread: write every connection that has ready responses. */
 void tl_conn_flush_dirty(struct tl_server *srv);
 /* Loop thread: enforce header/idle timeouts and lingering closes. */

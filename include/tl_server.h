@@ -17,6 +17,8 @@
 
 struct tl_conn;
 struct tl_executor;
+struct tl_out_batch;
+struct tl_sendq;
 
 /* Counters the loop thread writes and the observer reads lock-free. */
 typedef struct tl_server_counters {
@@ -27,6 +29,8 @@ typedef struct tl_server_counters {
   _Atomic uint64_t by_class[6];      /* index status/100, 0 unused */
   _Atomic uint64_t by_route[TL_ROUTE_COUNT];
   _Atomic uint64_t rejected;         /* 503 because the queue was full */
+  _Atomic uint64_t send_submits;     /* io_uring submissions of responses */
+  _Atomic uint64_t send_batched;     /* connection writes in them */
   tl_hist latency_us;                /* request complete -> written */
   tl_hist route_latency_us[TL_ROUTE_COUNT];
   tl_hist queue_wait_us;             /* time tasks spent in the pool queue */
@@ -80,6 +84,10 @@ typedef struct tl_server {
   int docroot_fd;
   struct tl_conn *conns;   /* every open connection */
   struct tl_conn *dirty;   /* connections with responses to write */
+  struct tl_sendq *sendq;  /* NULL: one write per connection */
+  const char *sendq_why;   /* why sendq is NULL */
+  struct tl_out_batch *out_batches; /* the writes in the next submission */
+  unsigned out_batch_n;
   size_t nconns;
   uint64_t next_task_id;
   uint64_t tasks_inflight;

@@ -105,6 +105,11 @@ typedef struct tl_snapshot {
   tl_hist_snap *qwait_all, *qwait_period;          /* us */
   tl_hist_snap *lag_all, *lag_period;              /* us */
   uint64_t queue_depth, queue_max, rejected, rejected_delta;
+  bool send_uring;          /* responses go out in io_uring submissions */
+  const char *send_why;     /* why not (static string), NULL if they do */
+  uint64_t send_submits, send_writes;
+  double send_submits_rate, send_writes_rate;
+  double send_writes_per_submit; /* over the period; -1 if no submission */
   bool has_loop_util;
   double loop_util_pct;
 

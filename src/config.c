@@ -14,7 +14,7 @@ enum {
   OPT_HOST = 256, OPT_PORT, OPT_ADMIN_PORT, OPT_MODE, OPT_THREADS, OPT_PIN,
   OPT_DOCROOT, OPT_WWW, OPT_SAMPLE_MS, OPT_NO_STATS, OPT_MAX_CONNS,
   OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_HEADER_TIMEOUT,
-  OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_QUIET, OPT_VERSION, OPT_HELP
+  OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP
 };
 
 static const struct option long_opts[] = {
@@ -35,6 +35,7 @@ static const struct option long_opts[] = {
     {"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"no-uring", no_argument, NULL, OPT_NO_URING},
     {"quiet", no_argument, NULL, OPT_QUIET},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
@@ -92,6 +93,8 @@ void tl_config_usage(FILE *out) {
       "  --mode async|pool|hybrid how tasks run (pool)\n"
       "  --threads N              worker threads, 1..1024 (online cores)\n"
       "  --pin                    pin worker i to core i mod ncores\n"
+      "  --no-uring               one write(2) per connection instead of one\n"
+      "                           io_uring submission per loop iteration\n"
       "Files:\n"
       "  --docroot DIR            directory served under /static/ (www/)\n"
       "  --www DIR                the dashboard's files (installed or in-tree www/)\n"
@@ -163,6 +166,7 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       continue;
     case OPT_PIN: cfg->pin = true; continue;
     case OPT_NO_STATS: cfg->no_stats = true; continue;
+    case OPT_NO_URING: cfg->no_uring = true; continue;
     case OPT_QUIET: cfg->quiet = true; continue;
     case OPT_DOCROOT:
     case OPT_WWW: {

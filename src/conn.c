@@ -3,10 +3,12 @@
 #include "tl_conn.h"
 #include "tl_handlers.h"
 #include "tl_response.h"
+#include "tl_sendq.h"
 #include "tl_server.h"
 #include "tl_util.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +20,8 @@
 #define OUT_LOW (256 * 1024)
 #define LINGER_MS 2000
 #define FLUSH_IOV 16
+/* Connections written per io_uring submission. */
+#define SENDQ_CAP 256
 
 typedef struct tl_conn {
   uv_tcp_t tcp;             /* first: the handle's close callback frees us */
@@ -358,76 +362,78 @@ static void account(tl_server *srv, tl_slot *s, uint64_t now) {
   }
 }
 
-/* Writes the ready prefix of the slot queue: several responses in one
- * writev, then whatever the kernel did not take through uv_write. */
-static void flush(tl_conn *c) {
-  tl_server *srv = c->srv;
-  uint64_t now = tl_now_ns();
-  while (!c->closing && !c->lingering && c->head && c->head->ready) {
-    uv_buf_t iov[FLUSH_IOV];
-    tl_slot *done[FLUSH_IOV];
-    unsigned n = 0;
-    size_t total = 0;
-    while (n < FLUSH_IOV && c->head && c->head->ready) {
-      tl_slot *s = c->head;
-      c->head = s->next;
-      if (c->head == NULL)
-        c->tail = NULL;
-      c->nslots--;
-      iov[n] = uv_buf_init(s->out.data, (unsigned) s->out.len);
-      done[n++] = s;
-      total += s->out.len;
-      if (s->status != 0) { /* 0: cancelled, nothing to send */
-        account(srv, s, now);
-        c->requests++;
-      }
-      if (s->close_after) {
-        c->close_after_flush = true;
-        c->no_more = true;
-        break;
-      }
+/* Takes the ready prefix of the slot queue (up to FLUSH_IOV responses) off
+ * the connection and counts them as answered; the caller owns the slots. */
+static unsigned take_ready(tl_conn *c, uv_buf_t *iov, tl_slot **done,
+                           size_t *total, uint64_t now) {
+  unsigned n = 0;
+  *total = 0;
+  while (n < FLUSH_IOV && c->head && c->head->ready) {
+    tl_slot *s = c->head;
+    c->head = s->next;
+    if (c->head == NULL)
+      c->tail = NULL;
+    c->nslots--;
+    iov[n] = uv_buf_init(s->out.data, (unsigned) s->out.len);
+    done[n++] = s;
+    *total += s->out.len;
+    if (s->status != 0) { /* 0: cancelled, nothing to send */
+      account(c->srv, s, now);
+      c->requests++;
     }
-    int w = uv_try_write((uv_stream_t *) &c->tcp, iov, n);
-    size_t written = w > 0 ? (size_t) w : 0;
-    if (w < 0 && w != UV_EAGAIN) {
-      for (unsigned i = 0; i < n; i++)
-        slot_free(done[i]);
-      conn_close(c);
-      return;
-    }
-    if (written < total) {
-      write_req *wr = tl_xmalloc(sizeof(*wr) + (total - written));
-      size_t off = 0, skip = written;
-      for (unsigned i = 0; i < n; i++) {
-        size_t l = iov[i].len;
-        if (skip >= l) {
-          skip -= l;
-          continue;
-        }
-        memcpy(wr->data + off, iov[i].base + skip, l - skip);
-        off += l - skip;
-        skip = 0;
-      }
-      wr->conn = c;
-      wr->len = off;
-      c->out_pending += off;
-      uv_buf_t b = uv_buf_init(wr->data, (unsigned) off);
-      if (uv_write(&wr->req, (uv_stream_t *) &c->tcp, &b, 1, write_cb) != 0) {
-        c->out_pending -= off;
-        free(wr);
-        for (unsigned i = 0; i < n; i++)
-          slot_free(done[i]);
-        conn_close(c);
-        return;
-      }
-    }
-    if (written > 0)
-      c->last_active_ms = uv_now(srv->loop);
-    for (unsigned i = 0; i < n; i++)
-      slot_free(done[i]);
-    if (c->close_after_flush)
+    if (s->close_after) {
+      c->close_after_flush = true;
+      c->no_more = true;
       break;
+    }
   }
+  return n;
+}
+
+/* The kernel took `w` bytes of iov (w < 0: an error, UV_EAGAIN counting as
+ * nothing taken): the rest goes to libuv's write queue, which keeps order
+ * and waits for the socket. Frees the slots. False if c was closed. */
+static bool wrote(tl_conn *c, const uv_buf_t *iov, tl_slot **done, unsigned n,
+                  size_t total, ssize_t w) {
+  size_t written = w > 0 ? (size_t) w : 0;
+  bool ok = true;
+  if (w < 0 && w != UV_EAGAIN) {
+    ok = false;
+  } else if (written < total) {
+    write_req *wr = tl_xmalloc(sizeof(*wr) + (total - written));
+    size_t off = 0, skip = written;
+    for (unsigned i = 0; i < n; i++) {
+      size_t l = iov[i].len;
+      if (skip >= l) {
+        skip -= l;
+        continue;
+      }
+      memcpy(wr->data + off, iov[i].base + skip, l - skip);
+      off += l - skip;
+      skip = 0;
+    }
+    wr->conn = c;
+    wr->len = off;
+    c->out_pending += off;
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned) off);
+    if (uv_write(&wr->req, (uv_stream_t *) &c->tcp, &b, 1, write_cb) != 0) {
+      c->out_pending -= off;
+      free(wr);
+      ok = false;
+    }
+  }
+  if (ok && written > 0)
+    c->last_active_ms = uv_now(c->srv->loop);
+  for (unsigned i = 0; i < n; i++)
+    slot_free(done[i]);
+  if (!ok)
+    conn_close(c);
+  return ok;
+}
+
+/* After the ready responses went out: parse held-back input, read again,
+ * close if that was the last response. */
+static void after_flush(tl_conn *c) {
   if (c->closing || c->lingering)
     return;
   if (c->paused && c->nslots < MAX_PIPELINE / 2 && c->out_pending < OUT_HIGH) {
@@ -445,10 +451,97 @@ static void flush(tl_conn *c) {
   maybe_finish(c);
 }
 
+/* Writes the ready prefix of the slot queue with one writev per FLUSH_IOV
+ * responses (the path without io_uring, and behind a libuv write queue). */
+static void flush(tl_conn *c, uint64_t now) {
+  while (!c->closing && !c->lingering && c->head && c->head->ready) {
+    uv_buf_t iov[FLUSH_IOV];
+    tl_slot *done[FLUSH_IOV];
+    size_t total;
+    unsigned n = take_ready(c, iov, done, &total, now);
+    int w = uv_try_write((uv_stream_t *) &c->tcp, iov, n);
+    if (!wrote(c, iov, done, n, total, w))
+      return;
+    if (c->close_after_flush)
+      break;
+  }
+  after_flush(c);
+}
+
+/* ---- batched sends (io_uring) ------------------------------------------ */
+
+/* One connection's responses in the current submission. */
+struct tl_out_batch {
+  tl_conn *conn;
+  uv_buf_t iov[FLUSH_IOV];
+  tl_slot *done[FLUSH_IOV];
+  unsigned n;
+  size_t total;
+};
+
+/* libuv's uv_buf_t is struct iovec's layout on Unix (it hands them to
+ * writev); the send queue relies on the same. */
+_Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec) &&
+                   offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base) &&
+                   offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len),
+               "uv_buf_t is not an iovec");
+
+int tl_conn_sendq_setup(tl_server *srv, const char **why) {
+  int rc = tl_sendq_create(&srv->sendq, SENDQ_CAP, why);
+  if (rc == 0)
+    srv->out_batches = tl_xcalloc(SENDQ_CAP, sizeof(*srv->out_batches));
+  return rc;
+}
+
+void tl_conn_sendq_teardown(tl_server *srv) {
+  tl_sendq_destroy(srv->sendq);
+  srv->sendq = NULL;
+  free(srv->out_batches);
+  srv->out_batches = NULL;
+}
+
+static void batch_done(void *tag, int res, void *arg) {
+  struct tl_out_batch *b = tag;
+  tl_conn *c = b->conn;
+  (void) arg;
+  if (!wrote(c, b->iov, b->done, b->n, b->total, res))
+    return;
+  if (!c->close_after_flush && !c->lingering && c->head && c->head->ready) {
+    mark_dirty(c); /* more than FLUSH_IOV were ready: the next round */
+    return;
+  }
+  after_flush(c);
+}
+
+static void run_batches(tl_server *srv) {
+  if (srv->out_batch_n == 0)
+    return;
+  tl_count(&srv->stats.send_submits, 1);
+  tl_count(&srv->stats.send_batched, srv->out_batch_n);
+  srv->out_batch_n = 0;
+  tl_sendq_run(srv->sendq, batch_done, NULL);
+}
+
+static void batch_add(tl_conn *c, uint64_t now) {
+  tl_server *srv = c->srv;
+  uv_os_fd_t fd;
+  if (uv_fileno((uv_handle_t *) &c->tcp, &fd) != 0) {
+    flush(c, now);
+    return;
+  }
+  if (!tl_sendq_has_room(srv->sendq))
+    run_batches(srv);
+  struct tl_out_batch *b = &srv->out_batches[srv->out_batch_n++];
+  b->conn = c;
+  b->n = take_ready(c, b->iov, b->done, &b->total, now);
+  tl_sendq_add(srv->sendq, fd, (const struct iovec *) b->iov, b->n, b);
+}
+
 void tl_conn_flush_dirty(tl_server *srv) {
   /* A flush can make more responses ready (held-back input parsed):
    * keep going until the list stays empty. */
   while (srv->dirty) {
+    uint64_t now = tl_now_ns();
     tl_conn *list = srv->dirty;
     srv->dirty = NULL;
     while (list) {
@@ -456,9 +549,16 @@ void tl_conn_flush_dirty(tl_server *srv) {
       list = c->dirty_next;
       c->dirty = false;
       c->dirty_next = NULL;
-      if (!c->closed)
-        flush(c);
+      if (c->closed)
+        continue;
+      /* Behind queued uv_writes only libuv may write (order). */
+      if (srv->sendq && c->out_pending == 0 && !c->closing && !c->lingering &&
+          c->head && c->head->ready)
+        batch_add(c, now);
+      else
+        flush(c, now);
     }
+    run_batches(srv);
   }
 }
 

@@ -63,6 +63,10 @@ int main(int argc, char **argv) {
            PACKAGE_VERSION, (int) getpid(), tl_mode_name(cfg.mode),
            cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "");
     printf("  workload:  http://%s:%d/\n", cfg.host, srv.port);
+    if (srv.sendq)
+      printf("  sends:     batched, one io_uring submission per loop iteration\n");
+    else
+      printf("  sends:     one write per connection (%s)\n", srv.sendq_why);
     if (obs)
       printf("  dashboard: http://%s:%d/\n", cfg.host, srv.admin_port);
     fflush(stdout);

@@ -103,6 +103,12 @@ void tl_stats_render_metrics(const tl_snapshot *s, tl_buf *b) {
   sample(b, "queue_depth", "", (double) s->queue_depth);
   head(b, "queue_rejected_total", "counter", "Tasks refused with 503 (queue full).");
   sample(b, "queue_rejected_total", "", (double) s->rejected);
+  head(b, "send_submissions_total", "counter",
+       "io_uring submissions that carried responses (one system call each).");
+  sample(b, "send_submissions_total", "", (double) s->send_submits);
+  head(b, "send_writes_total", "counter",
+       "Connection writes carried by those submissions.");
+  sample(b, "send_writes_total", "", (double) s->send_writes);
   head(b, "queue_wait_seconds", "histogram", "Time tasks waited for a worker.");
   hist(b, "queue_wait_seconds", "", s->qwait_all);
   head(b, "loop_lag_seconds", "histogram", "How late the workload loop's timer fired.");

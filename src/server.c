@@ -178,6 +178,9 @@ int tl_server_init(tl_server *srv, uv_loop_t *loop, const tl_config *cfg,
   rc = bind_listener(srv);
   if (rc != 0)
     return rc;
+  srv->sendq_why = "--no-uring";
+  if (!cfg->no_uring)
+    (void) tl_conn_sendq_setup(srv, &srv->sendq_why);
   uv_prepare_init(loop, &srv->flush_prep);
   uv_prepare_start(&srv->flush_prep, on_prepare);
   int tmin = cfg->header_timeout_ms < cfg->idle_timeout_ms
@@ -254,6 +257,7 @@ void tl_server_set_pin(tl_server *srv, bool pin) {
 }
 
 void tl_server_cleanup(tl_server *srv) {
+  tl_conn_sendq_teardown(srv);
   pthread_mutex_destroy(&srv->ctl_mu);
   tl_registry_remove(srv->registry, &srv->loop_ctx);
   if (srv->docroot_fd >= 0)

@@ -67,6 +67,7 @@ struct tl_stats {
   bool have_sys_prev;
   uint64_t proc_ticks_user, proc_ticks_sys, proc_ctx_vol, proc_ctx_invol;
   uint64_t accepted, requests, by_route[TL_ROUTE_COUNT], rejected;
+  uint64_t send_submits, send_writes;
   uint64_t loop_idle_ns;
   uint64_t block_seq;
   uint64_t block_seen_ns;  /* when the sampler saw the latest loop block */
@@ -523,6 +524,19 @@ static void sample_server(tl_stats *st, double period_s) {
   s->rejected = ld(&c->rejected);
   s->rejected_delta = s->rejected - st->rejected;
   st->rejected = s->rejected;
+  s->send_uring = st->srv->sendq != NULL; /* set before the observer starts */
+  s->send_why = s->send_uring ? NULL : st->srv->sendq_why;
+  s->send_submits = ld(&c->send_submits);
+  s->send_writes = ld(&c->send_batched);
+  s->send_submits_rate = rate(s->send_submits, st->send_submits, period_s);
+  s->send_writes_rate = rate(s->send_writes, st->send_writes, period_s);
+  s->send_writes_per_submit =
+      s->send_submits > st->send_submits
+          ? (double) (s->send_writes - st->send_writes) /
+                (double) (s->send_submits - st->send_submits)
+          : -1;
+  st->send_submits = s->send_submits;
+  st->send_writes = s->send_writes;
   tl_pool *pool = st->srv->pool;
   s->queue_depth = pool ? tl_pool_depth(pool) : 0;
   s->queue_max = (uint64_t) st->srv->cfg.queue_max;

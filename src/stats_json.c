@@ -263,6 +263,19 @@ void tl_stats_render_json(const tl_snapshot *s, tl_buf *b) {
   ku(b, "rejected", s->rejected);
   pair(b, "wait_ms", s->qwait_all, s->qwait_period);
   close_with(b, '}');
+  tl_buf_puts(b, ",\"sends\":{");
+  kb(b, "io_uring", s->send_uring);
+  if (s->send_why)
+    ks(b, "why_not", s->send_why);
+  else
+    tl_buf_puts(b, "\"why_not\":null,");
+  ku(b, "submissions", s->send_submits);
+  kd(b, "submissions_rate", s->send_submits_rate);
+  ku(b, "writes", s->send_writes);
+  kd(b, "writes_rate", s->send_writes_rate);
+  kopt(b, "writes_per_submission", s->send_writes_per_submit >= 0,
+       s->send_writes_per_submit);
+  close_with(b, '}');
   tl_buf_puts(b, ",\"loop\":{");
   pair(b, "lag_ms", s->lag_all, s->lag_period);
   kopt(b, "utilization_pct", s->has_loop_util, s->loop_util_pct);

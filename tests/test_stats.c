@@ -7,7 +7,9 @@
 #include "tl_check.h"
 #include <dirent.h>
 #include <regex.h>
+#include <linux/io_uring.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -449,6 +451,76 @@ START_TEST(observer_answers_while_loop_is_blocked) {
 }
 END_TEST
 
+/* Whether this build and this kernel can batch sends, asked of the kernel
+ * directly (the flag the server needs at the least). */
+static bool uring_expected(void) {
+#ifdef HAVE_LIBURING
+  struct io_uring_params prm;
+  memset(&prm, 0, sizeof(prm));
+  prm.flags = IORING_SETUP_SUBMIT_ALL;
+  long fd = syscall(__NR_io_uring_setup, 4, &prm);
+  if (fd < 0)
+    return false;
+  close((int) fd);
+  return true;
+#else
+  return false;
+#endif
+}
+
+/* n sequential keep-alive requests: each response is its own write. */
+static void sequential_requests(int port, int n) {
+  int fd = tl_connect(port);
+  for (int i = 0; i < n; i++) {
+    tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+  }
+  tl_close(fd);
+}
+
+START_TEST(sends_report_their_path_and_batches) {
+  const char *extra = getenv("THREADLAB_TEST_ARGS");
+  bool forced_off = extra && strstr(extra, "--no-uring");
+  bool want = uring_expected() && !forced_off;
+  const char *args[] = {"--mode", "async", "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  sequential_requests(p.port, 40);
+  tj *j = fresh_stats(&p);
+  double req = tj_num(j, "server.requests.total", -1);
+  double subs = tj_num(j, "server.sends.submissions", -1);
+  double writes = tj_num(j, "server.sends.writes", -1);
+  ck_assert_int_eq(req, 40);
+  ck_assert_msg(tj_get(j, "server.sends.io_uring")->b == want,
+                "sends.io_uring is %d, expected %d (why_not: %s)",
+                tj_get(j, "server.sends.io_uring")->b, want,
+                tj_is_null(j, "server.sends.why_not")
+                    ? "null" : tj_str(j, "server.sends.why_not"));
+  if (want) {
+    /* Sequential requests: one response per write, each write in a
+     * submission (a submission may carry several connections' writes). */
+    ck_assert(tj_is_null(j, "server.sends.why_not"));
+    ck_assert_int_eq(writes, 40);
+    ck_assert(subs >= 1 && subs <= writes);
+  } else {
+    ck_assert(strlen(tj_str(j, "server.sends.why_not")) > 0);
+    if (forced_off)
+      ck_assert_str_eq(tj_str(j, "server.sends.why_not"), "--no-uring");
+    ck_assert_int_eq(subs, 0);
+    ck_assert_int_eq(writes, 0);
+  }
+  tj_release(j);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/metrics", &r), 200);
+  ck_assert(strstr(r.body, "threadlab_send_writes_total ") != NULL);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 START_TEST(no_stats_reports_nothing_invented) {
   const char *args[] = {"--no-stats", "--sample-ms", "100", NULL};
   tl_proc p;
@@ -476,6 +548,7 @@ int main(void) {
   tcase_add_test(tc, control_switches_mode_under_live_connection);
   tcase_add_test(tc, observer_answers_while_loop_is_blocked);
   tcase_add_test(tc, no_stats_reports_nothing_invented);
+  tcase_add_test(tc, sends_report_their_path_and_batches);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

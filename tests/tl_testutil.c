@@ -45,6 +45,15 @@ void tl_proc_start(tl_proc *p, const char *const *extra) {
   argv[n++] = "0";
   for (int i = 0; extra && extra[i] && n < 62; i++)
     argv[n++] = extra[i];
+  /* THREADLAB_TEST_ARGS: more options for every server a suite starts
+   * (e.g. --no-uring to run a suite on the write(2) path). Split on
+   * spaces; the copy lives until exec. */
+  char more[256];
+  const char *env = getenv("THREADLAB_TEST_ARGS");
+  snprintf(more, sizeof(more), "%s", env ? env : "");
+  for (char *save = NULL, *tok = strtok_r(more, " ", &save); tok && n < 62;
+       tok = strtok_r(NULL, " ", &save))
+    argv[n++] = tok;
   argv[n] = NULL;
   pid_t parent = getpid();
   pid_t pid = fork();

@@ -161,7 +161,7 @@
 
   var hdr = {};
   ['h-pid', 'h-uptime', 'server-mode', 'h-pool', 'h-threads', 'h-rss', 'h-cpu', 'h-ctx', 'h-rps',
-    'h-conns', 'h-delayacct', 'delayacct-hint', 'stats-off', 'footer-seq', 'footer-render']
+    'h-conns', 'h-sends', 'h-delayacct', 'delayacct-hint', 'stats-off', 'footer-seq', 'footer-render']
     .forEach(function (id) { hdr[id] = $(id); });
 
   function renderHeader(s) {
@@ -179,6 +179,10 @@
     setText(hdr['h-ctx'], fmt(p.ctx_voluntary_rate, 0) + ' / ' + fmt(p.ctx_involuntary_rate, 0));
     setText(hdr['h-rps'], fmt(get(srv, ['requests', 'rate']), 0));
     setText(hdr['h-conns'], fmtInt(get(srv, ['connections', 'open'])));
+    var snd = srv.sends || {};
+    setText(hdr['h-sends'], snd.io_uring === true
+      ? 'io_uring · ' + (isNum(snd.writes_per_submission) ? fmt(snd.writes_per_submission, 1) + ' writes/submission' : 'idle')
+      : snd.io_uring === false ? 'write per connection' + (snd.why_not ? ' (' + snd.why_not + ')' : '') : NA);
 
     var da = get(s, ['kernel', 'task_delayacct']);
     var dd = hdr['h-delayacct'];

@@ -428,6 +428,7 @@ async function main() {
       lastRenderMs: d.lastRenderMs,
       status: q('#stream-status') ? q('#stream-status').textContent.trim() : null,
       mode: q('#server-mode') ? q('#server-mode').textContent.trim() : null,
+      sends: q('#h-sends') ? q('#h-sends').textContent.trim() : null,
       insights: !!q('#insights'),
       controls: ['#mode-select', '#threads-input', '#pin-checkbox', '#apply-control'].every((s) => !!q(s))
     };
@@ -492,6 +493,15 @@ async function main() {
     `${info.lastRenderMs} ms`);
   check(info.status === 'live', '#stream-status says live', `"${info.status}"`);
   check(info.insights && info.controls, '#insights and the mode/pool/pin controls exist');
+  {
+    /* The send path shown is the one /stats reports; under load, with
+     * io_uring, with the writes each submission carried. */
+    const r = await fetch(new URL('/stats', origin), { cache: 'no-store' });
+    const sends = ((await r.json()).server || {}).sends || {};
+    const ok = sends.io_uring === true ? /^io_uring · [0-9.]+ writes\/submission$/.test(info.sends || '')
+      : sends.io_uring === false ? (info.sends || '').startsWith('write per connection') : false;
+    check(ok, '#h-sends shows the send path of /stats', `"${info.sends}", /stats io_uring=${sends.io_uring}`);
+  }
 
   /* switch the mode with the controls */
   const original = info.mode;

@@ -474,7 +474,10 @@ static void sequential_requests(int port, int n) {
   for (int i = 0; i < n; i++) {
     tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
     tl_resp r;
-    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    double t0 = tl_now_s();
+    ck_assert_msg(tl_read_resp(fd, &r, false) == 0,
+                  "request %d of %d: no response (after %.1f s)", i + 1, n,
+                  tl_now_s() - t0);
     ck_assert_int_eq(r.status, 200);
     tl_resp_free(&r);
   }

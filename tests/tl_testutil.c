@@ -181,8 +181,15 @@ static rbuf *rb_for(int fd) {
 
 /* Forget read-ahead of fds that were closed and reused. */
 static void rb_fill(rbuf *b, int fd) {
-  ssize_t r = recv(fd, b->buf + b->len, sizeof(b->buf) - b->len, 0);
+  ssize_t r;
+  do
+    r = recv(fd, b->buf + b->len, sizeof(b->buf) - b->len, 0);
+  while (r < 0 && errno == EINTR);
   if (r <= 0) {
+    /* Errors (reset, the 15 s receive timeout) are worth a line in the
+     * log; EOF is often what a test waits for. */
+    if (r < 0)
+      fprintf(stderr, "test: recv on fd %d: %s\n", fd, strerror(errno));
     b->fd = -1; /* mark EOF for this read */
     return;
   }

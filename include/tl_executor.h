@@ -26,7 +26,7 @@ const tl_executor *tl_executor_for(tl_mode mode);
 /* Shared by the executors (loop thread): */
 tl_server *tl_task_server(tl_task *t);
 /* Wait for the current IO step without a thread: a timer on the loop. */
-void tl_exec_wait_io(tl_task *t, uv_timer_cb cb);
+void tl_exec_wait_io(tl_task *t, void (*cb)(tl_hrtimer_entry *e));
 /* All steps done: build the response (off the loop through libuv's pool
  * when that means file I/O) and hand the slot back. */
 void tl_exec_finish(tl_task *t);

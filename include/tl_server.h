@@ -19,6 +19,7 @@ struct tl_conn;
 struct tl_executor;
 struct tl_out_batch;
 struct tl_sendq;
+struct tl_hrtimer;
 
 /* Counters the loop thread writes and the observer reads lock-free. */
 typedef struct tl_server_counters {
@@ -84,6 +85,7 @@ typedef struct tl_server {
   int docroot_fd;
   struct tl_conn *conns;   /* every open connection */
   struct tl_conn *dirty;   /* connections with responses to write */
+  struct tl_hrtimer *hrt;  /* IO steps waiting on the loop */
   struct tl_sendq *sendq;  /* NULL: one write per connection */
   const char *sendq_why;   /* why sendq is NULL */
   struct tl_out_batch *out_batches; /* the writes in the next submission */

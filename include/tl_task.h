@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "tl_hrtimer.h"
 #include "tl_mode.h"
 #include "tl_pool.h"
 #include "tl_steps.h"
@@ -36,7 +37,7 @@ typedef struct tl_task {
   uint64_t created_ns;    /* when the request was complete */
   uint64_t queue_ns;      /* total time spent in the pool's queue */
   uint64_t run_ns;        /* total wall time of its steps */
-  uv_timer_t *timer;      /* for IO steps on the loop; owned, freed on close */
+  tl_hrtimer_entry io_timer; /* for IO steps waiting on the loop */
   struct tl_slot *slot;   /* owner */
 } tl_task;
 
@@ -56,7 +57,7 @@ static inline bool tl_task_cancelled(tl_task *t) {
   return atomic_load_explicit(&t->cancelled, memory_order_relaxed);
 }
 
-/* Frees what the task owns (the timer is closed asynchronously). */
+/* Frees what the task owns (and stops its IO timer if armed). */
 void tl_task_release(tl_task *t);
 
 #endif

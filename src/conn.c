@@ -74,7 +74,7 @@ static tl_slot *slot_new(tl_conn *c) {
   s->route = TL_ROUTE_OTHER;
   s->ready = s->in_task = s->close_after = false;
   s->task.steps = NULL;
-  s->task.timer = NULL;
+  s->task.io_timer.idx = 0;
   return s;
 }
 

@@ -5,6 +5,7 @@
 
 #include "tl_conn.h"
 #include "tl_executor.h"
+#include "tl_util.h"
 
 static void advance(tl_task *t);
 
@@ -21,8 +22,8 @@ static void note_block(tl_task *t, const tl_step_rec *r) {
   atomic_fetch_add_explicit(&st->block_seq, 1, memory_order_release);
 }
 
-static void on_io_done(uv_timer_t *timer) {
-  tl_task *t = timer->data;
+static void on_io_done(tl_hrtimer_entry *e) {
+  tl_task *t = TL_CONTAINER_OF(e, tl_task, io_timer);
   tl_task_io_end(t);
   advance(t);
 }

@@ -17,14 +17,12 @@ const tl_executor *tl_executor_for(tl_mode mode) {
 
 tl_server *tl_task_server(tl_task *t) { return tl_slot_server(t->slot); }
 
-void tl_exec_wait_io(tl_task *t, uv_timer_cb cb) {
-  if (t->timer == NULL) {
-    t->timer = tl_xmalloc(sizeof(*t->timer));
-    uv_timer_init(tl_task_server(t)->loop, t->timer);
-    t->timer->data = t;
-  }
+void tl_exec_wait_io(tl_task *t, void (*cb)(tl_hrtimer_entry *e)) {
   tl_task_io_begin(t);
-  uv_timer_start(t->timer, cb, t->steps[t->cur].spec.ms, 0);
+  tl_hrtimer_start(tl_task_server(t)->hrt, &t->io_timer,
+                   t->steps[t->cur].start_ns +
+                       (uint64_t) t->steps[t->cur].spec.ms * 1000000u,
+                   cb);
 }
 
 /* File responses run on libuv's own pool, so a static file never blocks

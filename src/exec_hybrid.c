@@ -5,6 +5,7 @@
 
 #include "tl_conn.h"
 #include "tl_executor.h"
+#include "tl_util.h"
 
 static int advance(tl_task *t, bool admission);
 
@@ -24,8 +25,8 @@ static void cpu_done(tl_job *job) {
   advance(t, false);
 }
 
-static void on_io_done(uv_timer_t *timer) {
-  tl_task *t = timer->data;
+static void on_io_done(tl_hrtimer_entry *e) {
+  tl_task *t = TL_CONTAINER_OF(e, tl_task, io_timer);
   tl_task_io_end(t);
   advance(t, false);
 }

@@ -2,6 +2,7 @@
 
 #include "tl_conn.h"
 #include "tl_executor.h"
+#include "tl_hrtimer.h"
 #include "tl_libuv_threads.h"
 #include "tl_server.h"
 #include "tl_util.h"
@@ -178,6 +179,11 @@ int tl_server_init(tl_server *srv, uv_loop_t *loop, const tl_config *cfg,
   rc = bind_listener(srv);
   if (rc != 0)
     return rc;
+  rc = tl_hrtimer_init(&srv->hrt, loop);
+  if (rc != 0) {
+    fprintf(stderr, "threadlab: timerfd: %s\n", strerror(-rc));
+    return rc;
+  }
   srv->sendq_why = "--no-uring";
   if (!cfg->no_uring)
     (void) tl_conn_sendq_setup(srv, &srv->sendq_why);
@@ -226,6 +232,8 @@ static void finish_shutdown(tl_server *srv) {
   on_control(&srv->ctl_async);
   uv_close((uv_handle_t *) &srv->ctl_async, NULL);
   uv_close((uv_handle_t *) &srv->flush_prep, NULL);
+  tl_hrtimer_close(srv->hrt);
+  srv->hrt = NULL;
   uv_close((uv_handle_t *) &srv->sweep_timer, NULL);
   uv_close((uv_handle_t *) &srv->lag_timer, NULL);
   uv_close((uv_handle_t *) &srv->shutdown_timer, NULL);

@@ -1,6 +1,8 @@
 #include "config.h"
 
 #include "tl_task.h"
+#include "tl_executor.h"
+#include "tl_server.h"
 #include "tl_thread.h"
 #include "tl_util.h"
 
@@ -93,13 +95,9 @@ void tl_task_io_end(tl_task *t) {
   record(t, r, tl_thread_self());
 }
 
-static void free_timer(uv_handle_t *h) { free(h); }
-
 void tl_task_release(tl_task *t) {
   free(t->steps);
   t->steps = NULL;
-  if (t->timer) {
-    uv_close((uv_handle_t *) t->timer, free_timer);
-    t->timer = NULL;
-  }
+  if (tl_hrtimer_armed(&t->io_timer))
+    tl_hrtimer_stop(tl_task_server(t)->hrt, &t->io_timer);
 }

@@ -155,6 +155,49 @@ START_TEST(hybrid_task_hops_threads) {
 }
 END_TEST
 
+/* An IO step waits at least what it asked for, in every mode. 20 tasks of
+ * four IO steps at once, so that the loop keeps waking at odd times:
+ * libuv's millisecond timers, due from the loop's truncated clock, used to
+ * end such steps up to 1 ms early (io:7 after 6.2 ms). */
+START_TEST(io_steps_never_end_early) {
+  static const char *modes[] = {"async", "hybrid", "pool"};
+  static const int ms[] = {1, 7, 0, 20};
+  enum { N = 20 };
+  for (int m = 0; m < 3; m++) {
+    tl_proc p;
+    start_mode(&p, modes[m], "2");
+    for (int round = 0; round < 3; round++) {
+      int fds[N];
+      for (int i = 0; i < N; i++) {
+        fds[i] = tl_connect(p.port);
+        tl_send_str(fds[i], "GET /task?steps=io:1,io:7,io:0,io:20 HTTP/1.1\r\n"
+                            "Host: t\r\n\r\n");
+      }
+      for (int i = 0; i < N; i++) {
+        tl_resp r;
+        ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
+        ck_assert_int_eq(r.status, 200);
+        tj *j = tj_parse(r.body, r.body_len);
+        ck_assert_ptr_nonnull(j);
+        for (int k = 0; k < 4; k++) {
+          char a[32], b[32];
+          snprintf(a, sizeof(a), "steps.%d.start_us", k);
+          snprintf(b, sizeof(b), "steps.%d.end_us", k);
+          double us = tj_num(j, b, -1) - tj_num(j, a, 0);
+          /* -1: both ends are truncated to whole microseconds. */
+          ck_assert_msg(us >= ms[k] * 1000 - 1 && us < ms[k] * 1000 + 500000,
+                        "%s: io:%d lasted %.0f us", modes[m], ms[k], us);
+        }
+        tj_release(j);
+        tl_resp_free(&r);
+        tl_close(fds[i]);
+      }
+    }
+    ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+  }
+}
+END_TEST
+
 /* /cpu burns thread CPU time: preemption does not shorten it. */
 START_TEST(cpu_step_burns_thread_time) {
   tl_proc p;
@@ -184,6 +227,7 @@ int main(void) {
   tcase_add_test(tc, hybrid_cpu_does_not_block_plaintext);
   tcase_add_test(tc, hybrid_task_hops_threads);
   tcase_add_test(tc, cpu_step_burns_thread_time);
+  tcase_add_test(tc, io_steps_never_end_early);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

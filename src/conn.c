@@ -632,16 +632,16 @@ void tl_conn_accept(tl_server *srv) {
   if (srv->nconns > (size_t) srv->cfg.max_conns || srv->draining) {
     /* Over the limit: a clear answer and a clean close; existing
      * connections are not touched. */
-    /* The Content-Length must match the body exactly (it said 51 for 49
-     * bytes, so clients waited for bytes that never came). */
-#define BUSY_BODY "{\"error\":\"too many connections\",\"status\":503}\n"
-    _Static_assert(sizeof(BUSY_BODY) - 1 == 46, "fix Content-Length below");
-    static const char busy[] =
-        "HTTP/1.1 503 Service Unavailable\r\nServer: " TL_SERVER_NAME
-        "\r\nRetry-After: 1\r\nContent-Type: application/json\r\n"
-        "Content-Length: 46\r\nConnection: close\r\n\r\n" BUSY_BODY;
-#undef BUSY_BODY
-    uv_buf_t b = uv_buf_init((char *) busy, sizeof(busy) - 1);
+    static const char body[] =
+        "{\"error\":\"too many connections\",\"status\":503}\n";
+    char busy[512];
+    int len = snprintf(busy, sizeof(busy),
+                       "HTTP/1.1 503 Service Unavailable\r\nServer: "
+                       TL_SERVER_NAME "\r\nDate: %s\r\nRetry-After: 1\r\n"
+                       "Content-Type: application/json\r\nContent-Length: "
+                       "%zu\r\nConnection: close\r\n\r\n%s",
+                       tl_http_date(), sizeof(body) - 1, body);
+    uv_buf_t b = uv_buf_init(busy, (unsigned) len);
     (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
     tl_count(&srv->stats.refused, 1);
     c->no_more = true;

@@ -888,6 +888,9 @@ START_TEST(test_max_conns) {
   char v[64];
   ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
   ck_assert_str_eq(v, "close");
+  ck_assert(tl_resp_header(&r, "Retry-After", v, sizeof(v)));
+  ck_assert_msg(tl_resp_header(&r, "Date", v, sizeof(v)) && strlen(v) == 29,
+                "503 over --max-conns without a Date header");
   tl_resp_free(&r);
   ck_assert(tl_wait_eof(extra, 5000));
   tl_close(extra);

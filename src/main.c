@@ -32,6 +32,15 @@ static void stop_observer(void *arg) {
   }
 }
 
+/* A start that failed (message already printed): let the loop finish the
+ * closes the failed start made, release everything, exit 1. */
+static int exit_failed(uv_loop_t *loop, tl_registry *registry) {
+  uv_run(loop, UV_RUN_DEFAULT);
+  (void) uv_loop_close(loop);
+  tl_registry_destroy(registry);
+  return 1;
+}
+
 int main(int argc, char **argv) {
   static tl_config cfg;
   static tl_server srv;
@@ -51,10 +60,15 @@ int main(int argc, char **argv) {
   tl_registry_init(&registry);
 
   if (tl_server_init(&srv, &loop, &cfg, &registry) != 0)
-    return 1;
+    return exit_failed(&loop, &registry);
   if (cfg.admin_port >= 0) {
-    if (tl_observer_start(&obs, &srv, &registry) != 0)
-      return 1;
+    if (tl_observer_start(&obs, &srv, &registry) != 0) {
+      /* Stop the server the way SIGTERM does: nothing is in flight yet. */
+      tl_server_shutdown(&srv);
+      uv_run(&loop, UV_RUN_DEFAULT);
+      tl_server_cleanup(&srv);
+      return exit_failed(&loop, &registry);
+    }
     srv.admin_port = tl_observer_port(obs);
     srv.before_stop = stop_observer;
   }

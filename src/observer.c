@@ -603,6 +603,7 @@ static void observer_main(void *arg) {
   int rc = bind_admin(obs);
   if (rc != 0) {
     obs->start_rc = rc;
+    uv_walk(&obs->loop, walk_close, NULL);
     uv_run(&obs->loop, UV_RUN_DEFAULT);
     uv_loop_close(&obs->loop);
     uv_sem_post(&obs->started);
@@ -645,14 +646,24 @@ int tl_observer_start(tl_observer **out, tl_server *srv, tl_registry *reg) {
   }
   pthread_mutex_init(&obs->ack_mu, NULL);
   uv_sem_init(&obs->started, 0);
+  int rc = 0;
   if (uv_thread_create(&obs->thread, observer_main, obs) != 0) {
     fprintf(stderr, "threadlab: cannot start the observer thread\n");
-    return -EAGAIN;
+    rc = -EAGAIN;
+  } else {
+    uv_sem_wait(&obs->started);
+    rc = obs->start_rc;
+    if (rc != 0)
+      uv_thread_join(&obs->thread);
   }
-  uv_sem_wait(&obs->started);
-  if (obs->start_rc != 0) {
-    int rc = obs->start_rc;
-    uv_thread_join(&obs->thread);
+  if (rc != 0) {
+    if (obs->www_fd >= 0)
+      close(obs->www_fd);
+    if (obs->chart_dirfd >= 0)
+      close(obs->chart_dirfd);
+    pthread_mutex_destroy(&obs->ack_mu);
+    uv_sem_destroy(&obs->started);
+    free(obs);
     return rc;
   }
   *out = obs;

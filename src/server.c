@@ -137,6 +137,7 @@ static int bind_listener(tl_server *srv) {
   if (rc != 0) {
     fprintf(stderr, "threadlab: cannot listen on %s:%d: %s\n", srv->cfg.host,
             srv->cfg.port, uv_strerror(rc));
+    uv_close((uv_handle_t *) &srv->listener, NULL);
     return rc;
   }
   int len = sizeof(ss);
@@ -145,6 +146,21 @@ static int bind_listener(tl_server *srv) {
                         ? ((struct sockaddr_in6 *) &ss)->sin6_port
                         : ((struct sockaddr_in *) &ss)->sin_port);
   return 0;
+}
+
+/* Undoes a start that failed half-way; the caller runs the loop once more
+ * so that the closed handles and libuv's thread registration finish. */
+static int init_failed(tl_server *srv, int rc) {
+  tl_hrtimer_close(srv->hrt);
+  srv->hrt = NULL;
+  if (srv->pool)
+    tl_pool_destroy(srv->pool);
+  srv->pool = NULL;
+  if (srv->docroot_fd >= 0)
+    close(srv->docroot_fd);
+  srv->docroot_fd = -1;
+  tl_registry_remove(srv->registry, &srv->loop_ctx);
+  return rc;
 }
 
 int tl_server_init(tl_server *srv, uv_loop_t *loop, const tl_config *cfg,
@@ -163,27 +179,28 @@ int tl_server_init(tl_server *srv, uv_loop_t *loop, const tl_config *cfg,
 
   srv->docroot_fd = open(cfg->docroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (srv->docroot_fd < 0) {
+    int err = errno;
     fprintf(stderr, "threadlab: cannot open docroot '%s': %s\n", cfg->docroot,
-            strerror(errno));
-    return -errno;
+            strerror(err));
+    return init_failed(srv, -err);
   }
   int rc = tl_pool_create(&srv->pool, loop, registry, cfg->threads,
                           (size_t) cfg->queue_max, cfg->pin);
   if (rc != 0) {
     fprintf(stderr, "threadlab: cannot start %d worker threads: %s\n",
             cfg->threads, strerror(-rc));
-    return rc;
+    return init_failed(srv, rc);
+  }
+  rc = tl_hrtimer_init(&srv->hrt, loop);
+  if (rc != 0) {
+    fprintf(stderr, "threadlab: timerfd: %s\n", strerror(-rc));
+    return init_failed(srv, rc);
   }
   publish_exec(srv);
   tl_libuv_threads_register(loop, registry);
   rc = bind_listener(srv);
   if (rc != 0)
-    return rc;
-  rc = tl_hrtimer_init(&srv->hrt, loop);
-  if (rc != 0) {
-    fprintf(stderr, "threadlab: timerfd: %s\n", strerror(-rc));
-    return rc;
-  }
+    return init_failed(srv, rc);
   srv->sendq_why = "--no-uring";
   if (!cfg->no_uring)
     (void) tl_conn_sendq_setup(srv, &srv->sendq_why);

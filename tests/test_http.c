@@ -1288,6 +1288,81 @@ START_TEST(test_graceful_inflight) {
 }
 END_TEST
 
+/* Runs the server binary with args to its exit (20 s at most); returns
+ * its wait status and what it wrote to stderr. */
+static int run_to_exit(const char *const *args, char *err, size_t cap) {
+  const char *bin = getenv("THREADLAB_BIN");
+  const char *argv[16];
+  int n = 0;
+  argv[n++] = bin && *bin ? bin : "./threadlab";
+  for (int i = 0; args[i] && n < 15; i++)
+    argv[n++] = args[i];
+  argv[n] = NULL;
+  int pfd[2];
+  ck_assert_int_eq(pipe(pfd), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int devnull = open("/dev/null", O_WRONLY);
+    dup2(devnull, 1);
+    dup2(pfd[1], 2);
+    close(pfd[0]);
+    execv(argv[0], (char *const *) argv);
+    _exit(127);
+  }
+  close(pfd[1]);
+  size_t len = 0;
+  double t0 = tl_now_s();
+  for (;;) {
+    struct pollfd pf = {.fd = pfd[0], .events = POLLIN};
+    if (poll(&pf, 1, 1000) > 0) {
+      ssize_t r = read(pfd[0], err + len, cap - 1 - len);
+      if (r <= 0)
+        break;
+      len += (size_t) r;
+    }
+    ck_assert_msg(tl_now_s() - t0 < 20, "threadlab did not exit");
+  }
+  err[len] = '\0';
+  close(pfd[0]);
+  int status;
+  ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+  return status;
+}
+
+/* A start that fails (port taken, workload or admin; a bad option) says
+ * why on stderr and exits 1 (2 for options) having released what it had
+ * set up: under ASan, LeakSanitizer would say otherwise on stderr. */
+START_TEST(test_start_failures) {
+  int ls = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t alen = sizeof(a);
+  ck_assert_int_eq(bind(ls, (struct sockaddr *) &a, sizeof(a)), 0);
+  ck_assert_int_eq(listen(ls, 1), 0);
+  ck_assert_int_eq(getsockname(ls, (struct sockaddr *) &a, &alen), 0);
+  char port[16], err[4096];
+  snprintf(port, sizeof(port), "%d", ntohs(a.sin_port));
+  const char *taken[] = {"--port", port, "--admin-port", "0", NULL};
+  int st = run_to_exit(taken, err, sizeof(err));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
+  ck_assert_msg(strstr(err, "cannot listen on") && strstr(err, "address already in use"),
+                "stderr: %s", err);
+  /* LeakSanitizer reports without changing a non-zero exit status. */
+  ck_assert_msg(strstr(err, "Sanitizer") == NULL, "stderr: %s", err);
+  const char *admin_taken[] = {"--port", "0", "--admin-port", port, NULL};
+  st = run_to_exit(admin_taken, err, sizeof(err));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
+  ck_assert_msg(strstr(err, "cannot listen on admin port") != NULL, "stderr: %s", err);
+  ck_assert_msg(strstr(err, "Sanitizer") == NULL, "stderr: %s", err);
+  const char *bad[] = {"--threads", "0", NULL};
+  st = run_to_exit(bad, err, sizeof(err));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d: %s", st, err);
+  ck_assert_msg(strstr(err, "--threads") != NULL, "stderr: %s", err);
+  close(ls);
+}
+END_TEST
+
 START_TEST(test_odd_requests) {
   tl_proc p;
   start(&p, NULL);
@@ -1351,6 +1426,7 @@ static Suite *http_suite(void) {
       {"nonreading_peers", test_nonreading_peers, 1},
       {"graceful_inflight", test_graceful_inflight, 1},
       {"odd_requests", test_odd_requests, 0},
+      {"start_failures", test_start_failures, 0},
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     TCase *tc = tcase_create(t[i].name);

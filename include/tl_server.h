@@ -31,7 +31,7 @@ typedef struct tl_server_counters {
   _Atomic uint64_t by_route[TL_ROUTE_COUNT];
   _Atomic uint64_t rejected;         /* 503 because the queue was full */
   _Atomic uint64_t send_submits;     /* io_uring submissions of responses */
-  _Atomic uint64_t send_batched;     /* connection writes in them */
+  _Atomic uint64_t send_writes;     /* connection writes in them */
   tl_hist latency_us;                /* request complete -> written */
   tl_hist route_latency_us[TL_ROUTE_COUNT];
   tl_hist queue_wait_us;             /* time tasks spent in the pool queue */

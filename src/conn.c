@@ -500,10 +500,9 @@ void tl_conn_sendq_teardown(tl_server *srv) {
   srv->out_batches = NULL;
 }
 
-static void batch_done(void *tag, int res, void *arg) {
+static void batch_done(void *tag, int res) {
   struct tl_out_batch *b = tag;
   tl_conn *c = b->conn;
-  (void) arg;
   if (!wrote(c, b->iov, b->done, b->n, b->total, res))
     return;
   if (!c->close_after_flush && !c->lingering && c->head && c->head->ready) {
@@ -517,19 +516,16 @@ static void run_batches(tl_server *srv) {
   if (srv->out_batch_n == 0)
     return;
   tl_count(&srv->stats.send_submits, 1);
-  tl_count(&srv->stats.send_batched, srv->out_batch_n);
+  tl_count(&srv->stats.send_writes, srv->out_batch_n);
   srv->out_batch_n = 0;
-  tl_sendq_run(srv->sendq, batch_done, NULL);
+  tl_sendq_run(srv->sendq, batch_done);
 }
 
 static void batch_add(tl_conn *c, uint64_t now) {
   tl_server *srv = c->srv;
-  uv_os_fd_t fd;
-  if (uv_fileno((uv_handle_t *) &c->tcp, &fd) != 0) {
-    flush(c, now);
-    return;
-  }
-  if (!tl_sendq_has_room(srv->sendq))
+  uv_os_fd_t fd = -1; /* an open handle always has one */
+  (void) uv_fileno((uv_handle_t *) &c->tcp, &fd);
+  if (srv->out_batch_n == SENDQ_CAP)
     run_batches(srv);
   struct tl_out_batch *b = &srv->out_batches[srv->out_batch_n++];
   b->conn = c;
@@ -632,17 +628,14 @@ void tl_conn_accept(tl_server *srv) {
   if (srv->nconns > (size_t) srv->cfg.max_conns || srv->draining) {
     /* Over the limit: a clear answer and a clean close; existing
      * connections are not touched. */
-    static const char body[] =
-        "{\"error\":\"too many connections\",\"status\":503}\n";
-    char busy[512];
-    int len = snprintf(busy, sizeof(busy),
-                       "HTTP/1.1 503 Service Unavailable\r\nServer: "
-                       TL_SERVER_NAME "\r\nDate: %s\r\nRetry-After: 1\r\n"
-                       "Content-Type: application/json\r\nContent-Length: "
-                       "%zu\r\nConnection: close\r\n\r\n%s",
-                       tl_http_date(), sizeof(body) - 1, body);
-    uv_buf_t b = uv_buf_init(busy, (unsigned) len);
+    char mem[512];
+    tl_buf busy;
+    tl_buf_init(&busy, mem, sizeof(mem));
+    tl_resp_error(&busy, 503, "too many connections", 1, false, false,
+                  "Retry-After: 1\r\n");
+    uv_buf_t b = uv_buf_init(busy.data, (unsigned) busy.len);
     (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+    tl_buf_free(&busy);
     tl_count(&srv->stats.refused, 1);
     c->no_more = true;
     graceful_close(c);

@@ -23,7 +23,7 @@ static void fatal(const char *what, int rc) {
 
 struct tl_sendq {
   struct io_uring ring;
-  unsigned cap, n;
+  unsigned n;             /* sends queued since the last run */
   struct msghdr *msgs;    /* one per queued send: read by the kernel at submit */
   void **tags;
 };
@@ -55,7 +55,6 @@ int tl_sendq_create(tl_sendq **out, unsigned cap, const char **why) {
                            : "io_uring setup failed";
     return rc;
   }
-  q->cap = cap;
   q->msgs = tl_xcalloc(cap, sizeof(*q->msgs));
   q->tags = tl_xcalloc(cap, sizeof(*q->tags));
   *out = q;
@@ -70,8 +69,6 @@ void tl_sendq_destroy(tl_sendq *q) {
   free(q->tags);
   free(q);
 }
-
-bool tl_sendq_has_room(const tl_sendq *q) { return q->n < q->cap; }
 
 void tl_sendq_add(tl_sendq *q, int fd, const struct iovec *iov, unsigned n,
                   void *tag) {
@@ -89,22 +86,21 @@ void tl_sendq_add(tl_sendq *q, int fd, const struct iovec *iov, unsigned n,
   q->n++;
 }
 
-void tl_sendq_run(tl_sendq *q, tl_sendq_done_cb done, void *arg) {
+void tl_sendq_run(tl_sendq *q, tl_sendq_done_cb done) {
   unsigned want = q->n, got = 0;
   if (want == 0)
     return;
   /* Every send completes inside the submit (MSG_DONTWAIT), so the wait
-   * for `want` completions costs nothing extra. A short submit (the kernel
-   * out of memory for requests) leaves the rest in the ring: go again. */
-  unsigned submitted = 0, tries = 0;
+   * for `want` completions costs nothing extra. The kernel failing to
+   * take requests (out of memory) is fatal, as running out of memory is
+   * everywhere else here. */
+  unsigned submitted = 0;
   while (submitted < want) {
     int rc = io_uring_submit_and_wait(&q->ring, want - submitted);
     if (rc > 0)
       submitted += (unsigned) rc;
-    else if (rc != -EINTR && rc != -EAGAIN && rc != -EBUSY && rc != -ENOMEM)
-      fatal("submitting sends", rc);
-    else if (++tries > 100000)
-      fatal("submitting sends (kernel out of resources)", rc);
+    else if (rc != -EINTR)
+      fatal("submitting sends", rc ? rc : -EAGAIN);
   }
   while (got < want) {
     struct io_uring_cqe *cqe;
@@ -118,7 +114,7 @@ void tl_sendq_run(tl_sendq *q, tl_sendq_done_cb done, void *arg) {
     io_uring_cqe_seen(&q->ring, cqe);
     got++;
     if (idx < want)
-      done(q->tags[idx], res, arg);
+      done(q->tags[idx], res);
   }
   q->n = 0;
 }
@@ -138,14 +134,13 @@ int tl_sendq_create(tl_sendq **out, unsigned cap, const char **why) {
 }
 
 void tl_sendq_destroy(tl_sendq *q) { (void) q; }
-bool tl_sendq_has_room(const tl_sendq *q) { (void) q; return false; }
 void tl_sendq_add(tl_sendq *q, int fd, const struct iovec *iov, unsigned n,
                   void *tag) {
   (void) q; (void) fd; (void) iov; (void) n; (void) tag;
   abort(); /* unreachable: create never succeeds */
 }
-void tl_sendq_run(tl_sendq *q, tl_sendq_done_cb done, void *arg) {
-  (void) q; (void) done; (void) arg;
+void tl_sendq_run(tl_sendq *q, tl_sendq_done_cb done) {
+  (void) q; (void) done;
 }
 
 #endif

@@ -527,7 +527,7 @@ static void sample_server(tl_stats *st, double period_s) {
   s->send_uring = st->srv->sendq != NULL; /* set before the observer starts */
   s->send_why = s->send_uring ? NULL : st->srv->sendq_why;
   s->send_submits = ld(&c->send_submits);
-  s->send_writes = ld(&c->send_batched);
+  s->send_writes = ld(&c->send_writes);
   s->send_submits_rate = rate(s->send_submits, st->send_submits, period_s);
   s->send_writes_rate = rate(s->send_writes, st->send_writes, period_s);
   s->send_writes_per_submit =

@@ -1291,10 +1291,9 @@ END_TEST
 /* Runs the server binary with args to its exit (20 s at most); returns
  * its wait status and what it wrote to stderr. */
 static int run_to_exit(const char *const *args, char *err, size_t cap) {
-  const char *bin = getenv("THREADLAB_BIN");
   const char *argv[16];
   int n = 0;
-  argv[n++] = bin && *bin ? bin : "./threadlab";
+  argv[n++] = tl_bin();
   for (int i = 0; args[i] && n < 15; i++)
     argv[n++] = args[i];
   argv[n] = NULL;

@@ -28,7 +28,7 @@ double tl_now_s(void) {
   return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-static const char *bin(void) {
+const char *tl_bin(void) {
   const char *b = getenv("THREADLAB_BIN");
   return b && *b ? b : "./threadlab";
 }
@@ -38,7 +38,7 @@ void tl_proc_start(tl_proc *p, const char *const *extra) {
   ck_assert_int_eq(pipe(pipefd), 0);
   const char *argv[64];
   int n = 0;
-  argv[n++] = bin();
+  argv[n++] = tl_bin();
   argv[n++] = "--port";
   argv[n++] = "0";
   argv[n++] = "--admin-port";
@@ -103,30 +103,19 @@ void tl_proc_start(tl_proc *p, const char *const *extra) {
   if (p->port == 0 || p->admin_port == 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    ck_abort_msg("threadlab did not start (%s); output: %.*s", bin(), (int) len, buf);
+    ck_abort_msg("threadlab did not start (%s); output: %.*s", tl_bin(), (int) len, buf);
   }
 }
 
 int tl_proc_stop(tl_proc *p, int timeout_ms) {
-  int status = 0;
   kill(p->pid, SIGTERM);
-  double deadline = tl_now_s() + timeout_ms / 1000.0;
-  for (;;) {
-    pid_t r = waitpid(p->pid, &status, WNOHANG);
-    if (r == p->pid)
-      break;
-    if (tl_now_s() > deadline) {
-      kill(p->pid, SIGKILL);
-      waitpid(p->pid, &status, 0);
-      close(p->out_fd);
-      return -1;
-    }
-    usleep(10000);
+  int rc = tl_proc_wait(p, timeout_ms);
+  if (rc == -1) {
+    kill(p->pid, SIGKILL);
+    waitpid(p->pid, NULL, 0);
+    close(p->out_fd);
   }
-  close(p->out_fd);
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+  return rc;
 }
 
 int tl_connect(int port) {

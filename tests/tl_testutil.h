@@ -17,6 +17,8 @@ typedef struct tl_proc {
 /* Starts THREADLAB_BIN (or ./threadlab) with --port 0 --admin-port 0 plus
  * the given NULL-terminated extra arguments; waits for the banner. Aborts
  * the test on failure. */
+/* The server binary: $THREADLAB_BIN, else ./threadlab. */
+const char *tl_bin(void);
 void tl_proc_start(tl_proc *p, const char *const *extra);
 /* SIGTERM, wait up to timeout_ms; returns the exit status, or -1 if it had
  * to be killed. */

@@ -14,8 +14,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "tl_pool.h"
-#include "tl_util.h"
+#include "core/pool.h"
+#include "base/util.h"
 
 typedef struct tjob {
   tl_job job;

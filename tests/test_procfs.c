@@ -9,7 +9,7 @@
 #define _GNU_SOURCE /* gettid */
 #endif
 
-#include "tl_procfs.h"
+#include "observer/procfs.h"
 
 #include <check.h>
 #include "tl_check.h"

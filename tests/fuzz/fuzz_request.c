@@ -15,13 +15,13 @@
  * Build and run: tests/fuzz/run-fuzz [SECONDS]. */
 #include "config.h"
 
-#include "tl_buf.h"
-#include "tl_http.h"
-#include "tl_query.h"
-#include "tl_response.h"
-#include "tl_router.h"
-#include "tl_static.h"
-#include "tl_steps.h"
+#include "base/buf.h"
+#include "http/parser.h"
+#include "base/query.h"
+#include "base/response.h"
+#include "http/router.h"
+#include "exec/static_file.h"
+#include "base/steps.h"
 
 #include <fcntl.h>
 #include <stdbool.h>

@@ -1,0 +1,44 @@
+/* Command-line configuration of the server. */
+#ifndef TL_CONFIG_H
+#define TL_CONFIG_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "base/mode.h"
+
+#define TL_MAX_THREADS 1024
+
+typedef struct tl_config {
+  char host[64];
+  int port;            /* workload listener; 0 = ephemeral */
+  int admin_port;      /* observer listener; 0 = ephemeral, -1 = off */
+  tl_mode mode;
+  int threads;         /* pool size */
+  bool pin;
+  char docroot[4096];  /* for /static/ */
+  char www[4096];      /* the dashboard's files */
+  int sample_ms;
+  bool no_stats;
+  int max_conns;
+  int queue_max;
+  int max_header_bytes;
+  long max_body_bytes;
+  int header_timeout_ms;
+  int idle_timeout_ms;
+  int shutdown_timeout_ms;
+  bool no_uring;       /* one write per connection, no io_uring batching */
+  bool quiet;          /* no startup banner */
+} tl_config;
+
+/* Fills defaults (threads = online cores, docroot = installed or in-tree www). */
+void tl_config_defaults(tl_config *cfg);
+
+/* Parses argv. Returns 0 to run, 1 when --help/--version was printed to
+ * `out` (exit 0), -1 after printing an error to `err` (exit 2). */
+int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
+                    FILE *err);
+
+void tl_config_usage(FILE *out);
+
+#endif

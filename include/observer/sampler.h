@@ -1,0 +1,25 @@
+/* The sampler: once per period, on the observer thread, it reads the
+ * kernel's accounting (/proc) and our own lock-free counters and renders
+ * one snapshot as JSON (doc/stats-json.md) and as Prometheus text. Every
+ * reader is served that same snapshot; readers never cause /proc reads. */
+#ifndef TL_STATS_H
+#define TL_STATS_H
+
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "core/server.h"
+#include "base/thread.h"
+
+typedef struct tl_stats tl_stats;
+
+tl_stats *tl_stats_new(tl_server *srv, tl_registry *reg);
+void tl_stats_free(tl_stats *st);
+/* Takes a sample and re-renders the snapshot. */
+void tl_stats_sample(tl_stats *st);
+uint64_t tl_stats_seq(const tl_stats *st);
+const tl_buf *tl_stats_json(const tl_stats *st);
+/* Prometheus text of the current snapshot (rendered on first use). */
+const tl_buf *tl_stats_metrics(tl_stats *st);
+
+#endif

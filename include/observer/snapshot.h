@@ -1,0 +1,133 @@
+/* One statistics sample, as plain numbers: built by stats.c, rendered by
+ * stats_json.c (JSON) and metrics.c (Prometheus), read by insights.c.
+ * Observer thread only. A figure with has_x == false is null. */
+#ifndef TL_SNAPSHOT_H
+#define TL_SNAPSHOT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "base/hist.h"
+#include "http/router.h"
+#include "base/thread.h"
+
+#define TL_SNAP_MAX_CORES 256
+#define TL_SNAP_MAX_INSIGHTS 16
+#define TL_TIMELINE_OUT_MAX 1500
+#define TL_TIMELINE_WINDOW_MS 5000
+
+typedef struct tl_thread_snap {
+  int tid;
+  char name[64];
+  tl_role role;
+  int index;             /* worker index or -1 */
+  char state;
+  int core;              /* -1 unknown */
+  char allowed[256];
+  double cpu_user_s, cpu_sys_s, cpu_pct;
+  bool has_oncpu;
+  double oncpu_s;
+  bool has_runq;         /* false when the kernel does not account it */
+  double runq_wait_s, runq_wait_pct;
+  uint64_t timeslices;
+  uint64_t ctx_vol, ctx_invol;
+  double ctx_vol_rate, ctx_invol_rate;
+  bool has_migrations;
+  uint64_t migrations;
+  double migrations_rate;
+  uint64_t migrations_delta;
+  bool own;              /* one of ours: tasks/steps/busy/doing valid */
+  uint64_t tasks, steps;
+  double tasks_rate, steps_rate, busy_pct;
+  int doing_what;
+  uint64_t doing_task;
+  int doing_step;
+  double runq_delta_s, oncpu_delta_s; /* over the period, for insights */
+} tl_thread_snap;
+
+typedef struct tl_core_snap {
+  int cpu;
+  double user_pct, sys_pct, iowait_pct, irq_pct, idle_pct;
+  uint64_t steps;
+  double steps_rate;
+} tl_core_snap;
+
+typedef struct tl_timeline_ev {
+  int tid;
+  tl_step_event ev;
+} tl_timeline_ev;
+
+typedef struct tl_insight {
+  const char *level;     /* "info" | "warn" */
+  const char *id;
+  char text[256];
+  char evidence[256];    /* a JSON object */
+} tl_insight;
+
+typedef struct tl_snapshot {
+  uint64_t seq;
+  uint64_t start_ns;     /* the server's monotonic start: timeline origin */
+  double time_ms, uptime_ms, period_ms;
+  bool stats_enabled;
+  double sample_cost_ms;  /* observer CPU time the previous sample took */
+  int ncpu;
+  long clk_tck;
+  bool delayacct;
+
+  int pid;
+  long threads_count;
+  bool has_rss;
+  uint64_t rss_bytes;
+  double cpu_user_s, cpu_sys_s, cpu_user_pct, cpu_sys_pct;
+  bool has_ctx;
+  uint64_t ctx_vol, ctx_invol;
+  double ctx_vol_rate, ctx_invol_rate;
+  int fds;
+
+  tl_thread_snap *threads;
+  int nthreads;
+
+  tl_core_snap cores[TL_SNAP_MAX_CORES];
+  int ncores;
+
+  int mode, pool_threads;
+  bool pinned;
+  uint64_t conn_open, accepted, refused;
+  double accepted_rate;
+  uint64_t requests;
+  double requests_rate;
+  uint64_t by_class[6];
+  uint64_t by_route[TL_ROUTE_COUNT];
+  double by_route_rate[TL_ROUTE_COUNT];
+  tl_hist_snap *lat_all, *lat_period;              /* us */
+  tl_hist_snap *route_all, *route_period;          /* [TL_ROUTE_COUNT], us */
+  tl_hist_snap *qwait_all, *qwait_period;          /* us */
+  tl_hist_snap *lag_all, *lag_period;              /* us */
+  uint64_t queue_depth, queue_max, rejected, rejected_delta;
+  bool send_uring;          /* responses go out in io_uring submissions */
+  const char *send_why;     /* why not (static string), NULL if they do */
+  uint64_t send_submits, send_writes;
+  double send_submits_rate, send_writes_rate;
+  double send_writes_per_submit; /* over the period; -1 if no submission */
+  bool has_loop_util;
+  double loop_util_pct;
+
+  tl_timeline_ev *timeline;
+  int ntimeline;
+  double timeline_from_ms, timeline_to_ms;
+  bool timeline_sampled;
+  uint64_t timeline_dropped;
+
+  uint64_t block_task, block_us, block_route;
+  double block_age_ms;      /* since the sampler saw it; -1 if never */
+
+  tl_insight insights[TL_SNAP_MAX_INSIGHTS];
+  int ninsights;
+} tl_snapshot;
+
+void tl_stats_render_json(const tl_snapshot *s, tl_buf *out);
+void tl_stats_render_metrics(const tl_snapshot *s, tl_buf *out);
+void tl_insights_derive(tl_snapshot *s);
+
+#endif

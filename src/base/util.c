@@ -1,0 +1,38 @@
+#include "config.h"
+
+#include "base/util.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+static void die_oom(size_t n) {
+  fprintf(stderr, "threadlab: out of memory allocating %zu bytes\n", n);
+  abort();
+}
+
+void *tl_xmalloc(size_t n) {
+  void *p = malloc(n ? n : 1);
+  if (p == NULL)
+    die_oom(n);
+  return p;
+}
+
+void *tl_xcalloc(size_t n, size_t size) {
+  void *p = calloc(n ? n : 1, size ? size : 1);
+  if (p == NULL)
+    die_oom(n * size);
+  return p;
+}
+
+void *tl_xrealloc(void *p, size_t n) {
+  void *q = realloc(p, n ? n : 1);
+  if (q == NULL)
+    die_oom(n);
+  return q;
+}
+
+int tl_ncpu(void) {
+  long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? (int) n : 1;
+}

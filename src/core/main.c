@@ -1,0 +1,97 @@
+/* threadlab: parse the command line, start the workload server on this
+ * thread and the observer on its own thread, run until SIGINT/SIGTERM. */
+#include "config.h"
+
+#include "core/options.h"
+#include "observer/observer.h"
+#include "core/server.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static void raise_fd_limit(void) {
+  /* Thousands of connections need thousands of descriptors. */
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+    rl.rlim_cur = rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+  }
+}
+
+static tl_observer *obs;
+
+/* The observer reads the server's pool and counters: it stops first. */
+static void stop_observer(void *arg) {
+  (void) arg;
+  if (obs) {
+    tl_observer_stop(obs);
+    obs = NULL;
+  }
+}
+
+/* A start that failed (message already printed): let the loop finish the
+ * closes the failed start made, release everything, exit 1. */
+static int exit_failed(uv_loop_t *loop, tl_registry *registry) {
+  uv_run(loop, UV_RUN_DEFAULT);
+  (void) uv_loop_close(loop);
+  tl_registry_destroy(registry);
+  return 1;
+}
+
+int main(int argc, char **argv) {
+  static tl_config cfg;
+  static tl_server srv;
+  static tl_registry registry;
+  tl_config_defaults(&cfg);
+  int rc = tl_config_parse(&cfg, argc, argv, stdout, stderr);
+  if (rc > 0)
+    return 0;
+  if (rc < 0)
+    return 2;
+
+  signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  uv_loop_configure(&loop, UV_METRICS_IDLE_TIME);
+  tl_registry_init(&registry);
+
+  if (tl_server_init(&srv, &loop, &cfg, &registry) != 0)
+    return exit_failed(&loop, &registry);
+  if (cfg.admin_port >= 0) {
+    if (tl_observer_start(&obs, &srv, &registry) != 0) {
+      /* Stop the server the way SIGTERM does: nothing is in flight yet. */
+      tl_server_shutdown(&srv);
+      uv_run(&loop, UV_RUN_DEFAULT);
+      tl_server_cleanup(&srv);
+      return exit_failed(&loop, &registry);
+    }
+    srv.admin_port = tl_observer_port(obs);
+    srv.before_stop = stop_observer;
+  }
+  if (!cfg.quiet) {
+    printf("threadlab %s: pid %d, mode %s, %d worker thread%s%s\n",
+           PACKAGE_VERSION, (int) getpid(), tl_mode_name(cfg.mode),
+           cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "");
+    printf("  workload:  http://%s:%d/\n", cfg.host, srv.port);
+    if (srv.sendq)
+      printf("  sends:     batched, one io_uring submission per loop iteration\n");
+    else
+      printf("  sends:     one write per connection (%s)\n", srv.sendq_why);
+    if (obs)
+      printf("  dashboard: http://%s:%d/\n", cfg.host, srv.admin_port);
+    fflush(stdout);
+  }
+  uv_run(&loop, UV_RUN_DEFAULT);
+  stop_observer(NULL);
+  tl_server_cleanup(&srv);
+  uv_run(&loop, UV_RUN_DEFAULT);
+  rc = uv_loop_close(&loop);
+  if (rc != 0)
+    fprintf(stderr, "threadlab: loop closed with handles still open\n");
+  tl_registry_destroy(&registry);
+  return 0;
+}

@@ -1,0 +1,217 @@
+#include "config.h"
+
+#include "core/options.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+enum {
+  OPT_HOST = 256, OPT_PORT, OPT_ADMIN_PORT, OPT_MODE, OPT_THREADS, OPT_PIN,
+  OPT_DOCROOT, OPT_WWW, OPT_SAMPLE_MS, OPT_NO_STATS, OPT_MAX_CONNS,
+  OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_HEADER_TIMEOUT,
+  OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP
+};
+
+static const struct option long_opts[] = {
+    {"host", required_argument, NULL, OPT_HOST},
+    {"port", required_argument, NULL, OPT_PORT},
+    {"admin-port", required_argument, NULL, OPT_ADMIN_PORT},
+    {"mode", required_argument, NULL, OPT_MODE},
+    {"threads", required_argument, NULL, OPT_THREADS},
+    {"pin", no_argument, NULL, OPT_PIN},
+    {"docroot", required_argument, NULL, OPT_DOCROOT},
+    {"www", required_argument, NULL, OPT_WWW},
+    {"sample-ms", required_argument, NULL, OPT_SAMPLE_MS},
+    {"no-stats", no_argument, NULL, OPT_NO_STATS},
+    {"max-conns", required_argument, NULL, OPT_MAX_CONNS},
+    {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
+    {"max-header-bytes", required_argument, NULL, OPT_MAX_HEADER},
+    {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
+    {"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
+    {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
+    {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
+    {"no-uring", no_argument, NULL, OPT_NO_URING},
+    {"quiet", no_argument, NULL, OPT_QUIET},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0}};
+
+static int is_dir(const char *p) {
+  struct stat st;
+  return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static void default_www(char *out, size_t cap) {
+  /* Prefer the installed copy; fall back to the source tree so that a
+   * freshly built, uninstalled binary finds its dashboard. */
+  const char *cands[] = {TL_PKGDATADIR "/www", TL_SRCDIR "/www"};
+  for (size_t i = 0; i < TL_ARRAY_SIZE(cands); i++) {
+    if (is_dir(cands[i])) {
+      snprintf(out, cap, "%s", cands[i]);
+      return;
+    }
+  }
+  snprintf(out, cap, "%s", cands[1]);
+}
+
+void tl_config_defaults(tl_config *cfg) {
+  memset(cfg, 0, sizeof(*cfg));
+  snprintf(cfg->host, sizeof(cfg->host), "127.0.0.1");
+  cfg->port = 8080;
+  cfg->admin_port = 8081;
+  cfg->mode = TL_MODE_POOL;
+  cfg->threads = tl_ncpu();
+  cfg->pin = false;
+  default_www(cfg->www, sizeof(cfg->www));
+  snprintf(cfg->docroot, sizeof(cfg->docroot), "%s", cfg->www);
+  cfg->sample_ms = 500;
+  cfg->max_conns = 16384;
+  cfg->queue_max = 4096;
+  cfg->max_header_bytes = 8192;
+  cfg->max_body_bytes = 1024 * 1024;
+  cfg->header_timeout_ms = 10000;
+  cfg->idle_timeout_ms = 30000;
+  cfg->shutdown_timeout_ms = 10000;
+}
+
+void tl_config_usage(FILE *out) {
+  fputs(
+      "Usage: threadlab [options]\n"
+      "An HTTP/1.1 server that shows how its threads, tasks and cores run.\n"
+      "\n"
+      "Listeners:\n"
+      "  --host ADDR              workload listener address (127.0.0.1)\n"
+      "  --port N                 workload listener port (8080; 0 = any free)\n"
+      "  --admin-port N           observer port: dashboard, /stats, /metrics,\n"
+      "                           /control (8081; 0 = any free)\n"
+      "Execution:\n"
+      "  --mode async|pool|hybrid how tasks run (pool)\n"
+      "  --threads N              worker threads, 1..1024 (online cores)\n"
+      "  --pin                    pin worker i to core i mod ncores\n"
+      "  --no-uring               one write(2) per connection instead of one\n"
+      "                           io_uring submission per loop iteration\n"
+      "Files:\n"
+      "  --docroot DIR            directory served under /static/ (www/)\n"
+      "  --www DIR                the dashboard's files (installed or in-tree www/)\n"
+      "Statistics:\n"
+      "  --sample-ms N            statistics period, 50..60000 ms (500)\n"
+      "  --no-stats               turn statistics collection off\n"
+      "Limits:\n"
+      "  --max-conns N            open workload connections (16384)\n"
+      "  --queue-max N            tasks waiting for a worker; beyond: 503 (4096)\n"
+      "  --max-header-bytes N     request line + headers; beyond: 431 (8192)\n"
+      "  --max-body-bytes N       request body; beyond: 413 (1048576)\n"
+      "  --header-timeout-ms N    time to receive a request's headers; then 408 (10000)\n"
+      "  --idle-timeout-ms N      keep-alive idle time before closing (30000)\n"
+      "  --shutdown-timeout-ms N  on SIGINT/SIGTERM, wait this long for\n"
+      "                           in-flight tasks (10000)\n"
+      "Other:\n"
+      "  --quiet                  no startup banner\n"
+      "  --version                print the version and exit\n"
+      "  --help                   print this help and exit\n",
+      out);
+}
+
+/* Strict integer parse: the whole string, within [lo, hi]. */
+static int parse_long(const char *s, long lo, long hi, long *out) {
+  char *end;
+  errno = 0;
+  long v = strtol(s, &end, 10);
+  if (errno || end == s || *end != '\0' || v < lo || v > hi)
+    return -1;
+  *out = v;
+  return 0;
+}
+
+int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
+                    FILE *err) {
+  int c;
+  long v;
+  optind = 1;
+  opterr = 0;
+  while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+    const char *name = NULL;
+    long lo = 0, hi = 0;
+    int *ip = NULL;
+    long *lp = NULL;
+    switch (c) {
+    case OPT_HOST:
+      if (strlen(optarg) >= sizeof(cfg->host)) {
+        fprintf(err, "threadlab: --host: address too long\n");
+        return -1;
+      }
+      snprintf(cfg->host, sizeof(cfg->host), "%s", optarg);
+      continue;
+    case OPT_PORT: name = "--port"; lo = 0; hi = 65535; ip = &cfg->port; break;
+    case OPT_ADMIN_PORT: name = "--admin-port"; lo = 0; hi = 65535; ip = &cfg->admin_port; break;
+    case OPT_THREADS: name = "--threads"; lo = 1; hi = TL_MAX_THREADS; ip = &cfg->threads; break;
+    case OPT_SAMPLE_MS: name = "--sample-ms"; lo = 50; hi = 60000; ip = &cfg->sample_ms; break;
+    case OPT_MAX_CONNS: name = "--max-conns"; lo = 1; hi = 1000000; ip = &cfg->max_conns; break;
+    case OPT_QUEUE_MAX: name = "--queue-max"; lo = 1; hi = 1000000; ip = &cfg->queue_max; break;
+    case OPT_MAX_HEADER: name = "--max-header-bytes"; lo = 256; hi = 1 << 20; ip = &cfg->max_header_bytes; break;
+    case OPT_MAX_BODY: name = "--max-body-bytes"; lo = 0; hi = 1L << 30; lp = &cfg->max_body_bytes; break;
+    case OPT_HEADER_TIMEOUT: name = "--header-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->header_timeout_ms; break;
+    case OPT_IDLE_TIMEOUT: name = "--idle-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->idle_timeout_ms; break;
+    case OPT_SHUTDOWN_TIMEOUT: name = "--shutdown-timeout-ms"; lo = 0; hi = 3600000; ip = &cfg->shutdown_timeout_ms; break;
+    case OPT_MODE:
+      if (tl_mode_parse(optarg, &cfg->mode) != 0) {
+        fprintf(err, "threadlab: --mode: '%s' is not one of async, pool, hybrid\n", optarg);
+        return -1;
+      }
+      continue;
+    case OPT_PIN: cfg->pin = true; continue;
+    case OPT_NO_STATS: cfg->no_stats = true; continue;
+    case OPT_NO_URING: cfg->no_uring = true; continue;
+    case OPT_QUIET: cfg->quiet = true; continue;
+    case OPT_DOCROOT:
+    case OPT_WWW: {
+      char *dst = c == OPT_DOCROOT ? cfg->docroot : cfg->www;
+      if (!is_dir(optarg)) {
+        fprintf(err, "threadlab: %s: '%s' is not a directory\n",
+                c == OPT_DOCROOT ? "--docroot" : "--www", optarg);
+        return -1;
+      }
+      if (strlen(optarg) >= sizeof(cfg->docroot)) {
+        fprintf(err, "threadlab: path too long\n");
+        return -1;
+      }
+      snprintf(dst, sizeof(cfg->docroot), "%s", optarg);
+      continue;
+    }
+    case OPT_VERSION:
+      fprintf(out, "threadlab %s\n", PACKAGE_VERSION);
+      return 1;
+    case OPT_HELP:
+      tl_config_usage(out);
+      return 1;
+    case ':':
+      fprintf(err, "threadlab: option '%s' needs a value\n", argv[optind - 1]);
+      fprintf(err, "Try 'threadlab --help'.\n");
+      return -1;
+    default:
+      fprintf(err, "threadlab: unknown option '%s'\n", argv[optind - 1]);
+      fprintf(err, "Try 'threadlab --help'.\n");
+      return -1;
+    }
+    if (parse_long(optarg, lo, hi, &v) != 0) {
+      fprintf(err, "threadlab: %s: '%s' is not a whole number in %ld..%ld\n",
+              name, optarg, lo, hi);
+      return -1;
+    }
+    if (ip)
+      *ip = (int) v;
+    else
+      *lp = v;
+  }
+  if (optind < argc) {
+    fprintf(err, "threadlab: unexpected argument '%s'\n", argv[optind]);
+    fprintf(err, "Try 'threadlab --help'.\n");
+    return -1;
+  }
+  return 0;
+}

@@ -1,0 +1,336 @@
+#include "config.h"
+
+#include "core/pool.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct tl_worker {
+  tl_pool *pool;
+  int index;
+  pthread_t thread;
+  unsigned pin_gen;   /* last pin generation this worker applied */
+  tl_thread_ctx ctx;
+} tl_worker;
+
+struct tl_pool {
+  uv_async_t async;           /* first: the close callback frees the pool */
+  /* Submissions wake workers once per loop iteration, not once per job:
+   * before the loop blocks (prepare) and after its I/O callbacks (check). */
+  uv_prepare_t wake_prep;
+  uv_check_t wake_check;
+  bool wake_pending;          /* loop thread only */
+  int closing;                /* handles still to close before freeing */
+  uv_loop_t *loop;
+  tl_registry *reg;
+  size_t queue_max;
+  int ncpu;
+  cpu_set_t base_mask;        /* the process's mask when the pool started */
+
+  pthread_mutex_t mu;         /* guards everything below up to `done_mu` */
+  pthread_cond_t work_cv;     /* workers wait here for jobs */
+  pthread_cond_t exit_cv;     /* destroy waits here for workers to leave */
+  tl_job *head, *tail;
+  size_t depth_locked;
+  int target;                 /* wanted number of workers */
+  int idle;                   /* workers waiting on work_cv */
+  int alive;                  /* workers currently running */
+  bool stopping;
+  bool pin;
+  unsigned pin_gen;
+  tl_worker *workers[TL_POOL_MAX_THREADS];
+
+  pthread_mutex_t done_mu;    /* guards the done list */
+  tl_job *done_head;
+
+  _Atomic size_t depth;       /* mirror of depth_locked for lock-free reads */
+  /* loop-thread-only counters */
+  uint64_t submitted, rejected, completed;
+};
+
+static void apply_pin(tl_worker *w) {
+  tl_pool *p = w->pool;
+  cpu_set_t set;
+  if (p->pin) {
+    CPU_ZERO(&set);
+    CPU_SET(w->index % p->ncpu, &set);
+  } else {
+    set = p->base_mask;
+  }
+  int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  if (rc != 0)
+    fprintf(stderr, "threadlab: worker %d: cannot set affinity: %s\n",
+            w->index, strerror(rc));
+  w->pin_gen = p->pin_gen;
+}
+
+static void *worker_main(void *arg) {
+  tl_worker *w = arg;
+  tl_pool *p = w->pool;
+  char kname[16], label[16];
+  snprintf(kname, sizeof(kname), "tl-worker-%d", w->index);
+  snprintf(label, sizeof(label), "worker-%d", w->index);
+  tl_thread_ctx_init(&w->ctx, TL_ROLE_WORKER, w->index, label, kname);
+  tl_registry_add(p->reg, &w->ctx);
+
+  pthread_mutex_lock(&p->mu);
+  for (;;) {
+    if (w->pin_gen != p->pin_gen) {
+      pthread_mutex_unlock(&p->mu);
+      apply_pin(w);
+      pthread_mutex_lock(&p->mu);
+      continue;
+    }
+    bool surplus = w->index >= p->target;
+    if (p->head == NULL || surplus) {
+      if (surplus || p->stopping)
+        break;
+      tl_thread_set_doing(&w->ctx, TL_DOING_IDLE, 0, 0);
+      p->idle++;
+      pthread_cond_wait(&p->work_cv, &p->mu);
+      p->idle--;
+      continue;
+    }
+    tl_job *job = p->head;
+    p->head = job->next;
+    if (p->head == NULL)
+      p->tail = NULL;
+    p->depth_locked--;
+    atomic_store_explicit(&p->depth, p->depth_locked, memory_order_relaxed);
+    /* More work and a sleeping colleague: pass the wake-up on, so that a
+     * batch spreads over the pool one wake-up at a time. */
+    if (p->head && p->idle > 0)
+      pthread_cond_signal(&p->work_cv);
+    pthread_mutex_unlock(&p->mu);
+
+    uint64_t t0 = tl_now_ns();
+    job->queue_ns = t0 - job->enqueued_ns;
+    tl_thread_set_doing(&w->ctx, TL_DOING_WAIT, 0, 0);
+    job->run(job);
+    atomic_fetch_add_explicit(&w->ctx.busy_ns, tl_now_ns() - t0,
+                              memory_order_relaxed);
+
+    pthread_mutex_lock(&p->done_mu);
+    job->next = p->done_head;
+    p->done_head = job;
+    pthread_mutex_unlock(&p->done_mu);
+    /* Coalesces: no system call while the loop has not yet taken the
+     * previous wake-up. */
+    uv_async_send(&p->async);
+    pthread_mutex_lock(&p->mu);
+  }
+  /* Leaving: give the slot back under the lock, so that a resize that
+   * wants this index again starts a fresh worker. Once alive drops, the
+   * pool may be freed at any moment: touch nothing of it afterwards. */
+  p->workers[w->index] = NULL;
+  pthread_mutex_unlock(&p->mu);
+  tl_registry_remove(p->reg, &w->ctx);
+  pthread_mutex_lock(&p->mu);
+  p->alive--;
+  pthread_cond_broadcast(&p->exit_cv);
+  pthread_mutex_unlock(&p->mu);
+  free(w);
+  return NULL;
+}
+
+/* Loop thread: swap the done list out and finish each job in FIFO order. */
+static void on_async(uv_async_t *h) {
+  tl_pool *p = (tl_pool *) h;
+  pthread_mutex_lock(&p->done_mu);
+  tl_job *list = p->done_head;
+  p->done_head = NULL;
+  pthread_mutex_unlock(&p->done_mu);
+  tl_job *rev = NULL;
+  while (list) {
+    tl_job *n = list->next;
+    list->next = rev;
+    rev = list;
+    list = n;
+  }
+  while (rev) {
+    tl_job *n = rev->next;
+    p->completed++;
+    rev->done(rev);
+    rev = n;
+  }
+}
+
+static void wake_workers(tl_pool *p) {
+  if (!p->wake_pending)
+    return;
+  p->wake_pending = false;
+  pthread_mutex_lock(&p->mu);
+  if (p->head && p->idle > 0)
+    pthread_cond_signal(&p->work_cv);
+  pthread_mutex_unlock(&p->mu);
+}
+
+static void on_wake_prep(uv_prepare_t *h) {
+  wake_workers(TL_CONTAINER_OF(h, tl_pool, wake_prep));
+}
+
+static void on_wake_check(uv_check_t *h) {
+  wake_workers(TL_CONTAINER_OF(h, tl_pool, wake_check));
+}
+
+/* Caller holds p->mu. */
+static int start_worker(tl_pool *p, int index) {
+  tl_worker *w = tl_xcalloc(1, sizeof(*w));
+  w->pool = p;
+  w->index = index;
+  w->pin_gen = p->pin_gen - 1; /* apply the current pinning first thing */
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  /* Steps need little stack; 256 KiB keeps 1024 workers cheap. */
+  pthread_attr_setstacksize(&attr, 256 * 1024);
+  int rc = pthread_create(&w->thread, &attr, worker_main, w);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) {
+    free(w);
+    return -rc;
+  }
+  p->workers[index] = w;
+  p->alive++;
+  return 0;
+}
+
+int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
+                   int nthreads, size_t queue_max, bool pin) {
+  if (nthreads < 1 || nthreads > TL_POOL_MAX_THREADS)
+    return -EINVAL;
+  tl_pool *p = tl_xcalloc(1, sizeof(*p));
+  p->loop = loop;
+  p->reg = reg;
+  p->queue_max = queue_max;
+  p->ncpu = tl_ncpu();
+  if (sched_getaffinity(0, sizeof(p->base_mask), &p->base_mask) != 0) {
+    CPU_ZERO(&p->base_mask);
+    for (int i = 0; i < p->ncpu; i++)
+      CPU_SET(i, &p->base_mask);
+  }
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_mutex_init(&p->done_mu, NULL);
+  pthread_cond_init(&p->work_cv, NULL);
+  pthread_cond_init(&p->exit_cv, NULL);
+  p->pin = pin;
+  p->pin_gen = 1;
+  int rc = uv_async_init(loop, &p->async, on_async);
+  if (rc != 0) {
+    free(p);
+    return rc;
+  }
+  uv_prepare_init(loop, &p->wake_prep);
+  uv_prepare_start(&p->wake_prep, on_wake_prep);
+  uv_unref((uv_handle_t *) &p->wake_prep);
+  uv_check_init(loop, &p->wake_check);
+  uv_check_start(&p->wake_check, on_wake_check);
+  uv_unref((uv_handle_t *) &p->wake_check);
+  *out = p;
+  return tl_pool_resize(p, nthreads);
+}
+
+int tl_pool_submit(tl_pool *p, tl_job *job, bool admission) {
+  job->next = NULL;
+  job->enqueued_ns = tl_now_ns();
+  pthread_mutex_lock(&p->mu);
+  if (admission && p->depth_locked >= p->queue_max) {
+    pthread_mutex_unlock(&p->mu);
+    p->rejected++;
+    return -EAGAIN;
+  }
+  if (p->tail)
+    p->tail->next = job;
+  else
+    p->head = job;
+  p->tail = job;
+  p->depth_locked++;
+  atomic_store_explicit(&p->depth, p->depth_locked, memory_order_relaxed);
+  pthread_mutex_unlock(&p->mu);
+  p->wake_pending = true;
+  p->submitted++;
+  return 0;
+}
+
+int tl_pool_resize(tl_pool *p, int nthreads) {
+  if (nthreads < 1 || nthreads > TL_POOL_MAX_THREADS)
+    return -EINVAL;
+  int rc = 0;
+  pthread_mutex_lock(&p->mu);
+  p->target = nthreads;
+  /* A worker told to leave but still busy keeps its slot: raising the
+   * target again simply keeps it. */
+  for (int i = 0; i < nthreads && rc == 0; i++) {
+    if (p->workers[i] == NULL)
+      rc = start_worker(p, i);
+  }
+  if (rc != 0) {
+    /* Keep what started; the target follows reality. */
+    int n = 0;
+    while (n < nthreads && p->workers[n])
+      n++;
+    p->target = n;
+  }
+  pthread_cond_broadcast(&p->work_cv);
+  pthread_mutex_unlock(&p->mu);
+  return rc;
+}
+
+void tl_pool_set_pin(tl_pool *p, bool pin) {
+  pthread_mutex_lock(&p->mu);
+  if (p->pin != pin) {
+    p->pin = pin;
+    p->pin_gen++;
+    pthread_cond_broadcast(&p->work_cv);
+  }
+  pthread_mutex_unlock(&p->mu);
+}
+
+int tl_pool_threads(const tl_pool *p) { return p->target; }
+bool tl_pool_pinned(const tl_pool *p) { return p->pin; }
+
+size_t tl_pool_depth(const tl_pool *p) {
+  return atomic_load_explicit(&p->depth, memory_order_relaxed);
+}
+
+void tl_pool_get_stats(tl_pool *p, tl_pool_stats *st) {
+  st->submitted = p->submitted;
+  st->rejected = p->rejected;
+  st->completed = p->completed;
+  st->depth = tl_pool_depth(p);
+  st->threads = p->target;
+  st->pinned = p->pin;
+}
+
+static void on_close(uv_handle_t *h) {
+  tl_pool *p = h->data;
+  if (--p->closing > 0)
+    return;
+  pthread_mutex_destroy(&p->mu);
+  pthread_mutex_destroy(&p->done_mu);
+  pthread_cond_destroy(&p->work_cv);
+  pthread_cond_destroy(&p->exit_cv);
+  free(p);
+}
+
+void tl_pool_destroy(tl_pool *p) {
+  pthread_mutex_lock(&p->mu);
+  /* Workers drain the queue first: with `stopping` set they leave only
+   * once it is empty. */
+  p->wake_pending = false;
+  p->stopping = true;
+  pthread_cond_broadcast(&p->work_cv);
+  while (p->alive > 0)
+    pthread_cond_wait(&p->exit_cv, &p->mu);
+  pthread_mutex_unlock(&p->mu);
+  on_async(&p->async);
+  p->closing = 3;
+  p->async.data = p->wake_prep.data = p->wake_check.data = p;
+  uv_close((uv_handle_t *) &p->async, on_close);
+  uv_close((uv_handle_t *) &p->wake_prep, on_close);
+  uv_close((uv_handle_t *) &p->wake_check, on_close);
+}

@@ -1,0 +1,713 @@
+#include "config.h"
+
+#include "http/conn.h"
+#include "exec/respond.h"
+#include "base/response.h"
+#include "http/sendq.h"
+#include "core/server.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Requests parsed ahead of their responses (pipelining) before we stop
+ * reading, and the output bytes queued in the kernel-refused tail before we
+ * stop reading a peer that does not read its responses. */
+#define MAX_PIPELINE 64
+#define OUT_HIGH (1024 * 1024)
+#define OUT_LOW (256 * 1024)
+#define LINGER_MS 2000
+#define FLUSH_IOV 16
+/* Connections written per io_uring submission. */
+#define SENDQ_CAP 256
+
+typedef struct tl_conn {
+  uv_tcp_t tcp;             /* first: the handle's close callback frees us */
+  tl_server *srv;
+  tl_http_parser hp;
+  tl_slot *head, *tail;     /* requests in order; the head answers first */
+  tl_slot *parsing;         /* the request llhttp is filling right now */
+  unsigned nslots;
+  unsigned inflight;        /* slots owned by a task */
+  struct tl_conn *prev, *next;
+  struct tl_conn *dirty_next;
+  size_t out_pending;       /* bytes in uv_write requests not yet done */
+  uint64_t last_active_ms;  /* last read or write progress */
+  uint64_t req_begin_ms;    /* first byte of the request being parsed */
+  uint64_t linger_until_ms;
+  uint64_t requests;        /* requests answered on this connection */
+  tl_buf stash;             /* input held back while the parser is paused */
+  bool dirty;
+  bool reading;
+  bool paused;              /* parser paused: too many pipelined requests */
+  bool no_more;             /* stop parsing: error, Connection: close, EOF */
+  bool close_after_flush;
+  bool lingering;           /* response sent, write side shut, discarding */
+  bool closing;             /* uv_close called */
+  bool closed;              /* close callback ran */
+} tl_conn;
+
+typedef struct {
+  uv_write_t req;
+  tl_conn *conn;
+  size_t len;
+  char data[];
+} write_req;
+
+static void update_reading(tl_conn *c);
+static void conn_close(tl_conn *c);
+
+static uint64_t now_ms(tl_conn *c) { return uv_now(c->srv->loop); }
+
+/* ---- slots ---------------------------------------------------------- */
+
+static tl_slot *slot_new(tl_conn *c) {
+  tl_slot *s = tl_xmalloc(sizeof(*s));
+  s->next = NULL;
+  s->conn = c;
+  tl_request_init(&s->req);
+  tl_buf_init(&s->out, s->out_inline, sizeof(s->out_inline));
+  s->t_start_ns = 0;
+  s->status = 0;
+  s->route = TL_ROUTE_OTHER;
+  s->ready = s->in_task = s->close_after = false;
+  s->task.steps = NULL;
+  s->task.io_timer.idx = 0;
+  return s;
+}
+
+static void slot_free(tl_slot *s) {
+  tl_request_free(&s->req);
+  tl_buf_free(&s->out);
+  tl_task_release(&s->task);
+  free(s);
+}
+
+static void slot_append(tl_conn *c, tl_slot *s) {
+  if (c->tail)
+    c->tail->next = s;
+  else
+    c->head = s;
+  c->tail = s;
+  c->nslots++;
+}
+
+static void conn_free(tl_conn *c) {
+  tl_buf_free(&c->stash);
+  free(c);
+}
+
+static void mark_dirty(tl_conn *c) {
+  if (!c->dirty && !c->closing) {
+    c->dirty = true;
+    c->dirty_next = c->srv->dirty;
+    c->srv->dirty = c;
+  }
+}
+
+tl_server *tl_slot_server(const tl_slot *s) { return s->conn->srv; }
+
+void tl_slot_task_begin(tl_slot *s) {
+  s->in_task = true;
+  s->conn->inflight++;
+  s->conn->srv->tasks_inflight++;
+}
+
+void tl_slot_task_cancel(tl_slot *s) {
+  s->in_task = false;
+  s->conn->inflight--;
+  s->conn->srv->tasks_inflight--;
+}
+
+void tl_slot_ready(tl_slot *s) {
+  tl_conn *c = s->conn;
+  if (s->in_task) {
+    s->in_task = false;
+    c->inflight--;
+    c->srv->tasks_inflight--;
+  }
+  s->ready = true;
+  if (c->closed) {
+    /* The peer went away while the task ran: nobody to answer. */
+    c->nslots--;
+    slot_free(s);
+    if (c->inflight == 0 && c->nslots == 0)
+      conn_free(c);
+    return;
+  }
+  mark_dirty(c);
+}
+
+/* ---- parser callbacks ------------------------------------------------ */
+
+static tl_request *on_begin(void *ctx) {
+  tl_conn *c = ctx;
+  c->parsing = slot_new(c);
+  c->req_begin_ms = now_ms(c);
+  return &c->parsing->req;
+}
+
+static void on_headers(void *ctx, tl_request *req) {
+  tl_conn *c = ctx;
+  /* Tell a waiting client to send its body; only when nothing is queued
+   * ahead, so that the interim response cannot overtake a final one. */
+  if (req->expect_continue && c->nslots == 0 && c->out_pending == 0) {
+    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    uv_buf_t b = uv_buf_init((char *) cont, sizeof(cont) - 1);
+    (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+  }
+  c->req_begin_ms = 0;
+}
+
+static int on_complete(void *ctx, tl_request *req) {
+  tl_conn *c = ctx;
+  tl_slot *s = c->parsing;
+  (void) req;
+  c->parsing = NULL;
+  c->req_begin_ms = 0;
+  s->t_start_ns = tl_now_ns();
+  if (!s->req.keep_alive || c->srv->draining) {
+    s->close_after = true;
+    c->no_more = true;
+  }
+  slot_append(c, s);
+  tl_dispatch(c->srv, s);
+  if (c->no_more)
+    return 1;
+  return c->nslots >= MAX_PIPELINE ? 1 : 0;
+}
+
+static const tl_http_callbacks parser_cbs = {
+    .begin = on_begin, .headers_done = on_headers, .complete = on_complete};
+
+/* ---- input ---------------------------------------------------------- */
+
+static void fail_request(tl_conn *c, int status, const char *text) {
+  tl_slot *s = c->parsing ? c->parsing : slot_new(c);
+  c->parsing = NULL;
+  c->req_begin_ms = 0;
+  c->no_more = true;
+  s->t_start_ns = tl_now_ns();
+  slot_append(c, s);
+  tl_slot_fail(s, status, text, NULL, true);
+}
+
+static void feed(tl_conn *c, const char *data, size_t len) {
+  while (len > 0 && !c->no_more && !c->paused) {
+    size_t used = 0;
+    int rc = tl_http_parser_feed(&c->hp, data, len, &used);
+    if (rc == TL_HTTP_OK)
+      return;
+    data += used;
+    len -= used;
+    if (rc == TL_HTTP_PAUSED) {
+      tl_http_parser_resume(&c->hp);
+      if (c->no_more)
+        return;
+      if (c->nslots >= MAX_PIPELINE) {
+        /* Keep the rest for later; the shared read buffer is reused. */
+        c->paused = true;
+        tl_buf_append(&c->stash, data, len);
+        return;
+      }
+      continue;
+    }
+    if (rc == TL_HTTP_UPGRADE) {
+      /* We speak no other protocol: answer what came, then close. The
+       * parser already gave the upgrade request keep_alive = false, so
+       * on_complete marked its slot close_after before dispatching it.
+       * Never write the slot here: its task may be running on a worker
+       * that reads close_after (a data race TSan found). */
+      c->no_more = true;
+      if (!c->tail)
+        c->close_after_flush = true;
+      return;
+    }
+    fail_request(c, c->hp.error_status, c->hp.error_text);
+    return;
+  }
+}
+
+static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
+  tl_conn *c = (tl_conn *) h;
+  (void) suggested;
+  /* One buffer for every connection: read_cb consumes or copies it all. */
+  *buf = uv_buf_init(c->srv->read_buf, sizeof(c->srv->read_buf));
+}
+
+static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
+  tl_conn *c = (tl_conn *) stream;
+  if (nread == 0)
+    return;
+  uint64_t now = now_ms(c);
+  if (nread < 0) {
+    c->last_active_ms = now;
+    if (nread != UV_EOF || c->lingering) {
+      conn_close(c);
+      return;
+    }
+    /* EOF: a request cut short is dropped; answered ones still go out.
+     * Like nginx, a client that closed is not waited for: tasks still
+     * queued or running for it skip their remaining steps. */
+    c->no_more = true;
+    for (tl_slot *s = c->head; s; s = s->next)
+      if (s->in_task)
+        atomic_store_explicit(&s->task.cancelled, true, memory_order_relaxed);
+    if (c->parsing) {
+      slot_free(c->parsing);
+      c->parsing = NULL;
+    }
+    if (c->nslots == 0 && c->out_pending == 0) {
+      conn_close(c);
+      return;
+    }
+    c->close_after_flush = true;
+    update_reading(c);
+    return;
+  }
+  if (c->lingering) {
+    c->last_active_ms = now;
+    return; /* discarding until EOF or the linger deadline */
+  }
+  bool idle = c->parsing == NULL && c->nslots == 0;
+  feed(c, buf->base, (size_t) nread);
+  /* Bytes that neither began nor completed a request (llhttp skips CR/LF
+   * between requests) are not activity: otherwise a peer trickling "\r\n"
+   * holds the connection forever, a slowloris the header timeout never
+   * sees because no request begins. */
+  if (!idle || c->parsing != NULL || c->nslots != 0)
+    c->last_active_ms = now;
+  update_reading(c);
+}
+
+static void update_reading(tl_conn *c) {
+  bool want = !c->closing && (c->lingering ||
+              (!c->no_more && !c->paused && !c->close_after_flush &&
+               c->out_pending < OUT_HIGH));
+  if (want == c->reading)
+    return;
+  if (want)
+    uv_read_start((uv_stream_t *) &c->tcp, alloc_cb, read_cb);
+  else
+    uv_read_stop((uv_stream_t *) &c->tcp);
+  c->reading = want;
+}
+
+/* ---- output --------------------------------------------------------- */
+
+static void on_shutdown(uv_shutdown_t *req, int status) {
+  tl_conn *c = req->data;
+  free(req);
+  if (status < 0 || c->closing) {
+    conn_close(c);
+    return;
+  }
+  /* Read and drop what the peer still sends, so that closing with unread
+   * data does not reset the connection before it read our response. */
+  c->lingering = true;
+  c->linger_until_ms = now_ms(c) + LINGER_MS;
+  update_reading(c);
+}
+
+static void graceful_close(tl_conn *c) {
+  if (c->closing || c->lingering)
+    return;
+  uv_shutdown_t *req = tl_xmalloc(sizeof(*req));
+  req->data = c;
+  if (uv_shutdown(req, (uv_stream_t *) &c->tcp, on_shutdown) != 0) {
+    free(req);
+    conn_close(c);
+  }
+}
+
+static void maybe_finish(tl_conn *c) {
+  if (c->close_after_flush && c->out_pending == 0 && c->nslots == 0)
+    graceful_close(c);
+}
+
+static void write_cb(uv_write_t *req, int status) {
+  write_req *w = (write_req *) req;
+  tl_conn *c = w->conn;
+  c->out_pending -= w->len;
+  free(w);
+  if (c->closing)
+    return;
+  if (status < 0) {
+    conn_close(c);
+    return;
+  }
+  c->last_active_ms = now_ms(c);
+  if (c->out_pending < OUT_LOW) {
+    /* Held-back requests are parsed by flush() once the output drained. */
+    if (c->paused)
+      mark_dirty(c);
+    update_reading(c);
+  }
+  maybe_finish(c);
+}
+
+static void account(tl_server *srv, tl_slot *s, uint64_t now) {
+  tl_server_counters *st = &srv->stats;
+  uint64_t us = (now - s->t_start_ns) / 1000;
+  unsigned cls = s->status / 100;
+  tl_count(&st->requests, 1);
+  if (cls < 6)
+    tl_count(&st->by_class[cls], 1);
+  tl_count(&st->by_route[s->route < TL_ROUTE_COUNT ? s->route : 0], 1);
+  if (!srv->cfg.no_stats) {
+    tl_hist_record(&st->latency_us, us);
+    tl_hist_record(&st->route_latency_us[s->route < TL_ROUTE_COUNT ? s->route : 0], us);
+  }
+}
+
+/* Takes the ready prefix of the slot queue (up to FLUSH_IOV responses) off
+ * the connection and counts them as answered; the caller owns the slots. */
+static unsigned take_ready(tl_conn *c, uv_buf_t *iov, tl_slot **done,
+                           size_t *total, uint64_t now) {
+  unsigned n = 0;
+  *total = 0;
+  while (n < FLUSH_IOV && c->head && c->head->ready) {
+    tl_slot *s = c->head;
+    c->head = s->next;
+    if (c->head == NULL)
+      c->tail = NULL;
+    c->nslots--;
+    iov[n] = uv_buf_init(s->out.data, (unsigned) s->out.len);
+    done[n++] = s;
+    *total += s->out.len;
+    if (s->status != 0) { /* 0: cancelled, nothing to send */
+      account(c->srv, s, now);
+      c->requests++;
+    }
+    if (s->close_after) {
+      c->close_after_flush = true;
+      c->no_more = true;
+      break;
+    }
+  }
+  return n;
+}
+
+/* The kernel took `w` bytes of iov (w < 0: an error, UV_EAGAIN counting as
+ * nothing taken): the rest goes to libuv's write queue, which keeps order
+ * and waits for the socket. Frees the slots. False if c was closed. */
+static bool wrote(tl_conn *c, const uv_buf_t *iov, tl_slot **done, unsigned n,
+                  size_t total, ssize_t w) {
+  size_t written = w > 0 ? (size_t) w : 0;
+  bool ok = true;
+  if (w < 0 && w != UV_EAGAIN) {
+    ok = false;
+  } else if (written < total) {
+    write_req *wr = tl_xmalloc(sizeof(*wr) + (total - written));
+    size_t off = 0, skip = written;
+    for (unsigned i = 0; i < n; i++) {
+      size_t l = iov[i].len;
+      if (skip >= l) {
+        skip -= l;
+        continue;
+      }
+      memcpy(wr->data + off, iov[i].base + skip, l - skip);
+      off += l - skip;
+      skip = 0;
+    }
+    wr->conn = c;
+    wr->len = off;
+    c->out_pending += off;
+    uv_buf_t b = uv_buf_init(wr->data, (unsigned) off);
+    if (uv_write(&wr->req, (uv_stream_t *) &c->tcp, &b, 1, write_cb) != 0) {
+      c->out_pending -= off;
+      free(wr);
+      ok = false;
+    }
+  }
+  if (ok && written > 0)
+    c->last_active_ms = uv_now(c->srv->loop);
+  for (unsigned i = 0; i < n; i++)
+    slot_free(done[i]);
+  if (!ok)
+    conn_close(c);
+  return ok;
+}
+
+/* After the ready responses went out: parse held-back input, read again,
+ * close if that was the last response. */
+static void after_flush(tl_conn *c) {
+  if (c->closing || c->lingering)
+    return;
+  if (c->paused && c->nslots < MAX_PIPELINE / 2 && c->out_pending < OUT_HIGH) {
+    /* Parse what was held back, then read again. Not while the peer is
+     * not reading its responses: a held-back read buffer of small
+     * requests could otherwise queue ~1,500 responses (of up to 16 MiB
+     * files each) past OUT_HIGH; write_cb resumes us below OUT_LOW. */
+    c->paused = false;
+    tl_buf held = c->stash;
+    tl_buf_init(&c->stash, NULL, 0);
+    feed(c, held.data, held.len);
+    tl_buf_free(&held);
+  }
+  update_reading(c);
+  maybe_finish(c);
+}
+
+/* Writes the ready prefix of the slot queue with one writev per FLUSH_IOV
+ * responses (the path without io_uring, and behind a libuv write queue). */
+static void flush(tl_conn *c, uint64_t now) {
+  while (!c->closing && !c->lingering && c->head && c->head->ready) {
+    uv_buf_t iov[FLUSH_IOV];
+    tl_slot *done[FLUSH_IOV];
+    size_t total;
+    unsigned n = take_ready(c, iov, done, &total, now);
+    int w = uv_try_write((uv_stream_t *) &c->tcp, iov, n);
+    if (!wrote(c, iov, done, n, total, w))
+      return;
+    if (c->close_after_flush)
+      break;
+  }
+  after_flush(c);
+}
+
+/* ---- batched sends (io_uring) ------------------------------------------ */
+
+/* One connection's responses in the current submission. */
+struct tl_out_batch {
+  tl_conn *conn;
+  uv_buf_t iov[FLUSH_IOV];
+  tl_slot *done[FLUSH_IOV];
+  unsigned n;
+  size_t total;
+};
+
+/* libuv's uv_buf_t is struct iovec's layout on Unix (it hands them to
+ * writev); the send queue relies on the same. */
+_Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec) &&
+                   offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base) &&
+                   offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len),
+               "uv_buf_t is not an iovec");
+
+int tl_conn_sendq_setup(tl_server *srv, const char **why) {
+  int rc = tl_sendq_create(&srv->sendq, SENDQ_CAP, why);
+  if (rc == 0)
+    srv->out_batches = tl_xcalloc(SENDQ_CAP, sizeof(*srv->out_batches));
+  return rc;
+}
+
+void tl_conn_sendq_teardown(tl_server *srv) {
+  tl_sendq_destroy(srv->sendq);
+  srv->sendq = NULL;
+  free(srv->out_batches);
+  srv->out_batches = NULL;
+}
+
+static void batch_done(void *tag, int res) {
+  struct tl_out_batch *b = tag;
+  tl_conn *c = b->conn;
+  if (!wrote(c, b->iov, b->done, b->n, b->total, res))
+    return;
+  if (!c->close_after_flush && !c->lingering && c->head && c->head->ready) {
+    mark_dirty(c); /* more than FLUSH_IOV were ready: the next round */
+    return;
+  }
+  after_flush(c);
+}
+
+static void run_batches(tl_server *srv) {
+  if (srv->out_batch_n == 0)
+    return;
+  tl_count(&srv->stats.send_submits, 1);
+  tl_count(&srv->stats.send_writes, srv->out_batch_n);
+  srv->out_batch_n = 0;
+  tl_sendq_run(srv->sendq, batch_done);
+}
+
+static void batch_add(tl_conn *c, uint64_t now) {
+  tl_server *srv = c->srv;
+  uv_os_fd_t fd = -1; /* an open handle always has one */
+  (void) uv_fileno((uv_handle_t *) &c->tcp, &fd);
+  if (srv->out_batch_n == SENDQ_CAP)
+    run_batches(srv);
+  struct tl_out_batch *b = &srv->out_batches[srv->out_batch_n++];
+  b->conn = c;
+  b->n = take_ready(c, b->iov, b->done, &b->total, now);
+  tl_sendq_add(srv->sendq, fd, (const struct iovec *) b->iov, b->n, b);
+}
+
+void tl_conn_flush_dirty(tl_server *srv) {
+  /* A flush can make more responses ready (held-back input parsed):
+   * keep going until the list stays empty. */
+  while (srv->dirty) {
+    uint64_t now = tl_now_ns();
+    tl_conn *list = srv->dirty;
+    srv->dirty = NULL;
+    while (list) {
+      tl_conn *c = list;
+      list = c->dirty_next;
+      c->dirty = false;
+      c->dirty_next = NULL;
+      if (c->closed)
+        continue;
+      /* Behind queued uv_writes only libuv may write (order). */
+      if (srv->sendq && c->out_pending == 0 && !c->closing && !c->lingering &&
+          c->head && c->head->ready)
+        batch_add(c, now);
+      else
+        flush(c, now);
+    }
+    run_batches(srv);
+  }
+}
+
+/* ---- lifetime ------------------------------------------------------- */
+
+static void on_close(uv_handle_t *h) {
+  tl_conn *c = (tl_conn *) h;
+  tl_server *srv = c->srv;
+  c->closed = true;
+  if (c->prev)
+    c->prev->next = c->next;
+  else
+    srv->conns = c->next;
+  if (c->next)
+    c->next->prev = c->prev;
+  srv->nconns--;
+  tl_count(&srv->stats.open, (uint64_t) -1);
+  if (c->parsing) {
+    slot_free(c->parsing);
+    c->parsing = NULL;
+  }
+  /* Slots whose task is still out stay until it returns (tl_slot_ready). */
+  tl_slot **pp = &c->head;
+  while (*pp) {
+    tl_slot *s = *pp;
+    if (s->in_task) {
+      atomic_store_explicit(&s->task.cancelled, true, memory_order_relaxed);
+      pp = &s->next;
+      continue;
+    }
+    *pp = s->next;
+    c->nslots--;
+    slot_free(s);
+  }
+  if (c->inflight == 0)
+    conn_free(c);
+}
+
+static void conn_close(tl_conn *c) {
+  if (c->closing)
+    return;
+  c->closing = true;
+  if (c->dirty) {
+    /* Unlink from the dirty list: it must never point at a freed conn. */
+    for (tl_conn **pp = &c->srv->dirty; *pp; pp = &(*pp)->dirty_next) {
+      if (*pp == c) {
+        *pp = c->dirty_next;
+        break;
+      }
+    }
+    c->dirty = false;
+  }
+  uv_close((uv_handle_t *) &c->tcp, on_close);
+}
+
+void tl_conn_accept(tl_server *srv) {
+  tl_conn *c = tl_xcalloc(1, sizeof(*c));
+  c->srv = srv;
+  uv_tcp_init(srv->loop, &c->tcp);
+  if (uv_accept((uv_stream_t *) &srv->listener, (uv_stream_t *) &c->tcp) != 0) {
+    uv_close((uv_handle_t *) &c->tcp, (uv_close_cb) free);
+    return;
+  }
+  c->next = srv->conns;
+  if (srv->conns)
+    srv->conns->prev = c;
+  srv->conns = c;
+  srv->nconns++;
+  tl_count(&srv->stats.accepted, 1);
+  tl_count(&srv->stats.open, 1);
+  if (srv->nconns > (size_t) srv->cfg.max_conns || srv->draining) {
+    /* Over the limit: a clear answer and a clean close; existing
+     * connections are not touched. */
+    char mem[512];
+    tl_buf busy;
+    tl_buf_init(&busy, mem, sizeof(mem));
+    tl_resp_error(&busy, 503, "too many connections", 1, false, false,
+                  "Retry-After: 1\r\n");
+    uv_buf_t b = uv_buf_init(busy.data, (unsigned) busy.len);
+    (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+    tl_buf_free(&busy);
+    tl_count(&srv->stats.refused, 1);
+    c->no_more = true;
+    graceful_close(c);
+    return;
+  }
+  uv_tcp_nodelay(&c->tcp, 1);
+  tl_http_parser_init(&c->hp, &parser_cbs, c, (size_t) srv->cfg.max_header_bytes,
+                      (size_t) srv->cfg.max_body_bytes);
+  tl_buf_init(&c->stash, NULL, 0);
+  c->last_active_ms = uv_now(srv->loop);
+  update_reading(c);
+}
+
+void tl_conn_sweep(tl_server *srv, uint64_t now) {
+  uint64_t hdr = (uint64_t) srv->cfg.header_timeout_ms;
+  uint64_t idle = (uint64_t) srv->cfg.idle_timeout_ms;
+  tl_conn *next;
+  for (tl_conn *c = srv->conns; c; c = next) {
+    next = c->next;
+    if (c->closing)
+      continue;
+    if (c->lingering) {
+      if (now >= c->linger_until_ms)
+        conn_close(c);
+      continue;
+    }
+    if (c->out_pending > 0) {
+      /* The peer is not reading its responses. */
+      if (now - c->last_active_ms > idle)
+        conn_close(c);
+      continue;
+    }
+    if (c->req_begin_ms && now - c->req_begin_ms > hdr) {
+      /* Slowloris: headers still incomplete after the header timeout. */
+      fail_request(c, 408, "timed out waiting for the request headers");
+      update_reading(c);
+      continue;
+    }
+    if (c->parsing && tl_http_parser_in_body(&c->hp) &&
+        now - c->last_active_ms > idle) {
+      fail_request(c, 408, "timed out waiting for the request body");
+      update_reading(c);
+      continue;
+    }
+    if (c->nslots == 0 && !c->parsing &&
+        now - c->last_active_ms > (c->requests ? idle : hdr))
+      conn_close(c); /* idle keep-alive, or never sent a byte */
+  }
+}
+
+void tl_conn_drain_all(tl_server *srv) {
+  tl_conn *next;
+  for (tl_conn *c = srv->conns; c; c = next) {
+    next = c->next;
+    if (c->closing)
+      continue;
+    c->no_more = true;
+    c->close_after_flush = true;
+    if (c->parsing) {
+      slot_free(c->parsing);
+      c->parsing = NULL;
+    }
+    update_reading(c);
+    if (c->nslots == 0 && c->out_pending == 0)
+      conn_close(c);
+  }
+}
+
+void tl_conn_close_all(tl_server *srv) {
+  tl_conn *next;
+  for (tl_conn *c = srv->conns; c; c = next) {
+    next = c->next;
+    conn_close(c);
+  }
+}

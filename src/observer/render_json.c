@@ -1,0 +1,320 @@
+/* Renders a snapshot as the JSON of doc/stats-json.md. */
+#include "config.h"
+
+#include "base/mode.h"
+#include "observer/snapshot.h"
+
+#include <math.h>
+#include <string.h>
+
+/* Numbers with at most three decimals, formatted by hand: the snapshot has
+ * thousands of them and printf's %f dominates the render otherwise. */
+static void fixed3(tl_buf *b, double v) {
+  if (v < 0) {
+    tl_buf_putc(b, '-');
+    v = -v;
+  }
+  unsigned long long milli = (unsigned long long) (v * 1000.0 + 0.5);
+  tl_buf_put_u64(b, milli / 1000);
+  unsigned frac = (unsigned) (milli % 1000);
+  if (frac) {
+    char d[4] = {'.', (char) ('0' + frac / 100), (char) ('0' + frac / 10 % 10),
+                 (char) ('0' + frac % 10)};
+    size_t n = 4;
+    while (d[n - 1] == '0')
+      n--;
+    tl_buf_append(b, d, n);
+  }
+}
+
+static void num(tl_buf *b, double v) {
+  if (!isfinite(v))
+    tl_buf_puts(b, "null");
+  else if (fabs(v) < 1e15)
+    fixed3(b, v);
+  else
+    tl_buf_printf(b, "%.0f", v);
+}
+
+static void key(tl_buf *b, const char *k) {
+  tl_buf_putc(b, '"');
+  tl_buf_puts(b, k);
+  tl_buf_puts(b, "\":");
+}
+
+static void kd(tl_buf *b, const char *k, double v) {
+  key(b, k);
+  num(b, v);
+  tl_buf_putc(b, ',');
+}
+
+static void ku(tl_buf *b, const char *k, uint64_t v) {
+  key(b, k);
+  tl_buf_put_u64(b, v);
+  tl_buf_putc(b, ',');
+}
+
+static void kopt(tl_buf *b, const char *k, bool has, double v) {
+  key(b, k);
+  if (has)
+    num(b, v);
+  else
+    tl_buf_puts(b, "null");
+  tl_buf_putc(b, ',');
+}
+
+static void ks(tl_buf *b, const char *k, const char *v) {
+  key(b, k);
+  tl_buf_put_json_str(b, v, strlen(v));
+  tl_buf_putc(b, ',');
+}
+
+static void kb(tl_buf *b, const char *k, bool v) {
+  key(b, k);
+  tl_buf_puts(b, v ? "true," : "false,");
+}
+
+/* Drops a trailing comma before closing an object or array. */
+static void close_with(tl_buf *b, char c) {
+  if (b->len && b->data[b->len - 1] == ',')
+    b->len--;
+  tl_buf_putc(b, c);
+}
+
+/* {count, mean, p50, ...} with values scaled from us to ms. */
+static void summary(tl_buf *b, const tl_hist_snap *h) {
+  tl_hist_summary s;
+  tl_hist_summarize(h, &s);
+  tl_buf_putc(b, '{');
+  ku(b, "count", s.count);
+  bool has = s.count > 0;
+  kopt(b, "mean", has, s.mean / 1000.0);
+  kopt(b, "p50", has, s.p50 / 1000.0);
+  kopt(b, "p90", has, s.p90 / 1000.0);
+  kopt(b, "p99", has, s.p99 / 1000.0);
+  kopt(b, "p999", has, s.p999 / 1000.0);
+  kopt(b, "max", has, s.max / 1000.0);
+  close_with(b, '}');
+}
+
+static void pair(tl_buf *b, const char *k, const tl_hist_snap *all,
+                 const tl_hist_snap *period) {
+  key(b, k);
+  tl_buf_puts(b, "{\"since_start\":");
+  summary(b, all);
+  tl_buf_puts(b, ",\"period\":");
+  summary(b, period);
+  tl_buf_puts(b, "},");
+}
+
+static void thread_json(tl_buf *b, const tl_thread_snap *t) {
+  tl_buf_putc(b, '{');
+  ku(b, "tid", (uint64_t) t->tid);
+  ks(b, "name", t->name);
+  ks(b, "role", tl_role_name(t->role));
+  kopt(b, "index", t->index >= 0, t->index);
+  char st[2] = {t->state ? t->state : '?', 0};
+  ks(b, "state", st);
+  kopt(b, "core", t->core >= 0, t->core);
+  if (t->allowed[0])
+    ks(b, "allowed", t->allowed);
+  else
+    kopt(b, "allowed", false, 0);
+  kd(b, "cpu_user_s", t->cpu_user_s);
+  kd(b, "cpu_sys_s", t->cpu_sys_s);
+  kd(b, "cpu_pct", t->cpu_pct);
+  kopt(b, "oncpu_s", t->has_oncpu, t->oncpu_s);
+  kopt(b, "runq_wait_s", t->has_runq, t->runq_wait_s);
+  kopt(b, "runq_wait_pct", t->has_runq, t->runq_wait_pct);
+  kopt(b, "timeslices", t->has_oncpu, (double) t->timeslices);
+  ku(b, "ctx_voluntary", t->ctx_vol);
+  kd(b, "ctx_voluntary_rate", t->ctx_vol_rate);
+  ku(b, "ctx_involuntary", t->ctx_invol);
+  kd(b, "ctx_involuntary_rate", t->ctx_invol_rate);
+  kopt(b, "migrations", t->has_migrations, (double) t->migrations);
+  kopt(b, "migrations_rate", t->has_migrations, t->migrations_rate);
+  kopt(b, "tasks", t->own, (double) t->tasks);
+  kopt(b, "tasks_rate", t->own, t->tasks_rate);
+  kopt(b, "steps", t->own, (double) t->steps);
+  kopt(b, "steps_rate", t->own, t->steps_rate);
+  kopt(b, "busy_pct", t->own && t->role == TL_ROLE_WORKER, t->busy_pct);
+  key(b, "doing");
+  if (t->own) {
+    tl_buf_printf(b, "{\"what\":\"%s\",\"task\":", tl_doing_name((tl_doing) t->doing_what));
+    if (t->doing_what == TL_DOING_CPU || t->doing_what == TL_DOING_IO ||
+        (t->doing_what == TL_DOING_WAIT && t->doing_task))
+      tl_buf_printf(b, "%llu,\"step\":%d}", (unsigned long long) t->doing_task,
+                    t->doing_step);
+    else
+      tl_buf_puts(b, "null,\"step\":null}");
+  } else {
+    tl_buf_puts(b, "null");
+  }
+  tl_buf_putc(b, '}');
+}
+
+void tl_stats_render_json(const tl_snapshot *s, tl_buf *b) {
+  tl_buf_reserve(b, 16384 + (size_t) s->nthreads * 700 + (size_t) s->ntimeline * 110);
+  tl_buf_putc(b, '{');
+  ku(b, "seq", s->seq);
+  kd(b, "time_ms", s->time_ms);
+  kd(b, "uptime_ms", s->uptime_ms);
+  kd(b, "period_ms", s->period_ms);
+  kb(b, "stats_enabled", s->stats_enabled);
+  kd(b, "sample_cost_ms", s->sample_cost_ms);
+  tl_buf_printf(b, "\"kernel\":{\"ncpu\":%d,\"clk_tck\":%ld,\"task_delayacct\":%s},",
+                s->ncpu, s->clk_tck, s->delayacct ? "true" : "false");
+
+  key(b, "process");
+  if (s->stats_enabled) {
+    tl_buf_putc(b, '{');
+    ku(b, "pid", (uint64_t) s->pid);
+    kd(b, "uptime_s", s->uptime_ms / 1000.0);
+    kd(b, "threads", (double) s->threads_count);
+    kopt(b, "rss_bytes", s->has_rss, (double) s->rss_bytes);
+    kd(b, "cpu_user_s", s->cpu_user_s);
+    kd(b, "cpu_sys_s", s->cpu_sys_s);
+    kd(b, "cpu_user_pct", s->cpu_user_pct);
+    kd(b, "cpu_sys_pct", s->cpu_sys_pct);
+    kopt(b, "ctx_voluntary", s->has_ctx, (double) s->ctx_vol);
+    kopt(b, "ctx_voluntary_rate", s->has_ctx, s->ctx_vol_rate);
+    kopt(b, "ctx_involuntary", s->has_ctx, (double) s->ctx_invol);
+    kopt(b, "ctx_involuntary_rate", s->has_ctx, s->ctx_invol_rate);
+    kopt(b, "fds", s->fds >= 0, s->fds);
+    close_with(b, '}');
+  } else {
+    tl_buf_printf(b, "{\"pid\":%d}", s->pid);
+  }
+  tl_buf_puts(b, ",\"threads\":[");
+  for (int i = 0; i < s->nthreads; i++) {
+    if (i)
+      tl_buf_putc(b, ',');
+    thread_json(b, &s->threads[i]);
+  }
+  tl_buf_puts(b, "],\"cores\":[");
+  for (int i = 0; i < s->ncores; i++) {
+    const tl_core_snap *c = &s->cores[i];
+    if (i)
+      tl_buf_putc(b, ',');
+    tl_buf_putc(b, '{');
+    ku(b, "cpu", (uint64_t) c->cpu);
+    kd(b, "user_pct", c->user_pct);
+    kd(b, "sys_pct", c->sys_pct);
+    kd(b, "iowait_pct", c->iowait_pct);
+    kd(b, "irq_pct", c->irq_pct);
+    kd(b, "idle_pct", c->idle_pct);
+    ku(b, "steps", c->steps);
+    kd(b, "steps_rate", c->steps_rate);
+    tl_buf_puts(b, "\"threads\":[");
+    int n = 0;
+    for (int t = 0; t < s->nthreads; t++) {
+      if (s->threads[t].core != c->cpu)
+        continue;
+      if (n++)
+        tl_buf_putc(b, ',');
+      tl_buf_put_u64(b, (uint64_t) s->threads[t].tid);
+    }
+    tl_buf_puts(b, "]}");
+  }
+  tl_buf_puts(b, "],\"server\":{");
+  ks(b, "mode", tl_mode_name((tl_mode) s->mode));
+  ku(b, "threads", (uint64_t) s->pool_threads);
+  kb(b, "pinned", s->pinned);
+  tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"refused\":%llu,\"accepted_rate\":",
+                (unsigned long long) s->conn_open, (unsigned long long) s->accepted,
+                (unsigned long long) s->refused);
+  num(b, s->accepted_rate);
+  tl_buf_puts(b, "},\"requests\":{");
+  ku(b, "total", s->requests);
+  kd(b, "rate", s->requests_rate);
+  tl_buf_puts(b, "\"by_status\":{");
+  for (int c = 1; c < 6; c++)
+    tl_buf_printf(b, "%s\"%dxx\":%llu", c > 1 ? "," : "", c,
+                  (unsigned long long) s->by_class[c]);
+  tl_buf_puts(b, "},\"by_route\":{");
+  for (int r = 0; r < TL_ROUTE_COUNT; r++) {
+    tl_buf_printf(b, "%s\"%s\":{\"total\":%llu,\"rate\":", r ? "," : "",
+                  tl_route_name((tl_route) r), (unsigned long long) s->by_route[r]);
+    num(b, s->by_route_rate[r]);
+    tl_buf_putc(b, '}');
+  }
+  tl_buf_puts(b, "}},\"latency_ms\":{");
+  key(b, "since_start");
+  summary(b, s->lat_all);
+  tl_buf_puts(b, ",\"period\":");
+  summary(b, s->lat_period);
+  tl_buf_puts(b, ",\"by_route\":{");
+  int first = 1;
+  for (int r = 0; r < TL_ROUTE_COUNT; r++) {
+    if (s->route_all[r].count == 0)
+      continue;
+    if (!first)
+      tl_buf_putc(b, ',');
+    first = 0;
+    tl_buf_printf(b, "\"%s\":{\"since_start\":", tl_route_name((tl_route) r));
+    summary(b, &s->route_all[r]);
+    tl_buf_puts(b, ",\"period\":");
+    summary(b, &s->route_period[r]);
+    tl_buf_putc(b, '}');
+  }
+  tl_buf_puts(b, "}},\"queue\":{");
+  ku(b, "depth", s->queue_depth);
+  ku(b, "max", s->queue_max);
+  ku(b, "rejected", s->rejected);
+  pair(b, "wait_ms", s->qwait_all, s->qwait_period);
+  close_with(b, '}');
+  tl_buf_puts(b, ",\"sends\":{");
+  kb(b, "io_uring", s->send_uring);
+  if (s->send_why)
+    ks(b, "why_not", s->send_why);
+  else
+    tl_buf_puts(b, "\"why_not\":null,");
+  ku(b, "submissions", s->send_submits);
+  kd(b, "submissions_rate", s->send_submits_rate);
+  ku(b, "writes", s->send_writes);
+  kd(b, "writes_rate", s->send_writes_rate);
+  kopt(b, "writes_per_submission", s->send_writes_per_submit >= 0,
+       s->send_writes_per_submit);
+  close_with(b, '}');
+  tl_buf_puts(b, ",\"loop\":{");
+  pair(b, "lag_ms", s->lag_all, s->lag_period);
+  kopt(b, "utilization_pct", s->has_loop_util, s->loop_util_pct);
+  close_with(b, '}');
+  tl_buf_puts(b, "},\"timeline\":{");
+  kd(b, "from_ms", s->timeline_from_ms);
+  kd(b, "to_ms", s->timeline_to_ms);
+  kb(b, "sampled", s->timeline_sampled);
+  ku(b, "dropped", s->timeline_dropped);
+  tl_buf_puts(b, "\"steps\":[");
+  for (int i = 0; i < s->ntimeline; i++) {
+    const tl_timeline_ev *e = &s->timeline[i];
+    if (i)
+      tl_buf_putc(b, ',');
+    tl_buf_puts(b, "{\"tid\":");
+    tl_buf_put_u64(b, (unsigned long long) e->tid);
+    tl_buf_puts(b, ",\"core\":");
+    tl_buf_put_u64(b, (unsigned long long) e->ev.core);
+    tl_buf_puts(b, e->ev.kind ? ",\"kind\":\"io\",\"task\":" : ",\"kind\":\"cpu\",\"task\":");
+    tl_buf_put_u64(b, e->ev.task);
+    tl_buf_puts(b, ",\"step\":");
+    tl_buf_put_u64(b, (unsigned long long) e->ev.step);
+    tl_buf_puts(b, ",\"route\":\"");
+    tl_buf_puts(b, tl_route_name((tl_route) e->ev.route));
+    tl_buf_puts(b, "\",\"start_ms\":");
+    fixed3(b, (double) (e->ev.start_ns - s->start_ns) / 1e6);
+    tl_buf_puts(b, ",\"end_ms\":");
+    fixed3(b, (double) (e->ev.end_ns - s->start_ns) / 1e6);
+    tl_buf_putc(b, '}');
+  }
+  tl_buf_puts(b, "]},\"insights\":[");
+  for (int i = 0; i < s->ninsights; i++) {
+    const tl_insight *in = &s->insights[i];
+    tl_buf_printf(b, "%s{\"level\":\"%s\",\"id\":\"%s\",\"text\":", i ? "," : "",
+                  in->level, in->id);
+    tl_buf_put_json_str(b, in->text, strlen(in->text));
+    tl_buf_puts(b, ",\"evidence\":");
+    tl_buf_puts(b, in->evidence[0] ? in->evidence : "{}");
+    tl_buf_putc(b, '}');
+  }
+  tl_buf_puts(b, "]}");
+}

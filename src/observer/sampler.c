@@ -1,0 +1,655 @@
+#include "config.h"
+
+#include "core/pool.h"
+#include "observer/procfs.h"
+#include "observer/snapshot.h"
+#include "observer/sampler.h"
+#include "base/util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_TIDS 4096
+#define TIMELINE_KEEP 8192
+#define DRAIN_MAX TL_RING_SIZE
+
+/* Raw cumulative figures of one thread from the previous sample. */
+typedef struct prev_thread {
+  int tid;
+  uint64_t ticks_user, ticks_sys, oncpu_ns, runq_ns, ctx_vol, ctx_invol;
+  uint64_t migrations, tasks, steps, busy_ns;
+  bool has_sched, has_migrations; /* the sched figures above are real */
+} prev_thread;
+
+typedef struct thread_fds {
+  int tid;
+  int stat, schedstat, sched;
+  bool seen;           /* listed in the current sample */
+  bool has_allowed;
+  char allowed[256];   /* Cpus_allowed list, refreshed every few samples */
+} thread_fds;
+
+/* Figures that change rarely are re-read every few periods only: the
+ * allowed cores of each thread (pinning) and the process's open files. */
+#define SLOW_EVERY 4
+
+static void close_fds(thread_fds *f);
+
+struct tl_stats {
+  tl_server *srv;
+  tl_registry *reg;
+  long clk_tck;
+  long page_size;
+  int ncpu;
+  int ncpu_conf;           /* highest possible core ids, for affinity masks */
+  bool slow_sample;        /* re-read the slowly changing figures now */
+  uint64_t last_pinned;
+  int pin_refresh;         /* samples left that re-read affinity anyway */
+  uint64_t seq;
+  uint64_t last_ns;        /* monotonic time of the previous sample */
+  uint64_t last_cost_ns;
+  /* previous raw values, for rates */
+  prev_thread *prev;
+  int nprev;
+  prev_thread *raw;        /* this sample's raw values, becomes prev */
+  int *tids;
+  thread_fds *fds;         /* open /proc files per thread */
+  int nfds;
+  tl_procfs_sysstat sys_prev, sys_now;
+  bool have_sys_prev;
+  uint64_t proc_ticks_user, proc_ticks_sys, proc_ctx_vol, proc_ctx_invol;
+  uint64_t accepted, requests, by_route[TL_ROUTE_COUNT], rejected;
+  uint64_t send_submits, send_writes;
+  uint64_t loop_idle_ns;
+  uint64_t block_seq;
+  uint64_t block_seen_ns;  /* when the sampler saw the latest loop block */
+  uint64_t core_steps[TL_SNAP_MAX_CORES];
+  uint64_t core_steps_prev[TL_SNAP_MAX_CORES];
+  /* previous histograms (cumulative) */
+  tl_hist_snap lat_prev, route_prev[TL_ROUTE_COUNT], qwait_prev, lag_prev;
+  /* current histograms */
+  tl_hist_snap lat_now, route_now[TL_ROUTE_COUNT], qwait_now, lag_now;
+  tl_hist_snap lat_period, route_period[TL_ROUTE_COUNT], qwait_period,
+      lag_period;
+  /* recent steps, oldest first, a ring */
+  tl_timeline_ev *keep;
+  uint64_t keep_head;
+  uint64_t dropped;
+  tl_step_event drain_buf[DRAIN_MAX];
+  tl_snapshot snap;
+  tl_buf json, metrics;
+  uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
+  char file_buf[8192];
+};
+
+tl_stats *tl_stats_new(tl_server *srv, tl_registry *reg) {
+  tl_stats *st = tl_xcalloc(1, sizeof(*st));
+  st->srv = srv;
+  st->reg = reg;
+  st->clk_tck = sysconf(_SC_CLK_TCK);
+  st->page_size = sysconf(_SC_PAGESIZE);
+  st->ncpu = tl_ncpu();
+  long conf = sysconf(_SC_NPROCESSORS_CONF);
+  st->ncpu_conf = conf > 0 ? (int) conf : CPU_SETSIZE;
+  st->keep = tl_xcalloc(TIMELINE_KEEP, sizeof(*st->keep));
+  st->snap.threads = tl_xcalloc(MAX_TIDS, sizeof(tl_thread_snap));
+  st->snap.timeline = tl_xcalloc(TL_TIMELINE_OUT_MAX, sizeof(tl_timeline_ev));
+  st->prev = tl_xcalloc(MAX_TIDS, sizeof(prev_thread));
+  st->raw = tl_xcalloc(MAX_TIDS, sizeof(prev_thread));
+  st->tids = tl_xcalloc(MAX_TIDS, sizeof(int));
+  st->fds = tl_xcalloc(MAX_TIDS, sizeof(thread_fds));
+  tl_buf_init(&st->json, NULL, 0);
+  tl_buf_init(&st->metrics, NULL, 0);
+  st->last_ns = srv->start_ns;
+  return st;
+}
+
+void tl_stats_free(tl_stats *st) {
+  if (!st)
+    return;
+  free(st->keep);
+  free(st->snap.threads);
+  free(st->snap.timeline);
+  free(st->prev);
+  free(st->raw);
+  free(st->tids);
+  for (int i = 0; i < st->nfds; i++)
+    close_fds(&st->fds[i]);
+  free(st->fds);
+  tl_buf_free(&st->json);
+  tl_buf_free(&st->metrics);
+  free(st);
+}
+
+uint64_t tl_stats_seq(const tl_stats *st) { return st->seq; }
+const tl_buf *tl_stats_json(const tl_stats *st) { return &st->json; }
+const tl_buf *tl_stats_metrics(tl_stats *st) {
+  /* Rendered on demand, at most once per snapshot: most periods nobody
+   * scrapes. */
+  if (st->metrics_seq != st->seq) {
+    st->metrics.len = 0;
+    tl_stats_render_metrics(&st->snap, &st->metrics);
+    st->metrics_seq = st->seq;
+  }
+  return &st->metrics;
+}
+
+static uint64_t ld(const _Atomic uint64_t *p) {
+  return atomic_load_explicit(p, memory_order_relaxed);
+}
+
+static double rate(uint64_t now, uint64_t before, double period_s) {
+  return period_s > 0 && now >= before ? (double) (now - before) / period_s
+                                       : 0.0;
+}
+
+static bool delayacct_on(tl_stats *st) {
+  ssize_t n = tl_procfs_read("/proc/sys/kernel/task_delayacct", st->file_buf,
+                             sizeof(st->file_buf));
+  return n > 0 && st->file_buf[0] == '1';
+}
+
+static const prev_thread *find_prev(const tl_stats *st, int tid) {
+  int lo = 0, hi = st->nprev - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (st->prev[mid].tid == tid)
+      return &st->prev[mid];
+    if (st->prev[mid].tid < tid)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
+  return NULL;
+}
+
+/* Our own threads' identity and counters, looked up by tid. Called with the
+ * registry lock held. */
+static tl_thread_ctx *find_ctx(tl_registry *reg, int tid) {
+  for (tl_thread_ctx *c = reg->head; c; c = c->next)
+    if (c->tid == tid)
+      return c;
+  return NULL;
+}
+
+/* Reads a /proc file that the cache keeps open, from its start. */
+static ssize_t pread_all(int fd, char *buf, size_t cap) {
+  /* A seq_file hands over its whole text in one read when it fits; a
+   * full buffer means it did not. */
+  ssize_t n;
+  do
+    n = pread(fd, buf, cap, 0);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return -errno;
+  return (size_t) n == cap ? -EOVERFLOW : n;
+}
+
+/* The open descriptors of one thread's /proc files, kept between samples:
+ * re-reading an open seq_file costs one pread, opening it a path walk. */
+static thread_fds *fds_for(tl_stats *st, int tid) {
+  /* Kept sorted by tid: binary search, insert in place. */
+  int lo = 0, hi = st->nfds;
+  while (lo < hi) {
+    int mid = (lo + hi) / 2;
+    if (st->fds[mid].tid < tid)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo < st->nfds && st->fds[lo].tid == tid)
+    return &st->fds[lo];
+  if (st->nfds == MAX_TIDS)
+    return NULL;
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return NULL;
+  memmove(&st->fds[lo + 1], &st->fds[lo], (size_t) (st->nfds - lo) * sizeof(thread_fds));
+  st->nfds++;
+  thread_fds *f = &st->fds[lo];
+  f->tid = tid;
+  f->has_allowed = false;
+  f->stat = openat(dfd, "stat", O_RDONLY | O_CLOEXEC);
+  f->schedstat = openat(dfd, "schedstat", O_RDONLY | O_CLOEXEC);
+  f->sched = openat(dfd, "sched", O_RDONLY | O_CLOEXEC);
+  close(dfd);
+  f->seen = true;
+  return f;
+}
+
+static void close_fds(thread_fds *f) {
+  if (f->stat >= 0)
+    close(f->stat);
+  if (f->schedstat >= 0)
+    close(f->schedstat);
+  if (f->sched >= 0)
+    close(f->sched);
+}
+
+/* Drops the descriptors of threads that were not listed this time. */
+static void prune_fds(tl_stats *st) {
+  int o = 0;
+  for (int i = 0; i < st->nfds; i++) {
+    if (st->fds[i].seen) {
+      st->fds[i].seen = false;
+      st->fds[o++] = st->fds[i];
+    } else {
+      close_fds(&st->fds[i]);
+    }
+  }
+  st->nfds = o;
+}
+
+static void sample_thread(tl_stats *st, int tid, double period_s,
+                          tl_thread_snap *t, prev_thread *raw) {
+  memset(t, 0, sizeof(*t));
+  memset(raw, 0, sizeof(*raw));
+  t->tid = raw->tid = tid;
+  t->core = -1;
+  t->index = -1;
+  t->role = TL_ROLE_OTHER;
+  thread_fds *f = fds_for(st, tid);
+  if (!f)
+    return;
+  f->seen = true;
+  const prev_thread *p = find_prev(st, tid);
+  tl_procfs_stat ps;
+  ssize_t n = f->stat >= 0 ? pread_all(f->stat, st->file_buf, sizeof(st->file_buf)) : -1;
+  if (n > 0 && tl_procfs_parse_stat(st->file_buf, (size_t) n, &ps) == 0) {
+    snprintf(t->name, sizeof(t->name), "%s", ps.comm);
+    t->state = ps.state;
+    t->core = ps.processor;
+    t->cpu_user_s = (double) ps.utime_ticks / (double) st->clk_tck;
+    t->cpu_sys_s = (double) ps.stime_ticks / (double) st->clk_tck;
+    raw->ticks_user = ps.utime_ticks;
+    raw->ticks_sys = ps.stime_ticks;
+  }
+  /* Allowed cores straight from the scheduler (cheaper than parsing
+   * /proc/.../status): for new threads, when our pinning changed, and
+   * every few samples for changes made from outside (taskset -p). */
+  if (!f->has_allowed || st->slow_sample) {
+    cpu_set_t aff;
+    f->has_allowed = false;
+    if (sched_getaffinity(tid, sizeof(aff), &aff) == 0) {
+      tl_procfs_cpuset set;
+      tl_procfs_cpuset_zero(&set);
+      for (int c = 0; c < st->ncpu_conf && c < CPU_SETSIZE; c++)
+        if (CPU_ISSET(c, &aff))
+          tl_procfs_cpuset_set(&set, (unsigned) c);
+      f->has_allowed =
+          tl_procfs_format_cpulist(&set, f->allowed, sizeof(f->allowed)) >= 0;
+    }
+  }
+  if (f->has_allowed)
+    memcpy(t->allowed, f->allowed, sizeof(t->allowed));
+  tl_procfs_schedstat ss;
+  n = f->schedstat >= 0 ? pread_all(f->schedstat, st->file_buf, sizeof(st->file_buf)) : -1;
+  if (n > 0 && tl_procfs_parse_schedstat(st->file_buf, (size_t) n, &ss) == 0) {
+    t->has_oncpu = true;
+    t->oncpu_s = (double) ss.oncpu_ns / 1e9;
+    t->timeslices = ss.timeslices;
+    raw->oncpu_ns = ss.oncpu_ns;
+    /* Without delay accounting the kernel leaves run_delay at 0: that is
+     * "not measured", not "no wait". */
+    if (st->snap.delayacct) {
+      t->has_runq = true;
+      t->runq_wait_s = (double) ss.runq_wait_ns / 1e9;
+      raw->runq_ns = ss.runq_wait_ns;
+    }
+  }
+  /* /proc/.../sched is the costliest file to generate. A thread whose
+   * on-CPU time did not move since the last sample has not run, so it was
+   * neither switched out nor moved: its previous figures still hold. */
+  if (p && p->has_sched && t->has_oncpu && raw->oncpu_ns == p->oncpu_ns) {
+    raw->has_sched = true;
+    raw->has_migrations = p->has_migrations;
+    t->has_migrations = p->has_migrations;
+    t->migrations = raw->migrations = p->migrations;
+    t->ctx_vol = raw->ctx_vol = p->ctx_vol;
+    t->ctx_invol = raw->ctx_invol = p->ctx_invol;
+  } else {
+    tl_procfs_sched sc;
+    n = f->sched >= 0 ? pread_all(f->sched, st->file_buf, sizeof(st->file_buf)) : -1;
+    if (n > 0 && tl_procfs_parse_sched(st->file_buf, (size_t) n, &sc) == 0 &&
+        sc.has_switches) {
+      raw->has_sched = true;
+      if (sc.has_migrations) {
+        raw->has_migrations = t->has_migrations = true;
+        t->migrations = raw->migrations = sc.nr_migrations;
+      }
+      t->ctx_vol = raw->ctx_vol = sc.nr_voluntary_switches;
+      t->ctx_invol = raw->ctx_invol = sc.nr_involuntary_switches;
+    }
+  }
+  if (p) {
+    if (t->has_oncpu && raw->oncpu_ns >= p->oncpu_ns) {
+      t->oncpu_delta_s = (double) (raw->oncpu_ns - p->oncpu_ns) / 1e9;
+      t->cpu_pct = 100.0 * t->oncpu_delta_s / period_s;
+    } else {
+      uint64_t d = raw->ticks_user + raw->ticks_sys - p->ticks_user - p->ticks_sys;
+      t->cpu_pct = 100.0 * ((double) d / (double) st->clk_tck) / period_s;
+    }
+    if (t->has_runq && raw->runq_ns >= p->runq_ns) {
+      t->runq_delta_s = (double) (raw->runq_ns - p->runq_ns) / 1e9;
+      t->runq_wait_pct = 100.0 * t->runq_delta_s / period_s;
+    }
+    t->ctx_vol_rate = rate(raw->ctx_vol, p->ctx_vol, period_s);
+    t->ctx_invol_rate = rate(raw->ctx_invol, p->ctx_invol, period_s);
+    t->migrations_rate = rate(raw->migrations, p->migrations, period_s);
+    t->migrations_delta = raw->migrations >= p->migrations
+                              ? raw->migrations - p->migrations : 0;
+  } else {
+    /* New thread: its whole life is the period (bounded by it). */
+    t->cpu_pct = 0;
+  }
+}
+
+static void sample_own(tl_stats *st, tl_thread_snap *t, prev_thread *raw,
+                       tl_thread_ctx *c, double period_s) {
+  const prev_thread *p = find_prev(st, t->tid);
+  t->role = c->role;
+  t->index = c->index;
+  if (c->role != TL_ROLE_LOOP && c->role != TL_ROLE_WORKER)
+    return;
+  t->own = true;
+  t->tasks = raw->tasks = ld(&c->tasks);
+  t->steps = raw->steps = ld(&c->steps);
+  raw->busy_ns = ld(&c->busy_ns);
+  uint64_t doing = ld(&c->doing);
+  t->doing_what = (int) (doing >> 56);
+  t->doing_step = (int) ((doing >> 48) & 0xff);
+  t->doing_task = doing & 0xffffffffffffull;
+  if (p) {
+    t->tasks_rate = rate(raw->tasks, p->tasks, period_s);
+    t->steps_rate = rate(raw->steps, p->steps, period_s);
+    if (c->role == TL_ROLE_WORKER && raw->busy_ns >= p->busy_ns)
+      t->busy_pct = 100.0 * (double) (raw->busy_ns - p->busy_ns) / 1e9 / period_s;
+  }
+  if (t->busy_pct > 100.0)
+    t->busy_pct = 100.0;
+}
+
+static void sample_process(tl_stats *st, double period_s) {
+  tl_snapshot *s = &st->snap;
+  tl_procfs_stat ps;
+  ssize_t n = tl_procfs_read("/proc/self/stat", st->file_buf, sizeof(st->file_buf));
+  if (n > 0 && tl_procfs_parse_stat(st->file_buf, (size_t) n, &ps) == 0) {
+    s->cpu_user_s = (double) ps.utime_ticks / (double) st->clk_tck;
+    s->cpu_sys_s = (double) ps.stime_ticks / (double) st->clk_tck;
+    s->cpu_user_pct = 100.0 * rate(ps.utime_ticks, st->proc_ticks_user, period_s) /
+                      (double) st->clk_tck;
+    s->cpu_sys_pct = 100.0 * rate(ps.stime_ticks, st->proc_ticks_sys, period_s) /
+                     (double) st->clk_tck;
+    st->proc_ticks_user = ps.utime_ticks;
+    st->proc_ticks_sys = ps.stime_ticks;
+    s->threads_count = ps.num_threads;
+  }
+  tl_procfs_status pst;
+  n = tl_procfs_read("/proc/self/status", st->file_buf, sizeof(st->file_buf));
+  s->has_rss = s->has_ctx = false;
+  if (n > 0 && tl_procfs_parse_status(st->file_buf, (size_t) n, &pst) == 0) {
+    if (pst.has_vmrss) {
+      s->has_rss = true;
+      s->rss_bytes = pst.vmrss_kb * 1024;
+    }
+  }
+  /* /proc/self/status counts the main thread's switches only; the kernel's
+   * process-wide figure (every thread, also those that exited) is
+   * getrusage(RUSAGE_SELF). */
+  struct rusage ru;
+  if (getrusage(RUSAGE_SELF, &ru) == 0) {
+    s->has_ctx = true;
+    s->ctx_vol = (uint64_t) ru.ru_nvcsw;
+    s->ctx_invol = (uint64_t) ru.ru_nivcsw;
+    s->ctx_vol_rate = rate(s->ctx_vol, st->proc_ctx_vol, period_s);
+    s->ctx_invol_rate = rate(s->ctx_invol, st->proc_ctx_invol, period_s);
+    st->proc_ctx_vol = s->ctx_vol;
+    st->proc_ctx_invol = s->ctx_invol;
+  }
+  if (st->slow_sample || st->seq <= 1)
+    s->fds = tl_procfs_count_fds();
+}
+
+static void sample_cores(tl_stats *st, double period_s) {
+  tl_snapshot *s = &st->snap;
+  ssize_t n = tl_procfs_read("/proc/stat", st->file_buf, sizeof(st->file_buf));
+  s->ncores = 0;
+  if (n <= 0 || tl_procfs_parse_sysstat(st->file_buf, (size_t) n, &st->sys_now) != 0)
+    return;
+  for (int cpu = 0; cpu <= st->sys_now.max_cpu_id && cpu < TL_SNAP_MAX_CORES; cpu++) {
+    if (!st->sys_now.present[cpu])
+      continue;
+    tl_core_snap *c = &s->cores[s->ncores++];
+    memset(c, 0, sizeof(*c));
+    c->cpu = cpu;
+    c->steps = st->core_steps[cpu];
+    c->steps_rate = rate(st->core_steps[cpu], st->core_steps_prev[cpu], period_s);
+    if (!st->have_sys_prev || !st->sys_prev.present[cpu])
+      continue;
+    const tl_procfs_cpu_times *a = &st->sys_now.cpu[cpu], *b = &st->sys_prev.cpu[cpu];
+    double user = (double) (a->user + a->nice - b->user - b->nice);
+    double sys = (double) (a->system - b->system);
+    double iow = (double) (a->iowait - b->iowait);
+    double irq = (double) (a->irq + a->softirq - b->irq - b->softirq);
+    double idle = (double) (a->idle - b->idle);
+    double steal = (double) (a->steal - b->steal);
+    double total = user + sys + iow + irq + idle + steal;
+    if (total <= 0)
+      continue;
+    c->user_pct = 100.0 * user / total;
+    c->sys_pct = 100.0 * sys / total;
+    c->iowait_pct = 100.0 * iow / total;
+    c->irq_pct = 100.0 * irq / total;
+    c->idle_pct = 100.0 * idle / total;
+  }
+  memcpy(st->core_steps_prev, st->core_steps, sizeof(st->core_steps));
+  st->sys_prev = st->sys_now;
+  st->have_sys_prev = true;
+}
+
+/* Drains every own thread's ring into the keep-ring, then picks the
+ * window that the snapshot shows. Registry lock held by the caller. */
+static void drain_timeline(tl_stats *st) {
+  for (tl_thread_ctx *c = st->reg->head; c; c = c->next) {
+    int n = tl_thread_drain_steps(c, st->drain_buf, DRAIN_MAX, &st->dropped);
+    for (int i = 0; i < n; i++) {
+      tl_timeline_ev *k = &st->keep[st->keep_head++ % TIMELINE_KEEP];
+      k->tid = c->tid;
+      k->ev = st->drain_buf[i];
+      if (k->ev.core >= 0 && k->ev.core < TL_SNAP_MAX_CORES)
+        st->core_steps[k->ev.core]++;
+    }
+  }
+}
+
+static void pick_timeline(tl_stats *st, uint64_t now_ns) {
+  tl_snapshot *s = &st->snap;
+  uint64_t start = st->srv->start_ns;
+  uint64_t from = now_ns > (uint64_t) TL_TIMELINE_WINDOW_MS * 1000000u
+                      ? now_ns - (uint64_t) TL_TIMELINE_WINDOW_MS * 1000000u : 0;
+  uint64_t avail = st->keep_head < TIMELINE_KEEP ? st->keep_head : TIMELINE_KEEP;
+  /* Count what falls in the window, then keep every k-th to fit. */
+  uint64_t in = 0;
+  for (uint64_t i = st->keep_head - avail; i < st->keep_head; i++)
+    if (st->keep[i % TIMELINE_KEEP].ev.end_ns >= from)
+      in++;
+  uint64_t stride = in > TL_TIMELINE_OUT_MAX ? (in + TL_TIMELINE_OUT_MAX - 1) / TL_TIMELINE_OUT_MAX : 1;
+  s->timeline_sampled = stride > 1 || st->dropped > 0;
+  s->timeline_dropped = st->dropped;
+  s->ntimeline = 0;
+  uint64_t k = 0;
+  for (uint64_t i = st->keep_head - avail; i < st->keep_head; i++) {
+    tl_timeline_ev *e = &st->keep[i % TIMELINE_KEEP];
+    if (e->ev.end_ns < from)
+      continue;
+    if (k++ % stride != 0 || s->ntimeline >= TL_TIMELINE_OUT_MAX)
+      continue;
+    s->timeline[s->ntimeline++] = *e;
+  }
+  s->timeline_from_ms = (double) (from > start ? from - start : 0) / 1e6;
+  s->timeline_to_ms = (double) (now_ns - start) / 1e6;
+}
+
+static void sample_server(tl_stats *st, double period_s) {
+  tl_snapshot *s = &st->snap;
+  tl_server_counters *c = &st->srv->stats;
+  s->mode = (int) ld(&c->mode);
+  s->pool_threads = (int) ld(&c->threads);
+  s->pinned = ld(&c->pinned) != 0;
+  s->conn_open = ld(&c->open);
+  s->accepted = ld(&c->accepted);
+  s->refused = ld(&c->refused);
+  s->accepted_rate = rate(s->accepted, st->accepted, period_s);
+  st->accepted = s->accepted;
+  s->requests = ld(&c->requests);
+  s->requests_rate = rate(s->requests, st->requests, period_s);
+  st->requests = s->requests;
+  for (int i = 0; i < 6; i++)
+    s->by_class[i] = ld(&c->by_class[i]);
+  for (int r = 0; r < TL_ROUTE_COUNT; r++) {
+    s->by_route[r] = ld(&c->by_route[r]);
+    s->by_route_rate[r] = rate(s->by_route[r], st->by_route[r], period_s);
+    st->by_route[r] = s->by_route[r];
+  }
+  s->rejected = ld(&c->rejected);
+  s->rejected_delta = s->rejected - st->rejected;
+  st->rejected = s->rejected;
+  s->send_uring = st->srv->sendq != NULL; /* set before the observer starts */
+  s->send_why = s->send_uring ? NULL : st->srv->sendq_why;
+  s->send_submits = ld(&c->send_submits);
+  s->send_writes = ld(&c->send_writes);
+  s->send_submits_rate = rate(s->send_submits, st->send_submits, period_s);
+  s->send_writes_rate = rate(s->send_writes, st->send_writes, period_s);
+  s->send_writes_per_submit =
+      s->send_submits > st->send_submits
+          ? (double) (s->send_writes - st->send_writes) /
+                (double) (s->send_submits - st->send_submits)
+          : -1;
+  st->send_submits = s->send_submits;
+  st->send_writes = s->send_writes;
+  tl_pool *pool = st->srv->pool;
+  s->queue_depth = pool ? tl_pool_depth(pool) : 0;
+  s->queue_max = (uint64_t) st->srv->cfg.queue_max;
+
+  tl_hist_read(&c->latency_us, &st->lat_now);
+  tl_hist_diff(&st->lat_now, &st->lat_prev, &st->lat_period);
+  st->lat_prev = st->lat_now;
+  for (int r = 0; r < TL_ROUTE_COUNT; r++) {
+    tl_hist_read(&c->route_latency_us[r], &st->route_now[r]);
+    tl_hist_diff(&st->route_now[r], &st->route_prev[r], &st->route_period[r]);
+    st->route_prev[r] = st->route_now[r];
+  }
+  tl_hist_read(&c->queue_wait_us, &st->qwait_now);
+  tl_hist_diff(&st->qwait_now, &st->qwait_prev, &st->qwait_period);
+  st->qwait_prev = st->qwait_now;
+  tl_hist_read(&c->loop_lag_us, &st->lag_now);
+  tl_hist_diff(&st->lag_now, &st->lag_prev, &st->lag_period);
+  st->lag_prev = st->lag_now;
+  s->lat_all = &st->lat_now;
+  s->lat_period = &st->lat_period;
+  s->route_all = st->route_now;
+  s->route_period = st->route_period;
+  s->qwait_all = &st->qwait_now;
+  s->qwait_period = &st->qwait_period;
+  s->lag_all = &st->lag_now;
+  s->lag_period = &st->lag_period;
+
+  uint64_t idle = ld(&c->loop_idle_ns);
+  s->has_loop_util = st->seq > 0 && idle >= st->loop_idle_ns;
+  if (s->has_loop_util) {
+    double u = 100.0 * (1.0 - (double) (idle - st->loop_idle_ns) / 1e9 / period_s);
+    s->loop_util_pct = u < 0 ? 0 : u > 100 ? 100 : u;
+  }
+  st->loop_idle_ns = idle;
+
+  uint64_t bseq = atomic_load_explicit(&c->block_seq, memory_order_acquire);
+  if (bseq != st->block_seq)
+    st->block_seen_ns = tl_now_ns();
+  st->block_seq = bseq;
+  s->block_age_ms = st->block_seen_ns
+                        ? (double) (tl_now_ns() - st->block_seen_ns) / 1e6 : -1;
+  s->block_task = ld(&c->block_task);
+  s->block_us = ld(&c->block_us);
+  s->block_route = ld(&c->block_route);
+}
+
+static void sample_threads(tl_stats *st, double period_s) {
+  tl_snapshot *s = &st->snap;
+  int *tids = st->tids;
+  prev_thread *raw = st->raw;
+  int n = tl_procfs_list_tids(tids, MAX_TIDS);
+  if (n < 0)
+    n = n == -ENOBUFS ? MAX_TIDS : 0;
+  for (int i = 0; i < n; i++)
+    sample_thread(st, tids[i], period_s, &s->threads[i], &raw[i]);
+  pthread_mutex_lock(&st->reg->mu);
+  for (int i = 0; i < n; i++) {
+    tl_thread_ctx *c = find_ctx(st->reg, tids[i]);
+    if (c)
+      sample_own(st, &s->threads[i], &raw[i], c, period_s);
+  }
+  drain_timeline(st);
+  pthread_mutex_unlock(&st->reg->mu);
+  prune_fds(st);
+  s->nthreads = n;
+  /* tids come sorted, so prev stays sorted for the binary search. */
+  memcpy(st->prev, raw, (size_t) n * sizeof(*raw));
+  st->nprev = n;
+}
+
+void tl_stats_sample(tl_stats *st) {
+  uint64_t c0 = tl_thread_cpu_ns();
+  uint64_t now = tl_now_ns();
+  tl_snapshot *s = &st->snap;
+  double period_s = (double) (now - st->last_ns) / 1e9;
+  if (period_s <= 0)
+    period_s = 1e-9;
+  st->last_ns = now;
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  s->seq = ++st->seq;
+  s->start_ns = st->srv->start_ns;
+  s->time_ms = (double) wall.tv_sec * 1e3 + (double) wall.tv_nsec / 1e6;
+  s->uptime_ms = (double) (now - st->srv->start_ns) / 1e6;
+  s->period_ms = period_s * 1e3;
+  s->stats_enabled = !st->srv->cfg.no_stats;
+  s->sample_cost_ms = (double) st->last_cost_ns / 1e6;
+  s->ncpu = st->ncpu;
+  s->clk_tck = st->clk_tck;
+  s->pid = (int) getpid();
+  sample_server(st, period_s);
+  /* Our own pinning change (POST /control) shows at the next sample. */
+  uint64_t pinned = atomic_load_explicit(&st->srv->stats.pinned, memory_order_relaxed);
+  if (pinned != st->last_pinned)
+    st->pin_refresh = 3; /* workers apply it when they next wake: look again */
+  st->last_pinned = pinned;
+  st->slow_sample = st->seq % SLOW_EVERY == 1 || st->pin_refresh > 0;
+  if (st->pin_refresh > 0)
+    st->pin_refresh--;
+  if (s->stats_enabled) {
+    s->delayacct = delayacct_on(st);
+    sample_process(st, period_s);
+    sample_threads(st, period_s);
+    sample_cores(st, period_s);
+    pick_timeline(st, now);
+    tl_insights_derive(s);
+  } else {
+    s->nthreads = 0;
+    s->ncores = 0;
+    s->ntimeline = 0;
+    s->ninsights = 0;
+  }
+  st->json.len = 0;
+  tl_stats_render_json(s, &st->json);
+  st->last_cost_ns = tl_thread_cpu_ns() - c0;
+}

@@ -1,0 +1,36 @@
+/* Unit tests: Step lists (cpu:N,io:N) and their bounds. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl_check.h"
+#include "base/steps.h"
+
+START_TEST(steps_parsing) {
+  tl_step_spec s[TL_MAX_STEPS];
+  const char *err;
+  const char *ok = "cpu:2,io:50,cpu:0";
+  ck_assert_int_eq(tl_steps_parse(ok, strlen(ok), s, &err), 3);
+  ck_assert_int_eq(s[0].kind, TL_STEP_CPU);
+  ck_assert_uint_eq(s[1].ms, 50);
+  ck_assert_int_eq(s[1].kind, TL_STEP_IO);
+  ck_assert_int_eq(tl_steps_parse("io:10000", 8, s, &err), 1);
+  const char *bad[] = {"", "cpu", "cpu:", "cpu:10001", "io:-1", "gpu:1",
+                       "cpu:1,", ",cpu:1", "cpu:1,,io:2", "cpu:1x", "CPU:1"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    err = NULL;
+    ck_assert_msg(tl_steps_parse(bad[i], strlen(bad[i]), s, &err) == -1, "accepted '%s'", bad[i]);
+    ck_assert_ptr_nonnull(err);
+  }
+  char many[512] = "";
+  for (int i = 0; i < 33; i++)
+    strcat(many, i ? ",io:1" : "io:1");
+  ck_assert_int_eq(tl_steps_parse(many, strlen(many), s, &err), -1);
+  many[strlen(many) - 5] = '\0'; /* 32 steps */
+  ck_assert_int_eq(tl_steps_parse(many, strlen(many), s, &err), 32);
+}
+END_TEST
+
+TL_CHECK_MAIN("steps", steps_parsing)

@@ -1,0 +1,44 @@
+/* Unit tests: Command-line parsing: every option, bounds, errors. */
+#include "config.h"
+
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tl_check.h"
+#include "core/options.h"
+
+/* ---- command line ----------------------------------------------------- */
+
+static int parse(const char *a0, const char *a1, const char *a2, tl_config *cfg) {
+  char *argv[4] = {(char *) "threadlab", (char *) a0, (char *) a1, (char *) a2};
+  int argc = 1 + (a0 != NULL) + (a1 != NULL) + (a2 != NULL);
+  tl_config_defaults(cfg);
+  FILE *devnull = fopen("/dev/null", "w");
+  int rc = tl_config_parse(cfg, argc, argv, devnull, devnull);
+  fclose(devnull);
+  return rc;
+}
+
+START_TEST(config_options) {
+  tl_config cfg;
+  ck_assert_int_eq(parse("--mode", "hybrid", NULL, &cfg), 0);
+  ck_assert_int_eq(cfg.mode, TL_MODE_HYBRID);
+  ck_assert_int_eq(parse("--threads", "8", "--pin", &cfg), 0);
+  ck_assert_int_eq(cfg.threads, 8);
+  ck_assert(cfg.pin);
+  ck_assert_int_eq(parse("--help", NULL, NULL, &cfg), 1);
+  ck_assert_int_eq(parse("--version", NULL, NULL, &cfg), 1);
+  ck_assert_int_eq(parse("--mode", "fast", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--threads", "0", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--threads", "2x", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--port", "70000", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--bogus", NULL, NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--port", NULL, NULL, &cfg), -1);
+  ck_assert_int_eq(parse("extra", NULL, NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--docroot", "/nonexistent/dir", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--sample-ms", "10", NULL, &cfg), -1);
+}
+END_TEST
+
+TL_CHECK_MAIN("options", config_options)

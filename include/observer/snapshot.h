@@ -1,5 +1,5 @@
-/* One statistics sample, as plain numbers: built by stats.c, rendered by
- * stats_json.c (JSON) and metrics.c (Prometheus), read by insights.c.
+/* One statistics sample, as plain numbers: built by the sampler, rendered
+ * by render_json (JSON) and render_metrics (Prometheus), read by insights.
  * Observer thread only. A figure with has_x == false is null. */
 #ifndef TL_SNAPSHOT_H
 #define TL_SNAPSHOT_H
@@ -125,9 +125,5 @@ typedef struct tl_snapshot {
   tl_insight insights[TL_SNAP_MAX_INSIGHTS];
   int ninsights;
 } tl_snapshot;
-
-void tl_stats_render_json(const tl_snapshot *s, tl_buf *out);
-void tl_stats_render_metrics(const tl_snapshot *s, tl_buf *out);
-void tl_insights_derive(tl_snapshot *s);
 
 #endif

@@ -3,7 +3,7 @@
 #include "config.h"
 
 #include "base/mode.h"
-#include "observer/snapshot.h"
+#include "observer/insights.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #include "config.h"
 
 #include "base/mode.h"
-#include "observer/snapshot.h"
+#include "observer/render_json.h"
 
 #include <math.h>
 #include <string.h>
@@ -153,7 +153,7 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   tl_buf_putc(b, '}');
 }
 
-void tl_stats_render_json(const tl_snapshot *s, tl_buf *b) {
+void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   tl_buf_reserve(b, 16384 + (size_t) s->nthreads * 700 + (size_t) s->ntimeline * 110);
   tl_buf_putc(b, '{');
   ku(b, "seq", s->seq);

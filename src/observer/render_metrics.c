@@ -4,7 +4,7 @@
 #include "config.h"
 
 #include "base/mode.h"
-#include "observer/snapshot.h"
+#include "observer/render_metrics.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -62,7 +62,7 @@ static void hist(tl_buf *b, const char *name, const char *labels,
   sample(b, n2, l, (double) h->count);
 }
 
-void tl_stats_render_metrics(const tl_snapshot *s, tl_buf *b) {
+void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
   char l[160];
   tl_buf_reserve(b, 32768 + (size_t) s->nthreads * 1500);
   head(b, "info", "gauge", "Server build and current execution mode.");

@@ -2,6 +2,9 @@
 
 #include "core/pool.h"
 #include "observer/procfs.h"
+#include "observer/insights.h"
+#include "observer/render_json.h"
+#include "observer/render_metrics.h"
 #include "observer/snapshot.h"
 #include "observer/sampler.h"
 #include "base/util.h"
@@ -136,7 +139,7 @@ const tl_buf *tl_stats_metrics(tl_stats *st) {
    * scrapes. */
   if (st->metrics_seq != st->seq) {
     st->metrics.len = 0;
-    tl_stats_render_metrics(&st->snap, &st->metrics);
+    tl_render_metrics(&st->snap, &st->metrics);
     st->metrics_seq = st->seq;
   }
   return &st->metrics;
@@ -650,6 +653,6 @@ void tl_stats_sample(tl_stats *st) {
     s->ninsights = 0;
   }
   st->json.len = 0;
-  tl_stats_render_json(s, &st->json);
+  tl_render_json(s, &st->json);
   st->last_cost_ns = tl_thread_cpu_ns() - c0;
 }

@@ -1,7 +1,7 @@
 /* A growable byte buffer. The struct owns `data` (heap) unless it still
  * points at caller-provided inline storage; tl_buf_free releases only heap. */
-#ifndef TL_BUF_H
-#define TL_BUF_H
+#ifndef TL_BASE_BUF_H
+#define TL_BASE_BUF_H
 
 #include <stdarg.h>
 #include <stddef.h>

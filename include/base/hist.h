@@ -3,8 +3,8 @@
  * Single writer (tl_hist_record, the owning thread), any number of
  * lock-free readers (tl_hist_read); readers diff two reads to get a
  * period's histogram. */
-#ifndef TL_HIST_H
-#define TL_HIST_H
+#ifndef TL_BASE_HIST_H
+#define TL_BASE_HIST_H
 
 #include <stdatomic.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /* The execution modes a task can run under. */
-#ifndef TL_MODE_H
-#define TL_MODE_H
+#ifndef TL_BASE_MODE_H
+#define TL_BASE_MODE_H
 
 typedef enum tl_mode {
   TL_MODE_ASYNC = 0, /* the loop thread runs every step; IO steps are timers */

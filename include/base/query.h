@@ -1,6 +1,6 @@
 /* Query-string and path helpers (pure functions, no allocation). */
-#ifndef TL_QUERY_H
-#define TL_QUERY_H
+#ifndef TL_BASE_QUERY_H
+#define TL_BASE_QUERY_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* Serialising HTTP/1.x responses into a tl_buf. Safe on any thread: the
  * Date cache is per thread. */
-#ifndef TL_RESPONSE_H
-#define TL_RESPONSE_H
+#ifndef TL_BASE_RESPONSE_H
+#define TL_BASE_RESPONSE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,7 +1,7 @@
 /* A task is a list of steps: "cpu:MS" burns MS ms of the running thread's
  * own CPU time, "io:MS" waits MS ms without using CPU. */
-#ifndef TL_STEPS_H
-#define TL_STEPS_H
+#ifndef TL_BASE_STEPS_H
+#define TL_BASE_STEPS_H
 
 #include <stddef.h>
 #include <stdint.h>

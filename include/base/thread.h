@@ -2,8 +2,8 @@
  * publishes about itself. Every counter here has exactly one writer, the
  * thread it describes; the observer reads them lock-free (relaxed atomics,
  * cache-line separated so that writers do not share lines). */
-#ifndef TL_THREAD_H
-#define TL_THREAD_H
+#ifndef TL_BASE_THREAD_H
+#define TL_BASE_THREAD_H
 
 #include <pthread.h>
 #include <stdatomic.h>

@@ -1,7 +1,7 @@
 /* Small helpers shared by every module: allocation that never returns NULL,
  * container_of, and the monotonic clock. */
-#ifndef TL_UTIL_H
-#define TL_UTIL_H
+#ifndef TL_BASE_UTIL_H
+#define TL_BASE_UTIL_H
 
 #include <stddef.h>
 #include <stdint.h>

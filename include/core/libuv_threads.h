@@ -2,8 +2,8 @@
  * and by uv_fs_*) is global and, in libuv 1.44, unnamed. To show those
  * threads with role "libuv", we start the pool at once and have each of
  * its threads name and register itself. */
-#ifndef TL_LIBUV_THREADS_H
-#define TL_LIBUV_THREADS_H
+#ifndef TL_CORE_LIBUV_THREADS_H
+#define TL_CORE_LIBUV_THREADS_H
 
 #include <uv.h>
 

@@ -1,6 +1,6 @@
 /* Command-line configuration of the server. */
-#ifndef TL_CONFIG_H
-#define TL_CONFIG_H
+#ifndef TL_CORE_OPTIONS_H
+#define TL_CORE_OPTIONS_H
 
 #include <stdbool.h>
 #include <stdio.h>

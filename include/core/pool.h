@@ -6,8 +6,8 @@
  *
  * Threads: tl_pool_submit/resize/set_pin/destroy are called on the loop
  * thread only; run() runs on a worker; done() runs on the loop thread. */
-#ifndef TL_POOL_H
-#define TL_POOL_H
+#ifndef TL_CORE_POOL_H
+#define TL_CORE_POOL_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,55 +1,25 @@
-/* The workload server: one libuv loop on the calling thread, the listener,
- * the connections, the worker pool and the executor of the current mode. */
-#ifndef TL_SERVER_H
-#define TL_SERVER_H
+/* The process-wide server: configuration, the worker pool, the thread
+ * registry and live control, apart from the per-loop state (http/loop.h).
+ * Today the process runs one loop, on the thread that calls
+ * tl_server_init and uv_run. */
+#ifndef TL_CORE_SERVER_H
+#define TL_CORE_SERVER_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
 
-#include "core/options.h"
-#include "base/hist.h"
 #include "base/mode.h"
-#include "core/pool.h"
-#include "http/router.h"
 #include "base/thread.h"
-
-struct tl_conn;
-struct tl_executor;
-struct tl_out_batch;
-struct tl_sendq;
-struct tl_hrtimer;
-
-/* Counters the loop thread writes and the observer reads lock-free. */
-typedef struct tl_server_counters {
-  _Alignas(64) _Atomic uint64_t accepted;
-  _Atomic uint64_t refused;          /* over --max-conns */
-  _Atomic uint64_t open;
-  _Atomic uint64_t requests;
-  _Atomic uint64_t by_class[6];      /* index status/100, 0 unused */
-  _Atomic uint64_t by_route[TL_ROUTE_COUNT];
-  _Atomic uint64_t rejected;         /* 503 because the queue was full */
-  _Atomic uint64_t send_submits;     /* io_uring submissions of responses */
-  _Atomic uint64_t send_writes;     /* connection writes in them */
-  tl_hist latency_us;                /* request complete -> written */
-  tl_hist route_latency_us[TL_ROUTE_COUNT];
-  tl_hist queue_wait_us;             /* time tasks spent in the pool queue */
-  tl_hist loop_lag_us;               /* timer drift of the loop */
-  _Atomic uint64_t loop_idle_ns;     /* uv_metrics_idle_time */
-  /* The longest recent CPU step that ran inline on the loop (async mode):
-   * block_seq changes whenever a new one is recorded. */
-  _Atomic uint64_t block_seq;
-  _Atomic uint64_t block_task;
-  _Atomic uint64_t block_us;
-  _Atomic uint64_t block_route;
-  _Atomic uint64_t mode;             /* tl_mode, for readers */
-  _Atomic uint64_t threads;
-  _Atomic uint64_t pinned;
-} tl_server_counters;
+#include "core/options.h"
+#include "core/pool.h"
+#include "http/loop.h"
 
 /* A live change from the observer: mode, pool size, pinning. Posted from
- * any thread, applied on the workload loop, which then calls done() there. */
+ * any thread, applied on the main loop's thread, which then calls done()
+ * there. */
 typedef struct tl_control {
   struct tl_control *next;
   int mode;      /* tl_mode, or -1 to keep */
@@ -61,57 +31,47 @@ typedef struct tl_control {
 } tl_control;
 
 typedef struct tl_server {
-  uv_loop_t *loop;
+  /* Immutable after tl_server_init (admin_port: before uv_run). */
   tl_config cfg;
-  uv_tcp_t listener;
-  uv_prepare_t flush_prep;
-  uv_timer_t sweep_timer;
-  uv_timer_t lag_timer;
+  uv_loop_t *uv;           /* the main loop: control, signals, the pool */
+  tl_registry *registry;
+  int docroot_fd;
+  int admin_port;          /* the observer's bound port, for the index page */
+  uint64_t start_ns;       /* monotonic time the server started */
+  /* Called on the main loop's thread when every loop has drained, before
+   * the pool goes away: the owner stops whatever still reads the server
+   * (the observer). */
+  void (*before_stop)(void *arg);
+  void *before_stop_arg;
+
+  /* Main loop thread only. */
+  tl_pool *pool;
+  tl_loop loop;            /* the one loop (a process may later run more) */
   uv_timer_t shutdown_timer;
   uv_signal_t sig_int, sig_term;
   uv_async_t ctl_async;
+  bool draining;
+
   pthread_mutex_t ctl_mu;  /* guards ctl_head and ctl_closed */
   tl_control *ctl_head;
   bool ctl_closed;
-  uint64_t lag_expected_ns; /* uv_hrtime when the lag timer should fire */
-  uint64_t start_ns;       /* monotonic time the server started */
-  int port;                /* bound port (after listen) */
-  int admin_port;          /* the observer's bound port, for the index page */
-  tl_mode mode;            /* mode for new tasks (loop thread) */
-  const struct tl_executor *exec;
-  tl_pool *pool;
-  tl_registry *registry;
-  tl_thread_ctx loop_ctx;
-  int docroot_fd;
-  struct tl_conn *conns;   /* every open connection */
-  struct tl_conn *dirty;   /* connections with responses to write */
-  struct tl_hrtimer *hrt;  /* IO steps waiting on the loop */
-  struct tl_sendq *sendq;  /* NULL: one write per connection */
-  const char *sendq_why;   /* why sendq is NULL */
-  struct tl_out_batch *out_batches; /* the writes in the next submission */
-  unsigned out_batch_n;
-  size_t nconns;
-  uint64_t next_task_id;
-  uint64_t tasks_inflight;
-  bool draining;
-  bool stopped;
-  /* Called on the loop thread when the server has drained, before the pool
-   * goes away: the owner stops whatever still reads the server (the
-   * observer). */
-  void (*before_stop)(void *arg);
-  void *before_stop_arg;
-  char read_buf[65536];    /* shared by all reads: consumed in read_cb */
-  tl_server_counters stats;
+
+  /* Written on the main loop's thread (control), read by every loop at
+   * dispatch and by the observer. */
+  _Atomic int mode;        /* tl_mode for tasks admitted from now on */
+  _Atomic int threads;     /* pool size */
+  _Atomic bool pinned;
 } tl_server;
 
-/* Sets up the loop handles, the pool and the listener (cfg->port 0 picks a
- * free port, see srv->port). Returns 0 or a negative errno/UV code with a
+/* Sets up the pool, the loop and the listener (cfg->port 0 picks a free
+ * port, see srv->loop.port). Returns 0 or a negative errno/UV code with a
  * message on stderr. */
-int tl_server_init(tl_server *srv, uv_loop_t *loop, const tl_config *cfg,
+int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
                    tl_registry *registry);
-/* Loop thread: begin a graceful stop (what SIGINT/SIGTERM do). */
+/* Main loop thread: begin a graceful stop (what SIGINT/SIGTERM do). */
 void tl_server_shutdown(tl_server *srv);
-/* Loop thread: switch mode / resize / pin for tasks admitted from now on. */
+/* Main loop thread: switch mode / resize / pin for tasks admitted from
+ * now on. */
 int tl_server_set_mode(tl_server *srv, tl_mode mode);
 int tl_server_set_threads(tl_server *srv, int n);
 void tl_server_set_pin(tl_server *srv, bool pin);
@@ -121,10 +81,9 @@ int tl_server_post_control(tl_server *srv, tl_control *ctl);
 /* After the loop has returned: release what is left. */
 void tl_server_cleanup(tl_server *srv);
 
-/* Single-writer counter bump for tl_server_counters. */
-static inline void tl_count(_Atomic uint64_t *c, uint64_t n) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                        memory_order_relaxed);
+/* Any thread: the mode new tasks are admitted under. */
+static inline tl_mode tl_server_mode(tl_server *srv) {
+  return (tl_mode) atomic_load_explicit(&srv->mode, memory_order_relaxed);
 }
 
 #endif

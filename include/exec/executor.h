@@ -1,34 +1,29 @@
 /* How a mode runs tasks. A mode is one tl_executor in its own file
- * (exec_async.c, exec_pool.c, exec_hybrid.c); adding a mode means adding
- * one file and one line in tl_executor_for. All calls on the loop thread. */
-#ifndef TL_EXECUTOR_H
-#define TL_EXECUTOR_H
-
-#include <uv.h>
+ * (async.c, pool_mode.c, hybrid.c); adding a mode means adding one file
+ * and one line in tl_executor_for. An executor ends a task only through
+ * tl_task_done (on the task's loop thread), never by calling into the
+ * connection module. */
+#ifndef TL_EXEC_EXECUTOR_H
+#define TL_EXEC_EXECUTOR_H
 
 #include "base/mode.h"
-#include "core/server.h"
 #include "exec/task.h"
 
 typedef struct tl_executor {
   tl_mode mode;
-  /* Admit and start task t. Returns 0, or -EAGAIN when the pool queue is
-   * full (the caller answers 503). Completion ends in tl_slot_ready. */
-  int (*start)(tl_server *srv, tl_task *t);
+  /* Loop thread: admit and start task t (set up by tl_task_setup).
+   * Returns 0, or -EAGAIN when the pool queue is full (the caller answers
+   * 503 and releases the task; done is then never called). Otherwise the
+   * task ends in tl_task_done, possibly from inside start() (async mode
+   * answers a task without steps at once). */
+  int (*start)(tl_task *t);
 } tl_executor;
 
 extern const tl_executor tl_exec_async;
 extern const tl_executor tl_exec_pool;
 extern const tl_executor tl_exec_hybrid;
 
+/* Any thread. */
 const tl_executor *tl_executor_for(tl_mode mode);
-
-/* Shared by the executors (loop thread): */
-tl_server *tl_task_server(tl_task *t);
-/* Wait for the current IO step without a thread: a timer on the loop. */
-void tl_exec_wait_io(tl_task *t, void (*cb)(tl_hrtimer_entry *e));
-/* All steps done: build the response (off the loop through libuv's pool
- * when that means file I/O) and hand the slot back. */
-void tl_exec_finish(tl_task *t);
 
 #endif

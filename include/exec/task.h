@@ -1,18 +1,25 @@
-/* A task: one request's unit of work, a list of steps. The task lives
- * inside its connection slot; whichever thread runs a step owns the task
- * until it hands it back (pool job done, timer callback). */
-#ifndef TL_TASK_H
-#define TL_TASK_H
+/* A task: one request's unit of work, a list of steps. The connection
+ * module embeds it and sets it up at dispatch (tl_task_setup); from then on
+ * whichever thread runs a step owns the task until it hands it on (pool
+ * job done, timer callback), and an executor ends it only through
+ * tl_task_done, which calls the completion callback the task carries on
+ * its loop's thread. The task never names the connection. */
+#ifndef TL_EXEC_TASK_H
+#define TL_EXEC_TASK_H
 
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
-#include <uv.h>
 
-#include "http/hrtimer.h"
+#include "base/buf.h"
 #include "base/mode.h"
-#include "core/pool.h"
 #include "base/steps.h"
+#include "core/pool.h"
+#include "http/hrtimer.h"
+#include "http/parser.h"
+
+struct tl_server;
+struct tl_loop;
 
 typedef struct tl_step_rec {
   tl_step_spec spec;
@@ -23,13 +30,25 @@ typedef struct tl_step_rec {
   uint64_t end_ns;
 } tl_step_rec;
 
-typedef struct tl_task {
+typedef struct tl_task tl_task;
+typedef void (*tl_task_done_cb)(tl_task *t);
+
+struct tl_task {
   tl_job job;             /* pool linkage; first */
+  /* Set at dispatch on the loop thread, immutable while the task runs. */
+  struct tl_server *srv;  /* process-wide: config, pool, docroot */
+  struct tl_loop *loop;   /* the loop that owns the request's connection */
+  tl_task_done_cb done;   /* loop thread: the task is over */
+  const tl_request *req;  /* the request (owned by the connection) */
+  tl_buf *out;            /* where the response goes (owned likewise) */
+  bool keep_alive;        /* the response keeps the connection open */
   uint64_t id;
   tl_mode mode;           /* the executor that admitted it */
   uint8_t route;          /* tl_route */
   uint8_t nsteps;
+  /* Written by the thread that owns the task at the moment. */
   uint8_t cur;            /* next step to run */
+  uint16_t status;        /* of the response built; 0: none (cancelled) */
   /* Set by the loop when the client went away: the remaining steps are
    * skipped (a worker reads it between steps). */
   _Atomic bool cancelled;
@@ -38,18 +57,25 @@ typedef struct tl_task {
   uint64_t queue_ns;      /* total time spent in the pool's queue */
   uint64_t run_ns;        /* total wall time of its steps */
   tl_hrtimer_entry io_timer; /* for IO steps waiting on the loop */
-  struct tl_slot *slot;   /* owner */
-} tl_task;
+};
+
+/* Loop thread, before the executor starts it: everything the executors and
+ * the response builder will read. Allocates the step records. */
+void tl_task_setup(tl_task *t, struct tl_server *srv, struct tl_loop *loop,
+                   uint64_t id, tl_mode mode, uint8_t route,
+                   const tl_step_spec *specs, int nsteps, uint64_t created_ns,
+                   const tl_request *req, tl_buf *out, bool keep_alive,
+                   tl_task_done_cb done);
 
 /* Burns `ms` of the calling thread's own CPU time (preemption does not
  * shorten it) and returns the wall time it took, in ns. */
 uint64_t tl_burn_cpu_ms(uint32_t ms);
 
-/* Runs step t->cur on the calling thread (IO blocks: pool mode), records
- * it, advances t->cur. */
+/* Any thread that owns t: runs step t->cur on the calling thread (IO
+ * blocks: pool mode), records it, advances t->cur. */
 void tl_task_run_step_blocking(tl_task *t);
-/* For IO steps that wait without a thread: mark the start (on the loop) and
- * later the end, recorded against the loop thread. */
+/* Loop thread: for IO steps that wait without a thread, mark the start
+ * and later the end, recorded against the loop thread. */
 void tl_task_io_begin(tl_task *t);
 void tl_task_io_end(tl_task *t);
 
@@ -57,7 +83,11 @@ static inline bool tl_task_cancelled(tl_task *t) {
   return atomic_load_explicit(&t->cancelled, memory_order_relaxed);
 }
 
-/* Frees what the task owns (and stops its IO timer if armed). */
+/* Loop thread: the task is over (answered, or cancelled with status 0). */
+static inline void tl_task_done(tl_task *t) { t->done(t); }
+
+/* Loop thread: frees what the task owns (and stops its IO timer if armed).
+ * Safe on a task that was never set up (zeroed). */
 void tl_task_release(tl_task *t);
 
 #endif

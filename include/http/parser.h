@@ -1,7 +1,7 @@
 /* The llhttp glue: turns bytes into complete requests and enforces our
  * limits (llhttp itself has no header cap). One parser per connection. */
-#ifndef TL_HTTP_H
-#define TL_HTTP_H
+#ifndef TL_HTTP_PARSER_H
+#define TL_HTTP_PARSER_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* Maps a request path and method to one of the workload routes. */
-#ifndef TL_ROUTER_H
-#define TL_ROUTER_H
+#ifndef TL_HTTP_ROUTER_H
+#define TL_HTTP_ROUTER_H
 
 #include <stddef.h>
 

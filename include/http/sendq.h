@@ -2,8 +2,8 @@
  * one sendmsg per connection, then submits them all with one system call.
  * Loop thread only. Without liburing at build time, or where the kernel
  * refuses io_uring, tl_sendq_create fails and callers write(2) as before. */
-#ifndef TL_SENDQ_H
-#define TL_SENDQ_H
+#ifndef TL_HTTP_SENDQ_H
+#define TL_HTTP_SENDQ_H
 
 #include <sys/uio.h>
 

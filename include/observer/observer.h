@@ -2,8 +2,8 @@
  * answers while the workload loop is blocked. It samples statistics once
  * per period and serves the dashboard, /stats, /stats/stream, /metrics,
  * /healthz and /control. */
-#ifndef TL_OBSERVER_H
-#define TL_OBSERVER_H
+#ifndef TL_OBSERVER_OBSERVER_H
+#define TL_OBSERVER_OBSERVER_H
 
 #include "core/server.h"
 #include "base/thread.h"

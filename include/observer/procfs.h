@@ -22,8 +22,8 @@
  *
  * Only the tl_procfs_read* / list / count functions touch the filesystem.
  */
-#ifndef TL_PROCFS_H
-#define TL_PROCFS_H
+#ifndef TL_OBSERVER_PROCFS_H
+#define TL_OBSERVER_PROCFS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -172,4 +172,4 @@ int tl_procfs_count_fds(void);
 }
 #endif
 
-#endif /* TL_PROCFS_H */
+#endif /* TL_OBSERVER_PROCFS_H */

@@ -2,8 +2,8 @@
  * kernel's accounting (/proc) and our own lock-free counters and renders
  * one snapshot as JSON (doc/stats-json.md) and as Prometheus text. Every
  * reader is served that same snapshot; readers never cause /proc reads. */
-#ifndef TL_STATS_H
-#define TL_STATS_H
+#ifndef TL_OBSERVER_SAMPLER_H
+#define TL_OBSERVER_SAMPLER_H
 
 #include <stdint.h>
 

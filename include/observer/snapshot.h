@@ -1,8 +1,8 @@
 /* One statistics sample, as plain numbers: built by the sampler, rendered
  * by render_json (JSON) and render_metrics (Prometheus), read by insights.
  * Observer thread only. A figure with has_x == false is null. */
-#ifndef TL_SNAPSHOT_H
-#define TL_SNAPSHOT_H
+#ifndef TL_OBSERVER_SNAPSHOT_H
+#define TL_OBSERVER_SNAPSHOT_H
 
 #include <stdbool.h>
 #include <stdint.h>

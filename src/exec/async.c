@@ -3,8 +3,9 @@
  * task, and the loop serves others meanwhile. */
 #include "config.h"
 
-#include "http/conn.h"
+#include "exec/complete.h"
 #include "exec/executor.h"
+#include "http/loop.h"
 #include "base/util.h"
 
 static void advance(tl_task *t);
@@ -12,7 +13,7 @@ static void advance(tl_task *t);
 /* A CPU step inline blocks the whole loop: remember the worst offender of
  * the moment for the insights ("the loop was blocked 310 ms by task 812"). */
 static void note_block(tl_task *t, const tl_step_rec *r) {
-  tl_server_counters *st = &tl_task_server(t)->stats;
+  tl_loop_counters *st = &t->loop->stats;
   uint64_t us = (r->end_ns - r->start_ns) / 1000;
   if (us < 20000)
     return;
@@ -29,11 +30,7 @@ static void on_io_done(tl_hrtimer_entry *e) {
 }
 
 static void advance(tl_task *t) {
-  if (tl_task_cancelled(t)) {
-    tl_slot_ready(t->slot); /* nobody to answer: just give the slot back */
-    return;
-  }
-  while (t->cur < t->nsteps) {
+  while (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     if (t->steps[t->cur].spec.kind == TL_STEP_IO) {
       tl_exec_wait_io(t, on_io_done);
       return;
@@ -45,8 +42,7 @@ static void advance(tl_task *t) {
   tl_exec_finish(t);
 }
 
-static int start(tl_server *srv, tl_task *t) {
-  (void) srv;
+static int start(tl_task *t) {
   advance(t);
   return 0;
 }

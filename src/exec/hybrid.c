@@ -3,8 +3,10 @@
  * steps stay on one worker. A task with no step never leaves the loop. */
 #include "config.h"
 
-#include "http/conn.h"
+#include "core/server.h"
+#include "exec/complete.h"
 #include "exec/executor.h"
+#include "http/loop.h"
 #include "base/util.h"
 
 static int advance(tl_task *t, bool admission);
@@ -18,10 +20,9 @@ static void run_cpu(tl_job *job) {
 
 static void cpu_done(tl_job *job) {
   tl_task *t = (tl_task *) job;
-  tl_server *srv = tl_task_server(t);
   t->queue_ns += job->queue_ns;
-  if (!srv->cfg.no_stats)
-    tl_hist_record(&srv->stats.queue_wait_us, job->queue_ns / 1000);
+  if (!t->srv->cfg.no_stats)
+    tl_hist_record(&t->loop->stats.queue_wait_us, job->queue_ns / 1000);
   advance(t, false);
 }
 
@@ -32,26 +33,19 @@ static void on_io_done(tl_hrtimer_entry *e) {
 }
 
 static int advance(tl_task *t, bool admission) {
-  if (tl_task_cancelled(t)) {
-    tl_slot_ready(t->slot); /* nobody to answer: just give the slot back */
-    return 0;
-  }
-  if (t->cur < t->nsteps) {
+  if (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     if (t->steps[t->cur].spec.kind == TL_STEP_IO) {
       tl_exec_wait_io(t, on_io_done);
       return 0;
     }
     t->job.run = run_cpu;
     t->job.done = cpu_done;
-    return tl_pool_submit(tl_task_server(t)->pool, &t->job, admission);
+    return tl_pool_submit(t->srv->pool, &t->job, admission);
   }
   tl_exec_finish(t);
   return 0;
 }
 
-static int start(tl_server *srv, tl_task *t) {
-  (void) srv;
-  return advance(t, true);
-}
+static int start(tl_task *t) { return advance(t, true); }
 
 const tl_executor tl_exec_hybrid = {.mode = TL_MODE_HYBRID, .start = start};

@@ -3,9 +3,11 @@
  * response; the loop writes it. */
 #include "config.h"
 
-#include "http/conn.h"
+#include "core/server.h"
+#include "exec/complete.h"
 #include "exec/executor.h"
 #include "exec/respond.h"
+#include "http/loop.h"
 
 static void run(tl_job *job) {
   tl_task *t = (tl_task *) job;
@@ -13,21 +15,20 @@ static void run(tl_job *job) {
   while (t->cur < t->nsteps && !tl_task_cancelled(t))
     tl_task_run_step_blocking(t);
   if (!tl_task_cancelled(t))
-    tl_handler_respond(t->slot);
+    t->status = (uint16_t) tl_respond(t->req, t, t->keep_alive, t->out);
 }
 
 static void done(tl_job *job) {
   tl_task *t = (tl_task *) job;
-  tl_server *srv = tl_task_server(t);
-  if (!srv->cfg.no_stats)
-    tl_hist_record(&srv->stats.queue_wait_us, job->queue_ns / 1000);
-  tl_slot_ready(t->slot);
+  if (!t->srv->cfg.no_stats)
+    tl_hist_record(&t->loop->stats.queue_wait_us, job->queue_ns / 1000);
+  tl_task_done(t);
 }
 
-static int start(tl_server *srv, tl_task *t) {
+static int start(tl_task *t) {
   t->job.run = run;
   t->job.done = done;
-  return tl_pool_submit(srv->pool, &t->job, true);
+  return tl_pool_submit(t->srv->pool, &t->job, true);
 }
 
 const tl_executor tl_exec_pool = {.mode = TL_MODE_POOL, .start = start};

@@ -1,10 +1,9 @@
 #include "config.h"
 
 #include "exec/task.h"
-#include "exec/executor.h"
-#include "core/server.h"
 #include "base/thread.h"
 #include "base/util.h"
+#include "http/loop.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -95,9 +94,33 @@ void tl_task_io_end(tl_task *t) {
   record(t, r, tl_thread_self());
 }
 
+void tl_task_setup(tl_task *t, struct tl_server *srv, struct tl_loop *loop,
+                   uint64_t id, tl_mode mode, uint8_t route,
+                   const tl_step_spec *specs, int nsteps, uint64_t created_ns,
+                   const tl_request *req, tl_buf *out, bool keep_alive,
+                   tl_task_done_cb done) {
+  memset(t, 0, sizeof(*t));
+  t->srv = srv;
+  t->loop = loop;
+  t->done = done;
+  t->req = req;
+  t->out = out;
+  t->keep_alive = keep_alive;
+  t->id = id;
+  t->mode = mode;
+  t->route = route;
+  t->created_ns = created_ns;
+  t->nsteps = (uint8_t) nsteps;
+  if (nsteps > 0) {
+    t->steps = tl_xcalloc((size_t) nsteps, sizeof(*t->steps));
+    for (int i = 0; i < nsteps; i++)
+      t->steps[i].spec = specs[i];
+  }
+}
+
 void tl_task_release(tl_task *t) {
   free(t->steps);
   t->steps = NULL;
   if (tl_hrtimer_armed(&t->io_timer))
-    tl_hrtimer_stop(tl_task_server(t)->hrt, &t->io_timer);
+    tl_hrtimer_stop(t->loop->hrt, &t->io_timer);
 }

@@ -1,14 +1,18 @@
 #include "config.h"
 
 #include "http/conn.h"
-#include "exec/respond.h"
+
 #include "base/response.h"
-#include "http/sendq.h"
-#include "core/server.h"
 #include "base/util.h"
+#include "core/server.h"
+#include "exec/executor.h"
+#include "http/dispatch.h"
+#include "http/loop.h"
+#include "http/sendq.h"
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,9 +27,29 @@
 /* Connections written per io_uring submission. */
 #define SENDQ_CAP 256
 
+struct tl_conn;
+
+/* One request and, once ready, its serialised response. Slots leave the
+ * connection strictly in request order (pipelining). While in_task, the
+ * task and the out buffer belong to the thread running the task. */
+typedef struct tl_slot {
+  struct tl_slot *next;
+  struct tl_conn *conn;
+  tl_request req;
+  tl_buf out;              /* the whole response once ready */
+  uint64_t t_start_ns;     /* request complete (latency starts here) */
+  uint16_t status;
+  uint8_t route;           /* tl_route */
+  bool ready;
+  bool in_task;            /* a task owns the slot right now */
+  bool close_after;        /* close the connection after this response */
+  tl_task task;
+  char out_inline[256];
+} tl_slot;
+
 typedef struct tl_conn {
   uv_tcp_t tcp;             /* first: the handle's close callback frees us */
-  tl_server *srv;
+  tl_loop *loop;
   tl_http_parser hp;
   tl_slot *head, *tail;     /* requests in order; the head answers first */
   tl_slot *parsing;         /* the request llhttp is filling right now */
@@ -56,10 +80,29 @@ typedef struct {
   char data[];
 } write_req;
 
+/* One connection's responses in the current io_uring submission. */
+typedef struct out_batch {
+  tl_conn *conn;
+  uv_buf_t iov[FLUSH_IOV];
+  tl_slot *done[FLUSH_IOV];
+  unsigned n;
+  size_t total;
+} out_batch;
+
+/* A loop's connections: this module's own state, opaque to the loop. */
+struct tl_conn_set {
+  tl_conn *all;             /* every open connection */
+  tl_conn *dirty;           /* connections with responses to write */
+  size_t n;
+  tl_sendq *sendq;          /* NULL: one write per connection */
+  out_batch *batches;       /* the writes in the next submission */
+  unsigned nbatch;
+};
+
 static void update_reading(tl_conn *c);
 static void conn_close(tl_conn *c);
 
-static uint64_t now_ms(tl_conn *c) { return uv_now(c->srv->loop); }
+static uint64_t now_ms(tl_conn *c) { return uv_now(c->loop->uv); }
 
 /* ---- slots ---------------------------------------------------------- */
 
@@ -102,31 +145,31 @@ static void conn_free(tl_conn *c) {
 static void mark_dirty(tl_conn *c) {
   if (!c->dirty && !c->closing) {
     c->dirty = true;
-    c->dirty_next = c->srv->dirty;
-    c->srv->dirty = c;
+    c->dirty_next = c->loop->conns->dirty;
+    c->loop->conns->dirty = c;
   }
 }
 
-tl_server *tl_slot_server(const tl_slot *s) { return s->conn->srv; }
-
-void tl_slot_task_begin(tl_slot *s) {
+static void slot_task_begin(tl_slot *s) {
   s->in_task = true;
   s->conn->inflight++;
-  s->conn->srv->tasks_inflight++;
+  s->conn->loop->tasks_inflight++;
 }
 
-void tl_slot_task_cancel(tl_slot *s) {
+static void slot_task_cancel(tl_slot *s) {
   s->in_task = false;
   s->conn->inflight--;
-  s->conn->srv->tasks_inflight--;
+  s->conn->loop->tasks_inflight--;
 }
 
-void tl_slot_ready(tl_slot *s) {
+/* The slot's response is in s->out (or it has none: cancelled): queue it
+ * for writing. */
+static void slot_ready(tl_slot *s) {
   tl_conn *c = s->conn;
   if (s->in_task) {
     s->in_task = false;
     c->inflight--;
-    c->srv->tasks_inflight--;
+    c->loop->tasks_inflight--;
   }
   s->ready = true;
   if (c->closed) {
@@ -138,6 +181,53 @@ void tl_slot_ready(tl_slot *s) {
     return;
   }
   mark_dirty(c);
+}
+
+/* An error response with a JSON body, ready at once. */
+static void slot_fail(tl_slot *s, int status, const char *msg,
+                      const char *extra_headers, bool close) {
+  if (close)
+    s->close_after = true;
+  s->status = (uint16_t) status;
+  s->out.len = 0;
+  tl_resp_error(&s->out, status, msg, s->req.http_minor,
+                s->req.keep_alive && !s->close_after,
+                s->req.method == HTTP_HEAD, extra_headers);
+  slot_ready(s);
+}
+
+/* The completion callback every task carries: back on this loop. */
+static void task_done(tl_task *t) {
+  tl_slot *s = TL_CONTAINER_OF(t, tl_slot, task);
+  s->status = t->status;
+  slot_ready(s);
+}
+
+/* Answers the request at once (errors) or starts its task under the mode
+ * of the moment; a full queue answers 503. */
+static void dispatch(tl_conn *c, tl_slot *s) {
+  tl_loop *loop = c->loop;
+  tl_decision d;
+  tl_dispatch(&s->req, &d);
+  s->route = (uint8_t) d.route;
+  if (d.kind == TL_DECIDE_ERROR) {
+    char allow[64] = "";
+    if (d.allow)
+      snprintf(allow, sizeof(allow), "Allow: %s\r\n", d.allow);
+    slot_fail(s, d.status, d.msg, allow, false);
+    return;
+  }
+  tl_mode mode = tl_server_mode(loop->srv);
+  tl_task_setup(&s->task, loop->srv, loop, ++loop->next_task_id, mode,
+                (uint8_t) d.route, d.steps, d.nsteps, s->t_start_ns, &s->req,
+                &s->out, s->req.keep_alive && !s->close_after, task_done);
+  slot_task_begin(s);
+  if (tl_executor_for(mode)->start(&s->task) == -EAGAIN) {
+    slot_task_cancel(s);
+    tl_task_release(&s->task);
+    tl_count(&loop->stats.rejected, 1);
+    slot_fail(s, 503, "task queue full", "Retry-After: 1\r\n", false);
+  }
 }
 
 /* ---- parser callbacks ------------------------------------------------ */
@@ -168,12 +258,12 @@ static int on_complete(void *ctx, tl_request *req) {
   c->parsing = NULL;
   c->req_begin_ms = 0;
   s->t_start_ns = tl_now_ns();
-  if (!s->req.keep_alive || c->srv->draining) {
+  if (!s->req.keep_alive || c->loop->draining) {
     s->close_after = true;
     c->no_more = true;
   }
   slot_append(c, s);
-  tl_dispatch(c->srv, s);
+  dispatch(c, s);
   if (c->no_more)
     return 1;
   return c->nslots >= MAX_PIPELINE ? 1 : 0;
@@ -191,7 +281,7 @@ static void fail_request(tl_conn *c, int status, const char *text) {
   c->no_more = true;
   s->t_start_ns = tl_now_ns();
   slot_append(c, s);
-  tl_slot_fail(s, status, text, NULL, true);
+  slot_fail(s, status, text, "", true);
 }
 
 static void feed(tl_conn *c, const char *data, size_t len) {
@@ -234,7 +324,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
   tl_conn *c = (tl_conn *) h;
   (void) suggested;
   /* One buffer for every connection: read_cb consumes or copies it all. */
-  *buf = uv_buf_init(c->srv->read_buf, sizeof(c->srv->read_buf));
+  *buf = uv_buf_init(c->loop->read_buf, sizeof(c->loop->read_buf));
 }
 
 static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
@@ -348,15 +438,15 @@ static void write_cb(uv_write_t *req, int status) {
   maybe_finish(c);
 }
 
-static void account(tl_server *srv, tl_slot *s, uint64_t now) {
-  tl_server_counters *st = &srv->stats;
+static void account(tl_loop *loop, tl_slot *s, uint64_t now) {
+  tl_loop_counters *st = &loop->stats;
   uint64_t us = (now - s->t_start_ns) / 1000;
   unsigned cls = s->status / 100;
   tl_count(&st->requests, 1);
   if (cls < 6)
     tl_count(&st->by_class[cls], 1);
   tl_count(&st->by_route[s->route < TL_ROUTE_COUNT ? s->route : 0], 1);
-  if (!srv->cfg.no_stats) {
+  if (!loop->srv->cfg.no_stats) {
     tl_hist_record(&st->latency_us, us);
     tl_hist_record(&st->route_latency_us[s->route < TL_ROUTE_COUNT ? s->route : 0], us);
   }
@@ -378,7 +468,7 @@ static unsigned take_ready(tl_conn *c, uv_buf_t *iov, tl_slot **done,
     done[n++] = s;
     *total += s->out.len;
     if (s->status != 0) { /* 0: cancelled, nothing to send */
-      account(c->srv, s, now);
+      account(c->loop, s, now);
       c->requests++;
     }
     if (s->close_after) {
@@ -423,7 +513,7 @@ static bool wrote(tl_conn *c, const uv_buf_t *iov, tl_slot **done, unsigned n,
     }
   }
   if (ok && written > 0)
-    c->last_active_ms = uv_now(c->srv->loop);
+    c->last_active_ms = uv_now(c->loop->uv);
   for (unsigned i = 0; i < n; i++)
     slot_free(done[i]);
   if (!ok)
@@ -470,15 +560,6 @@ static void flush(tl_conn *c, uint64_t now) {
 
 /* ---- batched sends (io_uring) ------------------------------------------ */
 
-/* One connection's responses in the current submission. */
-struct tl_out_batch {
-  tl_conn *conn;
-  uv_buf_t iov[FLUSH_IOV];
-  tl_slot *done[FLUSH_IOV];
-  unsigned n;
-  size_t total;
-};
-
 /* libuv's uv_buf_t is struct iovec's layout on Unix (it hands them to
  * writev); the send queue relies on the same. */
 _Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec) &&
@@ -486,22 +567,28 @@ _Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec) &&
                    offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len),
                "uv_buf_t is not an iovec");
 
-int tl_conn_sendq_setup(tl_server *srv, const char **why) {
-  int rc = tl_sendq_create(&srv->sendq, SENDQ_CAP, why);
-  if (rc == 0)
-    srv->out_batches = tl_xcalloc(SENDQ_CAP, sizeof(*srv->out_batches));
-  return rc;
+tl_conn_set *tl_conn_set_create(bool uring, const char **why) {
+  tl_conn_set *set = tl_xcalloc(1, sizeof(*set));
+  *why = "--no-uring";
+  if (uring && tl_sendq_create(&set->sendq, SENDQ_CAP, why) == 0) {
+    set->batches = tl_xcalloc(SENDQ_CAP, sizeof(*set->batches));
+    *why = NULL;
+  }
+  return set;
 }
 
-void tl_conn_sendq_teardown(tl_server *srv) {
-  tl_sendq_destroy(srv->sendq);
-  srv->sendq = NULL;
-  free(srv->out_batches);
-  srv->out_batches = NULL;
+void tl_conn_set_destroy(tl_conn_set *set) {
+  if (!set)
+    return;
+  tl_sendq_destroy(set->sendq);
+  free(set->batches);
+  free(set);
 }
+
+size_t tl_conn_count(const tl_conn_set *set) { return set ? set->n : 0; }
 
 static void batch_done(void *tag, int res) {
-  struct tl_out_batch *b = tag;
+  out_batch *b = tag;
   tl_conn *c = b->conn;
   if (!wrote(c, b->iov, b->done, b->n, b->total, res))
     return;
@@ -512,34 +599,36 @@ static void batch_done(void *tag, int res) {
   after_flush(c);
 }
 
-static void run_batches(tl_server *srv) {
-  if (srv->out_batch_n == 0)
+static void run_batches(tl_loop *loop) {
+  tl_conn_set *set = loop->conns;
+  if (set->nbatch == 0)
     return;
-  tl_count(&srv->stats.send_submits, 1);
-  tl_count(&srv->stats.send_writes, srv->out_batch_n);
-  srv->out_batch_n = 0;
-  tl_sendq_run(srv->sendq, batch_done);
+  tl_count(&loop->stats.send_submits, 1);
+  tl_count(&loop->stats.send_writes, set->nbatch);
+  set->nbatch = 0;
+  tl_sendq_run(set->sendq, batch_done);
 }
 
 static void batch_add(tl_conn *c, uint64_t now) {
-  tl_server *srv = c->srv;
+  tl_conn_set *set = c->loop->conns;
   uv_os_fd_t fd = -1; /* an open handle always has one */
   (void) uv_fileno((uv_handle_t *) &c->tcp, &fd);
-  if (srv->out_batch_n == SENDQ_CAP)
-    run_batches(srv);
-  struct tl_out_batch *b = &srv->out_batches[srv->out_batch_n++];
+  if (set->nbatch == SENDQ_CAP)
+    run_batches(c->loop);
+  out_batch *b = &set->batches[set->nbatch++];
   b->conn = c;
   b->n = take_ready(c, b->iov, b->done, &b->total, now);
-  tl_sendq_add(srv->sendq, fd, (const struct iovec *) b->iov, b->n, b);
+  tl_sendq_add(set->sendq, fd, (const struct iovec *) b->iov, b->n, b);
 }
 
-void tl_conn_flush_dirty(tl_server *srv) {
+void tl_conn_flush_dirty(tl_loop *loop) {
+  tl_conn_set *set = loop->conns;
   /* A flush can make more responses ready (held-back input parsed):
    * keep going until the list stays empty. */
-  while (srv->dirty) {
+  while (set->dirty) {
     uint64_t now = tl_now_ns();
-    tl_conn *list = srv->dirty;
-    srv->dirty = NULL;
+    tl_conn *list = set->dirty;
+    set->dirty = NULL;
     while (list) {
       tl_conn *c = list;
       list = c->dirty_next;
@@ -548,13 +637,13 @@ void tl_conn_flush_dirty(tl_server *srv) {
       if (c->closed)
         continue;
       /* Behind queued uv_writes only libuv may write (order). */
-      if (srv->sendq && c->out_pending == 0 && !c->closing && !c->lingering &&
+      if (set->sendq && c->out_pending == 0 && !c->closing && !c->lingering &&
           c->head && c->head->ready)
         batch_add(c, now);
       else
         flush(c, now);
     }
-    run_batches(srv);
+    run_batches(loop);
   }
 }
 
@@ -562,21 +651,21 @@ void tl_conn_flush_dirty(tl_server *srv) {
 
 static void on_close(uv_handle_t *h) {
   tl_conn *c = (tl_conn *) h;
-  tl_server *srv = c->srv;
+  tl_conn_set *set = c->loop->conns;
   c->closed = true;
   if (c->prev)
     c->prev->next = c->next;
   else
-    srv->conns = c->next;
+    set->all = c->next;
   if (c->next)
     c->next->prev = c->prev;
-  srv->nconns--;
-  tl_count(&srv->stats.open, (uint64_t) -1);
+  set->n--;
+  tl_count(&c->loop->stats.open, (uint64_t) -1);
   if (c->parsing) {
     slot_free(c->parsing);
     c->parsing = NULL;
   }
-  /* Slots whose task is still out stay until it returns (tl_slot_ready). */
+  /* Slots whose task is still out stay until it returns (task_done). */
   tl_slot **pp = &c->head;
   while (*pp) {
     tl_slot *s = *pp;
@@ -599,7 +688,7 @@ static void conn_close(tl_conn *c) {
   c->closing = true;
   if (c->dirty) {
     /* Unlink from the dirty list: it must never point at a freed conn. */
-    for (tl_conn **pp = &c->srv->dirty; *pp; pp = &(*pp)->dirty_next) {
+    for (tl_conn **pp = &c->loop->conns->dirty; *pp; pp = &(*pp)->dirty_next) {
       if (*pp == c) {
         *pp = c->dirty_next;
         break;
@@ -610,22 +699,24 @@ static void conn_close(tl_conn *c) {
   uv_close((uv_handle_t *) &c->tcp, on_close);
 }
 
-void tl_conn_accept(tl_server *srv) {
+void tl_conn_accept(tl_loop *loop, uv_stream_t *listener) {
+  tl_conn_set *set = loop->conns;
+  const tl_config *cfg = &loop->srv->cfg;
   tl_conn *c = tl_xcalloc(1, sizeof(*c));
-  c->srv = srv;
-  uv_tcp_init(srv->loop, &c->tcp);
-  if (uv_accept((uv_stream_t *) &srv->listener, (uv_stream_t *) &c->tcp) != 0) {
+  c->loop = loop;
+  uv_tcp_init(loop->uv, &c->tcp);
+  if (uv_accept(listener, (uv_stream_t *) &c->tcp) != 0) {
     uv_close((uv_handle_t *) &c->tcp, (uv_close_cb) free);
     return;
   }
-  c->next = srv->conns;
-  if (srv->conns)
-    srv->conns->prev = c;
-  srv->conns = c;
-  srv->nconns++;
-  tl_count(&srv->stats.accepted, 1);
-  tl_count(&srv->stats.open, 1);
-  if (srv->nconns > (size_t) srv->cfg.max_conns || srv->draining) {
+  c->next = set->all;
+  if (set->all)
+    set->all->prev = c;
+  set->all = c;
+  set->n++;
+  tl_count(&loop->stats.accepted, 1);
+  tl_count(&loop->stats.open, 1);
+  if (set->n > (size_t) cfg->max_conns || loop->draining) {
     /* Over the limit: a clear answer and a clean close; existing
      * connections are not touched. */
     char mem[512];
@@ -636,24 +727,24 @@ void tl_conn_accept(tl_server *srv) {
     uv_buf_t b = uv_buf_init(busy.data, (unsigned) busy.len);
     (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
     tl_buf_free(&busy);
-    tl_count(&srv->stats.refused, 1);
+    tl_count(&loop->stats.refused, 1);
     c->no_more = true;
     graceful_close(c);
     return;
   }
   uv_tcp_nodelay(&c->tcp, 1);
-  tl_http_parser_init(&c->hp, &parser_cbs, c, (size_t) srv->cfg.max_header_bytes,
-                      (size_t) srv->cfg.max_body_bytes);
+  tl_http_parser_init(&c->hp, &parser_cbs, c, (size_t) cfg->max_header_bytes,
+                      (size_t) cfg->max_body_bytes);
   tl_buf_init(&c->stash, NULL, 0);
-  c->last_active_ms = uv_now(srv->loop);
+  c->last_active_ms = uv_now(loop->uv);
   update_reading(c);
 }
 
-void tl_conn_sweep(tl_server *srv, uint64_t now) {
-  uint64_t hdr = (uint64_t) srv->cfg.header_timeout_ms;
-  uint64_t idle = (uint64_t) srv->cfg.idle_timeout_ms;
+void tl_conn_sweep(tl_loop *loop, uint64_t now) {
+  uint64_t hdr = (uint64_t) loop->srv->cfg.header_timeout_ms;
+  uint64_t idle = (uint64_t) loop->srv->cfg.idle_timeout_ms;
   tl_conn *next;
-  for (tl_conn *c = srv->conns; c; c = next) {
+  for (tl_conn *c = loop->conns->all; c; c = next) {
     next = c->next;
     if (c->closing)
       continue;
@@ -686,9 +777,9 @@ void tl_conn_sweep(tl_server *srv, uint64_t now) {
   }
 }
 
-void tl_conn_drain_all(tl_server *srv) {
+void tl_conn_drain_all(tl_loop *loop) {
   tl_conn *next;
-  for (tl_conn *c = srv->conns; c; c = next) {
+  for (tl_conn *c = loop->conns->all; c; c = next) {
     next = c->next;
     if (c->closing)
       continue;
@@ -704,9 +795,9 @@ void tl_conn_drain_all(tl_server *srv) {
   }
 }
 
-void tl_conn_close_all(tl_server *srv) {
+void tl_conn_close_all(tl_loop *loop) {
   tl_conn *next;
-  for (tl_conn *c = srv->conns; c; c = next) {
+  for (tl_conn *c = loop->conns->all; c; c = next) {
     next = c->next;
     conn_close(c);
   }

@@ -1,11 +1,12 @@
 #include "config.h"
 
 #include "base/buf.h"
+#include "base/listen.h"
 #include "http/parser.h"
 #include "observer/observer.h"
 #include "base/query.h"
 #include "base/response.h"
-#include "exec/static_file.h"
+#include "base/static_file.h"
 #include "observer/sampler.h"
 #include "base/util.h"
 
@@ -189,11 +190,10 @@ static bool peer_is_loopback(obs_conn *c) {
 }
 
 static void control_state_json(tl_observer *obs, tl_buf *b) {
-  tl_server_counters *st = &obs->srv->stats;
-  tl_buf_printf(b, "{\"ok\":true,\"mode\":\"%s\",\"threads\":%llu,\"pinned\":%s}\n",
-                tl_mode_name((tl_mode) atomic_load(&st->mode)),
-                (unsigned long long) atomic_load(&st->threads),
-                atomic_load(&st->pinned) ? "true" : "false");
+  tl_server *srv = obs->srv;
+  tl_buf_printf(b, "{\"ok\":true,\"mode\":\"%s\",\"threads\":%d,\"pinned\":%s}\n",
+                tl_mode_name(tl_server_mode(srv)), atomic_load(&srv->threads),
+                atomic_load(&srv->pinned) ? "true" : "false");
 }
 
 /* Workload loop thread: hand the answered control back to the observer. */
@@ -570,29 +570,8 @@ static void on_stop(uv_async_t *h) {
 
 static int bind_admin(tl_observer *obs) {
   const tl_config *cfg = &obs->srv->cfg;
-  struct sockaddr_storage ss;
-  int rc = strchr(cfg->host, ':')
-               ? uv_ip6_addr(cfg->host, cfg->admin_port, (struct sockaddr_in6 *) &ss)
-               : uv_ip4_addr(cfg->host, cfg->admin_port, (struct sockaddr_in *) &ss);
-  if (rc == 0) {
-    uv_tcp_init(&obs->loop, &obs->listener);
-    rc = uv_tcp_bind(&obs->listener, (struct sockaddr *) &ss, 0);
-    if (rc == 0)
-      rc = uv_listen((uv_stream_t *) &obs->listener, 256, on_connection);
-    if (rc != 0)
-      uv_close((uv_handle_t *) &obs->listener, NULL);
-  }
-  if (rc != 0) {
-    fprintf(stderr, "threadlab: cannot listen on admin port %s:%d: %s\n",
-            cfg->host, cfg->admin_port, uv_strerror(rc));
-    return rc;
-  }
-  int len = sizeof(ss);
-  uv_tcp_getsockname(&obs->listener, (struct sockaddr *) &ss, &len);
-  obs->port = ntohs(ss.ss_family == AF_INET6
-                        ? ((struct sockaddr_in6 *) &ss)->sin6_port
-                        : ((struct sockaddr_in *) &ss)->sin_port);
-  return 0;
+  return tl_listen(&obs->loop, &obs->listener, cfg->host, cfg->admin_port, 256,
+                   on_connection, "admin port ", &obs->port);
 }
 
 static void observer_main(void *arg) {

@@ -505,10 +505,11 @@ static void pick_timeline(tl_stats *st, uint64_t now_ns) {
 
 static void sample_server(tl_stats *st, double period_s) {
   tl_snapshot *s = &st->snap;
-  tl_server_counters *c = &st->srv->stats;
-  s->mode = (int) ld(&c->mode);
-  s->pool_threads = (int) ld(&c->threads);
-  s->pinned = ld(&c->pinned) != 0;
+  tl_server *srv = st->srv;
+  tl_loop_counters *c = &srv->loop.stats;
+  s->mode = atomic_load_explicit(&srv->mode, memory_order_relaxed);
+  s->pool_threads = atomic_load_explicit(&srv->threads, memory_order_relaxed);
+  s->pinned = atomic_load_explicit(&srv->pinned, memory_order_relaxed);
   s->conn_open = ld(&c->open);
   s->accepted = ld(&c->accepted);
   s->refused = ld(&c->refused);
@@ -527,8 +528,8 @@ static void sample_server(tl_stats *st, double period_s) {
   s->rejected = ld(&c->rejected);
   s->rejected_delta = s->rejected - st->rejected;
   st->rejected = s->rejected;
-  s->send_uring = st->srv->sendq != NULL; /* set before the observer starts */
-  s->send_why = s->send_uring ? NULL : st->srv->sendq_why;
+  s->send_uring = srv->loop.send_uring; /* immutable after start */
+  s->send_why = srv->loop.send_why;
   s->send_submits = ld(&c->send_submits);
   s->send_writes = ld(&c->send_writes);
   s->send_submits_rate = rate(s->send_submits, st->send_submits, period_s);
@@ -632,7 +633,7 @@ void tl_stats_sample(tl_stats *st) {
   s->pid = (int) getpid();
   sample_server(st, period_s);
   /* Our own pinning change (POST /control) shows at the next sample. */
-  uint64_t pinned = atomic_load_explicit(&st->srv->stats.pinned, memory_order_relaxed);
+  uint64_t pinned = atomic_load_explicit(&st->srv->pinned, memory_order_relaxed);
   if (pinned != st->last_pinned)
     st->pin_refresh = 3; /* workers apply it when they next wake: look again */
   st->last_pinned = pinned;

@@ -20,7 +20,7 @@
 #include "base/query.h"
 #include "base/response.h"
 #include "http/router.h"
-#include "exec/static_file.h"
+#include "base/static_file.h"
 #include "base/steps.h"
 
 #include <fcntl.h>

@@ -3,8 +3,8 @@
  * is confined with openat2(RESOLVE_BENEATH), so symlinks that lead out of
  * the directory are refused by the kernel. Blocking file I/O: call it from a
  * worker or libuv's pool, not from an event loop. */
-#ifndef TL_STATIC_H
-#define TL_STATIC_H
+#ifndef TL_BASE_STATIC_FILE_H
+#define TL_BASE_STATIC_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -2,7 +2,7 @@
 
 #include "base/query.h"
 #include "base/response.h"
-#include "exec/static_file.h"
+#include "base/static_file.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,0 +1,101 @@
+/* One event loop's state: its libuv loop, listener, connections, timers,
+ * send queue and counters, apart from the process-wide server (config,
+ * pool, observer). Everything here runs on the loop's own thread unless a
+ * function says otherwise; a process may run several loops. */
+#ifndef TL_HTTP_LOOP_H
+#define TL_HTTP_LOOP_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "base/hist.h"
+#include "base/thread.h"
+#include "http/router.h"
+
+struct tl_server;
+struct tl_hrtimer;
+struct tl_conn_set;
+
+/* What a loop counts. Written by the loop thread only (tl_count), read
+ * lock-free by the observer. */
+typedef struct tl_loop_counters {
+  _Alignas(64) _Atomic uint64_t accepted;
+  _Atomic uint64_t refused;          /* over --max-conns */
+  _Atomic uint64_t open;
+  _Atomic uint64_t requests;
+  _Atomic uint64_t by_class[6];      /* index status/100, 0 unused */
+  _Atomic uint64_t by_route[TL_ROUTE_COUNT];
+  _Atomic uint64_t rejected;         /* 503 because the queue was full */
+  _Atomic uint64_t send_submits;     /* io_uring submissions of responses */
+  _Atomic uint64_t send_writes;      /* connection writes in them */
+  tl_hist latency_us;                /* request complete -> written */
+  tl_hist route_latency_us[TL_ROUTE_COUNT];
+  tl_hist queue_wait_us;             /* time tasks spent in the pool queue */
+  tl_hist loop_lag_us;               /* timer drift of the loop */
+  _Atomic uint64_t loop_idle_ns;     /* uv_metrics_idle_time */
+  /* The longest recent CPU step that ran inline on the loop (async mode):
+   * block_seq changes whenever a new one is recorded. */
+  _Atomic uint64_t block_seq;
+  _Atomic uint64_t block_task;
+  _Atomic uint64_t block_us;
+  _Atomic uint64_t block_route;
+} tl_loop_counters;
+
+typedef struct tl_loop {
+  /* Immutable after tl_loop_init. */
+  struct tl_server *srv;
+  uv_loop_t *uv;
+  int index;
+  int port;                  /* the bound port */
+  bool send_uring;           /* responses batched through io_uring */
+  const char *send_why;      /* why not, when !send_uring (static) */
+  /* Called on this loop's thread once it has drained (after
+   * tl_loop_drain: no connection, no task left). */
+  void (*on_drained)(struct tl_loop *loop);
+
+  /* Loop thread only. */
+  uv_tcp_t listener;
+  uv_prepare_t flush_prep;
+  uv_timer_t sweep_timer;
+  uv_timer_t lag_timer;
+  uint64_t lag_expected_ns;  /* uv_hrtime when the lag timer should fire */
+  struct tl_hrtimer *hrt;    /* IO steps waiting on this loop */
+  struct tl_conn_set *conns; /* the connection module's own state */
+  uint64_t next_task_id;
+  uint64_t tasks_inflight;
+  bool draining;
+  bool drained;
+  tl_thread_ctx thread;      /* this loop's thread, as the observer sees it */
+  char read_buf[65536];      /* shared by all reads: consumed in read_cb */
+
+  /* Loop thread writes, the observer reads. */
+  tl_loop_counters stats;
+} tl_loop;
+
+/* On the thread that will run uv: binds the listener, sets up timers, the
+ * send path and the thread's registration. Returns 0 or a negative errno/UV
+ * code with a message on stderr (then everything is undone; run the loop
+ * once more to finish the closes). */
+int tl_loop_init(tl_loop *loop, struct tl_server *srv, uv_loop_t *uv,
+                 int index);
+/* Loop thread: stop accepting and reading; close connections once their
+ * pending responses are out; on_drained fires when nothing is left. */
+void tl_loop_drain(tl_loop *loop);
+/* Loop thread: close every connection now (shutdown timeout). */
+void tl_loop_close_conns(tl_loop *loop);
+/* Loop thread, after on_drained: close the loop's handles. */
+void tl_loop_close(tl_loop *loop);
+/* After uv_run returned: release what is left. */
+void tl_loop_cleanup(tl_loop *loop);
+/* Loop thread: connections open on this loop. */
+size_t tl_loop_conn_count(const tl_loop *loop);
+
+/* Single-writer counter bump for tl_loop_counters. */
+static inline void tl_count(_Atomic uint64_t *c, uint64_t n) {
+  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
+                        memory_order_relaxed);
+}
+
+#endif

@@ -1,0 +1,121 @@
+#include "config.h"
+
+#include "http/loop.h"
+
+#include "base/listen.h"
+#include "core/server.h"
+#include "http/conn.h"
+#include "http/hrtimer.h"
+#include "base/util.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define LAG_INTERVAL_MS 50
+
+static void on_connection(uv_stream_t *listener, int status) {
+  tl_loop *loop = TL_CONTAINER_OF(listener, tl_loop, listener);
+  if (status < 0) {
+    /* EMFILE and friends: the pending connection stays in the backlog;
+     * libuv retries on the next readiness. */
+    return;
+  }
+  tl_conn_accept(loop, listener);
+}
+
+/* Just before the loop blocks: write what became ready this iteration. */
+static void on_prepare(uv_prepare_t *h) {
+  tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, flush_prep);
+  tl_conn_flush_dirty(loop);
+  if (loop->draining && !loop->drained &&
+      tl_conn_count(loop->conns) == 0 && loop->tasks_inflight == 0) {
+    loop->drained = true;
+    loop->on_drained(loop);
+  }
+}
+
+static void on_sweep(uv_timer_t *h) {
+  tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, sweep_timer);
+  tl_conn_sweep(loop, uv_now(loop->uv));
+}
+
+/* Loop lag: how late a periodic timer fires. A CPU step running inline on
+ * the loop shows up here as one large value. */
+static void on_lag(uv_timer_t *h) {
+  tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, lag_timer);
+  uint64_t now = uv_hrtime();
+  uint64_t expected = loop->lag_expected_ns;
+  uint64_t lag_us = now > expected ? (now - expected) / 1000 : 0;
+  if (!loop->srv->cfg.no_stats)
+    tl_hist_record(&loop->stats.loop_lag_us, lag_us);
+  loop->lag_expected_ns = now + (uint64_t) LAG_INTERVAL_MS * 1000000u;
+  atomic_store_explicit(&loop->stats.loop_idle_ns,
+                        uv_metrics_idle_time(loop->uv), memory_order_relaxed);
+}
+
+int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
+  memset(loop, 0, offsetof(tl_loop, read_buf));
+  memset(&loop->stats, 0, sizeof(loop->stats));
+  loop->srv = srv;
+  loop->uv = uv;
+  loop->index = index;
+  const tl_config *cfg = &srv->cfg;
+  int rc = tl_hrtimer_init(&loop->hrt, uv);
+  if (rc != 0) {
+    fprintf(stderr, "threadlab: timerfd: %s\n", strerror(-rc));
+    return rc;
+  }
+  rc = tl_listen(uv, &loop->listener, cfg->host, cfg->port, 4096,
+                 on_connection, "", &loop->port);
+  if (rc != 0) {
+    tl_hrtimer_close(loop->hrt);
+    loop->hrt = NULL;
+    return rc;
+  }
+  tl_thread_ctx_init(&loop->thread, TL_ROLE_LOOP, -1, "loop", NULL);
+  tl_registry_add(srv->registry, &loop->thread);
+  tl_thread_set_doing(&loop->thread, TL_DOING_LOOP, 0, 0);
+  loop->conns = tl_conn_set_create(!cfg->no_uring, &loop->send_why);
+  loop->send_uring = loop->send_why == NULL;
+  uv_prepare_init(uv, &loop->flush_prep);
+  uv_prepare_start(&loop->flush_prep, on_prepare);
+  int tmin = cfg->header_timeout_ms < cfg->idle_timeout_ms
+                 ? cfg->header_timeout_ms : cfg->idle_timeout_ms;
+  uint64_t sweep = (uint64_t) tmin / 4;
+  sweep = sweep < 25 ? 25 : sweep > 1000 ? 1000 : sweep;
+  uv_timer_init(uv, &loop->sweep_timer);
+  uv_timer_start(&loop->sweep_timer, on_sweep, sweep, sweep);
+  uv_timer_init(uv, &loop->lag_timer);
+  loop->lag_expected_ns = uv_hrtime() + (uint64_t) LAG_INTERVAL_MS * 1000000u;
+  uv_timer_start(&loop->lag_timer, on_lag, LAG_INTERVAL_MS, LAG_INTERVAL_MS);
+  return 0;
+}
+
+size_t tl_loop_conn_count(const tl_loop *loop) {
+  return tl_conn_count(loop->conns);
+}
+
+void tl_loop_drain(tl_loop *loop) {
+  if (loop->draining)
+    return;
+  loop->draining = true;
+  uv_close((uv_handle_t *) &loop->listener, NULL);
+  tl_conn_drain_all(loop);
+}
+
+void tl_loop_close_conns(tl_loop *loop) { tl_conn_close_all(loop); }
+
+void tl_loop_close(tl_loop *loop) {
+  uv_close((uv_handle_t *) &loop->flush_prep, NULL);
+  tl_hrtimer_close(loop->hrt);
+  loop->hrt = NULL;
+  uv_close((uv_handle_t *) &loop->sweep_timer, NULL);
+  uv_close((uv_handle_t *) &loop->lag_timer, NULL);
+}
+
+void tl_loop_cleanup(tl_loop *loop) {
+  tl_conn_set_destroy(loop->conns);
+  loop->conns = NULL;
+  if (loop->srv)
+    tl_registry_remove(loop->srv->registry, &loop->thread);
+}

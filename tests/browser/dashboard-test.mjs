@@ -4,8 +4,10 @@
 // It starts a headless Chromium, speaks the DevTools protocol to it over a small
 // hand-written WebSocket client, loads the dashboard and checks that live data
 // arrives and is shown, that the charts and meters exist, and that the mode
-// control really switches the server's mode. It ends with a full-page screenshot
-// and a line "N passed, M failed" (exit status 1 when anything failed).
+// control really switches the server's mode. Any page exception, console error
+// or failed load fails it; a dashboard module that does not load (missing
+// file or export, syntax error) stops it at once. It ends with a full-page
+// screenshot and a line "N passed, M failed" (exit status 1 when anything failed).
 //
 // usage: node tests/browser/dashboard-test.mjs --url http://127.0.0.1:8081/ \
 //          --screenshot out.png [--expect-tids 1,2,3] [--switch-mode async]
@@ -371,6 +373,11 @@ async function main() {
     // a dropped SSE connection is expected while the server restarts; everything else is not
     if (e.level === 'error' && !/stats\/stream/.test(e.url || '')) pageErrors.push(`${e.source}: ${e.text} ${e.url || ''}`.trim());
   });
+  cdp.on('Runtime.consoleAPICalled', sessionId, (p) => {
+    if (p.type !== 'error' && p.type !== 'assert') return;
+    const text = (p.args || []).map((a) => (a.value !== undefined ? String(a.value) : a.description || a.type)).join(' ');
+    pageErrors.push(`console.${p.type}: ${text}`.split('\n')[0]);
+  });
   await S('Page.enable');
   await S('Runtime.enable');
   await S('Log.enable');
@@ -390,6 +397,16 @@ async function main() {
   const nav = await S('Page.navigate', { url: pageUrl.href });
   if (!check(!nav.errorText, `navigate to ${pageUrl.href}`, nav.errorText)) return;
   try { await loaded; check(true, 'page load event'); } catch (e) { check(false, 'page load event', e.message); }
+
+  /* The dashboard is a graph of ES modules (www/main.js and what it imports):
+   * one missing file, missing export or syntax error and none of it runs.
+   * Module scripts run before the load event, so by now the entry module
+   * must have published window.tlDashboard; if not, say why and stop. */
+  {
+    const ran = await evaluate('typeof window.tlDashboard === "object" && window.tlDashboard !== null');
+    if (!check(ran, 'dashboard modules loaded and ran (www/main.js set window.tlDashboard)',
+      ran ? '' : pageErrors.slice(0, 3).join('; ') || 'no error reported')) return;
+  }
 
   /* live updates */
   {
@@ -548,7 +565,7 @@ async function main() {
     check(back.ok, `mode restored to ${original}`, back.ok ? '' : `#server-mode "${back.shown}", control says "${back.msg}"`);
   }
 
-  check(pageErrors.length === 0, 'no script errors or failed loads in the page', pageErrors.slice(0, 3).join('; '));
+  check(pageErrors.length === 0, 'no script errors, console errors or failed loads in the page', pageErrors.slice(0, 3).join('; '));
 }
 
 const hard = setTimeout(async () => {

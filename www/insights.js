@@ -1,0 +1,44 @@
+/*
+ * The insights panel: the server's plain-language conclusions, each with its
+ * level and the evidence behind it. Rebuilt only when the list changes.
+ */
+
+import { NA } from './format.js';
+import { $, el } from './dom.js';
+
+const insightsBox = $('insights');
+let insightsKey = null;
+
+/* list: the snapshot's insights array. */
+export function renderInsights(list) {
+  list = Array.isArray(list) ? list : [];
+  var key = JSON.stringify(list);
+  if (key === insightsKey) return;
+  insightsKey = key;
+  var frag = document.createDocumentFragment();
+  if (list.length === 0) {
+    frag.appendChild(el('li', 'empty', 'nothing unusual in the last period'));
+  }
+  list.forEach(function (it) {
+    var lvl = String(it.level || 'info');
+    var li = el('li', lvl);
+    if (it.id) li.setAttribute('data-id', String(it.id));
+    li.appendChild(el('span', 'lvl', lvl));
+    li.appendChild(el('span', 'text', String(it.text || it.id || '')));
+    var ev = it.evidence;
+    if (ev && typeof ev === 'object') {
+      var box = el('div', 'ev');
+      Object.keys(ev).forEach(function (k) {
+        var v = ev[k];
+        var sp = el('span');
+        sp.appendChild(document.createTextNode(k + ' '));
+        sp.appendChild(el('b', null, v === null ? NA : typeof v === 'object' ? JSON.stringify(v) : String(v)));
+        box.appendChild(sp);
+      });
+      li.appendChild(box);
+    }
+    frag.appendChild(li);
+  });
+  insightsBox.textContent = '';
+  insightsBox.appendChild(frag);
+}

@@ -1,0 +1,65 @@
+/*
+ * What the panels say about one thread of the snapshot: the natural order
+ * (loop, workers, observer, libuv, others), its short label ("loop", "w3"),
+ * the CSS class of what it is doing (shared by the core chips, the scoreboard,
+ * the thread table and their legends), "doing now" in words, and the names of
+ * the kernel's thread states.
+ */
+
+import { NA, isNum } from './format.js';
+
+const ROLE_ORDER = { loop: 0, worker: 1, observer: 2, libuv: 3, other: 4 };
+export function naturalCompare(a, b) {
+  var ra = ROLE_ORDER[a.role] !== undefined ? ROLE_ORDER[a.role] : 5;
+  var rb = ROLE_ORDER[b.role] !== undefined ? ROLE_ORDER[b.role] : 5;
+  if (ra !== rb) return ra - rb;
+  var ia = isNum(a.index) ? a.index : 1e9, ib = isNum(b.index) ? b.index : 1e9;
+  if (ia !== ib) return ia - ib;
+  return a.tid - b.tid;
+}
+
+export function shortLabel(t) {
+  switch (t.role) {
+    case 'loop': return 'loop';
+    case 'worker': return 'w' + (isNum(t.index) ? t.index : '?');
+    case 'observer': return 'obs';
+    case 'libuv': return 'uv';
+    default: return String(t.name || t.tid).slice(0, 5);
+  }
+}
+
+/* What a thread is doing, as a CSS class shared by scoreboard, chips and legend. */
+export function threadClass(t) {
+  if (t.state === 'D') return 's-blocked';
+  if (t.state === 'Z' || t.state === 'X' || t.state === 'T' || t.state === 't') return 's-dead';
+  var d = t.doing;
+  if (d && d.what) {
+    switch (d.what) {
+      case 'idle': return 's-idle';
+      case 'cpu': return 's-cpu';
+      case 'io': return 's-io';
+      case 'wait': return 's-wait';
+      case 'loop': return 's-loop';
+    }
+  }
+  return t.state === 'R' ? 's-run' : 's-sleep';
+}
+
+/* long: "CPU step 2 of task 812"; short (table cell): "CPU · task 812" */
+export function doingText(d, short) {
+  if (!d || !d.what) return NA;
+  var task = isNum(d.task) ? 'task ' + d.task : '';
+  var what = { idle: 'idle', cpu: 'CPU', io: 'I/O wait', wait: 'waiting', loop: 'event loop' }[d.what] || String(d.what);
+  if (short) {
+    if (d.what === 'idle' || !task) return what;
+    return what + ' · ' + task + (isNum(d.step) ? ' step ' + d.step : '');
+  }
+  var step = isNum(d.step) ? 'step ' + d.step + (task ? ' of ' : '') : '';
+  if (d.what === 'idle' || (!task && !step)) return what;
+  return what + ' ' + step + task;
+}
+
+export const STATE_NAMES = {
+  R: 'running or runnable', S: 'sleeping (waiting for an event)', D: 'blocked in the kernel (uninterruptible)',
+  T: 'stopped', t: 'stopped by a debugger', Z: 'zombie', X: 'dead', I: 'idle kernel thread'
+};

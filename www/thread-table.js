@@ -1,0 +1,201 @@
+/*
+ * The threads panel: a table row per thread with the kernel's accounting
+ * (state, cores, CPU time, run-queue wait, context switches, migrations) and
+ * threadlab's own (tasks, steps, busy %). Builds the two-row header once;
+ * clicking a header sorts by it (numbers biggest first, a second click
+ * reverses, a third returns to the natural order).
+ */
+
+import { NA, isNum, fmt } from './format.js';
+import { $, el } from './dom.js';
+import { naturalCompare, threadClass, doingText, STATE_NAMES } from './thread-info.js';
+
+function num(k, d) { return function (t) { return fmt(t[k], d); }; }
+function plainInt(k) { return function (t) { return isNum(t[k]) ? String(t[k]) : NA; }; }   // no thousands separator
+const DOING_COL = { k: 'doing', label: 'doing now', txt: true, cls: 'doing', text: function (t) { return doingText(t.doing, true); },
+  sortVal: function (t) { return t.doing && t.doing.what ? t.doing.what : null; },
+  title: 'what the thread is doing at the moment of the sample',
+  draw: function (td, t, s) {
+    var sp = td.firstChild;
+    if (!sp) { sp = el('span'); td.appendChild(sp); }
+    sp.textContent = s;
+    sp.className = s === NA ? '' : threadClass(t);
+    td.title = doingText(t.doing);
+  } };
+const COLS = [
+  { k: 'tid', label: 'tid', text: plainInt('tid') },
+  { k: 'name', label: 'name', txt: true, cls: 'name', text: function (t) { return t.name ? String(t.name) : NA; } },
+  { k: 'role', label: 'role', txt: true, text: function (t) { return t.role || NA; } },
+  { k: 'index', label: 'index', text: plainInt('index'), title: 'worker index' },
+  { k: 'state', label: 'state', txt: true, cls: 'state', text: function (t) { return t.state || NA; },
+    draw: function (td, t, s) {
+      var sp = td.firstChild;
+      if (!sp) { sp = el('span'); td.appendChild(sp); }
+      sp.textContent = s; sp.className = s;
+      td.title = STATE_NAMES[s] || '';
+    },
+    title: 'kernel state: R running/runnable, S sleeping, D blocked (uninterruptible)' },
+  DOING_COL,
+  { k: 'core', label: 'core', text: plainInt('core'), title: 'core it last ran on' },
+  { k: 'allowed', label: 'allowed', txt: true, text: function (t) { return t.allowed ? String(t.allowed) : NA; },
+    title: 'cores it may run on (affinity)' },
+  { k: 'cpu_user_s', g: 'CPU time', label: 'user s', text: num('cpu_user_s', 2) },
+  { k: 'cpu_sys_s', g: 'CPU time', label: 'sys s', text: num('cpu_sys_s', 2) },
+  { k: 'cpu_pct', g: 'CPU time', label: 'CPU %', bar: true, text: num('cpu_pct', 1),
+    title: 'user+sys over the last period, % of one core' },
+  { k: 'oncpu_s', g: 'scheduler', label: 'on-CPU s', text: num('oncpu_s', 3) },
+  { k: 'runq_wait_s', g: 'scheduler', label: 'runq wait s', text: num('runq_wait_s', 3),
+    title: 'time spent runnable but waiting for a core (needs kernel.task_delayacct=1)' },
+  { k: 'runq_wait_pct', g: 'scheduler', label: 'wait %', bar: true, text: num('runq_wait_pct', 1),
+    title: 'run-queue wait over the last period, % of the period' },
+  { k: 'timeslices', g: 'scheduler', label: 'slices', text: num('timeslices', 0), title: 'timeslices: times it got a core' },
+  { k: 'ctx_voluntary', g: 'vol. switches', label: 'total', text: num('ctx_voluntary', 0),
+    title: 'gave up the core by itself (waiting for something)' },
+  { k: 'ctx_voluntary_rate', g: 'vol. switches', label: '/s', rate: true, text: num('ctx_voluntary_rate', 0) },
+  { k: 'ctx_involuntary', g: 'invol. switches', label: 'total', text: num('ctx_involuntary', 0),
+    title: 'pushed off the core by the scheduler' },
+  { k: 'ctx_involuntary_rate', g: 'invol. switches', label: '/s', rate: true, text: num('ctx_involuntary_rate', 0) },
+  { k: 'migrations', g: 'migrations', label: 'total', text: num('migrations', 0), title: 'moves to another core' },
+  { k: 'migrations_rate', g: 'migrations', label: '/s', rate: true, text: num('migrations_rate', 1) },
+  { k: 'tasks', g: 'tasks', label: 'total', text: num('tasks', 0) },
+  { k: 'tasks_rate', g: 'tasks', label: '/s', rate: true, text: num('tasks_rate', 0) },
+  { k: 'steps', g: 'steps', label: 'total', text: num('steps', 0) },
+  { k: 'steps_rate', g: 'steps', label: '/s', rate: true, text: num('steps_rate', 0) },
+  { k: 'busy_pct', label: 'busy %', bar: true, text: num('busy_pct', 1),
+    title: 'share of the period spent running tasks' }
+];
+
+const tbody = $('threads-body');
+const rows = new Map();          // tid -> { tr, tds, last }
+const sortState = { key: null, dir: 1 };   // null = natural order (loop, workers, observer, ...)
+const headerCells = [];
+let lastThreads = null;          // the threads last shown, re-sorted when a header is clicked
+
+(function buildHead() {
+  var thead = document.querySelector('#threads-table thead');
+  var r1 = el('tr', 'group'), r2 = el('tr');
+  var i = 0;
+  while (i < COLS.length) {
+    var c = COLS[i];
+    if (!c.g) {
+      var th = makeSortHeader(c);
+      th.rowSpan = 2;
+      r1.appendChild(th);
+      i++;
+      continue;
+    }
+    var n = 0;
+    while (i + n < COLS.length && COLS[i + n].g === c.g) n++;
+    var gh = el('th', null, c.g);
+    gh.colSpan = n;
+    r1.appendChild(gh);
+    for (var j = 0; j < n; j++) r2.appendChild(makeSortHeader(COLS[i + j]));
+    i += n;
+  }
+  thead.appendChild(r1);
+  thead.appendChild(r2);
+})();
+
+function makeSortHeader(c) {
+  var th = el('th', 'sortable' + (c.txt ? ' txt' : ''), c.label);
+  th.setAttribute('data-key', c.k);
+  th.title = (c.title ? c.title + ' — ' : '') + 'click to sort';
+  th.tabIndex = 0;
+  th.addEventListener('keydown', function (ev) {
+    if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); th.click(); }
+  });
+  th.addEventListener('click', function () {
+    if (sortState.key === c.k) {
+      if (sortState.dir === (c.txt ? 1 : -1)) sortState.dir = -sortState.dir;
+      else { sortState.key = null; }          // third click: back to natural order
+    } else {
+      sortState.key = c.k;
+      sortState.dir = c.txt ? 1 : -1;         // numbers: biggest first
+    }
+    headerCells.forEach(function (h) {
+      var k = h.getAttribute('data-key');
+      h.classList.toggle('sorted-asc', k === sortState.key && sortState.dir === 1);
+      h.classList.toggle('sorted-desc', k === sortState.key && sortState.dir === -1);
+    });
+    if (lastThreads) renderTable(threadsSorted(lastThreads));
+  });
+  headerCells.push(th);
+  return th;
+}
+
+function threadsSorted(list) {
+  var a = list.slice();
+  if (!sortState.key) return a.sort(naturalCompare);
+  var col = COLS.filter(function (c) { return c.k === sortState.key; })[0];
+  var val = col && col.sortVal ? col.sortVal : function (t) { var v = t[sortState.key]; return v === undefined ? null : v; };
+  var dir = sortState.dir;
+  return a.sort(function (x, y) {
+    var vx = val(x), vy = val(y);
+    if (vx === null && vy === null) return naturalCompare(x, y);
+    if (vx === null) return 1;                 // n/a always last
+    if (vy === null) return -1;
+    var r = (typeof vx === 'number' && typeof vy === 'number') ? vx - vy : String(vx).localeCompare(String(vy));
+    return r !== 0 ? r * dir : naturalCompare(x, y);
+  });
+}
+
+function makeRow(t) {
+  var tr = el('tr');
+  tr.setAttribute('data-tid', String(t.tid));
+  var tds = [];
+  for (var i = 0; i < COLS.length; i++) {
+    var c = COLS[i];
+    var td = el('td', (c.txt ? 'txt ' : '') + (c.cls ? c.cls + ' ' : '') + (c.bar ? 'bar ' : '') + (c.rate ? 'rate' : ''));
+    td.setAttribute('data-col', c.k);
+    if (c.bar) { td.appendChild(el('i')); td.appendChild(el('span')); }
+    tr.appendChild(td);
+    tds.push(td);
+  }
+  return { tr: tr, tds: tds, last: new Array(COLS.length), role: null };
+}
+
+function renderTable(sorted) {
+  var seen = new Set();
+  var kids = tbody.children;
+  var inOrder = kids.length === sorted.length;
+  for (var r = 0; r < sorted.length; r++) {
+    var t = sorted[r];
+    seen.add(t.tid);
+    var row = rows.get(t.tid);
+    if (!row) { row = makeRow(t); rows.set(t.tid, row); inOrder = false; }
+    if (row.role !== t.role) { row.role = t.role; row.tr.className = 'role-' + t.role; }
+    for (var i = 0; i < COLS.length; i++) {
+      var c = COLS[i];
+      var s = c.text(t);
+      var td = row.tds[i];
+      if (c.k === 'doing') s = s + '\u0000' + threadClass(t);   // class changes count too
+      if (row.last[i] === s) continue;
+      row.last[i] = s;
+      if (c.k === 'doing') s = s.slice(0, s.indexOf('\u0000'));
+      td.classList.toggle('na', s === NA);
+      if (c.draw) c.draw(td, t, s);
+      else if (c.bar) {
+        td.lastChild.textContent = s;
+        var v = t[c.k];
+        td.firstChild.style.width = isNum(v) ? Math.max(0, Math.min(100, v)).toFixed(1) + '%' : '0';
+      } else td.textContent = s;
+    }
+    if (inOrder && kids[r] !== row.tr) inOrder = false;
+  }
+  rows.forEach(function (row, tid) {
+    if (!seen.has(tid)) { row.tr.remove(); rows.delete(tid); }
+  });
+  if (!inOrder) {
+    var frag = document.createDocumentFragment();
+    for (var k = 0; k < sorted.length; k++) frag.appendChild(rows.get(sorted[k].tid).tr);
+    tbody.appendChild(frag);
+  }
+  return rows.size;
+}
+
+/* threads: the snapshot's threads; natural: the same in natural order (used
+ * when no column is sorted). Returns the number of rows shown. */
+export function renderThreadTable(threads, natural) {
+  lastThreads = threads;
+  return renderTable(sortState.key ? threadsSorted(threads) : natural);
+}

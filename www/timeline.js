@@ -1,0 +1,335 @@
+/*
+ * The timeline panel: a hand-drawn canvas with one lane per thread that runs
+ * tasks, each step a bar coloured by the core it ran on (waits hatched), a
+ * time axis relative to the newest sample, the core legend, a "show" window
+ * to zoom in, and a tooltip that outlines every step of the hovered task.
+ * Redrawn in requestAnimationFrame, at most once per frame.
+ */
+
+import { NA, isNum, fmt, fmtInt, get } from './format.js';
+import { $, el, setText } from './dom.js';
+import { naturalCompare } from './thread-info.js';
+
+const CORE_COLORS = ['#1c7ed6', '#f76707', '#2f9e44', '#ae3ec9', '#e64980', '#0c8599',
+  '#a9790b', '#5f3dc4', '#c92a2a', '#5c940d', '#364fc7', '#d9480f'];
+function coreColor(c) {
+  if (!isNum(c) || c < 0) return '#868e96';
+  if (c < CORE_COLORS.length) return CORE_COLORS[c];
+  return 'hsl(' + ((c * 137.508) % 360).toFixed(0) + ',65%,45%)';
+}
+
+const tl = {
+  canvas: $('timeline'), wrap: $('timeline-wrap'), tip: $('timeline-tip'), note: $('timeline-note'),
+  legend: $('timeline-legend'), legendKey: '', windowSel: $('timeline-window'), windowMs: 0,
+  lanes: [], laneOf: new Map(), byLane: [], from: 0, to: 1,
+  gutter: 150, top: 20, laneH: 16, cssW: 0, cssH: 0,
+  mouse: null, hoverTask: null, pending: false, pattern: null, sentFrom: null
+};
+let drawMs = null;                 // time of the last canvas draw
+
+/* Time of the last canvas draw, in ms (null before the first). */
+export function timelineDrawMs() { return drawMs; }
+
+function requestDraw() {
+  if (tl.pending) return;
+  tl.pending = true;
+  window.requestAnimationFrame(drawTimeline);
+}
+
+/* s: the snapshot; threads: its threads in natural order; threadsByTid: the same by tid. */
+export function renderTimeline(s, threads, threadsByTid) {
+  var t = s.timeline || {};
+  var steps = Array.isArray(t.steps) ? t.steps : [];
+  /* lanes: the threads that run tasks (loop, workers) plus any other tid seen in steps */
+  var lanes = threads.filter(function (th) { return th.role === 'loop' || th.role === 'worker'; });
+  var have = new Set(lanes.map(function (th) { return th.tid; }));
+  for (var i = 0; i < steps.length; i++) {
+    var tid = steps[i].tid;
+    if (!have.has(tid)) {
+      have.add(tid);
+      lanes.push(threadsByTid.get(tid) || { tid: tid, name: 'tid ' + tid, role: 'other', index: null });
+    }
+  }
+  lanes.sort(naturalCompare);
+  tl.lanes = lanes;
+  tl.laneH = laneHeight(lanes.length);
+  tl.laneOf = new Map();
+  tl.byLane = lanes.map(function () { return []; });
+  lanes.forEach(function (th, k) { tl.laneOf.set(th.tid, k); });
+  for (i = 0; i < steps.length; i++) {
+    var k = tl.laneOf.get(steps[i].tid);
+    if (k !== undefined) tl.byLane[k].push(steps[i]);
+  }
+  tl.to = isNum(t.to_ms) ? t.to_ms : (isNum(s.uptime_ms) ? s.uptime_ms : 1);
+  tl.sentFrom = isNum(t.from_ms) ? t.from_ms : tl.to - 10000;
+  applyWindow();
+
+  var span = (tl.to - tl.sentFrom) / 1000;
+  var note = fmtInt(steps.length) + ' steps in the last ' + fmt(span, 1) + ' s on ' + lanes.length + ' lanes';
+  if (t.sampled) note += ' — sampled: ' + fmtInt(t.dropped) + ' steps left out to keep it bounded';
+  setText(tl.note, note);
+
+  var ncpu = get(s, ['kernel', 'ncpu']);
+  if (!isNum(ncpu)) ncpu = Array.isArray(s.cores) ? s.cores.length : 0;
+  var lk = String(ncpu);
+  if (lk !== tl.legendKey) {
+    tl.legendKey = lk;
+    tl.legend.textContent = '';
+    for (var c = 0; c < ncpu && c < 64; c++) {
+      var sp = el('span');
+      var sw = el('span', 'sw');
+      sw.style.background = coreColor(c);
+      sp.appendChild(sw);
+      sp.appendChild(document.createTextNode('core ' + c));
+      tl.legend.appendChild(sp);
+    }
+    var w = el('span');
+    var ws = el('span', 'sw');
+    ws.style.background = 'repeating-linear-gradient(135deg,#adb5bd 0 2px,#fff 2px 4px)';
+    w.appendChild(ws);
+    w.appendChild(document.createTextNode('wait (I/O or timer, no CPU used)'));
+    tl.legend.appendChild(w);
+  }
+  updateHover();
+  requestDraw();
+}
+
+function laneHeight(n) { return Math.max(9, Math.min(22, Math.floor(560 / Math.max(1, n)))); }
+
+function applyWindow() {
+  tl.from = tl.sentFrom;
+  if (tl.windowMs > 0 && tl.to - tl.windowMs > tl.from) tl.from = tl.to - tl.windowMs;
+  if (tl.to <= tl.from) tl.to = tl.from + 1;
+}
+tl.windowSel.addEventListener('change', function () {
+  tl.windowMs = Number(tl.windowSel.value) || 0;
+  if (isNum(tl.sentFrom)) { applyWindow(); updateHover(); requestDraw(); }
+});
+
+function hatch(ctx) {
+  if (tl.pattern) return tl.pattern;
+  var p = document.createElement('canvas');
+  p.width = p.height = 6;
+  var g = p.getContext('2d');
+  g.fillStyle = '#f1f3f5';
+  g.fillRect(0, 0, 6, 6);
+  g.strokeStyle = '#868e96';
+  g.lineWidth = 1.2;
+  g.beginPath();
+  g.moveTo(0, 6); g.lineTo(6, 0);
+  g.moveTo(-1, 1); g.lineTo(1, -1);
+  g.moveTo(5, 7); g.lineTo(7, 5);
+  g.stroke();
+  tl.pattern = ctx.createPattern(p, 'repeat');
+  return tl.pattern;
+}
+
+function tickStep(spanMs, px) {
+  var target = spanMs / Math.max(2, Math.floor(px / 90));
+  var steps = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000, 30000, 60000];
+  for (var i = 0; i < steps.length; i++) if (steps[i] >= target) return steps[i];
+  return 120000;
+}
+function fmtTick(ms, stepMs) {
+  if (stepMs >= 1000) return (ms / 1000) + ' s';
+  if (stepMs >= 100 && ms >= 1000) return (ms / 1000).toFixed(1) + ' s';
+  return ms + ' ms';
+}
+
+function drawTimeline() {
+  tl.pending = false;
+  var t0 = performance.now();
+  var canvas = tl.canvas;
+  var n = tl.lanes.length;
+  var cssW = Math.max(300, tl.wrap.clientWidth);
+  tl.laneH = laneHeight(n);
+  var cssH = tl.top + Math.max(1, n) * tl.laneH + 4;
+  var dpr = window.devicePixelRatio || 1;
+  if (cssW !== tl.cssW || cssH !== tl.cssH || canvas.width !== Math.round(cssW * dpr)) {
+    tl.cssW = cssW; tl.cssH = cssH;
+    canvas.width = Math.round(cssW * dpr);
+    canvas.height = Math.round(cssH * dpr);
+    canvas.style.height = cssH + 'px';
+  }
+  var ctx = canvas.getContext('2d');
+  ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+  ctx.clearRect(0, 0, cssW, cssH);
+  ctx.fillStyle = '#ffffff';
+  ctx.fillRect(0, 0, cssW, cssH);
+
+  var gx = tl.gutter, plotW = cssW - gx - 8, top = tl.top, lh = tl.laneH;
+  var from = tl.from, span = tl.to - tl.from;
+  var scale = plotW / span;
+
+  /* lanes and labels */
+  ctx.font = (lh >= 13 ? 11 : 9) + 'px ui-monospace, "DejaVu Sans Mono", monospace';
+  ctx.textBaseline = 'middle';
+  for (var i = 0; i < n; i++) {
+    var y = top + i * lh;
+    if (i % 2 === 0) { ctx.fillStyle = '#f6f7f9'; ctx.fillRect(0, y, cssW, lh); }
+    var th = tl.lanes[i];
+    ctx.fillStyle = th.role === 'loop' ? '#1971c2' : '#343a40';
+    var name = th.name || String(th.tid);
+    if (name.length > 15) name = name.slice(0, 14) + '…';
+    ctx.fillText(name, 4, y + lh / 2);
+    ctx.fillStyle = '#868e96';
+    ctx.textAlign = 'right';
+    ctx.fillText(String(th.tid), gx - 6, y + lh / 2);
+    ctx.textAlign = 'left';
+  }
+
+  /* time grid, labelled relative to the newest sample */
+  var stepMs = tickStep(span, plotW);
+  ctx.strokeStyle = '#e3e6ea';
+  ctx.fillStyle = '#5c6578';
+  ctx.lineWidth = 1;
+  ctx.font = '10px system-ui, sans-serif';
+  ctx.textAlign = 'center';
+  ctx.beginPath();
+  for (var back = 0; back <= span + 0.001; back += stepMs) {
+    var x = Math.round(gx + (span - back) * scale) + 0.5;
+    ctx.moveTo(x, top - 3);
+    ctx.lineTo(x, cssH);
+    var lbl = back === 0 ? 'now' : '−' + fmtTick(back, stepMs);
+    ctx.fillText(lbl, Math.min(Math.max(x, gx + 14), cssW - 16), 9);
+  }
+  ctx.stroke();
+  ctx.textAlign = 'left';
+
+  /* steps: batch the rectangles by colour, one fill per colour */
+  var buckets = new Map();
+  var waits = [];
+  var hoverRects = [];
+  var pad = lh >= 12 ? 2 : 1;
+  for (i = 0; i < n; i++) {
+    var arr = tl.byLane[i];
+    var yy = top + i * lh;
+    for (var j = 0; j < arr.length; j++) {
+      var st = arr[j];
+      var s0 = isNum(st.start_ms) ? st.start_ms : from;
+      var s1 = isNum(st.end_ms) ? st.end_ms : tl.to;      // still running: up to now
+      if (s1 < from || s0 > tl.to) continue;
+      var x0 = gx + Math.max(0, s0 - from) * scale;
+      var w = Math.max(1, (Math.min(s1, tl.to) - Math.max(s0, from)) * scale);
+      var rect = [x0, yy + pad, w, lh - 2 * pad];
+      if (st.kind === 'cpu') {
+        var col = coreColor(st.core);
+        var b = buckets.get(col);
+        if (!b) { b = []; buckets.set(col, b); }
+        b.push(rect);
+      } else {
+        var h = Math.max(2, Math.round((lh - 2 * pad) * 0.45));
+        waits.push([x0, yy + (lh - h) / 2, w, h]);
+      }
+      if (tl.hoverTask !== null && st.task === tl.hoverTask) hoverRects.push(rect);
+    }
+  }
+  var k;
+  if (waits.length) {
+    ctx.fillStyle = hatch(ctx);
+    ctx.beginPath();
+    for (k = 0; k < waits.length; k++) ctx.rect(waits[k][0], waits[k][1], waits[k][2], waits[k][3]);
+    ctx.fill();
+    ctx.strokeStyle = '#adb5bd';
+    ctx.lineWidth = 0.5;
+    ctx.stroke();
+  }
+  buckets.forEach(function (list, color) {
+    ctx.fillStyle = color;
+    ctx.beginPath();
+    for (var q = 0; q < list.length; q++) ctx.rect(list[q][0], list[q][1], list[q][2], list[q][3]);
+    ctx.fill();
+  });
+
+  /* the hovered task: outline its steps and join them in time order */
+  if (hoverRects.length) {
+    hoverRects.sort(function (a, b2) { return a[0] - b2[0]; });
+    ctx.strokeStyle = '#111';
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    for (k = 0; k < hoverRects.length; k++) {
+      var r = hoverRects[k];
+      ctx.rect(r[0] - 1, r[1] - 1, r[2] + 2, r[3] + 2);
+    }
+    ctx.stroke();
+    if (hoverRects.length > 1) {
+      ctx.setLineDash([3, 3]);
+      ctx.beginPath();
+      for (k = 0; k < hoverRects.length; k++) {
+        var rr = hoverRects[k];
+        var cx = rr[0] + rr[2] / 2, cy = rr[1] + rr[3] / 2;
+        if (k === 0) ctx.moveTo(cx, cy); else ctx.lineTo(cx, cy);
+      }
+      ctx.stroke();
+      ctx.setLineDash([]);
+    }
+  }
+
+  /* gutter separator */
+  ctx.strokeStyle = '#ced4da';
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(gx - 0.5, top - 3);
+  ctx.lineTo(gx - 0.5, cssH);
+  ctx.stroke();
+
+  if (n === 0) {
+    ctx.fillStyle = '#868e96';
+    ctx.font = '12px system-ui, sans-serif';
+    ctx.fillText('no task-running threads yet', gx + 10, top + 10);
+  }
+  drawMs = Math.round((performance.now() - t0) * 100) / 100;
+}
+
+function stepAt(mx, my) {
+  var lane = Math.floor((my - tl.top) / tl.laneH);
+  if (lane < 0 || lane >= tl.lanes.length || mx < tl.gutter) return null;
+  var scale = (tl.cssW - tl.gutter - 8) / (tl.to - tl.from);
+  var tms = tl.from + (mx - tl.gutter) / scale;
+  var tol = 3 / scale;            // 3 px of tolerance for very short steps
+  var best = null, bestD = Infinity;
+  var arr = tl.byLane[lane];
+  for (var i = 0; i < arr.length; i++) {
+    var s = arr[i];
+    var s0 = s.start_ms, s1 = isNum(s.end_ms) ? s.end_ms : tl.to;
+    var d = tms < s0 ? s0 - tms : tms > s1 ? tms - s1 : 0;
+    if (d <= tol && (d < bestD || (d === bestD && s.kind === 'cpu'))) { best = s; bestD = d; }
+  }
+  return best;
+}
+
+/* Tooltip for the step under the mouse; re-run after each snapshot since the bars move. */
+function updateHover() {
+  if (!tl.mouse) return;
+  var mx = tl.mouse.x, my = tl.mouse.y;
+  var s = stepAt(mx, my);
+  if (!s) {
+    tl.tip.hidden = true;
+    if (tl.hoverTask !== null) { tl.hoverTask = null; requestDraw(); }
+    return;
+  }
+  var th = tl.lanes[tl.laneOf.get(s.tid)] || {};
+  var dur = isNum(s.end_ms) ? fmt(s.end_ms - s.start_ms, 2) + ' ms' : 'still running';
+  tl.tip.textContent = 'task ' + s.task + ' · step ' + s.step + ' (' + s.kind + ')\n' +
+    'thread ' + (th.name || '?') + ' (tid ' + s.tid + ')\n' +
+    'core ' + (isNum(s.core) ? s.core : NA) + ' · ' + dur + '\n' +
+    'at ' + fmt((s.start_ms - tl.to) / 1000, 3) + ' s';
+  tl.tip.hidden = false;
+  var tx = mx + 14, ty = my + 14;
+  if (tx + tl.tip.offsetWidth > tl.cssW) tx = mx - tl.tip.offsetWidth - 10;
+  if (ty + tl.tip.offsetHeight > tl.cssH) ty = my - tl.tip.offsetHeight - 10;
+  tl.tip.style.left = Math.max(0, tx) + 'px';
+  tl.tip.style.top = Math.max(0, ty) + 'px';
+  if (tl.hoverTask !== s.task) { tl.hoverTask = s.task; requestDraw(); }
+}
+tl.canvas.addEventListener('mousemove', function (ev) {
+  var rect = tl.canvas.getBoundingClientRect();
+  tl.mouse = { x: ev.clientX - rect.left, y: ev.clientY - rect.top };
+  updateHover();
+});
+tl.canvas.addEventListener('mouseleave', function () {
+  tl.mouse = null;
+  tl.tip.hidden = true;
+  if (tl.hoverTask !== null) { tl.hoverTask = null; requestDraw(); }
+});
+window.addEventListener('resize', requestDraw);

@@ -1,5 +1,6 @@
 /* A growable byte buffer. The struct owns `data` (heap) unless it still
- * points at caller-provided inline storage; tl_buf_free releases only heap. */
+ * points at caller-provided inline storage; tl_buf_free releases only heap.
+ * Any thread; a buffer is used by one thread at a time (its owner's). */
 #ifndef TL_BASE_BUF_H
 #define TL_BASE_BUF_H
 

@@ -1,4 +1,4 @@
-/* The execution modes a task can run under. */
+/* The execution modes a task can run under (names: any thread). */
 #ifndef TL_BASE_MODE_H
 #define TL_BASE_MODE_H
 

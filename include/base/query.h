@@ -1,4 +1,5 @@
-/* Query-string and path helpers (pure functions, no allocation). */
+/* Query-string and path helpers (pure functions, no allocation; any
+ * thread). */
 #ifndef TL_BASE_QUERY_H
 #define TL_BASE_QUERY_H
 

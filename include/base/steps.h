@@ -1,5 +1,6 @@
 /* A task is a list of steps: "cpu:MS" burns MS ms of the running thread's
- * own CPU time, "io:MS" waits MS ms without using CPU. */
+ * own CPU time, "io:MS" waits MS ms without using CPU. Parsing is pure:
+ * any thread. */
 #ifndef TL_BASE_STEPS_H
 #define TL_BASE_STEPS_H
 

@@ -1,5 +1,5 @@
 /* Small helpers shared by every module: allocation that never returns NULL,
- * container_of, and the monotonic clock. */
+ * container_of, and the monotonic clock. Any thread. */
 #ifndef TL_BASE_UTIL_H
 #define TL_BASE_UTIL_H
 

@@ -1,4 +1,5 @@
-/* Command-line configuration of the server. */
+/* Command-line configuration of the server: parsed on the main thread at
+ * start, immutable afterwards (the server keeps its own copy). */
 #ifndef TL_CORE_OPTIONS_H
 #define TL_CORE_OPTIONS_H
 

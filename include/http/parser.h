@@ -1,5 +1,6 @@
 /* The llhttp glue: turns bytes into complete requests and enforces our
- * limits (llhttp itself has no header cap). One parser per connection. */
+ * limits (llhttp itself has no header cap). One parser per connection, used
+ * by the thread that owns the connection (a workload loop, the observer). */
 #ifndef TL_HTTP_PARSER_H
 #define TL_HTTP_PARSER_H
 

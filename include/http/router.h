@@ -1,4 +1,5 @@
-/* Maps a request path and method to one of the workload routes. */
+/* Maps a request path and method to one of the workload routes (pure:
+ * any thread). */
 #ifndef TL_HTTP_ROUTER_H
 #define TL_HTTP_ROUTER_H
 

@@ -1,7 +1,7 @@
 /* The observer: its own thread and libuv loop on --admin-port, so that it
  * answers while the workload loop is blocked. It samples statistics once
  * per period and serves the dashboard, /stats, /stats/stream, /metrics,
- * /healthz and /control. */
+ * /healthz and /control. Start and stop are called on the main thread. */
 #ifndef TL_OBSERVER_OBSERVER_H
 #define TL_OBSERVER_OBSERVER_H
 

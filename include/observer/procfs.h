@@ -1,4 +1,5 @@
-/* tl_procfs.h - allocation-free parsers for Linux /proc text, plus readers.
+/* Allocation-free parsers for Linux /proc text, plus readers (any thread;
+ * the sampler runs them on the observer thread).
  *
  * Contract shared by every tl_procfs_parse_* function:
  *  - buf/len is the complete text of one file as read from /proc. It need not

@@ -30,10 +30,16 @@ typedef enum tl_doing {
 
 const char *tl_doing_name(tl_doing d);
 
-/* Timeline ring: one slot per finished step, overwritten when full. */
+/* Timeline ring: one slot per finished step, overwritten when full.
+ * Single producer (the owning thread), single consumer (the observer).
+ * Each slot is a seqlock tagged with the ring index it holds: seq is
+ * 2*index+1 while the producer writes the slot and 2*index+2 once the
+ * fields are complete, so the consumer can tell, slot by slot, whether it
+ * read exactly the event it expected and drop it otherwise. */
 #define TL_RING_SIZE 1024
 
 typedef struct tl_ring_slot {
+  _Atomic uint64_t seq;
   _Atomic uint64_t task;
   _Atomic uint64_t start_ns;
   _Atomic uint64_t end_ns;
@@ -77,8 +83,10 @@ void tl_thread_set_doing(tl_thread_ctx *ctx, tl_doing what, uint64_t task,
                          int step);
 /* Producer side: record one finished step (owner thread only). */
 void tl_thread_record_step(tl_thread_ctx *ctx, const tl_step_event *ev);
-/* Consumer side (one observer): copies out events not yet drained, at most
- * cap; returns the count and adds overwritten ones to *dropped. */
+/* Consumer side (one observer): copies out events not yet drained, oldest
+ * first, at most cap (the newest cap); returns the count and adds every
+ * event not copied out (overwritten, or beyond cap) to *dropped, so each
+ * recorded event is counted once, either returned or dropped. */
 int tl_thread_drain_steps(tl_thread_ctx *ctx, tl_step_event *out, int cap,
                           uint64_t *dropped);
 

@@ -44,6 +44,18 @@ void tl_thread_set_doing(tl_thread_ctx *ctx, tl_doing what, uint64_t task,
                         memory_order_relaxed);
 }
 
+/* A seqlock per slot rather than one re-check of the head after copying:
+ * the slot's seq says which event it holds and whether it is complete, so
+ * each event is validated on its own and none is dropped by lap
+ * arithmetic. No standalone fences: TSan cannot model them (GCC rejects
+ * them under -fsanitize=thread), so the fields themselves are stored with
+ * release and loaded with acquire. On x86 all of it is plain moves.
+ *
+ * Why it is enough: if the consumer's (acquire) load of a field reads a
+ * value from a later rewrite, that (release) store comes after the
+ * rewrite's odd seq, so the consumer's re-read of seq sees it, or later,
+ * and drops the event. Reading the even seq first (acquire) makes all
+ * fields of that event visible, so an accepted event is whole. */
 void tl_thread_record_step(tl_thread_ctx *ctx, const tl_step_event *ev) {
   uint64_t h = atomic_load_explicit(&ctx->ring_head, memory_order_relaxed);
   tl_ring_slot *s = &ctx->ring[h % TL_RING_SIZE];
@@ -51,50 +63,55 @@ void tl_thread_record_step(tl_thread_ctx *ctx, const tl_step_event *ev) {
                   ((uint64_t) (ev->kind & 0xff) << 16) |
                   ((uint64_t) (ev->step & 0xff) << 8) |
                   (uint64_t) (ev->route & 0xff);
-  atomic_store_explicit(&s->task, ev->task, memory_order_relaxed);
-  atomic_store_explicit(&s->start_ns, ev->start_ns, memory_order_relaxed);
-  atomic_store_explicit(&s->end_ns, ev->end_ns, memory_order_relaxed);
-  atomic_store_explicit(&s->meta, meta, memory_order_relaxed);
+  atomic_store_explicit(&s->seq, 2 * h + 1, memory_order_relaxed);
+  atomic_store_explicit(&s->task, ev->task, memory_order_release);
+  atomic_store_explicit(&s->start_ns, ev->start_ns, memory_order_release);
+  atomic_store_explicit(&s->end_ns, ev->end_ns, memory_order_release);
+  atomic_store_explicit(&s->meta, meta, memory_order_release);
+  atomic_store_explicit(&s->seq, 2 * h + 2, memory_order_release);
+  /* Seeing head > h implies seeing seq 2h+2 (release after it). */
   atomic_store_explicit(&ctx->ring_head, h + 1, memory_order_release);
+}
+
+/* Copies the event with ring index i out of its slot; false if the slot
+ * does not hold that complete event (overwritten, or being rewritten). */
+static bool read_slot(tl_thread_ctx *ctx, uint64_t i, tl_step_event *e) {
+  tl_ring_slot *s = &ctx->ring[i % TL_RING_SIZE];
+  uint64_t want = 2 * i + 2;
+  if (atomic_load_explicit(&s->seq, memory_order_acquire) != want)
+    return false;
+  e->task = atomic_load_explicit(&s->task, memory_order_acquire);
+  e->start_ns = atomic_load_explicit(&s->start_ns, memory_order_acquire);
+  e->end_ns = atomic_load_explicit(&s->end_ns, memory_order_acquire);
+  uint64_t meta = atomic_load_explicit(&s->meta, memory_order_acquire);
+  if (atomic_load_explicit(&s->seq, memory_order_relaxed) != want)
+    return false;
+  e->core = (int) ((meta >> 24) & 0xffff);
+  e->kind = (int) ((meta >> 16) & 0xff);
+  e->step = (int) ((meta >> 8) & 0xff);
+  e->route = (int) (meta & 0xff);
+  return true;
 }
 
 int tl_thread_drain_steps(tl_thread_ctx *ctx, tl_step_event *out, int cap,
                           uint64_t *dropped) {
   uint64_t head = atomic_load_explicit(&ctx->ring_head, memory_order_acquire);
   uint64_t tail = ctx->ring_tail;
-  if (head - tail > TL_RING_SIZE) {
-    *dropped += head - tail - TL_RING_SIZE;
-    tail = head - TL_RING_SIZE;
-  }
-  /* Keep only the newest `cap` if the caller has less room. */
-  if (head - tail > (uint64_t) cap) {
-    *dropped += head - tail - (uint64_t) cap;
-    tail = head - (uint64_t) cap;
+  /* Older than the newest TL_RING_SIZE are overwritten for sure; older
+   * than the newest cap have no room. Neither is worth reading. */
+  uint64_t keep = cap <= 0 ? 0 : (uint64_t) cap;
+  if (keep > TL_RING_SIZE)
+    keep = TL_RING_SIZE;
+  if (head - tail > keep) {
+    *dropped += head - tail - keep;
+    tail = head - keep;
   }
   int n = 0;
   for (uint64_t i = tail; i < head; i++) {
-    tl_ring_slot *s = &ctx->ring[i % TL_RING_SIZE];
-    tl_step_event *e = &out[n];
-    e->task = atomic_load_explicit(&s->task, memory_order_relaxed);
-    e->start_ns = atomic_load_explicit(&s->start_ns, memory_order_relaxed);
-    e->end_ns = atomic_load_explicit(&s->end_ns, memory_order_relaxed);
-    uint64_t meta = atomic_load_explicit(&s->meta, memory_order_relaxed);
-    e->core = (int) ((meta >> 24) & 0xffff);
-    e->kind = (int) ((meta >> 16) & 0xff);
-    e->step = (int) ((meta >> 8) & 0xff);
-    e->route = (int) (meta & 0xff);
-    n++;
-  }
-  /* The producer may have lapped us while we copied: drop what it reused,
-   * including the slot it may be writing right now (index head2). */
-  uint64_t head2 = atomic_load_explicit(&ctx->ring_head, memory_order_acquire);
-  if (head2 + 1 - tail > TL_RING_SIZE) {
-    uint64_t lost = head2 + 1 - tail - TL_RING_SIZE;
-    if (lost > (uint64_t) n)
-      lost = (uint64_t) n;
-    memmove(out, out + lost, (size_t) ((uint64_t) n - lost) * sizeof(*out));
-    n -= (int) lost;
-    *dropped += lost;
+    if (read_slot(ctx, i, &out[n]))
+      n++;
+    else
+      (*dropped)++;
   }
   ctx->ring_tail = head;
   return n;

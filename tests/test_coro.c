@@ -322,6 +322,57 @@ START_TEST(shutdown_drains_suspended) {
 }
 END_TEST
 
+/* /stats server.coro: counts, switch costs measured by the server, stacks,
+ * and per-worker coroutine switches beside kernel context switches. */
+START_TEST(stats_show_coroutines) {
+  tl_proc p;
+  const char *args[] = {"--mode", "coro", "--threads", "2", "--sample-ms", "100", NULL};
+  start(&p, args);
+  enum { N = 20 };
+  int fds[N];
+  for (int i = 0; i < N; i++) {
+    fds[i] = tl_connect(p.port);
+    tl_send_str(fds[i], "GET /task?steps=cpu:1,io:400,cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  usleep(250000); /* all of them suspended in their IO step */
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/stats", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  ck_assert_int_ge((int) tj_num(j, "server.coro.alive", -1), 1);
+  ck_assert_int_ge((int) tj_num(j, "server.coro.suspended", -1), 1);
+  ck_assert(tj_num(j, "server.coro.stack_reserved_bytes", 0) >= 64 * 1024);
+  ck_assert(tj_num(j, "server.coro.stack_resident_bytes", -1) >= 0);
+  ck_assert(tj_num(j, "server.coro.switch_ns", 0) > 0);
+  ck_assert(tj_num(j, "server.coro.kernel_switch_ns", 0) > 0);
+  ck_assert(tj_num(j, "server.coro.switch_ucontext_ns", 0) > 0);
+  ck_assert_str_eq(tj_str(j, "server.coro.switch"), "asm");
+  tj_release(j);
+  tl_resp_free(&r);
+  for (int i = 0; i < N; i++) {
+    ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+    tl_close(fds[i]);
+  }
+  usleep(300000);
+  ck_assert_int_eq(tl_get(p.admin_port, "/stats", &r), 200);
+  j = tj_parse(r.body, r.body_len);
+  ck_assert_int_eq((int) tj_num(j, "server.coro.alive", -1), 0);
+  ck_assert(tj_num(j, "server.coro.switches", 0) >= 4 * N);
+  ck_assert(tj_num(j, "server.coro.wake_to_resume_ms.since_start.count", 0) >= N);
+  double worker_switches = 0;
+  const tj *threads = tj_get(j, "threads");
+  for (size_t i = 0; i < threads->n; i++)
+    if (!strcmp(tj_str(&threads->kids[i], "role"), "worker"))
+      worker_switches += tj_num(&threads->kids[i], "coro_switches", 0);
+  ck_assert(worker_switches >= 4 * N);
+  tj_release(j);
+  tl_resp_free(&r);
+  stop_ok(&p);
+}
+END_TEST
+
 /* yield is a step of every mode: elsewhere a sched_yield. */
 START_TEST(yield_in_every_mode) {
   static const char *const modes[] = {"async", "pool", "hybrid", "coro"};
@@ -354,6 +405,7 @@ int main(void) {
   tcase_add_test(tc, live_switch_drops_nothing);
   tcase_add_test(tc, shutdown_drains_suspended);
   tcase_add_test(tc, yield_in_every_mode);
+  tcase_add_test(tc, stats_show_coroutines);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

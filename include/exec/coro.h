@@ -24,6 +24,15 @@ typedef struct tl_coro_counters {
   uint64_t stack_reserved_bytes; /* mapped for live stacks, guard pages too */
 } tl_coro_counters;
 
+/* Switch costs measured at start (core/switch_cost.c), ns; 0: unknown. */
+typedef struct tl_coro_costs {
+  uint64_t asm_ns, ucontext_ns, kernel_ns;
+} tl_coro_costs;
+
+/* Main thread at start; any thread reads. */
+void tl_coro_set_costs(const tl_coro_costs *c);
+void tl_coro_get_costs(tl_coro_costs *out);
+
 /* Any thread: lock-free reads of the counters. */
 void tl_coro_read(tl_coro_counters *out);
 /* Any thread: µs from runnable again (timer fired, yield) to resumed by a

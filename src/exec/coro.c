@@ -227,6 +227,21 @@ void tl_coro_read(tl_coro_counters *o) {
 
 const tl_hist *tl_coro_wake_hist(void) { return &wake_us; }
 
+/* Written once at start, before the observer runs; atomics all the same. */
+static _Atomic uint64_t cost_asm, cost_uc, cost_kernel;
+
+void tl_coro_set_costs(const tl_coro_costs *c) {
+  atomic_store(&cost_asm, c->asm_ns);
+  atomic_store(&cost_uc, c->ucontext_ns);
+  atomic_store(&cost_kernel, c->kernel_ns);
+}
+
+void tl_coro_get_costs(tl_coro_costs *o) {
+  o->asm_ns = atomic_load(&cost_asm);
+  o->ucontext_ns = atomic_load(&cost_uc);
+  o->kernel_ns = atomic_load(&cost_kernel);
+}
+
 uint64_t tl_coro_stack_resident_bytes(void) {
   size_t page = (size_t) sysconf(_SC_PAGESIZE);
   unsigned char vec[2048];

@@ -64,7 +64,8 @@ int tl_switch_parse(const char *s, tl_switch_kind *out);
  * and prepares f to run fn(f, arg) at its first resume. 0 or -errno. */
 int tl_fiber_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
                   tl_fiber_fn fn, void *arg);
-/* Unmaps the stack. f must be finished or never resumed. */
+/* Gives the stack back (kept for reuse, up to a bound, else unmapped).
+ * f must be finished or never resumed. */
 void tl_fiber_destroy(tl_fiber *f);
 /* Runs f on the calling thread until it suspends or finishes. */
 void tl_fiber_resume(tl_fiber *f);

@@ -3,6 +3,7 @@
 #include "exec/coro_switch.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -28,6 +29,7 @@
 #endif
 
 #ifdef TL_ASAN
+#include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
 #define ASAN_START(save, bottom, size) \
   __sanitizer_start_switch_fiber((save), (bottom), (size))
@@ -156,24 +158,81 @@ static void uc_entry(unsigned hi, unsigned lo) {
   fiber_entry((tl_fiber *) (((uintptr_t) hi << 32) | (uintptr_t) lo));
 }
 
+/* Stacks of ended fibers, kept for the next ones: mmap + mprotect +
+ * munmap per task would be three system calls, and munmap in a process
+ * whose threads run on other cores costs TLB shoot-downs. Bounded, so idle
+ * memory stays small (a kept stack holds the few pages it touched). Any
+ * thread, under cache_mu. */
+#define STACK_CACHE_MAX 1024
+static pthread_mutex_t cache_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct {
+  char *map;
+  size_t len;
+} cache[STACK_CACHE_MAX];
+static int ncache;
+
+static void *stack_get(size_t len) {
+  void *m = NULL;
+  pthread_mutex_lock(&cache_mu);
+  for (int i = ncache - 1; i >= 0; i--) {
+    if (cache[i].len == len) {
+      m = cache[i].map;
+      cache[i] = cache[--ncache];
+      break;
+    }
+  }
+  pthread_mutex_unlock(&cache_mu);
+  return m;
+}
+
+static bool stack_put(char *map, size_t len) {
+  bool kept = false;
+  pthread_mutex_lock(&cache_mu);
+  if (ncache < STACK_CACHE_MAX) {
+    cache[ncache].map = map;
+    cache[ncache].len = len;
+    ncache++;
+    kept = true;
+  }
+  pthread_mutex_unlock(&cache_mu);
+  return kept;
+}
+
+static void *stack_map(size_t len, size_t page) {
+  void *m = stack_get(len);
+  if (m) {
+#ifdef TL_ASAN
+    /* Frames of the fiber that ended here may have left poisoned shadow. */
+    ASAN_UNPOISON_MEMORY_REGION((char *) m + page, len - page);
+#endif
+    return m;
+  }
+  m = mmap(NULL, len, PROT_READ | PROT_WRITE,
+           MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0);
+  if (m == MAP_FAILED) {
+    errno = errno ? errno : ENOMEM;
+    return NULL;
+  }
+  /* The guard: a stack overflow faults instead of writing over whatever
+   * lies below. */
+  if (mprotect(m, page, PROT_NONE) != 0) {
+    int e = errno;
+    munmap(m, len);
+    errno = e;
+    return NULL;
+  }
+  return m;
+}
+
 int tl_fiber_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
                   tl_fiber_fn fn, void *arg) {
   memset(f, 0, sizeof(*f));
   size_t page = (size_t) sysconf(_SC_PAGESIZE);
   size_t size = (stack_bytes + page - 1) / page * page;
   f->map_len = size + page;
-  void *m = mmap(NULL, f->map_len, PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1,
-                 0);
-  if (m == MAP_FAILED)
+  void *m = stack_map(f->map_len, page);
+  if (m == NULL)
     return -errno;
-  /* The guard: a stack overflow faults instead of writing over whatever
-   * lies below. */
-  if (mprotect(m, page, PROT_NONE) != 0) {
-    int e = errno;
-    munmap(m, f->map_len);
-    return -e;
-  }
   f->map = m;
   f->stack_lo = f->map + page;
   f->stack_size = size;
@@ -220,7 +279,7 @@ void tl_fiber_destroy(tl_fiber *f) {
   if (f->tsan_fiber)
     __tsan_destroy_fiber(f->tsan_fiber);
 #endif
-  if (f->map)
+  if (f->map && !stack_put(f->map, f->map_len))
     munmap(f->map, f->map_len);
   free(f->uc); /* both contexts, one allocation */
   f->map = NULL;

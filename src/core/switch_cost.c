@@ -120,7 +120,7 @@ void tl_switch_costs_measure(void) {
   tl_coro_costs c = {0};
   if (tl_switch_have_asm())
     c.asm_ns = tl_switch_measure_ns(TL_SWITCH_ASM, 100000);
-  c.ucontext_ns = tl_switch_measure_ns(TL_SWITCH_UCONTEXT, 20000);
-  c.kernel_ns = tl_kernel_switch_measure_ns(9000);
+  c.ucontext_ns = tl_switch_measure_ns(TL_SWITCH_UCONTEXT, 6000);
+  c.kernel_ns = tl_kernel_switch_measure_ns(4500);
   tl_coro_set_costs(&c);
 }

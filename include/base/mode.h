@@ -6,6 +6,7 @@ typedef enum tl_mode {
   TL_MODE_ASYNC = 0, /* the loop thread runs every step; IO steps are timers */
   TL_MODE_POOL,      /* a worker runs all steps of a task, blocking */
   TL_MODE_HYBRID,    /* CPU steps on workers, IO steps as timers on the loop */
+  TL_MODE_CORO,      /* each task a coroutine, resumed by any free worker */
   TL_MODE_COUNT
 } tl_mode;
 

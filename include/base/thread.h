@@ -66,6 +66,7 @@ typedef struct tl_thread_ctx {
   _Atomic uint64_t busy_ns;
   _Atomic uint64_t doing;       /* what (8) | step (8) | task (48) */
   _Atomic uint64_t doing_since_ns;
+  _Atomic uint64_t coro_switches; /* user-level switches (coro mode) */
 
   _Alignas(64) _Atomic uint64_t ring_head; /* producer: this thread */
   tl_ring_slot ring[TL_RING_SIZE];

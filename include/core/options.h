@@ -30,6 +30,10 @@ typedef struct tl_config {
   int shutdown_timeout_ms;
   bool no_uring;       /* one write per connection, no io_uring batching */
   bool quiet;          /* no startup banner */
+  /* coro mode */
+  int coro_stack_kib;  /* each coroutine's stack (plus a guard page) */
+  int coro_slice_ms;   /* a CPU step yields after this much CPU; 0 = never */
+  int coro_switch;     /* tl_switch_kind: asm or ucontext */
 } tl_config;
 
 /* Fills defaults (threads = online cores, docroot = installed or in-tree www). */

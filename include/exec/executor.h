@@ -22,6 +22,7 @@ typedef struct tl_executor {
 extern const tl_executor tl_exec_async;
 extern const tl_executor tl_exec_pool;
 extern const tl_executor tl_exec_hybrid;
+extern const tl_executor tl_exec_coro;
 
 /* Any thread. */
 const tl_executor *tl_executor_for(tl_mode mode);

@@ -28,7 +28,11 @@ typedef struct tl_step_rec {
   char thread[16];    /* that thread's label */
   uint64_t start_ns;  /* monotonic */
   uint64_t end_ns;
+  uint64_t coro;      /* coro mode: the coroutine's id (0: none) */
+  uintptr_t stack;    /* coro mode: its stack's base address */
 } tl_step_rec;
+
+struct tl_coro;
 
 typedef struct tl_task tl_task;
 typedef void (*tl_task_done_cb)(tl_task *t);
@@ -57,6 +61,7 @@ struct tl_task {
   uint64_t queue_ns;      /* total time spent in the pool's queue */
   uint64_t run_ns;        /* total wall time of its steps */
   tl_hrtimer_entry io_timer; /* for IO steps waiting on the loop */
+  struct tl_coro *coro;   /* coro mode: the task's coroutine, else NULL */
 };
 
 /* Loop thread, before the executor starts it: everything the executors and
@@ -78,6 +83,9 @@ void tl_task_run_step_blocking(tl_task *t);
  * and later the end, recorded against the loop thread. */
 void tl_task_io_begin(tl_task *t);
 void tl_task_io_end(tl_task *t);
+/* The thread that owns t: step t->cur (its start_ns set) ends now, on the
+ * calling thread (coro mode: a step the coroutine suspended within). */
+void tl_task_step_end(tl_task *t);
 
 static inline bool tl_task_cancelled(tl_task *t) {
   return atomic_load_explicit(&t->cancelled, memory_order_relaxed);

@@ -37,6 +37,8 @@ typedef struct tl_thread_snap {
   uint64_t migrations;
   double migrations_rate;
   uint64_t migrations_delta;
+  uint64_t coro_switches;     /* user-level switches it made (coro mode) */
+  double coro_switches_rate;
   bool own;              /* one of ours: tasks/steps/busy/doing valid */
   uint64_t tasks, steps;
   double tasks_rate, steps_rate, busy_pct;
@@ -52,6 +54,18 @@ typedef struct tl_core_snap {
   uint64_t steps;
   double steps_rate;
 } tl_core_snap;
+
+/* coro mode's figures (observer/coro_sample.c). */
+typedef struct tl_coro_snap {
+  uint64_t created, alive, suspended, runnable, switches, migrations;
+  double switches_rate, migrations_rate;
+  uint64_t stack_reserved_bytes, stack_resident_bytes;
+  int stack_kib;
+  const char *switch_name;   /* the switch in use: "asm" | "ucontext" */
+  uint64_t switch_ns;        /* of that switch; 0: unknown */
+  uint64_t asm_ns, ucontext_ns, kernel_switch_ns; /* 0: unknown */
+  tl_hist_snap wake_all, wake_period;               /* us */
+} tl_coro_snap;
 
 typedef struct tl_timeline_ev {
   int tid;
@@ -124,6 +138,8 @@ typedef struct tl_snapshot {
 
   tl_insight insights[TL_SNAP_MAX_INSIGHTS];
   int ninsights;
+
+  tl_coro_snap coro;
 } tl_snapshot;
 
 #endif

@@ -6,7 +6,7 @@
 #include <string.h>
 
 const char *tl_step_kind_name(int kind) {
-  return kind == TL_STEP_CPU ? "cpu" : "io";
+  return kind == TL_STEP_CPU ? "cpu" : kind == TL_STEP_IO ? "io" : "yield";
 }
 
 int tl_steps_from_query(const char *q, size_t qlen, int single_kind,
@@ -52,8 +52,10 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
     const char *tok = s + i;
     size_t tlen = j - i;
     const char *colon = memchr(tok, ':', tlen);
+    if (tlen == 5 && memcmp(tok, "yield", 5) == 0)
+      colon = tok + 5; /* "yield" alone: no duration */
     if (colon == NULL) {
-      *err = "a step must look like cpu:MS or io:MS";
+      *err = "a step must look like cpu:MS, io:MS or yield";
       return -1;
     }
     size_t klen = (size_t) (colon - tok);
@@ -62,12 +64,20 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
       kind = TL_STEP_CPU;
     else if (klen == 2 && memcmp(tok, "io", 2) == 0)
       kind = TL_STEP_IO;
+    else if (klen == 5 && memcmp(tok, "yield", 5) == 0)
+      kind = TL_STEP_YIELD;
     else {
-      *err = "unknown step kind; use cpu or io";
+      *err = "unknown step kind; use cpu, io or yield";
       return -1;
     }
-    unsigned long ms;
-    if (tl_parse_uint(colon + 1, tlen - klen - 1, 0, TL_MAX_STEP_MS, &ms) != 0) {
+    unsigned long ms = 0;
+    if (kind == TL_STEP_YIELD) {
+      if (colon != tok + tlen &&
+          (tlen != 7 || memcmp(tok, "yield:0", 7) != 0)) {
+        *err = "yield takes no duration (yield or yield:0)";
+        return -1;
+      }
+    } else if (tl_parse_uint(colon + 1, tlen - klen - 1, 0, TL_MAX_STEP_MS, &ms) != 0) {
       *err = "step duration must be a whole number of ms in 0..10000";
       return -1;
     }

@@ -4,6 +4,7 @@
 
 #include "core/options.h"
 #include "observer/observer.h"
+#include "core/switch_cost.h"
 #include "core/server.h"
 
 #include <signal.h>
@@ -54,6 +55,9 @@ int main(int argc, char **argv) {
 
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
+  /* Before any thread exists: the kernel figure is measured in a child
+   * process, which is only safe to fork while we are single-threaded. */
+  tl_switch_costs_measure();
   uv_loop_t loop;
   uv_loop_init(&loop);
   uv_loop_configure(&loop, UV_METRICS_IDLE_TIME);

@@ -2,6 +2,7 @@
 
 #include "core/options.h"
 #include "base/util.h"
+#include "exec/coro_switch.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -14,7 +15,8 @@ enum {
   OPT_HOST = 256, OPT_PORT, OPT_ADMIN_PORT, OPT_MODE, OPT_THREADS, OPT_PIN,
   OPT_DOCROOT, OPT_WWW, OPT_SAMPLE_MS, OPT_NO_STATS, OPT_MAX_CONNS,
   OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_HEADER_TIMEOUT,
-  OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP
+  OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
+  OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +39,9 @@ static const struct option long_opts[] = {
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
     {"no-uring", no_argument, NULL, OPT_NO_URING},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"coro-stack-kib", required_argument, NULL, OPT_CORO_STACK},
+    {"coro-slice-ms", required_argument, NULL, OPT_CORO_SLICE},
+    {"coro-switch", required_argument, NULL, OPT_CORO_SWITCH},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
@@ -77,6 +82,9 @@ void tl_config_defaults(tl_config *cfg) {
   cfg->header_timeout_ms = 10000;
   cfg->idle_timeout_ms = 30000;
   cfg->shutdown_timeout_ms = 10000;
+  cfg->coro_stack_kib = 64;
+  cfg->coro_slice_ms = 0;
+  cfg->coro_switch = tl_switch_have_asm() ? TL_SWITCH_ASM : TL_SWITCH_UCONTEXT;
 }
 
 void tl_config_usage(FILE *out) {
@@ -90,11 +98,18 @@ void tl_config_usage(FILE *out) {
       "  --admin-port N           observer port: dashboard, /stats, /metrics,\n"
       "                           /control (8081; 0 = any free)\n"
       "Execution:\n"
-      "  --mode async|pool|hybrid how tasks run (pool)\n"
+      "  --mode async|pool|hybrid|coro  how tasks run (pool)\n"
       "  --threads N              worker threads, 1..1024 (online cores)\n"
       "  --pin                    pin worker i to core i mod ncores\n"
       "  --no-uring               one write(2) per connection instead of one\n"
       "                           io_uring submission per loop iteration\n"
+      "Coroutines (--mode coro):\n"
+      "  --coro-stack-kib N       each coroutine's stack, 16..8192 KiB, plus a\n"
+      "                           guard page (64)\n"
+      "  --coro-slice-ms N        a CPU step yields after every N ms of its CPU,\n"
+      "                           0..10000; 0 = never (0)\n"
+      "  --coro-switch asm|ucontext  the user-level switch: our x86-64 routine\n"
+      "                           or glibc's swapcontext (asm where built)\n"
       "Files:\n"
       "  --docroot DIR            directory served under /static/ (www/)\n"
       "  --www DIR                the dashboard's files (installed or in-tree www/)\n"
@@ -157,10 +172,22 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     case OPT_MAX_BODY: name = "--max-body-bytes"; lo = 0; hi = 1L << 30; lp = &cfg->max_body_bytes; break;
     case OPT_HEADER_TIMEOUT: name = "--header-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->header_timeout_ms; break;
     case OPT_IDLE_TIMEOUT: name = "--idle-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->idle_timeout_ms; break;
+    case OPT_CORO_STACK: name = "--coro-stack-kib"; lo = TL_CORO_STACK_KIB_MIN; hi = TL_CORO_STACK_KIB_MAX; ip = &cfg->coro_stack_kib; break;
+    case OPT_CORO_SLICE: name = "--coro-slice-ms"; lo = 0; hi = 10000; ip = &cfg->coro_slice_ms; break;
+    case OPT_CORO_SWITCH: {
+      tl_switch_kind k;
+      if (tl_switch_parse(optarg, &k) != 0) {
+        fprintf(err, "threadlab: --coro-switch: '%s' is not one of %s\n", optarg,
+                tl_switch_have_asm() ? "asm, ucontext" : "ucontext (no asm routine for this CPU)");
+        return -1;
+      }
+      cfg->coro_switch = (int) k;
+      continue;
+    }
     case OPT_SHUTDOWN_TIMEOUT: name = "--shutdown-timeout-ms"; lo = 0; hi = 3600000; ip = &cfg->shutdown_timeout_ms; break;
     case OPT_MODE:
       if (tl_mode_parse(optarg, &cfg->mode) != 0) {
-        fprintf(err, "threadlab: --mode: '%s' is not one of async, pool, hybrid\n", optarg);
+        fprintf(err, "threadlab: --mode: '%s' is not one of async, pool, hybrid, coro\n", optarg);
         return -1;
       }
       continue;

@@ -1,4 +1,4 @@
-/* hybrid: CPU steps go to the pool, IO steps wait on the loop without a
+/* hybrid: CPU (and yield) steps go to the pool, IO steps wait on the loop without a
  * thread. A task may hop loop -> worker -> loop -> worker; consecutive CPU
  * steps stay on one worker. A task with no step never leaves the loop. */
 #include "config.h"
@@ -13,7 +13,7 @@ static int advance(tl_task *t, bool admission);
 
 static void run_cpu(tl_job *job) {
   tl_task *t = (tl_task *) job;
-  while (t->cur < t->nsteps && t->steps[t->cur].spec.kind == TL_STEP_CPU &&
+  while (t->cur < t->nsteps && t->steps[t->cur].spec.kind != TL_STEP_IO &&
          !tl_task_cancelled(t))
     tl_task_run_step_blocking(t);
 }

@@ -58,6 +58,12 @@ static void respond_task(const tl_request *req, const tl_task *t,
                   s->tid, s->core,
                   (unsigned long long) ((s->start_ns - t->created_ns) / 1000),
                   (unsigned long long) ((s->end_ns - t->created_ns) / 1000));
+    if (s->coro) { /* coro mode: which coroutine, on which stack */
+      body.len--;
+      tl_buf_printf(&body, ",\"coro\":%llu,\"stack\":\"0x%llx\"}",
+                    (unsigned long long) s->coro,
+                    (unsigned long long) s->stack);
+    }
     tl += (size_t) snprintf(threads + tl, sizeof(threads) - tl, "%s%s",
                             i ? "," : "", s->thread);
     cl += (size_t) snprintf(cores + cl, sizeof(cores) - cl, "%s%d",
@@ -81,6 +87,11 @@ static void respond_task(const tl_request *req, const tl_task *t,
   tl_buf_puts(o, "\r\nX-Run-Us: ");
   tl_buf_put_u64(o, t->run_ns / 1000);
   tl_buf_puts(o, "\r\n");
+  if (t->nsteps > 0 && t->steps[0].coro) {
+    tl_buf_puts(o, "X-Coro: ");
+    tl_buf_put_u64(o, t->steps[0].coro);
+    tl_buf_puts(o, "\r\n");
+  }
   tl_resp_finish(o, "application/json", body.data, body.len,
                  req->method == HTTP_HEAD);
   tl_buf_free(&body);

@@ -72,6 +72,8 @@ void tl_task_run_step_blocking(tl_task *t) {
   r->start_ns = tl_now_ns();
   if (r->spec.kind == TL_STEP_CPU) {
     tl_burn_cpu_ms(r->spec.ms);
+  } else if (r->spec.kind == TL_STEP_YIELD) {
+    sched_yield(); /* a thread's way to let others run */
   } else {
     struct timespec ts = {.tv_sec = r->spec.ms / 1000,
                           .tv_nsec = (long) (r->spec.ms % 1000) * 1000000L};
@@ -88,7 +90,9 @@ void tl_task_io_begin(tl_task *t) {
   t->steps[t->cur].start_ns = tl_now_ns();
 }
 
-void tl_task_io_end(tl_task *t) {
+void tl_task_io_end(tl_task *t) { tl_task_step_end(t); }
+
+void tl_task_step_end(tl_task *t) {
   tl_step_rec *r = &t->steps[t->cur];
   r->end_ns = tl_now_ns();
   record(t, r, tl_thread_self());

@@ -107,6 +107,29 @@ static void pair(tl_buf *b, const char *k, const tl_hist_snap *all,
   tl_buf_puts(b, "},");
 }
 
+/* server.coro: coroutines, their switches and stacks (doc/stats-json.md). */
+static void coro_json(tl_buf *b, const tl_coro_snap *c) {
+  tl_buf_puts(b, ",\"coro\":{");
+  ku(b, "created", c->created);
+  ku(b, "alive", c->alive);
+  ku(b, "suspended", c->suspended);
+  ku(b, "runnable", c->runnable);
+  ku(b, "switches", c->switches);
+  kd(b, "switches_rate", c->switches_rate);
+  ku(b, "migrations", c->migrations);
+  kd(b, "migrations_rate", c->migrations_rate);
+  ks(b, "switch", c->switch_name);
+  kopt(b, "switch_ns", c->switch_ns > 0, (double) c->switch_ns);
+  kopt(b, "switch_asm_ns", c->asm_ns > 0, (double) c->asm_ns);
+  kopt(b, "switch_ucontext_ns", c->ucontext_ns > 0, (double) c->ucontext_ns);
+  kopt(b, "kernel_switch_ns", c->kernel_switch_ns > 0, (double) c->kernel_switch_ns);
+  ku(b, "stack_kib", (uint64_t) c->stack_kib);
+  ku(b, "stack_reserved_bytes", c->stack_reserved_bytes);
+  ku(b, "stack_resident_bytes", c->stack_resident_bytes);
+  pair(b, "wake_to_resume_ms", &c->wake_all, &c->wake_period);
+  close_with(b, '}');
+}
+
 static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   tl_buf_putc(b, '{');
   ku(b, "tid", (uint64_t) t->tid);
@@ -131,6 +154,8 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   kd(b, "ctx_voluntary_rate", t->ctx_vol_rate);
   ku(b, "ctx_involuntary", t->ctx_invol);
   kd(b, "ctx_involuntary_rate", t->ctx_invol_rate);
+  kopt(b, "coro_switches", t->own, (double) t->coro_switches);
+  kopt(b, "coro_switches_rate", t->own, t->coro_switches_rate);
   kopt(b, "migrations", t->has_migrations, (double) t->migrations);
   kopt(b, "migrations_rate", t->has_migrations, t->migrations_rate);
   kopt(b, "tasks", t->own, (double) t->tasks);
@@ -280,6 +305,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   pair(b, "lag_ms", s->lag_all, s->lag_period);
   kopt(b, "utilization_pct", s->has_loop_util, s->loop_util_pct);
   close_with(b, '}');
+  coro_json(b, &s->coro);
   tl_buf_puts(b, "},\"timeline\":{");
   kd(b, "from_ms", s->timeline_from_ms);
   kd(b, "to_ms", s->timeline_to_ms);

@@ -7,6 +7,7 @@
 #include "observer/render_metrics.h"
 #include "observer/snapshot.h"
 #include "observer/sampler.h"
+#include "observer/coro_sample.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -28,7 +29,7 @@
 typedef struct prev_thread {
   int tid;
   uint64_t ticks_user, ticks_sys, oncpu_ns, runq_ns, ctx_vol, ctx_invol;
-  uint64_t migrations, tasks, steps, busy_ns;
+  uint64_t migrations, tasks, steps, busy_ns, coro_switches;
   bool has_sched, has_migrations; /* the sched figures above are real */
 } prev_thread;
 
@@ -368,6 +369,7 @@ static void sample_own(tl_stats *st, tl_thread_snap *t, prev_thread *raw,
   t->tasks = raw->tasks = ld(&c->tasks);
   t->steps = raw->steps = ld(&c->steps);
   raw->busy_ns = ld(&c->busy_ns);
+  t->coro_switches = raw->coro_switches = ld(&c->coro_switches);
   uint64_t doing = ld(&c->doing);
   t->doing_what = (int) (doing >> 56);
   t->doing_step = (int) ((doing >> 48) & 0xff);
@@ -375,6 +377,7 @@ static void sample_own(tl_stats *st, tl_thread_snap *t, prev_thread *raw,
   if (p) {
     t->tasks_rate = rate(raw->tasks, p->tasks, period_s);
     t->steps_rate = rate(raw->steps, p->steps, period_s);
+    t->coro_switches_rate = rate(raw->coro_switches, p->coro_switches, period_s);
     if (c->role == TL_ROLE_WORKER && raw->busy_ns >= p->busy_ns)
       t->busy_pct = 100.0 * (double) (raw->busy_ns - p->busy_ns) / 1e9 / period_s;
   }
@@ -632,6 +635,7 @@ void tl_stats_sample(tl_stats *st) {
   s->clk_tck = st->clk_tck;
   s->pid = (int) getpid();
   sample_server(st, period_s);
+  tl_coro_sample(&s->coro, &st->srv->cfg, period_s, st->seq % SLOW_EVERY == 1);
   /* Our own pinning change (POST /control) shows at the next sample. */
   uint64_t pinned = atomic_load_explicit(&st->srv->pinned, memory_order_relaxed);
   if (pinned != st->last_pinned)

@@ -17,8 +17,14 @@ START_TEST(steps_parsing) {
   ck_assert_uint_eq(s[1].ms, 50);
   ck_assert_int_eq(s[1].kind, TL_STEP_IO);
   ck_assert_int_eq(tl_steps_parse("io:10000", 8, s, &err), 1);
+  const char *y = "cpu:1,yield,yield:0,io:1";
+  ck_assert_int_eq(tl_steps_parse(y, strlen(y), s, &err), 4);
+  ck_assert_int_eq(s[1].kind, TL_STEP_YIELD);
+  ck_assert_int_eq(s[2].kind, TL_STEP_YIELD);
+  ck_assert_uint_eq(s[2].ms, 0);
   const char *bad[] = {"", "cpu", "cpu:", "cpu:10001", "io:-1", "gpu:1",
-                       "cpu:1,", ",cpu:1", "cpu:1,,io:2", "cpu:1x", "CPU:1"};
+                       "cpu:1,", ",cpu:1", "cpu:1,,io:2", "cpu:1x", "CPU:1",
+                       "yield:1", "yield:", "yields", "yield:00x"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     err = NULL;
     ck_assert_msg(tl_steps_parse(bad[i], strlen(bad[i]), s, &err) == -1, "accepted '%s'", bad[i]);

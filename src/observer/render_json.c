@@ -63,9 +63,13 @@ static void kopt(tl_buf *b, const char *k, bool has, double v) {
   tl_buf_putc(b, ',');
 }
 
+/* A string, or null when there is none (a figure not known yet). */
 static void ks(tl_buf *b, const char *k, const char *v) {
   key(b, k);
-  tl_buf_put_json_str(b, v, strlen(v));
+  if (v)
+    tl_buf_put_json_str(b, v, strlen(v));
+  else
+    tl_buf_puts(b, "null");
   tl_buf_putc(b, ',');
 }
 

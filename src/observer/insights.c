@@ -58,7 +58,7 @@ static void cpu_insights(tl_snapshot *s) {
   }
   double period_s = s->period_ms / 1000.0;
   tl_insight *in;
-  if (s->delayacct && oncpu > 0.05 * period_s && runq > oncpu &&
+  if (s->runq_accounted && oncpu > 0.05 * period_s && runq > oncpu &&
       (in = add(s, "warn", "runqueue"))) {
     snprintf(in->text, sizeof(in->text),
              "more runnable threads than cores: run-queue wait (%.0f ms) exceeds "
@@ -76,11 +76,12 @@ static void cpu_insights(tl_snapshot *s) {
              "{\"busy_threads\":%d,\"ncpu\":%d,\"involuntary_per_s\":%.1f}", hot,
              s->ncpu, invol);
   }
-  if (!s->delayacct && (in = add(s, "info", "no_runqueue"))) {
-    snprintf(in->text, sizeof(in->text),
-             "run-queue wait is not measured on this kernel right now: "
-             "enable it with sysctl kernel.task_delayacct=1");
-    snprintf(in->evidence, sizeof(in->evidence), "{\"task_delayacct\":false}");
+  if (!s->runq_accounted && (in = add(s, "info", "no_runqueue"))) {
+    snprintf(in->text, sizeof(in->text), "run-queue wait is not measured: %s",
+             s->runq_probe && s->runq_probe->why ? s->runq_probe->why
+                                                 : "the self-test did not run");
+    snprintf(in->evidence, sizeof(in->evidence), "{\"task_delayacct\":%d}",
+             s->task_delayacct);
   }
 }
 

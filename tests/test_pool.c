@@ -208,13 +208,69 @@ START_TEST(pool_resize_up_and_down) {
 }
 END_TEST
 
+/* The n-th core of a mask, from 0. */
+static int nth_cpu(const cpu_set_t *mask, int n) {
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, mask) && n-- == 0)
+      return c;
+  return -1;
+}
+
+/* Runs `nw` pinned workers under the calling process's current mask and
+ * checks that worker i sits alone on the (i mod n)-th allowed core. */
+static void check_pins_within_mask(int nw) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  tl_registry reg;
+  tl_registry_init(&reg);
+  cpu_set_t mine;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof(mine), &mine), 0);
+  tl_pool *p;
+  ck_assert_int_eq(tl_pool_create(&p, &loop, &reg, nw, 100, true), 0);
+  _Atomic int barrier = 0;
+  static tjob j[8];
+  int order[8], n = 0;
+  for (int i = 0; i < nw; i++) {
+    init_job(&j[i], i, order, &n);
+    j[i].barrier = &barrier;
+    j[i].barrier_n = nw; /* one job per worker */
+    tl_pool_submit(p, &j[i].job, true);
+  }
+  run_until(&loop, &n, nw);
+  for (int i = 0; i < nw; i++) {
+    int idx = atoi(j[i].name + 10);
+    int want = nth_cpu(&mine, idx % CPU_COUNT(&mine));
+    ck_assert_msg(CPU_COUNT(&j[i].affinity) == 1 && CPU_ISSET(want, &j[i].affinity),
+                  "worker %d: pinned to %d core(s), not to core %d alone", idx,
+                  CPU_COUNT(&j[i].affinity), want);
+  }
+  destroy(&loop, p);
+  tl_registry_destroy(&reg);
+}
+
+/* taskset -c LAST: every pinned worker stays on that core (Check runs each
+ * test in its own process, so the narrowed mask ends with it). */
+START_TEST(pool_pins_within_inherited_mask) {
+  cpu_set_t mine, one;
+  sched_getaffinity(0, sizeof(mine), &mine);
+  CPU_ZERO(&one);
+  CPU_SET(nth_cpu(&mine, CPU_COUNT(&mine) - 1), &one);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+  check_pins_within_mask(4);
+  /* The whole mask again: workers take its cores in turn. */
+  ck_assert_int_eq(sched_setaffinity(0, sizeof(mine), &mine), 0);
+  check_pins_within_mask(4);
+}
+END_TEST
+
 START_TEST(pool_pinning) {
   uv_loop_t loop;
   uv_loop_init(&loop);
   tl_registry reg;
   tl_registry_init(&reg);
   tl_pool *p;
-  int ncpu = tl_ncpu();
+  cpu_set_t mine;
+  sched_getaffinity(0, sizeof(mine), &mine);
   ck_assert_int_eq(tl_pool_create(&p, &loop, &reg, 2, 100, true), 0);
   _Atomic int barrier = 0;
   static tjob j[2];
@@ -229,7 +285,7 @@ START_TEST(pool_pinning) {
   for (int i = 0; i < 2; i++) {
     ck_assert_int_eq(CPU_COUNT(&j[i].affinity), 1);
     int idx = j[i].name[10] - '0';
-    ck_assert(CPU_ISSET(idx % ncpu, &j[i].affinity));
+    ck_assert(CPU_ISSET(nth_cpu(&mine, idx % CPU_COUNT(&mine)), &j[i].affinity));
   }
   /* Unpinned again: back to every core the process may use. */
   tl_pool_set_pin(p, false);
@@ -243,8 +299,6 @@ START_TEST(pool_pinning) {
     tl_pool_submit(p, &j[i].job, true);
   }
   run_until(&loop, &n, 2);
-  cpu_set_t mine;
-  sched_getaffinity(0, sizeof(mine), &mine);
   for (int i = 0; i < 2; i++)
     ck_assert_int_eq(CPU_COUNT(&j[i].affinity), CPU_COUNT(&mine));
   destroy(&loop, p);
@@ -281,6 +335,7 @@ int main(void) {
   tcase_add_test(tc, pool_bounded_admission);
   tcase_add_test(tc, pool_resize_up_and_down);
   tcase_add_test(tc, pool_pinning);
+  tcase_add_test(tc, pool_pins_within_inherited_mask);
   tcase_add_test(tc, pool_destroy_drains_queue);
   suite_add_tcase(s, tc);
   return tl_check_run(s);

@@ -6,7 +6,9 @@
 #include <check.h>
 #include "tl_check.h"
 #include <dirent.h>
+#include <math.h>
 #include <regex.h>
+#include <sched.h>
 #include <linux/io_uring.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
@@ -183,13 +185,19 @@ START_TEST(cpu_and_switches_agree_with_kernel) {
                 "per-thread switches: /stats %.0f, kernel %.0f", ours_sum, kernel_sum);
   ck_assert_msg(ours <= kernel_sum + 5 && kernel_sum - ours <= 50 + 0.1 * kernel_sum,
                 "process switches: /stats %.0f, kernel threads sum %.0f", ours, kernel_sum);
-  /* Run-queue wait is a number only when the kernel accounts it. */
-  char da[8] = "0";
-  read_file("/proc/sys/kernel/task_delayacct", da, sizeof(da));
-  if (da[0] == '1')
+  /* Run-queue wait is a number exactly when the self-test saw the kernel
+   * account it (runq_wait_runs_with_the_kernel holds the self-test to the
+   * kernel); otherwise the snapshot says why. */
+  const char *src = tj_str(j, "kernel.runq_source");
+  ck_assert(tj_get(j, "kernel.runq_self_test.run_delay_ms") != NULL);
+  if (src) {
+    ck_assert_str_eq(src, "schedstat");
     ck_assert(!tj_is_null(j, "threads.0.runq_wait_s"));
-  else
+    ck_assert(tj_is_null(j, "kernel.runq_unavailable"));
+  } else {
     ck_assert(tj_is_null(j, "threads.0.runq_wait_s"));
+    ck_assert_ptr_nonnull(tj_str(j, "kernel.runq_unavailable"));
+  }
   tj_release(j);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
@@ -539,6 +547,229 @@ START_TEST(no_stats_reports_nothing_invented) {
 }
 END_TEST
 
+/* ---- run-queue wait, the period breakdown, pinning within the mask ---- */
+
+/* The calling process's mask narrowed to its first core (like taskset -c
+ * 0); returns the old mask. A server started now inherits it. */
+static cpu_set_t narrow_to_first_core(int *core) {
+  cpu_set_t mine, one;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof(mine), &mine), 0);
+  *core = -1;
+  for (int c = 0; c < CPU_SETSIZE && *core < 0; c++)
+    if (CPU_ISSET(c, &mine))
+      *core = c;
+  CPU_ZERO(&one);
+  CPU_SET(*core, &one);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+  return mine;
+}
+
+/* The kernel's schedstat of one thread: on-CPU and run_delay, ns. */
+static bool kernel_schedstat(int pid, int tid, double *oncpu, double *run_delay) {
+  char path[96], buf[256];
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
+  unsigned long long a, b;
+  if (read_file(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%llu %llu", &a, &b) != 2)
+    return false;
+  *oncpu = (double) a;
+  *run_delay = (double) b;
+  return true;
+}
+
+/* Keep-alive connections each carrying `per_conn` pipelined /cpu?ms=MS
+ * requests: a bounded CPU load that ends by itself. */
+typedef struct cpu_load {
+  int fds[16];
+  int conns, per_conn;
+} cpu_load;
+
+static void cpu_load_start(cpu_load *l, int port, int conns, int per_conn, int ms) {
+  char req[128];
+  snprintf(req, sizeof(req), "GET /cpu?ms=%d HTTP/1.1\r\nHost: t\r\n\r\n", ms);
+  l->conns = conns;
+  l->per_conn = per_conn;
+  for (int c = 0; c < conns; c++) {
+    l->fds[c] = tl_connect(port);
+    for (int i = 0; i < per_conn; i++)
+      tl_send_str(l->fds[c], req);
+  }
+}
+
+static void cpu_load_finish(cpu_load *l) {
+  for (int c = 0; c < l->conns; c++) {
+    for (int i = 0; i < l->per_conn; i++) {
+      tl_resp r;
+      ck_assert_int_eq(tl_read_resp(l->fds[c], &r, false), 0);
+      ck_assert_int_eq(r.status, 200);
+      tl_resp_free(&r);
+    }
+    tl_close(l->fds[c]);
+  }
+}
+
+static bool has_insight(const tj *j, const char *id) {
+  const tj *ins = tj_get(j, "insights");
+  for (size_t i = 0; ins && i < ins->n; i++) {
+    const char *s = tj_str(&ins->kids[i], "id");
+    if (s && !strcmp(s, id))
+      return true;
+  }
+  return false;
+}
+
+/* More workers than cores on one core, with whatever kernel.task_delayacct
+ * says (0 here): run-queue wait is a number wherever the kernel accounts
+ * it, and then it is the kernel's own figure. The kernel's word is read
+ * independently: a worker that took turns on one core either shows a
+ * run_delay in /proc or the kernel does not account it. */
+START_TEST(runq_wait_runs_with_the_kernel) {
+  int core;
+  cpu_set_t all = narrow_to_first_core(&core);
+  tl_proc p;
+  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms", "200", NULL};
+  tl_proc_start(&p, args);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+  cpu_load l;
+  cpu_load_start(&l, p.port, 8, 8, 20); /* 1.3 s of CPU for one core */
+  usleep(700000);
+  tj *busy = fresh_stats(&p);
+  /* Every thread's period adds up: on a core + waiting + the rest. */
+  const tj *threads = tj_get(busy, "threads");
+  double workers_wait = 0;
+  for (size_t i = 0; i < threads->n; i++) {
+    const tj *t = &threads->kids[i];
+    if (tj_is_null(t, "on_cpu_pct") || tj_is_null(t, "runq_pct"))
+      continue;
+    double on = tj_num(t, "on_cpu_pct", -1), rq = tj_num(t, "runq_pct", -1),
+           sl = tj_num(t, "sleep_pct", -1);
+    ck_assert_msg(on >= 0 && rq >= 0 && sl >= 0 && fabs(on + rq + sl - 100) <= 10,
+                  "%s: on a core %.1f + waiting %.1f + sleeping %.1f != 100",
+                  tj_str(t, "name"), on, rq, sl);
+    if (!strcmp(tj_str(t, "role"), "worker"))
+      workers_wait += rq;
+  }
+  bool accounted = tj_str(busy, "kernel.runq_source") != NULL;
+  if (accounted) {
+    ck_assert_msg(workers_wait >= 100,
+                  "4 workers on one core waited only %.0f%% of a thread", workers_wait);
+    ck_assert_msg(has_insight(busy, "oversubscribed"),
+                  "4 busy workers on 1 core and no oversubscription insight");
+    ck_assert_int_eq((int) tj_num(busy, "process.cpus_allowed_count", 0), 1);
+  }
+  tj_release(busy);
+  cpu_load_finish(&l);
+  /* Idle now, so nothing moves between the snapshot and the kernel read. */
+  tj *j = get_stats(&p);
+  double seq = tj_num(j, "seq", 0);
+  tj_release(j);
+  j = stats_after(&p, seq + 1);
+  threads = tj_get(j, "threads");
+  int workers = 0;
+  for (size_t i = 0; i < threads->n; i++) {
+    const tj *t = &threads->kids[i];
+    if (strcmp(tj_str(t, "role"), "worker"))
+      continue;
+    workers++;
+    double oncpu, delay;
+    int tid = (int) tj_num(t, "tid", 0);
+    ck_assert(kernel_schedstat(p.pid, tid, &oncpu, &delay));
+    if (!accounted) {
+      ck_assert_msg(delay == 0, "worker %d: the kernel shows run_delay %.0f ns "
+                    "but /stats says it is not accounted", tid, delay);
+      ck_assert(tj_is_null(t, "runq_wait_s"));
+      continue;
+    }
+    ck_assert(!tj_is_null(t, "runq_wait_s"));
+    double ours = tj_num(t, "runq_wait_s", -1), kern = delay / 1e9;
+    ck_assert_msg(fabs(ours - kern) <= 0.10 * kern + 0.002,
+                  "worker %d: /stats run-queue wait %.3f s, schedstat %.3f s", tid,
+                  ours, kern);
+    ck_assert_msg(kern >= 0.05, "worker %d waited only %.3f s for its core", tid, kern);
+  }
+  ck_assert_int_eq(workers, 4);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Cpus_allowed_list of every tl-worker-* thread of pid, by worker index;
+ * returns how many were found. */
+static int worker_masks(int pid, char lists[][64], int cap) {
+  char path[320], buf[4096];
+  snprintf(path, sizeof(path), "/proc/%d/task", pid);
+  DIR *d = opendir(path);
+  if (!d)
+    return 0;
+  int n = 0;
+  struct dirent *de;
+  while ((de = readdir(d))) {
+    if (de->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "/proc/%d/task/%s/status", pid, de->d_name);
+    if (read_file(path, buf, sizeof(buf)) < 0)
+      continue;
+    const char *name = strstr(buf, "Name:\ttl-worker-");
+    const char *cal = strstr(buf, "Cpus_allowed_list:\t");
+    if (!name || !cal)
+      continue;
+    int idx = atoi(name + strlen("Name:\ttl-worker-"));
+    if (idx < 0 || idx >= cap)
+      continue;
+    sscanf(cal + strlen("Cpus_allowed_list:\t"), "%63s", lists[idx]);
+    n++;
+  }
+  closedir(d);
+  return n;
+}
+
+/* Waits until every one of nw workers sits where want(i) says. */
+static void expect_worker_masks(int pid, int nw, const int *want) {
+  char lists[8][64], exp[8][16];
+  for (int i = 0; i < nw; i++)
+    snprintf(exp[i], sizeof(exp[i]), "%d", want[i]);
+  double deadline = tl_now_s() + 10;
+  int bad = -1;
+  do {
+    memset(lists, 0, sizeof(lists));
+    bad = worker_masks(pid, lists, 8) == nw ? -1 : 0;
+    for (int i = 0; i < nw && bad < 0; i++)
+      if (strcmp(lists[i], exp[i]))
+        bad = i;
+    if (bad >= 0)
+      usleep(20000);
+  } while (bad >= 0 && tl_now_s() < deadline);
+  ck_assert_msg(bad < 0, "worker %d: Cpus_allowed_list '%s', want '%s'", bad,
+                bad >= 0 ? lists[bad] : "", bad >= 0 ? exp[bad] : "");
+}
+
+/* taskset -c FIRST threadlab --threads 4 --pin: every worker on that core,
+ * none outside the inherited mask; with the whole mask they take its cores
+ * in turn. */
+START_TEST(pin_stays_within_inherited_mask) {
+  int core;
+  cpu_set_t all = narrow_to_first_core(&core);
+  tl_proc p;
+  const char *args[] = {"--threads", "4", "--pin", "--sample-ms", "100", NULL};
+  tl_proc_start(&p, args);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+  int want[4] = {core, core, core, core};
+  expect_worker_masks(p.pid, 4, want);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+
+  tl_proc_start(&p, args);
+  for (int i = 0, k = 0, c = 0; i < 4; i++) {
+    /* the (i mod n)-th core of the whole mask */
+    int nth = i % CPU_COUNT(&all);
+    for (c = 0, k = -1; c < CPU_SETSIZE; c++)
+      if (CPU_ISSET(c, &all) && ++k == nth)
+        break;
+    want[i] = c;
+  }
+  expect_worker_masks(p.pid, 4, want);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("stats");
   TCase *tc = tcase_create("stats");
@@ -552,6 +783,8 @@ int main(void) {
   tcase_add_test(tc, observer_answers_while_loop_is_blocked);
   tcase_add_test(tc, no_stats_reports_nothing_invented);
   tcase_add_test(tc, sends_report_their_path_and_batches);
+  tcase_add_test(tc, runq_wait_runs_with_the_kernel);
+  tcase_add_test(tc, pin_stays_within_inherited_mask);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

@@ -48,7 +48,9 @@ int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
 int tl_pool_submit(tl_pool *p, tl_job *job, bool admission);
 /* Grows now; shrinking lets surplus workers finish their current job. */
 int tl_pool_resize(tl_pool *p, int nthreads);
-/* Worker i pinned to core i mod ncores, or back to the process's mask.
+/* Worker i pinned to the (i mod n)-th of the n cores in the process's mask
+ * as it was at tl_pool_create (taskset, cgroup cpuset), or back to that
+ * whole mask.
  * Idle workers apply it at once, busy ones after their current job. */
 void tl_pool_set_pin(tl_pool *p, bool pin);
 int tl_pool_threads(const tl_pool *p);

@@ -57,7 +57,8 @@ typedef struct tl_loop {
 
   /* Loop thread only. */
   uv_tcp_t listener;
-  uv_prepare_t flush_prep;
+  uv_prepare_t flush_prep;   /* also marks the thread idle: about to poll */
+  uv_check_t poll_check;     /* marks it busy again: the poll returned */
   uv_timer_t sweep_timer;
   uv_timer_t lag_timer;
   uint64_t lag_expected_ns;  /* uv_hrtime when the lag timer should fire */

@@ -75,9 +75,9 @@ typedef struct {
 int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out);
 
 /* /proc/.../schedstat: "oncpu_ns runq_wait_ns timeslices\n", all required.
- * runq_wait_ns is only maintained while sched_info is on (delay accounting,
- * kernel.task_delayacct / schedstats); whether to trust it is the caller's
- * decision. */
+ * Some kernels leave runq_wait_ns (run_delay) at 0 unless their scheduler
+ * accounting is on; 6.18 keeps it with kernel.task_delayacct=0. Whether to
+ * trust it is the caller's decision (observer/schedstat_probe.h measures it). */
 typedef struct {
   uint64_t oncpu_ns;              /* time spent on the CPU, ns */
   uint64_t runq_wait_ns;          /* time spent runnable waiting on a run queue, ns */

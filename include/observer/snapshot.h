@@ -11,6 +11,7 @@
 #include "base/hist.h"
 #include "http/router.h"
 #include "base/thread.h"
+#include "observer/schedstat_probe.h"
 
 #define TL_SNAP_MAX_CORES 256
 #define TL_SNAP_MAX_INSIGHTS 16
@@ -30,6 +31,12 @@ typedef struct tl_thread_snap {
   double oncpu_s;
   bool has_runq;         /* false when the kernel does not account it */
   double runq_wait_s, runq_wait_pct;
+  /* Where the period went, from schedstat deltas over this thread's own
+   * sampling interval: on a core, ready but waiting for one, and the rest
+   * (sleeping or blocked). has_period: a previous sample exists; the
+   * waiting and sleeping shares also need has_runq. */
+  bool has_period;
+  double on_cpu_pct, runq_pct, sleep_pct;
   uint64_t timeslices;
   uint64_t ctx_vol, ctx_invol;
   double ctx_vol_rate, ctx_invol_rate;
@@ -87,7 +94,13 @@ typedef struct tl_snapshot {
   double sample_cost_ms;  /* observer CPU time the previous sample took */
   int ncpu;
   long clk_tck;
-  bool delayacct;
+  /* Run-queue wait is a number when the self-test saw the kernel account
+   * it; the probe's figures and reason are the evidence either way. */
+  bool runq_accounted;
+  const tl_runq_probe *runq_probe;
+  int task_delayacct;    /* the sysctl: 0/1, -1 unreadable; decides nothing */
+  int cpus_allowed;      /* cores the process may use (its mask), 0 unknown */
+  char cpus_allowed_list[256];
 
   int pid;
   long threads_count;

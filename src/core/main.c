@@ -77,9 +77,13 @@ int main(int argc, char **argv) {
     srv.before_stop = stop_observer;
   }
   if (!cfg.quiet) {
-    printf("threadlab %s: pid %d, mode %s, %d worker thread%s%s\n",
+    /* In async mode the loop runs every step: the pool exists (a live
+     * switch to pool or hybrid uses it) but runs nothing. */
+    printf("threadlab %s: pid %d, mode %s, %s%d worker thread%s%s%s\n",
            PACKAGE_VERSION, (int) getpid(), tl_mode_name(cfg.mode),
-           cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "");
+           cfg.mode == TL_MODE_ASYNC ? "the loop runs every step; pool of " : "",
+           cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "",
+           cfg.mode == TL_MODE_ASYNC ? " idle until a switch to pool or hybrid" : "");
     printf("  workload:  http://%s:%d/\n", cfg.host, srv.loop.port);
     if (srv.loop.send_uring)
       printf("  sends:     batched, one io_uring submission per loop iteration\n");

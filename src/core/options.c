@@ -100,7 +100,8 @@ void tl_config_usage(FILE *out) {
       "Execution:\n"
       "  --mode async|pool|hybrid|coro  how tasks run (pool)\n"
       "  --threads N              worker threads, 1..1024 (online cores)\n"
-      "  --pin                    pin worker i to core i mod ncores\n"
+      "  --pin                    pin worker i to the (i mod n)-th of the n cores\n"
+      "                           the process may use (taskset, cpuset)\n"
       "  --no-uring               one write(2) per connection instead of one\n"
       "                           io_uring submission per loop iteration\n"
       "Coroutines (--mode coro):\n"
@@ -128,7 +129,7 @@ void tl_config_usage(FILE *out) {
       "Other:\n"
       "  --quiet                  no startup banner\n"
       "  --version                print the version and exit\n"
-      "  --help                   print this help and exit\n",
+      "  -h, --help               print this help and exit\n",
       out);
 }
 
@@ -149,7 +150,7 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
   long v;
   optind = 1;
   opterr = 0;
-  while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+  while ((c = getopt_long(argc, argv, ":h", long_opts, NULL)) != -1) {
     const char *name = NULL;
     long lo = 0, hi = 0;
     int *ip = NULL;
@@ -214,6 +215,7 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       fprintf(out, "threadlab %s\n", PACKAGE_VERSION);
       return 1;
     case OPT_HELP:
+    case 'h':
       tl_config_usage(out);
       return 1;
     case ':':

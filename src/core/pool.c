@@ -28,8 +28,8 @@ struct tl_pool {
   uv_loop_t *loop;
   tl_registry *reg;
   size_t queue_max;
-  int ncpu;
   cpu_set_t base_mask;        /* the process's mask when the pool started */
+  int nallowed;               /* cores in it */
 
   pthread_mutex_t mu;         /* guards everything below up to `done_mu` */
   pthread_cond_t work_cv;     /* workers wait here for jobs */
@@ -52,12 +52,22 @@ struct tl_pool {
   uint64_t submitted, rejected, completed;
 };
 
+/* The n-th core of the mask, counting from 0. */
+static int nth_cpu(const cpu_set_t *mask, int n) {
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, mask) && n-- == 0)
+      return c;
+  return -1;
+}
+
+/* Pinned: worker i on the (i mod n)-th of the n cores the process may use
+ * (taskset, cgroup cpuset), never outside them. */
 static void apply_pin(tl_worker *w) {
   tl_pool *p = w->pool;
   cpu_set_t set;
   if (p->pin) {
     CPU_ZERO(&set);
-    CPU_SET(w->index % p->ncpu, &set);
+    CPU_SET(nth_cpu(&p->base_mask, w->index % p->nallowed), &set);
   } else {
     set = p->base_mask;
   }
@@ -207,12 +217,13 @@ int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
   p->loop = loop;
   p->reg = reg;
   p->queue_max = queue_max;
-  p->ncpu = tl_ncpu();
-  if (sched_getaffinity(0, sizeof(p->base_mask), &p->base_mask) != 0) {
+  if (sched_getaffinity(0, sizeof(p->base_mask), &p->base_mask) != 0 ||
+      CPU_COUNT(&p->base_mask) == 0) {
     CPU_ZERO(&p->base_mask);
-    for (int i = 0; i < p->ncpu; i++)
+    for (int i = 0, n = tl_ncpu(); i < n; i++)
       CPU_SET(i, &p->base_mask);
   }
+  p->nallowed = CPU_COUNT(&p->base_mask);
   pthread_mutex_init(&p->mu, NULL);
   pthread_mutex_init(&p->done_mu, NULL);
   pthread_cond_init(&p->work_cv, NULL);

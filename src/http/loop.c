@@ -23,7 +23,9 @@ static void on_connection(uv_stream_t *listener, int status) {
   tl_conn_accept(loop, listener);
 }
 
-/* Just before the loop blocks: write what became ready this iteration. */
+/* Just before the loop blocks: write what became ready this iteration.
+ * From here until the poll returns the thread waits for events (epoll):
+ * the observer shows it idle, not as event-loop work. */
 static void on_prepare(uv_prepare_t *h) {
   tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, flush_prep);
   tl_conn_flush_dirty(loop);
@@ -32,6 +34,15 @@ static void on_prepare(uv_prepare_t *h) {
     loop->drained = true;
     loop->on_drained(loop);
   }
+  if (!loop->srv->cfg.no_stats)
+    tl_thread_set_doing(&loop->thread, TL_DOING_IDLE, 0, 0);
+}
+
+/* Right after the poll: handling events again. */
+static void on_poll_check(uv_check_t *h) {
+  tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, poll_check);
+  if (!loop->srv->cfg.no_stats)
+    tl_thread_set_doing(&loop->thread, TL_DOING_LOOP, 0, 0);
 }
 
 static void on_sweep(uv_timer_t *h) {
@@ -79,6 +90,9 @@ int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
   loop->send_uring = loop->send_why == NULL;
   uv_prepare_init(uv, &loop->flush_prep);
   uv_prepare_start(&loop->flush_prep, on_prepare);
+  uv_check_init(uv, &loop->poll_check);
+  uv_check_start(&loop->poll_check, on_poll_check);
+  uv_unref((uv_handle_t *) &loop->poll_check); /* keeps nothing alive */
   int tmin = cfg->header_timeout_ms < cfg->idle_timeout_ms
                  ? cfg->header_timeout_ms : cfg->idle_timeout_ms;
   uint64_t sweep = (uint64_t) tmin / 4;
@@ -107,6 +121,7 @@ void tl_loop_close_conns(tl_loop *loop) { tl_conn_close_all(loop); }
 
 void tl_loop_close(tl_loop *loop) {
   uv_close((uv_handle_t *) &loop->flush_prep, NULL);
+  uv_close((uv_handle_t *) &loop->poll_check, NULL);
   tl_hrtimer_close(loop->hrt);
   loop->hrt = NULL;
   uv_close((uv_handle_t *) &loop->sweep_timer, NULL);

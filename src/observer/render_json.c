@@ -152,7 +152,10 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   kd(b, "cpu_pct", t->cpu_pct);
   kopt(b, "oncpu_s", t->has_oncpu, t->oncpu_s);
   kopt(b, "runq_wait_s", t->has_runq, t->runq_wait_s);
-  kopt(b, "runq_wait_pct", t->has_runq, t->runq_wait_pct);
+  kopt(b, "runq_wait_pct", t->has_runq && t->has_period, t->runq_wait_pct);
+  kopt(b, "on_cpu_pct", t->has_period, t->on_cpu_pct);
+  kopt(b, "runq_pct", t->has_period && t->has_runq, t->runq_pct);
+  kopt(b, "sleep_pct", t->has_period && t->has_runq, t->sleep_pct);
   kopt(b, "timeslices", t->has_oncpu, (double) t->timeslices);
   ku(b, "ctx_voluntary", t->ctx_vol);
   kd(b, "ctx_voluntary_rate", t->ctx_vol_rate);
@@ -182,6 +185,36 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   tl_buf_putc(b, '}');
 }
 
+/* What the kernel gives on this machine, and how we know: run-queue wait
+ * is whatever the start-up self-test measured, never the sysctl's word. */
+static void kernel_json(tl_buf *b, const tl_snapshot *s) {
+  tl_buf_printf(b, "\"kernel\":{\"ncpu\":%d,\"clk_tck\":%ld,", s->ncpu,
+                s->clk_tck);
+  key(b, "task_delayacct");
+  tl_buf_puts(b, s->task_delayacct < 0 ? "null," : s->task_delayacct ? "true," : "false,");
+  const tl_runq_probe *p = s->runq_probe;
+  key(b, "runq_source");
+  tl_buf_puts(b, s->runq_accounted ? "\"schedstat\"," : "null,");
+  if (p && p->why)
+    ks(b, "runq_unavailable", p->why);
+  else
+    tl_buf_puts(b, "\"runq_unavailable\":null,");
+  key(b, "runq_self_test");
+  if (p) {
+    tl_buf_putc(b, '{');
+    ku(b, "threads", (uint64_t) p->threads);
+    kopt(b, "cpu", p->cpu >= 0, p->cpu);
+    kd(b, "spin_ms", p->spin_ms);
+    kd(b, "oncpu_ms", p->oncpu_ms);
+    kd(b, "run_delay_ms", p->run_delay_ms);
+    kb(b, "accounted", p->accounted);
+    close_with(b, '}');
+  } else {
+    tl_buf_puts(b, "null");
+  }
+  tl_buf_puts(b, "},");
+}
+
 void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   tl_buf_reserve(b, 16384 + (size_t) s->nthreads * 700 + (size_t) s->ntimeline * 110);
   tl_buf_putc(b, '{');
@@ -191,8 +224,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kd(b, "period_ms", s->period_ms);
   kb(b, "stats_enabled", s->stats_enabled);
   kd(b, "sample_cost_ms", s->sample_cost_ms);
-  tl_buf_printf(b, "\"kernel\":{\"ncpu\":%d,\"clk_tck\":%ld,\"task_delayacct\":%s},",
-                s->ncpu, s->clk_tck, s->delayacct ? "true" : "false");
+  kernel_json(b, s);
 
   key(b, "process");
   if (s->stats_enabled) {
@@ -210,6 +242,11 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     kopt(b, "ctx_involuntary", s->has_ctx, (double) s->ctx_invol);
     kopt(b, "ctx_involuntary_rate", s->has_ctx, s->ctx_invol_rate);
     kopt(b, "fds", s->fds >= 0, s->fds);
+    if (s->cpus_allowed_list[0])
+      ks(b, "cpus_allowed", s->cpus_allowed_list);
+    else
+      tl_buf_puts(b, "\"cpus_allowed\":null,");
+    kopt(b, "cpus_allowed_count", s->cpus_allowed > 0, s->cpus_allowed);
     close_with(b, '}');
   } else {
     tl_buf_printf(b, "{\"pid\":%d}", s->pid);
@@ -248,6 +285,8 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   tl_buf_puts(b, "],\"server\":{");
   ks(b, "mode", tl_mode_name((tl_mode) s->mode));
   ku(b, "threads", (uint64_t) s->pool_threads);
+  /* The pool exists in every mode; in async the loop runs every step. */
+  kb(b, "pool_in_use", s->mode != TL_MODE_ASYNC);
   kb(b, "pinned", s->pinned);
   tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"refused\":%llu,\"accepted_rate\":",
                 (unsigned long long) s->conn_open, (unsigned long long) s->accepted,

@@ -157,9 +157,12 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
     snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
     sample(b, "thread_oncpu_seconds_total", l, s->threads[i].oncpu_s);
   }
-  if (s->delayacct) {
+  head(b, "runqueue_wait_accounted", "gauge",
+       "1 when the kernel accounts run-queue wait (start-up self-test: schedstat run_delay grew).");
+  sample(b, "runqueue_wait_accounted", "", s->runq_accounted);
+  if (s->runq_accounted) {
     head(b, "thread_runqueue_wait_seconds_total", "counter",
-         "Time runnable but waiting for a CPU, per thread.");
+         "Time runnable but waiting for a CPU, per thread (schedstat run_delay).");
     for (int i = 0; i < s->nthreads; i++) {
       if (!s->threads[i].has_runq)
         continue;

@@ -8,6 +8,7 @@
 #include "observer/snapshot.h"
 #include "observer/sampler.h"
 #include "observer/coro_sample.h"
+#include "observer/schedstat_probe.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -30,7 +31,9 @@ typedef struct prev_thread {
   int tid;
   uint64_t ticks_user, ticks_sys, oncpu_ns, runq_ns, ctx_vol, ctx_invol;
   uint64_t migrations, tasks, steps, busy_ns, coro_switches;
+  uint64_t read_ns;    /* when schedstat was read: the thread's own period */
   bool has_sched, has_migrations; /* the sched figures above are real */
+  bool has_runq;       /* runq_ns is real (the kernel accounts it) */
 } prev_thread;
 
 typedef struct thread_fds {
@@ -46,6 +49,7 @@ typedef struct thread_fds {
 #define SLOW_EVERY 4
 
 static void close_fds(thread_fds *f);
+static void check_runq(struct tl_stats *st, bool first);
 
 struct tl_stats {
   tl_server *srv;
@@ -58,6 +62,8 @@ struct tl_stats {
   uint64_t last_pinned;
   int pin_refresh;         /* samples left that re-read affinity anyway */
   uint64_t seq;
+  tl_runq_probe probe;     /* does the kernel account run-queue wait? */
+  int sysctl_delayacct, sysctl_schedstats; /* as last read: -1 absent */
   uint64_t last_ns;        /* monotonic time of the previous sample */
   uint64_t last_cost_ns;
   /* previous raw values, for rates */
@@ -113,6 +119,10 @@ tl_stats *tl_stats_new(tl_server *srv, tl_registry *reg) {
   tl_buf_init(&st->json, NULL, 0);
   tl_buf_init(&st->metrics, NULL, 0);
   st->last_ns = srv->start_ns;
+  /* Under --no-stats nothing is sampled: no self-test either (it spins a
+   * core for about 10 ms). */
+  if (!srv->cfg.no_stats)
+    check_runq(st, true);
   return st;
 }
 
@@ -155,10 +165,45 @@ static double rate(uint64_t now, uint64_t before, double period_s) {
                                        : 0.0;
 }
 
-static bool delayacct_on(tl_stats *st) {
-  ssize_t n = tl_procfs_read("/proc/sys/kernel/task_delayacct", st->file_buf,
-                             sizeof(st->file_buf));
-  return n > 0 && st->file_buf[0] == '1';
+/* A 0/1 sysctl: its value, or -1 when absent or unreadable. */
+static int read_sysctl(tl_stats *st, const char *path) {
+  ssize_t n = tl_procfs_read(path, st->file_buf, sizeof(st->file_buf));
+  return n > 0 && (st->file_buf[0] == '0' || st->file_buf[0] == '1')
+             ? st->file_buf[0] - '0' : -1;
+}
+
+/* The sysctls decide nothing, but a change in either may change what the
+ * kernel accounts: then the self-test runs again. */
+static void check_runq(tl_stats *st, bool first) {
+  int da = read_sysctl(st, "/proc/sys/kernel/task_delayacct");
+  int ss = read_sysctl(st, "/proc/sys/kernel/sched_schedstats");
+  if (first || da != st->sysctl_delayacct || ss != st->sysctl_schedstats)
+    tl_runq_probe_run(&st->probe);
+  st->sysctl_delayacct = da;
+  st->sysctl_schedstats = ss;
+  st->snap.task_delayacct = da;
+  st->snap.runq_accounted = st->probe.accounted;
+  st->snap.runq_probe = &st->probe;
+}
+
+/* The cores the process may use: the main thread's mask (taskset, cgroup
+ * cpuset), which the loop thread keeps. */
+static void read_process_mask(tl_stats *st) {
+  tl_snapshot *s = &st->snap;
+  cpu_set_t aff;
+  s->cpus_allowed = 0;
+  s->cpus_allowed_list[0] = '\0';
+  if (sched_getaffinity(getpid(), sizeof(aff), &aff) != 0)
+    return;
+  s->cpus_allowed = CPU_COUNT(&aff);
+  tl_procfs_cpuset set;
+  tl_procfs_cpuset_zero(&set);
+  for (int c = 0; c < st->ncpu_conf && c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &aff))
+      tl_procfs_cpuset_set(&set, (unsigned) c);
+  if (tl_procfs_format_cpulist(&set, s->cpus_allowed_list,
+                               sizeof(s->cpus_allowed_list)) < 0)
+    s->cpus_allowed_list[0] = '\0';
 }
 
 static const prev_thread *find_prev(const tl_stats *st, int tid) {
@@ -254,6 +299,24 @@ static void prune_fds(tl_stats *st) {
   st->nfds = o;
 }
 
+/* On a core / waiting for one / the rest, over the wall time between this
+ * thread's two schedstat reads. Timing jitter can push on+wait a little
+ * over 100: the rest is then 0, never negative. */
+static void period_shares(tl_thread_snap *t, const prev_thread *raw,
+                          const prev_thread *p) {
+  if (!t->has_oncpu || !p->read_ns || raw->read_ns <= p->read_ns ||
+      raw->oncpu_ns < p->oncpu_ns)
+    return;
+  double wall_s = (double) (raw->read_ns - p->read_ns) / 1e9;
+  t->has_period = true;
+  t->on_cpu_pct = 100.0 * t->oncpu_delta_s / wall_s;
+  if (!t->has_runq || !p->has_runq || raw->runq_ns < p->runq_ns)
+    return;
+  t->runq_pct = t->runq_wait_pct = 100.0 * t->runq_delta_s / wall_s;
+  double rest = 100.0 - t->on_cpu_pct - t->runq_pct;
+  t->sleep_pct = rest > 0 ? rest : 0;
+}
+
 static void sample_thread(tl_stats *st, int tid, double period_s,
                           tl_thread_snap *t, prev_thread *raw) {
   memset(t, 0, sizeof(*t));
@@ -303,10 +366,11 @@ static void sample_thread(tl_stats *st, int tid, double period_s,
     t->oncpu_s = (double) ss.oncpu_ns / 1e9;
     t->timeslices = ss.timeslices;
     raw->oncpu_ns = ss.oncpu_ns;
-    /* Without delay accounting the kernel leaves run_delay at 0: that is
-     * "not measured", not "no wait". */
-    if (st->snap.delayacct) {
-      t->has_runq = true;
+    raw->read_ns = tl_now_ns();
+    /* A kernel that does not account run-queue wait leaves run_delay at
+     * 0: that is "not measured", not "no wait". */
+    if (st->snap.runq_accounted) {
+      t->has_runq = raw->has_runq = true;
       t->runq_wait_s = (double) ss.runq_wait_ns / 1e9;
       raw->runq_ns = ss.runq_wait_ns;
     }
@@ -343,10 +407,9 @@ static void sample_thread(tl_stats *st, int tid, double period_s,
       uint64_t d = raw->ticks_user + raw->ticks_sys - p->ticks_user - p->ticks_sys;
       t->cpu_pct = 100.0 * ((double) d / (double) st->clk_tck) / period_s;
     }
-    if (t->has_runq && raw->runq_ns >= p->runq_ns) {
+    if (t->has_runq && p->has_runq && raw->runq_ns >= p->runq_ns)
       t->runq_delta_s = (double) (raw->runq_ns - p->runq_ns) / 1e9;
-      t->runq_wait_pct = 100.0 * t->runq_delta_s / period_s;
-    }
+    period_shares(t, raw, p);
     t->ctx_vol_rate = rate(raw->ctx_vol, p->ctx_vol, period_s);
     t->ctx_invol_rate = rate(raw->ctx_invol, p->ctx_invol, period_s);
     t->migrations_rate = rate(raw->migrations, p->migrations, period_s);
@@ -645,7 +708,10 @@ void tl_stats_sample(tl_stats *st) {
   if (st->pin_refresh > 0)
     st->pin_refresh--;
   if (s->stats_enabled) {
-    s->delayacct = delayacct_on(st);
+    if (st->slow_sample) {
+      check_runq(st, false);
+      read_process_mask(st);
+    }
     sample_process(st, period_s);
     sample_threads(st, period_s);
     sample_cores(st, period_s);

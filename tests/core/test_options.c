@@ -28,6 +28,8 @@ START_TEST(config_options) {
   ck_assert_int_eq(cfg.threads, 8);
   ck_assert(cfg.pin);
   ck_assert_int_eq(parse("--help", NULL, NULL, &cfg), 1);
+  ck_assert_int_eq(parse("-h", NULL, NULL, &cfg), 1);
+  ck_assert_int_eq(parse("-x", NULL, NULL, &cfg), -1);
   ck_assert_int_eq(parse("--version", NULL, NULL, &cfg), 1);
   ck_assert_int_eq(parse("--mode", "fast", NULL, &cfg), -1);
   ck_assert_int_eq(parse("--threads", "0", NULL, &cfg), -1);

@@ -27,7 +27,7 @@ static tl_snapshot *quiet(void) {
   s->qwait_period = &f.qwait;
   s->ncpu = 2;
   s->period_ms = 1000;
-  s->delayacct = true;
+  s->runq_accounted = true;
   s->block_age_ms = -1;
   return s;
 }
@@ -128,7 +128,7 @@ START_TEST(insights_quiet_server) {
   tl_insights_derive(s);
   ck_assert_int_eq(s->ninsights, 0);
   /* Only the note that run-queue wait is not measured. */
-  s->delayacct = false;
+  s->runq_accounted = false;
   tl_insights_derive(s);
   ck_assert_int_eq(s->ninsights, 1);
   evidence_bool(find(s, "no_runqueue", "info"), "task_delayacct", false);
@@ -217,7 +217,7 @@ START_TEST(insights_runqueue) {
   /* Nor when the kernel does not measure it. */
   for (int i = 0; i < 3; i++)
     s->threads[i].oncpu_delta_s = 0.2;
-  s->delayacct = false;
+  s->runq_accounted = false;
   tl_insights_derive(s);
   ck_assert_int_eq(count(s, "runqueue"), 0);
   find(s, "no_runqueue", "info");

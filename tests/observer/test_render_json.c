@@ -211,7 +211,8 @@ static tl_snapshot *busy(void) {
   s->sample_cost_ms = 0.0004;
   s->ncpu = 2;
   s->clk_tck = 100;
-  s->delayacct = true;
+  s->runq_accounted = true;
+  s->task_delayacct = 1;
   s->pid = 1234;
   s->threads_count = 7;
   s->has_rss = true;

@@ -380,7 +380,7 @@ static tl_snapshot *busy(void) {
   s->qwait_all = &f.qwait_all;
   s->lag_all = &f.lag_all;
   s->stats_enabled = true;
-  s->delayacct = true;
+  s->runq_accounted = true;
   s->mode = TL_MODE_HYBRID;
   s->pool_threads = 4;
   s->pinned = true;
@@ -589,7 +589,7 @@ START_TEST(metrics_missing_figures_left_out) {
   s->has_rss = false;
   s->fds = -1;
   s->has_ctx = false;
-  s->delayacct = false;
+  s->runq_accounted = false;
   render(s);
   absent("threadlab_loop_utilization_ratio");
   absent("threadlab_process_resident_memory_bytes");

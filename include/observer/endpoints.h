@@ -1,0 +1,26 @@
+/* What the observer answers: routing of each request to the dashboard's
+ * files, /stats, /stats/stream, /metrics, /healthz and /control. Observer
+ * thread only; tl_endpoints_handle is the request handler given to the
+ * admin connections (observer/admin_conn.h). */
+#ifndef TL_OBSERVER_ENDPOINTS_H
+#define TL_OBSERVER_ENDPOINTS_H
+
+#include "core/server.h"
+#include "http/parser.h"
+#include "observer/admin_conn.h"
+#include "observer/control.h"
+#include "observer/sampler.h"
+#include "observer/sse.h"
+
+typedef struct tl_endpoints tl_endpoints;
+
+/* Opens the dashboard's directory (cfg.www) and Chart.js's. The endpoints
+ * answer from stats and through sse and ctl, which the caller owns. */
+tl_endpoints *tl_endpoints_create(tl_server *srv, tl_stats *stats,
+                                  tl_sse *sse, tl_obs_control *ctl);
+void tl_endpoints_destroy(tl_endpoints *ep);
+
+/* The handler for every complete request (ctx: the tl_endpoints). */
+void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *req);
+
+#endif

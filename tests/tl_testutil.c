@@ -272,7 +272,10 @@ int tl_roundtrip(int port, const char *raw, tl_resp *r) {
 
 int tl_get(int port, const char *path, tl_resp *r) {
   char req[2048];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+  /* A Host the observer answers to (it refuses other names). */
+  snprintf(req, sizeof(req),
+           "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+           path, port);
   if (tl_roundtrip(port, req, r) != 0)
     return -1;
   return r->status;

@@ -1,4 +1,5 @@
-/* POST /control: checks and parses the parameters (mode, threads, pin),
+/* POST /control: checks and parses the parameters (mode, threads, pin;
+ * in the query or a form-encoded body), from loopback peers only,
  * hands the change to the main loop's thread (tl_server_post_control) and
  * answers once it was applied. The connection is held meanwhile. Observer
  * thread, except where a function says otherwise. */

@@ -1,7 +1,8 @@
-/* What the observer answers: routing of each request to the dashboard's
- * files, /stats, /stats/stream, /metrics, /healthz and /control. Observer
- * thread only; tl_endpoints_handle is the request handler given to the
- * admin connections (observer/admin_conn.h). */
+/* What the observer answers: each request passes the guard (Host; for a
+ * POST, Origin and the dashboard's header: observer/guard.h), then goes to
+ * the dashboard's files, /stats, /stats/stream, /metrics, /healthz or
+ * /control. Observer thread only; tl_endpoints_handle is the request
+ * handler given to the admin connections (observer/admin_conn.h). */
 #ifndef TL_OBSERVER_ENDPOINTS_H
 #define TL_OBSERVER_ENDPOINTS_H
 
@@ -14,9 +15,10 @@
 
 typedef struct tl_endpoints tl_endpoints;
 
-/* Opens the dashboard's directory (cfg.www) and Chart.js's. The endpoints
- * answer from stats and through sse and ctl, which the caller owns. */
-tl_endpoints *tl_endpoints_create(tl_server *srv, tl_stats *stats,
+/* Opens the dashboard's directory (cfg.www) and Chart.js's. port: the
+ * observer's bound port (its own origin). The endpoints answer from stats
+ * and through sse and ctl, which the caller owns. */
+tl_endpoints *tl_endpoints_create(tl_server *srv, int port, tl_stats *stats,
                                   tl_sse *sse, tl_obs_control *ctl);
 void tl_endpoints_destroy(tl_endpoints *ep);
 

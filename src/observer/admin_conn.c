@@ -27,6 +27,7 @@ struct tl_admin_conn {
   tl_admin_conn *prev, *next;
   tl_http_parser hp;
   tl_request req;
+  tl_req_headers headers; /* the values the endpoints check (Host, Origin) */
   tl_buf stash;          /* input held while the connection is held */
   size_t out_pending;
   void (*on_close)(void *arg);
@@ -219,6 +220,7 @@ static tl_request *on_begin(void *ctx) {
   tl_admin_conn *c = ctx;
   tl_request_free(&c->req);
   tl_request_init(&c->req);
+  c->req.headers = &c->headers;
   return &c->req;
 }
 

@@ -4,8 +4,8 @@
 
 #include "base/query.h"
 #include "base/util.h"
+#include "observer/guard.h"
 
-#include <arpa/inet.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,19 +32,8 @@ typedef struct pending {
 
 static bool peer_is_loopback(const tl_admin_conn *c) {
   struct sockaddr_storage ss;
-  if (tl_admin_peer_addr(c, &ss) != 0)
-    return false;
-  if (ss.ss_family == AF_INET) {
-    const struct sockaddr_in *a = (const struct sockaddr_in *) &ss;
-    return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
-  }
-  if (ss.ss_family == AF_INET6) {
-    const struct in6_addr *a = &((const struct sockaddr_in6 *) &ss)->sin6_addr;
-    if (IN6_IS_ADDR_LOOPBACK(a))
-      return true;
-    return IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127;
-  }
-  return false;
+  return tl_admin_peer_addr(c, &ss) == 0 &&
+         tl_guard_is_loopback((const struct sockaddr *) &ss);
 }
 
 static void state_json(tl_server *srv, tl_buf *b) {
@@ -181,13 +170,23 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
   p->ctl.mode = -1;
   p->ctl.threads = 0;
   p->ctl.pin = -1;
-  int changes = 0;
+  /* The parameters come in the query, in a form-encoded body, or both. */
+  int changes = 0, status = 400;
   const char *bad = parse_params(&p->ctl, q, qlen, &changes);
+  if (!bad && req->body.len > 0) {
+    if (tl_guard_content_type_is(req, "application/x-www-form-urlencoded")) {
+      bad = parse_params(&p->ctl, req->body.data, req->body.len, &changes);
+    } else {
+      status = 415;
+      bad = "the body must be application/x-www-form-urlencoded "
+            "(or give the parameters in the query)";
+    }
+  }
   if (!bad && changes == 0)
     bad = "nothing to change: give mode, threads and/or pin";
   if (bad) {
     free(p);
-    tl_admin_respond_error(c, 400, bad, NULL);
+    tl_admin_respond_error(c, status, bad, NULL);
     return;
   }
   p->owner = oc;

@@ -5,6 +5,7 @@
 #include "base/query.h"
 #include "base/static_file.h"
 #include "base/util.h"
+#include "observer/guard.h"
 
 #include <fcntl.h>
 #include <libgen.h>
@@ -16,6 +17,7 @@
 /* Immutable after create; what they point to is observer-thread only. */
 struct tl_endpoints {
   tl_server *srv;
+  int port;
   tl_stats *stats;
   tl_sse *sse;
   tl_obs_control *ctl;
@@ -24,10 +26,11 @@ struct tl_endpoints {
   char chart_name[256];
 };
 
-tl_endpoints *tl_endpoints_create(tl_server *srv, tl_stats *stats,
+tl_endpoints *tl_endpoints_create(tl_server *srv, int port, tl_stats *stats,
                                   tl_sse *sse, tl_obs_control *ctl) {
   tl_endpoints *ep = tl_xcalloc(1, sizeof(*ep));
   ep->srv = srv;
+  ep->port = port;
   ep->stats = stats;
   ep->sse = sse;
   ep->ctl = ctl;
@@ -61,8 +64,36 @@ static void serve_file(tl_admin_conn *c, const tl_request *r, int dirfd,
   tl_buf_free(&out);
 }
 
+/* Host for every request; Origin and the dashboard's header for a POST.
+ * False after answering a refusal. */
+static bool guard(tl_endpoints *ep, tl_admin_conn *c, const tl_request *r) {
+  struct sockaddr_storage local;
+  tl_guard_site site = {.bound_host = ep->srv->cfg.host, .port = ep->port};
+  if (tl_admin_local_addr(c, &local) == 0)
+    site.local = (const struct sockaddr *) &local;
+  const char *why = NULL;
+  int status = tl_guard_host(&site, r, &why);
+  if (status == 0 && r->method == HTTP_POST)
+    status = tl_guard_post(&site, r, &why);
+  if (status == 0)
+    return true;
+  tl_admin_respond_error(c, status, why, NULL);
+  return false;
+}
+
+static void not_allowed(tl_admin_conn *c, const tl_request *r,
+                        const char *allow) {
+  /* A CORS preflight gets no Access-Control-Allow-* from us, ever. */
+  const char *msg = r->method == HTTP_OPTIONS
+                        ? "method not allowed: no CORS preflight is granted"
+                        : "method not allowed";
+  tl_admin_respond_error(c, 405, msg, allow);
+}
+
 void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
   tl_endpoints *ep = ctx;
+  if (!guard(ep, c, r))
+    return;
   size_t plen, qlen;
   const char *q;
   tl_split_target(r->target.data, r->target.len, &plen, &q, &qlen);
@@ -71,14 +102,13 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
 #define IS(lit) (plen == sizeof(lit) - 1 && memcmp(p, lit, plen) == 0)
   if (IS("/control")) {
     if (r->method != HTTP_POST)
-      tl_admin_respond_error(c, 405, "method not allowed", "Allow: POST\r\n");
+      not_allowed(c, r, "Allow: POST\r\n");
     else
       tl_obs_control_handle(ep->ctl, c, r);
     return;
   }
   if (!get) {
-    tl_admin_respond_error(c, 405, "method not allowed",
-                           "Allow: GET, HEAD\r\n");
+    not_allowed(c, r, "Allow: GET, HEAD\r\n");
     return;
   }
   if (IS("/stats")) {

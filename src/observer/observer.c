@@ -93,8 +93,8 @@ static void observer_main(void *arg) {
   tl_stats_sample(obs->stats);
   obs->sse = tl_sse_create();
   obs->control = tl_obs_control_create(&obs->loop, obs->srv);
-  obs->endpoints = tl_endpoints_create(obs->srv, obs->stats, obs->sse,
-                                       obs->control);
+  obs->endpoints = tl_endpoints_create(obs->srv, obs->port, obs->stats,
+                                       obs->sse, obs->control);
   obs->conns = tl_admin_conns_create(&obs->loop, tl_endpoints_handle,
                                      obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);

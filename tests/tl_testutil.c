@@ -146,10 +146,11 @@ void tl_send_all(int fd, const void *buf, size_t len) {
 
 void tl_send_str(int fd, const char *s) { tl_send_all(fd, s, strlen(s)); }
 
-/* Per-fd read-ahead: responses may arrive together in one segment. */
+/* Per-fd read-ahead: responses may arrive together in one segment. A
+ * response must fit whole (64 KiB bodies plus their headers do). */
 typedef struct {
   int fd;
-  char buf[1 << 16];
+  char buf[1 << 17];
   size_t len;
 } rbuf;
 static rbuf rbufs[64];

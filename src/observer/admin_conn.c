@@ -100,21 +100,22 @@ static void write_cb(uv_write_t *req, int status) {
     tl_admin_close(c);
 }
 
-/* Writes what the kernel takes now; queues the rest, copied unless the
- * caller keeps it alive (release). */
-static void send_bytes(tl_admin_conn *c, const char *data, size_t len,
-                       void (*release)(void *), void *arg) {
+/* Writes what the kernel takes now and queues the rest, copied unless the
+ * caller keeps it alive (release). True when the queued write will call
+ * release. */
+static bool write_or_queue(tl_admin_conn *c, const char *data, size_t len,
+                           void (*release)(void *), void *arg) {
   if (c->closing)
-    goto done;
+    return false;
   uv_buf_t b = uv_buf_init((char *) data, (unsigned) len);
   int n = uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
   if (n < 0 && n != UV_EAGAIN) {
     tl_admin_close(c);
-    goto done;
+    return false;
   }
   size_t sent = n > 0 ? (size_t) n : 0;
   if (sent == len)
-    goto done;
+    return false;
   size_t rest = len - sent;
   admin_write *w;
   if (release) {
@@ -134,11 +135,14 @@ static void send_bytes(tl_admin_conn *c, const char *data, size_t len,
     c->out_pending -= rest;
     free(w);
     tl_admin_close(c);
-    goto done;
+    return false;
   }
-  return; /* write_cb releases */
-done:
-  if (release)
+  return true;
+}
+
+static void send_bytes(tl_admin_conn *c, const char *data, size_t len,
+                       void (*release)(void *), void *arg) {
+  if (!write_or_queue(c, data, len, release, arg) && release)
     release(arg);
 }
 

@@ -265,7 +265,9 @@ END_TEST
 
 static tl_resp control(int port, const char *query) {
   char req[256];
-  snprintf(req, sizeof(req), "POST /control?%s HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", query);
+  snprintf(req, sizeof(req),
+           "POST /control?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", query, port);
   tl_resp r;
   ck_assert_int_eq(tl_roundtrip(port, req, &r), 0);
   return r;

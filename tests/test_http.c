@@ -1,7 +1,8 @@
 /* test_http.c - integration tests of the workload listener against the real
  * threadlab binary (THREADLAB_BIN): keep-alive, pipelining and response
  * order, request bodies, every error status, limits and timeouts, static
- * file confinement, hostile peers, graceful shutdown.
+ * file confinement, hostile peers (slowloris, trickled bodies), graceful
+ * shutdown.
  *
  * Each test starts its own server on ephemeral loopback ports and stops it
  * with SIGTERM, asserting exit status 0 (graceful shutdown). Time bounds
@@ -758,6 +759,87 @@ START_TEST(test_slowloris) {
 }
 END_TEST
 
+/* --body-min-rate (default 1024 bytes/s): a body trickled one byte every
+ * 200 ms after its headers is cut with 408 and a close within a few
+ * seconds, and its task never starts; an honest slow upload beside it
+ * (64 KiB at 8 KiB/s) completes. With 0 the trickle is left alone. */
+START_TEST(test_body_min_rate) {
+  tl_proc p;
+  start(&p, NULL);
+  enum { HONEST = 64 * 1024, PIECE = 1024 };
+  char *body = malloc(HONEST);
+  for (size_t i = 0; i < HONEST; i++)
+    body[i] = (char) ('a' + i % 26);
+  int slow = tl_connect(p.port);
+  int honest = tl_connect(p.port);
+  tl_send_str(slow, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+  char hdr[128];
+  snprintf(hdr, sizeof(hdr), "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n",
+           HONEST);
+  tl_send_str(honest, hdr);
+  double t0 = tl_now_s(), cut = 0, next_byte = t0, next_piece = t0;
+  size_t sent = 0;
+  tl_resp r;
+  /* 1 KiB every 125 ms to one, 1 byte every 200 ms to the other. */
+  while (sent < HONEST && tl_now_s() - t0 < 20.0) {
+    double now = tl_now_s();
+    if (now >= next_piece) {
+      tl_send_all(honest, body + sent, PIECE);
+      sent += PIECE;
+      next_piece += 0.125;
+    }
+    if (!cut && now >= next_byte) {
+      (void) send(slow, "x", 1, MSG_NOSIGNAL);
+      next_byte += 0.2;
+    }
+    struct pollfd pfd = {.fd = slow, .events = POLLIN};
+    if (!cut && poll(&pfd, 1, 0) > 0) {
+      cut = tl_now_s() - t0;
+      ck_assert_int_eq(tl_read_resp(slow, &r, false), 0);
+      check_error_body(&r, 408);
+      tl_resp_free(&r);
+      ck_assert(tl_wait_eof(slow, 5000));
+    }
+    usleep(5000);
+  }
+  ck_assert_msg(cut > 0.9 && cut < 5.0, "trickled body cut after %.2f s (0: never)", cut);
+  ck_assert_int_eq(tl_read_resp(honest, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, HONEST);
+  ck_assert(memcmp(r.body, body, HONEST) == 0);
+  tl_resp_free(&r);
+  /* Task ids count dispatched requests: the upload was 1, the trickled
+   * body none, so the next task is 2. */
+  tl_send_str(honest, "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  ck_assert_int_eq(tl_read_resp(honest, &r, false), 0);
+  char id[32];
+  ck_assert(tl_resp_header(&r, "X-Task-Id", id, sizeof(id)));
+  ck_assert_str_eq(id, "2");
+  tl_resp_free(&r);
+  tl_close(slow);
+  tl_close(honest);
+  stop_ok(&p);
+
+  /* Off: the same trickle for 2.5 s, then the rest of it, is answered. */
+  start(&p, "--body-min-rate", "0", NULL);
+  slow = tl_connect(p.port);
+  tl_send_str(slow, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\n");
+  for (int i = 0; i < 13; i++) {
+    tl_send_str(slow, "x");
+    struct pollfd pfd = {.fd = slow, .events = POLLIN};
+    ck_assert_msg(poll(&pfd, 1, 200) == 0, "--body-min-rate 0 still answered early");
+  }
+  tl_send_str(slow, "xxxxxxx");
+  ck_assert_int_eq(tl_read_resp(slow, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, 20);
+  tl_resp_free(&r);
+  tl_close(slow);
+  stop_ok(&p);
+  free(body);
+}
+END_TEST
+
 START_TEST(test_body_limits) {
   tl_proc p;
   start(&p, "--max-body-bytes", "100", NULL);
@@ -1414,6 +1496,7 @@ static Suite *http_suite(void) {
       {"errors_404_405", test_errors_404_405, 0},
       {"header_timeout", test_header_timeout, 0},
       {"slowloris", test_slowloris, 0},
+      {"body_min_rate", test_body_min_rate, 0},
       {"body_limits", test_body_limits, 0},
       {"header_limits", test_header_limits, 0},
       {"queue_full_503", test_queue_full_503, 0},

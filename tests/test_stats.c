@@ -239,7 +239,7 @@ START_TEST(stream_delivers_parseable_events) {
   tl_proc p;
   start(&p, "pool", "2");
   int fd = tl_connect(p.admin_port);
-  tl_send_str(fd, "GET /stats/stream HTTP/1.1\r\nHost: t\r\n\r\n");
+  tl_send_str(fd, "GET /stats/stream HTTP/1.1\r\nHost: localhost\r\n\r\n");
   char *buf = malloc(1 << 22);
   size_t len = 0;
   int events = 0;
@@ -340,7 +340,10 @@ END_TEST
 
 static tl_resp control(int port, const char *query, int keep_fd) {
   char req[256];
-  snprintf(req, sizeof(req), "POST /control?%s HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n", query);
+  snprintf(req, sizeof(req),
+           "POST /control?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Threadlab: 1\r\n"
+           "Content-Length: 0\r\n\r\n",
+           query, port);
   tl_resp r;
   if (keep_fd >= 0) {
     tl_send_str(keep_fd, req);
@@ -409,7 +412,7 @@ START_TEST(control_switches_mode_under_live_connection) {
     ck_assert(strstr(r.body, "\"error\"") != NULL);
     tl_resp_free(&r);
   }
-  ck_assert_int_eq(tl_roundtrip(p.admin_port, "GET /control?mode=pool HTTP/1.1\r\n\r\n", &r), 0);
+  ck_assert_int_eq(tl_roundtrip(p.admin_port, "GET /control?mode=pool HTTP/1.0\r\n\r\n", &r), 0);
   ck_assert_int_eq(r.status, 405);
   tl_resp_free(&r);
   close(fd);

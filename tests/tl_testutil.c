@@ -146,10 +146,11 @@ void tl_send_all(int fd, const void *buf, size_t len) {
 
 void tl_send_str(int fd, const char *s) { tl_send_all(fd, s, strlen(s)); }
 
-/* Per-fd read-ahead: responses may arrive together in one segment. */
+/* Per-fd read-ahead: responses may arrive together in one segment. A
+ * response must fit whole (64 KiB bodies plus their headers do). */
 typedef struct {
   int fd;
-  char buf[1 << 16];
+  char buf[1 << 17];
   size_t len;
 } rbuf;
 static rbuf rbufs[64];
@@ -272,7 +273,10 @@ int tl_roundtrip(int port, const char *raw, tl_resp *r) {
 
 int tl_get(int port, const char *path, tl_resp *r) {
   char req[2048];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n", path);
+  /* A Host the observer answers to (it refuses other names). */
+  snprintf(req, sizeof(req),
+           "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+           path, port);
   if (tl_roundtrip(port, req, r) != 0)
     return -1;
   return r->status;

@@ -1,7 +1,8 @@
 /*
  * The execution-mode panel: the mode / worker threads / pin form. It follows
  * the server's settings until the user edits it; Apply (or Enter) POSTs them
- * to /control and shows the answer next to the button.
+ * to /control (with the header the observer requires of the dashboard) and
+ * shows the answer next to the button.
  */
 
 import { isNum } from './format.js';
@@ -47,7 +48,9 @@ ctl.apply.addEventListener('click', function () {
   var q = new URLSearchParams({ mode: ctl.mode.value, threads: String(n), pin: ctl.pin.checked ? '1' : '0' });
   ctl.apply.disabled = true;
   showControlResult(true, 'applying…');
-  fetch('/control?' + q.toString(), { method: 'POST', cache: 'no-store' })
+  /* X-Threadlab: 1 is what a cross-site form cannot send: the observer
+   * refuses state changes without it. */
+  fetch('/control?' + q.toString(), { method: 'POST', cache: 'no-store', headers: { 'X-Threadlab': '1' } })
     .then(function (r) {
       return r.text().then(function (body) {
         var j = null;

@@ -25,6 +25,7 @@ typedef struct tl_config {
   int queue_max;
   int max_header_bytes;
   long max_body_bytes;
+  long body_min_rate;  /* bytes/s a request body must keep up; 0 = off */
   int header_timeout_ms;
   int idle_timeout_ms;
   int shutdown_timeout_ms;

@@ -14,6 +14,27 @@
 
 #define TL_TARGET_INLINE 112
 
+/* Header values a request owner may ask the parser to keep (the observer
+ * does, for its Host and Origin checks; the workload does not, and pays
+ * nothing for them). */
+enum {
+  TL_HDR_HOST,
+  TL_HDR_ORIGIN,
+  TL_HDR_CONTENT_TYPE,
+  TL_HDR_X_THREADLAB,
+  TL_HDR_COUNT
+};
+#define TL_HDR_VALUE_MAX 95
+#define TL_HDR_ABSENT (-1)
+#define TL_HDR_UNUSABLE (-2) /* longer than TL_HDR_VALUE_MAX, or sent twice */
+
+/* Each value as sent, without surrounding whitespace, NUL-terminated;
+ * len is its length, TL_HDR_ABSENT or TL_HDR_UNUSABLE. */
+typedef struct tl_req_headers {
+  int16_t len[TL_HDR_COUNT];
+  char val[TL_HDR_COUNT][TL_HDR_VALUE_MAX + 1];
+} tl_req_headers;
+
 /* One parsed request. The owner (a connection slot) provides the storage;
  * the parser fills it between begin() and complete(). */
 typedef struct tl_request {
@@ -23,6 +44,9 @@ typedef struct tl_request {
   bool keep_alive;        /* llhttp_should_keep_alive */
   bool expect_continue;   /* "Expect: 100-continue" was sent */
   size_t header_bytes;    /* request line + header bytes seen */
+  /* NULL (tl_request_init), or where begin() wants the values of the
+   * TL_HDR_* headers kept. */
+  tl_req_headers *headers;
   tl_buf target;          /* request target as sent, e.g. "/io?ms=5" */
   tl_buf body;
   char target_inline[TL_TARGET_INLINE];
@@ -30,6 +54,9 @@ typedef struct tl_request {
 
 void tl_request_init(tl_request *r);
 void tl_request_free(tl_request *r);
+/* The kept value of header `which` (TL_HDR_*) in *val; returns its length,
+ * TL_HDR_ABSENT (also when nothing was kept) or TL_HDR_UNUSABLE. */
+int tl_request_header(const tl_request *r, int which, const char **val);
 
 typedef struct tl_http_callbacks {
   /* A request starts: return the storage to fill (never NULL). */
@@ -49,10 +76,12 @@ typedef struct tl_http_parser {
   size_t max_body_bytes;
   int error_status;         /* after TL_HTTP_ERROR: 400, 413, 414, 431, 505 */
   const char *error_text;   /* after TL_HTTP_ERROR: a short reason */
-  /* Only the Expect header matters to us; names and values are tracked in
-   * small fixed buffers, longer ones simply do not match. */
+  /* Header names are tracked in a small fixed buffer (longer ones are none
+   * we look for); hidx says what the current one is: Expect, whose value
+   * goes to hval, a TL_HDR_* the request keeps, or -1: skipped. */
   char hname[16];
   uint8_t hname_len;
+  int8_t hidx;
   char hval[16];
   uint8_t hval_len;
   bool in_body;             /* headers of the current request are complete */

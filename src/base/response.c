@@ -20,6 +20,8 @@ const char *tl_http_reason(int status) {
   case 408: return "Request Timeout";
   case 413: return "Content Too Large";
   case 414: return "URI Too Long";
+  case 415: return "Unsupported Media Type";
+  case 421: return "Misdirected Request";
   case 431: return "Request Header Fields Too Large";
   case 500: return "Internal Server Error";
   case 501: return "Not Implemented";

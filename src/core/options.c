@@ -14,7 +14,7 @@
 enum {
   OPT_HOST = 256, OPT_PORT, OPT_ADMIN_PORT, OPT_MODE, OPT_THREADS, OPT_PIN,
   OPT_DOCROOT, OPT_WWW, OPT_SAMPLE_MS, OPT_NO_STATS, OPT_MAX_CONNS,
-  OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_HEADER_TIMEOUT,
+  OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_BODY_MIN_RATE, OPT_HEADER_TIMEOUT,
   OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
   OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH
 };
@@ -34,6 +34,7 @@ static const struct option long_opts[] = {
     {"queue-max", required_argument, NULL, OPT_QUEUE_MAX},
     {"max-header-bytes", required_argument, NULL, OPT_MAX_HEADER},
     {"max-body-bytes", required_argument, NULL, OPT_MAX_BODY},
+    {"body-min-rate", required_argument, NULL, OPT_BODY_MIN_RATE},
     {"header-timeout-ms", required_argument, NULL, OPT_HEADER_TIMEOUT},
     {"idle-timeout-ms", required_argument, NULL, OPT_IDLE_TIMEOUT},
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
@@ -79,6 +80,7 @@ void tl_config_defaults(tl_config *cfg) {
   cfg->queue_max = 4096;
   cfg->max_header_bytes = 8192;
   cfg->max_body_bytes = 1024 * 1024;
+  cfg->body_min_rate = 1024;
   cfg->header_timeout_ms = 10000;
   cfg->idle_timeout_ms = 30000;
   cfg->shutdown_timeout_ms = 10000;
@@ -122,6 +124,9 @@ void tl_config_usage(FILE *out) {
       "  --queue-max N            tasks waiting for a worker; beyond: 503 (4096)\n"
       "  --max-header-bytes N     request line + headers; beyond: 431 (8192)\n"
       "  --max-body-bytes N       request body; beyond: 413 (1048576)\n"
+      "  --body-min-rate BYTES    bytes per second a request body must keep up,\n"
+      "                           over a sliding window after its first second;\n"
+      "                           slower: 408 and close (1024; 0 = off)\n"
       "  --header-timeout-ms N    time to receive a request's headers; then 408 (10000)\n"
       "  --idle-timeout-ms N      keep-alive idle time before closing (30000)\n"
       "  --shutdown-timeout-ms N  on SIGINT/SIGTERM, wait this long for\n"
@@ -171,6 +176,7 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     case OPT_QUEUE_MAX: name = "--queue-max"; lo = 1; hi = 1000000; ip = &cfg->queue_max; break;
     case OPT_MAX_HEADER: name = "--max-header-bytes"; lo = 256; hi = 1 << 20; ip = &cfg->max_header_bytes; break;
     case OPT_MAX_BODY: name = "--max-body-bytes"; lo = 0; hi = 1L << 30; lp = &cfg->max_body_bytes; break;
+    case OPT_BODY_MIN_RATE: name = "--body-min-rate"; lo = 0; hi = 1L << 30; lp = &cfg->body_min_rate; break;
     case OPT_HEADER_TIMEOUT: name = "--header-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->header_timeout_ms; break;
     case OPT_IDLE_TIMEOUT: name = "--idle-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->idle_timeout_ms; break;
     case OPT_CORO_STACK: name = "--coro-stack-kib"; lo = TL_CORO_STACK_KIB_MIN; hi = TL_CORO_STACK_KIB_MAX; ip = &cfg->coro_stack_kib; break;

@@ -67,14 +67,15 @@ int tl_server_post_control(tl_server *srv, tl_control *ctl) {
 /* Every loop has drained: close what the server owns, stop the pool. */
 static void on_drained(tl_loop *loop) {
   tl_server *srv = loop->srv;
-  if (srv->before_stop)
-    srv->before_stop(srv->before_stop_arg);
   pthread_mutex_lock(&srv->ctl_mu);
   srv->ctl_closed = true;
   pthread_mutex_unlock(&srv->ctl_mu);
-  /* Answer what was posted before the close, then close. */
+  /* Answer what was posted before the close, then close: before the
+   * observer stops, since done() hands each answer back to it. */
   on_control(&srv->ctl_async);
   uv_close((uv_handle_t *) &srv->ctl_async, NULL);
+  if (srv->before_stop)
+    srv->before_stop(srv->before_stop_arg);
   tl_loop_close(loop);
   uv_close((uv_handle_t *) &srv->shutdown_timer, NULL);
   uv_close((uv_handle_t *) &srv->sig_int, NULL);

@@ -2,6 +2,7 @@
 
 #include "http/conn.h"
 
+#include "base/minrate.h"
 #include "base/response.h"
 #include "base/util.h"
 #include "core/server.h"
@@ -60,6 +61,11 @@ typedef struct tl_conn {
   size_t out_pending;       /* bytes in uv_write requests not yet done */
   uint64_t last_active_ms;  /* last read or write progress */
   uint64_t req_begin_ms;    /* first byte of the request being parsed */
+  /* Its body began (headers complete), or 0: not yet, or waiting for a
+   * client that waits for a 100 Continue we could not send yet. */
+  uint64_t body_begin_ms;
+  tl_minrate body_rate;     /* armed by the sweep from body_begin_ms */
+  bool body_rate_armed;
   uint64_t linger_until_ms;
   uint64_t requests;        /* requests answered on this connection */
   tl_buf stash;             /* input held back while the parser is paused */
@@ -243,12 +249,18 @@ static void on_headers(void *ctx, tl_request *req) {
   tl_conn *c = ctx;
   /* Tell a waiting client to send its body; only when nothing is queued
    * ahead, so that the interim response cannot overtake a final one. */
+  bool waits = req->expect_continue;
   if (req->expect_continue && c->nslots == 0 && c->out_pending == 0) {
     static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
     uv_buf_t b = uv_buf_init((char *) cont, sizeof(cont) - 1);
     (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+    waits = false;
   }
   c->req_begin_ms = 0;
+  /* The body's clock (--body-min-rate) starts now, unless the client
+   * waits for a 100 Continue: then with its first byte (the sweep). */
+  c->body_begin_ms = waits ? 0 : now_ms(c);
+  c->body_rate_armed = false;
 }
 
 static int on_complete(void *ctx, tl_request *req) {
@@ -740,9 +752,26 @@ void tl_conn_accept(tl_loop *loop, uv_stream_t *listener) {
   update_reading(c);
 }
 
+/* The sweep's judgement of a body in progress (--body-min-rate). */
+static bool body_too_slow(tl_conn *c, uint64_t now, uint64_t min_rate) {
+  uint64_t bytes = c->parsing->req.body.len;
+  if (!c->body_rate_armed) {
+    if (c->body_begin_ms == 0) {
+      if (bytes == 0)
+        return false; /* still waiting for 100 Continue's answer */
+      tl_minrate_start(&c->body_rate, now, bytes);
+    } else {
+      tl_minrate_start(&c->body_rate, c->body_begin_ms, 0);
+    }
+    c->body_rate_armed = true;
+  }
+  return tl_minrate_too_slow(&c->body_rate, now, bytes, min_rate);
+}
+
 void tl_conn_sweep(tl_loop *loop, uint64_t now) {
   uint64_t hdr = (uint64_t) loop->srv->cfg.header_timeout_ms;
   uint64_t idle = (uint64_t) loop->srv->cfg.idle_timeout_ms;
+  uint64_t min_rate = (uint64_t) loop->srv->cfg.body_min_rate;
   tl_conn *next;
   for (tl_conn *c = loop->conns->all; c; c = next) {
     next = c->next;
@@ -757,6 +786,8 @@ void tl_conn_sweep(tl_loop *loop, uint64_t now) {
       /* The peer is not reading its responses. */
       if (now - c->last_active_ms > idle)
         conn_close(c);
+      else if (c->body_rate_armed && c->parsing) /* we stopped reading */
+        tl_minrate_start(&c->body_rate, now, c->parsing->req.body.len);
       continue;
     }
     if (c->req_begin_ms && now - c->req_begin_ms > hdr) {
@@ -768,6 +799,15 @@ void tl_conn_sweep(tl_loop *loop, uint64_t now) {
     if (c->parsing && tl_http_parser_in_body(&c->hp) &&
         now - c->last_active_ms > idle) {
       fail_request(c, 408, "timed out waiting for the request body");
+      update_reading(c);
+      continue;
+    }
+    if (min_rate && c->parsing && tl_http_parser_in_body(&c->hp) &&
+        body_too_slow(c, now, min_rate)) {
+      /* Trickled: one client must not hold a connection (and the worker
+       * slot its request will need) by sending just inside each idle
+       * timeout. */
+      fail_request(c, 408, "request body slower than --body-min-rate");
       update_reading(c);
       continue;
     }

@@ -16,6 +16,19 @@ void tl_request_free(tl_request *r) {
   tl_buf_free(&r->body);
 }
 
+int tl_request_header(const tl_request *r, int which, const char **val) {
+  *val = NULL;
+  if (!r->headers)
+    return TL_HDR_ABSENT;
+  int len = r->headers->len[which];
+  if (len >= 0)
+    *val = r->headers->val[which];
+  return len;
+}
+
+/* hidx for Expect: past the kept headers. */
+#define HDR_EXPECT TL_HDR_COUNT
+
 static tl_http_parser *P(llhttp_t *ll) { return (tl_http_parser *) ll; }
 
 static int fail(tl_http_parser *p, int status, const char *text) {
@@ -38,7 +51,11 @@ static int on_message_begin(llhttp_t *ll) {
   tl_http_parser *p = P(ll);
   p->req = p->cb->begin(p->ctx);
   p->hname_len = p->hval_len = 0;
+  p->hidx = -1;
   p->in_body = false;
+  if (p->req->headers)
+    for (int i = 0; i < TL_HDR_COUNT; i++)
+      p->req->headers->len[i] = TL_HDR_ABSENT;
   return 0;
 }
 
@@ -67,19 +84,76 @@ static int on_header_field(llhttp_t *ll, const char *at, size_t len) {
   return count_header(p, len);
 }
 
+static bool name_is(const tl_http_parser *p, const char *lit, size_t n) {
+  return p->hname_len == n && strncasecmp(p->hname, lit, n) == 0;
+}
+
+/* Which header this is: Expect, one the request keeps, or -1. */
+static int8_t header_id(const tl_http_parser *p) {
+  if (name_is(p, "expect", 6))
+    return HDR_EXPECT;
+  if (!p->req->headers)
+    return -1;
+  if (name_is(p, "host", 4))
+    return TL_HDR_HOST;
+  if (name_is(p, "origin", 6))
+    return TL_HDR_ORIGIN;
+  if (name_is(p, "content-type", 12))
+    return TL_HDR_CONTENT_TYPE;
+  if (name_is(p, "x-threadlab", 11))
+    return TL_HDR_X_THREADLAB;
+  return -1;
+}
+
+static int on_header_field_complete(llhttp_t *ll) {
+  tl_http_parser *p = P(ll);
+  p->hidx = header_id(p);
+  if (p->hidx >= 0 && p->hidx < TL_HDR_COUNT) {
+    int16_t *len = &p->req->headers->len[p->hidx];
+    /* Sent twice: neither value can be trusted. */
+    if (*len != TL_HDR_ABSENT) {
+      *len = TL_HDR_UNUSABLE;
+      p->hidx = -1;
+    } else {
+      *len = 0;
+    }
+  }
+  return 0;
+}
+
 static int on_header_value(llhttp_t *ll, const char *at, size_t len) {
   tl_http_parser *p = P(ll);
-  append_small(p->hval, &p->hval_len, sizeof(p->hval), at, len);
+  if (p->hidx == HDR_EXPECT) {
+    append_small(p->hval, &p->hval_len, sizeof(p->hval), at, len);
+  } else if (p->hidx >= 0) {
+    tl_req_headers *h = p->req->headers;
+    int16_t *hl = &h->len[p->hidx];
+    if ((size_t) *hl + len > TL_HDR_VALUE_MAX) {
+      *hl = TL_HDR_UNUSABLE;
+      p->hidx = -1;
+    } else {
+      memcpy(h->val[p->hidx] + *hl, at, len);
+      *hl = (int16_t) (*hl + len);
+    }
+  }
   return count_header(p, len);
 }
 
 static int on_header_value_complete(llhttp_t *ll) {
   tl_http_parser *p = P(ll);
-  if (p->hname_len == 6 && strncasecmp(p->hname, "expect", 6) == 0) {
+  if (p->hidx == HDR_EXPECT) {
     if (p->hval_len == 12 && strncasecmp(p->hval, "100-continue", 12) == 0)
       p->req->expect_continue = true;
+  } else if (p->hidx >= 0) {
+    tl_req_headers *h = p->req->headers;
+    int16_t *hl = &h->len[p->hidx];
+    char *v = h->val[p->hidx];
+    while (*hl > 0 && (v[*hl - 1] == ' ' || v[*hl - 1] == '\t'))
+      (*hl)--;
+    v[*hl] = '\0';
   }
   p->hname_len = p->hval_len = 0;
+  p->hidx = -1;
   return 0;
 }
 
@@ -124,6 +198,7 @@ static const llhttp_settings_t settings = {
     .on_message_begin = on_message_begin,
     .on_url = on_url,
     .on_header_field = on_header_field,
+    .on_header_field_complete = on_header_field_complete,
     .on_header_value = on_header_value,
     .on_header_value_complete = on_header_value_complete,
     .on_headers_complete = on_headers_complete,
@@ -140,6 +215,7 @@ void tl_http_parser_init(tl_http_parser *p, const tl_http_callbacks *cb,
   p->ctx = ctx;
   p->max_header_bytes = max_header_bytes;
   p->max_body_bytes = max_body_bytes;
+  p->hidx = -1;
 }
 
 static const char *error_text(llhttp_errno_t e) {

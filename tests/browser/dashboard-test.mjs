@@ -6,12 +6,16 @@
 // arrives and is shown, that the charts and meters exist, and that the mode
 // control really switches the server's mode. Any page exception, console error
 // or failed load fails it; a dashboard module that does not load (missing
-// file or export, syntax error) stops it at once. It ends with a full-page
-// screenshot and a line "N passed, M failed" (exit status 1 when anything failed).
+// file or export, syntax error) stops it at once. It takes a full-page
+// screenshot. With --cross-site, a hostile page from another origin (and a
+// page on a name that resolves to 127.0.0.1: DNS rebinding) then tries to
+// change the mode, and the mode must stay. It ends with a line
+// "N passed, M failed" (exit status 1 when anything failed).
 //
 // usage: node tests/browser/dashboard-test.mjs --url http://127.0.0.1:8081/ \
 //          --screenshot out.png [--expect-tids 1,2,3] [--switch-mode async]
-//          [--no-restore] [--chromium /usr/bin/chromium] [--timeout 60]
+//          [--no-restore] [--cross-site http://127.0.0.1:8080/static/cross-site.html]
+//          [--chromium /usr/bin/chromium] [--timeout 60]
 
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -27,12 +31,15 @@ import path from 'node:path';
 function usage(msg) {
   if (msg) process.stderr.write(`dashboard-test: ${msg}\n`);
   process.stderr.write('usage: node dashboard-test.mjs --url URL --screenshot OUT.png ' +
-    '[--expect-tids 1,2,3] [--switch-mode async|pool|hybrid] [--no-restore] [--chromium PATH] [--timeout SECONDS]\n');
+    '[--expect-tids 1,2,3] [--switch-mode async|pool|hybrid] [--no-restore] [--cross-site URL] ' +
+    '[--chromium PATH] [--timeout SECONDS]\n');
   process.exit(2);
 }
 
 const opts = { url: null, screenshot: null, expectTids: null, switchMode: null, restore: true,
-  chromium: process.env.CHROMIUM || 'chromium', timeout: 60 };
+  crossSite: null, chromium: process.env.CHROMIUM || 'chromium', timeout: 60 };
+/* A hostile name that resolves to 127.0.0.1 inside the test's Chromium. */
+const REBIND_HOST = 'threadlab-rebind.test';
 {
   const a = process.argv.slice(2);
   for (let i = 0; i < a.length; i++) {
@@ -49,6 +56,7 @@ const opts = { url: null, screenshot: null, expectTids: null, switchMode: null, 
         break;
       case '--switch-mode': opts.switchMode = need(); break;
       case '--no-restore': opts.restore = false; break;
+      case '--cross-site': opts.crossSite = need(); break;
       case '--chromium': opts.chromium = need(); break;
       case '--timeout': opts.timeout = Number(need()); break;
       case '-h': case '--help': usage(); break;
@@ -302,7 +310,8 @@ function launchChromium() {
   profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-dashboard-test-'));
   const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
     '--no-default-browser-check', '--disable-extensions', '--mute-audio', '--hide-scrollbars',
-    '--remote-debugging-port=0', `--user-data-dir=${profileDir}`, 'about:blank'];
+    '--remote-debugging-port=0', `--user-data-dir=${profileDir}`,
+    `--host-resolver-rules=MAP ${REBIND_HOST} 127.0.0.1`, 'about:blank'];
   chrome = spawn(opts.chromium, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   return new Promise((resolve, reject) => {
     let buf = '';
@@ -566,6 +575,73 @@ async function main() {
   }
 
   check(pageErrors.length === 0, 'no script errors, console errors or failed loads in the page', pageErrors.slice(0, 3).join('; '));
+
+  if (opts.crossSite) await crossSite(S, cdp, sessionId, evaluate, origin);
+}
+
+/* The mode in a /stats snapshot taken after this call. */
+async function modeNow(origin) {
+  const get = async () => (await fetch(new URL('/stats', origin), { cache: 'no-store' })).json();
+  let j = await get();
+  const seq = j.seq;
+  const deadline = Date.now() + 10000;
+  while (j.seq < seq + 2 && Date.now() < deadline) {
+    await sleep(100);
+    j = await get();
+  }
+  return (j.server || {}).mode;
+}
+
+/* What a hostile page can do, from another origin and from a DNS-rebinding
+ * name; the console errors these provoke (CORS) are expected here. */
+async function crossSite(S, cdp, sessionId, evaluate, origin) {
+  const before = await modeNow(origin);
+  const target = before === 'async' ? 'pool' : 'async';
+  const seen = [];
+  cdp.on('Network.responseReceived', sessionId, (p) => {
+    if (/\/control\b/.test(p.response.url)) seen.push(`${p.type} ${p.response.status}`);
+  });
+  await S('Network.enable');
+
+  const page = new URL(opts.crossSite);
+  page.searchParams.set('admin', new URL(origin).port);
+  page.searchParams.set('mode', target);
+  const loaded = cdp.waitFor('Page.loadEventFired', sessionId, 15000);
+  const nav = await S('Page.navigate', { url: page.href });
+  if (!check(!nav.errorText, `open a page of another origin (${page.origin})`, nav.errorText)) return;
+  await loaded.catch(() => {});
+  const res = await evaluate('window.xsite');
+  const detail = Object.entries(res || {}).map(([k, v]) => `${k}: ${v}`).join('; ');
+  check(res && res['fetch with X-Threadlab'] === 'blocked' && res['fetch with JSON'] === 'blocked',
+    'a cross-origin fetch with the dashboard\'s header or JSON is stopped by the refused preflight', detail);
+  check(res && res['form'] === 'submitted' && res['text/plain form'] === 'submitted' &&
+    res['simple fetch'] === 'sent, answer unreadable', 'the auto-submitted forms and the simple fetch reached the observer', detail);
+  const refused = seen.filter((x) => !/ 40[35]$/.test(x));
+  check(seen.length >= 3 && refused.length === 0, 'the observer answered every cross-site /control with 403 or 405',
+    seen.join(', '));
+  const after = await modeNow(origin);
+  check(after === before, `mode unchanged after the cross-site attempts (read from /stats)`, `${before} → ${after}`);
+
+  /* DNS rebinding: the attacker's name now resolves to 127.0.0.1, so its
+   * page is "same origin" with whatever listens there. */
+  const evil = new URL(origin);
+  evil.hostname = REBIND_HOST;
+  const loaded2 = cdp.waitFor('Page.loadEventFired', sessionId, 15000);
+  const docStatus = cdp.waitFor('Network.responseReceived', sessionId, 15000);
+  const nav2 = await S('Page.navigate', { url: evil.href });
+  if (!check(!nav2.errorText, `open the observer as ${evil.origin}`, nav2.errorText)) return;
+  const st = await docStatus.catch(() => null);
+  await loaded2.catch(() => {});
+  check(st && st.response.status === 421, `${evil.origin}/ is refused with 421`, st ? `${st.response.status}` : 'no response');
+  const tries = await evaluate(`(async () => {
+    const s = await fetch('/stats', { cache: 'no-store' });
+    const c = await fetch('/control?mode=${target}', { method: 'POST', headers: { 'X-Threadlab': '1' } });
+    return { stats: s.status, control: c.status };
+  })()`);
+  check(tries.stats === 421 && tries.control === 421, 'the rebinding page can neither read /stats nor POST /control',
+    `stats ${tries.stats}, control ${tries.control}`);
+  const last = await modeNow(origin);
+  check(last === before, 'mode unchanged after the rebinding attempt (read from /stats)', `${before} → ${last}`);
 }
 
 const hard = setTimeout(async () => {

@@ -40,6 +40,14 @@ START_TEST(config_options) {
   ck_assert_int_eq(parse("extra", NULL, NULL, &cfg), -1);
   ck_assert_int_eq(parse("--docroot", "/nonexistent/dir", NULL, &cfg), -1);
   ck_assert_int_eq(parse("--sample-ms", "10", NULL, &cfg), -1);
+  ck_assert_int_eq(parse(NULL, NULL, NULL, &cfg), 0);
+  ck_assert_int_eq(cfg.body_min_rate, 1024);
+  ck_assert_int_eq(parse("--body-min-rate", "0", NULL, &cfg), 0);
+  ck_assert_int_eq(cfg.body_min_rate, 0);
+  ck_assert_int_eq(parse("--body-min-rate", "65536", NULL, &cfg), 0);
+  ck_assert_int_eq(cfg.body_min_rate, 65536);
+  ck_assert_int_eq(parse("--body-min-rate", "-1", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--body-min-rate", "1k", NULL, &cfg), -1);
 }
 END_TEST
 

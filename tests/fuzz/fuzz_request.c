@@ -5,8 +5,9 @@
  *
  * Input layout: byte 0 = flags (bit 0: pause after every request as
  * conn.c does at its pipeline limit; bits 1-2: header limit; bits 3-4: body
- * limit), bytes 1-3 = three split points (scaled to the rest), then the
- * bytes of the connection.
+ * limit; bit 5: keep the observer's headers and judge them with its guard),
+ * bytes 1-3 = three split points (scaled to the rest), then the bytes of
+ * the connection.
  *
  * Every response built is checked: a status line, a header block ending in
  * CRLF CRLF, a Content-Length that matches the body (none after HEAD), and
@@ -22,6 +23,7 @@
 #include "http/router.h"
 #include "base/static_file.h"
 #include "base/steps.h"
+#include "observer/guard.h"
 
 #include <fcntl.h>
 #include <stdbool.h>
@@ -29,6 +31,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -263,9 +266,37 @@ static void handle(const tl_request *r) {
   tl_buf_free(&out);
 }
 
+/* Kept header values are whole, trimmed and NUL-terminated; the guard
+ * answers only with its statuses and a reason. */
+static void judge(const tl_request *r) {
+  for (int i = 0; i < TL_HDR_COUNT; i++) {
+    const char *v;
+    int len = tl_request_header(r, i, &v);
+    CHECK(len >= TL_HDR_UNUSABLE && len <= TL_HDR_VALUE_MAX);
+    if (len < 0) {
+      CHECK(v == NULL);
+      continue;
+    }
+    CHECK(strlen(v) == (size_t) len);
+    CHECK(len == 0 || (v[len - 1] != ' ' && v[len - 1] != '\t'));
+  }
+  static const struct sockaddr_in local = {.sin_family = AF_INET};
+  tl_guard_site site = {.bound_host = "127.0.0.1", .port = 8081,
+                        .local = (const struct sockaddr *) &local};
+  const char *why = NULL;
+  int st = tl_guard_host(&site, r, &why);
+  CHECK(st == 0 || ((st == 400 || st == 421) && why));
+  why = NULL;
+  st = tl_guard_post(&site, r, &why);
+  CHECK(st == 0 || (st == 403 && why));
+  (void) tl_guard_content_type_is(r, "application/x-www-form-urlencoded");
+}
+
 /* ---- the parser ------------------------------------------------------- */
 
 static tl_request cur;
+static tl_req_headers kept;
+static bool keep_headers;
 static bool cur_live;
 static size_t max_body;
 static unsigned completed;
@@ -275,6 +306,8 @@ static tl_request *cb_begin(void *ctx) {
   (void) ctx;
   CHECK(!cur_live);
   tl_request_init(&cur);
+  if (keep_headers)
+    cur.headers = &kept;
   cur_live = true;
   return &cur;
 }
@@ -289,6 +322,8 @@ static int cb_complete(void *ctx, tl_request *req) {
   (void) ctx;
   CHECK(req == &cur && cur_live);
   CHECK(req->body.len <= max_body);
+  if (keep_headers)
+    judge(req);
   handle(req);
   tl_request_free(&cur);
   cur_live = false;
@@ -317,6 +352,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   static const size_t body_limits[] = {0, 16, 4096, 1 << 20};
   uint8_t flags = data[0];
   pause_each = flags & 1;
+  keep_headers = flags & 32;
   size_t max_hdr = hdr_limits[(flags >> 1) & 3];
   max_body = body_limits[(flags >> 3) & 3];
   const char *in = (const char *) data + 4;

@@ -1,5 +1,5 @@
 /* Unit tests: The llhttp glue: split and pipelined input, pausing, chunked bodies,
- * limits and errors, Expect and versions. */
+ * limits and errors, Expect and versions, kept headers. */
 #include "config.h"
 
 #include <check.h>
@@ -172,4 +172,72 @@ START_TEST(http_expect_continue_and_version) {
 }
 END_TEST
 
-TL_CHECK_MAIN("parser", http_split_byte_by_byte, http_pipelined_in_order, http_pause_and_resume, http_chunked_body, http_limits_and_errors, http_expect_continue_and_version)
+/* Kept headers: only when the owner asks, split anywhere, trimmed, and
+ * unusable when too long or sent twice. */
+typedef struct {
+  collector c;
+  tl_req_headers h[4];
+} keeper;
+
+static tl_request *k_begin(void *ctx) {
+  keeper *k = ctx;
+  tl_request *r = c_begin(&k->c);
+  r->headers = &k->h[k->c.begun - 1];
+  return r;
+}
+
+static int k_complete(void *ctx, tl_request *r) {
+  return c_complete(&((keeper *) ctx)->c, r);
+}
+
+static const tl_http_callbacks kcbs = {k_begin, NULL, k_complete};
+
+START_TEST(http_kept_headers) {
+  char big[200];
+  memset(big, 'a', sizeof(big) - 1);
+  big[sizeof(big) - 1] = '\0';
+  char req[1024];
+  snprintf(req, sizeof(req),
+           "POST /control HTTP/1.1\r\nhOsT:  127.0.0.1:8081 \t\r\n"
+           "X-Threadlab: 1\r\nContent-Type: application/json; charset=utf-8\r\n"
+           "Expect: 100-continue\r\nContent-Length: 0\r\n\r\n"
+           "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\nOrigin: http://%s\r\n\r\n"
+           "GET / HTTP/1.0\r\nX-Threadlab:\r\n\r\n",
+           big);
+  keeper k = {0};
+  tl_http_parser p;
+  tl_http_parser_init(&p, &kcbs, &k, 8192, 1024);
+  for (size_t i = 0; i < strlen(req); i++)
+    ck_assert_int_eq(feed_all(&p, req + i, 1), TL_HTTP_OK);
+  ck_assert_int_eq(k.c.done, 3);
+  const char *v;
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_HOST, &v), 14);
+  ck_assert_str_eq(v, "127.0.0.1:8081");
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_X_THREADLAB, &v), 1);
+  ck_assert_str_eq(v, "1");
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_CONTENT_TYPE, &v), 31);
+  ck_assert_str_eq(v, "application/json; charset=utf-8");
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_ORIGIN, &v), TL_HDR_ABSENT);
+  ck_assert_ptr_null(v);
+  ck_assert(k.c.reqs[0].expect_continue);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_HOST, &v), TL_HDR_UNUSABLE);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_ORIGIN, &v), TL_HDR_UNUSABLE);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_X_THREADLAB, &v), TL_HDR_ABSENT);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[2], TL_HDR_HOST, &v), TL_HDR_ABSENT);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[2], TL_HDR_X_THREADLAB, &v), 0);
+  ck_assert_str_eq(v, "");
+  c_free(&k.c);
+
+  /* An owner that keeps nothing sees nothing, Expect still works. */
+  collector c = {0};
+  tl_http_parser_init(&p, &cbs, &c, 8192, 1024);
+  const char plain[] = "POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+                       "Content-Length: 0\r\n\r\n";
+  ck_assert_int_eq(feed_all(&p, plain, sizeof(plain) - 1), TL_HTTP_OK);
+  ck_assert_int_eq(tl_request_header(&c.reqs[0], TL_HDR_HOST, &v), TL_HDR_ABSENT);
+  ck_assert(c.reqs[0].expect_continue);
+  c_free(&c);
+}
+END_TEST
+
+TL_CHECK_MAIN("parser", http_split_byte_by_byte, http_pipelined_in_order, http_pause_and_resume, http_chunked_body, http_limits_and_errors, http_expect_continue_and_version, http_kept_headers)

@@ -1,0 +1,30 @@
+/* POST /control: checks and parses the parameters (mode, threads, pin;
+ * in the query or a form-encoded body), from loopback peers only,
+ * hands the change to the main loop's thread (tl_server_post_control) and
+ * answers once it was applied. The connection is held meanwhile. Observer
+ * thread, except where a function says otherwise. */
+#ifndef TL_OBSERVER_CONTROL_H
+#define TL_OBSERVER_CONTROL_H
+
+#include <uv.h>
+
+#include "core/server.h"
+#include "http/parser.h"
+#include "observer/admin_conn.h"
+
+typedef struct tl_obs_control tl_obs_control;
+
+tl_obs_control *tl_obs_control_create(uv_loop_t *uv, tl_server *srv);
+/* On stop: closes the wake-up handle (answers arriving later are not sent;
+ * tl_obs_control_destroy releases their connections). */
+void tl_obs_control_close(tl_obs_control *ctl);
+/* After the loop has finished, and after every control posted has been
+ * answered by the main loop (core/server.c answers them before stopping
+ * the observer). */
+void tl_obs_control_destroy(tl_obs_control *ctl);
+
+/* Handles one POST /control request on c. */
+void tl_obs_control_handle(tl_obs_control *ctl, tl_admin_conn *c,
+                           const tl_request *req);
+
+#endif

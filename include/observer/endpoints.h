@@ -1,0 +1,28 @@
+/* What the observer answers: each request passes the guard (Host; for a
+ * POST, Origin and the dashboard's header: observer/guard.h), then goes to
+ * the dashboard's files, /stats, /stats/stream, /metrics, /healthz or
+ * /control. Observer thread only; tl_endpoints_handle is the request
+ * handler given to the admin connections (observer/admin_conn.h). */
+#ifndef TL_OBSERVER_ENDPOINTS_H
+#define TL_OBSERVER_ENDPOINTS_H
+
+#include "core/server.h"
+#include "http/parser.h"
+#include "observer/admin_conn.h"
+#include "observer/control.h"
+#include "observer/sampler.h"
+#include "observer/sse.h"
+
+typedef struct tl_endpoints tl_endpoints;
+
+/* Opens the dashboard's directory (cfg.www) and Chart.js's. port: the
+ * observer's bound port (its own origin). The endpoints answer from stats
+ * and through sse and ctl, which the caller owns. */
+tl_endpoints *tl_endpoints_create(tl_server *srv, int port, tl_stats *stats,
+                                  tl_sse *sse, tl_obs_control *ctl);
+void tl_endpoints_destroy(tl_endpoints *ep);
+
+/* The handler for every complete request (ctx: the tl_endpoints). */
+void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *req);
+
+#endif

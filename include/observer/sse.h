@@ -1,0 +1,30 @@
+/* Server-Sent Events fan-out for /stats/stream: each snapshot is framed
+ * once as an event and that one buffer (reference counted) is written to
+ * every stream client; a client that falls too far behind is dropped, not
+ * buffered for (it reconnects). Observer thread only. */
+#ifndef TL_OBSERVER_SSE_H
+#define TL_OBSERVER_SSE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "observer/admin_conn.h"
+
+typedef struct tl_sse tl_sse;
+
+tl_sse *tl_sse_create(void);
+/* After every client has closed (tl_admin_close_all). */
+void tl_sse_destroy(tl_sse *sse);
+
+/* Turns c into a stream client: the response head, a retry hint and the
+ * current snapshot at once (json, numbered seq), so that it draws
+ * immediately. */
+void tl_sse_start(tl_sse *sse, tl_admin_conn *c, uint64_t seq,
+                  const tl_buf *json);
+/* True when some client is listening (render an event only then). */
+bool tl_sse_any(const tl_sse *sse);
+/* Sends one snapshot to every client. */
+void tl_sse_broadcast(tl_sse *sse, uint64_t seq, const tl_buf *json);
+
+#endif

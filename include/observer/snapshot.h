@@ -11,6 +11,7 @@
 #include "base/hist.h"
 #include "http/router.h"
 #include "base/thread.h"
+#include "observer/loop_totals.h"
 
 #define TL_SNAP_MAX_CORES 256
 #define TL_SNAP_MAX_INSIGHTS 16
@@ -111,7 +112,9 @@ typedef struct tl_snapshot {
   double send_submits_rate, send_writes_rate;
   double send_writes_per_submit; /* over the period; -1 if no submission */
   bool has_loop_util;
-  double loop_util_pct;
+  double loop_util_pct;    /* mean over the loops */
+  int nloops;
+  tl_loop_snap loops[TL_SNAP_MAX_LOOPS];
 
   tl_timeline_ev *timeline;
   int ntimeline;

@@ -76,11 +76,14 @@ int main(int argc, char **argv) {
     printf("threadlab %s: pid %d, mode %s, %d worker thread%s%s\n",
            PACKAGE_VERSION, (int) getpid(), tl_mode_name(cfg.mode),
            cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "");
-    printf("  workload:  http://%s:%d/\n", cfg.host, srv.loop.port);
-    if (srv.loop.send_uring)
+    printf("  workload:  http://%s:%d/", cfg.host, srv.loops[0].port);
+    if (srv.nloops > 1)
+      printf(" (%d loops, SO_REUSEPORT)", srv.nloops);
+    printf("\n");
+    if (srv.loops[0].send_uring)
       printf("  sends:     batched, one io_uring submission per loop iteration\n");
     else
-      printf("  sends:     one write per connection (%s)\n", srv.loop.send_why);
+      printf("  sends:     one write per connection (%s)\n", srv.loops[0].send_why);
     if (obs)
       printf("  dashboard: http://%s:%d/\n", cfg.host, srv.admin_port);
     fflush(stdout);

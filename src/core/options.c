@@ -14,7 +14,8 @@ enum {
   OPT_HOST = 256, OPT_PORT, OPT_ADMIN_PORT, OPT_MODE, OPT_THREADS, OPT_PIN,
   OPT_DOCROOT, OPT_WWW, OPT_SAMPLE_MS, OPT_NO_STATS, OPT_MAX_CONNS,
   OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_HEADER_TIMEOUT,
-  OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP
+  OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
+  OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_WORKER_OF
 };
 
 static const struct option long_opts[] = {
@@ -37,6 +38,10 @@ static const struct option long_opts[] = {
     {"shutdown-timeout-ms", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT},
     {"no-uring", no_argument, NULL, OPT_NO_URING},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"loops", required_argument, NULL, OPT_LOOPS},
+    {"processes", required_argument, NULL, OPT_PROCESSES},
+    {"allow-crash", no_argument, NULL, OPT_ALLOW_CRASH},
+    {"worker-of", required_argument, NULL, OPT_WORKER_OF},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
@@ -77,6 +82,10 @@ void tl_config_defaults(tl_config *cfg) {
   cfg->header_timeout_ms = 10000;
   cfg->idle_timeout_ms = 30000;
   cfg->shutdown_timeout_ms = 10000;
+  cfg->loops = 1;
+  cfg->processes = 0;
+  cfg->worker_index = -1;
+  cfg->worker_shm_fd = cfg->worker_chan_fd = -1;
 }
 
 void tl_config_usage(FILE *out) {
@@ -95,6 +104,11 @@ void tl_config_usage(FILE *out) {
       "  --pin                    pin worker i to core i mod ncores\n"
       "  --no-uring               one write(2) per connection instead of one\n"
       "                           io_uring submission per loop iteration\n"
+      "  --loops N                event-loop threads, 1..64, each with its own\n"
+      "                           listener on the port (SO_REUSEPORT) (1)\n"
+      "  --processes N            N worker processes, 0..64, under a supervisor\n"
+      "                           that restarts them; 0 = one process (0)\n"
+      "  --allow-crash            let the `crash` step kill its process\n"
       "Files:\n"
       "  --docroot DIR            directory served under /static/ (www/)\n"
       "  --www DIR                the dashboard's files (installed or in-tree www/)\n"
@@ -157,6 +171,18 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     case OPT_MAX_BODY: name = "--max-body-bytes"; lo = 0; hi = 1L << 30; lp = &cfg->max_body_bytes; break;
     case OPT_HEADER_TIMEOUT: name = "--header-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->header_timeout_ms; break;
     case OPT_IDLE_TIMEOUT: name = "--idle-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->idle_timeout_ms; break;
+    case OPT_LOOPS: name = "--loops"; lo = 1; hi = TL_MAX_LOOPS; ip = &cfg->loops; break;
+    case OPT_PROCESSES: name = "--processes"; lo = 0; hi = TL_MAX_PROCESSES; ip = &cfg->processes; break;
+    case OPT_ALLOW_CRASH: cfg->allow_crash = true; continue;
+    case OPT_WORKER_OF:
+      /* INDEX,SHMFD,CHANFD: set by the supervisor, not documented. */
+      if (sscanf(optarg, "%d,%d,%d", &cfg->worker_index, &cfg->worker_shm_fd,
+                 &cfg->worker_chan_fd) != 3 || cfg->worker_index < 0 ||
+          cfg->worker_index >= TL_MAX_PROCESSES || cfg->worker_shm_fd < 0) {
+        fprintf(err, "threadlab: --worker-of: bad value\n");
+        return -1;
+      }
+      continue;
     case OPT_SHUTDOWN_TIMEOUT: name = "--shutdown-timeout-ms"; lo = 0; hi = 3600000; ip = &cfg->shutdown_timeout_ms; break;
     case OPT_MODE:
       if (tl_mode_parse(optarg, &cfg->mode) != 0) {

@@ -102,6 +102,7 @@ void tl_task_setup(tl_task *t, struct tl_server *srv, struct tl_loop *loop,
   memset(t, 0, sizeof(*t));
   t->srv = srv;
   t->loop = loop;
+  t->job.inbox = &loop->inbox; /* pool jobs come back to this loop */
   t->done = done;
   t->req = req;
   t->out = out;

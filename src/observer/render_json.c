@@ -81,6 +81,33 @@ static void close_with(tl_buf *b, char c) {
   tl_buf_putc(b, c);
 }
 
+/* ,"loops":[...]: each workload loop's own figures (--loops N). */
+static void loops_json(tl_buf *b, const tl_snapshot *s) {
+  tl_buf_puts(b, ",\"loops\":[");
+  for (int k = 0; k < s->nloops; k++) {
+    const tl_loop_snap *l = &s->loops[k];
+    const tl_hist_summary *g = &l->lag_ms_period;
+    tl_buf_puts(b, k ? ",{" : "{");
+    ku(b, "index", (uint64_t) l->index);
+    ku(b, "tid", (uint64_t) l->tid);
+    tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu},",
+                  (unsigned long long) l->open, (unsigned long long) l->accepted);
+    tl_buf_printf(b, "\"requests\":{\"total\":%llu,\"rate\":",
+                  (unsigned long long) l->requests);
+    num(b, l->requests_rate);
+    tl_buf_puts(b, "},\"lag_ms\":{");
+    ku(b, "count", g->count);
+    kopt(b, "p50", g->count > 0, g->p50 / 1000.0);
+    kopt(b, "p99", g->count > 0, g->p99 / 1000.0);
+    kopt(b, "max", g->count > 0, g->max / 1000.0);
+    close_with(b, '}');
+    tl_buf_putc(b, ',');
+    kopt(b, "utilization_pct", l->has_util, l->util_pct);
+    close_with(b, '}');
+  }
+  tl_buf_putc(b, ']');
+}
+
 /* {count, mean, p50, ...} with values scaled from us to ms. */
 static void summary(tl_buf *b, const tl_hist_snap *h) {
   tl_hist_summary s;
@@ -280,6 +307,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   pair(b, "lag_ms", s->lag_all, s->lag_period);
   kopt(b, "utilization_pct", s->has_loop_util, s->loop_util_pct);
   close_with(b, '}');
+  loops_json(b, s);
   tl_buf_puts(b, "},\"timeline\":{");
   kd(b, "from_ms", s->timeline_from_ms);
   kd(b, "to_ms", s->timeline_to_ms);

@@ -89,6 +89,38 @@ START_TEST(loops_every_mode_answers) {
 }
 END_TEST
 
+START_TEST(crash_needs_allow_crash) {
+  tl_proc p;
+  tl_proc_start(&p, NULL);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=crash", &r), 403);
+  ck_assert_ptr_nonnull(strstr(r.body, "--allow-crash"));
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
+  char pid[32];
+  ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+  ck_assert_int_eq(atoi(pid), p.pid);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* One process: a crash takes the whole server, every loop with it. */
+START_TEST(one_process_crash_kills_it) {
+  const char *modes[] = {"async", "pool"};
+  for (int m = 0; m < 2; m++) {
+    tl_proc p;
+    const char *args[] = {"--allow-crash", "--loops", "2", "--mode", modes[m], NULL};
+    tl_proc_start(&p, args);
+    int fd = tl_connect(p.port);
+    tl_send_str(fd, "GET /task?steps=crash HTTP/1.1\r\nHost: t\r\n\r\n");
+    ck_assert(tl_wait_eof(fd, 5000));
+    tl_close(fd);
+    ck_assert_int_eq(tl_proc_wait(&p, 5000), 128 + SIGSEGV);
+  }
+}
+END_TEST
+
 static int run_status(const char *const *argv_tail) {
   const char *argv[16] = {tl_bin()};
   int n = 1;
@@ -122,4 +154,5 @@ START_TEST(bounds_exit_2) {
 END_TEST
 
 TL_CHECK_MAIN("processes", loops_share_the_port_and_each_serves,
-              loops_every_mode_answers, bounds_exit_2)
+              loops_every_mode_answers, bounds_exit_2,
+              crash_needs_allow_crash, one_process_crash_kills_it)

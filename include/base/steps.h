@@ -10,14 +10,19 @@
 #define TL_MAX_STEPS 32
 #define TL_MAX_STEP_MS 10000
 
-typedef enum tl_step_kind { TL_STEP_CPU = 0, TL_STEP_IO = 1 } tl_step_kind;
+/* "crash" kills the process that runs it (only with --allow-crash). */
+typedef enum tl_step_kind {
+  TL_STEP_CPU = 0,
+  TL_STEP_IO = 1,
+  TL_STEP_CRASH = 2
+} tl_step_kind;
 
 typedef struct tl_step_spec {
   uint8_t kind;   /* tl_step_kind */
   uint32_t ms;    /* 0..TL_MAX_STEP_MS */
 } tl_step_spec;
 
-/* Parses "cpu:2,io:50,cpu:2" into out (at most TL_MAX_STEPS). Returns the
+/* Parses "cpu:2,io:50,cpu:2" (or a bare "crash") into out (at most TL_MAX_STEPS). Returns the
  * number of steps (>= 1), or -1 with *err set to a static message. */
 int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
                    const char **err);

@@ -13,7 +13,7 @@ static int advance(tl_task *t, bool admission);
 
 static void run_cpu(tl_job *job) {
   tl_task *t = (tl_task *) job;
-  while (t->cur < t->nsteps && t->steps[t->cur].spec.kind == TL_STEP_CPU &&
+  while (t->cur < t->nsteps && t->steps[t->cur].spec.kind != TL_STEP_IO &&
          !tl_task_cancelled(t))
     tl_task_run_step_blocking(t);
 }

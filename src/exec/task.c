@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "exec/task.h"
+#include "base/crash.h"
 #include "base/thread.h"
 #include "base/util.h"
 #include "http/loop.h"
@@ -70,6 +71,8 @@ void tl_task_run_step_blocking(tl_task *t) {
                                                           : TL_DOING_IO,
                         t->id, t->cur);
   r->start_ns = tl_now_ns();
+  if (r->spec.kind == TL_STEP_CRASH)
+    tl_crash_process();
   if (r->spec.kind == TL_STEP_CPU) {
     tl_burn_cpu_ms(r->spec.ms);
   } else {

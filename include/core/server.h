@@ -43,6 +43,11 @@ typedef struct tl_server {
   tl_loop *loops;          /* nloops; each one's insides belong to its thread */
   int listen_port;         /* the port every loop binds (loop 0's) */
   bool reuseport;          /* loops / processes share the port */
+  /* A supervisor (--processes N) has no loop and no pool: a control goes
+   * to its workers through this, on its main loop. */
+  void (*forward_control)(struct tl_server *srv, const tl_control *ctl);
+  void *forward_arg;
+  struct tl_proc_table *procs; /* supervisor: its workers; else NULL */
   /* Called on the main loop's thread when every loop has drained, before
    * the pool goes away: the owner stops whatever still reads the server
    * (the observer). */
@@ -77,6 +82,12 @@ typedef struct tl_server {
  * message on stderr. */
 int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
                    tl_registry *registry);
+/* The supervisor's server: configuration, control and the registry only
+ * (no loop, no pool, no listener). */
+void tl_server_init_supervisor(tl_server *srv, uv_loop_t *uv,
+                               const tl_config *cfg, tl_registry *registry);
+/* Main loop thread (supervisor): answer what is posted, then refuse. */
+void tl_server_close_control(tl_server *srv);
 /* Main loop thread: begin a graceful stop (what SIGINT/SIGTERM do). */
 void tl_server_shutdown(tl_server *srv);
 /* Main loop thread: switch mode / resize / pin for tasks admitted from

@@ -36,6 +36,7 @@ typedef struct tl_loop_counters {
   tl_hist queue_wait_us;             /* time tasks spent in the pool queue */
   tl_hist loop_lag_us;               /* timer drift of the loop */
   _Atomic uint64_t loop_idle_ns;     /* uv_metrics_idle_time */
+  _Atomic uint64_t inflight;         /* tasks_inflight, every 50 ms */
   /* The longest recent CPU step that ran inline on the loop (async mode):
    * block_seq changes whenever a new one is recorded. */
   _Atomic uint64_t block_seq;

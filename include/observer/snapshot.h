@@ -12,6 +12,7 @@
 #include "http/router.h"
 #include "base/thread.h"
 #include "observer/loop_totals.h"
+#include "observer/processes.h"
 
 #define TL_SNAP_MAX_CORES 256
 #define TL_SNAP_MAX_INSIGHTS 16
@@ -115,6 +116,7 @@ typedef struct tl_snapshot {
   double loop_util_pct;    /* mean over the loops */
   int nloops;
   tl_loop_snap loops[TL_SNAP_MAX_LOOPS];
+  tl_processes procs;      /* processes[]: keeps its own previous values */
 
   tl_timeline_ev *timeline;
   int ntimeline;

@@ -4,7 +4,10 @@
 
 #include "core/options.h"
 #include "observer/observer.h"
+#include "core/scoreboard.h"
 #include "core/server.h"
+#include "core/supervisor.h"
+#include "core/worker_link.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +25,7 @@ static void raise_fd_limit(void) {
 }
 
 static tl_observer *obs;
+static tl_wlink *wlink;
 
 /* The observer reads the server's pool and counters: it stops first. */
 static void stop_observer(void *arg) {
@@ -30,6 +34,8 @@ static void stop_observer(void *arg) {
     tl_observer_stop(obs);
     obs = NULL;
   }
+  tl_wlink_stop(wlink);
+  wlink = NULL;
 }
 
 /* A start that failed (message already printed): let the loop finish the
@@ -54,6 +60,18 @@ int main(int argc, char **argv) {
 
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
+  /* --processes N: this process supervises; its workers run the rest. */
+  if (cfg.processes > 0 && cfg.worker_index < 0)
+    return tl_supervisor_main(&cfg, argc, argv);
+  tl_scoreboard *board = NULL;
+  if (cfg.worker_index >= 0) {
+    if (tl_scoreboard_attach(&board, cfg.worker_shm_fd) != 0) {
+      fprintf(stderr, "threadlab: worker: no scoreboard\n");
+      return 1;
+    }
+    atomic_store(&board->slot[cfg.worker_index].pid, (int) getpid());
+    cfg.admin_port = -1; /* the supervisor observes */
+  }
   uv_loop_t loop;
   uv_loop_init(&loop);
   uv_loop_configure(&loop, UV_METRICS_IDLE_TIME);
@@ -61,6 +79,11 @@ int main(int argc, char **argv) {
 
   if (tl_server_init(&srv, &loop, &cfg, &registry) != 0)
     return exit_failed(&loop, &registry);
+  if (board) {
+    tl_wlink_start(&wlink, &srv, &board->slot[cfg.worker_index],
+                   cfg.worker_chan_fd);
+    srv.before_stop = stop_observer;
+  }
   if (cfg.admin_port >= 0) {
     if (tl_observer_start(&obs, &srv, &registry) != 0) {
       /* Stop the server the way SIGTERM does: nothing is in flight yet. */

@@ -42,6 +42,22 @@ static void on_control(uv_async_t *h) {
     tl_control *ctl = list;
     list = ctl->next;
     int rc = 0;
+    if (srv->forward_control) {
+      if (ctl->mode >= (int) TL_MODE_COUNT || ctl->threads > TL_MAX_THREADS)
+        rc = -EINVAL;
+      if (rc == 0) {
+        srv->forward_control(srv, ctl);
+        if (ctl->threads > 0)
+          atomic_store(&srv->threads, ctl->threads);
+        if (ctl->pin >= 0)
+          atomic_store(&srv->pinned, ctl->pin != 0);
+        if (ctl->mode >= 0)
+          atomic_store(&srv->mode, ctl->mode);
+      }
+      ctl->rc = rc;
+      ctl->done(ctl);
+      continue;
+    }
     if (ctl->threads > 0)
       rc = tl_server_set_threads(srv, ctl->threads);
     if (rc == 0 && ctl->pin >= 0)
@@ -174,6 +190,29 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
   uv_signal_start(&srv->sig_int, on_signal, SIGINT);
   uv_signal_start(&srv->sig_term, on_signal, SIGTERM);
   return 0;
+}
+
+void tl_server_init_supervisor(tl_server *srv, uv_loop_t *uv,
+                               const tl_config *cfg, tl_registry *registry) {
+  memset(srv, 0, sizeof(*srv));
+  srv->uv = uv;
+  srv->start_ns = tl_now_ns();
+  srv->cfg = *cfg;
+  srv->registry = registry;
+  srv->docroot_fd = -1;
+  atomic_store(&srv->mode, (int) cfg->mode);
+  atomic_store(&srv->threads, cfg->threads);
+  atomic_store(&srv->pinned, cfg->pin);
+  pthread_mutex_init(&srv->ctl_mu, NULL);
+  uv_async_init(uv, &srv->ctl_async, on_control);
+}
+
+void tl_server_close_control(tl_server *srv) {
+  pthread_mutex_lock(&srv->ctl_mu);
+  srv->ctl_closed = true;
+  pthread_mutex_unlock(&srv->ctl_mu);
+  on_control(&srv->ctl_async);
+  uv_close((uv_handle_t *) &srv->ctl_async, NULL);
 }
 
 void tl_server_shutdown(tl_server *srv) {

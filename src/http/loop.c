@@ -50,6 +50,8 @@ static void on_lag(uv_timer_t *h) {
   if (!loop->srv->cfg.no_stats)
     tl_hist_record(&loop->stats.loop_lag_us, lag_us);
   loop->lag_expected_ns = now + (uint64_t) LAG_INTERVAL_MS * 1000000u;
+  atomic_store_explicit(&loop->stats.inflight, loop->tasks_inflight,
+                        memory_order_relaxed);
   atomic_store_explicit(&loop->stats.loop_idle_ns,
                         uv_metrics_idle_time(loop->uv), memory_order_relaxed);
 }

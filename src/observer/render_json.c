@@ -81,6 +81,68 @@ static void close_with(tl_buf *b, char c) {
   tl_buf_putc(b, c);
 }
 
+/* ,"processes":[...],"process_totals":{...}: the supervisor and its
+ * workers, or the one server process. */
+static void processes_json(tl_buf *b, const tl_processes *ps) {
+  tl_buf_puts(b, ",\"processes\":[");
+  for (int i = 0; i < ps->n; i++) {
+    const tl_process_snap *p = &ps->p[i];
+    tl_buf_puts(b, i ? ",{" : "{");
+    ku(b, "pid", (uint64_t) p->pid);
+    ks(b, "role", p->role);
+    kopt(b, "index", p->index >= 0, p->index);
+    ks(b, "state", p->state);
+    kd(b, "uptime_s", p->uptime_s);
+    kopt(b, "ready_ms", p->ready_ms >= 0, p->ready_ms);
+    ku(b, "restarts", (uint64_t) p->restarts);
+    key(b, "last_exit");
+    if (p->has_exit) {
+      const tl_proc_exit *x = &p->last_exit;
+      tl_buf_puts(b, "{");
+      ku(b, "pid", (uint64_t) x->pid);
+      ks(b, "how", x->how);
+      kd(b, "ago_s", p->exit_ago_s);
+      ku(b, "connections_lost", x->conns_lost);
+      ku(b, "tasks_lost", x->tasks_lost);
+      close_with(b, '}');
+      tl_buf_putc(b, ',');
+    } else {
+      tl_buf_puts(b, "null,");
+    }
+    bool m = p->has_mem;
+    kopt(b, "rss_kb", m, (double) p->rss_kb);
+    kopt(b, "pss_kb", m, (double) p->pss_kb);
+    kopt(b, "uss_kb", m, (double) p->uss_kb);
+    kopt(b, "cpu_s", p->has_proc, p->cpu_s);
+    kopt(b, "cpu_pct", p->has_proc && p->cpu_pct >= 0, p->cpu_pct);
+    kopt(b, "ctx_voluntary", p->has_proc, (double) p->ctx_vol);
+    kopt(b, "ctx_involuntary", p->has_proc, (double) p->ctx_invol);
+    kopt(b, "fds", p->has_proc && p->fds >= 0, p->fds);
+    if (p->has_counters) {
+      tl_buf_printf(b, "\"connections_open\":%llu,\"accepted\":%llu,"
+                       "\"requests\":%llu,\"tasks_in_flight\":%llu,",
+                    (unsigned long long) p->open, (unsigned long long) p->accepted,
+                    (unsigned long long) p->requests, (unsigned long long) p->inflight);
+    }
+    tl_buf_puts(b, "\"threads\":[");
+    int nt = p->nthreads < TL_SNAP_PROC_TIDS ? p->nthreads : TL_SNAP_PROC_TIDS;
+    for (int k = 0; k < nt; k++) {
+      if (k)
+        tl_buf_putc(b, ',');
+      tl_buf_put_u64(b, (uint64_t) p->tids[k]);
+    }
+    tl_buf_puts(b, "],");
+    ku(b, "nthreads", (uint64_t) p->nthreads);
+    close_with(b, '}');
+  }
+  tl_buf_puts(b, "],\"process_totals\":{");
+  kb(b, "supervised", ps->supervised);
+  ku(b, "deaths", ps->deaths);
+  ku(b, "accepted", ps->total_accepted);
+  ku(b, "requests", ps->total_requests);
+  close_with(b, '}');
+}
+
 /* ,"loops":[...]: each workload loop's own figures (--loops N). */
 static void loops_json(tl_buf *b, const tl_snapshot *s) {
   tl_buf_puts(b, ",\"loops\":[");
@@ -344,5 +406,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     tl_buf_puts(b, in->evidence[0] ? in->evidence : "{}");
     tl_buf_putc(b, '}');
   }
-  tl_buf_puts(b, "]}");
+  tl_buf_putc(b, ']');
+  processes_json(b, &s->procs);
+  tl_buf_putc(b, '}');
 }

@@ -531,8 +531,10 @@ static void sample_server(tl_stats *st, double period_s) {
   s->rejected = ld(&c->rejected);
   s->rejected_delta = s->rejected - st->rejected;
   st->rejected = s->rejected;
-  s->send_uring = srv->loops[0].send_uring; /* immutable after start */
-  s->send_why = srv->loops[0].send_why;
+  /* Immutable after start; a supervisor has no loop of its own. */
+  s->send_uring = srv->nloops > 0 && srv->loops[0].send_uring;
+  s->send_why = srv->nloops > 0 ? srv->loops[0].send_why
+                                : "the supervisor runs no workload loop";
   s->send_submits = ld(&c->send_submits);
   s->send_writes = ld(&c->send_writes);
   s->send_submits_rate = rate(s->send_submits, st->send_submits, period_s);
@@ -589,6 +591,7 @@ static void sample_server(tl_stats *st, double period_s) {
   s->block_task = ld(&c->block_task);
   s->block_us = ld(&c->block_us);
   s->block_route = ld(&c->block_route);
+  tl_processes_sample(srv, &s->procs, period_s);
 }
 
 static void sample_threads(tl_stats *st, double period_s) {

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -121,6 +123,188 @@ START_TEST(one_process_crash_kills_it) {
 }
 END_TEST
 
+/* ---- --processes N ------------------------------------------------- */
+
+/* The live children of pid, from /proc/X/stat's ppid field. */
+static int children_of(int pid, int *out, int cap) {
+  DIR *d = opendir("/proc");
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9')
+      continue;
+    char path[300], buf[512];
+    snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *rp = strrchr(buf, ')');
+    char state;
+    int ppid;
+    if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == pid &&
+        state != 'Z' && n < cap)
+      out[n++] = atoi(e->d_name);
+  }
+  closedir(d);
+  return n;
+}
+
+static bool alive(int pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
+
+static int worker_pids(const tj *j, int *out) {
+  int n = 0;
+  for (int i = 1; i < 8; i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "processes.%d.pid", i);
+    int pid = (int) tj_num(j, path, -1);
+    if (pid < 0)
+      break;
+    if (pid > 0)
+      out[n++] = pid;
+  }
+  return n;
+}
+
+START_TEST(stats_list_supervisor_and_workers) {
+  tl_proc p;
+  const char *args[] = {"--processes", "2", "--sample-ms", "100", NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  tj *j = get_stats(p.admin_port);
+  ck_assert_str_eq(tj_str(j, "processes.0.role"), "supervisor");
+  ck_assert_int_eq((int) tj_num(j, "processes.0.pid", -1), p.pid);
+  ck_assert_str_eq(tj_str(j, "processes.1.role"), "worker");
+  ck_assert(tj_get(j, "processes.1.pss_kb") && !tj_is_null(j, "processes.1.pss_kb"));
+  ck_assert(tj_num(j, "processes.1.uss_kb", 0) > 0);
+  int w[8];
+  ck_assert_int_eq(worker_pids(j, w), 2);
+  int kids[16];
+  int nk = children_of(p.pid, kids, 16);
+  ck_assert_int_eq(nk, 2);
+  for (int i = 0; i < 2; i++)
+    ck_assert_msg(kids[i] == w[0] || kids[i] == w[1], "child %d not in processes[]", kids[i]);
+  /* Its threads are /proc/PID/task's. */
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/task", w[0]);
+  int nt = 0;
+  DIR *d = opendir(path);
+  for (struct dirent *e; d && (e = readdir(d));)
+    nt += e->d_name[0] != '.';
+  if (d)
+    closedir(d);
+  ck_assert_int_eq((int) tj_num(j, "processes.1.nthreads", -1), nt);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+  ck_assert(!alive(w[0]) && !alive(w[1]));
+}
+END_TEST
+
+/* A keep-alive request on fd; returns the X-Pid that answered. */
+static int ask(int fd, const char *path) {
+  char req[256];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  tl_send_str(fd, req);
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  char pid[32] = "0";
+  ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+  tl_resp_free(&r);
+  return atoi(pid);
+}
+
+START_TEST(crash_restarts_one_worker_the_other_serves_on) {
+  tl_proc p;
+  const char *args[] = {"--processes", "2", "--allow-crash", "--mode", "pool",
+                        "--sample-ms", "50", NULL};
+  tl_proc_start(&p, args);
+  /* Keep-alive connections until both workers hold some. */
+  int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0;
+  for (; n < NCONN && (a == 0 || b == 0 || n < 8); n++) {
+    fds[n] = tl_connect(p.port);
+    pids[n] = ask(fds[n], "/task?steps=cpu:1");
+    if (a == 0)
+      a = pids[n];
+    else if (pids[n] != a && b == 0)
+      b = pids[n];
+  }
+  ck_assert_msg(a && b, "every connection went to pid %d", a);
+  /* Crash worker a through one of its connections. */
+  int victim = -1;
+  for (int i = 0; i < n && victim < 0; i++)
+    if (pids[i] == a)
+      victim = i;
+  double t0 = tl_now_s();
+  tl_send_str(fds[victim], "GET /task?steps=crash HTTP/1.1\r\nHost: t\r\n\r\n");
+  ck_assert(tl_wait_eof(fds[victim], 5000));
+  /* b's connections never notice. */
+  for (int i = 0; i < n; i++)
+    if (pids[i] == b)
+      ck_assert_int_eq(ask(fds[i], "/task?steps=cpu:1"), b);
+  /* A new worker serves within 1 s: the stats name it ready. */
+  int fresh = 0;
+  double ready_at = 0;
+  while (tl_now_s() - t0 < 3 && !fresh) {
+    tj *j = get_stats(p.admin_port);
+    int w[8];
+    int nw = worker_pids(j, w);
+    for (int i = 0; i < nw; i++) {
+      char path[64];
+      snprintf(path, sizeof(path), "processes.%d.state", i + 1);
+      const char *st = tj_str(j, path);
+      if (w[i] != a && w[i] != b && st && strcmp(st, "ready") == 0) {
+        fresh = w[i];
+        ready_at = tl_now_s();
+        snprintf(path, sizeof(path), "processes.%d.last_exit.how", i + 1);
+        ck_assert_ptr_nonnull(strstr(tj_str(j, path), "signal 11"));
+        snprintf(path, sizeof(path), "processes.%d.restarts", i + 1);
+        ck_assert_int_eq((int) tj_num(j, path, 0), 1);
+      }
+    }
+    tj_release(j);
+    if (!fresh)
+      usleep(20 * 1000);
+  }
+  ck_assert_msg(fresh, "no new worker within 3 s");
+  ck_assert_msg(ready_at - t0 < 1.0, "new worker after %.2f s", ready_at - t0);
+  ck_assert(!alive(a));
+  for (int i = 0; i < n; i++)
+    if (pids[i] == b)
+      ck_assert_int_eq(ask(fds[i], "/task?steps=cpu:1"), b);
+  for (int i = 0; i < n; i++)
+    tl_close(fds[i]);
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+  ck_assert(!alive(b) && !alive(fresh));
+}
+END_TEST
+
+/* SIGTERM and SIGINT drain every worker and exit 0; a supervisor killed
+ * outright takes its workers with it (PR_SET_PDEATHSIG). */
+START_TEST(no_child_survives_a_stop) {
+  int sigs[] = {SIGTERM, SIGINT, SIGKILL};
+  for (int k = 0; k < 3; k++) {
+    tl_proc p;
+    const char *args[] = {"--processes", "2", "--shutdown-timeout-ms", "1000", NULL};
+    tl_proc_start(&p, args);
+    int kids[16];
+    int nk = children_of(p.pid, kids, 16);
+    ck_assert_int_eq(nk, 2);
+    kill(p.pid, sigs[k]);
+    int st = tl_proc_wait(&p, 10000);
+    ck_assert_int_eq(st, sigs[k] == SIGKILL ? 128 + SIGKILL : 0);
+    double t0 = tl_now_s();
+    while ((alive(kids[0]) || alive(kids[1])) && tl_now_s() - t0 < 5)
+      usleep(10 * 1000);
+    ck_assert_msg(!alive(kids[0]) && !alive(kids[1]),
+                  "a worker outlived its supervisor (signal %d)", sigs[k]);
+  }
+}
+END_TEST
+
 static int run_status(const char *const *argv_tail) {
   const char *argv[16] = {tl_bin()};
   int n = 1;
@@ -155,4 +339,7 @@ END_TEST
 
 TL_CHECK_MAIN("processes", loops_share_the_port_and_each_serves,
               loops_every_mode_answers, bounds_exit_2,
-              crash_needs_allow_crash, one_process_crash_kills_it)
+              crash_needs_allow_crash, one_process_crash_kills_it,
+              stats_list_supervisor_and_workers,
+              crash_restarts_one_worker_the_other_serves_on,
+              no_child_survives_a_stop)

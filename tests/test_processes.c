@@ -143,6 +143,8 @@ static int children_of(int pid, int *out, int cap) {
     fclose(f);
     buf[len] = '\0';
     char *rp = strrchr(buf, ')');
+    if (!strstr(buf, "(threadlab)"))
+      continue; /* e.g. the costs probe */
     char state;
     int ppid;
     if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == pid &&

@@ -39,6 +39,8 @@ typedef struct tl_server {
   int docroot_fd;
   int admin_port;          /* the observer's bound port, for the index page */
   uint64_t start_ns;       /* monotonic time the server started */
+  int costs_fd, costs_pid; /* the costs probe (core/costs.h); the observer
+                              reads and closes costs_fd */
   int nloops;
   tl_loop *loops;          /* nloops; each one's insides belong to its thread */
   int listen_port;         /* the port every loop binds (loop 0's) */

@@ -12,6 +12,7 @@
 #include "http/router.h"
 #include "base/thread.h"
 #include "observer/loop_totals.h"
+#include "core/costs.h"
 #include "observer/processes.h"
 
 #define TL_SNAP_MAX_CORES 256
@@ -117,6 +118,7 @@ typedef struct tl_snapshot {
   int nloops;
   tl_loop_snap loops[TL_SNAP_MAX_LOOPS];
   tl_processes procs;      /* processes[]: keeps its own previous values */
+  tl_costs costs;          /* measured once, at the first sample */
 
   tl_timeline_ev *timeline;
   int ntimeline;

@@ -32,7 +32,9 @@ _Noreturn void tl_crash_process(void) {
   sigaddset(&set, SIGSEGV);
   pthread_sigmask(SIG_UNBLOCK, &set, NULL);
   /* A real fault, not raise(): the kernel kills the process. */
-  int *volatile bad = NULL; /* volatile: the compiler cannot see it */
+  /* Not NULL: UBSan would report a null store and exit(1) instead. The
+   * first page is never mapped. Volatile: the compiler cannot see it. */
+  int *volatile bad = (int *) (uintptr_t) 64;
   *(volatile int *) bad = 1;
   abort(); /* not reached */
 }

@@ -4,6 +4,7 @@
 
 #include "core/options.h"
 #include "observer/observer.h"
+#include "core/costs.h"
 #include "core/scoreboard.h"
 #include "core/server.h"
 #include "core/supervisor.h"
@@ -72,6 +73,9 @@ int main(int argc, char **argv) {
     atomic_store(&board->slot[cfg.worker_index].pid, (int) getpid());
     cfg.admin_port = -1; /* the supervisor observes */
   }
+  /* The costs probe forks while this process still has one thread. */
+  int costs_pid = 0;
+  int costs_fd = cfg.admin_port >= 0 ? tl_costs_start(&costs_pid) : -1;
   uv_loop_t loop;
   uv_loop_init(&loop);
   uv_loop_configure(&loop, UV_METRICS_IDLE_TIME);
@@ -84,6 +88,8 @@ int main(int argc, char **argv) {
                    cfg.worker_chan_fd);
     srv.before_stop = stop_observer;
   }
+  srv.costs_fd = costs_fd;
+  srv.costs_pid = costs_pid;
   if (cfg.admin_port >= 0) {
     if (tl_observer_start(&obs, &srv, &registry) != 0) {
       /* Stop the server the way SIGTERM does: nothing is in flight yet. */

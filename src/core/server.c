@@ -145,6 +145,7 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
   srv->start_ns = tl_now_ns();
   srv->cfg = *cfg;
   srv->registry = registry;
+  srv->costs_fd = -1;
   atomic_store(&srv->mode, (int) cfg->mode);
   srv->nloops = cfg->loops > 0 ? cfg->loops : 1;
   srv->loops = tl_xcalloc((size_t) srv->nloops, sizeof(tl_loop));
@@ -200,6 +201,7 @@ void tl_server_init_supervisor(tl_server *srv, uv_loop_t *uv,
   srv->cfg = *cfg;
   srv->registry = registry;
   srv->docroot_fd = -1;
+  srv->costs_fd = -1;
   atomic_store(&srv->mode, (int) cfg->mode);
   atomic_store(&srv->threads, cfg->threads);
   atomic_store(&srv->pinned, cfg->pin);

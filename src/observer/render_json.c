@@ -143,6 +143,39 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
   close_with(b, '}');
 }
 
+/* ,"costs":{...}: a process next to a thread, measured here. */
+static void costs_json(tl_buf *b, const tl_costs *c, const tl_processes *ps) {
+  tl_buf_puts(b, ",\"costs\":{");
+  ku(b, "repetitions", (uint64_t) c->reps);
+  kb(b, "measured", c->measured);
+  kopt(b, "collected_at_uptime_s", c->measured, c->at_uptime_s);
+  kopt(b, "fork_to_ready_us", c->has_fork, c->fork_us);
+  kopt(b, "pthread_create_to_running_us", c->has_thread, c->thread_us);
+  kopt(b, "ipc_socketpair_round_trip_us", c->has_ipc, c->ipc_rtt_us);
+  kopt(b, "shm_condvar_handoff_round_trip_us", c->has_shm, c->shm_rtt_us);
+  kopt(b, "thread_stack_resident_kb", c->has_stack, (double) c->thread_stack_rss_kb);
+  kopt(b, "thread_stack_mapped_kb", c->has_stack, (double) c->thread_stack_size_kb);
+  /* A process's own memory: the median PSS / USS of the workers, or of
+   * the one process. */
+  uint64_t pss[TL_SNAP_MAX_PROCS], uss[TL_SNAP_MAX_PROCS];
+  int n = 0;
+  for (int i = 0; i < ps->n; i++) {
+    const tl_process_snap *p = &ps->p[i];
+    if (p->has_mem && (!ps->supervised || p->index >= 0)) {
+      pss[n] = p->pss_kb;
+      uss[n++] = p->uss_kb;
+    }
+  }
+  for (int i = 1; i < n; i++)
+    for (int k = i; k > 0 && pss[k - 1] > pss[k]; k--) {
+      uint64_t t = pss[k]; pss[k] = pss[k - 1]; pss[k - 1] = t;
+      t = uss[k]; uss[k] = uss[k - 1]; uss[k - 1] = t;
+    }
+  kopt(b, "process_pss_kb", n > 0, n ? (double) pss[n / 2] : 0);
+  kopt(b, "process_uss_kb", n > 0, n ? (double) uss[n / 2] : 0);
+  close_with(b, '}');
+}
+
 /* ,"loops":[...]: each workload loop's own figures (--loops N). */
 static void loops_json(tl_buf *b, const tl_snapshot *s) {
   tl_buf_puts(b, ",\"loops\":[");
@@ -408,5 +441,6 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   }
   tl_buf_putc(b, ']');
   processes_json(b, &s->procs);
+  costs_json(b, &s->costs, &s->procs);
   tl_buf_putc(b, '}');
 }

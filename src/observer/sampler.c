@@ -592,6 +592,9 @@ static void sample_server(tl_stats *st, double period_s) {
   s->block_us = ld(&c->block_us);
   s->block_route = ld(&c->block_route);
   tl_processes_sample(srv, &s->procs, period_s);
+  if (!s->costs.measured &&
+      tl_costs_collect(srv->costs_fd, srv->costs_pid, &s->costs))
+    s->costs.at_uptime_s = (double) (tl_now_ns() - srv->start_ns) / 1e9;
 }
 
 static void sample_threads(tl_stats *st, double period_s) {

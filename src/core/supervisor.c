@@ -23,7 +23,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define BACKOFF_FIRST_MS 100   /* after a worker that died young */
+#define BACKOFF_FIRST_MS 100   /* after two deaths in a row within 1 s */
 #define BACKOFF_MAX_MS 5000
 #define YOUNG_NS 1000000000ull /* died within 1 s of its start */
 
@@ -254,15 +254,19 @@ static void reaped(sup *s, pid_t pid, int status) {
       finish(s);
     return;
   }
-  /* A worker that lived a while is replaced at once; one that keeps dying
-   * young waits longer each time (100 ms, doubling to 5 s). */
+  /* A worker is replaced at once; one whose predecessor also died young
+   * waits longer each time (100 ms, doubling to 5 s), so that a worker
+   * that cannot start does not make the supervisor spin. */
+  uint64_t delay = lived >= YOUNG_NS ? 0 : s->backoff_ms[i];
   if (lived >= YOUNG_NS)
-    s->backoff_ms[i] = 0;
-  else
-    s->backoff_ms[i] = s->backoff_ms[i] ? s->backoff_ms[i] * 2 : BACKOFF_FIRST_MS;
+    s->backoff_ms[i] = BACKOFF_FIRST_MS;
+  else if (s->backoff_ms[i] == 0)
+    s->backoff_ms[i] = BACKOFF_FIRST_MS;
+  else if (s->backoff_ms[i] < BACKOFF_MAX_MS)
+    s->backoff_ms[i] *= 2;
   if (s->backoff_ms[i] > BACKOFF_MAX_MS)
     s->backoff_ms[i] = BACKOFF_MAX_MS;
-  uv_timer_start(&s->restart[i], on_restart, s->backoff_ms[i], 0);
+  uv_timer_start(&s->restart[i], on_restart, delay, 0);
 }
 
 static void on_sigchld(uv_signal_t *h, int signum) {

@@ -284,6 +284,35 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
 }
 END_TEST
 
+/* /control on the supervisor reaches every worker over its channel. */
+START_TEST(control_reaches_every_worker) {
+  tl_proc p;
+  const char *args[] = {"--processes", "2", "--mode", "pool", NULL};
+  tl_proc_start(&p, args);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(p.admin_port,
+                                "POST /control?mode=async HTTP/1.1\r\nHost: t\r\n"
+                                "Content-Length: 0\r\n\r\n", &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  usleep(200 * 1000);
+  int seen[2] = {0, 0}, nseen = 0;
+  for (int i = 0; i < 32; i++) {
+    ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
+    char th[64], pid[32];
+    ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+    ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+    ck_assert_str_eq(th, "loop"); /* async: the step ran on the loop */
+    int q = atoi(pid);
+    if (nseen < 2 && q != seen[0] && q != seen[1])
+      seen[nseen++] = q;
+    tl_resp_free(&r);
+  }
+  ck_assert_msg(nseen == 2, "32 connections all went to pid %d", seen[0]);
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+}
+END_TEST
+
 /* SIGTERM and SIGINT drain every worker and exit 0; a supervisor killed
  * outright takes its workers with it (PR_SET_PDEATHSIG). */
 START_TEST(no_child_survives_a_stop) {
@@ -344,4 +373,4 @@ TL_CHECK_MAIN("processes", loops_share_the_port_and_each_serves,
               crash_needs_allow_crash, one_process_crash_kills_it,
               stats_list_supervisor_and_workers,
               crash_restarts_one_worker_the_other_serves_on,
-              no_child_survives_a_stop)
+              no_child_survives_a_stop, control_reaches_every_worker)

@@ -7,7 +7,8 @@
  *
  * The measuring runs in a probe process forked from the main thread
  * before the server starts any thread, so that its threads and switches
- * are not the server's, and so that it may create threads after fork.
+ * are not the server's, and so that it may create threads after fork; it
+ * runs at nice 19 so that it never slows the server down.
  * The observer collects the result (tl_costs_collect) when it is ready. */
 #ifndef TL_CORE_COSTS_H
 #define TL_CORE_COSTS_H

@@ -248,6 +248,9 @@ int tl_costs_start(int *pid) {
     if (getppid() != parent)
       _exit(0);
     prctl(PR_SET_NAME, "tl-costs-probe");
+    /* Lowest priority: the server it measures for comes first (on a busy
+     * machine the figures then include waiting for a core). */
+    (void) !nice(19);
     close(p[0]);
     tl_costs c;
     measure(&c);

@@ -11,11 +11,13 @@
 #define TL_MAX_STEP_MS 10000
 
 /* "yield" (or "yield:0"): give the thread to others at once; in coro
- * mode the coroutine suspends and is requeued, elsewhere a sched_yield. */
+ * mode the coroutine suspends and is requeued, elsewhere a sched_yield.
+ * "crash" kills the process that runs it (only with --allow-crash). */
 typedef enum tl_step_kind {
   TL_STEP_CPU = 0,
   TL_STEP_IO = 1,
-  TL_STEP_YIELD = 2
+  TL_STEP_YIELD = 2,
+  TL_STEP_CRASH = 3
 } tl_step_kind;
 
 typedef struct tl_step_spec {
@@ -23,7 +25,7 @@ typedef struct tl_step_spec {
   uint32_t ms;    /* 0..TL_MAX_STEP_MS */
 } tl_step_spec;
 
-/* Parses "cpu:2,io:50,yield,cpu:2" into out (at most TL_MAX_STEPS). Returns the
+/* Parses "cpu:2,io:50,yield,cpu:2" (or a bare "crash") into out (at most TL_MAX_STEPS). Returns the
  * number of steps (>= 1), or -1 with *err set to a static message. */
 int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
                    const char **err);

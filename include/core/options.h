@@ -9,6 +9,8 @@
 #include "base/mode.h"
 
 #define TL_MAX_THREADS 1024
+#define TL_MAX_LOOPS 64
+#define TL_MAX_PROCESSES 64
 
 typedef struct tl_config {
   char host[64];
@@ -35,6 +37,14 @@ typedef struct tl_config {
   int coro_stack_kib;  /* each coroutine's stack (plus a guard page) */
   int coro_slice_ms;   /* a CPU step yields after this much CPU; 0 = never */
   int coro_switch;     /* tl_switch_kind: asm or ucontext */
+  int loops;           /* event-loop threads, each with its own listener */
+  int processes;       /* worker processes under a supervisor; 0 = none */
+  bool allow_crash;    /* the `crash` step may kill the process */
+  /* Hidden: this process is worker `worker_index` of a supervisor, whose
+   * scoreboard and channel it inherited as these descriptors (-1: not). */
+  int worker_index;
+  int worker_shm_fd;
+  int worker_chan_fd;
 } tl_config;
 
 /* Fills defaults (threads = online cores, docroot = installed or in-tree www). */

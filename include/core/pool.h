@@ -1,14 +1,18 @@
 /* Our worker pool: N pthreads fed by one bounded FIFO of jobs. Unlike
  * libuv's global threadpool it is an object that can be resized and
- * (un)pinned live. Finished jobs go back to the owning libuv loop in
- * batches: workers append to a done list and call uv_async_send (wakeups
- * coalesce); the loop swaps the whole list out and runs each job's done().
+ * (un)pinned live. Finished jobs go back to the loop that submitted them in
+ * batches: each loop has an inbox (a done list and a uv_async); workers
+ * append to the job's inbox and call uv_async_send (wakeups coalesce); the
+ * loop swaps the whole list out and runs each job's done().
  *
- * Threads: tl_pool_submit/resize/set_pin/destroy are called on the loop
- * thread only; run() runs on a worker; done() runs on the loop thread. */
+ * Threads: tl_pool_submit runs on any loop thread (the job's inbox belongs
+ * to it); resize/set_pin/destroy on the pool's own (main) loop thread;
+ * run() runs on a worker; done() runs on the thread of the job's inbox. */
 #ifndef TL_CORE_POOL_H
 #define TL_CORE_POOL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -19,8 +23,26 @@
 #define TL_POOL_MAX_THREADS 1024
 
 typedef struct tl_job tl_job;
+struct tl_pool;
+
+/* Where finished jobs go: one per loop. The list is under `mu`; the handles
+ * and `wake` belong to the loop thread. */
+typedef struct tl_pool_inbox {
+  uv_async_t async;             /* workers wake the loop */
+  /* Submissions wake workers once per loop iteration, not once per job:
+   * before the loop blocks (prepare) and after its I/O callbacks (check). */
+  uv_prepare_t wake_prep;
+  uv_check_t wake_check;
+  struct tl_pool *wake;         /* loop thread: a pool to wake, or NULL */
+  int closing;
+  void (*on_closed)(struct tl_pool_inbox *in);
+  pthread_mutex_t mu;           /* guards head */
+  tl_job *head;
+} tl_pool_inbox;
+
 struct tl_job {
   tl_job *next;                 /* private */
+  tl_pool_inbox *inbox;         /* where done() runs; NULL: the pool's loop */
   void (*run)(tl_job *job);     /* on a worker */
   void (*done)(tl_job *job);    /* on the loop, after run */
   uint64_t enqueued_ns;         /* set by submit */
@@ -40,6 +62,11 @@ typedef struct tl_pool_stats {
  * `reg`. Returns 0 or a negative errno. */
 int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
                    int nthreads, size_t queue_max, bool pin);
+/* On the loop's thread: set up / close an inbox on that loop (on_closed,
+ * if set, runs once its handles are closed). */
+int tl_pool_inbox_init(tl_pool_inbox *in, uv_loop_t *uv);
+void tl_pool_inbox_close(tl_pool_inbox *in,
+                         void (*on_closed)(tl_pool_inbox *in));
 /* Queues job. With admission=true a full queue refuses it (-EAGAIN): that
  * is the 503 path. A task already admitted continues with admission=false,
  * so that it is never dropped halfway. Workers are woken once per loop

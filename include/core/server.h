@@ -1,7 +1,8 @@
 /* The process-wide server: configuration, the worker pool, the thread
  * registry and live control, apart from the per-loop state (http/loop.h).
- * Today the process runs one loop, on the thread that calls
- * tl_server_init and uv_run. */
+ * The process runs cfg.loops loops: loop 0 on the thread that calls
+ * tl_server_init and uv_run (the main loop), the others on their own
+ * threads (core/loop_threads.h), all listening on one port. */
 #ifndef TL_CORE_SERVER_H
 #define TL_CORE_SERVER_H
 
@@ -38,6 +39,17 @@ typedef struct tl_server {
   int docroot_fd;
   int admin_port;          /* the observer's bound port, for the index page */
   uint64_t start_ns;       /* monotonic time the server started */
+  int costs_fd, costs_pid; /* the costs probe (core/costs.h); the observer
+                              reads and closes costs_fd */
+  int nloops;
+  tl_loop *loops;          /* nloops; each one's insides belong to its thread */
+  int listen_port;         /* the port every loop binds (loop 0's) */
+  bool reuseport;          /* loops / processes share the port */
+  /* A supervisor (--processes N) has no loop and no pool: a control goes
+   * to its workers through this, on its main loop. */
+  void (*forward_control)(struct tl_server *srv, const tl_control *ctl);
+  void *forward_arg;
+  struct tl_proc_table *procs; /* supervisor: its workers; else NULL */
   /* Called on the main loop's thread when every loop has drained, before
    * the pool goes away: the owner stops whatever still reads the server
    * (the observer). */
@@ -46,7 +58,9 @@ typedef struct tl_server {
 
   /* Main loop thread only. */
   tl_pool *pool;
-  tl_loop loop;            /* the one loop (a process may later run more) */
+  struct tl_loop_threads *lthreads;
+  uv_async_t loops_async;  /* another loop finished */
+  bool stopped;
   uv_timer_t shutdown_timer;
   uv_signal_t sig_int, sig_term;
   uv_async_t ctl_async;
@@ -61,13 +75,21 @@ typedef struct tl_server {
   _Atomic int mode;        /* tl_mode for tasks admitted from now on */
   _Atomic int threads;     /* pool size */
   _Atomic bool pinned;
+  /* Loops 1.. that have drained and closed: each adds one on its thread. */
+  _Atomic int loops_finished;
 } tl_server;
 
-/* Sets up the pool, the loop and the listener (cfg->port 0 picks a free
- * port, see srv->loop.port). Returns 0 or a negative errno/UV code with a
+/* Sets up the pool, the loops and their listeners (cfg->port 0 picks a
+ * free port, see srv->loops[0].port). Returns 0 or a negative errno/UV code with a
  * message on stderr. */
 int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
                    tl_registry *registry);
+/* The supervisor's server: configuration, control and the registry only
+ * (no loop, no pool, no listener). */
+void tl_server_init_supervisor(tl_server *srv, uv_loop_t *uv,
+                               const tl_config *cfg, tl_registry *registry);
+/* Main loop thread (supervisor): answer what is posted, then refuse. */
+void tl_server_close_control(tl_server *srv);
 /* Main loop thread: begin a graceful stop (what SIGINT/SIGTERM do). */
 void tl_server_shutdown(tl_server *srv);
 /* Main loop thread: switch mode / resize / pin for tasks admitted from

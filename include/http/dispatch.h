@@ -23,6 +23,7 @@ typedef struct tl_decision {
   tl_step_spec steps[TL_MAX_STEPS];
 } tl_decision;
 
-void tl_dispatch(const tl_request *req, tl_decision *d);
+/* allow_crash: whether a `crash` step may run (else 403). */
+void tl_dispatch(const tl_request *req, bool allow_crash, tl_decision *d);
 
 #endif

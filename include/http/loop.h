@@ -12,6 +12,7 @@
 
 #include "base/hist.h"
 #include "base/thread.h"
+#include "core/pool.h"
 #include "http/router.h"
 
 struct tl_server;
@@ -35,6 +36,7 @@ typedef struct tl_loop_counters {
   tl_hist queue_wait_us;             /* time tasks spent in the pool queue */
   tl_hist loop_lag_us;               /* timer drift of the loop */
   _Atomic uint64_t loop_idle_ns;     /* uv_metrics_idle_time */
+  _Atomic uint64_t inflight;         /* tasks_inflight, every 50 ms */
   /* The longest recent CPU step that ran inline on the loop (async mode):
    * block_seq changes whenever a new one is recorded. */
   _Atomic uint64_t block_seq;
@@ -55,6 +57,10 @@ typedef struct tl_loop {
    * tl_loop_drain: no connection, no task left). */
   void (*on_drained)(struct tl_loop *loop);
 
+  /* Any thread sets bits (tl_loop_post); the loop thread takes them. */
+  _Atomic int cmd;
+  uv_async_t cmd_async;
+
   /* Loop thread only. */
   uv_tcp_t listener;
   uv_prepare_t flush_prep;   /* also marks the thread idle: about to poll */
@@ -64,6 +70,7 @@ typedef struct tl_loop {
   uint64_t lag_expected_ns;  /* uv_hrtime when the lag timer should fire */
   struct tl_hrtimer *hrt;    /* IO steps waiting on this loop */
   struct tl_conn_set *conns; /* the connection module's own state */
+  tl_pool_inbox inbox;       /* pool jobs of this loop's tasks come back here */
   uint64_t next_task_id;
   uint64_t tasks_inflight;
   bool draining;
@@ -75,16 +82,22 @@ typedef struct tl_loop {
   tl_loop_counters stats;
 } tl_loop;
 
-/* On the thread that will run uv: binds the listener, sets up timers, the
+/* On the thread that will run uv: binds the listener (on srv->listen_port,
+ * with SO_REUSEPORT when srv->reuseport), sets up timers, the
  * send path and the thread's registration. Returns 0 or a negative errno/UV
  * code with a message on stderr (then everything is undone; run the loop
  * once more to finish the closes). */
 int tl_loop_init(tl_loop *loop, struct tl_server *srv, uv_loop_t *uv,
                  int index);
+/* Commands another thread can give a loop. */
+enum { TL_LOOP_DRAIN = 1, TL_LOOP_CLOSE_CONNS = 2 };
+/* Any thread: ask the loop to run tl_loop_drain / tl_loop_close_conns. */
+void tl_loop_post(tl_loop *loop, int cmd);
 /* Loop thread: stop accepting and reading; close connections once their
  * pending responses are out; on_drained fires when nothing is left. */
 void tl_loop_drain(tl_loop *loop);
-/* Loop thread: close every connection now (shutdown timeout). */
+/* Loop thread: close every connection now (shutdown timeout); a loop with
+ * tasks still running on workers cannot wait for them: the process exits. */
 void tl_loop_close_conns(tl_loop *loop);
 /* Loop thread, after on_drained: close the loop's handles. */
 void tl_loop_close(tl_loop *loop);

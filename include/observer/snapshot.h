@@ -12,6 +12,9 @@
 #include "http/router.h"
 #include "base/thread.h"
 #include "observer/schedstat_probe.h"
+#include "observer/loop_totals.h"
+#include "core/costs.h"
+#include "observer/processes.h"
 
 #define TL_SNAP_MAX_CORES 256
 #define TL_SNAP_MAX_INSIGHTS 16
@@ -138,7 +141,11 @@ typedef struct tl_snapshot {
   double send_submits_rate, send_writes_rate;
   double send_writes_per_submit; /* over the period; -1 if no submission */
   bool has_loop_util;
-  double loop_util_pct;
+  double loop_util_pct;    /* mean over the loops */
+  int nloops;
+  tl_loop_snap loops[TL_SNAP_MAX_LOOPS];
+  tl_processes procs;      /* processes[]: keeps its own previous values */
+  tl_costs costs;          /* measured once, at the first sample */
 
   tl_timeline_ev *timeline;
   int ntimeline;

@@ -6,7 +6,12 @@
 #include <string.h>
 
 const char *tl_step_kind_name(int kind) {
-  return kind == TL_STEP_CPU ? "cpu" : kind == TL_STEP_IO ? "io" : "yield";
+  switch (kind) {
+  case TL_STEP_CPU: return "cpu";
+  case TL_STEP_IO: return "io";
+  case TL_STEP_YIELD: return "yield";
+  default: return "crash";
+  }
 }
 
 int tl_steps_from_query(const char *q, size_t qlen, int single_kind,
@@ -52,6 +57,23 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
     const char *tok = s + i;
     size_t tlen = j - i;
     const char *colon = memchr(tok, ':', tlen);
+    if (tlen == 5 && memcmp(tok, "crash", 5) == 0) {
+      if (n == TL_MAX_STEPS) {
+        *err = "too many steps (at most 32)";
+        return -1;
+      }
+      out[n].kind = TL_STEP_CRASH;
+      out[n].ms = 0;
+      n++;
+      if (j == len)
+        break;
+      i = j + 1;
+      if (i == len) {
+        *err = "trailing comma in steps";
+        return -1;
+      }
+      continue;
+    }
     if (tlen == 5 && memcmp(tok, "yield", 5) == 0)
       colon = tok + 5; /* "yield" alone: no duration */
     if (colon == NULL) {

@@ -5,7 +5,11 @@
 #include "core/options.h"
 #include "observer/observer.h"
 #include "core/switch_cost.h"
+#include "core/costs.h"
+#include "core/scoreboard.h"
 #include "core/server.h"
+#include "core/supervisor.h"
+#include "core/worker_link.h"
 
 #include <signal.h>
 #include <stdio.h>
@@ -23,6 +27,7 @@ static void raise_fd_limit(void) {
 }
 
 static tl_observer *obs;
+static tl_wlink *wlink;
 
 /* The observer reads the server's pool and counters: it stops first. */
 static void stop_observer(void *arg) {
@@ -31,6 +36,8 @@ static void stop_observer(void *arg) {
     tl_observer_stop(obs);
     obs = NULL;
   }
+  tl_wlink_stop(wlink);
+  wlink = NULL;
 }
 
 /* A start that failed (message already printed): let the loop finish the
@@ -55,9 +62,24 @@ int main(int argc, char **argv) {
 
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
+  /* --processes N: this process supervises; its workers run the rest. */
+  if (cfg.processes > 0 && cfg.worker_index < 0)
+    return tl_supervisor_main(&cfg, argc, argv);
   /* Before any thread exists: the kernel figure is measured in a child
    * process, which is only safe to fork while we are single-threaded. */
   tl_switch_costs_measure();
+  tl_scoreboard *board = NULL;
+  if (cfg.worker_index >= 0) {
+    if (tl_scoreboard_attach(&board, cfg.worker_shm_fd) != 0) {
+      fprintf(stderr, "threadlab: worker: no scoreboard\n");
+      return 1;
+    }
+    atomic_store(&board->slot[cfg.worker_index].pid, (int) getpid());
+    cfg.admin_port = -1; /* the supervisor observes */
+  }
+  /* The costs probe forks while this process still has one thread. */
+  int costs_pid = 0;
+  int costs_fd = cfg.admin_port >= 0 ? tl_costs_start(&costs_pid) : -1;
   uv_loop_t loop;
   uv_loop_init(&loop);
   uv_loop_configure(&loop, UV_METRICS_IDLE_TIME);
@@ -65,6 +87,13 @@ int main(int argc, char **argv) {
 
   if (tl_server_init(&srv, &loop, &cfg, &registry) != 0)
     return exit_failed(&loop, &registry);
+  if (board) {
+    tl_wlink_start(&wlink, &srv, &board->slot[cfg.worker_index],
+                   cfg.worker_chan_fd);
+    srv.before_stop = stop_observer;
+  }
+  srv.costs_fd = costs_fd;
+  srv.costs_pid = costs_pid;
   if (cfg.admin_port >= 0) {
     if (tl_observer_start(&obs, &srv, &registry) != 0) {
       /* Stop the server the way SIGTERM does: nothing is in flight yet. */
@@ -84,11 +113,14 @@ int main(int argc, char **argv) {
            cfg.mode == TL_MODE_ASYNC ? "the loop runs every step; pool of " : "",
            cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "",
            cfg.mode == TL_MODE_ASYNC ? " idle until a switch to pool or hybrid" : "");
-    printf("  workload:  http://%s:%d/\n", cfg.host, srv.loop.port);
-    if (srv.loop.send_uring)
+    printf("  workload:  http://%s:%d/", cfg.host, srv.loops[0].port);
+    if (srv.nloops > 1)
+      printf(" (%d loops, SO_REUSEPORT)", srv.nloops);
+    printf("\n");
+    if (srv.loops[0].send_uring)
       printf("  sends:     batched, one io_uring submission per loop iteration\n");
     else
-      printf("  sends:     one write per connection (%s)\n", srv.loop.send_why);
+      printf("  sends:     one write per connection (%s)\n", srv.loops[0].send_why);
     if (obs)
       printf("  dashboard: http://%s:%d/\n", cfg.host, srv.admin_port);
     fflush(stdout);

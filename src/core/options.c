@@ -16,7 +16,8 @@ enum {
   OPT_DOCROOT, OPT_WWW, OPT_SAMPLE_MS, OPT_NO_STATS, OPT_MAX_CONNS,
   OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_BODY_MIN_RATE, OPT_HEADER_TIMEOUT,
   OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
-  OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH
+  OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH,
+  OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_WORKER_OF
 };
 
 static const struct option long_opts[] = {
@@ -43,6 +44,10 @@ static const struct option long_opts[] = {
     {"coro-stack-kib", required_argument, NULL, OPT_CORO_STACK},
     {"coro-slice-ms", required_argument, NULL, OPT_CORO_SLICE},
     {"coro-switch", required_argument, NULL, OPT_CORO_SWITCH},
+    {"loops", required_argument, NULL, OPT_LOOPS},
+    {"processes", required_argument, NULL, OPT_PROCESSES},
+    {"allow-crash", no_argument, NULL, OPT_ALLOW_CRASH},
+    {"worker-of", required_argument, NULL, OPT_WORKER_OF},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0}};
@@ -87,6 +92,10 @@ void tl_config_defaults(tl_config *cfg) {
   cfg->coro_stack_kib = 64;
   cfg->coro_slice_ms = 0;
   cfg->coro_switch = tl_switch_have_asm() ? TL_SWITCH_ASM : TL_SWITCH_UCONTEXT;
+  cfg->loops = 1;
+  cfg->processes = 0;
+  cfg->worker_index = -1;
+  cfg->worker_shm_fd = cfg->worker_chan_fd = -1;
 }
 
 void tl_config_usage(FILE *out) {
@@ -113,6 +122,11 @@ void tl_config_usage(FILE *out) {
       "                           0..10000; 0 = never (0)\n"
       "  --coro-switch asm|ucontext  the user-level switch: our x86-64 routine\n"
       "                           or glibc's swapcontext (asm where built)\n"
+      "  --loops N                event-loop threads, 1..64, each with its own\n"
+      "                           listener on the port (SO_REUSEPORT) (1)\n"
+      "  --processes N            N worker processes, 0..64, under a supervisor\n"
+      "                           that restarts them; 0 = one process (0)\n"
+      "  --allow-crash            let the `crash` step kill its process\n"
       "Files:\n"
       "  --docroot DIR            directory served under /static/ (www/)\n"
       "  --www DIR                the dashboard's files (installed or in-tree www/)\n"
@@ -191,6 +205,18 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       cfg->coro_switch = (int) k;
       continue;
     }
+    case OPT_LOOPS: name = "--loops"; lo = 1; hi = TL_MAX_LOOPS; ip = &cfg->loops; break;
+    case OPT_PROCESSES: name = "--processes"; lo = 0; hi = TL_MAX_PROCESSES; ip = &cfg->processes; break;
+    case OPT_ALLOW_CRASH: cfg->allow_crash = true; continue;
+    case OPT_WORKER_OF:
+      /* INDEX,SHMFD,CHANFD: set by the supervisor, not documented. */
+      if (sscanf(optarg, "%d,%d,%d", &cfg->worker_index, &cfg->worker_shm_fd,
+                 &cfg->worker_chan_fd) != 3 || cfg->worker_index < 0 ||
+          cfg->worker_index >= TL_MAX_PROCESSES || cfg->worker_shm_fd < 0) {
+        fprintf(err, "threadlab: --worker-of: bad value\n");
+        return -1;
+      }
+      continue;
     case OPT_SHUTDOWN_TIMEOUT: name = "--shutdown-timeout-ms"; lo = 0; hi = 3600000; ip = &cfg->shutdown_timeout_ms; break;
     case OPT_MODE:
       if (tl_mode_parse(optarg, &cfg->mode) != 0) {

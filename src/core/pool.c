@@ -18,20 +18,14 @@ typedef struct tl_worker {
 } tl_worker;
 
 struct tl_pool {
-  uv_async_t async;           /* first: the close callback frees the pool */
-  /* Submissions wake workers once per loop iteration, not once per job:
-   * before the loop blocks (prepare) and after its I/O callbacks (check). */
-  uv_prepare_t wake_prep;
-  uv_check_t wake_check;
-  bool wake_pending;          /* loop thread only */
-  int closing;                /* handles still to close before freeing */
+  tl_pool_inbox inbox;        /* first: the pool's own loop's inbox */
   uv_loop_t *loop;
   tl_registry *reg;
   size_t queue_max;
   cpu_set_t base_mask;        /* the process's mask when the pool started */
   int nallowed;               /* cores in it */
 
-  pthread_mutex_t mu;         /* guards everything below up to `done_mu` */
+  pthread_mutex_t mu;         /* guards everything below up to `depth` */
   pthread_cond_t work_cv;     /* workers wait here for jobs */
   pthread_cond_t exit_cv;     /* destroy waits here for workers to leave */
   tl_job *head, *tail;
@@ -44,12 +38,9 @@ struct tl_pool {
   unsigned pin_gen;
   tl_worker *workers[TL_POOL_MAX_THREADS];
 
-  pthread_mutex_t done_mu;    /* guards the done list */
-  tl_job *done_head;
-
   _Atomic size_t depth;       /* mirror of depth_locked for lock-free reads */
-  /* loop-thread-only counters */
-  uint64_t submitted, rejected, completed;
+  /* Bumped by every submitting loop and worker: atomic adds. */
+  _Atomic uint64_t submitted, rejected, completed;
 };
 
 /* The n-th core of the mask, counting from 0. */
@@ -124,13 +115,15 @@ static void *worker_main(void *arg) {
     atomic_fetch_add_explicit(&w->ctx.busy_ns, tl_now_ns() - t0,
                               memory_order_relaxed);
 
-    pthread_mutex_lock(&p->done_mu);
-    job->next = p->done_head;
-    p->done_head = job;
-    pthread_mutex_unlock(&p->done_mu);
+    atomic_fetch_add_explicit(&p->completed, 1, memory_order_relaxed);
+    tl_pool_inbox *in = job->inbox ? job->inbox : &p->inbox;
+    pthread_mutex_lock(&in->mu);
+    job->next = in->head;
+    in->head = job;
+    pthread_mutex_unlock(&in->mu);
     /* Coalesces: no system call while the loop has not yet taken the
      * previous wake-up. */
-    uv_async_send(&p->async);
+    uv_async_send(&in->async);
     pthread_mutex_lock(&p->mu);
   }
   /* Leaving: give the slot back under the lock, so that a resize that
@@ -149,11 +142,11 @@ static void *worker_main(void *arg) {
 
 /* Loop thread: swap the done list out and finish each job in FIFO order. */
 static void on_async(uv_async_t *h) {
-  tl_pool *p = (tl_pool *) h;
-  pthread_mutex_lock(&p->done_mu);
-  tl_job *list = p->done_head;
-  p->done_head = NULL;
-  pthread_mutex_unlock(&p->done_mu);
+  tl_pool_inbox *in = (tl_pool_inbox *) h;
+  pthread_mutex_lock(&in->mu);
+  tl_job *list = in->head;
+  in->head = NULL;
+  pthread_mutex_unlock(&in->mu);
   tl_job *rev = NULL;
   while (list) {
     tl_job *n = list->next;
@@ -163,16 +156,16 @@ static void on_async(uv_async_t *h) {
   }
   while (rev) {
     tl_job *n = rev->next;
-    p->completed++;
     rev->done(rev);
     rev = n;
   }
 }
 
-static void wake_workers(tl_pool *p) {
-  if (!p->wake_pending)
+static void wake_workers(tl_pool_inbox *in) {
+  tl_pool *p = in->wake;
+  if (!p)
     return;
-  p->wake_pending = false;
+  in->wake = NULL;
   pthread_mutex_lock(&p->mu);
   if (p->head && p->idle > 0)
     pthread_cond_signal(&p->work_cv);
@@ -180,11 +173,11 @@ static void wake_workers(tl_pool *p) {
 }
 
 static void on_wake_prep(uv_prepare_t *h) {
-  wake_workers(TL_CONTAINER_OF(h, tl_pool, wake_prep));
+  wake_workers(TL_CONTAINER_OF(h, tl_pool_inbox, wake_prep));
 }
 
 static void on_wake_check(uv_check_t *h) {
-  wake_workers(TL_CONTAINER_OF(h, tl_pool, wake_check));
+  wake_workers(TL_CONTAINER_OF(h, tl_pool_inbox, wake_check));
 }
 
 /* Caller holds p->mu. */
@@ -224,25 +217,54 @@ int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
       CPU_SET(i, &p->base_mask);
   }
   p->nallowed = CPU_COUNT(&p->base_mask);
-  pthread_mutex_init(&p->mu, NULL);
-  pthread_mutex_init(&p->done_mu, NULL);
-  pthread_cond_init(&p->work_cv, NULL);
-  pthread_cond_init(&p->exit_cv, NULL);
-  p->pin = pin;
-  p->pin_gen = 1;
-  int rc = uv_async_init(loop, &p->async, on_async);
+  int rc = tl_pool_inbox_init(&p->inbox, loop);
   if (rc != 0) {
     free(p);
     return rc;
   }
-  uv_prepare_init(loop, &p->wake_prep);
-  uv_prepare_start(&p->wake_prep, on_wake_prep);
-  uv_unref((uv_handle_t *) &p->wake_prep);
-  uv_check_init(loop, &p->wake_check);
-  uv_check_start(&p->wake_check, on_wake_check);
-  uv_unref((uv_handle_t *) &p->wake_check);
+  pthread_mutex_init(&p->mu, NULL);
+  pthread_cond_init(&p->work_cv, NULL);
+  pthread_cond_init(&p->exit_cv, NULL);
+  p->pin = pin;
+  p->pin_gen = 1;
   *out = p;
   return tl_pool_resize(p, nthreads);
+}
+
+int tl_pool_inbox_init(tl_pool_inbox *in, uv_loop_t *uv) {
+  memset(in, 0, sizeof(*in));
+  int rc = uv_async_init(uv, &in->async, on_async);
+  if (rc != 0)
+    return rc;
+  pthread_mutex_init(&in->mu, NULL);
+  uv_prepare_init(uv, &in->wake_prep);
+  uv_prepare_start(&in->wake_prep, on_wake_prep);
+  uv_unref((uv_handle_t *) &in->wake_prep);
+  uv_check_init(uv, &in->wake_check);
+  uv_check_start(&in->wake_check, on_wake_check);
+  uv_unref((uv_handle_t *) &in->wake_check);
+  return 0;
+}
+
+static void on_inbox_close(uv_handle_t *h) {
+  tl_pool_inbox *in = h->data;
+  if (--in->closing > 0)
+    return;
+  pthread_mutex_destroy(&in->mu);
+  if (in->on_closed)
+    in->on_closed(in);
+}
+
+void tl_pool_inbox_close(tl_pool_inbox *in,
+                         void (*on_closed)(tl_pool_inbox *in)) {
+  on_async(&in->async); /* finish what already came back */
+  in->wake = NULL;
+  in->on_closed = on_closed;
+  in->closing = 3;
+  in->async.data = in->wake_prep.data = in->wake_check.data = in;
+  uv_close((uv_handle_t *) &in->async, on_inbox_close);
+  uv_close((uv_handle_t *) &in->wake_prep, on_inbox_close);
+  uv_close((uv_handle_t *) &in->wake_check, on_inbox_close);
 }
 
 int tl_pool_submit(tl_pool *p, tl_job *job, bool admission) {
@@ -251,7 +273,7 @@ int tl_pool_submit(tl_pool *p, tl_job *job, bool admission) {
   pthread_mutex_lock(&p->mu);
   if (admission && p->depth_locked >= p->queue_max) {
     pthread_mutex_unlock(&p->mu);
-    p->rejected++;
+    atomic_fetch_add_explicit(&p->rejected, 1, memory_order_relaxed);
     return -EAGAIN;
   }
   if (p->tail)
@@ -262,8 +284,8 @@ int tl_pool_submit(tl_pool *p, tl_job *job, bool admission) {
   p->depth_locked++;
   atomic_store_explicit(&p->depth, p->depth_locked, memory_order_relaxed);
   pthread_mutex_unlock(&p->mu);
-  p->wake_pending = true;
-  p->submitted++;
+  (job->inbox ? job->inbox : &p->inbox)->wake = p;
+  atomic_fetch_add_explicit(&p->submitted, 1, memory_order_relaxed);
   return 0;
 }
 
@@ -309,20 +331,17 @@ size_t tl_pool_depth(const tl_pool *p) {
 }
 
 void tl_pool_get_stats(tl_pool *p, tl_pool_stats *st) {
-  st->submitted = p->submitted;
-  st->rejected = p->rejected;
-  st->completed = p->completed;
+  st->submitted = atomic_load_explicit(&p->submitted, memory_order_relaxed);
+  st->rejected = atomic_load_explicit(&p->rejected, memory_order_relaxed);
+  st->completed = atomic_load_explicit(&p->completed, memory_order_relaxed);
   st->depth = tl_pool_depth(p);
   st->threads = p->target;
   st->pinned = p->pin;
 }
 
-static void on_close(uv_handle_t *h) {
-  tl_pool *p = h->data;
-  if (--p->closing > 0)
-    return;
+static void pool_freed(tl_pool_inbox *in) {
+  tl_pool *p = (tl_pool *) in;
   pthread_mutex_destroy(&p->mu);
-  pthread_mutex_destroy(&p->done_mu);
   pthread_cond_destroy(&p->work_cv);
   pthread_cond_destroy(&p->exit_cv);
   free(p);
@@ -332,16 +351,10 @@ void tl_pool_destroy(tl_pool *p) {
   pthread_mutex_lock(&p->mu);
   /* Workers drain the queue first: with `stopping` set they leave only
    * once it is empty. */
-  p->wake_pending = false;
   p->stopping = true;
   pthread_cond_broadcast(&p->work_cv);
   while (p->alive > 0)
     pthread_cond_wait(&p->exit_cv, &p->mu);
   pthread_mutex_unlock(&p->mu);
-  on_async(&p->async);
-  p->closing = 3;
-  p->async.data = p->wake_prep.data = p->wake_check.data = p;
-  uv_close((uv_handle_t *) &p->async, on_close);
-  uv_close((uv_handle_t *) &p->wake_prep, on_close);
-  uv_close((uv_handle_t *) &p->wake_check, on_close);
+  tl_pool_inbox_close(&p->inbox, pool_freed);
 }

@@ -4,6 +4,7 @@
 
 #include "base/util.h"
 #include "core/libuv_threads.h"
+#include "core/loop_threads.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,14 +21,15 @@ static void on_signal(uv_signal_t *h, int signum) {
 
 static void on_shutdown_timeout(uv_timer_t *h) {
   tl_server *srv = TL_CONTAINER_OF(h, tl_server, shutdown_timer);
+  tl_loop *l0 = &srv->loops[0];
   fprintf(stderr,
           "threadlab: shutdown timeout: closing %zu connection(s), "
-          "abandoning %llu task(s)\n",
-          tl_loop_conn_count(&srv->loop),
-          (unsigned long long) srv->loop.tasks_inflight);
-  if (srv->loop.tasks_inflight > 0)
-    exit(0);
-  tl_loop_close_conns(&srv->loop);
+          "abandoning %llu task(s)%s\n",
+          tl_loop_conn_count(l0), (unsigned long long) l0->tasks_inflight,
+          srv->nloops > 1 ? " on loop 0; the other loops likewise" : "");
+  for (int k = 1; k < srv->nloops; k++)
+    tl_loop_post(&srv->loops[k], TL_LOOP_CLOSE_CONNS);
+  tl_loop_close_conns(l0);
 }
 
 static void on_control(uv_async_t *h) {
@@ -40,6 +42,22 @@ static void on_control(uv_async_t *h) {
     tl_control *ctl = list;
     list = ctl->next;
     int rc = 0;
+    if (srv->forward_control) {
+      if (ctl->mode >= (int) TL_MODE_COUNT || ctl->threads > TL_MAX_THREADS)
+        rc = -EINVAL;
+      if (rc == 0) {
+        srv->forward_control(srv, ctl);
+        if (ctl->threads > 0)
+          atomic_store(&srv->threads, ctl->threads);
+        if (ctl->pin >= 0)
+          atomic_store(&srv->pinned, ctl->pin != 0);
+        if (ctl->mode >= 0)
+          atomic_store(&srv->mode, ctl->mode);
+      }
+      ctl->rc = rc;
+      ctl->done(ctl);
+      continue;
+    }
     if (ctl->threads > 0)
       rc = tl_server_set_threads(srv, ctl->threads);
     if (rc == 0 && ctl->pin >= 0)
@@ -65,8 +83,12 @@ int tl_server_post_control(tl_server *srv, tl_control *ctl) {
 }
 
 /* Every loop has drained: close what the server owns, stop the pool. */
-static void on_drained(tl_loop *loop) {
-  tl_server *srv = loop->srv;
+static void stop_all(tl_server *srv) {
+  if (srv->stopped || !srv->loops[0].drained ||
+      atomic_load(&srv->loops_finished) < srv->nloops - 1)
+    return;
+  srv->stopped = true;
+  tl_loop *loop = &srv->loops[0];
   pthread_mutex_lock(&srv->ctl_mu);
   srv->ctl_closed = true;
   pthread_mutex_unlock(&srv->ctl_mu);
@@ -80,13 +102,34 @@ static void on_drained(tl_loop *loop) {
   uv_close((uv_handle_t *) &srv->shutdown_timer, NULL);
   uv_close((uv_handle_t *) &srv->sig_int, NULL);
   uv_close((uv_handle_t *) &srv->sig_term, NULL);
+  uv_close((uv_handle_t *) &srv->loops_async, NULL);
   tl_pool_destroy(srv->pool);
   srv->pool = NULL;
+}
+
+static void on_drained(tl_loop *loop) { stop_all(loop->srv); }
+
+static void on_loop_finished_async(uv_async_t *h) {
+  stop_all(TL_CONTAINER_OF(h, tl_server, loops_async));
+}
+
+/* On loop K's thread, once it has closed. */
+static void on_loop_finished(tl_server *srv) {
+  atomic_fetch_add(&srv->loops_finished, 1);
+  uv_async_send(&srv->loops_async);
 }
 
 /* Undoes a start that failed half-way; the caller runs the loop once more
  * so that the closed handles and libuv's thread registration finish. */
 static int init_failed(tl_server *srv, int rc) {
+  if (!uv_is_closing((uv_handle_t *) &srv->loops_async))
+    uv_close((uv_handle_t *) &srv->loops_async, NULL);
+  if (srv->loops[0].uv) {
+    /* Loop 0 had started: close what it opened. */
+    srv->loops[0].draining = srv->loops[0].drained = true;
+    uv_close((uv_handle_t *) &srv->loops[0].listener, NULL);
+    tl_loop_close(&srv->loops[0]);
+  }
   if (srv->pool)
     tl_pool_destroy(srv->pool);
   srv->pool = NULL;
@@ -103,7 +146,13 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
   srv->start_ns = tl_now_ns();
   srv->cfg = *cfg;
   srv->registry = registry;
+  srv->costs_fd = -1;
   atomic_store(&srv->mode, (int) cfg->mode);
+  srv->nloops = cfg->loops > 0 ? cfg->loops : 1;
+  srv->loops = tl_xcalloc((size_t) srv->nloops, sizeof(tl_loop));
+  srv->listen_port = cfg->port;
+  srv->reuseport = srv->nloops > 1 || cfg->worker_index >= 0;
+  uv_async_init(uv, &srv->loops_async, on_loop_finished_async);
 
   srv->docroot_fd = open(cfg->docroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (srv->docroot_fd < 0) {
@@ -122,10 +171,18 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
   atomic_store(&srv->threads, tl_pool_threads(srv->pool));
   atomic_store(&srv->pinned, tl_pool_pinned(srv->pool));
   tl_libuv_threads_register(uv, registry);
-  rc = tl_loop_init(&srv->loop, srv, uv, 0);
-  if (rc != 0)
+  rc = tl_loop_init(&srv->loops[0], srv, uv, 0);
+  if (rc != 0) {
+    srv->loops[0].uv = NULL; /* nothing of it to close */
     return init_failed(srv, rc);
-  srv->loop.on_drained = on_drained;
+  }
+  srv->loops[0].on_drained = on_drained;
+  srv->listen_port = srv->loops[0].port;
+  if (srv->nloops > 1) {
+    rc = tl_loop_threads_start(&srv->lthreads, srv, on_loop_finished);
+    if (rc != 0)
+      return init_failed(srv, rc);
+  }
   uv_timer_init(uv, &srv->shutdown_timer);
   pthread_mutex_init(&srv->ctl_mu, NULL);
   uv_async_init(uv, &srv->ctl_async, on_control);
@@ -137,13 +194,39 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
   return 0;
 }
 
+void tl_server_init_supervisor(tl_server *srv, uv_loop_t *uv,
+                               const tl_config *cfg, tl_registry *registry) {
+  memset(srv, 0, sizeof(*srv));
+  srv->uv = uv;
+  srv->start_ns = tl_now_ns();
+  srv->cfg = *cfg;
+  srv->registry = registry;
+  srv->docroot_fd = -1;
+  srv->costs_fd = -1;
+  atomic_store(&srv->mode, (int) cfg->mode);
+  atomic_store(&srv->threads, cfg->threads);
+  atomic_store(&srv->pinned, cfg->pin);
+  pthread_mutex_init(&srv->ctl_mu, NULL);
+  uv_async_init(uv, &srv->ctl_async, on_control);
+}
+
+void tl_server_close_control(tl_server *srv) {
+  pthread_mutex_lock(&srv->ctl_mu);
+  srv->ctl_closed = true;
+  pthread_mutex_unlock(&srv->ctl_mu);
+  on_control(&srv->ctl_async);
+  uv_close((uv_handle_t *) &srv->ctl_async, NULL);
+}
+
 void tl_server_shutdown(tl_server *srv) {
   if (srv->draining)
     return;
   srv->draining = true;
   uv_signal_stop(&srv->sig_int);
   uv_signal_stop(&srv->sig_term);
-  tl_loop_drain(&srv->loop);
+  for (int k = 1; k < srv->nloops; k++)
+    tl_loop_post(&srv->loops[k], TL_LOOP_DRAIN);
+  tl_loop_drain(&srv->loops[0]);
   uv_timer_start(&srv->shutdown_timer, on_shutdown_timeout,
                  (uint64_t) srv->cfg.shutdown_timeout_ms, 0);
 }
@@ -170,7 +253,12 @@ void tl_server_set_pin(tl_server *srv, bool pin) {
 }
 
 void tl_server_cleanup(tl_server *srv) {
-  tl_loop_cleanup(&srv->loop);
+  tl_loop_threads_join(srv->lthreads);
+  srv->lthreads = NULL;
+  if (srv->loops)
+    tl_loop_cleanup(&srv->loops[0]);
+  free(srv->loops);
+  srv->loops = NULL;
   pthread_mutex_destroy(&srv->ctl_mu);
   if (srv->docroot_fd >= 0)
     close(srv->docroot_fd);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 
 bool tl_respond_blocks(const tl_task *t) {
@@ -78,6 +79,8 @@ static void respond_task(const tl_request *req, const tl_task *t,
   tl_resp_begin(o, 200, req->http_minor, keep_alive);
   tl_buf_puts(o, "X-Task-Id: ");
   tl_buf_put_u64(o, t->id);
+  tl_buf_puts(o, "\r\nX-Pid: ");
+  tl_buf_put_u64(o, (uint64_t) getpid()); /* which process: --processes N */
   tl_buf_puts(o, "\r\nX-Thread: ");
   tl_buf_puts(o, threads);
   tl_buf_puts(o, "\r\nX-Core: ");

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "exec/task.h"
+#include "base/crash.h"
 #include "base/thread.h"
 #include "base/util.h"
 #include "http/loop.h"
@@ -70,6 +71,8 @@ void tl_task_run_step_blocking(tl_task *t) {
                                                           : TL_DOING_IO,
                         t->id, t->cur);
   r->start_ns = tl_now_ns();
+  if (r->spec.kind == TL_STEP_CRASH)
+    tl_crash_process();
   if (r->spec.kind == TL_STEP_CPU) {
     tl_burn_cpu_ms(r->spec.ms);
   } else if (r->spec.kind == TL_STEP_YIELD) {
@@ -106,6 +109,7 @@ void tl_task_setup(tl_task *t, struct tl_server *srv, struct tl_loop *loop,
   memset(t, 0, sizeof(*t));
   t->srv = srv;
   t->loop = loop;
+  t->job.inbox = &loop->inbox; /* pool jobs come back to this loop */
   t->done = done;
   t->req = req;
   t->out = out;

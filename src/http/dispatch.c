@@ -4,7 +4,7 @@
 
 #include "base/query.h"
 
-void tl_dispatch(const tl_request *r, tl_decision *d) {
+void tl_dispatch(const tl_request *r, bool allow_crash, tl_decision *d) {
   size_t plen, qlen;
   const char *q;
   int status;
@@ -31,6 +31,15 @@ void tl_dispatch(const tl_request *r, tl_decision *d) {
       d->msg = err;
       d->nsteps = 0;
       return;
+    }
+    for (int i = 0; i < d->nsteps && !allow_crash; i++) {
+      if (d->steps[i].kind == TL_STEP_CRASH) {
+        d->kind = TL_DECIDE_ERROR;
+        d->status = 403;
+        d->msg = "the crash step kills the process: start the server with --allow-crash";
+        d->nsteps = 0;
+        return;
+      }
     }
   }
   d->kind = TL_DECIDE_TASK;

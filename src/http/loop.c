@@ -9,6 +9,7 @@
 #include "base/util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define LAG_INTERVAL_MS 50
@@ -60,8 +61,24 @@ static void on_lag(uv_timer_t *h) {
   if (!loop->srv->cfg.no_stats)
     tl_hist_record(&loop->stats.loop_lag_us, lag_us);
   loop->lag_expected_ns = now + (uint64_t) LAG_INTERVAL_MS * 1000000u;
+  atomic_store_explicit(&loop->stats.inflight, loop->tasks_inflight,
+                        memory_order_relaxed);
   atomic_store_explicit(&loop->stats.loop_idle_ns,
                         uv_metrics_idle_time(loop->uv), memory_order_relaxed);
+}
+
+static void on_cmd(uv_async_t *h) {
+  tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, cmd_async);
+  int cmd = atomic_exchange(&loop->cmd, 0);
+  if (cmd & TL_LOOP_DRAIN)
+    tl_loop_drain(loop);
+  if (cmd & TL_LOOP_CLOSE_CONNS)
+    tl_loop_close_conns(loop);
+}
+
+void tl_loop_post(tl_loop *loop, int cmd) {
+  atomic_fetch_or(&loop->cmd, cmd);
+  uv_async_send(&loop->cmd_async);
 }
 
 int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
@@ -76,14 +93,26 @@ int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
     fprintf(stderr, "threadlab: timerfd: %s\n", strerror(-rc));
     return rc;
   }
-  rc = tl_listen(uv, &loop->listener, cfg->host, cfg->port, 4096,
-                 on_connection, "", &loop->port);
+  rc = (srv->reuseport ? tl_listen_shared : tl_listen)(
+      uv, &loop->listener, cfg->host, srv->listen_port, 4096, on_connection,
+      "", &loop->port);
+  if (rc == 0)
+    rc = tl_pool_inbox_init(&loop->inbox, uv);
   if (rc != 0) {
     tl_hrtimer_close(loop->hrt);
     loop->hrt = NULL;
     return rc;
   }
-  tl_thread_ctx_init(&loop->thread, TL_ROLE_LOOP, -1, "loop", NULL);
+  uv_async_init(uv, &loop->cmd_async, on_cmd);
+  if (index == 0) {
+    /* The main thread keeps its program name. */
+    tl_thread_ctx_init(&loop->thread, TL_ROLE_LOOP, -1, "loop", NULL);
+  } else {
+    char label[16], kname[16];
+    snprintf(label, sizeof(label), "loop-%d", index);
+    snprintf(kname, sizeof(kname), "tl-loop-%d", index);
+    tl_thread_ctx_init(&loop->thread, TL_ROLE_LOOP, index, label, kname);
+  }
   tl_registry_add(srv->registry, &loop->thread);
   tl_thread_set_doing(&loop->thread, TL_DOING_LOOP, 0, 0);
   loop->conns = tl_conn_set_create(!cfg->no_uring, &loop->send_why);
@@ -117,9 +146,15 @@ void tl_loop_drain(tl_loop *loop) {
   tl_conn_drain_all(loop);
 }
 
-void tl_loop_close_conns(tl_loop *loop) { tl_conn_close_all(loop); }
+void tl_loop_close_conns(tl_loop *loop) {
+  if (loop->tasks_inflight > 0)
+    exit(0); /* workers still hold this loop's tasks: nothing to wait for */
+  tl_conn_close_all(loop);
+}
 
 void tl_loop_close(tl_loop *loop) {
+  tl_pool_inbox_close(&loop->inbox, NULL);
+  uv_close((uv_handle_t *) &loop->cmd_async, NULL);
   uv_close((uv_handle_t *) &loop->flush_prep, NULL);
   uv_close((uv_handle_t *) &loop->poll_check, NULL);
   tl_hrtimer_close(loop->hrt);

@@ -85,6 +85,128 @@ static void close_with(tl_buf *b, char c) {
   tl_buf_putc(b, c);
 }
 
+/* ,"processes":[...],"process_totals":{...}: the supervisor and its
+ * workers, or the one server process. */
+static void processes_json(tl_buf *b, const tl_processes *ps) {
+  tl_buf_puts(b, ",\"processes\":[");
+  for (int i = 0; i < ps->n; i++) {
+    const tl_process_snap *p = &ps->p[i];
+    tl_buf_puts(b, i ? ",{" : "{");
+    ku(b, "pid", (uint64_t) p->pid);
+    ks(b, "role", p->role);
+    kopt(b, "index", p->index >= 0, p->index);
+    ks(b, "state", p->state);
+    kd(b, "uptime_s", p->uptime_s);
+    kopt(b, "ready_ms", p->ready_ms >= 0, p->ready_ms);
+    ku(b, "restarts", (uint64_t) p->restarts);
+    key(b, "last_exit");
+    if (p->has_exit) {
+      const tl_proc_exit *x = &p->last_exit;
+      tl_buf_puts(b, "{");
+      ku(b, "pid", (uint64_t) x->pid);
+      ks(b, "how", x->how);
+      kd(b, "ago_s", p->exit_ago_s);
+      ku(b, "connections_lost", x->conns_lost);
+      ku(b, "tasks_lost", x->tasks_lost);
+      close_with(b, '}');
+      tl_buf_putc(b, ',');
+    } else {
+      tl_buf_puts(b, "null,");
+    }
+    bool m = p->has_mem;
+    kopt(b, "rss_kb", m, (double) p->rss_kb);
+    kopt(b, "pss_kb", m, (double) p->pss_kb);
+    kopt(b, "uss_kb", m, (double) p->uss_kb);
+    kopt(b, "cpu_s", p->has_proc, p->cpu_s);
+    kopt(b, "cpu_pct", p->has_proc && p->cpu_pct >= 0, p->cpu_pct);
+    kopt(b, "ctx_voluntary", p->has_proc, (double) p->ctx_vol);
+    kopt(b, "ctx_involuntary", p->has_proc, (double) p->ctx_invol);
+    kopt(b, "fds", p->has_proc && p->fds >= 0, p->fds);
+    if (p->has_counters) {
+      tl_buf_printf(b, "\"connections_open\":%llu,\"accepted\":%llu,"
+                       "\"requests\":%llu,\"tasks_in_flight\":%llu,",
+                    (unsigned long long) p->open, (unsigned long long) p->accepted,
+                    (unsigned long long) p->requests, (unsigned long long) p->inflight);
+    }
+    tl_buf_puts(b, "\"threads\":[");
+    int nt = p->nthreads < TL_SNAP_PROC_TIDS ? p->nthreads : TL_SNAP_PROC_TIDS;
+    for (int k = 0; k < nt; k++) {
+      if (k)
+        tl_buf_putc(b, ',');
+      tl_buf_put_u64(b, (uint64_t) p->tids[k]);
+    }
+    tl_buf_puts(b, "],");
+    ku(b, "nthreads", (uint64_t) p->nthreads);
+    close_with(b, '}');
+  }
+  tl_buf_puts(b, "],\"process_totals\":{");
+  kb(b, "supervised", ps->supervised);
+  ku(b, "deaths", ps->deaths);
+  ku(b, "accepted", ps->total_accepted);
+  ku(b, "requests", ps->total_requests);
+  close_with(b, '}');
+}
+
+/* ,"costs":{...}: a process next to a thread, measured here. */
+static void costs_json(tl_buf *b, const tl_costs *c, const tl_processes *ps) {
+  tl_buf_puts(b, ",\"costs\":{");
+  ku(b, "repetitions", (uint64_t) c->reps);
+  kb(b, "measured", c->measured);
+  kopt(b, "collected_at_uptime_s", c->measured, c->at_uptime_s);
+  kopt(b, "fork_to_ready_us", c->has_fork, c->fork_us);
+  kopt(b, "pthread_create_to_running_us", c->has_thread, c->thread_us);
+  kopt(b, "ipc_socketpair_round_trip_us", c->has_ipc, c->ipc_rtt_us);
+  kopt(b, "shm_condvar_handoff_round_trip_us", c->has_shm, c->shm_rtt_us);
+  kopt(b, "thread_stack_resident_kb", c->has_stack, (double) c->thread_stack_rss_kb);
+  kopt(b, "thread_stack_mapped_kb", c->has_stack, (double) c->thread_stack_size_kb);
+  /* A process's own memory: the median PSS / USS of the workers, or of
+   * the one process. */
+  uint64_t pss[TL_SNAP_MAX_PROCS], uss[TL_SNAP_MAX_PROCS];
+  int n = 0;
+  for (int i = 0; i < ps->n; i++) {
+    const tl_process_snap *p = &ps->p[i];
+    if (p->has_mem && (!ps->supervised || p->index >= 0)) {
+      pss[n] = p->pss_kb;
+      uss[n++] = p->uss_kb;
+    }
+  }
+  for (int i = 1; i < n; i++)
+    for (int k = i; k > 0 && pss[k - 1] > pss[k]; k--) {
+      uint64_t t = pss[k]; pss[k] = pss[k - 1]; pss[k - 1] = t;
+      t = uss[k]; uss[k] = uss[k - 1]; uss[k - 1] = t;
+    }
+  kopt(b, "process_pss_kb", n > 0, n ? (double) pss[n / 2] : 0);
+  kopt(b, "process_uss_kb", n > 0, n ? (double) uss[n / 2] : 0);
+  close_with(b, '}');
+}
+
+/* ,"loops":[...]: each workload loop's own figures (--loops N). */
+static void loops_json(tl_buf *b, const tl_snapshot *s) {
+  tl_buf_puts(b, ",\"loops\":[");
+  for (int k = 0; k < s->nloops; k++) {
+    const tl_loop_snap *l = &s->loops[k];
+    const tl_hist_summary *g = &l->lag_ms_period;
+    tl_buf_puts(b, k ? ",{" : "{");
+    ku(b, "index", (uint64_t) l->index);
+    ku(b, "tid", (uint64_t) l->tid);
+    tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu},",
+                  (unsigned long long) l->open, (unsigned long long) l->accepted);
+    tl_buf_printf(b, "\"requests\":{\"total\":%llu,\"rate\":",
+                  (unsigned long long) l->requests);
+    num(b, l->requests_rate);
+    tl_buf_puts(b, "},\"lag_ms\":{");
+    ku(b, "count", g->count);
+    kopt(b, "p50", g->count > 0, g->p50 / 1000.0);
+    kopt(b, "p99", g->count > 0, g->p99 / 1000.0);
+    kopt(b, "max", g->count > 0, g->max / 1000.0);
+    close_with(b, '}');
+    tl_buf_putc(b, ',');
+    kopt(b, "utilization_pct", l->has_util, l->util_pct);
+    close_with(b, '}');
+  }
+  tl_buf_putc(b, ']');
+}
+
 /* {count, mean, p50, ...} with values scaled from us to ms. */
 static void summary(tl_buf *b, const tl_hist_snap *h) {
   tl_hist_summary s;
@@ -349,6 +471,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kopt(b, "utilization_pct", s->has_loop_util, s->loop_util_pct);
   close_with(b, '}');
   coro_json(b, &s->coro);
+  loops_json(b, s);
   tl_buf_puts(b, "},\"timeline\":{");
   kd(b, "from_ms", s->timeline_from_ms);
   kd(b, "to_ms", s->timeline_to_ms);
@@ -385,5 +508,8 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     tl_buf_puts(b, in->evidence[0] ? in->evidence : "{}");
     tl_buf_putc(b, '}');
   }
-  tl_buf_puts(b, "]}");
+  tl_buf_putc(b, ']');
+  processes_json(b, &s->procs);
+  costs_json(b, &s->costs, &s->procs);
+  tl_buf_putc(b, '}');
 }

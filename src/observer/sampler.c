@@ -81,6 +81,8 @@ struct tl_stats {
   uint64_t loop_idle_ns;
   uint64_t block_seq;
   uint64_t block_seen_ns;  /* when the sampler saw the latest loop block */
+  tl_loop_counters loop_sum;  /* every loop's counters added up */
+  tl_loop_prev loop_prev[TL_SNAP_MAX_LOOPS];
   uint64_t core_steps[TL_SNAP_MAX_CORES];
   uint64_t core_steps_prev[TL_SNAP_MAX_CORES];
   /* previous histograms (cumulative) */
@@ -572,7 +574,8 @@ static void pick_timeline(tl_stats *st, uint64_t now_ns) {
 static void sample_server(tl_stats *st, double period_s) {
   tl_snapshot *s = &st->snap;
   tl_server *srv = st->srv;
-  tl_loop_counters *c = &srv->loop.stats;
+  tl_loop_counters *c = &st->loop_sum;
+  tl_loop_totals(srv, c, st->loop_prev, s->loops, &s->nloops, period_s);
   s->mode = atomic_load_explicit(&srv->mode, memory_order_relaxed);
   s->pool_threads = atomic_load_explicit(&srv->threads, memory_order_relaxed);
   s->pinned = atomic_load_explicit(&srv->pinned, memory_order_relaxed);
@@ -594,8 +597,10 @@ static void sample_server(tl_stats *st, double period_s) {
   s->rejected = ld(&c->rejected);
   s->rejected_delta = s->rejected - st->rejected;
   st->rejected = s->rejected;
-  s->send_uring = srv->loop.send_uring; /* immutable after start */
-  s->send_why = srv->loop.send_why;
+  /* Immutable after start; a supervisor has no loop of its own. */
+  s->send_uring = srv->nloops > 0 && srv->loops[0].send_uring;
+  s->send_why = srv->nloops > 0 ? srv->loops[0].send_why
+                                : "the supervisor runs no workload loop";
   s->send_submits = ld(&c->send_submits);
   s->send_writes = ld(&c->send_writes);
   s->send_submits_rate = rate(s->send_submits, st->send_submits, period_s);
@@ -637,7 +642,8 @@ static void sample_server(tl_stats *st, double period_s) {
   uint64_t idle = ld(&c->loop_idle_ns);
   s->has_loop_util = st->seq > 0 && idle >= st->loop_idle_ns;
   if (s->has_loop_util) {
-    double u = 100.0 * (1.0 - (double) (idle - st->loop_idle_ns) / 1e9 / period_s);
+    double u = 100.0 * (1.0 - (double) (idle - st->loop_idle_ns) / 1e9 /
+                            period_s / (s->nloops > 0 ? s->nloops : 1));
     s->loop_util_pct = u < 0 ? 0 : u > 100 ? 100 : u;
   }
   st->loop_idle_ns = idle;
@@ -651,6 +657,10 @@ static void sample_server(tl_stats *st, double period_s) {
   s->block_task = ld(&c->block_task);
   s->block_us = ld(&c->block_us);
   s->block_route = ld(&c->block_route);
+  tl_processes_sample(srv, &s->procs, period_s);
+  if (!s->costs.measured &&
+      tl_costs_collect(srv->costs_fd, srv->costs_pid, &s->costs))
+    s->costs.at_uptime_s = (double) (tl_now_ns() - srv->start_ns) / 1e9;
 }
 
 static void sample_threads(tl_stats *st, double period_s) {

@@ -22,6 +22,9 @@ START_TEST(steps_parsing) {
   ck_assert_int_eq(s[1].kind, TL_STEP_YIELD);
   ck_assert_int_eq(s[2].kind, TL_STEP_YIELD);
   ck_assert_uint_eq(s[2].ms, 0);
+  ck_assert_int_eq(tl_steps_parse("cpu:1,crash", 11, s, &err), 2);
+  ck_assert_int_eq(s[1].kind, TL_STEP_CRASH);
+  ck_assert_int_eq(tl_steps_parse("crash:1", 7, s, &err), -1);
   const char *bad[] = {"", "cpu", "cpu:", "cpu:10001", "io:-1", "gpu:1",
                        "cpu:1,", ",cpu:1", "cpu:1,,io:2", "cpu:1x", "CPU:1",
                        "yield:1", "yield:", "yields", "yield:00x"};

@@ -48,6 +48,15 @@ START_TEST(config_options) {
   ck_assert_int_eq(cfg.body_min_rate, 65536);
   ck_assert_int_eq(parse("--body-min-rate", "-1", NULL, &cfg), -1);
   ck_assert_int_eq(parse("--body-min-rate", "1k", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--loops", "4", "--allow-crash", &cfg), 0);
+  ck_assert_int_eq(cfg.loops, 4);
+  ck_assert(cfg.allow_crash);
+  ck_assert_int_eq(parse("--processes", "2", NULL, &cfg), 0);
+  ck_assert_int_eq(cfg.processes, 2);
+  ck_assert_int_eq(parse("--loops", "0", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--loops", "65", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--processes", "-1", NULL, &cfg), -1);
+  ck_assert_int_eq(parse("--processes", "65", NULL, &cfg), -1);
 }
 END_TEST
 

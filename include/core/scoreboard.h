@@ -1,0 +1,41 @@
+/* The scoreboard (Apache's word): one page of shared memory (MAP_SHARED,
+ * created by the supervisor before it forks) with one slot per worker
+ * process. A slot is written only by the worker that owns it (relaxed
+ * atomics, one writer) and read by the supervisor, which also clears it
+ * when that worker is dead. This is the IPC the dashboard shows as IPC:
+ * no message, no system call per update, just memory both processes map.
+ *
+ * Threads: workers publish from their main loop; the supervisor reads on
+ * its main loop and its observer. */
+#ifndef TL_CORE_SCOREBOARD_H
+#define TL_CORE_SCOREBOARD_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#define TL_SCORE_SLOTS 64
+
+enum { TL_SLOT_EMPTY = 0, TL_SLOT_STARTING, TL_SLOT_READY, TL_SLOT_DRAINING };
+
+typedef struct tl_score_slot {
+  _Alignas(64) _Atomic int pid;
+  _Atomic int state;             /* TL_SLOT_* */
+  _Atomic uint64_t ready_ns;     /* CLOCK_MONOTONIC: listening and serving */
+  _Atomic uint64_t accepted;     /* totals since this worker started */
+  _Atomic uint64_t requests;
+  _Atomic uint64_t open;         /* connections open now */
+  _Atomic uint64_t inflight;     /* tasks running now */
+} tl_score_slot;
+
+typedef struct tl_scoreboard {
+  tl_score_slot slot[TL_SCORE_SLOTS];
+} tl_scoreboard;
+
+/* Supervisor, before forking: an anonymous shared file (memfd, close on
+ * exec; the supervisor clears that flag for the one child that inherits
+ * it) and its mapping. Returns 0 or a negative errno. */
+int tl_scoreboard_create(tl_scoreboard **out, int *fd);
+/* Worker: maps the inherited descriptor. */
+int tl_scoreboard_attach(tl_scoreboard **out, int fd);
+
+#endif

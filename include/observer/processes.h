@@ -1,0 +1,60 @@
+/* processes[] in /stats: the supervisor and its workers (--processes N),
+ * or the one server process, each read from /proc/PID (memory from
+ * smaps_rollup: RSS, PSS, USS = private clean + dirty) and, for workers,
+ * from the scoreboard. Observer thread only. */
+#ifndef TL_OBSERVER_PROCESSES_H
+#define TL_OBSERVER_PROCESSES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/proc_table.h"
+#include "core/scoreboard.h"
+
+#define TL_SNAP_MAX_PROCS (TL_SCORE_SLOTS + 1)
+#define TL_SNAP_PROC_TIDS 64
+
+struct tl_server;
+
+typedef struct tl_process_snap {
+  int pid;               /* 0: a worker waiting to be restarted */
+  int index;             /* worker index, -1 otherwise */
+  const char *role;      /* "supervisor", "worker", "server" */
+  const char *state;     /* "running", "starting", "ready", "draining", "restarting" */
+  double uptime_s;
+  double ready_ms;       /* fork -> serving; < 0 unknown */
+  int restarts;
+  bool has_exit;
+  tl_proc_exit last_exit;
+  double exit_ago_s;
+  bool has_proc;         /* /proc/PID was readable */
+  bool has_mem;
+  uint64_t rss_kb, pss_kb, uss_kb;
+  double cpu_s, cpu_pct;
+  uint64_t ctx_vol, ctx_invol;
+  int fds;
+  int nthreads;
+  int tids[TL_SNAP_PROC_TIDS];
+  bool has_counters;
+  uint64_t accepted, requests, open, inflight;
+} tl_process_snap;
+
+typedef struct tl_proc_prev {
+  int pid;
+  uint64_t ticks;
+} tl_proc_prev;
+
+typedef struct tl_processes {
+  int n;
+  tl_process_snap p[TL_SNAP_MAX_PROCS];
+  bool supervised;
+  uint64_t deaths;
+  uint64_t total_accepted, total_requests;  /* live + dead workers */
+  tl_proc_prev prev[TL_SNAP_MAX_PROCS];
+} tl_processes;
+
+/* Fills out from the server's process table (or the process itself). */
+void tl_processes_sample(const struct tl_server *srv, tl_processes *out,
+                         double period_s);
+
+#endif

@@ -1,0 +1,384 @@
+/* Shared-nothing loops and processes against the real server: --loops N
+ * share the port and each serves; every mode hands results back to the
+ * loop that owns the connection; bounds exit 2. */
+#include "config.h"
+
+#include <check.h>
+#include "tl_check.h"
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tl_json.h"
+#include "tl_testutil.h"
+
+#define NCONN 64
+
+/* A replacement must serve within 1 s; a sanitized binary starts several
+ * times slower (shadow memory set-up at exec), so it gets 3 s. */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define REPLACE_S 3.0
+#else
+#define REPLACE_S 1.0
+#endif
+
+static tj *get_stats(int admin_port) {
+  tl_resp r;
+  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  tl_resp_free(&r);
+  return j;
+}
+
+/* NCONN connections at once, one request each; every answer 200. Returns
+ * how many X-Thread values name a loop other than the main one. */
+static int burst(int port, const char *path) {
+  int fds[NCONN];
+  char req[256];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  for (int i = 0; i < NCONN; i++)
+    fds[i] = tl_connect(port);
+  for (int i = 0; i < NCONN; i++)
+    tl_send_str(fds[i], req);
+  int other = 0;
+  for (int i = 0; i < NCONN; i++) {
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    char th[256];
+    if (tl_resp_header(&r, "X-Thread", th, sizeof(th)) && strstr(th, "loop-"))
+      other++;
+    tl_resp_free(&r);
+    tl_close(fds[i]);
+  }
+  return other;
+}
+
+START_TEST(loops_share_the_port_and_each_serves) {
+  tl_proc p;
+  const char *args[] = {"--loops", "2", "--mode", "async", "--sample-ms", "100", NULL};
+  tl_proc_start(&p, args);
+  int other = 0;
+  /* The kernel hashes each connection to one listener: a few bursts make
+   * it all but certain that both get some. */
+  for (int i = 0; i < 4 && other == 0; i++)
+    other += burst(p.port, "/task?steps=cpu:1");
+  ck_assert_msg(other > 0, "no request ran on loop-1");
+  usleep(400 * 1000);
+  tj *j = get_stats(p.admin_port);
+  ck_assert_int_eq((int) tj_num(j, "server.loops.1.index", -1), 1);
+  double r0 = tj_num(j, "server.loops.0.requests.total", 0);
+  double r1 = tj_num(j, "server.loops.1.requests.total", 0);
+  double all = tj_num(j, "server.requests.total", 0);
+  ck_assert_msg(r0 >= 1 && r1 >= 1, "requests per loop %.0f / %.0f", r0, r1);
+  ck_assert_msg(all >= r0 + r1, "total %.0f < %.0f + %.0f", all, r0, r1);
+  ck_assert(tj_get(j, "server.loops.1.utilization_pct"));
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Pool and hybrid: a worker hands the result back to the loop that owns
+ * the connection, whichever loop that is. */
+START_TEST(loops_every_mode_answers) {
+  const char *modes[] = {"pool", "hybrid", "async"};
+  for (int m = 0; m < 3; m++) {
+    tl_proc p;
+    const char *args[] = {"--loops", "3", "--mode", modes[m], "--threads", "2", NULL};
+    tl_proc_start(&p, args);
+    burst(p.port, "/task?steps=cpu:1,io:2,cpu:1");
+    ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+  }
+}
+END_TEST
+
+START_TEST(crash_needs_allow_crash) {
+  tl_proc p;
+  tl_proc_start(&p, NULL);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=crash", &r), 403);
+  ck_assert_ptr_nonnull(strstr(r.body, "--allow-crash"));
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
+  char pid[32];
+  ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+  ck_assert_int_eq(atoi(pid), p.pid);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* One process: a crash takes the whole server, every loop with it. */
+START_TEST(one_process_crash_kills_it) {
+  const char *modes[] = {"async", "pool"};
+  for (int m = 0; m < 2; m++) {
+    tl_proc p;
+    const char *args[] = {"--allow-crash", "--loops", "2", "--mode", modes[m], NULL};
+    tl_proc_start(&p, args);
+    int fd = tl_connect(p.port);
+    tl_send_str(fd, "GET /task?steps=crash HTTP/1.1\r\nHost: t\r\n\r\n");
+    ck_assert(tl_wait_eof(fd, 5000));
+    tl_close(fd);
+    ck_assert_int_eq(tl_proc_wait(&p, 5000), 128 + SIGSEGV);
+  }
+}
+END_TEST
+
+/* ---- --processes N ------------------------------------------------- */
+
+/* The live children of pid, from /proc/X/stat's ppid field. */
+static int children_of(int pid, int *out, int cap) {
+  DIR *d = opendir("/proc");
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] < '1' || e->d_name[0] > '9')
+      continue;
+    char path[300], buf[512];
+    snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    size_t len = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[len] = '\0';
+    char *rp = strrchr(buf, ')');
+    if (!strstr(buf, "(threadlab)"))
+      continue; /* e.g. the costs probe */
+    char state;
+    int ppid;
+    if (rp && sscanf(rp + 2, "%c %d", &state, &ppid) == 2 && ppid == pid &&
+        state != 'Z' && n < cap)
+      out[n++] = atoi(e->d_name);
+  }
+  closedir(d);
+  return n;
+}
+
+static bool alive(int pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
+
+static int worker_pids(const tj *j, int *out) {
+  int n = 0;
+  for (int i = 1; i < 8; i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "processes.%d.pid", i);
+    int pid = (int) tj_num(j, path, -1);
+    if (pid < 0)
+      break;
+    if (pid > 0)
+      out[n++] = pid;
+  }
+  return n;
+}
+
+START_TEST(stats_list_supervisor_and_workers) {
+  tl_proc p;
+  const char *args[] = {"--processes", "2", "--sample-ms", "100", NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  tj *j = get_stats(p.admin_port);
+  ck_assert_str_eq(tj_str(j, "processes.0.role"), "supervisor");
+  ck_assert_int_eq((int) tj_num(j, "processes.0.pid", -1), p.pid);
+  ck_assert_str_eq(tj_str(j, "processes.1.role"), "worker");
+  ck_assert(tj_get(j, "processes.1.pss_kb") && !tj_is_null(j, "processes.1.pss_kb"));
+  ck_assert(tj_num(j, "processes.1.uss_kb", 0) > 0);
+  int w[8];
+  ck_assert_int_eq(worker_pids(j, w), 2);
+  int kids[16];
+  int nk = children_of(p.pid, kids, 16);
+  ck_assert_int_eq(nk, 2);
+  for (int i = 0; i < 2; i++)
+    ck_assert_msg(kids[i] == w[0] || kids[i] == w[1], "child %d not in processes[]", kids[i]);
+  /* Its threads are /proc/PID/task's. */
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/task", w[0]);
+  int nt = 0;
+  DIR *d = opendir(path);
+  for (struct dirent *e; d && (e = readdir(d));)
+    nt += e->d_name[0] != '.';
+  if (d)
+    closedir(d);
+  ck_assert_int_eq((int) tj_num(j, "processes.1.nthreads", -1), nt);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+  ck_assert(!alive(w[0]) && !alive(w[1]));
+}
+END_TEST
+
+/* A keep-alive request on fd; returns the X-Pid that answered. */
+static int ask(int fd, const char *path) {
+  char req[256];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  tl_send_str(fd, req);
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  char pid[32] = "0";
+  ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+  tl_resp_free(&r);
+  return atoi(pid);
+}
+
+START_TEST(crash_restarts_one_worker_the_other_serves_on) {
+  tl_proc p;
+  const char *args[] = {"--processes", "2", "--allow-crash", "--mode", "pool",
+                        "--sample-ms", "50", NULL};
+  tl_proc_start(&p, args);
+  /* Keep-alive connections until both workers hold some. */
+  int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0;
+  for (; n < NCONN && (a == 0 || b == 0 || n < 8); n++) {
+    fds[n] = tl_connect(p.port);
+    pids[n] = ask(fds[n], "/task?steps=cpu:1");
+    if (a == 0)
+      a = pids[n];
+    else if (pids[n] != a && b == 0)
+      b = pids[n];
+  }
+  ck_assert_msg(a && b, "every connection went to pid %d", a);
+  /* Crash worker a through one of its connections. */
+  int victim = -1;
+  for (int i = 0; i < n && victim < 0; i++)
+    if (pids[i] == a)
+      victim = i;
+  double t0 = tl_now_s();
+  tl_send_str(fds[victim], "GET /task?steps=crash HTTP/1.1\r\nHost: t\r\n\r\n");
+  ck_assert(tl_wait_eof(fds[victim], 5000));
+  /* b's connections never notice. */
+  for (int i = 0; i < n; i++)
+    if (pids[i] == b)
+      ck_assert_int_eq(ask(fds[i], "/task?steps=cpu:1"), b);
+  /* A new worker serves within 1 s: the stats name it ready. */
+  int fresh = 0;
+  double ready_at = 0;
+  while (tl_now_s() - t0 < REPLACE_S + 2 && !fresh) {
+    tj *j = get_stats(p.admin_port);
+    int w[8];
+    int nw = worker_pids(j, w);
+    for (int i = 0; i < nw; i++) {
+      char path[64];
+      snprintf(path, sizeof(path), "processes.%d.state", i + 1);
+      const char *st = tj_str(j, path);
+      if (w[i] != a && w[i] != b && st && strcmp(st, "ready") == 0) {
+        fresh = w[i];
+        ready_at = tl_now_s();
+        snprintf(path, sizeof(path), "processes.%d.last_exit.how", i + 1);
+        ck_assert_ptr_nonnull(strstr(tj_str(j, path), "signal 11"));
+        snprintf(path, sizeof(path), "processes.%d.restarts", i + 1);
+        ck_assert_int_eq((int) tj_num(j, path, 0), 1);
+      }
+    }
+    tj_release(j);
+    if (!fresh)
+      usleep(20 * 1000);
+  }
+  ck_assert_msg(fresh, "no new worker within %.0f s", REPLACE_S + 2);
+  ck_assert_msg(ready_at - t0 < REPLACE_S, "new worker after %.2f s", ready_at - t0);
+  ck_assert(!alive(a));
+  for (int i = 0; i < n; i++)
+    if (pids[i] == b)
+      ck_assert_int_eq(ask(fds[i], "/task?steps=cpu:1"), b);
+  for (int i = 0; i < n; i++)
+    tl_close(fds[i]);
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+  ck_assert(!alive(b) && !alive(fresh));
+}
+END_TEST
+
+/* /control on the supervisor reaches every worker over its channel. */
+START_TEST(control_reaches_every_worker) {
+  tl_proc p;
+  const char *args[] = {"--processes", "2", "--mode", "pool", NULL};
+  tl_proc_start(&p, args);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(p.admin_port,
+                                "POST /control?mode=async HTTP/1.1\r\nHost: t\r\n"
+                                "Content-Length: 0\r\n\r\n", &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  usleep(200 * 1000);
+  int seen[2] = {0, 0}, nseen = 0;
+  for (int i = 0; i < 32; i++) {
+    ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
+    char th[64], pid[32];
+    ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+    ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+    ck_assert_str_eq(th, "loop"); /* async: the step ran on the loop */
+    int q = atoi(pid);
+    if (nseen < 2 && q != seen[0] && q != seen[1])
+      seen[nseen++] = q;
+    tl_resp_free(&r);
+  }
+  ck_assert_msg(nseen == 2, "32 connections all went to pid %d", seen[0]);
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+}
+END_TEST
+
+/* SIGTERM and SIGINT drain every worker and exit 0; a supervisor killed
+ * outright takes its workers with it (PR_SET_PDEATHSIG). */
+START_TEST(no_child_survives_a_stop) {
+  int sigs[] = {SIGTERM, SIGINT, SIGKILL};
+  for (int k = 0; k < 3; k++) {
+    tl_proc p;
+    const char *args[] = {"--processes", "2", "--shutdown-timeout-ms", "1000", NULL};
+    tl_proc_start(&p, args);
+    int kids[16];
+    int nk = children_of(p.pid, kids, 16);
+    ck_assert_int_eq(nk, 2);
+    kill(p.pid, sigs[k]);
+    int st = tl_proc_wait(&p, 10000);
+    ck_assert_int_eq(st, sigs[k] == SIGKILL ? 128 + SIGKILL : 0);
+    double t0 = tl_now_s();
+    while ((alive(kids[0]) || alive(kids[1])) && tl_now_s() - t0 < 5)
+      usleep(10 * 1000);
+    ck_assert_msg(!alive(kids[0]) && !alive(kids[1]),
+                  "a worker outlived its supervisor (signal %d)", sigs[k]);
+  }
+}
+END_TEST
+
+static int run_status(const char *const *argv_tail) {
+  const char *argv[16] = {tl_bin()};
+  int n = 1;
+  for (; argv_tail[n - 1]; n++)
+    argv[n] = argv_tail[n - 1];
+  argv[n] = NULL;
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int dn = open("/dev/null", O_WRONLY);
+    dup2(dn, 1);
+    dup2(dn, 2);
+    execv(argv[0], (char *const *) argv);
+    _exit(127);
+  }
+  int st;
+  ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+START_TEST(bounds_exit_2) {
+  const char *a[] = {"--loops", "0", NULL};
+  ck_assert_int_eq(run_status(a), 2);
+  const char *b[] = {"--loops", "65", NULL};
+  ck_assert_int_eq(run_status(b), 2);
+  const char *c[] = {"--processes", "-1", NULL};
+  ck_assert_int_eq(run_status(c), 2);
+  const char *d[] = {"--processes", "65", NULL};
+  ck_assert_int_eq(run_status(d), 2);
+}
+END_TEST
+
+TL_CHECK_MAIN("processes", loops_share_the_port_and_each_serves,
+              loops_every_mode_answers, bounds_exit_2,
+              crash_needs_allow_crash, one_process_crash_kills_it,
+              stats_list_supervisor_and_workers,
+              crash_restarts_one_worker_the_other_serves_on,
+              no_child_survives_a_stop, control_reaches_every_worker)

@@ -298,9 +298,11 @@ START_TEST(control_reaches_every_worker) {
   const char *args[] = {"--processes", "2", "--mode", "pool", NULL};
   tl_proc_start(&p, args);
   tl_resp r;
-  ck_assert_int_eq(tl_roundtrip(p.admin_port,
-                                "POST /control?mode=async HTTP/1.1\r\nHost: t\r\n"
-                                "Content-Length: 0\r\n\r\n", &r), 0);
+  char req[160];
+  snprintf(req, sizeof(req),
+           "POST /control?mode=async HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", p.admin_port);
+  ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
   ck_assert_int_eq(r.status, 200);
   tl_resp_free(&r);
   usleep(200 * 1000);

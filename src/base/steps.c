@@ -3,6 +3,7 @@
 #include "base/query.h"
 #include "base/steps.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 const char *tl_step_kind_name(int kind) {
@@ -57,27 +58,13 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
     const char *tok = s + i;
     size_t tlen = j - i;
     const char *colon = memchr(tok, ':', tlen);
-    if (tlen == 5 && memcmp(tok, "crash", 5) == 0) {
-      if (n == TL_MAX_STEPS) {
-        *err = "too many steps (at most 32)";
-        return -1;
-      }
-      out[n].kind = TL_STEP_CRASH;
-      out[n].ms = 0;
-      n++;
-      if (j == len)
-        break;
-      i = j + 1;
-      if (i == len) {
-        *err = "trailing comma in steps";
-        return -1;
-      }
-      continue;
-    }
-    if (tlen == 5 && memcmp(tok, "yield", 5) == 0)
-      colon = tok + 5; /* "yield" alone: no duration */
+    /* "yield" and "crash" stand alone: no duration. */
+    bool bare = tlen == 5 && (memcmp(tok, "yield", 5) == 0 ||
+                              memcmp(tok, "crash", 5) == 0);
+    if (bare)
+      colon = tok + 5;
     if (colon == NULL) {
-      *err = "a step must look like cpu:MS, io:MS or yield";
+      *err = "a step must look like cpu:MS, io:MS, yield or crash";
       return -1;
     }
     size_t klen = (size_t) (colon - tok);
@@ -88,8 +75,10 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
       kind = TL_STEP_IO;
     else if (klen == 5 && memcmp(tok, "yield", 5) == 0)
       kind = TL_STEP_YIELD;
+    else if (bare)
+      kind = TL_STEP_CRASH;
     else {
-      *err = "unknown step kind; use cpu, io or yield";
+      *err = "unknown step kind; use cpu, io, yield or crash";
       return -1;
     }
     unsigned long ms = 0;
@@ -99,7 +88,8 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
         *err = "yield takes no duration (yield or yield:0)";
         return -1;
       }
-    } else if (tl_parse_uint(colon + 1, tlen - klen - 1, 0, TL_MAX_STEP_MS, &ms) != 0) {
+    } else if (kind != TL_STEP_CRASH &&
+               tl_parse_uint(colon + 1, tlen - klen - 1, 0, TL_MAX_STEP_MS, &ms) != 0) {
       *err = "step duration must be a whole number of ms in 0..10000";
       return -1;
     }

@@ -31,7 +31,7 @@ import path from 'node:path';
 function usage(msg) {
   if (msg) process.stderr.write(`dashboard-test: ${msg}\n`);
   process.stderr.write('usage: node dashboard-test.mjs --url URL --screenshot OUT.png ' +
-    '[--expect-tids 1,2,3] [--switch-mode async|pool|hybrid] [--no-restore] [--cross-site URL] ' +
+    '[--expect-tids 1,2,3] [--switch-mode async|pool|hybrid|coro] [--no-restore] [--cross-site URL] ' +
     '[--chromium PATH] [--timeout SECONDS]\n');
   process.exit(2);
 }
@@ -65,7 +65,7 @@ const REBIND_HOST = 'threadlab-rebind.test';
   }
   if (!opts.url) usage('--url is required');
   if (!opts.screenshot) usage('--screenshot is required');
-  if (opts.switchMode && !['async', 'pool', 'hybrid'].includes(opts.switchMode)) usage('--switch-mode must be async, pool or hybrid');
+  if (opts.switchMode && !['async', 'pool', 'hybrid', 'coro'].includes(opts.switchMode)) usage('--switch-mode must be async, pool, hybrid or coro');
   if (!(opts.timeout > 0)) usage('--timeout must be > 0');
 }
 
@@ -529,6 +529,60 @@ async function main() {
     check(ok, '#h-sends shows the send path of /stats', `"${info.sends}", /stats io_uring=${sends.io_uring}`);
   }
 
+  /* Dashboard truth: run-queue wait, where each thread's period went, the
+   * coro mode option, the process and cost panels (doc/stats-json.md). */
+  {
+    const r = await fetch(new URL('/stats', origin), { cache: 'no-store' });
+    const j = await r.json();
+    const k = j.kernel || {};
+    const deadline = Date.now() + 6000;
+    let t = null;
+    for (;;) {
+      t = await evaluate(`(() => {
+        const q = (s) => document.querySelector(s);
+        const bars = [...document.querySelectorAll('#threads-body td[data-col="on_cpu_pct"] .pbar')];
+        const three = bars.filter((b) => b.children.length === 3 && b.querySelector('.p-oncpu') &&
+          b.querySelector('.p-runq') && b.querySelector('.p-sleep'));
+        const filled = three.filter((b) => [...b.children].reduce((a, i) => a + (parseFloat(i.style.width) || 0), 0) > 50);
+        return {
+          runq: q('#h-runq') ? q('#h-runq').textContent.trim() : null,
+          runqHint: q('#runq-hint') ? q('#runq-hint').hidden : null,
+          rows: document.querySelectorAll('#threads-body tr').length,
+          bars: bars.length, three: three.length, filled: filled.length,
+          coroOption: !!q('#mode-select option[value="coro"]'),
+          coroHidden: q('#panel-coro') ? q('#panel-coro').hidden : null,
+          procs: [...document.querySelectorAll('#processes .proc')].map((p) => p.getAttribute('data-pid')),
+          procText: q('#processes .proc') ? q('#processes .proc').textContent : '',
+          costs: document.querySelectorAll('#costs .cost-group').length,
+          costVals: [...document.querySelectorAll('#costs .cost-val')].map((v) => v.textContent.trim()),
+          loopsHidden: q('#panel-loops') ? q('#panel-loops').hidden : null
+        };
+      })()`);
+      if ((t.filled > 0 && t.costs === 3) || Date.now() > deadline) break;
+      await sleep(300);
+    }
+    if (k.runq_source) {
+      check(/^[0-9][0-9,]*(\.[0-9]+)?% of a core/.test(t.runq || '') && t.runqHint === true,
+        `run-queue wait shown as a number (kernel.runq_source = ${k.runq_source})`, `"${t.runq}", hint hidden ${t.runqHint}`);
+    } else {
+      check(t.runq === 'not measured' && t.runqHint === false, 'run-queue wait "not measured", with the reason',
+        `"${t.runq}", runq_unavailable ${k.runq_unavailable}`);
+    }
+    check(t.bars === t.rows && t.three === t.rows && t.rows > 0, 'every thread row has a stacked period bar in three parts (on a core / ready, waiting / sleeping)',
+      `${t.three} of ${t.rows} rows`);
+    check(t.filled > 0, 'the period bars are filled from on_cpu_pct + runq_pct + sleep_pct', `${t.filled} filled`);
+    check(t.coroOption, '#mode-select offers coro');
+    check(t.coroHidden === (j.server.mode !== 'coro' && !((j.server.coro || {}).alive > 0)),
+      `the coroutine panel is ${j.server.mode === 'coro' ? 'shown' : 'hidden'} in ${j.server.mode} mode`, `hidden ${t.coroHidden}`);
+    const pids = (j.processes || []).map((p) => String(p.pid));
+    check(pids.length > 0 && pids.every((p) => t.procs.includes(p)) && /RSS .* PSS .* USS /.test(t.procText),
+      'the hierarchy panel has a box per process with RSS/PSS/USS', `boxes ${t.procs.join(',')}, /stats ${pids.join(',')}`);
+    check(j.costs && j.costs.measured ? t.costs === 3 && t.costVals.every((v) => /^[0-9]/.test(v)) : t.costs === 0,
+      'the costs panel compares creation, memory and a round trip (process vs thread)', `${t.costs} groups: ${t.costVals.join(' | ')}`);
+    const nloops = ((j.server || {}).loops || []).length;
+    check(t.loopsHidden === (nloops <= 1), `the loops panel is ${nloops > 1 ? 'shown' : 'hidden'} with ${nloops} loop(s)`);
+  }
+
   /* switch the mode with the controls */
   const original = info.mode;
   const target = opts.switchMode || (original === 'async' ? 'pool' : 'async');
@@ -569,7 +623,32 @@ async function main() {
     check(false, 'full-page screenshot', e.message);
   }
 
-  if (opts.restore && sw.ok && ['async', 'pool', 'hybrid'].includes(original) && original !== target) {
+  /* coro mode through the form: the coroutine panel appears with numbers and its chart */
+  if (target !== 'coro') {
+    const sc = await switchTo('coro');
+    check(sc.ok, 'switch mode to coro with the form', sc.ok ? '' : `#server-mode "${sc.shown}", control says "${sc.msg}"`);
+    let cp = null;
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      cp = await evaluate(`(() => {
+        const p = document.getElementById('panel-coro');
+        const c = document.getElementById('chart-coro');
+        return { hidden: p ? p.hidden : null, alive: (document.getElementById('coro-alive') || {}).textContent,
+          switches: (document.getElementById('coro-switches') || {}).textContent,
+          costs: document.querySelectorAll('#coro-cost .cost-row').length,
+          chart: typeof Chart === 'function' && !!c && !!Chart.getChart(c) };
+      })()`);
+      if (cp.hidden === false && /^[0-9]/.test(cp.alive || '') && cp.chart) break;
+      await sleep(200);
+    }
+    check(cp && cp.hidden === false && /^[0-9]/.test(cp.alive || '') && /^[0-9]/.test(cp.switches || '') &&
+      cp.costs === 4 && cp.chart, 'in coro mode the coroutine panel shows alive/switches, the switch costs and its chart',
+      JSON.stringify(cp));
+    const rows = await evaluate(`[...document.querySelectorAll('#threads-body tr.role-worker td[data-col="coro_switches_rate"]')].map((td) => td.textContent.trim())`);
+    check(rows.length > 0, 'worker rows have a coro switches /s cell', rows.slice(0, 4).join(', '));
+  }
+
+  if (opts.restore && sw.ok && ['async', 'pool', 'hybrid', 'coro'].includes(original) && original !== target) {
     const back = await switchTo(original);
     check(back.ok, `mode restored to ${original}`, back.ok ? '' : `#server-mode "${back.shown}", control says "${back.msg}"`);
   }

@@ -93,10 +93,10 @@ function renderCosts(c) {
   rows.forEach(function (r) {
     var g = el('div', 'cost-group');
     g.setAttribute('data-cost', r[0]);
-    var ratio = isNum(r[2]) && isNum(r[4]) && r[4] > 0 ? ' — a process costs ' + fmt(r[2] / r[4], r[2] / r[4] >= 10 ? 0 : 1) + '×' : '';
+    var ratio = isNum(r[2]) && isNum(r[4]) && r[4] > 0 ? ' — process ÷ thread = ' + fmt(r[2] / r[4], r[2] / r[4] >= 10 ? 0 : 1) + '×' : '';
     g.appendChild(el('div', 'cost-title', r[0] + ratio));
     var max = Math.max(isNum(r[2]) ? r[2] : 0, isNum(r[4]) ? r[4] : 0);
-    [[r[1], r[2], 'proc'], [r[3], r[4], 'thread']].forEach(function (x) {
+    [[r[1], r[2], 'c-proc'], [r[3], r[4], 'c-thread']].forEach(function (x) {
       var line = el('div', 'cost-row ' + x[2]);
       line.appendChild(el('span', 'cost-label', x[0]));
       var track = el('span', 'cost-track');

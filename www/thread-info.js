@@ -20,7 +20,7 @@ export function naturalCompare(a, b) {
 
 export function shortLabel(t) {
   switch (t.role) {
-    case 'loop': return 'loop';
+    case 'loop': return isNum(t.index) && t.index > 0 ? 'loop' + t.index : 'loop';
     case 'worker': return 'w' + (isNum(t.index) ? t.index : '?');
     case 'observer': return 'obs';
     case 'libuv': return 'uv';

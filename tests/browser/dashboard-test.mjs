@@ -569,6 +569,20 @@ async function main() {
       check(t.runq === 'not measured' && t.runqHint === false, 'run-queue wait "not measured", with the reason',
         `"${t.runq}", runq_unavailable ${k.runq_unavailable}`);
     }
+    /* The other branch, through the page's own module with the live snapshot
+     * changed: runq_source null => "not measured" and runq_unavailable's text. */
+    const nr = await evaluate(`import(new URL('header.js', location.href).href).then((m) => {
+      const s = JSON.parse(JSON.stringify(window.tlDashboard.snapshot));
+      s.kernel.runq_source = null;
+      s.kernel.runq_unavailable = 'the kernel did not account run-queue wait in the self-test; set kernel.sched_schedstats=1';
+      m.renderHeader(s);
+      const r = { text: document.getElementById('h-runq').textContent.trim(), hidden: document.getElementById('runq-hint').hidden,
+        why: document.getElementById('runq-why').textContent.trim() };
+      m.renderHeader(window.tlDashboard.snapshot);
+      return r;
+    })`);
+    check(nr.text === 'not measured' && nr.hidden === false && /sched_schedstats=1$/.test(nr.why),
+      'with kernel.runq_source null the header says "not measured" and shows runq_unavailable', JSON.stringify(nr));
     check(t.bars === t.rows && t.three === t.rows && t.rows > 0, 'every thread row has a stacked period bar in three parts (on a core / ready, waiting / sleeping)',
       `${t.three} of ${t.rows} rows`);
     check(t.filled > 0, 'the period bars are filled from on_cpu_pct + runq_pct + sleep_pct', `${t.filled} filled`);

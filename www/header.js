@@ -1,7 +1,8 @@
 /*
  * The page header's facts about the process (pid, uptime, mode, pool, threads,
  * RSS, CPU, context switches, requests/s, connections, send path, run-queue
- * wait), the two hints under them (run-queue wait not measured, statistics
+ * wait: a number whenever kernel.runq_source is set), the two hints under
+ * them (why run-queue wait is not measured, only when it is not; statistics
  * off), and the footer's line about the last snapshot and how long it took
  * to render.
  */
@@ -11,7 +12,7 @@ import { $, setText, setClass } from './dom.js';
 
 const hdr = {};
 ['h-pid', 'h-uptime', 'server-mode', 'h-pool', 'h-threads', 'h-rss', 'h-cpu', 'h-ctx', 'h-rps',
-  'h-conns', 'h-sends', 'h-delayacct', 'delayacct-hint', 'stats-off', 'footer-seq', 'footer-render']
+  'h-conns', 'h-sends', 'h-runq', 'runq-hint', 'runq-why', 'stats-off', 'footer-seq', 'footer-render']
   .forEach(function (id) { hdr[id] = $(id); });
 
 export function renderHeader(s) {
@@ -34,13 +35,35 @@ export function renderHeader(s) {
     ? 'io_uring · ' + (isNum(snd.writes_per_submission) ? fmt(snd.writes_per_submission, 1) + ' writes/submission' : 'idle')
     : snd.io_uring === false ? 'write per connection' + (snd.why_not ? ' (' + snd.why_not + ')' : '') : NA);
 
-  var da = get(s, ['kernel', 'task_delayacct']);
-  var dd = hdr['h-delayacct'];
-  if (da === true) { setText(dd, 'measured'); setClass(dd, 'good'); }
-  else if (da === false) { setText(dd, 'not measured'); setClass(dd, 'bad'); }
-  else { setText(dd, NA); setClass(dd, ''); }
-  hdr['delayacct-hint'].hidden = da !== false;
+  /* Run-queue wait is measured whenever the server's self-test found the
+   * kernel accounting it (kernel.runq_source); kernel.task_delayacct is only
+   * informative. Only when runq_source is null say why (runq_unavailable). */
+  var k = s.kernel || {};
+  var dd = hdr['h-runq'];
+  var unmeasured = !k.runq_source && s.stats_enabled !== false && 'runq_source' in k;
+  if (k.runq_source) {
+    setText(dd, runqFigure(s) + ' · ' + k.runq_source);
+    setClass(dd, 'good');
+    var st = k.runq_self_test;
+    dd.parentNode.title = 'Run-queue wait is measured from /proc/…/' + k.runq_source + '.' +
+      (st ? ' Self-test: ' + st.threads + ' threads ' + (isNum(st.cpu) ? 'pinned to core ' + st.cpu : 'unpinned') +
+        ' gained ' + fmt(st.run_delay_ms, 1) + ' ms run-queue wait and ' + fmt(st.oncpu_ms, 1) + ' ms on a core.' : '') +
+      ' Shown: our threads’ run-queue wait over the last period (sum, % of one core).';
+  } else if (unmeasured) {
+    setText(dd, 'not measured'); setClass(dd, 'bad');
+  } else { setText(dd, NA); setClass(dd, ''); }
+  setText(hdr['runq-why'], unmeasured ? String(k.runq_unavailable || 'the kernel did not account it in the self-test') : '');
+  hdr['runq-hint'].hidden = !unmeasured;
   hdr['stats-off'].hidden = s.stats_enabled !== false;
+}
+
+/* Σ runq_pct of the process's threads over the last period: how much of one
+ * core's worth of time our threads spent ready but waiting. */
+function runqFigure(s) {
+  var th = Array.isArray(s.threads) ? s.threads : [];
+  var sum = 0, any = false;
+  for (var i = 0; i < th.length; i++) if (isNum(th[i].runq_pct)) { sum += th[i].runq_pct; any = true; }
+  return any ? fmtPct(sum) + ' of a core' : 'measured';
 }
 
 /* seq and period of the snapshot shown; its render time and the last timeline draw's, in ms. */

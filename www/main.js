@@ -22,6 +22,8 @@ import { renderScoreboard } from './scoreboard.js';
 import { renderThreadTable } from './thread-table.js';
 import { renderInsights } from './insights.js';
 import { renderCharts, resetCharts } from './charts.js';
+import { renderCoro, resetCoro } from './coro.js';
+import { renderProcesses } from './processes.js';
 import { renderTimeline, timelineDrawMs } from './timeline.js';
 import { startStream } from './stream.js';
 
@@ -37,7 +39,7 @@ const api = {
 window.tlDashboard = api;
 
 function render(s, info) {
-  if (info.restarted) resetCharts();
+  if (info.restarted) { resetCharts(); resetCoro(); }
   var threads = Array.isArray(s.threads) ? s.threads : [];
   var byTid = new Map();
   for (var i = 0; i < threads.length; i++) byTid.set(threads[i].tid, threads[i]);
@@ -51,6 +53,8 @@ function render(s, info) {
   api.threadsShown = renderThreadTable(threads, natural);
   renderInsights(s.insights);
   renderCharts(s);
+  renderCoro(s);
+  renderProcesses(s);
   renderTimeline(s, natural, byTid);
 
   api.lastSeq = isNum(s.seq) ? s.seq : api.lastSeq;

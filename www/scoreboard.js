@@ -13,7 +13,8 @@ const board = $('scoreboard');
 const cells = new Map();         // tid -> { root, label, sub }
 
 const STATE_LEGEND = [
-  ['s-idle', 'idle'], ['s-cpu', 'running a CPU step'], ['s-io', 'waiting on I/O'], ['s-wait', 'waiting'],
+  ['s-idle', 'idle'], ['s-cpu', 'on a core (CPU step)'], ['s-runq', 'ready, waiting for a core'],
+  ['s-io', 'waiting on I/O'], ['s-wait', 'waiting'],
   ['s-loop', 'event-loop work'], ['s-blocked', 'blocked (state D)'],
   ['s-run', 'other thread: running'], ['s-sleep', 'other thread: sleeping']
 ];
@@ -50,7 +51,9 @@ export function renderScoreboard(threads) {
     var tip = t.name + ' · tid ' + t.tid + ' · ' + t.role + '\nstate ' + t.state +
       (STATE_NAMES[t.state] ? ' (' + STATE_NAMES[t.state] + ')' : '') +
       '\ndoing: ' + doingText(t.doing) + '\nlast core ' + (isNum(t.core) ? t.core : NA) +
-      ' · CPU ' + fmtPct(t.cpu_pct);
+      ' · CPU ' + fmtPct(t.cpu_pct) +
+      '\nlast period: on a core ' + fmtPct(t.on_cpu_pct) + ' · ready, waiting for a core ' + fmtPct(t.runq_pct) +
+      ' · sleeping ' + fmtPct(t.sleep_pct);
     if (c.root.title !== tip) c.root.title = tip;
     if (inOrder && kids[i] !== c.root) inOrder = false;
   }

@@ -20,7 +20,7 @@ export function naturalCompare(a, b) {
 
 export function shortLabel(t) {
   switch (t.role) {
-    case 'loop': return 'loop';
+    case 'loop': return isNum(t.index) && t.index > 0 ? 'loop' + t.index : 'loop';
     case 'worker': return 'w' + (isNum(t.index) ? t.index : '?');
     case 'observer': return 'obs';
     case 'libuv': return 'uv';
@@ -32,6 +32,7 @@ export function shortLabel(t) {
 export function threadClass(t) {
   if (t.state === 'D') return 's-blocked';
   if (t.state === 'Z' || t.state === 'X' || t.state === 'T' || t.state === 't') return 's-dead';
+  if (runqDominates(t)) return 's-runq';
   var d = t.doing;
   if (d && d.what) {
     switch (d.what) {
@@ -43,6 +44,13 @@ export function threadClass(t) {
     }
   }
   return t.state === 'R' ? 's-run' : 's-sleep';
+}
+
+/* Ready but waiting for a core for most of the last period (more than on a
+ * core, more than sleeping): the scheduler's doing, not the thread's. */
+export function runqDominates(t) {
+  return isNum(t.runq_pct) && t.runq_pct >= 20 &&
+    t.runq_pct > (isNum(t.on_cpu_pct) ? t.on_cpu_pct : 0) && t.runq_pct > (isNum(t.sleep_pct) ? t.sleep_pct : 0);
 }
 
 /* long: "CPU step 2 of task 812"; short (table cell): "CPU · task 812" */

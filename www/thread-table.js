@@ -1,7 +1,8 @@
 /*
  * The threads panel: a table row per thread with the kernel's accounting
- * (state, cores, CPU time, run-queue wait, context switches, migrations) and
- * threadlab's own (tasks, steps, busy %). Builds the two-row header once;
+ * (state, cores, CPU time, where the period went — a stacked bar on a core /
+ * ready, waiting for a core / sleeping —, run-queue wait, context switches,
+ * coroutine switches, migrations) and threadlab's own (tasks, steps, holding a task %). Builds the two-row header once;
  * clicking a header sorts by it (numbers biggest first, a second click
  * reverses, a third returns to the natural order).
  */
@@ -43,9 +44,35 @@ const COLS = [
   { k: 'cpu_sys_s', g: 'CPU time', label: 'sys s', text: num('cpu_sys_s', 2) },
   { k: 'cpu_pct', g: 'CPU time', label: 'CPU %', bar: true, text: num('cpu_pct', 1),
     title: 'user+sys over the last period, % of one core' },
+  { k: 'busy_pct', g: 'CPU time', label: 'holding a task %', bar: true, text: num('busy_pct', 1),
+    title: 'workers: share of the period holding a task — on a core, waiting for one, or blocked inside it (compare CPU % and the period bar)' },
+  { k: 'on_cpu_pct', g: 'where the period went', label: 'on a core / ready, waiting / sleeping', cls: 'period',
+    text: function (t) {
+      return isNum(t.on_cpu_pct) || isNum(t.runq_pct) || isNum(t.sleep_pct)
+        ? fmt(t.on_cpu_pct, 0) + ' / ' + fmt(t.runq_pct, 0) + ' / ' + fmt(t.sleep_pct, 0) : NA;
+    },
+    title: 'share of the last period on a core / ready, waiting for a core (run queue) / sleeping or blocked, %',
+    draw: function (td, t, s) {
+      var bar = td.firstChild;
+      if (!bar) {
+        bar = el('span', 'pbar');
+        bar.appendChild(el('i', 'p-oncpu')); bar.appendChild(el('i', 'p-runq')); bar.appendChild(el('i', 'p-sleep'));
+        td.appendChild(bar);
+        td.appendChild(el('small'));
+      }
+      var parts = [t.on_cpu_pct, t.runq_pct, t.sleep_pct];
+      for (var i = 0; i < 3; i++) {
+        var v = parts[i];
+        bar.children[i].style.width = isNum(v) ? Math.max(0, Math.min(100, v)).toFixed(1) + '%' : '0';
+      }
+      td.lastChild.textContent = s;
+      td.title = s === NA ? 'not known yet (first sample of this thread) or not accounted'
+        : 'on a core ' + fmt(t.on_cpu_pct, 1) + '% · ready, waiting for a core ' + fmt(t.runq_pct, 1) +
+          '% · sleeping ' + fmt(t.sleep_pct, 1) + '% of the last period';
+    } },
   { k: 'oncpu_s', g: 'scheduler', label: 'on-CPU s', text: num('oncpu_s', 3) },
   { k: 'runq_wait_s', g: 'scheduler', label: 'runq wait s', text: num('runq_wait_s', 3),
-    title: 'time spent runnable but waiting for a core (needs kernel.task_delayacct=1)' },
+    title: 'time spent ready to run but waiting for a core (schedstat run_delay; n/a only when kernel.runq_source is null)' },
   { k: 'runq_wait_pct', g: 'scheduler', label: 'wait %', bar: true, text: num('runq_wait_pct', 1),
     title: 'run-queue wait over the last period, % of the period' },
   { k: 'timeslices', g: 'scheduler', label: 'slices', text: num('timeslices', 0), title: 'timeslices: times it got a core' },
@@ -55,14 +82,14 @@ const COLS = [
   { k: 'ctx_involuntary', g: 'invol. switches', label: 'total', text: num('ctx_involuntary', 0),
     title: 'pushed off the core by the scheduler' },
   { k: 'ctx_involuntary_rate', g: 'invol. switches', label: '/s', rate: true, text: num('ctx_involuntary_rate', 0) },
+  { k: 'coro_switches_rate', label: 'coro switches /s', rate: true, text: num('coro_switches_rate', 0),
+    title: 'user-level switches into and out of coroutines per second (coro mode; no kernel involved) — compare the kernel’s switches beside it' },
   { k: 'migrations', g: 'migrations', label: 'total', text: num('migrations', 0), title: 'moves to another core' },
   { k: 'migrations_rate', g: 'migrations', label: '/s', rate: true, text: num('migrations_rate', 1) },
   { k: 'tasks', g: 'tasks', label: 'total', text: num('tasks', 0) },
   { k: 'tasks_rate', g: 'tasks', label: '/s', rate: true, text: num('tasks_rate', 0) },
   { k: 'steps', g: 'steps', label: 'total', text: num('steps', 0) },
-  { k: 'steps_rate', g: 'steps', label: '/s', rate: true, text: num('steps_rate', 0) },
-  { k: 'busy_pct', label: 'busy %', bar: true, text: num('busy_pct', 1),
-    title: 'share of the period spent running tasks' }
+  { k: 'steps_rate', g: 'steps', label: '/s', rate: true, text: num('steps_rate', 0) }
 ];
 
 const tbody = $('threads-body');

@@ -31,7 +31,7 @@ import path from 'node:path';
 function usage(msg) {
   if (msg) process.stderr.write(`dashboard-test: ${msg}\n`);
   process.stderr.write('usage: node dashboard-test.mjs --url URL --screenshot OUT.png ' +
-    '[--expect-tids 1,2,3] [--switch-mode async|pool|hybrid] [--no-restore] [--cross-site URL] ' +
+    '[--expect-tids 1,2,3] [--switch-mode async|pool|hybrid|coro] [--no-restore] [--cross-site URL] ' +
     '[--chromium PATH] [--timeout SECONDS]\n');
   process.exit(2);
 }
@@ -65,7 +65,7 @@ const REBIND_HOST = 'threadlab-rebind.test';
   }
   if (!opts.url) usage('--url is required');
   if (!opts.screenshot) usage('--screenshot is required');
-  if (opts.switchMode && !['async', 'pool', 'hybrid'].includes(opts.switchMode)) usage('--switch-mode must be async, pool or hybrid');
+  if (opts.switchMode && !['async', 'pool', 'hybrid', 'coro'].includes(opts.switchMode)) usage('--switch-mode must be async, pool, hybrid or coro');
   if (!(opts.timeout > 0)) usage('--timeout must be > 0');
 }
 
@@ -529,6 +529,77 @@ async function main() {
     check(ok, '#h-sends shows the send path of /stats', `"${info.sends}", /stats io_uring=${sends.io_uring}`);
   }
 
+  /* Dashboard truth: run-queue wait, where each thread's period went, the
+   * coro mode option, the process and cost panels (doc/stats-json.md). */
+  {
+    const r = await fetch(new URL('/stats', origin), { cache: 'no-store' });
+    const j = await r.json();
+    const k = j.kernel || {};
+    const deadline = Date.now() + 6000;
+    let t = null;
+    for (;;) {
+      t = await evaluate(`(() => {
+        const q = (s) => document.querySelector(s);
+        const bars = [...document.querySelectorAll('#threads-body td[data-col="on_cpu_pct"] .pbar')];
+        const three = bars.filter((b) => b.children.length === 3 && b.querySelector('.p-oncpu') &&
+          b.querySelector('.p-runq') && b.querySelector('.p-sleep'));
+        const filled = three.filter((b) => [...b.children].reduce((a, i) => a + (parseFloat(i.style.width) || 0), 0) > 50);
+        return {
+          runq: q('#h-runq') ? q('#h-runq').textContent.trim() : null,
+          runqHint: q('#runq-hint') ? q('#runq-hint').hidden : null,
+          rows: document.querySelectorAll('#threads-body tr').length,
+          bars: bars.length, three: three.length, filled: filled.length,
+          coroOption: !!q('#mode-select option[value="coro"]'),
+          coroHidden: q('#panel-coro') ? q('#panel-coro').hidden : null,
+          procs: [...document.querySelectorAll('#processes .proc')].map((p) => p.getAttribute('data-pid')),
+          procText: q('#processes .proc') ? q('#processes .proc').textContent : '',
+          costs: document.querySelectorAll('#costs .cost-group').length,
+          costVals: [...document.querySelectorAll('#costs .cost-val')].map((v) => v.textContent.trim()),
+          costNote: q('#costs .note') ? q('#costs .note').textContent.trim() : '',
+          loopsHidden: q('#panel-loops') ? q('#panel-loops').hidden : null
+        };
+      })()`);
+      if ((t.filled > 0 && t.costs === 3) || Date.now() > deadline) break;
+      await sleep(300);
+    }
+    if (k.runq_source) {
+      check(/^[0-9][0-9,]*(\.[0-9]+)?% of a core/.test(t.runq || '') && t.runqHint === true,
+        `run-queue wait shown as a number (kernel.runq_source = ${k.runq_source})`, `"${t.runq}", hint hidden ${t.runqHint}`);
+    } else {
+      check(t.runq === 'not measured' && t.runqHint === false, 'run-queue wait "not measured", with the reason',
+        `"${t.runq}", runq_unavailable ${k.runq_unavailable}`);
+    }
+    /* The other branch, through the page's own module with the live snapshot
+     * changed: runq_source null => "not measured" and runq_unavailable's text. */
+    const nr = await evaluate(`import(new URL('header.js', location.href).href).then((m) => {
+      const s = JSON.parse(JSON.stringify(window.tlDashboard.snapshot));
+      s.kernel.runq_source = null;
+      s.kernel.runq_unavailable = 'the kernel did not account run-queue wait in the self-test; set kernel.sched_schedstats=1';
+      m.renderHeader(s);
+      const r = { text: document.getElementById('h-runq').textContent.trim(), hidden: document.getElementById('runq-hint').hidden,
+        why: document.getElementById('runq-why').textContent.trim() };
+      m.renderHeader(window.tlDashboard.snapshot);
+      return r;
+    })`);
+    check(nr.text === 'not measured' && nr.hidden === false && /sched_schedstats=1$/.test(nr.why),
+      'with kernel.runq_source null the header says "not measured" and shows runq_unavailable', JSON.stringify(nr));
+    check(t.bars === t.rows && t.three === t.rows && t.rows > 0, 'every thread row has a stacked period bar in three parts (on a core / ready, waiting / sleeping)',
+      `${t.three} of ${t.rows} rows`);
+    check(t.filled > 0, 'the period bars are filled from on_cpu_pct + runq_pct + sleep_pct', `${t.filled} filled`);
+    check(t.coroOption, '#mode-select offers coro');
+    check(t.coroHidden === (j.server.mode !== 'coro' && !((j.server.coro || {}).alive > 0)),
+      `the coroutine panel is ${j.server.mode === 'coro' ? 'shown' : 'hidden'} in ${j.server.mode} mode`, `hidden ${t.coroHidden}`);
+    const pids = (j.processes || []).map((p) => String(p.pid));
+    check(pids.length > 0 && pids.every((p) => t.procs.includes(p)) && /RSS .* PSS .* USS /.test(t.procText),
+      'the hierarchy panel has a box per process with RSS/PSS/USS', `boxes ${t.procs.join(',')}, /stats ${pids.join(',')}`);
+    check(j.costs && j.costs.measured ? t.costs === 3 && t.costVals.every((v) => /^[0-9]/.test(v))
+      : t.costs === 0 && (t.costNote.startsWith('not measured yet') || t.costNote.startsWith('the probe')),
+    'the costs panel compares creation, memory and a round trip (process vs thread), or says it is not measured yet',
+    `${t.costs} groups: ${t.costVals.join(' | ') || t.costNote}`);
+    const nloops = ((j.server || {}).loops || []).length;
+    check(t.loopsHidden === (nloops <= 1), `the loops panel is ${nloops > 1 ? 'shown' : 'hidden'} with ${nloops} loop(s)`);
+  }
+
   /* switch the mode with the controls */
   const original = info.mode;
   const target = opts.switchMode || (original === 'async' ? 'pool' : 'async');
@@ -569,9 +640,79 @@ async function main() {
     check(false, 'full-page screenshot', e.message);
   }
 
-  if (opts.restore && sw.ok && ['async', 'pool', 'hybrid'].includes(original) && original !== target) {
+  /* coro mode through the form: the coroutine panel appears with numbers and its chart */
+  if (target !== 'coro') {
+    const sc = await switchTo('coro');
+    check(sc.ok, 'switch mode to coro with the form', sc.ok ? '' : `#server-mode "${sc.shown}", control says "${sc.msg}"`);
+    let cp = null;
+    const deadline = Date.now() + 8000;
+    while (Date.now() < deadline) {
+      cp = await evaluate(`(() => {
+        const p = document.getElementById('panel-coro');
+        const c = document.getElementById('chart-coro');
+        return { hidden: p ? p.hidden : null, alive: (document.getElementById('coro-alive') || {}).textContent,
+          switches: (document.getElementById('coro-switches') || {}).textContent,
+          costs: document.querySelectorAll('#coro-cost .cost-row').length,
+          chart: typeof Chart === 'function' && !!c && !!Chart.getChart(c) };
+      })()`);
+      if (cp.hidden === false && /^[0-9]/.test(cp.alive || '') && cp.chart) break;
+      await sleep(200);
+    }
+    check(cp && cp.hidden === false && /^[0-9]/.test(cp.alive || '') && /^[0-9]/.test(cp.switches || '') &&
+      cp.costs === 4 && cp.chart, 'in coro mode the coroutine panel shows alive/switches, the switch costs and its chart',
+      JSON.stringify(cp));
+    const rows = await evaluate(`[...document.querySelectorAll('#threads-body tr.role-worker td[data-col="coro_switches_rate"]')].map((td) => td.textContent.trim())`);
+    check(rows.length > 0, 'worker rows have a coro switches /s cell', rows.slice(0, 4).join(', '));
+  }
+
+  if (opts.restore && sw.ok && ['async', 'pool', 'hybrid', 'coro'].includes(original) && original !== target) {
     const back = await switchTo(original);
     check(back.ok, `mode restored to ${original}`, back.ok ? '' : `#server-mode "${back.shown}", control says "${back.msg}"`);
+  }
+
+  /* The costs probe runs at nice 19: under the test's load it may report late. */
+  {
+    const deadline = Date.now() + 8000;
+    let measured = false;
+    let groups = 0;
+    while (Date.now() < deadline) {
+      const j = await (await fetch(new URL('/stats', origin), { cache: 'no-store' })).json();
+      measured = !!(j.costs && j.costs.measured);
+      groups = await evaluate(`document.querySelectorAll('#costs .cost-group').length`);
+      if (measured && groups === 3) break;
+      await sleep(300);
+    }
+    if (measured) check(groups === 3, 'once the probe reported, the costs panel shows its three comparisons', `${groups} groups`);
+    else process.stdout.write('note - the costs probe had not reported by the end of the test\n');
+    /* Render a snapshot like doc/stats-json.md's (a supervisor, a worker that
+     * died once, measured costs) through the page's own module, and read the
+     * DOM before the next live snapshot replaces it. */
+    const fx = await evaluate(`import(new URL('processes.js', location.href).href).then((m) => {
+      m.renderProcesses({
+        processes: [
+          { pid: 4321, role: 'supervisor', index: null, state: 'running', uptime_s: 9, restarts: 0, last_exit: null,
+            rss_kb: 2800, pss_kb: 800, uss_kb: 600, cpu_s: 0.1, cpu_pct: 1, nthreads: 2 },
+          { pid: 4400, role: 'worker', index: 0, state: 'ready', uptime_s: 3.2, ready_ms: 31.5, restarts: 1,
+            last_exit: { pid: 4300, how: 'signal 11 (SIGSEGV)', ago_s: 3.2, connections_lost: 5, tasks_lost: 2 },
+            rss_kb: 2700, pss_kb: 800, uss_kb: 640, cpu_s: 0.4, cpu_pct: 12, nthreads: 7,
+            connections_open: 3, requests: 400, tasks_in_flight: 0 }
+        ],
+        process_totals: { supervised: true, deaths: 1, accepted: 1200, requests: 5000 },
+        costs: { repetitions: 100, measured: true, collected_at_uptime_s: 1.1, fork_to_ready_us: 250,
+          pthread_create_to_running_us: 30, ipc_socketpair_round_trip_us: 15, shm_condvar_handoff_round_trip_us: 8,
+          thread_stack_resident_kb: 8, thread_stack_mapped_kb: 8192, process_pss_kb: 800, process_uss_kb: 640 },
+        server: { loops: [] }
+      });
+      const exit = document.querySelector('#processes .proc[data-pid="4400"] .proc-exit');
+      return { boxes: document.querySelectorAll('#processes .proc').length,
+        exit: exit ? exit.textContent : '', exitColor: exit ? getComputedStyle(exit).color : '',
+        groups: [...document.querySelectorAll('#costs .cost-group')].map((g) => g.getAttribute('data-cost') + ': ' +
+          [...g.querySelectorAll('.cost-val')].map((v) => v.textContent).join(' vs ')) };
+    })`);
+    check(fx.boxes === 2 && /SIGSEGV/.test(fx.exit) && /^rgb\((1[5-9][0-9]|2[0-9][0-9]), [0-9]{1,2}, [0-9]{1,2}\)$/.test(fx.exitColor),
+      'a documented snapshot renders a box per process, the last exit in red', `${fx.boxes} boxes, "${fx.exit}" ${fx.exitColor}`);
+    check(fx.groups.length === 3 && /^creation: 250\.0 µs vs 30\.0 µs$/.test(fx.groups[0]) && /^memory: 800 KiB vs 8 KiB$/.test(fx.groups[1]),
+      'and its costs: creation, memory, a round trip, process vs thread', fx.groups.join('; '));
   }
 
   check(pageErrors.length === 0, 'no script errors, console errors or failed loads in the page', pageErrors.slice(0, 3).join('; '));

@@ -9,6 +9,7 @@
  * assert "within seconds", never exact timings. */
 #include "config.h"
 
+#include "tl_json.h"
 #include "tl_testutil.h"
 
 #include <check.h>
@@ -231,6 +232,28 @@ static int get_status(int port, const char *path) {
   int st = tl_get(port, path, &r);
   tl_resp_free(&r);
   return st;
+}
+
+/* The newest /stats snapshot taken after this call (admin listener). */
+static tj *fresh_stats(const tl_proc *p) {
+  double seq = -1, deadline = tl_now_s() + 10;
+  while (tl_now_s() < deadline) {
+    tl_resp r;
+    ck_assert_int_eq(tl_get(p->admin_port, "/stats", &r), 200);
+    tj *j = tj_parse(r.body, r.body_len);
+    tl_resp_free(&r);
+    ck_assert_msg(j != NULL, "/stats is not JSON");
+    double s = tj_num(j, "seq", 0);
+    if (seq < 0) {
+      seq = s;
+    } else if (s > seq) {
+      return j;
+    }
+    tj_release(j);
+    usleep(20000);
+  }
+  ck_abort_msg("no new /stats snapshot within 10 s");
+  return NULL;
 }
 
 /* Reads one response on a keep-alive fd and checks it is /plaintext's. */
@@ -1396,12 +1419,248 @@ START_TEST(test_odd_requests) {
 }
 END_TEST
 
+/* ---- the safety net: order, cancellation, interim responses ---------- */
+
+/* The fixture docroot: a 9,000-byte file of numbered lines, so that any
+ * byte out of place shows. */
+static void fixture_docroot(char *out, size_t cap) {
+  snprintf(out, cap, "%s/docroot", TL_FIXTURES_DIR);
+}
+
+/* Checks a byte stream of responses against what was asked, in order:
+ * response i must be exactly a 200 with body want[i % 2]. Returns the bytes
+ * consumed by complete responses; fails at the first one that is not
+ * byte-exact (an interleaved write shows as a bad status line, a wrong
+ * length or a wrong body). */
+static size_t check_stream(const char *b, size_t len, size_t *next,
+                           const char *const want[2], const size_t want_len[2]) {
+  size_t off = 0;
+  for (;;) {
+    size_t left = len - off;
+    const char *h = b + off;
+    if (left >= 17)
+      ck_assert_msg(memcmp(h, "HTTP/1.1 200 OK\r\n", 17) == 0,
+                    "response %zu does not begin with a 200 status line: "
+                    "'%.40s'", *next, h);
+    const char *end = left ? memmem(h, left, "\r\n\r\n", 4) : NULL;
+    if (!end) {
+      ck_assert_msg(left < 4096, "response %zu: no end of headers in %zu bytes",
+                    *next, left);
+      return off;
+    }
+    size_t hlen = (size_t) (end - h) + 4;
+    const char *cl = memmem(h, hlen, "\r\nContent-Length: ", 18);
+    ck_assert_msg(cl != NULL, "response %zu without Content-Length", *next);
+    size_t clen = strtoul(cl + 18, NULL, 10);
+    size_t k = *next % 2;
+    ck_assert_msg(clen == want_len[k], "response %zu: Content-Length %zu, "
+                  "expected %zu", *next, clen, want_len[k]);
+    if (left < hlen + clen)
+      return off;
+    ck_assert_msg(memcmp(h + hlen, want[k], clen) == 0,
+                  "response %zu: body differs from the expected one", *next);
+    off += hlen + clen;
+    (*next)++;
+  }
+}
+
+/* 3000 pipelined requests, alternating a 9 KB file and /plaintext, read
+ * slowly through a small receive buffer, so that the server's responses
+ * queue behind the socket (in libuv's write queue) while more become
+ * ready. The stream must stay byte-exact and in request order: a batched
+ * (io_uring) send must never overtake bytes still queued in libuv. */
+START_TEST(test_slow_reader_stream_exact) {
+  char root[PATH_MAX], path[PATH_MAX + 32];
+  fixture_docroot(root, sizeof(root));
+  snprintf(path, sizeof(path), "%s/lines-9k.txt", root);
+  size_t flen;
+  char *file = read_file(path, &flen);
+  ck_assert_uint_ge(flen, 8192);
+  static const char hello[] = "Hello, World!";
+  const char *want[2] = {file, hello};
+  const size_t want_len[2] = {flen, sizeof(hello) - 1};
+  tl_proc p;
+  start(&p, "--mode", order_modes[_i], "--threads", "2", "--docroot", root,
+        NULL);
+  enum { N = 3000 };
+  static const char req_file[] =
+      "GET /static/lines-9k.txt HTTP/1.1\r\nHost: t\r\n\r\n";
+  size_t cap = N * sizeof(req_file), len = 0;
+  char *reqs = malloc(cap);
+  for (int i = 0; i < N; i++) {
+    const char *r = i % 2 ? GET_PLAIN : req_file;
+    size_t l = strlen(r);
+    memcpy(reqs + len, r, l);
+    len += l;
+  }
+  int fd = tl_connect(p.port);
+  int small = 32768;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  size_t sent = 0, have = 0, got = 0, inbuf = 1 << 17, reads = 0;
+  char *in = malloc(inbuf);
+  double t0 = tl_now_s();
+  while (got < N && tl_now_s() - t0 < 90) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
+    if (poll(&pfd, 1, 200) <= 0)
+      continue;
+    if ((pfd.revents & POLLOUT) && sent < len) {
+      ssize_t w = send(fd, reqs + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (w > 0)
+        sent += (size_t) w;
+    }
+    if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+      /* Small reads with a pause now and then: the server's queue fills
+       * and drains over and over. */
+      size_t want_n = 4096 + (reads * 7919) % 16384;
+      if (want_n > inbuf - have)
+        want_n = inbuf - have;
+      ssize_t r = recv(fd, in + have, want_n, MSG_DONTWAIT);
+      ck_assert_msg(r != 0, "EOF after %zu of %d responses", got, N);
+      if (r < 0)
+        continue;
+      have += (size_t) r;
+      size_t used = check_stream(in, have, &got, want, want_len);
+      memmove(in, in + used, have - used);
+      have -= used;
+      if (++reads % 4 == 0)
+        usleep(1000);
+    }
+  }
+  ck_assert_msg(got == N, "%zu of %d responses in %.0f s", got, N,
+                tl_now_s() - t0);
+  ck_assert_uint_eq(have, 0);
+  tl_close(fd);
+  free(in);
+  free(reqs);
+  free(file);
+  stop_ok(&p);
+}
+END_TEST
+
+/* Twelve 250 ms IO steps: 3 s of work for a client that will not wait. */
+static const char LONG_TASK[] =
+    "/task?steps=io:250,io:250,io:250,io:250,io:250,io:250,io:250,io:250,"
+    "io:250,io:250,io:250,io:250";
+
+/* Sends GET path, waits until its task runs, then goes away: by EOF (the
+ * write side shut, the socket kept open and returned) or by a reset
+ * (SO_LINGER 0; returns -1). */
+static int send_then_leave(int port, const char *path, bool reset) {
+  int fd = tl_connect(port);
+  char req[512];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  tl_send_str(fd, req);
+  usleep(200000); /* read, parsed, admitted: the first step is running */
+  if (reset) {
+    reset_close(fd);
+    return -1;
+  }
+  ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+  return fd;
+}
+
+/* One worker: a client asks for 3 s of IO steps and goes away (_i = 0:
+ * EOF, 1: reset). Its task must skip its remaining steps (like nginx, a
+ * client that left is not waited for), so that the next client, whose
+ * request waits for the same worker (in pool mode every request is a task
+ * on the pool), is answered after at most the step in progress. */
+START_TEST(test_cancel_on_client_gone) {
+  bool reset = _i == 1;
+  tl_proc p;
+  start(&p, "--mode", "pool", "--threads", "1", "--sample-ms", "100", NULL);
+  int gone = send_then_leave(p.port, LONG_TASK, reset);
+  int fd = tl_connect(p.port);
+  double t0 = tl_now_s();
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  double dt = tl_now_s() - t0;
+  ck_assert_msg(dt < 1.5, "%s: the next client waited %.2f s behind the task "
+                "of a client that left (3 s of steps if not cancelled)",
+                reset ? "reset" : "EOF", dt);
+  if (gone >= 0) {
+    /* Nobody to answer: the connection just closes, with no response. */
+    char buf[512];
+    bool eof;
+    size_t n = tl_recv_rest(gone, buf, sizeof(buf), 5000, &eof);
+    ck_assert_msg(eof && n == 0, "client that left got %zu bytes (eof %d): %.80s",
+                  n, eof, buf);
+    tl_close(gone);
+  }
+  tl_close(fd);
+  /* A cancelled task sends nothing, so it is no answered request. */
+  tj *j = fresh_stats(&p);
+  ck_assert_int_eq(tj_num(j, "server.requests.total", -1), 1);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_status.2xx", -1), 1);
+  tj_release(j);
+  stop_ok(&p);
+}
+END_TEST
+
+/* In every mode (_i / 2) and both ways of leaving (_i % 2: 0 EOF, 1
+ * reset): a task of a client that left ends at its next step, so SIGTERM
+ * right after is not held up by the 3 s the task asked for. */
+START_TEST(test_cancel_releases_shutdown) {
+  const char *mode = order_modes[_i / 2];
+  bool reset = _i % 2 == 1;
+  tl_proc p;
+  start(&p, "--mode", mode, "--threads", "1", NULL);
+  int gone = send_then_leave(p.port, LONG_TASK, reset);
+  usleep(50000);
+  double t0 = tl_now_s();
+  kill(p.pid, SIGTERM);
+  int st = tl_proc_wait(&p, 20000);
+  double dt = tl_now_s() - t0;
+  if (st == -1) {
+    kill(p.pid, SIGKILL);
+    waitpid(p.pid, NULL, 0);
+  }
+  ck_assert_msg(st == 0, "%s/%s: exit status %d", mode, reset ? "reset" : "EOF",
+                st);
+  ck_assert_msg(dt < 1.5, "%s/%s: shutdown took %.2f s: the task of a client "
+                "that left was not cancelled", mode, reset ? "reset" : "EOF",
+                dt);
+  if (gone >= 0)
+    tl_close(gone);
+}
+END_TEST
+
+/* A request with Expect: 100-continue pipelined behind a slow one: the
+ * interim 100 must not overtake the earlier request's final response
+ * (RFC 9110 15.2: responses go in request order). The server may skip the
+ * 100 (the client then sends its body anyway), never reorder. */
+START_TEST(test_continue_after_pipelined) {
+  tl_proc p;
+  start(&p, "--mode", order_modes[_i], "--threads", "2", NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "GET /io?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                  "Expect: 100-continue\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_msg(r.status == 200, "first response is %d, not the GET's 200:\n%s",
+                r.status, r.head);
+  ck_assert_msg(strstr(r.body, "\"route\":\"/io\"") != NULL, "first: %s", r.body);
+  tl_resp_free(&r);
+  usleep(100000);
+  tl_send_str(fd, "hello");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_msg(r.status == 200, "second response is %d:\n%s", r.status, r.head);
+  ck_assert_str_eq(r.body, "hello");
+  tl_resp_free(&r);
+  /* Nothing else follows (no late 100). */
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
 static Suite *http_suite(void) {
   Suite *s = suite_create("http");
   struct {
     const char *name;
     const TTest *fn;
-    int loop; /* run once per mode */
+    int loop; /* 1: run once per mode; n > 1: _i = 0..n-1 */
   } t[] = {
       {"keepalive", test_keepalive, 0},
       {"pipeline16", test_pipeline16, 0},
@@ -1426,12 +1685,16 @@ static Suite *http_suite(void) {
       {"graceful_inflight", test_graceful_inflight, 1},
       {"odd_requests", test_odd_requests, 0},
       {"start_failures", test_start_failures, 0},
+      {"slow_reader_stream_exact", test_slow_reader_stream_exact, 1},
+      {"cancel_on_client_gone", test_cancel_on_client_gone, 2},
+      {"cancel_releases_shutdown", test_cancel_releases_shutdown, 6},
+      {"continue_after_pipelined", test_continue_after_pipelined, 1},
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     TCase *tc = tcase_create(t[i].name);
     tcase_set_timeout(tc, 120);
     if (t[i].loop)
-      tcase_add_loop_test(tc, t[i].fn, 0, 3);
+      tcase_add_loop_test(tc, t[i].fn, 0, t[i].loop == 1 ? 3 : t[i].loop);
     else
       tcase_add_test(tc, t[i].fn);
     suite_add_tcase(s, tc);

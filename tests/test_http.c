@@ -15,6 +15,7 @@
 #include <check.h>
 #include "tl_check.h"
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -1741,6 +1742,258 @@ START_TEST(test_continue_after_pipelined) {
 }
 END_TEST
 
+/* A request whose headers arrived but whose body stalls: 408 once the
+ * connection was idle for --idle-timeout-ms, then a close. A body that
+ * keeps coming (slower than the whole timeout, faster than its gaps) is
+ * not cut off. */
+START_TEST(test_body_timeout) {
+  tl_proc p;
+  start(&p, "--idle-timeout-ms", "300", NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+                  "0123456789");
+  double t0 = tl_now_s();
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  ck_assert_msg(poll(&pfd, 1, 5000) == 1,
+                "no answer 5 s after the body stalled (--idle-timeout-ms 300)");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  double dt = tl_now_s() - t0;
+  check_error_body(&r, 408);
+  ck_assert_msg(strstr(r.body, "body") != NULL, "408 body: %s", r.body);
+  char v[64];
+  ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+  ck_assert_str_eq(v, "close");
+  tl_resp_free(&r);
+  ck_assert_msg(dt > 0.2 && dt < 5.0, "408 after %.3f s", dt);
+  ck_assert(tl_wait_eof(fd, 5000));
+  tl_close(fd);
+
+  fd = tl_connect(p.port);
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+  for (int i = 0; i < 10; i++) {
+    usleep(100000);
+    tl_send_str(fd, "abcdefghij");
+  }
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, 100);
+  tl_resp_free(&r);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* SIGTERM with a task that would run for 10 s: the server waits
+ * --shutdown-timeout-ms for it, then abandons it and exits 0. */
+START_TEST(test_shutdown_timeout_abandons) {
+  tl_proc p;
+  start(&p, "--mode", "pool", "--threads", "1", "--shutdown-timeout-ms", "500",
+        NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "GET /io?ms=10000 HTTP/1.1\r\nHost: t\r\n\r\n");
+  usleep(200000);
+  double t0 = tl_now_s();
+  kill(p.pid, SIGTERM);
+  int st = tl_proc_wait(&p, 20000);
+  double dt = tl_now_s() - t0;
+  if (st == -1) {
+    kill(p.pid, SIGKILL);
+    waitpid(p.pid, NULL, 0);
+  }
+  ck_assert_msg(st == 0, "exit status %d", st);
+  ck_assert_msg(dt >= 0.4, "exited after %.2f s: did not wait for the task", dt);
+  ck_assert_msg(dt < 5.0, "exited after %.2f s with --shutdown-timeout-ms 500", dt);
+  char buf[512];
+  bool eof;
+  size_t n = tl_recv_rest(fd, buf, sizeof(buf), 5000, &eof);
+  ck_assert_msg(eof && n == 0, "abandoned task: %zu bytes: %.80s", n, buf);
+  tl_close(fd);
+}
+END_TEST
+
+/* Connects to ip (IPv4 or IPv6 text) and port; -errno on failure. */
+static int connect_ip(const char *ip, int port) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  socklen_t len;
+  if (strchr(ip, ':')) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t) port);
+    ck_assert_int_eq(inet_pton(AF_INET6, ip, &a->sin6_addr), 1);
+    len = sizeof(*a);
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *) &ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t) port);
+    ck_assert_int_eq(inet_pton(AF_INET, ip, &a->sin_addr), 1);
+    len = sizeof(*a);
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  if (connect(fd, (struct sockaddr *) &ss, len) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  struct timeval tv = {.tv_sec = 15};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+static void expect_plaintext_at(const char *ip, int port) {
+  int fd = connect_ip(ip, port);
+  ck_assert_msg(fd >= 0, "connect to %s port %d: %s", ip, port, strerror(-fd));
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+}
+
+static void expect_healthz_at(const char *ip, int port) {
+  int fd = connect_ip(ip, port);
+  ck_assert_msg(fd >= 0, "connect to %s admin port %d: %s", ip, port,
+                strerror(-fd));
+  tl_send_str(fd, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  tl_close(fd);
+}
+
+static bool ipv6_loopback(void) {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0)
+    return false;
+  struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  bool ok = bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+/* --host: both listeners bind that address and only that one. */
+START_TEST(test_host_option) {
+  tl_proc p;
+  /* 127.0.0.2 is loopback too, yet another address than 127.0.0.1. */
+  start(&p, "--host", "127.0.0.2", NULL);
+  expect_plaintext_at("127.0.0.2", p.port);
+  expect_healthz_at("127.0.0.2", p.admin_port);
+  int fd = connect_ip("127.0.0.1", p.port);
+  ck_assert_msg(fd == -ECONNREFUSED, "--host 127.0.0.2 also listens on 127.0.0.1 (%d)",
+                fd);
+  stop_ok(&p);
+
+  if (ipv6_loopback()) {
+    start(&p, "--host", "::1", NULL);
+    expect_plaintext_at("::1", p.port);
+    expect_healthz_at("::1", p.admin_port);
+    fd = connect_ip("127.0.0.1", p.port);
+    ck_assert_msg(fd == -ECONNREFUSED, "--host ::1 also listens on 127.0.0.1 (%d)",
+                  fd);
+    stop_ok(&p);
+  } else {
+    fprintf(stderr, "host_option: no IPv6 loopback here; ::1 not tested\n");
+  }
+
+  /* Not an address: refused at start, saying why. */
+  char err[4096];
+  const char *bad[] = {"--host", "not-an-address", "--port", "0",
+                       "--admin-port", "0", NULL};
+  int st = run_to_exit(bad, err, sizeof(err));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
+  ck_assert_msg(strstr(err, "--host") != NULL, "stderr: %s", err);
+}
+END_TEST
+
+/* A free loopback port (bound and released: a race nobody else runs). */
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ck_assert_int_eq(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+  ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* --quiet: no banner at all (so the ports are given, and the test polls
+ * for the listener instead of reading the banner). */
+START_TEST(test_quiet) {
+  char port[16], admin[16];
+  snprintf(port, sizeof(port), "%d", free_port());
+  snprintf(admin, sizeof(admin), "%d", free_port());
+  int out[2];
+  ck_assert_int_eq(pipe(out), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    execl(tl_bin(), tl_bin(), "--quiet", "--port", port, "--admin-port", admin,
+          (char *) NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  tl_proc p = {.pid = pid, .port = atoi(port), .admin_port = atoi(admin),
+               .out_fd = dup(out[0])};
+  int fd = -1;
+  double t0 = tl_now_s();
+  while (tl_now_s() - t0 < 20) {
+    fd = connect_ip("127.0.0.1", p.port);
+    if (fd >= 0)
+      break;
+    ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "threadlab --quiet exited");
+    usleep(20000);
+  }
+  ck_assert_msg(fd >= 0, "threadlab --quiet never listened on %s", port);
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+  expect_healthz_at("127.0.0.1", p.admin_port);
+  stop_ok(&p);
+  char buf[256];
+  ssize_t n = read(out[0], buf, sizeof(buf) - 1);
+  close(out[0]);
+  ck_assert_msg(n == 0, "--quiet wrote %zd bytes to stdout: %.*s", n,
+                n > 0 ? (int) n : 0, buf);
+}
+END_TEST
+
+/* --www: the dashboard's files come from that directory; the workload's
+ * /static/ docroot is another setting and does not follow. */
+START_TEST(test_www_option) {
+  char base[] = "/tmp/tl-www-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(base));
+  char path[512];
+  snprintf(path, sizeof(path), "%s/index.html", base);
+  write_file(path, "<p>www-option-marker</p>\n");
+  snprintf(path, sizeof(path), "%s/extra.css", base);
+  write_file(path, "p{color:red}\n");
+  tl_proc p;
+  start(&p, "--www", base, NULL);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/", &r), 200);
+  ck_assert_str_eq(r.body, "<p>www-option-marker</p>\n");
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.admin_port, "/extra.css", &r), 200);
+  ck_assert_str_eq(r.body, "p{color:red}\n");
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.port, "/static/index.html", &r), 200);
+  ck_assert_msg(strstr(r.body, "www-option-marker") == NULL,
+                "--www changed the workload docroot");
+  tl_resp_free(&r);
+  ck_assert_int_eq(get_status(p.port, "/static/extra.css"), 404);
+  stop_ok(&p);
+  unlink(path);
+  snprintf(path, sizeof(path), "%s/index.html", base);
+  unlink(path);
+  rmdir(base);
+}
+END_TEST
+
 static Suite *http_suite(void) {
   Suite *s = suite_create("http");
   struct {
@@ -1775,6 +2028,11 @@ static Suite *http_suite(void) {
       {"cancel_on_client_gone", test_cancel_on_client_gone, 2},
       {"cancel_releases_shutdown", test_cancel_releases_shutdown, 6},
       {"continue_after_pipelined", test_continue_after_pipelined, 1},
+      {"body_timeout", test_body_timeout, 0},
+      {"shutdown_timeout_abandons", test_shutdown_timeout_abandons, 0},
+      {"host_option", test_host_option, 0},
+      {"quiet", test_quiet, 0},
+      {"www_option", test_www_option, 0},
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     TCase *tc = tcase_create(t[i].name);

@@ -1646,24 +1646,42 @@ static int send_then_leave(int port, const char *path, bool reset) {
   return fd;
 }
 
-/* One worker: a client asks for 3 s of IO steps and goes away (_i = 0:
+/* Twelve 250 ms CPU steps: in hybrid mode they run on a worker, one after
+ * the other (the worker checks for cancellation between them). */
+static const char LONG_CPU_TASK[] =
+    "/task?steps=cpu:250,cpu:250,cpu:250,cpu:250,cpu:250,cpu:250,cpu:250,"
+    "cpu:250,cpu:250,cpu:250,cpu:250,cpu:250";
+
+/* One worker: a client asks for 3 s of steps and goes away (_i % 2 = 0:
  * EOF, 1: reset). Its task must skip its remaining steps (like nginx, a
  * client that left is not waited for), so that the next client, whose
- * request waits for the same worker (in pool mode every request is a task
- * on the pool), is answered after at most the step in progress. */
+ * request waits for the same worker, is answered after at most the step in
+ * progress. _i / 2 = 0: pool mode, IO steps (every request is a task on
+ * the pool, /plaintext too); 1: hybrid mode, CPU steps (then /cpu needs
+ * the worker). */
 START_TEST(test_cancel_on_client_gone) {
-  bool reset = _i == 1;
+  bool reset = _i % 2 == 1, hybrid = _i / 2 == 1;
+  const char *how = reset ? "reset" : "EOF";
   tl_proc p;
-  start(&p, "--mode", "pool", "--threads", "1", "--sample-ms", "100", NULL);
-  int gone = send_then_leave(p.port, LONG_TASK, reset);
+  start(&p, "--mode", hybrid ? "hybrid" : "pool", "--threads", "1",
+        "--sample-ms", "100", NULL);
+  int gone = send_then_leave(p.port, hybrid ? LONG_CPU_TASK : LONG_TASK, reset);
   int fd = tl_connect(p.port);
   double t0 = tl_now_s();
-  tl_send_str(fd, GET_PLAIN);
-  expect_plaintext(fd);
+  if (hybrid) {
+    tl_send_str(fd, "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+  } else {
+    tl_send_str(fd, GET_PLAIN);
+    expect_plaintext(fd);
+  }
   double dt = tl_now_s() - t0;
-  ck_assert_msg(dt < 1.5, "%s: the next client waited %.2f s behind the task "
-                "of a client that left (3 s of steps if not cancelled)",
-                reset ? "reset" : "EOF", dt);
+  ck_assert_msg(dt < 1.5, "%s/%s: the next client waited %.2f s behind the "
+                "task of a client that left (3 s of steps if not cancelled)",
+                hybrid ? "hybrid" : "pool", how, dt);
   if (gone >= 0) {
     /* Nobody to answer: the connection just closes, with no response. */
     char buf[512];
@@ -2025,7 +2043,7 @@ static Suite *http_suite(void) {
       {"odd_requests", test_odd_requests, 0},
       {"start_failures", test_start_failures, 0},
       {"slow_reader_stream_exact", test_slow_reader_stream_exact, 1},
-      {"cancel_on_client_gone", test_cancel_on_client_gone, 2},
+      {"cancel_on_client_gone", test_cancel_on_client_gone, 4},
       {"cancel_releases_shutdown", test_cancel_releases_shutdown, 6},
       {"continue_after_pipelined", test_continue_after_pipelined, 1},
       {"body_timeout", test_body_timeout, 0},

@@ -10,11 +10,13 @@
  * assert "within seconds", never exact timings. */
 #include "config.h"
 
+#include "tl_json.h"
 #include "tl_testutil.h"
 
 #include <check.h>
 #include "tl_check.h"
 #include <errno.h>
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -234,6 +236,28 @@ static int get_status(int port, const char *path) {
   return st;
 }
 
+/* The newest /stats snapshot taken after this call (admin listener). */
+static tj *fresh_stats(const tl_proc *p) {
+  double seq = -1, deadline = tl_now_s() + 10;
+  while (tl_now_s() < deadline) {
+    tl_resp r;
+    ck_assert_int_eq(tl_get(p->admin_port, "/stats", &r), 200);
+    tj *j = tj_parse(r.body, r.body_len);
+    tl_resp_free(&r);
+    ck_assert_msg(j != NULL, "/stats is not JSON");
+    double s = tj_num(j, "seq", 0);
+    if (seq < 0) {
+      seq = s;
+    } else if (s > seq) {
+      return j;
+    }
+    tj_release(j);
+    usleep(20000);
+  }
+  ck_abort_msg("no new /stats snapshot within 10 s");
+  return NULL;
+}
+
 /* Reads one response on a keep-alive fd and checks it is /plaintext's. */
 static void expect_plaintext(int fd) {
   tl_resp r;
@@ -260,11 +284,15 @@ static void reset_close(int fd) {
 }
 
 /* Counts complete responses in a byte stream (Content-Length framing).
- * Returns the number of bytes that formed complete responses. */
+ * Returns the number of bytes that formed complete responses. The body
+ * expected of the 200s is `body`, or when `body` is a printf format with
+ * one %zu, that format of the response's index in the stream (distinct
+ * bodies: a response out of place shows). */
 typedef struct {
   size_t count;   /* complete responses seen */
   size_t ok;      /* of which 200 */
   size_t bad_body;/* 200s whose body was not the expected one */
+  size_t first_bad; /* index of the first of those */
 } resp_count;
 static size_t count_responses(const char *b, size_t len, const char *body,
                               resp_count *rc) {
@@ -280,12 +308,19 @@ static size_t count_responses(const char *b, size_t len, const char *body,
     if (off + hlen + clen > len)
       return off;
     int status = atoi(b + off + 9);
-    rc->count++;
+    size_t index = rc->count++;
     if (status == 200) {
       rc->ok++;
-      if (body && (clen != strlen(body) ||
-                   memcmp(b + off + hlen, body, clen) != 0))
-        rc->bad_body++;
+      char want[64];
+      const char *w = body;
+      if (body && strstr(body, "%zu")) {
+        snprintf(want, sizeof(want), body, index);
+        w = want;
+      }
+      if (w && (clen != strlen(w) || memcmp(b + off + hlen, w, clen) != 0)) {
+        if (rc->bad_body++ == 0)
+          rc->first_bad = index;
+      }
     }
     off += hlen + clen;
   }
@@ -520,10 +555,30 @@ START_TEST(test_head) {
     if (i == 0)
       ck_assert_uint_eq(cl, 13);
     ck_assert_uint_gt(cl, 0);
+    char type[128], gtype[128];
+    ck_assert(tl_resp_header(&r, "Content-Type", type, sizeof(type)));
     tl_resp_free(&r);
     ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_eq(r.body, "{\"message\":\"Hello, World!\"}");
+    tl_resp_free(&r);
+    /* The same target by GET: the same status, type and length (RFC 9110
+     * 9.3.2). A task's JSON report differs in its timings only, so its
+     * length may differ by a few digits. */
+    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", heads[i]);
+    tl_send_str(fd, req);
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    ck_assert_int_eq(r.status, want[i]);
+    ck_assert_uint_eq(header_ul(&r, "Content-Length"), r.body_len);
+    ck_assert(tl_resp_header(&r, "Content-Type", gtype, sizeof(gtype)));
+    ck_assert_str_eq(type, gtype);
+    if (strcmp(heads[i], "/cpu?ms=1") == 0)
+      ck_assert_msg(cl + 16 > r.body_len && r.body_len + 16 > cl,
+                    "HEAD %s: Content-Length %lu, GET's body %zu bytes", heads[i],
+                    cl, r.body_len);
+    else
+      ck_assert_msg(cl == r.body_len, "HEAD %s: Content-Length %lu, GET's body "
+                    "%zu bytes", heads[i], cl, r.body_len);
     tl_resp_free(&r);
   }
   tl_close(fd);
@@ -922,12 +977,18 @@ END_TEST
 
 START_TEST(test_queue_full_503) {
   tl_proc p;
-  start(&p, "--mode", "pool", "--threads", "1", "--queue-max", "2", NULL);
+  start(&p, "--mode", "pool", "--threads", "1", "--queue-max", "2",
+        "--sample-ms", "100", NULL);
+  /* One task runs for 1 s; of five more sent meanwhile, two wait in the
+   * queue and three are refused: exactly 3 x 200 and 3 x 503. */
+  static const char slow[] = "GET /io?ms=1000 HTTP/1.1\r\nHost: t\r\n\r\n";
   int fds[6];
-  for (int i = 0; i < 6; i++) {
+  for (int i = 0; i < 6; i++)
     fds[i] = tl_connect(p.port);
-    tl_send_str(fds[i], "GET /io?ms=500 HTTP/1.1\r\nHost: t\r\n\r\n");
-  }
+  tl_send_str(fds[0], slow);
+  usleep(200000); /* the worker took it: the queue is empty again */
+  for (int i = 1; i < 6; i++)
+    tl_send_str(fds[i], slow);
   int n200 = 0, n503 = 0;
   for (int i = 0; i < 6; i++) {
     tl_resp r;
@@ -935,21 +996,31 @@ START_TEST(test_queue_full_503) {
     if (r.status == 200) {
       n200++;
     } else {
+      ck_assert_msg(i > 0, "the first task was refused");
       check_error_body(&r, 503);
+      ck_assert_msg(strstr(r.body, "queue full") != NULL, "503 body: %s", r.body);
       char v[32];
       ck_assert_msg(tl_resp_header(&r, "Retry-After", v, sizeof(v)),
                     "503 without Retry-After");
+      ck_assert_str_eq(v, "1");
       n503++;
     }
     tl_resp_free(&r);
-    /* The connection stays usable after a 503. */
+  }
+  ck_assert_int_eq(n200, 3);
+  ck_assert_int_eq(n503, 3);
+  /* The connections stay usable after a 503. */
+  for (int i = 0; i < 6; i++) {
     tl_send_str(fds[i], GET_PLAIN);
     expect_plaintext(fds[i]);
     tl_close(fds[i]);
   }
-  ck_assert_int_ge(n200, 1);
-  ck_assert_int_ge(n503, 1);
-  ck_assert_int_eq(n200 + n503, 6);
+  tj *j = fresh_stats(&p);
+  ck_assert_int_eq(tj_num(j, "server.queue.rejected", -1), 3);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_status.5xx", -1), 3);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_status.2xx", -1), 9);
+  ck_assert_int_eq(tj_num(j, "server.requests.total", -1), 12);
+  tj_release(j);
   stop_ok(&p);
 }
 END_TEST
@@ -971,6 +1042,7 @@ START_TEST(test_max_conns) {
   ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
   ck_assert_str_eq(v, "close");
   ck_assert(tl_resp_header(&r, "Retry-After", v, sizeof(v)));
+  ck_assert_str_eq(v, "1");
   ck_assert_msg(tl_resp_header(&r, "Date", v, sizeof(v)) && strlen(v) == 29,
                 "503 over --max-conns without a Date header");
   tl_resp_free(&r);
@@ -1299,7 +1371,17 @@ START_TEST(test_nonreading_peers) {
   setsockopt(a, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   setsockopt(b, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
   size_t alen, blen;
-  char *abuf = repeat(GET_PLAIN, 2000, &alen);
+  /* Peer a's requests have distinct bodies, echoed: each response must be
+   * its own request's, in order. */
+  char *abuf = malloc(2000 * 96);
+  alen = 0;
+  for (size_t i = 0; i < 2000; i++) {
+    char body[32];
+    int bl = snprintf(body, sizeof(body), "echo-%zu", i);
+    alen += (size_t) snprintf(abuf + alen, 96,
+                              "POST /echo HTTP/1.1\r\nHost: t\r\n"
+                              "Content-Length: %d\r\n\r\n%s", bl, body);
+  }
   char *bbuf = repeat("GET /static/index.html HTTP/1.1\r\nHost: t\r\n\r\n", 2000,
                       &blen);
   size_t asent = send_until_blocked(a, abuf, alen, 2.0);
@@ -1328,11 +1410,12 @@ START_TEST(test_nonreading_peers) {
     ck_assert_msg(kb < RSS_LIMIT_KB, "RSS %ld KiB >= 64 MiB", kb);
 
   /* Now the first peer reads: all 2000 responses arrive, in order. */
-  resp_count rc = {0, 0, 0};
-  drain_responses(a, abuf, alen, asent, 2000, "Hello, World!", &rc, 30.0);
+  resp_count rc = {0, 0, 0, 0};
+  drain_responses(a, abuf, alen, asent, 2000, "echo-%zu", &rc, 30.0);
   ck_assert_uint_eq(rc.count, 2000);
   ck_assert_uint_eq(rc.ok, 2000);
-  ck_assert_uint_eq(rc.bad_body, 0);
+  ck_assert_msg(rc.bad_body == 0, "%zu responses not their request's, the "
+                "first at %zu", rc.bad_body, rc.first_bad);
   tl_close(a);
   tl_close(c);
   (void) bsent;
@@ -1447,34 +1530,567 @@ END_TEST
 START_TEST(test_odd_requests) {
   tl_proc p;
   start(&p, NULL);
-  /* Upgrade requests, HTTP/2 preface, absolute-form, OPTIONS *: a
-   * well-formed answer or a close, never a hang or a crash. */
-  const char *odd[] = {
-      ("GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
-       "Upgrade: websocket\r\n\r\nxxxxxxxx"),
-      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
-      "GET http://t/plaintext HTTP/1.1\r\nHost: t\r\n\r\n",
-      "OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n",
-      "CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n",
-      "GET / HTTP/2.0\r\n\r\n",
-      "GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n",
-      "\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n",
+  /* Upgrade requests, HTTP/2 preface, absolute-form, OPTIONS *: each gets
+   * its well-formed answer at once; those that end the exchange close
+   * right after it, the others leave the connection usable. */
+  static const struct {
+    const char *raw;
+    int status;
+    bool close;
+  } odd[] = {
+      /* We speak no other protocol: answered, then closed. */
+      {"GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
+       "Upgrade: websocket\r\n\r\nxxxxxxxx", 200, true},
+      {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, true},
+      /* Absolute-form: its path is not looked up as a route today, so it
+       * is a 404 (RFC 9112 3.2.2 asks servers to accept it). */
+      {"GET http://t/plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 404, false},
+      {"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", 404, false},
+      {"CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n", 404, true},
+      {"GET / HTTP/2.0\r\n\r\n", 505, true},
+      {"GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 400, true},
+      /* CRLFs before a request are skipped (RFC 9112 2.2). */
+      {"\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 200, false},
   };
   for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
     int fd = tl_connect(p.port);
-    tl_send_str(fd, odd[i]);
-    char buf[8192];
-    bool eof;
-    size_t n = tl_recv_rest(fd, buf, sizeof(buf), 3000, &eof);
+    double t0 = tl_now_s();
+    tl_send_str(fd, odd[i].raw);
+    tl_resp r;
+    ck_assert_msg(tl_read_resp(fd, &r, false) == 0, "odd request %zu: no response",
+                  i);
+    double dt = tl_now_s() - t0;
+    ck_assert_msg(dt < 2.0, "odd request %zu answered after %.2f s", i, dt);
+    ck_assert_msg(strncmp(r.head, "HTTP/1.1 ", 9) == 0, "odd request %zu: '%.60s'",
+                  i, r.head);
+    ck_assert_msg(r.status == odd[i].status, "odd request %zu: %d, expected %d",
+                  i, r.status, odd[i].status);
+    if (r.status >= 400)
+      check_error_body(&r, odd[i].status);
+    else
+      ck_assert_str_eq(r.body, "Hello, World!");
+    char v[64];
+    bool says_close = tl_resp_header(&r, "Connection", v, sizeof(v)) &&
+                      strcasecmp(v, "close") == 0;
+    ck_assert_msg(says_close == odd[i].close, "odd request %zu: Connection: %s",
+                  i, says_close ? "close" : "(keep-alive)");
+    tl_resp_free(&r);
+    if (odd[i].close) {
+      ck_assert_msg(tl_wait_eof(fd, 2000), "odd request %zu: no close", i);
+    } else {
+      tl_send_str(fd, GET_PLAIN);
+      expect_plaintext(fd);
+    }
     tl_close(fd);
-    ck_assert_msg(n == 0 || strncmp(buf, "HTTP/1.1 ", 9) == 0,
-                  "odd request %zu: '%.60s'", i, buf);
-    if (n)
-      ck_assert_msg(atoi(buf + 9) < 500 || atoi(buf + 9) == 505,
-                    "odd request %zu: %d", i, atoi(buf + 9));
   }
   ck_assert_int_eq(get_status(p.port, "/plaintext"), 200);
   stop_ok(&p);
+}
+END_TEST
+
+/* ---- the safety net: order, cancellation, interim responses ---------- */
+
+/* The fixture docroot: a 9,000-byte file of numbered lines, so that any
+ * byte out of place shows. */
+static void fixture_docroot(char *out, size_t cap) {
+  snprintf(out, cap, "%s/docroot", TL_FIXTURES_DIR);
+}
+
+/* Checks a byte stream of responses against what was asked, in order:
+ * response i must be exactly a 200 with body want[i % 2]. Returns the bytes
+ * consumed by complete responses; fails at the first one that is not
+ * byte-exact (an interleaved write shows as a bad status line, a wrong
+ * length or a wrong body). */
+static size_t check_stream(const char *b, size_t len, size_t *next,
+                           const char *const want[2], const size_t want_len[2]) {
+  size_t off = 0;
+  for (;;) {
+    size_t left = len - off;
+    const char *h = b + off;
+    if (left >= 17)
+      ck_assert_msg(memcmp(h, "HTTP/1.1 200 OK\r\n", 17) == 0,
+                    "response %zu does not begin with a 200 status line: "
+                    "'%.40s'", *next, h);
+    const char *end = left ? memmem(h, left, "\r\n\r\n", 4) : NULL;
+    if (!end) {
+      ck_assert_msg(left < 4096, "response %zu: no end of headers in %zu bytes",
+                    *next, left);
+      return off;
+    }
+    size_t hlen = (size_t) (end - h) + 4;
+    const char *cl = memmem(h, hlen, "\r\nContent-Length: ", 18);
+    ck_assert_msg(cl != NULL, "response %zu without Content-Length", *next);
+    size_t clen = strtoul(cl + 18, NULL, 10);
+    size_t k = *next % 2;
+    ck_assert_msg(clen == want_len[k], "response %zu: Content-Length %zu, "
+                  "expected %zu", *next, clen, want_len[k]);
+    if (left < hlen + clen)
+      return off;
+    ck_assert_msg(memcmp(h + hlen, want[k], clen) == 0,
+                  "response %zu: body differs from the expected one", *next);
+    off += hlen + clen;
+    (*next)++;
+  }
+}
+
+/* 3000 pipelined requests, alternating a 9 KB file and /plaintext, read
+ * slowly through a small receive buffer, so that the server's responses
+ * queue behind the socket (in libuv's write queue) while more become
+ * ready. The stream must stay byte-exact and in request order: a batched
+ * (io_uring) send must never overtake bytes still queued in libuv. */
+START_TEST(test_slow_reader_stream_exact) {
+  char root[PATH_MAX], path[PATH_MAX + 32];
+  fixture_docroot(root, sizeof(root));
+  snprintf(path, sizeof(path), "%s/lines-9k.txt", root);
+  size_t flen;
+  char *file = read_file(path, &flen);
+  ck_assert_uint_ge(flen, 8192);
+  static const char hello[] = "Hello, World!";
+  const char *want[2] = {file, hello};
+  const size_t want_len[2] = {flen, sizeof(hello) - 1};
+  tl_proc p;
+  start(&p, "--mode", order_modes[_i], "--threads", "2", "--docroot", root,
+        NULL);
+  enum { N = 3000 };
+  static const char req_file[] =
+      "GET /static/lines-9k.txt HTTP/1.1\r\nHost: t\r\n\r\n";
+  size_t cap = N * sizeof(req_file), len = 0;
+  char *reqs = malloc(cap);
+  for (int i = 0; i < N; i++) {
+    const char *r = i % 2 ? GET_PLAIN : req_file;
+    size_t l = strlen(r);
+    memcpy(reqs + len, r, l);
+    len += l;
+  }
+  int fd = tl_connect(p.port);
+  int small = 32768;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  size_t sent = 0, have = 0, got = 0, inbuf = 1 << 17, reads = 0;
+  char *in = malloc(inbuf);
+  double t0 = tl_now_s();
+  while (got < N && tl_now_s() - t0 < 90) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
+    if (poll(&pfd, 1, 200) <= 0)
+      continue;
+    if ((pfd.revents & POLLOUT) && sent < len) {
+      ssize_t w = send(fd, reqs + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (w > 0)
+        sent += (size_t) w;
+    }
+    if (pfd.revents & (POLLIN | POLLHUP | POLLERR)) {
+      /* Small reads with a pause now and then: the server's queue fills
+       * and drains over and over. */
+      size_t want_n = 4096 + (reads * 7919) % 16384;
+      if (want_n > inbuf - have)
+        want_n = inbuf - have;
+      ssize_t r = recv(fd, in + have, want_n, MSG_DONTWAIT);
+      ck_assert_msg(r != 0, "EOF after %zu of %d responses", got, N);
+      if (r < 0)
+        continue;
+      have += (size_t) r;
+      size_t used = check_stream(in, have, &got, want, want_len);
+      memmove(in, in + used, have - used);
+      have -= used;
+      if (++reads % 4 == 0)
+        usleep(1000);
+    }
+  }
+  ck_assert_msg(got == N, "%zu of %d responses in %.0f s", got, N,
+                tl_now_s() - t0);
+  ck_assert_uint_eq(have, 0);
+  tl_close(fd);
+  free(in);
+  free(reqs);
+  free(file);
+  stop_ok(&p);
+}
+END_TEST
+
+/* Twelve 250 ms IO steps: 3 s of work for a client that will not wait. */
+static const char LONG_TASK[] =
+    "/task?steps=io:250,io:250,io:250,io:250,io:250,io:250,io:250,io:250,"
+    "io:250,io:250,io:250,io:250";
+
+/* Sends GET path, waits until its task runs, then goes away: by EOF (the
+ * write side shut, the socket kept open and returned) or by a reset
+ * (SO_LINGER 0; returns -1). */
+static int send_then_leave(int port, const char *path, bool reset) {
+  int fd = tl_connect(port);
+  char req[512];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  tl_send_str(fd, req);
+  usleep(200000); /* read, parsed, admitted: the first step is running */
+  if (reset) {
+    reset_close(fd);
+    return -1;
+  }
+  ck_assert_int_eq(shutdown(fd, SHUT_WR), 0);
+  return fd;
+}
+
+/* Twelve 250 ms CPU steps: in hybrid mode they run on a worker, one after
+ * the other (the worker checks for cancellation between them). */
+static const char LONG_CPU_TASK[] =
+    "/task?steps=cpu:250,cpu:250,cpu:250,cpu:250,cpu:250,cpu:250,cpu:250,"
+    "cpu:250,cpu:250,cpu:250,cpu:250,cpu:250";
+
+/* One worker: a client asks for 3 s of steps and goes away (_i % 2 = 0:
+ * EOF, 1: reset). Its task must skip its remaining steps (like nginx, a
+ * client that left is not waited for), so that the next client, whose
+ * request waits for the same worker, is answered after at most the step in
+ * progress. _i / 2 = 0: pool mode, IO steps (every request is a task on
+ * the pool, /plaintext too); 1: hybrid mode, CPU steps (then /cpu needs
+ * the worker). */
+START_TEST(test_cancel_on_client_gone) {
+  bool reset = _i % 2 == 1, hybrid = _i / 2 == 1;
+  const char *how = reset ? "reset" : "EOF";
+  tl_proc p;
+  start(&p, "--mode", hybrid ? "hybrid" : "pool", "--threads", "1",
+        "--sample-ms", "100", NULL);
+  int gone = send_then_leave(p.port, hybrid ? LONG_CPU_TASK : LONG_TASK, reset);
+  int fd = tl_connect(p.port);
+  double t0 = tl_now_s();
+  if (hybrid) {
+    tl_send_str(fd, "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+  } else {
+    tl_send_str(fd, GET_PLAIN);
+    expect_plaintext(fd);
+  }
+  double dt = tl_now_s() - t0;
+  ck_assert_msg(dt < 1.5, "%s/%s: the next client waited %.2f s behind the "
+                "task of a client that left (3 s of steps if not cancelled)",
+                hybrid ? "hybrid" : "pool", how, dt);
+  if (gone >= 0) {
+    /* Nobody to answer: the connection just closes, with no response. */
+    char buf[512];
+    bool eof;
+    size_t n = tl_recv_rest(gone, buf, sizeof(buf), 5000, &eof);
+    ck_assert_msg(eof && n == 0, "client that left got %zu bytes (eof %d): %.80s",
+                  n, eof, buf);
+    tl_close(gone);
+  }
+  tl_close(fd);
+  /* A cancelled task sends nothing, so it is no answered request. */
+  tj *j = fresh_stats(&p);
+  ck_assert_int_eq(tj_num(j, "server.requests.total", -1), 1);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_status.2xx", -1), 1);
+  tj_release(j);
+  stop_ok(&p);
+}
+END_TEST
+
+/* In every mode (_i / 2) and both ways of leaving (_i % 2: 0 EOF, 1
+ * reset): a task of a client that left ends at its next step, so SIGTERM
+ * right after is not held up by the 3 s the task asked for. */
+START_TEST(test_cancel_releases_shutdown) {
+  const char *mode = order_modes[_i / 2];
+  bool reset = _i % 2 == 1;
+  tl_proc p;
+  start(&p, "--mode", mode, "--threads", "1", NULL);
+  int gone = send_then_leave(p.port, LONG_TASK, reset);
+  usleep(50000);
+  double t0 = tl_now_s();
+  kill(p.pid, SIGTERM);
+  int st = tl_proc_wait(&p, 20000);
+  double dt = tl_now_s() - t0;
+  if (st == -1) {
+    kill(p.pid, SIGKILL);
+    waitpid(p.pid, NULL, 0);
+  }
+  ck_assert_msg(st == 0, "%s/%s: exit status %d", mode, reset ? "reset" : "EOF",
+                st);
+  ck_assert_msg(dt < 1.5, "%s/%s: shutdown took %.2f s: the task of a client "
+                "that left was not cancelled", mode, reset ? "reset" : "EOF",
+                dt);
+  if (gone >= 0)
+    tl_close(gone);
+}
+END_TEST
+
+/* A request with Expect: 100-continue pipelined behind a slow one: the
+ * interim 100 must not overtake the earlier request's final response
+ * (RFC 9110 15.2: responses go in request order). The server may skip the
+ * 100 (the client then sends its body anyway), never reorder. */
+START_TEST(test_continue_after_pipelined) {
+  tl_proc p;
+  start(&p, "--mode", order_modes[_i], "--threads", "2", NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "GET /io?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+                  "Expect: 100-continue\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_msg(r.status == 200, "first response is %d, not the GET's 200:\n%s",
+                r.status, r.head);
+  ck_assert_msg(strstr(r.body, "\"route\":\"/io\"") != NULL, "first: %s", r.body);
+  tl_resp_free(&r);
+  usleep(100000);
+  tl_send_str(fd, "hello");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_msg(r.status == 200, "second response is %d:\n%s", r.status, r.head);
+  ck_assert_str_eq(r.body, "hello");
+  tl_resp_free(&r);
+  /* Nothing else follows (no late 100). */
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* A request whose headers arrived but whose body stalls: 408 once the
+ * connection was idle for --idle-timeout-ms, then a close. A body that
+ * keeps coming (for twice the timeout, in gaps of a tenth of it) is not
+ * cut off. */
+START_TEST(test_body_timeout) {
+  tl_proc p;
+  start(&p, "--idle-timeout-ms", "1000", NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+                  "0123456789");
+  double t0 = tl_now_s();
+  struct pollfd pfd = {.fd = fd, .events = POLLIN};
+  ck_assert_msg(poll(&pfd, 1, 5000) == 1,
+                "no answer 5 s after the body stalled (--idle-timeout-ms 1000)");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  double dt = tl_now_s() - t0;
+  check_error_body(&r, 408);
+  ck_assert_msg(strstr(r.body, "body") != NULL, "408 body: %s", r.body);
+  char v[64];
+  ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+  ck_assert_str_eq(v, "close");
+  tl_resp_free(&r);
+  ck_assert_msg(dt > 0.8 && dt < 5.0, "408 after %.3f s", dt);
+  ck_assert(tl_wait_eof(fd, 5000));
+  tl_close(fd);
+
+  fd = tl_connect(p.port);
+  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+  for (int i = 0; i < 20; i++) {
+    usleep(100000);
+    tl_send_str(fd, "abcde");
+  }
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, 100);
+  tl_resp_free(&r);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* SIGTERM with a task that would run for 10 s: the server waits
+ * --shutdown-timeout-ms for it, then abandons it and exits 0. */
+START_TEST(test_shutdown_timeout_abandons) {
+  tl_proc p;
+  start(&p, "--mode", "pool", "--threads", "1", "--shutdown-timeout-ms", "500",
+        NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "GET /io?ms=10000 HTTP/1.1\r\nHost: t\r\n\r\n");
+  usleep(200000);
+  double t0 = tl_now_s();
+  kill(p.pid, SIGTERM);
+  int st = tl_proc_wait(&p, 20000);
+  double dt = tl_now_s() - t0;
+  if (st == -1) {
+    kill(p.pid, SIGKILL);
+    waitpid(p.pid, NULL, 0);
+  }
+  ck_assert_msg(st == 0, "exit status %d", st);
+  ck_assert_msg(dt >= 0.4, "exited after %.2f s: did not wait for the task", dt);
+  ck_assert_msg(dt < 5.0, "exited after %.2f s with --shutdown-timeout-ms 500", dt);
+  char buf[512];
+  bool eof;
+  size_t n = tl_recv_rest(fd, buf, sizeof(buf), 5000, &eof);
+  ck_assert_msg(eof && n == 0, "abandoned task: %zu bytes: %.80s", n, buf);
+  tl_close(fd);
+}
+END_TEST
+
+/* Connects to ip (IPv4 or IPv6 text) and port; -errno on failure. */
+static int connect_ip(const char *ip, int port) {
+  struct sockaddr_storage ss;
+  memset(&ss, 0, sizeof(ss));
+  socklen_t len;
+  if (strchr(ip, ':')) {
+    struct sockaddr_in6 *a = (struct sockaddr_in6 *) &ss;
+    a->sin6_family = AF_INET6;
+    a->sin6_port = htons((uint16_t) port);
+    ck_assert_int_eq(inet_pton(AF_INET6, ip, &a->sin6_addr), 1);
+    len = sizeof(*a);
+  } else {
+    struct sockaddr_in *a = (struct sockaddr_in *) &ss;
+    a->sin_family = AF_INET;
+    a->sin_port = htons((uint16_t) port);
+    ck_assert_int_eq(inet_pton(AF_INET, ip, &a->sin_addr), 1);
+    len = sizeof(*a);
+  }
+  int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  if (connect(fd, (struct sockaddr *) &ss, len) != 0) {
+    int e = errno;
+    close(fd);
+    return -e;
+  }
+  struct timeval tv = {.tv_sec = 15};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+static void expect_plaintext_at(const char *ip, int port) {
+  int fd = connect_ip(ip, port);
+  ck_assert_msg(fd >= 0, "connect to %s port %d: %s", ip, port, strerror(-fd));
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+}
+
+static void expect_healthz_at(const char *ip, int port) {
+  int fd = connect_ip(ip, port);
+  ck_assert_msg(fd >= 0, "connect to %s admin port %d: %s", ip, port,
+                strerror(-fd));
+  tl_send_str(fd, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  tl_close(fd);
+}
+
+static bool ipv6_loopback(void) {
+  int fd = socket(AF_INET6, SOCK_STREAM, 0);
+  if (fd < 0)
+    return false;
+  struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  bool ok = bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+/* --host: both listeners bind that address and only that one. */
+START_TEST(test_host_option) {
+  tl_proc p;
+  /* 127.0.0.2 is loopback too, yet another address than 127.0.0.1. */
+  start(&p, "--host", "127.0.0.2", NULL);
+  expect_plaintext_at("127.0.0.2", p.port);
+  expect_healthz_at("127.0.0.2", p.admin_port);
+  int fd = connect_ip("127.0.0.1", p.port);
+  ck_assert_msg(fd == -ECONNREFUSED, "--host 127.0.0.2 also listens on 127.0.0.1 (%d)",
+                fd);
+  stop_ok(&p);
+
+  if (ipv6_loopback()) {
+    start(&p, "--host", "::1", NULL);
+    expect_plaintext_at("::1", p.port);
+    expect_healthz_at("::1", p.admin_port);
+    fd = connect_ip("127.0.0.1", p.port);
+    ck_assert_msg(fd == -ECONNREFUSED, "--host ::1 also listens on 127.0.0.1 (%d)",
+                  fd);
+    stop_ok(&p);
+  } else {
+    fprintf(stderr, "host_option: no IPv6 loopback here; ::1 not tested\n");
+  }
+
+  /* Not an address: refused at start, saying why. */
+  char err[4096];
+  const char *bad[] = {"--host", "not-an-address", "--port", "0",
+                       "--admin-port", "0", NULL};
+  int st = run_to_exit(bad, err, sizeof(err));
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
+  ck_assert_msg(strstr(err, "--host") != NULL, "stderr: %s", err);
+}
+END_TEST
+
+/* A free loopback port (bound and released: a race nobody else runs). */
+static int free_port(void) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof(a);
+  ck_assert_int_eq(bind(fd, (struct sockaddr *) &a, sizeof(a)), 0);
+  ck_assert_int_eq(getsockname(fd, (struct sockaddr *) &a, &len), 0);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+/* --quiet: no banner at all (so the ports are given, and the test polls
+ * for the listener instead of reading the banner). */
+START_TEST(test_quiet) {
+  char port[16], admin[16];
+  snprintf(port, sizeof(port), "%d", free_port());
+  snprintf(admin, sizeof(admin), "%d", free_port());
+  int out[2];
+  ck_assert_int_eq(pipe(out), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    close(out[1]);
+    execl(tl_bin(), tl_bin(), "--quiet", "--port", port, "--admin-port", admin,
+          (char *) NULL);
+    _exit(127);
+  }
+  close(out[1]);
+  tl_proc p = {.pid = pid, .port = atoi(port), .admin_port = atoi(admin),
+               .out_fd = dup(out[0])};
+  int fd = -1;
+  double t0 = tl_now_s();
+  while (tl_now_s() - t0 < 20) {
+    fd = connect_ip("127.0.0.1", p.port);
+    if (fd >= 0)
+      break;
+    ck_assert_msg(waitpid(pid, NULL, WNOHANG) == 0, "threadlab --quiet exited");
+    usleep(20000);
+  }
+  ck_assert_msg(fd >= 0, "threadlab --quiet never listened on %s", port);
+  tl_send_str(fd, GET_PLAIN);
+  expect_plaintext(fd);
+  tl_close(fd);
+  expect_healthz_at("127.0.0.1", p.admin_port);
+  stop_ok(&p);
+  char buf[256];
+  ssize_t n = read(out[0], buf, sizeof(buf) - 1);
+  close(out[0]);
+  ck_assert_msg(n == 0, "--quiet wrote %zd bytes to stdout: %.*s", n,
+                n > 0 ? (int) n : 0, buf);
+}
+END_TEST
+
+/* --www: the dashboard's files come from that directory; the workload's
+ * /static/ docroot is another setting and does not follow. */
+START_TEST(test_www_option) {
+  char base[] = "/tmp/tl-www-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(base));
+  char path[512];
+  snprintf(path, sizeof(path), "%s/index.html", base);
+  write_file(path, "<p>www-option-marker</p>\n");
+  snprintf(path, sizeof(path), "%s/extra.css", base);
+  write_file(path, "p{color:red}\n");
+  tl_proc p;
+  start(&p, "--www", base, NULL);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/", &r), 200);
+  ck_assert_str_eq(r.body, "<p>www-option-marker</p>\n");
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.admin_port, "/extra.css", &r), 200);
+  ck_assert_str_eq(r.body, "p{color:red}\n");
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.port, "/static/index.html", &r), 200);
+  ck_assert_msg(strstr(r.body, "www-option-marker") == NULL,
+                "--www changed the workload docroot");
+  tl_resp_free(&r);
+  ck_assert_int_eq(get_status(p.port, "/static/extra.css"), 404);
+  stop_ok(&p);
+  unlink(path);
+  snprintf(path, sizeof(path), "%s/index.html", base);
+  unlink(path);
+  rmdir(base);
 }
 END_TEST
 
@@ -1483,7 +2099,7 @@ static Suite *http_suite(void) {
   struct {
     const char *name;
     const TTest *fn;
-    int loop; /* run once per mode */
+    int loop; /* 1: run once per mode; n > 1: _i = 0..n-1 */
   } t[] = {
       {"keepalive", test_keepalive, 0},
       {"pipeline16", test_pipeline16, 0},
@@ -1509,12 +2125,21 @@ static Suite *http_suite(void) {
       {"graceful_inflight", test_graceful_inflight, 1},
       {"odd_requests", test_odd_requests, 0},
       {"start_failures", test_start_failures, 0},
+      {"slow_reader_stream_exact", test_slow_reader_stream_exact, 1},
+      {"cancel_on_client_gone", test_cancel_on_client_gone, 4},
+      {"cancel_releases_shutdown", test_cancel_releases_shutdown, 6},
+      {"continue_after_pipelined", test_continue_after_pipelined, 1},
+      {"body_timeout", test_body_timeout, 0},
+      {"shutdown_timeout_abandons", test_shutdown_timeout_abandons, 0},
+      {"host_option", test_host_option, 0},
+      {"quiet", test_quiet, 0},
+      {"www_option", test_www_option, 0},
   };
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
     TCase *tc = tcase_create(t[i].name);
     tcase_set_timeout(tc, 120);
     if (t[i].loop)
-      tcase_add_loop_test(tc, t[i].fn, 0, 3);
+      tcase_add_loop_test(tc, t[i].fn, 0, t[i].loop == 1 ? 3 : t[i].loop);
     else
       tcase_add_test(tc, t[i].fn);
     suite_add_tcase(s, tc);

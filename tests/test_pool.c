@@ -30,6 +30,7 @@ typedef struct tjob {
   _Atomic int *started;
   _Atomic int *barrier; /* run() waits until *barrier reaches barrier_n */
   int barrier_n;
+  bool barrier_met;     /* it did, within 10 s */
 } tjob;
 
 static void run_job(tl_job *j) {
@@ -48,6 +49,7 @@ static void run_job(tl_job *j) {
     while (atomic_load(t->barrier) < t->barrier_n &&
            (double) tl_now_ns() / 1e9 < deadline)
       usleep(1000);
+    t->barrier_met = atomic_load(t->barrier) >= t->barrier_n;
   }
 }
 
@@ -190,6 +192,8 @@ START_TEST(pool_resize_up_and_down) {
   }
   run_until(&loop, &n, 4);
   ck_assert_int_eq(atomic_load(&barrier), 4);
+  for (int i = 0; i < 4; i++)
+    ck_assert_msg(j[i].barrier_met, "job %d never saw four workers running", i);
   ck_assert_int_eq(count_own_workers(), 4);
   ck_assert_int_eq(tl_pool_resize(p, 2), 0);
   double deadline = (double) tl_now_ns() / 1e9 + 10;
@@ -279,9 +283,15 @@ START_TEST(pool_pinning) {
     init_job(&j[i], i, order, &n);
     j[i].barrier = &barrier;
     j[i].barrier_n = 2; /* so that both workers take one each */
-    tl_pool_submit(p, &j[i].job, true);
+    ck_assert_int_eq(tl_pool_submit(p, &j[i].job, true), 0);
   }
   run_until(&loop, &n, 2);
+  /* The barrier gives up after 10 s: then one worker ran both jobs and
+   * the checks below would see only one of them. */
+  for (int i = 0; i < 2; i++)
+    ck_assert_msg(j[i].barrier_met, "job %d never saw both workers running", i);
+  ck_assert_int_ne(j[0].ran_tid, j[1].ran_tid);
+  ck_assert_str_ne(j[0].name, j[1].name);
   for (int i = 0; i < 2; i++) {
     ck_assert_int_eq(CPU_COUNT(&j[i].affinity), 1);
     int idx = j[i].name[10] - '0';
@@ -296,9 +306,12 @@ START_TEST(pool_pinning) {
     init_job(&j[i], i, order, &n);
     j[i].barrier = &barrier;
     j[i].barrier_n = 2;
-    tl_pool_submit(p, &j[i].job, true);
+    ck_assert_int_eq(tl_pool_submit(p, &j[i].job, true), 0);
   }
   run_until(&loop, &n, 2);
+  for (int i = 0; i < 2; i++)
+    ck_assert_msg(j[i].barrier_met, "job %d never saw both workers running", i);
+  ck_assert_int_ne(j[0].ran_tid, j[1].ran_tid);
   for (int i = 0; i < 2; i++)
     ck_assert_int_eq(CPU_COUNT(&j[i].affinity), CPU_COUNT(&mine));
   destroy(&loop, p);

@@ -547,6 +547,7 @@ START_TEST(prefixes_stat)
     size_t len;
     char *full = load(names[f], &len);
     tl_procfs_stat ref, s;
+    int partial = 0;
     ck_assert_int_eq(tl_procfs_parse_stat(full, len, &ref), 0);
     for (size_t n = 0; n <= len; n++) {
       char *b = dup_exact(full, n);
@@ -555,6 +556,7 @@ START_TEST(prefixes_stat)
       if (rc < 0)
         continue;
       ck_assert_msg(rc == 0, "%s prefix %zu rc %d", names[f], n, rc);
+      partial += n < len;
       ck_assert_int_eq(s.pid, ref.pid);
       ck_assert_str_eq(s.comm, ref.comm);
       ck_assert_int_eq(s.state, ref.state);
@@ -565,6 +567,9 @@ START_TEST(prefixes_stat)
       ck_assert_uint_eq(s.rss_pages, ref.rss_pages);
       ck_assert(s.processor == ref.processor || s.processor == -1);
     }
+    /* Cut after the fields we need, a prefix parses: the checks above
+     * ran on more than the full file (they pass vacuously otherwise). */
+    ck_assert_msg(partial > 0, "%s: no prefix parses", names[f]);
     free(full);
   }
 }
@@ -612,6 +617,7 @@ START_TEST(prefixes_sched_schedstat)
     size_t len;
     char *full = load(names[f], &len);
     tl_procfs_sched ref, s;
+    int partial = 0, mig = 0, sw = 0, ex = 0, ws = 0;
     ck_assert_int_eq(tl_procfs_parse_sched(full, len, &ref), 0);
     for (size_t n = 0; n <= len; n++) {
       char *b = dup_exact(full, n);
@@ -619,6 +625,13 @@ START_TEST(prefixes_sched_schedstat)
       free(b);
       if (rc < 0)
         continue;
+      if (n < len) {
+        partial++;
+        mig += s.has_migrations;
+        sw += s.has_switches;
+        ex += s.has_sum_exec;
+        ws += s.has_wait_sum;
+      }
       if (s.has_migrations)
         ck_assert_uint_eq(s.nr_migrations, ref.nr_migrations);
       if (s.has_switches) {
@@ -631,6 +644,14 @@ START_TEST(prefixes_sched_schedstat)
       if (s.has_wait_sum)
         ck_assert_uint_eq(s.wait_sum_ns, ref.wait_sum_ns);
     }
+    /* The conditional checks above must each have run on a prefix (a
+     * parser that failed every prefix, or never found a field in one,
+     * would pass them vacuously). */
+    ck_assert_msg(partial > 0, "%s: no prefix parses", names[f]);
+    ck_assert_msg(!ref.has_migrations || mig > 0, "%s: migrations in no prefix", names[f]);
+    ck_assert_msg(!ref.has_switches || sw > 0, "%s: switches in no prefix", names[f]);
+    ck_assert_msg(!ref.has_sum_exec || ex > 0, "%s: sum_exec in no prefix", names[f]);
+    ck_assert_msg(!ref.has_wait_sum || ws > 0, "%s: wait_sum in no prefix", names[f]);
     free(full);
   }
 
@@ -657,6 +678,7 @@ START_TEST(prefixes_sysstat)
   char *full = load("stat", &len);
   tl_procfs_sysstat *ref = &sysstat_a, *s = &sysstat_b;
 
+  int partial = 0, cpus = 0, ctxt = 0;
   ck_assert_int_eq(tl_procfs_parse_sysstat(full, len, ref), 0);
   for (size_t n = 0; n <= len; n++) {
     char *b = dup_exact(full, n);
@@ -666,11 +688,20 @@ START_TEST(prefixes_sysstat)
       continue;
     ck_assert(memcmp(&s->total, &ref->total, sizeof s->total) == 0);
     for (int c = 0; c < TL_PROCFS_MAX_CPUS; c++)
-      if (s->present[c])
+      if (s->present[c]) {
         ck_assert(memcmp(&s->cpu[c], &ref->cpu[c], sizeof s->cpu[c]) == 0);
-    if (s->has_ctxt)
+        cpus += n < len;
+      }
+    if (s->has_ctxt) {
       ck_assert_uint_eq(s->ctxt, ref->ctxt);
+      ctxt += n < len;
+    }
+    partial += n < len;
   }
+  /* As above: the checks must have run on prefixes, per CPU and ctxt. */
+  ck_assert_msg(partial > 0, "stat: no prefix parses");
+  ck_assert_msg(cpus > 0, "stat: no prefix has a per-CPU line");
+  ck_assert_msg(!ref->has_ctxt || ctxt > 0, "stat: no prefix has ctxt");
   free(full);
 }
 END_TEST

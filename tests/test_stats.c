@@ -5,8 +5,13 @@
 
 #include <check.h>
 #include "tl_check.h"
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <math.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
 #include <regex.h>
 #include <sched.h>
 #include <linux/io_uring.h>
@@ -769,6 +774,242 @@ START_TEST(pin_stays_within_inherited_mask) {
     want[i] = c;
   }
   expect_worker_masks(p.pid, 4, want);
+/* The histogram families /metrics exposes (README.md names them). */
+static const char *const HISTOGRAMS[] = {
+    "threadlab_request_duration_seconds",
+    "threadlab_route_request_duration_seconds",
+    "threadlab_queue_wait_seconds",
+    "threadlab_loop_lag_seconds",
+};
+#define N_HIST (sizeof(HISTOGRAMS) / sizeof(HISTOGRAMS[0]))
+
+/* One series of a histogram family: its labels other than le. */
+typedef struct {
+  char labels[160];
+  int buckets;
+  double last_le, last_count, inf_count, sum, count;
+  bool has_inf, has_sum, has_count;
+} hseries;
+
+static hseries *series_for(hseries *ss, int *n, const char *labels) {
+  for (int i = 0; i < *n; i++)
+    if (!strcmp(ss[i].labels, labels))
+      return &ss[i];
+  ck_assert_int_lt(*n, 64);
+  hseries *h = &ss[(*n)++];
+  memset(h, 0, sizeof(*h));
+  snprintf(h->labels, sizeof(h->labels), "%s", labels);
+  h->last_le = -1;
+  return h;
+}
+
+/* Every histogram family has, for every series, _bucket lines with le
+ * labels in increasing order and cumulative counts, a final le="+Inf"
+ * bucket equal to _count, and a _sum; no other family is a histogram. */
+START_TEST(metrics_histograms_complete) {
+  tl_proc p;
+  start(&p, "pool", "2");
+  tl_resp r;
+  for (int i = 0; i < 3; i++) {
+    ck_assert_int_eq(tl_get(p.port, "/cpu?ms=2", &r), 200);
+    tl_resp_free(&r);
+    ck_assert_int_eq(tl_get(p.port, "/plaintext", &r), 200);
+    tl_resp_free(&r);
+  }
+  usleep(300000);
+  tj_release(fresh_stats(&p));
+  ck_assert_int_eq(tl_get(p.admin_port, "/metrics", &r), 200);
+  char *text = strdup(r.body);
+  int typed[N_HIST] = {0};
+  for (char *line = strtok(r.body, "\n"); line; line = strtok(NULL, "\n")) {
+    char name[128], type[32];
+    if (sscanf(line, "# TYPE %127s %31s", name, type) == 2 &&
+        !strcmp(type, "histogram")) {
+      bool known = false;
+      for (size_t f = 0; f < N_HIST; f++)
+        if (!strcmp(name, HISTOGRAMS[f])) {
+          typed[f]++;
+          known = true;
+        }
+      ck_assert_msg(known, "histogram %s is not among the documented ones", name);
+    }
+  }
+  tl_resp_free(&r);
+  for (size_t f = 0; f < N_HIST; f++) {
+    ck_assert_msg(typed[f] == 1, "%s: %d TYPE lines", HISTOGRAMS[f], typed[f]);
+    hseries ss[64];
+    int n = 0;
+    size_t nl = strlen(HISTOGRAMS[f]);
+    char *copy = strdup(text), *save = NULL;
+    for (char *line = strtok_r(copy, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+      if (strncmp(line, HISTOGRAMS[f], nl) != 0 || line[0] == '#')
+        continue;
+      const char *rest = line + nl;
+      const char *sfx = rest;
+      const char *brace = strchr(rest, '{');
+      const char *sp = strrchr(rest, ' ');
+      ck_assert_ptr_nonnull(sp);
+      double v = atof(sp + 1);
+      char labels[160] = "", le[32] = "";
+      if (brace && brace < sp) {
+        const char *end = strchr(brace, '}');
+        ck_assert_ptr_nonnull(end);
+        /* Split off le="..." (the last label); the rest names the series. */
+        char all[160];
+        snprintf(all, sizeof(all), "%.*s", (int) (end - brace - 1), brace + 1);
+        char *lep = strstr(all, "le=\"");
+        if (lep) {
+          snprintf(le, sizeof(le), "%s", lep + 4);
+          char *q = strchr(le, '"');
+          ck_assert_ptr_nonnull(q);
+          *q = '\0';
+          if (lep > all)
+            lep[-1] = '\0'; /* the comma before le */
+          else
+            *lep = '\0';
+        }
+        snprintf(labels, sizeof(labels), "%s", all);
+      }
+      size_t slen = (size_t) ((brace && brace < sp ? brace : sp) - sfx);
+      hseries *h = series_for(ss, &n, labels);
+      if (slen == 7 && !strncmp(sfx, "_bucket", 7)) {
+        ck_assert_msg(le[0] != '\0', "bucket without le: %s", line);
+        ck_assert_msg(!h->has_inf, "bucket after +Inf: %s", line);
+        if (!strcmp(le, "+Inf")) {
+          h->has_inf = true;
+          h->inf_count = v;
+        } else {
+          double b = atof(le);
+          ck_assert_msg(b > h->last_le, "le not increasing: %s", line);
+          h->last_le = b;
+        }
+        ck_assert_msg(v >= h->last_count, "bucket count decreases: %s", line);
+        h->last_count = v;
+        h->buckets++;
+      } else if (slen == 4 && !strncmp(sfx, "_sum", 4)) {
+        ck_assert_msg(le[0] == '\0', "_sum with le: %s", line);
+        h->has_sum = true;
+        h->sum = v;
+      } else if (slen == 6 && !strncmp(sfx, "_count", 6)) {
+        ck_assert_msg(le[0] == '\0', "_count with le: %s", line);
+        h->has_count = true;
+        h->count = v;
+      } else {
+        ck_abort_msg("unexpected sample in histogram %s: %s", HISTOGRAMS[f], line);
+      }
+    }
+    free(copy);
+    ck_assert_msg(n >= 1, "%s has no series", HISTOGRAMS[f]);
+    for (int i = 0; i < n; i++) {
+      hseries *h = &ss[i];
+      ck_assert_msg(h->buckets >= 2 && h->has_inf && h->has_sum && h->has_count,
+                    "%s{%s}: %d buckets, +Inf %d, _sum %d, _count %d",
+                    HISTOGRAMS[f], h->labels, h->buckets, h->has_inf,
+                    h->has_sum, h->has_count);
+      ck_assert_msg(h->inf_count == h->count, "%s{%s}: +Inf %.0f, _count %.0f",
+                    HISTOGRAMS[f], h->labels, h->inf_count, h->count);
+      ck_assert_msg(h->sum >= 0, "%s{%s}: _sum %g", HISTOGRAMS[f], h->labels,
+                    h->sum);
+    }
+    if (f == 0) {
+      ck_assert_int_eq(n, 1);
+      ck_assert_msg(ss[0].count == 6, "request_duration_seconds_count %.0f", ss[0].count);
+    }
+    if (f == 1) {
+      /* One series per route, each labelled; /cpu and /plaintext counted. */
+      bool cpu = false, plain = false;
+      for (int i = 0; i < n; i++) {
+        ck_assert_msg(strncmp(ss[i].labels, "route=\"", 7) == 0,
+                      "route histogram series without route: {%s}", ss[i].labels);
+        if (!strcmp(ss[i].labels, "route=\"/cpu\""))
+          cpu = ss[i].count == 3;
+        if (!strcmp(ss[i].labels, "route=\"/plaintext\""))
+          plain = ss[i].count == 3;
+      }
+      ck_assert_msg(cpu && plain, "per-route counts of /cpu and /plaintext are not 3");
+    }
+  }
+  free(text);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* The machine's own first non-loopback IPv4 address, or false. */
+static bool own_address(char *out, size_t cap) {
+  struct ifaddrs *ifs;
+  if (getifaddrs(&ifs) != 0)
+    return false;
+  bool found = false;
+  for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+        !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+      continue;
+    const struct sockaddr_in *a = (const struct sockaddr_in *) i->ifa_addr;
+    if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+      continue;
+    found = inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t) cap) != NULL;
+  }
+  freeifaddrs(ifs);
+  return found;
+}
+
+/* A connection to 127.0.0.1:port from the source address src (not a
+ * loopback one), or -1 if the kernel refuses that. */
+static int connect_from(const char *src, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 ||
+      connect(fd, (struct sockaddr *) &to, sizeof(to)) != 0) {
+    close(fd);
+    return -1;
+  }
+  struct timeval tv = {.tv_sec = 15};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+/* /control changes the server: only loopback clients may (403 for the
+ * others), while they may still read /stats. The non-loopback client is
+ * this machine itself, from its own address. */
+START_TEST(control_refuses_non_loopback) {
+  char src[64];
+  if (!own_address(src, sizeof(src))) {
+    fprintf(stderr, "control_refuses_non_loopback: skipped: this machine "
+            "has no non-loopback IPv4 address\n");
+    return;
+  }
+  tl_proc p;
+  start(&p, "pool", "2");
+  int fd = connect_from(src, p.admin_port);
+  if (fd < 0) {
+    fprintf(stderr, "control_refuses_non_loopback: skipped: cannot connect "
+            "from %s to 127.0.0.1: %s\n", src, strerror(errno));
+    ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+    return;
+  }
+  tl_resp r = control(p.admin_port, "mode=async&threads=3", fd);
+  ck_assert_msg(r.status == 403, "/control from %s answered %d", src, r.status);
+  ck_assert(strstr(r.body, "\"error\"") != NULL);
+  tl_resp_free(&r);
+  tl_send_str(fd, "GET /stats HTTP/1.1\r\nHost: localhost\r\n\r\n");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  ck_assert_str_eq(tj_str(j, "server.mode"), "pool");
+  ck_assert_int_eq(tj_num(j, "server.threads", 0), 2);
+  tj_release(j);
+  tl_resp_free(&r);
+  tl_close(fd);
+  /* From loopback the same control is done. */
+  r = control(p.admin_port, "mode=async&threads=3", -1);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
 END_TEST
@@ -788,6 +1029,8 @@ int main(void) {
   tcase_add_test(tc, sends_report_their_path_and_batches);
   tcase_add_test(tc, runq_wait_runs_with_the_kernel);
   tcase_add_test(tc, pin_stays_within_inherited_mask);
+  tcase_add_test(tc, metrics_histograms_complete);
+  tcase_add_test(tc, control_refuses_non_loopback);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

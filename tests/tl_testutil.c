@@ -33,6 +33,20 @@ const char *tl_bin(void) {
   return b && *b ? b : "./threadlab";
 }
 
+/* The port of a banner line "  NAME: http://HOST:PORT/": the digits after
+ * the last ':' of the URL (HOST may be an IPv6 address such as ::1). */
+static int banner_port(const char *line) {
+  const char *u = strstr(line, "http://");
+  const char *nl = strchr(line, '\n');
+  if (!u || !nl || u > nl)
+    return 0;
+  const char *colon = NULL;
+  for (const char *c = u + 7; c < nl && *c != '/' && *c != ' '; c++)
+    if (*c == ':')
+      colon = c;
+  return colon ? atoi(colon + 1) : 0;
+}
+
 void tl_proc_start(tl_proc *p, const char *const *extra) {
   int pipefd[2];
   ck_assert_int_eq(pipe(pipefd), 0);
@@ -89,16 +103,10 @@ void tl_proc_start(tl_proc *p, const char *const *extra) {
     buf[len] = '\0';
     const char *w = strstr(buf, "workload:");
     const char *d = strstr(buf, "dashboard:");
-    if (w && strchr(w, '\n')) {
-      const char *c = strstr(w, "127.0.0.1:");
-      if (c)
-        p->port = atoi(c + 10);
-    }
-    if (d && strchr(d, '\n')) {
-      const char *c = strstr(d, "127.0.0.1:");
-      if (c)
-        p->admin_port = atoi(c + 10);
-    }
+    if (w && strchr(w, '\n'))
+      p->port = banner_port(w);
+    if (d && strchr(d, '\n'))
+      p->admin_port = banner_port(d);
   }
   if (p->port == 0 || p->admin_port == 0) {
     kill(pid, SIGKILL);

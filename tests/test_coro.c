@@ -58,7 +58,7 @@ START_TEST(io_holds_no_thread) {
     char v[64];
     ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
     ck_assert_int_eq(r.status, 200);
-    ck_assert(tl_resp_header(&r, "X-Coro", v, sizeof(v)));
+    ck_assert(tl_resp_find_header(&r, "X-Coro", v, sizeof(v)));
     ck_assert_int_gt(atol(v), 0);
     tl_resp_free(&r);
     tl_close(fds[i]);

@@ -195,7 +195,7 @@ static void check_error_body(const tl_resp *r, int status) {
   char v[128], want[32];
   ck_assert_msg(r->status == status, "status %d, expected %d; head:\n%s",
                 r->status, status, r->head);
-  ck_assert_msg(tl_resp_header(r, "Content-Type", v, sizeof(v)) &&
+  ck_assert_msg(tl_resp_find_header(r, "Content-Type", v, sizeof(v)) &&
                     strstr(v, "application/json"),
                 "error %d without JSON content type:\n%s", status, r->head);
   ck_assert_msg(json_valid(r->body, r->body_len),
@@ -203,7 +203,7 @@ static void check_error_body(const tl_resp *r, int status) {
   snprintf(want, sizeof(want), "\"status\":%d", status);
   ck_assert_msg(strstr(r->body, want) && strstr(r->body, "\"error\":"),
                 "error body lacks error/status: '%s'", r->body);
-  ck_assert_msg(tl_resp_header(r, "Date", v, sizeof(v)) ||
+  ck_assert_msg(tl_resp_find_header(r, "Date", v, sizeof(v)) ||
                     status == 503,
                 "error %d without Date", status);
 }
@@ -220,7 +220,7 @@ static void expect_error(int port, const char *raw, int status,
   check_error_body(&r, status);
   if (must_close) {
     char v[64];
-    ck_assert_msg(tl_resp_header(&r, "Connection", v, sizeof(v)) &&
+    ck_assert_msg(tl_resp_find_header(&r, "Connection", v, sizeof(v)) &&
                       strcasecmp(v, "close") == 0,
                   "error %d without Connection: close", status);
     ck_assert_msg(tl_wait_eof(fd, 5000), "no EOF after error %d", status);
@@ -271,7 +271,7 @@ static const char GET_PLAIN[] = "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
 
 static unsigned long header_ul(const tl_resp *r, const char *name) {
   char v[64];
-  ck_assert_msg(tl_resp_header(r, name, v, sizeof(v)), "missing %s:\n%s", name,
+  ck_assert_msg(tl_resp_find_header(r, name, v, sizeof(v)), "missing %s:\n%s", name,
                 r->head);
   return strtoul(v, NULL, 10);
 }
@@ -343,25 +343,25 @@ START_TEST(test_keepalive) {
                   paths[i]);
     ck_assert_int_eq(r.status, 200);
     char v[256];
-    ck_assert(tl_resp_header(&r, "Server", v, sizeof(v)));
-    ck_assert(tl_resp_header(&r, "Date", v, sizeof(v)));
-    ck_assert(tl_resp_header(&r, "Content-Type", v, sizeof(v)));
-    ck_assert(!tl_resp_header(&r, "Connection", v, sizeof(v)) ||
+    ck_assert(tl_resp_find_header(&r, "Server", v, sizeof(v)));
+    ck_assert(tl_resp_find_header(&r, "Date", v, sizeof(v)));
+    ck_assert(tl_resp_find_header(&r, "Content-Type", v, sizeof(v)));
+    ck_assert(!tl_resp_find_header(&r, "Connection", v, sizeof(v)) ||
               strcasecmp(v, "close") != 0);
     ck_assert_int_eq(header_ul(&r, "Content-Length"), r.body_len);
     if (!strcmp(paths[i], "/plaintext")) {
       ck_assert_str_eq(r.body, "Hello, World!");
-      ck_assert(tl_resp_header(&r, "Content-Type", v, sizeof(v)));
+      ck_assert(tl_resp_find_header(&r, "Content-Type", v, sizeof(v)));
       ck_assert_str_eq(v, "text/plain");
     } else if (!strcmp(paths[i], "/json")) {
       ck_assert_str_eq(r.body, "{\"message\":\"Hello, World!\"}");
     } else if (paths[i][1] == 'i' || paths[i][1] == 'c' || paths[i][1] == 't') {
       ck_assert_msg(json_valid(r.body, r.body_len), "bad JSON: %s", r.body);
-      ck_assert(tl_resp_header(&r, "X-Task-Id", v, sizeof(v)));
-      ck_assert(tl_resp_header(&r, "X-Thread", v, sizeof(v)));
-      ck_assert(tl_resp_header(&r, "X-Core", v, sizeof(v)));
-      ck_assert(tl_resp_header(&r, "X-Queue-Us", v, sizeof(v)));
-      ck_assert(tl_resp_header(&r, "X-Run-Us", v, sizeof(v)));
+      ck_assert(tl_resp_find_header(&r, "X-Task-Id", v, sizeof(v)));
+      ck_assert(tl_resp_find_header(&r, "X-Thread", v, sizeof(v)));
+      ck_assert(tl_resp_find_header(&r, "X-Core", v, sizeof(v)));
+      ck_assert(tl_resp_find_header(&r, "X-Queue-Us", v, sizeof(v)));
+      ck_assert(tl_resp_find_header(&r, "X-Run-Us", v, sizeof(v)));
     }
     tl_resp_free(&r);
   }
@@ -556,7 +556,7 @@ START_TEST(test_head) {
       ck_assert_uint_eq(cl, 13);
     ck_assert_uint_gt(cl, 0);
     char type[128], gtype[128];
-    ck_assert(tl_resp_header(&r, "Content-Type", type, sizeof(type)));
+    ck_assert(tl_resp_find_header(&r, "Content-Type", type, sizeof(type)));
     tl_resp_free(&r);
     ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
     ck_assert_int_eq(r.status, 200);
@@ -570,7 +570,7 @@ START_TEST(test_head) {
     ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
     ck_assert_int_eq(r.status, want[i]);
     ck_assert_uint_eq(header_ul(&r, "Content-Length"), r.body_len);
-    ck_assert(tl_resp_header(&r, "Content-Type", gtype, sizeof(gtype)));
+    ck_assert(tl_resp_find_header(&r, "Content-Type", gtype, sizeof(gtype)));
     ck_assert_str_eq(type, gtype);
     if (strcmp(heads[i], "/cpu?ms=1") == 0)
       ck_assert_msg(cl + 16 > r.body_len && r.body_len + 16 > cl,
@@ -597,7 +597,7 @@ START_TEST(test_http10) {
   ck_assert_int_eq(r.status, 200);
   ck_assert_str_eq(r.body, "Hello, World!");
   char v[64];
-  ck_assert(!tl_resp_header(&r, "Connection", v, sizeof(v)) ||
+  ck_assert(!tl_resp_find_header(&r, "Connection", v, sizeof(v)) ||
             strcasecmp(v, "keep-alive") != 0);
   tl_resp_free(&r);
   ck_assert(tl_wait_eof(fd, 5000));
@@ -609,7 +609,7 @@ START_TEST(test_http10) {
     tl_send_str(fd, "GET /json HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");
     ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
     ck_assert_int_eq(r.status, 200);
-    ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+    ck_assert(tl_resp_find_header(&r, "Connection", v, sizeof(v)));
     ck_assert_str_eq(v, "keep-alive");
     ck_assert_str_eq(r.body, "{\"message\":\"Hello, World!\"}");
     tl_resp_free(&r);
@@ -617,7 +617,7 @@ START_TEST(test_http10) {
   /* HTTP/1.1 with Connection: close. */
   tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nConnection: close\r\n\r\n");
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+  ck_assert(tl_resp_find_header(&r, "Connection", v, sizeof(v)));
   ck_assert_str_eq(v, "close");
   tl_resp_free(&r);
   ck_assert(tl_wait_eof(fd, 5000));
@@ -715,7 +715,7 @@ START_TEST(test_errors_404_405) {
     check_error_body(&r, want[i]);
     if (allow[i]) {
       char v[64];
-      ck_assert_msg(tl_resp_header(&r, "Allow", v, sizeof(v)),
+      ck_assert_msg(tl_resp_find_header(&r, "Allow", v, sizeof(v)),
                     "405 without Allow");
       ck_assert_str_eq(v, allow[i]);
     }
@@ -868,7 +868,7 @@ START_TEST(test_body_min_rate) {
   tl_send_str(honest, "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
   ck_assert_int_eq(tl_read_resp(honest, &r, false), 0);
   char id[32];
-  ck_assert(tl_resp_header(&r, "X-Task-Id", id, sizeof(id)));
+  ck_assert(tl_resp_find_header(&r, "X-Task-Id", id, sizeof(id)));
   ck_assert_str_eq(id, "2");
   tl_resp_free(&r);
   tl_close(slow);
@@ -1000,7 +1000,7 @@ START_TEST(test_queue_full_503) {
       check_error_body(&r, 503);
       ck_assert_msg(strstr(r.body, "queue full") != NULL, "503 body: %s", r.body);
       char v[32];
-      ck_assert_msg(tl_resp_header(&r, "Retry-After", v, sizeof(v)),
+      ck_assert_msg(tl_resp_find_header(&r, "Retry-After", v, sizeof(v)),
                     "503 without Retry-After");
       ck_assert_str_eq(v, "1");
       n503++;
@@ -1039,11 +1039,11 @@ START_TEST(test_max_conns) {
   ck_assert_int_eq(tl_read_resp(extra, &r, false), 0);
   check_error_body(&r, 503);
   char v[64];
-  ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+  ck_assert(tl_resp_find_header(&r, "Connection", v, sizeof(v)));
   ck_assert_str_eq(v, "close");
-  ck_assert(tl_resp_header(&r, "Retry-After", v, sizeof(v)));
+  ck_assert(tl_resp_find_header(&r, "Retry-After", v, sizeof(v)));
   ck_assert_str_eq(v, "1");
-  ck_assert_msg(tl_resp_header(&r, "Date", v, sizeof(v)) && strlen(v) == 29,
+  ck_assert_msg(tl_resp_find_header(&r, "Date", v, sizeof(v)) && strlen(v) == 29,
                 "503 over --max-conns without a Date header");
   tl_resp_free(&r);
   ck_assert(tl_wait_eof(extra, 5000));
@@ -1104,7 +1104,7 @@ START_TEST(test_static_docroot) {
   tl_resp r;
   ck_assert_int_eq(tl_get(p.port, "/static/index.html", &r), 200);
   char v[128];
-  ck_assert(tl_resp_header(&r, "Content-Type", v, sizeof(v)));
+  ck_assert(tl_resp_find_header(&r, "Content-Type", v, sizeof(v)));
   ck_assert_msg(strncmp(v, "text/html", 9) == 0, "type %s", v);
   ck_assert_uint_eq(r.body_len, flen);
   ck_assert(memcmp(r.body, want, flen) == 0);
@@ -1233,7 +1233,7 @@ START_TEST(test_static_symlinks) {
       if (strstr(cases[i].body ? cases[i].body : "", "<p>") ||
           !strcmp(cases[i].path, "/static/sub")) {
         /* A directory's index.html is served as HTML. */
-        ck_assert(tl_resp_header(&r, "Content-Type", v, sizeof(v)));
+        ck_assert(tl_resp_find_header(&r, "Content-Type", v, sizeof(v)));
         ck_assert_msg(strncmp(v, "text/html", 9) == 0, "%s: type %s",
                       cases[i].path, v);
       }
@@ -1570,7 +1570,7 @@ START_TEST(test_odd_requests) {
     else
       ck_assert_str_eq(r.body, "Hello, World!");
     char v[64];
-    bool says_close = tl_resp_header(&r, "Connection", v, sizeof(v)) &&
+    bool says_close = tl_resp_find_header(&r, "Connection", v, sizeof(v)) &&
                       strcasecmp(v, "close") == 0;
     ck_assert_msg(says_close == odd[i].close, "odd request %zu: Connection: %s",
                   i, says_close ? "close" : "(keep-alive)");
@@ -1848,7 +1848,9 @@ END_TEST
  * cut off. */
 START_TEST(test_body_timeout) {
   tl_proc p;
-  start(&p, "--idle-timeout-ms", "1000", NULL);
+  /* The trickle below is slower than the default --body-min-rate: this
+   * test is about the idle timeout alone. */
+  start(&p, "--idle-timeout-ms", "1000", "--body-min-rate", "0", NULL);
   int fd = tl_connect(p.port);
   tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
                   "0123456789");
@@ -1862,7 +1864,7 @@ START_TEST(test_body_timeout) {
   check_error_body(&r, 408);
   ck_assert_msg(strstr(r.body, "body") != NULL, "408 body: %s", r.body);
   char v[64];
-  ck_assert(tl_resp_header(&r, "Connection", v, sizeof(v)));
+  ck_assert(tl_resp_find_header(&r, "Connection", v, sizeof(v)));
   ck_assert_str_eq(v, "close");
   tl_resp_free(&r);
   ck_assert_msg(dt > 0.8 && dt < 5.0, "408 after %.3f s", dt);

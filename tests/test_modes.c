@@ -34,7 +34,7 @@ static double io_burst_on(int port, const char *expect_thread_prefix,
     ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
     ck_assert_int_eq(r.status, 200);
     char th[256];
-    ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+    ck_assert(tl_resp_find_header(&r, "X-Thread", th, sizeof(th)));
     ck_assert_msg(strncmp(th, expect_thread_prefix, strlen(expect_thread_prefix)) == 0,
                   "X-Thread %s, expected %s*", th, expect_thread_prefix);
     bool known = false;
@@ -163,13 +163,13 @@ START_TEST(hybrid_task_hops_threads) {
   ck_assert(tj_num(j, "steps.2.start_us", -1) >= e1);
   ck_assert(tj_num(j, "run_us", 0) >= 55000);
   char th[128], id[32];
-  ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+  ck_assert(tl_resp_find_header(&r, "X-Thread", th, sizeof(th)));
   ck_assert(strstr(th, ",loop,") != NULL);
-  ck_assert(tl_resp_header(&r, "X-Task-Id", id, sizeof(id)));
+  ck_assert(tl_resp_find_header(&r, "X-Task-Id", id, sizeof(id)));
   ck_assert_int_eq(atoi(id), (int) tj_num(j, "task", -1));
-  ck_assert(tl_resp_header(&r, "X-Core", th, sizeof(th)));
-  ck_assert(tl_resp_header(&r, "X-Queue-Us", th, sizeof(th)));
-  ck_assert(tl_resp_header(&r, "X-Run-Us", th, sizeof(th)));
+  ck_assert(tl_resp_find_header(&r, "X-Core", th, sizeof(th)));
+  ck_assert(tl_resp_find_header(&r, "X-Queue-Us", th, sizeof(th)));
+  ck_assert(tl_resp_find_header(&r, "X-Run-Us", th, sizeof(th)));
   tj_release(j);
   tl_resp_free(&r);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);

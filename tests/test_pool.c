@@ -76,7 +76,7 @@ static void init_job(tjob *t, int id, int *order, int *norder) {
 }
 
 static void destroy(uv_loop_t *loop, tl_pool *p) {
-  tl_pool_destroy(p);
+  tl_pool_close(p);
   uv_run(loop, UV_RUN_DEFAULT);
   ck_assert_int_eq(uv_loop_close(loop), 0);
 }
@@ -87,7 +87,7 @@ START_TEST(pool_fifo_one_worker) {
   tl_registry reg;
   tl_registry_init(&reg);
   tl_pool *p;
-  ck_assert_int_eq(tl_pool_create(&p, &loop, &reg, 1, 1000, false), 0);
+  ck_assert_int_eq(tl_pool_init(&p, &loop, &reg, 1, 1000, false), 0);
   static tjob jobs[200];
   int order[200], n = 0;
   for (int i = 0; i < 200; i++) {
@@ -103,7 +103,7 @@ START_TEST(pool_fifo_one_worker) {
   ck_assert_str_eq(jobs[0].name, "tl-worker-0");
   ck_assert_int_ne(jobs[0].ran_tid, (int) syscall(SYS_gettid));
   destroy(&loop, p);
-  tl_registry_destroy(&reg);
+  tl_registry_close(&reg);
 }
 END_TEST
 
@@ -113,7 +113,7 @@ START_TEST(pool_bounded_admission) {
   tl_registry reg;
   tl_registry_init(&reg);
   tl_pool *p;
-  ck_assert_int_eq(tl_pool_create(&p, &loop, &reg, 1, 2, false), 0);
+  ck_assert_int_eq(tl_pool_init(&p, &loop, &reg, 1, 2, false), 0);
   _Atomic int gate = 0, started = 0;
   static tjob a, b, c, d, e;
   int order[8], n = 0;
@@ -146,7 +146,7 @@ START_TEST(pool_bounded_admission) {
   ck_assert_int_eq(order[2], 3);
   ck_assert_int_eq(order[3], 5);
   destroy(&loop, p);
-  tl_registry_destroy(&reg);
+  tl_registry_close(&reg);
 }
 END_TEST
 
@@ -176,7 +176,7 @@ START_TEST(pool_resize_up_and_down) {
   tl_registry reg;
   tl_registry_init(&reg);
   tl_pool *p;
-  ck_assert_int_eq(tl_pool_create(&p, &loop, &reg, 1, 100, false), 0);
+  ck_assert_int_eq(tl_pool_init(&p, &loop, &reg, 1, 100, false), 0);
   ck_assert_int_eq(tl_pool_resize(p, 4), 0);
   ck_assert_int_eq(tl_pool_threads(p), 4);
   /* Four jobs that each wait for all four to be running at once can only
@@ -208,7 +208,7 @@ START_TEST(pool_resize_up_and_down) {
   while (count_own_workers() != 0 && (double) tl_now_ns() / 1e9 < deadline)
     usleep(5000);
   ck_assert_int_eq(count_own_workers(), 0);
-  tl_registry_destroy(&reg);
+  tl_registry_close(&reg);
 }
 END_TEST
 
@@ -230,7 +230,7 @@ static void check_pins_within_mask(int nw) {
   cpu_set_t mine;
   ck_assert_int_eq(sched_getaffinity(0, sizeof(mine), &mine), 0);
   tl_pool *p;
-  ck_assert_int_eq(tl_pool_create(&p, &loop, &reg, nw, 100, true), 0);
+  ck_assert_int_eq(tl_pool_init(&p, &loop, &reg, nw, 100, true), 0);
   _Atomic int barrier = 0;
   static tjob j[8];
   int order[8], n = 0;
@@ -249,7 +249,7 @@ static void check_pins_within_mask(int nw) {
                   CPU_COUNT(&j[i].affinity), want);
   }
   destroy(&loop, p);
-  tl_registry_destroy(&reg);
+  tl_registry_close(&reg);
 }
 
 /* taskset -c LAST: every pinned worker stays on that core (Check runs each
@@ -275,7 +275,7 @@ START_TEST(pool_pinning) {
   tl_pool *p;
   cpu_set_t mine;
   sched_getaffinity(0, sizeof(mine), &mine);
-  ck_assert_int_eq(tl_pool_create(&p, &loop, &reg, 2, 100, true), 0);
+  ck_assert_int_eq(tl_pool_init(&p, &loop, &reg, 2, 100, true), 0);
   _Atomic int barrier = 0;
   static tjob j[2];
   int order[2], n = 0;
@@ -315,7 +315,7 @@ START_TEST(pool_pinning) {
   for (int i = 0; i < 2; i++)
     ck_assert_int_eq(CPU_COUNT(&j[i].affinity), CPU_COUNT(&mine));
   destroy(&loop, p);
-  tl_registry_destroy(&reg);
+  tl_registry_close(&reg);
 }
 END_TEST
 
@@ -325,18 +325,18 @@ START_TEST(pool_destroy_drains_queue) {
   tl_registry reg;
   tl_registry_init(&reg);
   tl_pool *p;
-  ck_assert_int_eq(tl_pool_create(&p, &loop, &reg, 2, 1000, false), 0);
+  ck_assert_int_eq(tl_pool_init(&p, &loop, &reg, 2, 1000, false), 0);
   static tjob j[50];
   int order[50], n = 0;
   for (int i = 0; i < 50; i++) {
     init_job(&j[i], i, order, &n);
     tl_pool_submit(p, &j[i].job, true);
   }
-  tl_pool_destroy(p); /* runs every queued job and their done() */
+  tl_pool_close(p); /* runs every queued job and their done() */
   ck_assert_int_eq(n, 50);
   uv_run(&loop, UV_RUN_DEFAULT);
   ck_assert_int_eq(uv_loop_close(&loop), 0);
-  tl_registry_destroy(&reg);
+  tl_registry_close(&reg);
 }
 END_TEST
 

@@ -53,7 +53,7 @@ static int burst(int port, const char *path) {
     ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
     ck_assert_int_eq(r.status, 200);
     char th[256];
-    if (tl_resp_header(&r, "X-Thread", th, sizeof(th)) && strstr(th, "loop-"))
+    if (tl_resp_find_header(&r, "X-Thread", th, sizeof(th)) && strstr(th, "loop-"))
       other++;
     tl_resp_free(&r);
     tl_close(fds[i]);
@@ -108,7 +108,7 @@ START_TEST(crash_needs_allow_crash) {
   tl_resp_free(&r);
   ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
   char pid[32];
-  ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+  ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
   ck_assert_int_eq(atoi(pid), p.pid);
   tl_resp_free(&r);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
@@ -222,7 +222,7 @@ static int ask(int fd, const char *path) {
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   ck_assert_int_eq(r.status, 200);
   char pid[32] = "0";
-  ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+  ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
   tl_resp_free(&r);
   return atoi(pid);
 }
@@ -310,8 +310,8 @@ START_TEST(control_reaches_every_worker) {
   for (int i = 0; i < 32; i++) {
     ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
     char th[64], pid[32];
-    ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
-    ck_assert(tl_resp_header(&r, "X-Pid", pid, sizeof(pid)));
+    ck_assert(tl_resp_find_header(&r, "X-Thread", th, sizeof(th)));
+    ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
     ck_assert_str_eq(th, "loop"); /* async: the step ran on the loop */
     int q = atoi(pid);
     if (nseen < 2 && q != seen[0] && q != seen[1])

@@ -298,7 +298,7 @@ START_TEST(metrics_follow_exposition_format) {
   usleep(300000);
   ck_assert_int_eq(tl_get(p.admin_port, "/metrics", &r), 200);
   char ct[128];
-  ck_assert(tl_resp_header(&r, "Content-Type", ct, sizeof(ct)));
+  ck_assert(tl_resp_find_header(&r, "Content-Type", ct, sizeof(ct)));
   ck_assert(strstr(ct, "text/plain; version=0.0.4") != NULL);
   regex_t help, type, sample;
   ck_assert_int_eq(regcomp(&help, "^# HELP threadlab_[a-zA-Z0-9_:]+ .+$", REG_EXTENDED | REG_NOSUB), 0);
@@ -367,7 +367,7 @@ START_TEST(control_switches_mode_under_live_connection) {
   char th[128];
   tl_send_str(fd, "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+  ck_assert(tl_resp_find_header(&r, "X-Thread", th, sizeof(th)));
   ck_assert(strncmp(th, "worker-", 7) == 0);
   tl_resp_free(&r);
   /* A task in flight across the switch still completes. */
@@ -386,7 +386,7 @@ START_TEST(control_switches_mode_under_live_connection) {
   tl_send_str(fd, "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   ck_assert_int_eq(r.status, 200);
-  ck_assert(tl_resp_header(&r, "X-Thread", th, sizeof(th)));
+  ck_assert(tl_resp_find_header(&r, "X-Thread", th, sizeof(th)));
   ck_assert_str_eq(th, "loop");
   tl_resp_free(&r);
   ck_assert_int_eq(tl_read_resp(slow, &r, false), 0);
@@ -774,6 +774,10 @@ START_TEST(pin_stays_within_inherited_mask) {
     want[i] = c;
   }
   expect_worker_masks(p.pid, 4, want);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 /* The histogram families /metrics exposes (README.md names them). */
 static const char *const HISTOGRAMS[] = {
     "threadlab_request_duration_seconds",

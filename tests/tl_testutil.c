@@ -216,7 +216,7 @@ int tl_read_resp(int fd, tl_resp *r, bool head_only) {
   r->status = atoi(r->head + 9);
   char v[64];
   size_t clen = 0;
-  if (tl_resp_header(r, "Content-Length", v, sizeof(v)))
+  if (tl_resp_find_header(r, "Content-Length", v, sizeof(v)))
     clen = (size_t) strtoul(v, NULL, 10);
   if (head_only || r->status == 100 || r->status == 204 || r->status == 304)
     clen = 0;
@@ -241,7 +241,7 @@ void tl_resp_free(tl_resp *r) {
   r->body = NULL;
 }
 
-bool tl_resp_header(const tl_resp *r, const char *name, char *out, size_t cap) {
+bool tl_resp_find_header(const tl_resp *r, const char *name, char *out, size_t cap) {
   size_t n = strlen(name);
   const char *p = strstr(r->head, "\r\n");
   while (p && p[2] != '\r') {

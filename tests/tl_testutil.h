@@ -42,7 +42,7 @@ typedef struct tl_resp {
 int tl_read_resp(int fd, tl_resp *r, bool head_only);
 void tl_resp_free(tl_resp *r);
 /* Case-insensitive header lookup into out; returns false if absent. */
-bool tl_resp_header(const tl_resp *r, const char *name, char *out, size_t cap);
+bool tl_resp_find_header(const tl_resp *r, const char *name, char *out, size_t cap);
 /* One request on a fresh connection: send raw, read one response. */
 int tl_roundtrip(int port, const char *raw, tl_resp *r);
 /* GET path on a fresh connection; returns the status (or -1). */

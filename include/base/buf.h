@@ -1,5 +1,5 @@
 /* A growable byte buffer. The struct owns `data` (heap) unless it still
- * points at caller-provided inline storage; tl_buf_free releases only heap.
+ * points at caller-provided inline storage; tl_buf_close releases only heap.
  * Any thread; a buffer is used by one thread at a time (its owner's). */
 #ifndef TL_BASE_BUF_H
 #define TL_BASE_BUF_H
@@ -28,6 +28,6 @@ void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap);
 void tl_buf_put_u64(tl_buf *b, unsigned long long v);
 /* Appends s as a JSON string literal (with quotes), escaping as needed. */
 void tl_buf_put_json_str(tl_buf *b, const char *s, size_t n);
-void tl_buf_free(tl_buf *b);
+void tl_buf_close(tl_buf *b);
 
 #endif

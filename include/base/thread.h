@@ -98,7 +98,7 @@ typedef struct tl_registry {
 } tl_registry;
 
 void tl_registry_init(tl_registry *r);
-void tl_registry_destroy(tl_registry *r);
+void tl_registry_close(tl_registry *r);
 void tl_registry_add(tl_registry *r, tl_thread_ctx *ctx);
 void tl_registry_remove(tl_registry *r, tl_thread_ctx *ctx);
 

@@ -60,7 +60,7 @@ typedef struct tl_pool_stats {
 
 /* Creates the pool and starts nthreads workers, registering each one in
  * `reg`. Returns 0 or a negative errno. */
-int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
+int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
                    int nthreads, size_t queue_max, bool pin);
 /* On the loop's thread: set up / close an inbox on that loop (on_closed,
  * if set, runs once its handles are closed). */
@@ -76,7 +76,7 @@ int tl_pool_submit(tl_pool *p, tl_job *job, bool admission);
 /* Grows now; shrinking lets surplus workers finish their current job. */
 int tl_pool_resize(tl_pool *p, int nthreads);
 /* Worker i pinned to the (i mod n)-th of the n cores in the process's mask
- * as it was at tl_pool_create (taskset, cgroup cpuset), or back to that
+ * as it was at tl_pool_init (taskset, cgroup cpuset), or back to that
  * whole mask.
  * Idle workers apply it at once, busy ones after their current job. */
 void tl_pool_set_pin(tl_pool *p, bool pin);
@@ -88,6 +88,6 @@ void tl_pool_get_stats(tl_pool *p, tl_pool_stats *st);
 /* Runs every queued job, stops and joins all workers, runs the remaining
  * done() callbacks, closes the async handle; frees the pool in its close
  * callback (the loop must run once more). */
-void tl_pool_destroy(tl_pool *p);
+void tl_pool_close(tl_pool *p);
 
 #endif

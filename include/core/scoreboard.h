@@ -34,7 +34,7 @@ typedef struct tl_scoreboard {
 /* Supervisor, before forking: an anonymous shared file (memfd, close on
  * exec; the supervisor clears that flag for the one child that inherits
  * it) and its mapping. Returns 0 or a negative errno. */
-int tl_scoreboard_create(tl_scoreboard **out, int *fd);
+int tl_scoreboard_init(tl_scoreboard **out, int *fd);
 /* Worker: maps the inherited descriptor. */
 int tl_scoreboard_attach(tl_scoreboard **out, int fd);
 

@@ -101,7 +101,7 @@ void tl_server_set_pin(tl_server *srv, bool pin);
  * is stopping (done() is then never called). */
 int tl_server_post_control(tl_server *srv, tl_control *ctl);
 /* After the loop has returned: release what is left. */
-void tl_server_cleanup(tl_server *srv);
+void tl_server_close(tl_server *srv);
 
 /* Any thread: the mode new tasks are admitted under. */
 static inline tl_mode tl_server_mode(tl_server *srv) {

@@ -66,7 +66,7 @@ int tl_fiber_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
                   tl_fiber_fn fn, void *arg);
 /* Gives the stack back (kept for reuse, up to a bound, else unmapped).
  * f must be finished or never resumed. */
-void tl_fiber_destroy(tl_fiber *f);
+void tl_fiber_close(tl_fiber *f);
 /* Runs f on the calling thread until it suspends or finishes. */
 void tl_fiber_resume(tl_fiber *f);
 /* From inside f: back to the thread that resumed it. */

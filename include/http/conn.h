@@ -17,9 +17,9 @@ typedef struct tl_conn_set tl_conn_set;
 /* A loop's connection state. With uring, responses are batched through
  * io_uring where the kernel allows; *why says why not (static text), or
  * is NULL when they are. */
-tl_conn_set *tl_conn_set_create(bool uring, const char **why);
+tl_conn_set *tl_conn_set_init(bool uring, const char **why);
 /* After every connection has closed. */
-void tl_conn_set_destroy(tl_conn_set *set);
+void tl_conn_set_close(tl_conn_set *set);
 size_t tl_conn_count(const tl_conn_set *set);
 
 /* Accepts one pending connection from listener. */

@@ -100,9 +100,9 @@ void tl_loop_drain(tl_loop *loop);
  * tasks still running on workers cannot wait for them: the process exits. */
 void tl_loop_close_conns(tl_loop *loop);
 /* Loop thread, after on_drained: close the loop's handles. */
-void tl_loop_close(tl_loop *loop);
+void tl_loop_close_handles(tl_loop *loop);
 /* After uv_run returned: release what is left. */
-void tl_loop_cleanup(tl_loop *loop);
+void tl_loop_close(tl_loop *loop);
 /* Loop thread: connections open on this loop. */
 size_t tl_loop_conn_count(const tl_loop *loop);
 

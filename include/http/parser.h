@@ -53,7 +53,7 @@ typedef struct tl_request {
 } tl_request;
 
 void tl_request_init(tl_request *r);
-void tl_request_free(tl_request *r);
+void tl_request_close(tl_request *r);
 /* The kept value of header `which` (TL_HDR_*) in *val; returns its length,
  * TL_HDR_ABSENT (also when nothing was kept) or TL_HDR_UNUSABLE. */
 int tl_request_header(const tl_request *r, int which, const char **val);

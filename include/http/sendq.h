@@ -1,7 +1,7 @@
 /* Batched sends over io_uring: while the loop flushes responses it queues
  * one sendmsg per connection, then submits them all with one system call.
  * Loop thread only. Without liburing at build time, or where the kernel
- * refuses io_uring, tl_sendq_create fails and callers write(2) as before. */
+ * refuses io_uring, tl_sendq_init fails and callers write(2) as before. */
 #ifndef TL_HTTP_SENDQ_H
 #define TL_HTTP_SENDQ_H
 
@@ -17,8 +17,8 @@ typedef void (*tl_sendq_done_cb)(void *tag, int res);
  * count: at most cap tl_sendq_add between runs). Returns 0, or a
  * negative errno (-ENOSYS: built without liburing) with *why set to a
  * short static description. */
-int tl_sendq_create(tl_sendq **out, unsigned cap, const char **why);
-void tl_sendq_destroy(tl_sendq *q);
+int tl_sendq_init(tl_sendq **out, unsigned cap, const char **why);
+void tl_sendq_close(tl_sendq *q);
 /* Queues a send of iov[0..n) on fd. iov must stay valid until
  * tl_sendq_run returns. */
 void tl_sendq_add(tl_sendq *q, int fd, const struct iovec *iov, unsigned n,

@@ -1,7 +1,7 @@
 /* The observer's connections: reading, parsing with the http/parser glue
  * (one request at a time), and writing through a small queue. Observer
  * thread only. What a request means is not decided here: each complete
- * request goes to the handler given at tl_admin_conns_create, which answers
+ * request goes to the handler given at tl_admin_conns_init, which answers
  * through the functions below; this module never calls the endpoints. */
 #ifndef TL_OBSERVER_ADMIN_CONN_H
 #define TL_OBSERVER_ADMIN_CONN_H
@@ -23,7 +23,7 @@ typedef struct tl_admin_conn tl_admin_conn;
 typedef void (*tl_admin_handler)(void *ctx, tl_admin_conn *c,
                                  tl_request *req);
 
-tl_admin_conns *tl_admin_conns_create(uv_loop_t *uv, tl_admin_handler handler,
+tl_admin_conns *tl_admin_conns_init(uv_loop_t *uv, tl_admin_handler handler,
                                       void *ctx);
 /* Accepts one pending connection from listener. */
 void tl_admin_accept(tl_admin_conns *set, uv_stream_t *listener);
@@ -32,7 +32,7 @@ void tl_admin_accept(tl_admin_conns *set, uv_stream_t *listener);
 void tl_admin_close_all(tl_admin_conns *set);
 /* After the loop has finished: frees the set. Held connections are freed
  * by their tl_admin_release. */
-void tl_admin_conns_destroy(tl_admin_conns *set);
+void tl_admin_conns_close(tl_admin_conns *set);
 
 /* ---- answering the current request --------------------------------- */
 

@@ -14,14 +14,14 @@
 
 typedef struct tl_obs_control tl_obs_control;
 
-tl_obs_control *tl_obs_control_create(uv_loop_t *uv, tl_server *srv);
+tl_obs_control *tl_obs_control_init(uv_loop_t *uv, tl_server *srv);
 /* On stop: closes the wake-up handle (answers arriving later are not sent;
- * tl_obs_control_destroy releases their connections). */
-void tl_obs_control_close(tl_obs_control *ctl);
+ * tl_obs_control_close releases their connections). */
+void tl_obs_control_close_handles(tl_obs_control *ctl);
 /* After the loop has finished, and after every control posted has been
  * answered by the main loop (core/server.c answers them before stopping
  * the observer). */
-void tl_obs_control_destroy(tl_obs_control *ctl);
+void tl_obs_control_close(tl_obs_control *ctl);
 
 /* Handles one POST /control request on c. */
 void tl_obs_control_handle(tl_obs_control *ctl, tl_admin_conn *c,

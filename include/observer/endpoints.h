@@ -18,9 +18,9 @@ typedef struct tl_endpoints tl_endpoints;
 /* Opens the dashboard's directory (cfg.www) and Chart.js's. port: the
  * observer's bound port (its own origin). The endpoints answer from stats
  * and through sse and ctl, which the caller owns. */
-tl_endpoints *tl_endpoints_create(tl_server *srv, int port, tl_stats *stats,
+tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
                                   tl_sse *sse, tl_obs_control *ctl);
-void tl_endpoints_destroy(tl_endpoints *ep);
+void tl_endpoints_close(tl_endpoints *ep);
 
 /* The handler for every complete request (ctx: the tl_endpoints). */
 void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *req);

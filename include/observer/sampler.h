@@ -13,8 +13,8 @@
 
 typedef struct tl_stats tl_stats;
 
-tl_stats *tl_stats_new(tl_server *srv, tl_registry *reg);
-void tl_stats_free(tl_stats *st);
+tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg);
+void tl_stats_close(tl_stats *st);
 /* Takes a sample and re-renders the snapshot. */
 void tl_stats_sample(tl_stats *st);
 uint64_t tl_stats_seq(const tl_stats *st);

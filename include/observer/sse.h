@@ -13,9 +13,9 @@
 
 typedef struct tl_sse tl_sse;
 
-tl_sse *tl_sse_create(void);
+tl_sse *tl_sse_init(void);
 /* After every client has closed (tl_admin_close_all). */
-void tl_sse_destroy(tl_sse *sse);
+void tl_sse_close(tl_sse *sse);
 
 /* Turns c into a stream client: the response head, a retry hint and the
  * current snapshot at once (json, numbered seq), so that it draws

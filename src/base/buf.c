@@ -98,7 +98,7 @@ void tl_buf_put_json_str(tl_buf *b, const char *s, size_t n) {
   tl_buf_putc(b, '"');
 }
 
-void tl_buf_free(tl_buf *b) {
+void tl_buf_close(tl_buf *b) {
   if (b->data != b->inline_data)
     free(b->data);
   b->data = b->inline_data;

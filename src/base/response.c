@@ -98,5 +98,5 @@ void tl_resp_error(tl_buf *out, int status, const char *msg, int http_minor,
   if (extra_headers)
     tl_buf_puts(out, extra_headers);
   tl_resp_finish(out, "application/json", b.data, b.len, head);
-  tl_buf_free(&b);
+  tl_buf_close(&b);
 }

@@ -122,7 +122,7 @@ void tl_registry_init(tl_registry *r) {
   r->head = NULL;
 }
 
-void tl_registry_destroy(tl_registry *r) { pthread_mutex_destroy(&r->mu); }
+void tl_registry_close(tl_registry *r) { pthread_mutex_destroy(&r->mu); }
 
 void tl_registry_add(tl_registry *r, tl_thread_ctx *ctx) {
   pthread_mutex_lock(&r->mu);

@@ -31,7 +31,7 @@ struct tl_loop_threads {
 };
 
 static void loop_drained(tl_loop *loop) {
-  tl_loop_close(loop);
+  tl_loop_close_handles(loop);
 }
 
 static void *loop_main(void *arg) {
@@ -49,7 +49,7 @@ static void *loop_main(void *arg) {
   pthread_mutex_unlock(&lt->mu);
   uv_run(&o->uv, UV_RUN_DEFAULT);
   if (rc == 0)
-    tl_loop_cleanup(o->loop);
+    tl_loop_close(o->loop);
   uv_run(&o->uv, UV_RUN_DEFAULT);
   if (uv_loop_close(&o->uv) != 0)
     fprintf(stderr, "threadlab: loop %d closed with handles still open\n",

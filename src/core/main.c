@@ -45,7 +45,7 @@ static void stop_observer(void *arg) {
 static int exit_failed(uv_loop_t *loop, tl_registry *registry) {
   uv_run(loop, UV_RUN_DEFAULT);
   (void) uv_loop_close(loop);
-  tl_registry_destroy(registry);
+  tl_registry_close(registry);
   return 1;
 }
 
@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
       /* Stop the server the way SIGTERM does: nothing is in flight yet. */
       tl_server_shutdown(&srv);
       uv_run(&loop, UV_RUN_DEFAULT);
-      tl_server_cleanup(&srv);
+      tl_server_close(&srv);
       return exit_failed(&loop, &registry);
     }
     srv.admin_port = tl_observer_port(obs);
@@ -127,11 +127,11 @@ int main(int argc, char **argv) {
   }
   uv_run(&loop, UV_RUN_DEFAULT);
   stop_observer(NULL);
-  tl_server_cleanup(&srv);
+  tl_server_close(&srv);
   uv_run(&loop, UV_RUN_DEFAULT);
   rc = uv_loop_close(&loop);
   if (rc != 0)
     fprintf(stderr, "threadlab: loop closed with handles still open\n");
-  tl_registry_destroy(&registry);
+  tl_registry_close(&registry);
   return 0;
 }

@@ -202,7 +202,7 @@ static int start_worker(tl_pool *p, int index) {
   return 0;
 }
 
-int tl_pool_create(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
+int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
                    int nthreads, size_t queue_max, bool pin) {
   if (nthreads < 1 || nthreads > TL_POOL_MAX_THREADS)
     return -EINVAL;
@@ -347,7 +347,7 @@ static void pool_freed(tl_pool_inbox *in) {
   free(p);
 }
 
-void tl_pool_destroy(tl_pool *p) {
+void tl_pool_close(tl_pool *p) {
   pthread_mutex_lock(&p->mu);
   /* Workers drain the queue first: with `stopping` set they leave only
    * once it is empty. */

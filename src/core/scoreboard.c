@@ -15,7 +15,7 @@ static int map(tl_scoreboard **out, int fd) {
   return 0;
 }
 
-int tl_scoreboard_create(tl_scoreboard **out, int *fd) {
+int tl_scoreboard_init(tl_scoreboard **out, int *fd) {
   int f = memfd_create("threadlab-scoreboard", MFD_CLOEXEC);
   if (f < 0)
     return -errno;

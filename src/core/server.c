@@ -98,12 +98,12 @@ static void stop_all(tl_server *srv) {
   uv_close((uv_handle_t *) &srv->ctl_async, NULL);
   if (srv->before_stop)
     srv->before_stop(srv->before_stop_arg);
-  tl_loop_close(loop);
+  tl_loop_close_handles(loop);
   uv_close((uv_handle_t *) &srv->shutdown_timer, NULL);
   uv_close((uv_handle_t *) &srv->sig_int, NULL);
   uv_close((uv_handle_t *) &srv->sig_term, NULL);
   uv_close((uv_handle_t *) &srv->loops_async, NULL);
-  tl_pool_destroy(srv->pool);
+  tl_pool_close(srv->pool);
   srv->pool = NULL;
 }
 
@@ -128,10 +128,10 @@ static int init_failed(tl_server *srv, int rc) {
     /* Loop 0 had started: close what it opened. */
     srv->loops[0].draining = srv->loops[0].drained = true;
     uv_close((uv_handle_t *) &srv->loops[0].listener, NULL);
-    tl_loop_close(&srv->loops[0]);
+    tl_loop_close_handles(&srv->loops[0]);
   }
   if (srv->pool)
-    tl_pool_destroy(srv->pool);
+    tl_pool_close(srv->pool);
   srv->pool = NULL;
   if (srv->docroot_fd >= 0)
     close(srv->docroot_fd);
@@ -161,7 +161,7 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
             strerror(err));
     return init_failed(srv, -err);
   }
-  int rc = tl_pool_create(&srv->pool, uv, registry, cfg->threads,
+  int rc = tl_pool_init(&srv->pool, uv, registry, cfg->threads,
                           (size_t) cfg->queue_max, cfg->pin);
   if (rc != 0) {
     fprintf(stderr, "threadlab: cannot start %d worker threads: %s\n",
@@ -252,11 +252,11 @@ void tl_server_set_pin(tl_server *srv, bool pin) {
                         memory_order_relaxed);
 }
 
-void tl_server_cleanup(tl_server *srv) {
+void tl_server_close(tl_server *srv) {
   tl_loop_threads_join(srv->lthreads);
   srv->lthreads = NULL;
   if (srv->loops)
-    tl_loop_cleanup(&srv->loops[0]);
+    tl_loop_close(&srv->loops[0]);
   free(srv->loops);
   srv->loops = NULL;
   pthread_mutex_destroy(&srv->ctl_mu);

@@ -358,7 +358,7 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
             strerror(-rc));
     return 1;
   }
-  rc = tl_scoreboard_create(&s->board, &s->board_fd);
+  rc = tl_scoreboard_init(&s->board, &s->board_fd);
   if (rc != 0) {
     fprintf(stderr, "threadlab: scoreboard: %s\n", strerror(-rc));
     return 1;
@@ -419,11 +419,11 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
     fflush(stdout);
   }
   uv_run(&s->uv, UV_RUN_DEFAULT);
-  tl_server_cleanup(&s->srv);
+  tl_server_close(&s->srv);
   uv_run(&s->uv, UV_RUN_DEFAULT);
   if (uv_loop_close(&s->uv) != 0)
     fprintf(stderr, "threadlab: loop closed with handles still open\n");
-  tl_registry_destroy(&s->registry);
+  tl_registry_close(&s->registry);
   munmap(s->board, sizeof(*s->board));
   close(s->board_fd);
   close(s->port_fd);

@@ -132,7 +132,7 @@ static void coro_free(tl_coro *c) {
   pthread_mutex_unlock(&live_mu);
   SUB(n_reserved, c->fiber.map_len);
   SUB(n_alive, 1);
-  tl_fiber_destroy(&c->fiber);
+  tl_fiber_close(&c->fiber);
   free(c);
 }
 

@@ -274,7 +274,7 @@ int tl_fiber_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
   return 0;
 }
 
-void tl_fiber_destroy(tl_fiber *f) {
+void tl_fiber_close(tl_fiber *f) {
 #ifdef TL_TSAN
   if (f->tsan_fiber)
     __tsan_destroy_fiber(f->tsan_fiber);
@@ -336,7 +336,7 @@ uint64_t tl_switch_measure_ns(tl_switch_kind kind, int rounds) {
   }
   stop = true;
   tl_fiber_resume(&f);
-  tl_fiber_destroy(&f);
+  tl_fiber_close(&f);
   qsort(ns, BATCHES, sizeof(ns[0]), cmp_u64);
   return ns[BATCHES / 2];
 }

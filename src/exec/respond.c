@@ -97,7 +97,7 @@ static void respond_task(const tl_request *req, const tl_task *t,
   }
   tl_resp_finish(o, "application/json", body.data, body.len,
                  req->method == HTTP_HEAD);
-  tl_buf_free(&body);
+  tl_buf_close(&body);
 }
 
 static void respond_index(const tl_request *req, const tl_task *t,
@@ -125,7 +125,7 @@ static void respond_index(const tl_request *req, const tl_task *t,
   tl_resp_begin(o, 200, req->http_minor, keep_alive);
   tl_resp_finish(o, "text/html; charset=utf-8", b.data, b.len,
                  req->method == HTTP_HEAD);
-  tl_buf_free(&b);
+  tl_buf_close(&b);
 }
 
 int tl_respond(const tl_request *r, const tl_task *t, bool ka, tl_buf *o) {
@@ -147,7 +147,7 @@ int tl_respond(const tl_request *r, const tl_task *t, bool ka, tl_buf *o) {
     tl_buf_putc(&j, '}');
     tl_resp_begin(o, 200, r->http_minor, ka);
     tl_resp_finish(o, "application/json", j.data, j.len, head);
-    tl_buf_free(&j);
+    tl_buf_close(&j);
     break;
   }
   case TL_ROUTE_ECHO:

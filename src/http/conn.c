@@ -128,8 +128,8 @@ static tl_slot *slot_new(tl_conn *c) {
 }
 
 static void slot_free(tl_slot *s) {
-  tl_request_free(&s->req);
-  tl_buf_free(&s->out);
+  tl_request_close(&s->req);
+  tl_buf_close(&s->out);
   tl_task_release(&s->task);
   free(s);
 }
@@ -144,7 +144,7 @@ static void slot_append(tl_conn *c, tl_slot *s) {
 }
 
 static void conn_free(tl_conn *c) {
-  tl_buf_free(&c->stash);
+  tl_buf_close(&c->stash);
   free(c);
 }
 
@@ -547,7 +547,7 @@ static void after_flush(tl_conn *c) {
     tl_buf held = c->stash;
     tl_buf_init(&c->stash, NULL, 0);
     feed(c, held.data, held.len);
-    tl_buf_free(&held);
+    tl_buf_close(&held);
   }
   update_reading(c);
   maybe_finish(c);
@@ -579,20 +579,20 @@ _Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec) &&
                    offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len),
                "uv_buf_t is not an iovec");
 
-tl_conn_set *tl_conn_set_create(bool uring, const char **why) {
+tl_conn_set *tl_conn_set_init(bool uring, const char **why) {
   tl_conn_set *set = tl_xcalloc(1, sizeof(*set));
   *why = "--no-uring";
-  if (uring && tl_sendq_create(&set->sendq, SENDQ_CAP, why) == 0) {
+  if (uring && tl_sendq_init(&set->sendq, SENDQ_CAP, why) == 0) {
     set->batches = tl_xcalloc(SENDQ_CAP, sizeof(*set->batches));
     *why = NULL;
   }
   return set;
 }
 
-void tl_conn_set_destroy(tl_conn_set *set) {
+void tl_conn_set_close(tl_conn_set *set) {
   if (!set)
     return;
-  tl_sendq_destroy(set->sendq);
+  tl_sendq_close(set->sendq);
   free(set->batches);
   free(set);
 }
@@ -738,7 +738,7 @@ void tl_conn_accept(tl_loop *loop, uv_stream_t *listener) {
                   "Retry-After: 1\r\n");
     uv_buf_t b = uv_buf_init(busy.data, (unsigned) busy.len);
     (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
-    tl_buf_free(&busy);
+    tl_buf_close(&busy);
     tl_count(&loop->stats.refused, 1);
     c->no_more = true;
     graceful_close(c);

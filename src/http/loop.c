@@ -115,7 +115,7 @@ int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
   }
   tl_registry_add(srv->registry, &loop->thread);
   tl_thread_set_doing(&loop->thread, TL_DOING_LOOP, 0, 0);
-  loop->conns = tl_conn_set_create(!cfg->no_uring, &loop->send_why);
+  loop->conns = tl_conn_set_init(!cfg->no_uring, &loop->send_why);
   loop->send_uring = loop->send_why == NULL;
   uv_prepare_init(uv, &loop->flush_prep);
   uv_prepare_start(&loop->flush_prep, on_prepare);
@@ -152,7 +152,7 @@ void tl_loop_close_conns(tl_loop *loop) {
   tl_conn_close_all(loop);
 }
 
-void tl_loop_close(tl_loop *loop) {
+void tl_loop_close_handles(tl_loop *loop) {
   tl_pool_inbox_close(&loop->inbox, NULL);
   uv_close((uv_handle_t *) &loop->cmd_async, NULL);
   uv_close((uv_handle_t *) &loop->flush_prep, NULL);
@@ -163,8 +163,8 @@ void tl_loop_close(tl_loop *loop) {
   uv_close((uv_handle_t *) &loop->lag_timer, NULL);
 }
 
-void tl_loop_cleanup(tl_loop *loop) {
-  tl_conn_set_destroy(loop->conns);
+void tl_loop_close(tl_loop *loop) {
+  tl_conn_set_close(loop->conns);
   loop->conns = NULL;
   if (loop->srv)
     tl_registry_remove(loop->srv->registry, &loop->thread);

@@ -11,9 +11,9 @@ void tl_request_init(tl_request *r) {
   tl_buf_init(&r->body, NULL, 0);
 }
 
-void tl_request_free(tl_request *r) {
-  tl_buf_free(&r->target);
-  tl_buf_free(&r->body);
+void tl_request_close(tl_request *r) {
+  tl_buf_close(&r->target);
+  tl_buf_close(&r->body);
 }
 
 int tl_request_header(const tl_request *r, int which, const char **val) {

@@ -28,7 +28,7 @@ struct tl_sendq {
   void **tags;
 };
 
-int tl_sendq_create(tl_sendq **out, unsigned cap, const char **why) {
+int tl_sendq_init(tl_sendq **out, unsigned cap, const char **why) {
   *out = NULL;
   tl_sendq *q = tl_xcalloc(1, sizeof(*q));
   /* SUBMIT_ALL: one bad send must not hold back the others. The rest are
@@ -61,7 +61,7 @@ int tl_sendq_create(tl_sendq **out, unsigned cap, const char **why) {
   return 0;
 }
 
-void tl_sendq_destroy(tl_sendq *q) {
+void tl_sendq_close(tl_sendq *q) {
   if (!q)
     return;
   io_uring_queue_exit(&q->ring);
@@ -126,14 +126,14 @@ struct tl_sendq {
   int unused;
 };
 
-int tl_sendq_create(tl_sendq **out, unsigned cap, const char **why) {
+int tl_sendq_init(tl_sendq **out, unsigned cap, const char **why) {
   (void) cap;
   *out = NULL;
   *why = "built without liburing";
   return -ENOSYS;
 }
 
-void tl_sendq_destroy(tl_sendq *q) { (void) q; }
+void tl_sendq_close(tl_sendq *q) { (void) q; }
 void tl_sendq_add(tl_sendq *q, int fd, const struct iovec *iov, unsigned n,
                   void *tag) {
   (void) q; (void) fd; (void) iov; (void) n; (void) tag;

@@ -55,8 +55,8 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf);
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf);
 
 static void conn_free(tl_admin_conn *c) {
-  tl_request_free(&c->req);
-  tl_buf_free(&c->stash);
+  tl_request_close(&c->req);
+  tl_buf_close(&c->stash);
   free(c);
 }
 
@@ -173,7 +173,7 @@ void tl_admin_respond(tl_admin_conn *c, int status, const char *ctype,
     tl_buf_puts(&out, extra);
   tl_resp_finish(&out, ctype, body, len, c->req.method == HTTP_HEAD);
   tl_admin_send_response(c, &out);
-  tl_buf_free(&out);
+  tl_buf_close(&out);
 }
 
 void tl_admin_respond_error(tl_admin_conn *c, int status, const char *msg,
@@ -183,7 +183,7 @@ void tl_admin_respond_error(tl_admin_conn *c, int status, const char *msg,
   tl_resp_error(&out, status, msg, c->req.http_minor, c->req.keep_alive,
                 c->req.method == HTTP_HEAD, extra ? extra : "");
   tl_admin_send_response(c, &out);
-  tl_buf_free(&out);
+  tl_buf_close(&out);
 }
 
 void tl_admin_stream(tl_admin_conn *c) { c->stream = true; }
@@ -213,7 +213,7 @@ void tl_admin_release(tl_admin_conn *c) {
   tl_buf held = c->stash;
   tl_buf_init(&c->stash, NULL, 0);
   feed(c, held.data, held.len);
-  tl_buf_free(&held);
+  tl_buf_close(&held);
   if (!c->closing && !c->held && !c->close_after)
     uv_read_start((uv_stream_t *) &c->tcp, alloc_cb, read_cb);
 }
@@ -222,7 +222,7 @@ void tl_admin_release(tl_admin_conn *c) {
 
 static tl_request *on_begin(void *ctx) {
   tl_admin_conn *c = ctx;
-  tl_request_free(&c->req);
+  tl_request_close(&c->req);
   tl_request_init(&c->req);
   c->req.headers = &c->headers;
   return &c->req;
@@ -286,7 +286,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 /* ---- the set -------------------------------------------------------- */
 
-tl_admin_conns *tl_admin_conns_create(uv_loop_t *uv, tl_admin_handler handler,
+tl_admin_conns *tl_admin_conns_init(uv_loop_t *uv, tl_admin_handler handler,
                                       void *ctx) {
   tl_admin_conns *set = tl_xcalloc(1, sizeof(*set));
   set->uv = uv;
@@ -322,7 +322,7 @@ void tl_admin_close_all(tl_admin_conns *set) {
   }
 }
 
-void tl_admin_conns_destroy(tl_admin_conns *set) { free(set); }
+void tl_admin_conns_close(tl_admin_conns *set) { free(set); }
 
 /* ---- addresses ------------------------------------------------------ */
 

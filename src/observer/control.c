@@ -65,7 +65,7 @@ static void answer(tl_obs_control *oc, pending *p) {
       state_json(oc->srv, &b);
       tl_admin_respond(c, 200, "application/json",
                        "Cache-Control: no-store\r\n", b.data, b.len);
-      tl_buf_free(&b);
+      tl_buf_close(&b);
     }
   }
   free(p);
@@ -85,7 +85,7 @@ static void on_ack(uv_async_t *h) {
   }
 }
 
-tl_obs_control *tl_obs_control_create(uv_loop_t *uv, tl_server *srv) {
+tl_obs_control *tl_obs_control_init(uv_loop_t *uv, tl_server *srv) {
   tl_obs_control *oc = tl_xcalloc(1, sizeof(*oc));
   oc->srv = srv;
   pthread_mutex_init(&oc->ack_mu, NULL);
@@ -93,11 +93,11 @@ tl_obs_control *tl_obs_control_create(uv_loop_t *uv, tl_server *srv) {
   return oc;
 }
 
-void tl_obs_control_close(tl_obs_control *oc) {
+void tl_obs_control_close_handles(tl_obs_control *oc) {
   uv_close((uv_handle_t *) &oc->ack_async, NULL);
 }
 
-void tl_obs_control_destroy(tl_obs_control *oc) {
+void tl_obs_control_close(tl_obs_control *oc) {
   /* Answered after we stopped listening: free their closed connections. */
   for (tl_control *ctl = oc->acks, *n; ctl; ctl = n) {
     n = ctl->next;

@@ -26,7 +26,7 @@ struct tl_endpoints {
   char chart_name[256];
 };
 
-tl_endpoints *tl_endpoints_create(tl_server *srv, int port, tl_stats *stats,
+tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
                                   tl_sse *sse, tl_obs_control *ctl) {
   tl_endpoints *ep = tl_xcalloc(1, sizeof(*ep));
   ep->srv = srv;
@@ -46,7 +46,7 @@ tl_endpoints *tl_endpoints_create(tl_server *srv, int port, tl_stats *stats,
   return ep;
 }
 
-void tl_endpoints_destroy(tl_endpoints *ep) {
+void tl_endpoints_close(tl_endpoints *ep) {
   if (ep->www_fd >= 0)
     close(ep->www_fd);
   if (ep->chart_dirfd >= 0)
@@ -61,7 +61,7 @@ static void serve_file(tl_admin_conn *c, const tl_request *r, int dirfd,
   tl_static_respond(&out, dirfd, rel, len, r->http_minor, r->keep_alive,
                     r->method == HTTP_HEAD);
   tl_admin_send_response(c, &out);
-  tl_buf_free(&out);
+  tl_buf_close(&out);
 }
 
 /* Host for every request; Origin and the dashboard's header for a POST.

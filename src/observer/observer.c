@@ -63,7 +63,7 @@ static void on_stop(uv_async_t *h) {
   tl_admin_close_all(obs->conns);
   uv_close((uv_handle_t *) &obs->listener, NULL);
   uv_close((uv_handle_t *) &obs->sample_timer, NULL);
-  tl_obs_control_close(obs->control);
+  tl_obs_control_close_handles(obs->control);
   uv_close((uv_handle_t *) &obs->stop_async, NULL);
 }
 
@@ -89,13 +89,13 @@ static void observer_main(void *arg) {
   }
   tl_registry_add(obs->reg, &obs->ctx);
   uv_async_init(&obs->loop, &obs->stop_async, on_stop);
-  obs->stats = tl_stats_new(obs->srv, obs->reg);
+  obs->stats = tl_stats_init(obs->srv, obs->reg);
   tl_stats_sample(obs->stats);
-  obs->sse = tl_sse_create();
-  obs->control = tl_obs_control_create(&obs->loop, obs->srv);
-  obs->endpoints = tl_endpoints_create(obs->srv, obs->port, obs->stats,
+  obs->sse = tl_sse_init();
+  obs->control = tl_obs_control_init(&obs->loop, obs->srv);
+  obs->endpoints = tl_endpoints_init(obs->srv, obs->port, obs->stats,
                                        obs->sse, obs->control);
-  obs->conns = tl_admin_conns_create(&obs->loop, tl_endpoints_handle,
+  obs->conns = tl_admin_conns_init(&obs->loop, tl_endpoints_handle,
                                      obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);
   uint64_t period = (uint64_t) obs->srv->cfg.sample_ms;
@@ -105,11 +105,11 @@ static void observer_main(void *arg) {
   uv_walk(&obs->loop, walk_close, NULL);
   uv_run(&obs->loop, UV_RUN_DEFAULT);
   uv_loop_close(&obs->loop);
-  tl_obs_control_destroy(obs->control);
-  tl_endpoints_destroy(obs->endpoints);
-  tl_sse_destroy(obs->sse);
-  tl_admin_conns_destroy(obs->conns);
-  tl_stats_free(obs->stats);
+  tl_obs_control_close(obs->control);
+  tl_endpoints_close(obs->endpoints);
+  tl_sse_close(obs->sse);
+  tl_admin_conns_close(obs->conns);
+  tl_stats_close(obs->stats);
   tl_registry_remove(obs->reg, &obs->ctx);
 }
 

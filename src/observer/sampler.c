@@ -102,7 +102,7 @@ struct tl_stats {
   char file_buf[8192];
 };
 
-tl_stats *tl_stats_new(tl_server *srv, tl_registry *reg) {
+tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg) {
   tl_stats *st = tl_xcalloc(1, sizeof(*st));
   st->srv = srv;
   st->reg = reg;
@@ -128,7 +128,7 @@ tl_stats *tl_stats_new(tl_server *srv, tl_registry *reg) {
   return st;
 }
 
-void tl_stats_free(tl_stats *st) {
+void tl_stats_close(tl_stats *st) {
   if (!st)
     return;
   free(st->keep);
@@ -140,8 +140,8 @@ void tl_stats_free(tl_stats *st) {
   for (int i = 0; i < st->nfds; i++)
     close_fds(&st->fds[i]);
   free(st->fds);
-  tl_buf_free(&st->json);
-  tl_buf_free(&st->metrics);
+  tl_buf_close(&st->json);
+  tl_buf_close(&st->metrics);
   free(st);
 }
 

@@ -31,9 +31,9 @@ typedef struct shared_event {
   char data[];
 } shared_event;
 
-tl_sse *tl_sse_create(void) { return tl_xcalloc(1, sizeof(tl_sse)); }
+tl_sse *tl_sse_init(void) { return tl_xcalloc(1, sizeof(tl_sse)); }
 
-void tl_sse_destroy(tl_sse *sse) { free(sse); }
+void tl_sse_close(tl_sse *sse) { free(sse); }
 
 bool tl_sse_any(const tl_sse *sse) { return sse->clients != NULL; }
 
@@ -76,7 +76,7 @@ void tl_sse_start(tl_sse *sse, tl_admin_conn *c, uint64_t seq,
   out.len = 0;
   put_event(&out, seq, json);
   tl_admin_send(c, out.data, out.len);
-  tl_buf_free(&out);
+  tl_buf_close(&out);
   if (!tl_admin_is_open(c))
     return;
   sse_client *cl = tl_xcalloc(1, sizeof(*cl));

@@ -50,7 +50,7 @@ START_TEST(ping_pong) {
     }
     tl_fiber_resume(&f);
     ck_assert(f.finished);
-    tl_fiber_destroy(&f);
+    tl_fiber_close(&f);
   }
 }
 END_TEST
@@ -144,7 +144,7 @@ START_TEST(registers_kept) {
     ck_assert_uint_eq(r.mxcsr & 0x6000, 0x6000);
     ck_assert_uint_eq(r.fpcw & 0x0c00, 0x0c00);
     ck_assert_uint_eq(get_mxcsr(), mx0);
-    tl_fiber_destroy(&f);
+    tl_fiber_close(&f);
   }
 }
 END_TEST
@@ -192,7 +192,7 @@ START_TEST(migrates) {
     tl_fiber_resume(&f);
     tl_fiber_resume(&f);
     ck_assert(f.finished);
-    tl_fiber_destroy(&f);
+    tl_fiber_close(&f);
   }
 }
 END_TEST

@@ -165,7 +165,7 @@ static void check_json_str(const char *s, size_t n) {
       CHECK(c != '"');
     }
   }
-  tl_buf_free(&b);
+  tl_buf_close(&b);
 }
 
 /* ---- what tl_dispatch + tl_handler_respond do, minus the executor ---- */
@@ -240,7 +240,7 @@ static void handle(const tl_request *r) {
       tl_resp_begin(&out, 200, r->http_minor, ka);
       tl_resp_header(&out, "X-Task-Id", "1");
       tl_resp_finish(&out, "application/json", body.data, body.len, head);
-      tl_buf_free(&body);
+      tl_buf_close(&body);
       break;
     }
     case TL_ROUTE_STATIC: {
@@ -263,7 +263,7 @@ static void handle(const tl_request *r) {
     }
   }
   check_response(&out, head, route == TL_ROUTE_STATIC);
-  tl_buf_free(&out);
+  tl_buf_close(&out);
 }
 
 /* Kept header values are whole, trimmed and NUL-terminated; the guard
@@ -325,7 +325,7 @@ static int cb_complete(void *ctx, tl_request *req) {
   if (keep_headers)
     judge(req);
   handle(req);
-  tl_request_free(&cur);
+  tl_request_close(&cur);
   cur_live = false;
   completed++;
   return pause_each ? 1 : 0;
@@ -342,7 +342,7 @@ static void answer_error(const tl_http_parser *p) {
   tl_buf_init(&out, inl, sizeof(inl));
   tl_resp_error(&out, p->error_status, p->error_text, 1, false, false, "");
   check_response(&out, false, false);
-  tl_buf_free(&out);
+  tl_buf_close(&out);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -410,7 +410,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (!stop && tl_http_parser_finish(&p) == TL_HTTP_ERROR)
     answer_error(&p);
   if (cur_live) {
-    tl_request_free(&cur);
+    tl_request_close(&cur);
     cur_live = false;
   }
   return 0;

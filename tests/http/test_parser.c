@@ -41,7 +41,7 @@ static const tl_http_callbacks cbs = {c_begin, c_headers, c_complete};
 
 static void c_free(collector *c) {
   for (int i = 0; i < c->begun; i++)
-    tl_request_free(&c->reqs[i]);
+    tl_request_close(&c->reqs[i]);
 }
 
 static int feed_all(tl_http_parser *p, const char *s, size_t len) {

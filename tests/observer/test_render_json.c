@@ -320,7 +320,7 @@ static const char *render(const tl_snapshot *s) {
 
 static void done(void) {
   tj_release(f.doc);
-  tl_buf_free(&f.out);
+  tl_buf_close(&f.out);
 }
 
 static void num_is(const char *path, double want) {

@@ -578,7 +578,7 @@ START_TEST(metrics_busy_snapshot) {
   value_is("threadlab_cpu_utilization_ratio", "cpu=\"1\",mode=\"iowait\"", 0);
   value_is("threadlab_cpu_steps_total", "cpu=\"0\"", 7);
   value_is("threadlab_cpu_steps_total", "cpu=\"1\"", 400);
-  tl_buf_free(&f.out);
+  tl_buf_close(&f.out);
 }
 END_TEST
 
@@ -597,7 +597,7 @@ START_TEST(metrics_missing_figures_left_out) {
   absent("threadlab_process_context_switches_total");
   absent("threadlab_thread_runqueue_wait_seconds_total");
   value_is("threadlab_process_threads", "", 7);
-  tl_buf_free(&f.out);
+  tl_buf_close(&f.out);
 }
 END_TEST
 
@@ -613,7 +613,7 @@ START_TEST(metrics_stats_disabled) {
                   "%s present under --no-stats", m.ser[i].name);
   value_is("threadlab_requests_total", "code=\"2xx\"", 99990);
   value_is("threadlab_request_duration_seconds_count", "", 7);
-  tl_buf_free(&f.out);
+  tl_buf_close(&f.out);
 }
 END_TEST
 

@@ -168,6 +168,7 @@ static struct {
       lag_period;
   tl_hist_snap route_all[TL_ROUTE_COUNT], route_period[TL_ROUTE_COUNT];
   tl_timeline_ev timeline[2];
+  tl_runq_probe probe;
   tl_buf out;
   tj *doc;
 } f;
@@ -213,6 +214,12 @@ static tl_snapshot *busy(void) {
   s->clk_tck = 100;
   s->runq_accounted = true;
   s->task_delayacct = 1;
+  f.probe = (tl_runq_probe){.accounted = true, .threads = 2, .cpu = 0,
+                            .spin_ms = 12.1, .oncpu_ms = 10.4,
+                            .run_delay_ms = 11.8};
+  s->runq_probe = &f.probe;
+  s->cpus_allowed = 2;
+  snprintf(s->cpus_allowed_list, sizeof(s->cpus_allowed_list), "0-1");
   s->pid = 1234;
   s->threads_count = 7;
   s->has_rss = true;
@@ -239,6 +246,10 @@ static tl_snapshot *busy(void) {
   w->has_runq = true;
   w->runq_wait_s = 0.02;
   w->runq_wait_pct = 4;
+  w->has_period = true;
+  w->on_cpu_pct = 12;
+  w->runq_pct = 4;
+  w->sleep_pct = 84;
   w->has_migrations = true;
   w->migrations = 12;
   w->own = true;
@@ -296,7 +307,7 @@ static tl_snapshot *busy(void) {
   s->insights[0] = (tl_insight){.level = "warn", .id = "loop_blocked",
                                 .text = "blocked by \"task\" 812",
                                 .evidence = "{\"task\":812}"};
-  s->insights[1] = (tl_insight){.level = "info", .id = "no_runqueue"};
+  s->insights[1] = (tl_insight){.level = "info", .id = "migrations"};
   s->ninsights = 2;
   return s;
 }
@@ -364,6 +375,14 @@ START_TEST(json_busy_snapshot) {
   num_is("kernel.ncpu", 2);
   num_is("kernel.clk_tck", 100);
   bool_is("kernel.task_delayacct", true);
+  str_is("kernel.runq_source", "schedstat");
+  null_at("kernel.runq_unavailable");
+  num_is("kernel.runq_self_test.threads", 2);
+  num_is("kernel.runq_self_test.cpu", 0);
+  num_is("kernel.runq_self_test.spin_ms", 12.1);
+  num_is("kernel.runq_self_test.oncpu_ms", 10.4);
+  num_is("kernel.runq_self_test.run_delay_ms", 11.8);
+  bool_is("kernel.runq_self_test.accounted", true);
 
   num_is("process.pid", 1234);
   num_is("process.uptime_s", 21.034);
@@ -372,6 +391,8 @@ START_TEST(json_busy_snapshot) {
   num_is("process.cpu_user_s", 1.25);
   num_is("process.ctx_voluntary", 1000);
   num_is("process.fds", 12);
+  str_is("process.cpus_allowed", "0-1");
+  num_is("process.cpus_allowed_count", 2);
 
   ck_assert_uint_eq(len_of("threads"), 2);
   num_is("threads.0.tid", 1235);
@@ -385,6 +406,9 @@ START_TEST(json_busy_snapshot) {
   num_is("threads.0.oncpu_s", 0.61);
   num_is("threads.0.runq_wait_s", 0.02);
   num_is("threads.0.runq_wait_pct", 4);
+  num_is("threads.0.on_cpu_pct", 12);
+  num_is("threads.0.runq_pct", 4);
+  num_is("threads.0.sleep_pct", 84);
   num_is("threads.0.timeslices", 1234);
   num_is("threads.0.migrations", 12);
   num_is("threads.0.tasks", 500);
@@ -396,6 +420,10 @@ START_TEST(json_busy_snapshot) {
   null_at("threads.1.index");
   null_at("threads.1.allowed");
   null_at("threads.1.busy_pct");
+  /* Seen for the first time: no shares of the period yet. */
+  null_at("threads.1.on_cpu_pct");
+  null_at("threads.1.runq_pct");
+  null_at("threads.1.sleep_pct");
   str_is("threads.1.doing.what", "loop");
   null_at("threads.1.doing.task");
 
@@ -459,7 +487,7 @@ START_TEST(json_busy_snapshot) {
   str_is("insights.0.id", "loop_blocked");
   str_is("insights.0.text", "blocked by \"task\" 812");
   num_is("insights.0.evidence.task", 812);
-  str_is("insights.1.id", "no_runqueue");
+  str_is("insights.1.id", "migrations");
   ck_assert_uint_eq(len_of("insights.1.evidence"), 0);
   done();
 }
@@ -503,6 +531,24 @@ START_TEST(json_missing_figures_are_null) {
   w->core = -1;
   w->allowed[0] = '\0';
   w->cpu_pct = -INFINITY;
+  /* The kernel does not account run-queue wait; the sysctl unreadable,
+   * the self-test unpinned, the process mask unknown. */
+  s->runq_accounted = false;
+  s->task_delayacct = -1;
+  f.probe.accounted = false;
+  f.probe.cpu = -1;
+  f.probe.run_delay_ms = 0;
+  f.probe.why = "the kernel counts run time but left run_delay at 0";
+  s->cpus_allowed = 0;
+  s->cpus_allowed_list[0] = '\0';
+  /* Run-queue wait accounted, but the thread seen for the first time: the
+   * total is known, its share of the period is not. */
+  tl_thread_snap *l = &f.threads[1];
+  l->has_runq = true;
+  l->runq_wait_s = 0.5;
+  l->runq_wait_pct = 7;
+  l->runq_pct = 7;
+  l->on_cpu_pct = 3;
   render(s);
   const char *nulls[] = {
       "process.rss_bytes", "process.ctx_voluntary",
@@ -517,6 +563,11 @@ START_TEST(json_missing_figures_are_null) {
       "server.requests.rate", "server.connections.accepted_rate",
       "server.sends.why_not", "server.sends.writes_per_submission",
       "server.loop.utilization_pct",
+      "kernel.task_delayacct", "kernel.runq_source", "kernel.runq_self_test.cpu",
+      "process.cpus_allowed", "process.cpus_allowed_count",
+      "threads.0.runq_pct", "threads.0.sleep_pct",
+      "threads.1.runq_wait_pct", "threads.1.on_cpu_pct", "threads.1.runq_pct",
+      "threads.1.sleep_pct",
   };
   for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)
     null_at(nulls[i]);
@@ -529,6 +580,11 @@ START_TEST(json_missing_figures_are_null) {
     null_at(path);
   }
   /* The present ones stay numbers. */
+  str_is("kernel.runq_unavailable", f.probe.why);
+  bool_is("kernel.runq_self_test.accounted", false);
+  num_is("kernel.runq_self_test.run_delay_ms", 0);
+  num_is("threads.0.on_cpu_pct", 12); /* on a core needs no run-queue wait */
+  num_is("threads.1.runq_wait_s", 0.5);
   num_is("threads.0.ctx_voluntary", 0);
   num_is("process.cpu_user_s", 1.25);
   done();
@@ -555,6 +611,11 @@ START_TEST(json_empty_snapshot) {
   ck_assert_uint_eq(len_of("insights"), 0);
   ck_assert_uint_eq(len_of("server.latency_ms.by_route"), 0);
   str_is("server.mode", "async");
+  /* No self-test (yet): its object is null, and so is the source. */
+  null_at("kernel.runq_self_test");
+  null_at("kernel.runq_source");
+  null_at("kernel.runq_unavailable");
+  bool_is("kernel.task_delayacct", false);
   done();
 }
 END_TEST

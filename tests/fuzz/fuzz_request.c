@@ -182,9 +182,12 @@ static int task_steps(tl_route route, const char *q, size_t qlen,
   CHECK(k != 0);
   if (k < 0)
     CHECK(*err != NULL);
+  /* cpu and io last 0..TL_MAX_STEP_MS; yield and crash stand alone. */
   for (int i = 0; i < k; i++)
-    CHECK(steps[i].ms <= TL_MAX_STEP_MS &&
-          (steps[i].kind == TL_STEP_CPU || steps[i].kind == TL_STEP_IO));
+    CHECK(steps[i].kind == TL_STEP_CPU || steps[i].kind == TL_STEP_IO
+              ? steps[i].ms <= TL_MAX_STEP_MS
+              : (steps[i].kind == TL_STEP_YIELD || steps[i].kind == TL_STEP_CRASH) &&
+                    steps[i].ms == 0);
   return k;
 }
 

@@ -28,6 +28,7 @@ static void put_json_u64(tl_buf *b, const char *key, uint64_t v) {
 static void respond_task(const tl_request *req, const tl_task *t,
                          bool keep_alive, tl_buf *o) {
   uint64_t now = tl_now_ns();
+  uint64_t pid = (uint64_t) getpid(); /* a system call: once per response */
   char bodybuf[1024];
   tl_buf body;
   tl_buf_init(&body, bodybuf, sizeof(bodybuf));
@@ -44,7 +45,7 @@ static void respond_task(const tl_request *req, const tl_task *t,
   tl_buf_putc(&body, ',');
   put_json_u64(&body, "total_us", (now - t->created_ns) / 1000);
   tl_buf_puts(&body, ",\"pid\":");
-  tl_buf_put_u64(&body, (unsigned long long) getpid());
+  tl_buf_put_u64(&body, pid);
   tl_buf_puts(&body, ",\"steps\":[");
   char threads[TL_MAX_STEPS * 17 + 1] = "", cores[TL_MAX_STEPS * 6 + 1] = "";
   size_t tl = 0, cl = 0;
@@ -80,7 +81,7 @@ static void respond_task(const tl_request *req, const tl_task *t,
   tl_buf_puts(o, "X-Task-Id: ");
   tl_buf_put_u64(o, t->id);
   tl_buf_puts(o, "\r\nX-Pid: ");
-  tl_buf_put_u64(o, (uint64_t) getpid()); /* which process: --processes N */
+  tl_buf_put_u64(o, pid); /* which process: --processes N */
   tl_buf_puts(o, "\r\nX-Thread: ");
   tl_buf_puts(o, threads);
   tl_buf_puts(o, "\r\nX-Core: ");

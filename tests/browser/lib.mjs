@@ -1,0 +1,74 @@
+// Shared by the browser tests (tests/browser/*-test.mjs): start a threadlab,
+// launch Debian's Chromium through playwright-core, count checks.
+import { spawn } from 'node:child_process';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+
+/* Starts `bin args...` with --port 0 --admin-port 0 and waits for its banner.
+ * Returns { pid, port, admin, output(), stop() }; stop() sends SIGTERM and
+ * resolves with the exit status (null when it died by a signal). */
+export async function startServer(args = [], bin = process.env.THREADLAB_BIN || './threadlab') {
+  const child = spawn(bin, ['--port', '0', '--admin-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d) => { out += d; });
+  child.stderr.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve({ code, sig })));
+  const deadline = Date.now() + 15000;
+  while (!/dashboard: http:\/\/[^:]+:\d+\//.test(out)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`threadlab did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  const port = Number(/workload:\s+http:\/\/[^\s]*:(\d+)\//.exec(out)[1]);
+  const admin = Number(/dashboard: http:\/\/[^\s]*:(\d+)\//.exec(out)[1]);
+  return {
+    pid: child.pid, port, admin, output: () => out, exited,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const r = await exited;
+      return r.code;
+    },
+  };
+}
+
+/* Headless Chromium as the README says to run it. */
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+/* A page that fails the test on any page error or console error. */
+export async function strictPage(browser, results) {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  page.on('pageerror', (e) => results.check(false, 'no page exception', String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') results.check(false, 'no console error', m.text()); });
+  return page;
+}
+
+/* "ok"/"FAIL" lines and the final "N passed, M failed" the harness reads. */
+export function results() {
+  const r = { passed: 0, failed: 0 };
+  r.check = (ok, what, detail) => {
+    if (ok) r.passed++; else r.failed++;
+    process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} - ${what}${detail ? ` (${detail})` : ''}\n`);
+    return ok;
+  };
+  r.finish = () => {
+    process.stdout.write(`${r.passed} passed, ${r.failed} failed\n`);
+    process.exitCode = r.failed === 0 && r.passed > 0 ? 0 : 1;
+  };
+  return r;
+}
+
+/* Waits until fn() (evaluated in the page) is truthy; returns its value or null. */
+export async function waitInPage(page, fn, arg, timeoutMs = 15000) {
+  try {
+    const h = await page.waitForFunction(fn, arg, { timeout: timeoutMs, polling: 100 });
+    return await h.jsonValue();
+  } catch {
+    return null;
+  }
+}

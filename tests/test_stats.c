@@ -309,7 +309,8 @@ START_TEST(metrics_follow_exposition_format) {
       "(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\\+Inf|-Inf)$",
       REG_EXTENDED | REG_NOSUB), 0);
   ck_assert(strstr(r.body, "threadlab_request_duration_seconds_count 1\n") != NULL);
-  ck_assert(strstr(r.body, "threadlab_thread_cpu_user_seconds_total{tid=\"") != NULL);
+  ck_assert(strstr(r.body, "threadlab_thread_cpu_seconds_total{tid=\"") != NULL);
+  ck_assert(strstr(r.body, ",role=\"worker\",mode=\"system\"} ") != NULL);
   int lines = 0, counters = 0;
   char *save = NULL;
   double last_bucket = -1;

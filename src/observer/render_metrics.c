@@ -120,10 +120,12 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
   if (!s->stats_enabled)
     return;
 
-  head(b, "process_cpu_user_seconds_total", "counter", "User CPU time of the process.");
-  sample(b, "process_cpu_user_seconds_total", "", s->cpu_user_s);
-  head(b, "process_cpu_system_seconds_total", "counter", "System CPU time of the process.");
-  sample(b, "process_cpu_system_seconds_total", "", s->cpu_sys_s);
+  /* CPU time is one family with a mode label (node_exporter's
+   * node_cpu_seconds_total), so sum() over modes gives the total. */
+  head(b, "process_cpu_seconds_total", "counter",
+       "CPU time of the process, by mode (user, system).");
+  sample(b, "process_cpu_seconds_total", "mode=\"user\"", s->cpu_user_s);
+  sample(b, "process_cpu_seconds_total", "mode=\"system\"", s->cpu_sys_s);
   head(b, "process_threads", "gauge", "Threads in the process.");
   sample(b, "process_threads", "", (double) s->threads_count);
   if (s->has_rss) {
@@ -140,15 +142,13 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
     sample(b, "process_context_switches_total", "kind=\"involuntary\"", (double) s->ctx_invol);
   }
 
-  head(b, "thread_cpu_user_seconds_total", "counter", "User CPU time per thread.");
+  head(b, "thread_cpu_seconds_total", "counter",
+       "CPU time per thread, by mode (user, system).");
   for (int i = 0; i < s->nthreads; i++) {
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
-    sample(b, "thread_cpu_user_seconds_total", l, s->threads[i].cpu_user_s);
-  }
-  head(b, "thread_cpu_system_seconds_total", "counter", "System CPU time per thread.");
-  for (int i = 0; i < s->nthreads; i++) {
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
-    sample(b, "thread_cpu_system_seconds_total", l, s->threads[i].cpu_sys_s);
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",mode=\"user\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    sample(b, "thread_cpu_seconds_total", l, s->threads[i].cpu_user_s);
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",mode=\"system\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    sample(b, "thread_cpu_seconds_total", l, s->threads[i].cpu_sys_s);
   }
   head(b, "thread_oncpu_seconds_total", "counter", "Time on a CPU per thread (schedstat).");
   for (int i = 0; i < s->nthreads; i++) {

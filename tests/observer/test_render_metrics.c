@@ -539,8 +539,9 @@ START_TEST(metrics_busy_snapshot) {
   value_is("threadlab_queue_wait_seconds_sum", "", 0.005);
   value_is("threadlab_loop_lag_seconds_count", "", 0);
 
-  value_is("threadlab_process_cpu_user_seconds_total", "", 1.25);
-  value_is("threadlab_process_cpu_system_seconds_total", "", 0.8);
+  value_is("threadlab_process_cpu_seconds_total", "mode=\"user\"", 1.25);
+  value_is("threadlab_process_cpu_seconds_total", "mode=\"system\"", 0.8);
+  absent("threadlab_process_cpu_user_seconds_total");
   value_is("threadlab_process_threads", "", 7);
   value_is("threadlab_process_resident_memory_bytes", "", 5242880);
   value_is("threadlab_process_open_fds", "", 12);
@@ -551,9 +552,15 @@ START_TEST(metrics_busy_snapshot) {
 
   const char *wl = "tid=\"1235\",role=\"worker\"";
   const char *ol = "tid=\"1240\",role=\"other\"";
-  value_is("threadlab_thread_cpu_user_seconds_total", wl, 0.5);
-  value_is("threadlab_thread_cpu_system_seconds_total", wl, 0.1);
-  value_is("threadlab_thread_cpu_user_seconds_total", ol, 0);
+  /* node_exporter's convention: one CPU family, the mode a label. */
+  value_is("threadlab_thread_cpu_seconds_total",
+           "tid=\"1235\",role=\"worker\",mode=\"user\"", 0.5);
+  value_is("threadlab_thread_cpu_seconds_total",
+           "tid=\"1235\",role=\"worker\",mode=\"system\"", 0.1);
+  value_is("threadlab_thread_cpu_seconds_total",
+           "tid=\"1240\",role=\"other\",mode=\"user\"", 0);
+  absent("threadlab_thread_cpu_user_seconds_total");
+  absent("threadlab_thread_cpu_system_seconds_total");
   value_is("threadlab_thread_oncpu_seconds_total", wl, 0.61);
   ck_assert_ptr_null(get("threadlab_thread_oncpu_seconds_total", ol));
   value_is("threadlab_thread_runqueue_wait_seconds_total", wl, 0.02);

@@ -23,6 +23,10 @@ PROBE_PATH = "/io?ms=0"
 CRASH_PATH = "/task?steps=crash"
 
 
+def num(x):
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
 def _ask(port, path, timeout=1.0):
     """(status, X-Pid) of one request on a fresh connection; (None, None)
     when the connection is refused or reset."""
@@ -56,12 +60,15 @@ class CrashDriver(threading.Thread):
         self.probe_limit_s = probe_limit_s
         self.crashes = []       # one dict per crash sent
         self.deaths = {}        # dead pid -> last_exit as /stats gave it
+        self.workers = {}       # worker pid -> its slot as /stats gave it
         self.server_died_s = None
         self.stop_ev = threading.Event()
 
     def _collect_deaths(self):
         st = T.get_json(self.admin, "/stats", timeout=1.0)
         for p in (st or {}).get("processes") or []:
+            if p.get("role") == "worker" and p.get("pid"):
+                self.workers[p["pid"]] = p
             le = p.get("last_exit")
             if le and le.get("pid"):
                 self.deaths.setdefault(le["pid"], dict(le, index=p.get("index")))
@@ -116,9 +123,24 @@ class CrashDriver(threading.Thread):
     def finish(self):
         self.stop_ev.set()
         self.join(self.probe_limit_s + 3.0)
+        if self.proc.poll() is None:
+            self._collect_deaths()  # the last replacement's ready_ms
         return self.result()
 
+    def _supervisor_view(self):
+        """The supervisor's account of each replacement (/stats
+        processes[], the latest seen): death -> fork (its restart delay)
+        and fork -> listening (ready_ms)."""
+        for c in self.crashes:
+            w = self.workers.get(c.get("new_pid")) or {}
+            le = w.get("last_exit") or {}
+            if le and num(le.get("ago_s")) and num(w.get("uptime_s")):
+                c["server_death_to_fork_ms"] = round(
+                    max(0.0, le["ago_s"] - w["uptime_s"]) * 1e3, 1)
+            c["server_fork_to_ready_ms"] = w.get("ready_ms")
+
     def result(self):
+        self._supervisor_view()
         new = [c["new_worker_serving_ms"] for c in self.crashes
                if c.get("new_worker_serving_ms") is not None]
         return {
@@ -134,5 +156,9 @@ class CrashDriver(threading.Thread):
             "new_worker_serving_ms": {
                 "count": len(new), "median": T.median(new),
                 "max": max(new) if new else None},
+            "server_death_to_fork_ms_median": T.median(
+                [c.get("server_death_to_fork_ms") for c in self.crashes]),
+            "server_fork_to_ready_ms_median": T.median(
+                [c.get("server_fork_to_ready_ms") for c in self.crashes]),
             "server_died_at_s": self.server_died_s,
         }

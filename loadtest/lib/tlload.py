@@ -1,6 +1,7 @@
 """Shared helpers for loadtest/compare and loadtest/bench-core.
 
-Python 3 standard library only. Everything here talks to 127.0.0.1 only and
+Python 3 standard library plus Debian's python3-prometheus-client (its
+/metrics text parser); run with /usr/bin/python3. Everything here talks to 127.0.0.1 only and
 every process it starts is recorded so that it can be stopped by its pid,
 also when the caller is interrupted (see Procs.stop_all, registered with
 atexit and on SIGINT/SIGTERM by install_cleanup()).
@@ -19,6 +20,8 @@ import subprocess
 import sys
 import threading
 import time
+
+from prometheus_client.parser import text_string_to_metric_families
 
 HOST = "127.0.0.1"
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -196,6 +199,18 @@ def proc_cpu_ticks(pid):
     return int(rest[11]), int(rest[12])
 
 
+def proc_children_cpu_ticks(pid):
+    """cutime+cstime from /proc/PID/stat (fields 16 and 17): the CPU of
+    the children pid has waited for (dead, reaped worker processes)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            s = f.read()
+    except OSError:
+        return None
+    rest = s[s.rindex(")") + 2:].split()
+    return int(rest[13]), int(rest[14])
+
+
 def proc_ctx(pid):
     """(voluntary, involuntary) context switches summed over live threads.
     /proc/PID/status alone only counts the main thread."""
@@ -351,25 +366,37 @@ def run_wrk(name, argv, duration_s):
 
 # ------------------------------------------------------ Prometheus histogram
 
-PROM_LINE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{([^}]*)\})?\s+(\S+)')
-PROM_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
 def parse_prom(text):
-    rows = []
-    for line in (text or "").splitlines():
-        if not line or line.startswith("#"):
+    """(sample name, labels, value) rows of a /metrics text, parsed by
+    prometheus_client's own text parser (Debian's python3-prometheus-client),
+    so the tools read the exposition format exactly as Prometheus defines it.
+    Raises ValueError on text that is not the exposition format."""
+    return [(s.name, s.labels, s.value)
+            for fam in text_string_to_metric_families(text or "")
+            for s in fam.samples]
+
+
+def thread_cpu_seconds(rows):
+    """{tid: {"role", "user", "system"}} from the per-thread CPU series.
+    Accepts both namings: node_exporter's one family with a mode label,
+    threadlab_thread_cpu_seconds_total{mode="user|system"}, and the older
+    threadlab_thread_cpu_user_seconds_total / _system_seconds_total."""
+    out = {}
+    for name, labels, val in rows:
+        if name == "threadlab_thread_cpu_seconds_total":
+            mode = labels.get("mode")
+        elif name == "threadlab_thread_cpu_user_seconds_total":
+            mode = "user"
+        elif name == "threadlab_thread_cpu_system_seconds_total":
+            mode = "system"
+        else:
             continue
-        m = PROM_LINE.match(line)
-        if not m:
+        if mode not in ("user", "system") or "tid" not in labels:
             continue
-        labels = dict(PROM_LABEL.findall(m.group(3) or ""))
-        try:
-            val = float(m.group(4))
-        except ValueError:
-            continue
-        rows.append((m.group(1), labels, val))
-    return rows
+        t = out.setdefault(labels["tid"], {"role": labels.get("role"),
+                                           "user": None, "system": None})
+        t[mode] = val
+    return out
 
 
 def latency_buckets(rows, route=None):

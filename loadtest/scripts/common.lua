@@ -15,6 +15,12 @@
 --                 wrk's own summary still reports "Non-2xx or 3xx responses".
 --   pipeline      N > 1: send N requests in ONE write (HTTP pipelining);
 --                 wrk then waits for the N responses before writing again.
+--   delay_ms      wait this long before each request of a connection: a
+--                 low-rate probe (wrk's latency excludes the wait).
+--   count_moves   count tasks whose steps ran on more than one worker
+--                 thread, from the X-Thread header (one thread name per
+--                 step; "loop" is not a worker): the share of suspended
+--                 tasks resumed elsewhere, as the client sees it.
 --
 -- done() prints one line `TLWRK {json}`: latency in microseconds, request
 -- and byte counts, socket errors split by kind (connect/read/write/timeout),
@@ -36,6 +42,7 @@ end
 
 function init(args)
   statuses = {}
+  moves = { tasks = 0, moved = 0 }
   local n = tonumber(tl.pipeline or 1) or 1
   if n > 1 then
     local one = wrk.format(nil, wrk.path)
@@ -51,9 +58,32 @@ if tonumber(tl.pipeline or 1) > 1 then
   end
 end
 
-if tl.count_status then
+if tl.delay_ms then
+  function delay()
+    return tl.delay_ms
+  end
+end
+
+-- Distinct worker threads named in an X-Thread header ("worker-1,loop,worker-0").
+local function workers_in(list)
+  local seen, n = {}, 0
+  for name in string.gmatch(list, "[^,]+") do
+    if name ~= "loop" and not seen[name] then
+      seen[name] = true
+      n = n + 1
+    end
+  end
+  return n
+end
+
+if tl.count_status or tl.count_moves then
   function response(status, headers, body)
     statuses[status] = (statuses[status] or 0) + 1
+    local list = tl.count_moves and headers["X-Thread"]
+    if list then
+      moves.tasks = moves.tasks + 1
+      if workers_in(list) > 1 then moves.moved = moves.moved + 1 end
+    end
   end
 end
 
@@ -88,7 +118,16 @@ end
 
 function done(summary, latency, requests)
   local counts, non2xx = nil, nil
-  if tl.count_status then
+  local moved = false
+  if tl.count_moves then
+    moved = { tasks = 0, moved = 0 }
+    for _, thread in ipairs(threads) do
+      local m = thread:get("moves") or {}
+      moved.tasks = moved.tasks + (m.tasks or 0)
+      moved.moved = moved.moved + (m.moved or 0)
+    end
+  end
+  if tl.count_status or tl.count_moves then
     counts, non2xx = {}, 0
     for _, thread in ipairs(threads) do
       local s = thread:get("statuses") or {}
@@ -127,6 +166,7 @@ function done(summary, latency, requests)
     latency_us = lat,
     status = counts or false,
     non2xx = non2xx or false,
+    moves = moved,
   }
   io.write("TLWRK " .. json_value(report) .. "\n")
 end

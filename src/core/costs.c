@@ -106,8 +106,16 @@ static bool measure_ipc(double *out) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return false;
+  pid_t probe = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    /* Without its own copy of the probe's end, a probe that dies (with the
+     * server, by PR_SET_PDEATHSIG) gives this partner EOF; the death signal
+     * covers a partner blocked elsewhere. */
+    close(sv[0]);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != probe)
+      _exit(0);
     char c;
     while (read(sv[1], &c, 1) == 1 && c != 0)
       if (write(sv[1], &c, 1) != 1)

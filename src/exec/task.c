@@ -56,7 +56,8 @@ static void record(tl_task *t, tl_step_rec *r, tl_thread_ctx *self) {
     tl_step_event ev = {.task = t->id, .start_ns = r->start_ns,
                         .end_ns = r->end_ns, .core = core,
                         .kind = r->spec.kind, .step = t->cur,
-                        .route = t->route, .cpu_ns = r->cpu_ns};
+                        .route = t->route, .cpu_ns = r->cpu_ns,
+                        .coro = r->coro, .stack = r->stack};
     tl_thread_record_step(self, &ev);
   }
   t->run_ns += r->end_ns - r->start_ns;

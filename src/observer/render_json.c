@@ -501,6 +501,10 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     fixed3(b, (double) (e->ev.end_ns - s->start_ns) / 1e6);
     tl_buf_puts(b, ",\"cpu_us\":"); /* the step's thread CPU clock */
     tl_buf_put_u64(b, e->ev.cpu_ns / 1000);
+    if (e->ev.coro) /* coro mode: which coroutine, on which stack */
+      tl_buf_printf(b, ",\"coro\":%llu,\"stack\":\"0x%llx\"",
+                    (unsigned long long) e->ev.coro,
+                    (unsigned long long) e->ev.stack);
     tl_buf_putc(b, '}');
   }
   tl_buf_puts(b, "]},\"insights\":[");

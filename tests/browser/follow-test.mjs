@@ -62,7 +62,7 @@ async function cpuLoad(port, conc, ms) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const r = results();
 const browser = await launchBrowser();
-let srv = null, crashSrv = null;
+let srv = null, crashSrv = null, procSrv = null;
 try {
   /* ---- 1. contention, find, pause, fragment ---- */
   srv = await startPinned(0, ['--mode', 'pool', '--threads', '8', '--sample-ms', '250']);
@@ -70,6 +70,12 @@ try {
   await page.goto(`http://127.0.0.1:${srv.admin}/`);
   r.check(await waitInPage(page, () => window.tlDashboard && window.tlDashboard.streamState === 'live', null, 40000),
     'dashboard is live');
+  /* A task without steps (/plaintext) takes an id and never shows on the
+   * timeline: the id just before the next task's. */
+  await (await fetch(`http://127.0.0.1:${srv.port}/plaintext`)).text();
+  const probe = await fetch(`http://127.0.0.1:${srv.port}/io?ms=1`);
+  await probe.text();
+  const stepless = Number(probe.headers.get('x-task-id')) - 1;
   const load = await cpuLoad(srv.port, 16, 3000);
   r.check(load.answers > 0 && Number.isInteger(load.lastId), 'load answered with X-Task-Id', `${load.answers} answers, last id ${load.lastId}`);
 
@@ -107,21 +113,28 @@ try {
   const resumed = await page.evaluate(() => window.tlDashboard.lastSeq);
   r.check(resumed > frozen.seq, 'resume catches up at once', `seq ${frozen.seq} -> ${resumed}`);
 
-  /* A fresh task, so that it is still among the server's recent steps
-   * (its last ~10 s) when the link is opened. */
-  const load2 = await cpuLoad(srv.port, 4, 500);
+  /* A link names a task; the page finds it in /stats or, as here, in the
+   * stream: the server keeps only its last seconds of steps, and this
+   * machine is slow, so the link names the next task before it runs. */
+  const next = load.lastId + 1;
   const page2 = await strictPage(browser, r);
-  await page2.goto(`http://127.0.0.1:${srv.admin}/#task=${load2.lastId}&paused`);
+  await page2.goto(`http://127.0.0.1:${srv.admin}/#task=${next}&paused`);
+  await waitInPage(page2, () => window.tlDashboard && window.tlDashboard.received > 0, null, 40000);
+  await cpuLoad(srv.port, 1, 200);
   const reopened = await waitInPage(page2, (id) => {
     const c = window.tlDashboard && window.tlDashboard.taskCard();
     return c && c.id === id && c.status === 'found' && window.tlDashboard.paused ? c.steps.length : null;
-  }, load2.lastId, 30000);
-  r.check(reopened, `a shared link (#task=${load2.lastId}&paused) reopens the card, paused`,
+  }, next, 40000);
+  r.check(reopened, `a shared link (#task=${next}&paused) reopens the card, paused, and finds the task`,
     JSON.stringify(await page2.evaluate(() => window.tlDashboard.taskCard())));
-  const missing = 999999999;
-  await page2.evaluate((id) => window.tlDashboard.findTask(id), missing);
+  await page2.evaluate((id) => window.tlDashboard.findTask(id), 999999999);
   const st = await page2.evaluate(() => window.tlDashboard.taskCard());
   r.check(st && st.status === 'waiting', 'a task not seen yet is said so', JSON.stringify(st && st.status));
+  const gone = await waitInPage(page2, async (id) => {
+    const c = await window.tlDashboard.findTask(id);
+    return c && c.status === 'gone' ? document.getElementById('task-card').textContent : null;
+  }, stepless, 30000);
+  r.check(gone && /fell out/.test(gone), 'a task that fell out is said so', gone ? gone.slice(0, 100) : 'no');
   await page.close();
   await page2.close();
   await srv.stop();
@@ -139,7 +152,7 @@ try {
   });
   await page3.goto(`http://127.0.0.1:${crashSrv.admin}/`);
   r.check(await waitInPage(page3, () => window.tlDashboard && window.tlDashboard.snapshots > 1 &&
-    window.tlDashboard.streamState === 'live'), 'crash server: dashboard is live');
+    window.tlDashboard.streamState === 'live', null, 40000), 'crash server: dashboard is live');
   const lastPid = await page3.evaluate(() => window.tlDashboard.snapshot.process.pid);
   crashed = true;
   await fetch(`http://127.0.0.1:${crashSrv.port}/task?steps=crash`).catch(() => null);
@@ -155,11 +168,41 @@ try {
     cells: document.querySelectorAll('#scoreboard .cell').length }));
   r.check(kept.pid === String(lastPid) && kept.cells > 0, 'the last picture is kept', JSON.stringify(kept));
   crashSrv = null;
+  await page3.close();
+
+  /* ---- 3. --processes 2: a worker dies, its box goes red, then a new pid ---- */
+  procSrv = await startServer(['--processes', '2', '--threads', '1', '--allow-crash', '--sample-ms', '250']);
+  const page4 = await strictPage(browser, r);
+  await page4.goto(`http://127.0.0.1:${procSrv.admin}/`);
+  const before = await waitInPage(page4, () => {
+    const b = Array.from(document.querySelectorAll('#processes .proc.role-worker'));
+    return b.length === 2 && b.every((x) => Number(x.getAttribute('data-pid')) > 0)
+      ? b.map((x) => Number(x.getAttribute('data-pid'))) : null;
+  }, null, 40000);
+  r.check(before, 'two worker process boxes with their pids', JSON.stringify(before));
+  const cr = await fetch(`http://127.0.0.1:${procSrv.port}/task?steps=crash`).catch(() => null);
+  r.check(!cr || !cr.ok, 'the crash request got no answer from its dead worker');
+  const red = await waitInPage(page4, (pids) => {
+    const b = Array.from(document.querySelectorAll('#processes .proc.role-worker.died-now'));
+    return b.length ? b[0].textContent : null;
+  }, before, 20000);
+  r.check(red, 'the dead worker\'s box goes red', red ? red.slice(0, 100) : 'no red box');
+  const renewed = await waitInPage(page4, (pids) => {
+    const b = Array.from(document.querySelectorAll('#processes .proc.role-worker'));
+    const now = b.map((x) => Number(x.getAttribute('data-pid')));
+    const fresh = now.filter((p) => p > 0 && !pids.includes(p));
+    const txt = b.map((x) => x.querySelector('.proc-new').textContent).join(' ');
+    return fresh.length === 1 && /new pid/.test(txt) ? { now, txt } : null;
+  }, before, 20000);
+  r.check(renewed, 'then it shows the new pid beside the dead one', JSON.stringify(renewed));
+  await procSrv.stop();
+  procSrv = null;
 } catch (e) {
   r.check(false, 'no exception', String(e && e.stack || e));
 } finally {
   if (srv) await srv.stop();
   if (crashSrv) await crashSrv.stop();
+  if (procSrv) await procSrv.stop();
   await browser.close();
   r.finish();
 }

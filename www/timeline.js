@@ -398,6 +398,7 @@ function updateHover() {
   tl.tip.textContent = 'task ' + s.task + ' · step ' + s.step + ' (' + s.kind + ')\n' +
     'thread ' + name + ' (tid ' + s.tid + ') · core ' + (isNum(s.core) ? s.core : NA) + '\n' +
     dur + '\n' + cpuLine + '\n' +
+    (isNum(s.coro) ? 'coroutine ' + s.coro + ' · stack ' + (s.stack || NA) + '\n' : '') +
     'at ' + fmt((s.start_ms - tl.to) / 1000, 3) + ' s · click to follow the task';
   tl.tip.hidden = false;
   var tx = mx + 14, ty = my + 14;

@@ -197,6 +197,25 @@ try {
   r.check(renewed, 'then it shows the new pid beside the dead one', JSON.stringify(renewed));
   await procSrv.stop();
   procSrv = null;
+  await page4.close();
+
+  /* ---- 4. more workers than lanes: the rest folded into one lane ---- */
+  srv = await startServer(['--mode', 'pool', '--threads', '60', '--sample-ms', '250']);
+  const page5 = await strictPage(browser, r);
+  await page5.goto(`http://127.0.0.1:${srv.admin}/`);
+  await waitInPage(page5, () => window.tlDashboard && window.tlDashboard.snapshots > 0, null, 40000);
+  await cpuLoad(srv.port, 60, 1500);
+  const fold = await waitInPage(page5, () => {
+    const m = window.tlDashboard.timeline();
+    const last = m.lanes.length - 1;
+    return m.folded && m.steps.some((s) => s.lane === last) ? { lanes: m.lanes.length, name: m.lanes[last], folded: m.folded } : null;
+  }, null, 30000);
+  r.check(fold && fold.lanes === 48 && fold.folded.count === 61 - 47 && /^14 more threads$/.test(fold.name),
+    '61 task-running threads: 47 lanes and one "14 more threads" lane that carries their steps', JSON.stringify(fold));
+  const note = await page5.$eval('#timeline-note', (e) => e.textContent);
+  r.check(/folds 14 threads \(tl-worker-46 … tl-worker-59\)/.test(note), 'the note says what the lane folded', note);
+  await srv.stop();
+  srv = null;
 } catch (e) {
   r.check(false, 'no exception', String(e && e.stack || e));
 } finally {

@@ -44,19 +44,19 @@ async function startPinned(cpu, args) {
 }
 
 /* `conc` clients each fetching /cpu?ms=5 in a loop for `ms`; returns the
- * X-Task-Id of the last answer seen. Bounded, loopback only. */
+ * X-Task-Id of the last answer seen and the highest. Bounded, loopback only. */
 async function cpuLoad(port, conc, ms) {
   const until = Date.now() + ms;
-  let lastId = null, answers = 0;
+  let lastId = null, maxId = 0, answers = 0;
   async function client() {
     while (Date.now() < until) {
       const r = await fetch(`http://127.0.0.1:${port}/cpu?ms=5`);
       await r.text();
-      if (r.ok) { lastId = Number(r.headers.get('x-task-id')); answers++; }
+      if (r.ok) { lastId = Number(r.headers.get('x-task-id')); maxId = Math.max(maxId, lastId); answers++; }
     }
   }
   await Promise.all(Array.from({ length: conc }, client));
-  return { lastId, answers };
+  return { lastId, maxId, answers };
 }
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -116,7 +116,7 @@ try {
   /* A link names a task; the page finds it in /stats or, as here, in the
    * stream: the server keeps only its last seconds of steps, and this
    * machine is slow, so the link names the next task before it runs. */
-  const next = load.lastId + 1;
+  const next = load.maxId + 1;     // answers come back out of order
   const page2 = await strictPage(browser, r);
   await page2.goto(`http://127.0.0.1:${srv.admin}/#task=${next}&paused`);
   await waitInPage(page2, () => window.tlDashboard && window.tlDashboard.received > 0, null, 40000);
@@ -195,9 +195,9 @@ try {
     return fresh.length === 1 && /new pid/.test(txt) ? { now, txt } : null;
   }, before, 20000);
   r.check(renewed, 'then it shows the new pid beside the dead one', JSON.stringify(renewed));
+  await page4.close();             // first: a page left open logs its refused reconnects
   await procSrv.stop();
   procSrv = null;
-  await page4.close();
 
   /* ---- 4. more workers than lanes: the rest folded into one lane ---- */
   srv = await startServer(['--mode', 'pool', '--threads', '60', '--sample-ms', '250']);
@@ -214,6 +214,29 @@ try {
     '61 task-running threads: 47 lanes and one "14 more threads" lane that carries their steps', JSON.stringify(fold));
   const note = await page5.$eval('#timeline-note', (e) => e.textContent);
   r.check(/folds 14 threads \(tl-worker-46 … tl-worker-59\)/.test(note), 'the note says what the lane folded', note);
+  await page5.close();
+  await srv.stop();
+  srv = null;
+
+  /* ---- 5. coro mode: the card names the coroutine and its stack, the
+   * timeline outlines the followed task ---- */
+  srv = await startServer(['--mode', 'coro', '--threads', '2', '--sample-ms', '250']);
+  const page6 = await strictPage(browser, r);
+  await page6.goto(`http://127.0.0.1:${srv.admin}/`);
+  await waitInPage(page6, () => window.tlDashboard && window.tlDashboard.snapshots > 0, null, 40000);
+  const tr = await fetch(`http://127.0.0.1:${srv.port}/task?steps=cpu:2,io:20,cpu:2`);
+  const body = await tr.json();
+  const coroId = await page6.evaluate((id) => window.tlDashboard.findTask(id).then(() => id), body.task);
+  const cc = await waitInPage(page6, (id) => {
+    const c = window.tlDashboard.taskCard();
+    return c && c.id === id && c.steps.length === 3 && window.tlDashboard.timeline().selected === id ? c : null;
+  }, coroId, 30000);
+  const coros = cc ? [...new Set(cc.steps.map((s) => s.coro))] : [];
+  r.check(cc && coros.length === 1 && coros[0] === body.steps[0].coro && cc.steps.every((s) => s.stack === body.steps[0].stack),
+    'coro mode: every step of the followed task names the coroutine and stack of the task body', JSON.stringify(coros));
+  const ctext = await page6.$eval('#task-card', (e) => e.textContent);
+  r.check(ctext.includes('coro') && ctext.includes(body.steps[0].stack), 'the card shows the coroutine and its stack');
+  await page6.close();
   await srv.stop();
   srv = null;
 } catch (e) {

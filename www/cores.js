@@ -3,6 +3,13 @@
  * over the last period with its figures, and a chip for each thread of the
  * process that last ran there (chips move between cores as threads migrate).
  * Draws the meter legend above the cores once.
+ *
+ * Also the dashboard's one colour language (coreColor, stateColor): a hue
+ * per core, used wherever a core is drawn (this panel's core name, the
+ * timeline's steps, the scoreboard's "core N"), and a hue per state (on a
+ * core, waiting for a core, sleeping on I/O, idle, holding a task...) used
+ * by every panel that draws states. The hues are CSS variables in
+ * dashboard.css (--core-N, --st-*), so CSS and canvas agree.
  */
 
 import { NA, isNum, fmt, fmtPct } from './format.js';
@@ -10,6 +17,23 @@ import { $, el, setText, setClass } from './dom.js';
 import { naturalCompare, shortLabel, threadClass } from './thread-info.js';
 
 const coresBox = $('cores');
+const hueCache = new Map();
+
+function cssVar(name) {
+  if (hueCache.has(name)) return hueCache.get(name);
+  var v = getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+  hueCache.set(name, v);
+  return v;
+}
+
+/* The hue of core c (CSS --core-c; beyond those, a golden-angle hue). */
+export function coreColor(c) {
+  if (!isNum(c) || c < 0) return '#868e96';
+  return cssVar('--core-' + c) || 'hsl(' + ((200 + c * 137.508) % 360).toFixed(0) + ',60%,42%)';
+}
+
+/* The hue of a state: oncpu | runq | io | idle | hold | loop | blocked. */
+export function stateColor(st) { return cssVar('--st-' + st) || '#868e96'; }
 const coreViews = new Map();     // cpu -> view
 const chips = new Map();         // tid -> chip element (a thread sits on one core)
 
@@ -31,7 +55,11 @@ function makeCoreView(cpu) {
   var root = el('div', 'core');
   root.setAttribute('data-cpu', String(cpu));
   var head = el('div', 'head');
-  head.appendChild(el('span', 'name', 'core ' + cpu));
+  var name = el('span', 'name', 'core ' + cpu);
+  name.style.setProperty('--hue', coreColor(cpu));   /* its swatch, in the core's hue */
+  name.classList.add('core-hue');
+  head.appendChild(name);
+  root.style.borderLeftColor = coreColor(cpu);
   var nums = el('span', 'nums');
   var v = { root: root, b: {}, seg: {}, chips: null };
   ['user', 'sys', 'iowait', 'irq', 'idle', 'steps', 'threads'].forEach(function (k, i) {

@@ -8,6 +8,7 @@
  */
 
 import { NA, isNum, fmt, fmtInt, fmtBytes, clock } from './format.js';
+import { stateColor } from './cores.js';
 import { $, el, setText } from './dom.js';
 
 const HISTORY = 120;
@@ -26,7 +27,7 @@ function makeChart() {
   };
   return new window.Chart($('chart-coro').getContext('2d'), {
     type: 'line',
-    data: { labels: [], datasets: [ds('alive', '#343a40'), ds('suspended', '#f08c00'), ds('runnable', '#c2255c')] },
+    data: { labels: [], datasets: [ds('alive', '#343a40'), ds('suspended', stateColor('io')), ds('runnable', stateColor('runq'))] },
     options: {
       animation: false, responsive: true, maintainAspectRatio: false, normalized: true,
       interaction: { mode: 'index', intersect: false },

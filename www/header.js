@@ -10,6 +10,38 @@
 import { NA, isNum, fmt, fmtInt, fmtPct, fmtBytes, fmtDuration, get } from './format.js';
 import { $, setText, setClass } from './dom.js';
 
+const lostEl = $('stream-lost');
+const pauseBtn = $('pause-btn');
+const pauseState = $('pause-state');
+
+/* The stream is gone because the process died: say so over the last
+ * picture, with what died with it (every thread, every connection). s: the
+ * last snapshot shown (null: none). Called with dead false to clear it. */
+export function renderStreamLost(dead, s) {
+  if (!dead) { lostEl.hidden = true; return; }
+  var p = (s && s.process) || {};
+  var srv = (s && s.server) || {};
+  var procs = s && Array.isArray(s.processes) ? s.processes : [];
+  var supervised = procs.some(function (x) { return x.role === 'supervisor'; });
+  var conns = get(srv, ['connections', 'open']);
+  var when = s && isNum(s.uptime_ms) ? ' after ' + fmtDuration(s.uptime_ms / 1000) + ' of uptime' : '';
+  setText(lostEl, 'Stream lost because the process died: threadlab' + (isNum(p.pid) ? ' (pid ' + p.pid + ')' : '') +
+    ' no longer accepts connections on its observer port' + when + '. ' +
+    (supervised ? 'It was the supervisor: every worker process went with it. '
+      : 'One process shares one fate: all ' + (isNum(p.threads) ? p.threads + ' ' : '') + 'threads and every connection' +
+        (isNum(conns) ? ' (' + conns + ' open)' : '') + ' died with it. ') +
+    'Below is its last picture, kept as it was.');
+  lostEl.hidden = false;
+}
+
+/* The pause button and what is held back while the view is frozen. */
+export function renderPauseState(paused, held) {
+  setText(pauseBtn, paused ? 'Resume' : 'Pause');
+  pauseBtn.setAttribute('aria-pressed', paused ? 'true' : 'false');
+  setText(pauseState, paused ? 'view paused · ' + held + ' update' + (held === 1 ? '' : 's') +
+    ' arrived since (the stream keeps running; resume catches up)' : '');
+}
+
 const hdr = {};
 ['h-pid', 'h-uptime', 'server-mode', 'h-pool', 'h-threads', 'h-rss', 'h-cpu', 'h-ctx', 'h-rps',
   'h-conns', 'h-sends', 'h-runq', 'runq-hint', 'runq-why', 'stats-off', 'footer-seq', 'footer-render']

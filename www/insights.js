@@ -1,9 +1,11 @@
 /*
  * The insights panel: the server's plain-language conclusions, each with its
  * level and the evidence behind it. Rebuilt only when the list changes.
+ * Evidence that names a core is marked in that core's hue, as elsewhere.
  */
 
-import { NA } from './format.js';
+import { NA, isNum } from './format.js';
+import { coreColor } from './cores.js';
 import { $, el } from './dom.js';
 
 const insightsBox = $('insights');
@@ -32,7 +34,9 @@ export function renderInsights(list) {
         var v = ev[k];
         var sp = el('span');
         sp.appendChild(document.createTextNode(k + ' '));
-        sp.appendChild(el('b', null, v === null ? NA : typeof v === 'object' ? JSON.stringify(v) : String(v)));
+        var b = el('b', null, v === null ? NA : typeof v === 'object' ? JSON.stringify(v) : String(v));
+        if ((k === 'core' || k === 'cpu') && isNum(v)) { b.classList.add('core-hue'); b.style.setProperty('--hue', coreColor(v)); }
+        sp.appendChild(b);
         box.appendChild(sp);
       });
       li.appendChild(box);

@@ -11,11 +11,16 @@
  *     with a bounded history and update('none') (no animation).
  * Also publishes window.tlDashboard, for tests and for the curious (open the
  * console).
+ *
+ * Following a task: the view can be paused (snapshots keep arriving and the
+ * task card's store keeps filling; the panels freeze; resume renders the
+ * newest at once), a task can be found by id, and both live in the URL
+ * fragment (#task=ID, #paused, or #task=ID&paused) so a link reopens them.
  */
 
 import { isNum } from './format.js';
 import { naturalCompare } from './thread-info.js';
-import { renderHeader, renderFooter } from './header.js';
+import { renderHeader, renderFooter, renderStreamLost, renderPauseState } from './header.js';
 import { syncControls } from './controls.js';
 import { renderCores } from './cores.js';
 import { renderScoreboard } from './scoreboard.js';
@@ -24,7 +29,9 @@ import { renderInsights } from './insights.js';
 import { renderCharts, resetCharts } from './charts.js';
 import { renderCoro, resetCoro } from './coro.js';
 import { renderProcesses } from './processes.js';
-import { renderTimeline, timelineDrawMs } from './timeline.js';
+import { renderTimeline, timelineDrawMs, timelineModel, selectTimelineTask, onTimelineSelect } from './timeline.js';
+import { ingestSteps, findTask, closeCard, onTaskChange, taskCardState } from './task-card.js';
+import { $ } from './dom.js';
 import { startStream } from './stream.js';
 
 const api = {
@@ -32,9 +39,16 @@ const api = {
   lastRenderMs: null,              // parse + DOM update time of that snapshot
   get lastDrawMs() { return timelineDrawMs(); },   // time of the last timeline canvas draw
   threadsShown: 0,                 // rows in the thread table
-  streamState: 'connecting',       // connecting | live | reconnecting
+  streamState: 'connecting',       // connecting | live | reconnecting | dead
   snapshots: 0,                    // snapshots rendered since the page loaded
-  snapshot: null                   // the last snapshot object
+  snapshot: null,                  // the last snapshot object
+  received: 0,                     // snapshots received (rendered or held while paused)
+  paused: false,                   // the view is frozen
+  held: 0,                         // snapshots received while paused
+  timeline: timelineModel,         // () -> the drawn steps with their on-core share
+  taskCard: taskCardState,         // () -> the followed task, or null
+  findTask: function (id) { return followTask(id); },
+  setPaused: function (p) { setPaused(!!p); }
 };
 window.tlDashboard = api;
 
@@ -63,7 +77,92 @@ function render(s, info) {
   renderFooter(api.lastSeq, s.period_ms, api.lastRenderMs, api.lastDrawMs);
 }
 
+/* ---- follow a task: pause, find, the URL fragment ---- */
+let heldSnapshot = null, heldRestarted = false;
+let followed = null;
+
+function onSnapshot(s, info) {
+  api.received++;
+  ingestSteps(s);                  // the task card sees every snapshot
+  if (api.paused) {
+    heldSnapshot = s;
+    heldRestarted = heldRestarted || info.restarted;
+    api.held++;
+    renderPauseState(true, api.held);
+    return;
+  }
+  render(s, info);
+}
+
+function setPaused(p) {
+  if (p === api.paused) return;
+  api.paused = p;
+  if (!p && heldSnapshot) {        // catch up with the newest at once
+    var s = heldSnapshot, restarted = heldRestarted;
+    heldSnapshot = null; heldRestarted = false;
+    render(s, { t0: performance.now(), restarted: restarted });
+  }
+  api.held = 0;
+  renderPauseState(p, 0);
+  writeFragment();
+}
+
+function followTask(id) {
+  followed = id === null || id === '' || id === undefined ? null : Number(id);
+  if (followed === null || !Number.isInteger(followed) || followed <= 0) {
+    followed = null;
+    closeCard();
+    selectTimelineTask(null);
+    return Promise.resolve(null);
+  }
+  $('find-task').value = String(followed);
+  selectTimelineTask(followed);
+  return findTask(followed);
+}
+
+function readFragment() {
+  var f = {};
+  String(location.hash || '').replace(/^#/, '').split('&').forEach(function (kv) {
+    if (!kv) return;
+    var i = kv.indexOf('=');
+    f[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? true : decodeURIComponent(kv.slice(i + 1));
+  });
+  return f;
+}
+
+function writeFragment() {
+  var parts = [];
+  if (followed !== null) parts.push('task=' + followed);
+  if (api.paused) parts.push('paused');
+  var h = parts.length ? '#' + parts.join('&') : '';
+  if (h !== location.hash) history.replaceState(null, '', h || location.pathname + location.search);
+}
+
+onTaskChange(function (id) {
+  followed = id;
+  selectTimelineTask(id);
+  if (id === null) $('find-task').value = '';
+  writeFragment();
+});
+onTimelineSelect(function (id) { followTask(id); });
+$('pause-btn').addEventListener('click', function () { setPaused(!api.paused); });
+$('find-task-form').addEventListener('submit', function (ev) {
+  ev.preventDefault();
+  followTask($('find-task').value.trim());
+});
+function applyFragment() {
+  var f = readFragment();
+  setPaused(!!f.paused);
+  if (f.task !== undefined && Number(f.task) !== followed) followTask(f.task);
+  else if (f.task === undefined && followed !== null) followTask(null);
+}
+window.addEventListener('hashchange', applyFragment);
+applyFragment();
+
 startStream({
-  onSnapshot: render,
-  onState: function (st) { api.streamState = st; }
+  onSnapshot: onSnapshot,
+  onState: function (st) {
+    api.streamState = st;
+    renderStreamLost(st === 'dead', api.snapshot);
+  }
 });

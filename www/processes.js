@@ -4,7 +4,14 @@
  * of a process next to a thread (costs: creation, memory, a message there and
  * back), and the per-loop table (server.loops[], shown only with more than
  * one loop).
+ *
+ * A worker's death is drawn as it happens: the box turns red (class
+ * died-now) while its slot is restarting and for a few seconds after, then
+ * shows the replacement's pid beside the dead one's.
  */
+
+/* How long a box stays red after its worker died. */
+const RED_FOR_S = 5;
 
 import { NA, isNum, fmt, fmtInt, fmtPct } from './format.js';
 import { $, el, setText } from './dom.js';
@@ -26,7 +33,7 @@ function procKey(p) { return p.role === 'worker' && isNum(p.index) ? 'w' + p.ind
 function makeBox() {
   var root = el('div', 'proc');
   var parts = {};
-  ['head', 'state', 'mem', 'cpu', 'work', 'restarts', 'exit'].forEach(function (k) {
+  ['head', 'state', 'new', 'mem', 'cpu', 'work', 'restarts', 'exit'].forEach(function (k) {
     parts[k] = el('div', 'proc-' + k);
     root.appendChild(parts[k]);
   });
@@ -43,7 +50,10 @@ export function renderProcesses(s) {
     var b = boxes.get(key);
     if (!b) { b = makeBox(); boxes.set(key, b); }
     if (b.root.parentNode !== procBox || procBox.children[i] !== b.root) procBox.insertBefore(b.root, procBox.children[i] || null);
-    var cls = 'proc role-' + p.role + (p.last_exit ? ' died' : '') + (p.state === 'restarting' ? ' restarting' : '');
+    var e = p.last_exit;
+    var justDied = p.state === 'restarting' || !p.pid || (e && isNum(e.ago_s) && e.ago_s < RED_FOR_S);
+    var cls = 'proc role-' + p.role + (e ? ' died' : '') + (p.state === 'restarting' ? ' restarting' : '') +
+      (justDied && e ? ' died-now' : '');
     if (b.root.className !== cls) b.root.className = cls;
     b.root.setAttribute('data-pid', String(p.pid));
     setText(b.parts.head, p.role + (isNum(p.index) ? ' ' + p.index : '') + ' · pid ' + (p.pid ? p.pid : '—'));
@@ -58,7 +68,9 @@ export function renderProcesses(s) {
         fmtInt(p.tasks_in_flight) + ' tasks in flight'
       : '');
     setText(b.parts.restarts, isNum(p.restarts) && (p.role === 'worker' || p.restarts > 0) ? 'restarts ' + p.restarts : '');
-    var e = p.last_exit;
+    setText(b.parts.new, e && p.pid && p.pid !== e.pid
+      ? 'replaced: pid ' + e.pid + ' died → new pid ' + p.pid + (isNum(p.ready_ms) ? ', serving after ' + fmt(p.ready_ms, 1) + ' ms' : '')
+      : e && !p.pid ? 'pid ' + e.pid + ' died · restarting…' : '');
     setText(b.parts.exit, e ? 'last exit: pid ' + e.pid + ' ' + (e.how || '?') + ', ' + fmt(e.ago_s, 1) + ' s ago; lost ' +
       fmtInt(e.connections_lost) + ' connections, ' + fmtInt(e.tasks_lost) + ' tasks' : '');
   }

@@ -1,23 +1,35 @@
 /*
  * The scoreboard panel: one cell per thread of the process, in natural order,
- * coloured by what it is doing now (idle, CPU step, I/O, waiting, event loop,
- * blocked; only running/sleeping for threads threadlab does not own), with
- * the details in its tooltip. Draws the colour legend once.
+ * coloured by what it is doing now in the dashboard's state hues (idle, on a
+ * core, ready but waiting for a core, sleeping on I/O, holding a task between
+ * steps, event loop, blocked; only running/sleeping for threads threadlab
+ * does not own), its last core in that core's hue, the details in its
+ * tooltip. Draws the colour legend once.
  */
 
 import { NA, isNum, fmtPct } from './format.js';
 import { $, el, setText, setClass } from './dom.js';
 import { shortLabel, threadClass, doingText, STATE_NAMES } from './thread-info.js';
+import { coreColor } from './cores.js';
 
 const board = $('scoreboard');
 const cells = new Map();         // tid -> { root, label, sub }
 
+/* One meaning per colour: "waiting" is only ever "ready, waiting for a
+ * core"; a worker between two steps of its task (building the response)
+ * is holding a task, not waiting. */
 const STATE_LEGEND = [
-  ['s-idle', 'idle'], ['s-cpu', 'on a core (CPU step)'], ['s-runq', 'ready, waiting for a core'],
-  ['s-io', 'waiting on I/O'], ['s-wait', 'waiting'],
-  ['s-loop', 'event-loop work'], ['s-blocked', 'blocked (state D)'],
-  ['s-run', 'other thread: running'], ['s-sleep', 'other thread: sleeping']
+  ['s-idle', 'idle (no task)'], ['s-cpu', 'on a core (CPU step)'], ['s-runq', 'ready, waiting for a core'],
+  ['s-io', 'sleeping on I/O or a timer (IO step)'], ['s-wait', 'holding a task between steps (building the response)'],
+  ['s-loop', 'event-loop work'], ['s-blocked', 'blocked in the kernel (state D)'],
+  ['s-run', 'other thread: on a core or ready'], ['s-sleep', 'other thread: sleeping']
 ];
+
+function doingWords(d) {
+  if (d && d.what === 'wait')
+    return 'holding ' + (isNum(d.task) && d.task ? 'task ' + d.task : 'a task') + ' between steps (building the response)';
+  return doingText(d);
+}
 (function scoreboardLegend() {
   var lg = $('scoreboard-legend');
   STATE_LEGEND.forEach(function (p) {
@@ -48,9 +60,14 @@ export function renderScoreboard(threads) {
     setClass(c.root, 'cell ' + threadClass(t));
     setText(c.label, shortLabel(t));
     setText(c.sub, isNum(t.core) ? 'core ' + t.core : t.state || '');
+    var hue = isNum(t.core) ? coreColor(t.core) : '';
+    if (c.sub.style.getPropertyValue('--hue') !== hue) {
+      c.sub.style.setProperty('--hue', hue);
+      c.sub.classList.toggle('core-hue', hue !== '');
+    }
     var tip = t.name + ' · tid ' + t.tid + ' · ' + t.role + '\nstate ' + t.state +
       (STATE_NAMES[t.state] ? ' (' + STATE_NAMES[t.state] + ')' : '') +
-      '\ndoing: ' + doingText(t.doing) + '\nlast core ' + (isNum(t.core) ? t.core : NA) +
+      '\ndoing: ' + doingWords(t.doing) + '\nlast core ' + (isNum(t.core) ? t.core : NA) +
       ' · CPU ' + fmtPct(t.cpu_pct) +
       '\nlast period: on a core ' + fmtPct(t.on_cpu_pct) + ' · ready, waiting for a core ' + fmtPct(t.runq_pct) +
       ' · sleeping ' + fmtPct(t.sleep_pct);

@@ -5,6 +5,11 @@
  * is parsed and, unless it is one already shown or a late one, handed to the
  * onSnapshot handler. Draws the header's connection status (#stream-status)
  * and "last update … ago" (#stream-age), and marks the page stale.
+ *
+ * When the stream drops, a probe tells why: the observer's port refusing
+ * connections (fast failure, twice in a row) means the process is gone
+ * (state "dead": the page keeps its last picture and says so); an answer,
+ * or a probe that times out, is a transient network error ("reconnecting").
  */
 
 import { isNum, fmt } from './format.js';
@@ -14,7 +19,9 @@ const statusEl = $('stream-status');
 const ageEl = $('stream-age');
 
 let handlers = null;
-let state = 'connecting';          // connecting | live | reconnecting
+let state = 'connecting';          // connecting | live | reconnecting | dead
+let refusals = 0;                  // probes refused in a row since the stream dropped
+let probing = false;
 let source = null;
 let retryTimer = null;
 let lastEventAt = 0;
@@ -28,7 +35,39 @@ function setStreamState(st) {
   setText(statusEl, st);
   setClass(statusEl, 'status ' + st);
   statusEl.title = st === 'live' ? 'connected to /stats/stream'
-    : st === 'reconnecting' ? 'the stream was lost; the browser keeps retrying' : 'connecting to /stats/stream';
+    : st === 'reconnecting' ? 'the stream was lost; the browser keeps retrying'
+    : st === 'dead' ? 'the stream was lost because the process died: its observer port refuses connections'
+    : 'connecting to /stats/stream';
+}
+
+/* Why did the stream drop? A refused connection fails within milliseconds;
+ * a slow or lossy network does not. */
+const PROBE_TIMEOUT_MS = 3000;
+function probe() {
+  if (probing) return;
+  probing = true;
+  var ctl = new AbortController();
+  var t0 = Date.now();
+  var timer = setTimeout(function () { ctl.abort(); }, PROBE_TIMEOUT_MS);
+  fetch('/stats', { cache: 'no-store', signal: ctl.signal })
+    .then(function (r) {
+      refusals = 0;                 // something answers: the process lives
+      return r.ok ? r.text() : null;
+    })
+    .then(function (t) { if (t) handleSnapshot(t); })
+    .catch(function (e) {
+      var refused = !ctl.signal.aborted && Date.now() - t0 < PROBE_TIMEOUT_MS && e && e.name === 'TypeError';
+      refusals = refused ? refusals + 1 : 0;
+      if (refusals >= 2 && state !== 'live') {
+        if (state !== 'dead') setStreamState('dead');
+      }
+    })
+    .then(function () {
+      clearTimeout(timer);
+      probing = false;
+      /* keep asking while it is not live: a dead server may come back (restarted) */
+      if (state !== 'live') setTimeout(probe, refusals === 1 ? 300 : 2000);
+    });
 }
 
 function handleSnapshot(text) {
@@ -38,6 +77,7 @@ function handleSnapshot(text) {
   if (!s || typeof s !== 'object') return;
   lastEventAt = Date.now();
   if (state !== 'live' && source && source.readyState === 1) setStreamState('live');
+  refusals = 0;
   if (isNum(s.seq) && s.seq === lastSeq) return;               // already shown (initial GET + stream)
   var restarted = false;
   if (isNum(s.seq) && isNum(lastSeq) && s.seq < lastSeq) {
@@ -59,7 +99,8 @@ function connect() {
   source.onopen = function () { setStreamState('live'); };
   source.onmessage = function (ev) { handleSnapshot(ev.data); };
   source.onerror = function () {
-    setStreamState('reconnecting');
+    if (state !== 'dead') setStreamState('reconnecting');
+    probe();
     /* CONNECTING: the browser retries by itself. CLOSED (e.g. HTTP error): retry ourselves. */
     if (source.readyState === 2 && !retryTimer) retryTimer = setTimeout(connect, 2000);
   };

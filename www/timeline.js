@@ -1,34 +1,69 @@
 /*
  * The timeline panel: a hand-drawn canvas with one lane per thread that runs
- * tasks, each step a bar coloured by the core it ran on (waits hatched), a
- * time axis relative to the newest sample, the core legend, a "show" window
- * to zoom in, and a tooltip that outlines every step of the hovered task.
- * Redrawn in requestAnimationFrame, at most once per frame.
+ * tasks. A CPU step is drawn over its wall time: the share its thread was on
+ * a core (cpu_us / wall) filled in the core's hue, the rest hatched in the
+ * "waiting for a core" hue; IO and yield steps are thin hatched bars (no
+ * CPU). A time axis relative to the newest sample, the legend, a "show"
+ * window to zoom in, a tooltip (wall, on-CPU, waiting, thread, core), and a
+ * selected task (click, or the task card) outlined across lanes and joined
+ * in time order. Lanes beyond what fits are folded into one "N more
+ * threads" lane. Redrawn in requestAnimationFrame, at most once per frame.
+ * timelineModel() gives the drawn steps with their on-core share (tests).
  */
 
 import { NA, isNum, fmt, fmtInt, get } from './format.js';
 import { $, el, setText } from './dom.js';
 import { naturalCompare } from './thread-info.js';
 
-const CORE_COLORS = ['#1c7ed6', '#f76707', '#2f9e44', '#ae3ec9', '#e64980', '#0c8599',
-  '#a9790b', '#5f3dc4', '#c92a2a', '#5c940d', '#364fc7', '#d9480f'];
-function coreColor(c) {
-  if (!isNum(c) || c < 0) return '#868e96';
-  if (c < CORE_COLORS.length) return CORE_COLORS[c];
-  return 'hsl(' + ((c * 137.508) % 360).toFixed(0) + ',65%,45%)';
-}
+import { coreColor, stateColor } from './cores.js';
+
+/* More lanes than this and the rest are folded into one. */
+const MAX_LANES = 48;
 
 const tl = {
   canvas: $('timeline'), wrap: $('timeline-wrap'), tip: $('timeline-tip'), note: $('timeline-note'),
   legend: $('timeline-legend'), legendKey: '', windowSel: $('timeline-window'), windowMs: 0,
   lanes: [], laneOf: new Map(), byLane: [], from: 0, to: 1,
   gutter: 150, top: 20, laneH: 16, cssW: 0, cssH: 0,
-  mouse: null, hoverTask: null, pending: false, pattern: null, sentFrom: null
+  mouse: null, hoverTask: null, pending: false, pattern: null, runqPattern: null, sentFrom: null,
+  selected: null, onSelect: null, folded: null
 };
 let drawMs = null;                 // time of the last canvas draw
 
 /* Time of the last canvas draw, in ms (null before the first). */
 export function timelineDrawMs() { return drawMs; }
+
+/* The task outlined across lanes (null: none); cb(id) hears of clicks. */
+export function selectTimelineTask(id) { tl.selected = isNum(id) ? id : null; requestDraw(); }
+export function onTimelineSelect(cb) { tl.onSelect = cb; }
+
+/* What is drawn, for tests and the console: per step its lane, wall, on-core
+ * and waiting time (ms); plus the folded lane, if any. */
+export function timelineModel() {
+  var out = [];
+  for (var i = 0; i < tl.byLane.length; i++) {
+    var arr = tl.byLane[i];
+    for (var j = 0; j < arr.length; j++) {
+      var st = arr[j], sh = share(st);
+      out.push({ task: st.task, step: st.step, tid: st.tid, lane: i, kind: st.kind, core: st.core,
+        wall_ms: sh.wall, cpu_ms: sh.cpu, waiting_ms: sh.waiting, waiting_share: sh.waitingShare });
+    }
+  }
+  return { lanes: tl.lanes.map(function (th) { return th.name || String(th.tid); }),
+    folded: tl.folded, selected: tl.selected, steps: out };
+}
+
+/* A step's wall time split into on a core and not (ms). cpu_us is the
+ * thread's CPU clock across the step; null when the server did not send it. */
+function share(st) {
+  var wall = isNum(st.end_ms) && isNum(st.start_ms) ? Math.max(0, st.end_ms - st.start_ms) : null;
+  var cpu = isNum(st.cpu_us) ? st.cpu_us / 1000 : null;
+  if (wall === null || cpu === null) return { wall: wall, cpu: cpu, waiting: null, onShare: null, waitingShare: null };
+  if (cpu > wall) cpu = wall;      // µs truncation at both ends
+  var waiting = wall - cpu;
+  return { wall: wall, cpu: cpu, waiting: waiting, onShare: wall > 0 ? cpu / wall : 1,
+    waitingShare: wall > 0 ? waiting / wall : 0 };
+}
 
 function requestDraw() {
   if (tl.pending) return;
@@ -51,11 +86,24 @@ export function renderTimeline(s, threads, threadsByTid) {
     }
   }
   lanes.sort(naturalCompare);
+  tl.folded = null;
+  if (lanes.length > MAX_LANES) {
+    /* Keep the first lanes (loops, low workers); one lane carries the rest. */
+    var rest = lanes.slice(MAX_LANES - 1);
+    var names = rest.map(function (th) { return th.name || String(th.tid); });
+    var fold = { tid: -1, name: rest.length + ' more threads', role: 'folded', index: null, folded: rest.map(function (th) { return th.tid; }) };
+    tl.folded = { count: rest.length, first: names[0], last: names[names.length - 1] };
+    lanes = lanes.slice(0, MAX_LANES - 1);
+    lanes.push(fold);
+  }
   tl.lanes = lanes;
   tl.laneH = laneHeight(lanes.length);
   tl.laneOf = new Map();
   tl.byLane = lanes.map(function () { return []; });
-  lanes.forEach(function (th, k) { tl.laneOf.set(th.tid, k); });
+  lanes.forEach(function (th, k) {
+    if (th.folded) th.folded.forEach(function (tid) { tl.laneOf.set(tid, k); });
+    else tl.laneOf.set(th.tid, k);
+  });
   for (i = 0; i < steps.length; i++) {
     var k = tl.laneOf.get(steps[i].tid);
     if (k !== undefined) tl.byLane[k].push(steps[i]);
@@ -67,6 +115,7 @@ export function renderTimeline(s, threads, threadsByTid) {
   var span = (tl.to - tl.sentFrom) / 1000;
   var note = fmtInt(steps.length) + ' steps in the last ' + fmt(span, 1) + ' s on ' + lanes.length + ' lanes';
   if (t.sampled) note += ' — sampled: ' + fmtInt(t.dropped) + ' steps left out to keep it bounded';
+  if (tl.folded) note += ' — the last lane folds ' + tl.folded.count + ' threads (' + tl.folded.first + ' … ' + tl.folded.last + ')';
   setText(tl.note, note);
 
   var ncpu = get(s, ['kernel', 'ncpu']);
@@ -83,11 +132,17 @@ export function renderTimeline(s, threads, threadsByTid) {
       sp.appendChild(document.createTextNode('core ' + c));
       tl.legend.appendChild(sp);
     }
+    var q = el('span');
+    var qs = el('span', 'sw');
+    qs.style.background = 'repeating-linear-gradient(135deg,' + stateColor('runq') + ' 0 2px,#fff 2px 4px)';
+    q.appendChild(qs);
+    q.appendChild(document.createTextNode('ready, waiting for a core (part of a CPU step off the core)'));
+    tl.legend.appendChild(q);
     var w = el('span');
     var ws = el('span', 'sw');
-    ws.style.background = 'repeating-linear-gradient(135deg,#adb5bd 0 2px,#fff 2px 4px)';
+    ws.style.background = 'repeating-linear-gradient(135deg,' + stateColor('io') + ' 0 2px,#fff 2px 4px)';
     w.appendChild(ws);
-    w.appendChild(document.createTextNode('wait (I/O or timer, no CPU used)'));
+    w.appendChild(document.createTextNode('sleeping: I/O or timer wait, yield (no CPU used)'));
     tl.legend.appendChild(w);
   }
   updateHover();
@@ -107,21 +162,27 @@ tl.windowSel.addEventListener('change', function () {
 });
 
 function hatch(ctx) {
-  if (tl.pattern) return tl.pattern;
+  if (!tl.pattern) tl.pattern = makeHatch(ctx, '#fff4e6', stateColor('io'));
+  return tl.pattern;
+}
+function runqHatch(ctx) {
+  if (!tl.runqPattern) tl.runqPattern = makeHatch(ctx, '#fff0f6', stateColor('runq'));
+  return tl.runqPattern;
+}
+function makeHatch(ctx, bg, fg) {
   var p = document.createElement('canvas');
   p.width = p.height = 6;
   var g = p.getContext('2d');
-  g.fillStyle = '#f1f3f5';
+  g.fillStyle = bg;
   g.fillRect(0, 0, 6, 6);
-  g.strokeStyle = '#868e96';
+  g.strokeStyle = fg;
   g.lineWidth = 1.2;
   g.beginPath();
   g.moveTo(0, 6); g.lineTo(6, 0);
   g.moveTo(-1, 1); g.lineTo(1, -1);
   g.moveTo(5, 7); g.lineTo(7, 5);
   g.stroke();
-  tl.pattern = ctx.createPattern(p, 'repeat');
-  return tl.pattern;
+  return ctx.createPattern(p, 'repeat');
 }
 
 function tickStep(spanMs, px) {
@@ -168,13 +229,13 @@ function drawTimeline() {
     var y = top + i * lh;
     if (i % 2 === 0) { ctx.fillStyle = '#f6f7f9'; ctx.fillRect(0, y, cssW, lh); }
     var th = tl.lanes[i];
-    ctx.fillStyle = th.role === 'loop' ? '#1971c2' : '#343a40';
+    ctx.fillStyle = th.role === 'loop' ? stateColor('loop') : th.role === 'folded' ? '#868e96' : '#343a40';
     var name = th.name || String(th.tid);
     if (name.length > 15) name = name.slice(0, 14) + '…';
     ctx.fillText(name, 4, y + lh / 2);
     ctx.fillStyle = '#868e96';
     ctx.textAlign = 'right';
-    ctx.fillText(String(th.tid), gx - 6, y + lh / 2);
+    ctx.fillText(th.folded ? 'folded' : String(th.tid), gx - 6, y + lh / 2);
     ctx.textAlign = 'left';
   }
 
@@ -199,7 +260,9 @@ function drawTimeline() {
   /* steps: batch the rectangles by colour, one fill per colour */
   var buckets = new Map();
   var waits = [];
+  var offCore = [];                // the waiting-for-a-core part of CPU steps
   var hoverRects = [];
+  var selRects = [];
   var pad = lh >= 12 ? 2 : 1;
   for (i = 0; i < n; i++) {
     var arr = tl.byLane[i];
@@ -213,15 +276,21 @@ function drawTimeline() {
       var w = Math.max(1, (Math.min(s1, tl.to) - Math.max(s0, from)) * scale);
       var rect = [x0, yy + pad, w, lh - 2 * pad];
       if (st.kind === 'cpu') {
+        /* Filled: the on-core share, drawn first; hatched: the rest. With
+         * no cpu_us (older server) the whole bar is filled, as before. */
+        var sh = share(st);
+        var onW = sh.onShare === null ? w : Math.max(sh.onShare > 0 ? 1 : 0, w * sh.onShare);
         var col = coreColor(st.core);
         var b = buckets.get(col);
         if (!b) { b = []; buckets.set(col, b); }
-        b.push(rect);
+        if (onW > 0) b.push([x0, yy + pad, onW, lh - 2 * pad]);
+        if (w - onW >= 0.5) offCore.push([x0 + onW, yy + pad, w - onW, lh - 2 * pad]);
       } else {
         var h = Math.max(2, Math.round((lh - 2 * pad) * 0.45));
         waits.push([x0, yy + (lh - h) / 2, w, h]);
       }
       if (tl.hoverTask !== null && st.task === tl.hoverTask) hoverRects.push(rect);
+      if (tl.selected !== null && st.task === tl.selected) selRects.push(rect);
     }
   }
   var k;
@@ -234,6 +303,12 @@ function drawTimeline() {
     ctx.lineWidth = 0.5;
     ctx.stroke();
   }
+  if (offCore.length) {
+    ctx.fillStyle = runqHatch(ctx);
+    ctx.beginPath();
+    for (k = 0; k < offCore.length; k++) ctx.rect(offCore[k][0], offCore[k][1], offCore[k][2], offCore[k][3]);
+    ctx.fill();
+  }
   buckets.forEach(function (list, color) {
     ctx.fillStyle = color;
     ctx.beginPath();
@@ -241,29 +316,10 @@ function drawTimeline() {
     ctx.fill();
   });
 
-  /* the hovered task: outline its steps and join them in time order */
-  if (hoverRects.length) {
-    hoverRects.sort(function (a, b2) { return a[0] - b2[0]; });
-    ctx.strokeStyle = '#111';
-    ctx.lineWidth = 1.5;
-    ctx.beginPath();
-    for (k = 0; k < hoverRects.length; k++) {
-      var r = hoverRects[k];
-      ctx.rect(r[0] - 1, r[1] - 1, r[2] + 2, r[3] + 2);
-    }
-    ctx.stroke();
-    if (hoverRects.length > 1) {
-      ctx.setLineDash([3, 3]);
-      ctx.beginPath();
-      for (k = 0; k < hoverRects.length; k++) {
-        var rr = hoverRects[k];
-        var cx = rr[0] + rr[2] / 2, cy = rr[1] + rr[3] / 2;
-        if (k === 0) ctx.moveTo(cx, cy); else ctx.lineTo(cx, cy);
-      }
-      ctx.stroke();
-      ctx.setLineDash([]);
-    }
-  }
+  /* the hovered task, then the selected one (thicker, solid join): outline
+   * its steps on every lane and join them in time order */
+  outlineTask(ctx, hoverRects, '#111', 1.5, [3, 3]);
+  outlineTask(ctx, selRects, '#000', 2.5, []);
 
   /* gutter separator */
   ctx.strokeStyle = '#ced4da';
@@ -279,6 +335,30 @@ function drawTimeline() {
     ctx.fillText('no task-running threads yet', gx + 10, top + 10);
   }
   drawMs = Math.round((performance.now() - t0) * 100) / 100;
+}
+
+function outlineTask(ctx, rects, color, width, dash) {
+  if (!rects.length) return;
+  rects.sort(function (a, b2) { return a[0] - b2[0]; });
+  ctx.strokeStyle = color;
+  ctx.lineWidth = width;
+  ctx.beginPath();
+  for (var k = 0; k < rects.length; k++) {
+    var r = rects[k];
+    ctx.rect(r[0] - 1, r[1] - 1, r[2] + 2, r[3] + 2);
+  }
+  ctx.stroke();
+  if (rects.length > 1) {
+    ctx.setLineDash(dash);
+    ctx.beginPath();
+    for (k = 0; k < rects.length; k++) {
+      var rr = rects[k];
+      var cx = rr[0] + rr[2] / 2, cy = rr[1] + rr[3] / 2;
+      if (k === 0) ctx.moveTo(cx, cy); else ctx.lineTo(cx, cy);
+    }
+    ctx.stroke();
+    ctx.setLineDash([]);
+  }
 }
 
 function stepAt(mx, my) {
@@ -309,11 +389,17 @@ function updateHover() {
     return;
   }
   var th = tl.lanes[tl.laneOf.get(s.tid)] || {};
-  var dur = isNum(s.end_ms) ? fmt(s.end_ms - s.start_ms, 2) + ' ms' : 'still running';
+  var sh = share(s);
+  var name = th.folded ? 'one of ' + th.name : (th.name || '?');
+  var dur = isNum(s.end_ms) ? 'wall ' + fmt(sh.wall, 2) + ' ms' : 'still running';
+  var cpuLine = sh.cpu === null ? 'on-CPU ' + NA
+    : 'on-CPU ' + fmt(sh.cpu, 2) + ' ms · ' + (s.kind === 'cpu' ? 'waiting for a core ' : 'sleeping ') +
+      fmt(sh.waiting, 2) + ' ms (' + fmt(100 * sh.waitingShare, 0) + '%)';
   tl.tip.textContent = 'task ' + s.task + ' · step ' + s.step + ' (' + s.kind + ')\n' +
-    'thread ' + (th.name || '?') + ' (tid ' + s.tid + ')\n' +
-    'core ' + (isNum(s.core) ? s.core : NA) + ' · ' + dur + '\n' +
-    'at ' + fmt((s.start_ms - tl.to) / 1000, 3) + ' s';
+    'thread ' + name + ' (tid ' + s.tid + ') · core ' + (isNum(s.core) ? s.core : NA) + '\n' +
+    dur + '\n' + cpuLine + '\n' +
+    (isNum(s.coro) ? 'coroutine ' + s.coro + ' · stack ' + (s.stack || NA) + '\n' : '') +
+    'at ' + fmt((s.start_ms - tl.to) / 1000, 3) + ' s · click to follow the task';
   tl.tip.hidden = false;
   var tx = mx + 14, ty = my + 14;
   if (tx + tl.tip.offsetWidth > tl.cssW) tx = mx - tl.tip.offsetWidth - 10;
@@ -326,6 +412,13 @@ tl.canvas.addEventListener('mousemove', function (ev) {
   var rect = tl.canvas.getBoundingClientRect();
   tl.mouse = { x: ev.clientX - rect.left, y: ev.clientY - rect.top };
   updateHover();
+});
+tl.canvas.addEventListener('click', function (ev) {
+  var rect = tl.canvas.getBoundingClientRect();
+  var s = stepAt(ev.clientX - rect.left, ev.clientY - rect.top);
+  tl.selected = s ? s.task : null;
+  requestDraw();
+  if (tl.onSelect) tl.onSelect(tl.selected);
 });
 tl.canvas.addEventListener('mouseleave', function () {
   tl.mouse = null;

@@ -44,12 +44,17 @@ typedef struct tl_ring_slot {
   _Atomic uint64_t start_ns;
   _Atomic uint64_t end_ns;
   _Atomic uint64_t meta;   /* core (16) | kind (8) | step (8) | route (8) */
+  _Atomic uint64_t cpu_ns; /* the step's thread CPU clock */
+  _Atomic uint64_t coro;   /* coro mode: coroutine id and stack base (else 0) */
+  _Atomic uint64_t stack;
 } tl_ring_slot;
 
 typedef struct tl_step_event {
   uint64_t task, start_ns, end_ns;
   int core;
   int kind, step, route;
+  uint64_t cpu_ns;
+  uint64_t coro, stack;
 } tl_step_event;
 
 typedef struct tl_thread_ctx {

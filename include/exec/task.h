@@ -14,6 +14,7 @@
 #include "base/buf.h"
 #include "base/mode.h"
 #include "base/steps.h"
+#include "base/util.h"
 #include "core/pool.h"
 #include "http/hrtimer.h"
 #include "http/parser.h"
@@ -30,6 +31,10 @@ typedef struct tl_step_rec {
   uint64_t end_ns;
   uint64_t coro;      /* coro mode: the coroutine's id (0: none) */
   uintptr_t stack;    /* coro mode: its stack's base address */
+  /* The running thread's CPU clock (CLOCK_THREAD_CPUTIME_ID) summed over
+   * the segments that ran the step: wall minus this is time the step's
+   * thread was not on a core (waiting for one, or sleeping). */
+  uint64_t cpu_ns;
 } tl_step_rec;
 
 struct tl_coro;
@@ -71,6 +76,13 @@ void tl_task_setup(tl_task *t, struct tl_server *srv, struct tl_loop *loop,
                    const tl_step_spec *specs, int nsteps, uint64_t created_ns,
                    const tl_request *req, tl_buf *out, bool keep_alive,
                    tl_task_done_cb done);
+
+/* The thread that runs a piece of step r: a segment of its CPU clock
+ * (begin before, end after; the two reads on the same thread). */
+static inline uint64_t tl_step_cpu_begin(void) { return tl_thread_cpu_ns(); }
+static inline void tl_step_cpu_end(tl_step_rec *r, uint64_t begun) {
+  r->cpu_ns += tl_thread_cpu_ns() - begun;
+}
 
 /* Burns `ms` of the calling thread's own CPU time (preemption does not
  * shorten it) and returns the wall time it took, in ns. */

@@ -68,6 +68,9 @@ void tl_thread_record_step(tl_thread_ctx *ctx, const tl_step_event *ev) {
   atomic_store_explicit(&s->start_ns, ev->start_ns, memory_order_release);
   atomic_store_explicit(&s->end_ns, ev->end_ns, memory_order_release);
   atomic_store_explicit(&s->meta, meta, memory_order_release);
+  atomic_store_explicit(&s->cpu_ns, ev->cpu_ns, memory_order_release);
+  atomic_store_explicit(&s->coro, ev->coro, memory_order_release);
+  atomic_store_explicit(&s->stack, ev->stack, memory_order_release);
   atomic_store_explicit(&s->seq, 2 * h + 2, memory_order_release);
   /* Seeing head > h implies seeing seq 2h+2 (release after it). */
   atomic_store_explicit(&ctx->ring_head, h + 1, memory_order_release);
@@ -84,6 +87,9 @@ static bool read_slot(tl_thread_ctx *ctx, uint64_t i, tl_step_event *e) {
   e->start_ns = atomic_load_explicit(&s->start_ns, memory_order_acquire);
   e->end_ns = atomic_load_explicit(&s->end_ns, memory_order_acquire);
   uint64_t meta = atomic_load_explicit(&s->meta, memory_order_acquire);
+  e->cpu_ns = atomic_load_explicit(&s->cpu_ns, memory_order_acquire);
+  e->coro = atomic_load_explicit(&s->coro, memory_order_acquire);
+  e->stack = atomic_load_explicit(&s->stack, memory_order_acquire);
   if (atomic_load_explicit(&s->seq, memory_order_relaxed) != want)
     return false;
   e->core = (int) ((meta >> 24) & 0xffff);

@@ -63,7 +63,11 @@ static void run_cpu_sliced(tl_coro *c, tl_task *t, uint32_t slice) {
     if (self)
       tl_thread_set_doing(self, TL_DOING_CPU, t->id, t->cur);
     uint32_t n = left < slice ? left : slice;
+    /* One segment per slice: the next may run on another worker, whose
+     * CPU clock is another clock. */
+    uint64_t cpu0 = tl_step_cpu_begin();
     tl_burn_cpu_ms(n);
+    tl_step_cpu_end(r, cpu0);
     left -= n;
     if (left == 0 || tl_task_cancelled(t))
       break;
@@ -86,11 +90,16 @@ static void body(tl_fiber *f, void *arg) {
       r->start_ns = tl_now_ns();
       suspend(c, WANT_IO);
       break;
-    case TL_STEP_YIELD:
+    case TL_STEP_YIELD: {
+      uint64_t cpu0 = tl_step_cpu_begin();
       r->start_ns = tl_now_ns();
+      tl_step_cpu_end(r, cpu0);
       suspend(c, WANT_YIELD);
+      cpu0 = tl_step_cpu_begin(); /* resumed, maybe on another worker */
+      tl_step_cpu_end(r, cpu0);
       tl_task_step_end(t);
       break;
+    }
     default:
       if (slice > 0 && r->spec.ms > slice)
         run_cpu_sliced(c, t, slice);

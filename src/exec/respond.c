@@ -55,11 +55,13 @@ static void respond_task(const tl_request *req, const tl_task *t,
       tl_buf_putc(&body, ',');
     tl_buf_printf(&body,
                   "{\"i\":%d,\"kind\":\"%s\",\"ms\":%u,\"thread\":\"%s\","
-                  "\"tid\":%d,\"core\":%d,\"start_us\":%llu,\"end_us\":%llu}",
+                  "\"tid\":%d,\"core\":%d,\"start_us\":%llu,\"end_us\":%llu,"
+                  "\"cpu_us\":%llu}",
                   i, tl_step_kind_name(s->spec.kind), s->spec.ms, s->thread,
                   s->tid, s->core,
                   (unsigned long long) ((s->start_ns - t->created_ns) / 1000),
-                  (unsigned long long) ((s->end_ns - t->created_ns) / 1000));
+                  (unsigned long long) ((s->end_ns - t->created_ns) / 1000),
+                  (unsigned long long) (s->cpu_ns / 1000));
     if (s->coro) { /* coro mode: which coroutine, on which stack */
       body.len--;
       tl_buf_printf(&body, ",\"coro\":%llu,\"stack\":\"0x%llx\"}",

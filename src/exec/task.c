@@ -56,7 +56,8 @@ static void record(tl_task *t, tl_step_rec *r, tl_thread_ctx *self) {
     tl_step_event ev = {.task = t->id, .start_ns = r->start_ns,
                         .end_ns = r->end_ns, .core = core,
                         .kind = r->spec.kind, .step = t->cur,
-                        .route = t->route};
+                        .route = t->route, .cpu_ns = r->cpu_ns,
+                        .coro = r->coro, .stack = r->stack};
     tl_thread_record_step(self, &ev);
   }
   t->run_ns += r->end_ns - r->start_ns;
@@ -71,6 +72,7 @@ void tl_task_run_step_blocking(tl_task *t) {
                                                           : TL_DOING_IO,
                         t->id, t->cur);
   r->start_ns = tl_now_ns();
+  uint64_t cpu0 = tl_step_cpu_begin();
   if (r->spec.kind == TL_STEP_CRASH)
     tl_crash_process();
   if (r->spec.kind == TL_STEP_CPU) {
@@ -83,17 +85,26 @@ void tl_task_run_step_blocking(tl_task *t) {
     while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
       ;
   }
+  tl_step_cpu_end(r, cpu0);
   r->end_ns = tl_now_ns();
   record(t, r, self);
   if (self)
     tl_thread_set_doing(self, TL_DOING_WAIT, t->id, t->cur);
 }
 
+/* No thread runs a step that waits on the loop's timer: its CPU is the
+ * loop's own bookkeeping at either end, measured like any segment. */
 void tl_task_io_begin(tl_task *t) {
+  uint64_t cpu0 = tl_step_cpu_begin();
   t->steps[t->cur].start_ns = tl_now_ns();
+  tl_step_cpu_end(&t->steps[t->cur], cpu0);
 }
 
-void tl_task_io_end(tl_task *t) { tl_task_step_end(t); }
+void tl_task_io_end(tl_task *t) {
+  uint64_t cpu0 = tl_step_cpu_begin();
+  tl_step_cpu_end(&t->steps[t->cur], cpu0);
+  tl_task_step_end(t);
+}
 
 void tl_task_step_end(tl_task *t) {
   tl_step_rec *r = &t->steps[t->cur];

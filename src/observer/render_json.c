@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include "base/mode.h"
+#include "base/steps.h"
 #include "observer/render_json.h"
 
 #include <math.h>
@@ -486,7 +487,9 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     tl_buf_put_u64(b, (unsigned long long) e->tid);
     tl_buf_puts(b, ",\"core\":");
     tl_buf_put_u64(b, (unsigned long long) e->ev.core);
-    tl_buf_puts(b, e->ev.kind ? ",\"kind\":\"io\",\"task\":" : ",\"kind\":\"cpu\",\"task\":");
+    tl_buf_puts(b, ",\"kind\":\""); /* cpu, io or yield, as the task says */
+    tl_buf_puts(b, tl_step_kind_name(e->ev.kind));
+    tl_buf_puts(b, "\",\"task\":");
     tl_buf_put_u64(b, e->ev.task);
     tl_buf_puts(b, ",\"step\":");
     tl_buf_put_u64(b, (unsigned long long) e->ev.step);
@@ -496,6 +499,12 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     fixed3(b, (double) (e->ev.start_ns - s->start_ns) / 1e6);
     tl_buf_puts(b, ",\"end_ms\":");
     fixed3(b, (double) (e->ev.end_ns - s->start_ns) / 1e6);
+    tl_buf_puts(b, ",\"cpu_us\":"); /* the step's thread CPU clock */
+    tl_buf_put_u64(b, e->ev.cpu_ns / 1000);
+    if (e->ev.coro) /* coro mode: which coroutine, on which stack */
+      tl_buf_printf(b, ",\"coro\":%llu,\"stack\":\"0x%llx\"",
+                    (unsigned long long) e->ev.coro,
+                    (unsigned long long) e->ev.stack);
     tl_buf_putc(b, '}');
   }
   tl_buf_puts(b, "]},\"insights\":[");

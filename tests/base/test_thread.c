@@ -25,14 +25,17 @@ static tl_step_event event_of(uint64_t i) {
                          .core = (int) (h & 0xffff),
                          .kind = (int) ((h >> 16) & 0xff),
                          .step = (int) ((h >> 24) & 0xff),
-                         .route = (int) ((h >> 32) & 0xff)};
+                         .route = (int) ((h >> 32) & 0xff),
+                         .cpu_ns = h >> 20, .coro = h >> 30,
+                         .stack = h << 12};
 }
 
 static bool event_is(const tl_step_event *e, uint64_t i) {
   tl_step_event w = event_of(i);
   return e->task == w.task && e->start_ns == w.start_ns &&
          e->end_ns == w.end_ns && e->core == w.core && e->kind == w.kind &&
-         e->step == w.step && e->route == w.route;
+         e->step == w.step && e->route == w.route && e->cpu_ns == w.cpu_ns &&
+         e->coro == w.coro && e->stack == w.stack;
 }
 
 /* The context is 40 KB: keep it off the stack. */

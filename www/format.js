@@ -54,3 +54,44 @@ export function get(obj, path) {
   }
   return o === undefined ? null : o;
 }
+
+/*
+ * Durations given in milliseconds, in the unit that fits: "850 µs",
+ * "12.3 ms", "1.25 s" (three significant digits at most).
+ */
+export function msUnit(maxMs) {
+  if (!isNum(maxMs) || maxMs < 1) return { name: 'µs', per: 1e-3 };
+  if (maxMs < 1000) return { name: 'ms', per: 1 };
+  return { name: 's', per: 1000 };
+}
+function sig3(v) {
+  var r = Number(v.toPrecision(3)), a = Math.abs(r);
+  return fmt(r, a >= 100 ? 0 : a >= 10 ? 1 : 2).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
+}
+export function fmtMs(ms) {
+  if (!isNum(ms)) return NA;
+  if (ms === 0) return '0 ms';
+  var u = msUnit(Math.abs(ms));
+  if (Math.abs(Number((ms / u.per).toPrecision(3))) >= 1000) u = msUnit(Math.abs(ms) * 1.001);
+  if (Math.abs(Number((ms / u.per).toPrecision(3))) >= 1000 && u.name === 'µs') u = { name: 'ms', per: 1 };
+  return sig3(ms / u.per) + ' ' + u.name;
+}
+/*
+ * A value read from a histogram (a bucket's upper edge, in ms) as what it
+ * is, a bound: 40.959 -> "≤ 41 ms", 0.0063 -> "≤ 6.3 µs". Rounded up to two
+ * significant digits, so the text is still a true bound.
+ */
+export function ceil2(v) {
+  if (!(v > 0)) return v;
+  var step = Math.pow(10, Math.floor(Math.log10(v)) - 1);
+  var up = Math.ceil(v / step - 1e-9) * step;
+  return Number(up.toPrecision(2));
+}
+export function fmtBoundMs(ms) {
+  if (!isNum(ms)) return NA;
+  if (ms <= 0) return '≤ 0 ms';
+  var u = msUnit(ms);
+  var v = ceil2(ms / u.per);
+  if (v >= 1000 && u.name !== 's') { u = u.name === 'µs' ? { name: 'ms', per: 1 } : { name: 's', per: 1000 }; v = ceil2(ms / u.per); }
+  return '≤ ' + fmt(v, v >= 10 ? 0 : 1).replace(/\.0$/, '') + ' ' + u.name;
+}

@@ -23,6 +23,11 @@ void tl_obs_control_close_handles(tl_obs_control *ctl);
  * the observer). */
 void tl_obs_control_close(tl_obs_control *ctl);
 
+/* Each applied change is logged in ev (observer/events.h) as one event
+ * per state key whose value changed; NULL: none. */
+struct tl_events;
+void tl_obs_control_set_events(tl_obs_control *ctl, struct tl_events *ev);
+
 /* Handles one POST /control request on c. */
 void tl_obs_control_handle(tl_obs_control *ctl, tl_admin_conn *c,
                            const tl_request *req);

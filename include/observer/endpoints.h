@@ -21,6 +21,12 @@ typedef struct tl_endpoints tl_endpoints;
 tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
                                   tl_sse *sse, tl_obs_control *ctl);
 void tl_endpoints_close(tl_endpoints *ep);
+/* GET /stats/history and the stream's first event (`history`) answer
+ * from h and ev, which the caller owns. */
+struct tl_history;
+struct tl_events;
+void tl_endpoints_set_history(tl_endpoints *ep, const struct tl_history *h,
+                              const struct tl_events *ev);
 
 /* The handler for every complete request (ctx: the tl_endpoints). */
 void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *req);

@@ -19,6 +19,13 @@ void tl_stats_close(tl_stats *st);
 void tl_stats_sample(tl_stats *st);
 uint64_t tl_stats_seq(const tl_stats *st);
 const tl_buf *tl_stats_json(const tl_stats *st);
+/* Gives the sampler the observer's history ring and event log: each
+ * sample feeds the load detector, is pushed into the ring, and its JSON
+ * carries the latest events. Either may be NULL. */
+struct tl_history;
+struct tl_events;
+void tl_stats_attach(tl_stats *st, struct tl_history *h,
+                     struct tl_events *ev);
 /* Prometheus text of the current snapshot (rendered on first use). */
 const tl_buf *tl_stats_metrics(tl_stats *st);
 

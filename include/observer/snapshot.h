@@ -20,6 +20,7 @@
 #define TL_SNAP_MAX_INSIGHTS 16
 #define TL_TIMELINE_OUT_MAX 1500
 #define TL_TIMELINE_WINDOW_MS 5000
+#define TL_SNAP_EVENTS_SHOWN 20  /* latest events in each snapshot */
 
 typedef struct tl_thread_snap {
   int tid;
@@ -160,6 +161,10 @@ typedef struct tl_snapshot {
   int ninsights;
 
   tl_coro_snap coro;
+
+  /* The event log (observer/events.h), rendered as "events"; NULL:
+   * none. Owned by the observer. */
+  const struct tl_events *events;
 } tl_snapshot;
 
 #endif

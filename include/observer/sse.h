@@ -22,6 +22,13 @@ void tl_sse_close(tl_sse *sse);
  * immediately. */
 void tl_sse_start(tl_sse *sse, tl_admin_conn *c, uint64_t seq,
                   const tl_buf *json);
+/* The named event a new client gets before its first snapshot (the
+ * history, observer/render_history.h): render(arg, out) appends its JSON
+ * to out. Sent as "event: <name>\ndata: <json>" without an id, so the
+ * snapshots' ids and the default message event are unchanged. */
+typedef void (*tl_sse_render_fn)(void *arg, tl_buf *out);
+void tl_sse_set_first_event(tl_sse *sse, const char *name,
+                            tl_sse_render_fn render, void *arg);
 /* True when some client is listening (render an event only then). */
 bool tl_sse_any(const tl_sse *sse);
 /* Sends one snapshot to every client. */

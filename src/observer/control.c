@@ -4,12 +4,14 @@
 
 #include "base/query.h"
 #include "base/util.h"
+#include "observer/events.h"
 #include "observer/guard.h"
 
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct tl_obs_control {
   /* Immutable after create. */
@@ -20,6 +22,8 @@ struct tl_obs_control {
    * by the observer (on_ack). */
   pthread_mutex_t ack_mu;
   tl_control *acks;
+  /* Observer thread only: where applied changes are logged, or NULL. */
+  tl_events *events;
 };
 
 /* One control out on the main loop. While it is out, the main loop's
@@ -28,6 +32,7 @@ typedef struct pending {
   tl_control ctl;
   tl_obs_control *owner;
   tl_admin_conn *conn;
+  char before[256];   /* the state JSON when the request came */
 } pending;
 
 static bool peer_is_loopback(const tl_admin_conn *c) {
@@ -52,6 +57,26 @@ static void control_done(tl_control *ctl) {
   pthread_mutex_unlock(&oc->ack_mu);
 }
 
+/* Every key of the state that the control changed becomes an event: the
+ * state before and after are compared as a whole, so a new control key
+ * needs nothing here. */
+static void log_changes(tl_obs_control *oc, const pending *p,
+                        const tl_buf *after) {
+  if (!oc->events)
+    return;
+  struct timespec wall;
+  clock_gettime(CLOCK_REALTIME, &wall);
+  char now[256];
+  snprintf(now, sizeof(now), "%.*s", (int) after->len, after->data);
+  tl_events_control_diff(oc->events,
+                         (double) wall.tv_sec * 1e3 + (double) wall.tv_nsec / 1e6,
+                         p->before, now);
+}
+
+void tl_obs_control_set_events(tl_obs_control *oc, tl_events *ev) {
+  oc->events = ev;
+}
+
 static void answer(tl_obs_control *oc, pending *p) {
   tl_admin_conn *c = p->conn;
   if (tl_admin_is_open(c)) {
@@ -63,6 +88,7 @@ static void answer(tl_obs_control *oc, pending *p) {
       tl_buf b;
       tl_buf_init(&b, NULL, 0);
       state_json(oc->srv, &b);
+      log_changes(oc, p, &b);
       tl_admin_respond(c, 200, "application/json",
                        "Cache-Control: no-store\r\n", b.data, b.len);
       tl_buf_close(&b);
@@ -191,6 +217,11 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
   }
   p->owner = oc;
   p->conn = c;
+  tl_buf before;
+  tl_buf_init(&before, NULL, 0);
+  state_json(oc->srv, &before);
+  snprintf(p->before, sizeof(p->before), "%.*s", (int) before.len, before.data);
+  tl_buf_close(&before);
   p->ctl.done = control_done;
   p->ctl.data = p;
   if (tl_server_post_control(oc->srv, &p->ctl) != 0) {

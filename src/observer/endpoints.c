@@ -6,6 +6,7 @@
 #include "base/static_file.h"
 #include "base/util.h"
 #include "observer/guard.h"
+#include "observer/render_history.h"
 
 #include <fcntl.h>
 #include <libgen.h>
@@ -23,6 +24,8 @@ struct tl_endpoints {
   tl_obs_control *ctl;
   int www_fd;
   int chart_dirfd;
+  const tl_history *history; /* tl_endpoints_set_history, or NULL */
+  const tl_events *events;
   char chart_name[256];
 };
 
@@ -52,6 +55,20 @@ void tl_endpoints_close(tl_endpoints *ep) {
   if (ep->chart_dirfd >= 0)
     close(ep->chart_dirfd);
   free(ep);
+}
+
+/* tl_sse_render_fn for the stream's first event. */
+static void render_history(void *arg, tl_buf *out) {
+  tl_endpoints *ep = arg;
+  tl_render_history(ep->history, ep->events, out);
+}
+
+void tl_endpoints_set_history(tl_endpoints *ep, const tl_history *h,
+                              const tl_events *ev) {
+  ep->history = h;
+  ep->events = ev;
+  if (h)
+    tl_sse_set_first_event(ep->sse, "history", render_history, ep);
 }
 
 static void serve_file(tl_admin_conn *c, const tl_request *r, int dirfd,
@@ -121,6 +138,13 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
                      m->data, m->len);
   } else if (IS("/stats/stream")) {
     tl_sse_start(ep->sse, c, tl_stats_seq(ep->stats), tl_stats_json(ep->stats));
+  } else if (IS("/stats/history") && ep->history) {
+    tl_buf h;
+    tl_buf_init(&h, NULL, 0);
+    tl_render_history(ep->history, ep->events, &h);
+    tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
+                     h.data, h.len);
+    tl_buf_close(&h);
   } else if (IS("/healthz")) {
     static const char ok[] = "{\"status\":\"ok\"}\n";
     tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",

@@ -7,6 +7,8 @@
 #include "observer/admin_conn.h"
 #include "observer/control.h"
 #include "observer/endpoints.h"
+#include "observer/events.h"
+#include "observer/history.h"
 #include "observer/sampler.h"
 #include "observer/sse.h"
 
@@ -35,6 +37,8 @@ struct tl_observer {
   tl_obs_control *control;
   tl_endpoints *endpoints;
   tl_admin_conns *conns;
+  tl_history *history;
+  tl_events *events;
 };
 
 static void on_connection(uv_stream_t *l, int status) {
@@ -90,11 +94,16 @@ static void observer_main(void *arg) {
   tl_registry_add(obs->reg, &obs->ctx);
   uv_async_init(&obs->loop, &obs->stop_async, on_stop);
   obs->stats = tl_stats_init(obs->srv, obs->reg);
+  obs->history = tl_history_init(obs->srv->cfg.sample_ms);
+  obs->events = tl_events_init();
+  tl_stats_attach(obs->stats, obs->history, obs->events);
   tl_stats_sample(obs->stats);
   obs->sse = tl_sse_init();
   obs->control = tl_obs_control_init(&obs->loop, obs->srv);
   obs->endpoints = tl_endpoints_init(obs->srv, obs->port, obs->stats,
                                        obs->sse, obs->control);
+  tl_endpoints_set_history(obs->endpoints, obs->history, obs->events);
+  tl_obs_control_set_events(obs->control, obs->events);
   obs->conns = tl_admin_conns_init(&obs->loop, tl_endpoints_handle,
                                      obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);
@@ -110,6 +119,8 @@ static void observer_main(void *arg) {
   tl_sse_close(obs->sse);
   tl_admin_conns_close(obs->conns);
   tl_stats_close(obs->stats);
+  tl_history_close(obs->history);
+  tl_events_close(obs->events);
   tl_registry_remove(obs->reg, &obs->ctx);
 }
 

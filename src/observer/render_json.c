@@ -4,6 +4,7 @@
 #include "base/mode.h"
 #include "base/steps.h"
 #include "observer/render_json.h"
+#include "observer/events.h"
 
 #include <math.h>
 #include <string.h>
@@ -520,5 +521,12 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   tl_buf_putc(b, ']');
   processes_json(b, &s->procs);
   costs_json(b, &s->costs, &s->procs);
+  /* The latest events: a stream client sees each one several times and
+   * keys them by id; the full log is in /stats/history. */
+  tl_buf_puts(b, ",\"events\":");
+  if (s->events)
+    tl_events_render(s->events, TL_SNAP_EVENTS_SHOWN, b);
+  else
+    tl_buf_puts(b, "[]");
   tl_buf_putc(b, '}');
 }

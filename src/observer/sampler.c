@@ -8,6 +8,8 @@
 #include "observer/snapshot.h"
 #include "observer/sampler.h"
 #include "observer/coro_sample.h"
+#include "observer/events.h"
+#include "observer/history.h"
 #include "observer/schedstat_probe.h"
 #include "base/util.h"
 
@@ -97,6 +99,8 @@ struct tl_stats {
   uint64_t dropped;
   tl_step_event drain_buf[DRAIN_MAX];
   tl_snapshot snap;
+  tl_history *history;     /* the observer's, or NULL (tl_stats_attach) */
+  tl_events *events;
   tl_buf json, metrics;
   uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
   char file_buf[8192];
@@ -143,6 +147,12 @@ void tl_stats_close(tl_stats *st) {
   tl_buf_close(&st->json);
   tl_buf_close(&st->metrics);
   free(st);
+}
+
+void tl_stats_attach(tl_stats *st, tl_history *h, tl_events *ev) {
+  st->history = h;
+  st->events = ev;
+  st->snap.events = ev;
 }
 
 uint64_t tl_stats_seq(const tl_stats *st) { return st->seq; }
@@ -733,6 +743,11 @@ void tl_stats_sample(tl_stats *st) {
     s->ntimeline = 0;
     s->ninsights = 0;
   }
+  if (st->events)
+    tl_events_observe_load(st->events, s->time_ms, s->requests_rate,
+                           s->period_ms);
+  if (st->history)
+    tl_history_record(st->history, s);
   st->json.len = 0;
   tl_render_json(s, &st->json);
   st->last_cost_ns = tl_thread_cpu_ns() - c0;

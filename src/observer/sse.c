@@ -22,6 +22,9 @@ typedef struct sse_client {
 /* Observer thread only. */
 struct tl_sse {
   sse_client *clients;
+  const char *first_name;      /* tl_sse_set_first_event, or NULL */
+  tl_sse_render_fn first_render;
+  void *first_arg;
 };
 
 /* One snapshot framed as an event, shared by every client's write. */
@@ -34,6 +37,20 @@ typedef struct shared_event {
 tl_sse *tl_sse_init(void) { return tl_xcalloc(1, sizeof(tl_sse)); }
 
 void tl_sse_close(tl_sse *sse) { free(sse); }
+
+void tl_sse_set_first_event(tl_sse *sse, const char *name,
+                            tl_sse_render_fn render, void *arg) {
+  sse->first_name = name;
+  sse->first_render = render;
+  sse->first_arg = arg;
+}
+
+/* "event: NAME\ndata: JSON\n\n"; the JSON is one line. */
+static void put_first_event(const tl_sse *sse, tl_buf *b) {
+  tl_buf_printf(b, "event: %s\ndata: ", sse->first_name);
+  sse->first_render(sse->first_arg, b);
+  tl_buf_puts(b, "\n\n");
+}
 
 bool tl_sse_any(const tl_sse *sse) { return sse->clients != NULL; }
 
@@ -74,6 +91,8 @@ void tl_sse_start(tl_sse *sse, tl_admin_conn *c, uint64_t seq,
   tl_admin_send(c, out.data, out.len);
   tl_admin_stream(c);
   out.len = 0;
+  if (sse->first_name)
+    put_first_event(sse, &out);
   put_event(&out, seq, json);
   tl_admin_send(c, out.data, out.len);
   tl_buf_close(&out);

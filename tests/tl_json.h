@@ -1,5 +1,8 @@
-/* A small JSON reader for the tests: parses a document into a tree and
- * looks values up by dotted path ("server.requests.total", "threads.0.tid"). */
+/* The tests' JSON reader: jansson parses a document strictly (one value,
+ * nothing after it, well-formed UTF-8, no bare control characters, no
+ * \u0000, no duplicate member) into a tree looked up by dotted path
+ * ("server.requests.total", "threads.0.tid"). Strings are decoded exactly
+ * (\u escapes included). */
 #ifndef TL_JSON_H
 #define TL_JSON_H
 
@@ -18,7 +21,7 @@ typedef struct tj {
   size_t n;
 } tj;
 
-/* Returns NULL on malformed input (the whole text must be one value). */
+/* Returns NULL (and says why on stderr) when jansson rejects the text. */
 tj *tj_parse(const char *text, size_t len);
 void tj_free(tj *v);
 /* tj_free plus free of a tree from tj_parse. */

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "tl_testutil.h"
+#include "tl_json.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -233,6 +234,15 @@ int tl_read_resp(int fd, tl_resp *r, bool head_only) {
   r->body_len = clen;
   memmove(b->buf, b->buf + hlen + clen, b->len - hlen - clen);
   b->len -= hlen + clen;
+  /* Every JSON body a test reads is strict JSON (jansson), whatever the
+   * test then looks for in it. */
+  char ct[96];
+  if (clen && tl_resp_find_header(r, "Content-Type", ct, sizeof(ct)) &&
+      strncmp(ct, "application/json", 16) == 0) {
+    tj *j = tj_parse(r->body, clen);
+    ck_assert_msg(j != NULL, "a JSON body is not strict JSON: %.200s", r->body);
+    tj_release(j);
+  }
   return 0;
 }
 

@@ -26,8 +26,15 @@ void tl_buf_printf(tl_buf *b, const char *fmt, ...)
 void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap);
 /* Appends the decimal form of v (faster than printf on the hot path). */
 void tl_buf_put_u64(tl_buf *b, unsigned long long v);
-/* Appends s as a JSON string literal (with quotes), escaping as needed. */
+/* Appends n bytes of s as a JSON string literal (with quotes): `"`, `\`
+ * and every control character (C0, DEL, C1) escaped, ill-formed UTF-8
+ * replaced by U+FFFD, so raw bytes from outside (thread names, paths,
+ * errors) always make valid JSON. The one JSON string writer. */
 void tl_buf_put_json_str(tl_buf *b, const char *s, size_t n);
+/* Appends s as the inside of a Prometheus label value (no quotes): `\`,
+ * `"` and newline escaped (text format 0.0.4), ill-formed UTF-8 replaced
+ * by U+FFFD. */
+void tl_buf_put_prom_label(tl_buf *b, const char *s, size_t n);
 void tl_buf_close(tl_buf *b);
 
 #endif

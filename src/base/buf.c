@@ -79,23 +79,116 @@ void tl_buf_put_u64(tl_buf *b, unsigned long long v) {
   tl_buf_append(b, tmp + i, sizeof(tmp) - i);
 }
 
-void tl_buf_put_json_str(tl_buf *b, const char *s, size_t n) {
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), or 0; *bad gets how many bytes of an
+ * ill-formed one to replace with a single U+FFFD (its maximal valid prefix,
+ * as Unicode's "substitution of maximal subparts" counts, at least 1). */
+static size_t utf8_seq(const unsigned char *s, size_t n, size_t *bad) {
+  unsigned char c = s[0];
+  size_t len;
+  unsigned char lo = 0x80, hi = 0xbf; /* range of the second byte */
+  if (c >= 0xc2 && c <= 0xdf)
+    len = 2;
+  else if (c >= 0xe0 && c <= 0xef) {
+    len = 3;
+    if (c == 0xe0)
+      lo = 0xa0; /* overlong below */
+    else if (c == 0xed)
+      hi = 0x9f; /* surrogates above */
+  } else if (c >= 0xf0 && c <= 0xf4) {
+    len = 4;
+    if (c == 0xf0)
+      lo = 0x90;
+    else if (c == 0xf4)
+      hi = 0x8f; /* beyond U+10FFFF */
+  } else {
+    *bad = 1; /* a continuation byte alone, C0/C1 (overlong), F5..FF */
+    return 0;
+  }
+  size_t i = 1;
+  for (; i < len && i < n; i++) {
+    unsigned char min = i == 1 ? lo : 0x80, max = i == 1 ? hi : 0xbf;
+    if (s[i] < min || s[i] > max)
+      break;
+  }
+  if (i == len)
+    return len;
+  *bad = i;
+  return 0;
+}
+
+void tl_buf_put_json_str(tl_buf *b, const char *str, size_t n) {
   static const char hex[] = "0123456789abcdef";
+  const unsigned char *s = (const unsigned char *) str;
   tl_buf_reserve(b, n + 2);
   tl_buf_putc(b, '"');
-  for (size_t i = 0; i < n; i++) {
-    unsigned char c = (unsigned char) s[i];
-    if (c == '"' || c == '\\') {
-      tl_buf_putc(b, '\\');
-      tl_buf_putc(b, (char) c);
-    } else if (c < 0x20) {
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    const char *shortform = NULL;
+    switch (c) {
+    case '"': shortform = "\\\""; break;
+    case '\\': shortform = "\\\\"; break;
+    case '\b': shortform = "\\b"; break;
+    case '\f': shortform = "\\f"; break;
+    case '\n': shortform = "\\n"; break;
+    case '\r': shortform = "\\r"; break;
+    case '\t': shortform = "\\t"; break;
+    default: break;
+    }
+    if (shortform) {
+      tl_buf_append(b, shortform, 2);
+      i++;
+    } else if (c < 0x20 || c == 0x7f) {
       char esc[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
       tl_buf_append(b, esc, sizeof(esc));
-    } else {
+      i++;
+    } else if (c < 0x80) {
       tl_buf_putc(b, (char) c);
+      i++;
+    } else {
+      size_t bad = 0, len = utf8_seq(s + i, n - i, &bad);
+      if (len == 2 && c == 0xc2 && s[i + 1] < 0xa0) {
+        /* C1 controls (U+0080..U+009F) are control characters too */
+        char esc[6] = {'\\', 'u', '0', '0', hex[s[i + 1] >> 4], hex[s[i + 1] & 15]};
+        tl_buf_append(b, esc, sizeof(esc));
+      } else if (len) {
+        tl_buf_append(b, s + i, len);
+      } else {
+        tl_buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
+        len = bad;
+      }
+      i += len;
     }
   }
   tl_buf_putc(b, '"');
+}
+
+void tl_buf_put_prom_label(tl_buf *b, const char *str, size_t n) {
+  const unsigned char *s = (const unsigned char *) str;
+  tl_buf_reserve(b, n);
+  for (size_t i = 0; i < n;) {
+    unsigned char c = s[i];
+    if (c == '\\' || c == '"') {
+      tl_buf_putc(b, '\\');
+      tl_buf_putc(b, (char) c);
+      i++;
+    } else if (c == '\n') {
+      tl_buf_append(b, "\\n", 2);
+      i++;
+    } else if (c < 0x80) {
+      tl_buf_putc(b, (char) c);
+      i++;
+    } else {
+      size_t bad = 0, len = utf8_seq(s + i, n - i, &bad);
+      if (len) {
+        tl_buf_append(b, s + i, len);
+      } else {
+        tl_buf_append(b, "\xef\xbf\xbd", 3); /* U+FFFD */
+        len = bad;
+      }
+      i += len;
+    }
+  }
 }
 
 void tl_buf_close(tl_buf *b) {

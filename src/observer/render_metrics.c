@@ -66,9 +66,21 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
   char l[160];
   tl_buf_reserve(b, 32768 + (size_t) s->nthreads * 1500);
   head(b, "info", "gauge", "Server build and current execution mode.");
-  snprintf(l, sizeof(l), "version=\"%s\",mode=\"%s\"", PACKAGE_VERSION,
-           tl_mode_name((tl_mode) s->mode));
-  sample(b, "info", l, 1);
+  {
+    /* Strings go into label values escaped (tl_buf_put_prom_label); the
+     * other labels here are numbers and our own enum names. */
+    const char *mode = tl_mode_name((tl_mode) s->mode);
+    tl_buf il;
+    tl_buf_init(&il, l, sizeof(l));
+    tl_buf_puts(&il, "version=\"");
+    tl_buf_put_prom_label(&il, PACKAGE_VERSION, strlen(PACKAGE_VERSION));
+    tl_buf_puts(&il, "\",mode=\"");
+    tl_buf_put_prom_label(&il, mode, strlen(mode));
+    tl_buf_puts(&il, "\"");
+    tl_buf_putc(&il, '\0');
+    sample(b, "info", il.data, 1);
+    tl_buf_close(&il);
+  }
   head(b, "pool_threads", "gauge", "Worker threads in the pool.");
   sample(b, "pool_threads", "", s->pool_threads);
   head(b, "pool_pinned", "gauge", "1 when workers are pinned to cores.");

@@ -1,411 +1,71 @@
 #!/usr/bin/env node
-// Browser test of the threadlab dashboard, using only Node's standard library.
+// Browser test of the threadlab dashboard on playwright-core (Debian's
+// Chromium), self-contained: it starts its own threadlab (hybrid, 4 workers,
+// the hostile page's docroot) and a bounded wrk load, loads the dashboard and
+// checks that live data arrives and is shown, that the charts and meters
+// exist, and that the mode control really switches the server's mode. Any
+// page exception, console error or failed load fails it; a dashboard module
+// that does not load (missing file or export, syntax error) stops it at once.
+// It takes a full-page screenshot ($TL_SCREENSHOT, else tests/dashboard.png).
+// Then a hostile page from another origin (and a page on a name that
+// resolves to 127.0.0.1: DNS rebinding, through Chromium's host-resolver
+// rules) tries to change the mode, and the mode must stay. It ends with a
+// line "N passed, M failed" (exit status 1 when anything failed).
 //
-// It starts a headless Chromium, speaks the DevTools protocol to it over a small
-// hand-written WebSocket client, loads the dashboard and checks that live data
-// arrives and is shown, that the charts and meters exist, and that the mode
-// control really switches the server's mode. Any page exception, console error
-// or failed load fails it; a dashboard module that does not load (missing
-// file or export, syntax error) stops it at once. It takes a full-page
-// screenshot. With --cross-site, a hostile page from another origin (and a
-// page on a name that resolves to 127.0.0.1: DNS rebinding) then tries to
-// change the mode, and the mode must stay. It ends with a line
-// "N passed, M failed" (exit status 1 when anything failed).
-//
-// usage: node tests/browser/dashboard-test.mjs --url http://127.0.0.1:8081/ \
-//          --screenshot out.png [--expect-tids 1,2,3] [--switch-mode async]
-//          [--no-restore] [--cross-site http://127.0.0.1:8080/static/cross-site.html]
-//          [--chromium /usr/bin/chromium] [--timeout 60]
+// usage: THREADLAB_BIN=build/threadlab node tests/browser/dashboard-test.mjs
 
-import { spawn } from 'node:child_process';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, results, sleep, startServer, startWrk } from './lib.mjs';
 
-/* ------------------------------------------------------------------------ */
-/* options                                                                   */
-/* ------------------------------------------------------------------------ */
-
-function usage(msg) {
-  if (msg) process.stderr.write(`dashboard-test: ${msg}\n`);
-  process.stderr.write('usage: node dashboard-test.mjs --url URL --screenshot OUT.png ' +
-    '[--expect-tids 1,2,3] [--switch-mode async|pool|hybrid|coro] [--no-restore] [--cross-site URL] ' +
-    '[--chromium PATH] [--timeout SECONDS]\n');
-  process.exit(2);
-}
-
-const opts = { url: null, screenshot: null, expectTids: null, switchMode: null, restore: true,
-  crossSite: null, chromium: process.env.CHROMIUM || 'chromium', timeout: 60 };
+const here = path.dirname(fileURLToPath(import.meta.url));
+/* The server starts in hybrid; the form switches it to pool, then coro, and back. */
+const opts = { expectTids: null, switchMode: 'pool', restore: true,
+  screenshot: process.env.TL_SCREENSHOT || path.resolve('tests/dashboard.png'),
+  timeout: Number(process.env.TL_BROWSER_TIMEOUT_S) || 150 };
 /* A hostile name that resolves to 127.0.0.1 inside the test's Chromium. */
 const REBIND_HOST = 'threadlab-rebind.test';
-{
-  const a = process.argv.slice(2);
-  for (let i = 0; i < a.length; i++) {
-    const need = () => { if (i + 1 >= a.length) usage(`${a[i]} needs a value`); return a[++i]; };
-    switch (a[i]) {
-      case '--url': opts.url = need(); break;
-      case '--screenshot': opts.screenshot = need(); break;
-      case '--expect-tids':
-        opts.expectTids = need().split(',').filter((s) => s.trim() !== '').map((s) => {
-          const n = Number(s);
-          if (!Number.isInteger(n)) usage(`bad tid "${s}"`);
-          return n;
-        });
-        break;
-      case '--switch-mode': opts.switchMode = need(); break;
-      case '--no-restore': opts.restore = false; break;
-      case '--cross-site': opts.crossSite = need(); break;
-      case '--chromium': opts.chromium = need(); break;
-      case '--timeout': opts.timeout = Number(need()); break;
-      case '-h': case '--help': usage(); break;
-      default: usage(`unknown option ${a[i]}`);
-    }
-  }
-  if (!opts.url) usage('--url is required');
-  if (!opts.screenshot) usage('--screenshot is required');
-  if (opts.switchMode && !['async', 'pool', 'hybrid', 'coro'].includes(opts.switchMode)) usage('--switch-mode must be async, pool, hybrid or coro');
-  if (!(opts.timeout > 0)) usage('--timeout must be > 0');
-}
 
-/* ------------------------------------------------------------------------ */
-/* results                                                                   */
-/* ------------------------------------------------------------------------ */
+const res = results();
+const check = res.check;
 
-let passed = 0;
-let failed = 0;
-function check(ok, what, detail) {
-  if (ok) passed++; else failed++;
-  process.stdout.write(`${ok ? 'ok  ' : 'FAIL'} - ${what}${detail ? ` (${detail})` : ''}\n`);
-  return ok;
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/* ------------------------------------------------------------------------ */
-/* a minimal WebSocket client (RFC 6455), enough for the DevTools protocol   */
-/* ------------------------------------------------------------------------ */
-
-class WebSocketClient {
-  static connect(wsUrl, timeoutMs = 10000) {
-    const u = new URL(wsUrl);
-    if (u.protocol !== 'ws:') return Promise.reject(new Error(`only ws:// is supported, got ${wsUrl}`));
-    const key = crypto.randomBytes(16).toString('base64');
-    const expectAccept = crypto.createHash('sha1')
-      .update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
-    return new Promise((resolve, reject) => {
-      const sock = net.connect({ host: u.hostname, port: Number(u.port) || 80 });
-      const timer = setTimeout(() => { sock.destroy(); reject(new Error('WebSocket handshake timed out')); }, timeoutMs);
-      let head = Buffer.alloc(0);
-      const onData = (chunk) => {
-        head = Buffer.concat([head, chunk]);
-        const end = head.indexOf('\r\n\r\n');
-        if (end < 0) return;
-        sock.removeListener('data', onData);
-        clearTimeout(timer);
-        const lines = head.subarray(0, end).toString('latin1').split('\r\n');
-        const status = lines[0];
-        const headers = {};
-        for (const l of lines.slice(1)) {
-          const c = l.indexOf(':');
-          if (c > 0) headers[l.slice(0, c).trim().toLowerCase()] = l.slice(c + 1).trim();
-        }
-        if (!/^HTTP\/1\.1 101\b/.test(status)) { sock.destroy(); reject(new Error(`handshake refused: ${status}`)); return; }
-        if (headers['sec-websocket-accept'] !== expectAccept) { sock.destroy(); reject(new Error('bad Sec-WebSocket-Accept')); return; }
-        const ws = new WebSocketClient(sock);
-        const rest = head.subarray(end + 4);
-        if (rest.length) ws._onData(rest);
-        resolve(ws);
-      };
-      sock.on('data', onData);
-      sock.once('error', (e) => { clearTimeout(timer); reject(e); });
-      sock.once('connect', () => {
-        sock.setNoDelay(true);
-        sock.write(`GET ${u.pathname}${u.search} HTTP/1.1\r\nHost: ${u.host}\r\nUpgrade: websocket\r\n` +
-          `Connection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-      });
-    });
-  }
-
-  constructor(sock) {
-    this.sock = sock;
-    this.chunks = [];
-    this.len = 0;
-    this.fragments = null;     // payload pieces of a fragmented message
-    this.fragOpcode = 0;
-    this.onmessage = () => {};
-    this.onclose = () => {};
-    this.closed = false;
-    sock.on('data', (c) => this._onData(c));
-    sock.on('close', () => { this.closed = true; this.onclose(); });
-    sock.on('error', () => { /* reported through close */ });
-  }
-
-  /* Make the first n buffered bytes contiguous and return them (without consuming). */
-  _peek(n) {
-    if (this.len < n) return null;
-    if (this.chunks[0].length < n) this.chunks = [Buffer.concat(this.chunks)];
-    return this.chunks[0].subarray(0, n);
-  }
-
-  _take(n) {
-    const out = Buffer.allocUnsafe(n);
-    let off = 0;
-    while (off < n) {
-      const c = this.chunks[0];
-      const k = Math.min(c.length, n - off);
-      c.copy(out, off, 0, k);
-      off += k;
-      if (k === c.length) this.chunks.shift(); else this.chunks[0] = c.subarray(k);
-    }
-    this.len -= n;
-    return out;
-  }
-
-  _onData(chunk) {
-    this.chunks.push(chunk);
-    this.len += chunk.length;
-    for (;;) {
-      const h2 = this._peek(2);
-      if (!h2) return;
-      const fin = (h2[0] & 0x80) !== 0;
-      const opcode = h2[0] & 0x0f;
-      const masked = (h2[1] & 0x80) !== 0;
-      let plen = h2[1] & 0x7f;
-      let hlen = 2 + (plen === 126 ? 2 : plen === 127 ? 8 : 0) + (masked ? 4 : 0);
-      const h = this._peek(hlen);
-      if (!h) return;
-      if (plen === 126) plen = h.readUInt16BE(2);
-      else if (plen === 127) plen = Number(h.readBigUInt64BE(2));
-      if (this.len < hlen + plen) return;
-      const frame = this._take(hlen + plen);
-      let payload = frame.subarray(hlen);
-      if (masked) {                               // servers do not mask, but be lenient
-        const mk = frame.subarray(hlen - 4, hlen);
-        payload = Buffer.from(payload);
-        for (let i = 0; i < payload.length; i++) payload[i] ^= mk[i & 3];
-      }
-      this._onFrame(fin, opcode, payload);
-    }
-  }
-
-  _onFrame(fin, opcode, payload) {
-    if (opcode === 0x8) { this._send(0x8, payload.subarray(0, 2)); this.sock.end(); return; }
-    if (opcode === 0x9) { this._send(0xA, payload); return; }
-    if (opcode === 0xA) return;
-    if (opcode === 0x0) {
-      if (!this.fragments) return;                // stray continuation
-      this.fragments.push(payload);
-      if (fin) {
-        const all = Buffer.concat(this.fragments);
-        const op = this.fragOpcode;
-        this.fragments = null;
-        this.onmessage(op === 0x1 ? all.toString('utf8') : all);
-      }
-      return;
-    }
-    if (!fin) { this.fragments = [payload]; this.fragOpcode = opcode; return; }
-    this.onmessage(opcode === 0x1 ? payload.toString('utf8') : payload);
-  }
-
-  /* Client frames must be masked (RFC 6455 5.3). */
-  _send(opcode, data) {
-    if (this.closed) return;
-    const payload = Buffer.isBuffer(data) ? data : Buffer.from(data, 'utf8');
-    const n = payload.length;
-    const ext = n < 126 ? 0 : n < 65536 ? 2 : 8;
-    const head = Buffer.alloc(2 + ext + 4);
-    head[0] = 0x80 | opcode;
-    if (ext === 0) head[1] = 0x80 | n;
-    else if (ext === 2) { head[1] = 0x80 | 126; head.writeUInt16BE(n, 2); }
-    else { head[1] = 0x80 | 127; head.writeBigUInt64BE(BigInt(n), 2); }
-    const mask = crypto.randomBytes(4);
-    mask.copy(head, 2 + ext);
-    const body = Buffer.allocUnsafe(n);
-    for (let i = 0; i < n; i++) body[i] = payload[i] ^ mask[i & 3];
-    this.sock.write(Buffer.concat([head, body]));
-  }
-
-  send(text) { this._send(0x1, text); }
-
-  close() {
-    if (this.closed) return;
-    try { this._send(0x8, Buffer.from([0x03, 0xe8])); } catch (e) { /* ignore */ }
-    this.sock.end();
-    setTimeout(() => this.sock.destroy(), 200).unref();
-  }
-}
-
-/* ------------------------------------------------------------------------ */
-/* DevTools protocol on top of it                                            */
-/* ------------------------------------------------------------------------ */
-
-class CDP {
-  constructor(ws) {
-    this.ws = ws;
-    this.nextId = 1;
-    this.pending = new Map();
-    this.listeners = [];
-    ws.onmessage = (text) => this._onMessage(text);
-    ws.onclose = () => {
-      for (const p of this.pending.values()) p.reject(new Error(`connection closed during ${p.method}`));
-      this.pending.clear();
-    };
-  }
-
-  _onMessage(text) {
-    let m;
-    try { m = JSON.parse(text); } catch (e) { return; }
-    if (m.id !== undefined) {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      clearTimeout(p.timer);
-      if (m.error) p.reject(new Error(`${p.method}: ${m.error.message}`));
-      else p.resolve(m.result || {});
-      return;
-    }
-    for (const l of this.listeners) if (l.method === m.method && (!l.sessionId || l.sessionId === m.sessionId)) l.fn(m.params || {});
-  }
-
-  send(method, params = {}, sessionId = undefined, timeoutMs = 15000) {
-    const id = this.nextId++;
-    const msg = { id, method, params };
-    if (sessionId) msg.sessionId = sessionId;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`${method} timed out after ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, method, timer });
-      this.ws.send(JSON.stringify(msg));
-    });
-  }
-
-  on(method, sessionId, fn) { this.listeners.push({ method, sessionId, fn }); }
-
-  waitFor(method, sessionId, timeoutMs) {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no ${method} within ${timeoutMs} ms`)), timeoutMs);
-      const l = { method, sessionId, fn: (p) => {
-        clearTimeout(timer);
-        this.listeners = this.listeners.filter((x) => x !== l);
-        resolve(p);
-      } };
-      this.listeners.push(l);
-    });
-  }
-}
-
-/* ------------------------------------------------------------------------ */
-/* Chromium                                                                  */
-/* ------------------------------------------------------------------------ */
-
-let chrome = null;
-let profileDir = null;
-let ws = null;
-
-function launchChromium() {
-  profileDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tl-dashboard-test-'));
-  const args = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--no-first-run',
-    '--no-default-browser-check', '--disable-extensions', '--mute-audio', '--hide-scrollbars',
-    '--remote-debugging-port=0', `--user-data-dir=${profileDir}`,
-    `--host-resolver-rules=MAP ${REBIND_HOST} 127.0.0.1`, 'about:blank'];
-  chrome = spawn(opts.chromium, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
-  return new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('chromium did not print its DevTools address within 20 s')), 20000);
-    chrome.once('error', (e) => { clearTimeout(timer); reject(new Error(`cannot start ${opts.chromium}: ${e.message}`)); });
-    chrome.once('exit', (code, sig) => { clearTimeout(timer); reject(new Error(`chromium exited early (${code ?? sig}): ${buf.slice(-500)}`)); });
-    chrome.stderr.setEncoding('utf8');
-    chrome.stderr.on('data', (d) => {
-      if (buf.length < 65536) buf += d;
-      const m = /DevTools listening on (ws:\/\/\S+)/.exec(buf);
-      if (m) { clearTimeout(timer); resolve(m[1]); }
-    });
+/* Page exceptions, console errors and failed loads of the dashboard's page.
+ * A dropped SSE connection is expected while the server restarts; everything
+ * else is not. */
+function collectErrors(page) {
+  const errors = [];
+  const isStream = (url) => /stats\/stream/.test(url || '');
+  page.on('pageerror', (e) => errors.push(`exception: ${String(e.message || e).split('\n')[0]}`));
+  page.on('console', (m) => {
+    if (m.type() !== 'error' && m.type() !== 'assert') return;
+    if (isStream(m.location().url)) return;
+    errors.push(`console.${m.type()}: ${m.text()}`.split('\n')[0]);
   });
+  page.on('requestfailed', (r) => {
+    if (!isStream(r.url())) errors.push(`failed load: ${r.url()} ${(r.failure() || {}).errorText || ''}`.trim());
+  });
+  return errors;
 }
 
-let cleanedUp = false;
-async function cleanup() {
-  if (cleanedUp) return;
-  cleanedUp = true;
-  if (ws) ws.close();
-  if (chrome && chrome.exitCode === null && chrome.signalCode === null) {
-    const exited = new Promise((r) => chrome.once('exit', r));
-    // Its own process group (detached), led by the pid we started: that pid and its helpers.
-    try { process.kill(-chrome.pid, 'SIGTERM'); } catch (e) { try { chrome.kill('SIGTERM'); } catch (e2) { /* gone */ } }
-    const t = await Promise.race([exited.then(() => true), sleep(3000).then(() => false)]);
-    if (!t) {
-      try { process.kill(-chrome.pid, 'SIGKILL'); } catch (e) { try { chrome.kill('SIGKILL'); } catch (e2) { /* gone */ } }
-      await Promise.race([exited, sleep(2000)]);
-    }
-  }
-  if (chrome && chrome.pid) {
-    // wait (bounded) until the helpers of that group are gone too, then make sure
-    const groupAlive = () => { try { process.kill(-chrome.pid, 0); return true; } catch (e) { return false; } };
-    for (let i = 0; i < 30 && groupAlive(); i++) await sleep(100);
-    if (groupAlive()) { try { process.kill(-chrome.pid, 'SIGKILL'); } catch (e) { /* gone */ } }
-  }
-  if (profileDir) {
-    try { fs.rmSync(profileDir, { recursive: true, force: true, maxRetries: 3 }); } catch (e) { /* leave it */ }
-  }
-}
-
-/* ------------------------------------------------------------------------ */
-/* the test                                                                  */
-/* ------------------------------------------------------------------------ */
-
-async function main() {
-  const pageUrl = new URL(opts.url);
-  const wsUrl = await launchChromium();
-  ws = await WebSocketClient.connect(wsUrl);
-  const cdp = new CDP(ws);
-
-  let { targetInfos } = await cdp.send('Target.getTargets');
-  let page = targetInfos.find((t) => t.type === 'page');
-  if (!page) {
-    const { targetId } = await cdp.send('Target.createTarget', { url: 'about:blank' });
-    page = { targetId };
-  }
-  const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: page.targetId, flatten: true });
-  const S = (method, params, timeoutMs) => cdp.send(method, params, sessionId, timeoutMs);
-
-  const pageErrors = [];
-  cdp.on('Runtime.exceptionThrown', sessionId, (p) => {
-    const d = p.exceptionDetails || {};
-    pageErrors.push(`exception: ${(d.exception && d.exception.description) || d.text}`.split('\n')[0]);
-  });
-  cdp.on('Log.entryAdded', sessionId, (p) => {
-    const e = p.entry || {};
-    // a dropped SSE connection is expected while the server restarts; everything else is not
-    if (e.level === 'error' && !/stats\/stream/.test(e.url || '')) pageErrors.push(`${e.source}: ${e.text} ${e.url || ''}`.trim());
-  });
-  cdp.on('Runtime.consoleAPICalled', sessionId, (p) => {
-    if (p.type !== 'error' && p.type !== 'assert') return;
-    const text = (p.args || []).map((a) => (a.value !== undefined ? String(a.value) : a.description || a.type)).join(' ');
-    pageErrors.push(`console.${p.type}: ${text}`.split('\n')[0]);
-  });
-  await S('Page.enable');
-  await S('Runtime.enable');
-  await S('Log.enable');
-  await S('Emulation.setDeviceMetricsOverride', { width: 1600, height: 1000, deviceScaleFactor: 1, mobile: false });
-
-  async function evaluate(expression) {
-    const r = await S('Runtime.evaluate', { expression, returnByValue: true, awaitPromise: true });
-    if (r.exceptionDetails) {
-      const d = r.exceptionDetails;
-      throw new Error(`page evaluation failed: ${(d.exception && d.exception.description) || d.text}`);
-    }
-    return r.result.value;
-  }
+async function main(server, browser) {
+  const pageUrl = new URL(`http://127.0.0.1:${server.admin}/`);
+  const page = await browser.newPage({ viewport: { width: 1600, height: 1000 } });
+  const pageErrors = collectErrors(page);
+  /* A string is evaluated as an expression in the page; a promise is awaited
+   * and the value returned by value; an exception throws here. */
+  const evaluate = (expression) => page.evaluate(expression);
 
   /* navigate */
-  const loaded = cdp.waitFor('Page.loadEventFired', sessionId, 15000);
-  const nav = await S('Page.navigate', { url: pageUrl.href });
-  if (!check(!nav.errorText, `navigate to ${pageUrl.href}`, nav.errorText)) return;
-  try { await loaded; check(true, 'page load event'); } catch (e) { check(false, 'page load event', e.message); }
+  let nav = null;
+  try {
+    nav = await page.goto(pageUrl.href, { waitUntil: 'load', timeout: 15000 });
+  } catch (e) {
+    check(false, `navigate to ${pageUrl.href}`, e.message.split('\n')[0]);
+    return;
+  }
+  if (!check(nav && nav.ok(), `navigate to ${pageUrl.href}`, nav ? `status ${nav.status()}` : 'no response')) return;
+  check(true, 'page load event');
 
   /* The dashboard is a graph of ES modules (www/main.js and what it imports):
    * one missing file, missing export or syntax error and none of it runs.
@@ -624,20 +284,16 @@ async function main() {
   check(sw.ok, `switch mode ${original} → ${target} with #mode-select + #apply-control; #server-mode follows`,
     sw.ok ? '' : `#server-mode "${sw.shown}", control says "${sw.msg}"`);
 
+
   /* screenshot of the whole page */
   try {
     await sleep(600);                         // let the timeline frame land
-    const m = await S('Page.getLayoutMetrics');
-    const size = m.cssContentSize || m.contentSize;
-    const width = Math.ceil(Math.max(size.width, 1600));
-    const height = Math.ceil(Math.min(size.height, 16000));
-    const shot = await S('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true,
-      clip: { x: 0, y: 0, width, height, scale: 1 } }, 30000);
     fs.mkdirSync(path.dirname(path.resolve(opts.screenshot)), { recursive: true });
-    fs.writeFileSync(opts.screenshot, Buffer.from(shot.data, 'base64'));
-    check(fs.statSync(opts.screenshot).size > 1000, `full-page screenshot written to ${opts.screenshot}`, `${width}x${height}`);
+    await page.screenshot({ path: opts.screenshot, fullPage: true, timeout: 30000 });
+    const size = await evaluate('[document.documentElement.scrollWidth, document.documentElement.scrollHeight]');
+    check(fs.statSync(opts.screenshot).size > 1000, `full-page screenshot written to ${opts.screenshot}`, `${size[0]}x${size[1]}`);
   } catch (e) {
-    check(false, 'full-page screenshot', e.message);
+    check(false, 'full-page screenshot', e.message.split('\n')[0]);
   }
 
   /* coro mode through the form: the coroutine panel appears with numbers and its chart */
@@ -717,7 +373,7 @@ async function main() {
 
   check(pageErrors.length === 0, 'no script errors, console errors or failed loads in the page', pageErrors.slice(0, 3).join('; '));
 
-  if (opts.crossSite) await crossSite(S, cdp, sessionId, evaluate, origin);
+  await crossSite(browser, origin, `http://127.0.0.1:${server.port}/static/cross-site.html`);
 }
 
 /* The mode in a /stats snapshot taken after this call. */
@@ -734,23 +390,26 @@ async function modeNow(origin) {
 }
 
 /* What a hostile page can do, from another origin and from a DNS-rebinding
- * name; the console errors these provoke (CORS) are expected here. */
-async function crossSite(S, cdp, sessionId, evaluate, origin) {
+
+/* What a hostile page can do, from another origin and from a DNS-rebinding
+ * name, in a page of its own: the console errors these provoke (CORS) are
+ * expected here. */
+async function crossSite(browser, origin, crossSiteUrl) {
   const before = await modeNow(origin);
   const target = before === 'async' ? 'pool' : 'async';
+  const page = await browser.newPage();
+  const evaluate = (expression) => page.evaluate(expression);
   const seen = [];
-  cdp.on('Network.responseReceived', sessionId, (p) => {
-    if (/\/control\b/.test(p.response.url)) seen.push(`${p.type} ${p.response.status}`);
+  page.on('response', (r) => {
+    if (/\/control\b/.test(r.url())) seen.push(`${r.request().resourceType()} ${r.status()}`);
   });
-  await S('Network.enable');
 
-  const page = new URL(opts.crossSite);
-  page.searchParams.set('admin', new URL(origin).port);
-  page.searchParams.set('mode', target);
-  const loaded = cdp.waitFor('Page.loadEventFired', sessionId, 15000);
-  const nav = await S('Page.navigate', { url: page.href });
-  if (!check(!nav.errorText, `open a page of another origin (${page.origin})`, nav.errorText)) return;
-  await loaded.catch(() => {});
+  const hostile = new URL(crossSiteUrl);
+  hostile.searchParams.set('admin', new URL(origin).port);
+  hostile.searchParams.set('mode', target);
+  let navErr = '';
+  try { await page.goto(hostile.href, { waitUntil: 'load', timeout: 15000 }); } catch (e) { navErr = e.message.split('\n')[0]; }
+  if (!check(!navErr, `open a page of another origin (${hostile.origin})`, navErr)) return;
   const res = await evaluate('window.xsite');
   const detail = Object.entries(res || {}).map(([k, v]) => `${k}: ${v}`).join('; ');
   check(res && res['fetch with X-Threadlab'] === 'blocked' && res['fetch with JSON'] === 'blocked',
@@ -767,13 +426,11 @@ async function crossSite(S, cdp, sessionId, evaluate, origin) {
    * page is "same origin" with whatever listens there. */
   const evil = new URL(origin);
   evil.hostname = REBIND_HOST;
-  const loaded2 = cdp.waitFor('Page.loadEventFired', sessionId, 15000);
-  const docStatus = cdp.waitFor('Network.responseReceived', sessionId, 15000);
-  const nav2 = await S('Page.navigate', { url: evil.href });
-  if (!check(!nav2.errorText, `open the observer as ${evil.origin}`, nav2.errorText)) return;
-  const st = await docStatus.catch(() => null);
-  await loaded2.catch(() => {});
-  check(st && st.response.status === 421, `${evil.origin}/ is refused with 421`, st ? `${st.response.status}` : 'no response');
+  let doc = null;
+  navErr = '';
+  try { doc = await page.goto(evil.href, { waitUntil: 'load', timeout: 15000 }); } catch (e) { navErr = e.message.split('\n')[0]; }
+  if (!check(!navErr && doc, `open the observer as ${evil.origin}`, navErr || (doc ? '' : 'no response'))) return;
+  check(doc.status() === 421, `${evil.origin}/ is refused with 421`, `${doc.status()}`);
   const tries = await evaluate(`(async () => {
     const s = await fetch('/stats', { cache: 'no-store' });
     const c = await fetch('/control?mode=${target}', { method: 'POST', headers: { 'X-Threadlab': '1' } });
@@ -783,25 +440,47 @@ async function crossSite(S, cdp, sessionId, evaluate, origin) {
     `stats ${tries.stats}, control ${tries.control}`);
   const last = await modeNow(origin);
   check(last === before, 'mode unchanged after the rebinding attempt (read from /stats)', `${before} → ${last}`);
+  await page.close();
+}
+
+/* Everything this test started, stopped by pid (never by name). */
+const started = { server: null, wrk: [], browser: null };
+async function cleanup() {
+  for (const w of started.wrk.splice(0)) await w.stop().catch(() => {});
+  if (started.browser) await started.browser.close().catch(() => {});
+  started.browser = null;
+  const server = started.server;
+  started.server = null;
+  return server ? server.stop() : null;
 }
 
 const hard = setTimeout(async () => {
   check(false, `whole test within ${opts.timeout} s`, 'hard timeout');
   await cleanup();
-  process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  res.finish();
   process.exit(1);
 }, opts.timeout * 1000);
 
-for (const sig of ['SIGINT', 'SIGTERM']) {
-  process.on(sig, async () => { await cleanup(); process.exit(130); });
-}
-
 try {
-  await main();
+  /* The docroot holds the hostile page for the cross-site part. */
+  started.server = await startServer(['--mode', 'hybrid', '--threads', '4', '--docroot', path.join(here, 'fixtures')]);
+  const { port } = started.server;
+  /* Chromium first: on a busy machine it can take many seconds to start. */
+  started.browser = await launchBrowser([`--host-resolver-rules=MAP ${REBIND_HOST} 127.0.0.1`]);
+  /* Some load, so that threads, steps and charts have something to show;
+   * bounded (-d) and stopped by pid at the end. */
+  started.wrk.push(await startWrk(['-t1', '-c16', '-d120s', `http://127.0.0.1:${port}/task?steps=cpu:1,io:20,cpu:1`]));
+  started.wrk.push(await startWrk(['-t1', '-c4', '-d120s', `http://127.0.0.1:${port}/plaintext`]));
+  await sleep(1000);
+  await main(started.server, started.browser);
 } catch (e) {
-  check(false, 'test ran to the end', e.message);
+  check(false, 'test ran to the end', e.message.split('\n')[0]);
 }
 clearTimeout(hard);
-await cleanup();
-process.stdout.write(`${passed} passed, ${failed} failed\n`);
-process.exit(failed ? 1 : 0);
+{
+  const server = started.server;
+  const code = await cleanup();
+  if (server) check(code === 0, 'threadlab exits with status 0 after SIGTERM', code === 0 ? '' : `status ${code}\n${server.output()}`);
+}
+res.finish();
+process.exit(process.exitCode);

@@ -31,12 +31,13 @@ export async function startServer(args = [], bin = process.env.THREADLAB_BIN || 
   };
 }
 
-/* Headless Chromium as the README says to run it. */
-export function launchBrowser() {
+/* Headless Chromium as the README says to run it; extraArgs are more
+ * Chromium switches (e.g. --host-resolver-rules=... for a rebinding test). */
+export function launchBrowser(extraArgs = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', ...extraArgs],
   });
 }
 
@@ -61,6 +62,27 @@ export function results() {
     process.exitCode = r.failed === 0 && r.passed > 0 ? 0 : 1;
   };
   return r;
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/* Starts `wrk args...` (bounded load: give it -d) and returns
+ * { pid, stop() }; stop() kills that pid only and resolves when it exited.
+ * Throws when wrk is not installed. */
+export async function startWrk(args) {
+  const child = spawn('wrk', args, { stdio: 'ignore' });
+  await new Promise((resolve, reject) => {
+    child.once('spawn', resolve);
+    child.once('error', (e) => reject(new Error(`cannot start wrk (run ./setup-deps): ${e.message}`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    pid: child.pid,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      await exited;
+    },
+  };
 }
 
 /* Waits until fn() (evaluated in the page) is truthy; returns its value or null. */

@@ -2,6 +2,7 @@
 
 #include "observer/control.h"
 
+#include "base/cpulist.h"
 #include "base/query.h"
 #include "base/util.h"
 #include "observer/guard.h"
@@ -37,9 +38,14 @@ static bool peer_is_loopback(const tl_admin_conn *c) {
 }
 
 static void state_json(tl_server *srv, tl_buf *b) {
-  tl_buf_printf(b, "{\"ok\":true,\"mode\":\"%s\",\"threads\":%d,\"pinned\":%s}\n",
+  cpu_set_t cpus;
+  char list[256];
+  tl_server_worker_cpus(srv, &cpus, NULL);
+  tl_cpulist_format(&cpus, list, sizeof(list));
+  tl_buf_printf(b, "{\"ok\":true,\"mode\":\"%s\",\"threads\":%d,\"pinned\":%s,"
+                "\"worker_cpus\":\"%s\"}\n",
                 tl_mode_name(tl_server_mode(srv)), atomic_load(&srv->threads),
-                atomic_load(&srv->pinned) ? "true" : "false");
+                atomic_load(&srv->pinned) ? "true" : "false", list);
 }
 
 /* Main loop's thread: hand the answered control back to the observer. */
@@ -111,8 +117,26 @@ void tl_obs_control_close(tl_obs_control *oc) {
 
 /* Every parameter must be one we know, with a valid value. Returns NULL,
  * or why the request is refused (400). */
-static const char *parse_params(tl_control *ctl, const char *q, size_t qlen,
-                                int *changes) {
+/* cpus=LIST or cpus=all, within the mask the process inherited. */
+static const char *parse_cpus(tl_server *srv, tl_control *ctl,
+                              const char *val, int n) {
+  if (n > 0 && strcmp(val, "all") == 0) {
+    ctl->cpus_op = 0;
+    return NULL;
+  }
+  cpu_set_t inherited;
+  tl_server_worker_cpus(srv, NULL, &inherited);
+  if (n <= 0 || tl_cpulist_parse(val, (size_t) n, &ctl->cpus) != 0)
+    return "cpus must be a CPU list (e.g. 0, 0-1, 0,2-3) or all";
+  const char *why = tl_cpulist_check(&ctl->cpus, &inherited);
+  if (why)
+    return why;
+  ctl->cpus_op = 1;
+  return NULL;
+}
+
+static const char *parse_params(tl_server *srv, tl_control *ctl,
+                                const char *q, size_t qlen, int *changes) {
   char val[64];
   size_t i = 0;
   while (i < qlen) {
@@ -146,8 +170,12 @@ static const char *parse_params(tl_control *ctl, const char *q, size_t qlen,
         ctl->pin = 0;
       else
         return "pin must be 0 or 1";
+    } else if (strcmp(key, "cpus") == 0) {
+      const char *why = parse_cpus(srv, ctl, val, n);
+      if (why)
+        return why;
     } else {
-      return "unknown control parameter (use mode, threads, pin)";
+      return "unknown control parameter (use mode, threads, pin, cpus)";
     }
     (*changes)++;
     i = j + 1;
@@ -170,12 +198,13 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
   p->ctl.mode = -1;
   p->ctl.threads = 0;
   p->ctl.pin = -1;
+  p->ctl.cpus_op = -1;
   /* The parameters come in the query, in a form-encoded body, or both. */
   int changes = 0, status = 400;
-  const char *bad = parse_params(&p->ctl, q, qlen, &changes);
+  const char *bad = parse_params(oc->srv, &p->ctl, q, qlen, &changes);
   if (!bad && req->body.len > 0) {
     if (tl_guard_content_type_is(req, "application/x-www-form-urlencoded")) {
-      bad = parse_params(&p->ctl, req->body.data, req->body.len, &changes);
+      bad = parse_params(oc->srv, &p->ctl, req->body.data, req->body.len, &changes);
     } else {
       status = 415;
       bad = "the body must be application/x-www-form-urlencoded "
@@ -183,7 +212,7 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
     }
   }
   if (!bad && changes == 0)
-    bad = "nothing to change: give mode, threads and/or pin";
+    bad = "nothing to change: give mode, threads, pin and/or cpus";
   if (bad) {
     free(p);
     tl_admin_respond_error(c, status, bad, NULL);

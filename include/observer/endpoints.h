@@ -10,6 +10,7 @@
 #include "http/parser.h"
 #include "observer/admin_conn.h"
 #include "observer/control.h"
+#include "observer/lab.h"
 #include "observer/sampler.h"
 #include "observer/sse.h"
 
@@ -21,6 +22,8 @@ typedef struct tl_endpoints tl_endpoints;
 tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
                                   tl_sse *sse, tl_obs_control *ctl);
 void tl_endpoints_close(tl_endpoints *ep);
+/* Routes /lab and /lab/... to the lab (the caller owns it). */
+void tl_endpoints_set_lab(tl_endpoints *ep, tl_lab *lab);
 
 /* The handler for every complete request (ctx: the tl_endpoints). */
 void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *req);

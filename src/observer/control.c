@@ -29,6 +29,10 @@ typedef struct pending {
   tl_control ctl;
   tl_obs_control *owner;
   tl_admin_conn *conn;
+  /* Set by tl_obs_control_apply (the lab): called instead of answering
+   * a connection. */
+  void (*applied)(void *arg, int rc);
+  void *applied_arg;
 } pending;
 
 static bool peer_is_loopback(const tl_admin_conn *c) {
@@ -59,6 +63,11 @@ static void control_done(tl_control *ctl) {
 }
 
 static void answer(tl_obs_control *oc, pending *p) {
+  if (p->applied) {
+    p->applied(p->applied_arg, p->ctl.rc);
+    free(p);
+    return;
+  }
   tl_admin_conn *c = p->conn;
   if (tl_admin_is_open(c)) {
     if (p->ctl.rc != 0) {
@@ -108,7 +117,8 @@ void tl_obs_control_close(tl_obs_control *oc) {
   for (tl_control *ctl = oc->acks, *n; ctl; ctl = n) {
     n = ctl->next;
     pending *p = ctl->data;
-    tl_admin_release(p->conn);
+    if (p->conn)
+      tl_admin_release(p->conn);
     free(p);
   }
   pthread_mutex_destroy(&oc->ack_mu);
@@ -228,4 +238,20 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
     return;
   }
   tl_admin_hold(c);
+}
+
+int tl_obs_control_apply(tl_obs_control *oc, const tl_control *want,
+                         void (*applied)(void *arg, int rc), void *arg) {
+  pending *p = tl_xcalloc(1, sizeof(*p));
+  p->ctl = *want;
+  p->ctl.next = NULL;
+  p->owner = oc;
+  p->applied = applied;
+  p->applied_arg = arg;
+  p->ctl.done = control_done;
+  p->ctl.data = p;
+  int rc = tl_server_post_control(oc->srv, &p->ctl);
+  if (rc != 0)
+    free(p);
+  return rc;
 }

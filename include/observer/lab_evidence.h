@@ -1,0 +1,17 @@
+/* The kernel's evidence for a lab experiment: a figure picked out of a
+ * /stats snapshot by a path such as "threads[role=worker].migrations"
+ * ([] every element, [key=value] the matching ones) and an aggregate
+ * (sum, max, min, mean, count, each). Pure functions of the JSON, any
+ * thread. */
+#ifndef TL_OBSERVER_LAB_EVIDENCE_H
+#define TL_OBSERVER_LAB_EVIDENCE_H
+
+#include <jansson.h>
+
+/* A new reference: a number, an array (each), a string, or JSON null when
+ * the snapshot does not have the figure (never a guess). */
+json_t *tl_lab_evidence_eval(json_t *stats, const char *path, const char *agg);
+/* after - before when both are numbers, else JSON null. */
+json_t *tl_lab_evidence_delta(json_t *before, json_t *after);
+
+#endif

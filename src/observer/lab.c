@@ -525,7 +525,10 @@ static json_t *evidence_json(tl_lab *lab, json_t *after) {
                              str_of(ev, "label", path), "path", path, "before",
                              b, "after", a, "counter", counter);
     if (counter)
-      json_object_set_new(item, "delta", tl_lab_evidence_delta(b, a));
+      json_object_set_new(item, "delta",
+                          lab->before && after
+                              ? tl_lab_evidence_counter(lab->before, after, path, agg)
+                              : json_null());
     json_array_append_new(out, item);
   }
   return out;

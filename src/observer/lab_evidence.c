@@ -100,3 +100,56 @@ json_t *tl_lab_evidence_delta(json_t *before, json_t *after) {
     return json_real(json_number_value(after) - json_number_value(before));
   return json_null();
 }
+
+/* The element of `arr` with this tid, or NULL. */
+static json_t *by_tid(json_t *arr, json_int_t tid) {
+  size_t i;
+  json_t *el;
+  json_array_foreach(arr, i, el)
+    if (json_integer_value(json_object_get(el, "tid")) == tid)
+      return el;
+  return NULL;
+}
+
+json_t *tl_lab_evidence_counter(json_t *before, json_t *after,
+                                const char *path, const char *agg) {
+  /* "threads[filter].field" summed: thread by thread. */
+  const char *open = strchr(path, '['), *close = open ? strchr(open, ']') : NULL;
+  if (!open || !close || close[1] != '.' || strcmp(agg, "sum") != 0 ||
+      strchr(close + 2, '[') || (size_t) (open - path) >= 64)
+    goto plain;
+  char arr_name[64];
+  memcpy(arr_name, path, (size_t) (open - path));
+  arr_name[open - path] = '\0';
+  json_t *ba = json_object_get(before, arr_name);
+  json_t *aa = json_object_get(after, arr_name);
+  if (!json_is_array(ba) || !json_is_array(aa))
+    goto plain;
+  const char *field = close + 2;
+  size_t flen = (size_t) (close - open - 1), i;
+  double sum = 0;
+  int n = 0;
+  json_t *el;
+  json_array_foreach(aa, i, el) {
+    if (!json_object_get(el, "tid"))
+      goto plain;
+    if (flen > 0 && !matches(el, open + 1, flen))
+      continue;
+    json_t *av = json_object_get(el, field);
+    if (!json_is_number(av))
+      continue;
+    json_t *prev = by_tid(ba, json_integer_value(json_object_get(el, "tid")));
+    json_t *bv = prev ? json_object_get(prev, field) : NULL;
+    /* A thread born since `before` counts from zero. */
+    sum += json_number_value(av) - (json_is_number(bv) ? json_number_value(bv) : 0);
+    n++;
+  }
+  return n > 0 ? json_real(sum) : json_null();
+plain:;
+  json_t *b = tl_lab_evidence_eval(before, path, agg);
+  json_t *a = tl_lab_evidence_eval(after, path, agg);
+  json_t *d = tl_lab_evidence_delta(b, a);
+  json_decref(a);
+  json_decref(b);
+  return d;
+}

@@ -166,7 +166,29 @@ START_TEST(evidence_paths_and_aggregates) {
 }
 END_TEST
 
-TL_CHECK_MAIN("lab_predict", cpu_bound_is_min_cores_workers,
+/* A pool resized between the snapshots: counters go thread by thread. */
+START_TEST(counters_follow_threads_not_sums) {
+  json_t *b = json_loads(
+      "{\"threads\":[{\"tid\":1,\"role\":\"worker\",\"ctx\":100},"
+      "{\"tid\":2,\"role\":\"worker\",\"ctx\":900},"
+      "{\"tid\":9,\"role\":\"loop\",\"ctx\":5}]}", 0, NULL);
+  json_t *a = json_loads(
+      "{\"threads\":[{\"tid\":1,\"role\":\"worker\",\"ctx\":130},"
+      "{\"tid\":3,\"role\":\"worker\",\"ctx\":20},"
+      "{\"tid\":9,\"role\":\"loop\",\"ctx\":500}]}", 0, NULL);
+  /* worker 2 left (not counted), worker 3 is new (counts from 0). */
+  json_t *d = tl_lab_evidence_counter(b, a, "threads[role=worker].ctx", "sum");
+  NEAR(json_number_value(d), 50);
+  json_decref(d);
+  d = tl_lab_evidence_counter(b, a, "threads[].ctx", "sum");
+  NEAR(json_number_value(d), 545);
+  json_decref(d);
+  json_decref(a);
+  json_decref(b);
+}
+END_TEST
+
+TL_CHECK_MAIN("lab_predict", counters_follow_threads_not_sums, cpu_bound_is_min_cores_workers,
               io_waits_scale_with_workers_or_connections,
               task_chain_takes_the_tighter_bound, counts_and_bounds,
               within_tolerance, wrk_summary_is_read,

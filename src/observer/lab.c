@@ -742,8 +742,7 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
   if (restart) {
     respond_json(c, 422, json_pack("{s:s,s:i,s:s}", "error",
                                    "this experiment's setup cannot be applied live: "
-                                   "start the server with this command line "
-                                   "(loadtest/compare --lab runs it so)",
+                                   "it needs a server started with this command line",
                                    "status", 422, "command", restart));
     return;
   }

@@ -180,6 +180,7 @@ function openStream() {
       state.running = null;
       setBusy(false);
       $('lab-progress').hidden = true;
+      $('lab-status').textContent = m.result.id + ': ' + m.result.status;
       state.runs.push(m.result);
       renderResult(m.result);
       drawRuns();

@@ -35,11 +35,13 @@ try {
   r.check(/\bok\b/.test(cls || ''), 'the verdict is marked as agreeing', cls);
   const rows = await page.$$eval('#lab-evidence-body tr', (t) => t.map((x) => x.textContent));
   r.check(rows.some((t) => /worker threads/.test(t)), 'the kernel evidence table is shown', rows.join(' | ').slice(0, 200));
+  const hidden = await page.evaluate(() => getComputedStyle(document.getElementById('lab-progress')).display === 'none');
+  r.check(hidden, 'the progress bar goes away with the result');
   const bars = await page.evaluate(() => window.tlLab.runs.length);
   r.check(bars === 1, 'the run is in the runs list (bars)', `${bars}`);
   const server = await (await fetch(`http://127.0.0.1:${srv.admin}/lab/runs`)).json();
   r.check(server.runs.length === 1 && server.runs[0].measured === 3, 'the page shows what the server measured');
-  await page.screenshot({ path: process.env.LAB_SCREENSHOT || '/tmp/lab-panel.png', fullPage: false,
+  await page.screenshot({ path: process.env.LAB_SCREENSHOT || '/tmp/lab-panel.png', fullPage: true,
     clip: await page.$eval('#panel-lab', (e) => { const b = e.getBoundingClientRect(); return { x: b.x, y: b.y + window.scrollY, width: b.width, height: b.height }; }) }).catch(() => {});
 } finally {
   await browser.close();

@@ -9,7 +9,8 @@
  */
 
 const $ = function (id) { return document.getElementById(id); };
-const state = { experiments: [], runs: [], running: null, source: null, lastResult: null };
+const state = { experiments: [], runs: [], running: null, source: null, lastResult: null,
+  progressEvents: 0, lastProgress: null };
 window.tlLab = state;
 
 let seriesChart = null, runsChart = null;
@@ -174,7 +175,9 @@ function openStream() {
     var m;
     try { m = JSON.parse(ev.data); } catch (e) { return; }
     if (m.type === 'progress') {
-      renderProgress(m);
+      state.progressEvents++;
+      state.lastProgress = ev.data;
+      if (state.running) renderProgress(m);
     } else if (m.type === 'result') {
       closeStream();
       state.running = null;
@@ -189,19 +192,24 @@ function openStream() {
 }
 
 function runExperiment(id) {
-  $('lab-status').textContent = 'starting ' + id + '…';
+  /* Busy at once: the answer may come after the run's first events. */
+  var x = state.experiments.find(function (e) { return e.id === id; });
+  var dur = x && x.load ? x.load.duration_s : 0;
+  state.running = id;
+  setBusy(true);
+  $('lab-status').textContent = 'running ' + id + (dur ? ' (' + dur + ' s)' : '');
+  renderProgress({ id: id, elapsed_s: 0, left_s: dur, rps_so_far: 0 });
   openStream();
   post('/lab/run?id=' + encodeURIComponent(id)).then(function (r) {
-    if (r.status === 202) {
-      state.running = id;
-      setBusy(true);
-      $('lab-status').textContent = 'running ' + id + ' (' + r.body.duration_s + ' s)';
-      renderProgress({ id: id, elapsed_s: 0, left_s: r.body.duration_s, rps_so_far: 0 });
-    } else {
-      if (!state.running) closeStream();
-      $('lab-status').textContent = 'not started: ' + (r.body.error || r.status) +
-        (r.body.command ? ' (' + r.body.command + ')' : '');
+    if (r.status === 202) return;
+    if (state.running === id) {
+      state.running = null;
+      setBusy(false);
+      $('lab-progress').hidden = true;
+      closeStream();
     }
+    $('lab-status').textContent = 'not started: ' + (r.body.error || r.status) +
+      (r.body.command ? ' (' + r.body.command + ')' : '');
   }).catch(function (e) { $('lab-status').textContent = 'not started: ' + e; });
 }
 

@@ -3,6 +3,7 @@
 #ifndef TL_CORE_OPTIONS_H
 #define TL_CORE_OPTIONS_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -19,6 +20,8 @@ typedef struct tl_config {
   tl_mode mode;
   int threads;         /* pool size */
   bool pin;
+  bool has_cpus;       /* --cpus given: workers run on `cpus` only */
+  cpu_set_t cpus;
   char docroot[4096];  /* for /static/ */
   char www[4096];      /* the dashboard's files */
   int sample_ms;

@@ -12,6 +12,7 @@
 #define TL_CORE_POOL_H
 
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -80,6 +81,13 @@ int tl_pool_resize(tl_pool *p, int nthreads);
  * whole mask.
  * Idle workers apply it at once, busy ones after their current job. */
 void tl_pool_set_pin(tl_pool *p, bool pin);
+/* The CPUs the workers may run on (--cpus; NULL: the whole mask the
+ * process had at tl_pool_init); pinning picks within them. -EINVAL when
+ * the set is empty or leaves that mask. Applied like set_pin. */
+int tl_pool_set_cpus(tl_pool *p, const cpu_set_t *cpus);
+/* Any thread (takes the pool's mutex): the workers' set and the inherited
+ * mask; either pointer may be NULL. */
+void tl_pool_get_cpus(tl_pool *p, cpu_set_t *cpus, cpu_set_t *inherited);
 int tl_pool_threads(const tl_pool *p);
 bool tl_pool_pinned(const tl_pool *p);
 /* Lock-free read of the queue depth (any thread). */

@@ -26,6 +26,8 @@ typedef struct tl_control {
   int mode;      /* tl_mode, or -1 to keep */
   int threads;   /* pool size, or 0 to keep */
   int pin;       /* 0/1, or -1 to keep */
+  int cpus_op;   /* workers' CPUs: -1 keep, 0 all inherited, 1 `cpus` */
+  cpu_set_t cpus;
   int rc;        /* 0, or a negative errno, set before done() */
   void (*done)(struct tl_control *ctl);
   void *data;
@@ -97,6 +99,10 @@ void tl_server_shutdown(tl_server *srv);
 int tl_server_set_mode(tl_server *srv, tl_mode mode);
 int tl_server_set_threads(tl_server *srv, int n);
 void tl_server_set_pin(tl_server *srv, bool pin);
+/* Any thread: the CPUs workers may run on and the mask the process
+ * inherited (a supervisor: its command line's). */
+void tl_server_worker_cpus(tl_server *srv, cpu_set_t *cpus,
+                           cpu_set_t *inherited);
 /* Any thread: queue a control change. Returns -ESHUTDOWN once the server
  * is stopping (done() is then never called). */
 int tl_server_post_control(tl_server *srv, tl_control *ctl);

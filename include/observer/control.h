@@ -32,4 +32,12 @@ void tl_obs_control_set_events(tl_obs_control *ctl, struct tl_events *ev);
 void tl_obs_control_handle(tl_obs_control *ctl, tl_admin_conn *c,
                            const tl_request *req);
 
+/* The lab's way to change settings: the same round trip as POST
+ * /control, for a change already checked (fields as in tl_control: -1/0
+ * keep). applied(arg, rc) runs on the observer thread once the main loop
+ * has applied it (rc 0 or a negative errno); not at all if this returns
+ * non-zero (the server is stopping) or the observer stops first. */
+int tl_obs_control_apply(tl_obs_control *ctl, const tl_control *want,
+                         void (*applied)(void *arg, int rc), void *arg);
+
 #endif

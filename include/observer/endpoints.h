@@ -10,6 +10,7 @@
 #include "http/parser.h"
 #include "observer/admin_conn.h"
 #include "observer/control.h"
+#include "observer/lab.h"
 #include "observer/sampler.h"
 #include "observer/sse.h"
 
@@ -27,6 +28,8 @@ struct tl_history;
 struct tl_events;
 void tl_endpoints_set_history(tl_endpoints *ep, const struct tl_history *h,
                               const struct tl_events *ev);
+/* Routes /lab and /lab/... to the lab (the caller owns it). */
+void tl_endpoints_set_lab(tl_endpoints *ep, tl_lab *lab);
 
 /* The handler for every complete request (ctx: the tl_endpoints). */
 void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *req);

@@ -124,6 +124,8 @@ typedef struct tl_snapshot {
 
   int mode, pool_threads;
   bool pinned;
+  /* cpulists: the CPUs workers may use (--cpus) and the process's mask. */
+  char worker_cpus[256], inherited_cpus[256];
   uint64_t conn_open, accepted, refused;
   double accepted_rate;
   uint64_t requests;

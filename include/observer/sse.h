@@ -34,4 +34,9 @@ bool tl_sse_any(const tl_sse *sse);
 /* Sends one snapshot to every client. */
 void tl_sse_broadcast(tl_sse *sse, uint64_t seq, const tl_buf *json);
 
+/* Sends a named event (`event: NAME`, one line of JSON data, no id) to
+ * every client: the lab's progress and results. */
+void tl_sse_broadcast_event(tl_sse *sse, const char *event, const char *data,
+                            size_t len);
+
 #endif

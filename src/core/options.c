@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "core/options.h"
+#include "base/cpulist.h"
 #include "base/util.h"
 #include "exec/coro_switch.h"
 
@@ -17,7 +18,8 @@ enum {
   OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_BODY_MIN_RATE, OPT_HEADER_TIMEOUT,
   OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
   OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH,
-  OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_WORKER_OF
+  OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_WORKER_OF,
+  OPT_CPUS
 };
 
 static const struct option long_opts[] = {
@@ -27,6 +29,7 @@ static const struct option long_opts[] = {
     {"mode", required_argument, NULL, OPT_MODE},
     {"threads", required_argument, NULL, OPT_THREADS},
     {"pin", no_argument, NULL, OPT_PIN},
+    {"cpus", required_argument, NULL, OPT_CPUS},
     {"docroot", required_argument, NULL, OPT_DOCROOT},
     {"www", required_argument, NULL, OPT_WWW},
     {"sample-ms", required_argument, NULL, OPT_SAMPLE_MS},
@@ -113,6 +116,9 @@ void tl_config_usage(FILE *out) {
       "  --threads N              worker threads, 1..1024 (online cores)\n"
       "  --pin                    pin worker i to the (i mod n)-th of the n cores\n"
       "                           the process may use (taskset, cpuset)\n"
+      "  --cpus LIST              the CPUs worker threads may run on, e.g. 0,\n"
+      "                           0-1, 0,2-3; within the ones the process may\n"
+      "                           use; --pin picks within them (all of them)\n"
       "  --no-uring               one write(2) per connection instead of one\n"
       "                           io_uring submission per loop iteration\n"
       "Coroutines (--mode coro):\n"
@@ -225,6 +231,22 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       }
       continue;
     case OPT_PIN: cfg->pin = true; continue;
+    case OPT_CPUS: {
+      cpu_set_t inherited;
+      tl_cpulist_self(&inherited);
+      const char *why = tl_cpulist_parse(optarg, strlen(optarg), &cfg->cpus) != 0
+                            ? "not a CPU list (e.g. 0, 0-1, 0,2-3)"
+                            : tl_cpulist_check(&cfg->cpus, &inherited);
+      if (why) {
+        char may[256];
+        tl_cpulist_format(&inherited, may, sizeof(may));
+        fprintf(err, "threadlab: --cpus: '%s': %s (this process may use %s)\n",
+                optarg, why, may);
+        return -1;
+      }
+      cfg->has_cpus = true;
+      continue;
+    }
     case OPT_NO_STATS: cfg->no_stats = true; continue;
     case OPT_NO_URING: cfg->no_uring = true; continue;
     case OPT_QUIET: cfg->quiet = true; continue;

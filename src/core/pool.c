@@ -23,7 +23,6 @@ struct tl_pool {
   tl_registry *reg;
   size_t queue_max;
   cpu_set_t base_mask;        /* the process's mask when the pool started */
-  int nallowed;               /* cores in it */
 
   pthread_mutex_t mu;         /* guards everything below up to `depth` */
   pthread_cond_t work_cv;     /* workers wait here for jobs */
@@ -36,6 +35,7 @@ struct tl_pool {
   bool stopping;
   bool pin;
   unsigned pin_gen;
+  cpu_set_t work_mask;        /* the workers' CPUs (--cpus), within base_mask */
   tl_worker *workers[TL_POOL_MAX_THREADS];
 
   _Atomic size_t depth;       /* mirror of depth_locked for lock-free reads */
@@ -51,22 +51,30 @@ static int nth_cpu(const cpu_set_t *mask, int n) {
   return -1;
 }
 
-/* Pinned: worker i on the (i mod n)-th of the n cores the process may use
- * (taskset, cgroup cpuset), never outside them. */
+/* Pinned: worker i on the (i mod n)-th of the n cores of the workers' set
+ * (--cpus, itself within what the process may use: taskset, cgroup
+ * cpuset); unpinned: that whole set. Caller holds p->mu. */
+static void worker_mask(const tl_pool *p, int index, cpu_set_t *set) {
+  if (p->pin) {
+    CPU_ZERO(set);
+    CPU_SET(nth_cpu(&p->work_mask, index % CPU_COUNT(&p->work_mask)), set);
+  } else {
+    *set = p->work_mask;
+  }
+}
+
 static void apply_pin(tl_worker *w) {
   tl_pool *p = w->pool;
   cpu_set_t set;
-  if (p->pin) {
-    CPU_ZERO(&set);
-    CPU_SET(nth_cpu(&p->base_mask, w->index % p->nallowed), &set);
-  } else {
-    set = p->base_mask;
-  }
+  pthread_mutex_lock(&p->mu);
+  worker_mask(p, w->index, &set);
+  unsigned gen = p->pin_gen;
+  pthread_mutex_unlock(&p->mu);
   int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
   if (rc != 0)
     fprintf(stderr, "threadlab: worker %d: cannot set affinity: %s\n",
             w->index, strerror(rc));
-  w->pin_gen = p->pin_gen;
+  w->pin_gen = gen;
 }
 
 static void *worker_main(void *arg) {
@@ -216,7 +224,7 @@ int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
     for (int i = 0, n = tl_ncpu(); i < n; i++)
       CPU_SET(i, &p->base_mask);
   }
-  p->nallowed = CPU_COUNT(&p->base_mask);
+  p->work_mask = p->base_mask;
   int rc = tl_pool_inbox_init(&p->inbox, loop);
   if (rc != 0) {
     free(p);
@@ -320,6 +328,30 @@ void tl_pool_set_pin(tl_pool *p, bool pin) {
     p->pin_gen++;
     pthread_cond_broadcast(&p->work_cv);
   }
+  pthread_mutex_unlock(&p->mu);
+}
+
+int tl_pool_set_cpus(tl_pool *p, const cpu_set_t *cpus) {
+  cpu_set_t want = cpus ? *cpus : p->base_mask, both;
+  CPU_AND(&both, &want, &p->base_mask);
+  if (CPU_COUNT(&want) == 0 || !CPU_EQUAL(&both, &want))
+    return -EINVAL;
+  pthread_mutex_lock(&p->mu);
+  if (!CPU_EQUAL(&p->work_mask, &want)) {
+    p->work_mask = want;
+    p->pin_gen++;
+    pthread_cond_broadcast(&p->work_cv);
+  }
+  pthread_mutex_unlock(&p->mu);
+  return 0;
+}
+
+void tl_pool_get_cpus(tl_pool *p, cpu_set_t *cpus, cpu_set_t *inherited) {
+  pthread_mutex_lock(&p->mu);
+  if (cpus)
+    *cpus = p->work_mask;
+  if (inherited)
+    *inherited = p->base_mask;
   pthread_mutex_unlock(&p->mu);
 }
 

@@ -2,6 +2,7 @@
 
 #include "core/server.h"
 
+#include "base/cpulist.h"
 #include "base/util.h"
 #include "core/libuv_threads.h"
 #include "core/loop_threads.h"
@@ -45,6 +46,8 @@ static void on_control(uv_async_t *h) {
     if (srv->forward_control) {
       if (ctl->mode >= (int) TL_MODE_COUNT || ctl->threads > TL_MAX_THREADS)
         rc = -EINVAL;
+      if (ctl->cpus_op >= 0) /* worker processes take --cpus at start only */
+        rc = -ENOTSUP;
       if (rc == 0) {
         srv->forward_control(srv, ctl);
         if (ctl->threads > 0)
@@ -60,6 +63,8 @@ static void on_control(uv_async_t *h) {
     }
     if (ctl->threads > 0)
       rc = tl_server_set_threads(srv, ctl->threads);
+    if (rc == 0 && ctl->cpus_op >= 0)
+      rc = tl_pool_set_cpus(srv->pool, ctl->cpus_op ? &ctl->cpus : NULL);
     if (rc == 0 && ctl->pin >= 0)
       tl_server_set_pin(srv, ctl->pin != 0);
     if (rc == 0 && ctl->mode >= 0)
@@ -67,6 +72,20 @@ static void on_control(uv_async_t *h) {
     ctl->rc = rc;
     ctl->done(ctl);
   }
+}
+
+void tl_server_worker_cpus(tl_server *srv, cpu_set_t *cpus,
+                           cpu_set_t *inherited) {
+  if (srv->pool) {
+    tl_pool_get_cpus(srv->pool, cpus, inherited);
+    return;
+  }
+  cpu_set_t all;
+  tl_cpulist_self(&all);
+  if (cpus)
+    *cpus = srv->cfg.has_cpus ? srv->cfg.cpus : all;
+  if (inherited)
+    *inherited = all;
 }
 
 int tl_server_post_control(tl_server *srv, tl_control *ctl) {
@@ -168,6 +187,8 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
             cfg->threads, strerror(-rc));
     return init_failed(srv, rc);
   }
+  if (cfg->has_cpus)
+    tl_pool_set_cpus(srv->pool, &cfg->cpus); /* checked by the options */
   atomic_store(&srv->threads, tl_pool_threads(srv->pool));
   atomic_store(&srv->pinned, tl_pool_pinned(srv->pool));
   tl_libuv_threads_register(uv, registry);

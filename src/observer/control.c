@@ -2,6 +2,7 @@
 
 #include "observer/control.h"
 
+#include "base/cpulist.h"
 #include "base/query.h"
 #include "base/util.h"
 #include "observer/events.h"
@@ -33,6 +34,10 @@ typedef struct pending {
   tl_obs_control *owner;
   tl_admin_conn *conn;
   char before[256];   /* the state JSON when the request came */
+  /* Set by tl_obs_control_apply (the lab): called instead of answering
+   * a connection. */
+  void (*applied)(void *arg, int rc);
+  void *applied_arg;
 } pending;
 
 static bool peer_is_loopback(const tl_admin_conn *c) {
@@ -42,9 +47,14 @@ static bool peer_is_loopback(const tl_admin_conn *c) {
 }
 
 static void state_json(tl_server *srv, tl_buf *b) {
-  tl_buf_printf(b, "{\"ok\":true,\"mode\":\"%s\",\"threads\":%d,\"pinned\":%s}\n",
+  cpu_set_t cpus;
+  char list[256];
+  tl_server_worker_cpus(srv, &cpus, NULL);
+  tl_cpulist_format(&cpus, list, sizeof(list));
+  tl_buf_printf(b, "{\"ok\":true,\"mode\":\"%s\",\"threads\":%d,\"pinned\":%s,"
+                "\"worker_cpus\":\"%s\"}\n",
                 tl_mode_name(tl_server_mode(srv)), atomic_load(&srv->threads),
-                atomic_load(&srv->pinned) ? "true" : "false");
+                atomic_load(&srv->pinned) ? "true" : "false", list);
 }
 
 /* Main loop's thread: hand the answered control back to the observer. */
@@ -77,25 +87,42 @@ void tl_obs_control_set_events(tl_obs_control *oc, tl_events *ev) {
   oc->events = ev;
 }
 
+/* Changes made for the lab (applied != NULL) are logged like the ones a
+ * POST makes; only the answer differs. */
 static void answer(tl_obs_control *oc, pending *p) {
-  tl_admin_conn *c = p->conn;
-  if (tl_admin_is_open(c)) {
-    if (p->ctl.rc != 0) {
-      char msg[128];
-      snprintf(msg, sizeof(msg), "control failed: %s", strerror(-p->ctl.rc));
-      tl_admin_respond_error(c, 500, msg, NULL);
-    } else {
-      tl_buf b;
-      tl_buf_init(&b, NULL, 0);
-      state_json(oc->srv, &b);
-      log_changes(oc, p, &b);
-      tl_admin_respond(c, 200, "application/json",
-                       "Cache-Control: no-store\r\n", b.data, b.len);
-      tl_buf_close(&b);
-    }
+  tl_buf b;
+  tl_buf_init(&b, NULL, 0);
+  if (p->ctl.rc == 0) {
+    state_json(oc->srv, &b);
+    log_changes(oc, p, &b);
   }
+  if (p->applied) {
+    p->applied(p->applied_arg, p->ctl.rc);
+  } else {
+    tl_admin_conn *c = p->conn;
+    if (tl_admin_is_open(c)) {
+      if (p->ctl.rc != 0) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "control failed: %s", strerror(-p->ctl.rc));
+        tl_admin_respond_error(c, 500, msg, NULL);
+      } else {
+        tl_admin_respond(c, 200, "application/json",
+                         "Cache-Control: no-store\r\n", b.data, b.len);
+      }
+    }
+    tl_admin_release(c);
+  }
+  tl_buf_close(&b);
   free(p);
-  tl_admin_release(c);
+}
+
+/* The state before the change, for the event log's comparison. */
+static void remember_before(tl_obs_control *oc, pending *p) {
+  tl_buf before;
+  tl_buf_init(&before, NULL, 0);
+  state_json(oc->srv, &before);
+  snprintf(p->before, sizeof(p->before), "%.*s", (int) before.len, before.data);
+  tl_buf_close(&before);
 }
 
 static void on_ack(uv_async_t *h) {
@@ -128,7 +155,8 @@ void tl_obs_control_close(tl_obs_control *oc) {
   for (tl_control *ctl = oc->acks, *n; ctl; ctl = n) {
     n = ctl->next;
     pending *p = ctl->data;
-    tl_admin_release(p->conn);
+    if (p->conn)
+      tl_admin_release(p->conn);
     free(p);
   }
   pthread_mutex_destroy(&oc->ack_mu);
@@ -137,8 +165,26 @@ void tl_obs_control_close(tl_obs_control *oc) {
 
 /* Every parameter must be one we know, with a valid value. Returns NULL,
  * or why the request is refused (400). */
-static const char *parse_params(tl_control *ctl, const char *q, size_t qlen,
-                                int *changes) {
+/* cpus=LIST or cpus=all, within the mask the process inherited. */
+static const char *parse_cpus(tl_server *srv, tl_control *ctl,
+                              const char *val, int n) {
+  if (n > 0 && strcmp(val, "all") == 0) {
+    ctl->cpus_op = 0;
+    return NULL;
+  }
+  cpu_set_t inherited;
+  tl_server_worker_cpus(srv, NULL, &inherited);
+  if (n <= 0 || tl_cpulist_parse(val, (size_t) n, &ctl->cpus) != 0)
+    return "cpus must be a CPU list (e.g. 0, 0-1, 0,2-3) or all";
+  const char *why = tl_cpulist_check(&ctl->cpus, &inherited);
+  if (why)
+    return why;
+  ctl->cpus_op = 1;
+  return NULL;
+}
+
+static const char *parse_params(tl_server *srv, tl_control *ctl,
+                                const char *q, size_t qlen, int *changes) {
   char val[64];
   size_t i = 0;
   while (i < qlen) {
@@ -172,8 +218,12 @@ static const char *parse_params(tl_control *ctl, const char *q, size_t qlen,
         ctl->pin = 0;
       else
         return "pin must be 0 or 1";
+    } else if (strcmp(key, "cpus") == 0) {
+      const char *why = parse_cpus(srv, ctl, val, n);
+      if (why)
+        return why;
     } else {
-      return "unknown control parameter (use mode, threads, pin)";
+      return "unknown control parameter (use mode, threads, pin, cpus)";
     }
     (*changes)++;
     i = j + 1;
@@ -196,12 +246,13 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
   p->ctl.mode = -1;
   p->ctl.threads = 0;
   p->ctl.pin = -1;
+  p->ctl.cpus_op = -1;
   /* The parameters come in the query, in a form-encoded body, or both. */
   int changes = 0, status = 400;
-  const char *bad = parse_params(&p->ctl, q, qlen, &changes);
+  const char *bad = parse_params(oc->srv, &p->ctl, q, qlen, &changes);
   if (!bad && req->body.len > 0) {
     if (tl_guard_content_type_is(req, "application/x-www-form-urlencoded")) {
-      bad = parse_params(&p->ctl, req->body.data, req->body.len, &changes);
+      bad = parse_params(oc->srv, &p->ctl, req->body.data, req->body.len, &changes);
     } else {
       status = 415;
       bad = "the body must be application/x-www-form-urlencoded "
@@ -209,7 +260,7 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
     }
   }
   if (!bad && changes == 0)
-    bad = "nothing to change: give mode, threads and/or pin";
+    bad = "nothing to change: give mode, threads, pin and/or cpus";
   if (bad) {
     free(p);
     tl_admin_respond_error(c, status, bad, NULL);
@@ -217,11 +268,7 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
   }
   p->owner = oc;
   p->conn = c;
-  tl_buf before;
-  tl_buf_init(&before, NULL, 0);
-  state_json(oc->srv, &before);
-  snprintf(p->before, sizeof(p->before), "%.*s", (int) before.len, before.data);
-  tl_buf_close(&before);
+  remember_before(oc, p);
   p->ctl.done = control_done;
   p->ctl.data = p;
   if (tl_server_post_control(oc->srv, &p->ctl) != 0) {
@@ -230,4 +277,21 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
     return;
   }
   tl_admin_hold(c);
+}
+
+int tl_obs_control_apply(tl_obs_control *oc, const tl_control *want,
+                         void (*applied)(void *arg, int rc), void *arg) {
+  pending *p = tl_xcalloc(1, sizeof(*p));
+  p->ctl = *want;
+  p->ctl.next = NULL;
+  p->owner = oc;
+  p->applied = applied;
+  p->applied_arg = arg;
+  remember_before(oc, p);
+  p->ctl.done = control_done;
+  p->ctl.data = p;
+  int rc = tl_server_post_control(oc->srv, &p->ctl);
+  if (rc != 0)
+    free(p);
+  return rc;
 }

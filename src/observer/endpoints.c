@@ -22,6 +22,7 @@ struct tl_endpoints {
   tl_stats *stats;
   tl_sse *sse;
   tl_obs_control *ctl;
+  tl_lab *lab;              /* set once after create (tl_endpoints_set_lab) */
   int www_fd;
   int chart_dirfd;
   const tl_history *history; /* tl_endpoints_set_history, or NULL */
@@ -48,6 +49,8 @@ tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
   }
   return ep;
 }
+
+void tl_endpoints_set_lab(tl_endpoints *ep, tl_lab *lab) { ep->lab = lab; }
 
 void tl_endpoints_close(tl_endpoints *ep) {
   if (ep->www_fd >= 0)
@@ -117,6 +120,11 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
   const char *p = r->target.data;
   bool get = r->method == HTTP_GET || r->method == HTTP_HEAD;
 #define IS(lit) (plen == sizeof(lit) - 1 && memcmp(p, lit, plen) == 0)
+  if (ep->lab && plen >= 4 && memcmp(p, "/lab", 4) == 0 &&
+      (plen == 4 || p[4] == '/')) {
+    tl_lab_handle(ep->lab, c, r, p, plen, q, qlen);
+    return;
+  }
   if (IS("/control")) {
     if (r->method != HTTP_POST)
       not_allowed(c, r, "Allow: POST\r\n");

@@ -9,6 +9,7 @@
 #include "observer/endpoints.h"
 #include "observer/events.h"
 #include "observer/history.h"
+#include "observer/lab.h"
 #include "observer/sampler.h"
 #include "observer/sse.h"
 
@@ -35,6 +36,7 @@ struct tl_observer {
   tl_stats *stats;
   tl_sse *sse;
   tl_obs_control *control;
+  tl_lab *lab;
   tl_endpoints *endpoints;
   tl_admin_conns *conns;
   tl_history *history;
@@ -64,6 +66,7 @@ static void walk_close(uv_handle_t *h, void *arg) {
 
 static void on_stop(uv_async_t *h) {
   tl_observer *obs = TL_CONTAINER_OF(h, tl_observer, stop_async);
+  tl_lab_stop(obs->lab);
   tl_admin_close_all(obs->conns);
   uv_close((uv_handle_t *) &obs->listener, NULL);
   uv_close((uv_handle_t *) &obs->sample_timer, NULL);
@@ -104,6 +107,9 @@ static void observer_main(void *arg) {
                                        obs->sse, obs->control);
   tl_endpoints_set_history(obs->endpoints, obs->history, obs->events);
   tl_obs_control_set_events(obs->control, obs->events);
+  obs->lab = tl_lab_init(&obs->loop, obs->srv, obs->stats, obs->sse,
+                         obs->control);
+  tl_endpoints_set_lab(obs->endpoints, obs->lab);
   obs->conns = tl_admin_conns_init(&obs->loop, tl_endpoints_handle,
                                      obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);
@@ -115,6 +121,7 @@ static void observer_main(void *arg) {
   uv_run(&obs->loop, UV_RUN_DEFAULT);
   uv_loop_close(&obs->loop);
   tl_obs_control_close(obs->control);
+  tl_lab_close(obs->lab);
   tl_endpoints_close(obs->endpoints);
   tl_sse_close(obs->sse);
   tl_admin_conns_close(obs->conns);

@@ -412,6 +412,8 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   /* The pool exists in every mode; in async the loop runs every step. */
   kb(b, "pool_in_use", s->mode != TL_MODE_ASYNC);
   kb(b, "pinned", s->pinned);
+  ks(b, "worker_cpus", s->worker_cpus);
+  ks(b, "inherited_cpus", s->inherited_cpus);
   tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"refused\":%llu,\"accepted_rate\":",
                 (unsigned long long) s->conn_open, (unsigned long long) s->accepted,
                 (unsigned long long) s->refused);

@@ -12,6 +12,7 @@
 #include "observer/history.h"
 #include "observer/schedstat_probe.h"
 #include "base/util.h"
+#include "base/cpulist.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -589,6 +590,10 @@ static void sample_server(tl_stats *st, double period_s) {
   s->mode = atomic_load_explicit(&srv->mode, memory_order_relaxed);
   s->pool_threads = atomic_load_explicit(&srv->threads, memory_order_relaxed);
   s->pinned = atomic_load_explicit(&srv->pinned, memory_order_relaxed);
+  cpu_set_t wcpus, inherited;
+  tl_server_worker_cpus(srv, &wcpus, &inherited);
+  tl_cpulist_format(&wcpus, s->worker_cpus, sizeof(s->worker_cpus));
+  tl_cpulist_format(&inherited, s->inherited_cpus, sizeof(s->inherited_cpus));
   s->conn_open = ld(&c->open);
   s->accepted = ld(&c->accepted);
   s->refused = ld(&c->refused);
@@ -721,6 +726,9 @@ void tl_stats_sample(tl_stats *st) {
   tl_coro_sample(&s->coro, &st->srv->cfg, period_s, st->seq % SLOW_EVERY == 1);
   /* Our own pinning change (POST /control) shows at the next sample. */
   uint64_t pinned = atomic_load_explicit(&st->srv->pinned, memory_order_relaxed);
+  /* A --cpus change (POST /control?cpus=) likewise. */
+  for (const char *c = s->worker_cpus; *c; c++)
+    pinned = pinned * 131 + (unsigned char) *c;
   if (pinned != st->last_pinned)
     st->pin_refresh = 3; /* workers apply it when they next wake: look again */
   st->last_pinned = pinned;

@@ -132,3 +132,28 @@ void tl_sse_broadcast(tl_sse *sse, uint64_t seq, const tl_buf *json) {
   }
   event_release(ev);
 }
+
+void tl_sse_broadcast_event(tl_sse *sse, const char *event, const char *data,
+                            size_t len) {
+  if (!sse->clients)
+    return;
+  char head[64];
+  int hl = snprintf(head, sizeof(head), "event: %s\ndata: ", event);
+  shared_event *ev = tl_xmalloc(sizeof(*ev) + (size_t) hl + len + 2);
+  ev->refs = 1;
+  memcpy(ev->data, head, (size_t) hl);
+  memcpy(ev->data + hl, data, len);
+  memcpy(ev->data + hl + len, "\n\n", 2);
+  ev->len = (size_t) hl + len + 2;
+  sse_client *next;
+  for (sse_client *cl = sse->clients; cl; cl = next) {
+    next = cl->next;
+    if (tl_admin_out_pending(cl->conn) > SSE_MAX_PENDING) {
+      tl_admin_close(cl->conn);
+      continue;
+    }
+    ev->refs++;
+    tl_admin_send_ref(cl->conn, ev->data, ev->len, event_release, ev);
+  }
+  event_release(ev);
+}

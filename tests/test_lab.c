@@ -1,0 +1,466 @@
+/* The lab against the real binary (SPEC "Lab"): --cpus and
+ * /control?cpus= confine the workers (the kernel's Cpus_allowed_list says
+ * so); one experiment runs through POST /lab/run with wrk, streams `lab`
+ * progress events, ends with a verdict with numbers and the settings
+ * restored; a second run meanwhile gets 409; a non-loopback client gets
+ * 403; without wrk the run fails cleanly, saying how to install it. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <check.h>
+#include "tl_check.h"
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "tl_json.h"
+#include "tl_testutil.h"
+
+/* The n-th CPU this process may use, or -1. */
+static int nth_allowed_cpu(int n) {
+  cpu_set_t set;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof(set), &set), 0);
+  for (int c = 0; c < CPU_SETSIZE; c++)
+    if (CPU_ISSET(c, &set) && n-- == 0)
+      return c;
+  return -1;
+}
+
+/* Cpus_allowed_list of every tl-worker-* thread of pid agree with want
+ * (and there are `workers` of them). */
+static bool workers_allowed(pid_t pid, const char *want, int workers) {
+  char dir[64], path[400], line[256], comm[64];
+  snprintf(dir, sizeof(dir), "/proc/%d/task", (int) pid);
+  DIR *d = opendir(dir);
+  ck_assert_ptr_nonnull(d);
+  int seen = 0;
+  bool all = true;
+  struct dirent *e;
+  while ((e = readdir(d)) != NULL) {
+    if (e->d_name[0] == '.')
+      continue;
+    snprintf(path, sizeof(path), "%s/%s/comm", dir, e->d_name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+      continue;
+    bool worker = fgets(comm, sizeof(comm), f) && strncmp(comm, "tl-worker-", 10) == 0;
+    fclose(f);
+    if (!worker)
+      continue;
+    seen++;
+    snprintf(path, sizeof(path), "%s/%s/status", dir, e->d_name);
+    f = fopen(path, "r");
+    if (!f)
+      continue;
+    while (fgets(line, sizeof(line), f))
+      if (strncmp(line, "Cpus_allowed_list:", 18) == 0) {
+        char *v = line + 18 + strspn(line + 18, " \t");
+        v[strcspn(v, "\n")] = '\0';
+        if (strcmp(v, want) != 0)
+          all = false;
+      }
+    fclose(f);
+  }
+  closedir(d);
+  return all && seen == workers;
+}
+
+static bool wait_workers_allowed(pid_t pid, const char *want, int workers) {
+  for (int i = 0; i < 100; i++) {
+    if (workers_allowed(pid, want, workers))
+      return true;
+    usleep(50000);
+  }
+  return false;
+}
+
+static tl_resp post(const tl_proc *p, const char *target, int fd) {
+  char req[512];
+  snprintf(req, sizeof(req),
+           "POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Threadlab: 1\r\n"
+           "Content-Length: 0\r\n\r\n",
+           target, p->admin_port);
+  tl_resp r;
+  if (fd >= 0) {
+    tl_send_str(fd, req);
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  } else {
+    ck_assert_int_eq(tl_roundtrip(p->admin_port, req, &r), 0);
+  }
+  return r;
+}
+
+static tj *get_json(const tl_proc *p, const char *path) {
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p->admin_port, path, &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_msg(j != NULL, "%s is not JSON: %s", path, r.body);
+  tl_resp_free(&r);
+  return j;
+}
+
+START_TEST(cpus_confines_workers) {
+  int first = nth_allowed_cpu(0), second = nth_allowed_cpu(1);
+  char a[16], b[16];
+  snprintf(a, sizeof(a), "%d", first);
+  snprintf(b, sizeof(b), "%d", second);
+  const char *args[] = {"--threads", "3", "--cpus", a, "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  ck_assert_msg(wait_workers_allowed(p.pid, a, 3),
+                "--cpus %s: the workers' Cpus_allowed_list is not %s", a, a);
+  tj *j = get_json(&p, "/stats");
+  ck_assert_str_eq(tj_str(j, "server.worker_cpus"), a);
+  tj_release(j);
+  tl_resp r;
+  if (second >= 0) {
+    char q[64];
+    snprintf(q, sizeof(q), "/control?cpus=%s", b);
+    r = post(&p, q, -1);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_msg(strstr(r.body, "\"worker_cpus\"") != NULL, "%s", r.body);
+    tl_resp_free(&r);
+    ck_assert_msg(wait_workers_allowed(p.pid, b, 3),
+                  "/control?cpus=%s did not move the workers", b);
+  }
+  /* Bad lists change nothing: 400 with a JSON error. */
+  const char *bad[] = {"/control?cpus=abc", "/control?cpus=1-0",
+                       "/control?cpus=100000", "/control?cpus=",
+                       "/control?cpus=4095"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    r = post(&p, bad[i], -1);
+    ck_assert_msg(r.status == 400, "%s answered %d", bad[i], r.status);
+    ck_assert(strstr(r.body, "\"error\"") != NULL);
+    tl_resp_free(&r);
+  }
+  r = post(&p, "/control?cpus=all", -1);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  j = get_json(&p, "/stats");
+  char inherited[256];
+  snprintf(inherited, sizeof(inherited), "%s", tj_str(j, "server.inherited_cpus"));
+  tj_release(j);
+  ck_assert_msg(wait_workers_allowed(p.pid, inherited, 3),
+                "cpus=all did not give the workers %s back", inherited);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Exit status of the binary with these arguments, confined to `cpu` (-1:
+ * not confined). */
+static int run_bin(int cpu, const char *const *args) {
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    if (cpu >= 0) {
+      cpu_set_t set;
+      CPU_ZERO(&set);
+      CPU_SET(cpu, &set);
+      sched_setaffinity(0, sizeof(set), &set);
+    }
+    const char *argv[16] = {tl_bin(), "--port", "0", "--admin-port", "0", "--quiet"};
+    int n = 6;
+    for (int i = 0; args[i] && n < 15; i++)
+      argv[n++] = args[i];
+    argv[n] = NULL;
+    int null = open("/dev/null", O_WRONLY);
+    dup2(null, 2);
+    execv(argv[0], (char *const *) argv);
+    _exit(127);
+  }
+  /* A binary that accepted the list runs on: stop it, as a failure. */
+  int st;
+  for (int i = 0; i < 100; i++) {
+    if (waitpid(pid, &st, WNOHANG) == pid)
+      return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+    usleep(50000);
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, &st, 0);
+  return -2;
+}
+
+START_TEST(cpus_bad_lists_exit_2) {
+  const char *a1[] = {"--cpus", "abc", NULL};
+  const char *a2[] = {"--cpus", "1-0", NULL};
+  const char *a3[] = {"--cpus", "", NULL};
+  const char *a4[] = {"--cpus", "100000", NULL};
+  ck_assert_int_eq(run_bin(-1, a1), 2);
+  ck_assert_int_eq(run_bin(-1, a2), 2);
+  ck_assert_int_eq(run_bin(-1, a3), 2);
+  ck_assert_int_eq(run_bin(-1, a4), 2);
+  /* Under taskset -c FIRST, --cpus SECOND leaves the inherited mask. */
+  int first = nth_allowed_cpu(0), second = nth_allowed_cpu(1);
+  if (second < 0) {
+    fprintf(stderr, "cpus_bad_lists_exit_2: one CPU only: outside-mask case skipped\n");
+    return;
+  }
+  char b[16];
+  snprintf(b, sizeof(b), "%d", second);
+  const char *a5[] = {"--cpus", b, NULL};
+  ck_assert_int_eq(run_bin(first, a5), 2);
+}
+END_TEST
+
+/* Reads the stream on fd until a `lab` result event (or timeout_s);
+ * counts the progress events; returns the result's JSON text (malloc'd)
+ * or NULL. */
+static char *read_lab_events(int fd, int timeout_s, int *progress) {
+  size_t cap = 1 << 20, len = 0;
+  char *buf = malloc(cap);
+  double end = tl_now_s() + timeout_s;
+  *progress = 0;
+  char *result = NULL;
+  while (!result && tl_now_s() < end) {
+    struct pollfd pfd = {.fd = fd, .events = POLLIN};
+    if (poll(&pfd, 1, 500) <= 0)
+      continue;
+    if (len + 65536 > cap) {
+      /* Keep only the tail: snapshots are large, events are small. */
+      memmove(buf, buf + len - 65536, 65536);
+      len = 65536;
+    }
+    ssize_t n = recv(fd, buf + len, cap - len - 1, 0);
+    if (n <= 0)
+      break;
+    len += (size_t) n;
+    buf[len] = '\0';
+    char *ev;
+    while ((ev = strstr(buf, "event: lab\ndata: ")) != NULL) {
+      char *data = ev + 17, *nl = strstr(data, "\n\n");
+      if (!nl)
+        break;
+      *nl = '\0';
+      if (strstr(data, "\"type\":\"progress\""))
+        (*progress)++;
+      else if (strstr(data, "\"type\":\"result\""))
+        result = strdup(data);
+      size_t used = (size_t) (nl + 2 - buf);
+      memmove(buf, nl + 2, len - used + 1);
+      len -= used;
+    }
+  }
+  free(buf);
+  return result;
+}
+
+START_TEST(lab_runs_one_experiment) {
+  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *book = get_json(&p, "/lab");
+  ck_assert_int_ge((int) tj_get(book, "experiments")->n, 11);
+  ck_assert_int_eq((int) tj_num(book, "experiments.1.predicted", -1) > 0, 1);
+  tj_release(book);
+  int sfd = tl_connect(p.admin_port);
+  char req[256];
+  snprintf(req, sizeof(req), "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           p.admin_port);
+  tl_send_str(sfd, req);
+  /* Unknown or missing id: no run. */
+  tl_resp r = post(&p, "/lab/run?id=no-such-idea", -1);
+  ck_assert_int_eq(r.status, 404);
+  tl_resp_free(&r);
+  r = post(&p, "/lab/run", -1);
+  ck_assert_int_eq(r.status, 400);
+  tl_resp_free(&r);
+  /* process-threads: 3 workers for 3 s of /plaintext; the kernel must list
+   * exactly 3 worker threads while it runs. */
+  r = post(&p, "/lab/run?id=process-threads", -1);
+  ck_assert_msg(r.status == 202, "run answered %d: %s", r.status, r.body);
+  tl_resp_free(&r);
+  r = post(&p, "/lab/run?id=scheduler", -1);
+  ck_assert_msg(r.status == 409, "a second run answered %d", r.status);
+  ck_assert(strstr(r.body, "\"error\"") != NULL);
+  tl_resp_free(&r);
+  int progress;
+  char *res = read_lab_events(sfd, 25, &progress);
+  tl_close(sfd);
+  ck_assert_msg(res != NULL, "no lab result event within 25 s");
+  ck_assert_msg(progress >= 1, "no lab progress event");
+  tj *j = tj_parse(res, strlen(res));
+  ck_assert_ptr_nonnull(j);
+  ck_assert_str_eq(tj_str(j, "result.status"), "done");
+  ck_assert_str_eq(tj_str(j, "result.id"), "process-threads");
+  ck_assert_int_eq((int) tj_num(j, "result.predicted", -1), 3);
+  ck_assert_int_eq((int) tj_num(j, "result.measured", -1), 3);
+  ck_assert(tj_get(j, "result.within")->b);
+  ck_assert(tj_num(j, "result.load.rps", 0) > 0);
+  ck_assert(strstr(tj_str(j, "result.verdict"), "predicted 3") != NULL);
+  ck_assert(tj_get(j, "result.restored")->b);
+  ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
+  ck_assert(tj_num(j, "result.evidence.3.delta", -1) >= 0);
+  tj_release(j);
+  free(res);
+  /* The runs list has it, and the server is back to its settings. */
+  j = get_json(&p, "/lab/runs");
+  ck_assert_int_eq((int) tj_get(j, "runs")->n, 1);
+  ck_assert_str_eq(tj_str(j, "runs.0.status"), "done");
+  ck_assert(tj_is_null(j, "running"));
+  tj_release(j);
+  /* The kernel lists 2 workers again (the third left), on their set. */
+  j = get_json(&p, "/stats");
+  char inherited[256];
+  snprintf(inherited, sizeof(inherited), "%s", tj_str(j, "server.inherited_cpus"));
+  tj_release(j);
+  ck_assert(wait_workers_allowed(p.pid, inherited, 2));
+  r = post(&p, "/lab/cancel", -1);
+  ck_assert_int_eq(r.status, 409); /* nothing runs */
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(lab_cancel_restores) {
+  const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int sfd = tl_connect(p.admin_port);
+  char req[256];
+  snprintf(req, sizeof(req), "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           p.admin_port);
+  tl_send_str(sfd, req);
+  tl_resp r = post(&p, "/lab/run?id=scheduler", -1); /* pool, 8 workers, 5 s */
+  ck_assert_int_eq(r.status, 202);
+  tl_resp_free(&r);
+  usleep(1500000);
+  r = post(&p, "/lab/cancel", -1);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  int progress;
+  double t0 = tl_now_s();
+  char *res = read_lab_events(sfd, 15, &progress);
+  tl_close(sfd);
+  ck_assert_ptr_nonnull(res);
+  ck_assert_msg(tl_now_s() - t0 < 4.5, "cancel did not stop wrk early");
+  tj *j = tj_parse(res, strlen(res));
+  ck_assert_str_eq(tj_str(j, "result.status"), "cancelled");
+  ck_assert(tj_is_null(j, "result.within"));
+  ck_assert(tj_get(j, "result.restored")->b);
+  ck_assert_str_eq(tj_str(j, "result.settings_after.mode"), "async");
+  ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
+  tj_release(j);
+  free(res);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+START_TEST(lab_without_wrk_says_how_to_install) {
+  setenv("PATH", "/nonexistent", 1);
+  const char *args[] = {"--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = get_json(&p, "/lab");
+  ck_assert(!tj_get(j, "wrk_installed")->b);
+  tj_release(j);
+  tl_resp r = post(&p, "/lab/run?id=pin", -1);
+  ck_assert_int_eq(r.status, 202);
+  tl_resp_free(&r);
+  j = NULL;
+  for (int i = 0; i < 100; i++) {
+    j = get_json(&p, "/lab/runs");
+    if (tj_get(j, "runs")->n == 1)
+      break;
+    tj_release(j);
+    j = NULL;
+    usleep(50000);
+  }
+  ck_assert_msg(j != NULL, "the run never ended");
+  ck_assert_str_eq(tj_str(j, "runs.0.status"), "failed");
+  ck_assert(strstr(tj_str(j, "runs.0.reason"), "apt-get install wrk") != NULL);
+  ck_assert(tj_get(j, "runs.0.restored")->b);
+  ck_assert(!tj_get(j, "runs.0.settings_after.pin")->b);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* The machine's own first non-loopback IPv4 address, or false. */
+static bool own_address(char *out, size_t cap) {
+  struct ifaddrs *ifs;
+  if (getifaddrs(&ifs) != 0)
+    return false;
+  bool found = false;
+  for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+        !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+      continue;
+    const struct sockaddr_in *a = (const struct sockaddr_in *) i->ifa_addr;
+    if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+      continue;
+    found = inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t) cap) != NULL;
+  }
+  freeifaddrs(ifs);
+  return found;
+}
+
+static int connect_from(const char *src, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 ||
+      connect(fd, (struct sockaddr *) &to, sizeof(to)) != 0) {
+    close(fd);
+    return -1;
+  }
+  struct timeval tv = {.tv_sec = 15};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+START_TEST(lab_refuses_non_loopback) {
+  char src[64];
+  if (!own_address(src, sizeof(src))) {
+    fprintf(stderr, "lab_refuses_non_loopback: skipped: no non-loopback IPv4 address\n");
+    return;
+  }
+  const char *args[] = {"--threads", "2", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  const char *targets[] = {"/lab/run?id=pin", "/lab/cancel"};
+  for (int i = 0; i < 2; i++) {
+    int fd = connect_from(src, p.admin_port);
+    ck_assert_msg(fd >= 0, "cannot connect from %s: %s", src, strerror(errno));
+    tl_resp r = post(&p, targets[i], fd);
+    ck_assert_msg(r.status == 403, "%s from %s answered %d", targets[i], src, r.status);
+    ck_assert(strstr(r.body, "\"error\"") != NULL);
+    tl_resp_free(&r);
+    tl_close(fd);
+  }
+  /* Nothing ran. */
+  tj *j = get_json(&p, "/lab/runs");
+  ck_assert_int_eq((int) tj_get(j, "runs")->n, 0);
+  ck_assert(tj_is_null(j, "running"));
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("lab");
+  TCase *tc = tcase_create("lab");
+  tcase_set_timeout(tc, 90);
+  tcase_add_test(tc, cpus_confines_workers);
+  tcase_add_test(tc, cpus_bad_lists_exit_2);
+  tcase_add_test(tc, lab_runs_one_experiment);
+  tcase_add_test(tc, lab_cancel_restores);
+  tcase_add_test(tc, lab_without_wrk_says_how_to_install);
+  tcase_add_test(tc, lab_refuses_non_loopback);
+  suite_add_tcase(s, tc);
+  return tl_check_run(s);
+}

@@ -779,6 +779,53 @@ START_TEST(pin_stays_within_inherited_mask) {
 }
 END_TEST
 
+/* /control?pin=1 answers after the kernel has the new masks, even for
+ * workers busy in a long CPU step (not at their next task): read right
+ * after the answer, with no waiting. */
+START_TEST(pin_reaches_busy_workers_at_once) {
+  cpu_set_t all;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+  if (CPU_COUNT(&all) < 2)
+    return; /* one CPU: pinned and unpinned masks are the same */
+  tl_proc p;
+  const char *args[] = {"--threads", "2", "--sample-ms", "100", NULL};
+  tl_proc_start(&p, args);
+  int busy[2];
+  for (int i = 0; i < 2; i++) {
+    busy[i] = tl_connect(p.port);
+    tl_send_str(busy[i], "GET /cpu?ms=4000 HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  usleep(300 * 1000); /* both workers inside their step */
+  tl_resp r = control(p.admin_port, "pin=1", -1);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  char lists[8][64];
+  memset(lists, 0, sizeof(lists));
+  ck_assert_int_eq(worker_masks(p.pid, lists, 8), 2);
+  for (int i = 0; i < 2; i++) {
+    int c, k;
+    for (c = 0, k = -1; c < CPU_SETSIZE; c++)
+      if (CPU_ISSET(c, &all) && ++k == i % CPU_COUNT(&all))
+        break;
+    char want[16];
+    snprintf(want, sizeof(want), "%d", c);
+    ck_assert_msg(!strcmp(lists[i], want), "busy worker %d on '%s' right after pin=1, want '%s'",
+                  i, lists[i], want);
+  }
+  r = control(p.admin_port, "pin=0", -1);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  memset(lists, 0, sizeof(lists));
+  ck_assert_int_eq(worker_masks(p.pid, lists, 8), 2);
+  for (int i = 0; i < 2; i++)
+    ck_assert_msg(strchr(lists[i], '-') || strchr(lists[i], ','),
+                  "busy worker %d still on '%s' right after pin=0", i, lists[i]);
+  for (int i = 0; i < 2; i++)
+    close(busy[i]);
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+}
+END_TEST
+
 /* The histogram families /metrics exposes (README.md names them). */
 static const char *const HISTOGRAMS[] = {
     "threadlab_request_duration_seconds",
@@ -1034,6 +1081,7 @@ int main(void) {
   tcase_add_test(tc, sends_report_their_path_and_batches);
   tcase_add_test(tc, runq_wait_runs_with_the_kernel);
   tcase_add_test(tc, pin_stays_within_inherited_mask);
+  tcase_add_test(tc, pin_reaches_busy_workers_at_once);
   tcase_add_test(tc, metrics_histograms_complete);
   tcase_add_test(tc, control_refuses_non_loopback);
   suite_add_tcase(s, tc);

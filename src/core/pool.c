@@ -13,7 +13,6 @@ typedef struct tl_worker {
   tl_pool *pool;
   int index;
   pthread_t thread;
-  unsigned pin_gen;   /* last pin generation this worker applied */
   tl_thread_ctx ctx;
 } tl_worker;
 
@@ -34,7 +33,6 @@ struct tl_pool {
   int alive;                  /* workers currently running */
   bool stopping;
   bool pin;
-  unsigned pin_gen;
   cpu_set_t work_mask;        /* the workers' CPUs (--cpus), within base_mask */
   tl_worker *workers[TL_POOL_MAX_THREADS];
 
@@ -63,18 +61,22 @@ static void worker_mask(const tl_pool *p, int index, cpu_set_t *set) {
   }
 }
 
-static void apply_pin(tl_worker *w) {
-  tl_pool *p = w->pool;
-  cpu_set_t set;
-  pthread_mutex_lock(&p->mu);
-  worker_mask(p, w->index, &set);
-  unsigned gen = p->pin_gen;
-  pthread_mutex_unlock(&p->mu);
-  int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-  if (rc != 0)
-    fprintf(stderr, "threadlab: worker %d: cannot set affinity: %s\n",
-            w->index, strerror(rc));
-  w->pin_gen = gen;
+/* A change of --pin or --cpus takes effect on every worker at once, busy
+ * or idle, so that /control answers after the kernel has the new masks.
+ * Caller holds p->mu; a worker empties its slot under p->mu before it
+ * leaves, so every thread listed is still alive. */
+static void apply_masks(tl_pool *p) {
+  for (int i = 0; i < TL_POOL_MAX_THREADS; i++) {
+    tl_worker *w = p->workers[i];
+    if (!w)
+      continue;
+    cpu_set_t set;
+    worker_mask(p, w->index, &set);
+    int rc = pthread_setaffinity_np(w->thread, sizeof(set), &set);
+    if (rc != 0)
+      fprintf(stderr, "threadlab: worker %d: cannot set affinity: %s\n",
+              w->index, strerror(rc));
+  }
 }
 
 static void *worker_main(void *arg) {
@@ -88,12 +90,6 @@ static void *worker_main(void *arg) {
 
   pthread_mutex_lock(&p->mu);
   for (;;) {
-    if (w->pin_gen != p->pin_gen) {
-      pthread_mutex_unlock(&p->mu);
-      apply_pin(w);
-      pthread_mutex_lock(&p->mu);
-      continue;
-    }
     bool surplus = w->index >= p->target;
     if (p->head == NULL || surplus) {
       if (surplus || p->stopping)
@@ -193,9 +189,12 @@ static int start_worker(tl_pool *p, int index) {
   tl_worker *w = tl_xcalloc(1, sizeof(*w));
   w->pool = p;
   w->index = index;
-  w->pin_gen = p->pin_gen - 1; /* apply the current pinning first thing */
   pthread_attr_t attr;
   pthread_attr_init(&attr);
+  /* Born with its mask: it never runs outside the workers' CPUs. */
+  cpu_set_t set;
+  worker_mask(p, index, &set);
+  pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   /* Steps need little stack; 256 KiB keeps 1024 workers cheap. */
   pthread_attr_setstacksize(&attr, 256 * 1024);
@@ -234,7 +233,6 @@ int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
   pthread_cond_init(&p->work_cv, NULL);
   pthread_cond_init(&p->exit_cv, NULL);
   p->pin = pin;
-  p->pin_gen = 1;
   *out = p;
   return tl_pool_resize(p, nthreads);
 }
@@ -325,8 +323,7 @@ void tl_pool_set_pin(tl_pool *p, bool pin) {
   pthread_mutex_lock(&p->mu);
   if (p->pin != pin) {
     p->pin = pin;
-    p->pin_gen++;
-    pthread_cond_broadcast(&p->work_cv);
+    apply_masks(p);
   }
   pthread_mutex_unlock(&p->mu);
 }
@@ -339,8 +336,7 @@ int tl_pool_set_cpus(tl_pool *p, const cpu_set_t *cpus) {
   pthread_mutex_lock(&p->mu);
   if (!CPU_EQUAL(&p->work_mask, &want)) {
     p->work_mask = want;
-    p->pin_gen++;
-    pthread_cond_broadcast(&p->work_cv);
+    apply_masks(p);
   }
   pthread_mutex_unlock(&p->mu);
   return 0;

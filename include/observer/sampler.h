@@ -21,5 +21,11 @@ uint64_t tl_stats_seq(const tl_stats *st);
 const tl_buf *tl_stats_json(const tl_stats *st);
 /* Prometheus text of the current snapshot (rendered on first use). */
 const tl_buf *tl_stats_metrics(tl_stats *st);
+/* How many /proc descriptors the sampler may keep open: a quarter of the
+ * soft RLIMIT_NOFILE as it is now (the rest is the connections'); beyond,
+ * it opens, reads and closes each file per sample. Any thread. */
+int tl_stats_fd_budget(void);
+/* Descriptors the sampler keeps open now (observer thread). */
+int tl_stats_fds_kept(const tl_stats *st);
 
 #endif

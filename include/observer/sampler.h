@@ -21,6 +21,9 @@ uint64_t tl_stats_seq(const tl_stats *st);
 const tl_buf *tl_stats_json(const tl_stats *st);
 /* Prometheus text of the current snapshot (rendered on first use). */
 const tl_buf *tl_stats_metrics(tl_stats *st);
+/* The stream's JSON of the current snapshot (observer/stream_view.h),
+ * rendered on first use: only when somebody streams. */
+const tl_buf *tl_stats_stream_json(tl_stats *st);
 /* How many /proc descriptors the sampler may keep open: a quarter of the
  * soft RLIMIT_NOFILE as it is now (the rest is the connections'); beyond,
  * it opens, reads and closes each file per sample. Any thread. */

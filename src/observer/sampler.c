@@ -9,6 +9,7 @@
 #include "observer/sampler.h"
 #include "observer/coro_sample.h"
 #include "observer/schedstat_probe.h"
+#include "observer/stream_view.h"
 #include "base/util.h"
 
 #include <errno.h>
@@ -135,6 +136,9 @@ struct tl_stats {
   tl_snapshot snap;
   tl_buf json, metrics;
   uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
+  tl_stream_view *stream;  /* the stream's smaller view of the snapshot */
+  tl_buf stream_json;
+  uint64_t stream_seq;     /* snapshot stream_json was rendered from */
   char file_buf[8192];
 };
 
@@ -158,6 +162,8 @@ tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg) {
   st->fds_budget = tl_stats_fd_budget();
   tl_buf_init(&st->json, NULL, 0);
   tl_buf_init(&st->metrics, NULL, 0);
+  tl_buf_init(&st->stream_json, NULL, 0);
+  st->stream = tl_stream_view_init();
   st->last_ns = srv->start_ns;
   /* Under --no-stats nothing is sampled: no self-test either (it spins a
    * core for about 10 ms). */
@@ -181,6 +187,8 @@ void tl_stats_close(tl_stats *st) {
   free(st->own);
   tl_buf_close(&st->json);
   tl_buf_close(&st->metrics);
+  tl_buf_close(&st->stream_json);
+  tl_stream_view_close(st->stream);
   free(st);
 }
 
@@ -195,6 +203,14 @@ const tl_buf *tl_stats_metrics(tl_stats *st) {
     st->metrics_seq = st->seq;
   }
   return &st->metrics;
+}
+
+const tl_buf *tl_stats_stream_json(tl_stats *st) {
+  if (st->stream_seq != st->seq) {
+    tl_stream_view_render(st->stream, &st->snap, &st->stream_json);
+    st->stream_seq = st->seq;
+  }
+  return &st->stream_json;
 }
 
 static uint64_t ld(const _Atomic uint64_t *p) {

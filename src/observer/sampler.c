@@ -552,9 +552,11 @@ static bool sample_thread(tl_stats *st, int tid, double period_s,
     t->cpu_sys_s = (double) raw->ticks_sys / (double) st->clk_tck;
   }
   /* Allowed cores straight from the scheduler (cheaper than parsing
-   * /proc/.../status): for new threads, when our pinning changed, and in
-   * the thread's turn for changes made from outside (taskset -p). */
-  if (!f->has_allowed || turn) {
+   * /proc/.../status): for new threads, when our pinning changed, for a
+   * thread that ran (a worker applies a new pinning itself when it next
+   * wakes), and in the thread's turn for changes made from outside
+   * (taskset -p). */
+  if (!f->has_allowed || turn || !idle) {
     cpu_set_t aff;
     f->has_allowed = false;
     if (sched_getaffinity(tid, sizeof(aff), &aff) == 0) {

@@ -64,7 +64,7 @@ function render(s, info) {
   syncControls(s);
   renderCores(s, byTid);
   renderScoreboard(natural);
-  api.threadsShown = renderThreadTable(threads, natural);
+  api.threadsShown = renderThreadTable(threads, natural, s.folded);
   renderInsights(s.insights);
   renderCharts(s);
   renderCoro(s);

@@ -5,11 +5,23 @@
  * coroutine switches, migrations) and threadlab's own (tasks, steps, holding a task %). Builds the two-row header once;
  * clicking a header sorts by it (numbers biggest first, a second click
  * reverses, a third returns to the natural order).
+ *
+ * At scale: beyond VIRTUAL_FROM threads (a full /stats at 1,000 threads)
+ * only the rows in view are in the DOM, between two spacer rows that keep
+ * the scroll height, so an update touches a screenful of rows, not all of
+ * them. The stream lists the busiest threads and folds the rest
+ * (doc/stats-json.md "folded"); the line above the table says so.
  */
 
 import { NA, isNum, fmt } from './format.js';
 import { $, el } from './dom.js';
 import { naturalCompare, threadClass, doingText, STATE_NAMES } from './thread-info.js';
+
+/* "loop 2" for loop threads (loop 0, the main thread, has no index). */
+function roleText(t) {
+  if (t.role === 'loop') return 'loop ' + (isNum(t.index) ? t.index : 0);
+  return t.role || NA;
+}
 
 function num(k, d) { return function (t) { return fmt(t[k], d); }; }
 function plainInt(k) { return function (t) { return isNum(t[k]) ? String(t[k]) : NA; }; }   // no thousands separator
@@ -26,8 +38,9 @@ const DOING_COL = { k: 'doing', label: 'doing now', txt: true, cls: 'doing', tex
 const COLS = [
   { k: 'tid', label: 'tid', text: plainInt('tid') },
   { k: 'name', label: 'name', txt: true, cls: 'name', text: function (t) { return t.name ? String(t.name) : NA; } },
-  { k: 'role', label: 'role', txt: true, text: function (t) { return t.role || NA; } },
-  { k: 'index', label: 'index', text: plainInt('index'), title: 'worker index' },
+  { k: 'role', label: 'role', txt: true, text: roleText,
+    title: 'loop threads carry their loop index (--loops N): loop 0 is the main thread' },
+  { k: 'index', label: 'index', text: plainInt('index'), title: 'worker index, or loop index for loops 1..N-1' },
   { k: 'state', label: 'state', txt: true, cls: 'state', text: function (t) { return t.state || NA; },
     draw: function (td, t, s) {
       var sp = td.firstChild;
@@ -93,6 +106,16 @@ const COLS = [
 ];
 
 const tbody = $('threads-body');
+const wrap = tbody.closest('.table-wrap');
+const VIRTUAL_FROM = 200;        // more threads than this: only the rows in view are in the DOM
+const OVERSCAN = 8;              // rows kept beyond each edge of the view
+let rowHeight = 0;               // px, measured once from a real row
+const padTop = spacerRow(), padBottom = spacerRow();
+const foldedLine = el('p', 'threads-folded');
+foldedLine.id = 'threads-folded';
+foldedLine.hidden = true;
+wrap.parentNode.insertBefore(foldedLine, wrap);
+let lastSorted = null;           // what the table holds, in display order
 const rows = new Map();          // tid -> { tr, tds, last }
 const sortState = { key: null, dir: 1 };   // null = natural order (loop, workers, observer, ...)
 const headerCells = [];
@@ -181,11 +204,35 @@ function makeRow(t) {
   return { tr: tr, tds: tds, last: new Array(COLS.length), role: null };
 }
 
+function spacerRow() {
+  var tr = el('tr', 'vpad');
+  var td = el('td');
+  td.colSpan = COLS.length;
+  tr.appendChild(td);
+  return tr;
+}
+
+/* The rows [from, to) of sorted that the view shows (all when not virtual). */
+function visibleRange(n, virtual) {
+  if (!virtual) return [0, n];
+  var h = rowHeight || 21;
+  var headH = wrap.querySelector('thead') ? wrap.querySelector('thead').offsetHeight : 0;
+  var first = Math.floor(Math.max(0, wrap.scrollTop - headH) / h);
+  var count = Math.ceil((wrap.clientHeight || 600) / h);
+  var from = Math.max(0, first - OVERSCAN);
+  return [from, Math.min(n, first + count + OVERSCAN)];
+}
+
 function renderTable(sorted) {
+  lastSorted = sorted;
+  var virtual = sorted.length > VIRTUAL_FROM;
+  if (wrap.classList.contains('virtual') !== virtual) wrap.classList.toggle('virtual', virtual);
+  var range = visibleRange(sorted.length, virtual);
+  var from = range[0], to = range[1];
   var seen = new Set();
   var kids = tbody.children;
-  var inOrder = kids.length === sorted.length;
-  for (var r = 0; r < sorted.length; r++) {
+  var inOrder = !virtual && kids.length === sorted.length;
+  for (var r = from; r < to; r++) {
     var t = sorted[r];
     seen.add(t.tid);
     var row = rows.get(t.tid);
@@ -212,17 +259,57 @@ function renderTable(sorted) {
   rows.forEach(function (row, tid) {
     if (!seen.has(tid)) { row.tr.remove(); rows.delete(tid); }
   });
-  if (!inOrder) {
-    var frag = document.createDocumentFragment();
-    for (var k = 0; k < sorted.length; k++) frag.appendChild(rows.get(sorted[k].tid).tr);
-    tbody.appendChild(frag);
+  if (virtual) {
+    /* Spacers stand in for the rows above and below the view. */
+    var h = rowHeight || 21;
+    padTop.firstChild.style.height = (from * h) + 'px';
+    padBottom.firstChild.style.height = ((sorted.length - to) * h) + 'px';
+    var vfrag = document.createDocumentFragment();
+    vfrag.appendChild(padTop);
+    for (var v = from; v < to; v++) vfrag.appendChild(rows.get(sorted[v].tid).tr);
+    vfrag.appendChild(padBottom);
+    tbody.appendChild(vfrag);
+    if (!rowHeight && to > from) rowHeight = rows.get(sorted[from].tid).tr.offsetHeight || 0;
+  } else {
+    if (padTop.parentNode) { padTop.remove(); padBottom.remove(); }
+    if (!inOrder) {
+      var frag = document.createDocumentFragment();
+      for (var k = 0; k < sorted.length; k++) frag.appendChild(rows.get(sorted[k].tid).tr);
+      tbody.appendChild(frag);
+    }
   }
-  return rows.size;
+  return sorted.length;
+}
+
+/* Scrolling a virtual table brings other rows into the DOM. */
+var scrollQueued = false;
+wrap.addEventListener('scroll', function () {
+  if (scrollQueued || !lastSorted || lastSorted.length <= VIRTUAL_FROM) return;
+  scrollQueued = true;
+  requestAnimationFrame(function () { scrollQueued = false; renderTable(lastSorted); });
+}, { passive: true });
+
+/* "942 threads folded": the stream lists the busiest threads and sums up
+ * the rest (null or absent: nothing folded). */
+function renderFolded(f) {
+  var show = !!(f && isNum(f.threads) && f.threads > 0);
+  if (foldedLine.hidden === show) foldedLine.hidden = !show;
+  if (!show) return;
+  var text = f.threads + ' threads folded' + (isNum(f.workers) ? ' (' + f.workers + ' workers)' : '') +
+    ': the stream lists the ' + (isNum(f.listed) ? f.listed : '') +
+    ' busiest threads (loops and the observer always); the folded ones together: CPU ' + fmt(f.cpu_pct, 1) +
+    '%, on a core ' + fmt(f.on_cpu_pct, 1) + '%, waiting for a core ' + fmt(f.runq_pct, 1) +
+    '%, ' + fmt(f.tasks_rate, 0) + ' tasks/s, ' + (isNum(f.running) ? f.running : NA) +
+    ' runnable now. /stats lists every thread.';
+  if (foldedLine.textContent !== text) foldedLine.textContent = text;
 }
 
 /* threads: the snapshot's threads; natural: the same in natural order (used
- * when no column is sorted). Returns the number of rows shown. */
-export function renderThreadTable(threads, natural) {
+ * when no column is sorted); folded: the snapshot's "folded" (stream only).
+ * Returns the number of threads the table holds (all of them in the DOM
+ * unless there are more than VIRTUAL_FROM). */
+export function renderThreadTable(threads, natural, folded) {
   lastThreads = threads;
+  renderFolded(folded);
   return renderTable(sortState.key ? threadsSorted(threads) : natural);
 }

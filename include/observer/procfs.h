@@ -56,6 +56,15 @@ typedef struct {
 } tl_procfs_stat;
 int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out);
 
+/* /proc/self/statm: "size resident shared text lib data dt\n", in pages;
+ * the first two are required. Resident is the counter status prints as
+ * VmRSS. */
+typedef struct {
+  uint64_t size_pages;            /* field 1: total program size */
+  uint64_t resident_pages;        /* field 2: resident set */
+} tl_procfs_statm;
+int tl_procfs_parse_statm(const char *buf, size_t len, tl_procfs_statm *out);
+
 /* /proc/.../status: only the keys we use. Name and State are always printed
  * by the kernel and are required (-EINVAL otherwise); the rest are optional.
  * Kernel threads have no VmRSS. */

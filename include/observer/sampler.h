@@ -28,5 +28,14 @@ void tl_stats_attach(tl_stats *st, struct tl_history *h,
                      struct tl_events *ev);
 /* Prometheus text of the current snapshot (rendered on first use). */
 const tl_buf *tl_stats_metrics(tl_stats *st);
+/* The stream's JSON of the current snapshot (observer/stream_view.h),
+ * rendered on first use: only when somebody streams. */
+const tl_buf *tl_stats_stream_json(tl_stats *st);
+/* How many /proc descriptors the sampler may keep open: a quarter of the
+ * soft RLIMIT_NOFILE as it is now (the rest is the connections'); beyond,
+ * it opens, reads and closes each file per sample. Any thread. */
+int tl_stats_fd_budget(void);
+/* Descriptors the sampler keeps open now (observer thread). */
+int tl_stats_fds_kept(const tl_stats *st);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "core/options.h"
 #include "observer/observer.h"
+#include "observer/sampler.h"
 #include "core/switch_cost.h"
 #include "core/costs.h"
 #include "core/scoreboard.h"
@@ -17,13 +18,36 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+/* The soft descriptor limit before and after raise_fd_limit. */
+static rlim_t fd_limit_was, fd_limit_now;
+
 static void raise_fd_limit(void) {
-  /* Thousands of connections need thousands of descriptors. */
+  /* Thousands of connections need thousands of descriptors: the soft
+   * limit goes up to the hard one, as nginx's worker_rlimit_nofile does. */
   struct rlimit rl;
-  if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return;
+  fd_limit_was = fd_limit_now = rl.rlim_cur;
+  if (rl.rlim_cur < rl.rlim_max) {
     rl.rlim_cur = rl.rlim_max;
-    setrlimit(RLIMIT_NOFILE, &rl);
+    if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+      fd_limit_now = rl.rlim_cur;
   }
+}
+
+/* A banner line when the limit is still below what --max-conns and the
+ * threads could use: connections beyond it are refused (EMFILE). */
+static void say_fd_limit(const tl_config *cfg) {
+  uint64_t want = (uint64_t) cfg->max_conns + (uint64_t) cfg->threads + 64;
+  if (fd_limit_now == 0 || fd_limit_now == RLIM_INFINITY || fd_limit_now >= want)
+    return;
+  printf("  files:     descriptor limit %llu (the hard limit", (unsigned long long) fd_limit_now);
+  if (fd_limit_was < fd_limit_now)
+    printf("; raised from %llu", (unsigned long long) fd_limit_was);
+  printf("), below the %llu that --max-conns %d and %d threads could use;"
+         " statistics keep at most %d of them open\n",
+         (unsigned long long) want, cfg->max_conns, cfg->threads,
+         tl_stats_fd_budget());
 }
 
 static tl_observer *obs;
@@ -123,6 +147,7 @@ int main(int argc, char **argv) {
       printf("  sends:     one write per connection (%s)\n", srv.loops[0].send_why);
     if (obs)
       printf("  dashboard: http://%s:%d/\n", cfg.host, srv.admin_port);
+    say_fd_limit(&cfg);
     fflush(stdout);
   }
   uv_run(&loop, UV_RUN_DEFAULT);

@@ -145,7 +145,7 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
     tl_admin_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
                      m->data, m->len);
   } else if (IS("/stats/stream")) {
-    tl_sse_start(ep->sse, c, tl_stats_seq(ep->stats), tl_stats_json(ep->stats));
+    tl_sse_start(ep->sse, c, tl_stats_seq(ep->stats), tl_stats_stream_json(ep->stats));
   } else if (IS("/stats/history") && ep->history) {
     tl_buf h;
     tl_buf_init(&h, NULL, 0);

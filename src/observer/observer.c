@@ -55,7 +55,7 @@ static void on_sample(uv_timer_t *t) {
   tl_stats_sample(obs->stats);
   if (tl_sse_any(obs->sse))
     tl_sse_broadcast(obs->sse, tl_stats_seq(obs->stats),
-                     tl_stats_json(obs->stats));
+                     tl_stats_stream_json(obs->stats));
 }
 
 static void walk_close(uv_handle_t *h, void *arg) {

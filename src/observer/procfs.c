@@ -213,6 +213,34 @@ int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out)
   return 0;
 }
 
+/* ---- /proc/.../statm --------------------------------------------------- */
+
+int tl_procfs_parse_statm(const char *buf, size_t len, tl_procfs_statm *out)
+{
+  const char *p, *end;
+  uint64_t v[2];
+  int rc;
+
+  if (!buf || !out)
+    return -EINVAL;
+  memset(out, 0, sizeof *out);
+  p = buf;
+  end = buf + len;
+  for (int i = 0; i < 2; i++) {
+    if ((rc = scan_u64(&p, end, &v[i])) < 0)
+      return rc;
+    /* Terminated, else it may be cut short. */
+    if (p >= end || (*p != ' ' && *p != '\n'))
+      return -EINVAL;
+    if (i == 0 && *p != ' ')
+      return -EINVAL;
+    p++;
+  }
+  out->size_pages = v[0];
+  out->resident_pages = v[1];
+  return 0;
+}
+
 /* ---- /proc/.../status -------------------------------------------------- */
 
 /* Value "123" or "123 kB" followed only by blanks up to the line end. */

@@ -11,6 +11,7 @@
 #include "observer/events.h"
 #include "observer/history.h"
 #include "observer/schedstat_probe.h"
+#include "observer/stream_view.h"
 #include "base/util.h"
 #include "base/cpulist.h"
 
@@ -37,8 +38,19 @@ typedef struct prev_thread {
   uint64_t read_ns;    /* when schedstat was read: the thread's own period */
   bool has_sched, has_migrations; /* the sched figures above are real */
   bool has_runq;       /* runq_ns is real (the kernel accounts it) */
+  /* What /proc/.../stat said last, kept for a thread that has not run
+   * since (its stat file is then not read again, see sample_thread). */
+  bool has_stat;
+  uint64_t clock_ns;   /* its CPU-time clock: unchanged = it has not run */
+  uint64_t timeslices;
+  char state;
+  int core;
+  char name[TL_PROCFS_NAME_MAX];
 } prev_thread;
 
+/* One thread's /proc files. The descriptors are kept open between samples
+ * (a pread instead of a path walk) only within the sampler's share of the
+ * descriptor limit; -1: not kept, the file is opened, read and closed. */
 typedef struct thread_fds {
   int tid;
   int stat, schedstat, sched;
@@ -47,11 +59,27 @@ typedef struct thread_fds {
   char allowed[256];   /* Cpus_allowed list, refreshed every few samples */
 } thread_fds;
 
+/* A registered thread of ours, by tid (sorted each sample: a binary search
+ * instead of a walk of the registry list per thread). */
+typedef struct own_ref {
+  int tid;
+  tl_thread_ctx *ctx;
+} own_ref;
+
 /* Figures that change rarely are re-read every few periods only: the
  * allowed cores of each thread (pinning) and the process's open files. */
 #define SLOW_EVERY 4
+/* A thread that has not run is re-read (name, state: a rename from
+ * outside, a wake-up still waiting for a core) every TURN_EVERY samples. */
+#define TURN_EVERY 8
+/* The sampler keeps /proc descriptors open within this share of the soft
+ * RLIMIT_NOFILE: the rest belongs to connections (and whatever else). */
+#define FD_SHARE_DIV 4
+/* Reading processes[] costs more than this: read it every SLOW_EVERY
+ * periods only (smaps_rollup walks every mapping: 1,000 thread stacks). */
+#define PROCESSES_COSTLY_NS 1000000u
 
-static void close_fds(thread_fds *f);
+static void close_fds(struct tl_stats *st, thread_fds *f);
 static void check_runq(struct tl_stats *st, bool first);
 
 struct tl_stats {
@@ -62,6 +90,7 @@ struct tl_stats {
   int ncpu;
   int ncpu_conf;           /* highest possible core ids, for affinity masks */
   bool slow_sample;        /* re-read the slowly changing figures now */
+  bool refresh_all;        /* every thread's turn (our pinning changed) */
   uint64_t last_pinned;
   int pin_refresh;         /* samples left that re-read affinity anyway */
   uint64_t seq;
@@ -74,8 +103,16 @@ struct tl_stats {
   int nprev;
   prev_thread *raw;        /* this sample's raw values, becomes prev */
   int *tids;
+  int ntids;               /* as last listed, less those found gone */
+  int nregistered;         /* our registry's length at that listing */
   thread_fds *fds;         /* open /proc files per thread */
   int nfds;
+  int fds_kept;            /* descriptors open in fds[] */
+  int fds_budget;          /* at most this many (FD_SHARE_DIV of the limit) */
+  own_ref *own;            /* this sample's registered threads, by tid */
+  int nown;
+  uint64_t procs_cost_ns;  /* what the last processes[] read cost */
+  uint64_t procs_last_ns;  /* when it was read */
   tl_procfs_sysstat sys_prev, sys_now;
   bool have_sys_prev;
   uint64_t proc_ticks_user, proc_ticks_sys, proc_ctx_vol, proc_ctx_invol;
@@ -104,6 +141,9 @@ struct tl_stats {
   tl_events *events;
   tl_buf json, metrics;
   uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
+  tl_stream_view *stream;  /* the stream's smaller view of the snapshot */
+  tl_buf stream_json;
+  uint64_t stream_seq;     /* snapshot stream_json was rendered from */
   char file_buf[8192];
 };
 
@@ -123,8 +163,12 @@ tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg) {
   st->raw = tl_xcalloc(MAX_TIDS, sizeof(prev_thread));
   st->tids = tl_xcalloc(MAX_TIDS, sizeof(int));
   st->fds = tl_xcalloc(MAX_TIDS, sizeof(thread_fds));
+  st->own = tl_xcalloc(MAX_TIDS, sizeof(own_ref));
+  st->fds_budget = tl_stats_fd_budget();
   tl_buf_init(&st->json, NULL, 0);
   tl_buf_init(&st->metrics, NULL, 0);
+  tl_buf_init(&st->stream_json, NULL, 0);
+  st->stream = tl_stream_view_init();
   st->last_ns = srv->start_ns;
   /* Under --no-stats nothing is sampled: no self-test either (it spins a
    * core for about 10 ms). */
@@ -143,10 +187,13 @@ void tl_stats_close(tl_stats *st) {
   free(st->raw);
   free(st->tids);
   for (int i = 0; i < st->nfds; i++)
-    close_fds(&st->fds[i]);
+    close_fds(st, &st->fds[i]);
   free(st->fds);
+  free(st->own);
   tl_buf_close(&st->json);
   tl_buf_close(&st->metrics);
+  tl_buf_close(&st->stream_json);
+  tl_stream_view_close(st->stream);
   free(st);
 }
 
@@ -167,6 +214,14 @@ const tl_buf *tl_stats_metrics(tl_stats *st) {
     st->metrics_seq = st->seq;
   }
   return &st->metrics;
+}
+
+const tl_buf *tl_stats_stream_json(tl_stats *st) {
+  if (st->stream_seq != st->seq) {
+    tl_stream_view_render(st->stream, &st->snap, &st->stream_json);
+    st->stream_seq = st->seq;
+  }
+  return &st->stream_json;
 }
 
 static uint64_t ld(const _Atomic uint64_t *p) {
@@ -233,12 +288,42 @@ static const prev_thread *find_prev(const tl_stats *st, int tid) {
   return NULL;
 }
 
-/* Our own threads' identity and counters, looked up by tid. Called with the
- * registry lock held. */
-static tl_thread_ctx *find_ctx(tl_registry *reg, int tid) {
-  for (tl_thread_ctx *c = reg->head; c; c = c->next)
-    if (c->tid == tid)
-      return c;
+int tl_stats_fd_budget(void) {
+  struct rlimit rl;
+  if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
+    return 0;
+  rlim_t soft = rl.rlim_cur == RLIM_INFINITY ? (rlim_t) 1 << 20 : rl.rlim_cur;
+  rlim_t share = soft / FD_SHARE_DIV;
+  return share > (rlim_t) MAX_TIDS * 3 ? MAX_TIDS * 3 : (int) share;
+}
+
+int tl_stats_fds_kept(const tl_stats *st) { return st->fds_kept; }
+
+static int cmp_own(const void *a, const void *b) {
+  int x = ((const own_ref *) a)->tid, y = ((const own_ref *) b)->tid;
+  return (x > y) - (x < y);
+}
+
+/* Our own threads, sorted by tid. Called with the registry lock held. */
+static void index_own(tl_stats *st) {
+  st->nown = 0;
+  for (tl_thread_ctx *c = st->reg->head; c && st->nown < MAX_TIDS; c = c->next)
+    st->own[st->nown++] = (own_ref){c->tid, c};
+  qsort(st->own, (size_t) st->nown, sizeof(own_ref), cmp_own);
+}
+
+/* Our own threads' identity and counters, looked up by tid. */
+static tl_thread_ctx *find_ctx(const tl_stats *st, int tid) {
+  int lo = 0, hi = st->nown - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (st->own[mid].tid == tid)
+      return st->own[mid].ctx;
+    if (st->own[mid].tid < tid)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
   return NULL;
 }
 
@@ -255,8 +340,30 @@ static ssize_t pread_all(int fd, char *buf, size_t cap) {
   return (size_t) n == cap ? -EOVERFLOW : n;
 }
 
+/* Opens relpath under dfd when the budget allows one more descriptor. */
+static int keep_open(tl_stats *st, int dfd, const char *relpath) {
+  if (st->fds_kept >= st->fds_budget)
+    return -1;
+  int fd = openat(dfd, relpath, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0)
+    st->fds_kept++;
+  return fd;
+}
+
+/* One of a thread's files: through its kept descriptor, or opened, read
+ * and closed now when none is kept. */
+static ssize_t read_thread_file(tl_stats *st, int fd, int tid,
+                                const char *name) {
+  if (fd >= 0)
+    return pread_all(fd, st->file_buf, sizeof(st->file_buf));
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/self/task/%d/%s", tid, name);
+  return tl_procfs_read(path, st->file_buf, sizeof(st->file_buf));
+}
+
 /* The open descriptors of one thread's /proc files, kept between samples:
- * re-reading an open seq_file costs one pread, opening it a path walk. */
+ * re-reading an open seq_file costs one pread, opening it a path walk.
+ * schedstat first (it is read every sample), then stat, then sched. */
 static thread_fds *fds_for(tl_stats *st, int tid) {
   /* Kept sorted by tid: binary search, insert in place. */
   int lo = 0, hi = st->nfds;
@@ -271,31 +378,38 @@ static thread_fds *fds_for(tl_stats *st, int tid) {
     return &st->fds[lo];
   if (st->nfds == MAX_TIDS)
     return NULL;
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
-  int dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd < 0)
-    return NULL;
+  int dfd = -1;
+  if (st->fds_kept < st->fds_budget) {
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/self/task/%d", tid);
+    dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+      return NULL; /* gone since it was listed */
+  }
   memmove(&st->fds[lo + 1], &st->fds[lo], (size_t) (st->nfds - lo) * sizeof(thread_fds));
   st->nfds++;
   thread_fds *f = &st->fds[lo];
   f->tid = tid;
   f->has_allowed = false;
-  f->stat = openat(dfd, "stat", O_RDONLY | O_CLOEXEC);
-  f->schedstat = openat(dfd, "schedstat", O_RDONLY | O_CLOEXEC);
-  f->sched = openat(dfd, "sched", O_RDONLY | O_CLOEXEC);
-  close(dfd);
+  f->stat = f->schedstat = f->sched = -1;
+  if (dfd >= 0) {
+    f->schedstat = keep_open(st, dfd, "schedstat");
+    f->stat = keep_open(st, dfd, "stat");
+    f->sched = keep_open(st, dfd, "sched");
+    close(dfd);
+  }
   f->seen = true;
   return f;
 }
 
-static void close_fds(thread_fds *f) {
-  if (f->stat >= 0)
-    close(f->stat);
-  if (f->schedstat >= 0)
-    close(f->schedstat);
-  if (f->sched >= 0)
-    close(f->sched);
+static void close_fds(tl_stats *st, thread_fds *f) {
+  int *fd[3] = {&f->stat, &f->schedstat, &f->sched};
+  for (int i = 0; i < 3; i++)
+    if (*fd[i] >= 0) {
+      close(*fd[i]);
+      *fd[i] = -1;
+      st->fds_kept--;
+    }
 }
 
 /* Drops the descriptors of threads that were not listed this time. */
@@ -306,7 +420,7 @@ static void prune_fds(tl_stats *st) {
       st->fds[i].seen = false;
       st->fds[o++] = st->fds[i];
     } else {
-      close_fds(&st->fds[i]);
+      close_fds(st, &st->fds[i]);
     }
   }
   st->nfds = o;
@@ -330,34 +444,130 @@ static void period_shares(tl_thread_snap *t, const prev_thread *raw,
   t->sleep_pct = rest > 0 ? rest : 0;
 }
 
-static void sample_thread(tl_stats *st, int tid, double period_s,
+/* Whether this thread's stat file (and its affinity) is due anyway this
+ * sample: each thread's turn comes every TURN_EVERY samples, spread over
+ * the samples by tid so that no one sample reads them all. */
+static bool refresh_turn(const tl_stats *st, int tid) {
+  return st->refresh_all || ((uint64_t) tid + st->seq) % TURN_EVERY == 0;
+}
+
+/* The CPU-time clock of one of our threads (the kernel's sum_exec_runtime
+ * plus its running slice, what schedstat's first figure prints): one
+ * system call without a file, against a seq_file read. The id is the
+ * kernel's encoding, the one pthread_getcpuclockid uses: a per-thread
+ * (4) scheduler clock (2) of this tid. */
+static int thread_clock_ns(int tid, uint64_t *ns) {
+  clockid_t id = (clockid_t) ((~(unsigned) tid) << 3) | 6;
+  struct timespec ts;
+  if (clock_gettime(id, &ts) != 0)
+    return -errno;
+  *ns = (uint64_t) ts.tv_sec * 1000000000u + (uint64_t) ts.tv_nsec;
+  return 0;
+}
+
+/* Copies what a thread that has not run since still has: everything the
+ * kernel accounts only while it runs. */
+static void carry_over(tl_thread_snap *t, prev_thread *raw,
+                       const prev_thread *p, uint64_t now_ns) {
+  raw->oncpu_ns = p->oncpu_ns;
+  raw->timeslices = p->timeslices;
+  raw->read_ns = now_ns;
+  raw->has_runq = p->has_runq;
+  raw->runq_ns = p->runq_ns;
+  raw->has_stat = true;
+  raw->state = p->state;
+  raw->core = p->core;
+  memcpy(raw->name, p->name, sizeof(raw->name));
+  raw->ticks_user = p->ticks_user;
+  raw->ticks_sys = p->ticks_sys;
+  t->has_oncpu = true;
+  t->oncpu_s = (double) p->oncpu_ns / 1e9;
+  t->timeslices = p->timeslices;
+  t->has_runq = p->has_runq;
+  t->runq_wait_s = (double) p->runq_ns / 1e9;
+}
+
+/* Returns false when the thread is gone. */
+static bool sample_thread(tl_stats *st, int tid, double period_s,
                           tl_thread_snap *t, prev_thread *raw) {
   memset(t, 0, sizeof(*t));
   memset(raw, 0, sizeof(*raw));
   t->tid = raw->tid = tid;
-  t->core = -1;
+  t->core = raw->core = -1;
   t->index = -1;
   t->role = TL_ROLE_OTHER;
+  if (thread_clock_ns(tid, &raw->clock_ns) == -EINVAL)
+    return false;
   thread_fds *f = fds_for(st, tid);
   if (!f)
-    return;
+    return false;
   f->seen = true;
   const prev_thread *p = find_prev(st, tid);
-  tl_procfs_stat ps;
-  ssize_t n = f->stat >= 0 ? pread_all(f->stat, st->file_buf, sizeof(st->file_buf)) : -1;
-  if (n > 0 && tl_procfs_parse_stat(st->file_buf, (size_t) n, &ps) == 0) {
-    snprintf(t->name, sizeof(t->name), "%s", ps.comm);
-    t->state = ps.state;
-    t->core = ps.processor;
-    t->cpu_user_s = (double) ps.utime_ticks / (double) st->clk_tck;
-    t->cpu_sys_s = (double) ps.stime_ticks / (double) st->clk_tck;
-    raw->ticks_user = ps.utime_ticks;
-    raw->ticks_sys = ps.stime_ticks;
+  bool turn = refresh_turn(st, tid);
+  /* Not run since the last sample (its clock did not move): its schedstat
+   * and sched figures cannot have changed, and outside its turn neither
+   * has its stat. Most of 1,000 workers sleep through most periods. */
+  bool idle = p && p->has_stat && p->has_sched && p->clock_ns == raw->clock_ns &&
+              p->state != 'R' && raw->clock_ns != 0;
+  tl_procfs_schedstat ss;
+  ssize_t n = idle ? 0 : read_thread_file(st, f->schedstat, tid, "schedstat");
+  if (idle) {
+    carry_over(t, raw, p, tl_now_ns());
+  } else if (n > 0 && tl_procfs_parse_schedstat(st->file_buf, (size_t) n, &ss) == 0) {
+    raw->timeslices = ss.timeslices;
+    t->has_oncpu = true;
+    t->oncpu_s = (double) ss.oncpu_ns / 1e9;
+    t->timeslices = ss.timeslices;
+    raw->oncpu_ns = ss.oncpu_ns;
+    raw->read_ns = tl_now_ns();
+    /* A kernel that does not account run-queue wait leaves run_delay at
+     * 0: that is "not measured", not "no wait". */
+    if (st->snap.runq_accounted) {
+      t->has_runq = raw->has_runq = true;
+      t->runq_wait_s = (double) ss.runq_wait_ns / 1e9;
+      raw->runq_ns = ss.runq_wait_ns;
+    }
+  }
+  /* A thread that has not been on a core since the last sample has the
+   * same CPU times, core and state: its stat file is read only in its
+   * turn (a rename from outside, or a wake-up still waiting for a core,
+   * shows within TURN_EVERY samples). A runnable one is always read. */
+  bool ran = !p || !p->has_stat || !t->has_oncpu || raw->oncpu_ns != p->oncpu_ns ||
+             p->state == 'R';
+  if (idle && !turn) {
+    /* carried over above */
+  } else if (ran || turn) {
+    tl_procfs_stat ps;
+    n = read_thread_file(st, f->stat, tid, "stat");
+    if (n > 0 && tl_procfs_parse_stat(st->file_buf, (size_t) n, &ps) == 0) {
+      raw->has_stat = true;
+      raw->state = ps.state;
+      raw->core = ps.processor;
+      memcpy(raw->name, ps.comm, sizeof(raw->name));
+      raw->ticks_user = ps.utime_ticks;
+      raw->ticks_sys = ps.stime_ticks;
+    }
+  } else {
+    raw->has_stat = true;
+    raw->state = p->state;
+    raw->core = p->core;
+    memcpy(raw->name, p->name, sizeof(raw->name));
+    raw->ticks_user = p->ticks_user;
+    raw->ticks_sys = p->ticks_sys;
+  }
+  if (raw->has_stat) {
+    snprintf(t->name, sizeof(t->name), "%s", raw->name);
+    t->state = raw->state;
+    t->core = raw->core;
+    t->cpu_user_s = (double) raw->ticks_user / (double) st->clk_tck;
+    t->cpu_sys_s = (double) raw->ticks_sys / (double) st->clk_tck;
   }
   /* Allowed cores straight from the scheduler (cheaper than parsing
-   * /proc/.../status): for new threads, when our pinning changed, and
-   * every few samples for changes made from outside (taskset -p). */
-  if (!f->has_allowed || st->slow_sample) {
+   * /proc/.../status): for new threads, when our pinning changed, for a
+   * thread that ran (a worker applies a new pinning itself when it next
+   * wakes), and in the thread's turn for changes made from outside
+   * (taskset -p). */
+  if (!f->has_allowed || turn || !idle) {
     cpu_set_t aff;
     f->has_allowed = false;
     if (sched_getaffinity(tid, sizeof(aff), &aff) == 0) {
@@ -372,22 +582,6 @@ static void sample_thread(tl_stats *st, int tid, double period_s,
   }
   if (f->has_allowed)
     memcpy(t->allowed, f->allowed, sizeof(t->allowed));
-  tl_procfs_schedstat ss;
-  n = f->schedstat >= 0 ? pread_all(f->schedstat, st->file_buf, sizeof(st->file_buf)) : -1;
-  if (n > 0 && tl_procfs_parse_schedstat(st->file_buf, (size_t) n, &ss) == 0) {
-    t->has_oncpu = true;
-    t->oncpu_s = (double) ss.oncpu_ns / 1e9;
-    t->timeslices = ss.timeslices;
-    raw->oncpu_ns = ss.oncpu_ns;
-    raw->read_ns = tl_now_ns();
-    /* A kernel that does not account run-queue wait leaves run_delay at
-     * 0: that is "not measured", not "no wait". */
-    if (st->snap.runq_accounted) {
-      t->has_runq = raw->has_runq = true;
-      t->runq_wait_s = (double) ss.runq_wait_ns / 1e9;
-      raw->runq_ns = ss.runq_wait_ns;
-    }
-  }
   /* /proc/.../sched is the costliest file to generate. A thread whose
    * on-CPU time did not move since the last sample has not run, so it was
    * neither switched out nor moved: its previous figures still hold. */
@@ -400,7 +594,7 @@ static void sample_thread(tl_stats *st, int tid, double period_s,
     t->ctx_invol = raw->ctx_invol = p->ctx_invol;
   } else {
     tl_procfs_sched sc;
-    n = f->sched >= 0 ? pread_all(f->sched, st->file_buf, sizeof(st->file_buf)) : -1;
+    n = read_thread_file(st, f->sched, tid, "sched");
     if (n > 0 && tl_procfs_parse_sched(st->file_buf, (size_t) n, &sc) == 0 &&
         sc.has_switches) {
       raw->has_sched = true;
@@ -432,6 +626,7 @@ static void sample_thread(tl_stats *st, int tid, double period_s,
     /* New thread: its whole life is the period (bounded by it). */
     t->cpu_pct = 0;
   }
+  return true;
 }
 
 static void sample_own(tl_stats *st, tl_thread_snap *t, prev_thread *raw,
@@ -476,14 +671,14 @@ static void sample_process(tl_stats *st, double period_s) {
     st->proc_ticks_sys = ps.stime_ticks;
     s->threads_count = ps.num_threads;
   }
-  tl_procfs_status pst;
-  n = tl_procfs_read("/proc/self/status", st->file_buf, sizeof(st->file_buf));
+  /* Resident memory from statm: the counter status prints as VmRSS, at a
+   * fraction of the cost of status's fifty other keys. */
+  tl_procfs_statm pm;
+  n = tl_procfs_read("/proc/self/statm", st->file_buf, sizeof(st->file_buf));
   s->has_rss = s->has_ctx = false;
-  if (n > 0 && tl_procfs_parse_status(st->file_buf, (size_t) n, &pst) == 0) {
-    if (pst.has_vmrss) {
-      s->has_rss = true;
-      s->rss_bytes = pst.vmrss_kb * 1024;
-    }
+  if (n > 0 && tl_procfs_parse_statm(st->file_buf, (size_t) n, &pm) == 0) {
+    s->has_rss = true;
+    s->rss_bytes = pm.resident_pages * (uint64_t) st->page_size;
   }
   /* /proc/self/status counts the main thread's switches only; the kernel's
    * process-wide figure (every thread, also those that exited) is
@@ -672,7 +867,19 @@ static void sample_server(tl_stats *st, double period_s) {
   s->block_task = ld(&c->block_task);
   s->block_us = ld(&c->block_us);
   s->block_route = ld(&c->block_route);
-  tl_processes_sample(srv, &s->procs, period_s);
+  /* processes[] is re-read each period while that is cheap; at 1,000
+   * threads its smaps_rollup and fd/task listings cost milliseconds, so
+   * then every SLOW_EVERY periods (its rates over the time since). */
+  uint64_t now = tl_now_ns();
+  if (st->procs_cost_ns < PROCESSES_COSTLY_NS || st->slow_sample ||
+      st->procs_last_ns == 0) {
+    double since_s = st->procs_last_ns
+                         ? (double) (now - st->procs_last_ns) / 1e9 : period_s;
+    uint64_t c0 = tl_thread_cpu_ns();
+    tl_processes_sample(srv, &s->procs, since_s);
+    st->procs_cost_ns = tl_thread_cpu_ns() - c0;
+    st->procs_last_ns = now;
+  }
   if (!s->costs.measured &&
       tl_costs_collect(srv->costs_fd, srv->costs_pid, &s->costs))
     s->costs.at_uptime_s = (double) (tl_now_ns() - srv->start_ns) / 1e9;
@@ -682,14 +889,29 @@ static void sample_threads(tl_stats *st, double period_s) {
   tl_snapshot *s = &st->snap;
   int *tids = st->tids;
   prev_thread *raw = st->raw;
-  int n = tl_procfs_list_tids(tids, MAX_TIDS);
-  if (n < 0)
-    n = n == -ENOBUFS ? MAX_TIDS : 0;
-  for (int i = 0; i < n; i++)
-    sample_thread(st, tids[i], period_s, &s->threads[i], &raw[i]);
+  /* Listing /proc/self/task costs a dentry lookup per thread: list it
+   * every SLOW_EVERY samples and whenever our registry changed (a resize);
+   * in between, a thread found gone is dropped (its clock is invalid) and
+   * a thread not of ours that is new shows at the next listing. */
   pthread_mutex_lock(&st->reg->mu);
+  int nreg = 0;
+  for (tl_thread_ctx *c = st->reg->head; c; c = c->next)
+    nreg++;
+  pthread_mutex_unlock(&st->reg->mu);
+  if (st->slow_sample || nreg != st->nregistered || st->seq <= 1) {
+    int listed = tl_procfs_list_tids(tids, MAX_TIDS);
+    st->ntids = listed >= 0 ? listed : listed == -ENOBUFS ? MAX_TIDS : 0;
+    st->nregistered = nreg;
+  }
+  int n = 0;
+  for (int i = 0; i < st->ntids; i++)
+    if (sample_thread(st, tids[i], period_s, &s->threads[n], &raw[n]))
+      tids[n++] = tids[i];
+  st->ntids = n;
+  pthread_mutex_lock(&st->reg->mu);
+  index_own(st);
   for (int i = 0; i < n; i++) {
-    tl_thread_ctx *c = find_ctx(st->reg, tids[i]);
+    tl_thread_ctx *c = find_ctx(st, tids[i]);
     if (c)
       sample_own(st, &s->threads[i], &raw[i], c, period_s);
   }
@@ -733,6 +955,7 @@ void tl_stats_sample(tl_stats *st) {
     st->pin_refresh = 3; /* workers apply it when they next wake: look again */
   st->last_pinned = pinned;
   st->slow_sample = st->seq % SLOW_EVERY == 1 || st->pin_refresh > 0;
+  st->refresh_all = st->pin_refresh > 0;
   if (st->pin_refresh > 0)
     st->pin_refresh--;
   if (s->stats_enabled) {

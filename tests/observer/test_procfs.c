@@ -74,6 +74,7 @@ static char *dup_exact(const char *s, size_t n)
 DEF_PARSE_STR(tl_procfs_parse_stat, tl_procfs_stat)
 DEF_PARSE_STR(tl_procfs_parse_status, tl_procfs_status)
 DEF_PARSE_STR(tl_procfs_parse_schedstat, tl_procfs_schedstat)
+DEF_PARSE_STR(tl_procfs_parse_statm, tl_procfs_statm)
 DEF_PARSE_STR(tl_procfs_parse_sched, tl_procfs_sched)
 DEF_PARSE_STR(tl_procfs_parse_cpulist, tl_procfs_cpuset)
 
@@ -334,6 +335,49 @@ START_TEST(status_absent_keys)
   ck_assert_int_eq(tl_procfs_parse_status_str(longlist, &s), 0);
   ck_assert(!s.has_cpus_allowed);
   ck_assert_str_eq(s.cpus_allowed_list, "");
+}
+END_TEST
+
+/* ---- statm ------------------------------------------------------------- */
+
+START_TEST(statm_text_and_bad)
+{
+  tl_procfs_statm m;
+
+  ck_assert_int_eq(tl_procfs_parse_statm_str("2574 2096 341 1 0 1012 0\n", &m), 0);
+  ck_assert_uint_eq(m.size_pages, 2574);
+  ck_assert_uint_eq(m.resident_pages, 2096);
+  ck_assert_int_eq(tl_procfs_parse_statm_str("2574 2096\n", &m), 0);
+  ck_assert_uint_eq(m.resident_pages, 2096);
+  ck_assert_int_eq(tl_procfs_parse_statm_str("2574 209", &m), -EINVAL); /* 209 may be 2096 */
+  ck_assert_int_eq(tl_procfs_parse_statm_str("2574\n", &m), -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_statm_str("2574 x 1\n", &m), -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_statm_str("", &m), -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_statm_str("1 99999999999999999999 3\n", &m), -ERANGE);
+  ck_assert_int_eq(tl_procfs_parse_statm(NULL, 0, &m), -EINVAL);
+}
+END_TEST
+
+/* statm's resident figure is the one status prints as VmRSS (the sampler
+ * reads statm instead): the two, read back to back, agree closely. */
+START_TEST(statm_live_matches_status)
+{
+  char buf[8192];
+  tl_procfs_statm m;
+  tl_procfs_status st;
+  ssize_t n = tl_procfs_read("/proc/self/statm", buf, sizeof buf);
+  ck_assert_int_gt(n, 0);
+  ck_assert_int_eq(tl_procfs_parse_statm(buf, (size_t)n, &m), 0);
+  uint64_t statm_kb = m.resident_pages * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+  n = tl_procfs_read("/proc/self/status", buf, sizeof buf);
+  ck_assert_int_gt(n, 0);
+  ck_assert_int_eq(tl_procfs_parse_status(buf, (size_t)n, &st), 0);
+  ck_assert(st.has_vmrss);
+  ck_assert_uint_gt(statm_kb, 0);
+  /* A few pages may come or go between the two reads. */
+  uint64_t diff = statm_kb > st.vmrss_kb ? statm_kb - st.vmrss_kb : st.vmrss_kb - statm_kb;
+  ck_assert_msg(diff <= 256, "statm %llu kB, VmRSS %llu kB", (unsigned long long)statm_kb,
+                (unsigned long long)st.vmrss_kb);
 }
 END_TEST
 
@@ -1111,6 +1155,8 @@ static Suite *procfs_suite(void)
   tcase_add_test(tc, status_fixtures);
   tcase_add_test(tc, status_absent_keys);
   tcase_add_test(tc, schedstat_fixtures_and_bad);
+  tcase_add_test(tc, statm_text_and_bad);
+  tcase_add_test(tc, statm_live_matches_status);
   tcase_add_test(tc, sched_fixtures);
   tcase_add_test(tc, sched_absent_and_bad);
   tcase_add_test(tc, sysstat_fixture);

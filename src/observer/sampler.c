@@ -564,9 +564,8 @@ static bool sample_thread(tl_stats *st, int tid, double period_s,
   }
   /* Allowed cores straight from the scheduler (cheaper than parsing
    * /proc/.../status): for new threads, when our pinning changed, for a
-   * thread that ran (a worker applies a new pinning itself when it next
-   * wakes), and in the thread's turn for changes made from outside
-   * (taskset -p). */
+   * thread that ran, and in the thread's turn for changes made from
+   * outside (taskset -p). */
   if (!f->has_allowed || turn || !idle) {
     cpu_set_t aff;
     f->has_allowed = false;
@@ -952,7 +951,7 @@ void tl_stats_sample(tl_stats *st) {
   for (const char *c = s->worker_cpus; *c; c++)
     pinned = pinned * 131 + (unsigned char) *c;
   if (pinned != st->last_pinned)
-    st->pin_refresh = 3; /* workers apply it when they next wake: look again */
+    st->pin_refresh = 3; /* the pool applied it before /control answered */
   st->last_pinned = pinned;
   st->slow_sample = st->seq % SLOW_EVERY == 1 || st->pin_refresh > 0;
   st->refresh_all = st->pin_refresh > 0;

@@ -148,7 +148,7 @@ try {
   const page3 = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   page3.on('pageerror', (e) => r.check(false, 'no page exception', String(e)));
   page3.on('console', (m) => {
-    if (m.type() === 'error' && !(crashed && /ERR_CONNECTION_REFUSED/.test(m.text()))) r.check(false, 'no console error', m.text());
+    if (m.type() === 'error' && !(crashed && /net::ERR_(CONNECTION_REFUSED|CONNECTION_RESET|SOCKET_NOT_CONNECTED|EMPTY_RESPONSE|CONNECTION_CLOSED)/.test(m.text()))) r.check(false, 'no console error', m.text());
   });
   await page3.goto(`http://127.0.0.1:${crashSrv.admin}/`);
   r.check(await waitInPage(page3, () => window.tlDashboard && window.tlDashboard.snapshots > 1 &&
@@ -213,7 +213,9 @@ try {
   r.check(fold && fold.lanes === 48 && fold.folded.count === 61 - 47 && /^14 more threads$/.test(fold.name),
     '61 task-running threads: 47 lanes and one "14 more threads" lane that carries their steps', JSON.stringify(fold));
   const note = await page5.$eval('#timeline-note', (e) => e.textContent);
-  r.check(/folds 14 threads \(tl-worker-46 … tl-worker-59\)/.test(note), 'the note says what the lane folded', note);
+  /* Which workers fold depends on which the stream lists (beyond 64 threads
+   * it carries the busiest): the note names the first and last of them. */
+  r.check(/folds 14 threads \(tl-worker-\d+ … (tl-worker-\d+|tid \d+)\)/.test(note), 'the note says what the lane folded', note);
   await page5.close();
   await srv.stop();
   srv = null;

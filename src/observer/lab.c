@@ -497,6 +497,19 @@ static void start_load(tl_lab *lab) {
   uv_timer_start(&lab->tick, on_tick, 1000, 1000);
 }
 
+/* One sample period after the setup: the "before" figures are then read
+ * from a sample taken under the new settings, so the moves that applying
+ * them caused (pinning, new workers) are not counted as the load's. */
+static void on_settled(uv_timer_t *t) {
+  tl_lab *lab = TL_CONTAINER_OF(t, tl_lab, tick);
+  if (lab->stopping)
+    return;
+  if (lab->cancel)
+    start_restore(lab);
+  else
+    start_load(lab);
+}
+
 static void on_setup_applied(void *arg, int rc) {
   tl_lab *lab = arg;
   if (lab->stopping)
@@ -508,7 +521,8 @@ static void on_setup_applied(void *arg, int rc) {
   } else if (lab->cancel) {
     start_restore(lab);
   } else {
-    start_load(lab);
+    uv_timer_start(&lab->tick, on_settled,
+                   (uint64_t) lab->srv->cfg.sample_ms * 3 / 2, 0);
   }
 }
 

@@ -302,6 +302,10 @@ START_TEST(lab_runs_one_experiment) {
   ck_assert(tj_get(j, "result.restored")->b);
   ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
   ck_assert(tj_num(j, "result.evidence.3.delta", -1) >= 0);
+  /* "before" is read under the experiment's setup (3 workers), not from a
+   * sample taken before it was applied. */
+  ck_assert_str_eq(tj_str(j, "result.evidence.0.label"), "worker threads");
+  ck_assert_int_eq((int) tj_num(j, "result.evidence.0.before", -1), 3);
   tj_release(j);
   free(res);
   /* The runs list has it, and the server is back to its settings. */
@@ -353,6 +357,41 @@ START_TEST(lab_cancel_restores) {
   ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
   tj_release(j);
   free(res);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* A page that starts a run and goes away (its stream reset mid-run) stops
+ * nothing: the run ends, is listed and restores the settings. */
+START_TEST(lab_run_outlives_its_page) {
+  const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int sfd = tl_connect(p.admin_port);
+  char req[256];
+  snprintf(req, sizeof(req), "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           p.admin_port);
+  tl_send_str(sfd, req);
+  tl_resp r = post(&p, "/lab/run?id=process-threads", -1);
+  ck_assert_int_eq(r.status, 202);
+  tl_resp_free(&r);
+  usleep(1500000);
+  struct linger lg = {.l_onoff = 1, .l_linger = 0};
+  setsockopt(sfd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+  close(sfd); /* a reset, as a killed tab gives */
+  tj *j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 25; usleep(200000)) {
+    j = get_json(&p, "/lab/runs");
+    if (tj_get(j, "runs")->n == 1 && tj_is_null(j, "running"))
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "the run did not end within 25 s of its page leaving");
+  ck_assert_str_eq(tj_str(j, "runs.0.status"), "done");
+  ck_assert(tj_get(j, "runs.0.restored")->b);
+  ck_assert_str_eq(tj_str(j, "runs.0.settings_after.mode"), "async");
+  tj_release(j);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
 END_TEST
@@ -459,6 +498,7 @@ int main(void) {
   tcase_add_test(tc, cpus_bad_lists_exit_2);
   tcase_add_test(tc, lab_runs_one_experiment);
   tcase_add_test(tc, lab_cancel_restores);
+  tcase_add_test(tc, lab_run_outlives_its_page);
   tcase_add_test(tc, lab_without_wrk_says_how_to_install);
   tcase_add_test(tc, lab_refuses_non_loopback);
   suite_add_tcase(s, tc);

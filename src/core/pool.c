@@ -13,6 +13,8 @@ typedef struct tl_worker {
   tl_pool *pool;
   int index;
   pthread_t thread;
+  pthread_cond_t wake_cv;   /* it waits here while idle (under pool->mu) */
+  bool on_idle_stack;       /* under pool->mu */
   tl_thread_ctx ctx;
 } tl_worker;
 
@@ -24,12 +26,15 @@ struct tl_pool {
   cpu_set_t base_mask;        /* the process's mask when the pool started */
 
   pthread_mutex_t mu;         /* guards everything below up to `depth` */
-  pthread_cond_t work_cv;     /* workers wait here for jobs */
   pthread_cond_t exit_cv;     /* destroy waits here for workers to leave */
   tl_job *head, *tail;
   size_t depth_locked;
   int target;                 /* wanted number of workers */
-  int idle;                   /* workers waiting on work_cv */
+  /* Idle workers, the most recently idle on top: a job wakes the top one
+   * (LIFO), so light load keeps a few warm workers busy and leaves the rest
+   * asleep, instead of rotating through all of them. */
+  tl_worker *idle_stack[TL_POOL_MAX_THREADS];
+  int idle;
   int alive;                  /* workers currently running */
   bool stopping;
   bool pin;
@@ -79,6 +84,38 @@ static void apply_masks(tl_pool *p) {
   }
 }
 
+/* Caller holds p->mu. */
+static void wake_one(tl_pool *p) {
+  if (p->idle == 0)
+    return;
+  tl_worker *w = p->idle_stack[--p->idle];
+  w->on_idle_stack = false;
+  pthread_cond_signal(&w->wake_cv);
+}
+
+/* Caller holds p->mu: resize, pinning and stop concern every worker. */
+static void wake_all(tl_pool *p) {
+  while (p->idle > 0)
+    wake_one(p);
+}
+
+/* Caller holds p->mu. Sleeps until a job, a resize or stop wakes it. */
+static void wait_idle(tl_pool *p, tl_worker *w) {
+  p->idle_stack[p->idle++] = w;
+  w->on_idle_stack = true;
+  pthread_cond_wait(&w->wake_cv, &p->mu);
+  if (w->on_idle_stack) { /* a spurious wake-up: leave the stack */
+    for (int i = 0; i < p->idle; i++)
+      if (p->idle_stack[i] == w) {
+        memmove(&p->idle_stack[i], &p->idle_stack[i + 1],
+                (size_t) (p->idle - i - 1) * sizeof(*p->idle_stack));
+        p->idle--;
+        break;
+      }
+    w->on_idle_stack = false;
+  }
+}
+
 static void *worker_main(void *arg) {
   tl_worker *w = arg;
   tl_pool *p = w->pool;
@@ -95,9 +132,7 @@ static void *worker_main(void *arg) {
       if (surplus || p->stopping)
         break;
       tl_thread_set_doing(&w->ctx, TL_DOING_IDLE, 0, 0);
-      p->idle++;
-      pthread_cond_wait(&p->work_cv, &p->mu);
-      p->idle--;
+      wait_idle(p, w);
       continue;
     }
     tl_job *job = p->head;
@@ -108,8 +143,8 @@ static void *worker_main(void *arg) {
     atomic_store_explicit(&p->depth, p->depth_locked, memory_order_relaxed);
     /* More work and a sleeping colleague: pass the wake-up on, so that a
      * batch spreads over the pool one wake-up at a time. */
-    if (p->head && p->idle > 0)
-      pthread_cond_signal(&p->work_cv);
+    if (p->head)
+      wake_one(p);
     pthread_mutex_unlock(&p->mu);
 
     uint64_t t0 = tl_now_ns();
@@ -140,6 +175,7 @@ static void *worker_main(void *arg) {
   p->alive--;
   pthread_cond_broadcast(&p->exit_cv);
   pthread_mutex_unlock(&p->mu);
+  pthread_cond_destroy(&w->wake_cv);
   free(w);
   return NULL;
 }
@@ -171,8 +207,8 @@ static void wake_workers(tl_pool_inbox *in) {
     return;
   in->wake = NULL;
   pthread_mutex_lock(&p->mu);
-  if (p->head && p->idle > 0)
-    pthread_cond_signal(&p->work_cv);
+  if (p->head)
+    wake_one(p);
   pthread_mutex_unlock(&p->mu);
 }
 
@@ -187,6 +223,7 @@ static void on_wake_check(uv_check_t *h) {
 /* Caller holds p->mu. */
 static int start_worker(tl_pool *p, int index) {
   tl_worker *w = tl_xcalloc(1, sizeof(*w));
+  pthread_cond_init(&w->wake_cv, NULL);
   w->pool = p;
   w->index = index;
   pthread_attr_t attr;
@@ -201,6 +238,7 @@ static int start_worker(tl_pool *p, int index) {
   int rc = pthread_create(&w->thread, &attr, worker_main, w);
   pthread_attr_destroy(&attr);
   if (rc != 0) {
+    pthread_cond_destroy(&w->wake_cv);
     free(w);
     return -rc;
   }
@@ -230,7 +268,6 @@ int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
     return rc;
   }
   pthread_mutex_init(&p->mu, NULL);
-  pthread_cond_init(&p->work_cv, NULL);
   pthread_cond_init(&p->exit_cv, NULL);
   p->pin = pin;
   *out = p;
@@ -314,7 +351,7 @@ int tl_pool_resize(tl_pool *p, int nthreads) {
       n++;
     p->target = n;
   }
-  pthread_cond_broadcast(&p->work_cv);
+  wake_all(p);
   pthread_mutex_unlock(&p->mu);
   return rc;
 }
@@ -370,7 +407,6 @@ void tl_pool_get_stats(tl_pool *p, tl_pool_stats *st) {
 static void pool_freed(tl_pool_inbox *in) {
   tl_pool *p = (tl_pool *) in;
   pthread_mutex_destroy(&p->mu);
-  pthread_cond_destroy(&p->work_cv);
   pthread_cond_destroy(&p->exit_cv);
   free(p);
 }
@@ -380,7 +416,7 @@ void tl_pool_close(tl_pool *p) {
   /* Workers drain the queue first: with `stopping` set they leave only
    * once it is empty. */
   p->stopping = true;
-  pthread_cond_broadcast(&p->work_cv);
+  wake_all(p);
   while (p->alive > 0)
     pthread_cond_wait(&p->exit_cv, &p->mu);
   pthread_mutex_unlock(&p->mu);

@@ -149,9 +149,11 @@ START_TEST(evidence_paths_and_aggregates) {
   /* What the kernel did not give stays null, never a number. */
   v = tl_lab_evidence_eval(s, "costs.fork_to_ready_us", "max");
   ck_assert(json_is_null(v));
-  json_t *d = tl_lab_evidence_delta(json_integer(2), v);
+  json_t *two = json_integer(2);
+  json_t *d = tl_lab_evidence_delta(two, v);
   ck_assert(json_is_null(d));
   json_decref(d);
+  json_decref(two);
   json_decref(v);
   v = tl_lab_evidence_eval(s, "no.such.path", "sum");
   ck_assert(json_is_null(v));

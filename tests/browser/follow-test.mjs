@@ -208,14 +208,20 @@ try {
   const fold = await waitInPage(page5, () => {
     const m = window.tlDashboard.timeline();
     const last = m.lanes.length - 1;
-    return m.folded && m.steps.some((s) => s.lane === last) ? { lanes: m.lanes.length, name: m.lanes[last], folded: m.folded } : null;
+    return m.folded && m.steps.some((s) => s.lane === last)
+      ? { lanes: m.lanes.length, name: m.lanes[last], folded: m.folded,
+        note: document.querySelector('#timeline-note').textContent } : null;
   }, null, 30000);
-  r.check(fold && fold.lanes === 48 && fold.folded.count === 61 - 47 && /^14 more threads$/.test(fold.name),
-    '61 task-running threads: 47 lanes and one "14 more threads" lane that carries their steps', JSON.stringify(fold));
-  const note = await page5.$eval('#timeline-note', (e) => e.textContent);
+  /* Up to 61 threads run tasks (the loop and 60 workers); how many of them
+   * the page sees in one window depends on which workers the stream lists
+   * (beyond 64 threads it carries the busiest), so the fold is a range. */
+  const nf = fold ? fold.folded.count : 0;
+  r.check(fold && fold.lanes === 48 && nf >= 8 && nf <= 61 - 47 && fold.name === `${nf} more threads`,
+    'task-running threads beyond 47: one "N more threads" lane that carries their steps', JSON.stringify(fold));
+  const note = fold ? fold.note : ''; /* read with the model, from the same update */
   /* Which workers fold depends on which the stream lists (beyond 64 threads
    * it carries the busiest): the note names the first and last of them. */
-  r.check(/folds 14 threads \(tl-worker-\d+ … (tl-worker-\d+|tid \d+)\)/.test(note), 'the note says what the lane folded', note);
+  r.check(new RegExp(`folds ${nf} threads \\(tl-worker-\\d+ … (tl-worker-\\d+|tid \\d+)\\)`).test(note), 'the note says what the lane folded', note);
   await page5.close();
   await srv.stop();
   srv = null;

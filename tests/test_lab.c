@@ -12,8 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -217,6 +215,16 @@ END_TEST
 /* Reads the stream on fd until a `lab` result event (or timeout_s);
  * counts the progress events; returns the result's JSON text (malloc'd)
  * or NULL. */
+/* A connection reading /stats/stream (the lab's progress and result). */
+static int open_stream(const tl_proc *p) {
+  int fd = tl_connect(p->admin_port);
+  char req[256];
+  snprintf(req, sizeof(req), "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           p->admin_port);
+  tl_send_str(fd, req);
+  return fd;
+}
+
 static char *read_lab_events(int fd, int timeout_s, int *progress) {
   size_t cap = 1 << 20, len = 0;
   char *buf = malloc(cap);
@@ -264,11 +272,7 @@ START_TEST(lab_runs_one_experiment) {
   ck_assert_int_ge((int) tj_get(book, "experiments")->n, 11);
   ck_assert_int_eq((int) tj_num(book, "experiments.1.predicted", -1) > 0, 1);
   tj_release(book);
-  int sfd = tl_connect(p.admin_port);
-  char req[256];
-  snprintf(req, sizeof(req), "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
-           p.admin_port);
-  tl_send_str(sfd, req);
+  int sfd = open_stream(&p);
   /* Unknown or missing id: no run. */
   tl_resp r = post(&p, "/lab/run?id=no-such-idea", -1);
   ck_assert_int_eq(r.status, 404);
@@ -331,11 +335,7 @@ START_TEST(lab_cancel_restores) {
   const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  int sfd = tl_connect(p.admin_port);
-  char req[256];
-  snprintf(req, sizeof(req), "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
-           p.admin_port);
-  tl_send_str(sfd, req);
+  int sfd = open_stream(&p);
   tl_resp r = post(&p, "/lab/run?id=scheduler", -1); /* pool, 8 workers, 5 s */
   ck_assert_int_eq(r.status, 202);
   tl_resp_free(&r);
@@ -367,11 +367,7 @@ START_TEST(lab_run_outlives_its_page) {
   const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  int sfd = tl_connect(p.admin_port);
-  char req[256];
-  snprintf(req, sizeof(req), "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
-           p.admin_port);
-  tl_send_str(sfd, req);
+  int sfd = open_stream(&p);
   tl_resp r = post(&p, "/lab/run?id=process-threads", -1);
   ck_assert_int_eq(r.status, 202);
   tl_resp_free(&r);
@@ -426,45 +422,10 @@ START_TEST(lab_without_wrk_says_how_to_install) {
 }
 END_TEST
 
-/* The machine's own first non-loopback IPv4 address, or false. */
-static bool own_address(char *out, size_t cap) {
-  struct ifaddrs *ifs;
-  if (getifaddrs(&ifs) != 0)
-    return false;
-  bool found = false;
-  for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
-    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-        !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
-      continue;
-    const struct sockaddr_in *a = (const struct sockaddr_in *) i->ifa_addr;
-    if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
-      continue;
-    found = inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t) cap) != NULL;
-  }
-  freeifaddrs(ifs);
-  return found;
-}
-
-static int connect_from(const char *src, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ck_assert_int_ge(fd, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET};
-  ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 ||
-      connect(fd, (struct sockaddr *) &to, sizeof(to)) != 0) {
-    close(fd);
-    return -1;
-  }
-  struct timeval tv = {.tv_sec = 15};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  return fd;
-}
 
 START_TEST(lab_refuses_non_loopback) {
   char src[64];
-  if (!own_address(src, sizeof(src))) {
+  if (!tl_own_address(src, sizeof(src))) {
     fprintf(stderr, "lab_refuses_non_loopback: skipped: no non-loopback IPv4 address\n");
     return;
   }
@@ -473,7 +434,7 @@ START_TEST(lab_refuses_non_loopback) {
   tl_proc_start(&p, args);
   const char *targets[] = {"/lab/run?id=pin", "/lab/cancel"};
   for (int i = 0; i < 2; i++) {
-    int fd = connect_from(src, p.admin_port);
+    int fd = tl_connect_from(src, p.admin_port);
     ck_assert_msg(fd >= 0, "cannot connect from %s: %s", src, strerror(errno));
     tl_resp r = post(&p, targets[i], fd);
     ck_assert_msg(r.status == 403, "%s from %s answered %d", targets[i], src, r.status);

@@ -9,8 +9,6 @@
 #include <dirent.h>
 #include <math.h>
 #include <errno.h>
-#include <ifaddrs.h>
-#include <net/if.h>
 #include <netinet/in.h>
 #include <regex.h>
 #include <sched.h>
@@ -987,57 +985,20 @@ START_TEST(metrics_histograms_complete) {
 }
 END_TEST
 
-/* The machine's own first non-loopback IPv4 address, or false. */
-static bool own_address(char *out, size_t cap) {
-  struct ifaddrs *ifs;
-  if (getifaddrs(&ifs) != 0)
-    return false;
-  bool found = false;
-  for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
-    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
-        !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
-      continue;
-    const struct sockaddr_in *a = (const struct sockaddr_in *) i->ifa_addr;
-    if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
-      continue;
-    found = inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t) cap) != NULL;
-  }
-  freeifaddrs(ifs);
-  return found;
-}
-
-/* A connection to 127.0.0.1:port from the source address src (not a
- * loopback one), or -1 if the kernel refuses that. */
-static int connect_from(const char *src, int port) {
-  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ck_assert_int_ge(fd, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET};
-  ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
-  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  if (bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 ||
-      connect(fd, (struct sockaddr *) &to, sizeof(to)) != 0) {
-    close(fd);
-    return -1;
-  }
-  struct timeval tv = {.tv_sec = 15};
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
-  return fd;
-}
 
 /* /control changes the server: only loopback clients may (403 for the
  * others), while they may still read /stats. The non-loopback client is
  * this machine itself, from its own address. */
 START_TEST(control_refuses_non_loopback) {
   char src[64];
-  if (!own_address(src, sizeof(src))) {
+  if (!tl_own_address(src, sizeof(src))) {
     fprintf(stderr, "control_refuses_non_loopback: skipped: this machine "
             "has no non-loopback IPv4 address\n");
     return;
   }
   tl_proc p;
   start(&p, "pool", "2");
-  int fd = connect_from(src, p.admin_port);
+  int fd = tl_connect_from(src, p.admin_port);
   if (fd < 0) {
     fprintf(stderr, "control_refuses_non_loopback: skipped: cannot connect "
             "from %s to 127.0.0.1: %s\n", src, strerror(errno));

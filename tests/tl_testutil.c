@@ -4,6 +4,8 @@
 #include "tl_json.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -406,4 +408,40 @@ size_t tl_recv_rest(int fd, char *buf, size_t cap, int timeout_ms, bool *eof) {
   }
   buf[len] = '\0';
   return len;
+}
+
+/* The machine's own first non-loopback IPv4 address, or false. */
+bool tl_own_address(char *out, size_t cap) {
+  struct ifaddrs *ifs;
+  if (getifaddrs(&ifs) != 0)
+    return false;
+  bool found = false;
+  for (struct ifaddrs *i = ifs; i && !found; i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET ||
+        !(i->ifa_flags & IFF_UP) || (i->ifa_flags & IFF_LOOPBACK))
+      continue;
+    const struct sockaddr_in *a = (const struct sockaddr_in *) i->ifa_addr;
+    if ((ntohl(a->sin_addr.s_addr) >> 24) == 127)
+      continue;
+    found = inet_ntop(AF_INET, &a->sin_addr, out, (socklen_t) cap) != NULL;
+  }
+  freeifaddrs(ifs);
+  return found;
+}
+
+int tl_connect_from(const char *src, int port) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ck_assert_int_ge(fd, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET};
+  ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 ||
+      connect(fd, (struct sockaddr *) &to, sizeof(to)) != 0) {
+    close(fd);
+    return -1;
+  }
+  struct timeval tv = {.tv_sec = 15};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  return fd;
 }

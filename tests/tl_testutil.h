@@ -26,6 +26,12 @@ int tl_proc_stop(tl_proc *p, int timeout_ms);
 
 /* Connects to 127.0.0.1:port with a receive timeout. */
 int tl_connect(int port);
+/* The machine's own first non-loopback IPv4 address (for a client the
+ * observer must treat as foreign), or false. */
+bool tl_own_address(char *out, size_t cap);
+/* A connection to 127.0.0.1:port from source address src (15 s receive
+ * timeout), or -1. */
+int tl_connect_from(const char *src, int port);
 void tl_send_all(int fd, const void *buf, size_t len);
 void tl_send_str(int fd, const char *s);
 

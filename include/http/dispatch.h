@@ -5,8 +5,8 @@
 #define TL_HTTP_DISPATCH_H
 
 #include "base/steps.h"
-#include "http/parser.h"
-#include "http/router.h"
+#include "base/parser.h"
+#include "base/router.h"
 
 typedef enum tl_decision_kind {
   TL_DECIDE_ERROR = 0,  /* answer status/msg (and allow, for 405) now */

@@ -5,7 +5,6 @@
 
 #include "exec/complete.h"
 #include "exec/executor.h"
-#include "http/loop.h"
 #include "base/util.h"
 
 static void advance(tl_task *t);
@@ -13,7 +12,7 @@ static void advance(tl_task *t);
 /* A CPU step inline blocks the whole loop: remember the worst offender of
  * the moment for the insights ("the loop was blocked 310 ms by task 812"). */
 static void note_block(tl_task *t, const tl_step_rec *r) {
-  tl_loop_counters *st = &t->loop->stats;
+  tl_loop_counters *st = t->loop->stats;
   uint64_t us = (r->end_ns - r->start_ns) / 1000;
   if (us < 20000)
     return;

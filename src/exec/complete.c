@@ -4,7 +4,6 @@
 
 #include "base/util.h"
 #include "exec/respond.h"
-#include "http/loop.h"
 
 #include <stdlib.h>
 

@@ -11,11 +11,9 @@
 
 #include "base/thread.h"
 #include "base/util.h"
-#include "core/server.h"
 #include "exec/complete.h"
 #include "exec/coro_switch.h"
 #include "exec/executor.h"
-#include "http/loop.h"
 
 /* Why a coroutine gave its worker back. Written by the coroutine before it
  * suspends, read by done() on the loop (the pool's done list orders it). */
@@ -79,7 +77,7 @@ static void run_cpu_sliced(tl_coro *c, tl_task *t, uint32_t slice) {
 static void body(tl_fiber *f, void *arg) {
   tl_coro *c = arg;
   tl_task *t = c->task;
-  uint32_t slice = (uint32_t) t->srv->cfg.coro_slice_ms;
+  uint32_t slice = (uint32_t) t->loop->cfg->coro_slice_ms;
   while (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     tl_step_rec *r = &t->steps[t->cur];
     r->coro = c->id;
@@ -148,7 +146,7 @@ static void coro_free(tl_coro *c) {
 static int make_runnable(tl_task *t, bool admission) {
   t->coro->wake_ns = tl_now_ns();
   ADD(n_runnable, 1);
-  int rc = tl_pool_submit(t->srv->pool, &t->job, admission);
+  int rc = tl_pool_submit(t->loop->pool, &t->job, admission);
   if (rc != 0)
     SUB(n_runnable, 1);
   return rc;
@@ -164,8 +162,8 @@ static void on_io_done(tl_hrtimer_entry *e) {
 static void job_done(tl_job *job) {
   tl_task *t = (tl_task *) job;
   tl_coro *c = t->coro;
-  if (!t->srv->cfg.no_stats) {
-    tl_hist_record(&t->loop->stats.queue_wait_us, job->queue_ns / 1000);
+  if (!t->loop->cfg->no_stats) {
+    tl_hist_record(&t->loop->stats->queue_wait_us, job->queue_ns / 1000);
     tl_hist_record(&wake_us, (c->resumed_ns - c->wake_ns) / 1000);
   }
   switch (c->want) {
@@ -194,7 +192,7 @@ static int start(tl_task *t) {
     return 0;
   }
   tl_coro *c = tl_xcalloc(1, sizeof(*c));
-  const tl_config *cfg = &t->srv->cfg;
+  const tl_config *cfg = t->loop->cfg;
   if (tl_fiber_init(&c->fiber, (size_t) cfg->coro_stack_kib * 1024,
                     (tl_switch_kind) cfg->coro_switch, body, c) != 0) {
     free(c);

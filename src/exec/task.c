@@ -4,7 +4,6 @@
 #include "base/crash.h"
 #include "base/thread.h"
 #include "base/util.h"
-#include "http/loop.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -112,15 +111,13 @@ void tl_task_step_end(tl_task *t) {
   record(t, r, tl_thread_self());
 }
 
-void tl_task_setup(tl_task *t, struct tl_server *srv, struct tl_loop *loop,
-                   uint64_t id, tl_mode mode, uint8_t route,
-                   const tl_step_spec *specs, int nsteps, uint64_t created_ns,
-                   const tl_request *req, tl_buf *out, bool keep_alive,
-                   tl_task_done_cb done) {
+void tl_task_setup(tl_task *t, const tl_loop_ctx *loop, uint64_t id,
+                   tl_mode mode, uint8_t route, const tl_step_spec *specs,
+                   int nsteps, uint64_t created_ns, const tl_request *req,
+                   tl_buf *out, bool keep_alive, tl_task_done_cb done) {
   memset(t, 0, sizeof(*t));
-  t->srv = srv;
   t->loop = loop;
-  t->job.inbox = &loop->inbox; /* pool jobs come back to this loop */
+  t->job.inbox = loop->inbox; /* pool jobs come back to this loop */
   t->done = done;
   t->req = req;
   t->out = out;

@@ -8,8 +8,8 @@
  * Threads: tl_pool_submit runs on any loop thread (the job's inbox belongs
  * to it); resize/set_pin/destroy on the pool's own (main) loop thread;
  * run() runs on a worker; done() runs on the thread of the job's inbox. */
-#ifndef TL_CORE_POOL_H
-#define TL_CORE_POOL_H
+#ifndef TL_RUNTIME_POOL_H
+#define TL_RUNTIME_POOL_H
 
 #include <pthread.h>
 #include <sched.h>

@@ -46,9 +46,6 @@ typedef struct tl_server {
   tl_registry *registry;
   int docroot_fd;
   tl_loop_setup loop_setup; /* what every loop is given (tl_loop_init) */
-  /* Atomic: the main thread sets it once the observer listens, loops
-   * (their index page) read it. */
-  _Atomic int admin_port;  /* the observer's bound port */
   uint64_t start_ns;       /* monotonic time the server started */
   int costs_fd, costs_pid; /* the costs probe (core/costs.h); the observer
                               reads and closes costs_fd */
@@ -62,11 +59,18 @@ typedef struct tl_server {
    * observer). Its insides are the pool's (its mutex and atomics); only
    * the main loop resizes, pins or closes it. NULL in a supervisor. */
   tl_pool *pool;
-  /* A supervisor (--processes N) has no loop and no pool: a control goes
+  /* Atomic: the main thread sets it once the observer listens (loops 1..
+   * already run); the loops' index page reads it. */
+  _Atomic int admin_port;  /* the observer's bound port */
+
+  /* Set by the composition root (app/) before uv_run and before the
+   * observer starts; immutable afterwards.
+   * A supervisor (--processes N) has no loop and no pool: a control goes
    * to its workers through this, on its main loop. */
   void (*forward_control)(struct tl_server *srv, const tl_control *ctl);
   void *forward_arg;
-  struct tl_proc_table *procs; /* supervisor: its workers; else NULL */
+  struct tl_proc_table *procs; /* supervisor: its workers (the table's
+                                  own mutex); else NULL */
   /* Called on the main loop's thread when every loop has drained, before
    * the pool goes away: the owner stops whatever still reads the server
    * (the observer). */
@@ -96,8 +100,8 @@ typedef struct tl_server {
 } tl_server;
 
 /* Sets up the pool, the loops and their listeners (cfg->port 0 picks a
- * free port, see srv->loops[0].port). Returns 0 or a negative errno/UV code with a
- * message on stderr. */
+ * free port, see srv->loops[0].port). Returns 0 or a negative errno/UV
+ * code with a message on stderr. */
 int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
                    tl_registry *registry);
 /* The supervisor's server: configuration, control and the registry only

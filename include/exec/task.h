@@ -84,7 +84,7 @@ static inline void tl_step_cpu_end(tl_step_rec *r, uint64_t begun) {
 
 /* Burns `ms` of the calling thread's own CPU time (preemption does not
  * shorten it) and returns the wall time it took, in ns. */
-uint64_t tl_burn_cpu_ms(uint32_t ms);
+uint64_t tl_task_burn_cpu_ms(uint32_t ms);
 
 /* Any thread that owns t: runs step t->cur on the calling thread (IO
  * blocks: pool mode), records it, advances t->cur. */

@@ -16,7 +16,8 @@ typedef enum tl_decision_kind {
 typedef struct tl_decision {
   tl_decision_kind kind;
   tl_route route;
-  int status;           /* ERROR: 400, 404, 405 */
+  int status;           /* ERROR: 400 (bad steps), 403 (a crash step
+                           without --allow-crash), 404, 405 */
   const char *msg;      /* ERROR: static text */
   const char *allow;    /* 405: the methods the route takes */
   int nsteps;

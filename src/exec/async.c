@@ -31,14 +31,14 @@ static void on_io_done(tl_hrtimer_entry *e) {
 static void advance(tl_task *t) {
   while (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     if (t->steps[t->cur].spec.kind == TL_STEP_IO) {
-      tl_exec_wait_io(t, on_io_done);
+      tl_complete_wait_io(t, on_io_done);
       return;
     }
     tl_step_rec *r = &t->steps[t->cur];
     tl_task_run_step_blocking(t);
     note_block(t, r);
   }
-  tl_exec_finish(t);
+  tl_complete_finish(t);
 }
 
 static int start(tl_task *t) {

@@ -33,14 +33,14 @@ static void on_io_done(tl_hrtimer_entry *e) {
 static int advance(tl_task *t, bool admission) {
   if (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     if (t->steps[t->cur].spec.kind == TL_STEP_IO) {
-      tl_exec_wait_io(t, on_io_done);
+      tl_complete_wait_io(t, on_io_done);
       return 0;
     }
     t->job.run = run_cpu;
     t->job.done = cpu_done;
     return tl_pool_submit(t->loop->pool, &t->job, admission);
   }
-  tl_exec_finish(t);
+  tl_complete_finish(t);
   return 0;
 }
 

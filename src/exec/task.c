@@ -19,7 +19,7 @@ static uint64_t spin_chunk(uint64_t n) {
   return x;
 }
 
-uint64_t tl_burn_cpu_ms(uint32_t ms) {
+uint64_t tl_task_burn_cpu_ms(uint32_t ms) {
   uint64_t w0 = tl_now_ns();
   uint64_t c0 = tl_thread_cpu_ns();
   uint64_t goal = (uint64_t) ms * 1000000u;
@@ -75,7 +75,7 @@ void tl_task_run_step_blocking(tl_task *t) {
   if (r->spec.kind == TL_STEP_CRASH)
     tl_crash_process();
   if (r->spec.kind == TL_STEP_CPU) {
-    tl_burn_cpu_ms(r->spec.ms);
+    tl_task_burn_cpu_ms(r->spec.ms);
   } else if (r->spec.kind == TL_STEP_YIELD) {
     sched_yield(); /* a thread's way to let others run */
   } else {

@@ -1,8 +1,12 @@
-/* The process-wide server: configuration, the worker pool, the thread
- * registry and live control, apart from the per-loop state (http/loop.h).
- * The process runs cfg.loops loops: loop 0 on the thread that calls
- * tl_server_init and uv_run (the main loop), the others on their own
- * threads (core/loop_threads.h), all listening on one port. */
+/* The process-wide server: the configuration (immutable), the process's
+ * role, the worker pool, the loops, the thread registry and live control,
+ * apart from the per-loop state (http/loop.h). Loops and their tasks never
+ * see this struct: each reads the process through its tl_loop_ctx
+ * (runtime/loop_ctx.h), which the server fills from here. The process runs
+ * cfg.loops loops: loop 0 on the thread that calls tl_server_init and
+ * uv_run (the main loop), the others on their own threads
+ * (core/loop_threads.h), all listening on one port. A supervisor
+ * (role TL_PROC_SUPERVISOR) has no loop and no pool. */
 #ifndef TL_CORE_SERVER_H
 #define TL_CORE_SERVER_H
 
@@ -14,9 +18,10 @@
 
 #include "base/mode.h"
 #include "base/thread.h"
-#include "core/options.h"
-#include "core/pool.h"
 #include "http/loop.h"
+#include "runtime/config.h"
+#include "runtime/loop_ctx.h"
+#include "runtime/pool.h"
 
 /* A live change from the observer: mode, pool size, pinning. Posted from
  * any thread, applied on the main loop's thread, which then calls done()
@@ -34,12 +39,13 @@ typedef struct tl_control {
 } tl_control;
 
 typedef struct tl_server {
-  /* Immutable after tl_server_init (admin_port: before uv_run). */
-  tl_config cfg;
+  /* Immutable after tl_server_init. */
+  tl_config cfg;           /* the parsed command line */
+  tl_proc_role role;       /* single process, supervisor or worker */
   uv_loop_t *uv;           /* the main loop: control, signals, the pool */
   tl_registry *registry;
   int docroot_fd;
-  int admin_port;          /* the observer's bound port, for the index page */
+  tl_loop_setup loop_setup; /* what every loop is given (tl_loop_init) */
   uint64_t start_ns;       /* monotonic time the server started */
   int costs_fd, costs_pid; /* the costs probe (core/costs.h); the observer
                               reads and closes costs_fd */
@@ -47,11 +53,24 @@ typedef struct tl_server {
   tl_loop *loops;          /* nloops; each one's insides belong to its thread */
   int listen_port;         /* the port every loop binds (loop 0's) */
   bool reuseport;          /* loops / processes share the port */
-  /* A supervisor (--processes N) has no loop and no pool: a control goes
+  /* Set by tl_server_init before any other thread exists, cleared on the
+   * main loop only after before_stop (the observer has stopped) and after
+   * every loop drained: immutable for every other reader (the loops, the
+   * observer). Its insides are the pool's (its mutex and atomics); only
+   * the main loop resizes, pins or closes it. NULL in a supervisor. */
+  tl_pool *pool;
+  /* Atomic: the main thread sets it once the observer listens (loops 1..
+   * already run); the loops' index page reads it. */
+  _Atomic int admin_port;  /* the observer's bound port */
+
+  /* Set by the composition root (app/) before uv_run and before the
+   * observer starts; immutable afterwards.
+   * A supervisor (--processes N) has no loop and no pool: a control goes
    * to its workers through this, on its main loop. */
   void (*forward_control)(struct tl_server *srv, const tl_control *ctl);
   void *forward_arg;
-  struct tl_proc_table *procs; /* supervisor: its workers; else NULL */
+  struct tl_proc_table *procs; /* supervisor: its workers (the table's
+                                  own mutex); else NULL */
   /* Called on the main loop's thread when every loop has drained, before
    * the pool goes away: the owner stops whatever still reads the server
    * (the observer). */
@@ -59,7 +78,6 @@ typedef struct tl_server {
   void *before_stop_arg;
 
   /* Main loop thread only. */
-  tl_pool *pool;
   struct tl_loop_threads *lthreads;
   uv_async_t loops_async;  /* another loop finished */
   bool stopped;
@@ -82,8 +100,8 @@ typedef struct tl_server {
 } tl_server;
 
 /* Sets up the pool, the loops and their listeners (cfg->port 0 picks a
- * free port, see srv->loops[0].port). Returns 0 or a negative errno/UV code with a
- * message on stderr. */
+ * free port, see srv->loops[0].port). Returns 0 or a negative errno/UV
+ * code with a message on stderr. */
 int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
                    tl_registry *registry);
 /* The supervisor's server: configuration, control and the registry only
@@ -103,6 +121,8 @@ void tl_server_set_pin(tl_server *srv, bool pin);
  * inherited (a supervisor: its command line's). */
 void tl_server_worker_cpus(tl_server *srv, cpu_set_t *cpus,
                            cpu_set_t *inherited);
+/* Any thread: tasks waiting in the pool's queue (0 in a supervisor). */
+size_t tl_server_queue_depth(const tl_server *srv);
 /* Any thread: queue a control change. Returns -ESHUTDOWN once the server
  * is stopping (done() is then never called). */
 int tl_server_post_control(tl_server *srv, tl_control *ctl);

@@ -10,10 +10,10 @@
 
 /* Median ns per switch over batches of round trips; 0 if it could not be
  * measured (no thread, no affinity). */
-uint64_t tl_kernel_switch_measure_ns(int rounds);
+uint64_t tl_switch_cost_kernel_ns(int rounds);
 
 /* Measures user-level (asm, ucontext) and kernel switches and hands the
  * figures to the coro module's statistics. */
-void tl_switch_costs_measure(void);
+void tl_switch_cost_measure(void);
 
 #endif

@@ -20,12 +20,12 @@ typedef struct tl_ctl_msg {
   int32_t pin;      /* 0/1, or -1 */
 } tl_ctl_msg;
 
-typedef struct tl_wlink tl_wlink;
+typedef struct tl_worker_link tl_worker_link;
 
 /* After tl_server_init: marks the slot ready and starts publishing. */
-int tl_wlink_start(tl_wlink **out, struct tl_server *srv, tl_score_slot *slot,
+int tl_worker_link_start(tl_worker_link **out, struct tl_server *srv, tl_score_slot *slot,
                    int chan_fd);
 /* Before the server's handles close: stop and free (in close callbacks). */
-void tl_wlink_stop(tl_wlink *w);
+void tl_worker_link_stop(tl_worker_link *w);
 
 #endif

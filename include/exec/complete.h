@@ -7,9 +7,9 @@
 
 /* Loop thread: wait for the current IO step without a thread, on a timer
  * of the task's loop. */
-void tl_exec_wait_io(tl_task *t, void (*cb)(tl_hrtimer_entry *e));
+void tl_complete_wait_io(tl_task *t, void (*cb)(tl_hrtimer_entry *e));
 /* Loop thread: all steps done (or cancelled): build the response (off the
  * loop through libuv's pool when that means file I/O) and end the task. */
-void tl_exec_finish(tl_task *t);
+void tl_complete_finish(tl_task *t);
 
 #endif

@@ -9,11 +9,11 @@
  * A fiber is resumed by whichever thread holds it and runs on that thread
  * until it suspends; the next resume may come from another thread. So a
  * fiber never keeps a thread-local's address (errno, tl_thread_self())
- * across tl_fiber_suspend, which is not inlined, so that the compiler
+ * across tl_coro_switch_suspend, which is not inlined, so that the compiler
  * cannot cache such an address across it (GCC bug 26461).
  *
  * Threads: init/destroy/resume on any thread that does not run a fiber;
- * tl_fiber_suspend only from inside the fiber itself. One thread at a time
+ * tl_coro_switch_suspend only from inside the fiber itself. One thread at a time
  * owns a fiber (the hand-over between threads must synchronise, e.g. a
  * queue's mutex). */
 #ifndef TL_EXEC_CORO_SWITCH_H
@@ -62,15 +62,15 @@ int tl_switch_parse(const char *s, tl_switch_kind *out);
 
 /* Maps the stack (stack_bytes rounded up to pages, plus one guard page)
  * and prepares f to run fn(f, arg) at its first resume. 0 or -errno. */
-int tl_fiber_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
+int tl_coro_switch_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
                   tl_fiber_fn fn, void *arg);
 /* Gives the stack back (kept for reuse, up to a bound, else unmapped).
  * f must be finished or never resumed. */
-void tl_fiber_close(tl_fiber *f);
+void tl_coro_switch_close(tl_fiber *f);
 /* Runs f on the calling thread until it suspends or finishes. */
-void tl_fiber_resume(tl_fiber *f);
+void tl_coro_switch_resume(tl_fiber *f);
 /* From inside f: back to the thread that resumed it. */
-void tl_fiber_suspend(tl_fiber *f) __attribute__((noinline));
+void tl_coro_switch_suspend(tl_fiber *f) __attribute__((noinline));
 
 /* Median ns of one switch (resume or suspend) of a fiber ping-pong with
  * this kind, over `rounds` round trips. Any thread, no fiber running. */

@@ -1,6 +1,6 @@
 /* How a mode runs tasks. A mode is one tl_executor in its own file
- * (async.c, pool_mode.c, hybrid.c); adding a mode means adding one file
- * and one line in tl_executor_for. An executor ends a task only through
+ * (async.c, pool_mode.c, hybrid.c, coro.c); adding a mode means adding one
+ * file and one line in tl_executor_for. An executor ends a task only through
  * tl_task_done (on the task's loop thread), never by calling into the
  * connection module. */
 #ifndef TL_EXEC_EXECUTOR_H

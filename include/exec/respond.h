@@ -8,7 +8,7 @@
 
 #include "base/buf.h"
 #include "exec/task.h"
-#include "http/parser.h"
+#include "base/parser.h"
 
 /* Appends the whole response of task t to req into out and returns its
  * status. May do blocking file I/O when tl_respond_blocks(t). */

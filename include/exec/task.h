@@ -15,12 +15,10 @@
 #include "base/mode.h"
 #include "base/steps.h"
 #include "base/util.h"
-#include "core/pool.h"
-#include "http/hrtimer.h"
-#include "http/parser.h"
-
-struct tl_server;
-struct tl_loop;
+#include "base/parser.h"
+#include "runtime/hrtimer.h"
+#include "runtime/loop_ctx.h"
+#include "runtime/pool.h"
 
 typedef struct tl_step_rec {
   tl_step_spec spec;
@@ -45,8 +43,9 @@ typedef void (*tl_task_done_cb)(tl_task *t);
 struct tl_task {
   tl_job job;             /* pool linkage; first */
   /* Set at dispatch on the loop thread, immutable while the task runs. */
-  struct tl_server *srv;  /* process-wide: config, pool, docroot */
-  struct tl_loop *loop;   /* the loop that owns the request's connection */
+  /* The loop that owns the request's connection, as its tasks see it
+   * (config, pool, docroot, its uv loop, timers, counters). */
+  const tl_loop_ctx *loop;
   tl_task_done_cb done;   /* loop thread: the task is over */
   const tl_request *req;  /* the request (owned by the connection) */
   tl_buf *out;            /* where the response goes (owned likewise) */
@@ -71,11 +70,10 @@ struct tl_task {
 
 /* Loop thread, before the executor starts it: everything the executors and
  * the response builder will read. Allocates the step records. */
-void tl_task_setup(tl_task *t, struct tl_server *srv, struct tl_loop *loop,
-                   uint64_t id, tl_mode mode, uint8_t route,
-                   const tl_step_spec *specs, int nsteps, uint64_t created_ns,
-                   const tl_request *req, tl_buf *out, bool keep_alive,
-                   tl_task_done_cb done);
+void tl_task_setup(tl_task *t, const tl_loop_ctx *loop, uint64_t id,
+                   tl_mode mode, uint8_t route, const tl_step_spec *specs,
+                   int nsteps, uint64_t created_ns, const tl_request *req,
+                   tl_buf *out, bool keep_alive, tl_task_done_cb done);
 
 /* The thread that runs a piece of step r: a segment of its CPU clock
  * (begin before, end after; the two reads on the same thread). */
@@ -86,7 +84,7 @@ static inline void tl_step_cpu_end(tl_step_rec *r, uint64_t begun) {
 
 /* Burns `ms` of the calling thread's own CPU time (preemption does not
  * shorten it) and returns the wall time it took, in ns. */
-uint64_t tl_burn_cpu_ms(uint32_t ms);
+uint64_t tl_task_burn_cpu_ms(uint32_t ms);
 
 /* Any thread that owns t: runs step t->cur on the calling thread (IO
  * blocks: pool mode), records it, advances t->cur. */

@@ -5,8 +5,8 @@
 #define TL_HTTP_DISPATCH_H
 
 #include "base/steps.h"
-#include "http/parser.h"
-#include "http/router.h"
+#include "base/parser.h"
+#include "base/router.h"
 
 typedef enum tl_decision_kind {
   TL_DECIDE_ERROR = 0,  /* answer status/msg (and allow, for 405) now */
@@ -16,7 +16,8 @@ typedef enum tl_decision_kind {
 typedef struct tl_decision {
   tl_decision_kind kind;
   tl_route route;
-  int status;           /* ERROR: 400, 404, 405 */
+  int status;           /* ERROR: 400 (bad steps), 403 (a crash step
+                           without --allow-crash), 404, 405 */
   const char *msg;      /* ERROR: static text */
   const char *allow;    /* 405: the methods the route takes */
   int nsteps;

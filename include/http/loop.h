@@ -1,7 +1,9 @@
 /* One event loop's state: its libuv loop, listener, connections, timers,
- * send queue and counters, apart from the process-wide server (config,
- * pool, observer). Everything here runs on the loop's own thread unless a
- * function says otherwise; a process may run several loops. */
+ * send queue and counters, apart from the process-wide server (core/).
+ * The loop sees the process only through its tl_loop_ctx (config, pool,
+ * live mode, docroot), which its tasks carry. Everything here runs on the
+ * loop's own thread unless a function says otherwise; a process may run
+ * several loops. */
 #ifndef TL_HTTP_LOOP_H
 #define TL_HTTP_LOOP_H
 
@@ -12,42 +14,17 @@
 
 #include "base/hist.h"
 #include "base/thread.h"
-#include "core/pool.h"
-#include "http/router.h"
+#include "runtime/hrtimer.h"
+#include "runtime/loop_ctx.h"
+#include "runtime/pool.h"
 
-struct tl_server;
-struct tl_hrtimer;
 struct tl_conn_set;
-
-/* What a loop counts. Written by the loop thread only (tl_count), read
- * lock-free by the observer. */
-typedef struct tl_loop_counters {
-  _Alignas(64) _Atomic uint64_t accepted;
-  _Atomic uint64_t refused;          /* over --max-conns */
-  _Atomic uint64_t open;
-  _Atomic uint64_t requests;
-  _Atomic uint64_t by_class[6];      /* index status/100, 0 unused */
-  _Atomic uint64_t by_route[TL_ROUTE_COUNT];
-  _Atomic uint64_t rejected;         /* 503 because the queue was full */
-  _Atomic uint64_t send_submits;     /* io_uring submissions of responses */
-  _Atomic uint64_t send_writes;      /* connection writes in them */
-  tl_hist latency_us;                /* request complete -> written */
-  tl_hist route_latency_us[TL_ROUTE_COUNT];
-  tl_hist queue_wait_us;             /* time tasks spent in the pool queue */
-  tl_hist loop_lag_us;               /* timer drift of the loop */
-  _Atomic uint64_t loop_idle_ns;     /* uv_metrics_idle_time */
-  _Atomic uint64_t inflight;         /* tasks_inflight, every 50 ms */
-  /* The longest recent CPU step that ran inline on the loop (async mode):
-   * block_seq changes whenever a new one is recorded. */
-  _Atomic uint64_t block_seq;
-  _Atomic uint64_t block_task;
-  _Atomic uint64_t block_us;
-  _Atomic uint64_t block_route;
-} tl_loop_counters;
 
 typedef struct tl_loop {
   /* Immutable after tl_loop_init. */
-  struct tl_server *srv;
+  tl_loop_ctx ctx;           /* what this loop's code and tasks read */
+  void *owner;               /* the caller's, for on_drained (the server) */
+  tl_registry *registry;     /* where the loop's thread is registered */
   uv_loop_t *uv;
   int index;
   int port;                  /* the bound port */
@@ -68,7 +45,7 @@ typedef struct tl_loop {
   uv_timer_t sweep_timer;
   uv_timer_t lag_timer;
   uint64_t lag_expected_ns;  /* uv_hrtime when the lag timer should fire */
-  struct tl_hrtimer *hrt;    /* IO steps waiting on this loop */
+  tl_hrtimer *hrt;           /* IO steps waiting on this loop */
   struct tl_conn_set *conns; /* the connection module's own state */
   tl_pool_inbox inbox;       /* pool jobs of this loop's tasks come back here */
   uint64_t next_task_id;
@@ -82,12 +59,22 @@ typedef struct tl_loop {
   tl_loop_counters stats;
 } tl_loop;
 
-/* On the thread that will run uv: binds the listener (on srv->listen_port,
- * with SO_REUSEPORT when srv->reuseport), sets up timers, the
- * send path and the thread's registration. Returns 0 or a negative errno/UV
- * code with a message on stderr (then everything is undone; run the loop
- * once more to finish the closes). */
-int tl_loop_init(tl_loop *loop, struct tl_server *srv, uv_loop_t *uv,
+/* What a process gives each of its loops (copied by tl_loop_init). */
+typedef struct tl_loop_setup {
+  tl_loop_ctx proc;          /* its process-wide fields (cfg ... docroot_fd) */
+  tl_registry *registry;     /* the loop's thread registers there */
+  int listen_port;           /* 0: a free one (see loop->port) */
+  bool reuseport;            /* SO_REUSEPORT: loops / processes share it */
+  void *owner;
+} tl_loop_setup;
+
+/* On the thread that will run uv: binds the listener (on
+ * setup->listen_port, with SO_REUSEPORT when setup->reuseport), sets up
+ * timers, the send path, the loop's tl_loop_ctx and the thread's
+ * registration. Returns 0 or a negative errno/UV code with a message on
+ * stderr (then everything is undone; run the loop once more to finish the
+ * closes). */
+int tl_loop_init(tl_loop *loop, const tl_loop_setup *setup, uv_loop_t *uv,
                  int index);
 /* Commands another thread can give a loop. */
 enum { TL_LOOP_DRAIN = 1, TL_LOOP_CLOSE_CONNS = 2 };
@@ -105,11 +92,5 @@ void tl_loop_close_handles(tl_loop *loop);
 void tl_loop_close(tl_loop *loop);
 /* Loop thread: connections open on this loop. */
 size_t tl_loop_conn_count(const tl_loop *loop);
-
-/* Single-writer counter bump for tl_loop_counters. */
-static inline void tl_count(_Atomic uint64_t *c, uint64_t n) {
-  atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,
-                        memory_order_relaxed);
-}
 
 #endif

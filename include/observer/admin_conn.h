@@ -1,4 +1,4 @@
-/* The observer's connections: reading, parsing with the http/parser glue
+/* The observer's connections: reading, parsing with the base/parser glue
  * (one request at a time), and writing through a small queue. Observer
  * thread only. What a request means is not decided here: each complete
  * request goes to the handler given at tl_admin_conns_init, which answers
@@ -12,7 +12,7 @@
 #include <uv.h>
 
 #include "base/buf.h"
-#include "http/parser.h"
+#include "base/parser.h"
 
 typedef struct tl_admin_conns tl_admin_conns;
 typedef struct tl_admin_conn tl_admin_conn;

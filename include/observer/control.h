@@ -9,7 +9,7 @@
 #include <uv.h>
 
 #include "core/server.h"
-#include "http/parser.h"
+#include "base/parser.h"
 #include "observer/admin_conn.h"
 
 typedef struct tl_obs_control tl_obs_control;

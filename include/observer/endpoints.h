@@ -7,7 +7,7 @@
 #define TL_OBSERVER_ENDPOINTS_H
 
 #include "core/server.h"
-#include "http/parser.h"
+#include "base/parser.h"
 #include "observer/admin_conn.h"
 #include "observer/control.h"
 #include "observer/lab.h"

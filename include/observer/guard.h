@@ -16,7 +16,7 @@
 #include <stdbool.h>
 #include <sys/socket.h>
 
-#include "http/parser.h"
+#include "base/parser.h"
 
 typedef struct tl_guard_site {
   const char *bound_host;          /* --host: an IPv4 or IPv6 literal */

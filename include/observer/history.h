@@ -11,7 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "http/router.h"
+#include "base/router.h"
 #include "observer/snapshot.h"
 
 #define TL_HISTORY_SECONDS 300

@@ -12,7 +12,7 @@
 #include <uv.h>
 
 #include "core/server.h"
-#include "http/parser.h"
+#include "base/parser.h"
 #include "observer/admin_conn.h"
 #include "observer/control.h"
 #include "observer/sampler.h"

@@ -9,7 +9,7 @@
 
 #include "base/buf.h"
 #include "base/hist.h"
-#include "http/router.h"
+#include "base/router.h"
 #include "base/thread.h"
 #include "observer/schedstat_probe.h"
 #include "observer/loop_totals.h"

@@ -39,7 +39,7 @@ static void *loop_main(void *arg) {
   tl_loop_threads *lt = o->lt;
   uv_loop_init(&o->uv);
   uv_loop_configure(&o->uv, UV_METRICS_IDLE_TIME);
-  int rc = tl_loop_init(o->loop, lt->srv, &o->uv, o->index);
+  int rc = tl_loop_init(o->loop, &lt->srv->loop_setup, &o->uv, o->index);
   if (rc == 0)
     o->loop->on_drained = loop_drained;
   pthread_mutex_lock(&lt->mu);

@@ -73,7 +73,7 @@ static void default_www(char *out, size_t cap) {
   snprintf(out, cap, "%s", cands[1]);
 }
 
-void tl_config_defaults(tl_config *cfg) {
+void tl_options_defaults(tl_config *cfg) {
   memset(cfg, 0, sizeof(*cfg));
   snprintf(cfg->host, sizeof(cfg->host), "127.0.0.1");
   cfg->port = 8080;
@@ -101,7 +101,7 @@ void tl_config_defaults(tl_config *cfg) {
   cfg->worker_shm_fd = cfg->worker_chan_fd = -1;
 }
 
-void tl_config_usage(FILE *out) {
+void tl_options_usage(FILE *out) {
   fputs(
       "Usage: threadlab [options]\n"
       "An HTTP/1.1 server that shows how its threads, tasks and cores run.\n"
@@ -169,7 +169,7 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
   return 0;
 }
 
-int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
+int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
                     FILE *err) {
   int c;
   long v;
@@ -270,7 +270,7 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       return 1;
     case OPT_HELP:
     case 'h':
-      tl_config_usage(out);
+      tl_options_usage(out);
       return 1;
     case ':':
       fprintf(err, "threadlab: option '%s' needs a value\n", argv[optind - 1]);

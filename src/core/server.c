@@ -43,7 +43,7 @@ static void on_control(uv_async_t *h) {
     tl_control *ctl = list;
     list = ctl->next;
     int rc = 0;
-    if (srv->forward_control) {
+    if (srv->role == TL_PROC_SUPERVISOR) {
       if (ctl->mode >= (int) TL_MODE_COUNT || ctl->threads > TL_MAX_THREADS)
         rc = -EINVAL;
       if (ctl->cpus_op >= 0) /* worker processes take --cpus at start only */
@@ -76,7 +76,7 @@ static void on_control(uv_async_t *h) {
 
 void tl_server_worker_cpus(tl_server *srv, cpu_set_t *cpus,
                            cpu_set_t *inherited) {
-  if (srv->pool) {
+  if (srv->role != TL_PROC_SUPERVISOR) {
     tl_pool_get_cpus(srv->pool, cpus, inherited);
     return;
   }
@@ -86,6 +86,10 @@ void tl_server_worker_cpus(tl_server *srv, cpu_set_t *cpus,
     *cpus = srv->cfg.has_cpus ? srv->cfg.cpus : all;
   if (inherited)
     *inherited = all;
+}
+
+size_t tl_server_queue_depth(const tl_server *srv) {
+  return srv->role != TL_PROC_SUPERVISOR ? tl_pool_depth(srv->pool) : 0;
 }
 
 int tl_server_post_control(tl_server *srv, tl_control *ctl) {
@@ -126,7 +130,7 @@ static void stop_all(tl_server *srv) {
   srv->pool = NULL;
 }
 
-static void on_drained(tl_loop *loop) { stop_all(loop->srv); }
+static void on_drained(tl_loop *loop) { stop_all(loop->owner); }
 
 static void on_loop_finished_async(uv_async_t *h) {
   stop_all(TL_CONTAINER_OF(h, tl_server, loops_async));
@@ -164,13 +168,14 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
   srv->uv = uv;
   srv->start_ns = tl_now_ns();
   srv->cfg = *cfg;
+  srv->role = tl_config_role(cfg);
   srv->registry = registry;
   srv->costs_fd = -1;
   atomic_store(&srv->mode, (int) cfg->mode);
   srv->nloops = cfg->loops > 0 ? cfg->loops : 1;
   srv->loops = tl_xcalloc((size_t) srv->nloops, sizeof(tl_loop));
   srv->listen_port = cfg->port;
-  srv->reuseport = srv->nloops > 1 || cfg->worker_index >= 0;
+  srv->reuseport = srv->nloops > 1 || srv->role == TL_PROC_WORKER;
   uv_async_init(uv, &srv->loops_async, on_loop_finished_async);
 
   srv->docroot_fd = open(cfg->docroot, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -192,13 +197,23 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
   atomic_store(&srv->threads, tl_pool_threads(srv->pool));
   atomic_store(&srv->pinned, tl_pool_pinned(srv->pool));
   tl_libuv_threads_register(uv, registry);
-  rc = tl_loop_init(&srv->loops[0], srv, uv, 0);
+  srv->loop_setup = (tl_loop_setup){
+      .proc = {.cfg = &srv->cfg,
+               .pool = srv->pool,
+               .mode = &srv->mode,
+               .admin_port = &srv->admin_port,
+               .docroot_fd = srv->docroot_fd},
+      .registry = registry,
+      .listen_port = srv->listen_port,
+      .reuseport = srv->reuseport,
+      .owner = srv};
+  rc = tl_loop_init(&srv->loops[0], &srv->loop_setup, uv, 0);
   if (rc != 0) {
     srv->loops[0].uv = NULL; /* nothing of it to close */
     return init_failed(srv, rc);
   }
   srv->loops[0].on_drained = on_drained;
-  srv->listen_port = srv->loops[0].port;
+  srv->listen_port = srv->loop_setup.listen_port = srv->loops[0].port;
   if (srv->nloops > 1) {
     rc = tl_loop_threads_start(&srv->lthreads, srv, on_loop_finished);
     if (rc != 0)
@@ -221,6 +236,7 @@ void tl_server_init_supervisor(tl_server *srv, uv_loop_t *uv,
   srv->uv = uv;
   srv->start_ns = tl_now_ns();
   srv->cfg = *cfg;
+  srv->role = TL_PROC_SUPERVISOR;
   srv->registry = registry;
   srv->docroot_fd = -1;
   srv->costs_fd = -1;

@@ -92,7 +92,7 @@ static uint64_t measure_here(int rounds) {
   return pp.ns[BATCHES / 2];
 }
 
-uint64_t tl_kernel_switch_measure_ns(int rounds) {
+uint64_t tl_switch_cost_kernel_ns(int rounds) {
   int fd[2];
   if (pipe(fd) != 0)
     return 0;
@@ -116,11 +116,11 @@ uint64_t tl_kernel_switch_measure_ns(int rounds) {
   return ns;
 }
 
-void tl_switch_costs_measure(void) {
+void tl_switch_cost_measure(void) {
   tl_coro_costs c = {0};
   if (tl_switch_have_asm())
     c.asm_ns = tl_switch_measure_ns(TL_SWITCH_ASM, 100000);
   c.ucontext_ns = tl_switch_measure_ns(TL_SWITCH_UCONTEXT, 6000);
-  c.kernel_ns = tl_kernel_switch_measure_ns(4500);
+  c.kernel_ns = tl_switch_cost_kernel_ns(4500);
   tl_coro_set_costs(&c);
 }

@@ -13,7 +13,7 @@
 
 #define PUBLISH_MS 50
 
-struct tl_wlink {
+struct tl_worker_link {
   tl_server *srv;
   tl_score_slot *slot;
   int chan_fd;
@@ -33,7 +33,7 @@ static void st(_Atomic uint64_t *v, uint64_t x) {
 
 /* Sums the loops' counters (lock-free reads, as the observer does) into
  * the slot; only this process writes it. */
-static void publish(tl_wlink *w) {
+static void publish(tl_worker_link *w) {
   uint64_t acc = 0, req = 0, open = 0, inflight = 0;
   for (int k = 0; k < w->srv->nloops; k++) {
     const tl_loop_counters *c = &w->srv->loops[k].stats;
@@ -51,11 +51,11 @@ static void publish(tl_wlink *w) {
 }
 
 static void on_publish(uv_timer_t *h) {
-  publish(TL_CONTAINER_OF(h, tl_wlink, publish));
+  publish(TL_CONTAINER_OF(h, tl_worker_link, publish));
 }
 
 static void on_chan(uv_poll_t *h, int status, int events) {
-  tl_wlink *w = TL_CONTAINER_OF(h, tl_wlink, chan);
+  tl_worker_link *w = TL_CONTAINER_OF(h, tl_worker_link, chan);
   (void) events;
   tl_ctl_msg m;
   ssize_t n = status < 0 ? -1 : recv(w->chan_fd, &m, sizeof(m), MSG_DONTWAIT);
@@ -76,9 +76,9 @@ static void on_chan(uv_poll_t *h, int status, int events) {
     tl_server_set_mode(w->srv, (tl_mode) m.mode);
 }
 
-int tl_wlink_start(tl_wlink **out, tl_server *srv, tl_score_slot *slot,
+int tl_worker_link_start(tl_worker_link **out, tl_server *srv, tl_score_slot *slot,
                    int chan_fd) {
-  tl_wlink *w = tl_xcalloc(1, sizeof(*w));
+  tl_worker_link *w = tl_xcalloc(1, sizeof(*w));
   w->srv = srv;
   w->slot = slot;
   w->chan_fd = chan_fd;
@@ -96,7 +96,7 @@ int tl_wlink_start(tl_wlink **out, tl_server *srv, tl_score_slot *slot,
 }
 
 static void on_closed(uv_handle_t *h) {
-  tl_wlink *w = h->data;
+  tl_worker_link *w = h->data;
   if (--w->closing == 0) {
     if (w->chan_fd >= 0)
       close(w->chan_fd);
@@ -104,7 +104,7 @@ static void on_closed(uv_handle_t *h) {
   }
 }
 
-void tl_wlink_stop(tl_wlink *w) {
+void tl_worker_link_stop(tl_worker_link *w) {
   if (!w)
     return;
   publish(w);

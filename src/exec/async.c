@@ -5,7 +5,6 @@
 
 #include "exec/complete.h"
 #include "exec/executor.h"
-#include "http/loop.h"
 #include "base/util.h"
 
 static void advance(tl_task *t);
@@ -13,7 +12,7 @@ static void advance(tl_task *t);
 /* A CPU step inline blocks the whole loop: remember the worst offender of
  * the moment for the insights ("the loop was blocked 310 ms by task 812"). */
 static void note_block(tl_task *t, const tl_step_rec *r) {
-  tl_loop_counters *st = &t->loop->stats;
+  tl_loop_counters *st = t->loop->stats;
   uint64_t us = (r->end_ns - r->start_ns) / 1000;
   if (us < 20000)
     return;
@@ -32,14 +31,14 @@ static void on_io_done(tl_hrtimer_entry *e) {
 static void advance(tl_task *t) {
   while (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     if (t->steps[t->cur].spec.kind == TL_STEP_IO) {
-      tl_exec_wait_io(t, on_io_done);
+      tl_complete_wait_io(t, on_io_done);
       return;
     }
     tl_step_rec *r = &t->steps[t->cur];
     tl_task_run_step_blocking(t);
     note_block(t, r);
   }
-  tl_exec_finish(t);
+  tl_complete_finish(t);
 }
 
 static int start(tl_task *t) {

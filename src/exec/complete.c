@@ -4,11 +4,10 @@
 
 #include "base/util.h"
 #include "exec/respond.h"
-#include "http/loop.h"
 
 #include <stdlib.h>
 
-void tl_exec_wait_io(tl_task *t, void (*cb)(tl_hrtimer_entry *e)) {
+void tl_complete_wait_io(tl_task *t, void (*cb)(tl_hrtimer_entry *e)) {
   tl_task_io_begin(t);
   tl_hrtimer_start(t->loop->hrt, &t->io_timer,
                    t->steps[t->cur].start_ns +
@@ -36,7 +35,7 @@ static void after_respond(uv_work_t *req, int status) {
   tl_task_done(t);
 }
 
-void tl_exec_finish(tl_task *t) {
+void tl_complete_finish(tl_task *t) {
   if (tl_task_cancelled(t)) {
     tl_task_done(t); /* nobody to answer */
     return;

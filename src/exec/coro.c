@@ -11,11 +11,9 @@
 
 #include "base/thread.h"
 #include "base/util.h"
-#include "core/server.h"
 #include "exec/complete.h"
 #include "exec/coro_switch.h"
 #include "exec/executor.h"
-#include "http/loop.h"
 
 /* Why a coroutine gave its worker back. Written by the coroutine before it
  * suspends, read by done() on the loop (the pool's done list orders it). */
@@ -51,7 +49,7 @@ static tl_coro *live_head;
  * call) is asked again, never kept in a local across it. */
 static void __attribute__((noinline)) suspend(tl_coro *c, int want) {
   c->want = want;
-  tl_fiber_suspend(&c->fiber);
+  tl_coro_switch_suspend(&c->fiber);
 }
 
 /* A CPU step, cut into slices of `slice` ms with a yield between them. */
@@ -66,7 +64,7 @@ static void run_cpu_sliced(tl_coro *c, tl_task *t, uint32_t slice) {
     /* One segment per slice: the next may run on another worker, whose
      * CPU clock is another clock. */
     uint64_t cpu0 = tl_step_cpu_begin();
-    tl_burn_cpu_ms(n);
+    tl_task_burn_cpu_ms(n);
     tl_step_cpu_end(r, cpu0);
     left -= n;
     if (left == 0 || tl_task_cancelled(t))
@@ -79,7 +77,7 @@ static void run_cpu_sliced(tl_coro *c, tl_task *t, uint32_t slice) {
 static void body(tl_fiber *f, void *arg) {
   tl_coro *c = arg;
   tl_task *t = c->task;
-  uint32_t slice = (uint32_t) t->srv->cfg.coro_slice_ms;
+  uint32_t slice = (uint32_t) t->loop->cfg->coro_slice_ms;
   while (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     tl_step_rec *r = &t->steps[t->cur];
     r->coro = c->id;
@@ -123,7 +121,7 @@ static void job_run(tl_job *job) {
     ADD(n_migrations, 1);
   c->last_tid = tid;
   c->resumed_ns = tl_now_ns();
-  tl_fiber_resume(&c->fiber);
+  tl_coro_switch_resume(&c->fiber);
   ADD(n_switches, 2);
   if (self)
     atomic_fetch_add_explicit(&self->coro_switches, 2, memory_order_relaxed);
@@ -141,14 +139,14 @@ static void coro_free(tl_coro *c) {
   pthread_mutex_unlock(&live_mu);
   SUB(n_reserved, c->fiber.map_len);
   SUB(n_alive, 1);
-  tl_fiber_close(&c->fiber);
+  tl_coro_switch_close(&c->fiber);
   free(c);
 }
 
 static int make_runnable(tl_task *t, bool admission) {
   t->coro->wake_ns = tl_now_ns();
   ADD(n_runnable, 1);
-  int rc = tl_pool_submit(t->srv->pool, &t->job, admission);
+  int rc = tl_pool_submit(t->loop->pool, &t->job, admission);
   if (rc != 0)
     SUB(n_runnable, 1);
   return rc;
@@ -164,8 +162,8 @@ static void on_io_done(tl_hrtimer_entry *e) {
 static void job_done(tl_job *job) {
   tl_task *t = (tl_task *) job;
   tl_coro *c = t->coro;
-  if (!t->srv->cfg.no_stats) {
-    tl_hist_record(&t->loop->stats.queue_wait_us, job->queue_ns / 1000);
+  if (!t->loop->cfg->no_stats) {
+    tl_hist_record(&t->loop->stats->queue_wait_us, job->queue_ns / 1000);
     tl_hist_record(&wake_us, (c->resumed_ns - c->wake_ns) / 1000);
   }
   switch (c->want) {
@@ -183,19 +181,19 @@ static void job_done(tl_job *job) {
   default:
     t->coro = NULL;
     coro_free(c);
-    tl_exec_finish(t);
+    tl_complete_finish(t);
     break;
   }
 }
 
 static int start(tl_task *t) {
   if (t->nsteps == 0) {
-    tl_exec_finish(t);
+    tl_complete_finish(t);
     return 0;
   }
   tl_coro *c = tl_xcalloc(1, sizeof(*c));
-  const tl_config *cfg = &t->srv->cfg;
-  if (tl_fiber_init(&c->fiber, (size_t) cfg->coro_stack_kib * 1024,
+  const tl_config *cfg = t->loop->cfg;
+  if (tl_coro_switch_init(&c->fiber, (size_t) cfg->coro_stack_kib * 1024,
                     (tl_switch_kind) cfg->coro_switch, body, c) != 0) {
     free(c);
     return -EAGAIN; /* out of address space or maps: answered 503 */

@@ -224,7 +224,7 @@ static void *stack_map(size_t len, size_t page) {
   return m;
 }
 
-int tl_fiber_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
+int tl_coro_switch_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
                   tl_fiber_fn fn, void *arg) {
   memset(f, 0, sizeof(*f));
   size_t page = (size_t) sysconf(_SC_PAGESIZE);
@@ -274,7 +274,7 @@ int tl_fiber_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
   return 0;
 }
 
-void tl_fiber_close(tl_fiber *f) {
+void tl_coro_switch_close(tl_fiber *f) {
 #ifdef TL_TSAN
   if (f->tsan_fiber)
     __tsan_destroy_fiber(f->tsan_fiber);
@@ -286,7 +286,7 @@ void tl_fiber_close(tl_fiber *f) {
   f->uc = f->caller_uc = NULL;
 }
 
-void tl_fiber_resume(tl_fiber *f) {
+void tl_coro_switch_resume(tl_fiber *f) {
   void *fake = NULL;
   ASAN_START(&fake, f->stack_lo, f->stack_size);
 #ifdef TL_TSAN
@@ -297,7 +297,7 @@ void tl_fiber_resume(tl_fiber *f) {
   ASAN_FINISH(fake, NULL, NULL);
 }
 
-void tl_fiber_suspend(tl_fiber *f) {
+void tl_coro_switch_suspend(tl_fiber *f) {
   ASAN_START(&f->asan_fake, f->caller_bottom, f->caller_size);
 #ifdef TL_TSAN
   __tsan_switch_to_fiber(f->tsan_caller, 0);
@@ -311,7 +311,7 @@ void tl_fiber_suspend(tl_fiber *f) {
 static void pingpong(tl_fiber *f, void *arg) {
   volatile bool *stop = arg;
   while (!*stop)
-    tl_fiber_suspend(f);
+    tl_coro_switch_suspend(f);
 }
 
 static int cmp_u64(const void *a, const void *b) {
@@ -323,20 +323,20 @@ uint64_t tl_switch_measure_ns(tl_switch_kind kind, int rounds) {
   enum { BATCHES = 21 };
   tl_fiber f;
   volatile bool stop = false;
-  if (tl_fiber_init(&f, 64 * 1024, kind, pingpong, (void *) &stop) != 0)
+  if (tl_coro_switch_init(&f, 64 * 1024, kind, pingpong, (void *) &stop) != 0)
     return 0;
   int per = rounds / BATCHES > 0 ? rounds / BATCHES : 1;
   uint64_t ns[BATCHES];
-  tl_fiber_resume(&f); /* warm up: the first entry */
+  tl_coro_switch_resume(&f); /* warm up: the first entry */
   for (int b = 0; b < BATCHES; b++) {
     uint64_t t0 = tl_now_ns();
     for (int i = 0; i < per; i++)
-      tl_fiber_resume(&f);
+      tl_coro_switch_resume(&f);
     ns[b] = (tl_now_ns() - t0) / (2u * (uint64_t) per);
   }
   stop = true;
-  tl_fiber_resume(&f);
-  tl_fiber_close(&f);
+  tl_coro_switch_resume(&f);
+  tl_coro_switch_close(&f);
   qsort(ns, BATCHES, sizeof(ns[0]), cmp_u64);
   return ns[BATCHES / 2];
 }

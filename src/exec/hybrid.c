@@ -3,10 +3,8 @@
  * steps stay on one worker. A task with no step never leaves the loop. */
 #include "config.h"
 
-#include "core/server.h"
 #include "exec/complete.h"
 #include "exec/executor.h"
-#include "http/loop.h"
 #include "base/util.h"
 
 static int advance(tl_task *t, bool admission);
@@ -21,8 +19,8 @@ static void run_cpu(tl_job *job) {
 static void cpu_done(tl_job *job) {
   tl_task *t = (tl_task *) job;
   t->queue_ns += job->queue_ns;
-  if (!t->srv->cfg.no_stats)
-    tl_hist_record(&t->loop->stats.queue_wait_us, job->queue_ns / 1000);
+  if (!t->loop->cfg->no_stats)
+    tl_hist_record(&t->loop->stats->queue_wait_us, job->queue_ns / 1000);
   advance(t, false);
 }
 
@@ -35,14 +33,14 @@ static void on_io_done(tl_hrtimer_entry *e) {
 static int advance(tl_task *t, bool admission) {
   if (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     if (t->steps[t->cur].spec.kind == TL_STEP_IO) {
-      tl_exec_wait_io(t, on_io_done);
+      tl_complete_wait_io(t, on_io_done);
       return 0;
     }
     t->job.run = run_cpu;
     t->job.done = cpu_done;
-    return tl_pool_submit(t->srv->pool, &t->job, admission);
+    return tl_pool_submit(t->loop->pool, &t->job, admission);
   }
-  tl_exec_finish(t);
+  tl_complete_finish(t);
   return 0;
 }
 

@@ -3,11 +3,9 @@
  * response; the loop writes it. */
 #include "config.h"
 
-#include "core/server.h"
 #include "exec/complete.h"
 #include "exec/executor.h"
 #include "exec/respond.h"
-#include "http/loop.h"
 
 static void run(tl_job *job) {
   tl_task *t = (tl_task *) job;
@@ -20,15 +18,15 @@ static void run(tl_job *job) {
 
 static void done(tl_job *job) {
   tl_task *t = (tl_task *) job;
-  if (!t->srv->cfg.no_stats)
-    tl_hist_record(&t->loop->stats.queue_wait_us, job->queue_ns / 1000);
+  if (!t->loop->cfg->no_stats)
+    tl_hist_record(&t->loop->stats->queue_wait_us, job->queue_ns / 1000);
   tl_task_done(t);
 }
 
 static int start(tl_task *t) {
   t->job.run = run;
   t->job.done = done;
-  return tl_pool_submit(t->srv->pool, &t->job, true);
+  return tl_pool_submit(t->loop->pool, &t->job, true);
 }
 
 const tl_executor tl_exec_pool = {.mode = TL_MODE_POOL, .start = start};

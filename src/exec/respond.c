@@ -3,8 +3,7 @@
 #include "exec/respond.h"
 #include "base/query.h"
 #include "base/response.h"
-#include "core/server.h"
-#include "http/router.h"
+#include "base/router.h"
 #include "base/static_file.h"
 #include "base/util.h"
 
@@ -105,7 +104,8 @@ static void respond_task(const tl_request *req, const tl_task *t,
 
 static void respond_index(const tl_request *req, const tl_task *t,
                           bool keep_alive, tl_buf *o) {
-  const tl_server *srv = t->srv;
+  const tl_config *cfg = t->loop->cfg;
+  int admin = atomic_load_explicit(t->loop->admin_port, memory_order_relaxed);
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
   tl_buf_printf(
@@ -124,7 +124,7 @@ static void respond_index(const tl_request *req, const tl_task *t,
       "<li><a href=\"/static/\">GET /static/PATH</a>: files</li></ul>"
       "</body></html>\n",
       PACKAGE_VERSION, tl_mode_name(t->mode), (int) getpid(),
-      srv->cfg.host, srv->admin_port, srv->cfg.host, srv->admin_port);
+      cfg->host, admin, cfg->host, admin);
   tl_resp_begin(o, 200, req->http_minor, keep_alive);
   tl_resp_finish(o, "text/html; charset=utf-8", b.data, b.len,
                  req->method == HTTP_HEAD);
@@ -162,7 +162,7 @@ int tl_respond(const tl_request *r, const tl_task *t, bool ka, tl_buf *o) {
     size_t plen, qlen;
     const char *q;
     tl_split_target(r->target.data, r->target.len, &plen, &q, &qlen);
-    status = tl_static_respond(o, t->srv->docroot_fd, r->target.data + 8,
+    status = tl_static_respond(o, t->loop->docroot_fd, r->target.data + 8,
                                plen - 8, r->http_minor, ka, head);
     break;
   }

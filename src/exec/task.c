@@ -4,7 +4,6 @@
 #include "base/crash.h"
 #include "base/thread.h"
 #include "base/util.h"
-#include "http/loop.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -20,7 +19,7 @@ static uint64_t spin_chunk(uint64_t n) {
   return x;
 }
 
-uint64_t tl_burn_cpu_ms(uint32_t ms) {
+uint64_t tl_task_burn_cpu_ms(uint32_t ms) {
   uint64_t w0 = tl_now_ns();
   uint64_t c0 = tl_thread_cpu_ns();
   uint64_t goal = (uint64_t) ms * 1000000u;
@@ -76,7 +75,7 @@ void tl_task_run_step_blocking(tl_task *t) {
   if (r->spec.kind == TL_STEP_CRASH)
     tl_crash_process();
   if (r->spec.kind == TL_STEP_CPU) {
-    tl_burn_cpu_ms(r->spec.ms);
+    tl_task_burn_cpu_ms(r->spec.ms);
   } else if (r->spec.kind == TL_STEP_YIELD) {
     sched_yield(); /* a thread's way to let others run */
   } else {
@@ -112,15 +111,13 @@ void tl_task_step_end(tl_task *t) {
   record(t, r, tl_thread_self());
 }
 
-void tl_task_setup(tl_task *t, struct tl_server *srv, struct tl_loop *loop,
-                   uint64_t id, tl_mode mode, uint8_t route,
-                   const tl_step_spec *specs, int nsteps, uint64_t created_ns,
-                   const tl_request *req, tl_buf *out, bool keep_alive,
-                   tl_task_done_cb done) {
+void tl_task_setup(tl_task *t, const tl_loop_ctx *loop, uint64_t id,
+                   tl_mode mode, uint8_t route, const tl_step_spec *specs,
+                   int nsteps, uint64_t created_ns, const tl_request *req,
+                   tl_buf *out, bool keep_alive, tl_task_done_cb done) {
   memset(t, 0, sizeof(*t));
-  t->srv = srv;
   t->loop = loop;
-  t->job.inbox = &loop->inbox; /* pool jobs come back to this loop */
+  t->job.inbox = loop->inbox; /* pool jobs come back to this loop */
   t->done = done;
   t->req = req;
   t->out = out;

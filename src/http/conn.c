@@ -5,7 +5,6 @@
 #include "base/minrate.h"
 #include "base/response.h"
 #include "base/util.h"
-#include "core/server.h"
 #include "exec/executor.h"
 #include "http/dispatch.h"
 #include "http/loop.h"
@@ -214,7 +213,7 @@ static void task_done(tl_task *t) {
 static void dispatch(tl_conn *c, tl_slot *s) {
   tl_loop *loop = c->loop;
   tl_decision d;
-  tl_dispatch(&s->req, loop->srv->cfg.allow_crash, &d);
+  tl_dispatch(&s->req, loop->ctx.cfg->allow_crash, &d);
   s->route = (uint8_t) d.route;
   if (d.kind == TL_DECIDE_ERROR) {
     char allow[64] = "";
@@ -223,8 +222,8 @@ static void dispatch(tl_conn *c, tl_slot *s) {
     slot_fail(s, d.status, d.msg, allow, false);
     return;
   }
-  tl_mode mode = tl_server_mode(loop->srv);
-  tl_task_setup(&s->task, loop->srv, loop, ++loop->next_task_id, mode,
+  tl_mode mode = tl_loop_ctx_mode(&loop->ctx);
+  tl_task_setup(&s->task, &loop->ctx, ++loop->next_task_id, mode,
                 (uint8_t) d.route, d.steps, d.nsteps, s->t_start_ns, &s->req,
                 &s->out, s->req.keep_alive && !s->close_after, task_done);
   slot_task_begin(s);
@@ -458,7 +457,7 @@ static void account(tl_loop *loop, tl_slot *s, uint64_t now) {
   if (cls < 6)
     tl_count(&st->by_class[cls], 1);
   tl_count(&st->by_route[s->route < TL_ROUTE_COUNT ? s->route : 0], 1);
-  if (!loop->srv->cfg.no_stats) {
+  if (!loop->ctx.cfg->no_stats) {
     tl_hist_record(&st->latency_us, us);
     tl_hist_record(&st->route_latency_us[s->route < TL_ROUTE_COUNT ? s->route : 0], us);
   }
@@ -713,7 +712,7 @@ static void conn_close(tl_conn *c) {
 
 void tl_conn_accept(tl_loop *loop, uv_stream_t *listener) {
   tl_conn_set *set = loop->conns;
-  const tl_config *cfg = &loop->srv->cfg;
+  const tl_config *cfg = loop->ctx.cfg;
   tl_conn *c = tl_xcalloc(1, sizeof(*c));
   c->loop = loop;
   uv_tcp_init(loop->uv, &c->tcp);
@@ -769,9 +768,9 @@ static bool body_too_slow(tl_conn *c, uint64_t now, uint64_t min_rate) {
 }
 
 void tl_conn_sweep(tl_loop *loop, uint64_t now) {
-  uint64_t hdr = (uint64_t) loop->srv->cfg.header_timeout_ms;
-  uint64_t idle = (uint64_t) loop->srv->cfg.idle_timeout_ms;
-  uint64_t min_rate = (uint64_t) loop->srv->cfg.body_min_rate;
+  uint64_t hdr = (uint64_t) loop->ctx.cfg->header_timeout_ms;
+  uint64_t idle = (uint64_t) loop->ctx.cfg->idle_timeout_ms;
+  uint64_t min_rate = (uint64_t) loop->ctx.cfg->body_min_rate;
   tl_conn *next;
   for (tl_conn *c = loop->conns->all; c; c = next) {
     next = c->next;

@@ -3,9 +3,8 @@
 #include "http/loop.h"
 
 #include "base/listen.h"
-#include "core/server.h"
 #include "http/conn.h"
-#include "http/hrtimer.h"
+#include "runtime/hrtimer.h"
 #include "base/util.h"
 
 #include <stdio.h>
@@ -35,14 +34,14 @@ static void on_prepare(uv_prepare_t *h) {
     loop->drained = true;
     loop->on_drained(loop);
   }
-  if (!loop->srv->cfg.no_stats)
+  if (!loop->ctx.cfg->no_stats)
     tl_thread_set_doing(&loop->thread, TL_DOING_IDLE, 0, 0);
 }
 
 /* Right after the poll: handling events again. */
 static void on_poll_check(uv_check_t *h) {
   tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, poll_check);
-  if (!loop->srv->cfg.no_stats)
+  if (!loop->ctx.cfg->no_stats)
     tl_thread_set_doing(&loop->thread, TL_DOING_LOOP, 0, 0);
 }
 
@@ -58,7 +57,7 @@ static void on_lag(uv_timer_t *h) {
   uint64_t now = uv_hrtime();
   uint64_t expected = loop->lag_expected_ns;
   uint64_t lag_us = now > expected ? (now - expected) / 1000 : 0;
-  if (!loop->srv->cfg.no_stats)
+  if (!loop->ctx.cfg->no_stats)
     tl_hist_record(&loop->stats.loop_lag_us, lag_us);
   loop->lag_expected_ns = now + (uint64_t) LAG_INTERVAL_MS * 1000000u;
   atomic_store_explicit(&loop->stats.inflight, loop->tasks_inflight,
@@ -81,20 +80,21 @@ void tl_loop_post(tl_loop *loop, int cmd) {
   uv_async_send(&loop->cmd_async);
 }
 
-int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
+int tl_loop_init(tl_loop *loop, const tl_loop_setup *setup, uv_loop_t *uv,
+                 int index) {
   memset(loop, 0, offsetof(tl_loop, read_buf));
   memset(&loop->stats, 0, sizeof(loop->stats));
-  loop->srv = srv;
+  loop->owner = setup->owner;
   loop->uv = uv;
   loop->index = index;
-  const tl_config *cfg = &srv->cfg;
+  const tl_config *cfg = setup->proc.cfg;
   int rc = tl_hrtimer_init(&loop->hrt, uv);
   if (rc != 0) {
     fprintf(stderr, "threadlab: timerfd: %s\n", strerror(-rc));
     return rc;
   }
-  rc = (srv->reuseport ? tl_listen_shared : tl_listen)(
-      uv, &loop->listener, cfg->host, srv->listen_port, 4096, on_connection,
+  rc = (setup->reuseport ? tl_listen_shared : tl_listen)(
+      uv, &loop->listener, cfg->host, setup->listen_port, 4096, on_connection,
       "", &loop->port);
   if (rc == 0)
     rc = tl_pool_inbox_init(&loop->inbox, uv);
@@ -103,6 +103,12 @@ int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
     loop->hrt = NULL;
     return rc;
   }
+  loop->ctx = setup->proc;
+  loop->ctx.uv = uv;
+  loop->ctx.index = index;
+  loop->ctx.hrt = loop->hrt;
+  loop->ctx.inbox = &loop->inbox;
+  loop->ctx.stats = &loop->stats;
   uv_async_init(uv, &loop->cmd_async, on_cmd);
   if (index == 0) {
     /* The main thread keeps its program name. */
@@ -113,7 +119,8 @@ int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
     snprintf(kname, sizeof(kname), "tl-loop-%d", index);
     tl_thread_ctx_init(&loop->thread, TL_ROLE_LOOP, index, label, kname);
   }
-  tl_registry_add(srv->registry, &loop->thread);
+  loop->registry = setup->registry;
+  tl_registry_add(loop->registry, &loop->thread);
   tl_thread_set_doing(&loop->thread, TL_DOING_LOOP, 0, 0);
   loop->conns = tl_conn_set_init(!cfg->no_uring, &loop->send_why);
   loop->send_uring = loop->send_why == NULL;
@@ -166,6 +173,6 @@ void tl_loop_close_handles(tl_loop *loop) {
 void tl_loop_close(tl_loop *loop) {
   tl_conn_set_close(loop->conns);
   loop->conns = NULL;
-  if (loop->srv)
-    tl_registry_remove(loop->srv->registry, &loop->thread);
+  if (loop->registry)
+    tl_registry_remove(loop->registry, &loop->thread);
 }

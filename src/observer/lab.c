@@ -331,7 +331,8 @@ static void save_settings(tl_lab *lab) {
   cpu_set_t inherited;
   tl_server_worker_cpus(lab->srv, &s->cpus, &inherited);
   /* Under --processes only the other settings exist live. */
-  s->cpus_op = lab->srv->pool ? (CPU_EQUAL(&s->cpus, &inherited) ? 0 : 1) : -1;
+  s->cpus_op = lab->srv->role != TL_PROC_SUPERVISOR
+                   ? (CPU_EQUAL(&s->cpus, &inherited) ? 0 : 1) : -1;
   tl_cpulist_format(&s->cpus, lab->saved_cpus, sizeof(lab->saved_cpus));
 }
 

@@ -1,6 +1,5 @@
 #include "config.h"
 
-#include "core/pool.h"
 #include "observer/procfs.h"
 #include "observer/insights.h"
 #include "observer/render_json.h"
@@ -821,8 +820,7 @@ static void sample_server(tl_stats *st, double period_s) {
           : -1;
   st->send_submits = s->send_submits;
   st->send_writes = s->send_writes;
-  tl_pool *pool = st->srv->pool;
-  s->queue_depth = pool ? tl_pool_depth(pool) : 0;
+  s->queue_depth = tl_server_queue_depth(st->srv);
   s->queue_max = (uint64_t) st->srv->cfg.queue_max;
 
   tl_hist_read(&c->latency_us, &st->lat_now);

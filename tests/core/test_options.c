@@ -13,9 +13,9 @@
 static int parse(const char *a0, const char *a1, const char *a2, tl_config *cfg) {
   char *argv[4] = {(char *) "threadlab", (char *) a0, (char *) a1, (char *) a2};
   int argc = 1 + (a0 != NULL) + (a1 != NULL) + (a2 != NULL);
-  tl_config_defaults(cfg);
+  tl_options_defaults(cfg);
   FILE *devnull = fopen("/dev/null", "w");
-  int rc = tl_config_parse(cfg, argc, argv, devnull, devnull);
+  int rc = tl_options_parse(cfg, argc, argv, devnull, devnull);
   fclose(devnull);
   return rc;
 }

@@ -32,7 +32,7 @@ static void counter(tl_fiber *f, void *arg) {
   int local = 1000; /* lives on the fiber's stack across suspensions */
   for (int i = 0; i < 4; i++) {
     tr->seen[tr->n++] = local + i;
-    tl_fiber_suspend(f);
+    tl_coro_switch_suspend(f);
   }
 }
 
@@ -41,16 +41,16 @@ START_TEST(ping_pong) {
   for (int j = 0, n = nkinds(k); j < n; j++) {
     tl_fiber f;
     trace tr = {.n = 0};
-    ck_assert_int_eq(tl_fiber_init(&f, 64 * 1024, k[j], counter, &tr), 0);
+    ck_assert_int_eq(tl_coro_switch_init(&f, 64 * 1024, k[j], counter, &tr), 0);
     for (int i = 0; i < 4; i++) {
-      tl_fiber_resume(&f);
+      tl_coro_switch_resume(&f);
       ck_assert_int_eq(tr.n, i + 1);
       ck_assert_int_eq(tr.seen[i], 1000 + i);
       ck_assert(!f.finished);
     }
-    tl_fiber_resume(&f);
+    tl_coro_switch_resume(&f);
     ck_assert(f.finished);
-    tl_fiber_close(&f);
+    tl_coro_switch_close(&f);
   }
 }
 END_TEST
@@ -86,8 +86,8 @@ __asm__(".text\n"
 int around(void (*fn)(void *), void *arg, const uint64_t *marks)
     __asm__("around");
 
-static void do_suspend(void *f) { tl_fiber_suspend(f); }
-static void do_resume(void *f) { tl_fiber_resume(f); }
+static void do_suspend(void *f) { tl_coro_switch_suspend(f); }
+static void do_resume(void *f) { tl_coro_switch_resume(f); }
 
 static unsigned get_mxcsr(void) {
   unsigned v;
@@ -131,7 +131,7 @@ START_TEST(registers_kept) {
     reg_result r = {-1, 0, 0};
     unsigned mx0 = get_mxcsr();
     unsigned short cw0 = get_fpcw();
-    ck_assert_int_eq(tl_fiber_init(&f, 64 * 1024, k[j], reg_fiber, &r), 0);
+    ck_assert_int_eq(tl_coro_switch_init(&f, 64 * 1024, k[j], reg_fiber, &r), 0);
     /* The fiber changes its registers and rounding, then suspends: ours
      * must be as we left them. */
     ck_assert_int_eq(around(do_resume, &f, ours), 0);
@@ -144,7 +144,7 @@ START_TEST(registers_kept) {
     ck_assert_uint_eq(r.mxcsr & 0x6000, 0x6000);
     ck_assert_uint_eq(r.fpcw & 0x0c00, 0x0c00);
     ck_assert_uint_eq(get_mxcsr(), mx0);
-    tl_fiber_close(&f);
+    tl_coro_switch_close(&f);
   }
 }
 END_TEST
@@ -168,12 +168,12 @@ static void hopper(tl_fiber *f, void *arg) {
   hop *h = arg;
   for (int i = 0; i < 3; i++) {
     h->ran_on[i] = current_thread(); /* re-read after every resume */
-    tl_fiber_suspend(f);
+    tl_coro_switch_suspend(f);
   }
 }
 
 static void *resume_once(void *f) {
-  tl_fiber_resume(f);
+  tl_coro_switch_resume(f);
   return NULL;
 }
 
@@ -182,17 +182,17 @@ START_TEST(migrates) {
   for (int j = 0, n = nkinds(k); j < n; j++) {
     tl_fiber f;
     hop h;
-    ck_assert_int_eq(tl_fiber_init(&f, 64 * 1024, k[j], hopper, &h), 0);
-    tl_fiber_resume(&f);
+    ck_assert_int_eq(tl_coro_switch_init(&f, 64 * 1024, k[j], hopper, &h), 0);
+    tl_coro_switch_resume(&f);
     pthread_t th;
     ck_assert_int_eq(pthread_create(&th, NULL, resume_once, &f), 0);
     pthread_join(th, NULL);
     ck_assert(pthread_equal(h.ran_on[0], pthread_self()));
     ck_assert(pthread_equal(h.ran_on[1], th));
-    tl_fiber_resume(&f);
-    tl_fiber_resume(&f);
+    tl_coro_switch_resume(&f);
+    tl_coro_switch_resume(&f);
     ck_assert(f.finished);
-    tl_fiber_close(&f);
+    tl_coro_switch_close(&f);
   }
 }
 END_TEST
@@ -220,9 +220,9 @@ START_TEST(guard_page_faults) {
     if (pid == 0) {
       tl_fiber f;
       int out = 0;
-      if (tl_fiber_init(&f, 64 * 1024, k[j], overflow, &out) != 0)
+      if (tl_coro_switch_init(&f, 64 * 1024, k[j], overflow, &out) != 0)
         _exit(3);
-      tl_fiber_resume(&f);
+      tl_coro_switch_resume(&f);
       _exit(42); /* not reached: the guard page faults */
     }
     int st;

@@ -17,10 +17,10 @@
 #include "config.h"
 
 #include "base/buf.h"
-#include "http/parser.h"
+#include "base/parser.h"
 #include "base/query.h"
 #include "base/response.h"
-#include "http/router.h"
+#include "base/router.h"
 #include "base/static_file.h"
 #include "base/steps.h"
 #include "observer/guard.h"

@@ -1,8 +1,8 @@
 /* The llhttp glue: turns bytes into complete requests and enforces our
  * limits (llhttp itself has no header cap). One parser per connection, used
  * by the thread that owns the connection (a workload loop, the observer). */
-#ifndef TL_HTTP_PARSER_H
-#define TL_HTTP_PARSER_H
+#ifndef TL_BASE_PARSER_H
+#define TL_BASE_PARSER_H
 
 #include <stdbool.h>
 #include <stddef.h>

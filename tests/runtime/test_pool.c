@@ -14,7 +14,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "core/pool.h"
+#include "runtime/pool.h"
 #include "base/util.h"
 
 typedef struct tjob {

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "core/supervisor.h"
+#include "app/supervisor.h"
 
 #include "base/util.h"
 #include "core/costs.h"

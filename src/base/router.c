@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "http/router.h"
+#include "base/router.h"
 
 #include <llhttp.h>
 #include <string.h>

@@ -9,8 +9,8 @@
  *
  * Threads: everything here runs on the supervisor's main thread (the
  * observer reads the process table under its mutex). */
-#ifndef TL_CORE_SUPERVISOR_H
-#define TL_CORE_SUPERVISOR_H
+#ifndef TL_APP_SUPERVISOR_H
+#define TL_APP_SUPERVISOR_H
 
 #include "core/options.h"
 

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "http/parser.h"
+#include "base/parser.h"
 
 #include <string.h>
 #include <strings.h>

@@ -6,10 +6,10 @@
  * loop swaps the whole list out and runs each job's done().
  *
  * Threads: tl_pool_submit runs on any loop thread (the job's inbox belongs
- * to it); resize/set_pin/destroy on the pool's own (main) loop thread;
+ * to it); resize/set_pin/set_cpus/close on the pool's own (main) loop thread;
  * run() runs on a worker; done() runs on the thread of the job's inbox. */
-#ifndef TL_CORE_POOL_H
-#define TL_CORE_POOL_H
+#ifndef TL_RUNTIME_POOL_H
+#define TL_RUNTIME_POOL_H
 
 #include <pthread.h>
 #include <sched.h>

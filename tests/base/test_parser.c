@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "tl_check.h"
-#include "http/parser.h"
+#include "base/parser.h"
 
 /* ---- llhttp glue ----------------------------------------------------- */
 

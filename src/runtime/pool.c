@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "core/pool.h"
+#include "runtime/pool.h"
 #include "base/util.h"
 
 #include <errno.h>

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "tl_check.h"
-#include "http/hrtimer.h"
+#include "runtime/hrtimer.h"
 #include "base/util.h"
 
 /* ---- timer heap ------------------------------------------------------- */

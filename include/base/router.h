@@ -1,7 +1,7 @@
 /* Maps a request path and method to one of the workload routes (pure:
  * any thread). */
-#ifndef TL_HTTP_ROUTER_H
-#define TL_HTTP_ROUTER_H
+#ifndef TL_BASE_ROUTER_H
+#define TL_BASE_ROUTER_H
 
 #include <stddef.h>
 

@@ -3,8 +3,8 @@
  * milliseconds from the loop's cached time, so an io:100 step lasted
  * anywhere from 99.5 to 101 ms; these fire at the deadline plus the
  * kernel's wake-up latency, never before it. Loop thread only. */
-#ifndef TL_HTTP_HRTIMER_H
-#define TL_HTTP_HRTIMER_H
+#ifndef TL_RUNTIME_HRTIMER_H
+#define TL_RUNTIME_HRTIMER_H
 
 #include <stdbool.h>
 #include <stdint.h>

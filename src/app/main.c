@@ -9,7 +9,7 @@
 #include "core/costs.h"
 #include "core/scoreboard.h"
 #include "core/server.h"
-#include "core/supervisor.h"
+#include "app/supervisor.h"
 #include "core/worker_link.h"
 
 #include <signal.h>
@@ -51,7 +51,7 @@ static void say_fd_limit(const tl_config *cfg) {
 }
 
 static tl_observer *obs;
-static tl_wlink *wlink;
+static tl_worker_link *wlink;
 
 /* The observer reads the server's pool and counters: it stops first. */
 static void stop_observer(void *arg) {
@@ -60,7 +60,7 @@ static void stop_observer(void *arg) {
     tl_observer_stop(obs);
     obs = NULL;
   }
-  tl_wlink_stop(wlink);
+  tl_worker_link_stop(wlink);
   wlink = NULL;
 }
 
@@ -77,8 +77,8 @@ int main(int argc, char **argv) {
   static tl_config cfg;
   static tl_server srv;
   static tl_registry registry;
-  tl_config_defaults(&cfg);
-  int rc = tl_config_parse(&cfg, argc, argv, stdout, stderr);
+  tl_options_defaults(&cfg);
+  int rc = tl_options_parse(&cfg, argc, argv, stdout, stderr);
   if (rc > 0)
     return 0;
   if (rc < 0)
@@ -87,13 +87,14 @@ int main(int argc, char **argv) {
   signal(SIGPIPE, SIG_IGN);
   raise_fd_limit();
   /* --processes N: this process supervises; its workers run the rest. */
-  if (cfg.processes > 0 && cfg.worker_index < 0)
+  tl_proc_role role = tl_config_role(&cfg);
+  if (role == TL_PROC_SUPERVISOR)
     return tl_supervisor_main(&cfg, argc, argv);
   /* Before any thread exists: the kernel figure is measured in a child
    * process, which is only safe to fork while we are single-threaded. */
-  tl_switch_costs_measure();
+  tl_switch_cost_measure();
   tl_scoreboard *board = NULL;
-  if (cfg.worker_index >= 0) {
+  if (role == TL_PROC_WORKER) {
     if (tl_scoreboard_attach(&board, cfg.worker_shm_fd) != 0) {
       fprintf(stderr, "threadlab: worker: no scoreboard\n");
       return 1;
@@ -112,7 +113,7 @@ int main(int argc, char **argv) {
   if (tl_server_init(&srv, &loop, &cfg, &registry) != 0)
     return exit_failed(&loop, &registry);
   if (board) {
-    tl_wlink_start(&wlink, &srv, &board->slot[cfg.worker_index],
+    tl_worker_link_start(&wlink, &srv, &board->slot[cfg.worker_index],
                    cfg.worker_chan_fd);
     srv.before_stop = stop_observer;
   }

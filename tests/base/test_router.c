@@ -8,7 +8,7 @@
 #include "tl_check.h"
 #include <llhttp.h>
 
-#include "http/router.h"
+#include "base/router.h"
 
 START_TEST(router_routes) {
   int st;

@@ -1,6 +1,6 @@
 #include "config.h"
 
-#include "http/hrtimer.h"
+#include "runtime/hrtimer.h"
 #include "base/util.h"
 
 #include <errno.h>

@@ -113,6 +113,7 @@ int tl_loop_init(tl_loop *loop, tl_server *srv, uv_loop_t *uv, int index) {
     snprintf(kname, sizeof(kname), "tl-loop-%d", index);
     tl_thread_ctx_init(&loop->thread, TL_ROLE_LOOP, index, label, kname);
   }
+  tl_hrtimer_publish_count(loop->hrt, &loop->thread.in_flight);
   tl_registry_add(srv->registry, &loop->thread);
   tl_thread_set_doing(&loop->thread, TL_DOING_LOOP, 0, 0);
   loop->conns = tl_conn_set_init(!cfg->no_uring, &loop->send_why);

@@ -12,6 +12,8 @@
 #include "observer/history.h"
 #include "observer/schedstat_probe.h"
 #include "observer/stream_view.h"
+#include "observer/thread_birth.h"
+#include "observer/process_sums.h"
 #include "base/util.h"
 #include "base/cpulist.h"
 
@@ -143,6 +145,8 @@ struct tl_stats {
   uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
   tl_stream_view *stream;  /* the stream's smaller view of the snapshot */
   tl_buf stream_json;
+  tl_thread_birth *birth;  /* threads' birth times (kernel start cache) */
+  tl_process_sums *sums;   /* --processes: the workers' counters summed */
   uint64_t stream_seq;     /* snapshot stream_json was rendered from */
   char file_buf[8192];
 };
@@ -169,6 +173,8 @@ tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg) {
   tl_buf_init(&st->metrics, NULL, 0);
   tl_buf_init(&st->stream_json, NULL, 0);
   st->stream = tl_stream_view_init();
+  st->birth = tl_thread_birth_init();
+  st->sums = tl_process_sums_init();
   st->last_ns = srv->start_ns;
   /* Under --no-stats nothing is sampled: no self-test either (it spins a
    * core for about 10 ms). */
@@ -194,6 +200,8 @@ void tl_stats_close(tl_stats *st) {
   tl_buf_close(&st->metrics);
   tl_buf_close(&st->stream_json);
   tl_stream_view_close(st->stream);
+  tl_thread_birth_close(st->birth);
+  tl_process_sums_close(st->sums);
   free(st);
 }
 
@@ -640,6 +648,8 @@ static void sample_own(tl_stats *st, tl_thread_snap *t, prev_thread *raw,
   t->steps = raw->steps = ld(&c->steps);
   raw->busy_ns = ld(&c->busy_ns);
   t->coro_switches = raw->coro_switches = ld(&c->coro_switches);
+  t->has_in_flight = true;
+  t->in_flight = ld(&c->in_flight);
   uint64_t doing = ld(&c->doing);
   t->doing_what = (int) (doing >> 56);
   t->doing_step = (int) ((doing >> 48) & 0xff);
@@ -781,6 +791,7 @@ static void sample_server(tl_stats *st, double period_s) {
   tl_server *srv = st->srv;
   tl_loop_counters *c = &st->loop_sum;
   tl_loop_totals(srv, c, st->loop_prev, s->loops, &s->nloops, period_s);
+  tl_process_sums_add(st->sums, srv, c); /* --processes: the workers' */
   s->mode = atomic_load_explicit(&srv->mode, memory_order_relaxed);
   s->pool_threads = atomic_load_explicit(&srv->threads, memory_order_relaxed);
   s->pinned = atomic_load_explicit(&srv->pinned, memory_order_relaxed);
@@ -822,7 +833,8 @@ static void sample_server(tl_stats *st, double period_s) {
   st->send_submits = s->send_submits;
   st->send_writes = s->send_writes;
   tl_pool *pool = st->srv->pool;
-  s->queue_depth = pool ? tl_pool_depth(pool) : 0;
+  s->queue_depth = pool ? tl_pool_depth(pool)
+                  : srv->procs ? tl_process_sums_queue_depth(st->sums) : 0;
   s->queue_max = (uint64_t) st->srv->cfg.queue_max;
 
   tl_hist_read(&c->latency_us, &st->lat_now);
@@ -909,10 +921,17 @@ static void sample_threads(tl_stats *st, double period_s) {
   st->ntids = n;
   pthread_mutex_lock(&st->reg->mu);
   index_own(st);
+  tl_thread_birth_begin(st->birth);
+  int pid = (int) getpid();
   for (int i = 0; i < n; i++) {
     tl_thread_ctx *c = find_ctx(st, tids[i]);
     if (c)
       sample_own(st, &s->threads[i], &raw[i], c, period_s);
+    s->threads[i].pid = pid;
+    tl_thread_birth_fill(st->birth, pid, &s->threads[i],
+                         c ? ld(&c->created_ns) : 0,
+                         c ? ld(&c->first_run_ns) : 0,
+                         tl_thread_main_start_ns());
   }
   drain_timeline(st);
   pthread_mutex_unlock(&st->reg->mu);
@@ -964,6 +983,8 @@ void tl_stats_sample(tl_stats *st) {
     }
     sample_process(st, period_s);
     sample_threads(st, period_s);
+    tl_process_sums_threads(st->sums, st->srv, st->birth, s, MAX_TIDS,
+                            period_s);
     sample_cores(st, period_s);
     pick_timeline(st, now);
     tl_insights_derive(s);

@@ -68,6 +68,8 @@ typedef struct tl_thread_snap {
    * a loop those waiting on its timers. */
   bool has_in_flight;
   uint64_t in_flight;
+  /* Its steps of this update that timeline.steps does not carry. */
+  uint64_t steps_left_out;
 } tl_thread_snap;
 
 typedef struct tl_core_snap {
@@ -166,6 +168,7 @@ typedef struct tl_snapshot {
   double timeline_from_ms, timeline_to_ms;
   bool timeline_sampled;
   uint64_t timeline_dropped;
+  uint64_t timeline_left_out;  /* this update: see steps_left_out */
 
   uint64_t block_task, block_us, block_route;
   double block_age_ms;      /* since the sampler saw it; -1 if never */

@@ -278,6 +278,7 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   ks(b, "created_by", tl_thread_birth_by_name(t->created_by));
   ku_or_null(b, "first_run_ns", t->first_run_ns);
   kopt(b, "tasks_in_flight", t->has_in_flight, (double) t->in_flight);
+  kopt(b, "steps_left_out", t->own, (double) t->steps_left_out);
   ks(b, "name", t->name);
   ks(b, "role", tl_role_name(t->role));
   kopt(b, "index", t->index >= 0, t->index);
@@ -499,6 +500,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kd(b, "to_ms", s->timeline_to_ms);
   kb(b, "sampled", s->timeline_sampled);
   ku(b, "dropped", s->timeline_dropped);
+  ku(b, "left_out", s->timeline_left_out); /* this update */
   tl_buf_puts(b, "\"steps\":[");
   for (int i = 0; i < s->ntimeline; i++) {
     const tl_timeline_ev *e = &s->timeline[i];

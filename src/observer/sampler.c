@@ -743,11 +743,41 @@ static void sample_cores(tl_stats *st, double period_s) {
   st->have_sys_prev = true;
 }
 
+/* The snapshot's entry for tid among the first n (sorted by tid), or
+ * NULL: where a lane's left-out steps are counted. */
+static tl_thread_snap *thread_at(tl_snapshot *s, int n, int tid) {
+  int lo = 0, hi = n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (s->threads[mid].tid == tid)
+      return &s->threads[mid];
+    if (s->threads[mid].tid < tid)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
+  return NULL;
+}
+
+/* Steps of this update that the timeline does not carry: lost from a
+ * ring since the last sample, or thinned out of the window. */
+static void left_out(tl_snapshot *s, int n, int tid, uint64_t k) {
+  tl_thread_snap *t = thread_at(s, n, tid);
+  if (t)
+    t->steps_left_out += k;
+  s->timeline_left_out += k;
+}
+
 /* Drains every own thread's ring into the keep-ring, then picks the
- * window that the snapshot shows. Registry lock held by the caller. */
-static void drain_timeline(tl_stats *st) {
+ * window that the snapshot shows. Registry lock held by the caller;
+ * s->threads[0..nthreads) sorted by tid. */
+static void drain_timeline(tl_stats *st, int nthreads) {
+  st->snap.timeline_left_out = 0;
   for (tl_thread_ctx *c = st->reg->head; c; c = c->next) {
+    uint64_t lost = st->dropped;
     int n = tl_thread_drain_steps(c, st->drain_buf, DRAIN_MAX, &st->dropped);
+    if (st->dropped > lost)
+      left_out(&st->snap, nthreads, c->tid, st->dropped - lost);
     for (int i = 0; i < n; i++) {
       tl_timeline_ev *k = &st->keep[st->keep_head++ % TIMELINE_KEEP];
       k->tid = c->tid;
@@ -778,8 +808,10 @@ static void pick_timeline(tl_stats *st, uint64_t now_ns) {
     tl_timeline_ev *e = &st->keep[i % TIMELINE_KEEP];
     if (e->ev.end_ns < from)
       continue;
-    if (k++ % stride != 0 || s->ntimeline >= TL_TIMELINE_OUT_MAX)
+    if (k++ % stride != 0 || s->ntimeline >= TL_TIMELINE_OUT_MAX) {
+      left_out(s, s->nthreads, e->tid, 1);
       continue;
+    }
     s->timeline[s->ntimeline++] = *e;
   }
   s->timeline_from_ms = (double) (from > start ? from - start : 0) / 1e6;
@@ -933,7 +965,7 @@ static void sample_threads(tl_stats *st, double period_s) {
                          c ? ld(&c->first_run_ns) : 0,
                          tl_thread_main_start_ns());
   }
-  drain_timeline(st);
+  drain_timeline(st, n);
   pthread_mutex_unlock(&st->reg->mu);
   prune_fds(st);
   s->nthreads = n;

@@ -429,7 +429,21 @@ START_TEST(timeline_says_what_it_left_out_now) {
 }
 END_TEST
 
-TL_CHECK_MAIN("hierarchy", birth_of_every_thread, processes_are_one_server,
-              processes_cpus_reach_every_worker,
-              tasks_in_flight_where_they_live,
-              timeline_says_what_it_left_out_now)
+/* One test case per test, so that tests/mutants can run one by name. */
+int main(void) {
+  const struct { const char *name; const TTest *fn; } t[] = {
+      {"birth_of_every_thread", birth_of_every_thread},
+      {"processes_are_one_server", processes_are_one_server},
+      {"processes_cpus_reach_every_worker", processes_cpus_reach_every_worker},
+      {"tasks_in_flight_where_they_live", tasks_in_flight_where_they_live},
+      {"timeline_says_what_it_left_out_now", timeline_says_what_it_left_out_now},
+  };
+  Suite *s = suite_create("hierarchy");
+  for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+    TCase *tc = tcase_create(t[i].name);
+    tcase_set_timeout(tc, 120);
+    tcase_add_test(tc, t[i].fn);
+    suite_add_tcase(s, tc);
+  }
+  return tl_check_run(s);
+}

@@ -196,8 +196,11 @@ START_TEST(processes_are_one_server) {
   /* The sum is the workers' own counts. */
   double per = 0;
   const tj *ps = tj_get(j, "processes");
-  for (size_t i = 0; i < ps->n; i++)
+  for (size_t i = 0; i < ps->n; i++) {
     per += tj_num(&ps->kids[i], "requests", 0);
+    if (strcmp(str(&ps->kids[i], "role"), "worker") == 0)
+      ck_assert(num(&ps->kids[i], "requests_rate") >= 0); /* beside the sum */
+  }
   ck_assert_msg(per == total, "workers %.0f vs server %.0f", per, total);
   ck_assert(tj_num(j, "server.connections.accepted", 0) >= 8);
   ck_assert(tj_num(j, "server.latency_ms.since_start.count", 0) >= 400);

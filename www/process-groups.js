@@ -8,7 +8,7 @@
  * places the rows.
  */
 
-import { isNum } from './format.js';
+import { isNum, fmt } from './format.js';
 import { el } from './dom.js';
 
 /* list (already in the table's order) with a header entry before each
@@ -26,7 +26,7 @@ export function withProcessHeaders(list, processes) {
     const p = procs.find((x) => x.pid === pid) || { pid };
     const mine = list.filter((t) => t.pid === pid);
     out.push({ group: true, tid: 'p' + pid, pid, role: p.role, state: p.state,
-      restarts: p.restarts, count: mine.length });
+      restarts: p.restarts, rps: p.requests_rate, count: mine.length });
     out.push(...mine);
   }
   return out;
@@ -37,6 +37,7 @@ function headText(g) {
   if (g.state) parts.push(g.state);
   if (isNum(g.restarts)) parts.push(g.restarts + ' restart' + (g.restarts === 1 ? '' : 's'));
   parts.push(g.count + ' thread' + (g.count === 1 ? '' : 's'));
+  if (isNum(g.rps) && g.role === 'worker') parts.push(fmt(g.rps, 0) + ' req/s');
   return parts.join(' · ');
 }
 

@@ -130,6 +130,8 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
                        "\"requests\":%llu,\"tasks_in_flight\":%llu,",
                     (unsigned long long) p->open, (unsigned long long) p->accepted,
                     (unsigned long long) p->requests, (unsigned long long) p->inflight);
+      /* Each worker's share beside the server's sum (server.requests). */
+      kopt(b, "requests_rate", p->requests_rate >= 0, p->requests_rate);
     }
     tl_buf_puts(b, "\"threads\":[");
     int nt = p->nthreads < TL_SNAP_PROC_TIDS ? p->nthreads : TL_SNAP_PROC_TIDS;

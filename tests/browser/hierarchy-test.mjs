@@ -7,6 +7,8 @@
 //    under their process's header row in the thread table;
 //  - an async server at /io?ms=100 shows the loop's tasks in flight in the
 //    table (the lane draws the same count).
+// wrk runs are long (30 s) and stopped (by pid) as soon as a part is done,
+// so that a slow page on a loaded machine still sees the load.
 // TL_SHOTS=DIR also saves screenshots of each part there.
 //
 // usage (from the source tree): THREADLAB_BIN=./threadlab node tests/browser/hierarchy-test.mjs
@@ -77,7 +79,7 @@ try {
   {
     const srv = await startServer(['--processes', '2', '--threads', '2', '--sample-ms', '250']);
     servers.push(srv);
-    const wrk = await startWrk(['-t1', '-c16', '-d8s', `http://127.0.0.1:${srv.port}/plaintext`]);
+    const wrk = await startWrk(['-t1', '-c16', '-d30s', `http://127.0.0.1:${srv.port}/plaintext`]);
     try {
       const page = await strictPage(browser, r);
       await page.goto(`http://127.0.0.1:${srv.admin}/`);
@@ -118,7 +120,7 @@ try {
   {
     const srv = await startServer(['--mode', 'async', '--sample-ms', '250']);
     servers.push(srv);
-    const wrk = await startWrk(['-t2', '-c200', '-d6s', `http://127.0.0.1:${srv.port}/io?ms=100`]);
+    const wrk = await startWrk(['-t2', '-c200', '-d30s', `http://127.0.0.1:${srv.port}/io?ms=100`]);
     try {
       const page = await strictPage(browser, r);
       await page.goto(`http://127.0.0.1:${srv.admin}/`);

@@ -33,6 +33,7 @@ import { renderTimeline, timelineDrawMs, timelineModel, selectTimelineTask, onTi
 import { ingestSteps, findTask, closeCard, onTaskChange, taskCardState } from './task-card.js';
 import { $ } from './dom.js';
 import { startStream } from './stream.js';
+import * as birth from './birth.js';
 
 const api = {
   lastSeq: null,                   // seq of the last snapshot rendered
@@ -51,6 +52,7 @@ const api = {
   setPaused: function (p) { setPaused(!!p); }
 };
 window.tlDashboard = api;
+birth.init($('birth'));
 
 function render(s, info) {
   if (info.restarted) { resetCharts(); resetCoro(); }
@@ -64,11 +66,12 @@ function render(s, info) {
   syncControls(s);
   renderCores(s, byTid);
   renderScoreboard(natural);
-  api.threadsShown = renderThreadTable(threads, natural, s.folded);
+  api.threadsShown = renderThreadTable(threads, natural, s.folded, s.processes);
   renderInsights(s.insights);
   renderCharts(s);
   renderCoro(s);
   renderProcesses(s);
+  birth.render(s);
   renderTimeline(s, natural, byTid);
 
   api.lastSeq = isNum(s.seq) ? s.seq : api.lastSeq;

@@ -16,6 +16,7 @@
 import { NA, isNum, fmt } from './format.js';
 import { $, el } from './dom.js';
 import { naturalCompare, threadClass, doingText, STATE_NAMES } from './thread-info.js';
+import { withProcessHeaders, groupRow, updateGroupRow } from './process-groups.js';
 
 /* "loop 2" for loop threads (loop 0, the main thread, has no index). */
 function roleText(t) {
@@ -101,6 +102,8 @@ const COLS = [
   { k: 'migrations_rate', g: 'migrations', label: '/s', rate: true, text: num('migrations_rate', 1) },
   { k: 'tasks', g: 'tasks', label: 'total', text: num('tasks', 0) },
   { k: 'tasks_rate', g: 'tasks', label: '/s', rate: true, text: num('tasks_rate', 0) },
+  { k: 'tasks_in_flight', g: 'tasks', label: 'in flight', text: num('tasks_in_flight', 0),
+    title: 'tasks it holds now: a worker the one it runs (0 or 1); a loop the tasks waiting on its timers (IO steps)' },
   { k: 'steps', g: 'steps', label: 'total', text: num('steps', 0) },
   { k: 'steps_rate', g: 'steps', label: '/s', rate: true, text: num('steps_rate', 0) }
 ];
@@ -120,6 +123,7 @@ const rows = new Map();          // tid -> { tr, tds, last }
 const sortState = { key: null, dir: 1 };   // null = natural order (loop, workers, observer, ...)
 const headerCells = [];
 let lastThreads = null;          // the threads last shown, re-sorted when a header is clicked
+let lastProcesses = null;        // processes[]: under --processes the rows are grouped by process
 
 (function buildHead() {
   var thead = document.querySelector('#threads-table thead');
@@ -167,7 +171,7 @@ function makeSortHeader(c) {
       h.classList.toggle('sorted-asc', k === sortState.key && sortState.dir === 1);
       h.classList.toggle('sorted-desc', k === sortState.key && sortState.dir === -1);
     });
-    if (lastThreads) renderTable(threadsSorted(lastThreads));
+    if (lastThreads) renderTable(withProcessHeaders(threadsSorted(lastThreads), lastProcesses));
   });
   headerCells.push(th);
   return th;
@@ -235,6 +239,13 @@ function renderTable(sorted) {
   for (var r = from; r < to; r++) {
     var t = sorted[r];
     seen.add(t.tid);
+    if (t.group) {               // a process's header row (--processes)
+      var g = rows.get(t.tid);
+      if (!g) { g = groupRow(t, COLS.length); rows.set(t.tid, g); inOrder = false; }
+      updateGroupRow(g, t);
+      if (inOrder && kids[r] !== g.tr) inOrder = false;
+      continue;
+    }
     var row = rows.get(t.tid);
     if (!row) { row = makeRow(t); rows.set(t.tid, row); inOrder = false; }
     if (row.role !== t.role) { row.role = t.role; row.tr.className = 'role-' + t.role; }
@@ -308,8 +319,10 @@ function renderFolded(f) {
  * when no column is sorted); folded: the snapshot's "folded" (stream only).
  * Returns the number of threads the table holds (all of them in the DOM
  * unless there are more than VIRTUAL_FROM). */
-export function renderThreadTable(threads, natural, folded) {
+export function renderThreadTable(threads, natural, folded, processes) {
   lastThreads = threads;
+  lastProcesses = processes;
   renderFolded(folded);
-  return renderTable(sortState.key ? threadsSorted(threads) : natural);
+  var list = withProcessHeaders(sortState.key ? threadsSorted(threads) : natural, processes);
+  return renderTable(list) - (list.length - threads.length);
 }

@@ -114,7 +114,8 @@ export function renderTimeline(s, threads, threadsByTid) {
 
   var span = (tl.to - tl.sentFrom) / 1000;
   var note = fmtInt(steps.length) + ' steps in the last ' + fmt(span, 1) + ' s on ' + lanes.length + ' lanes';
-  if (t.sampled) note += ' — sampled: ' + fmtInt(t.dropped) + ' steps left out to keep it bounded';
+  if (isNum(t.left_out) ? t.left_out > 0 : t.sampled)
+    note += ' — sampled: ' + fmtInt(isNum(t.left_out) ? t.left_out : t.dropped) + ' steps left out of this update to keep it bounded (each lane says how many of its own)';
   if (tl.folded) note += ' — the last lane folds ' + tl.folded.count + ' threads (' + tl.folded.first + ' … ' + tl.folded.last + ')';
   setText(tl.note, note);
 
@@ -329,12 +330,33 @@ function drawTimeline() {
   ctx.lineTo(gx - 0.5, cssH);
   ctx.stroke();
 
+  laneCounts(ctx, n, top, lh, cssW);
   if (n === 0) {
     ctx.fillStyle = '#868e96';
     ctx.font = '12px system-ui, sans-serif';
     ctx.fillText('no task-running threads yet', gx + 10, top + 10);
   }
   drawMs = Math.round((performance.now() - t0) * 100) / 100;
+}
+
+/* On top of its steps, at the lane's right end: the tasks the thread holds
+ * now (the loop: those waiting on its timers) and the steps this update
+ * left out of its lane. */
+function laneCounts(ctx, n, top, lh, cssW) {
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  for (var i = 0; i < n; i++) {
+    var th = tl.lanes[i], extra = [];
+    if (isNum(th.tasks_in_flight) && th.tasks_in_flight > 0) extra.push(fmtInt(th.tasks_in_flight) + ' in flight');
+    if (isNum(th.steps_left_out) && th.steps_left_out > 0) extra.push(fmtInt(th.steps_left_out) + ' steps left out');
+    if (!extra.length) continue;
+    var txt = extra.join(' · '), y = top + i * lh + lh / 2, w = ctx.measureText(txt).width;
+    ctx.fillStyle = 'rgba(255,255,255,0.85)';
+    ctx.fillRect(cssW - 14 - w, y - lh / 2 + 1, w + 8, lh - 2);
+    ctx.fillStyle = '#212529';
+    ctx.fillText(txt, cssW - 10, y);
+  }
+  ctx.textAlign = 'left';
 }
 
 function outlineTask(ctx, rects, color, width, dash) {

@@ -63,6 +63,12 @@ typedef struct tl_thread_ctx {
   tl_role role;
   int index;        /* worker index, -1 otherwise */
   char label[16];   /* "loop", "worker-3", "observer": X-Thread header */
+  /* Birth (CLOCK_MONOTONIC ns, 0 = unknown): created_ns is when the
+   * creating thread asked for this one (read just before pthread_create),
+   * first_run_ns when this thread first ran (read by itself, first thing
+   * in its start routine; for the main thread, main()'s entry). Atomic:
+   * a loop thread sets them just after it registered. */
+  _Atomic uint64_t created_ns, first_run_ns;
   struct tl_thread_ctx *next; /* registry list, under the registry mutex */
 
   /* Owner-written counters. */
@@ -72,6 +78,9 @@ typedef struct tl_thread_ctx {
   _Atomic uint64_t doing;       /* what (8) | step (8) | task (48) */
   _Atomic uint64_t doing_since_ns;
   _Atomic uint64_t coro_switches; /* user-level switches (coro mode) */
+  /* Tasks this thread holds now: a worker 0 or 1 (the job it runs); a
+   * loop the tasks waiting on its timers (http/hrtimer). */
+  _Atomic uint64_t in_flight;
 
   _Alignas(64) _Atomic uint64_t ring_head; /* producer: this thread */
   tl_ring_slot ring[TL_RING_SIZE];
@@ -82,6 +91,16 @@ typedef struct tl_thread_ctx {
  * thread name via pthread_setname_np; binds ctx to the calling thread. */
 void tl_thread_ctx_init(tl_thread_ctx *ctx, tl_role role, int index,
                         const char *label, const char *kernel_name);
+/* Records the birth times (see tl_thread_ctx); the thread itself, after
+ * tl_thread_ctx_init. */
+void tl_thread_ctx_set_birth(tl_thread_ctx *ctx, uint64_t created_ns,
+                             uint64_t first_run_ns);
+/* main(), first thing: when the main thread first ran our code; the
+ * main thread's context (tl_thread_ctx_init on it) takes it as its
+ * first_run_ns. */
+void tl_thread_note_main_start(void);
+/* When main() noted its start (0: never). */
+uint64_t tl_thread_main_start_ns(void);
 /* The calling thread's context, or NULL for threads that are not ours. */
 tl_thread_ctx *tl_thread_self(void);
 

@@ -13,7 +13,21 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "http/loop.h"
+
 #define TL_SCORE_SLOTS 64
+/* Threads of a worker whose own figures it publishes (the rest show with
+ * the kernel's figures only). */
+#define TL_SCORE_THREADS 128
+
+/* One of the worker's own threads (base/thread.h's figures). tid 0: an
+ * empty entry. Each field is stored on its own: a reader may see a mix
+ * of two publications, which moves a counter by at most one period. */
+typedef struct tl_score_thread {
+  _Atomic int tid, role, index;
+  _Atomic uint64_t tasks, steps, busy_ns, doing, coro_switches, in_flight;
+  _Atomic uint64_t created_ns, first_run_ns;
+} tl_score_thread;
 
 enum { TL_SLOT_EMPTY = 0, TL_SLOT_STARTING, TL_SLOT_READY, TL_SLOT_DRAINING };
 
@@ -25,6 +39,14 @@ typedef struct tl_score_slot {
   _Atomic uint64_t requests;
   _Atomic uint64_t open;         /* connections open now */
   _Atomic uint64_t inflight;     /* tasks running now */
+  /* What a --processes supervisor shows as the one server's figures
+   * (core/score_publish.h writes them, observer/process_sums.h reads). */
+  _Atomic int nloops;
+  _Atomic uint64_t queue_depth;
+  _Atomic uint64_t main_start_ns; /* its main()'s first run */
+  tl_loop_counters sums;          /* its loops' counters summed */
+  _Atomic int nthreads;           /* entries of threads[] in use */
+  tl_score_thread threads[TL_SCORE_THREADS];
 } tl_score_slot;
 
 typedef struct tl_scoreboard {

@@ -66,8 +66,9 @@ typedef struct tl_server {
   /* Set by the composition root (app/) before uv_run and before the
    * observer starts; immutable afterwards.
    * A supervisor (--processes N) has no loop and no pool: a control goes
-   * to its workers through this, on its main loop. */
-  void (*forward_control)(struct tl_server *srv, const tl_control *ctl);
+   * to its workers through this, on its main loop. It returns how many
+   * live workers it could not reach (0: every one has it). */
+  int (*forward_control)(struct tl_server *srv, const tl_control *ctl);
   void *forward_arg;
   struct tl_proc_table *procs; /* supervisor: its workers (the table's
                                   own mutex); else NULL */
@@ -86,9 +87,13 @@ typedef struct tl_server {
   uv_async_t ctl_async;
   bool draining;
 
-  pthread_mutex_t ctl_mu;  /* guards ctl_head and ctl_closed */
+  pthread_mutex_t ctl_mu;  /* guards ctl_head, ctl_closed, sup_cpus* */
   tl_control *ctl_head;
   bool ctl_closed;
+  /* Supervisor: the workers' CPUs as last sent to them (from --cpus, then
+   * /control); sup_cpus_op as tl_control's cpus_op, -1: never set. */
+  int sup_cpus_op;
+  cpu_set_t sup_cpus;
 
   /* Written on the main loop's thread (control), read by every loop at
    * dispatch and by the observer. */

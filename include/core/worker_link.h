@@ -7,6 +7,7 @@
 #ifndef TL_CORE_WORKER_LINK_H
 #define TL_CORE_WORKER_LINK_H
 
+#include <sched.h>
 #include <stdint.h>
 
 #include "core/scoreboard.h"
@@ -18,6 +19,8 @@ typedef struct tl_ctl_msg {
   int32_t mode;     /* tl_mode, or -1 */
   int32_t threads;  /* or 0 */
   int32_t pin;      /* 0/1, or -1 */
+  int32_t cpus_op;  /* workers' CPUs: -1 keep, 0 all inherited, 1 cpus */
+  cpu_set_t cpus;
 } tl_ctl_msg;
 
 typedef struct tl_worker_link tl_worker_link;

@@ -37,11 +37,13 @@ typedef struct tl_process_snap {
   int tids[TL_SNAP_PROC_TIDS];
   bool has_counters;
   uint64_t accepted, requests, open, inflight;
+  double requests_rate;  /* over the time since the last read; < 0 unknown */
 } tl_process_snap;
 
 typedef struct tl_proc_prev {
   int pid;
   uint64_t ticks;
+  uint64_t requests;
 } tl_proc_prev;
 
 typedef struct tl_processes {

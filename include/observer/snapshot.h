@@ -22,8 +22,12 @@
 #define TL_TIMELINE_WINDOW_MS 5000
 #define TL_SNAP_EVENTS_SHOWN 20  /* latest events in each snapshot */
 
+/* Where a thread's created_ns came from (observer/thread_birth.h). */
+enum { TL_BIRTH_NONE = 0, TL_BIRTH_CREATOR, TL_BIRTH_KERNEL };
+
 typedef struct tl_thread_snap {
   int tid;
+  int pid;               /* the process it belongs to */
   char name[64];
   tl_role role;
   int index;             /* worker index or -1 */
@@ -57,6 +61,15 @@ typedef struct tl_thread_snap {
   uint64_t doing_task;
   int doing_step;
   double runq_delta_s, oncpu_delta_s; /* over the period, for insights */
+  /* Birth, CLOCK_MONOTONIC ns, 0 = unknown (null): see thread_birth.h. */
+  uint64_t created_ns, first_run_ns;
+  int created_by;        /* TL_BIRTH_* */
+  /* Tasks this thread holds now (own threads): a worker the one it runs,
+   * a loop those waiting on its timers. */
+  bool has_in_flight;
+  uint64_t in_flight;
+  /* Its steps of this update that timeline.steps does not carry. */
+  uint64_t steps_left_out;
 } tl_thread_snap;
 
 typedef struct tl_core_snap {
@@ -155,6 +168,7 @@ typedef struct tl_snapshot {
   double timeline_from_ms, timeline_to_ms;
   bool timeline_sampled;
   uint64_t timeline_dropped;
+  uint64_t timeline_left_out;  /* this update: see steps_left_out */
 
   uint64_t block_task, block_us, block_route;
   double block_age_ms;      /* since the sampler saw it; -1 if never */

@@ -6,6 +6,7 @@
 #ifndef TL_RUNTIME_HRTIMER_H
 #define TL_RUNTIME_HRTIMER_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -28,6 +29,9 @@ void tl_hrtimer_close(tl_hrtimer *h);
 void tl_hrtimer_start(tl_hrtimer *h, tl_hrtimer_entry *e, uint64_t due_ns,
                       void (*cb)(tl_hrtimer_entry *e));
 void tl_hrtimer_stop(tl_hrtimer *h, tl_hrtimer_entry *e);
+/* From now on, stores the number of armed entries into *out (relaxed
+ * atomic, written by this loop's thread only) whenever it changes. */
+void tl_hrtimer_publish_count(tl_hrtimer *h, _Atomic uint64_t *out);
 
 static inline bool tl_hrtimer_armed(const tl_hrtimer_entry *e) {
   return e->idx != 0;

@@ -74,6 +74,7 @@ static int exit_failed(uv_loop_t *loop, tl_registry *registry) {
 }
 
 int main(int argc, char **argv) {
+  tl_thread_note_main_start(); /* the main thread's first run, as near as we get */
   static tl_config cfg;
   static tl_server srv;
   static tl_registry registry;

@@ -156,18 +156,26 @@ static int spawn(sup *s, int i) {
   if (s->loop_ready) {
     /* A replacement runs the settings of now, not of the command line. */
     tl_ctl_msg m = {atomic_load(&s->srv.mode), atomic_load(&s->srv.threads),
-                    atomic_load(&s->srv.pinned)};
+                    atomic_load(&s->srv.pinned), -1, {{0}}};
+    pthread_mutex_lock(&s->srv.ctl_mu);
+    m.cpus_op = s->srv.sup_cpus_op;
+    m.cpus = s->srv.sup_cpus;
+    pthread_mutex_unlock(&s->srv.ctl_mu);
     send(sv[0], &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
   }
   return 0;
 }
 
-static void forward_control(tl_server *srv, const tl_control *ctl) {
+static int forward_control(tl_server *srv, const tl_control *ctl) {
   sup *s = srv->forward_arg;
-  tl_ctl_msg m = {ctl->mode, ctl->threads, ctl->pin};
+  tl_ctl_msg m = {ctl->mode, ctl->threads, ctl->pin, ctl->cpus_op, ctl->cpus};
+  int missed = 0;
   for (int i = 0; i < s->cfg.processes; i++)
-    if (s->chan[i] >= 0)
-      send(s->chan[i], &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (s->chan[i] >= 0 &&
+        send(s->chan[i], &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+            (ssize_t) sizeof(m))
+      missed++;
+  return missed;
 }
 
 static void finish(sup *s) {

@@ -9,6 +9,19 @@
 #include <unistd.h>
 
 static __thread tl_thread_ctx *self;
+/* Written once by main() before any thread exists; read-only afterwards. */
+static uint64_t main_start_ns;
+
+void tl_thread_note_main_start(void) { main_start_ns = tl_now_ns(); }
+
+uint64_t tl_thread_main_start_ns(void) { return main_start_ns; }
+
+void tl_thread_ctx_set_birth(tl_thread_ctx *ctx, uint64_t created_ns,
+                             uint64_t first_run_ns) {
+  atomic_store_explicit(&ctx->created_ns, created_ns, memory_order_relaxed);
+  atomic_store_explicit(&ctx->first_run_ns, first_run_ns,
+                        memory_order_relaxed);
+}
 
 const char *tl_role_name(tl_role r) {
   static const char *const n[] = {"loop", "worker", "observer", "libuv",
@@ -28,6 +41,12 @@ void tl_thread_ctx_init(tl_thread_ctx *ctx, tl_role role, int index,
   ctx->role = role;
   ctx->index = index;
   snprintf(ctx->label, sizeof(ctx->label), "%s", label);
+  /* The main thread: its creator is the exec'ing parent, which we cannot
+   * ask (the sampler takes the kernel's start time); its first run is
+   * main()'s. */
+  if (ctx->tid == (int) getpid())
+    atomic_store_explicit(&ctx->first_run_ns, main_start_ns,
+                          memory_order_relaxed);
   if (kernel_name)
     pthread_setname_np(pthread_self(), kernel_name);
   self = ctx;

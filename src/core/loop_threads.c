@@ -19,6 +19,7 @@ typedef struct one {
   uv_loop_t uv;        /* this thread's libuv loop */
   int rc;              /* start result, under lt->mu */
   bool ready;          /* under lt->mu */
+  uint64_t created_ns; /* set before pthread_create, read by the thread */
 } one;
 
 struct tl_loop_threads {
@@ -35,11 +36,14 @@ static void loop_drained(tl_loop *loop) {
 }
 
 static void *loop_main(void *arg) {
+  uint64_t first_run = tl_now_ns(); /* the scheduler ran us: first thing */
   one *o = arg;
   tl_loop_threads *lt = o->lt;
   uv_loop_init(&o->uv);
   uv_loop_configure(&o->uv, UV_METRICS_IDLE_TIME);
   int rc = tl_loop_init(o->loop, &lt->srv->loop_setup, &o->uv, o->index);
+  if (rc == 0)
+    tl_thread_ctx_set_birth(&o->loop->thread, o->created_ns, first_run);
   if (rc == 0)
     o->loop->on_drained = loop_drained;
   pthread_mutex_lock(&lt->mu);
@@ -73,6 +77,7 @@ int tl_loop_threads_start(tl_loop_threads **out, tl_server *srv,
     o->lt = lt;
     o->loop = &srv->loops[k];
     o->index = k;
+    o->created_ns = tl_now_ns();
     int e = pthread_create(&o->thread, NULL, loop_main, o);
     if (e != 0) {
       fprintf(stderr, "threadlab: cannot start loop %d: %s\n", k, strerror(e));

@@ -46,10 +46,16 @@ static void on_control(uv_async_t *h) {
     if (srv->role == TL_PROC_SUPERVISOR) {
       if (ctl->mode >= (int) TL_MODE_COUNT || ctl->threads > TL_MAX_THREADS)
         rc = -EINVAL;
-      if (ctl->cpus_op >= 0) /* worker processes take --cpus at start only */
-        rc = -ENOTSUP;
       if (rc == 0) {
-        srv->forward_control(srv, ctl);
+        /* Recorded first: a worker started from now on gets it too. */
+        if (ctl->cpus_op >= 0) {
+          pthread_mutex_lock(&srv->ctl_mu);
+          srv->sup_cpus_op = ctl->cpus_op;
+          srv->sup_cpus = ctl->cpus;
+          pthread_mutex_unlock(&srv->ctl_mu);
+        }
+        if (srv->forward_control(srv, ctl) > 0)
+          rc = -EAGAIN; /* a live worker did not take it: say so (409) */
         if (ctl->threads > 0)
           atomic_store(&srv->threads, ctl->threads);
         if (ctl->pin >= 0)
@@ -82,8 +88,13 @@ void tl_server_worker_cpus(tl_server *srv, cpu_set_t *cpus,
   }
   cpu_set_t all;
   tl_cpulist_self(&all);
-  if (cpus)
-    *cpus = srv->cfg.has_cpus ? srv->cfg.cpus : all;
+  if (cpus) {
+    pthread_mutex_lock(&srv->ctl_mu);
+    *cpus = srv->sup_cpus_op == 1 ? srv->sup_cpus
+            : srv->sup_cpus_op == 0 ? all
+            : srv->cfg.has_cpus ? srv->cfg.cpus : all;
+    pthread_mutex_unlock(&srv->ctl_mu);
+  }
   if (inherited)
     *inherited = all;
 }
@@ -243,6 +254,7 @@ void tl_server_init_supervisor(tl_server *srv, uv_loop_t *uv,
   atomic_store(&srv->mode, (int) cfg->mode);
   atomic_store(&srv->threads, cfg->threads);
   atomic_store(&srv->pinned, cfg->pin);
+  srv->sup_cpus_op = -1;
   pthread_mutex_init(&srv->ctl_mu, NULL);
   uv_async_init(uv, &srv->ctl_async, on_control);
 }

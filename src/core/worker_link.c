@@ -3,6 +3,7 @@
 #include "core/worker_link.h"
 
 #include "base/util.h"
+#include "core/score_publish.h"
 #include "core/server.h"
 #include "http/loop.h"
 
@@ -16,6 +17,7 @@
 struct tl_worker_link {
   tl_server *srv;
   tl_score_slot *slot;
+  tl_score_pub *pub;     /* the one-server figures the supervisor shows */
   int chan_fd;
   uv_timer_t publish;
   uv_poll_t chan;
@@ -46,6 +48,7 @@ static void publish(tl_worker_link *w) {
   st(&w->slot->requests, req);
   st(&w->slot->open, open);
   st(&w->slot->inflight, inflight);
+  tl_score_publish(w->pub, w->srv, w->slot);
   if (w->srv->draining)
     atomic_store(&w->slot->state, TL_SLOT_DRAINING);
 }
@@ -70,6 +73,8 @@ static void on_chan(uv_poll_t *h, int status, int events) {
   /* Same order as a local /control: threads, pin, then mode. */
   if (m.threads > 0)
     tl_server_set_threads(w->srv, m.threads);
+  if (m.cpus_op >= 0 && w->srv->pool)
+    tl_pool_set_cpus(w->srv->pool, m.cpus_op ? &m.cpus : NULL);
   if (m.pin >= 0)
     tl_server_set_pin(w->srv, m.pin != 0);
   if (m.mode >= 0)
@@ -82,6 +87,7 @@ int tl_worker_link_start(tl_worker_link **out, tl_server *srv, tl_score_slot *sl
   w->srv = srv;
   w->slot = slot;
   w->chan_fd = chan_fd;
+  w->pub = tl_score_pub_init();
   publish(w);
   atomic_store(&slot->ready_ns, tl_now_ns());
   atomic_store(&slot->state, TL_SLOT_READY);
@@ -100,6 +106,7 @@ static void on_closed(uv_handle_t *h) {
   if (--w->closing == 0) {
     if (w->chan_fd >= 0)
       close(w->chan_fd);
+    tl_score_pub_close(w->pub);
     free(w);
   }
 }

@@ -119,6 +119,7 @@ int tl_loop_init(tl_loop *loop, const tl_loop_setup *setup, uv_loop_t *uv,
     snprintf(kname, sizeof(kname), "tl-loop-%d", index);
     tl_thread_ctx_init(&loop->thread, TL_ROLE_LOOP, index, label, kname);
   }
+  tl_hrtimer_publish_count(loop->hrt, &loop->thread.in_flight);
   loop->registry = setup->registry;
   tl_registry_add(loop->registry, &loop->thread);
   tl_thread_set_doing(&loop->thread, TL_DOING_LOOP, 0, 0);

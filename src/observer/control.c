@@ -1,5 +1,7 @@
 #include "config.h"
 
+#include <errno.h>
+
 #include "observer/control.h"
 
 #include "base/cpulist.h"
@@ -102,9 +104,16 @@ static void answer(tl_obs_control *oc, pending *p) {
     tl_admin_conn *c = p->conn;
     if (tl_admin_is_open(c)) {
       if (p->ctl.rc != 0) {
-        char msg[128];
-        snprintf(msg, sizeof(msg), "control failed: %s", strerror(-p->ctl.rc));
-        tl_admin_respond_error(c, 500, msg, NULL);
+        /* Refused, never a server error: the reason says why. */
+        char msg[160];
+        if (p->ctl.rc == -EAGAIN)
+          snprintf(msg, sizeof(msg), "control refused: a worker process did "
+                   "not take the change (its channel is busy); try again");
+        else
+          snprintf(msg, sizeof(msg), "control refused: %s",
+                   strerror(-p->ctl.rc));
+        tl_admin_respond_error(c, p->ctl.rc == -EINVAL ? 400 : 409, msg,
+                               NULL);
       } else {
         tl_admin_respond(c, 200, "application/json",
                          "Cache-Control: no-store\r\n", b.data, b.len);

@@ -22,6 +22,7 @@ struct tl_observer {
   tl_server *srv;
   tl_registry *reg;
   uv_thread_t thread;
+  uint64_t created_ns;      /* set before the thread is created */
   int port;                 /* the bound port (written before `started`) */
   /* Start-up handshake: the observer thread sets start_rc, then posts. */
   uv_sem_t started;
@@ -81,9 +82,11 @@ static int bind_admin(tl_observer *obs) {
 }
 
 static void observer_main(void *arg) {
+  uint64_t first_run = tl_now_ns(); /* the scheduler ran us: first thing */
   tl_observer *obs = arg;
   tl_thread_ctx_init(&obs->ctx, TL_ROLE_OBSERVER, -1, "observer",
                      "tl-observer");
+  tl_thread_ctx_set_birth(&obs->ctx, obs->created_ns, first_run);
   uv_loop_init(&obs->loop);
   int rc = bind_admin(obs);
   if (rc != 0) {
@@ -137,6 +140,7 @@ int tl_observer_start(tl_observer **out, tl_server *srv, tl_registry *reg) {
   obs->reg = reg;
   uv_sem_init(&obs->started, 0);
   int rc = 0;
+  obs->created_ns = tl_now_ns();
   if (uv_thread_create(&obs->thread, observer_main, obs) != 0) {
     fprintf(stderr, "threadlab: cannot start the observer thread\n");
     rc = -EAGAIN;

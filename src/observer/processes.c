@@ -72,6 +72,16 @@ static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
   o->nthreads = nt < 0 ? 0 : nt;
 }
 
+/* A process's requests per second since the last read (same pid). */
+static void requests_rate(tl_process_snap *o, const tl_proc_prev *prev,
+                          int nprev, double period_s) {
+  o->requests_rate = -1;
+  for (int i = 0; i < nprev && o->has_counters; i++)
+    if (prev[i].pid == o->pid && o->requests >= prev[i].requests &&
+        period_s > 0)
+      o->requests_rate = (double) (o->requests - prev[i].requests) / period_s;
+}
+
 static const char *state_name(int st, int pid) {
   if (pid == 0)
     return "restarting";
@@ -145,11 +155,14 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
     }
     pthread_mutex_unlock(&t->mu);
   }
-  for (int i = 0; i < out->n; i++)
+  for (int i = 0; i < out->n; i++) {
     if (out->p[i].pid > 0)
       read_proc(&out->p[i], prev, nprev, period_s);
+    requests_rate(&out->p[i], prev, nprev, period_s);
+  }
   for (int i = 0; i < out->n; i++) {
     out->prev[i].pid = out->p[i].pid;
+    out->prev[i].requests = out->p[i].requests;
     out->prev[i].ticks = out->p[i].has_proc
                              ? (uint64_t) (out->p[i].cpu_s * (double) sysconf(_SC_CLK_TCK) + 0.5)
                              : 0;

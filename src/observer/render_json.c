@@ -5,6 +5,7 @@
 #include "base/steps.h"
 #include "observer/render_json.h"
 #include "observer/events.h"
+#include "observer/thread_birth.h"
 
 #include <math.h>
 #include <string.h>
@@ -129,6 +130,8 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
                        "\"requests\":%llu,\"tasks_in_flight\":%llu,",
                     (unsigned long long) p->open, (unsigned long long) p->accepted,
                     (unsigned long long) p->requests, (unsigned long long) p->inflight);
+      /* Each worker's share beside the server's sum (server.requests). */
+      kopt(b, "requests_rate", p->requests_rate >= 0, p->requests_rate);
     }
     tl_buf_puts(b, "\"threads\":[");
     int nt = p->nthreads < TL_SNAP_PROC_TIDS ? p->nthreads : TL_SNAP_PROC_TIDS;
@@ -258,9 +261,26 @@ static void coro_json(tl_buf *b, const tl_coro_snap *c) {
   close_with(b, '}');
 }
 
+/* An integer, or null when 0 (unknown). */
+static void ku_or_null(tl_buf *b, const char *k, uint64_t v) {
+  key(b, k);
+  if (v)
+    tl_buf_put_u64(b, v);
+  else
+    tl_buf_puts(b, "null");
+  tl_buf_putc(b, ',');
+}
+
 static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   tl_buf_putc(b, '{');
   ku(b, "tid", (uint64_t) t->tid);
+  ku(b, "pid", (uint64_t) t->pid);
+  /* Birth (CLOCK_MONOTONIC ns, like start_ns): who read created_ns. */
+  ku_or_null(b, "created_ns", t->created_ns);
+  ks(b, "created_by", tl_thread_birth_by_name(t->created_by));
+  ku_or_null(b, "first_run_ns", t->first_run_ns);
+  kopt(b, "tasks_in_flight", t->has_in_flight, (double) t->in_flight);
+  kopt(b, "steps_left_out", t->own, (double) t->steps_left_out);
   ks(b, "name", t->name);
   ks(b, "role", tl_role_name(t->role));
   kopt(b, "index", t->index >= 0, t->index);
@@ -345,6 +365,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   ku(b, "seq", s->seq);
   kd(b, "time_ms", s->time_ms);
   kd(b, "uptime_ms", s->uptime_ms);
+  ku(b, "start_ns", s->start_ns); /* CLOCK_MONOTONIC: threads' birth origin */
   kd(b, "period_ms", s->period_ms);
   kb(b, "stats_enabled", s->stats_enabled);
   kd(b, "sample_cost_ms", s->sample_cost_ms);
@@ -481,6 +502,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kd(b, "to_ms", s->timeline_to_ms);
   kb(b, "sampled", s->timeline_sampled);
   ku(b, "dropped", s->timeline_dropped);
+  ku(b, "left_out", s->timeline_left_out); /* this update */
   tl_buf_puts(b, "\"steps\":[");
   for (int i = 0; i < s->ntimeline; i++) {
     const tl_timeline_ev *e = &s->timeline[i];

@@ -11,6 +11,8 @@
 #include "observer/history.h"
 #include "observer/schedstat_probe.h"
 #include "observer/stream_view.h"
+#include "observer/thread_birth.h"
+#include "observer/process_sums.h"
 #include "base/util.h"
 #include "base/cpulist.h"
 
@@ -142,6 +144,8 @@ struct tl_stats {
   uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
   tl_stream_view *stream;  /* the stream's smaller view of the snapshot */
   tl_buf stream_json;
+  tl_thread_birth *birth;  /* threads' birth times (kernel start cache) */
+  tl_process_sums *sums;   /* --processes: the workers' counters summed */
   uint64_t stream_seq;     /* snapshot stream_json was rendered from */
   char file_buf[8192];
 };
@@ -168,6 +172,8 @@ tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg) {
   tl_buf_init(&st->metrics, NULL, 0);
   tl_buf_init(&st->stream_json, NULL, 0);
   st->stream = tl_stream_view_init();
+  st->birth = tl_thread_birth_init();
+  st->sums = tl_process_sums_init();
   st->last_ns = srv->start_ns;
   /* Under --no-stats nothing is sampled: no self-test either (it spins a
    * core for about 10 ms). */
@@ -193,6 +199,8 @@ void tl_stats_close(tl_stats *st) {
   tl_buf_close(&st->metrics);
   tl_buf_close(&st->stream_json);
   tl_stream_view_close(st->stream);
+  tl_thread_birth_close(st->birth);
+  tl_process_sums_close(st->sums);
   free(st);
 }
 
@@ -639,6 +647,8 @@ static void sample_own(tl_stats *st, tl_thread_snap *t, prev_thread *raw,
   t->steps = raw->steps = ld(&c->steps);
   raw->busy_ns = ld(&c->busy_ns);
   t->coro_switches = raw->coro_switches = ld(&c->coro_switches);
+  t->has_in_flight = true;
+  t->in_flight = ld(&c->in_flight);
   uint64_t doing = ld(&c->doing);
   t->doing_what = (int) (doing >> 56);
   t->doing_step = (int) ((doing >> 48) & 0xff);
@@ -732,11 +742,41 @@ static void sample_cores(tl_stats *st, double period_s) {
   st->have_sys_prev = true;
 }
 
+/* The snapshot's entry for tid among the first n (sorted by tid), or
+ * NULL: where a lane's left-out steps are counted. */
+static tl_thread_snap *thread_at(tl_snapshot *s, int n, int tid) {
+  int lo = 0, hi = n - 1;
+  while (lo <= hi) {
+    int mid = (lo + hi) / 2;
+    if (s->threads[mid].tid == tid)
+      return &s->threads[mid];
+    if (s->threads[mid].tid < tid)
+      lo = mid + 1;
+    else
+      hi = mid - 1;
+  }
+  return NULL;
+}
+
+/* Steps of this update that the timeline does not carry: lost from a
+ * ring since the last sample, or thinned out of the window. */
+static void left_out(tl_snapshot *s, int n, int tid, uint64_t k) {
+  tl_thread_snap *t = thread_at(s, n, tid);
+  if (t)
+    t->steps_left_out += k;
+  s->timeline_left_out += k;
+}
+
 /* Drains every own thread's ring into the keep-ring, then picks the
- * window that the snapshot shows. Registry lock held by the caller. */
-static void drain_timeline(tl_stats *st) {
+ * window that the snapshot shows. Registry lock held by the caller;
+ * s->threads[0..nthreads) sorted by tid. */
+static void drain_timeline(tl_stats *st, int nthreads) {
+  st->snap.timeline_left_out = 0;
   for (tl_thread_ctx *c = st->reg->head; c; c = c->next) {
+    uint64_t lost = st->dropped;
     int n = tl_thread_drain_steps(c, st->drain_buf, DRAIN_MAX, &st->dropped);
+    if (st->dropped > lost)
+      left_out(&st->snap, nthreads, c->tid, st->dropped - lost);
     for (int i = 0; i < n; i++) {
       tl_timeline_ev *k = &st->keep[st->keep_head++ % TIMELINE_KEEP];
       k->tid = c->tid;
@@ -767,8 +807,10 @@ static void pick_timeline(tl_stats *st, uint64_t now_ns) {
     tl_timeline_ev *e = &st->keep[i % TIMELINE_KEEP];
     if (e->ev.end_ns < from)
       continue;
-    if (k++ % stride != 0 || s->ntimeline >= TL_TIMELINE_OUT_MAX)
+    if (k++ % stride != 0 || s->ntimeline >= TL_TIMELINE_OUT_MAX) {
+      left_out(s, s->nthreads, e->tid, 1);
       continue;
+    }
     s->timeline[s->ntimeline++] = *e;
   }
   s->timeline_from_ms = (double) (from > start ? from - start : 0) / 1e6;
@@ -780,6 +822,7 @@ static void sample_server(tl_stats *st, double period_s) {
   tl_server *srv = st->srv;
   tl_loop_counters *c = &st->loop_sum;
   tl_loop_totals(srv, c, st->loop_prev, s->loops, &s->nloops, period_s);
+  tl_process_sums_add(st->sums, srv, c); /* --processes: the workers' */
   s->mode = atomic_load_explicit(&srv->mode, memory_order_relaxed);
   s->pool_threads = atomic_load_explicit(&srv->threads, memory_order_relaxed);
   s->pinned = atomic_load_explicit(&srv->pinned, memory_order_relaxed);
@@ -820,7 +863,9 @@ static void sample_server(tl_stats *st, double period_s) {
           : -1;
   st->send_submits = s->send_submits;
   st->send_writes = s->send_writes;
-  s->queue_depth = tl_server_queue_depth(st->srv);
+  s->queue_depth = st->srv->role != TL_PROC_SUPERVISOR
+                       ? tl_server_queue_depth(st->srv)
+                       : tl_process_sums_queue_depth(st->sums);
   s->queue_max = (uint64_t) st->srv->cfg.queue_max;
 
   tl_hist_read(&c->latency_us, &st->lat_now);
@@ -907,12 +952,19 @@ static void sample_threads(tl_stats *st, double period_s) {
   st->ntids = n;
   pthread_mutex_lock(&st->reg->mu);
   index_own(st);
+  tl_thread_birth_begin(st->birth);
+  int pid = (int) getpid();
   for (int i = 0; i < n; i++) {
     tl_thread_ctx *c = find_ctx(st, tids[i]);
     if (c)
       sample_own(st, &s->threads[i], &raw[i], c, period_s);
+    s->threads[i].pid = pid;
+    tl_thread_birth_fill(st->birth, pid, &s->threads[i],
+                         c ? ld(&c->created_ns) : 0,
+                         c ? ld(&c->first_run_ns) : 0,
+                         tl_thread_main_start_ns());
   }
-  drain_timeline(st);
+  drain_timeline(st, n);
   pthread_mutex_unlock(&st->reg->mu);
   prune_fds(st);
   s->nthreads = n;
@@ -962,6 +1014,8 @@ void tl_stats_sample(tl_stats *st) {
     }
     sample_process(st, period_s);
     sample_threads(st, period_s);
+    tl_process_sums_threads(st->sums, st->srv, st->birth, s, MAX_TIDS,
+                            period_s);
     sample_cores(st, period_s);
     pick_timeline(st, now);
     tl_insights_derive(s);

@@ -120,6 +120,17 @@ static void put_folded(tl_buf *b, const folded *f, int listed, bool any) {
   tl_buf_puts(b, "}}");
 }
 
+/* A step this view thins out: counted on its lane (if listed) and in
+ * the update's total, like the sampler's own thinning. */
+static void add_left_out(tl_stream_view *v, int tid) {
+  v->view.timeline_left_out++;
+  for (int i = 0; i < TL_STREAM_THREADS; i++)
+    if (v->threads[i].tid == tid) {
+      v->threads[i].steps_left_out++;
+      return;
+    }
+}
+
 void tl_stream_view_render(tl_stream_view *v, const tl_snapshot *s, tl_buf *out) {
   out->len = 0;
   if (s->nthreads <= TL_STREAM_THREADS) {
@@ -151,8 +162,12 @@ void tl_stream_view_render(tl_stream_view *v, const tl_snapshot *s, tl_buf *out)
   if (s->ntimeline > TL_STREAM_TIMELINE) {
     int stride = (s->ntimeline + TL_STREAM_TIMELINE - 1) / TL_STREAM_TIMELINE;
     int n = 0;
-    for (int i = 0; i < s->ntimeline && n < TL_STREAM_TIMELINE; i += stride)
-      v->timeline[n++] = s->timeline[i];
+    for (int i = 0; i < s->ntimeline; i++) {
+      if (i % stride == 0 && n < TL_STREAM_TIMELINE)
+        v->timeline[n++] = s->timeline[i];
+      else
+        add_left_out(v, s->timeline[i].tid);
+    }
     v->view.timeline = v->timeline;
     v->view.ntimeline = n;
     v->view.timeline_sampled = true;

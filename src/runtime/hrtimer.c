@@ -15,7 +15,19 @@ struct tl_hrtimer {
   uint64_t armed_ns;         /* deadline the timerfd is set to; 0: disarmed */
   tl_hrtimer_entry **heap;   /* min-heap on due_ns */
   unsigned n, cap;
+  _Atomic uint64_t *count_out; /* where n is published, or NULL */
 };
+
+/* The number armed is what a loop holds in flight on its timers. */
+static void publish(tl_hrtimer *h) {
+  if (h->count_out)
+    atomic_store_explicit(h->count_out, h->n, memory_order_relaxed);
+}
+
+void tl_hrtimer_publish_count(tl_hrtimer *h, _Atomic uint64_t *out) {
+  h->count_out = out;
+  publish(h);
+}
 
 static bool before(const tl_hrtimer_entry *a, const tl_hrtimer_entry *b) {
   return a->due_ns < b->due_ns;
@@ -58,6 +70,7 @@ static void heap_remove(tl_hrtimer *h, tl_hrtimer_entry *e) {
   unsigned i = e->idx - 1;
   e->idx = 0;
   tl_hrtimer_entry *last = h->heap[--h->n];
+  publish(h);
   if (i == h->n)
     return;
   place(h, i, last);
@@ -127,6 +140,7 @@ void tl_hrtimer_close(tl_hrtimer *h) {
   for (unsigned i = 0; i < h->n; i++)
     h->heap[i]->idx = 0;
   h->n = 0;
+  publish(h);
   uv_close((uv_handle_t *) &h->poll, on_closed);
 }
 
@@ -142,6 +156,7 @@ void tl_hrtimer_start(tl_hrtimer *h, tl_hrtimer_entry *e, uint64_t due_ns,
   e->cb = cb;
   h->heap[h->n] = e;
   sift_up(h, h->n++);
+  publish(h);
   if (e->idx == 1)
     rearm(h);
 }

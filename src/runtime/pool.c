@@ -15,6 +15,7 @@ typedef struct tl_worker {
   pthread_t thread;
   pthread_cond_t wake_cv;   /* it waits here while idle (under pool->mu) */
   bool on_idle_stack;       /* under pool->mu */
+  uint64_t created_ns;      /* set before pthread_create, read by it */
   tl_thread_ctx ctx;
 } tl_worker;
 
@@ -117,12 +118,14 @@ static void wait_idle(tl_pool *p, tl_worker *w) {
 }
 
 static void *worker_main(void *arg) {
+  uint64_t first_run = tl_now_ns(); /* the scheduler ran us: first thing */
   tl_worker *w = arg;
   tl_pool *p = w->pool;
   char kname[16], label[16];
   snprintf(kname, sizeof(kname), "tl-worker-%d", w->index);
   snprintf(label, sizeof(label), "worker-%d", w->index);
   tl_thread_ctx_init(&w->ctx, TL_ROLE_WORKER, w->index, label, kname);
+  tl_thread_ctx_set_birth(&w->ctx, w->created_ns, first_run);
   tl_registry_add(p->reg, &w->ctx);
 
   pthread_mutex_lock(&p->mu);
@@ -150,7 +153,9 @@ static void *worker_main(void *arg) {
     uint64_t t0 = tl_now_ns();
     job->queue_ns = t0 - job->enqueued_ns;
     tl_thread_set_doing(&w->ctx, TL_DOING_WAIT, 0, 0);
+    atomic_store_explicit(&w->ctx.in_flight, 1, memory_order_relaxed);
     job->run(job);
+    atomic_store_explicit(&w->ctx.in_flight, 0, memory_order_relaxed);
     atomic_fetch_add_explicit(&w->ctx.busy_ns, tl_now_ns() - t0,
                               memory_order_relaxed);
 
@@ -235,6 +240,7 @@ static int start_worker(tl_pool *p, int index) {
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
   /* Steps need little stack; 256 KiB keeps 1024 workers cheap. */
   pthread_attr_setstacksize(&attr, 256 * 1024);
+  w->created_ns = tl_now_ns(); /* the ask: the scheduler decides the run */
   int rc = pthread_create(&w->thread, &attr, worker_main, w);
   pthread_attr_destroy(&attr);
   if (rc != 0) {

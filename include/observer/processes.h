@@ -18,15 +18,18 @@ struct tl_server;
 
 typedef struct tl_process_snap {
   int pid;               /* 0: a worker waiting to be restarted */
-  int index;             /* worker index, -1 otherwise */
-  const char *role;      /* "supervisor", "worker", "server" */
-  const char *state;     /* "running", "starting", "ready", "draining", "restarting" */
+  int index;             /* worker (or spare) index, -1 otherwise */
+  int slot;              /* its scoreboard slot, -1: none */
+  const char *role;      /* "supervisor", "worker", "spare", "server" */
+  const char *state;     /* "running", "starting", "ready", "spare",
+                          * "draining", "restarting" */
   double uptime_s;
   double ready_ms;       /* fork -> serving; < 0 unknown */
   int restarts;
   bool has_exit;
   tl_proc_exit last_exit;
   double exit_ago_s;
+  double replaced_ms;    /* death -> its successor serving; < 0 unknown */
   bool has_proc;         /* /proc/PID was readable */
   bool has_mem;
   uint64_t rss_kb, pss_kb, uss_kb;

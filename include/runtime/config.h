@@ -13,6 +13,7 @@
 #define TL_MAX_THREADS 1024
 #define TL_MAX_LOOPS 64
 #define TL_MAX_PROCESSES 64
+#define TL_MAX_SPARES 4
 
 typedef struct tl_config {
   char host[64];
@@ -43,12 +44,15 @@ typedef struct tl_config {
   int coro_switch;     /* tl_switch_kind: asm or ucontext */
   int loops;           /* event-loop threads, each with its own listener */
   int processes;       /* worker processes under a supervisor; 0 = none */
+  int spare_workers;   /* pre-started spare workers (--processes only) */
   bool allow_crash;    /* the `crash` step may kill the process */
   /* Hidden: this process is worker `worker_index` of a supervisor, whose
    * scoreboard and channel it inherited as these descriptors (-1: not). */
   int worker_index;
   int worker_shm_fd;
   int worker_chan_fd;
+  bool worker_spare;   /* started as a spare: bound, not listening, until
+                        * the supervisor promotes it */
 } tl_config;
 
 /* What this process is: the one server (no --processes), a supervisor

@@ -87,7 +87,8 @@ static const char *state_name(int st, int pid) {
     return "restarting";
   return st == TL_SLOT_STARTING ? "starting"
          : st == TL_SLOT_READY  ? "ready"
-         : st == TL_SLOT_DRAINING ? "draining" : "exited";
+         : st == TL_SLOT_DRAINING ? "draining"
+         : st == TL_SLOT_SPARE ? "spare" : "exited";
 }
 
 void tl_processes_sample(const tl_server *srv, tl_processes *out,
@@ -101,6 +102,7 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
   memset(self, 0, sizeof(*self));
   self->pid = (int) getpid();
   self->index = -1;
+  self->slot = -1;
   self->state = "running";
   self->uptime_s = (double) (now - srv->start_ns) / 1e9;
   self->ready_ms = -1;
@@ -125,25 +127,31 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
     out->deaths = t->deaths;
     out->total_accepted = t->hist_accepted;
     out->total_requests = t->hist_requests;
-    for (int i = 0; i < t->n && out->n < TL_SNAP_MAX_PROCS; i++) {
+    for (int i = 0; i < t->n + t->nspare && out->n < TL_SNAP_MAX_PROCS; i++) {
       const tl_proc_entry *e = &t->e[i];
       tl_process_snap *o = &out->p[out->n++];
       memset(o, 0, sizeof(*o));
       o->pid = e->pid;
-      o->index = i;
-      o->role = "worker";
+      bool spare = i >= t->n;
+      o->index = spare ? i - t->n : i;
+      o->slot = e->slot;
+      o->role = spare ? "spare" : "worker";
       o->restarts = e->restarts;
       o->has_exit = e->has_exit;
       o->last_exit = e->last_exit;
       o->exit_ago_s = e->has_exit ? (double) (now - e->last_exit.at_ns) / 1e9 : 0;
       o->uptime_s = e->pid ? (double) (now - e->started_ns) / 1e9 : 0;
-      const tl_score_slot *sl = &t->board->slot[i];
+      const tl_score_slot *sl = &t->board->slot[e->slot];
       int st = atomic_load(&sl->state);
       o->state = state_name(st, e->pid);
       uint64_t ready = atomic_load(&sl->ready_ns);
       o->ready_ms = e->pid && ready >= e->started_ns
                         ? (double) (ready - e->started_ns) / 1e6 : -1;
-      if (e->pid) {
+      /* The supervisor reaps within its loop's latency of the death. */
+      o->replaced_ms = e->has_exit && e->pid && e->pid != e->last_exit.pid &&
+                               st == TL_SLOT_READY && ready >= e->last_exit.at_ns
+                           ? (double) (ready - e->last_exit.at_ns) / 1e6 : -1;
+      if (e->pid && !spare) {
         o->has_counters = true;
         o->accepted = atomic_load(&sl->accepted);
         o->requests = atomic_load(&sl->requests);

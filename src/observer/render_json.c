@@ -111,6 +111,8 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
       kd(b, "ago_s", p->exit_ago_s);
       ku(b, "connections_lost", x->conns_lost);
       ku(b, "tasks_lost", x->tasks_lost);
+      kb(b, "by_spare", x->by_spare);
+      kopt(b, "replaced_ms", p->replaced_ms >= 0, p->replaced_ms);
       close_with(b, '}');
       tl_buf_putc(b, ',');
     } else {

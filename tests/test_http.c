@@ -1989,6 +1989,21 @@ START_TEST(test_host_option) {
     start(&p, "--host", "::1", NULL);
     expect_plaintext_at("::1", p.port);
     expect_healthz_at("::1", p.admin_port);
+    /* Every URL printed with the host is a URL: IPv6 in brackets. */
+    char url[64];
+    snprintf(url, sizeof(url), "workload:  http://[::1]:%d/\n", p.port);
+    ck_assert_msg(strstr(p.banner, url), "banner: %s", p.banner);
+    snprintf(url, sizeof(url), "dashboard: http://[::1]:%d/\n", p.admin_port);
+    ck_assert_msg(strstr(p.banner, url), "banner: %s", p.banner);
+    fd = connect_ip("::1", p.port);
+    ck_assert_int_ge(fd, 0);
+    tl_send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    tl_resp idx;
+    ck_assert_int_eq(tl_read_resp(fd, &idx, false), 0);
+    snprintf(url, sizeof(url), "\"http://[::1]:%d/\"", p.admin_port);
+    ck_assert_msg(strstr(idx.body, url), "index page: %s", idx.body);
+    tl_resp_free(&idx);
+    tl_close(fd);
     fd = connect_ip("127.0.0.1", p.port);
     ck_assert_msg(fd == -ECONNREFUSED, "--host ::1 also listens on 127.0.0.1 (%d)",
                   fd);

@@ -108,6 +108,8 @@ static void respond_index(const tl_request *req, const tl_task *t,
   const tl_server *srv = t->srv;
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
+  char uh[sizeof(srv->cfg.host) + 2];
+  tl_url_host(srv->cfg.host, uh, sizeof(uh));
   tl_buf_printf(
       &b,
       "<!doctype html><html><head><meta charset=\"utf-8\">"
@@ -124,7 +126,7 @@ static void respond_index(const tl_request *req, const tl_task *t,
       "<li><a href=\"/static/\">GET /static/PATH</a>: files</li></ul>"
       "</body></html>\n",
       PACKAGE_VERSION, tl_mode_name(t->mode), (int) getpid(),
-      srv->cfg.host, srv->admin_port, srv->cfg.host, srv->admin_port);
+      uh, srv->admin_port, uh, srv->admin_port);
   tl_resp_begin(o, 200, req->http_minor, keep_alive);
   tl_resp_finish(o, "text/html; charset=utf-8", b.data, b.len,
                  req->method == HTTP_HEAD);

@@ -1812,13 +1812,16 @@ END_TEST
 
 /* A request with Expect: 100-continue pipelined behind a slow one: the
  * interim 100 must not overtake the earlier request's final response
- * (RFC 9110 15.2: responses go in request order). The server may skip the
- * 100 (the client then sends its body anyway), never reorder. */
+ * (RFC 9110 15.2: responses go in request order), and must come once that
+ * response is out: the client sends no body before it. While it is held
+ * back, neither the idle timeout nor --body-min-rate's clock runs (the
+ * slow request takes longer than both allow a body). */
 START_TEST(test_continue_after_pipelined) {
   tl_proc p;
-  start(&p, "--mode", order_modes[_i], "--threads", "2", NULL);
+  start(&p, "--mode", order_modes[_i], "--threads", "2", "--idle-timeout-ms",
+        "1000", "--body-min-rate", "1024", NULL);
   int fd = tl_connect(p.port);
-  tl_send_str(fd, "GET /io?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"
+  tl_send_str(fd, "GET /io?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n"
                   "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
                   "Expect: 100-continue\r\n\r\n");
   tl_resp r;
@@ -1827,13 +1830,17 @@ START_TEST(test_continue_after_pipelined) {
                 r.status, r.head);
   ck_assert_msg(strstr(r.body, "\"route\":\"/io\"") != NULL, "first: %s", r.body);
   tl_resp_free(&r);
-  usleep(100000);
+  ck_assert_msg(tl_read_resp(fd, &r, false) == 0,
+                "no 100 Continue after the response ahead went out");
+  ck_assert_msg(r.status == 100, "second response is %d, not 100:\n%s%s",
+                r.status, r.head, r.body);
+  tl_resp_free(&r);
   tl_send_str(fd, "hello");
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_msg(r.status == 200, "second response is %d:\n%s", r.status, r.head);
+  ck_assert_msg(r.status == 200, "third response is %d:\n%s", r.status, r.head);
   ck_assert_str_eq(r.body, "hello");
   tl_resp_free(&r);
-  /* Nothing else follows (no late 100). */
+  /* Nothing else follows (no second 100). */
   tl_send_str(fd, GET_PLAIN);
   expect_plaintext(fd);
   tl_close(fd);

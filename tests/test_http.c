@@ -1980,6 +1980,44 @@ static bool ipv6_loopback(void) {
   return ok;
 }
 
+/* RFC 9112 3.2.2: a server MUST accept the absolute form. The workload
+ * routes its path; the observer judges its authority in place of Host
+ * (its DNS-rebinding guard): a foreign authority is refused whatever Host
+ * says, its own is answered whatever Host says. */
+START_TEST(test_absolute_form) {
+  tl_proc p;
+  start(&p, NULL);
+  char req[256];
+  snprintf(req, sizeof(req),
+           "GET http://127.0.0.1:%d/plaintext HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           p.port, p.port);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, req);
+  expect_plaintext(fd);
+  tl_close(fd);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(p.port, "GET HTTP://localhost HTTP/1.1\r\n\r\n", &r), 0);
+  ck_assert_int_eq(r.status, 200); /* the index page */
+  tl_resp_free(&r);
+  expect_error(p.port, "GET http:///plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 400, true);
+  expect_error(p.port, "GET http://u@127.0.0.1/plaintext HTTP/1.1\r\n\r\n", 400, true);
+
+  snprintf(req, sizeof(req),
+           "GET http://127.0.0.1:%d/healthz HTTP/1.1\r\nHost: evil.example\r\n"
+           "Connection: close\r\n\r\n", p.admin_port);
+  ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
+  ck_assert_msg(r.status == 200, "own authority, foreign Host: %d", r.status);
+  tl_resp_free(&r);
+  snprintf(req, sizeof(req),
+           "GET http://evil.example:%d/healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "Connection: close\r\n\r\n", p.admin_port, p.admin_port);
+  ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
+  ck_assert_msg(r.status == 421, "foreign authority, own Host: %d", r.status);
+  tl_resp_free(&r);
+  stop_ok(&p);
+}
+END_TEST
+
 /* --host: both listeners bind that address and only that one. */
 START_TEST(test_host_option) {
   tl_proc p;
@@ -2155,6 +2193,7 @@ static Suite *http_suite(void) {
       {"body_timeout", test_body_timeout, 0},
       {"shutdown_timeout_abandons", test_shutdown_timeout_abandons, 0},
       {"host_option", test_host_option, 0},
+      {"absolute_form", test_absolute_form, 0},
       {"quiet", test_quiet, 0},
       {"www_option", test_www_option, 0},
   };

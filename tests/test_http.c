@@ -1541,9 +1541,8 @@ START_TEST(test_odd_requests) {
       {"GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
        "Upgrade: websocket\r\n\r\nxxxxxxxx", 200, true},
       {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, true},
-      /* Absolute-form: its path is not looked up as a route today, so it
-       * is a 404 (RFC 9112 3.2.2 asks servers to accept it). */
-      {"GET http://t/plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 404, false},
+      /* Absolute-form: accepted, its path routed (RFC 9112 3.2.2). */
+      {"GET http://t/plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 200, false},
       {"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", 404, false},
       {"CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n", 404, true},
       {"GET / HTTP/2.0\r\n\r\n", 505, true},

@@ -1541,9 +1541,8 @@ START_TEST(test_odd_requests) {
       {"GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
        "Upgrade: websocket\r\n\r\nxxxxxxxx", 200, true},
       {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, true},
-      /* Absolute-form: its path is not looked up as a route today, so it
-       * is a 404 (RFC 9112 3.2.2 asks servers to accept it). */
-      {"GET http://t/plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 404, false},
+      /* Absolute-form: accepted, its path routed (RFC 9112 3.2.2). */
+      {"GET http://t/plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 200, false},
       {"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", 404, false},
       {"CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n", 404, true},
       {"GET / HTTP/2.0\r\n\r\n", 505, true},
@@ -1812,13 +1811,16 @@ END_TEST
 
 /* A request with Expect: 100-continue pipelined behind a slow one: the
  * interim 100 must not overtake the earlier request's final response
- * (RFC 9110 15.2: responses go in request order). The server may skip the
- * 100 (the client then sends its body anyway), never reorder. */
+ * (RFC 9110 15.2: responses go in request order), and must come once that
+ * response is out: the client sends no body before it. While it is held
+ * back, neither the idle timeout nor --body-min-rate's clock runs (the
+ * slow request takes longer than both allow a body). */
 START_TEST(test_continue_after_pipelined) {
   tl_proc p;
-  start(&p, "--mode", order_modes[_i], "--threads", "2", NULL);
+  start(&p, "--mode", order_modes[_i], "--threads", "2", "--idle-timeout-ms",
+        "1000", "--body-min-rate", "1024", NULL);
   int fd = tl_connect(p.port);
-  tl_send_str(fd, "GET /io?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"
+  tl_send_str(fd, "GET /io?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n"
                   "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
                   "Expect: 100-continue\r\n\r\n");
   tl_resp r;
@@ -1827,13 +1829,17 @@ START_TEST(test_continue_after_pipelined) {
                 r.status, r.head);
   ck_assert_msg(strstr(r.body, "\"route\":\"/io\"") != NULL, "first: %s", r.body);
   tl_resp_free(&r);
-  usleep(100000);
+  ck_assert_msg(tl_read_resp(fd, &r, false) == 0,
+                "no 100 Continue after the response ahead went out");
+  ck_assert_msg(r.status == 100, "second response is %d, not 100:\n%s%s",
+                r.status, r.head, r.body);
+  tl_resp_free(&r);
   tl_send_str(fd, "hello");
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_msg(r.status == 200, "second response is %d:\n%s", r.status, r.head);
+  ck_assert_msg(r.status == 200, "third response is %d:\n%s", r.status, r.head);
   ck_assert_str_eq(r.body, "hello");
   tl_resp_free(&r);
-  /* Nothing else follows (no late 100). */
+  /* Nothing else follows (no second 100). */
   tl_send_str(fd, GET_PLAIN);
   expect_plaintext(fd);
   tl_close(fd);
@@ -1973,6 +1979,44 @@ static bool ipv6_loopback(void) {
   return ok;
 }
 
+/* RFC 9112 3.2.2: a server MUST accept the absolute form. The workload
+ * routes its path; the observer judges its authority in place of Host
+ * (its DNS-rebinding guard): a foreign authority is refused whatever Host
+ * says, its own is answered whatever Host says. */
+START_TEST(test_absolute_form) {
+  tl_proc p;
+  start(&p, NULL);
+  char req[256];
+  snprintf(req, sizeof(req),
+           "GET http://127.0.0.1:%d/plaintext HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           p.port, p.port);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, req);
+  expect_plaintext(fd);
+  tl_close(fd);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(p.port, "GET HTTP://localhost HTTP/1.1\r\n\r\n", &r), 0);
+  ck_assert_int_eq(r.status, 200); /* the index page */
+  tl_resp_free(&r);
+  expect_error(p.port, "GET http:///plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 400, true);
+  expect_error(p.port, "GET http://u@127.0.0.1/plaintext HTTP/1.1\r\n\r\n", 400, true);
+
+  snprintf(req, sizeof(req),
+           "GET http://127.0.0.1:%d/healthz HTTP/1.1\r\nHost: evil.example\r\n"
+           "Connection: close\r\n\r\n", p.admin_port);
+  ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
+  ck_assert_msg(r.status == 200, "own authority, foreign Host: %d", r.status);
+  tl_resp_free(&r);
+  snprintf(req, sizeof(req),
+           "GET http://evil.example:%d/healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "Connection: close\r\n\r\n", p.admin_port, p.admin_port);
+  ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
+  ck_assert_msg(r.status == 421, "foreign authority, own Host: %d", r.status);
+  tl_resp_free(&r);
+  stop_ok(&p);
+}
+END_TEST
+
 /* --host: both listeners bind that address and only that one. */
 START_TEST(test_host_option) {
   tl_proc p;
@@ -1989,6 +2033,21 @@ START_TEST(test_host_option) {
     start(&p, "--host", "::1", NULL);
     expect_plaintext_at("::1", p.port);
     expect_healthz_at("::1", p.admin_port);
+    /* Every URL printed with the host is a URL: IPv6 in brackets. */
+    char url[64];
+    snprintf(url, sizeof(url), "workload:  http://[::1]:%d/\n", p.port);
+    ck_assert_msg(strstr(p.banner, url), "banner: %s", p.banner);
+    snprintf(url, sizeof(url), "dashboard: http://[::1]:%d/\n", p.admin_port);
+    ck_assert_msg(strstr(p.banner, url), "banner: %s", p.banner);
+    fd = connect_ip("::1", p.port);
+    ck_assert_int_ge(fd, 0);
+    tl_send_str(fd, "GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+    tl_resp idx;
+    ck_assert_int_eq(tl_read_resp(fd, &idx, false), 0);
+    snprintf(url, sizeof(url), "\"http://[::1]:%d/\"", p.admin_port);
+    ck_assert_msg(strstr(idx.body, url), "index page: %s", idx.body);
+    tl_resp_free(&idx);
+    tl_close(fd);
     fd = connect_ip("127.0.0.1", p.port);
     ck_assert_msg(fd == -ECONNREFUSED, "--host ::1 also listens on 127.0.0.1 (%d)",
                   fd);
@@ -2133,6 +2192,7 @@ static Suite *http_suite(void) {
       {"body_timeout", test_body_timeout, 0},
       {"shutdown_timeout_abandons", test_shutdown_timeout_abandons, 0},
       {"host_option", test_host_option, 0},
+      {"absolute_form", test_absolute_form, 0},
       {"quiet", test_quiet, 0},
       {"www_option", test_www_option, 0},
   };

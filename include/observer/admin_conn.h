@@ -76,6 +76,9 @@ bool tl_admin_is_open(const tl_admin_conn *c);
  * then). */
 void tl_admin_release(tl_admin_conn *c);
 
+/* The loop c belongs to (for work it hands to libuv's pool). */
+uv_loop_t *tl_admin_loop(const tl_admin_conn *c);
+
 /* ---- who is talking -------------------------------------------------- */
 
 /* The peer's and our own address of c: 0, or a negative UV code. */

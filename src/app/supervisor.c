@@ -420,10 +420,12 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
            PACKAGE_VERSION, (int) getpid(), cfg->processes,
            tl_mode_name(cfg->mode), cfg->threads, cfg->threads == 1 ? "" : "s",
            cfg->loops, cfg->loops == 1 ? "" : "s");
-    printf("  workload:  http://%s:%d/ (%d processes, SO_REUSEPORT)\n",
-           cfg->host, s->port, cfg->processes);
+    char uh[sizeof(cfg->host) + 2];
+    tl_url_host(cfg->host, uh, sizeof(uh));
+    printf("  workload:  http://%s:%d/ (%d processes, SO_REUSEPORT)\n", uh,
+           s->port, cfg->processes);
     if (s->obs)
-      printf("  dashboard: http://%s:%d/\n", cfg->host, s->srv.admin_port);
+      printf("  dashboard: http://%s:%d/\n", uh, s->srv.admin_port);
     fflush(stdout);
   }
   uv_run(&s->uv, UV_RUN_DEFAULT);

@@ -79,7 +79,11 @@ void tl_options_defaults(tl_config *cfg) {
   cfg->port = 8080;
   cfg->admin_port = 8081;
   cfg->mode = TL_MODE_POOL;
-  cfg->threads = tl_ncpu();
+  /* One worker per CPU the process may use (taskset, cpuset): more would
+   * only take turns on them. */
+  cpu_set_t mine;
+  tl_cpulist_self(&mine);
+  cfg->threads = CPU_COUNT(&mine) > 0 ? CPU_COUNT(&mine) : 1;
   cfg->pin = false;
   default_www(cfg->www, sizeof(cfg->www));
   snprintf(cfg->docroot, sizeof(cfg->docroot), "%s", cfg->www);
@@ -117,7 +121,8 @@ void tl_options_usage(FILE *out) {
       "                           io_uring submission per loop iteration\n"
       "Modes (how tasks run):\n"
       "  --mode async|pool|hybrid|coro  how tasks run (pool)\n"
-      "  --threads N              worker threads, 1..1024 (online cores)\n"
+      "  --threads N              worker threads, 1..1024 (the CPUs the process\n"
+      "                           may use)\n"
       "  --pin                    pin worker i to the (i mod n)-th of the n cores\n"
       "                           the process may use (taskset, cpuset)\n"
       "  --cpus LIST              the CPUs worker threads may run on, e.g. 0,\n"

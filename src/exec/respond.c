@@ -108,6 +108,8 @@ static void respond_index(const tl_request *req, const tl_task *t,
   int admin = atomic_load_explicit(t->loop->admin_port, memory_order_relaxed);
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
+  char uh[sizeof(cfg->host) + 2];
+  tl_url_host(cfg->host, uh, sizeof(uh));
   tl_buf_printf(
       &b,
       "<!doctype html><html><head><meta charset=\"utf-8\">"
@@ -124,7 +126,7 @@ static void respond_index(const tl_request *req, const tl_task *t,
       "<li><a href=\"/static/\">GET /static/PATH</a>: files</li></ul>"
       "</body></html>\n",
       PACKAGE_VERSION, tl_mode_name(t->mode), (int) getpid(),
-      cfg->host, admin, cfg->host, admin);
+      uh, admin, uh, admin);
   tl_resp_begin(o, 200, req->http_minor, keep_alive);
   tl_resp_finish(o, "text/html; charset=utf-8", b.data, b.len,
                  req->method == HTTP_HEAD);

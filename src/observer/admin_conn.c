@@ -201,6 +201,8 @@ void tl_admin_hold(tl_admin_conn *c) { c->held = true; }
 
 bool tl_admin_is_open(const tl_admin_conn *c) { return !c->closing; }
 
+uv_loop_t *tl_admin_loop(const tl_admin_conn *c) { return c->tcp.loop; }
+
 void tl_admin_release(tl_admin_conn *c) {
   c->held = false;
   if (c->closed) {

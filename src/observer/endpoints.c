@@ -3,8 +3,8 @@
 #include "observer/endpoints.h"
 
 #include "base/query.h"
-#include "base/static_file.h"
 #include "base/util.h"
+#include "observer/file_reads.h"
 #include "observer/guard.h"
 #include "observer/render_history.h"
 
@@ -74,14 +74,10 @@ void tl_endpoints_set_history(tl_endpoints *ep, const tl_history *h,
     tl_sse_set_first_event(ep->sse, "history", render_history, ep);
 }
 
+/* Off the loop: a slow disk must not stall /stats (observer/file_reads). */
 static void serve_file(tl_admin_conn *c, const tl_request *r, int dirfd,
                        const char *rel, size_t len) {
-  tl_buf out;
-  tl_buf_init(&out, NULL, 0);
-  tl_static_respond(&out, dirfd, rel, len, r->http_minor, r->keep_alive,
-                    r->method == HTTP_HEAD);
-  tl_admin_send_response(c, &out);
-  tl_buf_close(&out);
+  tl_file_reads_serve(c, r, dirfd, rel, len);
 }
 
 /* Host for every request; Origin and the dashboard's header for a POST.

@@ -3,6 +3,7 @@
 
 #include "base/mode.h"
 #include "base/steps.h"
+#include "observer/render_shared.h"
 #include "observer/render_json.h"
 #include "observer/events.h"
 
@@ -475,6 +476,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kopt(b, "utilization_pct", s->has_loop_util, s->loop_util_pct);
   close_with(b, '}');
   coro_json(b, &s->coro);
+  tl_render_shared_json(b, s);
   loops_json(b, s);
   tl_buf_puts(b, "},\"timeline\":{");
   kd(b, "from_ms", s->timeline_from_ms);

@@ -90,10 +90,8 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
       kind = TL_STEP_LOCK;
     else if (klen == 4 && memcmp(tok, "hold", 4) == 0)
       kind = TL_STEP_HOLD;
-    else if (klen == 8 && memcmp(tok, "deadlock", 8) == 0)
-      kind = TL_STEP_DEADLOCK;
-    else if (bare)
-      kind = TL_STEP_CRASH;
+    else if (bare) /* "deadlock:1" is not bare, so it is no step */
+      kind = tlen == 8 ? TL_STEP_DEADLOCK : TL_STEP_CRASH;
     else {
       *err = "unknown step kind; use cpu, io, race, atomic, lock, hold, "
              "yield, crash or deadlock";

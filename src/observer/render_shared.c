@@ -3,6 +3,8 @@
 
 #include "observer/render_shared.h"
 
+#include "base/mode.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -139,10 +141,22 @@ void tl_render_shared_insights(tl_snapshot *s) {
                            "%sthread %d holds lock %d and wants lock %d",
                            k ? ", " : "", d->m[k].tid, held, d->m[k].wants);
   }
-  snprintf(in->text, sizeof(in->text),
-           "deadlock: %s; they wait for each other for ever. The server still "
-           "serves with its other threads (%d workers, %d loops free)",
-           who, free_workers, free_loops);
+  /* What is left to serve: a loop always; in async mode nothing else. */
+  if (free_loops == 0)
+    snprintf(in->text, sizeof(in->text),
+             "deadlock: %s; they wait for each other for ever, and every loop "
+             "thread is stuck: no request is served any more",
+             who);
+  else if (s->mode != TL_MODE_ASYNC && free_workers == 0)
+    snprintf(in->text, sizeof(in->text),
+             "deadlock: %s; they wait for each other for ever, and no worker "
+             "is free: no request is served any more",
+             who);
+  else
+    snprintf(in->text, sizeof(in->text),
+             "deadlock: %s; they wait for each other for ever. The server "
+             "still serves with its other threads (%d workers, %d loops free)",
+             who, free_workers, free_loops);
   snprintf(in->evidence, sizeof(in->evidence),
            "{\"deadlocks\":%d,\"stuck_threads\":%d,\"free_workers\":%d,"
            "\"free_loops\":%d,\"stuck_ms\":%.0f}",

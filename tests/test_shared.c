@@ -338,15 +338,21 @@ START_TEST(deadlock_found_and_survived) {
 }
 END_TEST
 
+/* One test case each, so that tests/mutants can name them (CK_RUN_CASE). */
+static void add_case(Suite *s, const char *name, const TTest *t, int loops) {
+  TCase *tc = tcase_create(name);
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, t, 0, loops);
+  suite_add_tcase(s, tc);
+}
+
 int main(void) {
   Suite *s = suite_create("shared");
-  TCase *tc = tcase_create("shared");
-  tcase_set_timeout(tc, 120);
-  tcase_add_loop_test(tc, steps_run_in_every_mode, 0, 4);
-  tcase_add_test(tc, limits_and_gate);
-  tcase_add_test(tc, race_loses_atomic_and_lock_do_not);
-  tcase_add_test(tc, hold_serialises_and_shows_holder_and_waiters);
-  tcase_add_loop_test(tc, deadlock_found_and_survived, 0, 2);
-  suite_add_tcase(s, tc);
+  add_case(s, "steps_run_in_every_mode", steps_run_in_every_mode, 4);
+  add_case(s, "limits_and_gate", limits_and_gate, 1);
+  add_case(s, "race_loses_atomic_and_lock_do_not",
+           race_loses_atomic_and_lock_do_not, 1);
+  add_case(s, "hold_serialises", hold_serialises_and_shows_holder_and_waiters, 1);
+  add_case(s, "deadlock_found_and_survived", deadlock_found_and_survived, 2);
   return tl_check_run(s);
 }

@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "base/deadlock.h"
 #include "base/steps.h"
 
 /* Lock 0 serialises lock:N and hold:MS; the deadlock step takes locks 1
@@ -75,5 +76,27 @@ typedef struct tl_shared_read {
 /* Observer: a relaxed copy of everything (not one instant: the deadlock
  * finder confirms a cycle with a second read). `now` for current waits. */
 void tl_shared_read_all(tl_shared_read *out, uint64_t now_ns);
+
+/* Any thread: the counter now (relaxed) and its address. */
+uint64_t tl_shared_counter_value(uintptr_t *addr);
+
+/* A cycle found in read a (nodes in a's thread order) is real if read b,
+ * taken later, shows every member still in the same wait (same start)
+ * holding the same locks: all of them were then waiting at once. */
+bool tl_shared_cycle_confirmed(const tl_shared_read *a,
+                               const tl_shared_read *b,
+                               const tl_deadlock_cycle *c);
+
+/* Any thread: the physical page frame behind the counter, from
+ * /proc/self/pagemap; false when the kernel hides it (frame 0 without
+ * CAP_SYS_ADMIN) or the page is absent. */
+bool tl_shared_counter_page(uint64_t *pfn);
+
+/* A worker process of a fleet, at start (main loop): where to say that
+ * its tasks are deadlocked (its scoreboard slot). A thread waiting on one
+ * of our locks then looks for a cycle it is in each time its wait times
+ * out (every 0.5 s) and, once confirmed, stores the time there (CAS from
+ * 0), so that the supervisor replaces the process. */
+void tl_shared_set_stuck_flag(_Atomic uint64_t *flag);
 
 #endif

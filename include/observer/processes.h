@@ -37,6 +37,10 @@ typedef struct tl_process_snap {
   int tids[TL_SNAP_PROC_TIDS];
   bool has_counters;
   uint64_t accepted, requests, open, inflight;
+  /* Its shared counter (exec/shared_steps): value, virtual address, and
+   * physical page frame (has_page false where the kernel hides it). */
+  bool has_shared, has_page;
+  uint64_t shared_counter, shared_addr, shared_page;
 } tl_process_snap;
 
 typedef struct tl_proc_prev {

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "exec/shared_steps.h"
-#include "observer/deadlock.h"
+#include "base/deadlock.h"
 
 #define TL_SHARED_MAX_DEADLOCKS 4
 
@@ -49,10 +49,5 @@ typedef struct tl_shared_obs {
 
 /* Observer, once per sample. */
 void tl_shared_obs_sample(tl_shared_obs *o, uint64_t now_ns);
-
-/* The physical page frame behind addr in this process, from
- * /proc/self/pagemap; false when the kernel hides it (no CAP_SYS_ADMIN:
- * frame 0) or the page is not present. */
-bool tl_shared_obs_page(uintptr_t addr, uint64_t *pfn);
 
 #endif

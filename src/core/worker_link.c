@@ -4,6 +4,7 @@
 
 #include "base/util.h"
 #include "core/server.h"
+#include "exec/shared_steps.h"
 #include "http/loop.h"
 
 #include <errno.h>
@@ -19,6 +20,7 @@ struct tl_wlink {
   int chan_fd;
   uv_timer_t publish;
   uv_poll_t chan;
+  unsigned publishes;
   bool has_chan;
   int closing;
 };
@@ -29,6 +31,17 @@ static uint64_t ld(const _Atomic uint64_t *v) {
 
 static void st(_Atomic uint64_t *v, uint64_t x) {
   atomic_store_explicit(v, x, memory_order_relaxed);
+}
+
+/* This process's counter and where it lives; the page (a /proc read)
+ * once a second. */
+static void publish_shared(tl_wlink *w) {
+  uintptr_t addr;
+  st(&w->slot->shared_counter, tl_shared_counter_value(&addr));
+  st(&w->slot->shared_addr, addr);
+  uint64_t pfn = 0;
+  if (w->publishes++ % 20 == 0)
+    st(&w->slot->shared_page, tl_shared_counter_page(&pfn) ? pfn : 0);
 }
 
 /* Sums the loops' counters (lock-free reads, as the observer does) into
@@ -48,6 +61,7 @@ static void publish(tl_wlink *w) {
   st(&w->slot->inflight, inflight);
   if (w->srv->draining)
     atomic_store(&w->slot->state, TL_SLOT_DRAINING);
+  publish_shared(w);
 }
 
 static void on_publish(uv_timer_t *h) {
@@ -82,6 +96,8 @@ int tl_wlink_start(tl_wlink **out, tl_server *srv, tl_score_slot *slot,
   w->srv = srv;
   w->slot = slot;
   w->chan_fd = chan_fd;
+  /* A deadlock among this process's threads is reported in the slot. */
+  tl_shared_set_stuck_flag(&slot->stuck_ns);
   publish(w);
   atomic_store(&slot->ready_ns, tl_now_ns());
   atomic_store(&slot->state, TL_SLOT_READY);

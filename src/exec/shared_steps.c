@@ -9,6 +9,7 @@
 #include "exec/task.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -52,6 +53,8 @@ static shared_lock locks[TL_SHARED_LOCKS] = {
     {.mu = PTHREAD_MUTEX_INITIALIZER},
     {.mu = PTHREAD_MUTEX_INITIALIZER}};
 static thread_slot slots[TL_SHARED_MAX_THREADS];
+/* Set once by a fleet worker's main loop (tl_shared_set_stuck_flag). */
+static _Atomic(_Atomic uint64_t *) stuck_flag;
 static _Thread_local thread_slot *my_slot;
 
 static void map_counter(void) {
@@ -100,6 +103,45 @@ static thread_slot *slot_self(void) {
   return NULL;
 }
 
+static bool in_cycle(const tl_shared_read *r, const tl_deadlock_cycle *c,
+                     int tid) {
+  for (int k = 0; k < c->len; k++)
+    if (r->threads[c->node[k]].tid == tid)
+      return true;
+  return false;
+}
+
+/* A fleet worker's waiting thread, on a timeout: is it in a deadlock? If
+ * so (confirmed by a second read), say so once in the scoreboard. */
+static void report_if_stuck(int tid) {
+  _Atomic uint64_t *flag = atomic_load(&stuck_flag);
+  if (!flag || atomic_load_explicit(flag, memory_order_relaxed) != 0)
+    return;
+  /* Off the stack: a coroutine's stack may be small. */
+  tl_shared_read *a = malloc(sizeof(*a)), *b = malloc(sizeof(*b));
+  tl_wait_node *nodes = malloc(sizeof(*nodes) * TL_SHARED_MAX_THREADS);
+  tl_deadlock_cycle cyc[4];
+  if (a && b && nodes) {
+    tl_shared_read_all(a, tl_now_ns());
+    for (int i = 0; i < a->nthreads; i++)
+      nodes[i] = (tl_wait_node){a->threads[i].tid, a->threads[i].holds,
+                                a->threads[i].wants};
+    int n = tl_deadlock_find(nodes, a->nthreads, cyc, 4);
+    bool stuck = false;
+    if (n > 0)
+      tl_shared_read_all(b, tl_now_ns());
+    for (int i = 0; i < n && i < 4 && !stuck; i++)
+      stuck = in_cycle(a, &cyc[i], tid) &&
+              tl_shared_cycle_confirmed(a, b, &cyc[i]);
+    uint64_t zero = 0;
+    if (stuck)
+      atomic_compare_exchange_strong(flag, &zero, tl_now_ns());
+  }
+  free(a);
+  free(b);
+  free(nodes);
+}
+
 /* The wrapper every lock goes through. Returns false only when the wait
  * was abandoned at shutdown. */
 static bool lock_take(int id, thread_slot *me, int tid) {
@@ -124,6 +166,8 @@ static bool lock_take(int id, thread_slot *me, int tid) {
         until.tv_nsec -= 1000000000L;
       }
       got = pthread_mutex_timedlock(&l->mu, &until) == 0;
+      if (!got)
+        report_if_stuck(tid);
     }
     uint64_t waited = tl_now_ns() - t0;
     atomic_fetch_sub_explicit(&l->waiters, 1, memory_order_relaxed);
@@ -245,6 +289,51 @@ bool tl_shared_run_step(const tl_step_spec *s) {
   }
   atomic_fetch_sub_explicit(&running, 1, memory_order_relaxed);
   return ok;
+}
+
+uint64_t tl_shared_counter_value(uintptr_t *addr) {
+  init();
+  *addr = (uintptr_t) counter;
+  return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+void tl_shared_set_stuck_flag(_Atomic uint64_t *flag) {
+  atomic_store(&stuck_flag, flag);
+}
+
+bool tl_shared_cycle_confirmed(const tl_shared_read *a,
+                               const tl_shared_read *b,
+                               const tl_deadlock_cycle *c) {
+  for (int k = 0; k < c->len; k++) {
+    const tl_shared_thread_read *x = &a->threads[c->node[k]];
+    bool same = false;
+    for (int j = 0; j < b->nthreads && !same; j++) {
+      const tl_shared_thread_read *y = &b->threads[j];
+      same = y->tid == x->tid && y->wants == x->wants &&
+             y->holds == x->holds && y->wait_since_ns == x->wait_since_ns;
+    }
+    if (!same)
+      return false;
+  }
+  return true;
+}
+
+bool tl_shared_counter_page(uint64_t *pfn) {
+  init();
+  long pg = sysconf(_SC_PAGESIZE);
+  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return false;
+  uint64_t e = 0;
+  ssize_t n = pread(fd, &e, sizeof(e),
+                    (off_t) ((uintptr_t) counter / (uintptr_t) pg) * 8);
+  close(fd);
+  /* Bit 63: present; bits 0-54: the frame, zeroed for the unprivileged. */
+  uint64_t frame = e & ((1ull << 55) - 1);
+  if (n != (ssize_t) sizeof(e) || !(e >> 63) || frame == 0)
+    return false;
+  *pfn = frame;
+  return true;
 }
 
 void tl_shared_abandon(void) {

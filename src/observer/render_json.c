@@ -131,6 +131,7 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
                     (unsigned long long) p->open, (unsigned long long) p->accepted,
                     (unsigned long long) p->requests, (unsigned long long) p->inflight);
     }
+    tl_render_shared_process(b, p);
     tl_buf_puts(b, "\"threads\":[");
     int nt = p->nthreads < TL_SNAP_PROC_TIDS ? p->nthreads : TL_SNAP_PROC_TIDS;
     for (int k = 0; k < nt; k++) {

@@ -101,6 +101,18 @@ void tl_render_shared_json(tl_buf *b, const tl_snapshot *s) {
   tl_buf_puts(b, "]}");
 }
 
+void tl_render_shared_process(tl_buf *b, const tl_process_snap *p) {
+  if (!p->has_shared) {
+    tl_buf_puts(b, "\"shared\":null,");
+    return;
+  }
+  tl_buf_printf(b, "\"shared\":{\"counter\":%llu,\"counter_addr\":\"0x%llx\",",
+                (unsigned long long) p->shared_counter,
+                (unsigned long long) p->shared_addr);
+  opt_int(b, "counter_page", p->has_page, (long long) p->shared_page);
+  tl_buf_puts(b, "},");
+}
+
 static bool in_deadlock(const tl_shared_obs *o, int tid) {
   for (int i = 0; i < o->ndeadlocks; i++)
     for (int k = 0; k < o->deadlocks[i].len; k++)

@@ -3,25 +3,7 @@
 
 #include "observer/shared_obs.h"
 
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
-
-bool tl_shared_obs_page(uintptr_t addr, uint64_t *pfn) {
-  long pg = sysconf(_SC_PAGESIZE);
-  int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return false;
-  uint64_t e = 0;
-  ssize_t n = pread(fd, &e, sizeof(e), (off_t) (addr / (uintptr_t) pg) * 8);
-  close(fd);
-  /* Bit 63: present; bits 0-54: the frame, zeroed for the unprivileged. */
-  uint64_t frame = e & ((1ull << 55) - 1);
-  if (n != (ssize_t) sizeof(e) || !(e >> 63) || frame == 0)
-    return false;
-  *pfn = frame;
-  return true;
-}
 
 static void to_nodes(const tl_shared_read *r, tl_wait_node *nodes) {
   for (int i = 0; i < r->nthreads; i++) {
@@ -29,25 +11,6 @@ static void to_nodes(const tl_shared_read *r, tl_wait_node *nodes) {
     nodes[i].holds = r->threads[i].holds;
     nodes[i].wants = r->threads[i].wants;
   }
-}
-
-/* A cycle from one read is confirmed by a second: if every member is
- * still in the same wait (same start) holding the same locks, all of them
- * were waiting at once between the two reads, so the cycle was real. */
-static bool confirmed(const tl_shared_read *a, const tl_shared_read *b,
-                      const tl_deadlock_cycle *c) {
-  for (int k = 0; k < c->len; k++) {
-    const tl_shared_thread_read *x = &a->threads[c->node[k]];
-    bool same = false;
-    for (int j = 0; j < b->nthreads && !same; j++) {
-      const tl_shared_thread_read *y = &b->threads[j];
-      same = y->tid == x->tid && y->wants == x->wants &&
-             y->holds == x->holds && y->wait_since_ns == x->wait_since_ns;
-    }
-    if (!same)
-      return false;
-  }
-  return true;
 }
 
 static void find_deadlocks(tl_shared_obs *o, uint64_t now_ns) {
@@ -64,7 +27,7 @@ static void find_deadlocks(tl_shared_obs *o, uint64_t now_ns) {
     return;
   tl_shared_read_all(&o->again, now_ns);
   for (int i = 0; i < n; i++) {
-    if (!confirmed(&o->r, &o->again, &cyc[i]))
+    if (!tl_shared_cycle_confirmed(&o->r, &o->again, &cyc[i]))
       continue;
     tl_shared_deadlock *d = &o->deadlocks[o->ndeadlocks++];
     memset(d, 0, sizeof(*d));
@@ -114,7 +77,7 @@ void tl_shared_obs_sample(tl_shared_obs *o, uint64_t now_ns) {
   tl_shared_read_all(&o->r, now_ns);
   o->sampled = true;
   o->now_ns = now_ns;
-  o->has_page = tl_shared_obs_page(o->r.counter_addr, &o->counter_page);
+  o->has_page = tl_shared_counter_page(&o->counter_page);
   period(o, now_ns);
   find_deadlocks(o, now_ns);
 }

@@ -5,8 +5,8 @@
  * lock it waits for, if any. Thread A waits for thread B when A wants a
  * lock B holds; every node has at most one such edge, so each cycle is
  * found by walking from every node until a node repeats. */
-#ifndef TL_OBSERVER_DEADLOCK_H
-#define TL_OBSERVER_DEADLOCK_H
+#ifndef TL_BASE_DEADLOCK_H
+#define TL_BASE_DEADLOCK_H
 
 #define TL_DEADLOCK_MAX_LEN 16
 

@@ -6,7 +6,7 @@
 #include <check.h>
 #include "tl_check.h"
 
-#include "observer/deadlock.h"
+#include "base/deadlock.h"
 
 #define B(i) (1u << (i))
 

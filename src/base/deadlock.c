@@ -1,7 +1,7 @@
-/* The wait-for graph's cycles (observer/deadlock.h). */
+/* The wait-for graph's cycles (base/deadlock.h). */
 #include "config.h"
 
-#include "observer/deadlock.h"
+#include "base/deadlock.h"
 
 #include <stdlib.h>
 

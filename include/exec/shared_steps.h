@@ -28,9 +28,10 @@
 #define TL_SHARED_LOCKS 3
 #define TL_SHARED_MAX_THREADS 256
 /* Where the counter's page goes in every process (MAP_FIXED_NOREPLACE):
- * high in the user half, far below where mmap places libraries, and inside
- * what ASan and TSan leave to the application. */
-#define TL_SHARED_COUNTER_ADDR 0x7e5a00000000ull
+ * high in the user half, a terabyte below where mmap places libraries, and
+ * inside what ASan and TSan leave to the application (GCC 12's TSan maps
+ * only 0x7e8000000000 and up there: a lower address kills it). */
+#define TL_SHARED_COUNTER_ADDR 0x7ea000000000ull
 /* The pause between the deadlock step's two acquisitions: long enough that
  * two tasks started together both hold their first lock. */
 #define TL_SHARED_DEADLOCK_PAUSE_MS 100

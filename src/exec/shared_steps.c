@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,9 +60,13 @@ static _Thread_local thread_slot *my_slot;
 
 static void map_counter(void) {
   long pg = sysconf(_SC_PAGESIZE);
-  void *p = mmap((void *) (uintptr_t) TL_SHARED_COUNTER_ADDR, (size_t) pg,
-                 PROT_READ | PROT_WRITE,
-                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  /* The system call, not libc's mmap: TSan's interceptor drops the address
+   * of a mapping without MAP_FIXED (and MAP_FIXED would replace whatever is
+   * there). The address is application memory for the sanitizers. */
+  void *p = (void *) syscall(SYS_mmap, (uintptr_t) TL_SHARED_COUNTER_ADDR,
+                             (size_t) pg, PROT_READ | PROT_WRITE,
+                             MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
+                             -1, 0);
   counter_fixed = p != MAP_FAILED &&
                   (uintptr_t) p == (uintptr_t) TL_SHARED_COUNTER_ADDR;
   if (p != MAP_FAILED && !counter_fixed) /* an old kernel ignored the flag */

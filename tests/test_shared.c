@@ -338,6 +338,104 @@ START_TEST(deadlock_found_and_survived) {
 }
 END_TEST
 
+/* Under --processes 2 each worker has its own counter at the same virtual
+ * address; as root, /proc/self/pagemap shows different physical pages. */
+START_TEST(processes_have_their_own_counter) {
+  const char *args[] = {"--processes", "2", "--mode", "pool", "--threads", "2",
+                        "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  char addr[32];
+  snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long) TL_SHARED_COUNTER_ADDR);
+  double c1 = 0, c2 = 0;
+  tj *j = NULL;
+  /* The kernel spreads connections over the two listeners: a few bursts
+   * reach both. */
+  for (int burst = 0; burst < 10 && (c1 == 0 || c2 == 0); burst++) {
+    concurrent(p.port, "/task?steps=atomic:1000", 8, 200);
+    for (int i = 0; i < 20; i++) {
+      usleep(100 * 1000);
+      if (j)
+        tj_release(j);
+      j = get_stats(p.admin_port);
+      c1 = tj_num(j, "processes.1.shared.counter", -1);
+      c2 = tj_num(j, "processes.2.shared.counter", -1);
+      if (c1 + c2 == 8000.0 * (burst + 1))
+        break;
+    }
+    ck_assert_double_eq(c1 + c2, 8000.0 * (burst + 1));
+  }
+  ck_assert_msg(c1 > 0 && c2 > 0, "one worker got everything: %.0f / %.0f", c1, c2);
+  ck_assert_str_eq(tj_str(j, "processes.0.role"), "supervisor");
+  for (int k = 0; k < 3; k++) {
+    char path[64];
+    snprintf(path, sizeof(path), "processes.%d.shared.counter_addr", k);
+    ck_assert_str_eq(tj_str(j, path), addr);
+  }
+  /* The supervisor runs no task: its own counter stays 0. */
+  ck_assert_int_eq((int) tj_num(j, "processes.0.shared.counter", -1), 0);
+  if (geteuid() == 0) {
+    double p1 = tj_num(j, "processes.1.shared.counter_page", -1);
+    double p2 = tj_num(j, "processes.2.shared.counter_page", -1);
+    ck_assert_msg(p1 > 0 && p2 > 0 && p1 != p2, "pages %.0f %.0f", p1, p2);
+  } else {
+    ck_assert(tj_is_null(j, "processes.1.shared.counter_page"));
+  }
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Under --processes 1 two deadlock steps hang the worker's threads: the
+ * worker says so in its scoreboard slot and the supervisor replaces it
+ * (last_exit "deadlocked: SIGKILL"); the new one serves. */
+START_TEST(deadlocked_worker_process_replaced) {
+  const char *args[] = {"--processes", "1", "--mode", "pool", "--threads", "4",
+                        "--allow-deadlock", "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = get_stats(p.admin_port);
+  int pid0 = (int) tj_num(j, "processes.1.pid", 0);
+  ck_assert_int_gt(pid0, 0);
+  tj_release(j);
+  int fds[2];
+  for (int i = 0; i < 2; i++) {
+    fds[i] = tl_connect(p.port);
+    tl_send_str(fds[i], "GET /task?steps=deadlock HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  double t0 = tl_now_s();
+  int pid1 = 0;
+  j = NULL;
+  while (tl_now_s() - t0 < 10) {
+    usleep(100 * 1000);
+    if (j)
+      tj_release(j);
+    j = get_stats(p.admin_port);
+    pid1 = (int) tj_num(j, "processes.1.pid", 0);
+    if (pid1 > 0 && pid1 != pid0 &&
+        strcmp(tj_str(j, "processes.1.state"), "ready") == 0)
+      break;
+  }
+  double took = tl_now_s() - t0;
+  ck_assert_msg(pid1 > 0 && pid1 != pid0, "worker %d not replaced", pid0);
+  fprintf(stderr, "deadlocked worker %d replaced by %d, ready %.2f s after "
+          "the two deadlock requests\n", pid0, pid1, took);
+  ck_assert_int_eq((int) tj_num(j, "processes.1.restarts", 0), 1);
+  ck_assert_str_eq(tj_str(j, "processes.1.last_exit.how"), "deadlocked: SIGKILL");
+  ck_assert_int_eq((int) tj_num(j, "processes.1.last_exit.pid", 0), pid0);
+  tj_release(j);
+  /* The clients of the stuck tasks lost their connection. */
+  for (int i = 0; i < 2; i++) {
+    ck_assert(tl_wait_eof(fds[i], 5000));
+    tl_close(fds[i]);
+  }
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 /* One test case each, so that tests/mutants can name them (CK_RUN_CASE). */
 static void add_case(Suite *s, const char *name, const TTest *t, int loops) {
   TCase *tc = tcase_create(name);
@@ -354,5 +452,9 @@ int main(void) {
            race_loses_atomic_and_lock_do_not, 1);
   add_case(s, "hold_serialises", hold_serialises_and_shows_holder_and_waiters, 1);
   add_case(s, "deadlock_found_and_survived", deadlock_found_and_survived, 2);
+  add_case(s, "processes_have_their_own_counter",
+           processes_have_their_own_counter, 1);
+  add_case(s, "deadlocked_worker_process_replaced",
+           deadlocked_worker_process_replaced, 1);
   return tl_check_run(s);
 }

@@ -6,7 +6,6 @@
 
 #include <check.h>
 #include "tl_check.h"
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,18 +162,23 @@ START_TEST(race_loses_atomic_and_lock_do_not) {
 }
 END_TEST
 
-typedef struct held_req {
-  int port;
-  const char *path;
-} held_req;
+/* Sends a GET on a new connection and returns it; the answer is read
+ * later (tl_testutil is not thread-safe: no second client thread). */
+static int send_get(int port, const char *path) {
+  char req[256];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  int fd = tl_connect(port);
+  tl_send_str(fd, req);
+  return fd;
+}
 
-static void *get_in_thread(void *arg) {
-  held_req *h = arg;
+static int read_status(int fd) {
   tl_resp r;
-  int st = tl_get(h->port, h->path, &r);
-  if (st > 0)
-    tl_resp_free(&r);
-  return (void *) (intptr_t) st;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  int st = r.status;
+  tl_resp_free(&r);
+  tl_close(fd);
+  return st;
 }
 
 /* A hold makes the others queue: 4 x hold:60 on 4 workers take >= 240 ms;
@@ -185,13 +189,9 @@ START_TEST(hold_serialises_and_shows_holder_and_waiters) {
                         "50", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  held_req long_one = {p.port, "/task?steps=hold:1500"};
-  pthread_t th;
-  pthread_create(&th, NULL, get_in_thread, &long_one);
+  int long_one = send_get(p.port, "/task?steps=hold:1500");
   usleep(200 * 1000);
-  held_req waiter = {p.port, "/task?steps=hold:1"};
-  pthread_t th2;
-  pthread_create(&th2, NULL, get_in_thread, &waiter);
+  int waiter = send_get(p.port, "/task?steps=hold:1");
   bool seen = false;
   for (int i = 0; i < 40 && !seen; i++) {
     usleep(50 * 1000);
@@ -220,11 +220,8 @@ START_TEST(hold_serialises_and_shows_holder_and_waiters) {
     tj_release(j);
   }
   ck_assert_msg(seen, "never saw the second hold waiting");
-  void *st;
-  pthread_join(th, &st);
-  ck_assert_int_eq((int) (intptr_t) st, 200);
-  pthread_join(th2, &st);
-  ck_assert_int_eq((int) (intptr_t) st, 200);
+  ck_assert_int_eq(read_status(long_one), 200);
+  ck_assert_int_eq(read_status(waiter), 200);
 
   double t0 = tl_now_s();
   concurrent(p.port, "/task?steps=hold:60", 4, 200);

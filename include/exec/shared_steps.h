@@ -33,8 +33,9 @@
  * only 0x7e8000000000 and up there: a lower address kills it). */
 #define TL_SHARED_COUNTER_ADDR 0x7ea000000000ull
 /* The pause between the deadlock step's two acquisitions: long enough that
- * two tasks started together both hold their first lock. */
-#define TL_SHARED_DEADLOCK_PAUSE_MS 100
+ * two tasks started together both hold their first lock, even when a
+ * loaded machine starts the second a few hundred ms late. */
+#define TL_SHARED_DEADLOCK_PAUSE_MS 300
 
 /* Any thread running a step of kind race/atomic/lock/hold/deadlock: runs
  * it. Returns false if the step gave up a lock wait (shutdown). */

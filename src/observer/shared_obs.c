@@ -3,6 +3,8 @@
 
 #include "observer/shared_obs.h"
 
+#include "base/util.h"
+
 #include <string.h>
 
 static void to_nodes(const tl_shared_read *r, tl_wait_node *nodes) {
@@ -26,6 +28,7 @@ static void find_deadlocks(tl_shared_obs *o, uint64_t now_ns) {
   if (n == 0)
     return;
   tl_shared_read_all(&o->again, now_ns);
+  now_ns = tl_now_ns(); /* confirmed now: never before the cycle closed */
   for (int i = 0; i < n; i++) {
     if (!tl_shared_cycle_confirmed(&o->r, &o->again, &cyc[i]))
       continue;

@@ -38,8 +38,10 @@
 #define TL_SHARED_DEADLOCK_PAUSE_MS 300
 
 /* Any thread running a step of kind race/atomic/lock/hold/deadlock: runs
- * it. Returns false if the step gave up a lock wait (shutdown). */
-bool tl_shared_run_step(const tl_step_spec *s);
+ * it; hold burns its CPU with `burn` (exec/task's, passed in so that this
+ * module does not depend on the task). Returns false if the step gave up a
+ * lock wait (shutdown). */
+bool tl_shared_run_step(const tl_step_spec *s, uint64_t (*burn)(uint32_t ms));
 static inline bool tl_shared_is_step(int kind) {
   return kind >= TL_STEP_RACE && kind <= TL_STEP_DEADLOCK;
 }

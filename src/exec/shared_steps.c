@@ -6,7 +6,6 @@
 
 #include "base/thread.h"
 #include "base/util.h"
-#include "exec/task.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -268,7 +267,7 @@ static bool deadlock_step(thread_slot *me, int tid) {
   return true;
 }
 
-bool tl_shared_run_step(const tl_step_spec *s) {
+bool tl_shared_run_step(const tl_step_spec *s, uint64_t (*burn)(uint32_t ms)) {
   init();
   thread_slot *me = slot_self();
   int tid = my_tid();
@@ -282,7 +281,7 @@ bool tl_shared_run_step(const tl_step_spec *s) {
     break;
   case TL_STEP_HOLD:
     if ((ok = lock_take(0, me, tid))) {
-      tl_burn_cpu_ms(s->ms);
+      burn(s->ms);
       lock_give(0, me);
     }
     break;

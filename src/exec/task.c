@@ -81,7 +81,7 @@ void tl_task_run_step_blocking(tl_task *t) {
   if (r->spec.kind == TL_STEP_CPU) {
     tl_burn_cpu_ms(r->spec.ms);
   } else if (tl_shared_is_step(r->spec.kind)) {
-    tl_shared_run_step(&r->spec);
+    tl_shared_run_step(&r->spec, tl_burn_cpu_ms);
   } else if (r->spec.kind == TL_STEP_YIELD) {
     sched_yield(); /* a thread's way to let others run */
   } else {

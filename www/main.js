@@ -29,6 +29,7 @@ import { renderInsights } from './insights.js';
 import { renderCharts, resetCharts } from './charts.js';
 import { renderCoro, resetCoro } from './coro.js';
 import { renderProcesses } from './processes.js';
+import * as shared from './shared.js';
 import { renderTimeline, timelineDrawMs, timelineModel, selectTimelineTask, onTimelineSelect } from './timeline.js';
 import { ingestSteps, findTask, closeCard, onTaskChange, taskCardState } from './task-card.js';
 import { $ } from './dom.js';
@@ -51,6 +52,7 @@ const api = {
   setPaused: function (p) { setPaused(!!p); }
 };
 window.tlDashboard = api;
+shared.init($('panel-shared'));
 
 function render(s, info) {
   if (info.restarted) { resetCharts(); resetCoro(); }
@@ -69,6 +71,7 @@ function render(s, info) {
   renderCharts(s);
   renderCoro(s);
   renderProcesses(s);
+  shared.render(s);
   renderTimeline(s, natural, byTid);
 
   api.lastSeq = isNum(s.seq) ? s.seq : api.lastSeq;

@@ -29,6 +29,7 @@ import { renderInsights } from './insights.js';
 import { renderCharts, resetCharts } from './charts.js';
 import { renderCoro, resetCoro } from './coro.js';
 import { renderProcesses } from './processes.js';
+import * as shared from './shared.js';
 import { renderTimeline, timelineDrawMs, timelineModel, selectTimelineTask, onTimelineSelect } from './timeline.js';
 import { ingestSteps, findTask, closeCard, onTaskChange, taskCardState } from './task-card.js';
 import { $ } from './dom.js';
@@ -53,6 +54,7 @@ const api = {
 };
 window.tlDashboard = api;
 birth.init($('birth'));
+shared.init($('panel-shared'));
 
 function render(s, info) {
   if (info.restarted) { resetCharts(); resetCoro(); }
@@ -72,6 +74,7 @@ function render(s, info) {
   renderCoro(s);
   renderProcesses(s);
   birth.render(s);
+  shared.render(s);
   renderTimeline(s, natural, byTid);
 
   api.lastSeq = isNum(s.seq) ? s.seq : api.lastSeq;

@@ -15,6 +15,7 @@
 #include "observer/loop_totals.h"
 #include "core/costs.h"
 #include "observer/processes.h"
+#include "observer/shared_obs.h"
 
 #define TL_SNAP_MAX_CORES 256
 #define TL_SNAP_MAX_INSIGHTS 16
@@ -177,6 +178,8 @@ typedef struct tl_snapshot {
   int ninsights;
 
   tl_coro_snap coro;
+
+  tl_shared_obs shared;    /* server.shared (observer/shared_obs) */
 
   /* The event log (observer/events.h), rendered as "events"; NULL:
    * none. Owned by the observer. */

@@ -44,6 +44,7 @@ typedef struct tl_config {
   int loops;           /* event-loop threads, each with its own listener */
   int processes;       /* worker processes under a supervisor; 0 = none */
   bool allow_crash;    /* the `crash` step may kill the process */
+  bool allow_deadlock; /* the `deadlock` step may hang two threads */
   /* Hidden: this process is worker `worker_index` of a supervisor, whose
    * scoreboard and channel it inherited as these descriptors (-1: not). */
   int worker_index;

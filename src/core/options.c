@@ -18,7 +18,7 @@ enum {
   OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_BODY_MIN_RATE, OPT_HEADER_TIMEOUT,
   OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
   OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH,
-  OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_WORKER_OF,
+  OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_ALLOW_DEADLOCK, OPT_WORKER_OF,
   OPT_CPUS
 };
 
@@ -50,6 +50,7 @@ static const struct option long_opts[] = {
     {"loops", required_argument, NULL, OPT_LOOPS},
     {"processes", required_argument, NULL, OPT_PROCESSES},
     {"allow-crash", no_argument, NULL, OPT_ALLOW_CRASH},
+    {"allow-deadlock", no_argument, NULL, OPT_ALLOW_DEADLOCK},
     {"worker-of", required_argument, NULL, OPT_WORKER_OF},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
@@ -142,6 +143,7 @@ void tl_options_usage(FILE *out) {
       "                           that restarts them and shows them as one\n"
       "                           server; 0 = one process (0)\n"
       "  --allow-crash            let the `crash` step kill its process\n"
+      "  --allow-deadlock         let the `deadlock` step hang two threads for ever\n"
       "Statistics:\n"
       "  --sample-ms N            statistics period, 50..60000 ms (500)\n"
       "  --no-stats               turn statistics collection off\n"
@@ -225,6 +227,7 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     case OPT_LOOPS: name = "--loops"; lo = 1; hi = TL_MAX_LOOPS; ip = &cfg->loops; break;
     case OPT_PROCESSES: name = "--processes"; lo = 0; hi = TL_MAX_PROCESSES; ip = &cfg->processes; break;
     case OPT_ALLOW_CRASH: cfg->allow_crash = true; continue;
+    case OPT_ALLOW_DEADLOCK: cfg->allow_deadlock = true; continue;
     case OPT_WORKER_OF:
       /* INDEX,SHMFD,CHANFD: set by the supervisor, not documented. */
       if (sscanf(optarg, "%d,%d,%d", &cfg->worker_index, &cfg->worker_shm_fd,

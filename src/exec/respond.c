@@ -53,10 +53,12 @@ static void respond_task(const tl_request *req, const tl_task *t,
     if (i)
       tl_buf_putc(&body, ',');
     tl_buf_printf(&body,
-                  "{\"i\":%d,\"kind\":\"%s\",\"ms\":%u,\"thread\":\"%s\","
+                  "{\"i\":%d,\"kind\":\"%s\",\"%s\":%u,\"thread\":\"%s\","
                   "\"tid\":%d,\"core\":%d,\"start_us\":%llu,\"end_us\":%llu,"
                   "\"cpu_us\":%llu}",
-                  i, tl_step_kind_name(s->spec.kind), s->spec.ms, s->thread,
+                  i, tl_step_kind_name(s->spec.kind),
+                  tl_step_is_count(s->spec.kind) ? "n" : "ms", s->spec.ms,
+                  s->thread,
                   s->tid, s->core,
                   (unsigned long long) ((s->start_ns - t->created_ns) / 1000),
                   (unsigned long long) ((s->end_ns - t->created_ns) / 1000),

@@ -217,7 +217,10 @@ static void task_done(tl_task *t) {
 static void dispatch(tl_conn *c, tl_slot *s) {
   tl_loop *loop = c->loop;
   tl_decision d;
-  tl_dispatch(&s->req, loop->ctx.cfg->allow_crash, &d);
+  tl_dispatch(&s->req,
+              (loop->ctx.cfg->allow_crash ? TL_ALLOW_CRASH : 0u) |
+                  (loop->ctx.cfg->allow_deadlock ? TL_ALLOW_DEADLOCK : 0u),
+              &d);
   s->route = (uint8_t) d.route;
   if (d.kind == TL_DECIDE_ERROR) {
     char allow[64] = "";

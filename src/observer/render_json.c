@@ -3,6 +3,7 @@
 
 #include "base/mode.h"
 #include "base/steps.h"
+#include "observer/render_shared.h"
 #include "observer/render_json.h"
 #include "observer/events.h"
 #include "observer/thread_birth.h"
@@ -133,6 +134,7 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
       /* Each worker's share beside the server's sum (server.requests). */
       kopt(b, "requests_rate", p->requests_rate >= 0, p->requests_rate);
     }
+    tl_render_shared_process(b, p);
     tl_buf_puts(b, "\"threads\":[");
     int nt = p->nthreads < TL_SNAP_PROC_TIDS ? p->nthreads : TL_SNAP_PROC_TIDS;
     for (int k = 0; k < nt; k++) {
@@ -496,6 +498,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kopt(b, "utilization_pct", s->has_loop_util, s->loop_util_pct);
   close_with(b, '}');
   coro_json(b, &s->coro);
+  tl_render_shared_json(b, s);
   loops_json(b, s);
   tl_buf_puts(b, "},\"timeline\":{");
   kd(b, "from_ms", s->timeline_from_ms);

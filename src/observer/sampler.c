@@ -7,6 +7,7 @@
 #include "observer/snapshot.h"
 #include "observer/sampler.h"
 #include "observer/coro_sample.h"
+#include "observer/render_shared.h"
 #include "observer/events.h"
 #include "observer/history.h"
 #include "observer/schedstat_probe.h"
@@ -995,6 +996,7 @@ void tl_stats_sample(tl_stats *st) {
   s->pid = (int) getpid();
   sample_server(st, period_s);
   tl_coro_sample(&s->coro, &st->srv->cfg, period_s, st->seq % SLOW_EVERY == 1);
+  tl_shared_obs_sample(&s->shared, now);
   /* Our own pinning change (POST /control) shows at the next sample. */
   uint64_t pinned = atomic_load_explicit(&st->srv->pinned, memory_order_relaxed);
   /* A --cpus change (POST /control?cpus=) likewise. */
@@ -1019,6 +1021,7 @@ void tl_stats_sample(tl_stats *st) {
     sample_cores(st, period_s);
     pick_timeline(st, now);
     tl_insights_derive(s);
+    tl_render_shared_insights(s);
   } else {
     s->nthreads = 0;
     s->ncores = 0;

@@ -46,7 +46,8 @@ const markerPlugin = {
   afterDatasetsDraw(chart) {
     const area = chart.chartArea, xs = chart.scales.x;
     const times = chart.$tlTimes || [];
-    if (!area || !xs || times.length < 2) { markersDrawn[chart.$tlKey] = { all: 0, control: 0, labels: 0 }; return; }
+    if (!chart.$tlKey) return;            // the first draw, inside the constructor
+    if (!area || !xs || times.length < 2) { markersDrawn[chart.$tlKey] = { all: 0, control: 0, labels: 0, boxes: [] }; return; }
     const ctx = chart.ctx;
     ctx.save();
     ctx.font = `10px ${window.Chart.defaults.font.family}`;
@@ -70,7 +71,7 @@ const markerPlugin = {
       if (!p) return;
       ctx.fillStyle = markerColor(shown[i].e);
       ctx.fillText(texts[i], p.left, area.top + 10 + p.row * 11);
-      boxes.push([p.row, p.left, p.left + widths[i]]);
+      boxes.push([p.row, Math.floor(p.left), Math.ceil(p.left + widths[i])]);
     });
     ctx.restore();
     markersDrawn[chart.$tlKey] = { all: shown.length, control: shown.filter((m) => m.e.kind === 'control').length,

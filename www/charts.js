@@ -21,7 +21,7 @@ import { isNum, clock, get, msUnit, fmt, fmtBoundMs } from './format.js';
 import { $, setText } from './dom.js';
 import { addEvents, resetEvents, eventList, markerLabel, markerColor } from './events.js';
 import { renderEventLog } from './event-log.js';
-import { coreColor, seriesColor } from './colors.js';
+import { coreColor, seriesColor, translucent } from './colors.js';
 import { layoutLabels } from './labels.js';
 import {
   pointOfSnapshot, pointsOfHistory, errorRate, mergeHistory, trimPoints, inWindow, routesShown,
@@ -118,7 +118,7 @@ function makeChart(key, id, datasets, yTitle, opts = {}) {
   const canvas = $(id);
   if (!canvas) return null;
   const y = opts.latency ? latencyAxis(yTitle) : plainAxis(yTitle);
-  if (opts.pct) Object.assign(y, { min: 0, suggestedMax: 100 });
+  if (opts.stacked) Object.assign(y, { min: 0, stacked: true, grace: 0 });
   const scales = {
     x: { type: 'linear', grid: { display: false },
       ticks: { maxTicksLimit: 7, maxRotation: 0, autoSkip: true, font: { size: 10 },
@@ -185,7 +185,7 @@ function makeCharts() {
       y1: { position: 'right', min: 0, max: 100, grid: { drawOnChartArea: false },
         title: { display: true, text: 'busy %', font: { size: 11 } }, ticks: { font: { size: 10 }, maxTicksLimit: 6 } },
     } }),
-    cores: makeChart('cores', 'chart-cores', [], 'busy %', { pct: true, noLog: true }),
+    cores: makeChart('cores', 'chart-cores', [], 'busy %, stacked', { noLog: true, stacked: true }),
     workers: makeChart('workers', 'chart-workers', [], 'CPU % of a core', { noLog: true }),
   };
   for (const k of Object.keys(c)) if (!c[k]) delete c[k];
@@ -230,13 +230,18 @@ function syncRouteDatasets(chart, pts) {
   }
 }
 
-/* One line per core (in the core's hue) or per worker (first MAX_WORKER_SERIES). */
+/* Cores: one band per core in the core's hue, stacked (two busy cores
+ * would hide each other as lines; the top is N cores × 100 %). Workers: one
+ * line each (the first MAX_WORKER_SERIES). */
 function syncIndexedDatasets(chart, pts, key) {
   const n = seriesCount(pts, key, key === 'workers' ? MAX_WORKER_SERIES : 64);
   if (chart.data.datasets.length !== n) {
     chart.data.datasets = Array.from({ length: n }, (_, i) => (key === 'cores'
-      ? lineDs(`core ${i}`, coreColor(i)) : lineDs(`worker ${i}`, seriesColor(i), { borderWidth: 1.2 })));
+      ? lineDs(`core ${i}`, coreColor(i), { fill: i === 0 ? 'origin' : '-1', borderWidth: 1,
+        backgroundColor: translucent(coreColor(i), 0.35) })
+      : lineDs(`worker ${i}`, seriesColor(i), { borderWidth: 1.2 })));
     chart.options.plugins.legend.display = n > 0 && n <= 16;
+    if (key === 'cores') chart.options.scales.y.max = Math.max(100, n * 100);
   }
   chart.data.datasets.forEach((d, i) => { d.data = series(pts, (p) => (p[key] ? p[key][i] : null)); });
   if (key === 'workers') {

@@ -37,3 +37,17 @@ export function stateColor(st) { return cssValue(`--st-${st}`) || NO_CORE; }
 /* A worker's line in the per-worker chart: its own hue, distinct from its
  * neighbours' (golden angle), not tied to a core (a worker moves). */
 export function seriesColor(i) { return `hsl(${((20 + i * 137.508) % 360).toFixed(0)},55%,45%)`; }
+
+/* color (#rgb, #rrggbb or hsl(h,s%,l%)) at opacity alpha, for a band
+ * under a line; any other form is returned as is. */
+export function translucent(color, alpha) {
+  const c = String(color).trim();
+  let m = /^#([0-9a-f]{3}|[0-9a-f]{6})$/i.exec(c);
+  if (m) {
+    const h = m[1].length === 3 ? [...m[1]].map((x) => x + x).join('') : m[1];
+    const [r, g, b] = [0, 2, 4].map((i) => parseInt(h.slice(i, i + 2), 16));
+    return `rgba(${r},${g},${b},${alpha})`;
+  }
+  m = /^hsl\(([^)]*)\)$/i.exec(c);
+  return m ? `hsla(${m[1]},${alpha})` : c;
+}

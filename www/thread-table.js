@@ -61,7 +61,7 @@ const COLS = [
       ? `${fmt(t.on_cpu_pct, 0)} / ${fmt(t.runq_pct, 0)} / ${fmt(t.sleep_pct, 0)}` : NA),
     title: 'share of the last period on a core / ready, waiting for a core (run queue) / sleeping or blocked, %',
     draw: drawPeriod },
-  { k: 'runq_wait_pct', g: 'scheduler', label: 'wait %', bar: true, text: num('runq_wait_pct', 1),
+  { k: 'runq_wait_pct', g: 'scheduler', label: 'runq wait %', bar: true, text: num('runq_wait_pct', 1),
     title: 'run-queue wait over the last period, % of the period' },
   { k: 'ctx_voluntary_rate', g: 'scheduler', label: 'vol./s', rate: true, text: num('ctx_voluntary_rate', 0),
     title: 'voluntary switches per second: gave up the core by itself (waiting for something)' },

@@ -3,7 +3,7 @@
 // series. node --test tests/www/
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { coreColor, stateColor, useCssLookup, NO_CORE } from '../../www/colors.js';
+import { coreColor, stateColor, useCssLookup, translucent, NO_CORE } from '../../www/colors.js';
 import { naturalCompare, threadClass, doingClass, doingText, sortThreads, shortLabel } from '../../www/thread-info.js';
 import { layoutLabels } from '../../www/labels.js';
 import { share, buildLanes, viewWindow, tickStep, fmtTick } from '../../www/timeline-model.js';
@@ -19,6 +19,9 @@ test('colours: a hue per core from the page, a fallback beyond, grey for no core
   assert.equal(stateColor('runq'), '#c2255c');
   assert.equal(stateColor('nothing'), NO_CORE);
   useCssLookup(() => '');
+  assert.equal(translucent('#0b7285', 0.35), 'rgba(11,114,133,0.35)');
+  assert.equal(translucent('#fff', 0.5), 'rgba(255,255,255,0.5)');
+  assert.equal(translucent('hsl(12,60%,42%)', 0.2), 'hsla(12,60%,42%,0.2)');
 });
 
 test('threads in natural order: loops, workers by index, observer, libuv, others', () => {

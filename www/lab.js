@@ -18,6 +18,7 @@ let seriesChart = null, runsChart = null;
 
 export function init() {
   window.tlLab = state;
+  document.querySelector('#panel-lab .lab-charts').hidden = true;
   $('lab-cancel').addEventListener('click', cancel);
   load();
 }
@@ -120,6 +121,8 @@ function drawSeries(series) {
 function drawRuns() {
   if (typeof window.Chart !== 'function') return;
   const runs = state.runs.filter((r) => r.status === 'done').slice(-8);
+  /* No run yet: no empty axes that look like a result of zero. */
+  document.querySelector('#panel-lab .lab-charts').hidden = !state.runs.length;
   const labels = runs.map((r) => `#${r.run} ${r.id}`);
   const pred = runs.map((r) => r.predicted);
   const meas = runs.map((r) => r.measured);

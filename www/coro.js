@@ -95,7 +95,8 @@ export function render(s) {
   setText(f['coro-runnable'], fmtInt(c.runnable));
   setText(f['coro-switches'], fmt(c.switches_rate, 0));
   setText(f['coro-migrations'], `${fmt(c.migrations_rate, 0)} (${fmtInt(c.migrations)})`);
-  setText(f['coro-stack'], `${fmtBytes(c.stack_reserved_bytes)} / ${fmtBytes(c.stack_resident_bytes)}${isNum(c.stack_kib) ? ` · ${c.stack_kib} KiB each` : ''}`);
+  const each = isNum(c.stack_kib) ? ` · ${c.stack_kib} KiB each` : '';
+  setText(f['coro-stack'], `${fmtBytes(c.stack_reserved_bytes)} / ${fmtBytes(c.stack_resident_bytes)}${each}`);
   drawCost(c);
   if (!chart) chart = makeChart();
   if (!chart) return;
@@ -104,11 +105,10 @@ export function render(s) {
   const vals = [c.alive, c.suspended, c.runnable];
   const over = labels.length > HISTORY;
   if (over) labels.shift();
-  for (let i = 0; i < 3; i++) {
-    const d = chart.data.datasets[i].data;
-    d.push(isNum(vals[i]) ? vals[i] : null);
-    if (over) d.shift();
-  }
+  chart.data.datasets.forEach(({ data }, i) => {
+    data.push(isNum(vals[i]) ? vals[i] : null);
+    if (over) data.shift();
+  });
   chart.update('none');
 }
 

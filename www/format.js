@@ -49,9 +49,9 @@ export function clock(ms, tenths) {
 /* obj[path[0]][path[1]]…, or null where any part is missing. */
 export function get(obj, path) {
   let o = obj;
-  for (let i = 0; i < path.length; i++) {
+  for (const key of path) {
     if (o === null || o === undefined) return null;
-    o = o[path[i]];
+    o = o[key];
   }
   return o === undefined ? null : o;
 }

@@ -97,7 +97,7 @@ function runqFigure(s) {
   const th = Array.isArray(s.threads) ? s.threads : [];
   let sum = 0;
   let any = false;
-  for (let i = 0; i < th.length; i++) if (isNum(th[i].runq_pct)) { sum += th[i].runq_pct; any = true; }
+  for (const t of th) if (isNum(t.runq_pct)) { sum += t.runq_pct; any = true; }
   return any ? `${fmtPct(sum)} of a core` : 'measured';
 }
 

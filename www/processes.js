@@ -54,27 +54,34 @@ export function render(s) {
     if (b.root.parentNode !== procBox || procBox.children[i] !== b.root) procBox.insertBefore(b.root, procBox.children[i] || null);
     const e = p.last_exit;
     const justDied = p.state === 'restarting' || !p.pid || (e && isNum(e.ago_s) && e.ago_s < RED_FOR_S);
-    const cls = `proc role-${p.role}${e ? ' died' : ''}${p.state === 'restarting' ? ' restarting' : ''}${justDied && e ? ' died-now' : ''}`;
+    const cls = ['proc', `role-${p.role}`, e && 'died', p.state === 'restarting' && 'restarting', justDied && e && 'died-now']
+      .filter(Boolean).join(' ');
     if (b.root.className !== cls) b.root.className = cls;
     b.root.setAttribute('data-pid', String(p.pid));
     setText(b.parts.head, `${p.role + (isNum(p.index) ? ` ${p.index}` : '')} · pid ${p.pid ? p.pid : '—'}`);
-    setText(b.parts.state, `${p.state || NA} · up ${fmt(p.uptime_s, 1)} s${isNum(p.ready_ms) ? ` · ready in ${fmt(p.ready_ms, 1)} ms` : ''} · ${isNum(p.nthreads) ? `${p.nthreads} thread${p.nthreads === 1 ? '' : 's'}` : NA}`);
+    const ready = isNum(p.ready_ms) ? ` · ready in ${fmt(p.ready_ms, 1)} ms` : '';
+    const nth = isNum(p.nthreads) ? `${p.nthreads} thread${p.nthreads === 1 ? '' : 's'}` : NA;
+    setText(b.parts.state, `${p.state || NA} · up ${fmt(p.uptime_s, 1)} s${ready} · ${nth}`);
     setText(b.parts.mem, `RSS ${kb(p.rss_kb)} · PSS ${kb(p.pss_kb)} · USS ${kb(p.uss_kb)}`);
-    setText(b.parts.cpu, `CPU ${fmtPct(p.cpu_pct)} (${fmt(p.cpu_s, 2)} s) · switches ${fmtInt(p.ctx_voluntary)} vol / ${fmtInt(p.ctx_involuntary)} invol`);
+    setText(b.parts.cpu, `CPU ${fmtPct(p.cpu_pct)} (${fmt(p.cpu_s, 2)} s) · ` +
+      `switches ${fmtInt(p.ctx_voluntary)} vol / ${fmtInt(p.ctx_involuntary)} invol`);
     setText(b.parts.work, isNum(p.requests) || isNum(p.connections_open)
-      ? `${fmtInt(p.connections_open)} connections open · ${fmtInt(p.requests)} requests · ${fmtInt(p.tasks_in_flight)} tasks in flight`
+      ? `${fmtInt(p.connections_open)} connections open · ${fmtInt(p.requests)} requests · ` +
+        `${fmtInt(p.tasks_in_flight)} tasks in flight`
       : '');
     setText(b.parts.restarts, isNum(p.restarts) && (p.role === 'worker' || p.restarts > 0) ? `restarts ${p.restarts}` : '');
     setText(b.parts.new, e && p.pid && p.pid !== e.pid
       ? `replaced: pid ${e.pid} died → new pid ${p.pid}${isNum(p.ready_ms) ? `, serving after ${fmt(p.ready_ms, 1)} ms` : ''}`
       : e && !p.pid ? `pid ${e.pid} died · restarting…` : '');
-    setText(b.parts.exit, e ? `last exit: pid ${e.pid} ${e.how || '?'}, ${fmt(e.ago_s, 1)} s ago; lost ${fmtInt(e.connections_lost)} connections, ${fmtInt(e.tasks_lost)} tasks` : '');
+    setText(b.parts.exit, e ? `last exit: pid ${e.pid} ${e.how || '?'}, ${fmt(e.ago_s, 1)} s ago; ` +
+      `lost ${fmtInt(e.connections_lost)} connections, ${fmtInt(e.tasks_lost)} tasks` : '');
   });
 
   boxes.forEach((b, key) => { if (!seen.has(key)) { b.root.remove(); boxes.delete(key); } });
   const t = s.process_totals;
   setText($('process-totals'), t && t.supervised
-    ? `supervised: ${fmtInt(t.deaths)} worker death${t.deaths === 1 ? '' : 's'} · ${fmtInt(t.accepted)} connections accepted · ${fmtInt(t.requests)} requests (all workers, the dead ones included)`
+    ? `supervised: ${fmtInt(t.deaths)} worker death${t.deaths === 1 ? '' : 's'} · ${fmtInt(t.accepted)} connections accepted · ` +
+      `${fmtInt(t.requests)} requests (all workers, the dead ones included)`
     : list.length === 1 ? 'one process (start with --processes N for a supervisor and N worker processes)' : '');
   renderCosts(s.costs);
   renderLoops(get2(s, 'server', 'loops'));
@@ -117,7 +124,8 @@ function renderCosts(c) {
     });
     box.appendChild(g);
   });
-  box.appendChild(el('p', 'note', `medians of ${fmtInt(c.repetitions)} repetitions, measured ${fmt(c.collected_at_uptime_s, 1)} s after start; the probe runs at nice 19, so on a busy machine it waits for a core and its figures grow`));
+  box.appendChild(el('p', 'note', `medians of ${fmtInt(c.repetitions)} repetitions, measured ${fmt(c.collected_at_uptime_s, 1)} s ` +
+    'after start; the probe runs at nice 19, so on a busy machine it waits for a core and its figures grow'));
 }
 
 const loopRows = new Map();

@@ -67,7 +67,12 @@ export function render(s, view) {
       c.sub.style.setProperty('--hue', hue);
       c.sub.classList.toggle('core-hue', hue !== '');
     }
-    const tip = `${t.name} · tid ${t.tid} · ${t.role}\nstate ${t.state}${STATE_NAMES[t.state] ? ` (${STATE_NAMES[t.state]})` : ''}\ndoing: ${doingWords(t.doing)}\nlast core ${isNum(t.core) ? t.core : NA} · CPU ${fmtPct(t.cpu_pct)}\nlast period: on a core ${fmtPct(t.on_cpu_pct)} · ready, waiting for a core ${fmtPct(t.runq_pct)} · sleeping ${fmtPct(t.sleep_pct)}`;
+    const tip = [`${t.name} · tid ${t.tid} · ${t.role}`,
+      `state ${t.state}${STATE_NAMES[t.state] ? ` (${STATE_NAMES[t.state]})` : ''}`,
+      `doing: ${doingWords(t.doing)}`,
+      `last core ${isNum(t.core) ? t.core : NA} · CPU ${fmtPct(t.cpu_pct)}`,
+      `last period: on a core ${fmtPct(t.on_cpu_pct)} · ready, waiting for a core ${fmtPct(t.runq_pct)} · ` +
+        `sleeping ${fmtPct(t.sleep_pct)}`].join('\n');
     if (c.root.title !== tip) c.root.title = tip;
     if (inOrder && kids[i] !== c.root) inOrder = false;
   });

@@ -17,7 +17,7 @@
  * windows, routes) is series.js.
  */
 
-import { isNum, clock, get, msUnit, fmt, fmtBoundMs } from './format.js';
+import { isNum, clock, get, msUnit, fmt, fmtMs, fmtBoundMs } from './format.js';
 import { $, setText } from './dom.js';
 import { addEvents, resetEvents, eventList, markerLabel, markerColor } from './events.js';
 import { renderEventLog } from './event-log.js';
@@ -101,6 +101,8 @@ function latencyAxis(title) {
     ticks: {
       font: { size: 10 }, maxTicksLimit: 6,
       callback(v) {
+        /* log: each tick in its own unit ("100 µs", "10 ms"); linear: in the axis's unit */
+        if (this.chart.options.scales.y.type === 'logarithmic') return fmtMs(v);
         const u = this.chart.$tlUnit || msUnit(1);
         return fmt(v / u.per, u.name === 's' ? 2 : v / u.per < 10 ? 1 : 0).replace(/\.0+$/, '');
       },
@@ -152,6 +154,8 @@ function makeChart(key, id, datasets, yTitle, opts = {}) {
   });
   chart.$tlKey = key;
   chart.$tlNoLog = !!opts.noLog;
+  chart.$tlLatency = !!opts.latency;
+  chart.$tlTitle = yTitle;
   return chart;
 }
 
@@ -259,7 +263,6 @@ function setUnit(chart) {
   }
   const u = msUnit(max);
   chart.$tlUnit = u;
-  chart.options.scales.y.title.text = chart.options.scales.y.title.text.replace(/\((µs|ms|s)\)$/, `(${u.name})`);
 }
 
 /* Every chart rebuilt from the points of the view: each axis scales to
@@ -284,7 +287,9 @@ function redraw() {
     const y = c.options.scales.y;
     y.type = view.log && !c.$tlNoLog ? 'logarithmic' : 'linear';
     y.beginAtZero = y.type === 'linear';
-    if (/\((µs|ms|s)\)$/.test(y.title.text)) setUnit(c);
+    if (c.$tlLatency) setUnit(c);
+    const unit = c.$tlLatency ? ` (${c.$tlUnit.name})` : '';
+    y.title.text = `${c.$tlTitle}${y.type === 'logarithmic' ? ' (log)' : unit}`;
     c.update('none');
   }
 }

@@ -19,7 +19,7 @@
 
 import { NA, isNum, fmt } from './format.js';
 import { $, el } from './dom.js';
-import { naturalCompare, doingClass, doingText, sortThreads, STATE_NAMES } from './thread-info.js';
+import { doingClass, doingText, sortThreads, STATE_NAMES } from './thread-info.js';
 
 /* "loop 2" for loop threads (loop 0, the main thread, has no index). */
 function roleText(t) {

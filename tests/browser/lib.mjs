@@ -38,10 +38,13 @@ async function observerPort(ports) {
 /* Starts `bin args...` with --port 0 --admin-port 0 and waits until it
  * listens: from its banner, or with --quiet (no banner) from the ports the
  * process listens on (/proc), the observer told apart by its /stats.
+ * THREADLAB_WWW set: the dashboard is served from that directory.
  * Returns { pid, port, admin, output(), stop() }; stop() sends SIGTERM and
  * resolves with the exit status (null when it died by a signal). */
 export async function startServer(args = [], bin = process.env.THREADLAB_BIN || './threadlab') {
-  const child = spawn(bin, ['--port', '0', '--admin-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /* THREADLAB_WWW: serve another copy of the dashboard (tests/www/mutants) */
+  const www = process.env.THREADLAB_WWW ? ['--www', process.env.THREADLAB_WWW] : [];
+  const child = spawn(bin, ['--port', '0', '--admin-port', '0', ...www, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });

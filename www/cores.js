@@ -7,7 +7,7 @@
  */
 
 import { NA, isNum, fmt, fmtPct } from './format.js';
-import { $, el, setText, setClass } from './dom.js';
+import { $, el, setText, setClass, legendItem } from './dom.js';
 import { naturalCompare, shortLabel, threadClass } from './thread-info.js';
 import { coreColor } from './colors.js';
 
@@ -18,15 +18,9 @@ const chips = new Map();         // tid -> chip element (a thread sits on one co
 export function init() {
   coresBox = $('cores');
   const lg = el('div', 'legend meter-legend');
-  [['user', 'user code'], ['sys', 'kernel (sys)'], ['iowait', 'iowait'], ['irq', 'irq'], ['idle', 'idle']]
-    .forEach(p => {
-      const s = el('span');
-      const sw = el('span', 'sw');
-      sw.style.background = `var(--${p[0]})`;
-      s.appendChild(sw);
-      s.appendChild(document.createTextNode(p[1]));
-      lg.appendChild(s);
-    });
+  for (const [k, text] of [['user', 'user code'], ['sys', 'kernel (sys)'], ['iowait', 'iowait'], ['irq', 'irq'], ['idle', 'idle']]) {
+    lg.appendChild(legendItem('sw', `var(--${k})`, text));
+  }
   coresBox.parentNode.insertBefore(lg, coresBox);
 }
 

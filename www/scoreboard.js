@@ -8,7 +8,7 @@
  */
 
 import { NA, isNum, fmtPct } from './format.js';
-import { $, el, setText, setClass } from './dom.js';
+import { $, el, setText, setClass, legendItem } from './dom.js';
 import { shortLabel, threadClass, doingText, STATE_NAMES } from './thread-info.js';
 import { coreColor } from './colors.js';
 
@@ -33,12 +33,7 @@ function doingWords(d) {
 export function init() {
   board = $('scoreboard');
   const lg = $('scoreboard-legend');
-  STATE_LEGEND.forEach(p => {
-    const s = el('span');
-    s.appendChild(el('span', `sw ${p[0]}`));
-    s.appendChild(document.createTextNode(p[1]));
-    lg.appendChild(s);
-  });
+  for (const [cls, text] of STATE_LEGEND) lg.appendChild(legendItem(`sw ${cls}`, null, text));
 }
 
 /* threads: the snapshot's threads in natural order. */

@@ -79,11 +79,14 @@ function handleSnapshot(text) {
   if (state !== 'live' && source && source.readyState === 1) setStreamState('live');
   refusals = 0;
   if (isNum(s.seq) && s.seq === lastSeq) return;               // already shown (initial GET + stream)
+  /* A smaller uptime: a late reply, or a restarted server. */
+  const younger = isNum(s.uptime_ms) && isNum(lastUptime) && s.uptime_ms < lastUptime;
   let restarted = false;
   if (isNum(s.seq) && isNum(lastSeq) && s.seq < lastSeq) {
-    /* older snapshot: either a late reply, or the server restarted */
-    if (!(isNum(s.uptime_ms) && isNum(lastUptime) && s.uptime_ms < lastUptime)) return;
+    if (!younger) return;                                        // a late reply
     restarted = true;
+  } else if (younger) {
+    restarted = true;          // a new server whose seq already passed the old one's (a slow reconnect)
   }
   lastUptime = s.uptime_ms;
   lastSnapshot = s;

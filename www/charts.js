@@ -340,11 +340,9 @@ export function applyHistory(h) {
   publish();
 }
 
-/* After a server restart: the old server's points and events go (the new
- * connection's history, if it came already, stays). Done when the next
- * snapshot comes (render): a late reply to the page's first GET /stats
- * also looks like a restart to stream.js (older seq, smaller uptime), but
- * its wall time is older than the newest point, and then nothing is reset. */
+/* After a server restart (stream.js tells it by the pid): the old
+ * server's points and events go (the new connection's history, if it came
+ * already, stays). Done when the next snapshot comes (render). */
 let resetAsked = false;
 export function reset() { resetAsked = true; }
 
@@ -361,8 +359,6 @@ function resetNow(s) {
 export function render(s) {
   if (resetAsked) {
     resetAsked = false;
-    const newest = points.length ? points[points.length - 1].t : null;
-    if (isNum(newest) && isNum(s.time_ms) && s.time_ms <= newest) return;  // a late reply, not a restart
     resetNow(s);
   }
   const st = get(s.server || {}, ['requests', 'by_status']);

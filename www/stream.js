@@ -29,6 +29,7 @@ let retryTimer = null;
 let lastEventAt = 0;
 let lastSeq = null;                // seq of the last snapshot handed on
 let lastUptime = null;
+let lastPid = null;                // the process the snapshots come from
 let lastSnapshot = null;
 
 const STATE_TITLES = {
@@ -79,16 +80,17 @@ function handleSnapshot(text) {
   if (state !== 'live' && source && source.readyState === 1) setStreamState('live');
   refusals = 0;
   if (isNum(s.seq) && s.seq === lastSeq) return;               // already shown (initial GET + stream)
-  /* A smaller uptime: a late reply, or a restarted server. */
+  /* A restart: another pid (whatever the seq and uptime: a slow reconnect
+   * lets the new server's pass the old one's), or, without a pid, a
+   * smaller uptime. An older seq from the same pid is a late reply (the
+   * page's first GET /stats answered after the stream): dropped. */
+  const pid = s.process && isNum(s.process.pid) ? s.process.pid : null;
+  const known = pid !== null && lastPid !== null;
   const younger = isNum(s.uptime_ms) && isNum(lastUptime) && s.uptime_ms < lastUptime;
-  let restarted = false;
-  if (isNum(s.seq) && isNum(lastSeq) && s.seq < lastSeq) {
-    if (!younger) return;                                        // a late reply
-    restarted = true;
-  } else if (younger) {
-    restarted = true;          // a new server whose seq already passed the old one's (a slow reconnect)
-  }
+  const restarted = known ? pid !== lastPid : younger;
+  if (!restarted && isNum(s.seq) && isNum(lastSeq) && s.seq < lastSeq) return;
   lastUptime = s.uptime_ms;
+  if (pid !== null) lastPid = pid;
   lastSnapshot = s;
   handlers.onSnapshot(s, { t0, restarted });
   lastSeq = isNum(s.seq) ? s.seq : lastSeq;

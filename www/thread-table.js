@@ -308,7 +308,6 @@ function renderTable(sorted) {
     padBottom.firstChild.style.height = `${(sorted.length - to) * h}px`;
     want.unshift(padTop);
     want.push(padBottom);
-    if (!rowHeight && to > from) rowHeight = rows.get(sorted[from].tid).tr.offsetHeight || 0;
   } else if (padTop.parentNode) {
     padTop.remove();
     padBottom.remove();
@@ -321,7 +320,11 @@ function renderTable(sorted) {
     frag.append(...want);
     tbody.appendChild(frag);
   }
-  if (virtual && !rowHeight && to > from) rowHeight = rows.get(sorted[from].tid).tr.offsetHeight || 0;
+  if (virtual && !rowHeight && to > from) {
+    /* The spacers assumed 21 px a row: measure a real one and lay out again with it. */
+    rowHeight = rows.get(sorted[from].tid).tr.offsetHeight || 0;
+    if (rowHeight) return renderTable(sorted);
+  }
   return sorted.length;
 }
 

@@ -3,7 +3,7 @@
 // back on the same observer port, its first event (the new server's
 // history) refills the charts, and nothing of the old server's past is
 // kept (its points, its events) — also when the page reconnects only after
-// the new server's seq passed the old one's (only its uptime tells). The second server reuses the port the
+// the new server's seq and uptime passed the old one's (its pid tells). The second server reuses the port the
 // first one was given by the kernel (a free port chosen for the test).
 //
 // usage (from the source tree): THREADLAB_BIN=build/threadlab node tests/browser/restart-test.mjs
@@ -25,19 +25,20 @@ try {
     ? { points: window.tlCharts.points, lastSeq: window.tlCharts.lastSeq } : null), null, 30000);
   r.check(before !== null, 'the first server: points and its control event on the page', JSON.stringify(before));
   /* The page's reads of /stats and the stream fail until the new server's
-   * seq has passed the old one's: a slow reconnect, so that only the
-   * smaller uptime tells the restart. */
+   * seq and uptime have passed the old one's: a slow reconnect, so that
+   * only the pid tells the restart. */
   let hold = true;
   await page.route(/\/stats(\/stream)?$/, (route) => (hold ? route.abort() : route.continue()));
+  const oldUptime = await page.evaluate(() => window.tlDashboard.snapshot.uptime_ms);
   const oldPid = srv.pid;
   await srv.stop();
   await sleep(500);
   const restartedAt = Date.now();
   srv = await startServer(['--admin-port', String(admin), '--mode', 'pool', '--threads', '2', '--sample-ms', '100']);
   r.check(srv.admin === admin && srv.pid !== oldPid, 'a new server on the same observer port', `${srv.pid} on ${srv.admin}`);
-  for (let seq = 0; seq <= before.lastSeq + 5;) {
+  for (let seq = 0, up = 0; seq <= before.lastSeq + 5 || up <= oldUptime + 1000;) {
     await sleep(200);
-    seq = (await (await fetch(`http://127.0.0.1:${admin}/stats`)).json()).seq;
+    ({ seq, uptime_ms: up } = await (await fetch(`http://127.0.0.1:${admin}/stats`)).json());
   }
   hold = false;
   const after = await waitInPage(page, (pid) => {

@@ -784,7 +784,7 @@ START_TEST(pin_reaches_busy_workers_at_once) {
   cpu_set_t all;
   ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
   if (CPU_COUNT(&all) < 2)
-    return; /* one CPU: pinned and unpinned masks are the same */
+    TL_SKIP("one CPU: pinned and unpinned masks are the same");
   tl_proc p;
   const char *args[] = {"--threads", "2", "--sample-ms", "100", NULL};
   tl_proc_start(&p, args);
@@ -991,19 +991,15 @@ END_TEST
  * this machine itself, from its own address. */
 START_TEST(control_refuses_non_loopback) {
   char src[64];
-  if (!tl_own_address(src, sizeof(src))) {
-    fprintf(stderr, "control_refuses_non_loopback: skipped: this machine "
-            "has no non-loopback IPv4 address\n");
-    return;
-  }
+  if (!tl_own_address(src, sizeof(src)))
+    TL_SKIP("this machine has no non-loopback IPv4 address");
   tl_proc p;
   start(&p, "pool", "2");
   int fd = tl_connect_from(src, p.admin_port);
   if (fd < 0) {
-    fprintf(stderr, "control_refuses_non_loopback: skipped: cannot connect "
-            "from %s to 127.0.0.1: %s\n", src, strerror(errno));
+    int e = errno;
     ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
-    return;
+    TL_SKIP("cannot connect from %s to 127.0.0.1: %s", src, strerror(e));
   }
   tl_resp r = control(p.admin_port, "mode=async&threads=3", fd);
   ck_assert_msg(r.status == 403, "/control from %s answered %d", src, r.status);

@@ -1941,7 +1941,9 @@ START_TEST(test_cancel_on_client_gone) {
     expect_plaintext(fd);
   }
   double dt = tl_now_s() - t0;
-  ck_assert_msg(dt < 1.5, "%s/%s: the next client waited %.2f s behind the "
+  /* At most the step in progress (250 ms) when cancelled, about 2.8 s
+   * when not: 2 s leaves a crowded machine room on both sides. */
+  ck_assert_msg(dt < 2.0, "%s/%s: the next client waited %.2f s behind the "
                 "task of a client that left (3 s of steps if not cancelled)",
                 hybrid ? "hybrid" : "pool", how, dt);
   if (gone >= 0) {
@@ -1985,7 +1987,7 @@ START_TEST(test_cancel_releases_shutdown) {
   }
   ck_assert_msg(st == 0, "%s/%s: exit status %d", mode, reset ? "reset" : "EOF",
                 st);
-  ck_assert_msg(dt < 1.5, "%s/%s: shutdown took %.2f s: the task of a client "
+  ck_assert_msg(dt < 2.0, "%s/%s: shutdown took %.2f s: the task of a client "
                 "that left was not cancelled", mode, reset ? "reset" : "EOF",
                 dt);
   if (gone >= 0)

@@ -655,36 +655,46 @@ static int worker_tids(const tj *j, int *tids, int cap) {
   return n;
 }
 
-/* Each worker's run_delay (s) as the kernel's schedstat says now. */
-static void kernel_delays(int pid, const int *tids, int n, double *out) {
+/* Each worker's run_delay (s) as the kernel's schedstat says now; its
+ * time on a core (s) in on, if not NULL. */
+static void kernel_delays_on(int pid, const int *tids, int n, double *out, double *on_out) {
   for (int w = 0; w < n; w++) {
     double on, delay;
     ck_assert_msg(kernel_schedstat(pid, tids[w], &on, &delay),
                   "no /proc/%d/task/%d/schedstat", pid, tids[w]);
     out[w] = delay / 1e9;
+    if (on_out)
+      on_out[w] = on / 1e9;
   }
 }
 
-/* The runq_wait_s of thread tid in snapshot j (-1: none, -2: null). */
-static double snap_runq(const tj *j, int tid) {
+static void kernel_delays(int pid, const int *tids, int n, double *out) {
+  kernel_delays_on(pid, tids, n, out, NULL);
+}
+
+/* A number of thread tid in snapshot j (-1: no such thread, -2: null). */
+static double snap_field(const tj *j, int tid, const char *field) {
   const tj *threads = tj_get(j, "threads");
   for (size_t i = 0; threads && i < threads->n; i++) {
     const tj *t = &threads->kids[i];
     if ((int) tj_num(t, "tid", 0) == tid)
-      return tj_is_null(t, "runq_wait_s") ? -2 : tj_num(t, "runq_wait_s", -1);
+      return tj_is_null(t, field) ? -2 : tj_num(t, field, -1);
   }
   return -1;
 }
 
-/* A fresh snapshot bracketed by two reads of the kernel's run_delay of
- * each worker: the snapshot was taken between them. */
-static tj *bracketed(tl_proc *p, const int *tids, int n, double *before, double *after) {
+static double snap_runq(const tj *j, int tid) { return snap_field(j, tid, "runq_wait_s"); }
+
+/* A fresh snapshot bracketed by two reads of the kernel's schedstat of
+ * each worker (run_delay, time on a core): taken between them. */
+static tj *bracketed(tl_proc *p, const int *tids, int n, double *before, double *after,
+                     double *on_before, double *on_after) {
   tj *j = get_stats(p);
   double seq = tj_num(j, "seq", 0);
   tj_release(j);
-  kernel_delays(p->pid, tids, n, before);
+  kernel_delays_on(p->pid, tids, n, before, on_before);
   j = stats_after(p, seq);
-  kernel_delays(p->pid, tids, n, after);
+  kernel_delays_on(p->pid, tids, n, after, on_after);
   return j;
 }
 
@@ -713,9 +723,18 @@ START_TEST(runq_wait_runs_with_the_kernel) {
   cpu_load_start(&l, p.port, 8, 16, 20); /* 2.6 s of CPU for one core */
   usleep(500000);
   /* Two snapshots while the 4 workers take turns: a before b. */
-  tj *a = bracketed(&p, tids, 4, k0, k1);
+  double on0[4], on1[4], on2[4], on3[4];
+  tj *a = bracketed(&p, tids, 4, k0, k1, on0, on1);
   usleep(300000);
-  tj *b = bracketed(&p, tids, 4, k2, k3);
+  tj *b = bracketed(&p, tids, 4, k2, k3, on2, on3);
+  /* Time on a core, the same way (busy threads: read afresh each time). */
+  for (int w = 0; w < 4; w++) {
+    double oa = snap_field(a, tids[w], "oncpu_s"), ob = snap_field(b, tids[w], "oncpu_s");
+    ck_assert_msg(oa >= on0[w] - 0.002 && oa <= on1[w] + 0.002 && ob >= on2[w] - 0.002 &&
+                  ob <= on3[w] + 0.002,
+                  "worker %d: /stats on a core %.4f and %.4f s, the kernel's %.4f..%.4f "
+                  "and %.4f..%.4f s", tids[w], oa, ob, on0[w], on1[w], on2[w], on3[w]);
+  }
   const double eps = 0.002; /* /stats rounds, the kernel counts ns */
   double kernel_grew = 0;
   for (int w = 0; w < 4; w++)
@@ -778,7 +797,7 @@ START_TEST(runq_wait_runs_with_the_kernel) {
                     "%.4f s, /stats %.4f (-2: null)", tids[w], k1[w], ours);
       continue;
     }
-    ck_assert_msg(fabs(ours - k1[w]) <= 0.05 * k1[w] + eps,
+    ck_assert_msg(fabs(ours - k1[w]) <= 0.01 * k1[w] + eps,
                   "worker %d: /stats run-queue wait %.4f s, schedstat %.4f s", tids[w],
                   ours, k1[w]);
   }

@@ -1941,9 +1941,10 @@ START_TEST(test_cancel_on_client_gone) {
     expect_plaintext(fd);
   }
   double dt = tl_now_s() - t0;
-  /* At most the step in progress (250 ms) when cancelled, about 2.8 s
-   * when not: 2 s leaves a crowded machine room on both sides. */
-  ck_assert_msg(dt < 2.0, "%s/%s: the next client waited %.2f s behind the "
+  /* At most the step in progress when cancelled: 250 ms, of CPU time in
+   * hybrid mode, which a crowded core stretches (2.2 s was seen); when
+   * not, the 2.8 s of steps left, which load only stretches further. */
+  ck_assert_msg(dt < 2.5, "%s/%s: the next client waited %.2f s behind the "
                 "task of a client that left (3 s of steps if not cancelled)",
                 hybrid ? "hybrid" : "pool", how, dt);
   if (gone >= 0) {
@@ -1987,7 +1988,7 @@ START_TEST(test_cancel_releases_shutdown) {
   }
   ck_assert_msg(st == 0, "%s/%s: exit status %d", mode, reset ? "reset" : "EOF",
                 st);
-  ck_assert_msg(dt < 2.0, "%s/%s: shutdown took %.2f s: the task of a client "
+  ck_assert_msg(dt < 2.5, "%s/%s: shutdown took %.2f s: the task of a client "
                 "that left was not cancelled", mode, reset ? "reset" : "EOF",
                 dt);
   if (gone >= 0)

@@ -43,12 +43,15 @@ typedef struct tl_config {
   int loops;           /* event-loop threads, each with its own listener */
   int processes;       /* worker processes under a supervisor; 0 = none */
   bool allow_crash;    /* the `crash` step may kill the process */
+  int sched_trace;     /* TL_SCHED_TRACE_*: --sched-trace (auto) */
   /* Hidden: this process is worker `worker_index` of a supervisor, whose
    * scoreboard and channel it inherited as these descriptors (-1: not). */
   int worker_index;
   int worker_shm_fd;
   int worker_chan_fd;
 } tl_config;
+
+enum { TL_SCHED_TRACE_AUTO, TL_SCHED_TRACE_OFF, TL_SCHED_TRACE_ON };
 
 /* Fills defaults (threads = online cores, docroot = installed or in-tree www). */
 void tl_config_defaults(tl_config *cfg);

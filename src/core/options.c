@@ -19,6 +19,7 @@ enum {
   OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
   OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH,
   OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_WORKER_OF,
+  OPT_SCHED_TRACE,
   OPT_CPUS
 };
 
@@ -50,6 +51,7 @@ static const struct option long_opts[] = {
     {"loops", required_argument, NULL, OPT_LOOPS},
     {"processes", required_argument, NULL, OPT_PROCESSES},
     {"allow-crash", no_argument, NULL, OPT_ALLOW_CRASH},
+    {"sched-trace", required_argument, NULL, OPT_SCHED_TRACE},
     {"worker-of", required_argument, NULL, OPT_WORKER_OF},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
@@ -133,6 +135,10 @@ void tl_config_usage(FILE *out) {
       "  --processes N            N worker processes, 0..64, under a supervisor\n"
       "                           that restarts them; 0 = one process (0)\n"
       "  --allow-crash            let the `crash` step kill its process\n"
+      "  --sched-trace auto|off|on  trace our threads' context switches (the\n"
+      "                           \"Cores, live\" lanes, GET /sched): auto =\n"
+      "                           while someone watches; tracepoints as root,\n"
+      "                           else PERF_RECORD_SWITCH, else sampled (auto)\n"
       "Files:\n"
       "  --docroot DIR            directory served under /static/ (www/)\n"
       "  --www DIR                the dashboard's files (installed or in-tree www/)\n"
@@ -214,6 +220,18 @@ int tl_config_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     case OPT_LOOPS: name = "--loops"; lo = 1; hi = TL_MAX_LOOPS; ip = &cfg->loops; break;
     case OPT_PROCESSES: name = "--processes"; lo = 0; hi = TL_MAX_PROCESSES; ip = &cfg->processes; break;
     case OPT_ALLOW_CRASH: cfg->allow_crash = true; continue;
+    case OPT_SCHED_TRACE:
+      if (strcmp(optarg, "auto") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_AUTO;
+      else if (strcmp(optarg, "off") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_OFF;
+      else if (strcmp(optarg, "on") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_ON;
+      else {
+        fprintf(err, "threadlab: --sched-trace: '%s' is not one of auto, off, on\n", optarg);
+        return -1;
+      }
+      continue;
     case OPT_WORKER_OF:
       /* INDEX,SHMFD,CHANFD: set by the supervisor, not documented. */
       if (sscanf(optarg, "%d,%d,%d", &cfg->worker_index, &cfg->worker_shm_fd,

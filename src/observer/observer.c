@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "observer/sched.h"
 #include "observer/observer.h"
 
 #include "base/listen.h"
@@ -37,6 +38,7 @@ struct tl_observer {
   tl_sse *sse;
   tl_obs_control *control;
   tl_lab *lab;
+  tl_sched *sched;
   tl_endpoints *endpoints;
   tl_admin_conns *conns;
   tl_history *history;
@@ -67,6 +69,7 @@ static void walk_close(uv_handle_t *h, void *arg) {
 static void on_stop(uv_async_t *h) {
   tl_observer *obs = TL_CONTAINER_OF(h, tl_observer, stop_async);
   tl_lab_stop(obs->lab);
+  tl_sched_close_handles(obs->sched);
   tl_admin_close_all(obs->conns);
   uv_close((uv_handle_t *) &obs->listener, NULL);
   uv_close((uv_handle_t *) &obs->sample_timer, NULL);
@@ -110,6 +113,9 @@ static void observer_main(void *arg) {
   obs->lab = tl_lab_init(&obs->loop, obs->srv, obs->stats, obs->sse,
                          obs->control);
   tl_endpoints_set_lab(obs->endpoints, obs->lab);
+  obs->sched = tl_sched_init(&obs->loop, obs->srv, obs->sse);
+  tl_endpoints_set_sched(obs->endpoints, obs->sched);
+  tl_stats_set_sched(obs->stats, obs->sched);
   obs->conns = tl_admin_conns_init(&obs->loop, tl_endpoints_handle,
                                      obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);
@@ -122,6 +128,7 @@ static void observer_main(void *arg) {
   uv_loop_close(&obs->loop);
   tl_obs_control_close(obs->control);
   tl_lab_close(obs->lab);
+  tl_sched_free(obs->sched);
   tl_endpoints_close(obs->endpoints);
   tl_sse_close(obs->sse);
   tl_admin_conns_close(obs->conns);

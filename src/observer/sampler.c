@@ -203,6 +203,10 @@ void tl_stats_attach(tl_stats *st, tl_history *h, tl_events *ev) {
   st->snap.events = ev;
 }
 
+void tl_stats_set_sched(tl_stats *st, const struct tl_sched *s) {
+  st->snap.sched = s;
+}
+
 uint64_t tl_stats_seq(const tl_stats *st) { return st->seq; }
 const tl_buf *tl_stats_json(const tl_stats *st) { return &st->json; }
 const tl_buf *tl_stats_metrics(tl_stats *st) {

@@ -166,7 +166,7 @@ static void on_switch(tl_sched_slices *b, const tl_sched_rec *r,
                       tl_sched_emit_fn emit, void *arg) {
   cpu_state *c = &b->cpus[r->cpu];
   if (c->held) {
-    if (r->prev_tid == c->held_next)
+    if (r->prev_tid > 0 && r->prev_tid == c->held_next)
       c->hs.in_pid = r->pid;
     emit_held(c, emit, arg);
   }

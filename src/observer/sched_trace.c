@@ -439,6 +439,7 @@ static bool decode(const tl_sched_trace *t, const ring *rg, const uint8_t *p,
     if (hd.misc & PERF_RECORD_MISC_SWITCH_OUT) {
       r->prev_tid = rg->tid;
       r->next_tid = -1; /* not known to this source */
+      memcpy(r->next_comm, "other", 6);
       r->prev_state = (hd.misc & PERF_RECORD_MISC_SWITCH_OUT_PREEMPT) ? 0 : 1;
     } else {
       r->prev_tid = -1;

@@ -36,6 +36,7 @@ void tl_sched_kernel_json(const tl_sched *s, tl_buf *b);
 typedef struct tl_sched_thread_figs {
   bool have;              /* the tracer has seen this thread */
   uint64_t switches, preempted, wakes;
+  uint64_t wait_ns;       /* summed wake->run waits (exact) */
   double wake_p50_us, wake_p99_us, wake_max_us;
 } tl_sched_thread_figs;
 void tl_sched_thread_figures(const tl_sched *s, int tid,

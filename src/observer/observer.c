@@ -103,8 +103,11 @@ static void observer_main(void *arg) {
   obs->history = tl_history_init(obs->srv->cfg.sample_ms);
   obs->events = tl_events_init();
   tl_stats_attach(obs->stats, obs->history, obs->events);
-  tl_stats_sample(obs->stats);
   obs->sse = tl_sse_init();
+  /* Before the first sample, which shows the source it chose. */
+  obs->sched = tl_sched_init(&obs->loop, obs->srv, obs->sse);
+  tl_stats_set_sched(obs->stats, obs->sched);
+  tl_stats_sample(obs->stats);
   obs->control = tl_obs_control_init(&obs->loop, obs->srv);
   obs->endpoints = tl_endpoints_init(obs->srv, obs->port, obs->stats,
                                        obs->sse, obs->control);
@@ -113,9 +116,7 @@ static void observer_main(void *arg) {
   obs->lab = tl_lab_init(&obs->loop, obs->srv, obs->stats, obs->sse,
                          obs->control);
   tl_endpoints_set_lab(obs->endpoints, obs->lab);
-  obs->sched = tl_sched_init(&obs->loop, obs->srv, obs->sse);
   tl_endpoints_set_sched(obs->endpoints, obs->sched);
-  tl_stats_set_sched(obs->stats, obs->sched);
   obs->conns = tl_admin_conns_init(&obs->loop, tl_endpoints_handle,
                                      obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);

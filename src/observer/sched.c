@@ -40,7 +40,7 @@
 
 typedef struct thr {
   int tid;
-  uint64_t switches, preempted, wakes;
+  uint64_t switches, preempted, wakes, wait_ns;
   tl_hist *wake;                     /* ns; NULL until a first wait */
 } thr;
 
@@ -134,6 +134,7 @@ static void on_slice(void *arg, const tl_sched_slice *sl) {
       if (!t->wake)
         t->wake = tl_xcalloc(1, sizeof *t->wake);
       tl_hist_record(t->wake, sl->start_ns - sl->wake_ns);
+      t->wait_ns += sl->start_ns - sl->wake_ns;
       t->wakes++;
     }
   }
@@ -319,6 +320,7 @@ void tl_sched_thread_figures(const tl_sched *s, int tid,
   out->switches = t->switches;
   out->preempted = t->preempted;
   out->wakes = t->wakes;
+  out->wait_ns = t->wait_ns;
   if (t->wake) {
     tl_hist_snap snap;
     tl_hist_summary sum;
@@ -335,9 +337,10 @@ static void figs_json(tl_buf *b, const tl_sched_thread_figs *f) {
                 (unsigned long long) f->switches,
                 (unsigned long long) f->preempted);
   if (f->wakes)
-    tl_buf_printf(b, "{\"count\":%llu,\"p50\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
-                  (unsigned long long) f->wakes, f->wake_p50_us, f->wake_p99_us,
-                  f->wake_max_us);
+    tl_buf_printf(b, "{\"count\":%llu,\"sum\":%.3f,\"p50\":%.3f,\"p99\":%.3f,"
+                     "\"max\":%.3f}",
+                  (unsigned long long) f->wakes, (double) f->wait_ns / 1000.0,
+                  f->wake_p50_us, f->wake_p99_us, f->wake_max_us);
   else
     tl_buf_puts(b, "null");
 }

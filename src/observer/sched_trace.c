@@ -195,6 +195,8 @@ tl_sched_trace *tl_sched_trace_open_switches(int ncpu, const char **why) {
   a.type = PERF_TYPE_SOFTWARE;
   a.config = PERF_COUNT_SW_DUMMY;
   a.context_switch = 1;
+  a.exclude_kernel = 1; /* else refused at perf_event_paranoid >= 2 */
+  a.exclude_hv = 1;
   long fd = perf_open(&a, 0, -1, -1);
   if (fd < 0) {
     *why = "PERF_RECORD_SWITCH on our own threads was refused "
@@ -299,6 +301,8 @@ static int set_switch_threads(tl_sched_trace *t, const int *tids, int n) {
     a.type = PERF_TYPE_SOFTWARE;
     a.config = PERF_COUNT_SW_DUMMY;
     a.context_switch = 1;
+  a.exclude_kernel = 1; /* else refused at perf_event_paranoid >= 2 */
+  a.exclude_hv = 1;
     a.disabled = t->enabled ? 0 : 1;
     long fd = perf_open(&a, tids[k], -1, -1);
     if (fd < 0) {

@@ -170,8 +170,10 @@ static int via_helper(const char *const *names, int n, tl_sched_format *out,
   if (pid < 0) {
     close(p[0]);
     free(buf);
-    *why = saved == EPERM ? "a private mount namespace for tracefs was refused "
-                            "(needs CAP_SYS_ADMIN)"
+    *why = saved == EPERM ? "tracefs is not mounted and a private mount "
+                            "namespace to read the formats was refused (the "
+                            "tracepoints need root or CAP_PERFMON and "
+                            "CAP_SYS_ADMIN)"
                           : "the tracefs helper could not be started";
     return -1;
   }

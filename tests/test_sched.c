@@ -1,0 +1,370 @@
+/* test_sched.c - the scheduler tracer against the kernel's own accounting,
+ * on the real binary: per-thread switches vs /proc ctxt_switches, summed
+ * wake->run waits vs schedstat run_delay, the unprivileged fallback, and
+ * nothing global left changed. Tracepoints need root: without it the
+ * program is a counted skip (exit 77) that says so. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+
+#include <check.h>
+#include "tl_check.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "tl_json.h"
+#include "tl_testutil.h"
+
+/* /sched with no slices (they would not fit the test reader), only the
+ * per-thread figures. */
+#define FIGS "/sched?since_ns=999999999999999999"
+
+static tj *get_json(int port, const char *path) {
+  tl_resp r;
+  ck_assert_int_eq(tl_get(port, path, &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_msg(j != NULL, "%s is not JSON: %.200s", path, r.body);
+  tl_resp_free(&r);
+  return j;
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t cap) {
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  size_t n = 0;
+  ssize_t r;
+  while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
+    n += (size_t) r;
+  close(fd);
+  buf[n] = '\0';
+  return (ssize_t) n;
+}
+
+/* voluntary + nonvoluntary context switches of one thread, or -1. */
+static long proc_switches(int pid, int tid) {
+  char path[96], buf[4096];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/status", pid, tid);
+  if (read_file(path, buf, sizeof buf) < 0)
+    return -1;
+  const char *v = strstr(buf, "\nvoluntary_ctxt_switches:");
+  const char *nv = strstr(buf, "\nnonvoluntary_ctxt_switches:");
+  if (!v || !nv)
+    return -1;
+  return atol(v + 25) + atol(nv + 28);
+}
+
+static double run_delay_ns(int pid, int tid) {
+  char path[96], buf[256];
+  unsigned long long a, b;
+  snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", pid, tid);
+  if (read_file(path, buf, sizeof buf) < 0 || sscanf(buf, "%llu %llu", &a, &b) != 2)
+    return -1;
+  return (double) b;
+}
+
+/* Our thread names by tid, from the server's /proc. */
+static bool thread_named(int pid, int tid, const char *prefix) {
+  char path[96], buf[64];
+  snprintf(path, sizeof path, "/proc/%d/task/%d/comm", pid, tid);
+  return read_file(path, buf, sizeof buf) > 0 &&
+         strncmp(buf, prefix, strlen(prefix)) == 0;
+}
+
+/* Pins every thread of pid to cpu (the loop too, which --cpus leaves). */
+static void pin_all(int pid, int cpu) {
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/task", pid);
+  DIR *d = opendir(path);
+  ck_assert_ptr_nonnull(d);
+  struct dirent *e;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  while ((e = readdir(d)) != NULL)
+    if (e->d_name[0] >= '0' && e->d_name[0] <= '9')
+      sched_setaffinity(atoi(e->d_name), sizeof one, &one);
+  closedir(d);
+}
+
+/* The tracer's figures of tid from GET /sched: switches, preempted and
+ * summed wait (ns); false when the thread is not listed. */
+typedef struct figs {
+  double switches, preempted, wait_ns;
+} figs;
+
+static bool sched_figs(const tj *j, int tid, figs *f) {
+  const tj *th = tj_get(j, "threads");
+  for (size_t i = 0; th && i < th->n; i++) {
+    if ((int) tj_num(&th->kids[i], "tid", -1) != tid)
+      continue;
+    f->switches = tj_num(&th->kids[i], "switches", -1);
+    f->preempted = tj_num(&th->kids[i], "preempted", -1);
+    f->wait_ns = tj_is_null(&th->kids[i], "wake_latency_us")
+                     ? 0
+                     : tj_num(&th->kids[i], "wake_latency_us.sum", -1) * 1000.0;
+    return true;
+  }
+  return false;
+}
+
+/* Keep-alive requests, n of them, pipelined `depth` at a time. */
+static void requests(int port, const char *path, int n, int depth) {
+  int fd = tl_connect(port);
+  ck_assert_int_ge(fd, 0);
+  char req[256];
+  snprintf(req, sizeof req, "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  int sent = 0, got = 0;
+  while (got < n) {
+    while (sent < n && sent - got < depth) {
+      tl_send_str(fd, req);
+      sent++;
+    }
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+    got++;
+  }
+  tl_close(fd);
+}
+
+/* Lets the tracer catch up: its reorder window, and a finished slice held
+ * until its CPU's next record (at most 1 s). */
+static void settle(void) { usleep(1600 * 1000); }
+
+/* Two of our threads (the loop and one worker) ping-pong on one CPU:
+ * every request wakes the worker and its answer wakes the loop. With
+ * nothing lost, the slices of each equal the kernel's count of its
+ * context switches (voluntary + nonvoluntary) over the same interval. */
+START_TEST(ping_pong_slices_equal_proc_switches) {
+  for (int attempt = 0;; attempt++) {
+    tl_proc p;
+    const char *args[] = {"--mode", "pool", "--threads", "1",
+                          "--sched-trace", "on", NULL};
+    tl_proc_start(&p, args);
+    pin_all(p.pid, 0);
+    settle();
+    tj *a = get_json(p.admin_port, FIGS);
+    ck_assert_str_eq(tj_str(a, "source"), "tracepoints");
+    ck_assert(tj_get(a, "filtered")->b);
+    int loop = p.pid, worker = -1;
+    const tj *th = tj_get(a, "threads");
+    for (size_t i = 0; i < th->n; i++) {
+      int tid = (int) tj_num(&th->kids[i], "tid", -1);
+      if (thread_named(p.pid, tid, "tl-worker-0"))
+        worker = tid;
+    }
+    ck_assert_int_gt(worker, 0);
+    long p0[2] = {proc_switches(p.pid, loop), proc_switches(p.pid, worker)};
+    figs f0[2];
+    ck_assert(sched_figs(a, loop, &f0[0]) && sched_figs(a, worker, &f0[1]));
+    requests(p.port, "/task?steps=cpu:0", 5000, 1);
+    settle();
+    long p1[2] = {proc_switches(p.pid, loop), proc_switches(p.pid, worker)};
+    tj *b = get_json(p.admin_port, FIGS);
+    figs f1[2];
+    ck_assert(sched_figs(b, loop, &f1[0]) && sched_figs(b, worker, &f1[1]));
+    double lost = tj_num(b, "lost", -1);
+    ck_assert_double_ge(lost, 0);
+    for (int k = 0; k < 2 && lost == 0; k++) {
+      double dp = (double) (p1[k] - p0[k]);
+      double dt = f1[k].switches - f0[k].switches;
+      fprintf(stderr, "ping-pong %s: /proc %.0f switches, tracer %.0f slices (%.2f%%)\n",
+              k ? "worker" : "loop", dp, dt, 100.0 * fabs(dt - dp) / dp);
+      ck_assert_double_ge(dp, 5000); /* each request switches both */
+      ck_assert_msg(fabs(dt - dp) <= 0.02 * dp,
+                    "thread %d: tracer %.0f vs /proc %.0f", k, dt, dp);
+    }
+    tj_release(a);
+    tj_release(b);
+    ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+    if (lost == 0)
+      break;
+    /* Lost records (the observer starved on a loaded machine) void the
+     * comparison; it must hold on one of three runs. */
+    fprintf(stderr, "ping-pong: %.0f records lost, run again\n", lost);
+    ck_assert_int_lt(attempt, 2);
+  }
+}
+END_TEST
+
+/* Eight CPU workers on one core: each waits for the core after every
+ * preemption. The summed wake->run waits of the tracer agree with the
+ * kernel's run_delay (schedstat) within 10%, and preempted ends dominate. */
+START_TEST(oversubscribed_waits_match_run_delay) {
+  tl_proc p;
+  const char *args[] = {"--mode", "pool", "--threads", "8", "--cpus", "0",
+                        "--sched-trace", "on", NULL};
+  tl_proc_start(&p, args);
+  settle();
+  tj *a = get_json(p.admin_port, FIGS);
+  int workers[8], nw = 0;
+  const tj *th = tj_get(a, "threads");
+  for (size_t i = 0; i < th->n && nw < 8; i++) {
+    int tid = (int) tj_num(&th->kids[i], "tid", -1);
+    if (thread_named(p.pid, tid, "tl-worker-"))
+      workers[nw++] = tid;
+  }
+  ck_assert_int_eq(nw, 8);
+  double rd0 = 0, w0 = 0, s0 = 0, pre0 = 0;
+  for (int i = 0; i < nw; i++) {
+    figs f;
+    ck_assert(sched_figs(a, workers[i], &f));
+    rd0 += run_delay_ns(p.pid, workers[i]);
+    w0 += f.wait_ns;
+    s0 += f.switches;
+    pre0 += f.preempted;
+  }
+  /* 8 connections x 4 requests of 50 ms CPU: 1.6 s for one core. */
+  int fds[8];
+  const char *req = "GET /cpu?ms=50 HTTP/1.1\r\nHost: t\r\n\r\n";
+  for (int c = 0; c < 8; c++) {
+    fds[c] = tl_connect(p.port);
+    for (int i = 0; i < 4; i++)
+      tl_send_str(fds[c], req);
+  }
+  for (int c = 0; c < 8; c++) {
+    for (int i = 0; i < 4; i++) {
+      tl_resp r;
+      ck_assert_int_eq(tl_read_resp(fds[c], &r, false), 0);
+      ck_assert_int_eq(r.status, 200);
+      tl_resp_free(&r);
+    }
+    tl_close(fds[c]);
+  }
+  settle();
+  tj *b = get_json(p.admin_port, FIGS);
+  double rd1 = 0, w1 = 0, s1 = 0, pre1 = 0;
+  for (int i = 0; i < nw; i++) {
+    figs f;
+    ck_assert(sched_figs(b, workers[i], &f));
+    rd1 += run_delay_ns(p.pid, workers[i]);
+    w1 += f.wait_ns;
+    s1 += f.switches;
+    pre1 += f.preempted;
+  }
+  double lost = tj_num(b, "lost", -1);
+  double drd = rd1 - rd0, dw = w1 - w0, ds = s1 - s0, dpre = pre1 - pre0;
+  fprintf(stderr, "oversubscribed: run_delay %.1f ms, tracer waits %.1f ms "
+          "(%.2f%%); %.0f slices, %.0f preempted; lost %.0f\n",
+          drd / 1e6, dw / 1e6, 100.0 * fabs(dw - drd) / drd, ds, dpre, lost);
+  ck_assert_double_eq(lost, 0);
+  ck_assert_double_gt(drd, 100e6); /* they did wait for the core */
+  ck_assert_msg(fabs(dw - drd) <= 0.10 * drd, "waits %.0f vs run_delay %.0f",
+                dw, drd);
+  ck_assert_msg(dpre > ds - dpre, "preempted %.0f of %.0f", dpre, ds);
+  /* /stats threads[] carries the same figures beside the /proc ones. */
+  tj *st = get_json(p.admin_port, "/stats");
+  ck_assert_str_eq(tj_str(st, "kernel.sched_source"), "tracepoints");
+  const tj *sth = tj_get(st, "threads");
+  bool seen = false;
+  for (size_t i = 0; sth && i < sth->n; i++)
+    if ((int) tj_num(&sth->kids[i], "tid", -1) == workers[0]) {
+      ck_assert_double_ge(tj_num(&sth->kids[i], "sched.switches", -1), s1 / 16);
+      ck_assert(tj_get(&sth->kids[i], "ctx_involuntary") != NULL);
+      seen = true;
+    }
+  ck_assert(seen);
+  tj_release(st);
+  tj_release(a);
+  tj_release(b);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* As nobody (perf_event_paranoid 2 refuses tracepoints) the server starts,
+ * serves, and says which fallback it uses and why. */
+START_TEST(unprivileged_falls_back_with_its_reason) {
+  if (access("/usr/bin/setpriv", X_OK) != 0) {
+    fprintf(stderr, "unprivileged_falls_back_with_its_reason: skipped: no setpriv\n");
+    ck_abort_msg("setpriv (util-linux) is missing");
+  }
+  char dir[] = "/tmp/tl-sched-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  chmod(dir, 0755);
+  char wrapper[128];
+  snprintf(wrapper, sizeof wrapper, "%s/threadlab-nobody", dir);
+  FILE *f = fopen(wrapper, "w");
+  ck_assert_ptr_nonnull(f);
+  char real[4096];
+  ck_assert_ptr_nonnull(realpath(tl_bin(), real));
+  fprintf(f, "#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 "
+             "--clear-groups '%s' \"$@\"\n", real);
+  fclose(f);
+  chmod(wrapper, 0755);
+  setenv("THREADLAB_BIN", wrapper, 1);
+  tl_proc p;
+  const char *args[] = {"--mode", "pool", "--threads", "2", "--sched-trace",
+                        "on", NULL};
+  tl_proc_start(&p, args);
+  requests(p.port, "/task?steps=cpu:1", 50, 1);
+  tj *st = get_json(p.admin_port, "/stats");
+  const char *src = tj_str(st, "kernel.sched_source");
+  const char *why = tj_str(st, "kernel.sched_source_reason");
+  fprintf(stderr, "unprivileged: %s: %s\n", src, why);
+  ck_assert_str_eq(src, "switches");
+  ck_assert_ptr_nonnull(strstr(why, "tracepoints unavailable"));
+  tj_release(st);
+  settle();
+  tj *s = get_json(p.admin_port, "/sched");
+  ck_assert_str_eq(tj_str(s, "source"), "switches");
+  const tj *sl = tj_get(s, "slices");
+  ck_assert_int_gt(sl->n, 0);
+  /* This source knows no wakeups and not who came in. */
+  ck_assert_str_eq(tj_str(&sl->kids[0], "in_comm"), "other");
+  tj_release(s);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+  unlink(wrapper);
+  rmdir(dir);
+}
+END_TEST
+
+/* The format files come through a helper in its own mount namespace:
+ * after the server (and its helper) the mount table is as before, and
+ * tracefs is mounted nowhere it was not. */
+START_TEST(mounts_unchanged_after_the_server) {
+  static char before[65536], during[65536], after[65536];
+  ck_assert_int_gt(read_file("/proc/self/mountinfo", before, sizeof before), 0);
+  tl_proc p;
+  const char *args[] = {"--threads", "1", "--sched-trace", "on", NULL};
+  tl_proc_start(&p, args);
+  tj *s = get_json(p.admin_port, FIGS);
+  ck_assert_str_eq(tj_str(s, "source"), "tracepoints");
+  tj_release(s);
+  char path[64];
+  snprintf(path, sizeof path, "/proc/%d/mountinfo", p.pid);
+  ck_assert_int_gt(read_file(path, during, sizeof during), 0);
+  ck_assert_str_eq(during, before);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+  ck_assert_int_gt(read_file("/proc/self/mountinfo", after, sizeof after), 0);
+  ck_assert_str_eq(after, before);
+}
+END_TEST
+
+int main(void) {
+  if (geteuid() != 0) {
+    fprintf(stderr, "test_sched: skipped: the sched tracepoints and setpriv "
+                    "need root\n");
+    return 77;
+  }
+  Suite *s = suite_create("sched");
+  TCase *tc = tcase_create("sched");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, ping_pong_slices_equal_proc_switches);
+  tcase_add_test(tc, oversubscribed_waits_match_run_delay);
+  tcase_add_test(tc, unprivileged_falls_back_with_its_reason);
+  tcase_add_test(tc, mounts_unchanged_after_the_server);
+  suite_add_tcase(s, tc);
+  return tl_check_run(s);
+}

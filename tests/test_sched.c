@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -352,6 +353,203 @@ START_TEST(mounts_unchanged_after_the_server) {
 }
 END_TEST
 
+
+/* A Chrome trace-event file as ui.perfetto.dev and chrome://tracing read
+ * it, checked strictly: an object with traceEvents; every event "M"
+ * (process_name / thread_name with args.name) or "X" (numeric ts and
+ * dur >= 0, integer pid and tid, a name); every X track named by an M
+ * event; the CPU tracks numbered below ncpu; on each track the slices
+ * nest (none starts inside another and ends after it). Returns the number
+ * of X events. */
+typedef struct span {
+  double pid, tid, ts, end;
+} span;
+
+static int span_cmp(const void *a, const void *b) {
+  const span *x = a, *y = b;
+  if (x->pid != y->pid)
+    return x->pid < y->pid ? -1 : 1;
+  if (x->tid != y->tid)
+    return x->tid < y->tid ? -1 : 1;
+  if (x->ts != y->ts)
+    return x->ts < y->ts ? -1 : 1;
+  return x->end > y->end ? -1 : x->end < y->end;
+}
+
+static bool is_int(const tj *v) {
+  return v && v->type == TJ_NUM && v->num == floor(v->num);
+}
+
+static size_t check_chrome_trace(const tj *j, int ncpu) {
+  ck_assert(j->type == TJ_OBJ);
+  const tj *evs = tj_get(j, "traceEvents");
+  ck_assert(evs && evs->type == TJ_ARR);
+  span *sp = calloc(evs->n + 1, sizeof *sp);
+  size_t nsp = 0;
+  double named[4096][2];
+  size_t nnamed = 0;
+  double cpus_pid = -1;
+  for (size_t i = 0; i < evs->n; i++) {
+    const tj *e = &evs->kids[i];
+    ck_assert(e->type == TJ_OBJ);
+    const char *ph = tj_str(e, "ph");
+    ck_assert_ptr_nonnull(ph);
+    ck_assert(is_int(tj_get(e, "pid")) && is_int(tj_get(e, "tid")));
+    ck_assert_ptr_nonnull(tj_str(e, "name"));
+    if (strcmp(ph, "M") == 0) {
+      const char *nm = tj_str(e, "name");
+      ck_assert(!strcmp(nm, "process_name") || !strcmp(nm, "thread_name"));
+      const char *an = tj_str(e, "args.name");
+      ck_assert(an && an[0]);
+      if (!strcmp(nm, "process_name") && !strcmp(an, "CPUs"))
+        cpus_pid = tj_num(e, "pid", -1);
+      if (!strcmp(nm, "thread_name") && nnamed < 4096) {
+        named[nnamed][0] = tj_num(e, "pid", -1);
+        named[nnamed++][1] = tj_num(e, "tid", -1);
+      }
+    } else {
+      ck_assert_str_eq(ph, "X");
+      const tj *ts = tj_get(e, "ts"), *dur = tj_get(e, "dur");
+      ck_assert(ts && ts->type == TJ_NUM && ts->num >= 0);
+      ck_assert(dur && dur->type == TJ_NUM && dur->num >= 0);
+      sp[nsp].pid = tj_num(e, "pid", -1);
+      sp[nsp].tid = tj_num(e, "tid", -1);
+      sp[nsp].ts = ts->num;
+      sp[nsp++].end = ts->num + dur->num;
+    }
+  }
+  ck_assert_double_ge(cpus_pid, 0);
+  for (size_t i = 0; i < nsp; i++) {
+    bool ok = false;
+    for (size_t k = 0; k < nnamed && !ok; k++)
+      ok = named[k][0] == sp[i].pid && named[k][1] == sp[i].tid;
+    ck_assert_msg(ok, "track %.0f/%.0f has no thread_name", sp[i].pid, sp[i].tid);
+    if (sp[i].pid == cpus_pid)
+      ck_assert(sp[i].tid >= 0 && sp[i].tid < ncpu);
+  }
+  qsort(sp, nsp, sizeof *sp, span_cmp);
+  /* Nesting per track: a stack of open ends. */
+  double stack[256];
+  int depth = 0;
+  for (size_t i = 0; i < nsp; i++) {
+    if (i == 0 || sp[i].pid != sp[i - 1].pid || sp[i].tid != sp[i - 1].tid)
+      depth = 0;
+    /* Times are decimal microseconds with 3 places: ts + dur in binary
+     * floating point may exceed the next ts by far less than 1 ns. */
+    while (depth > 0 && stack[depth - 1] <= sp[i].ts + 0.0005)
+      depth--;
+    ck_assert_msg(depth == 0 || sp[i].end <= stack[depth - 1] + 0.0005,
+                  "slices cross on track %.0f/%.0f at %.3f", sp[i].pid,
+                  sp[i].tid, sp[i].ts);
+    ck_assert_int_lt(depth, 256);
+    stack[depth++] = sp[i].end;
+  }
+  free(sp);
+  return nsp;
+}
+
+/* GET /sched/trace: the flight recorder as a Chrome trace; seconds is
+ * bounded (1..10). */
+START_TEST(trace_download_is_a_well_formed_chrome_trace) {
+  tl_proc p;
+  const char *args[] = {"--mode", "pool", "--threads", "2", "--sched-trace",
+                        "on", NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  requests(p.port, "/task?steps=cpu:1,io:1,cpu:1", 60, 2);
+  settle();
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/sched/trace?seconds=3", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  size_t n = check_chrome_trace(j, (int) sysconf(_SC_NPROCESSORS_CONF));
+  fprintf(stderr, "trace: %zu slices in %zu bytes\n", n, r.body_len);
+  ck_assert_uint_ge(n, 60); /* each request ran on a worker */
+  tj_release(j);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.admin_port, "/sched/trace?seconds=11", &r), 400);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.admin_port, "/sched/trace?seconds=0", &r), 400);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_get(p.admin_port, "/sched?since_ns=x1", &r), 400);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* --sched-trace auto: nothing traced until someone watches; a stream
+ * client gets `sched` events (at most 10 a second, each at most 200 KB)
+ * with the new slices. */
+START_TEST(auto_traces_while_watched_and_streams_slices) {
+  tl_proc p;
+  const char *args[] = {"--mode", "pool", "--threads", "2", NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  tj *a = get_json(p.admin_port, FIGS);
+  ck_assert_str_eq(tj_str(a, "source"), "tracepoints");
+  ck_assert(!tj_get(a, "tracing")->b); /* no one was watching */
+  ck_assert(tj_is_null(a, "tracing_since_ns"));
+  tj_release(a);
+  int fd = tl_connect(p.admin_port);
+  char req[256];
+  snprintf(req, sizeof req,
+           "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           p.admin_port);
+  tl_send_str(fd, req);
+  int wfd = tl_connect(p.port);
+  for (int i = 0; i < 200; i++)
+    tl_send_str(wfd, "GET /task?steps=cpu:2 HTTP/1.1\r\nHost: t\r\n\r\n");
+  size_t cap = 1 << 22, len = 0;
+  char *buf = malloc(cap);
+  int events = 0, with_slices = 0;
+  double t0 = tl_now_s(), first = 0, last = 0;
+  while (tl_now_s() < t0 + 4 && len + 1 < cap) {
+    ssize_t k = recv(fd, buf + len, cap - len - 1, 0);
+    if (k <= 0)
+      break;
+    len += (size_t) k;
+    buf[len] = '\0';
+  }
+  for (char *ev = buf; (ev = strstr(ev, "event: sched\ndata: ")) != NULL;) {
+    char *data = ev + 19, *nl = strstr(data, "\n\n");
+    if (!nl)
+      break;
+    *nl = '\0';
+    ck_assert_uint_le(strlen(data), 200 * 1024);
+    tj *j = tj_parse(data, strlen(data));
+    ck_assert_msg(j != NULL, "sched event not JSON: %.200s", data);
+    ck_assert_str_eq(tj_str(j, "source"), "tracepoints");
+    const tj *sl = tj_get(j, "slices");
+    ck_assert(sl && sl->type == TJ_ARR);
+    if (sl->n > 0 && tj_is_null(j, "merged_ms")) {
+      with_slices++;
+      const tj *s0 = &sl->kids[0];
+      ck_assert(tj_num(s0, "end_ns", 0) >= tj_num(s0, "start_ns", 1));
+      const char *end = tj_str(s0, "end");
+      ck_assert(end && (!strcmp(end, "preempted") || !strcmp(end, "blocked") ||
+                        !strcmp(end, "exit")));
+      ck_assert_ptr_nonnull(tj_get(s0, "in_comm"));
+      ck_assert_ptr_nonnull(tj_get(s0, "wake_ns"));
+      ck_assert_ptr_nonnull(tj_get(s0, "in_pid"));
+    }
+    tj_release(j);
+    events++;
+    last = tl_now_s();
+    if (!first)
+      first = last;
+    ev = nl + 2;
+  }
+  fprintf(stderr, "stream: %d sched events (%d with slices) in 4 s\n", events,
+          with_slices);
+  ck_assert_int_ge(with_slices, 1);
+  ck_assert_int_le(events, 4 * 10 + 2);
+  free(buf);
+  tl_close(wfd);
+  tl_close(fd);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 int main(void) {
   if (geteuid() != 0) {
     fprintf(stderr, "test_sched: skipped: the sched tracepoints and setpriv "
@@ -365,6 +563,8 @@ int main(void) {
   tcase_add_test(tc, oversubscribed_waits_match_run_delay);
   tcase_add_test(tc, unprivileged_falls_back_with_its_reason);
   tcase_add_test(tc, mounts_unchanged_after_the_server);
+  tcase_add_test(tc, trace_download_is_a_well_formed_chrome_trace);
+  tcase_add_test(tc, auto_traces_while_watched_and_streams_slices);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

@@ -29,7 +29,8 @@ void tl_sched_free(tl_sched *s);
 void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p,
                      size_t plen, const char *q, size_t qlen);
 
-/* /stats: "sched_source":...,"sched_source_reason":..., (with the comma). */
+/* /stats: "sched_source":...,"sched_source_reason":...,"sched_tracing":...,
+ * (with the comma). */
 void tl_sched_kernel_json(const tl_sched *s, tl_buf *b);
 
 /* One thread's tracer figures, for /stats threads[]. */

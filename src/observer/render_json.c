@@ -322,7 +322,8 @@ static void kernel_json(tl_buf *b, const tl_snapshot *s) {
   if (s->sched)
     tl_sched_kernel_json(s->sched, b);
   else
-    tl_buf_puts(b, "\"sched_source\":null,\"sched_source_reason\":null,");
+    tl_buf_puts(b, "\"sched_source\":null,\"sched_source_reason\":null,"
+                   "\"sched_tracing\":false,");
   key(b, "task_delayacct");
   tl_buf_puts(b, s->task_delayacct < 0 ? "null," : s->task_delayacct ? "true," : "false,");
   const tl_runq_probe *p = s->runq_probe;

@@ -307,7 +307,8 @@ void tl_sched_kernel_json(const tl_sched *s, tl_buf *b) {
   tl_buf_printf(b, "\"sched_source\":\"%s\",\"sched_source_reason\":",
                 s->source);
   tl_buf_put_json_str(b, s->reason, strlen(s->reason));
-  tl_buf_putc(b, ',');
+  tl_buf_printf(b, ",\"sched_tracing\":%s,",
+                s->trace && tl_sched_trace_enabled(s->trace) ? "true" : "false");
 }
 
 void tl_sched_thread_figures(const tl_sched *s, int tid,

@@ -33,6 +33,7 @@ import { renderTimeline, timelineDrawMs, timelineModel, selectTimelineTask, onTi
 import { ingestSteps, findTask, closeCard, onTaskChange, taskCardState } from './task-card.js';
 import { $ } from './dom.js';
 import { startStream } from './stream.js';
+import { init as initLanes, render as renderLanes, lanesModel } from './lanes.js';
 
 const api = {
   lastSeq: null,                   // seq of the last snapshot rendered
@@ -48,7 +49,8 @@ const api = {
   timeline: timelineModel,         // () -> the drawn steps with their on-core share
   taskCard: taskCardState,         // () -> the followed task, or null
   findTask: function (id) { return followTask(id); },
-  setPaused: function (p) { setPaused(!!p); }
+  setPaused: function (p) { setPaused(!!p); },
+  lanes: lanesModel                // () -> what the "Cores, live" lanes hold and drew
 };
 window.tlDashboard = api;
 
@@ -70,6 +72,7 @@ function render(s, info) {
   renderCoro(s);
   renderProcesses(s);
   renderTimeline(s, natural, byTid);
+  renderLanes(s);
 
   api.lastSeq = isNum(s.seq) ? s.seq : api.lastSeq;
   api.snapshots++;
@@ -157,6 +160,7 @@ function applyFragment() {
   else if (f.task === undefined && followed !== null) followTask(null);
 }
 window.addEventListener('hashchange', applyFragment);
+initLanes($('lanes'));
 applyFragment();
 
 startStream({

@@ -70,6 +70,8 @@ static int thr_cmp(const void *a, const void *b) {
 }
 
 static thr *thr_find(const tl_sched *s, int tid) {
+  if (s->nthr == 0)
+    return NULL; /* bsearch may not be given a null array */
   thr key = {.tid = tid};
   return bsearch(&key, s->thr, s->nthr, sizeof *s->thr, thr_cmp);
 }

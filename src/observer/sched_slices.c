@@ -239,7 +239,8 @@ void tl_sched_slices_flush(tl_sched_slices *b, uint64_t cutoff_ns,
   size_t k = 0;
   while (k < b->qn && b->q[k].t_ns <= cutoff_ns)
     process(b, &b->q[k++], emit, arg);
-  memmove(b->q, b->q + k, (b->qn - k) * sizeof *b->q);
+  if (k > 0 && k < b->qn) /* (q is NULL before the first record) */
+    memmove(b->q, b->q + k, (b->qn - k) * sizeof *b->q);
   b->qn -= k;
   for (int i = 0; i < b->ncpu; i++) {
     cpu_state *c = &b->cpus[i];

@@ -25,6 +25,11 @@ void tl_sched_close_handles(tl_sched *s);
 /* After the loop has closed the handles. */
 void tl_sched_free(tl_sched *s);
 
+/* Where GET /sched/trace finds the task steps: the sampler's snapshot
+ * (its timeline), which lives as long as the sampler. */
+struct tl_snapshot;
+void tl_sched_set_snapshot(tl_sched *s, const struct tl_snapshot *snap);
+
 /* GET /sched and /sched/... (path p of plen bytes, query q). */
 void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p,
                      size_t plen, const char *q, size_t qlen);

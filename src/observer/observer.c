@@ -107,6 +107,7 @@ static void observer_main(void *arg) {
   /* Before the first sample, which shows the source it chose. */
   obs->sched = tl_sched_init(&obs->loop, obs->srv, obs->sse);
   tl_stats_set_sched(obs->stats, obs->sched);
+  tl_sched_set_snapshot(obs->sched, tl_stats_snapshot(obs->stats));
   tl_stats_sample(obs->stats);
   obs->control = tl_obs_control_init(&obs->loop, obs->srv);
   obs->endpoints = tl_endpoints_init(obs->srv, obs->port, obs->stats,

@@ -17,6 +17,8 @@
 #include "observer/sched_render.h"
 #include "observer/sched_slices.h"
 #include "observer/sched_trace.h"
+#include "base/steps.h"
+#include "observer/snapshot.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -46,6 +48,7 @@ typedef struct thr {
 
 struct tl_sched {
   tl_server *srv;
+  const struct tl_snapshot *snap;    /* the steps for /sched/trace, or NULL */
   tl_sse *sse;
   int mode;
   int ncpu, pid;
@@ -287,6 +290,10 @@ tl_sched *tl_sched_init(uv_loop_t *loop, tl_server *srv, tl_sse *sse) {
   return s;
 }
 
+void tl_sched_set_snapshot(tl_sched *s, const struct tl_snapshot *snap) {
+  s->snap = snap;
+}
+
 void tl_sched_close_handles(tl_sched *s) {
   if (s->timer_on && !uv_is_closing((uv_handle_t *) &s->timer))
     uv_close((uv_handle_t *) &s->timer, NULL);
@@ -460,6 +467,31 @@ static void thread_names(const tl_sched *s, tl_sched_named *out) {
   }
 }
 
+/* The CPU steps of the snapshot's timeline (the last 5 s, thinned at high
+ * rates: it says so) since from_ns: on one thread they never overlap, so
+ * each thread's track nests. IO waits may overlap on the loop: left out. */
+static tl_sched_step *cpu_steps(const tl_sched *s, uint64_t from_ns,
+                                size_t *n) {
+  *n = 0;
+  const tl_snapshot *snap = s->snap;
+  if (!snap || snap->ntimeline <= 0)
+    return NULL;
+  tl_sched_step *out = tl_xcalloc((size_t) snap->ntimeline, sizeof *out);
+  for (int i = 0; i < snap->ntimeline; i++) {
+    const tl_timeline_ev *e = &snap->timeline[i];
+    if (e->ev.kind != TL_STEP_CPU || e->ev.end_ns < from_ns)
+      continue;
+    tl_sched_step *st = &out[(*n)++];
+    st->tid = e->tid;
+    st->start_ns = e->ev.start_ns;
+    st->end_ns = e->ev.end_ns;
+    st->task = e->ev.task;
+    snprintf(st->name, sizeof st->name, "cpu step %d of task %llu",
+             e->ev.step, (unsigned long long) e->ev.task);
+  }
+  return out;
+}
+
 static void trace_json(tl_sched *s, tl_admin_conn *c, uint64_t seconds) {
   uint64_t now = tl_now_ns();
   size_t n;
@@ -468,11 +500,15 @@ static void trace_json(tl_sched *s, tl_admin_conn *c, uint64_t seconds) {
                                 &n, &trunc);
   tl_sched_named *names = tl_xcalloc(s->nthr + 1, sizeof *names);
   thread_names(s, names);
+  size_t nsteps = 0;
+  tl_sched_step *steps = cpu_steps(s, now - seconds * 1000000000ull, &nsteps);
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
-  tl_sched_render_chrome(&b, s->ncpu, s->pid, sl, n, names, s->nthr, NULL, 0);
+  tl_sched_render_chrome(&b, s->ncpu, s->pid, sl, n, names, s->nthr, steps,
+                         nsteps);
   free(sl);
   free(names);
+  free(steps);
   tl_admin_respond(c, 200, "application/json",
                    "Cache-Control: no-store\r\n"
                    "Content-Disposition: attachment; filename=\"threadlab-sched.json\"\r\n",

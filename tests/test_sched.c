@@ -595,6 +595,56 @@ START_TEST(auto_traces_while_watched_and_streams_slices) {
 }
 END_TEST
 
+/* Threads born after the start (a live resize) join the kernel filter and
+ * the user-space check: their slices are counted like the others'. */
+START_TEST(new_threads_join_the_trace) {
+  tl_proc p;
+  const char *args[] = {"--mode", "pool", "--threads", "1", "--sched-trace",
+                        "on", NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  char req[256];
+  snprintf(req, sizeof req,
+           "POST /control?threads=3 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", p.admin_port);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  usleep(600 * 1000); /* the tid list is re-read every 250 ms */
+  int fds[3];
+  for (int c = 0; c < 3; c++) {
+    fds[c] = tl_connect(p.port);
+    for (int i = 0; i < 20; i++)
+      tl_send_str(fds[c], "GET /task?steps=cpu:2,io:1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  for (int c = 0; c < 3; c++) {
+    for (int i = 0; i < 20; i++) {
+      ck_assert_int_eq(tl_read_resp(fds[c], &r, false), 0);
+      tl_resp_free(&r);
+    }
+    tl_close(fds[c]);
+  }
+  settle();
+  tj *j = get_json(p.admin_port, FIGS);
+  /* The kernel takes one filter per event: the events were replaced. */
+  ck_assert(tj_get(j, "filtered")->b);
+  ck_assert_double_ge(tj_num(j, "filter_updates", 0), 2);
+  const tj *th = tj_get(j, "threads");
+  int traced = 0;
+  for (size_t i = 0; i < th->n; i++) {
+    int tid = (int) tj_num(&th->kids[i], "tid", -1);
+    if ((thread_named(p.pid, tid, "tl-worker-1") ||
+         thread_named(p.pid, tid, "tl-worker-2")) &&
+        tj_num(&th->kids[i], "switches", 0) > 0)
+      traced++;
+  }
+  ck_assert_int_eq(traced, 2);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 int main(void) {
   if (geteuid() != 0) {
     fprintf(stderr, "test_sched: skipped: the sched tracepoints and setpriv "
@@ -610,6 +660,7 @@ int main(void) {
   tcase_add_test(tc, mounts_unchanged_after_the_server);
   tcase_add_test(tc, trace_download_is_a_well_formed_chrome_trace);
   tcase_add_test(tc, auto_traces_while_watched_and_streams_slices);
+  tcase_add_test(tc, new_threads_join_the_trace);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

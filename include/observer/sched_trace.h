@@ -38,12 +38,16 @@ tl_sched_trace_kind tl_sched_trace_kind_of(const tl_sched_trace *t);
 
 /* Our threads now (sorted or not). Tracepoints: the kernel filter is
  * rewritten (ranges of consecutive tids; when it would not fit, no kernel
- * filter and the user-space check alone). Switches: an event is opened for
+ * filter and the user-space check alone): new events per CPU with the new
+ * filter replace the old ones, writing into the same ring. Switches: an event is opened for
  * each new tid and closed for each gone one. Returns 0, or -1 when part of
  * it failed (kept what worked). */
 int tl_sched_trace_set_threads(tl_sched_trace *t, const int *tids, int n);
 /* True when the kernel filter is in place (tracepoints). */
 bool tl_sched_trace_filtered(const tl_sched_trace *t);
+/* How often the tracepoint events were replaced for a new filter (the
+ * kernel takes one filter per event: EEXIST on a second). */
+uint64_t tl_sched_trace_filter_updates(const tl_sched_trace *t);
 
 void tl_sched_trace_enable(tl_sched_trace *t, bool on);
 bool tl_sched_trace_enabled(const tl_sched_trace *t);

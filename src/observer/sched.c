@@ -414,7 +414,9 @@ static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
     tl_buf_printf(&b, "%llu", (unsigned long long) s->trace_since);
   else
     tl_buf_puts(&b, "null");
-  tl_buf_printf(&b, ",\"ncpu\":%d,\"pid\":%d,\"lost\":%llu,\"lost_per_cpu\":[",
+  tl_buf_printf(&b, ",\"filter_updates\":%llu,\"ncpu\":%d,\"pid\":%d,"
+                    "\"lost\":%llu,\"lost_per_cpu\":[",
+                (unsigned long long) (s->trace ? tl_sched_trace_filter_updates(s->trace) : 0),
                 s->ncpu, s->pid, (unsigned long long) cnt.lost);
   const uint64_t *lpc = s->builder ? tl_sched_slices_lost_per_cpu(s->builder) : NULL;
   for (int i = 0; i < s->ncpu; i++)

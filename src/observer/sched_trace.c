@@ -50,6 +50,7 @@ struct tl_sched_trace {
   tl_sched_trace_kind kind;
   int ncpu;
   bool enabled, filtered;
+  uint64_t filter_updates;   /* event sets swapped for a new filter */
   size_t page;
   /* tracepoints */
   tl_sched_format fmt[NEV];
@@ -120,6 +121,38 @@ static int layout_fill(tl_sched_trace *t) {
              : -1;
 }
 
+/* The four tracepoint events of CPU c, disabled, with the filters given
+ * (NULL: none), writing into the ring of owner. 0, or -1 (errno set) with
+ * nothing left open. */
+static int open_cpu_events(tl_sched_trace *t, int c, int owner, int *fds,
+                           const char *sw_filter, const char *pid_filter) {
+  for (int e = 0; e < NEV; e++)
+    fds[e] = -1;
+  for (int e = 0; e < NEV; e++) {
+    struct perf_event_attr a;
+    base_attr(&a);
+    a.type = PERF_TYPE_TRACEPOINT;
+    a.config = (uint64_t) t->fmt[e].id;
+    a.sample_type |= PERF_SAMPLE_RAW;
+    long fd = perf_open(&a, -1, c, -1);
+    const char *f = e == EV_SWITCH ? sw_filter : pid_filter;
+    if (fd < 0 || ioctl((int) fd, PERF_EVENT_IOC_SET_OUTPUT, owner) != 0 ||
+        (f && ioctl((int) fd, PERF_EVENT_IOC_SET_FILTER, f) != 0)) {
+      int saved = errno;
+      if (fd >= 0)
+        close((int) fd);
+      for (int k = 0; k < e; k++)
+        close(fds[k]);
+      for (int k = 0; k < NEV; k++)
+        fds[k] = -1;
+      errno = saved;
+      return -1;
+    }
+    fds[e] = (int) fd;
+  }
+  return 0;
+}
+
 tl_sched_trace *tl_sched_trace_open_tracepoints(int ncpu, size_t ring_pages,
                                                 const char **why) {
   tl_sched_trace *t = tl_xcalloc(1, sizeof *t);
@@ -134,44 +167,43 @@ tl_sched_trace *tl_sched_trace_open_tracepoints(int ncpu, size_t ring_pages,
     return NULL;
   }
   t->fds = tl_xcalloc((size_t) ncpu, sizeof *t->fds);
+  /* Per CPU a dummy event owns the ring and the four tracepoints write
+   * into it (PERF_EVENT_IOC_SET_OUTPUT): a tracepoint event takes a
+   * filter once (a second SET_FILTER is EEXIST on 6.18), so new threads
+   * mean new events, and the ring must outlive them. */
   int opened = 0, err = 0;
   for (int c = 0; c < ncpu; c++) {
     for (int e = 0; e < NEV; e++)
       t->fds[c][e] = -1;
-    for (int e = 0; e < NEV; e++) {
-      struct perf_event_attr a;
-      base_attr(&a);
-      a.type = PERF_TYPE_TRACEPOINT;
-      a.config = (uint64_t) t->fmt[e].id;
-      a.sample_type |= PERF_SAMPLE_RAW;
-      long fd = perf_open(&a, -1, c, -1);
-      if (fd < 0) {
-        err = errno;
+    struct perf_event_attr a;
+    base_attr(&a);
+    a.type = PERF_TYPE_SOFTWARE;
+    a.config = PERF_COUNT_SW_DUMMY;
+    long owner = perf_open(&a, -1, c, -1);
+    if (owner < 0) {
+      err = errno;
+      if (err == EACCES || err == EPERM)
         break;
-      }
-      t->fds[c][e] = (int) fd;
+      continue; /* an offline CPU */
     }
-    if (t->fds[c][NEV - 1] < 0) { /* this CPU not fully opened: offline? */
-      for (int e = 0; e < NEV; e++)
-        if (t->fds[c][e] >= 0)
-          close(t->fds[c][e]);
-      for (int e = 0; e < NEV; e++)
-        t->fds[c][e] = -1;
+    ring *r = ring_add(t);
+    r->fd = (int) owner;
+    r->cpu = c;
+    if (ring_map(t, r, ring_pages) != 0) {
+      err = errno;
+      close(r->fd);
+      t->nrings--;
+      break;
+    }
+    if (open_cpu_events(t, c, r->fd, t->fds[c], NULL, NULL) != 0) {
+      err = errno;
+      ring_unmap(t, r);
+      close(r->fd);
+      t->nrings--;
       if (err == EACCES || err == EPERM)
         break;
       continue;
     }
-    ring *r = ring_add(t);
-    r->fd = t->fds[c][EV_SWITCH];
-    r->cpu = c;
-    if (ring_map(t, r, ring_pages) != 0) {
-      err = errno;
-      t->nrings--;
-      break;
-    }
-    for (int e = 1; e < NEV; e++)
-      if (ioctl(t->fds[c][e], PERF_EVENT_IOC_SET_OUTPUT, r->fd) != 0)
-        err = errno;
     opened++;
   }
   if (opened == 0 || err == EACCES || err == EPERM) {
@@ -252,22 +284,35 @@ int tl_sched_trace_filter_text(const char *f1, const char *f2, const int *tids,
 
 static int set_tp_filter(tl_sched_trace *t, const int *tids, int n) {
   char sw[FILTER_CAP], pid[FILTER_CAP];
+  /* Without a filter that fits, none: the user-space check then does all
+   * the work. */
   bool ok = n > 0 &&
             tl_sched_trace_filter_text("prev_pid", "next_pid", tids, n, sw,
                                        sizeof sw) > 0 &&
             tl_sched_trace_filter_text("pid", NULL, tids, n, pid, sizeof pid) > 0;
   int rc = 0;
-  for (int c = 0; c < t->ncpu; c++)
-    for (int e = 0; e < NEV; e++) {
-      int fd = t->fds[c][e];
-      if (fd < 0)
-        continue;
-      /* Without a filter that fits, none ("0" would drop everything):
-       * the user-space check then does all the work. */
-      const char *f = !ok ? "1" : e == EV_SWITCH ? sw : pid;
-      if (ioctl(fd, PERF_EVENT_IOC_SET_FILTER, f) != 0)
-        rc = -1;
+  for (int i = 0; i < t->nrings; i++) {
+    const ring *r = &t->rings[i];
+    int *old = t->fds[r->cpu];
+    int fresh[NEV];
+    if (open_cpu_events(t, r->cpu, r->fd, fresh, ok ? sw : NULL,
+                        ok ? pid : NULL) != 0) {
+      rc = -1; /* keep the old events and their filter */
+      continue;
     }
+    /* Old off before new on: a gap of microseconds, never a record twice. */
+    for (int e = 0; e < NEV; e++) {
+      if (t->enabled)
+        ioctl(old[e], PERF_EVENT_IOC_DISABLE, 0);
+      close(old[e]);
+    }
+    for (int e = 0; e < NEV; e++) {
+      old[e] = fresh[e];
+      if (t->enabled)
+        ioctl(old[e], PERF_EVENT_IOC_ENABLE, 0);
+    }
+    t->filter_updates++;
+  }
   t->filtered = ok && rc == 0;
   return rc;
 }
@@ -327,6 +372,10 @@ int tl_sched_trace_set_threads(tl_sched_trace *t, const int *tids, int n) {
 }
 
 bool tl_sched_trace_filtered(const tl_sched_trace *t) { return t->filtered; }
+
+uint64_t tl_sched_trace_filter_updates(const tl_sched_trace *t) {
+  return t->filter_updates;
+}
 
 void tl_sched_trace_enable(tl_sched_trace *t, bool on) {
   unsigned long req = on ? PERF_EVENT_IOC_ENABLE : PERF_EVENT_IOC_DISABLE;
@@ -497,10 +546,14 @@ size_t tl_sched_trace_drain(tl_sched_trace *t, tl_sched_rec_fn cb, void *arg) {
 void tl_sched_trace_close(tl_sched_trace *t) {
   if (!t)
     return;
+  if (t->fds)
+    for (int c = 0; c < t->ncpu; c++)
+      for (int e = 0; e < NEV; e++)
+        if (t->fds[c][e] >= 0)
+          ioctl(t->fds[c][e], PERF_EVENT_IOC_DISABLE, 0);
   for (int i = 0; i < t->nrings; i++) {
     ring_unmap(t, &t->rings[i]);
-    if (t->kind == TL_STRACE_SWITCHES)
-      close(t->rings[i].fd);
+    close(t->rings[i].fd); /* the ring's owner */
   }
   if (t->fds)
     for (int c = 0; c < t->ncpu; c++)

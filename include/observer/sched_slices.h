@@ -78,6 +78,11 @@ void tl_sched_slices_push(tl_sched_slices *b, const tl_sched_rec *r);
 void tl_sched_slices_flush(tl_sched_slices *b, uint64_t cutoff_ns,
                            tl_sched_emit_fn emit, void *emit_arg);
 
+/* Forgets what each CPU and thread was doing (and any queued record), so
+ * that tracing stopped and started again never joins a switch-in from
+ * before the pause to a switch-out after it. Counts are kept. */
+void tl_sched_slices_reset(tl_sched_slices *b);
+
 typedef struct tl_sched_counts {
   uint64_t records, late;      /* late: arrived behind the window */
   uint64_t lost;               /* sum of PERF_RECORD_LOST counts */

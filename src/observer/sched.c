@@ -226,10 +226,16 @@ static void on_tick(uv_timer_t *h) {
     s->tids_at = now;
     if (!s->rec)
       s->rec = tl_xcalloc(RECORD_CAP, sizeof *s->rec);
+    tl_sched_slices_reset(s->builder);
     tl_sched_trace_enable(s->trace, true);
     s->trace_since = now;
   } else if (!want && on) {
+    /* Everything recorded until now becomes slices; then nothing spans
+     * the pause. */
     tl_sched_trace_enable(s->trace, false);
+    tl_sched_trace_drain(s->trace, on_rec, s);
+    tl_sched_slices_flush(s->builder, UINT64_MAX, on_slice, s);
+    tl_sched_slices_reset(s->builder);
   }
   if (!want && !on)
     return;

@@ -249,6 +249,13 @@ void tl_sched_slices_flush(tl_sched_slices *b, uint64_t cutoff_ns,
   }
 }
 
+void tl_sched_slices_reset(tl_sched_slices *b) {
+  memset(b->cpus, 0, (size_t) b->ncpu * sizeof *b->cpus);
+  memset(b->tids, 0, b->tcap * sizeof *b->tids);
+  b->tcount = 0;
+  b->qn = 0;
+}
+
 void tl_sched_slices_counts(const tl_sched_slices *b, tl_sched_counts *out) {
   *out = b->counts;
 }

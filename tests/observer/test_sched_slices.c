@@ -169,6 +169,27 @@ START_TEST(other_threads_are_not_ours) {
 }
 END_TEST
 
+START_TEST(reset_forgets_who_was_on_a_cpu) {
+  tl_sched_slices *b = tl_sched_slices_new(1, ours, NULL);
+  tl_sched_rec in = sw(10 * US, 0, 0, 0, 0, 100, "x");
+  tl_sched_slices_push(b, &in);
+  got g = {.n = 0};
+  tl_sched_slices_flush(b, 20 * US, emit, &g);
+  /* Tracing paused here: the switch-out below must not close a slice
+   * that began before the pause. */
+  tl_sched_slices_reset(b);
+  tl_sched_rec out = sw(900 * US, 0, 7, 100, 1, 0, "swapper/0");
+  tl_sched_slices_push(b, &out);
+  tl_sched_slices_flush(b, 5000000 * US, emit, &g);
+  ck_assert_int_eq(g.n, 0);
+  tl_sched_counts c;
+  tl_sched_slices_counts(b, &c);
+  ck_assert_uint_eq(c.records, 2);
+  tl_sched_slices_free(b);
+}
+END_TEST
+
 TL_CHECK_MAIN("sched_slices", ends_waits_and_who_came_in,
               window_holds_records_until_cutoff,
-              lost_records_make_a_gap_not_a_slice, other_threads_are_not_ours)
+              lost_records_make_a_gap_not_a_slice, other_threads_are_not_ours,
+              reset_forgets_who_was_on_a_cpu)

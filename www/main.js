@@ -44,14 +44,16 @@ import * as timeline from './timeline.js';
 import * as taskCard from './task-card.js';
 import * as birthPanel from './birth.js';
 import * as sharedPanel from './shared.js';
+import * as lanesPanel from './lanes.js';
 
 /* Panels written to init(root): their root element by id. */
 const birth = { init: () => birthPanel.init($('birth')), render: (s) => birthPanel.render(s) };
 const shared = { init: () => sharedPanel.init($('panel-shared')), render: (s) => sharedPanel.render(s) };
+const lanes = { init: () => lanesPanel.init($('lanes')), render: (s) => lanesPanel.render(s) };
 
 /* Drawn in this order for every snapshot. */
 const PANELS = [
-  header, controls, lab, cores, scoreboard, threadTable, insights, charts, coro, processes, birth, shared, timeline,
+  header, controls, lab, cores, scoreboard, threadTable, insights, charts, coro, processes, birth, shared, timeline, lanes,
 ];
 
 const api = {
@@ -70,6 +72,7 @@ const api = {
   taskCard: taskCard.taskCardState, // () -> the followed task, or null
   findTask: (id) => followTask(id),
   setPaused: (p) => setPaused(!!p),
+  lanes: lanesPanel.lanesModel,     // () -> what the "Cores, live" lanes hold and drew
 };
 
 function render(s, info) {

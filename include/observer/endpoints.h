@@ -11,6 +11,7 @@
 #include "observer/admin_conn.h"
 #include "observer/control.h"
 #include "observer/lab.h"
+#include "observer/sched.h"
 #include "observer/sampler.h"
 #include "observer/sse.h"
 
@@ -30,6 +31,8 @@ void tl_endpoints_set_history(tl_endpoints *ep, const struct tl_history *h,
                               const struct tl_events *ev);
 /* Routes /lab and /lab/... to the lab (the caller owns it). */
 void tl_endpoints_set_lab(tl_endpoints *ep, tl_lab *lab);
+/* Routes /sched and /sched/... to the scheduler lanes (caller owns them). */
+void tl_endpoints_set_sched(tl_endpoints *ep, tl_sched *s);
 
 /* The handler for every complete request (ctx: the tl_endpoints). */
 void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *req);

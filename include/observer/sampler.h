@@ -26,6 +26,13 @@ struct tl_history;
 struct tl_events;
 void tl_stats_attach(tl_stats *st, struct tl_history *h,
                      struct tl_events *ev);
+/* The scheduler lanes whose source and per-thread figures /stats shows
+ * (observer/sched.h; may be NULL). */
+struct tl_sched;
+void tl_stats_set_sched(tl_stats *st, const struct tl_sched *s);
+/* The current snapshot (observer thread; valid until the next sample). */
+struct tl_snapshot;
+const struct tl_snapshot *tl_stats_snapshot(const tl_stats *st);
 /* Prometheus text of the current snapshot (rendered on first use). */
 const tl_buf *tl_stats_metrics(tl_stats *st);
 /* The stream's JSON of the current snapshot (observer/stream_view.h),

@@ -184,6 +184,7 @@ typedef struct tl_snapshot {
   /* The event log (observer/events.h), rendered as "events"; NULL:
    * none. Owned by the observer. */
   const struct tl_events *events;
+  const struct tl_sched *sched; /* scheduler lanes (observer/sched.h), or NULL */
 } tl_snapshot;
 
 #endif

@@ -19,6 +19,7 @@ enum {
   OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
   OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH,
   OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_ALLOW_DEADLOCK, OPT_WORKER_OF,
+  OPT_SCHED_TRACE,
   OPT_CPUS
 };
 
@@ -51,6 +52,7 @@ static const struct option long_opts[] = {
     {"processes", required_argument, NULL, OPT_PROCESSES},
     {"allow-crash", no_argument, NULL, OPT_ALLOW_CRASH},
     {"allow-deadlock", no_argument, NULL, OPT_ALLOW_DEADLOCK},
+    {"sched-trace", required_argument, NULL, OPT_SCHED_TRACE},
     {"worker-of", required_argument, NULL, OPT_WORKER_OF},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
@@ -147,6 +149,10 @@ void tl_options_usage(FILE *out) {
       "Statistics:\n"
       "  --sample-ms N            statistics period, 50..60000 ms (500)\n"
       "  --no-stats               turn statistics collection off\n"
+      "  --sched-trace auto|off|on  trace our threads' context switches (the\n"
+      "                           \"Cores, live\" lanes, GET /sched): auto =\n"
+      "                           while someone watches; tracepoints as root,\n"
+      "                           else PERF_RECORD_SWITCH, else sampled (auto)\n"
       "Lab (no options of its own):\n"
       "  the dashboard's Lab (GET /lab, POST /lab/run?id=ID on the admin port)\n"
       "  runs each idea as an experiment: it applies the setup live, loads this\n"
@@ -228,6 +234,18 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     case OPT_PROCESSES: name = "--processes"; lo = 0; hi = TL_MAX_PROCESSES; ip = &cfg->processes; break;
     case OPT_ALLOW_CRASH: cfg->allow_crash = true; continue;
     case OPT_ALLOW_DEADLOCK: cfg->allow_deadlock = true; continue;
+    case OPT_SCHED_TRACE:
+      if (strcmp(optarg, "auto") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_AUTO;
+      else if (strcmp(optarg, "off") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_OFF;
+      else if (strcmp(optarg, "on") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_ON;
+      else {
+        fprintf(err, "threadlab: --sched-trace: '%s' is not one of auto, off, on\n", optarg);
+        return -1;
+      }
+      continue;
     case OPT_WORKER_OF:
       /* INDEX,SHMFD,CHANFD: set by the supervisor, not documented. */
       if (sscanf(optarg, "%d,%d,%d", &cfg->worker_index, &cfg->worker_shm_fd,

@@ -23,6 +23,7 @@ struct tl_endpoints {
   tl_sse *sse;
   tl_obs_control *ctl;
   tl_lab *lab;              /* set once after create (tl_endpoints_set_lab) */
+  tl_sched *sched;          /* set once after create (tl_endpoints_set_sched) */
   int www_fd;
   int chart_dirfd;
   const tl_history *history; /* tl_endpoints_set_history, or NULL */
@@ -51,6 +52,8 @@ tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
 }
 
 void tl_endpoints_set_lab(tl_endpoints *ep, tl_lab *lab) { ep->lab = lab; }
+
+void tl_endpoints_set_sched(tl_endpoints *ep, tl_sched *s) { ep->sched = s; }
 
 void tl_endpoints_close(tl_endpoints *ep) {
   if (ep->www_fd >= 0)
@@ -130,6 +133,11 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
   }
   if (!get) {
     not_allowed(c, r, "Allow: GET, HEAD\r\n");
+    return;
+  }
+  if (ep->sched && plen >= 6 && memcmp(p, "/sched", 6) == 0 &&
+      (plen == 6 || p[6] == '/')) {
+    tl_sched_handle(ep->sched, c, p, plen, q, qlen);
     return;
   }
   if (IS("/stats")) {

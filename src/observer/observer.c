@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include "observer/sched.h"
 #include "observer/observer.h"
 
 #include "base/listen.h"
@@ -38,6 +39,7 @@ struct tl_observer {
   tl_sse *sse;
   tl_obs_control *control;
   tl_lab *lab;
+  tl_sched *sched;
   tl_endpoints *endpoints;
   tl_admin_conns *conns;
   tl_history *history;
@@ -68,6 +70,7 @@ static void walk_close(uv_handle_t *h, void *arg) {
 static void on_stop(uv_async_t *h) {
   tl_observer *obs = TL_CONTAINER_OF(h, tl_observer, stop_async);
   tl_lab_stop(obs->lab);
+  tl_sched_close_handles(obs->sched);
   tl_admin_close_all(obs->conns);
   uv_close((uv_handle_t *) &obs->listener, NULL);
   uv_close((uv_handle_t *) &obs->sample_timer, NULL);
@@ -103,8 +106,12 @@ static void observer_main(void *arg) {
   obs->history = tl_history_init(obs->srv->cfg.sample_ms);
   obs->events = tl_events_init();
   tl_stats_attach(obs->stats, obs->history, obs->events);
-  tl_stats_sample(obs->stats);
   obs->sse = tl_sse_init();
+  /* Before the first sample, which shows the source it chose. */
+  obs->sched = tl_sched_init(&obs->loop, obs->srv, obs->sse);
+  tl_stats_set_sched(obs->stats, obs->sched);
+  tl_sched_set_snapshot(obs->sched, tl_stats_snapshot(obs->stats));
+  tl_stats_sample(obs->stats);
   obs->control = tl_obs_control_init(&obs->loop, obs->srv);
   obs->endpoints = tl_endpoints_init(obs->srv, obs->port, obs->stats,
                                        obs->sse, obs->control);
@@ -113,6 +120,7 @@ static void observer_main(void *arg) {
   obs->lab = tl_lab_init(&obs->loop, obs->srv, obs->stats, obs->sse,
                          obs->control);
   tl_endpoints_set_lab(obs->endpoints, obs->lab);
+  tl_endpoints_set_sched(obs->endpoints, obs->sched);
   obs->conns = tl_admin_conns_init(&obs->loop, tl_endpoints_handle,
                                      obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);
@@ -125,6 +133,7 @@ static void observer_main(void *arg) {
   uv_loop_close(&obs->loop);
   tl_obs_control_close(obs->control);
   tl_lab_close(obs->lab);
+  tl_sched_free(obs->sched);
   tl_endpoints_close(obs->endpoints);
   tl_sse_close(obs->sse);
   tl_admin_conns_close(obs->conns);

@@ -4,6 +4,7 @@
 #include "base/mode.h"
 #include "base/steps.h"
 #include "observer/render_shared.h"
+#include "observer/sched.h"
 #include "observer/render_json.h"
 #include "observer/events.h"
 #include "observer/thread_birth.h"
@@ -273,7 +274,8 @@ static void ku_or_null(tl_buf *b, const char *k, uint64_t v) {
   tl_buf_putc(b, ',');
 }
 
-static void thread_json(tl_buf *b, const tl_thread_snap *t) {
+static void thread_json(tl_buf *b, const tl_thread_snap *t,
+                        const struct tl_sched *sched) {
   tl_buf_putc(b, '{');
   ku(b, "tid", (uint64_t) t->tid);
   ku(b, "pid", (uint64_t) t->pid);
@@ -316,6 +318,9 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   kopt(b, "steps", t->own, (double) t->steps);
   kopt(b, "steps_rate", t->own, t->steps_rate);
   kopt(b, "busy_pct", t->own && t->role == TL_ROLE_WORKER, t->busy_pct);
+  tl_sched_thread_figs sf; /* the tracer's, beside the /proc figures */
+  tl_sched_thread_figures(sched, t->tid, &sf);
+  tl_sched_thread_json(b, &sf);
   key(b, "doing");
   if (t->own) {
     tl_buf_printf(b, "{\"what\":\"%s\",\"task\":", tl_doing_name((tl_doing) t->doing_what));
@@ -336,6 +341,11 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
 static void kernel_json(tl_buf *b, const tl_snapshot *s) {
   tl_buf_printf(b, "\"kernel\":{\"ncpu\":%d,\"clk_tck\":%ld,", s->ncpu,
                 s->clk_tck);
+  if (s->sched)
+    tl_sched_kernel_json(s->sched, b);
+  else
+    tl_buf_puts(b, "\"sched_source\":null,\"sched_source_reason\":null,"
+                   "\"sched_tracing\":false,");
   key(b, "task_delayacct");
   tl_buf_puts(b, s->task_delayacct < 0 ? "null," : s->task_delayacct ? "true," : "false,");
   const tl_runq_probe *p = s->runq_probe;
@@ -402,7 +412,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   for (int i = 0; i < s->nthreads; i++) {
     if (i)
       tl_buf_putc(b, ',');
-    thread_json(b, &s->threads[i]);
+    thread_json(b, &s->threads[i], s->sched);
   }
   tl_buf_puts(b, "],\"cores\":[");
   for (int i = 0; i < s->ncores; i++) {

@@ -211,6 +211,12 @@ void tl_stats_attach(tl_stats *st, tl_history *h, tl_events *ev) {
   st->snap.events = ev;
 }
 
+void tl_stats_set_sched(tl_stats *st, const struct tl_sched *s) {
+  st->snap.sched = s;
+}
+
+const tl_snapshot *tl_stats_snapshot(const tl_stats *st) { return &st->snap; }
+
 uint64_t tl_stats_seq(const tl_stats *st) { return st->seq; }
 const tl_buf *tl_stats_json(const tl_stats *st) { return &st->json; }
 const tl_buf *tl_stats_metrics(tl_stats *st) {

@@ -41,7 +41,7 @@ struct tl_lab {
   /* Immutable after init. */
   tl_server *srv;
   uv_loop_t *uv;
-  tl_stats *stats;
+  tl_sampler *stats;
   tl_sse *sse;
   tl_obs_control *ctl;
   json_t *book;          /* experiments.json, or NULL (book_error says why) */
@@ -82,7 +82,7 @@ static const char *find_book(char *out, size_t cap) {
   return out;
 }
 
-tl_lab *tl_lab_init(uv_loop_t *uv, tl_server *srv, tl_stats *stats,
+tl_lab *tl_lab_init(uv_loop_t *uv, tl_server *srv, tl_sampler *stats,
                     tl_sse *sse, tl_obs_control *ctl) {
   tl_lab *lab = tl_xcalloc(1, sizeof(*lab));
   lab->uv = uv;
@@ -134,7 +134,7 @@ static void respond_json(tl_admin_conn *c, int status, json_t *j) {
   size_t n = strlen(s);
   s = realloc(s, n + 2);
   s[n] = '\n';
-  tl_admin_respond(c, status, "application/json", "Cache-Control: no-store\r\n",
+  tl_admin_conn_respond(c, status, "application/json", "Cache-Control: no-store\r\n",
                    s, n + 1);
   free(s);
   json_decref(j);
@@ -148,7 +148,7 @@ static void broadcast(tl_lab *lab, json_t *ev) {
 }
 
 static json_t *stats_now(tl_lab *lab) {
-  const tl_buf *b = tl_stats_json(lab->stats);
+  const tl_buf *b = tl_sampler_json(lab->stats);
   return json_loadb(b->data, b->len, 0, NULL);
 }
 
@@ -262,7 +262,7 @@ static json_t *prediction_json(tl_lab *lab, json_t *exp) {
   double p = tl_lab_predict(formula, &m);
   return json_pack("{s:o,s:b,s:{s:i,s:i,s:b,s:i,s:f,s:f}}", "predicted",
                    p >= 0 ? json_real(p) : json_null(), "bound",
-                   tl_lab_is_bound(formula), "model", "cores", m.cores,
+                   tl_lab_predict_is_bound(formula), "model", "cores", m.cores,
                    "workers", m.workers, "async", m.async, "connections",
                    m.connections, "cpu_ms", m.cpu_ms, "io_ms", m.io_ms);
 }
@@ -651,10 +651,10 @@ static void build_result(tl_lab *lab) {
                                               "explain", str_of(check, "explain", "")));
   }
   if (strcmp(status, "done") == 0 && !isnan(measured) && predicted >= 0) {
-    bool in = tl_lab_within(formula, measured, predicted, tol);
+    bool in = tl_lab_predict_within(formula, measured, predicted, tol);
     json_object_set_new(r, "ratio", predicted > 0 ? json_real(measured / predicted) : json_null());
     within = json_boolean(in && check_ok);
-    if (tl_lab_is_bound(formula))
+    if (tl_lab_predict_is_bound(formula))
       snprintf(verdict, sizeof(verdict), "measured %.3g, the model says more than %.3g: %s%s",
                measured, predicted, in ? "as predicted" : "NOT as predicted",
                check_ok ? "" : "; and the kernel's evidence disagrees");
@@ -737,12 +737,12 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
   char id[64];
   int n = tl_query_get(q, qlen, "id", id, sizeof(id));
   if (n <= 0) {
-    tl_admin_respond_error(c, 400, "give the experiment: /lab/run?id=ID", NULL);
+    tl_admin_conn_respond_error(c, 400, "give the experiment: /lab/run?id=ID", NULL);
     return;
   }
   json_t *exp = find_exp(lab, id);
   if (!exp) {
-    tl_admin_respond_error(c, 404, lab->book ? "no such experiment (GET /lab lists them)"
+    tl_admin_conn_respond_error(c, 404, lab->book ? "no such experiment (GET /lab lists them)"
                                              : lab->book_error, NULL);
     return;
   }
@@ -767,7 +767,7 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
   want.pin = -1;
   cpu_set_t cpus;
   if (setup_cpus(lab, setup, &cpus, &want.cpus_op) != 0) {
-    tl_admin_respond_error(c, 500, "the experiment's cpus are not usable here", NULL);
+    tl_admin_conn_respond_error(c, 500, "the experiment's cpus are not usable here", NULL);
     return;
   }
   want.cpus = cpus;
@@ -796,7 +796,7 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
     lab->state = LAB_IDLE;
     json_decref(lab->result);
     lab->result = NULL;
-    tl_admin_respond_error(c, 503, "the server is shutting down", NULL);
+    tl_admin_conn_respond_error(c, 503, "the server is shutting down", NULL);
     return;
   }
   json_t *load = json_object_get(exp, "load");
@@ -807,7 +807,7 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
 
 static void post_cancel(tl_lab *lab, tl_admin_conn *c) {
   if (lab->state == LAB_IDLE || lab->state == LAB_RESTORING) {
-    tl_admin_respond_error(c, 409, "no lab run to cancel", NULL);
+    tl_admin_conn_respond_error(c, 409, "no lab run to cancel", NULL);
     return;
   }
   lab->cancel = true;
@@ -818,7 +818,7 @@ static void post_cancel(tl_lab *lab, tl_admin_conn *c) {
 
 static bool peer_is_loopback(tl_admin_conn *c) {
   struct sockaddr_storage ss;
-  return tl_admin_peer_addr(c, &ss) == 0 &&
+  return tl_admin_conn_peer_addr(c, &ss) == 0 &&
          tl_guard_is_loopback((const struct sockaddr *) &ss);
 }
 
@@ -829,7 +829,7 @@ void tl_lab_handle(tl_lab *lab, tl_admin_conn *c, const tl_request *req,
   bool post = req->method == HTTP_POST;
   if (IS("/lab") || IS("/lab/runs")) {
     if (!get)
-      tl_admin_respond_error(c, 405, "method not allowed", "Allow: GET, HEAD\r\n");
+      tl_admin_conn_respond_error(c, 405, "method not allowed", "Allow: GET, HEAD\r\n");
     else if (IS("/lab"))
       get_lab(lab, c);
     else
@@ -837,15 +837,15 @@ void tl_lab_handle(tl_lab *lab, tl_admin_conn *c, const tl_request *req,
     return;
   }
   if (!IS("/lab/run") && !IS("/lab/cancel")) {
-    tl_admin_respond_error(c, 404, "not found", NULL);
+    tl_admin_conn_respond_error(c, 404, "not found", NULL);
     return;
   }
   if (!post) {
-    tl_admin_respond_error(c, 405, "method not allowed", "Allow: POST\r\n");
+    tl_admin_conn_respond_error(c, 405, "method not allowed", "Allow: POST\r\n");
     return;
   }
   if (!peer_is_loopback(c)) {
-    tl_admin_respond_error(c, 403, "the lab is allowed from loopback clients only", NULL);
+    tl_admin_conn_respond_error(c, 403, "the lab is allowed from loopback clients only", NULL);
     return;
   }
   if (IS("/lab/run"))

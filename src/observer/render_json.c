@@ -290,7 +290,7 @@ static void kernel_json(tl_buf *b, const tl_snapshot *s) {
                 s->clk_tck);
   key(b, "task_delayacct");
   tl_buf_puts(b, s->task_delayacct < 0 ? "null," : s->task_delayacct ? "true," : "false,");
-  const tl_runq_probe *p = s->runq_probe;
+  const tl_schedstat_probe *p = s->runq_probe;
   key(b, "runq_source");
   tl_buf_puts(b, s->runq_accounted ? "\"schedstat\"," : "null,");
   if (p && p->why)

@@ -79,10 +79,10 @@ typedef struct own_ref {
  * periods only (smaps_rollup walks every mapping: 1,000 thread stacks). */
 #define PROCESSES_COSTLY_NS 1000000u
 
-static void close_fds(struct tl_stats *st, thread_fds *f);
-static void check_runq(struct tl_stats *st, bool first);
+static void close_fds(struct tl_sampler *st, thread_fds *f);
+static void check_runq(struct tl_sampler *st, bool first);
 
-struct tl_stats {
+struct tl_sampler {
   tl_server *srv;
   tl_registry *reg;
   long clk_tck;
@@ -94,7 +94,7 @@ struct tl_stats {
   uint64_t last_pinned;
   int pin_refresh;         /* samples left that re-read affinity anyway */
   uint64_t seq;
-  tl_runq_probe probe;     /* does the kernel account run-queue wait? */
+  tl_schedstat_probe probe;     /* does the kernel account run-queue wait? */
   int sysctl_delayacct, sysctl_schedstats; /* as last read: -1 absent */
   uint64_t last_ns;        /* monotonic time of the previous sample */
   uint64_t last_cost_ns;
@@ -137,7 +137,7 @@ struct tl_stats {
   uint64_t dropped;
   tl_step_event drain_buf[DRAIN_MAX];
   tl_snapshot snap;
-  tl_history *history;     /* the observer's, or NULL (tl_stats_attach) */
+  tl_history *history;     /* the observer's, or NULL (tl_sampler_attach) */
   tl_events *events;
   tl_buf json, metrics;
   uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
@@ -147,8 +147,8 @@ struct tl_stats {
   char file_buf[8192];
 };
 
-tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg) {
-  tl_stats *st = tl_xcalloc(1, sizeof(*st));
+tl_sampler *tl_sampler_init(tl_server *srv, tl_registry *reg) {
+  tl_sampler *st = tl_xcalloc(1, sizeof(*st));
   st->srv = srv;
   st->reg = reg;
   st->clk_tck = sysconf(_SC_CLK_TCK);
@@ -164,7 +164,7 @@ tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg) {
   st->tids = tl_xcalloc(MAX_TIDS, sizeof(int));
   st->fds = tl_xcalloc(MAX_TIDS, sizeof(thread_fds));
   st->own = tl_xcalloc(MAX_TIDS, sizeof(own_ref));
-  st->fds_budget = tl_stats_fd_budget();
+  st->fds_budget = tl_sampler_fd_budget();
   tl_buf_init(&st->json, NULL, 0);
   tl_buf_init(&st->metrics, NULL, 0);
   tl_buf_init(&st->stream_json, NULL, 0);
@@ -177,7 +177,7 @@ tl_stats *tl_stats_init(tl_server *srv, tl_registry *reg) {
   return st;
 }
 
-void tl_stats_close(tl_stats *st) {
+void tl_sampler_close(tl_sampler *st) {
   if (!st)
     return;
   free(st->keep);
@@ -197,15 +197,15 @@ void tl_stats_close(tl_stats *st) {
   free(st);
 }
 
-void tl_stats_attach(tl_stats *st, tl_history *h, tl_events *ev) {
+void tl_sampler_attach(tl_sampler *st, tl_history *h, tl_events *ev) {
   st->history = h;
   st->events = ev;
   st->snap.events = ev;
 }
 
-uint64_t tl_stats_seq(const tl_stats *st) { return st->seq; }
-const tl_buf *tl_stats_json(const tl_stats *st) { return &st->json; }
-const tl_buf *tl_stats_metrics(tl_stats *st) {
+uint64_t tl_sampler_seq(const tl_sampler *st) { return st->seq; }
+const tl_buf *tl_sampler_json(const tl_sampler *st) { return &st->json; }
+const tl_buf *tl_sampler_metrics(tl_sampler *st) {
   /* Rendered on demand, at most once per snapshot: most periods nobody
    * scrapes. */
   if (st->metrics_seq != st->seq) {
@@ -216,7 +216,7 @@ const tl_buf *tl_stats_metrics(tl_stats *st) {
   return &st->metrics;
 }
 
-const tl_buf *tl_stats_stream_json(tl_stats *st) {
+const tl_buf *tl_sampler_stream_json(tl_sampler *st) {
   if (st->stream_seq != st->seq) {
     tl_stream_view_render(st->stream, &st->snap, &st->stream_json);
     st->stream_seq = st->seq;
@@ -234,7 +234,7 @@ static double rate(uint64_t now, uint64_t before, double period_s) {
 }
 
 /* A 0/1 sysctl: its value, or -1 when absent or unreadable. */
-static int read_sysctl(tl_stats *st, const char *path) {
+static int read_sysctl(tl_sampler *st, const char *path) {
   ssize_t n = tl_procfs_read(path, st->file_buf, sizeof(st->file_buf));
   return n > 0 && (st->file_buf[0] == '0' || st->file_buf[0] == '1')
              ? st->file_buf[0] - '0' : -1;
@@ -242,11 +242,11 @@ static int read_sysctl(tl_stats *st, const char *path) {
 
 /* The sysctls decide nothing, but a change in either may change what the
  * kernel accounts: then the self-test runs again. */
-static void check_runq(tl_stats *st, bool first) {
+static void check_runq(tl_sampler *st, bool first) {
   int da = read_sysctl(st, "/proc/sys/kernel/task_delayacct");
   int ss = read_sysctl(st, "/proc/sys/kernel/sched_schedstats");
   if (first || da != st->sysctl_delayacct || ss != st->sysctl_schedstats)
-    tl_runq_probe_run(&st->probe);
+    tl_schedstat_probe_run(&st->probe);
   st->sysctl_delayacct = da;
   st->sysctl_schedstats = ss;
   st->snap.task_delayacct = da;
@@ -256,7 +256,7 @@ static void check_runq(tl_stats *st, bool first) {
 
 /* The cores the process may use: the main thread's mask (taskset, cgroup
  * cpuset), which the loop thread keeps. */
-static void read_process_mask(tl_stats *st) {
+static void read_process_mask(tl_sampler *st) {
   tl_snapshot *s = &st->snap;
   cpu_set_t aff;
   s->cpus_allowed = 0;
@@ -274,7 +274,7 @@ static void read_process_mask(tl_stats *st) {
     s->cpus_allowed_list[0] = '\0';
 }
 
-static const prev_thread *find_prev(const tl_stats *st, int tid) {
+static const prev_thread *find_prev(const tl_sampler *st, int tid) {
   int lo = 0, hi = st->nprev - 1;
   while (lo <= hi) {
     int mid = (lo + hi) / 2;
@@ -288,7 +288,7 @@ static const prev_thread *find_prev(const tl_stats *st, int tid) {
   return NULL;
 }
 
-int tl_stats_fd_budget(void) {
+int tl_sampler_fd_budget(void) {
   struct rlimit rl;
   if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
     return 0;
@@ -297,7 +297,7 @@ int tl_stats_fd_budget(void) {
   return share > (rlim_t) MAX_TIDS * 3 ? MAX_TIDS * 3 : (int) share;
 }
 
-int tl_stats_fds_kept(const tl_stats *st) { return st->fds_kept; }
+int tl_sampler_fds_kept(const tl_sampler *st) { return st->fds_kept; }
 
 static int cmp_own(const void *a, const void *b) {
   int x = ((const own_ref *) a)->tid, y = ((const own_ref *) b)->tid;
@@ -305,7 +305,7 @@ static int cmp_own(const void *a, const void *b) {
 }
 
 /* Our own threads, sorted by tid. Called with the registry lock held. */
-static void index_own(tl_stats *st) {
+static void index_own(tl_sampler *st) {
   st->nown = 0;
   for (tl_thread_ctx *c = st->reg->head; c && st->nown < MAX_TIDS; c = c->next)
     st->own[st->nown++] = (own_ref){c->tid, c};
@@ -313,7 +313,7 @@ static void index_own(tl_stats *st) {
 }
 
 /* Our own threads' identity and counters, looked up by tid. */
-static tl_thread_ctx *find_ctx(const tl_stats *st, int tid) {
+static tl_thread_ctx *find_ctx(const tl_sampler *st, int tid) {
   int lo = 0, hi = st->nown - 1;
   while (lo <= hi) {
     int mid = (lo + hi) / 2;
@@ -341,7 +341,7 @@ static ssize_t pread_all(int fd, char *buf, size_t cap) {
 }
 
 /* Opens relpath under dfd when the budget allows one more descriptor. */
-static int keep_open(tl_stats *st, int dfd, const char *relpath) {
+static int keep_open(tl_sampler *st, int dfd, const char *relpath) {
   if (st->fds_kept >= st->fds_budget)
     return -1;
   int fd = openat(dfd, relpath, O_RDONLY | O_CLOEXEC);
@@ -352,7 +352,7 @@ static int keep_open(tl_stats *st, int dfd, const char *relpath) {
 
 /* One of a thread's files: through its kept descriptor, or opened, read
  * and closed now when none is kept. */
-static ssize_t read_thread_file(tl_stats *st, int fd, int tid,
+static ssize_t read_thread_file(tl_sampler *st, int fd, int tid,
                                 const char *name) {
   if (fd >= 0)
     return pread_all(fd, st->file_buf, sizeof(st->file_buf));
@@ -364,7 +364,7 @@ static ssize_t read_thread_file(tl_stats *st, int fd, int tid,
 /* The open descriptors of one thread's /proc files, kept between samples:
  * re-reading an open seq_file costs one pread, opening it a path walk.
  * schedstat first (it is read every sample), then stat, then sched. */
-static thread_fds *fds_for(tl_stats *st, int tid) {
+static thread_fds *fds_for(tl_sampler *st, int tid) {
   /* Kept sorted by tid: binary search, insert in place. */
   int lo = 0, hi = st->nfds;
   while (lo < hi) {
@@ -402,7 +402,7 @@ static thread_fds *fds_for(tl_stats *st, int tid) {
   return f;
 }
 
-static void close_fds(tl_stats *st, thread_fds *f) {
+static void close_fds(tl_sampler *st, thread_fds *f) {
   int *fd[3] = {&f->stat, &f->schedstat, &f->sched};
   for (int i = 0; i < 3; i++)
     if (*fd[i] >= 0) {
@@ -413,7 +413,7 @@ static void close_fds(tl_stats *st, thread_fds *f) {
 }
 
 /* Drops the descriptors of threads that were not listed this time. */
-static void prune_fds(tl_stats *st) {
+static void prune_fds(tl_sampler *st) {
   int o = 0;
   for (int i = 0; i < st->nfds; i++) {
     if (st->fds[i].seen) {
@@ -447,7 +447,7 @@ static void period_shares(tl_thread_snap *t, const prev_thread *raw,
 /* Whether this thread's stat file (and its affinity) is due anyway this
  * sample: each thread's turn comes every TURN_EVERY samples, spread over
  * the samples by tid so that no one sample reads them all. */
-static bool refresh_turn(const tl_stats *st, int tid) {
+static bool refresh_turn(const tl_sampler *st, int tid) {
   return st->refresh_all || ((uint64_t) tid + st->seq) % TURN_EVERY == 0;
 }
 
@@ -488,7 +488,7 @@ static void carry_over(tl_thread_snap *t, prev_thread *raw,
 }
 
 /* Returns false when the thread is gone. */
-static bool sample_thread(tl_stats *st, int tid, double period_s,
+static bool sample_thread(tl_sampler *st, int tid, double period_s,
                           tl_thread_snap *t, prev_thread *raw) {
   memset(t, 0, sizeof(*t));
   memset(raw, 0, sizeof(*raw));
@@ -628,7 +628,7 @@ static bool sample_thread(tl_stats *st, int tid, double period_s,
   return true;
 }
 
-static void sample_own(tl_stats *st, tl_thread_snap *t, prev_thread *raw,
+static void sample_own(tl_sampler *st, tl_thread_snap *t, prev_thread *raw,
                        tl_thread_ctx *c, double period_s) {
   const prev_thread *p = find_prev(st, t->tid);
   t->role = c->role;
@@ -655,7 +655,7 @@ static void sample_own(tl_stats *st, tl_thread_snap *t, prev_thread *raw,
     t->busy_pct = 100.0;
 }
 
-static void sample_process(tl_stats *st, double period_s) {
+static void sample_process(tl_sampler *st, double period_s) {
   tl_snapshot *s = &st->snap;
   tl_procfs_stat ps;
   ssize_t n = tl_procfs_read("/proc/self/stat", st->file_buf, sizeof(st->file_buf));
@@ -696,7 +696,7 @@ static void sample_process(tl_stats *st, double period_s) {
     s->fds = tl_procfs_count_fds();
 }
 
-static void sample_cores(tl_stats *st, double period_s) {
+static void sample_cores(tl_sampler *st, double period_s) {
   tl_snapshot *s = &st->snap;
   ssize_t n = tl_procfs_read("/proc/stat", st->file_buf, sizeof(st->file_buf));
   s->ncores = 0;
@@ -735,7 +735,7 @@ static void sample_cores(tl_stats *st, double period_s) {
 
 /* Drains every own thread's ring into the keep-ring, then picks the
  * window that the snapshot shows. Registry lock held by the caller. */
-static void drain_timeline(tl_stats *st) {
+static void drain_timeline(tl_sampler *st) {
   for (tl_thread_ctx *c = st->reg->head; c; c = c->next) {
     int n = tl_thread_drain_steps(c, st->drain_buf, DRAIN_MAX, &st->dropped);
     for (int i = 0; i < n; i++) {
@@ -748,7 +748,7 @@ static void drain_timeline(tl_stats *st) {
   }
 }
 
-static void pick_timeline(tl_stats *st, uint64_t now_ns) {
+static void pick_timeline(tl_sampler *st, uint64_t now_ns) {
   tl_snapshot *s = &st->snap;
   uint64_t start = st->srv->start_ns;
   uint64_t from = now_ns > (uint64_t) TL_TIMELINE_WINDOW_MS * 1000000u
@@ -776,7 +776,7 @@ static void pick_timeline(tl_stats *st, uint64_t now_ns) {
   s->timeline_to_ms = (double) (now_ns - start) / 1e6;
 }
 
-static void sample_server(tl_stats *st, double period_s) {
+static void sample_server(tl_sampler *st, double period_s) {
   tl_snapshot *s = &st->snap;
   tl_server *srv = st->srv;
   tl_loop_counters *c = &st->loop_sum;
@@ -884,7 +884,7 @@ static void sample_server(tl_stats *st, double period_s) {
     s->costs.at_uptime_s = (double) (tl_now_ns() - srv->start_ns) / 1e9;
 }
 
-static void sample_threads(tl_stats *st, double period_s) {
+static void sample_threads(tl_sampler *st, double period_s) {
   tl_snapshot *s = &st->snap;
   int *tids = st->tids;
   prev_thread *raw = st->raw;
@@ -923,7 +923,7 @@ static void sample_threads(tl_stats *st, double period_s) {
   st->nprev = n;
 }
 
-void tl_stats_sample(tl_stats *st) {
+void tl_sampler_sample(tl_sampler *st) {
   uint64_t c0 = tl_thread_cpu_ns();
   uint64_t now = tl_now_ns();
   tl_snapshot *s = &st->snap;

@@ -89,7 +89,7 @@ static int spin(probe_run *run, int n, bool *pin_failed) {
   return started;
 }
 
-void tl_runq_probe_run(tl_runq_probe *out) {
+void tl_schedstat_probe_run(tl_schedstat_probe *out) {
   memset(out, 0, sizeof(*out));
   probe_run run;
   cpu_set_t mask;

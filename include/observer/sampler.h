@@ -31,6 +31,9 @@ const tl_buf *tl_sampler_metrics(tl_sampler *st);
 /* The stream's JSON of the current snapshot (observer/stream_view.h),
  * rendered on first use: only when somebody streams. */
 const tl_buf *tl_sampler_stream_json(tl_sampler *st);
+/* The snapshot the JSON was rendered from (valid until the next sample). */
+struct tl_snapshot;
+const struct tl_snapshot *tl_sampler_snapshot(const tl_sampler *st);
 /* How many /proc descriptors the sampler may keep open: a quarter of the
  * soft RLIMIT_NOFILE as it is now (the rest is the connections'); beyond,
  * it opens, reads and closes each file per sample. Any thread. */

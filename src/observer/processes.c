@@ -5,6 +5,7 @@
 #include "base/util.h"
 #include "core/server.h"
 #include "observer/procfs.h"
+#include "observer/procfs_read.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 #include "observer/procfs.h"
+#include "observer/procfs_read.h"
 
 #include <pthread.h>
 #include <sched.h>

@@ -31,10 +31,11 @@ enum {
 };
 _Static_assert(P_END == TL_SAMPLER_SERVER_COUNTERS, "one prev per counter");
 
-/* One counter (or n consecutive ones) of tl_loop_counters and where the
- * snapshot takes its value, its rate per second (double) and its delta
- * since the previous sample (uint64_t); NONE: not wanted. A new server
- * counter with a rate is one row here plus its fields in snapshot.h. */
+/* One counter (or n consecutive ones) of tl_loop_counters, summed over the
+ * loops, and where the snapshot takes its value, its rate per second
+ * (double) and its delta since the previous sample (uint64_t); NONE: not
+ * wanted. A new server counter with a rate is one row here, its fields in
+ * snapshot.h and its name in render_json.c. */
 typedef struct counter_row {
   size_t src, value, rate, delta;
   int n, prev;
@@ -67,14 +68,19 @@ static uint64_t ld(const _Atomic uint64_t *p) {
   return atomic_load_explicit(p, memory_order_relaxed);
 }
 
-static void read_counters(tl_sampler_server *sv, const tl_loop_counters *c,
+/* Each row's counter summed over the loops, its rate and delta. */
+static void read_counters(tl_sampler_server *sv, const tl_server *srv,
                           tl_snapshot *s, double period_s) {
   char *snap = (char *) s;
-  const char *src = (const char *) c;
+  int nl = srv->nloops < TL_SNAP_MAX_LOOPS ? srv->nloops : TL_SNAP_MAX_LOOPS;
   for (size_t i = 0; i < TL_ARRAY_SIZE(counter_rows); i++) {
     const counter_row *r = &counter_rows[i];
     for (int k = 0; k < r->n; k++) {
-      uint64_t v = ld((const _Atomic uint64_t *) (src + r->src) + k);
+      uint64_t v = 0;
+      for (int l = 0; l < nl; l++) {
+        const char *src = (const char *) &srv->loops[l].stats;
+        v += ld((const _Atomic uint64_t *) (src + r->src) + k);
+      }
       uint64_t before = sv->prev[r->prev + k];
       ((uint64_t *) (snap + r->value))[k] = v;
       if (r->rate != NONE)
@@ -129,7 +135,7 @@ void tl_sampler_server_sample(tl_sampler_server *sv, tl_server *srv,
   tl_server_worker_cpus(srv, &wcpus, &inherited);
   tl_cpulist_format(&wcpus, s->worker_cpus, sizeof(s->worker_cpus));
   tl_cpulist_format(&inherited, s->inherited_cpus, sizeof(s->inherited_cpus));
-  read_counters(sv, c, s, period_s);
+  read_counters(sv, srv, s, period_s);
   /* Immutable after start; a supervisor has no loop of its own. */
   s->send_uring = srv->nloops > 0 && srv->loops[0].send_uring;
   s->send_why = srv->nloops > 0 ? srv->loops[0].send_why

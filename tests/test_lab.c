@@ -239,6 +239,9 @@ static int open_stream(const tl_proc *p) {
   return fd;
 }
 
+/* The data of the last progress event read_lab_events saw. */
+static char last_progress[1024];
+
 static char *read_lab_events(int fd, int timeout_s, int *progress) {
   size_t cap = 1 << 20, len = 0;
   char *buf = malloc(cap);
@@ -265,8 +268,10 @@ static char *read_lab_events(int fd, int timeout_s, int *progress) {
       if (!nl)
         break;
       *nl = '\0';
-      if (strstr(data, "\"type\":\"progress\""))
+      if (strstr(data, "\"type\":\"progress\"")) {
         (*progress)++;
+        snprintf(last_progress, sizeof(last_progress), "%s", data);
+      }
       else if (strstr(data, "\"type\":\"result\""))
         result = strdup(data);
       size_t used = (size_t) (nl + 2 - buf);
@@ -316,6 +321,27 @@ START_TEST(lab_runs_one_experiment) {
   ck_assert_int_eq((int) tj_num(j, "result.measured", -1), 3);
   ck_assert(tj_get(j, "result.within")->b);
   ck_assert(tj_num(j, "result.load.rps", 0) > 0);
+  /* The progress and the series count the server's requests per second
+   * (its own counters, while wrk ran): the same load wrk measured, within
+   * a factor that a loaded machine's tick jitter cannot reach. */
+  double wrk_rps = tj_num(j, "result.load.rps", 0);
+  tj *pj = tj_parse(last_progress, strlen(last_progress));
+  ck_assert_msg(pj != NULL, "progress event not JSON: %s", last_progress);
+  double so_far = tj_num(pj, "rps_so_far", -1);
+  ck_assert_msg(so_far > wrk_rps / 4 && so_far < wrk_rps * 4,
+                "rps_so_far %.1f, wrk measured %.1f", so_far, wrk_rps);
+  tj_release(pj);
+  const tj *series = tj_get(j, "result.series");
+  ck_assert_msg(series && series->n >= 1, "no series");
+  double best = 0;
+  for (size_t i = 0; i < series->n; i++) {
+    char path[48];
+    snprintf(path, sizeof(path), "result.series.%zu", i);
+    if (tj_num(j, path, 0) > best)
+      best = tj_num(j, path, 0);
+  }
+  ck_assert_msg(best > wrk_rps / 4 && best < wrk_rps * 4,
+                "series peaks at %.1f req/s, wrk measured %.1f", best, wrk_rps);
   ck_assert(strstr(tj_str(j, "result.verdict"), "predicted 3") != NULL);
   ck_assert(tj_get(j, "result.restored")->b);
   ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);

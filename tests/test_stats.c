@@ -266,6 +266,59 @@ START_TEST(request_counters_match_requests_sent) {
 }
 END_TEST
 
+/* Each server counter's rate is its change over the period the snapshot
+ * covers: compared across two consecutive snapshots with requests (on a
+ * new connection) made between them. */
+static void expect_rate(const tj *prev, const tj *j, const char *total,
+                        const char *rate, double period_ms) {
+  double d = tj_num(j, total, -1) - tj_num(prev, total, -1);
+  double want = d * 1000.0 / period_ms, got = tj_num(j, rate, -1);
+  ck_assert_msg(fabs(got - want) <= 0.01 * want + 0.01,
+                "%s: %.3f over %.3f ms, got %s %.3f", total, d, period_ms,
+                rate, got);
+}
+
+START_TEST(server_rates_follow_the_counters) {
+  tl_proc p;
+  start(&p, "pool", "2");
+  int seen = 0;
+  for (int attempt = 0; attempt < 20 && seen < 3; attempt++) {
+    tj *prev = fresh_stats(&p);
+    int fd = tl_connect(p.port);
+    for (int i = 0; i < 20; i++)
+      tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
+    for (int i = 0; i < 20; i++) {
+      tl_resp r;
+      ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+      tl_resp_free(&r);
+    }
+    close(fd);
+    tj *j = stats_after(&p, tj_num(prev, "seq", 0));
+    /* Only two snapshots in a row tell a period's rate. */
+    if (tj_num(j, "seq", 0) == tj_num(prev, "seq", 0) + 1 &&
+        tj_num(j, "server.requests.total", 0) > tj_num(prev, "server.requests.total", 0)) {
+      double period_ms = tj_num(j, "period_ms", -1);
+      ck_assert(period_ms > 0);
+      expect_rate(prev, j, "server.requests.total", "server.requests.rate", period_ms);
+      expect_rate(prev, j, "server.requests.by_route./plaintext.total",
+                  "server.requests.by_route./plaintext.rate", period_ms);
+      expect_rate(prev, j, "server.connections.accepted",
+                  "server.connections.accepted_rate", period_ms);
+      expect_rate(prev, j, "server.sends.submissions",
+                  "server.sends.submissions_rate", period_ms);
+      expect_rate(prev, j, "server.sends.writes", "server.sends.writes_rate",
+                  period_ms);
+      ck_assert(tj_num(j, "server.requests.rate", 0) > 0);
+      seen++;
+    }
+    tj_release(prev);
+    tj_release(j);
+  }
+  ck_assert_msg(seen > 0, "no two consecutive snapshots around the requests");
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 START_TEST(stream_delivers_parseable_events) {
   tl_proc p;
   start(&p, "pool", "2");
@@ -1148,6 +1201,7 @@ int main(void) {
   tcase_add_test(tc, thread_list_matches_kernel);
   tcase_add_test(tc, cpu_and_switches_agree_with_kernel);
   tcase_add_test(tc, request_counters_match_requests_sent);
+  tcase_add_test(tc, server_rates_follow_the_counters);
   tcase_add_test(tc, stream_delivers_parseable_events);
   tcase_add_test(tc, metrics_follow_exposition_format);
   tcase_add_test(tc, control_switches_mode_under_live_connection);

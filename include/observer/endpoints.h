@@ -9,7 +9,7 @@
 #include "core/server.h"
 #include "base/parser.h"
 #include "observer/admin_conn.h"
-#include "observer/control.h"
+#include "observer/obs_control.h"
 #include "observer/lab.h"
 #include "observer/sched.h"
 #include "observer/sampler.h"
@@ -20,7 +20,7 @@ typedef struct tl_endpoints tl_endpoints;
 /* Opens the dashboard's directory (cfg.www) and Chart.js's. port: the
  * observer's bound port (its own origin). The endpoints answer from stats
  * and through sse and ctl, which the caller owns. */
-tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
+tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_sampler *stats,
                                   tl_sse *sse, tl_obs_control *ctl);
 void tl_endpoints_close(tl_endpoints *ep);
 /* GET /stats/history and the stream's first event (`history`) answer

@@ -115,7 +115,7 @@ typedef struct tl_snapshot {
   /* Run-queue wait is a number when the self-test saw the kernel account
    * it; the probe's figures and reason are the evidence either way. */
   bool runq_accounted;
-  const tl_runq_probe *runq_probe;
+  const tl_schedstat_probe *runq_probe;
   int task_delayacct;    /* the sysctl: 0/1, -1 unreadable; decides nothing */
   int cpus_allowed;      /* cores the process may use (its mask), 0 unknown */
   char cpus_allowed_list[256];

@@ -48,7 +48,7 @@ static void say_fd_limit(const tl_config *cfg) {
   printf("), below the %llu that --max-conns %d and %d threads could use;"
          " statistics keep at most %d of them open\n",
          (unsigned long long) want, cfg->max_conns, cfg->threads,
-         tl_stats_fd_budget());
+         tl_sampler_fd_budget());
 }
 
 static tl_observer *obs;

@@ -19,7 +19,7 @@
 struct tl_endpoints {
   tl_server *srv;
   int port;
-  tl_stats *stats;
+  tl_sampler *stats;
   tl_sse *sse;
   tl_obs_control *ctl;
   tl_lab *lab;              /* set once after create (tl_endpoints_set_lab) */
@@ -31,7 +31,7 @@ struct tl_endpoints {
   char chart_name[256];
 };
 
-tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
+tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_sampler *stats,
                                   tl_sse *sse, tl_obs_control *ctl) {
   tl_endpoints *ep = tl_xcalloc(1, sizeof(*ep));
   ep->srv = srv;
@@ -88,7 +88,7 @@ static void serve_file(tl_admin_conn *c, const tl_request *r, int dirfd,
 static bool guard(tl_endpoints *ep, tl_admin_conn *c, const tl_request *r) {
   struct sockaddr_storage local;
   tl_guard_site site = {.bound_host = ep->srv->cfg.host, .port = ep->port};
-  if (tl_admin_local_addr(c, &local) == 0)
+  if (tl_admin_conn_local_addr(c, &local) == 0)
     site.local = (const struct sockaddr *) &local;
   const char *why = NULL;
   int status = tl_guard_host(&site, r, &why);
@@ -96,7 +96,7 @@ static bool guard(tl_endpoints *ep, tl_admin_conn *c, const tl_request *r) {
     status = tl_guard_post(&site, r, &why);
   if (status == 0)
     return true;
-  tl_admin_respond_error(c, status, why, NULL);
+  tl_admin_conn_respond_error(c, status, why, NULL);
   return false;
 }
 
@@ -106,7 +106,7 @@ static void not_allowed(tl_admin_conn *c, const tl_request *r,
   const char *msg = r->method == HTTP_OPTIONS
                         ? "method not allowed: no CORS preflight is granted"
                         : "method not allowed";
-  tl_admin_respond_error(c, 405, msg, allow);
+  tl_admin_conn_respond_error(c, 405, msg, allow);
 }
 
 void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
@@ -141,29 +141,29 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
     return;
   }
   if (IS("/stats")) {
-    const tl_buf *j = tl_stats_json(ep->stats);
-    tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
+    const tl_buf *j = tl_sampler_json(ep->stats);
+    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
                      j->data, j->len);
   } else if (IS("/metrics")) {
-    const tl_buf *m = tl_stats_metrics(ep->stats);
-    tl_admin_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
+    const tl_buf *m = tl_sampler_metrics(ep->stats);
+    tl_admin_conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
                      m->data, m->len);
   } else if (IS("/stats/stream")) {
-    tl_sse_start(ep->sse, c, tl_stats_seq(ep->stats), tl_stats_stream_json(ep->stats));
+    tl_sse_start(ep->sse, c, tl_sampler_seq(ep->stats), tl_sampler_stream_json(ep->stats));
   } else if (IS("/stats/history") && ep->history) {
     tl_buf h;
     tl_buf_init(&h, NULL, 0);
     tl_render_history(ep->history, ep->events, &h);
-    tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
+    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
                      h.data, h.len);
     tl_buf_close(&h);
   } else if (IS("/healthz")) {
     static const char ok[] = "{\"status\":\"ok\"}\n";
-    tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
+    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
                      ok, sizeof(ok) - 1);
   } else if (IS("/vendor/chart.js")) {
     if (ep->chart_dirfd < 0)
-      tl_admin_respond_error(
+      tl_admin_conn_respond_error(
           c, 404, "Chart.js is not installed (apt-get install libjs-chart.js)",
           NULL);
     else
@@ -171,7 +171,7 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
   } else if (plen >= 1 && p[0] == '/') {
     serve_file(c, r, ep->www_fd, p + 1, plen - 1);
   } else {
-    tl_admin_respond_error(c, 404, "not found", NULL);
+    tl_admin_conn_respond_error(c, 404, "not found", NULL);
   }
 #undef IS
 }

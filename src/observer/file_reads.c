@@ -32,9 +32,9 @@ static void work(uv_work_t *w) {
 static void done(uv_work_t *w, int status) {
   file_job *j = w->data;
   /* Cancelled (the loop is stopping) or the peer left: nothing to send. */
-  if (status == 0 && tl_admin_is_open(j->conn))
-    tl_admin_send_response(j->conn, &j->out);
-  tl_admin_release(j->conn);
+  if (status == 0 && tl_admin_conn_is_open(j->conn))
+    tl_admin_conn_send_response(j->conn, &j->out);
+  tl_admin_conn_release(j->conn);
   tl_buf_close(&j->out);
   free(j);
 }
@@ -52,8 +52,8 @@ void tl_file_reads_serve(tl_admin_conn *c, const tl_request *r, int dirfd,
   memcpy(j->rel, rel, len);
   j->rel[len] = '\0';
   j->len = len;
-  tl_admin_hold(c);
-  if (uv_queue_work(tl_admin_loop(c), &j->work, work, done) != 0) {
+  tl_admin_conn_hold(c);
+  if (uv_queue_work(tl_admin_conn_loop(c), &j->work, work, done) != 0) {
     /* Never for a valid loop and callbacks; answer in place then. */
     work(&j->work);
     done(&j->work, 0);

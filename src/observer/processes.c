@@ -6,6 +6,7 @@
 #include "core/server.h"
 #include "exec/shared_steps.h"
 #include "observer/procfs.h"
+#include "observer/procfs_read.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -8,38 +8,12 @@
 #include "observer/render_json.h"
 #include "observer/events.h"
 #include "observer/thread_birth.h"
+#include "observer/json_num.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Numbers with at most three decimals, formatted by hand: the snapshot has
- * thousands of them and printf's %f dominates the render otherwise. */
-static void fixed3(tl_buf *b, double v) {
-  if (v < 0) {
-    tl_buf_putc(b, '-');
-    v = -v;
-  }
-  unsigned long long milli = (unsigned long long) (v * 1000.0 + 0.5);
-  tl_buf_put_u64(b, milli / 1000);
-  unsigned frac = (unsigned) (milli % 1000);
-  if (frac) {
-    char d[4] = {'.', (char) ('0' + frac / 100), (char) ('0' + frac / 10 % 10),
-                 (char) ('0' + frac % 10)};
-    size_t n = 4;
-    while (d[n - 1] == '0')
-      n--;
-    tl_buf_append(b, d, n);
-  }
-}
-
-static void num(tl_buf *b, double v) {
-  if (!isfinite(v))
-    tl_buf_puts(b, "null");
-  else if (fabs(v) < 1e15)
-    fixed3(b, v);
-  else
-    tl_buf_printf(b, "%.0f", v);
-}
+static void num(tl_buf *b, double v) { tl_json_num_put(b, v); }
 
 static void key(tl_buf *b, const char *k) {
   tl_buf_putc(b, '"');
@@ -348,7 +322,7 @@ static void kernel_json(tl_buf *b, const tl_snapshot *s) {
                    "\"sched_tracing\":false,");
   key(b, "task_delayacct");
   tl_buf_puts(b, s->task_delayacct < 0 ? "null," : s->task_delayacct ? "true," : "false,");
-  const tl_runq_probe *p = s->runq_probe;
+  const tl_schedstat_probe *p = s->runq_probe;
   key(b, "runq_source");
   tl_buf_puts(b, s->runq_accounted ? "\"schedstat\"," : "null,");
   if (p && p->why)
@@ -534,9 +508,9 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     tl_buf_puts(b, ",\"route\":\"");
     tl_buf_puts(b, tl_route_name((tl_route) e->ev.route));
     tl_buf_puts(b, "\",\"start_ms\":");
-    fixed3(b, (double) (e->ev.start_ns - s->start_ns) / 1e6);
+    num(b, (double) (e->ev.start_ns - s->start_ns) / 1e6);
     tl_buf_puts(b, ",\"end_ms\":");
-    fixed3(b, (double) (e->ev.end_ns - s->start_ns) / 1e6);
+    num(b, (double) (e->ev.end_ns - s->start_ns) / 1e6);
     tl_buf_puts(b, ",\"cpu_us\":"); /* the step's thread CPU clock */
     tl_buf_put_u64(b, e->ev.cpu_ns / 1000);
     if (e->ev.coro) /* coro mode: which coroutine, on which stack */

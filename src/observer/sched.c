@@ -450,7 +450,7 @@ static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
     tl_buf_putc(&b, '}');
   }
   tl_buf_puts(&b, "]}");
-  tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
+  tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
                    b.data, b.len);
   tl_buf_close(&b);
 }
@@ -517,7 +517,7 @@ static void trace_json(tl_sched *s, tl_admin_conn *c, uint64_t seconds) {
   free(sl);
   free(names);
   free(steps);
-  tl_admin_respond(c, 200, "application/json",
+  tl_admin_conn_respond(c, 200, "application/json",
                    "Cache-Control: no-store\r\n"
                    "Content-Disposition: attachment; filename=\"threadlab-sched.json\"\r\n",
                    b.data, b.len);
@@ -533,7 +533,7 @@ void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p,
   if (IS("/sched")) {
     int l = tl_query_get(q, qlen, "since_ns", v, sizeof v);
     if (l == -2 || (l >= 0 && tl_parse_uint(v, (size_t) l, 0, ~0ul, &num) != 0)) {
-      tl_admin_respond_error(c, 400, "since_ns: an unsigned integer (ns, CLOCK_MONOTONIC)", NULL);
+      tl_admin_conn_respond_error(c, 400, "since_ns: an unsigned integer (ns, CLOCK_MONOTONIC)", NULL);
       return;
     }
     sched_json(s, c, l >= 0 ? (uint64_t) num : 0);
@@ -541,12 +541,12 @@ void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p,
     int l = tl_query_get(q, qlen, "seconds", v, sizeof v);
     num = 10;
     if (l == -2 || (l >= 0 && tl_parse_uint(v, (size_t) l, 1, 10, &num) != 0)) {
-      tl_admin_respond_error(c, 400, "seconds: 1..10", NULL);
+      tl_admin_conn_respond_error(c, 400, "seconds: 1..10", NULL);
       return;
     }
     trace_json(s, c, num);
   } else {
-    tl_admin_respond_error(c, 404, "not found", NULL);
+    tl_admin_conn_respond_error(c, 404, "not found", NULL);
   }
 #undef IS
 }

@@ -110,10 +110,9 @@ static tj *get_json(const tl_proc *p, const char *path) {
 }
 
 START_TEST(cpus_confines_workers) {
-  int first = nth_allowed_cpu(0), second = nth_allowed_cpu(1);
-  char a[16], b[16];
+  int first = nth_allowed_cpu(0);
+  char a[16];
   snprintf(a, sizeof(a), "%d", first);
-  snprintf(b, sizeof(b), "%d", second);
   const char *args[] = {"--threads", "3", "--cpus", a, "--sample-ms", "100", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
@@ -123,16 +122,6 @@ START_TEST(cpus_confines_workers) {
   ck_assert_str_eq(tj_str(j, "server.worker_cpus"), a);
   tj_release(j);
   tl_resp r;
-  if (second >= 0) {
-    char q[64];
-    snprintf(q, sizeof(q), "/control?cpus=%s", b);
-    r = post(&p, q, -1);
-    ck_assert_int_eq(r.status, 200);
-    ck_assert_msg(strstr(r.body, "\"worker_cpus\"") != NULL, "%s", r.body);
-    tl_resp_free(&r);
-    ck_assert_msg(wait_workers_allowed(p.pid, b, 3),
-                  "/control?cpus=%s did not move the workers", b);
-  }
   /* Bad lists change nothing: 400 with a JSON error. */
   const char *bad[] = {"/control?cpus=abc", "/control?cpus=1-0",
                        "/control?cpus=100000", "/control?cpus=",
@@ -152,6 +141,29 @@ START_TEST(cpus_confines_workers) {
   tj_release(j);
   ck_assert_msg(wait_workers_allowed(p.pid, inherited, 3),
                 "cpus=all did not give the workers %s back", inherited);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* /control?cpus=SECOND moves workers started on FIRST. */
+START_TEST(control_cpus_moves_workers) {
+  int first = nth_allowed_cpu(0), second = nth_allowed_cpu(1);
+  if (second < 0)
+    TL_SKIP("one CPU: nowhere to move the workers to");
+  char a[16], b[16], q[64];
+  snprintf(a, sizeof(a), "%d", first);
+  snprintf(b, sizeof(b), "%d", second);
+  const char *args[] = {"--threads", "3", "--cpus", a, "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  ck_assert(wait_workers_allowed(p.pid, a, 3));
+  snprintf(q, sizeof(q), "/control?cpus=%s", b);
+  tl_resp r = post(&p, q, -1);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_msg(strstr(r.body, "\"worker_cpus\"") != NULL, "%s", r.body);
+  tl_resp_free(&r);
+  ck_assert_msg(wait_workers_allowed(p.pid, b, 3),
+                "/control?cpus=%s did not move the workers", b);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
 END_TEST
@@ -199,12 +211,14 @@ START_TEST(cpus_bad_lists_exit_2) {
   ck_assert_int_eq(run_bin(-1, a2), 2);
   ck_assert_int_eq(run_bin(-1, a3), 2);
   ck_assert_int_eq(run_bin(-1, a4), 2);
-  /* Under taskset -c FIRST, --cpus SECOND leaves the inherited mask. */
+}
+END_TEST
+
+/* Under taskset -c FIRST, --cpus SECOND leaves the inherited mask: exit 2. */
+START_TEST(cpus_outside_inherited_mask_exit_2) {
   int first = nth_allowed_cpu(0), second = nth_allowed_cpu(1);
-  if (second < 0) {
-    fprintf(stderr, "cpus_bad_lists_exit_2: one CPU only: outside-mask case skipped\n");
-    return;
-  }
+  if (second < 0)
+    TL_SKIP("one CPU: no CPU outside the inherited mask to name");
   char b[16];
   snprintf(b, sizeof(b), "%d", second);
   const char *a5[] = {"--cpus", b, NULL};
@@ -224,6 +238,9 @@ static int open_stream(const tl_proc *p) {
   tl_send_str(fd, req);
   return fd;
 }
+
+/* The data of the last progress event read_lab_events saw. */
+static char last_progress[1024];
 
 static char *read_lab_events(int fd, int timeout_s, int *progress) {
   size_t cap = 1 << 20, len = 0;
@@ -251,8 +268,10 @@ static char *read_lab_events(int fd, int timeout_s, int *progress) {
       if (!nl)
         break;
       *nl = '\0';
-      if (strstr(data, "\"type\":\"progress\""))
+      if (strstr(data, "\"type\":\"progress\"")) {
         (*progress)++;
+        snprintf(last_progress, sizeof(last_progress), "%s", data);
+      }
       else if (strstr(data, "\"type\":\"result\""))
         result = strdup(data);
       size_t used = (size_t) (nl + 2 - buf);
@@ -302,10 +321,37 @@ START_TEST(lab_runs_one_experiment) {
   ck_assert_int_eq((int) tj_num(j, "result.measured", -1), 3);
   ck_assert(tj_get(j, "result.within")->b);
   ck_assert(tj_num(j, "result.load.rps", 0) > 0);
+  /* The progress and the series count the server's requests per second
+   * (its own counters, while wrk ran): the same load wrk measured, within
+   * a factor that a loaded machine's tick jitter cannot reach. */
+  double wrk_rps = tj_num(j, "result.load.rps", 0);
+  tj *pj = tj_parse(last_progress, strlen(last_progress));
+  ck_assert_msg(pj != NULL, "progress event not JSON: %s", last_progress);
+  double so_far = tj_num(pj, "rps_so_far", -1);
+  ck_assert_msg(so_far > wrk_rps / 4 && so_far < wrk_rps * 4,
+                "rps_so_far %.1f, wrk measured %.1f", so_far, wrk_rps);
+  tj_release(pj);
+  const tj *series = tj_get(j, "result.series");
+  ck_assert_msg(series && series->n >= 1, "no series");
+  double best = 0;
+  for (size_t i = 0; i < series->n; i++) {
+    char path[48];
+    snprintf(path, sizeof(path), "result.series.%zu", i);
+    if (tj_num(j, path, 0) > best)
+      best = tj_num(j, path, 0);
+  }
+  ck_assert_msg(best > wrk_rps / 4 && best < wrk_rps * 4,
+                "series peaks at %.1f req/s, wrk measured %.1f", best, wrk_rps);
   ck_assert(strstr(tj_str(j, "result.verdict"), "predicted 3") != NULL);
   ck_assert(tj_get(j, "result.restored")->b);
   ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
-  ck_assert(tj_num(j, "result.evidence.3.delta", -1) >= 0);
+  /* 3 workers served 3 s of /plaintext (each request a task in pool
+   * mode): they used CPU time, at most all of theirs. */
+  ck_assert_str_eq(tj_str(j, "result.evidence.3.label"), "worker CPU time (s)");
+  double cpu = tj_num(j, "result.evidence.3.delta", -1);
+  double ran = tj_num(j, "result.duration_s", 0);
+  ck_assert_msg(cpu > 0 && cpu <= 3 * ran + 0.5,
+                "workers' CPU time over the run %.3f s (run %.2f s, 3 workers)", cpu, ran);
   /* "before" is read under the experiment's setup (3 workers), not from a
    * sample taken before it was applied. */
   ck_assert_str_eq(tj_str(j, "result.evidence.0.label"), "worker threads");
@@ -327,6 +373,60 @@ START_TEST(lab_runs_one_experiment) {
   r = post(&p, "/lab/cancel", -1);
   ck_assert_int_eq(r.status, 409); /* nothing runs */
   tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* one-core puts 4 workers on the first CPU for its 5 s of load; when it
+ * ends the workers are back on the CPUs they had (the result says so and
+ * the kernel's Cpus_allowed_list agrees). */
+START_TEST(lab_one_core_restores_worker_cpus) {
+  if (nth_allowed_cpu(1) < 0)
+    TL_SKIP("one CPU: the experiment's one core is all the workers had");
+  char first[16];
+  snprintf(first, sizeof(first), "%d", nth_allowed_cpu(0));
+  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = get_json(&p, "/stats");
+  char before[256];
+  snprintf(before, sizeof(before), "%s", tj_str(j, "server.worker_cpus"));
+  tj_release(j);
+  ck_assert_msg(strcmp(before, first) != 0, "workers start on %s only", before);
+  ck_assert(wait_workers_allowed(p.pid, before, 2));
+  int sfd = open_stream(&p);
+  tl_resp r = post(&p, "/lab/run?id=one-core", -1);
+  ck_assert_msg(r.status == 202, "run answered %d: %s", r.status, r.body);
+  tl_resp_free(&r);
+  /* While it runs: 4 workers, all on the first CPU. */
+  ck_assert_msg(wait_workers_allowed(p.pid, first, 4),
+                "one-core did not put 4 workers on CPU %s", first);
+  int progress;
+  char *res = read_lab_events(sfd, 30, &progress);
+  tl_close(sfd);
+  ck_assert_msg(res != NULL, "no lab result event within 30 s");
+  j = tj_parse(res, strlen(res));
+  ck_assert_ptr_nonnull(j);
+  ck_assert_str_eq(tj_str(j, "result.id"), "one-core");
+  ck_assert_str_eq(tj_str(j, "result.status"), "done");
+  ck_assert(tj_get(j, "result.restored")->b);
+  ck_assert_str_eq(tj_str(j, "result.settings_after.worker_cpus"), before);
+  ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
+  ck_assert_str_eq(tj_str(j, "result.settings_after.mode"), "pool");
+  tj_release(j);
+  free(res);
+  ck_assert_msg(wait_workers_allowed(p.pid, before, 2),
+                "after one-core the 2 workers are not back on %s", before);
+  /* A snapshot taken after the restore says so too. */
+  j = get_json(&p, "/stats");
+  double seq = tj_num(j, "seq", 0);
+  for (double t0 = tl_now_s(); tj_num(j, "seq", 0) < seq + 2 && tl_now_s() - t0 < 10;) {
+    tj_release(j);
+    usleep(50000);
+    j = get_json(&p, "/stats");
+  }
+  ck_assert_str_eq(tj_str(j, "server.worker_cpus"), before);
+  tj_release(j);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
 END_TEST
@@ -425,10 +525,8 @@ END_TEST
 
 START_TEST(lab_refuses_non_loopback) {
   char src[64];
-  if (!tl_own_address(src, sizeof(src))) {
-    fprintf(stderr, "lab_refuses_non_loopback: skipped: no non-loopback IPv4 address\n");
-    return;
-  }
+  if (!tl_own_address(src, sizeof(src)))
+    TL_SKIP("this machine has no non-loopback IPv4 address");
   const char *args[] = {"--threads", "2", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
@@ -456,8 +554,11 @@ int main(void) {
   TCase *tc = tcase_create("lab");
   tcase_set_timeout(tc, 90);
   tcase_add_test(tc, cpus_confines_workers);
+  tcase_add_test(tc, control_cpus_moves_workers);
   tcase_add_test(tc, cpus_bad_lists_exit_2);
+  tcase_add_test(tc, cpus_outside_inherited_mask_exit_2);
   tcase_add_test(tc, lab_runs_one_experiment);
+  tcase_add_test(tc, lab_one_core_restores_worker_cpus);
   tcase_add_test(tc, lab_cancel_restores);
   tcase_add_test(tc, lab_run_outlives_its_page);
   tcase_add_test(tc, lab_without_wrk_says_how_to_install);

@@ -93,6 +93,18 @@ START_TEST(observer_refuses_cross_site_posts) {
   expect_error(&r, 403, "Origin");
   post_control(&p, "mode=async", "Origin: null\r\nX-Threadlab: 1\r\n", &r);
   expect_error(&r, 403, "Origin");
+  /* An Origin sent twice (even our own twice) or too long to keep is not
+   * an absent one: refused, though X-Threadlab alone would be enough. */
+  char twice[256];
+  snprintf(twice, sizeof(twice),
+           "Origin: http://127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
+           "X-Threadlab: 1\r\n", p.admin_port, p.admin_port);
+  post_control(&p, "mode=async", twice, &r);
+  expect_error(&r, 403, "Origin");
+  char longer[512];
+  snprintf(longer, sizeof(longer), "Origin: http://evil.example/%0300d\r\nX-Threadlab: 1\r\n", 0);
+  post_control(&p, "mode=async", longer, &r);
+  expect_error(&r, 403, "Origin");
   /* Without the header a cross-site form cannot send. */
   post_control(&p, "mode=async", "", &r);
   expect_error(&r, 403, "X-Threadlab");

@@ -411,6 +411,81 @@ START_TEST(spare_takes_a_dead_workers_place) {
   }
   ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
   ck_assert(!alive(spare) && !alive(fresh));
+/* The worker of slot 1 once it is not old_pid and has `restarts`
+ * restarts; its /stats entry's gap between the last death and this start
+ * (last_exit.ago_s - uptime_s, one snapshot's clock) in *gap. */
+static int next_worker(const tl_proc *p, int old_pid, int restarts, double *gap,
+                       double *uptime) {
+  double deadline = tl_now_s() + 15;
+  while (tl_now_s() < deadline) {
+    tj *j = get_stats(p->admin_port);
+    int pid = (int) tj_num(j, "processes.1.pid", -1);
+    if (pid > 0 && pid != old_pid &&
+        (int) tj_num(j, "processes.1.restarts", -1) == restarts) {
+      *uptime = tj_num(j, "processes.1.uptime_s", -1);
+      *gap = tj_num(j, "processes.1.last_exit.ago_s", -1) - *uptime;
+      ck_assert_msg(strstr(tj_str(j, "processes.1.last_exit.how"), "signal 9"),
+                    "last exit: %s", tj_str(j, "processes.1.last_exit.how"));
+      tj_release(j);
+      return pid;
+    }
+    tj_release(j);
+    usleep(10 * 1000);
+  }
+  ck_abort_msg("no restart %d within 15 s", restarts);
+  return -1;
+}
+
+/* A worker that dies within 1 s of its start is replaced after a delay
+ * that grows (ARCHITECTURE.md: at once, then 100 ms doubling up to 5 s),
+ * so that one that cannot start does not make the supervisor spin; one
+ * that lived longer is replaced at once, and the backoff starts over.
+ * The test kills each new worker (SIGKILL) as soon as /stats lists it;
+ * the supervisor's own figures say how long each slot stayed empty. */
+START_TEST(young_deaths_back_off) {
+  tl_proc p;
+  /* The cold restart's backoff: no spare to take the place. */
+  const char *args[] = {"--processes", "1", "--sample-ms", "50",
+                        "--spare-workers", "0", NULL};
+  tl_proc_start(&p, args);
+  double gap, up;
+  int pid = 0;
+  for (double t0 = tl_now_s(); pid <= 0 && tl_now_s() - t0 < 10; usleep(10000)) {
+    tj *j = get_stats(p.admin_port);
+    pid = (int) tj_num(j, "processes.1.pid", -1);
+    tj_release(j);
+  }
+  ck_assert_int_gt(pid, 0);
+  /* Expected empty slot after each young death: 0, 0.1, 0.2, 0.4, 0.8 s.
+   * A timer fires no earlier than asked (less 10% and 5 ms for clock
+   * granularity); a loaded machine may add a second. */
+  const double want[] = {0, 0.1, 0.2, 0.4, 0.8};
+  for (int k = 1; k <= 5; k++) {
+    ck_assert_int_eq(kill(pid, SIGKILL), 0);
+    pid = next_worker(&p, pid, k, &gap, &up);
+    fprintf(stderr, "young_deaths_back_off: death %d, slot empty %.3f s\n", k, gap);
+    ck_assert_msg(gap >= want[k - 1] * 0.9 - 0.005 && gap <= want[k - 1] + 1.0,
+                  "young death %d: slot empty %.3f s, want about %.1f s", k, gap,
+                  want[k - 1]);
+  }
+  /* This one lives past 1 s: replaced at once (not after 1.6 s). */
+  for (double t0 = tl_now_s(); up < 1.2 && tl_now_s() - t0 < 10; usleep(50000)) {
+    tj *j = get_stats(p.admin_port);
+    up = tj_num(j, "processes.1.uptime_s", 0);
+    tj_release(j);
+  }
+  ck_assert_msg(up >= 1.2, "the worker never reached 1.2 s (%.2f)", up);
+  ck_assert_int_eq(kill(pid, SIGKILL), 0);
+  pid = next_worker(&p, pid, 6, &gap, &up);
+  ck_assert_msg(gap < 0.8, "a worker that lived %.1f s replaced after %.3f s, "
+                "want at once", 1.2, gap);
+  /* And the backoff starts over: the next young death waits 100 ms. */
+  ck_assert_int_eq(kill(pid, SIGKILL), 0);
+  pid = next_worker(&p, pid, 7, &gap, &up);
+  ck_assert_msg(gap >= 0.085 && gap <= 1.1,
+                "young death after a long life: slot empty %.3f s, want 0.1 s", gap);
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+  ck_assert(!alive(pid));
 }
 END_TEST
 
@@ -511,4 +586,5 @@ TL_CHECK_MAIN("processes", loops_share_the_port_and_each_serves,
               stats_list_supervisor_and_workers,
               crash_restarts_one_worker_the_other_serves_on,
               spare_takes_a_dead_workers_place,
-              no_child_survives_a_stop, control_reaches_every_worker)
+              no_child_survives_a_stop, control_reaches_every_worker,
+              young_deaths_back_off)

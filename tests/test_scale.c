@@ -28,37 +28,15 @@ static json_t *parse_strict(const char *text, size_t len) {
   return j;
 }
 
-/* GET path with Connection: close, read to EOF (/stats at 1,000 threads
- * is larger than tl_testutil's read buffer). Returns the body (malloc'd,
- * NUL-terminated) of a 200 answer. */
+/* GET path on a fresh connection through the shared reader (it grows to
+ * any size: /stats at 1,000 threads is megabytes). Returns the body
+ * (malloc'd, NUL-terminated) of a 200 answer. */
 static char *http_get(int port, const char *path, size_t *len) {
-  int fd = tl_connect(port);
-  char req[256];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-           "Connection: close\r\n\r\n", path, port);
-  tl_send_str(fd, req);
-  size_t cap = 1u << 20, n = 0;
-  char *buf = malloc(cap);
-  for (;;) {
-    if (n + 1 == cap)
-      buf = realloc(buf, cap *= 2);
-    ssize_t r = recv(fd, buf + n, cap - 1 - n, 0);
-    if (r < 0 && errno == EINTR)
-      continue;
-    ck_assert_msg(r >= 0, "recv: %s", strerror(errno));
-    if (r == 0)
-      break;
-    n += (size_t) r;
-  }
-  close(fd);
-  buf[n] = '\0';
-  ck_assert_msg(strncmp(buf, "HTTP/1.1 200", 12) == 0, "%s: %.80s", path, buf);
-  char *body = strstr(buf, "\r\n\r\n");
-  ck_assert(body != NULL);
-  body += 4;
-  *len = n - (size_t) (body - buf);
-  memmove(buf, body, *len + 1);
-  return buf;
+  tl_resp r;
+  int status = tl_get(port, path, &r);
+  ck_assert_msg(status == 200, "%s: %d %.80s", path, status, r.head);
+  *len = r.body_len;
+  return r.body;
 }
 
 static json_t *get_stats(int admin_port) {
@@ -69,29 +47,13 @@ static json_t *get_stats(int admin_port) {
   return j;
 }
 
-/* Reads one small response (head and a Content-Length body) from a
- * keep-alive connection; returns its status, or -1. */
+/* One response from a keep-alive connection: its status, or -1. */
 static int read_small_resp(int fd) {
-  char buf[4096];
-  size_t n = 0;
-  char *end = NULL;
-  while (!end) {
-    ssize_t r = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
-    if (r <= 0)
-      return -1;
-    n += (size_t) r;
-    buf[n] = '\0';
-    end = strstr(buf, "\r\n\r\n");
-  }
-  const char *cl = strstr(buf, "Content-Length:");
-  size_t want = (size_t) (end + 4 - buf) + (cl ? strtoul(cl + 15, NULL, 10) : 0);
-  while (n < want) {
-    ssize_t r = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
-    if (r <= 0)
-      return -1;
-    n += (size_t) r;
-  }
-  return n == want ? atoi(buf + 9) : -1;
+  tl_resp r;
+  if (tl_read_resp(fd, &r, false) != 0)
+    return -1;
+  tl_resp_free(&r);
+  return r.status;
 }
 
 static int count_role(json_t *threads, const char *role) {
@@ -321,7 +283,7 @@ START_TEST(fd_limit_1024_serves_500_clients) {
                    (int) num_or_0(json_object_get(j, "process"), "threads"));
   json_decref(j);
   for (int i = 0; i < CLIENTS; i++)
-    close(fds[i]);
+    tl_close(fds[i]);
   ck_assert_int_eq(tl_proc_stop(&p, 20000), 0);
 }
 END_TEST

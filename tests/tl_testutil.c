@@ -111,6 +111,8 @@ void tl_proc_start(tl_proc *p, const char *const *extra) {
     if (d && strchr(d, '\n'))
       p->admin_port = banner_port(d);
   }
+  memcpy(p->banner, buf, len);
+  p->banner[len] = '\0';
   if (p->port == 0 || p->admin_port == 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
@@ -157,11 +159,13 @@ void tl_send_all(int fd, const void *buf, size_t len) {
 
 void tl_send_str(int fd, const char *s) { tl_send_all(fd, s, strlen(s)); }
 
-/* Per-fd read-ahead: responses may arrive together in one segment. A
- * response must fit whole (64 KiB bodies plus their headers do). */
+/* Per-fd read-ahead: responses may arrive together in one segment. The
+ * buffer grows to hold a whole response of any size (/stats at 1,000
+ * threads is megabytes); it is kept for the next fd that uses the entry. */
 typedef struct {
   int fd;
-  char buf[1 << 17];
+  char *buf;
+  size_t cap;
   size_t len;
 } rbuf;
 static rbuf rbufs[64];
@@ -183,8 +187,14 @@ static rbuf *rb_for(int fd) {
 /* Forget read-ahead of fds that were closed and reused. */
 static void rb_fill(rbuf *b, int fd) {
   ssize_t r;
+  /* Room for what recv may bring and the NUL tl_read_resp writes. */
+  if (b->cap - b->len < 65536 + 1) {
+    b->cap = b->cap ? b->cap * 2 : 1u << 17;
+    b->buf = realloc(b->buf, b->cap);
+    ck_assert_msg(b->buf != NULL, "out of memory for a response");
+  }
   do
-    r = recv(fd, b->buf + b->len, sizeof(b->buf) - b->len, 0);
+    r = recv(fd, b->buf + b->len, b->cap - 1 - b->len, 0);
   while (r < 0 && errno == EINTR);
   if (r <= 0) {
     /* Errors (reset, the 15 s receive timeout) are worth a line in the
@@ -202,7 +212,8 @@ int tl_read_resp(int fd, tl_resp *r, bool head_only) {
   rbuf *b = rb_for(fd);
   char *end;
   for (;;) {
-    b->buf[b->len < sizeof(b->buf) ? b->len : sizeof(b->buf) - 1] = '\0';
+    if (b->buf)
+      b->buf[b->len] = '\0';
     end = b->len ? memmem(b->buf, b->len, "\r\n\r\n", 4) : NULL;
     if (end)
       break;
@@ -236,6 +247,10 @@ int tl_read_resp(int fd, tl_resp *r, bool head_only) {
   r->body_len = clen;
   memmove(b->buf, b->buf + hlen + clen, b->len - hlen - clen);
   b->len -= hlen + clen;
+  /* Nothing read ahead: the entry is free for other fds (a test may hold
+   * hundreds of keep-alive connections, 64 entries serve them). */
+  if (b->len == 0)
+    b->fd = 0;
   /* Every JSON body a test reads is strict JSON (jansson), whatever the
    * test then looks for in it. */
   char ct[96];

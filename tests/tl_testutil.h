@@ -12,6 +12,7 @@ typedef struct tl_proc {
   int port;        /* workload */
   int admin_port;  /* observer */
   int out_fd;      /* its stdout (banner), kept open */
+  char banner[2048]; /* its stdout up to both addresses, NUL-terminated */
 } tl_proc;
 
 /* Starts THREADLAB_BIN (or ./threadlab) with --port 0 --admin-port 0 plus

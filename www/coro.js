@@ -8,23 +8,34 @@
  */
 
 import { NA, isNum, fmt, fmtInt, fmtBytes, clock } from './format.js';
-import { stateColor } from './cores.js';
+import { stateColor } from './colors.js';
 import { $, el, setText } from './dom.js';
 
 const HISTORY = 120;
-const panel = $('panel-coro');
+let panel = null;
 const f = {};
-['coro-alive', 'coro-suspended', 'coro-runnable', 'coro-switches', 'coro-migrations', 'coro-stack', 'coro-cost']
-  .forEach(function (id) { f[id] = $(id); });
+
+export function init() {
+  panel = $('panel-coro');
+  ['coro-alive', 'coro-suspended', 'coro-runnable', 'coro-switches', 'coro-migrations', 'coro-stack', 'coro-cost']
+    .forEach(id => { f[id] = $(id); });
+}
 let chart = null;
 let costKey = null;
 
 function makeChart() {
   if (typeof window.Chart !== 'function') return null;
-  var ds = function (label, color) {
-    return { label: label, data: [], borderColor: color, backgroundColor: color, borderWidth: 1.6,
-      pointRadius: 0, pointHitRadius: 6, tension: 0, fill: false };
-  };
+  const ds = (label, color) => ({
+    label,
+    data: [],
+    borderColor: color,
+    backgroundColor: color,
+    borderWidth: 1.6,
+    pointRadius: 0,
+    pointHitRadius: 6,
+    tension: 0,
+    fill: false
+  });
   return new window.Chart($('chart-coro').getContext('2d'), {
     type: 'line',
     data: { labels: [], datasets: [ds('alive', '#343a40'), ds('suspended', stateColor('io')), ds('runnable', stateColor('runq'))] },
@@ -40,31 +51,31 @@ function makeChart() {
   });
 }
 
-function ns(v) { return isNum(v) ? (v >= 1000 ? fmt(v / 1000, 1) + ' µs' : fmt(v, 0) + ' ns') : NA; }
+function ns(v) { return isNum(v) ? (v >= 1000 ? `${fmt(v / 1000, 1)} µs` : `${fmt(v, 0)} ns`) : NA; }
 
 /* One bar per switch kind on one linear scale: user-level (teal) against the kernel's (grey).
  * Chart colours: suspended = the 'waiting on I/O' hue, runnable = the 'ready, waiting' hue. */
 function drawCost(c) {
-  var rows = [
-    ['user-level, ' + (c.switch || '?') + ' (in use)', c.switch_ns, 'user'],
+  const rows = [
+    [`user-level, ${c.switch || '?'} (in use)`, c.switch_ns, 'user'],
     ['user-level, asm', c.switch_asm_ns, 'user'],
     ['user-level, ucontext', c.switch_ucontext_ns, 'user'],
     ['kernel context switch (threads, futex)', c.kernel_switch_ns, 'kernel']
   ];
-  var key = rows.map(function (r) { return r[1]; }).join(',');
+  const key = rows.map(r => r[1]).join(',');
   if (key === costKey) return;
   costKey = key;
-  var max = 0;
-  rows.forEach(function (r) { if (isNum(r[1]) && r[1] > max) max = r[1]; });
-  var box = f['coro-cost'];
+  let max = 0;
+  rows.forEach(r => { if (isNum(r[1]) && r[1] > max) max = r[1]; });
+  const box = f['coro-cost'];
   box.textContent = '';
   box.appendChild(el('div', 'cost-title', 'one switch costs'));
-  rows.forEach(function (r) {
-    var line = el('div', 'cost-row ' + r[2]);
+  rows.forEach(r => {
+    const line = el('div', `cost-row ${r[2]}`);
     line.appendChild(el('span', 'cost-label', r[0]));
-    var track = el('span', 'cost-track');
-    var bar = el('i');
-    bar.style.width = isNum(r[1]) && max > 0 ? Math.max(0.5, r[1] * 100 / max).toFixed(1) + '%' : '0';
+    const track = el('span', 'cost-track');
+    const bar = el('i');
+    bar.style.width = isNum(r[1]) && max > 0 ? `${Math.max(0.5, r[1] * 100 / max).toFixed(1)}%` : '0';
     track.appendChild(bar);
     line.appendChild(track);
     line.appendChild(el('span', 'cost-val', isNum(r[1]) ? ns(r[1]) : 'not measured'));
@@ -72,39 +83,38 @@ function drawCost(c) {
   });
 }
 
-export function renderCoro(s) {
-  var c = s.server && s.server.coro;
+export function render(s) {
+  const c = s.server && s.server.coro;
   /* server.coro is in every snapshot; the panel appears in coro mode, or
    * while coroutines made there are still alive. */
-  var mode = s.server && s.server.mode;
+  const mode = s.server && s.server.mode;
   if (!c || typeof c !== 'object' || (mode !== 'coro' && !(c.alive > 0))) { panel.hidden = true; return; }
   panel.hidden = false;
   setText(f['coro-alive'], fmtInt(c.alive));
   setText(f['coro-suspended'], fmtInt(c.suspended));
   setText(f['coro-runnable'], fmtInt(c.runnable));
   setText(f['coro-switches'], fmt(c.switches_rate, 0));
-  setText(f['coro-migrations'], fmt(c.migrations_rate, 0) + ' (' + fmtInt(c.migrations) + ')');
-  setText(f['coro-stack'], fmtBytes(c.stack_reserved_bytes) + ' / ' + fmtBytes(c.stack_resident_bytes) +
-    (isNum(c.stack_kib) ? ' · ' + c.stack_kib + ' KiB each' : ''));
+  setText(f['coro-migrations'], `${fmt(c.migrations_rate, 0)} (${fmtInt(c.migrations)})`);
+  const each = isNum(c.stack_kib) ? ` · ${c.stack_kib} KiB each` : '';
+  setText(f['coro-stack'], `${fmtBytes(c.stack_reserved_bytes)} / ${fmtBytes(c.stack_resident_bytes)}${each}`);
   drawCost(c);
   if (!chart) chart = makeChart();
   if (!chart) return;
-  var labels = chart.data.labels;
+  const labels = chart.data.labels;
   labels.push(isNum(s.time_ms) ? clock(s.time_ms) : String(s.seq));
-  var vals = [c.alive, c.suspended, c.runnable];
-  var over = labels.length > HISTORY;
+  const vals = [c.alive, c.suspended, c.runnable];
+  const over = labels.length > HISTORY;
   if (over) labels.shift();
-  for (var i = 0; i < 3; i++) {
-    var d = chart.data.datasets[i].data;
-    d.push(isNum(vals[i]) ? vals[i] : null);
-    if (over) d.shift();
-  }
+  chart.data.datasets.forEach(({ data }, i) => {
+    data.push(isNum(vals[i]) ? vals[i] : null);
+    if (over) data.shift();
+  });
   chart.update('none');
 }
 
 /* After a server restart. */
-export function resetCoro() {
+export function reset() {
   if (!chart) return;
   chart.data.labels.length = 0;
-  chart.data.datasets.forEach(function (d) { d.data.length = 0; });
+  chart.data.datasets.forEach(d => { d.data.length = 0; });
 }

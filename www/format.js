@@ -12,8 +12,8 @@ export function isNum(v) { return typeof v === 'number' && isFinite(v); }
 const numFormats = {};
 export function fmt(v, digits) {
   if (!isNum(v)) return NA;
-  var d = digits || 0;
-  var f = numFormats[d];
+  const d = digits || 0;
+  let f = numFormats[d];
   if (!f) {
     f = numFormats[d] = new Intl.NumberFormat('en-US', {
       minimumFractionDigits: d, maximumFractionDigits: d
@@ -22,35 +22,36 @@ export function fmt(v, digits) {
   return f.format(v);
 }
 export function fmtInt(v) { return fmt(v, 0); }
-export function fmtPct(v) { return isNum(v) ? fmt(v, 1) + '%' : NA; }
+export function fmtPct(v) { return isNum(v) ? `${fmt(v, 1)}%` : NA; }
 export function fmtBytes(v) {
   if (!isNum(v)) return NA;
-  if (v >= 1073741824) return fmt(v / 1073741824, 2) + ' GiB';
-  if (v >= 1048576) return fmt(v / 1048576, 1) + ' MiB';
-  if (v >= 1024) return fmt(v / 1024, 0) + ' KiB';
-  return fmt(v, 0) + ' B';
+  if (v >= 1073741824) return `${fmt(v / 1073741824, 2)} GiB`;
+  if (v >= 1048576) return `${fmt(v / 1048576, 1)} MiB`;
+  if (v >= 1024) return `${fmt(v / 1024, 0)} KiB`;
+  return `${fmt(v, 0)} B`;
 }
 export function fmtDuration(s) {
   if (!isNum(s)) return NA;
   s = Math.floor(s);
-  var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-  if (h > 0) return h + 'h ' + String(m).padStart(2, '0') + 'm ' + String(sec).padStart(2, '0') + 's';
-  if (m > 0) return m + 'm ' + String(sec).padStart(2, '0') + 's';
-  return sec + 's';
+  const h = Math.floor(s / 3600);
+  const m = Math.floor((s % 3600) / 60);
+  const sec = s % 60;
+  if (h > 0) return `${h}h ${String(m).padStart(2, '0')}m ${String(sec).padStart(2, '0')}s`;
+  if (m > 0) return `${m}m ${String(sec).padStart(2, '0')}s`;
+  return `${sec}s`;
 }
 /* Local wall-clock time of ms, "HH:MM:SS" (with tenths: "HH:MM:SS.t"). */
 export function clock(ms, tenths) {
-  var d = new Date(ms);
-  var s = String(d.getHours()).padStart(2, '0') + ':' + String(d.getMinutes()).padStart(2, '0') +
-    ':' + String(d.getSeconds()).padStart(2, '0');
-  return tenths ? s + '.' + Math.floor(d.getMilliseconds() / 100) : s;
+  const d = new Date(ms);
+  const s = `${String(d.getHours()).padStart(2, '0')}:${String(d.getMinutes()).padStart(2, '0')}:${String(d.getSeconds()).padStart(2, '0')}`;
+  return tenths ? `${s}.${Math.floor(d.getMilliseconds() / 100)}` : s;
 }
 /* obj[path[0]][path[1]]…, or null where any part is missing. */
 export function get(obj, path) {
-  var o = obj;
-  for (var i = 0; i < path.length; i++) {
+  let o = obj;
+  for (const key of path) {
     if (o === null || o === undefined) return null;
-    o = o[path[i]];
+    o = o[key];
   }
   return o === undefined ? null : o;
 }
@@ -65,16 +66,17 @@ export function msUnit(maxMs) {
   return { name: 's', per: 1000 };
 }
 function sig3(v) {
-  var r = Number(v.toPrecision(3)), a = Math.abs(r);
+  const r = Number(v.toPrecision(3));
+  const a = Math.abs(r);
   return fmt(r, a >= 100 ? 0 : a >= 10 ? 1 : 2).replace(/(\.\d*?)0+$/, '$1').replace(/\.$/, '');
 }
 export function fmtMs(ms) {
   if (!isNum(ms)) return NA;
   if (ms === 0) return '0 ms';
-  var u = msUnit(Math.abs(ms));
+  let u = msUnit(Math.abs(ms));
   if (Math.abs(Number((ms / u.per).toPrecision(3))) >= 1000) u = msUnit(Math.abs(ms) * 1.001);
   if (Math.abs(Number((ms / u.per).toPrecision(3))) >= 1000 && u.name === 'µs') u = { name: 'ms', per: 1 };
-  return sig3(ms / u.per) + ' ' + u.name;
+  return `${sig3(ms / u.per)} ${u.name}`;
 }
 /*
  * A value read from a histogram (a bucket's upper edge, in ms) as what it
@@ -83,15 +85,15 @@ export function fmtMs(ms) {
  */
 export function ceil2(v) {
   if (!(v > 0)) return v;
-  var step = Math.pow(10, Math.floor(Math.log10(v)) - 1);
-  var up = Math.ceil(v / step - 1e-9) * step;
+  const step = Math.pow(10, Math.floor(Math.log10(v)) - 1);
+  const up = Math.ceil(v / step - 1e-9) * step;
   return Number(up.toPrecision(2));
 }
 export function fmtBoundMs(ms) {
   if (!isNum(ms)) return NA;
   if (ms <= 0) return '≤ 0 ms';
-  var u = msUnit(ms);
-  var v = ceil2(ms / u.per);
+  let u = msUnit(ms);
+  let v = ceil2(ms / u.per);
   if (v >= 1000 && u.name !== 's') { u = u.name === 'µs' ? { name: 'ms', per: 1 } : { name: 's', per: 1000 }; v = ceil2(ms / u.per); }
-  return '≤ ' + fmt(v, v >= 10 ? 0 : 1).replace(/\.0$/, '') + ' ' + u.name;
+  return `≤ ${fmt(v, v >= 10 ? 0 : 1).replace(/\.0$/, '')} ${u.name}`;
 }

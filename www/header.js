@@ -10,27 +10,34 @@
 import { NA, isNum, fmt, fmtInt, fmtPct, fmtBytes, fmtDuration, get } from './format.js';
 import { $, setText, setClass } from './dom.js';
 
-const lostEl = $('stream-lost');
-const pauseBtn = $('pause-btn');
-const pauseState = $('pause-state');
+let lostEl = null, pauseBtn = null, pauseState = null;
+const hdr = {};
+
+export function init() {
+  lostEl = $('stream-lost');
+  pauseBtn = $('pause-btn');
+  pauseState = $('pause-state');
+  for (const id of ['h-pid', 'h-uptime', 'server-mode', 'h-pool', 'h-threads', 'h-rss', 'h-cpu', 'h-ctx', 'h-rps',
+    'h-conns', 'h-sends', 'h-runq', 'runq-hint', 'runq-why', 'stats-off', 'footer-seq', 'footer-render']) hdr[id] = $(id);
+}
 
 /* The stream is gone because the process died: say so over the last
  * picture, with what died with it (every thread, every connection). s: the
  * last snapshot shown (null: none). Called with dead false to clear it. */
 export function renderStreamLost(dead, s) {
   if (!dead) { lostEl.hidden = true; return; }
-  var p = (s && s.process) || {};
-  var srv = (s && s.server) || {};
-  var procs = s && Array.isArray(s.processes) ? s.processes : [];
-  var supervised = procs.some(function (x) { return x.role === 'supervisor'; });
-  var conns = get(srv, ['connections', 'open']);
-  var when = s && isNum(s.uptime_ms) ? ' after ' + fmtDuration(s.uptime_ms / 1000) + ' of uptime' : '';
-  setText(lostEl, 'Stream lost because the process died: threadlab' + (isNum(p.pid) ? ' (pid ' + p.pid + ')' : '') +
-    ' no longer accepts connections on its observer port' + when + '. ' +
-    (supervised ? 'It was the supervisor: every worker process went with it. '
-      : 'One process shares one fate: all ' + (isNum(p.threads) ? p.threads + ' ' : '') + 'threads and every connection' +
-        (isNum(conns) ? ' (' + conns + ' open)' : '') + ' died with it. ') +
-    'Below is its last picture, kept as it was.');
+  const p = (s && s.process) || {};
+  const srv = (s && s.server) || {};
+  const procs = s && Array.isArray(s.processes) ? s.processes : [];
+  const supervised = procs.some(x => x.role === 'supervisor');
+  const conns = get(srv, ['connections', 'open']);
+  const when = s && isNum(s.uptime_ms) ? ` after ${fmtDuration(s.uptime_ms / 1000)} of uptime` : '';
+  const pid = isNum(p.pid) ? ` (pid ${p.pid})` : '';
+  const fate = supervised ? 'It was the supervisor: every worker process went with it. '
+    : `One process shares one fate: all ${isNum(p.threads) ? `${p.threads} ` : ''}threads and every connection` +
+      `${isNum(conns) ? ` (${conns} open)` : ''} died with it. `;
+  setText(lostEl, `Stream lost because the process died: threadlab${pid} no longer accepts connections on its ` +
+    `observer port${when}. ${fate}Below is its last picture, kept as it was.`);
   lostEl.hidden = false;
 }
 
@@ -38,49 +45,44 @@ export function renderStreamLost(dead, s) {
 export function renderPauseState(paused, held) {
   setText(pauseBtn, paused ? 'Resume' : 'Pause');
   pauseBtn.setAttribute('aria-pressed', paused ? 'true' : 'false');
-  setText(pauseState, paused ? 'view paused · ' + held + ' update' + (held === 1 ? '' : 's') +
-    ' arrived since (the stream keeps running; resume catches up)' : '');
+  setText(pauseState, paused ? `view paused · ${held} update${held === 1 ? '' : 's'} arrived since ` +
+    '(the stream keeps running; resume catches up)' : '');
 }
 
-const hdr = {};
-['h-pid', 'h-uptime', 'server-mode', 'h-pool', 'h-threads', 'h-rss', 'h-cpu', 'h-ctx', 'h-rps',
-  'h-conns', 'h-sends', 'h-runq', 'runq-hint', 'runq-why', 'stats-off', 'footer-seq', 'footer-render']
-  .forEach(function (id) { hdr[id] = $(id); });
-
-export function renderHeader(s) {
-  var p = s.process || {};
-  var srv = s.server || {};
+export function render(s) {
+  const p = s.process || {};
+  const srv = s.server || {};
   setText(hdr['h-pid'], isNum(p.pid) ? String(p.pid) : NA);
   setText(hdr['h-uptime'], fmtDuration(isNum(p.uptime_s) ? p.uptime_s : (isNum(s.uptime_ms) ? s.uptime_ms / 1000 : null)));
   setText(hdr['server-mode'], srv.mode ? String(srv.mode) : NA);
   setText(hdr['h-pool'], isNum(srv.threads)
-    ? srv.threads + ' worker' + (srv.threads === 1 ? '' : 's') + (srv.pinned ? ', pinned' : srv.pinned === false ? ', not pinned' : '')
+    ? `${srv.threads} worker${srv.threads === 1 ? '' : 's'}${srv.pinned ? ', pinned' : srv.pinned === false ? ', not pinned' : ''}`
     : NA);
   setText(hdr['h-threads'], fmtInt(p.threads));
   setText(hdr['h-rss'], fmtBytes(p.rss_bytes));
-  setText(hdr['h-cpu'], fmtPct(p.cpu_user_pct) + ' / ' + fmtPct(p.cpu_sys_pct));
-  setText(hdr['h-ctx'], fmt(p.ctx_voluntary_rate, 0) + ' / ' + fmt(p.ctx_involuntary_rate, 0));
+  setText(hdr['h-cpu'], `${fmtPct(p.cpu_user_pct)} / ${fmtPct(p.cpu_sys_pct)}`);
+  setText(hdr['h-ctx'], `${fmt(p.ctx_voluntary_rate, 0)} / ${fmt(p.ctx_involuntary_rate, 0)}`);
   setText(hdr['h-rps'], fmt(get(srv, ['requests', 'rate']), 0));
   setText(hdr['h-conns'], fmtInt(get(srv, ['connections', 'open'])));
-  var snd = srv.sends || {};
+  const snd = srv.sends || {};
   setText(hdr['h-sends'], snd.io_uring === true
-    ? 'io_uring · ' + (isNum(snd.writes_per_submission) ? fmt(snd.writes_per_submission, 1) + ' writes/submission' : 'idle')
-    : snd.io_uring === false ? 'write per connection' + (snd.why_not ? ' (' + snd.why_not + ')' : '') : NA);
+    ? `io_uring · ${isNum(snd.writes_per_submission) ? `${fmt(snd.writes_per_submission, 1)} writes/submission` : 'idle'}`
+    : snd.io_uring === false ? `write per connection${snd.why_not ? ` (${snd.why_not})` : ''}` : NA);
 
   /* Run-queue wait is measured whenever the server's self-test found the
    * kernel accounting it (kernel.runq_source); kernel.task_delayacct is only
    * informative. Only when runq_source is null say why (runq_unavailable). */
-  var k = s.kernel || {};
-  var dd = hdr['h-runq'];
-  var unmeasured = !k.runq_source && s.stats_enabled !== false && 'runq_source' in k;
+  const k = s.kernel || {};
+  const dd = hdr['h-runq'];
+  const unmeasured = !k.runq_source && s.stats_enabled !== false && 'runq_source' in k;
   if (k.runq_source) {
-    setText(dd, runqFigure(s) + ' · ' + k.runq_source);
+    setText(dd, `${runqFigure(s)} · ${k.runq_source}`);
     setClass(dd, 'good');
-    var st = k.runq_self_test;
-    dd.parentNode.title = 'Run-queue wait is measured from /proc/…/' + k.runq_source + '.' +
-      (st ? ' Self-test: ' + st.threads + ' threads ' + (isNum(st.cpu) ? 'pinned to core ' + st.cpu : 'unpinned') +
-        ' gained ' + fmt(st.run_delay_ms, 1) + ' ms run-queue wait and ' + fmt(st.oncpu_ms, 1) + ' ms on a core.' : '') +
-      ' Shown: our threads’ run-queue wait over the last period (sum, % of one core).';
+    const st = k.runq_self_test;
+    const test = st ? ` Self-test: ${st.threads} threads ${isNum(st.cpu) ? `pinned to core ${st.cpu}` : 'unpinned'} ` +
+      `gained ${fmt(st.run_delay_ms, 1)} ms run-queue wait and ${fmt(st.oncpu_ms, 1)} ms on a core.` : '';
+    dd.parentNode.title = `Run-queue wait is measured from /proc/…/${k.runq_source}.${test} ` +
+      'Shown: our threads’ run-queue wait over the last period (sum, % of one core).';
   } else if (unmeasured) {
     setText(dd, 'not measured'); setClass(dd, 'bad');
   } else { setText(dd, NA); setClass(dd, ''); }
@@ -92,15 +94,15 @@ export function renderHeader(s) {
 /* Σ runq_pct of the process's threads over the last period: how much of one
  * core's worth of time our threads spent ready but waiting. */
 function runqFigure(s) {
-  var th = Array.isArray(s.threads) ? s.threads : [];
-  var sum = 0, any = false;
-  for (var i = 0; i < th.length; i++) if (isNum(th[i].runq_pct)) { sum += th[i].runq_pct; any = true; }
-  return any ? fmtPct(sum) + ' of a core' : 'measured';
+  const th = Array.isArray(s.threads) ? s.threads : [];
+  let sum = 0;
+  let any = false;
+  for (const t of th) if (isNum(t.runq_pct)) { sum += t.runq_pct; any = true; }
+  return any ? `${fmtPct(sum)} of a core` : 'measured';
 }
 
 /* seq and period of the snapshot shown; its render time and the last timeline draw's, in ms. */
 export function renderFooter(seq, periodMs, renderMs, drawMs) {
-  setText(hdr['footer-seq'], 'seq ' + seq + ' · period ' + fmt(periodMs, 1) + ' ms');
-  setText(hdr['footer-render'], 'last update rendered in ' + fmt(renderMs, 1) + ' ms, timeline drawn in ' +
-    (isNum(drawMs) ? fmt(drawMs, 1) : NA) + ' ms');
+  setText(hdr['footer-seq'], `seq ${seq} · period ${fmt(periodMs, 1)} ms`);
+  setText(hdr['footer-render'], `last update rendered in ${fmt(renderMs, 1)} ms, timeline drawn in ${isNum(drawMs) ? fmt(drawMs, 1) : NA} ms`);
 }

@@ -5,36 +5,38 @@
  */
 
 import { NA, isNum } from './format.js';
-import { coreColor } from './cores.js';
+import { coreColor } from './colors.js';
 import { $, el } from './dom.js';
 
-const insightsBox = $('insights');
+let insightsBox = null;
+
+export function init() { insightsBox = $('insights'); }
 let insightsKey = null;
 
-/* list: the snapshot's insights array. */
-export function renderInsights(list) {
-  list = Array.isArray(list) ? list : [];
-  var key = JSON.stringify(list);
+/* The snapshot's insights. */
+export function render(s) {
+  const list = Array.isArray(s.insights) ? s.insights : [];
+  const key = JSON.stringify(list);
   if (key === insightsKey) return;
   insightsKey = key;
-  var frag = document.createDocumentFragment();
+  const frag = document.createDocumentFragment();
   if (list.length === 0) {
     frag.appendChild(el('li', 'empty', 'nothing unusual in the last period'));
   }
-  list.forEach(function (it) {
-    var lvl = String(it.level || 'info');
-    var li = el('li', lvl);
+  list.forEach(it => {
+    const lvl = String(it.level || 'info');
+    const li = el('li', lvl);
     if (it.id) li.setAttribute('data-id', String(it.id));
     li.appendChild(el('span', 'lvl', lvl));
     li.appendChild(el('span', 'text', String(it.text || it.id || '')));
-    var ev = it.evidence;
+    const ev = it.evidence;
     if (ev && typeof ev === 'object') {
-      var box = el('div', 'ev');
-      Object.keys(ev).forEach(function (k) {
-        var v = ev[k];
-        var sp = el('span');
-        sp.appendChild(document.createTextNode(k + ' '));
-        var b = el('b', null, v === null ? NA : typeof v === 'object' ? JSON.stringify(v) : String(v));
+      const box = el('div', 'ev');
+      Object.keys(ev).forEach(k => {
+        const v = ev[k];
+        const sp = el('span');
+        sp.appendChild(document.createTextNode(`${k} `));
+        const b = el('b', null, v === null ? NA : typeof v === 'object' ? JSON.stringify(v) : String(v));
         if ((k === 'core' || k === 'cpu') && isNum(v)) { b.classList.add('core-hue'); b.style.setProperty('--hue', coreColor(v)); }
         sp.appendChild(b);
         box.appendChild(sp);

@@ -1,16 +1,22 @@
 /*
- * threadlab dashboard: the entry module (index.html loads it with
+ * threadlab dashboard: the one entry module (index.html loads it with
  * <script type="module">; no build step, nothing from the network).
  *
- * Reads one JSON snapshot per sample period from the observer (stream.js)
- * and hands it to each panel, which updates the page in place:
- *   - DOM elements are created once per thread / core and then only their
- *     text, classes and widths are changed, and only when they differ;
- *   - the timeline canvas is redrawn in requestAnimationFrame;
- *   - the four time-series charts use Chart.js (served at /vendor/chart.js)
- *     with a bounded history and update('none') (no animation).
- * Also publishes window.tlDashboard, for tests and for the curious (open the
- * console).
+ * A registry of panels. Each panel is a module that exports
+ *   init()          finds its elements, builds what is built once, binds
+ *                   its events (called once, after the page loaded);
+ *   render(s, view) draws snapshot s; view = { threads, natural (threads in
+ *                   natural order), byTid, info: { t0, restarted } };
+ *   reset()         optional: the server restarted, forget its past;
+ * and touches the DOM only when called. Adding a panel is one line in
+ * PANELS (and its markup in index.html). doc/ARCHITECTURE.md describes it.
+ *
+ * The data: stream.js reads /stats/stream (its first event, the history,
+ * goes to the charts). DOM elements are created once per thread / core and
+ * then only their text, classes and widths change; the timeline canvas is
+ * redrawn in requestAnimationFrame; the charts use Chart.js (served at
+ * /vendor/chart.js). Publishes window.tlDashboard, for tests and for the
+ * curious (open the console).
  *
  * Following a task: the view can be paused (snapshots keep arriving and the
  * task card's store keeps filling; the panels freeze; resume renders the
@@ -20,64 +26,68 @@
 
 import { isNum } from './format.js';
 import { naturalCompare } from './thread-info.js';
-import { renderHeader, renderFooter, renderStreamLost, renderPauseState } from './header.js';
-import { syncControls } from './controls.js';
-import { renderCores } from './cores.js';
-import { renderScoreboard } from './scoreboard.js';
-import { renderThreadTable } from './thread-table.js';
-import { renderInsights } from './insights.js';
-import { renderCharts, resetCharts } from './charts.js';
-import { renderCoro, resetCoro } from './coro.js';
-import { renderProcesses } from './processes.js';
-import { renderTimeline, timelineDrawMs, timelineModel, selectTimelineTask, onTimelineSelect } from './timeline.js';
-import { ingestSteps, findTask, closeCard, onTaskChange, taskCardState } from './task-card.js';
-import { $ } from './dom.js';
+import { $, cssVar } from './dom.js';
+import { useCssLookup } from './colors.js';
+import { parseFragment, formatFragment } from './fragment.js';
 import { startStream } from './stream.js';
-import * as birth from './birth.js';
+import * as header from './header.js';
+import * as controls from './controls.js';
+import * as lab from './lab.js';
+import * as cores from './cores.js';
+import * as scoreboard from './scoreboard.js';
+import * as threadTable from './thread-table.js';
+import * as insights from './insights.js';
+import * as charts from './charts.js';
+import * as coro from './coro.js';
+import * as processes from './processes.js';
+import * as timeline from './timeline.js';
+import * as taskCard from './task-card.js';
+import * as birthPanel from './birth.js';
+import * as sharedPanel from './shared.js';
+import * as lanesPanel from './lanes.js';
+
+/* Panels written to init(root): their root element by id. */
+const birth = { init: () => birthPanel.init($('birth')), render: (s) => birthPanel.render(s) };
+const shared = { init: () => sharedPanel.init($('panel-shared')), render: (s) => sharedPanel.render(s) };
+const lanes = { init: () => lanesPanel.init($('lanes')), render: (s) => lanesPanel.render(s) };
+
+/* Drawn in this order for every snapshot. */
+const PANELS = [
+  header, controls, lab, cores, scoreboard, threadTable, insights, charts, coro, processes, birth, shared, timeline, lanes,
+];
 
 const api = {
   lastSeq: null,                   // seq of the last snapshot rendered
   lastRenderMs: null,              // parse + DOM update time of that snapshot
-  get lastDrawMs() { return timelineDrawMs(); },   // time of the last timeline canvas draw
+  get lastDrawMs() { return timeline.timelineDrawMs(); },   // time of the last timeline canvas draw
   threadsShown: 0,                 // rows in the thread table
   streamState: 'connecting',       // connecting | live | reconnecting | dead
   snapshots: 0,                    // snapshots rendered since the page loaded
   snapshot: null,                  // the last snapshot object
   received: 0,                     // snapshots received (rendered or held while paused)
+  histories: 0,                    // history events received (one per stream connection)
   paused: false,                   // the view is frozen
   held: 0,                         // snapshots received while paused
-  timeline: timelineModel,         // () -> the drawn steps with their on-core share
-  taskCard: taskCardState,         // () -> the followed task, or null
-  findTask: function (id) { return followTask(id); },
-  setPaused: function (p) { setPaused(!!p); }
+  timeline: timeline.timelineModel, // () -> the drawn steps with their on-core share
+  taskCard: taskCard.taskCardState, // () -> the followed task, or null
+  findTask: (id) => followTask(id),
+  setPaused: (p) => setPaused(!!p),
+  lanes: lanesPanel.lanesModel,     // () -> what the "Cores, live" lanes hold and drew
 };
-window.tlDashboard = api;
-birth.init($('birth'));
 
 function render(s, info) {
-  if (info.restarted) { resetCharts(); resetCoro(); }
-  var threads = Array.isArray(s.threads) ? s.threads : [];
-  var byTid = new Map();
-  for (var i = 0; i < threads.length; i++) byTid.set(threads[i].tid, threads[i]);
-  var natural = threads.slice().sort(naturalCompare);
-
+  if (info.restarted) for (const p of PANELS) if (p.reset) p.reset();
+  const threads = Array.isArray(s.threads) ? s.threads : [];
+  const view = { threads, natural: [...threads].sort(naturalCompare), byTid: new Map(threads.map((t) => [t.tid, t])), info };
   api.snapshot = s;
-  renderHeader(s);
-  syncControls(s);
-  renderCores(s, byTid);
-  renderScoreboard(natural);
-  api.threadsShown = renderThreadTable(threads, natural, s.folded, s.processes);
-  renderInsights(s.insights);
-  renderCharts(s);
-  renderCoro(s);
-  renderProcesses(s);
-  birth.render(s);
-  renderTimeline(s, natural, byTid);
-
+  for (const p of PANELS) {
+    const r = p.render(s, view);
+    if (p === threadTable) api.threadsShown = r;
+  }
   api.lastSeq = isNum(s.seq) ? s.seq : api.lastSeq;
   api.snapshots++;
   api.lastRenderMs = Math.round((performance.now() - info.t0) * 100) / 100;
-  renderFooter(api.lastSeq, s.period_ms, api.lastRenderMs, api.lastDrawMs);
+  header.renderFooter(api.lastSeq, s.period_ms, api.lastRenderMs, api.lastDrawMs);
 }
 
 /* ---- follow a task: pause, find, the URL fragment ---- */
@@ -86,12 +96,12 @@ let followed = null;
 
 function onSnapshot(s, info) {
   api.received++;
-  ingestSteps(s);                  // the task card sees every snapshot
+  taskCard.ingestSteps(s);         // the task card sees every snapshot
   if (api.paused) {
     heldSnapshot = s;
     heldRestarted = heldRestarted || info.restarted;
     api.held++;
-    renderPauseState(true, api.held);
+    header.renderPauseState(true, api.held);
     return;
   }
   render(s, info);
@@ -101,71 +111,71 @@ function setPaused(p) {
   if (p === api.paused) return;
   api.paused = p;
   if (!p && heldSnapshot) {        // catch up with the newest at once
-    var s = heldSnapshot, restarted = heldRestarted;
+    const s = heldSnapshot, restarted = heldRestarted;
     heldSnapshot = null; heldRestarted = false;
-    render(s, { t0: performance.now(), restarted: restarted });
+    render(s, { t0: performance.now(), restarted });
   }
   api.held = 0;
-  renderPauseState(p, 0);
+  header.renderPauseState(p, 0);
   writeFragment();
 }
 
-function followTask(id) {
+async function followTask(id) {
   followed = id === null || id === '' || id === undefined ? null : Number(id);
   if (followed === null || !Number.isInteger(followed) || followed <= 0) {
     followed = null;
-    closeCard();
-    selectTimelineTask(null);
-    return Promise.resolve(null);
+    taskCard.closeCard();
+    timeline.selectTimelineTask(null);
+    return null;
   }
   $('find-task').value = String(followed);
-  selectTimelineTask(followed);
-  return findTask(followed);
-}
-
-function readFragment() {
-  var f = {};
-  String(location.hash || '').replace(/^#/, '').split('&').forEach(function (kv) {
-    if (!kv) return;
-    var i = kv.indexOf('=');
-    f[i < 0 ? kv : kv.slice(0, i)] = i < 0 ? true : decodeURIComponent(kv.slice(i + 1));
-  });
-  return f;
+  timeline.selectTimelineTask(followed);
+  return taskCard.findTask(followed);
 }
 
 function writeFragment() {
-  var parts = [];
-  if (followed !== null) parts.push('task=' + followed);
-  if (api.paused) parts.push('paused');
-  var h = parts.length ? '#' + parts.join('&') : '';
+  const h = formatFragment(followed, api.paused);
   if (h !== location.hash) history.replaceState(null, '', h || location.pathname + location.search);
 }
 
-onTaskChange(function (id) {
-  followed = id;
-  selectTimelineTask(id);
-  if (id === null) $('find-task').value = '';
-  writeFragment();
-});
-onTimelineSelect(function (id) { followTask(id); });
-$('pause-btn').addEventListener('click', function () { setPaused(!api.paused); });
-$('find-task-form').addEventListener('submit', function (ev) {
-  ev.preventDefault();
-  followTask($('find-task').value.trim());
-});
 function applyFragment() {
-  var f = readFragment();
+  const f = parseFragment(location.hash);
   setPaused(!!f.paused);
   if (f.task !== undefined && Number(f.task) !== followed) followTask(f.task);
   else if (f.task === undefined && followed !== null) followTask(null);
 }
-window.addEventListener('hashchange', applyFragment);
-applyFragment();
 
-startStream({
-  onSnapshot: onSnapshot,
-  onState: function (st) {
-    api.streamState = st;
-    renderStreamLost(st === 'dead', api.snapshot);
-  }
-});
+function initFollow() {
+  taskCard.init();
+  taskCard.onTaskChange((id) => {
+    followed = id;
+    timeline.selectTimelineTask(id);
+    if (id === null) $('find-task').value = '';
+    writeFragment();
+  });
+  timeline.onTimelineSelect((id) => followTask(id));
+  $('pause-btn').addEventListener('click', () => setPaused(!api.paused));
+  $('find-task-form').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    followTask($('find-task').value.trim());
+  });
+  window.addEventListener('hashchange', applyFragment);
+}
+
+function start() {
+  window.tlDashboard = api;
+  useCssLookup(cssVar);
+  for (const p of PANELS) p.init();
+  initFollow();
+  applyFragment();
+  startStream({
+    onSnapshot,
+    onHistory: (h) => { api.histories++; charts.applyHistory(h); },
+    onState: (st) => {
+      api.streamState = st;
+      header.renderStreamLost(st === 'dead', api.snapshot);
+    },
+  });
+}
+
+start();

@@ -8,11 +8,11 @@
  */
 
 import { NA, isNum, fmtPct } from './format.js';
-import { $, el, setText, setClass } from './dom.js';
+import { $, el, setText, setClass, legendItem } from './dom.js';
 import { shortLabel, threadClass, doingText, STATE_NAMES } from './thread-info.js';
-import { coreColor } from './cores.js';
+import { coreColor } from './colors.js';
 
-const board = $('scoreboard');
+let board = null;
 const cells = new Map();         // tid -> { root, label, sub }
 
 /* One meaning per colour: "waiting" is only ever "ready, waiting for a
@@ -27,28 +27,25 @@ const STATE_LEGEND = [
 
 function doingWords(d) {
   if (d && d.what === 'wait')
-    return 'holding ' + (isNum(d.task) && d.task ? 'task ' + d.task : 'a task') + ' between steps (building the response)';
+    return `holding ${isNum(d.task) && d.task ? `task ${d.task}` : 'a task'} between steps (building the response)`;
   return doingText(d);
 }
-(function scoreboardLegend() {
-  var lg = $('scoreboard-legend');
-  STATE_LEGEND.forEach(function (p) {
-    var s = el('span');
-    s.appendChild(el('span', 'sw ' + p[0]));
-    s.appendChild(document.createTextNode(p[1]));
-    lg.appendChild(s);
-  });
-})();
+export function init() {
+  board = $('scoreboard');
+  const lg = $('scoreboard-legend');
+  for (const [cls, text] of STATE_LEGEND) lg.appendChild(legendItem(`sw ${cls}`, null, text));
+}
 
 /* threads: the snapshot's threads in natural order. */
-export function renderScoreboard(threads) {
-  var seen = new Set();
-  var kids = board.children;
-  var inOrder = kids.length === threads.length;
-  for (var i = 0; i < threads.length; i++) {
-    var t = threads[i];
+export function render(s, view) {
+  const threads = view.natural;
+  const seen = new Set();
+  const kids = board.children;
+  let inOrder = kids.length === threads.length;
+
+  threads.forEach((t, i) => {
     seen.add(t.tid);
-    var c = cells.get(t.tid);
+    let c = cells.get(t.tid);
     if (!c) {
       c = { root: el('div', 'cell'), label: el('span'), sub: el('small') };
       c.root.setAttribute('data-tid', String(t.tid));
@@ -57,27 +54,28 @@ export function renderScoreboard(threads) {
       cells.set(t.tid, c);
       inOrder = false;
     }
-    setClass(c.root, 'cell ' + threadClass(t));
+    setClass(c.root, `cell ${threadClass(t)}`);
     setText(c.label, shortLabel(t));
-    setText(c.sub, isNum(t.core) ? 'core ' + t.core : t.state || '');
-    var hue = isNum(t.core) ? coreColor(t.core) : '';
+    setText(c.sub, isNum(t.core) ? `core ${t.core}` : t.state || '');
+    const hue = isNum(t.core) ? coreColor(t.core) : '';
     if (c.sub.style.getPropertyValue('--hue') !== hue) {
       c.sub.style.setProperty('--hue', hue);
       c.sub.classList.toggle('core-hue', hue !== '');
     }
-    var tip = t.name + ' · tid ' + t.tid + ' · ' + t.role + '\nstate ' + t.state +
-      (STATE_NAMES[t.state] ? ' (' + STATE_NAMES[t.state] + ')' : '') +
-      '\ndoing: ' + doingWords(t.doing) + '\nlast core ' + (isNum(t.core) ? t.core : NA) +
-      ' · CPU ' + fmtPct(t.cpu_pct) +
-      '\nlast period: on a core ' + fmtPct(t.on_cpu_pct) + ' · ready, waiting for a core ' + fmtPct(t.runq_pct) +
-      ' · sleeping ' + fmtPct(t.sleep_pct);
+    const tip = [`${t.name} · tid ${t.tid} · ${t.role}`,
+      `state ${t.state}${STATE_NAMES[t.state] ? ` (${STATE_NAMES[t.state]})` : ''}`,
+      `doing: ${doingWords(t.doing)}`,
+      `last core ${isNum(t.core) ? t.core : NA} · CPU ${fmtPct(t.cpu_pct)}`,
+      `last period: on a core ${fmtPct(t.on_cpu_pct)} · ready, waiting for a core ${fmtPct(t.runq_pct)} · ` +
+        `sleeping ${fmtPct(t.sleep_pct)}`].join('\n');
     if (c.root.title !== tip) c.root.title = tip;
     if (inOrder && kids[i] !== c.root) inOrder = false;
-  }
-  cells.forEach(function (c, tid) {
+  });
+
+  cells.forEach((c, tid) => {
     if (!seen.has(tid)) { c.root.remove(); cells.delete(tid); }
   });
   if (!inOrder) {
-    for (var j = 0; j < threads.length; j++) board.appendChild(cells.get(threads[j].tid).root);
+    for (let j = 0; j < threads.length; j++) board.appendChild(cells.get(threads[j].tid).root);
   }
 }

@@ -10,18 +10,19 @@ import { NA, isNum } from './format.js';
 
 const ROLE_ORDER = { loop: 0, worker: 1, observer: 2, libuv: 3, other: 4 };
 export function naturalCompare(a, b) {
-  var ra = ROLE_ORDER[a.role] !== undefined ? ROLE_ORDER[a.role] : 5;
-  var rb = ROLE_ORDER[b.role] !== undefined ? ROLE_ORDER[b.role] : 5;
+  const ra = ROLE_ORDER[a.role] !== undefined ? ROLE_ORDER[a.role] : 5;
+  const rb = ROLE_ORDER[b.role] !== undefined ? ROLE_ORDER[b.role] : 5;
   if (ra !== rb) return ra - rb;
-  var ia = isNum(a.index) ? a.index : 1e9, ib = isNum(b.index) ? b.index : 1e9;
+  const ia = isNum(a.index) ? a.index : 1e9;
+  const ib = isNum(b.index) ? b.index : 1e9;
   if (ia !== ib) return ia - ib;
   return a.tid - b.tid;
 }
 
 export function shortLabel(t) {
   switch (t.role) {
-    case 'loop': return isNum(t.index) && t.index > 0 ? 'loop' + t.index : 'loop';
-    case 'worker': return 'w' + (isNum(t.index) ? t.index : '?');
+    case 'loop': return isNum(t.index) && t.index > 0 ? `loop${t.index}` : 'loop';
+    case 'worker': return `w${isNum(t.index) ? t.index : '?'}`;
     case 'observer': return 'obs';
     case 'libuv': return 'uv';
     default: return String(t.name || t.tid).slice(0, 5);
@@ -33,7 +34,7 @@ export function threadClass(t) {
   if (t.state === 'D') return 's-blocked';
   if (t.state === 'Z' || t.state === 'X' || t.state === 'T' || t.state === 't') return 's-dead';
   if (runqDominates(t)) return 's-runq';
-  var d = t.doing;
+  const d = t.doing;
   if (d && d.what) {
     switch (d.what) {
       case 'idle': return 's-idle';
@@ -46,6 +47,16 @@ export function threadClass(t) {
   return t.state === 'R' ? 's-run' : 's-sleep';
 }
 
+/* What the thread is doing at the sample, as a class, without the
+ * run-queue override: the "doing now" cell names what it does ("idle" in the
+ * idle hue), while the period bar beside it shows the waiting. */
+export function doingClass(t) {
+  const d = t.doing;
+  const known = { idle: 's-idle', cpu: 's-cpu', io: 's-io', wait: 's-wait', loop: 's-loop' };
+  if (d && known[d.what]) return known[d.what];
+  return threadClass(t);
+}
+
 /* Ready but waiting for a core for most of the last period (more than on a
  * core, more than sleeping): the scheduler's doing, not the thread's. */
 export function runqDominates(t) {
@@ -56,18 +67,36 @@ export function runqDominates(t) {
 /* long: "CPU step 2 of task 812"; short (table cell): "CPU · task 812" */
 export function doingText(d, short) {
   if (!d || !d.what) return NA;
-  var task = isNum(d.task) ? 'task ' + d.task : '';
-  var what = { idle: 'idle', cpu: 'CPU', io: 'I/O wait', wait: 'waiting', loop: 'event loop' }[d.what] || String(d.what);
+  const task = isNum(d.task) ? `task ${d.task}` : '';
+  const what = { idle: 'idle', cpu: 'CPU', io: 'I/O wait', wait: 'waiting', loop: 'event loop' }[d.what] || String(d.what);
   if (short) {
     if (d.what === 'idle' || !task) return what;
-    return what + ' · ' + task + (isNum(d.step) ? ' step ' + d.step : '');
+    return `${what} · ${task}${isNum(d.step) ? ` step ${d.step}` : ''}`;
   }
-  var step = isNum(d.step) ? 'step ' + d.step + (task ? ' of ' : '') : '';
+  const step = isNum(d.step) ? `step ${d.step}${task ? ' of ' : ''}` : '';
   if (d.what === 'idle' || (!task && !step)) return what;
-  return what + ' ' + step + task;
+  return `${what} ${step}${task}`;
 }
 
 export const STATE_NAMES = {
   R: 'running or runnable', S: 'sleeping (waiting for an event)', D: 'blocked in the kernel (uninterruptible)',
   T: 'stopped', t: 'stopped by a debugger', Z: 'zombie', X: 'dead', I: 'idle kernel thread'
 };
+
+/* list sorted by key (dir 1 ascending, -1 descending), n/a (null) always
+ * last, ties in natural order; key null: natural order. val(t) reads the
+ * value (default t[key]). A new array. */
+export function sortThreads(list, key, dir, val) {
+  const a = list.slice();
+  if (!key) return a.sort(naturalCompare);
+  const read = val || ((t) => (t[key] === undefined ? null : t[key]));
+  return a.sort((x, y) => {
+    const vx = read(x);
+    const vy = read(y);
+    if (vx === null && vy === null) return naturalCompare(x, y);
+    if (vx === null) return 1;
+    if (vy === null) return -1;
+    const r = typeof vx === 'number' && typeof vy === 'number' ? vx - vy : String(vx).localeCompare(String(vy));
+    return r !== 0 ? r * dir : naturalCompare(x, y);
+  });
+}

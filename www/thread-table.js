@@ -1,10 +1,14 @@
 /*
- * The threads panel: a table row per thread with the kernel's accounting
- * (state, cores, CPU time, where the period went — a stacked bar on a core /
- * ready, waiting for a core / sleeping —, run-queue wait, context switches,
- * coroutine switches, migrations) and threadlab's own (tasks, steps, holding a task %). Builds the two-row header once;
- * clicking a header sorts by it (numbers biggest first, a second click
- * reverses, a third returns to the natural order).
+ * The threads panel: a row per thread that fits a 1,320 px window: the
+ * name (sticky while the table scrolls sideways), then three column groups —
+ * where (core, allowed cores, migrations/s), scheduler (state, doing now,
+ * where the period went as a stacked bar on a core / ready, waiting for a
+ * core / sleeping, run-queue wait %, switches/s) and work (CPU %, holding a
+ * task %, coroutine switches/s, tasks/s, steps/s). Clicking a name opens a
+ * details row with the totals (tid, index, CPU time, on-CPU, run-queue wait,
+ * timeslices, switches, migrations, tasks, steps). Builds the two-row header
+ * once (init); clicking a header sorts by it (numbers biggest first, a second
+ * click reverses, a third returns to the natural order).
  *
  * At scale: beyond VIRTUAL_FROM threads (a full /stats at 1,000 threads)
  * only the rows in view are in the DOM, between two spacer rows that keep
@@ -15,150 +19,164 @@
 
 import { NA, isNum, fmt } from './format.js';
 import { $, el } from './dom.js';
-import { naturalCompare, threadClass, doingText, STATE_NAMES } from './thread-info.js';
-import { withProcessHeaders, groupRow, updateGroupRow } from './process-groups.js';
+import { doingClass, doingText, sortThreads, STATE_NAMES } from './thread-info.js';
 
 /* "loop 2" for loop threads (loop 0, the main thread, has no index). */
 function roleText(t) {
-  if (t.role === 'loop') return 'loop ' + (isNum(t.index) ? t.index : 0);
+  if (t.role === 'loop') return `loop ${isNum(t.index) ? t.index : 0}`;
   return t.role || NA;
 }
 
-function num(k, d) { return function (t) { return fmt(t[k], d); }; }
-function plainInt(k) { return function (t) { return isNum(t[k]) ? String(t[k]) : NA; }; }   // no thousands separator
-const DOING_COL = { k: 'doing', label: 'doing now', txt: true, cls: 'doing', text: function (t) { return doingText(t.doing, true); },
-  sortVal: function (t) { return t.doing && t.doing.what ? t.doing.what : null; },
+function num(k, d) { return t => fmt(t[k], d); }
+function plainInt(k) { return t => isNum(t[k]) ? String(t[k]) : NA; }   // no thousands separator
+const DOING_COL = { k: 'doing', label: 'doing now', txt: true, cls: 'doing', text(t) { return doingText(t.doing, true); },
+  sortVal(t) { return t.doing && t.doing.what ? t.doing.what : null; },
   title: 'what the thread is doing at the moment of the sample',
-  draw: function (td, t, s) {
-    var sp = td.firstChild;
+  draw(td, t, s) {
+    let sp = td.firstChild;
     if (!sp) { sp = el('span'); td.appendChild(sp); }
     sp.textContent = s;
-    sp.className = s === NA ? '' : threadClass(t);
+    sp.className = s === NA ? '' : doingClass(t);
     td.title = doingText(t.doing);
   } };
 const COLS = [
-  { k: 'tid', label: 'tid', text: plainInt('tid') },
-  { k: 'name', label: 'name', txt: true, cls: 'name', text: function (t) { return t.name ? String(t.name) : NA; } },
-  { k: 'role', label: 'role', txt: true, text: roleText,
-    title: 'loop threads carry their loop index (--loops N): loop 0 is the main thread' },
-  { k: 'index', label: 'index', text: plainInt('index'), title: 'worker index, or loop index for loops 1..N-1' },
-  { k: 'state', label: 'state', txt: true, cls: 'state', text: function (t) { return t.state || NA; },
-    draw: function (td, t, s) {
-      var sp = td.firstChild;
+  { k: 'name', label: 'name', txt: true, cls: 'name', text: (t) => (t.name ? String(t.name) : NA),
+    title: 'click a name for its totals' },
+  { k: 'core', g: 'where', label: 'core', text: plainInt('core'), title: 'core it last ran on' },
+  { k: 'allowed', g: 'where', label: 'allowed', txt: true, text: (t) => (t.allowed ? String(t.allowed) : NA),
+    title: 'cores it may run on (affinity)' },
+  { k: 'migrations_rate', g: 'where', label: 'migr./s', rate: true, text: num('migrations_rate', 1),
+    title: 'moves to another core per second' },
+  { k: 'state', g: 'scheduler', label: 'state', txt: true, cls: 'state', text: (t) => t.state || NA,
+    draw: (td, t, s) => {
+      let sp = td.firstChild;
       if (!sp) { sp = el('span'); td.appendChild(sp); }
       sp.textContent = s; sp.className = s;
       td.title = STATE_NAMES[s] || '';
     },
     title: 'kernel state: R running/runnable, S sleeping, D blocked (uninterruptible)' },
-  DOING_COL,
-  { k: 'core', label: 'core', text: plainInt('core'), title: 'core it last ran on' },
-  { k: 'allowed', label: 'allowed', txt: true, text: function (t) { return t.allowed ? String(t.allowed) : NA; },
-    title: 'cores it may run on (affinity)' },
-  { k: 'cpu_user_s', g: 'CPU time', label: 'user s', text: num('cpu_user_s', 2) },
-  { k: 'cpu_sys_s', g: 'CPU time', label: 'sys s', text: num('cpu_sys_s', 2) },
-  { k: 'cpu_pct', g: 'CPU time', label: 'CPU %', bar: true, text: num('cpu_pct', 1),
-    title: 'user+sys over the last period, % of one core' },
-  { k: 'busy_pct', g: 'CPU time', label: 'holding a task %', bar: true, text: num('busy_pct', 1),
-    title: 'workers: share of the period holding a task — on a core, waiting for one, or blocked inside it (compare CPU % and the period bar)' },
-  { k: 'on_cpu_pct', g: 'where the period went', label: 'on a core / ready, waiting / sleeping', cls: 'period',
-    text: function (t) {
-      return isNum(t.on_cpu_pct) || isNum(t.runq_pct) || isNum(t.sleep_pct)
-        ? fmt(t.on_cpu_pct, 0) + ' / ' + fmt(t.runq_pct, 0) + ' / ' + fmt(t.sleep_pct, 0) : NA;
-    },
+  { ...DOING_COL, g: 'scheduler' },
+  { k: 'on_cpu_pct', g: 'scheduler', label: 'period: on a core / ready / sleeping', cls: 'period',
+    text: (t) => (isNum(t.on_cpu_pct) || isNum(t.runq_pct) || isNum(t.sleep_pct)
+      ? `${fmt(t.on_cpu_pct, 0)} / ${fmt(t.runq_pct, 0)} / ${fmt(t.sleep_pct, 0)}` : NA),
     title: 'share of the last period on a core / ready, waiting for a core (run queue) / sleeping or blocked, %',
-    draw: function (td, t, s) {
-      var bar = td.firstChild;
-      if (!bar) {
-        bar = el('span', 'pbar');
-        bar.appendChild(el('i', 'p-oncpu')); bar.appendChild(el('i', 'p-runq')); bar.appendChild(el('i', 'p-sleep'));
-        td.appendChild(bar);
-        td.appendChild(el('small'));
-      }
-      var parts = [t.on_cpu_pct, t.runq_pct, t.sleep_pct];
-      for (var i = 0; i < 3; i++) {
-        var v = parts[i];
-        bar.children[i].style.width = isNum(v) ? Math.max(0, Math.min(100, v)).toFixed(1) + '%' : '0';
-      }
-      td.lastChild.textContent = s;
-      td.title = s === NA ? 'not known yet (first sample of this thread) or not accounted'
-        : 'on a core ' + fmt(t.on_cpu_pct, 1) + '% · ready, waiting for a core ' + fmt(t.runq_pct, 1) +
-          '% · sleeping ' + fmt(t.sleep_pct, 1) + '% of the last period';
-    } },
-  { k: 'oncpu_s', g: 'scheduler', label: 'on-CPU s', text: num('oncpu_s', 3) },
-  { k: 'runq_wait_s', g: 'scheduler', label: 'runq wait s', text: num('runq_wait_s', 3),
-    title: 'time spent ready to run but waiting for a core (schedstat run_delay; n/a only when kernel.runq_source is null)' },
-  { k: 'runq_wait_pct', g: 'scheduler', label: 'wait %', bar: true, text: num('runq_wait_pct', 1),
+    draw: drawPeriod },
+  { k: 'runq_wait_pct', g: 'scheduler', label: 'runq wait %', bar: true, text: num('runq_wait_pct', 1),
     title: 'run-queue wait over the last period, % of the period' },
-  { k: 'timeslices', g: 'scheduler', label: 'slices', text: num('timeslices', 0), title: 'timeslices: times it got a core' },
-  { k: 'ctx_voluntary', g: 'vol. switches', label: 'total', text: num('ctx_voluntary', 0),
-    title: 'gave up the core by itself (waiting for something)' },
-  { k: 'ctx_voluntary_rate', g: 'vol. switches', label: '/s', rate: true, text: num('ctx_voluntary_rate', 0) },
-  { k: 'ctx_involuntary', g: 'invol. switches', label: 'total', text: num('ctx_involuntary', 0),
-    title: 'pushed off the core by the scheduler' },
-  { k: 'ctx_involuntary_rate', g: 'invol. switches', label: '/s', rate: true, text: num('ctx_involuntary_rate', 0) },
-  { k: 'coro_switches_rate', label: 'coro switches /s', rate: true, text: num('coro_switches_rate', 0),
-    title: 'user-level switches into and out of coroutines per second (coro mode; no kernel involved) — compare the kernel’s switches beside it' },
-  { k: 'migrations', g: 'migrations', label: 'total', text: num('migrations', 0), title: 'moves to another core' },
-  { k: 'migrations_rate', g: 'migrations', label: '/s', rate: true, text: num('migrations_rate', 1) },
-  { k: 'tasks', g: 'tasks', label: 'total', text: num('tasks', 0) },
-  { k: 'tasks_rate', g: 'tasks', label: '/s', rate: true, text: num('tasks_rate', 0) },
-  { k: 'tasks_in_flight', g: 'tasks', label: 'in flight', text: num('tasks_in_flight', 0),
-    title: 'tasks it holds now: a worker the one it runs (0 or 1); a loop the tasks waiting on its timers (IO steps)' },
-  { k: 'steps', g: 'steps', label: 'total', text: num('steps', 0) },
-  { k: 'steps_rate', g: 'steps', label: '/s', rate: true, text: num('steps_rate', 0) }
+  { k: 'ctx_voluntary_rate', g: 'scheduler', label: 'vol./s', rate: true, text: num('ctx_voluntary_rate', 0),
+    title: 'voluntary switches per second: gave up the core by itself (waiting for something)' },
+  { k: 'ctx_involuntary_rate', g: 'scheduler', label: 'invol./s', rate: true, text: num('ctx_involuntary_rate', 0),
+    title: 'involuntary switches per second: pushed off the core by the scheduler' },
+  { k: 'cpu_pct', g: 'work', label: 'CPU %', bar: true, text: num('cpu_pct', 1),
+    title: 'user+sys over the last period, % of one core' },
+  { k: 'busy_pct', g: 'work', label: 'holding %', bar: true, text: num('busy_pct', 1),
+    title: 'workers: share of the period holding a task — on a core, waiting for one, or blocked inside it (compare CPU % and the period bar)' },
+  { k: 'coro_switches_rate', g: 'work', label: 'coro sw./s', rate: true, text: num('coro_switches_rate', 0),
+    title: 'user-level switches into and out of coroutines per second (coro mode; no kernel involved) — compare the kernel’s switches' },
+  { k: 'tasks_rate', g: 'work', label: 'tasks/s', rate: true, text: num('tasks_rate', 0) },
+  { k: 'steps_rate', g: 'work', label: 'steps/s', rate: true, text: num('steps_rate', 0) },
 ];
 
-const tbody = $('threads-body');
-const wrap = tbody.closest('.table-wrap');
+/* The details row: totals since the thread started. */
+const DETAILS = [
+  ['tid', (t) => (isNum(t.tid) ? String(t.tid) : NA)], ['role', roleText],
+  ['index', (t) => (isNum(t.index) ? String(t.index) : NA)],
+  ['user s', num('cpu_user_s', 2)], ['sys s', num('cpu_sys_s', 2)], ['on-CPU s', num('oncpu_s', 3)],
+  ['runq wait s', num('runq_wait_s', 3)], ['timeslices', num('timeslices', 0)],
+  ['voluntary switches', num('ctx_voluntary', 0)], ['involuntary switches', num('ctx_involuntary', 0)],
+  ['migrations', num('migrations', 0)], ['tasks', num('tasks', 0)], ['steps', num('steps', 0)],
+];
+
+function drawPeriod(td, t, s) {
+  let bar = td.firstChild;
+  if (!bar) {
+    bar = el('span', 'pbar');
+    bar.append(el('i', 'p-oncpu'), el('i', 'p-runq'), el('i', 'p-sleep'));
+    td.append(bar, el('small'));
+  }
+  const parts = [t.on_cpu_pct, t.runq_pct, t.sleep_pct];
+  parts.forEach((v, i) => {
+    bar.children[i].style.width = isNum(v) ? `${Math.max(0, Math.min(100, v)).toFixed(1)}%` : '0';
+  });
+  td.lastChild.textContent = s;
+  td.title = s === NA ? 'not known yet (first sample of this thread) or not accounted'
+    : `on a core ${fmt(t.on_cpu_pct, 1)}% · ready, waiting for a core ${fmt(t.runq_pct, 1)}% · ` +
+      `sleeping ${fmt(t.sleep_pct, 1)}% of the last period`;
+}
+
 const VIRTUAL_FROM = 200;        // more threads than this: only the rows in view are in the DOM
 const OVERSCAN = 8;              // rows kept beyond each edge of the view
+let tbody = null, wrap = null, padTop = null, padBottom = null, foldedLine = null;
 let rowHeight = 0;               // px, measured once from a real row
-const padTop = spacerRow(), padBottom = spacerRow();
-const foldedLine = el('p', 'threads-folded');
-foldedLine.id = 'threads-folded';
-foldedLine.hidden = true;
-wrap.parentNode.insertBefore(foldedLine, wrap);
 let lastSorted = null;           // what the table holds, in display order
-const rows = new Map();          // tid -> { tr, tds, last }
+const rows = new Map();          // tid -> { tr, tds, last, details }
+const expanded = new Set();      // tids whose details row is open
 const sortState = { key: null, dir: 1 };   // null = natural order (loop, workers, observer, ...)
 const headerCells = [];
 let lastThreads = null;          // the threads last shown, re-sorted when a header is clicked
-let lastProcesses = null;        // processes[]: under --processes the rows are grouped by process
 
-(function buildHead() {
-  var thead = document.querySelector('#threads-table thead');
-  var r1 = el('tr', 'group'), r2 = el('tr');
-  var i = 0;
+export function init() {
+  tbody = $('threads-body');
+  wrap = tbody.closest('.table-wrap');
+  padTop = spacerRow();
+  padBottom = spacerRow();
+  foldedLine = el('p', 'threads-folded');
+  foldedLine.id = 'threads-folded';
+  foldedLine.hidden = true;
+  wrap.parentNode.insertBefore(foldedLine, wrap);
+  buildHead();
+  /* Scrolling a virtual table brings other rows into the DOM. */
+  let scrollQueued = false;
+  wrap.addEventListener('scroll', () => {
+    if (scrollQueued || !lastSorted || lastSorted.length <= VIRTUAL_FROM) return;
+    scrollQueued = true;
+    requestAnimationFrame(() => { scrollQueued = false; renderTable(lastSorted); });
+  }, { passive: true });
+  /* A click on a name opens (or closes) its details row. */
+  tbody.addEventListener('click', (ev) => {
+    const td = ev.target.closest('td.name');
+    const tr = td && td.parentNode;
+    if (!tr || !tr.hasAttribute('data-tid')) return;
+    const tid = Number(tr.getAttribute('data-tid'));
+    if (expanded.has(tid)) expanded.delete(tid); else expanded.add(tid);
+    if (lastSorted) renderTable(lastSorted);
+  });
+}
+
+function buildHead() {
+  const thead = document.querySelector('#threads-table thead');
+  const r1 = el('tr', 'group');
+  const r2 = el('tr');
+  let i = 0;
   while (i < COLS.length) {
-    var c = COLS[i];
+    const c = COLS[i];
     if (!c.g) {
-      var th = makeSortHeader(c);
+      const th = makeSortHeader(c);
       th.rowSpan = 2;
       r1.appendChild(th);
       i++;
       continue;
     }
-    var n = 0;
+    let n = 0;
     while (i + n < COLS.length && COLS[i + n].g === c.g) n++;
-    var gh = el('th', null, c.g);
+    const gh = el('th', `grp grp-${c.g}`, c.g);
     gh.colSpan = n;
     r1.appendChild(gh);
-    for (var j = 0; j < n; j++) r2.appendChild(makeSortHeader(COLS[i + j]));
+    for (let j = 0; j < n; j++) r2.appendChild(makeSortHeader(COLS[i + j]));
     i += n;
   }
-  thead.appendChild(r1);
-  thead.appendChild(r2);
-})();
+  thead.append(r1, r2);
+}
 
 function makeSortHeader(c) {
-  var th = el('th', 'sortable' + (c.txt ? ' txt' : ''), c.label);
+  const th = el('th', `sortable${c.txt ? ' txt' : ''}`, c.label);
   th.setAttribute('data-key', c.k);
-  th.title = (c.title ? c.title + ' — ' : '') + 'click to sort';
+  th.title = `${c.title ? `${c.title} — ` : ''}click to sort`;
   th.tabIndex = 0;
-  th.addEventListener('keydown', function (ev) {
+  th.addEventListener('keydown', ev => {
     if (ev.key === 'Enter' || ev.key === ' ') { ev.preventDefault(); th.click(); }
   });
-  th.addEventListener('click', function () {
+  th.addEventListener('click', () => {
     if (sortState.key === c.k) {
       if (sortState.dir === (c.txt ? 1 : -1)) sortState.dir = -sortState.dir;
       else { sortState.key = null; }          // third click: back to natural order
@@ -166,51 +184,55 @@ function makeSortHeader(c) {
       sortState.key = c.k;
       sortState.dir = c.txt ? 1 : -1;         // numbers: biggest first
     }
-    headerCells.forEach(function (h) {
-      var k = h.getAttribute('data-key');
+    headerCells.forEach(h => {
+      const k = h.getAttribute('data-key');
       h.classList.toggle('sorted-asc', k === sortState.key && sortState.dir === 1);
       h.classList.toggle('sorted-desc', k === sortState.key && sortState.dir === -1);
     });
-    if (lastThreads) renderTable(withProcessHeaders(threadsSorted(lastThreads), lastProcesses));
+    if (lastThreads) renderTable(threadsSorted(lastThreads));
   });
   headerCells.push(th);
   return th;
 }
 
 function threadsSorted(list) {
-  var a = list.slice();
-  if (!sortState.key) return a.sort(naturalCompare);
-  var col = COLS.filter(function (c) { return c.k === sortState.key; })[0];
-  var val = col && col.sortVal ? col.sortVal : function (t) { var v = t[sortState.key]; return v === undefined ? null : v; };
-  var dir = sortState.dir;
-  return a.sort(function (x, y) {
-    var vx = val(x), vy = val(y);
-    if (vx === null && vy === null) return naturalCompare(x, y);
-    if (vx === null) return 1;                 // n/a always last
-    if (vy === null) return -1;
-    var r = (typeof vx === 'number' && typeof vy === 'number') ? vx - vy : String(vx).localeCompare(String(vy));
-    return r !== 0 ? r * dir : naturalCompare(x, y);
-  });
+  const col = COLS.find((c) => c.k === sortState.key);
+  return sortThreads(list, sortState.key, sortState.dir, col && col.sortVal);
+}
+
+/* The totals of t, in the row under its own. */
+function drawDetails(row, t) {
+  if (!row.details) {
+    row.details = el('tr', 'details');
+    const td = el('td');
+    td.colSpan = COLS.length;
+    row.details.appendChild(td);
+  }
+  const text = DETAILS.map(([label, f]) => `${label} ${f(t)}`).join(' · ');
+  const td = row.details.firstChild;
+  if (td.textContent !== text) td.textContent = text;
+  return row.details;
 }
 
 function makeRow(t) {
-  var tr = el('tr');
+  const tr = el('tr');
   tr.setAttribute('data-tid', String(t.tid));
-  var tds = [];
-  for (var i = 0; i < COLS.length; i++) {
-    var c = COLS[i];
-    var td = el('td', (c.txt ? 'txt ' : '') + (c.cls ? c.cls + ' ' : '') + (c.bar ? 'bar ' : '') + (c.rate ? 'rate' : ''));
+  const tds = [];
+
+  for (const c of COLS) {
+    const td = el('td', (c.txt ? 'txt ' : '') + (c.cls ? `${c.cls} ` : '') + (c.bar ? 'bar ' : '') + (c.rate ? 'rate' : ''));
     td.setAttribute('data-col', c.k);
     if (c.bar) { td.appendChild(el('i')); td.appendChild(el('span')); }
     tr.appendChild(td);
     tds.push(td);
   }
-  return { tr: tr, tds: tds, last: new Array(COLS.length), role: null };
+
+  return { tr, tds, last: new Array(COLS.length), role: null };
 }
 
 function spacerRow() {
-  var tr = el('tr', 'vpad');
-  var td = el('td');
+  const tr = el('tr', 'vpad');
+  const td = el('td');
   td.colSpan = COLS.length;
   tr.appendChild(td);
   return tr;
@@ -219,110 +241,113 @@ function spacerRow() {
 /* The rows [from, to) of sorted that the view shows (all when not virtual). */
 function visibleRange(n, virtual) {
   if (!virtual) return [0, n];
-  var h = rowHeight || 21;
-  var headH = wrap.querySelector('thead') ? wrap.querySelector('thead').offsetHeight : 0;
-  var first = Math.floor(Math.max(0, wrap.scrollTop - headH) / h);
-  var count = Math.ceil((wrap.clientHeight || 600) / h);
-  var from = Math.max(0, first - OVERSCAN);
+  const h = rowHeight || 21;
+  const headH = wrap.querySelector('thead') ? wrap.querySelector('thead').offsetHeight : 0;
+  const first = Math.floor(Math.max(0, wrap.scrollTop - headH) / h);
+  const count = Math.ceil((wrap.clientHeight || 600) / h);
+  const from = Math.max(0, first - OVERSCAN);
   return [from, Math.min(n, first + count + OVERSCAN)];
+}
+
+/* The cells of row that changed since the last update. */
+function drawRow(row, t) {
+  if (row.role !== t.role) { row.role = t.role; row.tr.className = `role-${t.role}`; }
+  row.tr.classList.toggle('open', expanded.has(t.tid));
+  COLS.forEach((c, i) => {
+    let s = c.text(t);
+    const td = row.tds[i];
+    const key = c.k === 'doing' ? `${s}\u0000${doingClass(t)}` : s;   // class changes count too
+    if (row.last[i] === key) return;
+    row.last[i] = key;
+    td.classList.toggle('na', s === NA);
+    if (c.draw) c.draw(td, t, s);
+    else if (c.bar) {
+      td.lastChild.textContent = s;
+      const v = t[c.k];
+      td.firstChild.style.width = isNum(v) ? `${Math.max(0, Math.min(100, v)).toFixed(1)}%` : '0';
+    } else td.textContent = s;
+  });
+}
+
+/* The rows of sorted[from, to), each followed by its details row when open. */
+function rowElements(sorted, from, to) {
+  const out = [];
+  for (let r = from; r < to; r++) {
+    const row = rows.get(sorted[r].tid);
+    out.push(row.tr);
+    if (expanded.has(sorted[r].tid)) out.push(drawDetails(row, sorted[r]));
+    else if (row.details) row.details.remove();
+  }
+  return out;
 }
 
 function renderTable(sorted) {
   lastSorted = sorted;
-  var virtual = sorted.length > VIRTUAL_FROM;
+  const virtual = sorted.length > VIRTUAL_FROM;
   if (wrap.classList.contains('virtual') !== virtual) wrap.classList.toggle('virtual', virtual);
-  var range = visibleRange(sorted.length, virtual);
-  var from = range[0], to = range[1];
-  var seen = new Set();
-  var kids = tbody.children;
-  var inOrder = !virtual && kids.length === sorted.length;
-  for (var r = from; r < to; r++) {
-    var t = sorted[r];
+  const [from, to] = visibleRange(sorted.length, virtual);
+  const seen = new Set();
+  for (let r = from; r < to; r++) {
+    const t = sorted[r];
     seen.add(t.tid);
-    if (t.group) {               // a process's header row (--processes)
-      var g = rows.get(t.tid);
-      if (!g) { g = groupRow(t, COLS.length); rows.set(t.tid, g); inOrder = false; }
-      updateGroupRow(g, t);
-      if (inOrder && kids[r] !== g.tr) inOrder = false;
-      continue;
-    }
-    var row = rows.get(t.tid);
-    if (!row) { row = makeRow(t); rows.set(t.tid, row); inOrder = false; }
-    if (row.role !== t.role) { row.role = t.role; row.tr.className = 'role-' + t.role; }
-    for (var i = 0; i < COLS.length; i++) {
-      var c = COLS[i];
-      var s = c.text(t);
-      var td = row.tds[i];
-      if (c.k === 'doing') s = s + '\u0000' + threadClass(t);   // class changes count too
-      if (row.last[i] === s) continue;
-      row.last[i] = s;
-      if (c.k === 'doing') s = s.slice(0, s.indexOf('\u0000'));
-      td.classList.toggle('na', s === NA);
-      if (c.draw) c.draw(td, t, s);
-      else if (c.bar) {
-        td.lastChild.textContent = s;
-        var v = t[c.k];
-        td.firstChild.style.width = isNum(v) ? Math.max(0, Math.min(100, v)).toFixed(1) + '%' : '0';
-      } else td.textContent = s;
-    }
-    if (inOrder && kids[r] !== row.tr) inOrder = false;
+    let row = rows.get(t.tid);
+    if (!row) { row = makeRow(t); rows.set(t.tid, row); }
+    drawRow(row, t);
   }
-  rows.forEach(function (row, tid) {
-    if (!seen.has(tid)) { row.tr.remove(); rows.delete(tid); }
+  rows.forEach((row, tid) => {
+    if (seen.has(tid)) return;
+    row.tr.remove();
+    if (row.details) row.details.remove();
+    rows.delete(tid);
   });
+  const want = rowElements(sorted, from, to);
   if (virtual) {
     /* Spacers stand in for the rows above and below the view. */
-    var h = rowHeight || 21;
-    padTop.firstChild.style.height = (from * h) + 'px';
-    padBottom.firstChild.style.height = ((sorted.length - to) * h) + 'px';
-    var vfrag = document.createDocumentFragment();
-    vfrag.appendChild(padTop);
-    for (var v = from; v < to; v++) vfrag.appendChild(rows.get(sorted[v].tid).tr);
-    vfrag.appendChild(padBottom);
-    tbody.appendChild(vfrag);
-    if (!rowHeight && to > from) rowHeight = rows.get(sorted[from].tid).tr.offsetHeight || 0;
-  } else {
-    if (padTop.parentNode) { padTop.remove(); padBottom.remove(); }
-    if (!inOrder) {
-      var frag = document.createDocumentFragment();
-      for (var k = 0; k < sorted.length; k++) frag.appendChild(rows.get(sorted[k].tid).tr);
-      tbody.appendChild(frag);
-    }
+    const h = rowHeight || 21;
+    padTop.firstChild.style.height = `${from * h}px`;
+    padBottom.firstChild.style.height = `${(sorted.length - to) * h}px`;
+    want.unshift(padTop);
+    want.push(padBottom);
+  } else if (padTop.parentNode) {
+    padTop.remove();
+    padBottom.remove();
+  }
+  /* Move rows only when the order changed. */
+  const kids = tbody.children;
+  const inOrder = kids.length === want.length && want.every((e, i) => kids[i] === e);
+  if (!inOrder) {
+    const frag = document.createDocumentFragment();
+    frag.append(...want);
+    tbody.appendChild(frag);
+  }
+  if (virtual && !rowHeight && to > from) {
+    /* The spacers assumed 21 px a row: measure a real one and lay out again with it. */
+    rowHeight = rows.get(sorted[from].tid).tr.offsetHeight || 0;
+    if (rowHeight) return renderTable(sorted);
   }
   return sorted.length;
 }
 
-/* Scrolling a virtual table brings other rows into the DOM. */
-var scrollQueued = false;
-wrap.addEventListener('scroll', function () {
-  if (scrollQueued || !lastSorted || lastSorted.length <= VIRTUAL_FROM) return;
-  scrollQueued = true;
-  requestAnimationFrame(function () { scrollQueued = false; renderTable(lastSorted); });
-}, { passive: true });
-
 /* "942 threads folded": the stream lists the busiest threads and sums up
  * the rest (null or absent: nothing folded). */
 function renderFolded(f) {
-  var show = !!(f && isNum(f.threads) && f.threads > 0);
+  const show = !!(f && isNum(f.threads) && f.threads > 0);
   if (foldedLine.hidden === show) foldedLine.hidden = !show;
   if (!show) return;
-  var text = f.threads + ' threads folded' + (isNum(f.workers) ? ' (' + f.workers + ' workers)' : '') +
-    ': the stream lists the ' + (isNum(f.listed) ? f.listed : '') +
-    ' busiest threads (loops and the observer always); the folded ones together: CPU ' + fmt(f.cpu_pct, 1) +
-    '%, on a core ' + fmt(f.on_cpu_pct, 1) + '%, waiting for a core ' + fmt(f.runq_pct, 1) +
-    '%, ' + fmt(f.tasks_rate, 0) + ' tasks/s, ' + (isNum(f.running) ? f.running : NA) +
-    ' runnable now. /stats lists every thread.';
+  const text = `${f.threads} threads folded${isNum(f.workers) ? ` (${f.workers} workers)` : ''}: ` +
+    `the stream lists the ${isNum(f.listed) ? f.listed : ''} busiest threads (loops and the observer always); ` +
+    `the folded ones together: CPU ${fmt(f.cpu_pct, 1)}%, on a core ${fmt(f.on_cpu_pct, 1)}%, ` +
+    `waiting for a core ${fmt(f.runq_pct, 1)}%, ${fmt(f.tasks_rate, 0)} tasks/s, ` +
+    `${isNum(f.running) ? f.running : NA} runnable now. /stats lists every thread.`;
   if (foldedLine.textContent !== text) foldedLine.textContent = text;
 }
 
-/* threads: the snapshot's threads; natural: the same in natural order (used
- * when no column is sorted); folded: the snapshot's "folded" (stream only).
+/* view.threads: the snapshot's threads; view.natural: the same in natural
+ * order (used when no column is sorted); s.folded: what the stream folded.
  * Returns the number of threads the table holds (all of them in the DOM
  * unless there are more than VIRTUAL_FROM). */
-export function renderThreadTable(threads, natural, folded, processes) {
-  lastThreads = threads;
-  lastProcesses = processes;
-  renderFolded(folded);
-  var list = withProcessHeaders(sortState.key ? threadsSorted(threads) : natural, processes);
-  return renderTable(list) - (list.length - threads.length);
+export function render(s, view) {
+  lastThreads = view.threads;
+  renderFolded(s.folded);
+  return renderTable(sortState.key ? threadsSorted(view.threads) : view.natural);
 }

@@ -33,4 +33,8 @@ static inline uint64_t tl_thread_cpu_ns(void) {
 /* Number of online cores (at least 1). */
 int tl_ncpu(void);
 
+/* host as a URL spells it (RFC 3986): an IPv6 address in brackets. Returns
+ * buf, truncated to cap (strlen(host) + 3 holds it). */
+const char *tl_url_host(const char *host, char *buf, size_t cap);
+
 #endif

@@ -9,7 +9,7 @@
 
 #include "runtime/config.h"
 
-/* Fills defaults (threads = online cores, docroot = installed or in-tree www). */
+/* Fills defaults (threads = the CPUs the process may use, docroot = installed or in-tree www). */
 void tl_options_defaults(tl_config *cfg);
 
 /* Parses argv. Returns 0 to run, 1 when --help/--version was printed to

@@ -52,6 +52,11 @@ typedef struct tl_score_slot {
   tl_loop_counters sums;          /* its loops' counters summed */
   _Atomic int nthreads;           /* entries of threads[] in use */
   tl_score_thread threads[TL_SCORE_THREADS];
+  /* Shared memory (exec/shared_steps): the worker's counter, its virtual
+   * address and physical page frame (0: hidden), and when its tasks were
+   * found deadlocked (0: not), which makes the supervisor replace it. */
+  _Atomic uint64_t shared_counter, shared_addr, shared_page;
+  _Atomic uint64_t stuck_ns;
 } tl_score_slot;
 
 typedef struct tl_scoreboard {

@@ -24,7 +24,9 @@ typedef struct tl_decision {
   tl_step_spec steps[TL_MAX_STEPS];
 } tl_decision;
 
-/* allow_crash: whether a `crash` step may run (else 403). */
-void tl_dispatch(const tl_request *req, bool allow_crash, tl_decision *d);
+/* allowed: TL_ALLOW_* bits, which gated steps may run (else 403); `true`
+ * means TL_ALLOW_CRASH, as before the deadlock step existed. */
+enum { TL_ALLOW_CRASH = 1, TL_ALLOW_DEADLOCK = 2 };
+void tl_dispatch(const tl_request *req, unsigned allowed, tl_decision *d);
 
 #endif

@@ -14,14 +14,14 @@
 #include "core/server.h"
 #include "base/parser.h"
 #include "observer/admin_conn.h"
-#include "observer/control.h"
+#include "observer/obs_control.h"
 #include "observer/sampler.h"
 #include "observer/sse.h"
 
 typedef struct tl_lab tl_lab;
 
 /* Reads the experiments file (installed, else the source tree's). */
-tl_lab *tl_lab_init(uv_loop_t *uv, tl_server *srv, tl_stats *stats,
+tl_lab *tl_lab_init(uv_loop_t *uv, tl_server *srv, tl_sampler *stats,
                     tl_sse *sse, tl_obs_control *ctl);
 /* On stop: kills a running wrk; the loop's close-all closes the handles. */
 void tl_lab_stop(tl_lab *lab);

@@ -21,10 +21,10 @@ typedef struct tl_lab_model {
 double tl_lab_predict(const char *formula, const tl_lab_model *m);
 /* True when `formula` is qualitative (the measurement must exceed the
  * prediction rather than match it). */
-bool tl_lab_is_bound(const char *formula);
+bool tl_lab_predict_is_bound(const char *formula);
 /* Within tolerance: |measured / predicted - 1| <= tolerance, or for a
  * bound, measured > predicted. */
-bool tl_lab_within(const char *formula, double measured, double predicted,
+bool tl_lab_predict_within(const char *formula, double measured, double predicted,
                    double tolerance);
 
 #endif

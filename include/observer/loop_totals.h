@@ -32,7 +32,8 @@ typedef struct tl_loop_prev {
   bool seen;
 } tl_loop_prev;
 
-/* Sums every loop's counters into `sum` (histograms bucket by bucket) and
+/* Sums every loop's histograms (bucket by bucket), idle time and blocks
+ * into `sum` (the plain counters: sampler_server's table) and
  * fills out[0..*n) with each loop's own figures over `period_s`; prev
  * holds TL_SNAP_MAX_LOOPS entries. */
 void tl_loop_totals(const struct tl_server *srv, tl_loop_counters *sum,

@@ -41,6 +41,10 @@ typedef struct tl_process_snap {
   bool has_counters;
   uint64_t accepted, requests, open, inflight;
   double requests_rate;  /* over the time since the last read; < 0 unknown */
+  /* Its shared counter (exec/shared_steps): value, virtual address, and
+   * physical page frame (has_page false where the kernel hides it). */
+  bool has_shared, has_page;
+  uint64_t shared_counter, shared_addr, shared_page;
 } tl_process_snap;
 
 typedef struct tl_proc_prev {

@@ -1,5 +1,6 @@
-/* Allocation-free parsers for Linux /proc text, plus readers (any thread;
- * the sampler runs them on the observer thread).
+/* Allocation-free parsers for Linux /proc text (any thread; the sampler
+ * runs them on the observer thread). The readers are procfs_read.h. CPU
+ * lists (Cpus_allowed_list) are base/cpulist.h.
  *
  * Contract shared by every tl_procfs_parse_* function:
  *  - buf/len is the complete text of one file as read from /proc. It need not
@@ -20,8 +21,6 @@
  * Units are those of the kernel and are named in the field: _ticks are
  * USER_HZ clock ticks (sysconf(_SC_CLK_TCK), 100 here), _pages are pages
  * (sysconf(_SC_PAGESIZE)), _kb are KiB, _ns nanoseconds.
- *
- * Only the tl_procfs_read* / list / count functions touch the filesystem.
  */
 #ifndef TL_OBSERVER_PROCFS_H
 #define TL_OBSERVER_PROCFS_H
@@ -35,7 +34,6 @@ extern "C" {
 #endif
 
 #define TL_PROCFS_MAX_CPUS 256       /* per-core slots in tl_procfs_sysstat */
-#define TL_PROCFS_CPUSET_BITS 1024   /* same as glibc CPU_SETSIZE */
 #define TL_PROCFS_NAME_MAX 64        /* comm/Name buffer incl. NUL */
 #define TL_PROCFS_CPULIST_MAX 256    /* Cpus_allowed_list buffer incl. NUL */
 
@@ -132,51 +130,6 @@ typedef struct {
   uint64_t ctxt;                  /* context switches since boot, all CPUs */
 } tl_procfs_sysstat;
 int tl_procfs_parse_sysstat(const char *buf, size_t len, tl_procfs_sysstat *out);
-
-/* CPU list text <-> bit set. A fixed-size set of our own rather than
- * cpu_set_t so that this header does not depend on _GNU_SOURCE; convert with
- * a loop over tl_procfs_cpuset_isset when calling sched_setaffinity. */
-typedef struct {
-  uint64_t bits[TL_PROCFS_CPUSET_BITS / 64];
-} tl_procfs_cpuset;
-
-static inline void tl_procfs_cpuset_zero(tl_procfs_cpuset *s)
-{
-  for (size_t i = 0; i < TL_PROCFS_CPUSET_BITS / 64; i++)
-    s->bits[i] = 0;
-}
-static inline void tl_procfs_cpuset_set(tl_procfs_cpuset *s, unsigned cpu)
-{
-  if (cpu < TL_PROCFS_CPUSET_BITS)
-    s->bits[cpu / 64] |= (uint64_t)1 << (cpu % 64);
-}
-static inline int tl_procfs_cpuset_isset(const tl_procfs_cpuset *s, unsigned cpu)
-{
-  return cpu < TL_PROCFS_CPUSET_BITS && ((s->bits[cpu / 64] >> (cpu % 64)) & 1);
-}
-
-/* "0-3,5,7-8" (one optional trailing '\n') -> set. Empty text, reversed or
- * malformed ranges are -EINVAL; an id >= TL_PROCFS_CPUSET_BITS is -ERANGE.
- * The kernel's ":stride" input syntax is not accepted (it never prints it). */
-int tl_procfs_parse_cpulist(const char *s, size_t len, tl_procfs_cpuset *out);
-/* set -> canonical "0-3,5,7-8" (empty set -> ""), NUL-terminated. Returns the
- * string length, or -EOVERFLOW if cap is too small (buf then holds ""). */
-int tl_procfs_format_cpulist(const tl_procfs_cpuset *set, char *buf, size_t cap);
-
-/* Readers. Return the number of bytes read, or -errno. The whole file must
- * fit: if it does not, -EOVERFLOW (the buffer content is then unspecified).
- * No NUL is appended. */
-ssize_t tl_procfs_read(const char *path, char *buf, size_t cap);
-/* openat() variant: dirfd is e.g. an fd of /proc/self/task/TID opened with
- * O_RDONLY|O_DIRECTORY, relpath "stat", "status", ... */
-ssize_t tl_procfs_read_at(int dirfd, const char *relpath, char *buf, size_t cap);
-/* TIDs of this process (/proc/self/task), ascending. Returns the count, or
- * -errno. If there are more than cap, returns -ENOBUFS with tids[] holding the
- * cap smallest TIDs, ascending. No malloc (getdents64 on a stack buffer). */
-int tl_procfs_list_tids(int *tids, int cap);
-/* Number of open file descriptors of this process (/proc/self/fd, not counting
- * the one used to read it), or -errno. */
-int tl_procfs_count_fds(void);
 
 #ifdef __cplusplus
 }

@@ -8,7 +8,7 @@
 
 #include <stdbool.h>
 
-typedef struct tl_runq_probe {
+typedef struct tl_schedstat_probe {
   bool accounted;        /* run_delay grew under contention */
   int threads;           /* spinning threads (2 on one core, or cores+1) */
   int cpu;               /* the core they shared, -1 when not pinned */
@@ -18,9 +18,9 @@ typedef struct tl_runq_probe {
   /* Static text, NULL when accounted: why run-queue wait is not
    * available and what would turn it on. */
   const char *why;
-} tl_runq_probe;
+} tl_schedstat_probe;
 
 /* Runs the self-test (about 10 ms of wall time) and fills *out. */
-void tl_runq_probe_run(tl_runq_probe *out);
+void tl_schedstat_probe_run(tl_schedstat_probe *out);
 
 #endif

@@ -15,6 +15,7 @@
 #include "observer/loop_totals.h"
 #include "core/costs.h"
 #include "observer/processes.h"
+#include "observer/shared_obs.h"
 
 #define TL_SNAP_MAX_CORES 256
 #define TL_SNAP_MAX_INSIGHTS 16
@@ -114,7 +115,7 @@ typedef struct tl_snapshot {
   /* Run-queue wait is a number when the self-test saw the kernel account
    * it; the probe's figures and reason are the evidence either way. */
   bool runq_accounted;
-  const tl_runq_probe *runq_probe;
+  const tl_schedstat_probe *runq_probe;
   int task_delayacct;    /* the sysctl: 0/1, -1 unreadable; decides nothing */
   int cpus_allowed;      /* cores the process may use (its mask), 0 unknown */
   char cpus_allowed_list[256];
@@ -178,9 +179,12 @@ typedef struct tl_snapshot {
 
   tl_coro_snap coro;
 
+  tl_shared_obs shared;    /* server.shared (observer/shared_obs) */
+
   /* The event log (observer/events.h), rendered as "events"; NULL:
    * none. Owned by the observer. */
   const struct tl_events *events;
+  const struct tl_sched *sched; /* scheduler lanes (observer/sched.h), or NULL */
 } tl_snapshot;
 
 #endif

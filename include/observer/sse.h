@@ -14,7 +14,7 @@
 typedef struct tl_sse tl_sse;
 
 tl_sse *tl_sse_init(void);
-/* After every client has closed (tl_admin_close_all). */
+/* After every client has closed (tl_admin_conn_close_all). */
 void tl_sse_close(tl_sse *sse);
 
 /* Turns c into a stream client: the response head, a retry hint and the

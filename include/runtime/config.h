@@ -46,6 +46,8 @@ typedef struct tl_config {
   int processes;       /* worker processes under a supervisor; 0 = none */
   int spare_workers;   /* pre-started spare workers (--processes only) */
   bool allow_crash;    /* the `crash` step may kill the process */
+  bool allow_deadlock; /* the `deadlock` step may hang two threads */
+  int sched_trace;     /* TL_SCHED_TRACE_*: --sched-trace (auto) */
   /* Hidden: this process is worker `worker_index` of a supervisor, whose
    * scoreboard and channel it inherited as these descriptors (-1: not). */
   int worker_index;
@@ -54,6 +56,8 @@ typedef struct tl_config {
   bool worker_spare;   /* started as a spare: bound, not listening, until
                         * the supervisor promotes it */
 } tl_config;
+
+enum { TL_SCHED_TRACE_AUTO, TL_SCHED_TRACE_OFF, TL_SCHED_TRACE_ON };
 
 /* What this process is: the one server (no --processes), a supervisor
  * of worker processes (no loop, no pool: it observes and forwards), or one

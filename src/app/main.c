@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include "base/heap.h"
+#include "base/util.h"
 #include "core/options.h"
 #include "observer/observer.h"
 #include "observer/sampler.h"
@@ -48,7 +49,7 @@ static void say_fd_limit(const tl_config *cfg) {
   printf("), below the %llu that --max-conns %d and %d threads could use;"
          " statistics keep at most %d of them open\n",
          (unsigned long long) want, cfg->max_conns, cfg->threads,
-         tl_stats_fd_budget());
+         tl_sampler_fd_budget());
 }
 
 static tl_observer *obs;
@@ -141,7 +142,9 @@ int main(int argc, char **argv) {
            cfg.mode == TL_MODE_ASYNC ? "the loop runs every step; pool of " : "",
            cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "",
            cfg.mode == TL_MODE_ASYNC ? " idle until a switch to pool or hybrid" : "");
-    printf("  workload:  http://%s:%d/", cfg.host, srv.loops[0].port);
+    char uh[sizeof(cfg.host) + 2];
+    tl_url_host(cfg.host, uh, sizeof(uh));
+    printf("  workload:  http://%s:%d/", uh, srv.loops[0].port);
     if (srv.nloops > 1)
       printf(" (%d loops, SO_REUSEPORT)", srv.nloops);
     printf("\n");
@@ -150,7 +153,7 @@ int main(int argc, char **argv) {
     else
       printf("  sends:     one write per connection (%s)\n", srv.loops[0].send_why);
     if (obs)
-      printf("  dashboard: http://%s:%d/\n", cfg.host, srv.admin_port);
+      printf("  dashboard: http://%s:%d/\n", uh, srv.admin_port);
     say_fd_limit(&cfg);
     fflush(stdout);
   }

@@ -50,6 +50,8 @@ typedef struct sup {
   uv_timer_t restart[TL_SCORE_SLOTS];
   uv_signal_t sig_chld, sig_int, sig_term;
   uv_timer_t kill_timer;
+  uv_timer_t stuck_timer;    /* looks for deadlocked workers */
+  int stuck_killed[TL_SCORE_SLOTS]; /* the pid killed for it, per slot */
   bool loop_ready;           /* handles exist */
   bool stopping;
   int live;
@@ -131,6 +133,7 @@ static int spawn(sup *s, int i) {
   atomic_store(&slot->requests, 0);
   atomic_store(&slot->open, 0);
   atomic_store(&slot->inflight, 0);
+  atomic_store(&slot->stuck_ns, 0);
   pid_t parent = getpid();
   uint64_t t0 = tl_now_ns();
   pid_t pid = fork();
@@ -200,6 +203,7 @@ static void finish(sup *s) {
   uv_close((uv_handle_t *) &s->sig_int, NULL);
   uv_close((uv_handle_t *) &s->sig_term, NULL);
   uv_close((uv_handle_t *) &s->kill_timer, NULL);
+  uv_close((uv_handle_t *) &s->stuck_timer, NULL);
   for (int i = 0; i < nproc(s); i++)
     uv_close((uv_handle_t *) &s->restart[i], NULL);
 }
@@ -293,6 +297,8 @@ static void reaped(sup *s, pid_t pid, int status) {
   e->has_exit = true;
   e->last_exit.pid = pid;
   describe(status, e->last_exit.how, sizeof(e->last_exit.how));
+  if (s->stuck_killed[i] == (int) pid)
+    snprintf(e->last_exit.how, sizeof(e->last_exit.how), "deadlocked: SIGKILL");
   e->last_exit.at_ns = now;
   e->last_exit.conns_lost = atomic_load(&slot->open);
   e->last_exit.tasks_lost = atomic_load(&slot->inflight);
@@ -333,6 +339,24 @@ static void reaped(sup *s, pid_t pid, int status) {
   if (i < s->cfg.processes && promote_spare(s, i, delay))
     return;
   uv_timer_start(&s->restart[i], on_restart, delay, 0);
+}
+
+/* A worker whose threads are deadlocked says so in its slot (stuck_ns,
+ * exec/shared_steps): it cannot recover by itself, so it is killed and
+ * replaced like a crashed one (reaped() restarts it). */
+static void on_stuck_check(uv_timer_t *h) {
+  sup *s = h->data;
+  for (int i = 0; i < s->cfg.processes && !s->stopping; i++) {
+    int pid = s->table.e[i].pid;
+    uint64_t since = atomic_load(&s->board->slot[s->table.e[i].slot].stuck_ns);
+    if (pid <= 0 || since == 0 || s->stuck_killed[i] == pid)
+      continue;
+    fprintf(stderr, "threadlab: worker process %d: its threads are "
+            "deadlocked (found %.0f ms ago): SIGKILL, to be replaced\n",
+            pid, (double) (tl_now_ns() - since) / 1e6);
+    s->stuck_killed[i] = pid;
+    kill(pid, SIGKILL);
+  }
 }
 
 static void on_sigchld(uv_signal_t *h, int signum) {
@@ -459,6 +483,9 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
   uv_signal_init(&s->uv, &s->sig_int);
   uv_signal_init(&s->uv, &s->sig_term);
   uv_timer_init(&s->uv, &s->kill_timer);
+  uv_timer_init(&s->uv, &s->stuck_timer);
+  s->stuck_timer.data = s;
+  uv_timer_start(&s->stuck_timer, on_stuck_check, 100, 100);
   s->sig_chld.data = s->sig_int.data = s->sig_term.data = s;
   s->kill_timer.data = s;
   for (int i = 0; i < nproc(s); i++) {
@@ -483,10 +510,12 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
            PACKAGE_VERSION, (int) getpid(), cfg->processes, cfg->spare_workers,
            tl_mode_name(cfg->mode), cfg->threads, cfg->threads == 1 ? "" : "s",
            cfg->loops, cfg->loops == 1 ? "" : "s");
-    printf("  workload:  http://%s:%d/ (%d processes, SO_REUSEPORT)\n",
-           cfg->host, s->port, cfg->processes);
+    char uh[sizeof(cfg->host) + 2];
+    tl_url_host(cfg->host, uh, sizeof(uh));
+    printf("  workload:  http://%s:%d/ (%d processes, SO_REUSEPORT)\n", uh,
+           s->port, cfg->processes);
     if (s->obs)
-      printf("  dashboard: http://%s:%d/\n", cfg->host, s->srv.admin_port);
+      printf("  dashboard: http://%s:%d/\n", uh, s->srv.admin_port);
     fflush(stdout);
   }
   uv_run(&s->uv, UV_RUN_DEFAULT);

@@ -157,6 +157,44 @@ static int on_header_value_complete(llhttp_t *ll) {
   return 0;
 }
 
+/* RFC 9112 3.2.2: a target in absolute form ("http://host:port/p?q")
+ * names the authority, which stands for Host (a Host field beside it is
+ * ignored); routing gets the origin form ("/p?q", "/" for an empty path).
+ * An http URI without a host, or with userinfo, is refused (RFC 9110
+ * 4.2.1, 4.2.4). Other targets are left as they are. */
+static int absolute_form(tl_http_parser *p) {
+  tl_request *r = p->req;
+  char *t = r->target.data;
+  size_t len = r->target.len, s;
+  if (len >= 7 && strncasecmp(t, "http://", 7) == 0)
+    s = 7;
+  else if (len >= 8 && strncasecmp(t, "https://", 8) == 0)
+    s = 8;
+  else
+    return 0;
+  size_t e = s;
+  while (e < len && t[e] != '/' && t[e] != '?')
+    e++;
+  if (e == s || memchr(t + s, '@', e - s))
+    return fail(p, 400, "invalid request target");
+  if (r->headers) {
+    int16_t *hl = &r->headers->len[TL_HDR_HOST];
+    if (e - s > TL_HDR_VALUE_MAX) {
+      *hl = TL_HDR_UNUSABLE;
+    } else {
+      memcpy(r->headers->val[TL_HDR_HOST], t + s, e - s);
+      r->headers->val[TL_HDR_HOST][e - s] = '\0';
+      *hl = (int16_t) (e - s);
+    }
+  }
+  size_t from = e;
+  if (e == len || t[e] == '?')
+    t[--from] = '/'; /* over the authority's last byte, already copied */
+  memmove(t, t + from, len - from);
+  r->target.len = len - from;
+  return 0;
+}
+
 static int on_headers_complete(llhttp_t *ll) {
   tl_http_parser *p = P(ll);
   tl_request *r = p->req;
@@ -169,6 +207,8 @@ static int on_headers_complete(llhttp_t *ll) {
   r->keep_alive = llhttp_should_keep_alive(ll) != 0 && !ll->upgrade;
   if (ll->http_major != 1)
     return fail(p, 505, "only HTTP/1.0 and HTTP/1.1 are supported");
+  if (absolute_form(p) != 0)
+    return HPE_USER;
   if ((ll->flags & F_CONTENT_LENGTH) && ll->content_length > p->max_body_bytes)
     return fail(p, 413, "request body too large");
   p->in_body = true;

@@ -11,6 +11,11 @@ const char *tl_step_kind_name(int kind) {
   case TL_STEP_CPU: return "cpu";
   case TL_STEP_IO: return "io";
   case TL_STEP_YIELD: return "yield";
+  case TL_STEP_RACE: return "race";
+  case TL_STEP_ATOMIC: return "atomic";
+  case TL_STEP_LOCK: return "lock";
+  case TL_STEP_HOLD: return "hold";
+  case TL_STEP_DEADLOCK: return "deadlock";
   default: return "crash";
   }
 }
@@ -58,13 +63,15 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
     const char *tok = s + i;
     size_t tlen = j - i;
     const char *colon = memchr(tok, ':', tlen);
-    /* "yield" and "crash" stand alone: no duration. */
-    bool bare = tlen == 5 && (memcmp(tok, "yield", 5) == 0 ||
-                              memcmp(tok, "crash", 5) == 0);
+    /* "yield", "crash" and "deadlock" stand alone: no duration. */
+    bool bare = (tlen == 5 && (memcmp(tok, "yield", 5) == 0 ||
+                               memcmp(tok, "crash", 5) == 0)) ||
+                (tlen == 8 && memcmp(tok, "deadlock", 8) == 0);
     if (bare)
-      colon = tok + 5;
+      colon = tok + tlen;
     if (colon == NULL) {
-      *err = "a step must look like cpu:MS, io:MS, yield or crash";
+      *err = "a step must look like cpu:MS, io:MS, race:N, atomic:N, lock:N, "
+             "hold:MS, yield, crash or deadlock";
       return -1;
     }
     size_t klen = (size_t) (colon - tok);
@@ -75,10 +82,19 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
       kind = TL_STEP_IO;
     else if (klen == 5 && memcmp(tok, "yield", 5) == 0)
       kind = TL_STEP_YIELD;
-    else if (bare)
-      kind = TL_STEP_CRASH;
+    else if (klen == 4 && memcmp(tok, "race", 4) == 0)
+      kind = TL_STEP_RACE;
+    else if (klen == 6 && memcmp(tok, "atomic", 6) == 0)
+      kind = TL_STEP_ATOMIC;
+    else if (klen == 4 && memcmp(tok, "lock", 4) == 0)
+      kind = TL_STEP_LOCK;
+    else if (klen == 4 && memcmp(tok, "hold", 4) == 0)
+      kind = TL_STEP_HOLD;
+    else if (bare) /* "deadlock:1" is not bare, so it is no step */
+      kind = tlen == 8 ? TL_STEP_DEADLOCK : TL_STEP_CRASH;
     else {
-      *err = "unknown step kind; use cpu, io, yield or crash";
+      *err = "unknown step kind; use cpu, io, race, atomic, lock, hold, "
+             "yield, crash or deadlock";
       return -1;
     }
     unsigned long ms = 0;
@@ -88,7 +104,13 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
         *err = "yield takes no duration (yield or yield:0)";
         return -1;
       }
-    } else if (kind != TL_STEP_CRASH &&
+    } else if (tl_step_is_count(kind)) {
+      if (tl_parse_uint(colon + 1, tlen - klen - 1, 0, TL_MAX_STEP_COUNT,
+                        &ms) != 0) {
+        *err = "race, atomic and lock take a count N in 0..100000000";
+        return -1;
+      }
+    } else if (kind != TL_STEP_CRASH && kind != TL_STEP_DEADLOCK &&
                tl_parse_uint(colon + 1, tlen - klen - 1, 0, TL_MAX_STEP_MS, &ms) != 0) {
       *err = "step duration must be a whole number of ms in 0..10000";
       return -1;

@@ -2,8 +2,10 @@
 
 #include "base/util.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static void die_oom(size_t n) {
@@ -35,4 +37,10 @@ void *tl_xrealloc(void *p, size_t n) {
 int tl_ncpu(void) {
   long n = sysconf(_SC_NPROCESSORS_ONLN);
   return n > 0 ? (int) n : 1;
+}
+
+const char *tl_url_host(const char *host, char *buf, size_t cap) {
+  bool bracket = strchr(host, ':') != NULL;
+  snprintf(buf, cap, "%s%s%s", bracket ? "[" : "", host, bracket ? "]" : "");
+  return buf;
 }

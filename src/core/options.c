@@ -18,7 +18,8 @@ enum {
   OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_BODY_MIN_RATE, OPT_HEADER_TIMEOUT,
   OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
   OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH,
-  OPT_LOOPS, OPT_PROCESSES, OPT_SPARE_WORKERS, OPT_ALLOW_CRASH, OPT_WORKER_OF,
+  OPT_LOOPS, OPT_PROCESSES, OPT_SPARE_WORKERS, OPT_ALLOW_CRASH, OPT_ALLOW_DEADLOCK, OPT_WORKER_OF,
+  OPT_SCHED_TRACE,
   OPT_CPUS
 };
 
@@ -51,6 +52,8 @@ static const struct option long_opts[] = {
     {"processes", required_argument, NULL, OPT_PROCESSES},
     {"spare-workers", required_argument, NULL, OPT_SPARE_WORKERS},
     {"allow-crash", no_argument, NULL, OPT_ALLOW_CRASH},
+    {"allow-deadlock", no_argument, NULL, OPT_ALLOW_DEADLOCK},
+    {"sched-trace", required_argument, NULL, OPT_SCHED_TRACE},
     {"worker-of", required_argument, NULL, OPT_WORKER_OF},
     {"version", no_argument, NULL, OPT_VERSION},
     {"help", no_argument, NULL, OPT_HELP},
@@ -80,7 +83,11 @@ void tl_options_defaults(tl_config *cfg) {
   cfg->port = 8080;
   cfg->admin_port = 8081;
   cfg->mode = TL_MODE_POOL;
-  cfg->threads = tl_ncpu();
+  /* One worker per CPU the process may use (taskset, cpuset): more would
+   * only take turns on them. */
+  cpu_set_t mine;
+  tl_cpulist_self(&mine);
+  cfg->threads = CPU_COUNT(&mine) > 0 ? CPU_COUNT(&mine) : 1;
   cfg->pin = false;
   default_www(cfg->www, sizeof(cfg->www));
   snprintf(cfg->docroot, sizeof(cfg->docroot), "%s", cfg->www);
@@ -119,7 +126,8 @@ void tl_options_usage(FILE *out) {
       "                           io_uring submission per loop iteration\n"
       "Modes (how tasks run):\n"
       "  --mode async|pool|hybrid|coro  how tasks run (pool)\n"
-      "  --threads N              worker threads, 1..1024 (online cores)\n"
+      "  --threads N              worker threads, 1..1024 (the CPUs the process\n"
+      "                           may use)\n"
       "  --pin                    pin worker i to the (i mod n)-th of the n cores\n"
       "                           the process may use (taskset, cpuset)\n"
       "  --cpus LIST              the CPUs worker threads may run on, e.g. 0,\n"
@@ -142,9 +150,14 @@ void tl_options_usage(FILE *out) {
       "                           that take a dead worker's place at once\n"
       "                           (1 with --processes; 0 = off)\n"
       "  --allow-crash            let the `crash` step kill its process\n"
+      "  --allow-deadlock         let the `deadlock` step hang two threads for ever\n"
       "Statistics:\n"
       "  --sample-ms N            statistics period, 50..60000 ms (500)\n"
       "  --no-stats               turn statistics collection off\n"
+      "  --sched-trace auto|off|on  trace our threads' context switches (the\n"
+      "                           \"Cores, live\" lanes, GET /sched): auto =\n"
+      "                           while someone watches; tracepoints as root,\n"
+      "                           else PERF_RECORD_SWITCH, else sampled (auto)\n"
       "Lab (no options of its own):\n"
       "  the dashboard's Lab (GET /lab, POST /lab/run?id=ID on the admin port)\n"
       "  runs each idea as an experiment: it applies the setup live, loads this\n"
@@ -226,6 +239,19 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     case OPT_PROCESSES: name = "--processes"; lo = 0; hi = TL_MAX_PROCESSES; ip = &cfg->processes; break;
     case OPT_SPARE_WORKERS: name = "--spare-workers"; lo = 0; hi = TL_MAX_SPARES; ip = &cfg->spare_workers; break;
     case OPT_ALLOW_CRASH: cfg->allow_crash = true; continue;
+    case OPT_ALLOW_DEADLOCK: cfg->allow_deadlock = true; continue;
+    case OPT_SCHED_TRACE:
+      if (strcmp(optarg, "auto") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_AUTO;
+      else if (strcmp(optarg, "off") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_OFF;
+      else if (strcmp(optarg, "on") == 0)
+        cfg->sched_trace = TL_SCHED_TRACE_ON;
+      else {
+        fprintf(err, "threadlab: --sched-trace: '%s' is not one of auto, off, on\n", optarg);
+        return -1;
+      }
+      continue;
     case OPT_WORKER_OF: {
       /* SLOT,SHMFD,CHANFD[,spare]: set by the supervisor, not documented. */
       int spare = 0, k = sscanf(optarg, "%d,%d,%d,%d", &cfg->worker_index,

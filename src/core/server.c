@@ -6,6 +6,7 @@
 #include "base/util.h"
 #include "core/libuv_threads.h"
 #include "core/loop_threads.h"
+#include "exec/shared_steps.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -272,6 +273,7 @@ void tl_server_shutdown(tl_server *srv) {
   if (srv->draining)
     return;
   srv->draining = true;
+  tl_shared_abandon(); /* deadlocked threads let go, so they can be joined */
   uv_signal_stop(&srv->sig_int);
   uv_signal_stop(&srv->sig_term);
   for (int k = 1; k < srv->nloops; k++)

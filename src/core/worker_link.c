@@ -5,6 +5,7 @@
 #include "base/util.h"
 #include "core/score_publish.h"
 #include "core/server.h"
+#include "exec/shared_steps.h"
 #include "http/loop.h"
 
 #include <errno.h>
@@ -21,6 +22,7 @@ struct tl_worker_link {
   int chan_fd;
   uv_timer_t publish;
   uv_poll_t chan;
+  unsigned publishes;
   bool has_chan;
   bool spare;            /* bound, not listening, until promoted */
   int closing;
@@ -32,6 +34,17 @@ static uint64_t ld(const _Atomic uint64_t *v) {
 
 static void st(_Atomic uint64_t *v, uint64_t x) {
   atomic_store_explicit(v, x, memory_order_relaxed);
+}
+
+/* This process's counter and where it lives; the page (a /proc read)
+ * once a second. */
+static void publish_shared(tl_worker_link *w) {
+  uintptr_t addr;
+  st(&w->slot->shared_counter, tl_shared_counter_value(&addr));
+  st(&w->slot->shared_addr, addr);
+  uint64_t pfn = 0;
+  if (w->publishes++ % 20 == 0)
+    st(&w->slot->shared_page, tl_shared_counter_page(&pfn) ? pfn : 0);
 }
 
 /* Sums the loops' counters (lock-free reads, as the observer does) into
@@ -52,6 +65,7 @@ static void publish(tl_worker_link *w) {
   tl_score_publish(w->pub, w->srv, w->slot);
   if (w->srv->draining)
     atomic_store(&w->slot->state, TL_SLOT_DRAINING);
+  publish_shared(w);
 }
 
 static void on_publish(uv_timer_t *h) {
@@ -106,6 +120,8 @@ int tl_worker_link_start(tl_worker_link **out, tl_server *srv, tl_score_slot *sl
   w->chan_fd = chan_fd;
   w->pub = tl_score_pub_init();
   w->spare = srv->cfg.worker_spare;
+  /* A deadlock among this process's threads is reported in the slot. */
+  tl_shared_set_stuck_flag(&slot->stuck_ns);
   publish(w);
   if (!w->spare)
     atomic_store(&slot->ready_ns, tl_now_ns());

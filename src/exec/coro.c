@@ -99,7 +99,7 @@ static void body(tl_fiber *f, void *arg) {
       break;
     }
     default:
-      if (slice > 0 && r->spec.ms > slice)
+      if (r->spec.kind == TL_STEP_CPU && slice > 0 && r->spec.ms > slice)
         run_cpu_sliced(c, t, slice);
       else
         tl_task_run_step_blocking(t);

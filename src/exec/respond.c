@@ -53,10 +53,12 @@ static void respond_task(const tl_request *req, const tl_task *t,
     if (i)
       tl_buf_putc(&body, ',');
     tl_buf_printf(&body,
-                  "{\"i\":%d,\"kind\":\"%s\",\"ms\":%u,\"thread\":\"%s\","
+                  "{\"i\":%d,\"kind\":\"%s\",\"%s\":%u,\"thread\":\"%s\","
                   "\"tid\":%d,\"core\":%d,\"start_us\":%llu,\"end_us\":%llu,"
                   "\"cpu_us\":%llu}",
-                  i, tl_step_kind_name(s->spec.kind), s->spec.ms, s->thread,
+                  i, tl_step_kind_name(s->spec.kind),
+                  tl_step_is_count(s->spec.kind) ? "n" : "ms", s->spec.ms,
+                  s->thread,
                   s->tid, s->core,
                   (unsigned long long) ((s->start_ns - t->created_ns) / 1000),
                   (unsigned long long) ((s->end_ns - t->created_ns) / 1000),
@@ -108,6 +110,8 @@ static void respond_index(const tl_request *req, const tl_task *t,
   int admin = atomic_load_explicit(t->loop->admin_port, memory_order_relaxed);
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
+  char uh[sizeof(cfg->host) + 2];
+  tl_url_host(cfg->host, uh, sizeof(uh));
   tl_buf_printf(
       &b,
       "<!doctype html><html><head><meta charset=\"utf-8\">"
@@ -124,7 +128,7 @@ static void respond_index(const tl_request *req, const tl_task *t,
       "<li><a href=\"/static/\">GET /static/PATH</a>: files</li></ul>"
       "</body></html>\n",
       PACKAGE_VERSION, tl_mode_name(t->mode), (int) getpid(),
-      cfg->host, admin, cfg->host, admin);
+      uh, admin, uh, admin);
   tl_resp_begin(o, 200, req->http_minor, keep_alive);
   tl_resp_finish(o, "text/html; charset=utf-8", b.data, b.len,
                  req->method == HTTP_HEAD);

@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include "exec/task.h"
+#include "exec/shared_steps.h"
 #include "base/crash.h"
 #include "base/thread.h"
 #include "base/util.h"
@@ -67,8 +68,10 @@ void tl_task_run_step_blocking(tl_task *t) {
   tl_step_rec *r = &t->steps[t->cur];
   tl_thread_ctx *self = tl_thread_self();
   if (self)
-    tl_thread_set_doing(self, r->spec.kind == TL_STEP_CPU ? TL_DOING_CPU
-                                                          : TL_DOING_IO,
+    tl_thread_set_doing(self, r->spec.kind == TL_STEP_CPU ||
+                                      tl_shared_is_step(r->spec.kind)
+                                  ? TL_DOING_CPU
+                                  : TL_DOING_IO,
                         t->id, t->cur);
   r->start_ns = tl_now_ns();
   uint64_t cpu0 = tl_step_cpu_begin();
@@ -76,6 +79,8 @@ void tl_task_run_step_blocking(tl_task *t) {
     tl_crash_process();
   if (r->spec.kind == TL_STEP_CPU) {
     tl_task_burn_cpu_ms(r->spec.ms);
+  } else if (tl_shared_is_step(r->spec.kind)) {
+    tl_shared_run_step(&r->spec, tl_task_burn_cpu_ms);
   } else if (r->spec.kind == TL_STEP_YIELD) {
     sched_yield(); /* a thread's way to let others run */
   } else {

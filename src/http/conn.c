@@ -65,6 +65,9 @@ typedef struct tl_conn {
   uint64_t body_begin_ms;
   tl_minrate body_rate;     /* armed by the sweep from body_begin_ms */
   bool body_rate_armed;
+  /* The request being parsed waits for a 100 Continue that responses
+   * queued ahead of it held back: sent once they are all out. */
+  bool continue_owed;
   uint64_t linger_until_ms;
   uint64_t requests;        /* requests answered on this connection */
   tl_buf stash;             /* input held back while the parser is paused */
@@ -106,6 +109,7 @@ struct tl_conn_set {
 
 static void update_reading(tl_conn *c);
 static void conn_close(tl_conn *c);
+static void write_cb(uv_write_t *req, int status);
 
 static uint64_t now_ms(tl_conn *c) { return uv_now(c->loop->uv); }
 
@@ -213,7 +217,10 @@ static void task_done(tl_task *t) {
 static void dispatch(tl_conn *c, tl_slot *s) {
   tl_loop *loop = c->loop;
   tl_decision d;
-  tl_dispatch(&s->req, loop->ctx.cfg->allow_crash, &d);
+  tl_dispatch(&s->req,
+              (loop->ctx.cfg->allow_crash ? TL_ALLOW_CRASH : 0u) |
+                  (loop->ctx.cfg->allow_deadlock ? TL_ALLOW_DEADLOCK : 0u),
+              &d);
   s->route = (uint8_t) d.route;
   if (d.kind == TL_DECIDE_ERROR) {
     char allow[64] = "";
@@ -244,22 +251,67 @@ static tl_request *on_begin(void *ctx) {
   return &c->parsing->req;
 }
 
+/* Tells the client waiting for it to send its body; what the kernel does
+ * not take now goes behind in libuv's queue. The body's clock
+ * (--body-min-rate) starts here: the client could not send before. */
+static void send_continue(tl_conn *c) {
+  static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+  uv_buf_t b = uv_buf_init((char *) cont, sizeof(cont) - 1);
+  int w = uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
+  size_t sent = w > 0 ? (size_t) w : 0;
+  c->continue_owed = false;
+  c->body_begin_ms = c->last_active_ms = now_ms(c);
+  c->body_rate_armed = false;
+  if (w < 0 && w != UV_EAGAIN) {
+    conn_close(c);
+    return;
+  }
+  if (sent == b.len)
+    return;
+  write_req *wr = tl_xmalloc(sizeof(*wr) + (b.len - sent));
+  memcpy(wr->data, cont + sent, b.len - sent);
+  wr->conn = c;
+  wr->len = b.len - sent;
+  c->out_pending += wr->len;
+  uv_buf_t rest = uv_buf_init(wr->data, (unsigned) wr->len);
+  if (uv_write(&wr->req, (uv_stream_t *) &c->tcp, &rest, 1, write_cb) != 0) {
+    c->out_pending -= wr->len;
+    free(wr);
+    conn_close(c);
+  }
+}
+
+/* Every response queued ahead is out: the withheld 100 Continue may go,
+ * unless the client already sends its body (RFC 9110 10.1.1: then the
+ * 100 may be omitted). */
+static void maybe_continue(tl_conn *c) {
+  if (!c->continue_owed || c->nslots != 0 || c->out_pending != 0 ||
+      c->closing || c->lingering || c->close_after_flush || !c->parsing)
+    return;
+  if (c->parsing->req.body.len == 0)
+    send_continue(c);
+  else
+    c->continue_owed = false;
+}
+
 static void on_headers(void *ctx, tl_request *req) {
   tl_conn *c = ctx;
+  c->req_begin_ms = 0;
+  c->body_rate_armed = false;
+  c->continue_owed = false;
   /* Tell a waiting client to send its body; only when nothing is queued
    * ahead, so that the interim response cannot overtake a final one. */
-  bool waits = req->expect_continue;
   if (req->expect_continue && c->nslots == 0 && c->out_pending == 0) {
-    static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-    uv_buf_t b = uv_buf_init((char *) cont, sizeof(cont) - 1);
-    (void) uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
-    waits = false;
+    send_continue(c);
+  } else if (req->expect_continue) {
+    /* Owed: sent once the responses ahead are out (maybe_continue). The
+     * body's clock waits for it, or for the body's first byte (the
+     * sweep). */
+    c->continue_owed = true;
+    c->body_begin_ms = 0;
+  } else {
+    c->body_begin_ms = now_ms(c);
   }
-  c->req_begin_ms = 0;
-  /* The body's clock (--body-min-rate) starts now, unless the client
-   * waits for a 100 Continue: then with its first byte (the sweep). */
-  c->body_begin_ms = waits ? 0 : now_ms(c);
-  c->body_rate_armed = false;
 }
 
 static int on_complete(void *ctx, tl_request *req) {
@@ -268,6 +320,7 @@ static int on_complete(void *ctx, tl_request *req) {
   (void) req;
   c->parsing = NULL;
   c->req_begin_ms = 0;
+  c->continue_owed = false;
   s->t_start_ns = tl_now_ns();
   if (!s->req.keep_alive || c->loop->draining) {
     s->close_after = true;
@@ -289,6 +342,7 @@ static void fail_request(tl_conn *c, int status, const char *text) {
   tl_slot *s = c->parsing ? c->parsing : slot_new(c);
   c->parsing = NULL;
   c->req_begin_ms = 0;
+  c->continue_owed = false;
   c->no_more = true;
   s->t_start_ns = tl_now_ns();
   slot_append(c, s);
@@ -447,6 +501,7 @@ static void write_cb(uv_write_t *req, int status) {
     update_reading(c);
   }
   maybe_finish(c);
+  maybe_continue(c);
 }
 
 static void account(tl_loop *loop, tl_slot *s, uint64_t now) {
@@ -550,6 +605,7 @@ static void after_flush(tl_conn *c) {
   }
   update_reading(c);
   maybe_finish(c);
+  maybe_continue(c);
 }
 
 /* Writes the ready prefix of the slot queue with one writev per FLUSH_IOV
@@ -795,7 +851,7 @@ void tl_conn_sweep(tl_loop *loop, uint64_t now) {
       update_reading(c);
       continue;
     }
-    if (c->parsing && tl_http_parser_in_body(&c->hp) &&
+    if (c->parsing && tl_http_parser_in_body(&c->hp) && !c->continue_owed &&
         now - c->last_active_ms > idle) {
       fail_request(c, 408, "timed out waiting for the request body");
       update_reading(c);

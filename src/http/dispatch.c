@@ -4,7 +4,7 @@
 
 #include "base/query.h"
 
-void tl_dispatch(const tl_request *r, bool allow_crash, tl_decision *d) {
+void tl_dispatch(const tl_request *r, unsigned allowed, tl_decision *d) {
   size_t plen, qlen;
   const char *q;
   int status;
@@ -32,11 +32,17 @@ void tl_dispatch(const tl_request *r, bool allow_crash, tl_decision *d) {
       d->nsteps = 0;
       return;
     }
-    for (int i = 0; i < d->nsteps && !allow_crash; i++) {
-      if (d->steps[i].kind == TL_STEP_CRASH) {
+    for (int i = 0; i < d->nsteps; i++) {
+      const char *no = NULL;
+      if (d->steps[i].kind == TL_STEP_CRASH && !(allowed & TL_ALLOW_CRASH))
+        no = "the crash step kills the process: start the server with --allow-crash";
+      if (d->steps[i].kind == TL_STEP_DEADLOCK && !(allowed & TL_ALLOW_DEADLOCK))
+        no = "the deadlock step hangs two threads for ever: start the server "
+             "with --allow-deadlock";
+      if (no) {
         d->kind = TL_DECIDE_ERROR;
         d->status = 403;
-        d->msg = "the crash step kills the process: start the server with --allow-crash";
+        d->msg = no;
         d->nsteps = 0;
         return;
       }

@@ -33,7 +33,7 @@ struct tl_admin_conn {
   void (*on_close)(void *arg);
   void *on_close_arg;
   bool stream;           /* one endless response: nothing more is read */
-  bool held;             /* an answer is coming later (tl_admin_hold) */
+  bool held;             /* an answer is coming later (tl_admin_conn_hold) */
   bool close_after;      /* close once the output is written */
   bool closing;
   bool closed;
@@ -74,7 +74,7 @@ static void on_conn_closed(uv_handle_t *h) {
     conn_free(c);
 }
 
-void tl_admin_close(tl_admin_conn *c) {
+void tl_admin_conn_close(tl_admin_conn *c) {
   if (c->closing)
     return;
   c->closing = true;
@@ -93,11 +93,11 @@ static void write_cb(uv_write_t *req, int status) {
     w->release(w->arg);
   free(w);
   if (status < 0) {
-    tl_admin_close(c);
+    tl_admin_conn_close(c);
     return;
   }
   if (c->close_after && c->out_pending == 0)
-    tl_admin_close(c);
+    tl_admin_conn_close(c);
 }
 
 /* Writes what the kernel takes now and queues the rest, copied unless the
@@ -110,7 +110,7 @@ static bool write_or_queue(tl_admin_conn *c, const char *data, size_t len,
   uv_buf_t b = uv_buf_init((char *) data, (unsigned) len);
   int n = uv_try_write((uv_stream_t *) &c->tcp, &b, 1);
   if (n < 0 && n != UV_EAGAIN) {
-    tl_admin_close(c);
+    tl_admin_conn_close(c);
     return false;
   }
   size_t sent = n > 0 ? (size_t) n : 0;
@@ -134,7 +134,7 @@ static bool write_or_queue(tl_admin_conn *c, const char *data, size_t len,
   if (uv_write(&w->req, (uv_stream_t *) &c->tcp, &b, 1, write_cb) != 0) {
     c->out_pending -= rest;
     free(w);
-    tl_admin_close(c);
+    tl_admin_conn_close(c);
     return false;
   }
   return true;
@@ -146,25 +146,25 @@ static void send_bytes(tl_admin_conn *c, const char *data, size_t len,
     release(arg);
 }
 
-void tl_admin_send(tl_admin_conn *c, const void *data, size_t len) {
+void tl_admin_conn_send(tl_admin_conn *c, const void *data, size_t len) {
   send_bytes(c, data, len, NULL, NULL);
 }
 
-void tl_admin_send_ref(tl_admin_conn *c, const void *data, size_t len,
+void tl_admin_conn_send_ref(tl_admin_conn *c, const void *data, size_t len,
                        void (*release)(void *arg), void *arg) {
   send_bytes(c, data, len, release, arg);
 }
 
-void tl_admin_send_response(tl_admin_conn *c, const tl_buf *out) {
+void tl_admin_conn_send_response(tl_admin_conn *c, const tl_buf *out) {
   send_bytes(c, out->data, out->len, NULL, NULL);
   if (!c->req.keep_alive) {
     c->close_after = true;
     if (c->out_pending == 0)
-      tl_admin_close(c);
+      tl_admin_conn_close(c);
   }
 }
 
-void tl_admin_respond(tl_admin_conn *c, int status, const char *ctype,
+void tl_admin_conn_respond(tl_admin_conn *c, int status, const char *ctype,
                       const char *extra, const void *body, size_t len) {
   tl_buf out;
   tl_buf_init(&out, NULL, 0);
@@ -172,36 +172,38 @@ void tl_admin_respond(tl_admin_conn *c, int status, const char *ctype,
   if (extra)
     tl_buf_puts(&out, extra);
   tl_resp_finish(&out, ctype, body, len, c->req.method == HTTP_HEAD);
-  tl_admin_send_response(c, &out);
+  tl_admin_conn_send_response(c, &out);
   tl_buf_close(&out);
 }
 
-void tl_admin_respond_error(tl_admin_conn *c, int status, const char *msg,
+void tl_admin_conn_respond_error(tl_admin_conn *c, int status, const char *msg,
                             const char *extra) {
   tl_buf out;
   tl_buf_init(&out, NULL, 0);
   tl_resp_error(&out, status, msg, c->req.http_minor, c->req.keep_alive,
                 c->req.method == HTTP_HEAD, extra ? extra : "");
-  tl_admin_send_response(c, &out);
+  tl_admin_conn_send_response(c, &out);
   tl_buf_close(&out);
 }
 
-void tl_admin_stream(tl_admin_conn *c) { c->stream = true; }
+void tl_admin_conn_stream(tl_admin_conn *c) { c->stream = true; }
 
-size_t tl_admin_out_pending(const tl_admin_conn *c) { return c->out_pending; }
+size_t tl_admin_conn_out_pending(const tl_admin_conn *c) { return c->out_pending; }
 
-void tl_admin_on_close(tl_admin_conn *c, void (*cb)(void *arg), void *arg) {
+void tl_admin_conn_on_close(tl_admin_conn *c, void (*cb)(void *arg), void *arg) {
   c->on_close = cb;
   c->on_close_arg = arg;
 }
 
 /* ---- holding -------------------------------------------------------- */
 
-void tl_admin_hold(tl_admin_conn *c) { c->held = true; }
+void tl_admin_conn_hold(tl_admin_conn *c) { c->held = true; }
 
-bool tl_admin_is_open(const tl_admin_conn *c) { return !c->closing; }
+bool tl_admin_conn_is_open(const tl_admin_conn *c) { return !c->closing; }
 
-void tl_admin_release(tl_admin_conn *c) {
+uv_loop_t *tl_admin_conn_loop(const tl_admin_conn *c) { return c->tcp.loop; }
+
+void tl_admin_conn_release(tl_admin_conn *c) {
   c->held = false;
   if (c->closed) {
     conn_free(c);
@@ -262,7 +264,7 @@ static void feed(tl_admin_conn *c, const char *data, size_t len) {
       return;
     }
     c->req.keep_alive = false;
-    tl_admin_respond_error(c, c->hp.error_status, c->hp.error_text, NULL);
+    tl_admin_conn_respond_error(c, c->hp.error_status, c->hp.error_text, NULL);
     return;
   }
 }
@@ -276,7 +278,7 @@ static void alloc_cb(uv_handle_t *h, size_t suggested, uv_buf_t *buf) {
 static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
   tl_admin_conn *c = (tl_admin_conn *) s;
   if (nread < 0) {
-    tl_admin_close(c);
+    tl_admin_conn_close(c);
     return;
   }
   if (nread == 0 || c->stream)
@@ -286,7 +288,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 /* ---- the set -------------------------------------------------------- */
 
-tl_admin_conns *tl_admin_conns_init(uv_loop_t *uv, tl_admin_handler handler,
+tl_admin_conns *tl_admin_conn_conns_init(uv_loop_t *uv, tl_admin_handler handler,
                                       void *ctx) {
   tl_admin_conns *set = tl_xcalloc(1, sizeof(*set));
   set->uv = uv;
@@ -295,7 +297,7 @@ tl_admin_conns *tl_admin_conns_init(uv_loop_t *uv, tl_admin_handler handler,
   return set;
 }
 
-void tl_admin_accept(tl_admin_conns *set, uv_stream_t *listener) {
+void tl_admin_conn_accept(tl_admin_conns *set, uv_stream_t *listener) {
   tl_admin_conn *c = tl_xcalloc(1, sizeof(*c));
   c->set = set;
   uv_tcp_init(set->uv, &c->tcp);
@@ -314,24 +316,24 @@ void tl_admin_accept(tl_admin_conns *set, uv_stream_t *listener) {
   uv_read_start((uv_stream_t *) &c->tcp, alloc_cb, read_cb);
 }
 
-void tl_admin_close_all(tl_admin_conns *set) {
+void tl_admin_conn_close_all(tl_admin_conns *set) {
   tl_admin_conn *next;
   for (tl_admin_conn *c = set->all; c; c = next) {
     next = c->next;
-    tl_admin_close(c);
+    tl_admin_conn_close(c);
   }
 }
 
-void tl_admin_conns_close(tl_admin_conns *set) { free(set); }
+void tl_admin_conn_conns_close(tl_admin_conns *set) { free(set); }
 
 /* ---- addresses ------------------------------------------------------ */
 
-int tl_admin_peer_addr(const tl_admin_conn *c, struct sockaddr_storage *ss) {
+int tl_admin_conn_peer_addr(const tl_admin_conn *c, struct sockaddr_storage *ss) {
   int len = sizeof(*ss);
   return uv_tcp_getpeername(&c->tcp, (struct sockaddr *) ss, &len);
 }
 
-int tl_admin_local_addr(const tl_admin_conn *c, struct sockaddr_storage *ss) {
+int tl_admin_conn_local_addr(const tl_admin_conn *c, struct sockaddr_storage *ss) {
   int len = sizeof(*ss);
   return uv_tcp_getsockname(&c->tcp, (struct sockaddr *) ss, &len);
 }

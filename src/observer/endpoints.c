@@ -3,8 +3,8 @@
 #include "observer/endpoints.h"
 
 #include "base/query.h"
-#include "base/static_file.h"
 #include "base/util.h"
+#include "observer/file_reads.h"
 #include "observer/guard.h"
 #include "observer/render_history.h"
 
@@ -19,10 +19,11 @@
 struct tl_endpoints {
   tl_server *srv;
   int port;
-  tl_stats *stats;
+  tl_sampler *stats;
   tl_sse *sse;
   tl_obs_control *ctl;
   tl_lab *lab;              /* set once after create (tl_endpoints_set_lab) */
+  tl_sched *sched;          /* set once after create (tl_endpoints_set_sched) */
   int www_fd;
   int chart_dirfd;
   const tl_history *history; /* tl_endpoints_set_history, or NULL */
@@ -30,7 +31,7 @@ struct tl_endpoints {
   char chart_name[256];
 };
 
-tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
+tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_sampler *stats,
                                   tl_sse *sse, tl_obs_control *ctl) {
   tl_endpoints *ep = tl_xcalloc(1, sizeof(*ep));
   ep->srv = srv;
@@ -51,6 +52,8 @@ tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_stats *stats,
 }
 
 void tl_endpoints_set_lab(tl_endpoints *ep, tl_lab *lab) { ep->lab = lab; }
+
+void tl_endpoints_set_sched(tl_endpoints *ep, tl_sched *s) { ep->sched = s; }
 
 void tl_endpoints_close(tl_endpoints *ep) {
   if (ep->www_fd >= 0)
@@ -74,14 +77,10 @@ void tl_endpoints_set_history(tl_endpoints *ep, const tl_history *h,
     tl_sse_set_first_event(ep->sse, "history", render_history, ep);
 }
 
+/* Off the loop: a slow disk must not stall /stats (observer/file_reads). */
 static void serve_file(tl_admin_conn *c, const tl_request *r, int dirfd,
                        const char *rel, size_t len) {
-  tl_buf out;
-  tl_buf_init(&out, NULL, 0);
-  tl_static_respond(&out, dirfd, rel, len, r->http_minor, r->keep_alive,
-                    r->method == HTTP_HEAD);
-  tl_admin_send_response(c, &out);
-  tl_buf_close(&out);
+  tl_file_reads_serve(c, r, dirfd, rel, len);
 }
 
 /* Host for every request; Origin and the dashboard's header for a POST.
@@ -89,7 +88,7 @@ static void serve_file(tl_admin_conn *c, const tl_request *r, int dirfd,
 static bool guard(tl_endpoints *ep, tl_admin_conn *c, const tl_request *r) {
   struct sockaddr_storage local;
   tl_guard_site site = {.bound_host = ep->srv->cfg.host, .port = ep->port};
-  if (tl_admin_local_addr(c, &local) == 0)
+  if (tl_admin_conn_local_addr(c, &local) == 0)
     site.local = (const struct sockaddr *) &local;
   const char *why = NULL;
   int status = tl_guard_host(&site, r, &why);
@@ -97,7 +96,7 @@ static bool guard(tl_endpoints *ep, tl_admin_conn *c, const tl_request *r) {
     status = tl_guard_post(&site, r, &why);
   if (status == 0)
     return true;
-  tl_admin_respond_error(c, status, why, NULL);
+  tl_admin_conn_respond_error(c, status, why, NULL);
   return false;
 }
 
@@ -107,7 +106,7 @@ static void not_allowed(tl_admin_conn *c, const tl_request *r,
   const char *msg = r->method == HTTP_OPTIONS
                         ? "method not allowed: no CORS preflight is granted"
                         : "method not allowed";
-  tl_admin_respond_error(c, 405, msg, allow);
+  tl_admin_conn_respond_error(c, 405, msg, allow);
 }
 
 void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
@@ -136,30 +135,35 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
     not_allowed(c, r, "Allow: GET, HEAD\r\n");
     return;
   }
+  if (ep->sched && plen >= 6 && memcmp(p, "/sched", 6) == 0 &&
+      (plen == 6 || p[6] == '/')) {
+    tl_sched_handle(ep->sched, c, p, plen, q, qlen);
+    return;
+  }
   if (IS("/stats")) {
-    const tl_buf *j = tl_stats_json(ep->stats);
-    tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
+    const tl_buf *j = tl_sampler_json(ep->stats);
+    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
                      j->data, j->len);
   } else if (IS("/metrics")) {
-    const tl_buf *m = tl_stats_metrics(ep->stats);
-    tl_admin_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
+    const tl_buf *m = tl_sampler_metrics(ep->stats);
+    tl_admin_conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
                      m->data, m->len);
   } else if (IS("/stats/stream")) {
-    tl_sse_start(ep->sse, c, tl_stats_seq(ep->stats), tl_stats_stream_json(ep->stats));
+    tl_sse_start(ep->sse, c, tl_sampler_seq(ep->stats), tl_sampler_stream_json(ep->stats));
   } else if (IS("/stats/history") && ep->history) {
     tl_buf h;
     tl_buf_init(&h, NULL, 0);
     tl_render_history(ep->history, ep->events, &h);
-    tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
+    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
                      h.data, h.len);
     tl_buf_close(&h);
   } else if (IS("/healthz")) {
     static const char ok[] = "{\"status\":\"ok\"}\n";
-    tl_admin_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
+    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
                      ok, sizeof(ok) - 1);
   } else if (IS("/vendor/chart.js")) {
     if (ep->chart_dirfd < 0)
-      tl_admin_respond_error(
+      tl_admin_conn_respond_error(
           c, 404, "Chart.js is not installed (apt-get install libjs-chart.js)",
           NULL);
     else
@@ -167,7 +171,7 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
   } else if (plen >= 1 && p[0] == '/') {
     serve_file(c, r, ep->www_fd, p + 1, plen - 1);
   } else {
-    tl_admin_respond_error(c, 404, "not found", NULL);
+    tl_admin_conn_respond_error(c, 404, "not found", NULL);
   }
 #undef IS
 }

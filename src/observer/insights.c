@@ -145,7 +145,7 @@ static void cpu_insights(tl_snapshot *s, const cpu_demand *d) {
              "{\"runnable_now\":%d,\"cores\":%d,\"involuntary_per_s\":%.1f}",
              d->runnable_now, d->cores, d->invol);
   }
-  const tl_runq_probe *p = s->runq_probe;
+  const tl_schedstat_probe *p = s->runq_probe;
   if (!s->runq_accounted && (in = add(s, "info", "no_runqueue"))) {
     snprintf(in->text, sizeof(in->text), "run-queue wait is not measured: %s",
              p && p->why ? p->why : "the self-test did not run");

@@ -38,13 +38,13 @@ double tl_lab_predict(const char *formula, const tl_lab_model *m) {
   return -1;
 }
 
-bool tl_lab_is_bound(const char *formula) {
+bool tl_lab_predict_is_bound(const char *formula) {
   return strcmp(formula, "greater_than") == 0;
 }
 
-bool tl_lab_within(const char *formula, double measured, double predicted,
+bool tl_lab_predict_within(const char *formula, double measured, double predicted,
                    double tolerance) {
-  if (tl_lab_is_bound(formula))
+  if (tl_lab_predict_is_bound(formula))
     return measured > predicted;
   if (predicted <= 0)
     return false;

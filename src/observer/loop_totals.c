@@ -24,20 +24,11 @@ static void add_hist(tl_hist *dst, const tl_hist *src) {
     atomic_store_explicit(&dst->max, ld(&src->max), memory_order_relaxed);
 }
 
+/* The plain counters (requests, connections, ...) are summed by
+ * sampler_server's table, one row each: here the rest. */
 static void add_counters(tl_loop_counters *d, const tl_loop_counters *c) {
-  add(&d->accepted, &c->accepted);
-  add(&d->refused, &c->refused);
-  add(&d->open, &c->open);
-  add(&d->requests, &c->requests);
-  for (int i = 0; i < 6; i++)
-    add(&d->by_class[i], &c->by_class[i]);
-  for (int r = 0; r < TL_ROUTE_COUNT; r++) {
-    add(&d->by_route[r], &c->by_route[r]);
+  for (int r = 0; r < TL_ROUTE_COUNT; r++)
     add_hist(&d->route_latency_us[r], &c->route_latency_us[r]);
-  }
-  add(&d->rejected, &c->rejected);
-  add(&d->send_submits, &c->send_submits);
-  add(&d->send_writes, &c->send_writes);
   add_hist(&d->latency_us, &c->latency_us);
   add_hist(&d->queue_wait_us, &c->queue_wait_us);
   add_hist(&d->loop_lag_us, &c->loop_lag_us);

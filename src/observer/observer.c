@@ -1,11 +1,12 @@
 #include "config.h"
 
+#include "observer/sched.h"
 #include "observer/observer.h"
 
 #include "base/listen.h"
 #include "base/util.h"
 #include "observer/admin_conn.h"
-#include "observer/control.h"
+#include "observer/obs_control.h"
 #include "observer/endpoints.h"
 #include "observer/events.h"
 #include "observer/history.h"
@@ -34,10 +35,11 @@ struct tl_observer {
   uv_tcp_t listener;
   uv_timer_t sample_timer;
   tl_thread_ctx ctx;
-  tl_stats *stats;
+  tl_sampler *stats;
   tl_sse *sse;
   tl_obs_control *control;
   tl_lab *lab;
+  tl_sched *sched;
   tl_endpoints *endpoints;
   tl_admin_conns *conns;
   tl_history *history;
@@ -48,15 +50,15 @@ static void on_connection(uv_stream_t *l, int status) {
   tl_observer *obs = TL_CONTAINER_OF(l, tl_observer, listener);
   if (status < 0)
     return;
-  tl_admin_accept(obs->conns, l);
+  tl_admin_conn_accept(obs->conns, l);
 }
 
 static void on_sample(uv_timer_t *t) {
   tl_observer *obs = TL_CONTAINER_OF(t, tl_observer, sample_timer);
-  tl_stats_sample(obs->stats);
+  tl_sampler_sample(obs->stats);
   if (tl_sse_any(obs->sse))
-    tl_sse_broadcast(obs->sse, tl_stats_seq(obs->stats),
-                     tl_stats_stream_json(obs->stats));
+    tl_sse_broadcast(obs->sse, tl_sampler_seq(obs->stats),
+                     tl_sampler_stream_json(obs->stats));
 }
 
 static void walk_close(uv_handle_t *h, void *arg) {
@@ -68,7 +70,8 @@ static void walk_close(uv_handle_t *h, void *arg) {
 static void on_stop(uv_async_t *h) {
   tl_observer *obs = TL_CONTAINER_OF(h, tl_observer, stop_async);
   tl_lab_stop(obs->lab);
-  tl_admin_close_all(obs->conns);
+  tl_sched_close_handles(obs->sched);
+  tl_admin_conn_close_all(obs->conns);
   uv_close((uv_handle_t *) &obs->listener, NULL);
   uv_close((uv_handle_t *) &obs->sample_timer, NULL);
   tl_obs_control_close_handles(obs->control);
@@ -99,12 +102,16 @@ static void observer_main(void *arg) {
   }
   tl_registry_add(obs->reg, &obs->ctx);
   uv_async_init(&obs->loop, &obs->stop_async, on_stop);
-  obs->stats = tl_stats_init(obs->srv, obs->reg);
+  obs->stats = tl_sampler_init(obs->srv, obs->reg);
   obs->history = tl_history_init(obs->srv->cfg.sample_ms);
   obs->events = tl_events_init();
-  tl_stats_attach(obs->stats, obs->history, obs->events);
-  tl_stats_sample(obs->stats);
+  tl_sampler_attach(obs->stats, obs->history, obs->events);
   obs->sse = tl_sse_init();
+  /* Before the first sample, which shows the source it chose. */
+  obs->sched = tl_sched_init(&obs->loop, obs->srv, obs->sse);
+  tl_sampler_set_sched(obs->stats, obs->sched);
+  tl_sched_set_snapshot(obs->sched, tl_sampler_snapshot(obs->stats));
+  tl_sampler_sample(obs->stats);
   obs->control = tl_obs_control_init(&obs->loop, obs->srv);
   obs->endpoints = tl_endpoints_init(obs->srv, obs->port, obs->stats,
                                        obs->sse, obs->control);
@@ -113,7 +120,8 @@ static void observer_main(void *arg) {
   obs->lab = tl_lab_init(&obs->loop, obs->srv, obs->stats, obs->sse,
                          obs->control);
   tl_endpoints_set_lab(obs->endpoints, obs->lab);
-  obs->conns = tl_admin_conns_init(&obs->loop, tl_endpoints_handle,
+  tl_endpoints_set_sched(obs->endpoints, obs->sched);
+  obs->conns = tl_admin_conn_conns_init(&obs->loop, tl_endpoints_handle,
                                      obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);
   uint64_t period = (uint64_t) obs->srv->cfg.sample_ms;
@@ -125,10 +133,11 @@ static void observer_main(void *arg) {
   uv_loop_close(&obs->loop);
   tl_obs_control_close(obs->control);
   tl_lab_close(obs->lab);
+  tl_sched_free(obs->sched);
   tl_endpoints_close(obs->endpoints);
   tl_sse_close(obs->sse);
-  tl_admin_conns_close(obs->conns);
-  tl_stats_close(obs->stats);
+  tl_admin_conn_conns_close(obs->conns);
+  tl_sampler_close(obs->stats);
   tl_history_close(obs->history);
   tl_events_close(obs->events);
   tl_registry_remove(obs->reg, &obs->ctx);

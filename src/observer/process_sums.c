@@ -7,6 +7,7 @@
 #include "core/score_publish.h"
 #include "core/server.h"
 #include "observer/procfs.h"
+#include "observer/procfs_read.h"
 
 #include <dirent.h>
 #include <stdio.h>

@@ -4,7 +4,9 @@
 
 #include "base/util.h"
 #include "core/server.h"
+#include "exec/shared_steps.h"
 #include "observer/procfs.h"
+#include "observer/procfs_read.h"
 
 #include <dirent.h>
 #include <stdio.h>
@@ -106,6 +108,12 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
   self->state = "running";
   self->uptime_s = (double) (now - srv->start_ns) / 1e9;
   self->ready_ms = -1;
+  /* This process's own counter, read directly. */
+  uintptr_t addr;
+  self->has_shared = true;
+  self->shared_counter = tl_shared_counter_value(&addr);
+  self->shared_addr = addr;
+  self->has_page = tl_shared_counter_page(&self->shared_page);
   tl_proc_table *t = srv->procs;
   out->supervised = t != NULL;
   if (!t) {
@@ -157,6 +165,11 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
         o->requests = atomic_load(&sl->requests);
         o->open = atomic_load(&sl->open);
         o->inflight = atomic_load(&sl->inflight);
+        o->shared_addr = atomic_load(&sl->shared_addr);
+        o->has_shared = o->shared_addr != 0;
+        o->shared_counter = atomic_load(&sl->shared_counter);
+        o->shared_page = atomic_load(&sl->shared_page);
+        o->has_page = o->shared_page != 0;
         out->total_accepted += o->accepted;
         out->total_requests += o->requests;
       }

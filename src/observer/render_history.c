@@ -2,27 +2,16 @@
 
 #include "observer/render_history.h"
 
+#include "observer/json_num.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
-/* A float series value: at most three decimals, null when unknown. */
-static void put_val(tl_buf *b, double v) {
-  if (!isfinite(v)) {
-    tl_buf_puts(b, "null");
-    return;
-  }
-  char tmp[32];
-  int n = snprintf(tmp, sizeof(tmp), "%.3f", v);
-  /* trim "12.500" -> "12.5", "3.000" -> "3" */
-  while (n > 0 && tmp[n - 1] == '0')
-    n--;
-  if (n > 0 && tmp[n - 1] == '.')
-    n--;
-  tl_buf_append(b, tmp, (size_t) n);
-}
+/* A float series value: null when unknown. */
+static void put_val(tl_buf *b, double v) { tl_json_num_put(b, v); }
 
 static void put_pct(tl_buf *b, uint8_t v) {
   if (v == TL_HISTORY_NO_PCT)

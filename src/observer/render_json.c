@@ -3,41 +3,17 @@
 
 #include "base/mode.h"
 #include "base/steps.h"
+#include "observer/render_shared.h"
+#include "observer/sched.h"
 #include "observer/render_json.h"
 #include "observer/events.h"
 #include "observer/thread_birth.h"
+#include "observer/json_num.h"
 
 #include <math.h>
 #include <string.h>
 
-/* Numbers with at most three decimals, formatted by hand: the snapshot has
- * thousands of them and printf's %f dominates the render otherwise. */
-static void fixed3(tl_buf *b, double v) {
-  if (v < 0) {
-    tl_buf_putc(b, '-');
-    v = -v;
-  }
-  unsigned long long milli = (unsigned long long) (v * 1000.0 + 0.5);
-  tl_buf_put_u64(b, milli / 1000);
-  unsigned frac = (unsigned) (milli % 1000);
-  if (frac) {
-    char d[4] = {'.', (char) ('0' + frac / 100), (char) ('0' + frac / 10 % 10),
-                 (char) ('0' + frac % 10)};
-    size_t n = 4;
-    while (d[n - 1] == '0')
-      n--;
-    tl_buf_append(b, d, n);
-  }
-}
-
-static void num(tl_buf *b, double v) {
-  if (!isfinite(v))
-    tl_buf_puts(b, "null");
-  else if (fabs(v) < 1e15)
-    fixed3(b, v);
-  else
-    tl_buf_printf(b, "%.0f", v);
-}
+static void num(tl_buf *b, double v) { tl_json_num_put(b, v); }
 
 static void key(tl_buf *b, const char *k) {
   tl_buf_putc(b, '"');
@@ -135,6 +111,7 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
       /* Each worker's share beside the server's sum (server.requests). */
       kopt(b, "requests_rate", p->requests_rate >= 0, p->requests_rate);
     }
+    tl_render_shared_process(b, p);
     tl_buf_puts(b, "\"threads\":[");
     int nt = p->nthreads < TL_SNAP_PROC_TIDS ? p->nthreads : TL_SNAP_PROC_TIDS;
     for (int k = 0; k < nt; k++) {
@@ -273,7 +250,8 @@ static void ku_or_null(tl_buf *b, const char *k, uint64_t v) {
   tl_buf_putc(b, ',');
 }
 
-static void thread_json(tl_buf *b, const tl_thread_snap *t) {
+static void thread_json(tl_buf *b, const tl_thread_snap *t,
+                        const struct tl_sched *sched) {
   tl_buf_putc(b, '{');
   ku(b, "tid", (uint64_t) t->tid);
   ku(b, "pid", (uint64_t) t->pid);
@@ -316,6 +294,9 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
   kopt(b, "steps", t->own, (double) t->steps);
   kopt(b, "steps_rate", t->own, t->steps_rate);
   kopt(b, "busy_pct", t->own && t->role == TL_ROLE_WORKER, t->busy_pct);
+  tl_sched_thread_figs sf; /* the tracer's, beside the /proc figures */
+  tl_sched_thread_figures(sched, t->tid, &sf);
+  tl_sched_thread_json(b, &sf);
   key(b, "doing");
   if (t->own) {
     tl_buf_printf(b, "{\"what\":\"%s\",\"task\":", tl_doing_name((tl_doing) t->doing_what));
@@ -336,9 +317,14 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t) {
 static void kernel_json(tl_buf *b, const tl_snapshot *s) {
   tl_buf_printf(b, "\"kernel\":{\"ncpu\":%d,\"clk_tck\":%ld,", s->ncpu,
                 s->clk_tck);
+  if (s->sched)
+    tl_sched_kernel_json(s->sched, b);
+  else
+    tl_buf_puts(b, "\"sched_source\":null,\"sched_source_reason\":null,"
+                   "\"sched_tracing\":false,");
   key(b, "task_delayacct");
   tl_buf_puts(b, s->task_delayacct < 0 ? "null," : s->task_delayacct ? "true," : "false,");
-  const tl_runq_probe *p = s->runq_probe;
+  const tl_schedstat_probe *p = s->runq_probe;
   key(b, "runq_source");
   tl_buf_puts(b, s->runq_accounted ? "\"schedstat\"," : "null,");
   if (p && p->why)
@@ -402,7 +388,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   for (int i = 0; i < s->nthreads; i++) {
     if (i)
       tl_buf_putc(b, ',');
-    thread_json(b, &s->threads[i]);
+    thread_json(b, &s->threads[i], s->sched);
   }
   tl_buf_puts(b, "],\"cores\":[");
   for (int i = 0; i < s->ncores; i++) {
@@ -498,6 +484,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kopt(b, "utilization_pct", s->has_loop_util, s->loop_util_pct);
   close_with(b, '}');
   coro_json(b, &s->coro);
+  tl_render_shared_json(b, s);
   loops_json(b, s);
   tl_buf_puts(b, "},\"timeline\":{");
   kd(b, "from_ms", s->timeline_from_ms);
@@ -523,9 +510,9 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     tl_buf_puts(b, ",\"route\":\"");
     tl_buf_puts(b, tl_route_name((tl_route) e->ev.route));
     tl_buf_puts(b, "\",\"start_ms\":");
-    fixed3(b, (double) (e->ev.start_ns - s->start_ns) / 1e6);
+    num(b, (double) (e->ev.start_ns - s->start_ns) / 1e6);
     tl_buf_puts(b, ",\"end_ms\":");
-    fixed3(b, (double) (e->ev.end_ns - s->start_ns) / 1e6);
+    num(b, (double) (e->ev.end_ns - s->start_ns) / 1e6);
     tl_buf_puts(b, ",\"cpu_us\":"); /* the step's thread CPU clock */
     tl_buf_put_u64(b, e->ev.cpu_ns / 1000);
     if (e->ev.coro) /* coro mode: which coroutine, on which stack */

@@ -22,10 +22,14 @@ static void head(tl_buf *b, const char *name, const char *type,
                 help, name, type);
 }
 
+/* The text format's spellings for what is not a finite number; the range
+ * check comes before the cast, which is undefined beyond long long. */
 static void val(tl_buf *b, double v) {
   if (isnan(v))
     tl_buf_puts(b, "NaN");
-  else if (v == (double) (long long) v && fabs(v) < 1e15)
+  else if (isinf(v))
+    tl_buf_puts(b, v > 0 ? "+Inf" : "-Inf");
+  else if (fabs(v) < 1e15 && v == (double) (long long) v)
     tl_buf_printf(b, "%lld", (long long) v);
   else
     tl_buf_printf(b, "%.9g", v);

@@ -7,6 +7,7 @@
 
 #include "base/util.h"
 #include "observer/procfs.h"
+#include "observer/procfs_read.h"
 
 #include <pthread.h>
 #include <sched.h>
@@ -89,7 +90,7 @@ static int spin(probe_run *run, int n, bool *pin_failed) {
   return started;
 }
 
-void tl_runq_probe_run(tl_runq_probe *out) {
+void tl_schedstat_probe_run(tl_schedstat_probe *out) {
   memset(out, 0, sizeof(*out));
   probe_run run;
   cpu_set_t mask;

@@ -88,15 +88,15 @@ void tl_sse_start(tl_sse *sse, tl_admin_conn *c, uint64_t seq,
                 "\r\nX-Accel-Buffering: no\r\nConnection: keep-alive\r\n\r\n"
                 "retry: %d\n\n",
                 SSE_RETRY_MS);
-  tl_admin_send(c, out.data, out.len);
-  tl_admin_stream(c);
+  tl_admin_conn_send(c, out.data, out.len);
+  tl_admin_conn_stream(c);
   out.len = 0;
   if (sse->first_name)
     put_first_event(sse, &out);
   put_event(&out, seq, json);
-  tl_admin_send(c, out.data, out.len);
+  tl_admin_conn_send(c, out.data, out.len);
   tl_buf_close(&out);
-  if (!tl_admin_is_open(c))
+  if (!tl_admin_conn_is_open(c))
     return;
   sse_client *cl = tl_xcalloc(1, sizeof(*cl));
   cl->sse = sse;
@@ -105,7 +105,7 @@ void tl_sse_start(tl_sse *sse, tl_admin_conn *c, uint64_t seq,
   if (sse->clients)
     sse->clients->prev = cl;
   sse->clients = cl;
-  tl_admin_on_close(c, client_gone, cl);
+  tl_admin_conn_on_close(c, client_gone, cl);
 }
 
 void tl_sse_broadcast(tl_sse *sse, uint64_t seq, const tl_buf *json) {
@@ -123,12 +123,12 @@ void tl_sse_broadcast(tl_sse *sse, uint64_t seq, const tl_buf *json) {
   sse_client *next;
   for (sse_client *cl = sse->clients; cl; cl = next) {
     next = cl->next; /* closing cl frees it */
-    if (tl_admin_out_pending(cl->conn) > SSE_MAX_PENDING) {
-      tl_admin_close(cl->conn); /* too slow to follow: it can reconnect */
+    if (tl_admin_conn_out_pending(cl->conn) > SSE_MAX_PENDING) {
+      tl_admin_conn_close(cl->conn); /* too slow to follow: it can reconnect */
       continue;
     }
     ev->refs++;
-    tl_admin_send_ref(cl->conn, ev->data, ev->len, event_release, ev);
+    tl_admin_conn_send_ref(cl->conn, ev->data, ev->len, event_release, ev);
   }
   event_release(ev);
 }
@@ -148,12 +148,12 @@ void tl_sse_broadcast_event(tl_sse *sse, const char *event, const char *data,
   sse_client *next;
   for (sse_client *cl = sse->clients; cl; cl = next) {
     next = cl->next;
-    if (tl_admin_out_pending(cl->conn) > SSE_MAX_PENDING) {
-      tl_admin_close(cl->conn);
+    if (tl_admin_conn_out_pending(cl->conn) > SSE_MAX_PENDING) {
+      tl_admin_conn_close(cl->conn);
       continue;
     }
     ev->refs++;
-    tl_admin_send_ref(cl->conn, ev->data, ev->len, event_release, ev);
+    tl_admin_conn_send_ref(cl->conn, ev->data, ev->len, event_release, ev);
   }
   event_release(ev);
 }

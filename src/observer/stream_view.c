@@ -4,6 +4,7 @@
 #include "observer/stream_view.h"
 
 #include "base/util.h"
+#include "observer/json_num.h"
 #include "observer/render_json.h"
 
 #include <stdlib.h>
@@ -91,8 +92,9 @@ static void fold(folded *f, const tl_thread_snap *t) {
 }
 
 static void put_num(tl_buf *b, const char *k, double v) {
-  /* Three decimals, like the rest of the document. */
-  tl_buf_printf(b, "\"%s\":%.3f,", k, v);
+  tl_buf_printf(b, "\"%s\":", k);
+  tl_json_num_put(b, v);
+  tl_buf_putc(b, ',');
 }
 
 /* ,"folded":{...} or ,"folded":null, spliced before the document's final

@@ -4,6 +4,7 @@
 
 #include "base/util.h"
 #include "observer/procfs.h"
+#include "observer/procfs_read.h"
 
 #include <stdio.h>
 #include <stdlib.h>

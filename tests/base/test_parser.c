@@ -240,4 +240,59 @@ START_TEST(http_kept_headers) {
 }
 END_TEST
 
-TL_CHECK_MAIN("parser", http_split_byte_by_byte, http_pipelined_in_order, http_pause_and_resume, http_chunked_body, http_limits_and_errors, http_expect_continue_and_version, http_kept_headers)
+static bool target_is(const tl_request *r, const char *want) {
+  return r->target.len == strlen(want) &&
+         memcmp(r->target.data, want, r->target.len) == 0;
+}
+
+/* RFC 9112 3.2.2: the absolute form is accepted; its authority stands for
+ * Host (a Host field sent beside it is ignored) and routing sees the
+ * origin form. An http URI without a host, or with userinfo, is refused
+ * (RFC 9110 4.2.1, 4.2.4). */
+START_TEST(http_absolute_form) {
+  const char req[] =
+      "GET http://127.0.0.1:8081/stats?x=1 HTTP/1.1\r\nHost: evil.example\r\n\r\n"
+      "GET HTTP://[::1]:80 HTTP/1.1\r\n\r\n"
+      "GET https://h?q HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+      "GET /plain/http://x HTTP/1.1\r\nHost: a\r\n\r\n";
+  keeper k = {0};
+  tl_http_parser p;
+  tl_http_parser_init(&p, &kcbs, &k, 8192, 1024);
+  for (size_t i = 0; i < strlen(req); i++)
+    ck_assert_int_eq(feed_all(&p, req + i, 1), TL_HTTP_OK);
+  ck_assert_int_eq(k.c.done, 4);
+  const char *v;
+  ck_assert(target_is(&k.c.reqs[0], "/stats?x=1"));
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_HOST, &v), 14);
+  ck_assert_str_eq(v, "127.0.0.1:8081");
+  ck_assert(target_is(&k.c.reqs[1], "/"));
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_HOST, &v), 8);
+  ck_assert_str_eq(v, "[::1]:80");
+  ck_assert(target_is(&k.c.reqs[2], "/?q"));
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[2], TL_HDR_HOST, &v), 1);
+  ck_assert_str_eq(v, "h");
+  ck_assert(target_is(&k.c.reqs[3], "/plain/http://x"));
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[3], TL_HDR_HOST, &v), 1);
+  c_free(&k.c);
+
+  /* An owner that keeps no headers still gets the origin form. */
+  collector c = {0};
+  tl_http_parser_init(&p, &cbs, &c, 8192, 1024);
+  const char plain[] = "GET http://127.0.0.1:8080/plaintext HTTP/1.1\r\n\r\n";
+  ck_assert_int_eq(feed_all(&p, plain, sizeof(plain) - 1), TL_HTTP_OK);
+  ck_assert(target_is(&c.reqs[0], "/plaintext"));
+  c_free(&c);
+
+  const char *bad[] = {"GET http:///plaintext HTTP/1.1\r\n\r\n",
+                       "GET http://user@127.0.0.1/plaintext HTTP/1.1\r\n\r\n"};
+  for (size_t i = 0; i < 2; i++) {
+    collector e = {0};
+    tl_http_parser_init(&p, &cbs, &e, 8192, 1024);
+    ck_assert_int_eq(feed_all(&p, bad[i], strlen(bad[i])), TL_HTTP_ERROR);
+    ck_assert_int_eq(p.error_status, 400);
+    c_free(&e);
+  }
+}
+END_TEST
+
+TL_CHECK_MAIN("parser", http_split_byte_by_byte, http_pipelined_in_order, http_pause_and_resume, http_chunked_body, http_limits_and_errors, http_expect_continue_and_version, http_kept_headers, http_absolute_form)

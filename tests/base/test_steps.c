@@ -42,4 +42,37 @@ START_TEST(steps_parsing) {
 }
 END_TEST
 
-TL_CHECK_MAIN("steps", steps_parsing)
+/* The shared-memory steps: counts up to 100,000,000, hold in ms like cpu,
+ * deadlock bare; mixable with the others. */
+START_TEST(shared_steps_parsing) {
+  tl_step_spec s[TL_MAX_STEPS];
+  const char *err;
+  const char *ok = "race:100000000,atomic:0,lock:7,hold:10000,deadlock,cpu:1";
+  ck_assert_int_eq(tl_steps_parse(ok, strlen(ok), s, &err), 6);
+  ck_assert_int_eq(s[0].kind, TL_STEP_RACE);
+  ck_assert_uint_eq(s[0].ms, 100000000u);
+  ck_assert_int_eq(s[1].kind, TL_STEP_ATOMIC);
+  ck_assert_uint_eq(s[1].ms, 0);
+  ck_assert_int_eq(s[2].kind, TL_STEP_LOCK);
+  ck_assert_uint_eq(s[2].ms, 7);
+  ck_assert_int_eq(s[3].kind, TL_STEP_HOLD);
+  ck_assert_uint_eq(s[3].ms, 10000);
+  ck_assert_int_eq(s[4].kind, TL_STEP_DEADLOCK);
+  ck_assert_int_eq(s[5].kind, TL_STEP_CPU);
+  ck_assert_str_eq(tl_step_kind_name(TL_STEP_RACE), "race");
+  ck_assert_str_eq(tl_step_kind_name(TL_STEP_DEADLOCK), "deadlock");
+  ck_assert(tl_step_is_count(TL_STEP_LOCK));
+  ck_assert(!tl_step_is_count(TL_STEP_HOLD));
+  const char *bad[] = {"race:100000001", "atomic:-1", "lock:", "race",
+                       "hold:10001", "deadlock:1", "deadlock:", "deadlocks",
+                       "atomic:1e3", "hold"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    err = NULL;
+    ck_assert_msg(tl_steps_parse(bad[i], strlen(bad[i]), s, &err) == -1,
+                  "accepted '%s'", bad[i]);
+    ck_assert_ptr_nonnull(err);
+  }
+}
+END_TEST
+
+TL_CHECK_MAIN("steps", steps_parsing, shared_steps_parsing)

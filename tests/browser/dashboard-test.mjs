@@ -235,10 +235,10 @@ async function main(server, browser) {
       const s = JSON.parse(JSON.stringify(window.tlDashboard.snapshot));
       s.kernel.runq_source = null;
       s.kernel.runq_unavailable = 'the kernel did not account run-queue wait in the self-test; set kernel.sched_schedstats=1';
-      m.renderHeader(s);
+      m.render(s);
       const r = { text: document.getElementById('h-runq').textContent.trim(), hidden: document.getElementById('runq-hint').hidden,
         why: document.getElementById('runq-why').textContent.trim() };
-      m.renderHeader(window.tlDashboard.snapshot);
+      m.render(window.tlDashboard.snapshot);
       return r;
     })`);
     check(nr.text === 'not measured' && nr.hidden === false && /sched_schedstats=1$/.test(nr.why),
@@ -344,7 +344,7 @@ async function main(server, browser) {
      * died once, measured costs) through the page's own module, and read the
      * DOM before the next live snapshot replaces it. */
     const fx = await evaluate(`import(new URL('processes.js', location.href).href).then((m) => {
-      m.renderProcesses({
+      m.render({
         processes: [
           { pid: 4321, role: 'supervisor', index: null, state: 'running', uptime_s: 9, restarts: 0, last_exit: null,
             rss_kb: 2800, pss_kb: 800, uss_kb: 600, cpu_s: 0.1, cpu_pct: 1, nthreads: 2 },

@@ -1,26 +1,74 @@
 // Shared by the browser tests (tests/browser/*-test.mjs): start a threadlab,
 // launch Debian's Chromium through playwright-core, count checks.
 import { spawn } from 'node:child_process';
+import { readdir, readlink, readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
 
-/* Starts `bin args...` with --port 0 --admin-port 0 and waits for its banner.
+/* The TCP ports process pid listens on: its socket inodes (/proc/PID/fd)
+ * matched with the LISTEN rows (state 0A) of /proc/PID/net/tcp and tcp6. */
+export async function listeningPorts(pid) {
+  const inodes = new Set();
+  for (const fd of await readdir(`/proc/${pid}/fd`).catch(() => [])) {
+    const m = /^socket:\[(\d+)\]$/.exec(await readlink(`/proc/${pid}/fd/${fd}`).catch(() => ''));
+    if (m) inodes.add(m[1]);
+  }
+  const ports = new Set();
+  for (const f of ['tcp', 'tcp6']) {
+    const text = await readFile(`/proc/${pid}/net/${f}`, 'utf8').catch(() => '');
+    for (const line of text.split('\n').slice(1)) {
+      const col = line.trim().split(/\s+/);
+      if (col.length > 9 && col[3] === '0A' && inodes.has(col[9])) ports.add(parseInt(col[1].split(':')[1], 16));
+    }
+  }
+  return [...ports];
+}
+
+/* Which of ports is the observer: the one whose /stats answers JSON. */
+async function observerPort(ports) {
+  for (const p of ports) {
+    const r = await fetch(`http://127.0.0.1:${p}/stats`).catch(() => null);
+    if (r && r.ok && /json/.test(r.headers.get('content-type') || '')) { await r.arrayBuffer(); return p; }
+    if (r) await r.arrayBuffer().catch(() => null);
+  }
+  return null;
+}
+
+/* Starts `bin args...` with --port 0 --admin-port 0 and waits until it
+ * listens: from its banner, or with --quiet (no banner) from the ports the
+ * process listens on (/proc), the observer told apart by its /stats.
+ * THREADLAB_WWW set: the dashboard is served from that directory.
  * Returns { pid, port, admin, output(), stop() }; stop() sends SIGTERM and
  * resolves with the exit status (null when it died by a signal). */
 export async function startServer(args = [], bin = process.env.THREADLAB_BIN || './threadlab') {
-  const child = spawn(bin, ['--port', '0', '--admin-port', '0', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  /* THREADLAB_WWW: serve another copy of the dashboard (tests/www/mutants) */
+  const www = process.env.THREADLAB_WWW ? ['--www', process.env.THREADLAB_WWW] : [];
+  const child = spawn(bin, ['--port', '0', '--admin-port', '0', ...www, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (d) => { out += d; });
   child.stderr.on('data', (d) => { out += d; });
   const exited = new Promise((resolve) => child.on('exit', (code, sig) => resolve({ code, sig })));
+  const quiet = args.includes('--quiet');
   const deadline = Date.now() + 15000;
-  while (!/dashboard: http:\/\/[^:]+:\d+\//.test(out)) {
+  let port = null, admin = null;
+  for (;;) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`threadlab did not start:\n${out}`);
+    if (!quiet && /dashboard: http:\/\/[^:]+:\d+\//.test(out)) {
+      port = Number(/workload:\s+http:\/\/[^\s]*:(\d+)\//.exec(out)[1]);
+      admin = Number(/dashboard: http:\/\/[^\s]*:(\d+)\//.exec(out)[1]);
+      break;
+    }
+    if (quiet) {
+      const ports = await listeningPorts(child.pid);
+      admin = ports.length >= 2 ? await observerPort(ports) : null;
+      if (admin !== null) {
+        port = ports.find((p) => p !== admin);
+        break;
+      }
+    }
     await new Promise((r) => setTimeout(r, 50));
   }
-  const port = Number(/workload:\s+http:\/\/[^\s]*:(\d+)\//.exec(out)[1]);
-  const admin = Number(/dashboard: http:\/\/[^\s]*:(\d+)\//.exec(out)[1]);
   return {
     pid: child.pid, port, admin, output: () => out, exited,
     async stop() {

@@ -58,13 +58,13 @@ try {
     const s = await (await fetch('/stats', { cache: 'no-store' })).json();
     const natural = s.threads.slice().sort(info.naturalCompare);
     const t0 = performance.now();
-    const held = table.renderThreadTable(s.threads, natural, null);
+    const held = table.render({ folded: null }, { threads: s.threads, natural });
     const ms = performance.now() - t0;
     const rowsTop = document.querySelectorAll('#threads-body tr[data-tid]').length;
     const firstShown = !!document.querySelector(`#threads-body tr[data-tid="${natural[0].tid}"]`);
     const wrap = document.querySelector('#threads-body').closest('.table-wrap');
     wrap.scrollTop = wrap.scrollHeight;
-    table.renderThreadTable(s.threads, natural, null);
+    table.render({ folded: null }, { threads: s.threads, natural });
     const last = natural[natural.length - 1].tid;
     const lastShown = !!document.querySelector(`#threads-body tr[data-tid="${last}"]`);
     const rowsBottom = document.querySelectorAll('#threads-body tr[data-tid]').length;

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <check.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,4 +61,25 @@ START_TEST(config_options) {
 }
 END_TEST
 
-TL_CHECK_MAIN("options", config_options)
+/* Without --threads, one worker per CPU the process may use (taskset,
+ * cpuset), not per CPU the machine has. */
+START_TEST(default_threads_follow_the_inherited_mask) {
+  cpu_set_t all, one;
+  ck_assert_int_eq(sched_getaffinity(0, sizeof(all), &all), 0);
+  tl_config cfg;
+  ck_assert_int_eq(parse(NULL, NULL, NULL, &cfg), 0);
+  ck_assert_int_eq(cfg.threads, CPU_COUNT(&all));
+  int first = 0;
+  while (!CPU_ISSET(first, &all))
+    first++;
+  CPU_ZERO(&one);
+  CPU_SET(first, &one);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof(one), &one), 0);
+  ck_assert_int_eq(parse(NULL, NULL, NULL, &cfg), 0);
+  ck_assert_int_eq(cfg.threads, 1);
+  ck_assert_int_eq(sched_setaffinity(0, sizeof(all), &all), 0);
+}
+END_TEST
+
+TL_CHECK_MAIN("options", config_options,
+              default_threads_follow_the_inherited_mask)

@@ -132,6 +132,23 @@ START_TEST(guard_post_needs_origin_and_header) {
 }
 END_TEST
 
+/* An Origin the parser could not keep (sent twice, or longer than it
+ * keeps) is not an absent one: a page that sends it is refused, even with
+ * the header a form cannot send. */
+START_TEST(guard_post_unusable_origin_refused) {
+  tl_guard_site s = {.bound_host = "127.0.0.1", .port = 8081};
+  req q;
+  const char *why = NULL;
+  make(&q, 1, "127.0.0.1:8081", "http://127.0.0.1:8081", "1", "application/json");
+  ck_assert_int_eq(tl_guard_post(&s, &q.r, &why), 0);
+  q.h.len[TL_HDR_ORIGIN] = TL_HDR_UNUSABLE;
+  why = NULL;
+  ck_assert_int_eq(tl_guard_post(&s, &q.r, &why), 403);
+  ck_assert_ptr_nonnull(why);
+  ck_assert_ptr_nonnull(strstr(why, "Origin"));
+}
+END_TEST
+
 START_TEST(guard_loopback_peers) {
   struct sockaddr_in a = {.sin_family = AF_INET};
   struct sockaddr_in6 b = {.sin6_family = AF_INET6};
@@ -150,4 +167,4 @@ END_TEST
 
 TL_CHECK_MAIN("guard", guard_host_names_the_observer, guard_host_bound_and_local_address,
               guard_host_missing_or_repeated, guard_post_needs_origin_and_header,
-              guard_loopback_peers)
+              guard_post_unusable_origin_refused, guard_loopback_peers)

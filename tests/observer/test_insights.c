@@ -16,7 +16,7 @@ static struct {
   tl_snapshot s;
   tl_thread_snap threads[8];
   tl_hist_snap lag, qwait;
-  tl_runq_probe probe;
+  tl_schedstat_probe probe;
 } f;
 
 /* A quiet server: nothing here fires an insight. */

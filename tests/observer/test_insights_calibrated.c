@@ -241,7 +241,7 @@ typedef struct built {
   tl_thread_snap threads[MAX_REC_THREADS];
   tl_hist_snap lat, lat_period, qwait, qwait_period, lag, lag_period;
   tl_hist_snap route[TL_ROUTE_COUNT], route_period[TL_ROUTE_COUNT];
-  tl_runq_probe probe;
+  tl_schedstat_probe probe;
 } built;
 
 static void fill_hist(tl_hist_snap *h, int count, uint64_t typical, uint64_t max) {

@@ -65,21 +65,21 @@ START_TEST(counts_and_bounds) {
   m.threshold = 1;
   NEAR(tl_lab_predict("greater_than", &m), 1);
   ck_assert(tl_lab_predict("no_such_formula", &m) < 0);
-  ck_assert(tl_lab_is_bound("greater_than"));
-  ck_assert(!tl_lab_is_bound("cpu_bound"));
+  ck_assert(tl_lab_predict_is_bound("greater_than"));
+  ck_assert(!tl_lab_predict_is_bound("cpu_bound"));
 }
 END_TEST
 
 START_TEST(within_tolerance) {
-  ck_assert(tl_lab_within("cpu_bound", 380, 400, 0.1));
-  ck_assert(tl_lab_within("cpu_bound", 440, 400, 0.1));
-  ck_assert(!tl_lab_within("cpu_bound", 350, 400, 0.1));
-  ck_assert(!tl_lab_within("cpu_bound", 441, 400, 0.1));
-  ck_assert(tl_lab_within("worker_count", 3, 3, 0));
-  ck_assert(!tl_lab_within("worker_count", 2, 3, 0));
-  ck_assert(!tl_lab_within("cpu_bound", 10, 0, 0.5)); /* no prediction */
-  ck_assert(tl_lab_within("greater_than", 1.5, 1, 0));
-  ck_assert(!tl_lab_within("greater_than", 0.9, 1, 0));
+  ck_assert(tl_lab_predict_within("cpu_bound", 380, 400, 0.1));
+  ck_assert(tl_lab_predict_within("cpu_bound", 440, 400, 0.1));
+  ck_assert(!tl_lab_predict_within("cpu_bound", 350, 400, 0.1));
+  ck_assert(!tl_lab_predict_within("cpu_bound", 441, 400, 0.1));
+  ck_assert(tl_lab_predict_within("worker_count", 3, 3, 0));
+  ck_assert(!tl_lab_predict_within("worker_count", 2, 3, 0));
+  ck_assert(!tl_lab_predict_within("cpu_bound", 10, 0, 0.5)); /* no prediction */
+  ck_assert(tl_lab_predict_within("greater_than", 1.5, 1, 0));
+  ck_assert(!tl_lab_predict_within("greater_than", 0.9, 1, 0));
 }
 END_TEST
 

@@ -168,7 +168,7 @@ static struct {
       lag_period;
   tl_hist_snap route_all[TL_ROUTE_COUNT], route_period[TL_ROUTE_COUNT];
   tl_timeline_ev timeline[2];
-  tl_runq_probe probe;
+  tl_schedstat_probe probe;
   tl_buf out;
   tj *doc;
 } f;
@@ -214,7 +214,7 @@ static tl_snapshot *busy(void) {
   s->clk_tck = 100;
   s->runq_accounted = true;
   s->task_delayacct = 1;
-  f.probe = (tl_runq_probe){.accounted = true, .threads = 2, .cpu = 0,
+  f.probe = (tl_schedstat_probe){.accounted = true, .threads = 2, .cpu = 0,
                             .spin_ms = 12.1, .oncpu_ms = 10.4,
                             .run_delay_ms = 11.8};
   s->runq_probe = &f.probe;

@@ -624,6 +624,37 @@ START_TEST(metrics_stats_disabled) {
 }
 END_TEST
 
+static bool has_line(const char *line) {
+  return memmem(f.out.data, f.out.len, line, strlen(line)) != NULL;
+}
+
+/* A value that is not finite is written as the text format spells it
+ * (+Inf, -Inf, NaN), and a finite one too large for an integer as a
+ * float: never "inf" or a wrapped integer. */
+START_TEST(metrics_non_finite_values) {
+  tl_snapshot *s = busy();
+  s->cpu_user_s = INFINITY;
+  s->cpu_sys_s = -INFINITY;
+  f.threads[0].oncpu_s = NAN;
+  f.threads[0].runq_wait_s = 1e300;
+  render(s);
+  series *u = get("threadlab_process_cpu_seconds_total", "mode=\"user\"");
+  series *y = get("threadlab_process_cpu_seconds_total", "mode=\"system\"");
+  series *o = get("threadlab_thread_oncpu_seconds_total",
+                  "tid=\"1235\",role=\"worker\"");
+  ck_assert(u && y && o);
+  ck_assert(isinf(u->value) && u->value > 0);
+  ck_assert(isinf(y->value) && y->value < 0);
+  ck_assert(isnan(o->value));
+  ck_assert(has_line("threadlab_process_cpu_seconds_total{mode=\"user\"} +Inf\n"));
+  ck_assert(has_line(
+      "threadlab_process_cpu_seconds_total{mode=\"system\"} -Inf\n"));
+  value_is("threadlab_thread_runqueue_wait_seconds_total",
+           "tid=\"1235\",role=\"worker\"", 1e300);
+  tl_buf_close(&f.out);
+}
+END_TEST
+
 TL_CHECK_MAIN("render_metrics", metrics_reader_rejects_bad_text,
               metrics_busy_snapshot, metrics_missing_figures_left_out,
-              metrics_stats_disabled)
+              metrics_stats_disabled, metrics_non_finite_values)

@@ -2,7 +2,7 @@
 
 #include <errno.h>
 
-#include "observer/control.h"
+#include "observer/obs_control.h"
 
 #include "base/cpulist.h"
 #include "base/query.h"
@@ -44,7 +44,7 @@ typedef struct pending {
 
 static bool peer_is_loopback(const tl_admin_conn *c) {
   struct sockaddr_storage ss;
-  return tl_admin_peer_addr(c, &ss) == 0 &&
+  return tl_admin_conn_peer_addr(c, &ss) == 0 &&
          tl_guard_is_loopback((const struct sockaddr *) &ss);
 }
 
@@ -102,7 +102,7 @@ static void answer(tl_obs_control *oc, pending *p) {
     p->applied(p->applied_arg, p->ctl.rc);
   } else {
     tl_admin_conn *c = p->conn;
-    if (tl_admin_is_open(c)) {
+    if (tl_admin_conn_is_open(c)) {
       if (p->ctl.rc != 0) {
         /* Refused, never a server error: the reason says why. */
         char msg[160];
@@ -112,14 +112,14 @@ static void answer(tl_obs_control *oc, pending *p) {
         else
           snprintf(msg, sizeof(msg), "control refused: %s",
                    strerror(-p->ctl.rc));
-        tl_admin_respond_error(c, p->ctl.rc == -EINVAL ? 400 : 409, msg,
+        tl_admin_conn_respond_error(c, p->ctl.rc == -EINVAL ? 400 : 409, msg,
                                NULL);
       } else {
-        tl_admin_respond(c, 200, "application/json",
+        tl_admin_conn_respond(c, 200, "application/json",
                          "Cache-Control: no-store\r\n", b.data, b.len);
       }
     }
-    tl_admin_release(c);
+    tl_admin_conn_release(c);
   }
   tl_buf_close(&b);
   free(p);
@@ -165,7 +165,7 @@ void tl_obs_control_close(tl_obs_control *oc) {
     n = ctl->next;
     pending *p = ctl->data;
     if (p->conn)
-      tl_admin_release(p->conn);
+      tl_admin_conn_release(p->conn);
     free(p);
   }
   pthread_mutex_destroy(&oc->ack_mu);
@@ -243,7 +243,7 @@ static const char *parse_params(tl_server *srv, tl_control *ctl,
 void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
                            const tl_request *req) {
   if (!peer_is_loopback(c)) {
-    tl_admin_respond_error(c, 403,
+    tl_admin_conn_respond_error(c, 403,
                            "control is allowed from loopback clients only",
                            NULL);
     return;
@@ -272,7 +272,7 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
     bad = "nothing to change: give mode, threads, pin and/or cpus";
   if (bad) {
     free(p);
-    tl_admin_respond_error(c, status, bad, NULL);
+    tl_admin_conn_respond_error(c, status, bad, NULL);
     return;
   }
   p->owner = oc;
@@ -282,10 +282,10 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
   p->ctl.data = p;
   if (tl_server_post_control(oc->srv, &p->ctl) != 0) {
     free(p);
-    tl_admin_respond_error(c, 503, "the server is shutting down", NULL);
+    tl_admin_conn_respond_error(c, 503, "the server is shutting down", NULL);
     return;
   }
-  tl_admin_hold(c);
+  tl_admin_conn_hold(c);
 }
 
 int tl_obs_control_apply(tl_obs_control *oc, const tl_control *want,

@@ -3,8 +3,8 @@
  * hands the change to the main loop's thread (tl_server_post_control) and
  * answers once it was applied. The connection is held meanwhile. Observer
  * thread, except where a function says otherwise. */
-#ifndef TL_OBSERVER_CONTROL_H
-#define TL_OBSERVER_CONTROL_H
+#ifndef TL_OBSERVER_OBS_CONTROL_H
+#define TL_OBSERVER_OBS_CONTROL_H
 
 #include <uv.h>
 

@@ -1,0 +1,215 @@
+/* The lab run's state machine (observer/lab_run.h). */
+#include "config.h"
+
+#include "observer/lab_run.h"
+
+#include "base/cpulist.h"
+#include "base/mode.h"
+#include "base/util.h"
+#include "observer/lab_setup.h"
+#include "observer/lab_verdict.h"
+#include "observer/lab_wrk_proc.h"
+#include "observer/sampler.h"
+#include "observer/snapshot.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+void tl_lab_run_broadcast(tl_lab *lab, json_t *ev) {
+  char *s = json_dumps(ev, JSON_COMPACT);
+  tl_sse_broadcast_event(lab->sse, "lab", s, strlen(s));
+  free(s);
+  json_decref(ev);
+}
+
+json_t *tl_lab_run_running_json(tl_lab *lab) {
+  if (lab->state == TL_LAB_IDLE)
+    return json_null();
+  static const char *names[] = {"idle", "applying", "running", "restoring"};
+  double el = (double) (tl_now_ns() - lab->t0_ns) / 1e9;
+  return json_pack("{s:s,s:i,s:s,s:f,s:f}", "id", tl_lab_run_str(lab->exp, "id", ""),
+                   "run", lab->seq, "state", names[lab->state], "elapsed_s",
+                   lab->state == TL_LAB_RUNNING ? el : 0.0, "duration_s",
+                   lab->duration_s);
+}
+
+static void on_tick(uv_timer_t *t) {
+  tl_lab *lab = TL_CONTAINER_OF(t, tl_lab, tick);
+  if (lab->state != TL_LAB_RUNNING)
+    return;
+  double el = (double) (tl_now_ns() - lab->t0_ns) / 1e9;
+  if (el > lab->duration_s + TL_LAB_GRACE_S) {
+    snprintf(lab->fail, sizeof(lab->fail),
+             "wrk ran past its %.0f s: killed", lab->duration_s);
+    tl_lab_wrk_proc_kill(lab, SIGKILL);
+    return;
+  }
+  /* The server's counters from the snapshot itself, not its JSON. */
+  const tl_snapshot *s = tl_sampler_snapshot(lab->stats);
+  double total = (double) s->requests, up = s->uptime_ms;
+  double start_total = lab->start_total, start_up = lab->start_uptime_ms;
+  json_t *rate = json_null();
+  if (up > lab->last_uptime_ms) {
+    rate = json_real((total - lab->last_total) * 1000.0 / (up - lab->last_uptime_ms));
+    lab->last_total = total;
+    lab->last_uptime_ms = up;
+  }
+  double so_far = up > start_up ? (total - start_total) * 1000.0 / (up - start_up) : 0;
+  json_array_append(lab->series, rate);
+  /* The evidence's "after": kept as text, parsed once for the result. */
+  const tl_buf *j = tl_sampler_json(lab->stats);
+  lab->during.len = 0;
+  tl_buf_append(&lab->during, j->data, j->len);
+  lab->has_during = true;
+  double left = lab->duration_s - el;
+  tl_lab_run_broadcast(lab, json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:O}", "type", "progress",
+                           "id", tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq,
+                           "elapsed_s", el, "left_s", left > 0 ? left : 0.0,
+                           "rps_so_far", so_far, "rps_now", rate));
+  json_decref(rate);
+}
+
+/* After the setup was applied: the load. */
+static void start_load(tl_lab *lab) {
+  json_t *load = json_object_get(lab->exp, "load");
+  json_t *probe = json_object_get(lab->exp, "probe");
+  lab->duration_s = tl_lab_run_num(load, "duration_s", 5);
+  if (lab->duration_s > TL_LAB_MAX_DURATION_S)
+    lab->duration_s = TL_LAB_MAX_DURATION_S;
+  const tl_buf *j = tl_sampler_json(lab->stats);
+  lab->before = json_loadb(j->data, j->len, 0, NULL); /* the evidence's paths */
+  const tl_snapshot *s = tl_sampler_snapshot(lab->stats);
+  lab->start_total = lab->last_total = (double) s->requests;
+  lab->start_uptime_ms = lab->last_uptime_ms = s->uptime_ms;
+  lab->series = json_array();
+  lab->t0_ns = tl_now_ns();
+  lab->state = TL_LAB_RUNNING;
+  lab->nwrk = 0;
+  lab->handles_open = 0;
+  lab->wrk_closed = tl_lab_run_restore;
+  int rc = tl_lab_wrk_proc_spawn(lab, &lab->wrk[lab->nwrk++], load);
+  if (rc == 0 && json_is_object(probe))
+    rc = tl_lab_wrk_proc_spawn(lab, &lab->wrk[lab->nwrk++], probe);
+  if (rc != 0) {
+    if (rc == UV_ENOENT)
+      snprintf(lab->fail, sizeof(lab->fail),
+               "wrk is not installed: apt-get install wrk (or ./setup-deps)");
+    else
+      snprintf(lab->fail, sizeof(lab->fail), "cannot start wrk: %s",
+               uv_strerror(rc));
+    tl_lab_wrk_proc_kill(lab, SIGKILL); /* a load already started, if the probe failed */
+    return;                 /* the close callbacks go on to restore */
+  }
+  uv_timer_start(&lab->tick, on_tick, 1000, 1000);
+}
+
+/* One sample period after the setup: the "before" figures are then read
+ * from a sample taken under the new settings, so the moves that applying
+ * them caused (pinning, new workers) are not counted as the load's. */
+static void on_settled(uv_timer_t *t) {
+  tl_lab *lab = TL_CONTAINER_OF(t, tl_lab, tick);
+  if (lab->stopping)
+    return;
+  if (lab->cancel)
+    tl_lab_run_restore(lab);
+  else
+    start_load(lab);
+}
+
+static void on_setup_applied(void *arg, int rc) {
+  tl_lab *lab = arg;
+  if (lab->stopping)
+    return;
+  if (rc != 0) {
+    snprintf(lab->fail, sizeof(lab->fail),
+             "the server could not apply the setup: %s", strerror(-rc));
+    tl_lab_run_restore(lab);
+  } else if (lab->cancel) {
+    tl_lab_run_restore(lab);
+  } else {
+    uv_timer_start(&lab->tick, on_settled,
+                   (uint64_t) lab->srv->cfg.sample_ms * 3 / 2, 0);
+  }
+}
+
+static void finish_run(tl_lab *lab, int restore_rc) {
+  json_t *r = lab->result;
+  json_object_set_new(r, "restored", json_boolean(restore_rc == 0));
+  if (restore_rc != 0) {
+    char why[200];
+    snprintf(why, sizeof(why), "could not restore the settings: %s", strerror(-restore_rc));
+    json_object_set_new(r, "restore_error", json_string(why));
+  }
+  char cpus[256];
+  cpu_set_t now;
+  tl_server_worker_cpus(lab->srv, &now, NULL);
+  tl_cpulist_format(&now, cpus, sizeof(cpus));
+  json_object_set_new(r, "settings_after",
+                      json_pack("{s:s,s:i,s:b,s:s}", "mode",
+                                tl_mode_name(tl_server_mode(lab->srv)), "threads",
+                                atomic_load(&lab->srv->threads), "pin",
+                                atomic_load(&lab->srv->pinned), "worker_cpus", cpus));
+  json_array_append(lab->runs, r);
+  while (json_array_size(lab->runs) > TL_LAB_MAX_RUNS)
+    json_array_remove(lab->runs, 0);
+  json_t *ev = json_pack("{s:s,s:O}", "type", "result", "result", r);
+  tl_lab_run_broadcast(lab, ev);
+  json_decref(lab->result);
+  lab->result = NULL;
+  json_decref(lab->before);
+  json_decref(lab->series);
+  lab->before = lab->series = NULL;
+  lab->during.len = 0;
+  lab->has_during = false;
+  for (int i = 0; i < 2; i++)
+    tl_buf_close(&lab->wrk[i].text);
+  lab->nwrk = 0;
+  lab->state = TL_LAB_IDLE;
+}
+
+static void on_restored(void *arg, int rc) {
+  tl_lab *lab = arg;
+  if (!lab->stopping)
+    finish_run(lab, rc);
+}
+
+void tl_lab_run_restore(tl_lab *lab) {
+  tl_lab_verdict_build(lab);
+  lab->state = TL_LAB_RESTORING;
+  if (tl_obs_control_apply(lab->ctl, &lab->saved, on_restored, lab) != 0)
+    finish_run(lab, -ESHUTDOWN);
+}
+
+int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id,
+                     const tl_control *want) {
+  lab->seq++;
+  lab->exp = exp;
+  lab->cancel = false;
+  lab->fail[0] = '\0';
+  lab->nwrk = 0;
+  lab->t0_ns = tl_now_ns();
+  tl_lab_setup_save(lab);
+  lab->result = json_pack("{s:i,s:s,s:s,s:s,s:f,s:o}", "run", lab->seq, "id", id,
+                          "idea", tl_lab_run_str(exp, "idea", ""), "question",
+                          tl_lab_run_str(exp, "question", ""), "started_unix_ms",
+                          (double) time(NULL) * 1000.0, "settings_before",
+                          tl_lab_setup_json(&lab->saved, lab->saved_cpus));
+  lab->state = TL_LAB_APPLYING;
+  if (tl_obs_control_apply(lab->ctl, want, on_setup_applied, lab) != 0) {
+    lab->state = TL_LAB_IDLE;
+    json_decref(lab->result);
+    lab->result = NULL;
+    return -1;
+  }
+  return 0;
+}
+
+void tl_lab_run_cancel(tl_lab *lab) {
+  lab->cancel = true;
+  if (lab->state == TL_LAB_RUNNING)
+    tl_lab_wrk_proc_kill(lab, SIGTERM);
+}

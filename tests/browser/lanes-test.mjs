@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// Browser test: the "Cores, live" lanes (www/lanes.js).
+//
+// A server with 8 workers confined to CPU 0 (--cpus 0) under wrk load on
+// /cpu?ms=5 (wrk pinned to CPU 1 with taskset): the workers take turns on
+// one core, so the panel must hold slices of our threads, preempted ends
+// among them, and wrk named as another process where it took a core; the
+// source is named on the panel, the canvas is drawn (pixels in the lanes'
+// area), pause freezes the polling, and a hover explains a bar. As root
+// the source is "tracepoints"; without tracing it must say "sampled" and
+// why (checked by the C test test_sched). Saves a screenshot of the panel
+// (TL_LANES_SCREENSHOT, default tests/lanes.png).
+// Prints ok/FAIL lines and "N passed, M failed".
+//
+// usage: THREADLAB_BIN=./threadlab node tests/browser/lanes-test.mjs
+import { spawn } from 'node:child_process';
+import { startServer, launchBrowser, strictPage, results, waitInPage, sleep } from './lib.mjs';
+
+const r = results();
+const srv = await startServer(['--mode', 'pool', '--threads', '8', '--cpus', '0']);
+const wrk = spawn('taskset', ['-c', '1', 'wrk', '-t1', '-c16', '-d25s', `http://127.0.0.1:${srv.port}/cpu?ms=5`],
+  { stdio: 'ignore' });
+const wrkDone = new Promise((res) => wrk.once('exit', res));
+const browser = await launchBrowser();
+try {
+  const page = await strictPage(browser, r);
+  await page.goto(`http://127.0.0.1:${srv.admin}/`);
+  const m = await waitInPage(page, () => {
+    const l = window.tlDashboard && window.tlDashboard.lanes && window.tlDashboard.lanes();
+    return l && l.slices > 50 && l.preempted > 5 ? l : null;
+  }, null, 20000);
+  r.check(m !== null, 'the lanes hold slices with preempted ends', m && `${m.slices} slices, ${m.preempted} preempted`);
+  if (m) {
+    r.check(m.source === 'tracepoints', 'the source is the tracepoints (root)', m.source);
+    r.check(m.preempted > m.blocked, 'preempted ends dominate with 8 CPU workers on one core',
+      `${m.preempted} preempted, ${m.blocked} blocked`);
+    r.check(m.drawn > 50, 'the bars were drawn', String(m.drawn));
+    r.check(m.lost === 0, 'nothing lost', String(m.lost));
+    const wrkSeen = await waitInPage(page, () => window.tlDashboard.lanes().others.includes('wrk'), null, 10000);
+    const others = await page.evaluate(() => window.tlDashboard.lanes().others);
+    r.check(wrkSeen === true, 'wrk named as another process that took a core', JSON.stringify(others));
+  }
+  const text = await page.textContent('#lanes-source');
+  r.check(/source: tracepoints/.test(text) && /lost records: \d+/.test(text), 'the panel names its source and lost records', text);
+  // pixels: the lanes' area is not blank
+  const inked = await page.evaluate(() => {
+    const c = document.getElementById('lanes-canvas');
+    const g = c.getContext('2d');
+    const d = g.getImageData(Math.floor(c.width * 0.5), 0, Math.floor(c.width * 0.45), c.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 230 && d[i + 1] > 230 && d[i + 2] > 230)) n++;
+    return n;
+  });
+  r.check(inked > 500, 'the canvas shows coloured bars', String(inked));
+  // hover a bar: the tip explains it
+  await page.locator('#lanes-canvas').scrollIntoViewIfNeeded();
+  const box = await page.locator('#lanes-canvas').boundingBox();
+  let tip = null;
+  for (let dx = 0.95; dx > 0.3 && !tip; dx -= 0.01) {
+    await page.mouse.move(box.x + box.width * dx, box.y + 18 + 14);
+    tip = await page.evaluate(() => {
+      const t = document.querySelector('#lanes .tip');
+      return t && !t.hidden ? t.textContent : null;
+    });
+  }
+  r.check(tip !== null && /CPU 0/.test(tip), 'hovering a bar explains it', tip);
+  // pause: no more polls
+  await page.click('#lanes-pause');
+  const p0 = await page.evaluate(() => window.tlDashboard.lanes().polls);
+  await sleep(1200);
+  const p1 = await page.evaluate(() => window.tlDashboard.lanes().polls);
+  r.check(p1 === p0, 'pause stops the lanes', `${p0} -> ${p1}`);
+  await page.click('#lanes-pause');
+  const resumed = await waitInPage(page, (n) => window.tlDashboard.lanes().polls > n, p1, 5000);
+  r.check(resumed === true, 'resume polls again');
+  await page.locator('#panel-lanes').screenshot({ path: process.env.TL_LANES_SCREENSHOT || 'tests/lanes.png' });
+} finally {
+  await browser.close();
+  if (wrk.exitCode === null) wrk.kill('SIGTERM');
+  await wrkDone;
+  await srv.stop();
+}
+r.finish();

@@ -1,0 +1,474 @@
+/* Shared memory and its risks, against the real server: the race, atomic,
+ * lock, hold and deadlock steps in every mode, their limits and gate,
+ * server.shared's counter, locks and per-thread waits, and a deadlock
+ * found (cycle, insight) while the server still serves and still stops. */
+#include "config.h"
+
+#include <check.h>
+#include "tl_check.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "exec/shared_steps.h"
+#include "tl_json.h"
+#include "tl_testutil.h"
+
+static tj *get_stats(int admin_port) {
+  tl_resp r;
+  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  tl_resp_free(&r);
+  return j;
+}
+
+/* /stats once the sampler has seen `want` increments and (unless < 0)
+ * `acq` acquisitions of lock 0: a snapshot may be older than the answer
+ * just read (the period is 100 ms in these tests; a loaded machine gets
+ * 10 s). */
+static tj *stats_with(int admin_port, double want, double acq) {
+  for (int i = 0; i < 200; i++) {
+    tj *j = get_stats(admin_port);
+    if (tj_num(j, "server.shared.increments", -1) == want &&
+        tj_num(j, "server.shared.running", -1) == 0 &&
+        (acq < 0 || tj_num(j, "server.shared.acquisitions", -1) == acq))
+      return j;
+    tj_release(j);
+    usleep(50 * 1000);
+  }
+  ck_abort_msg("server.shared never reached %.0f increments, %.0f acquisitions",
+               want, acq);
+  return NULL;
+}
+
+static tj *stats_with_increments(int admin_port, double want) {
+  return stats_with(admin_port, want, -1);
+}
+
+/* Sends the same GET on n connections at once, then reads every answer
+ * and checks its status. */
+static void concurrent(int port, const char *path, int n, int status) {
+  int fds[16];
+  char req[256];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  for (int i = 0; i < n; i++)
+    fds[i] = tl_connect(port);
+  for (int i = 0; i < n; i++)
+    tl_send_str(fds[i], req);
+  for (int i = 0; i < n; i++) {
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
+    ck_assert_msg(r.status == status, "%s: %d %s", path, r.status, r.body);
+    tl_resp_free(&r);
+    tl_close(fds[i]);
+  }
+}
+
+static const char *const modes[] = {"async", "pool", "hybrid", "coro"};
+
+/* Each step runs in each mode, named in the answer with its count; alone,
+ * nothing is lost and every lock is taken once per increment (+1: hold). */
+START_TEST(steps_run_in_every_mode) {
+  const char *mode = modes[_i];
+  const char *args[] = {"--mode", mode, "--threads", "2", "--sample-ms", "100",
+                        NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=race:1000,atomic:2000,io:1,"
+                                  "lock:3000,hold:20,cpu:1", &r), 200);
+  tj *b = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(b);
+  ck_assert_str_eq(tj_str(b, "steps.0.kind"), "race");
+  ck_assert_int_eq((int) tj_num(b, "steps.0.n", -1), 1000);
+  ck_assert_str_eq(tj_str(b, "steps.1.kind"), "atomic");
+  ck_assert_int_eq((int) tj_num(b, "steps.1.n", -1), 2000);
+  ck_assert_str_eq(tj_str(b, "steps.3.kind"), "lock");
+  ck_assert_int_eq((int) tj_num(b, "steps.3.n", -1), 3000);
+  ck_assert_str_eq(tj_str(b, "steps.4.kind"), "hold");
+  ck_assert_int_eq((int) tj_num(b, "steps.4.ms", -1), 20);
+  /* hold burns its 20 ms of CPU while holding the lock. */
+  ck_assert_msg(tj_num(b, "steps.4.cpu_us", 0) >= 19000, "hold cpu %.0f us",
+                tj_num(b, "steps.4.cpu_us", 0));
+  if (strcmp(mode, "async") == 0)
+    ck_assert_str_eq(tj_str(b, "steps.0.thread"), "loop");
+  else
+    ck_assert_ptr_nonnull(strstr(tj_str(b, "steps.0.thread"), "worker-"));
+  tj_release(b);
+  tl_resp_free(&r);
+  tj *j = stats_with(p.admin_port, 6000, 3001);
+  ck_assert_int_eq((int) tj_num(j, "server.shared.counter", -1), 6000);
+  ck_assert_int_eq((int) tj_num(j, "server.shared.lost", -1), 0);
+  ck_assert_int_eq((int) tj_num(j, "server.shared.acquisitions", -1), 3001);
+  ck_assert_int_eq((int) tj_num(j, "server.shared.locks.0.acquisitions", -1),
+                   3001);
+  ck_assert_int_eq((int) tj_num(j, "server.shared.locks.1.acquisitions", -1), 0);
+  ck_assert(tj_is_null(j, "server.shared.holder_tid"));
+  ck_assert_int_eq((int) tj_num(j, "server.shared.waiters", -1), 0);
+  char addr[32];
+  snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long) TL_SHARED_COUNTER_ADDR);
+  ck_assert_str_eq(tj_str(j, "server.shared.counter_addr"), addr);
+  /* The thread that ran the lock step has a row, waiting for nothing. */
+  ck_assert_int_ge((int) tj_get(j, "server.shared.threads")->n, 1);
+  ck_assert(tj_is_null(j, "server.shared.threads.0.wants"));
+  ck_assert_uint_eq(tj_get(j, "server.shared.deadlocks")->n, 0);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Limits like the other steps (400), the deadlock gate (403). */
+START_TEST(limits_and_gate) {
+  const char *args[] = {"--mode", "pool", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tl_resp r;
+  const char *bad[] = {"/task?steps=race:100000001", "/task?steps=atomic:x",
+                       "/task?steps=lock", "/task?steps=hold:10001",
+                       "/task?steps=deadlock:1"};
+  for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+    ck_assert_msg(tl_get(p.port, bad[i], &r) == 400, "%s: %d", bad[i], r.status);
+    tl_resp_free(&r);
+  }
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1,deadlock", &r), 403);
+  ck_assert_ptr_nonnull(strstr(r.body, "--allow-deadlock"));
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Two long race steps at once lose updates (on 2 cores in parallel, on one
+ * by preemption: either way, counted exactly as increments - counter);
+ * atomic and lock steps at once lose none. */
+START_TEST(race_loses_atomic_and_lock_do_not) {
+  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms",
+                        "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  double lost = 0, total = 0;
+  /* Overlap is all but certain for 2 x 20M increments (tens of ms each);
+   * three tries make a machine that ran them one after the other rare. */
+  for (int attempt = 0; attempt < 3 && lost == 0; attempt++) {
+    concurrent(p.port, "/task?steps=race:20000000", 2, 200);
+    total += 40e6;
+    tj *j = stats_with_increments(p.admin_port, total);
+    lost = tj_num(j, "server.shared.lost", -1);
+    ck_assert_double_eq(tj_num(j, "server.shared.counter", -1) + lost, total);
+    tj_release(j);
+  }
+  ck_assert_msg(lost > 0, "two racing steps lost nothing, three times");
+  concurrent(p.port, "/task?steps=atomic:3000000", 2, 200);
+  concurrent(p.port, "/task?steps=lock:300000", 2, 200);
+  tj *j = stats_with_increments(p.admin_port, total + 6.6e6);
+  /* Nothing more lost than before. */
+  ck_assert_double_eq(tj_num(j, "server.shared.lost", -1), lost);
+  ck_assert_double_eq(tj_num(j, "server.shared.acquisitions", -1), 600000);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Sends a GET on a new connection and returns it; the answer is read
+ * later (tl_testutil is not thread-safe: no second client thread). */
+static int send_get(int port, const char *path) {
+  char req[256];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  int fd = tl_connect(port);
+  tl_send_str(fd, req);
+  return fd;
+}
+
+static int read_status(int fd) {
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  int st = r.status;
+  tl_resp_free(&r);
+  tl_close(fd);
+  return st;
+}
+
+/* A hold makes the others queue: 4 x hold:60 on 4 workers take >= 240 ms;
+ * while one holds, /stats names the holder and the waiters, and each
+ * waiting thread says which lock it wants; afterwards the waits add up. */
+START_TEST(hold_serialises_and_shows_holder_and_waiters) {
+  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms",
+                        "50", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  /* 800 ms of CPU: on a loaded machine under TSan several seconds of wall
+   * time, within tl_connect's 15 s receive timeout. */
+  int long_one = send_get(p.port, "/task?steps=hold:800");
+  bool held = false;
+  for (int i = 0; i < 200 && !held; i++) {
+    usleep(20 * 1000);
+    tj *j = get_stats(p.admin_port);
+    held = !tj_is_null(j, "server.shared.holder_tid");
+    tj_release(j);
+  }
+  ck_assert_msg(held, "the first hold never took the lock");
+  int waiter = send_get(p.port, "/task?steps=hold:1");
+  bool seen = false;
+  for (int i = 0; i < 200 && !seen; i++) {
+    usleep(20 * 1000);
+    tj *j = get_stats(p.admin_port);
+    if (tj_num(j, "server.shared.waiters", 0) == 1) {
+      int holder = (int) tj_num(j, "server.shared.holder_tid", 0);
+      ck_assert_int_gt(holder, 0);
+      const tj *ts = tj_get(j, "server.shared.threads");
+      int wanting = 0, holding = 0;
+      for (size_t k = 0; k < ts->n; k++) {
+        const tj *t = &ts->kids[k];
+        if (!tj_is_null(t, "wants")) {
+          ck_assert_int_eq((int) tj_num(t, "wants", -1), 0);
+          ck_assert_int_ne((int) tj_num(t, "tid", 0), holder);
+          wanting++;
+        }
+        if (tj_get(t, "holds")->n == 1) {
+          ck_assert_int_eq((int) tj_num(t, "tid", 0), holder);
+          holding++;
+        }
+      }
+      ck_assert_int_eq(wanting, 1);
+      ck_assert_int_eq(holding, 1);
+      seen = true;
+    }
+    tj_release(j);
+  }
+  ck_assert_msg(seen, "never saw the second hold waiting");
+  ck_assert_int_eq(read_status(long_one), 200);
+  ck_assert_int_eq(read_status(waiter), 200);
+
+  double t0 = tl_now_s();
+  concurrent(p.port, "/task?steps=hold:60", 4, 200);
+  double took = tl_now_s() - t0;
+  ck_assert_msg(took >= 0.235, "4 x hold:60 took %.3f s: not serialised", took);
+  tj *j = NULL;
+  for (int i = 0; i < 100; i++) {
+    if (j)
+      tj_release(j);
+    usleep(50 * 1000);
+    j = get_stats(p.admin_port);
+    if (tj_num(j, "server.shared.acquisitions", 0) == 6)
+      break;
+  }
+  ck_assert_int_eq((int) tj_num(j, "server.shared.acquisitions", 0), 6);
+  ck_assert_int_ge((int) tj_num(j, "server.shared.contended", 0), 2);
+  /* The waiter of the first part waited while we watched it (>= 20 ms). */
+  double wait = tj_num(j, "server.shared.wait_ms", 0);
+  ck_assert_msg(wait >= 20, "wait_ms %.1f", wait);
+  double per_thread = 0;
+  const tj *ts = tj_get(j, "server.shared.threads");
+  for (size_t k = 0; k < ts->n; k++)
+    per_thread += tj_num(&ts->kids[k], "lock_wait_ms", 0);
+  ck_assert_msg(per_thread >= wait - 1 && per_thread <= wait + 1,
+                "threads waited %.1f ms, the lock says %.1f", per_thread, wait);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Two deadlock steps at once: the cycle is found within 2 s (each thread
+ * holding one lock and wanting the other), an insight says the server
+ * still serves, it does, and it still stops on SIGTERM. */
+START_TEST(deadlock_found_and_survived) {
+  const char *mode = _i == 0 ? "pool" : "async";
+  const char *args[] = {"--mode", mode, "--threads", "4", "--loops",
+                        _i == 0 ? "1" : "2", "--allow-deadlock",
+                        "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int fds[2];
+  double t0 = tl_now_s();
+  /* In async mode the two must land on different loops: a few tries. */
+  const tj *dl = NULL;
+  tj *j = NULL;
+  for (int tries = 0; tries < 8 && !dl; tries++) {
+    for (int i = 0; i < 2; i++) {
+      fds[i] = tl_connect(p.port);
+      tl_send_str(fds[i], "GET /task?steps=deadlock HTTP/1.1\r\nHost: t\r\n\r\n");
+    }
+    t0 = tl_now_s();
+    while (!dl && tl_now_s() - t0 < 3.0) {
+      usleep(50 * 1000);
+      if (j)
+        tj_release(j);
+      j = get_stats(p.admin_port);
+      const tj *d = tj_get(j, "server.shared.deadlocks");
+      if (d && d->n > 0)
+        dl = &d->kids[0];
+    }
+    if (!dl) { /* both on one loop: it ran them one after the other */
+      for (int i = 0; i < 2; i++)
+        tl_close(fds[i]);
+      ck_assert_str_eq(mode, "async");
+    }
+  }
+  ck_assert_ptr_nonnull(dl);
+  ck_assert_msg(tl_now_s() - t0 <= 2.5, "found after %.2f s", tl_now_s() - t0);
+  ck_assert_msg(tj_num(dl, "detect_ms", 1e9) <= 2000, "detect_ms %.0f",
+                tj_num(dl, "detect_ms", 1e9));
+  const tj *ths = tj_get(dl, "threads");
+  ck_assert_uint_eq(ths->n, 2);
+  int w0 = (int) tj_num(&ths->kids[0], "wants", -1);
+  int w1 = (int) tj_num(&ths->kids[1], "wants", -1);
+  ck_assert(w0 != w1 && (w0 == 1 || w0 == 2) && (w1 == 1 || w1 == 2));
+  ck_assert_uint_eq(tj_get(&ths->kids[0], "holds")->n, 1);
+  ck_assert_int_eq((int) tj_num(&ths->kids[0], "holds.0", -1), w1);
+  ck_assert_int_eq((int) tj_num(&ths->kids[1], "holds.0", -1), w0);
+  const tj *ins = tj_get(j, "insights");
+  bool said = false;
+  /* Pool: two of four workers stuck, the loop free. Async on 2 loops:
+   * both loops stuck, nothing left to serve. */
+  const char *says = _i == 0 ? "still serves" : "no request is served";
+  for (size_t k = 0; k < ins->n; k++)
+    if (strcmp(tj_str(&ins->kids[k], "id"), "deadlock") == 0) {
+      said = strstr(tj_str(&ins->kids[k], "text"), says) != NULL;
+      ck_assert_int_eq((int) tj_num(&ins->kids[k], "evidence.stuck_threads", 0), 2);
+    }
+  ck_assert_msg(said, "no deadlock insight");
+  tj_release(j);
+  /* Still serving with the other threads, and still stuck a while later. */
+  tl_resp r;
+  if (strcmp(mode, "pool") == 0) {
+    ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
+    tl_resp_free(&r);
+  } else { /* both loops are stuck: the observer still answers */
+    ck_assert_int_eq(tl_get(p.admin_port, "/stats", &r), 200);
+    tl_resp_free(&r);
+  }
+  usleep(300 * 1000);
+  j = get_stats(p.admin_port);
+  ck_assert_uint_eq(tj_get(j, "server.shared.deadlocks")->n, 1);
+  ck_assert(tj_num(j, "server.shared.deadlocks.0.stuck_ms", 0) >= 300);
+  tj_release(j);
+  /* Pool: SIGTERM makes the lock waits give up and the server stops.
+   * Async: the main loop, which handles signals, is one of the stuck
+   * threads, so only SIGKILL ends it (tl_proc_stop's -1). */
+  ck_assert_int_eq(tl_proc_stop(&p, _i == 0 ? 10000 : 2000), _i == 0 ? 0 : -1);
+  for (int i = 0; i < 2; i++)
+    tl_close(fds[i]);
+}
+END_TEST
+
+/* Under --processes 2 each worker has its own counter at the same virtual
+ * address; as root, /proc/self/pagemap shows different physical pages. */
+START_TEST(processes_have_their_own_counter) {
+  const char *args[] = {"--processes", "2", "--mode", "pool", "--threads", "2",
+                        "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  char addr[32];
+  snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long) TL_SHARED_COUNTER_ADDR);
+  double c1 = 0, c2 = 0;
+  tj *j = NULL;
+  /* The kernel spreads connections over the two listeners: a few bursts
+   * reach both. */
+  for (int burst = 0; burst < 10 && (c1 == 0 || c2 == 0); burst++) {
+    concurrent(p.port, "/task?steps=atomic:1000", 8, 200);
+    for (int i = 0; i < 20; i++) {
+      usleep(100 * 1000);
+      if (j)
+        tj_release(j);
+      j = get_stats(p.admin_port);
+      c1 = tj_num(j, "processes.1.shared.counter", -1);
+      c2 = tj_num(j, "processes.2.shared.counter", -1);
+      if (c1 + c2 == 8000.0 * (burst + 1))
+        break;
+    }
+    ck_assert_double_eq(c1 + c2, 8000.0 * (burst + 1));
+  }
+  ck_assert_msg(c1 > 0 && c2 > 0, "one worker got everything: %.0f / %.0f", c1, c2);
+  ck_assert_str_eq(tj_str(j, "processes.0.role"), "supervisor");
+  for (int k = 0; k < 3; k++) {
+    char path[64];
+    snprintf(path, sizeof(path), "processes.%d.shared.counter_addr", k);
+    ck_assert_str_eq(tj_str(j, path), addr);
+  }
+  /* The supervisor runs no task: its own counter stays 0. */
+  ck_assert_int_eq((int) tj_num(j, "processes.0.shared.counter", -1), 0);
+  if (geteuid() == 0) {
+    double p1 = tj_num(j, "processes.1.shared.counter_page", -1);
+    double p2 = tj_num(j, "processes.2.shared.counter_page", -1);
+    ck_assert_msg(p1 > 0 && p2 > 0 && p1 != p2, "pages %.0f %.0f", p1, p2);
+  } else {
+    ck_assert(tj_is_null(j, "processes.1.shared.counter_page"));
+  }
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Under --processes 1 two deadlock steps hang the worker's threads: the
+ * worker says so in its scoreboard slot and the supervisor replaces it
+ * (last_exit "deadlocked: SIGKILL"); the new one serves. */
+START_TEST(deadlocked_worker_process_replaced) {
+  const char *args[] = {"--processes", "1", "--mode", "pool", "--threads", "4",
+                        "--allow-deadlock", "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = get_stats(p.admin_port);
+  int pid0 = (int) tj_num(j, "processes.1.pid", 0);
+  ck_assert_int_gt(pid0, 0);
+  tj_release(j);
+  int fds[2];
+  for (int i = 0; i < 2; i++) {
+    fds[i] = tl_connect(p.port);
+    tl_send_str(fds[i], "GET /task?steps=deadlock HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  double t0 = tl_now_s();
+  int pid1 = 0;
+  j = NULL;
+  while (tl_now_s() - t0 < 10) {
+    usleep(100 * 1000);
+    if (j)
+      tj_release(j);
+    j = get_stats(p.admin_port);
+    pid1 = (int) tj_num(j, "processes.1.pid", 0);
+    if (pid1 > 0 && pid1 != pid0 &&
+        strcmp(tj_str(j, "processes.1.state"), "ready") == 0)
+      break;
+  }
+  double took = tl_now_s() - t0;
+  ck_assert_msg(pid1 > 0 && pid1 != pid0, "worker %d not replaced", pid0);
+  fprintf(stderr, "deadlocked worker %d replaced by %d, ready %.2f s after "
+          "the two deadlock requests\n", pid0, pid1, took);
+  ck_assert_int_eq((int) tj_num(j, "processes.1.restarts", 0), 1);
+  ck_assert_str_eq(tj_str(j, "processes.1.last_exit.how"), "deadlocked: SIGKILL");
+  ck_assert_int_eq((int) tj_num(j, "processes.1.last_exit.pid", 0), pid0);
+  tj_release(j);
+  /* The clients of the stuck tasks lost their connection. */
+  for (int i = 0; i < 2; i++) {
+    ck_assert(tl_wait_eof(fds[i], 5000));
+    tl_close(fds[i]);
+  }
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1", &r), 200);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* One test case each, so that tests/mutants can name them (CK_RUN_CASE). */
+static void add_case(Suite *s, const char *name, const TTest *t, int loops) {
+  TCase *tc = tcase_create(name);
+  tcase_set_timeout(tc, 120);
+  tcase_add_loop_test(tc, t, 0, loops);
+  suite_add_tcase(s, tc);
+}
+
+int main(void) {
+  Suite *s = suite_create("shared");
+  add_case(s, "steps_run_in_every_mode", steps_run_in_every_mode, 4);
+  add_case(s, "limits_and_gate", limits_and_gate, 1);
+  add_case(s, "race_loses_atomic_and_lock_do_not",
+           race_loses_atomic_and_lock_do_not, 1);
+  add_case(s, "hold_serialises", hold_serialises_and_shows_holder_and_waiters, 1);
+  add_case(s, "deadlock_found_and_survived", deadlock_found_and_survived, 2);
+  add_case(s, "processes_have_their_own_counter",
+           processes_have_their_own_counter, 1);
+  add_case(s, "deadlocked_worker_process_replaced",
+           deadlocked_worker_process_replaced, 1);
+  return tl_check_run(s);
+}

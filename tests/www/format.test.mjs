@@ -1,0 +1,61 @@
+// Unit tests of www/format.js, www/fragment.js and www/lab-text.js (no DOM): node --test tests/www/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fmt, fmtPct, fmtBytes, fmtDuration, fmtMs, fmtBoundMs, ceil2, get, isNum, NA } from '../../www/format.js';
+import { parseFragment, formatFragment } from '../../www/fragment.js';
+import { labNum, show, setupText, predictionText, progressPct } from '../../www/lab-text.js';
+
+test('numbers: thousands separators, n/a for what is not a finite number', () => {
+  assert.equal(fmt(1234567), '1,234,567');
+  assert.equal(fmt(3.14159, 2), '3.14');
+  assert.equal(fmt(null), NA);
+  assert.equal(fmt(Infinity), NA);
+  assert.equal(fmtPct(12.34), '12.3%');
+  assert.equal(isNum(NaN), false);
+});
+
+test('bytes and durations in the unit that fits', () => {
+  assert.equal(fmtBytes(512), '512 B');
+  assert.equal(fmtBytes(2048), '2 KiB');
+  assert.equal(fmtBytes(3 * 1048576), '3.0 MiB');
+  assert.equal(fmtDuration(59.9), '59s');
+  assert.equal(fmtDuration(61), '1m 01s');
+  assert.equal(fmtDuration(3723), '1h 02m 03s');
+  assert.equal(fmtMs(0.85), '850 µs');
+  assert.equal(fmtMs(12.34), '12.3 ms');
+  assert.equal(fmtMs(1250), '1.25 s');
+});
+
+test('histogram edges shown as bounds, rounded up so they stay bounds', () => {
+  assert.equal(fmtBoundMs(40.959), '≤ 41 ms');
+  assert.equal(fmtBoundMs(0.0063), '≤ 6.3 µs');
+  assert.equal(ceil2(40.1), 41);
+  assert.ok(ceil2(1.234) >= 1.234);
+});
+
+test('get reads optional paths', () => {
+  assert.equal(get({ a: { b: 3 } }, ['a', 'b']), 3);
+  assert.equal(get({ a: null }, ['a', 'b']), null);
+  assert.equal(get({}, ['x']), null);
+});
+
+test('the URL fragment round-trips a task and the pause', () => {
+  assert.deepEqual(parseFragment('#task=12&paused'), { task: '12', paused: true });
+  assert.deepEqual(parseFragment(''), {});
+  assert.equal(formatFragment(12, true), '#task=12&paused');
+  assert.equal(formatFragment(null, false), '');
+  assert.equal(formatFragment(7, false), '#task=7');
+});
+
+test('lab texts', () => {
+  assert.equal(labNum(1234.5), '1235');
+  assert.equal(labNum(12.34), '12.3');
+  assert.equal(labNum(1.234), '1.23');
+  assert.equal(labNum('x'), 'n/a');
+  assert.equal(show([1, null, 'a']), '1.00, n/a, a');
+  assert.equal(setupText({ mode: 'pool', threads: 4 }), 'mode pool, threads 4');
+  assert.equal(predictionText({ predicted: 500, bound: true, measured: 'rps' }), '> 500 req/s');
+  assert.equal(predictionText({ predicted: null }), 'qualitative');
+  assert.equal(progressPct({ elapsed_s: 1, left_s: 3 }), 25);
+  assert.equal(progressPct({ elapsed_s: 0, left_s: 0 }), 0);
+});

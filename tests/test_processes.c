@@ -411,6 +411,9 @@ START_TEST(spare_takes_a_dead_workers_place) {
   }
   ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
   ck_assert(!alive(spare) && !alive(fresh));
+}
+END_TEST
+
 /* The worker of slot 1 once it is not old_pid and has `restarts`
  * restarts; its /stats entry's gap between the last death and this start
  * (last_exit.ago_s - uptime_s, one snapshot's clock) in *gap. */

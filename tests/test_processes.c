@@ -492,6 +492,57 @@ START_TEST(young_deaths_back_off) {
 }
 END_TEST
 
+/* POST /control?QUERY on the admin port; the status. */
+static int control(int admin_port, const char *query) {
+  char req[200];
+  snprintf(req, sizeof(req),
+           "POST /control?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", query, admin_port);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(admin_port, req, &r), 0);
+  int st = r.status;
+  tl_resp_free(&r);
+  return st;
+}
+
+/* Memory (smaps_rollup), descriptors and the thread listing cost a walk
+ * per thread: they are read every 10 s, not every period, and say how old
+ * they are; the listing is read again at once when the thread count
+ * changes. */
+START_TEST(slow_figures_say_their_age) {
+  tl_proc p;
+  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms", "100", NULL};
+  tl_proc_start(&p, args);
+  usleep(400 * 1000);
+  tj *a = get_stats(p.admin_port);
+  usleep(600 * 1000);
+  tj *b = get_stats(p.admin_port);
+  const char *keys[] = {"processes.0.mem_age_s", "processes.0.fds_age_s",
+                        "processes.0.threads_age_s", "process.fds_age_s"};
+  for (int k = 0; k < 4; k++) {
+    double x = tj_num(a, keys[k], -1), y = tj_num(b, keys[k], -1);
+    ck_assert_msg(x >= 0 && y >= 0, "%s missing", keys[k]);
+    /* Not re-read in between: it aged with the wall clock (0.6 s). */
+    ck_assert_msg(y >= x + 0.3 && y >= 0.7 && y < 10.5, "%s %.3f then %.3f",
+                  keys[k], x, y);
+  }
+  int n0 = (int) tj_num(b, "processes.0.nthreads", 0);
+  tj_release(a);
+  tj_release(b);
+  double t_ctl = tl_now_s();
+  ck_assert_int_eq(control(p.admin_port, "threads=8"), 200);
+  usleep(500 * 1000);
+  tj *c = get_stats(p.admin_port);
+  ck_assert_int_eq((int) tj_num(c, "processes.0.nthreads", 0), n0 + 4);
+  /* Listed since the change (not 10 s after the previous listing). */
+  double age = tj_num(c, "processes.0.threads_age_s", 99);
+  ck_assert_msg(age < tl_now_s() - t_ctl, "the listing is %.3f s old, the "
+                "change %.3f s", age, tl_now_s() - t_ctl);
+  tj_release(c);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 /* /control on the supervisor reaches every worker over its channel. */
 START_TEST(control_reaches_every_worker) {
   tl_proc p;
@@ -590,4 +641,4 @@ TL_CHECK_MAIN("processes", loops_share_the_port_and_each_serves,
               crash_restarts_one_worker_the_other_serves_on,
               spare_takes_a_dead_workers_place,
               no_child_survives_a_stop, control_reaches_every_worker,
-              young_deaths_back_off)
+              young_deaths_back_off, slow_figures_say_their_age)

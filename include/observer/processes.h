@@ -38,6 +38,10 @@ typedef struct tl_process_snap {
   int fds;
   int nthreads;
   int tids[TL_SNAP_PROC_TIDS];
+  /* When memory (smaps_rollup), fds and tids were last read (CLOCK_
+   * MONOTONIC; 0: never): they are re-read every TL_PROC_SLOW_NS, and tids
+   * also when the thread count changes; /stats says how old each is. */
+  uint64_t mem_at_ns, fds_at_ns, tids_at_ns;
   bool has_counters;
   uint64_t accepted, requests, open, inflight;
   double requests_rate;  /* over the time since the last read; < 0 unknown */
@@ -47,14 +51,28 @@ typedef struct tl_process_snap {
   uint64_t shared_counter, shared_addr, shared_page;
 } tl_process_snap;
 
+/* Costly with many threads (measured at --threads 1000: smaps_rollup walks
+ * every thread's stack mapping, the fd listing every kept /proc file, the
+ * task listing a dentry per thread): read this often only. */
+#define TL_PROC_SLOW_NS 10000000000ull
+
 typedef struct tl_proc_prev {
   int pid;
   uint64_t ticks;
   uint64_t requests;
+  /* The slow figures as last read, reused until they are due. */
+  bool has_mem;
+  uint64_t rss_kb, pss_kb, uss_kb, mem_at_ns;
+  int fds;
+  uint64_t fds_at_ns;
+  int nthreads;
+  int tids[TL_SNAP_PROC_TIDS];
+  uint64_t tids_at_ns;
 } tl_proc_prev;
 
 typedef struct tl_processes {
   int n;
+  uint64_t at_ns;        /* when this was sampled */
   tl_process_snap p[TL_SNAP_MAX_PROCS];
   bool supervised;
   uint64_t deaths;

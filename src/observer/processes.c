@@ -37,7 +37,7 @@ static int count_dir(const char *path, int *ids, int cap) {
 }
 
 static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
-                      double period_s) {
+                      double period_s, uint64_t now) {
   char path[64], buf[4096];
   long tck = sysconf(_SC_CLK_TCK);
   snprintf(path, sizeof(path), "/proc/%d/stat", o->pid);
@@ -49,9 +49,12 @@ static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
   uint64_t ticks = ps.utime_ticks + ps.stime_ticks;
   o->cpu_s = (double) ticks / (double) tck;
   o->cpu_pct = -1;
+  const tl_proc_prev *was = NULL;
   for (int i = 0; i < nprev; i++)
-    if (prev[i].pid == o->pid && ticks >= prev[i].ticks && period_s > 0)
-      o->cpu_pct = 100.0 * (double) (ticks - prev[i].ticks) / (double) tck / period_s;
+    if (prev[i].pid == o->pid)
+      was = &prev[i];
+  if (was && ticks >= was->ticks && period_s > 0)
+    o->cpu_pct = 100.0 * (double) (ticks - was->ticks) / (double) tck / period_s;
   snprintf(path, sizeof(path), "/proc/%d/status", o->pid);
   n = tl_procfs_read(path, buf, sizeof(buf));
   tl_procfs_status st;
@@ -59,19 +62,43 @@ static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
     o->ctx_vol = st.voluntary_ctxt;
     o->ctx_invol = st.nonvoluntary_ctxt;
   }
-  snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", o->pid);
-  n = tl_procfs_read(path, buf, sizeof(buf));
-  if (n > 0 && strstr(buf, "Pss:")) {
-    o->has_mem = true;
-    o->rss_kb = kb_of(buf, "\nRss:");
-    o->pss_kb = kb_of(buf, "\nPss:");
-    o->uss_kb = kb_of(buf, "\nPrivate_Clean:") + kb_of(buf, "\nPrivate_Dirty:");
+  if (was && was->mem_at_ns && now - was->mem_at_ns < TL_PROC_SLOW_NS) {
+    o->has_mem = was->has_mem;
+    o->rss_kb = was->rss_kb;
+    o->pss_kb = was->pss_kb;
+    o->uss_kb = was->uss_kb;
+    o->mem_at_ns = was->mem_at_ns;
+  } else {
+    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", o->pid);
+    n = tl_procfs_read(path, buf, sizeof(buf));
+    if (n > 0 && strstr(buf, "Pss:")) {
+      o->has_mem = true;
+      o->rss_kb = kb_of(buf, "\nRss:");
+      o->pss_kb = kb_of(buf, "\nPss:");
+      o->uss_kb = kb_of(buf, "\nPrivate_Clean:") + kb_of(buf, "\nPrivate_Dirty:");
+    }
+    o->mem_at_ns = now;
   }
-  snprintf(path, sizeof(path), "/proc/%d/fd", o->pid);
-  o->fds = count_dir(path, NULL, 0);
-  snprintf(path, sizeof(path), "/proc/%d/task", o->pid);
-  int nt = count_dir(path, o->tids, TL_SNAP_PROC_TIDS);
-  o->nthreads = nt < 0 ? 0 : nt;
+  if (was && was->fds_at_ns && now - was->fds_at_ns < TL_PROC_SLOW_NS) {
+    o->fds = was->fds;
+    o->fds_at_ns = was->fds_at_ns;
+  } else {
+    snprintf(path, sizeof(path), "/proc/%d/fd", o->pid);
+    o->fds = count_dir(path, NULL, 0);
+    o->fds_at_ns = now;
+  }
+  /* The thread count comes with stat: list the tids when it changed. */
+  if (was && was->tids_at_ns && was->nthreads == (int) ps.num_threads &&
+      now - was->tids_at_ns < TL_PROC_SLOW_NS) {
+    o->nthreads = was->nthreads;
+    memcpy(o->tids, was->tids, sizeof(o->tids));
+    o->tids_at_ns = was->tids_at_ns;
+  } else {
+    snprintf(path, sizeof(path), "/proc/%d/task", o->pid);
+    int nt = count_dir(path, o->tids, TL_SNAP_PROC_TIDS);
+    o->nthreads = nt < 0 ? 0 : nt;
+    o->tids_at_ns = now;
+  }
 }
 
 /* A process's requests per second since the last read (same pid). */
@@ -100,6 +127,7 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
   memcpy(prev, out->prev, sizeof(prev));
   int nprev = out->n;
   out->n = 0;
+  out->at_ns = now;
   tl_process_snap *self = &out->p[out->n++];
   memset(self, 0, sizeof(*self));
   self->pid = (int) getpid();
@@ -178,11 +206,23 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
   }
   for (int i = 0; i < out->n; i++) {
     if (out->p[i].pid > 0)
-      read_proc(&out->p[i], prev, nprev, period_s);
+      read_proc(&out->p[i], prev, nprev, period_s, now);
     requests_rate(&out->p[i], prev, nprev, period_s);
   }
   for (int i = 0; i < out->n; i++) {
-    out->prev[i].pid = out->p[i].pid;
+    const tl_process_snap *o = &out->p[i];
+    tl_proc_prev *w = &out->prev[i];
+    w->pid = o->pid;
+    w->has_mem = o->has_mem;
+    w->rss_kb = o->rss_kb;
+    w->pss_kb = o->pss_kb;
+    w->uss_kb = o->uss_kb;
+    w->mem_at_ns = o->mem_at_ns;
+    w->fds = o->fds;
+    w->fds_at_ns = o->fds_at_ns;
+    w->nthreads = o->nthreads;
+    memcpy(w->tids, o->tids, sizeof(w->tids));
+    w->tids_at_ns = o->tids_at_ns;
     out->prev[i].requests = out->p[i].requests;
     out->prev[i].ticks = out->p[i].has_proc
                              ? (uint64_t) (out->p[i].cpu_s * (double) sysconf(_SC_CLK_TCK) + 0.5)

@@ -42,12 +42,8 @@ import * as coro from './coro.js';
 import * as processes from './processes.js';
 import * as timeline from './timeline.js';
 import * as taskCard from './task-card.js';
-import * as birthPanel from './birth.js';
-import * as sharedPanel from './shared.js';
-
-/* Panels written to init(root): their root element by id. */
-const birth = { init: () => birthPanel.init($('birth')), render: (s) => birthPanel.render(s) };
-const shared = { init: () => sharedPanel.init($('panel-shared')), render: (s) => sharedPanel.render(s) };
+import * as birth from './birth.js';
+import * as shared from './shared.js';
 
 /* Drawn in this order for every snapshot. */
 const PANELS = [

@@ -27,6 +27,7 @@ const tl = {
   gutter: 150, top: 20, laneH: 16, cssW: 0, cssH: 0,
   mouse: null, hoverTask: null, pending: false, pattern: null, runqPattern: null, sentFrom: null,
   selected: null, onSelect: null, folded: null,
+  drawnCounts: [],                 // the count drawn at each lane's end by the last draw ('' none)
 };
 let drawMs = null;                 // time of the last canvas draw
 
@@ -65,7 +66,8 @@ export function selectTimelineTask(id) { tl.selected = isNum(id) ? id : null; re
 export function onTimelineSelect(cb) { tl.onSelect = cb; }
 
 /* What is drawn, for tests and the console: per step its lane, wall, on-core
- * and waiting time (ms); plus the folded lane, if any. */
+ * and waiting time (ms); the count drawn at each lane's end (by the last
+ * draw: it follows render by a frame); plus the folded lane, if any. */
 export function timelineModel() {
   const steps = [];
   tl.byLane.forEach((arr, lane) => {
@@ -75,7 +77,7 @@ export function timelineModel() {
         wall_ms: sh.wall, cpu_ms: sh.cpu, waiting_ms: sh.waiting, waiting_share: sh.waitingShare });
     }
   });
-  return { lanes: tl.lanes.map((th) => th.name || String(th.tid)), laneCounts: tl.lanes.map(laneCountText),
+  return { lanes: tl.lanes.map((th) => th.name || String(th.tid)), laneCounts: tl.drawnCounts,
     folded: tl.folded, selected: tl.selected, steps };
 }
 
@@ -289,8 +291,8 @@ function drawLaneCounts(ctx) {
   ctx.font = `${lh >= 13 ? 11 : 9}px system-ui, sans-serif`;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  tl.lanes.forEach((th, i) => {
-    const txt = laneCountText(th);
+  tl.drawnCounts = tl.lanes.map(laneCountText);
+  tl.drawnCounts.forEach((txt, i) => {
     if (!txt) return;
     const y = tl.top + i * lh + lh / 2, w = ctx.measureText(txt).width;
     ctx.fillStyle = 'rgba(255,255,255,0.85)';

@@ -60,7 +60,7 @@ const COLS = [
     },
     title: 'kernel state: R running/runnable, S sleeping, D blocked (uninterruptible)' },
   { ...DOING_COL, g: 'scheduler' },
-  { k: 'on_cpu_pct', g: 'scheduler', label: 'period: on a core / ready / sleeping', cls: 'period',
+  { k: 'on_cpu_pct', g: 'scheduler', label: 'period: on a core / ready / sleeping', cls: 'period', wrap: true,
     text: (t) => (isNum(t.on_cpu_pct) || isNum(t.runq_pct) || isNum(t.sleep_pct)
       ? `${fmt(t.on_cpu_pct, 0)} / ${fmt(t.runq_pct, 0)} / ${fmt(t.sleep_pct, 0)}` : NA),
     title: 'share of the last period on a core / ready, waiting for a core (run queue) / sleeping or blocked, %',
@@ -177,7 +177,7 @@ function buildHead() {
 }
 
 function makeSortHeader(c) {
-  const th = el('th', `sortable${c.txt ? ' txt' : ''}`, c.label);
+  const th = el('th', `sortable${c.txt ? ' txt' : ''}${c.wrap ? ' wrap' : ''}`, c.label);
   th.setAttribute('data-key', c.k);
   th.title = `${c.title ? `${c.title} — ` : ''}click to sort`;
   th.tabIndex = 0;

@@ -52,20 +52,21 @@ export function birthGroups(threads) {
 
 function gapOf(t, maxGap) {
   if (!isNum(t.created_ns) || !isNum(t.first_run_ns)) {
-    return { width: null, kernel: t.created_by === 'kernel',
+    return { width: null, clipped: false, kernel: t.created_by === 'kernel',
       text: t.created_by === 'kernel' ? 'not ours: the kernel\'s start time (10 ms ticks); its first run is not recorded' : 'n/a' };
   }
   const gap = t.first_run_ns - t.created_ns;
   const kernel = t.created_by === 'kernel';
   /* At least 1% so that a gap is seen; the main thread's (kernel) gap may
-   * pass the scale: clipped at 100%. */
+   * pass the scale: clipped at 100%, and said so. */
   const width = maxGap > 0 ? Math.min(100, Math.max(1, (100 * gap) / maxGap)) : 0;
-  return { width, kernel, text: fmtBirthMs(gap / 1e6) + (kernel ? ' from the kernel\'s start (exec, loader) to main()' : '') };
+  return { width, clipped: gap > maxGap, kernel, text: fmtBirthMs(gap / 1e6) + (kernel ? ' from the kernel\'s start (exec, loader) to main()' : '') };
 }
 
 /* One box per process: { pid, title, ticks: [{ tid, role, left (% of
  * the axis), title }], rows: [{ t, name, created, firstRun, gap: { width
- * (% of the largest measured gap, null: none), kernel, text } }] }. */
+ * (% of the largest measured gap, null: none), clipped (longer than the
+ * scale), kernel, text } }] }. */
 export function birthLayout(threads, processes) {
   const procs = Array.isArray(processes) ? processes : [];
   return birthGroups(threads).map(([pid, list]) => {

@@ -47,10 +47,14 @@ function drawRow(r) {
   if (isNum(t.first_run_ns)) row.dataset.firstRun = String(t.first_run_ns);
   const gap = el('span', 'birth-gap');
   if (r.gap.width !== null) {
-    const bar = el('i', r.gap.kernel ? 'kernel' : null);
+    /* The bar's width is a share of a fixed track, so that gaps compare. */
+    const track = el('span', 'birth-track');
+    const bar = el('i', `${r.gap.kernel ? 'kernel' : ''}${r.gap.clipped ? ' clipped' : ''}`.trim() || null);
     bar.style.width = `${r.gap.width.toFixed(1)}%`;
-    gap.appendChild(bar);
-    gap.title = 'created -> first run: runnable, waiting for the scheduler to run it';
+    track.appendChild(bar);
+    gap.appendChild(track);
+    gap.title = r.gap.clipped ? 'longer than this scale (the largest gap measured at both ends): clipped'
+      : 'created -> first run: runnable, waiting for the scheduler to run it';
   }
   gap.appendChild(el('small', null, r.gap.text));
   row.append(el('span', 'birth-name', r.name), el('span', 'birth-at', r.created), el('span', 'birth-at', r.firstRun), gap);

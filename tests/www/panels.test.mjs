@@ -101,6 +101,7 @@ test('birth: gaps scaled to the largest one measured both ends; the kernel-start
   assert.equal(gap[102].width, 25);                  // 1 ms of 4
   assert.equal(gap[101].width, 12.5);
   assert.equal(gap[100].width, 100);                 // 20 ms, clipped
+  assert.deepEqual([gap[100].clipped, gap[103].clipped, gap[102].clipped], [true, false, false]);
   assert.match(gap[100].text, /^20.0 ms from the kernel's start/);
   assert.equal(gap[104].width, null);
   assert.match(gap[104].text, /not ours: the kernel's start time/);

@@ -79,14 +79,15 @@ START_TEST(cpu_within_wall_every_mode) {
 END_TEST
 
 /* One worker, nothing of ours competing: most of a CPU step is on a core.
- * Other sessions share the machine, so the best of a few short steps is
- * what is held to 80%. */
+ * Other programs share the machine, so the best of up to 200 short steps
+ * (it stops at the first good one) is what is held to 80%: at a load
+ * average of 30 the best of 40 was once 0.76. */
 START_TEST(uncontended_cpu_step_mostly_on_core) {
   tl_proc p;
   const char *args[] = {"--mode", "pool", "--threads", "1", NULL};
   tl_proc_start(&p, args);
   double best = 0;
-  for (int k = 0; k < 40 && best < 0.8; k++) {
+  for (int k = 0; k < 200 && best < 0.8; k++) {
     tj *t = get_json(p.port, "/cpu?ms=2");
     check_steps_fit(t);
     const tj *s = tj_get(t, "steps.0");

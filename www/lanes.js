@@ -19,6 +19,8 @@
  * roles, the source, per-core idle); nothing touches the DOM before init.
  */
 
+import { get } from './api.js';
+
 const POLL_MS = 250;
 const KEEP_NS = 10e9;              // the server's flight recorder: 10 s
 const LAG_NS = 60e6;               // slices arrive behind a 10-35 ms window
@@ -97,9 +99,9 @@ const poll = async () => {
   st.timer = null;
   if (!st.paused) {
     try {
-      const r = await st.fetch(`/sched?since_ns=${Math.floor(st.since)}`, { cache: 'no-store' });
-      if (r.ok) {
-        ingest(await r.json());
+      const r = await st.get(`/sched?since_ns=${Math.floor(st.since)}`);
+      if (r.ok && r.body) {
+        ingest(r.body);
         st.polls++;
         scheduleDraw();
       } else {
@@ -295,10 +297,10 @@ const onClick = (ev) => {
 
 /* ---- the module's contract ---- */
 
-export function init(root, { fetchImpl } = {}) {
+export function init(root = document.getElementById('lanes'), { getImpl } = {}) {
   if (st.root || !root) return;
   st.root = root;
-  st.fetch = fetchImpl || ((...a) => fetch(...a));
+  st.get = getImpl || get;
   const bar = el('div', 'tl-bar');
   st.legend = el('div', 'legend');
   const items = [

@@ -42,14 +42,9 @@ import * as coro from './coro.js';
 import * as processes from './processes.js';
 import * as timeline from './timeline.js';
 import * as taskCard from './task-card.js';
-import * as birthPanel from './birth.js';
-import * as sharedPanel from './shared.js';
-import * as lanesPanel from './lanes.js';
-
-/* Panels written to init(root): their root element by id. */
-const birth = { init: () => birthPanel.init($('birth')), render: (s) => birthPanel.render(s) };
-const shared = { init: () => sharedPanel.init($('panel-shared')), render: (s) => sharedPanel.render(s) };
-const lanes = { init: () => lanesPanel.init($('lanes')), render: (s) => lanesPanel.render(s) };
+import * as birth from './birth.js';
+import * as shared from './shared.js';
+import * as lanes from './lanes.js';
 
 /* Drawn in this order for every snapshot. */
 const PANELS = [
@@ -72,7 +67,7 @@ const api = {
   taskCard: taskCard.taskCardState, // () -> the followed task, or null
   findTask: (id) => followTask(id),
   setPaused: (p) => setPaused(!!p),
-  lanes: lanesPanel.lanesModel,     // () -> what the "Cores, live" lanes hold and drew
+  lanes: lanes.lanesModel,     // () -> what the "Cores, live" lanes hold and drew
 };
 
 function render(s, info) {

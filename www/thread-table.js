@@ -4,7 +4,10 @@
  * where (core, allowed cores, migrations/s), scheduler (state, doing now,
  * where the period went as a stacked bar on a core / ready, waiting for a
  * core / sleeping, run-queue wait %, switches/s) and work (CPU %, holding a
- * task %, coroutine switches/s, tasks/s, steps/s). Clicking a name opens a
+ * task %, coroutine switches/s, tasks/s, tasks in flight, steps/s).
+ * Under --processes the rows are grouped by process, each group under a
+ * header row (process-groups.js: pid, role, state, restarts, req/s).
+ * Clicking a name opens a
  * details row with the totals (tid, index, CPU time, on-CPU, run-queue wait,
  * timeslices, switches, migrations, tasks, steps). Builds the two-row header
  * once (init); clicking a header sorts by it (numbers biggest first, a second
@@ -20,6 +23,7 @@
 import { NA, isNum, fmt } from './format.js';
 import { $, el } from './dom.js';
 import { doingClass, doingText, sortThreads, STATE_NAMES } from './thread-info.js';
+import { withProcessHeaders, groupText } from './process-groups.js';
 
 /* "loop 2" for loop threads (loop 0, the main thread, has no index). */
 function roleText(t) {
@@ -56,7 +60,7 @@ const COLS = [
     },
     title: 'kernel state: R running/runnable, S sleeping, D blocked (uninterruptible)' },
   { ...DOING_COL, g: 'scheduler' },
-  { k: 'on_cpu_pct', g: 'scheduler', label: 'period: on a core / ready / sleeping', cls: 'period',
+  { k: 'on_cpu_pct', g: 'scheduler', label: 'period: on a core / ready / sleeping', cls: 'period', wrap: true,
     text: (t) => (isNum(t.on_cpu_pct) || isNum(t.runq_pct) || isNum(t.sleep_pct)
       ? `${fmt(t.on_cpu_pct, 0)} / ${fmt(t.runq_pct, 0)} / ${fmt(t.sleep_pct, 0)}` : NA),
     title: 'share of the last period on a core / ready, waiting for a core (run queue) / sleeping or blocked, %',
@@ -74,6 +78,8 @@ const COLS = [
   { k: 'coro_switches_rate', g: 'work', label: 'coro sw./s', rate: true, text: num('coro_switches_rate', 0),
     title: 'user-level switches into and out of coroutines per second (coro mode; no kernel involved) — compare the kernel’s switches' },
   { k: 'tasks_rate', g: 'work', label: 'tasks/s', rate: true, text: num('tasks_rate', 0) },
+  { k: 'tasks_in_flight', g: 'work', label: 'in flight', text: num('tasks_in_flight', 0),
+    title: 'tasks it holds now: a worker the one it runs (0 or 1); a loop those waiting on its timers (IO steps)' },
   { k: 'steps_rate', g: 'work', label: 'steps/s', rate: true, text: num('steps_rate', 0) },
 ];
 
@@ -84,7 +90,8 @@ const DETAILS = [
   ['user s', num('cpu_user_s', 2)], ['sys s', num('cpu_sys_s', 2)], ['on-CPU s', num('oncpu_s', 3)],
   ['runq wait s', num('runq_wait_s', 3)], ['timeslices', num('timeslices', 0)],
   ['voluntary switches', num('ctx_voluntary', 0)], ['involuntary switches', num('ctx_involuntary', 0)],
-  ['migrations', num('migrations', 0)], ['tasks', num('tasks', 0)], ['steps', num('steps', 0)],
+  ['migrations', num('migrations', 0)], ['in flight', num('tasks_in_flight', 0)], ['tasks', num('tasks', 0)],
+  ['steps', num('steps', 0)],
 ];
 
 function drawPeriod(td, t, s) {
@@ -114,6 +121,7 @@ const expanded = new Set();      // tids whose details row is open
 const sortState = { key: null, dir: 1 };   // null = natural order (loop, workers, observer, ...)
 const headerCells = [];
 let lastThreads = null;          // the threads last shown, re-sorted when a header is clicked
+let lastProcesses = null;        // processes[]: under --processes the rows are grouped by process
 
 export function init() {
   tbody = $('threads-body');
@@ -169,7 +177,7 @@ function buildHead() {
 }
 
 function makeSortHeader(c) {
-  const th = el('th', `sortable${c.txt ? ' txt' : ''}`, c.label);
+  const th = el('th', `sortable${c.txt ? ' txt' : ''}${c.wrap ? ' wrap' : ''}`, c.label);
   th.setAttribute('data-key', c.k);
   th.title = `${c.title ? `${c.title} — ` : ''}click to sort`;
   th.tabIndex = 0;
@@ -189,7 +197,7 @@ function makeSortHeader(c) {
       h.classList.toggle('sorted-asc', k === sortState.key && sortState.dir === 1);
       h.classList.toggle('sorted-desc', k === sortState.key && sortState.dir === -1);
     });
-    if (lastThreads) renderTable(threadsSorted(lastThreads));
+    if (lastThreads) renderTable(withProcessHeaders(threadsSorted(lastThreads), lastProcesses));
   });
   headerCells.push(th);
   return th;
@@ -228,6 +236,21 @@ function makeRow(t) {
   }
 
   return { tr, tds, last: new Array(COLS.length), role: null };
+}
+
+/* A process's header row (--processes): one cell across the table. */
+function makeGroupRow(g) {
+  const tr = el('tr', 'proc-group');
+  tr.setAttribute('data-pid', String(g.pid));
+  const td = el('td', 'txt');
+  td.colSpan = COLS.length;
+  tr.appendChild(td);
+  return { tr, tds: [td], last: [null], role: 'group' };
+}
+
+function drawGroupRow(row, g) {
+  const s = groupText(g);
+  if (row.last[0] !== s) { row.last[0] = s; row.tds[0].textContent = s; }
 }
 
 function spacerRow() {
@@ -275,7 +298,7 @@ function rowElements(sorted, from, to) {
   for (let r = from; r < to; r++) {
     const row = rows.get(sorted[r].tid);
     out.push(row.tr);
-    if (expanded.has(sorted[r].tid)) out.push(drawDetails(row, sorted[r]));
+    if (!sorted[r].group && expanded.has(sorted[r].tid)) out.push(drawDetails(row, sorted[r]));
     else if (row.details) row.details.remove();
   }
   return out;
@@ -291,6 +314,11 @@ function renderTable(sorted) {
     const t = sorted[r];
     seen.add(t.tid);
     let row = rows.get(t.tid);
+    if (t.group) {
+      if (!row) { row = makeGroupRow(t); rows.set(t.tid, row); }
+      drawGroupRow(row, t);
+      continue;
+    }
     if (!row) { row = makeRow(t); rows.set(t.tid, row); }
     drawRow(row, t);
   }
@@ -343,11 +371,14 @@ function renderFolded(f) {
 }
 
 /* view.threads: the snapshot's threads; view.natural: the same in natural
- * order (used when no column is sorted); s.folded: what the stream folded.
+ * order (used when no column is sorted); s.folded: what the stream folded;
+ * s.processes: under --processes, the processes the rows are grouped by.
  * Returns the number of threads the table holds (all of them in the DOM
- * unless there are more than VIRTUAL_FROM). */
+ * unless there are more than VIRTUAL_FROM), header rows not counted. */
 export function render(s, view) {
   lastThreads = view.threads;
+  lastProcesses = s.processes;
   renderFolded(s.folded);
-  return renderTable(sortState.key ? threadsSorted(view.threads) : view.natural);
+  const list = withProcessHeaders(sortState.key ? threadsSorted(view.threads) : view.natural, s.processes);
+  return renderTable(list) - (list.length - view.threads.length);
 }

@@ -1,10 +1,12 @@
 /*
  * The timeline's model, no DOM: a step's wall time split into on a core
  * and not, the lanes (task-running threads, folded beyond MAX_LANES), the
- * window shown and the time grid's ticks. timeline.js draws it.
+ * window shown, the time grid's ticks, what an update left out (the note
+ * and each lane's count) and each lane's tasks in flight. timeline.js
+ * draws it.
  */
 
-import { isNum } from './format.js';
+import { isNum, fmtInt } from './format.js';
 import { naturalCompare } from './thread-info.js';
 
 /* More lanes than this and the rest are folded into one. */
@@ -41,7 +43,8 @@ export function buildLanes(threads, byTid, steps, maxLanes = MAX_LANES) {
     const names = rest.map((th) => th.name || String(th.tid));
     folded = { count: rest.length, first: names[0], last: names[names.length - 1] };
     lanes = lanes.slice(0, maxLanes - 1);
-    lanes.push({ tid: -1, name: `${rest.length} more threads`, role: 'folded', index: null, folded: rest.map((th) => th.tid) });
+    lanes.push({ tid: -1, name: `${rest.length} more threads`, role: 'folded', index: null, folded: rest.map((th) => th.tid),
+      tasks_in_flight: sum(rest, 'tasks_in_flight'), steps_left_out: sum(rest, 'steps_left_out') });
   }
   const laneOf = new Map();
   lanes.forEach((th, k) => {
@@ -53,6 +56,32 @@ export function buildLanes(threads, byTid, steps, maxLanes = MAX_LANES) {
     if (k !== undefined) byLane[k].push(st);
   }
   return { lanes, laneOf, byLane, folded };
+}
+
+/* The sum of k over list, null when no entry has it. */
+function sum(list, k) {
+  let n = null;
+  for (const x of list) if (isNum(x[k])) n = (n || 0) + x[k];
+  return n;
+}
+
+/* What this update left out, for the note: timeline.left_out (a newer
+ * server: steps of the window, or lost since the last sample, that steps[]
+ * does not carry) or else dropped when sampled; '' when nothing was. */
+export function leftOutNote(t) {
+  const n = isNum(t.left_out) ? t.left_out : (t.sampled ? t.dropped : 0);
+  if (!isNum(n) || n <= 0) return '';
+  return ` — sampled: ${fmtInt(n)} steps left out of this update to keep it bounded (each lane says how many of its own)`;
+}
+
+/* The text at a lane's right end: the tasks its thread holds now (the
+ * loop: those waiting on its timers) and the steps this update left out
+ * of its lane; '' when both are 0 or unknown. */
+export function laneCountText(th) {
+  const parts = [];
+  if (isNum(th.tasks_in_flight) && th.tasks_in_flight > 0) parts.push(`${fmtInt(th.tasks_in_flight)} in flight`);
+  if (isNum(th.steps_left_out) && th.steps_left_out > 0) parts.push(`${fmtInt(th.steps_left_out)} steps left out`);
+  return parts.join(' · ');
 }
 
 export function laneHeight(n) { return Math.max(9, Math.min(22, Math.floor(560 / Math.max(1, n)))); }

@@ -7,15 +7,18 @@
  * window to zoom in, a tooltip (wall, on-CPU, waiting, thread, core), and a
  * selected task (click, or the task card) outlined across lanes and joined
  * in time order. Lanes beyond what fits are folded into one "N more
- * threads" lane (timeline-model.js). Redrawn in requestAnimationFrame, at
- * most once per frame. timelineModel() gives the drawn steps with their
- * on-core share (tests).
+ * threads" lane (timeline-model.js). At each lane's right end, the tasks
+ * its thread holds now ("1,000 in flight" on an async loop) and the steps
+ * this update left out of it; the note above says what the update left
+ * out in all. Redrawn in requestAnimationFrame, at most once per frame.
+ * timelineModel() gives the drawn steps with their on-core share and each
+ * lane's count (tests).
  */
 
 import { NA, isNum, fmt, fmtInt, get } from './format.js';
 import { $, setText, legendItem } from './dom.js';
 import { coreColor, stateColor } from './colors.js';
-import { share, buildLanes, laneHeight, viewWindow, tickStep, fmtTick } from './timeline-model.js';
+import { share, buildLanes, laneHeight, viewWindow, tickStep, fmtTick, leftOutNote, laneCountText } from './timeline-model.js';
 
 const tl = {
   canvas: null, wrap: null, tip: null, note: null, legend: null, windowSel: null,
@@ -24,6 +27,7 @@ const tl = {
   gutter: 150, top: 20, laneH: 16, cssW: 0, cssH: 0,
   mouse: null, hoverTask: null, pending: false, pattern: null, runqPattern: null, sentFrom: null,
   selected: null, onSelect: null, folded: null,
+  drawnCounts: [],                 // the count drawn at each lane's end by the last draw ('' none)
 };
 let drawMs = null;                 // time of the last canvas draw
 
@@ -62,7 +66,8 @@ export function selectTimelineTask(id) { tl.selected = isNum(id) ? id : null; re
 export function onTimelineSelect(cb) { tl.onSelect = cb; }
 
 /* What is drawn, for tests and the console: per step its lane, wall, on-core
- * and waiting time (ms); plus the folded lane, if any. */
+ * and waiting time (ms); the count drawn at each lane's end (by the last
+ * draw: it follows render by a frame); plus the folded lane, if any. */
 export function timelineModel() {
   const steps = [];
   tl.byLane.forEach((arr, lane) => {
@@ -72,7 +77,8 @@ export function timelineModel() {
         wall_ms: sh.wall, cpu_ms: sh.cpu, waiting_ms: sh.waiting, waiting_share: sh.waitingShare });
     }
   });
-  return { lanes: tl.lanes.map((th) => th.name || String(th.tid)), folded: tl.folded, selected: tl.selected, steps };
+  return { lanes: tl.lanes.map((th) => th.name || String(th.tid)), laneCounts: tl.drawnCounts,
+    folded: tl.folded, selected: tl.selected, steps };
 }
 
 function requestDraw() {
@@ -103,7 +109,7 @@ export function render(s, view) {
 function renderNote(t, nsteps) {
   const span = (tl.to - tl.sentFrom) / 1000;
   let note = `${fmtInt(nsteps)} steps in the last ${fmt(span, 1)} s on ${tl.lanes.length} lanes`;
-  if (t.sampled) note += ` — sampled: ${fmtInt(t.dropped)} steps left out to keep it bounded`;
+  note += leftOutNote(t);
   if (tl.folded) note += ` — the last lane folds ${tl.folded.count} threads (${tl.folded.first} … ${tl.folded.last})`;
   setText(tl.note, note);
 }
@@ -279,6 +285,24 @@ function outlineTask(ctx, rects, color, width, dash) {
   ctx.setLineDash([]);
 }
 
+/* On top of its steps, at the lane's right end, on a light box. */
+function drawLaneCounts(ctx) {
+  const lh = tl.laneH;
+  ctx.font = `${lh >= 13 ? 11 : 9}px system-ui, sans-serif`;
+  ctx.textAlign = 'right';
+  ctx.textBaseline = 'middle';
+  tl.drawnCounts = tl.lanes.map(laneCountText);
+  tl.drawnCounts.forEach((txt, i) => {
+    if (!txt) return;
+    const y = tl.top + i * lh + lh / 2, w = ctx.measureText(txt).width;
+    ctx.fillStyle = 'rgba(255,255,255,0.85)';
+    ctx.fillRect(tl.cssW - 14 - w, y - lh / 2 + 1, w + 8, lh - 2);
+    ctx.fillStyle = '#212529';
+    ctx.fillText(txt, tl.cssW - 10, y);
+  });
+  ctx.textAlign = 'left';
+}
+
 function drawGutterLine(ctx) {
   ctx.strokeStyle = '#ced4da';
   ctx.lineWidth = 1;
@@ -307,6 +331,7 @@ function drawTimeline() {
   /* the hovered task, then the selected one (thicker, solid join) */
   outlineTask(ctx, r.hover, '#111', 1.5, [3, 3]);
   outlineTask(ctx, r.selected, '#000', 2.5, []);
+  drawLaneCounts(ctx);
   drawGutterLine(ctx);
   drawMs = Math.round((performance.now() - t0) * 100) / 100;
 }

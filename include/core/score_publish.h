@@ -18,10 +18,4 @@ void tl_score_pub_close(tl_score_pub *p);
 void tl_score_publish(tl_score_pub *p, const struct tl_server *srv,
                       tl_score_slot *slot);
 
-/* dst += src, field by field (histograms bucket by bucket, max of max).
- * dst is the caller's own: no other thread writes it. */
-void tl_score_add_counters(tl_loop_counters *dst, const tl_loop_counters *src);
-/* dst = src, word by word (relaxed loads and stores). */
-void tl_score_copy_counters(tl_loop_counters *dst, const tl_loop_counters *src);
-
 #endif

@@ -68,6 +68,13 @@ static inline tl_mode tl_loop_ctx_mode(const tl_loop_ctx *c) {
   return (tl_mode) atomic_load_explicit(c->mode, memory_order_relaxed);
 }
 
+/* dst += src, field by field (histograms bucket by bucket, max of max,
+ * the longest latest block). dst is the caller's own: no other thread
+ * writes it. Any thread. */
+void tl_loop_counters_add(tl_loop_counters *dst, const tl_loop_counters *src);
+/* dst = src, word by word (relaxed loads and stores). Any thread. */
+void tl_loop_counters_copy(tl_loop_counters *dst, const tl_loop_counters *src);
+
 /* Single-writer counter bump for tl_loop_counters. */
 static inline void tl_count(_Atomic uint64_t *c, uint64_t n) {
   atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + n,

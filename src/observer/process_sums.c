@@ -65,7 +65,7 @@ static void bury(tl_process_sums *ps, int i) {
   st(&l->open, 0);
   st(&l->inflight, 0);
   st(&l->loop_idle_ns, 0);
-  tl_score_add_counters(&ps->gone, l);
+  tl_loop_counters_add(&ps->gone, l);
   ps->pid[i] = 0;
 }
 
@@ -96,14 +96,14 @@ bool tl_process_sums_add(tl_process_sums *ps, const tl_server *srv,
       continue;
     if (!ps->last[i])
       ps->last[i] = tl_xcalloc(1, sizeof(tl_loop_counters));
-    tl_score_copy_counters(ps->last[i], &sl->sums);
+    tl_loop_counters_copy(ps->last[i], &sl->sums);
     ps->pid[i] = pids[i];
-    tl_score_add_counters(sum, ps->last[i]);
+    tl_loop_counters_add(sum, ps->last[i]);
     ps->queue_depth += ld(&sl->queue_depth);
     idle += ld(&ps->last[i]->loop_idle_ns);
     loops += atomic_load_explicit(&sl->nloops, memory_order_relaxed);
   }
-  tl_score_add_counters(sum, &ps->gone);
+  tl_loop_counters_add(sum, &ps->gone);
   /* The utilisation is 1 - idle / period per loop: the mean loop. */
   st(&sum->loop_idle_ns, loops > 0 ? idle / (uint64_t) loops : 0);
   return true;

@@ -69,22 +69,17 @@ static uint64_t ld(const _Atomic uint64_t *p) {
 }
 
 /* Each row's counter summed over the loops, its rate and delta. */
-/* Each row: every loop's counter, plus `others` (a --processes
- * supervisor has no loop: its workers' sums, observer/process_sums). */
-static void read_counters(tl_sampler_server *sv, const tl_server *srv,
-                          const tl_loop_counters *others, tl_snapshot *s,
-                          double period_s) {
+/* Each row from the counters summed over the loops (loop_totals) and, in
+ * a --processes supervisor, which has no loop, its workers
+ * (observer/process_sums). */
+static void read_counters(tl_sampler_server *sv, const tl_loop_counters *sum,
+                          tl_snapshot *s, double period_s) {
   char *snap = (char *) s;
-  int nl = srv->nloops < TL_SNAP_MAX_LOOPS ? srv->nloops : TL_SNAP_MAX_LOOPS;
+  const char *src = (const char *) sum;
   for (size_t i = 0; i < TL_ARRAY_SIZE(counter_rows); i++) {
     const counter_row *r = &counter_rows[i];
     for (int k = 0; k < r->n; k++) {
-      const char *o = (const char *) others;
-      uint64_t v = ld((const _Atomic uint64_t *) (o + r->src) + k);
-      for (int l = 0; l < nl; l++) {
-        const char *src = (const char *) &srv->loops[l].stats;
-        v += ld((const _Atomic uint64_t *) (src + r->src) + k);
-      }
+      uint64_t v = ld((const _Atomic uint64_t *) (src + r->src) + k);
       uint64_t before = sv->prev[r->prev + k];
       ((uint64_t *) (snap + r->value))[k] = v;
       if (r->rate != NONE)
@@ -141,7 +136,7 @@ void tl_sampler_server_sample(tl_sampler_server *sv, tl_server *srv,
   tl_server_worker_cpus(srv, &wcpus, &inherited);
   tl_cpulist_format(&wcpus, s->worker_cpus, sizeof(s->worker_cpus));
   tl_cpulist_format(&inherited, s->inherited_cpus, sizeof(s->inherited_cpus));
-  read_counters(sv, srv, c, s, period_s);
+  read_counters(sv, c, s, period_s);
   /* Immutable after start; a supervisor has no loop of its own. */
   s->send_uring = srv->nloops > 0 && srv->loops[0].send_uring;
   s->send_why = srv->nloops > 0 ? srv->loops[0].send_why

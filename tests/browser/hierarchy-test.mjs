@@ -6,7 +6,8 @@
 //    header (the workers' sum) and both worker processes' threads grouped
 //    under their process's header row in the thread table;
 //  - an async server at /io?ms=100 shows the loop's tasks in flight in the
-//    table (the lane draws the same count).
+//    table, and the loop's timeline lane the same count with the steps the
+//    update left out of it; the note the steps left out in all.
 // wrk runs are long (30 s) and stopped (by pid) as soon as a part is done,
 // so that a slow page on a loaded machine still sees the load.
 // TL_SHOTS=DIR also saves screenshots of each part there.
@@ -131,6 +132,22 @@ try {
         return v >= 150 ? v : null;
       });
       r.check(inFlight !== null && inFlight <= 200, 'the loop row shows ~200 tasks in flight (200 connections)', String(inFlight));
+      /* The same update's timeline: the loop's lane says its tasks in flight
+       * and the steps left out of it; the note, those left out in all. */
+      const lane = await waitInPage(page, () => {
+        const s = window.tlDashboard.snapshot;
+        const loop = s.threads.find((t) => t.role === 'loop');
+        const m = window.tlDashboard.timeline();
+        const k = m.lanes.indexOf(loop.name);
+        if (!(loop.tasks_in_flight >= 150 && loop.steps_left_out > 0 && s.timeline.left_out > 0) || k < 0) return null;
+        const f = (v) => v.toLocaleString('en-US');
+        return { text: m.laneCounts[k], want: `${f(loop.tasks_in_flight)} in flight · ${f(loop.steps_left_out)} steps left out`,
+          note: document.getElementById('timeline-note').textContent, leftOut: f(s.timeline.left_out) };
+      });
+      r.check(lane !== null && lane.text === lane.want, "the loop's lane: its tasks in flight and the steps left out of it",
+        JSON.stringify(lane));
+      r.check(lane !== null && lane.note.includes(`sampled: ${lane.leftOut} steps left out of this update`),
+        'the note says how many steps this update left out', lane && lane.note);
       if (shots) await page.locator('#panel-timeline').screenshot({ path: `${shots}/async-in-flight.png` });
       await page.close();
     } finally {

@@ -1,0 +1,177 @@
+// Unit tests of the panels' pure layouts (no DOM): the thread table's
+// process groups, the timeline's left-out note and lane counts, the birth
+// panel's layout, the shared-memory panel's series and deadlock cycle.
+// node --test tests/www/
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { withProcessHeaders, groupText } from '../../www/process-groups.js';
+import { buildLanes, leftOutNote, laneCountText } from '../../www/timeline-model.js';
+import { birthLayout, birthGroups, birthLabel, birthKey, fmtBirthMs } from '../../www/birth-model.js';
+import { addPeriod, seriesBars, cycleLayout, deadlockCaption, sharedFacts, sharedUsed, NODE_R } from '../../www/shared-model.js';
+
+/* ---- process groups (--processes) ---- */
+const PROCS = [{ pid: 10, role: 'supervisor', state: 'running', restarts: 0, requests_rate: null },
+  { pid: 11, role: 'worker', state: 'ready', restarts: 1, requests_rate: 1234.4 },
+  { pid: 12, role: 'worker', state: 'ready', restarts: 0, requests_rate: 56 }];
+
+test('process groups: one process leaves the list as it is', () => {
+  const list = [{ tid: 1, pid: 10 }, { tid: 2, pid: 10 }];
+  assert.equal(withProcessHeaders(list, PROCS.slice(0, 1)), list);
+});
+
+test('process groups: a header before each process, in processes[] order, each thread under its own pid', () => {
+  const list = [{ tid: 21, pid: 12 }, { tid: 11, pid: 11 }, { tid: 1, pid: 10 }, { tid: 22, pid: 12 }, { tid: 12, pid: 11 }];
+  const out = withProcessHeaders(list, PROCS);
+  assert.deepEqual(out.map((x) => x.tid), ['p10', 1, 'p11', 11, 12, 'p12', 21, 22]);
+  let pid = null;
+  for (const x of out) if (x.group) pid = x.pid; else assert.equal(x.pid, pid);
+  const heads = out.filter((x) => x.group);
+  assert.deepEqual(heads.map((h) => h.count), [1, 2, 2]);
+  assert.deepEqual(heads.map((h) => h.role), ['supervisor', 'worker', 'worker']);
+});
+
+test('process groups: a pid processes[] does not name comes last, as "process PID"', () => {
+  const out = withProcessHeaders([{ tid: 5, pid: 99 }, { tid: 1, pid: 10 }], PROCS);
+  assert.deepEqual(out.map((x) => x.tid), ['p10', 1, 'p99', 5]);
+  assert.equal(groupText(out[2]), 'process 99 · 1 thread');
+});
+
+test('process groups: the header text; req/s for workers only', () => {
+  const heads = withProcessHeaders([{ tid: 1, pid: 10 }, { tid: 11, pid: 11 }, { tid: 12, pid: 11 }], PROCS).filter((x) => x.group);
+  assert.equal(groupText(heads[0]), 'supervisor 10 · running · 0 restarts · 1 thread');
+  assert.equal(groupText(heads[1]), 'worker 11 · ready · 1 restart · 2 threads · 1,234 req/s');
+  assert.equal(groupText({ ...heads[0], rps: 50 }), 'supervisor 10 · running · 0 restarts · 1 thread');
+});
+
+/* ---- timeline: what an update left out, tasks in flight ---- */
+test('timeline note: left_out of this update, else the old sampled/dropped, else nothing', () => {
+  assert.match(leftOutNote({ left_out: 6826, sampled: true, dropped: 3 }), /sampled: 6,826 steps left out of this update/);
+  assert.equal(leftOutNote({ left_out: 0, sampled: true, dropped: 5 }), '');
+  assert.match(leftOutNote({ sampled: true, dropped: 5 }), /sampled: 5 steps left out/);
+  assert.equal(leftOutNote({ sampled: false, dropped: 0 }), '');
+});
+
+test('lane counts: tasks in flight and steps left out, nothing when 0 or unknown', () => {
+  assert.equal(laneCountText({ tasks_in_flight: 1000, steps_left_out: 6826 }), '1,000 in flight · 6,826 steps left out');
+  assert.equal(laneCountText({ tasks_in_flight: 1, steps_left_out: 0 }), '1 in flight');
+  assert.equal(laneCountText({ tasks_in_flight: 0, steps_left_out: 3 }), '3 steps left out');
+  assert.equal(laneCountText({ tasks_in_flight: null, steps_left_out: null }), '');
+});
+
+test('lane counts: the folded lane sums its threads', () => {
+  const threads = [{ tid: 1, role: 'loop', index: 0, tasks_in_flight: 7, steps_left_out: 0 }];
+  for (let i = 0; i < 5; i++) threads.push({ tid: 10 + i, role: 'worker', index: i, tasks_in_flight: 1, steps_left_out: i });
+  const m = buildLanes(threads, new Map(threads.map((t) => [t.tid, t])), [], 3);
+  const f = m.lanes[2];
+  assert.equal(f.folded.length, 4);
+  assert.equal(laneCountText(f), '4 in flight · 10 steps left out');
+  assert.equal(laneCountText(m.lanes[0]), '7 in flight');
+});
+
+/* ---- thread birth ---- */
+const MS = 1e6;
+const BIRTH = [
+  { tid: 100, pid: 100, role: 'loop', index: 0, created_ns: 0, created_by: 'kernel', first_run_ns: 20 * MS },
+  { tid: 103, pid: 100, role: 'worker', index: 1, created_ns: 45 * MS, created_by: 'creator', first_run_ns: 49 * MS },  // before worker 0
+  { tid: 102, pid: 100, role: 'worker', index: 0, created_ns: 50 * MS, created_by: 'creator', first_run_ns: 51 * MS },
+  { tid: 101, pid: 100, role: 'observer', name: 'tl-observer', created_ns: 40 * MS, created_by: 'creator', first_run_ns: 40.5 * MS },
+  { tid: 104, pid: 100, role: 'libuv', name: 'tl-libuv-0', created_ns: 100 * MS, created_by: 'kernel', first_run_ns: null },
+  { tid: 105, pid: 100, role: 'other', name: 'x' },     // no birth: not listed
+];
+
+test('birth: threads in order of creation, labelled; no birth, no row', () => {
+  const [[pid, list]] = birthGroups(BIRTH);
+  assert.equal(pid, 100);
+  assert.deepEqual(list.map((t) => t.tid), [100, 101, 103, 102, 104]);
+  assert.deepEqual(list.map(birthLabel), ['main (loop 0)', 'tl-observer', 'worker 1', 'worker 0', 'tl-libuv-0']);
+});
+
+test('birth: the strip places each creation on the process axis', () => {
+  const [box] = birthLayout(BIRTH, [{ pid: 100, role: 'server' }]);
+  assert.equal(box.title, 'server 100 — 5 threads over 100.0 ms');
+  assert.deepEqual(box.ticks.map((k) => k.left), [0, 40, 45, 50, 100]);
+  assert.equal(box.rows[3].created, 'created +50.0 ms');
+  assert.equal(box.rows[3].firstRun, 'first ran +51.0 ms');
+});
+
+test('birth: gaps scaled to the largest one measured both ends; the kernel-started main clipped, libuv said as such', () => {
+  const [box] = birthLayout(BIRTH, []);
+  const gap = Object.fromEntries(box.rows.map((r) => [r.t.tid, r.gap]));
+  assert.equal(gap[103].width, 100);                 // 4 ms: the largest
+  assert.equal(gap[102].width, 25);                  // 1 ms of 4
+  assert.equal(gap[101].width, 12.5);
+  assert.equal(gap[100].width, 100);                 // 20 ms, clipped
+  assert.deepEqual([gap[100].clipped, gap[103].clipped, gap[102].clipped], [true, false, false]);
+  assert.match(gap[100].text, /^20.0 ms from the kernel's start/);
+  assert.equal(gap[104].width, null);
+  assert.match(gap[104].text, /not ours: the kernel's start time/);
+  assert.equal(box.rows[4].firstRun, 'first run n/a');
+});
+
+test('birth: processes in separate boxes, each on its own axis; the key follows births only', () => {
+  const two = [...BIRTH, { tid: 200, pid: 200, role: 'loop', index: 0, created_ns: 500 * MS, created_by: 'kernel', first_run_ns: 510 * MS },
+    { tid: 201, pid: 200, role: 'worker', index: 0, created_ns: 520 * MS, created_by: 'creator', first_run_ns: 521 * MS }];
+  const boxes = birthLayout(two, [{ pid: 200, role: 'worker' }]);
+  assert.deepEqual(boxes.map((b) => b.pid), [100, 200]);
+  assert.equal(boxes[0].title.startsWith('process 100'), true);
+  assert.deepEqual(boxes[1].ticks.map((k) => Math.round(k.left)), [0, 95]);   // the axis ends at the last first run, 521 ms
+  assert.equal(boxes[1].rows[1].created, 'created +20.0 ms');
+  assert.equal(birthKey(BIRTH), birthKey(BIRTH.map((t) => ({ ...t, cpu_pct: 50 }))));
+  assert.notEqual(birthKey(BIRTH), birthKey(BIRTH.slice(1)));
+  assert.equal(fmtBirthMs(0.31), '310 µs');
+});
+
+/* ---- shared memory ---- */
+test('shared: a period per snapshot, none twice, bounded', () => {
+  let s = [];
+  s = addPeriod(s, 1, { lost: 5, increments: 100 });
+  s = addPeriod(s, 1, { lost: 5, increments: 100 });
+  s = addPeriod(s, 2, null);
+  s = addPeriod(s, 3, { lost: -2, increments: -1 });
+  assert.deepEqual(s, [{ seq: 1, lost: 5, increments: 100 }, { seq: 3, lost: -2, increments: 0 }]);
+  for (let q = 4; q < 10; q++) s = addPeriod(s, q, { lost: 0, increments: 0 }, 4);
+  assert.deepEqual(s.map((x) => x.seq), [6, 7, 8, 9]);
+});
+
+test('shared: losses up from the axis, falls below it, the newest at the right', () => {
+  const { bars, line } = seriesBars([{ seq: 1, lost: 10, increments: 50 }, { seq: 2, lost: 5, increments: 100 }], 600, 90, 120);
+  assert.equal(bars.length, 2);
+  assert.equal(bars[1].x, 595);
+  assert.equal(bars[0].y + bars[0].height, 90);     // on the axis at the bottom
+  assert.equal(bars[0].height, 86);
+  assert.equal(bars[1].height, 43);
+  assert.equal(line.split(' ').length, 2);
+  const neg = seriesBars([{ seq: 1, lost: 10, increments: 0 }, { seq: 2, lost: -10, increments: 0 }], 600, 90, 120).bars;
+  assert.ok(Math.abs(neg[0].y + neg[0].height - 63) < 1e-9);        // the axis raised to 70%
+  assert.ok(Math.abs(neg[1].y - 63) < 1e-9);                         // a fall hangs below it
+  assert.equal(neg[1].fill !== neg[0].fill, true);
+});
+
+test('shared: a deadlock cycle, each arrow from a thread to the next, rim to rim', () => {
+  const d = { threads: [{ tid: 7, holds: [0], wants: 1 }, { tid: 8, holds: [1], wants: 0 }], stuck_ms: 3000, detect_ms: 120 };
+  const c = cycleLayout(d, new Map([[7, 'tl-worker-0']]));
+  assert.deepEqual(c.arrows.map((a) => [a.from, a.to, a.lock]), [[7, 8, 1], [8, 7, 0]]);
+  assert.equal(c.nodes[0].x < c.nodes[1].x, true);   // side by side, from the left
+  for (const nd of c.nodes) {
+    assert.equal(nd.x - NODE_R >= 0 && nd.x + NODE_R <= c.width && nd.y - NODE_R >= 0 && nd.y + NODE_R <= c.height, true);
+  }
+  const [x0, y0] = c.arrows[0].path.split(' ').slice(1, 3).map(Number);
+  assert.ok(Math.abs(Math.hypot(x0 - c.nodes[0].x, y0 - c.nodes[0].y) - NODE_R) < 1e-6);
+  assert.notEqual(c.arrows[0].label.y, c.arrows[1].label.y);   // A->B and B->A bend apart
+  assert.equal(c.arrows[0].label.text, 'tl-worker-0 wants lock 1');
+  assert.equal(c.nodes[1].name, 'thread');
+  assert.equal(deadlockCaption(d), 'Deadlock: thread 7 holds lock 0 and wants lock 1; thread 8 holds lock 1 and wants lock 0 — stuck 3 s, found 120 ms after it closed');
+  const three = cycleLayout({ threads: [7, 8, 9].map((tid, i) => ({ tid, holds: [i], wants: (i + 1) % 3 })) }, new Map());
+  assert.equal(new Set(three.nodes.map((n) => `${Math.round(n.x)},${Math.round(n.y)}`)).size, 3);
+});
+
+test('shared: shown once used; the facts', () => {
+  const sh = { increments: 0, lost: 0, counter: 0, locks: [{ acquisitions: 0, waiters: 0 }], deadlocks: [],
+    counter_addr: '0x1', counter_page: null, holder_tid: null, waiters: 0, contended: 0, acquisitions: 0, wait_ms: 0 };
+  assert.equal(sharedUsed(sh), false);
+  assert.equal(sharedUsed({ ...sh, locks: [{ acquisitions: 0, waiters: 1 }] }), true);
+  const f = sharedFacts({ ...sh, increments: 2000, counter: 1500, lost: 500, holder_tid: 42, waiters: 2 });
+  assert.equal(f['sh-lost'], '500 (25.0%)');
+  assert.equal(f['sh-lock'], 'tid 42, 2');
+  assert.equal(f['sh-addr'], '0x1 / hidden');
+});

@@ -1,0 +1,92 @@
+/*
+ * The "Shared memory" panel's model, no DOM (server.shared,
+ * doc/stats-json.md): the facts' texts, the per-period series of lost
+ * updates and its bars, and a deadlock's cycle laid out on a circle.
+ * shared.js draws it.
+ */
+
+import { isNum, fmtInt } from './format.js';
+
+export const HISTORY = 120;     // periods of the lost series
+
+/* A shared step has run, a lock was taken or waited for, or a deadlock
+ * exists: the panel shows itself. */
+export function sharedUsed(sh) {
+  return sh.increments > 0 || sh.locks.some((l) => l.acquisitions > 0 || l.waiters > 0) || sh.deadlocks.length > 0;
+}
+
+/* The facts, by the id of the element that shows them. */
+export function sharedFacts(sh) {
+  const share = sh.increments > 0 ? ` (${(100 * sh.lost / sh.increments).toFixed(1)}%)` : '';
+  return {
+    'sh-counter': fmtInt(sh.counter),
+    'sh-increments': fmtInt(sh.increments),
+    'sh-lost': fmtInt(sh.lost) + share,
+    'sh-addr': `${sh.counter_addr} / ${sh.counter_page === null ? 'hidden' : sh.counter_page}`,
+    'sh-lock': `${sh.holder_tid === null ? 'free' : `tid ${sh.holder_tid}`}, ${sh.waiters}`,
+    'sh-wait': `${fmtInt(sh.contended)} of ${fmtInt(sh.acquisitions)}, ${fmtInt(sh.wait_ms)} ms`,
+  };
+}
+
+/* series (newest last, at most max) with snapshot seq's period added; a
+ * snapshot seen twice (same seq) or without a period adds nothing. Lost is
+ * signed: a stale write can also raise the counter (a thread writes back a
+ * value read before another thread's late write), so lost can fall. */
+export function addPeriod(series, seq, period, max = HISTORY) {
+  if (!isNum(seq) || !period || (series.length && series[series.length - 1].seq === seq)) return series;
+  const out = [...series, { seq, lost: period.lost, increments: Math.max(0, period.increments) }];
+  return out.length > max ? out.slice(out.length - max) : out;
+}
+
+/* The series as bars in a W x H box, the newest at the right: a loss up
+ * from the axis (red), a fall down from it (blue; the axis is raised to
+ * make room); and the increments as a line, scaled to their maximum. */
+export function seriesBars(series, W = 600, H = 90, history = HISTORY) {
+  const n = series.length;
+  if (!n) return { bars: [], line: '' };
+  const bw = W / history;
+  const maxLost = Math.max(1, ...series.map((x) => Math.abs(x.lost)));
+  const maxInc = Math.max(1, ...series.map((x) => x.increments));
+  const neg = series.some((x) => x.lost < 0);
+  const base = neg ? H * 0.7 : H;
+  const bars = series.map((x, i) => {
+    const h = (Math.abs(x.lost) / maxLost) * (neg ? base - 2 : H - 4) * (x.lost < 0 ? 0.4 : 1);
+    return { x: (history - n + i) * bw, y: x.lost < 0 ? base : base - h, width: Math.max(1, bw - 1), height: h,
+      fill: x.lost < 0 ? '#2e86c1' : '#c0392b', lost: x.lost, seq: x.seq,
+      title: `period ${x.seq}: ${fmtInt(x.lost)} lost of ${fmtInt(x.increments)}` };
+  });
+  const line = series.map((x, i) =>
+    `${((history - n + i) * bw + bw / 2).toFixed(1)},${(H - (x.increments / maxInc) * (H - 4)).toFixed(1)}`).join(' ');
+  return { bars, line };
+}
+
+export function deadlockCaption(d) {
+  const who = d.threads.map((t) => `thread ${t.tid} holds lock ${t.holds.join(',')} and wants lock ${t.wants}`);
+  return `Deadlock: ${who.join('; ')} — stuck ${fmtInt(d.stuck_ms / 1000)} s, found ${fmtInt(d.detect_ms)} ms after it closed`;
+}
+
+export const NODE_R = 32;       // a thread's circle
+
+/* The cycle of deadlock d in a W x H box: its threads on an ellipse from
+ * the left, clockwise (two side by side, three in a triangle), and an
+ * arrow from each thread to the next ("waits for the lock it holds"),
+ * bent so that A->B and B->A do not overlap, ending at the circles' rims.
+ * names: tid -> thread name. */
+export function cycleLayout(d, names, W = 420, H = 220) {
+  const cx = W / 2, cy = H / 2, R = 70, n = d.threads.length;
+  const nodes = d.threads.map((t, i) => {
+    const a = Math.PI + (2 * Math.PI * i) / n;
+    return { tid: t.tid, x: cx + R * Math.cos(a) * 1.8, y: cy + R * Math.sin(a), name: names.get(t.tid) || 'thread',
+      holds: `holds lock ${t.holds.join(',')}` };
+  });
+  const arrows = d.threads.map((t, i) => {
+    const a = nodes[i], b = nodes[(i + 1) % n];
+    const len = Math.hypot(b.x - a.x, b.y - a.y) || 1;
+    const ux = (b.x - a.x) / len, uy = (b.y - a.y) / len;
+    const mx = (a.x + b.x) / 2 + uy * 34, my = (a.y + b.y) / 2 - ux * 34;
+    return { from: t.tid, to: b.tid, lock: t.wants,
+      path: `M ${a.x + ux * NODE_R} ${a.y + uy * NODE_R} Q ${mx} ${my} ${b.x - ux * NODE_R} ${b.y - uy * NODE_R}`,
+      label: { x: mx, y: my + (my < cy ? -6 : 14), text: `${names.get(t.tid) || t.tid} wants lock ${t.wants}` } };
+  });
+  return { width: W, height: H, nodes, arrows };
+}

@@ -165,7 +165,8 @@ static int children_of(int pid, int *out, int cap) {
 
 static bool alive(int pid) { return kill(pid, 0) == 0 || errno != ESRCH; }
 
-static int worker_pids(const tj *j, int *out) {
+/* The pids of processes[] entries of a role ("worker", "spare"). */
+static int role_pids(const tj *j, const char *role, int *out) {
   int n = 0;
   for (int i = 1; i < 8; i++) {
     char path[64];
@@ -173,10 +174,16 @@ static int worker_pids(const tj *j, int *out) {
     int pid = (int) tj_num(j, path, -1);
     if (pid < 0)
       break;
-    if (pid > 0)
+    snprintf(path, sizeof(path), "processes.%d.role", i);
+    const char *r = tj_str(j, path);
+    if (pid > 0 && r && strcmp(r, role) == 0)
       out[n++] = pid;
   }
   return n;
+}
+
+static int worker_pids(const tj *j, int *out) {
+  return role_pids(j, "worker", out);
 }
 
 START_TEST(stats_list_supervisor_and_workers) {
@@ -192,11 +199,14 @@ START_TEST(stats_list_supervisor_and_workers) {
   ck_assert(tj_num(j, "processes.1.uss_kb", 0) > 0);
   int w[8];
   ck_assert_int_eq(worker_pids(j, w), 2);
+  ck_assert_int_eq(role_pids(j, "spare", w + 2), 1); /* the default spare */
+  ck_assert_str_eq(tj_str(j, "processes.3.state"), "spare");
   int kids[16];
   int nk = children_of(p.pid, kids, 16);
-  ck_assert_int_eq(nk, 2);
-  for (int i = 0; i < 2; i++)
-    ck_assert_msg(kids[i] == w[0] || kids[i] == w[1], "child %d not in processes[]", kids[i]);
+  ck_assert_int_eq(nk, 3);
+  for (int i = 0; i < 3; i++)
+    ck_assert_msg(kids[i] == w[0] || kids[i] == w[1] || kids[i] == w[2],
+                  "child %d not in processes[]", kids[i]);
   /* Its threads are /proc/PID/task's. */
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/task", w[0]);
@@ -209,7 +219,7 @@ START_TEST(stats_list_supervisor_and_workers) {
   ck_assert_int_eq((int) tj_num(j, "processes.1.nthreads", -1), nt);
   tj_release(j);
   ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
-  ck_assert(!alive(w[0]) && !alive(w[1]));
+  ck_assert(!alive(w[0]) && !alive(w[1]) && !alive(w[2]));
 }
 END_TEST
 
@@ -229,8 +239,9 @@ static int ask(int fd, const char *path) {
 
 START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   tl_proc p;
+  /* Without a spare: the dead worker's own restart. */
   const char *args[] = {"--processes", "2", "--allow-crash", "--mode", "pool",
-                        "--sample-ms", "50", NULL};
+                        "--sample-ms", "50", "--spare-workers", "0", NULL};
   tl_proc_start(&p, args);
   /* Keep-alive connections until both workers hold some. */
   int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0;
@@ -292,6 +303,117 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
 }
 END_TEST
 
+/* The X-Pid of one request on a new connection (0: no answer). */
+static int ask_new(int port) {
+  int fd = tl_connect(port);
+  int pid = ask(fd, "/task?steps=cpu:1");
+  tl_close(fd);
+  return pid;
+}
+
+/* Load from a child: wrk if installed, else nothing (the test still
+ * checks every behaviour, without the load). */
+static pid_t start_load(int port) {
+  if (access("/usr/bin/wrk", X_OK) != 0)
+    return -1;
+  char url[64];
+  snprintf(url, sizeof(url), "http://127.0.0.1:%d/plaintext", port);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    int dn = open("/dev/null", O_WRONLY);
+    dup2(dn, 1);
+    dup2(dn, 2);
+    execl("/usr/bin/wrk", "wrk", "-t1", "-c16", "-d20s", url, (char *) NULL);
+    _exit(127);
+  }
+  return pid;
+}
+
+/* --processes 2 with its default spare: the spare is up before any death
+ * and takes no connection (bound, not listening); a crashed worker's place
+ * goes to that very process (started before the death) at once, and a new
+ * spare follows. */
+START_TEST(spare_takes_a_dead_workers_place) {
+  tl_proc p;
+  const char *args[] = {"--processes", "2", "--allow-crash", "--mode", "pool",
+                        "--sample-ms", "50", NULL};
+  tl_proc_start(&p, args);
+  tj *j = get_stats(p.admin_port);
+  int w[8], spare = 0;
+  ck_assert_int_eq(worker_pids(j, w), 2);
+  ck_assert_int_eq(role_pids(j, "spare", &spare), 1);
+  ck_assert_str_eq(tj_str(j, "processes.3.state"), "spare");
+  tj_release(j);
+  /* 64 new connections: none reaches the spare. */
+  for (int i = 0; i < NCONN; i++)
+    ck_assert_int_ne(ask_new(p.port), spare);
+  pid_t load = start_load(p.port);
+  usleep(300 * 1000);
+  /* Crash the worker that answers a new connection. */
+  int fd = tl_connect(p.port);
+  int victim = ask(fd, "/task?steps=cpu:1");
+  ck_assert(victim == w[0] || victim == w[1]);
+  double t0 = tl_now_s();
+  tl_send_str(fd, "GET /task?steps=crash HTTP/1.1\r\nHost: t\r\n\r\n");
+  ck_assert(tl_wait_eof(fd, 5000));
+  tl_close(fd);
+  /* The spare, not a fresh process, now serves in the victim's place. */
+  bool promoted = false;
+  double replaced = -1;
+  while (!promoted && tl_now_s() - t0 < REPLACE_S + 2) {
+    j = get_stats(p.admin_port);
+    for (int i = 1; i <= 2; i++) {
+      char path[64];
+      snprintf(path, sizeof(path), "processes.%d.pid", i);
+      if ((int) tj_num(j, path, 0) != spare)
+        continue;
+      snprintf(path, sizeof(path), "processes.%d.state", i);
+      if (strcmp(tj_str(j, path), "ready") != 0)
+        continue;
+      promoted = true;
+      snprintf(path, sizeof(path), "processes.%d.last_exit.pid", i);
+      ck_assert_int_eq((int) tj_num(j, path, 0), victim);
+      snprintf(path, sizeof(path), "processes.%d.last_exit.by_spare", i);
+      const tj *bs = tj_get(j, path);
+      ck_assert(bs && bs->type == TJ_BOOL && bs->b);
+      snprintf(path, sizeof(path), "processes.%d.last_exit.replaced_ms", i);
+      replaced = tj_num(j, path, -1);
+    }
+    tj_release(j);
+    if (!promoted)
+      usleep(10 * 1000);
+  }
+  ck_assert_msg(promoted, "the spare %d did not take the place of %d", spare, victim);
+  ck_assert_msg(replaced >= 0 && replaced < REPLACE_S * 1000,
+                "death -> spare serving: %.1f ms", replaced);
+  /* It listens now: a new connection reaches it. */
+  bool served = false;
+  for (int i = 0; i < 4 * NCONN && !served; i++)
+    served = ask_new(p.port) == spare;
+  ck_assert_msg(served, "no connection reached the promoted spare %d", spare);
+  /* A new spare follows in the background. */
+  int fresh = 0;
+  while (!fresh && tl_now_s() - t0 < REPLACE_S + 5) {
+    j = get_stats(p.admin_port);
+    int s2 = 0;
+    if (role_pids(j, "spare", &s2) == 1 && s2 != spare && s2 != victim &&
+        strcmp(tj_str(j, "processes.3.state"), "spare") == 0)
+      fresh = s2;
+    tj_release(j);
+    if (!fresh)
+      usleep(20 * 1000);
+  }
+  ck_assert_msg(fresh, "no new spare after the promotion");
+  if (load > 0) {
+    kill(load, SIGTERM);
+    waitpid(load, NULL, 0);
+  }
+  ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
+  ck_assert(!alive(spare) && !alive(fresh));
+}
+END_TEST
+
 /* The worker of slot 1 once it is not old_pid and has `restarts`
  * restarts; its /stats entry's gap between the last death and this start
  * (last_exit.ago_s - uptime_s, one snapshot's clock) in *gap. */
@@ -325,7 +447,9 @@ static int next_worker(const tl_proc *p, int old_pid, int restarts, double *gap,
  * the supervisor's own figures say how long each slot stayed empty. */
 START_TEST(young_deaths_back_off) {
   tl_proc p;
-  const char *args[] = {"--processes", "1", "--sample-ms", "50", NULL};
+  /* The cold restart's backoff: no spare to take the place. */
+  const char *args[] = {"--processes", "1", "--sample-ms", "50",
+                        "--spare-workers", "0", NULL};
   tl_proc_start(&p, args);
   double gap, up;
   int pid = 0;
@@ -365,6 +489,57 @@ START_TEST(young_deaths_back_off) {
                 "young death after a long life: slot empty %.3f s, want 0.1 s", gap);
   ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
   ck_assert(!alive(pid));
+}
+END_TEST
+
+/* POST /control?QUERY on the admin port; the status. */
+static int control(int admin_port, const char *query) {
+  char req[200];
+  snprintf(req, sizeof(req),
+           "POST /control?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", query, admin_port);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(admin_port, req, &r), 0);
+  int st = r.status;
+  tl_resp_free(&r);
+  return st;
+}
+
+/* Memory (smaps_rollup), descriptors and the thread listing cost a walk
+ * per thread: they are read every 10 s, not every period, and say how old
+ * they are; the listing is read again at once when the thread count
+ * changes. */
+START_TEST(slow_figures_say_their_age) {
+  tl_proc p;
+  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms", "100", NULL};
+  tl_proc_start(&p, args);
+  usleep(400 * 1000);
+  tj *a = get_stats(p.admin_port);
+  usleep(600 * 1000);
+  tj *b = get_stats(p.admin_port);
+  const char *keys[] = {"processes.0.mem_age_s", "processes.0.fds_age_s",
+                        "processes.0.threads_age_s", "process.fds_age_s"};
+  for (int k = 0; k < 4; k++) {
+    double x = tj_num(a, keys[k], -1), y = tj_num(b, keys[k], -1);
+    ck_assert_msg(x >= 0 && y >= 0, "%s missing", keys[k]);
+    /* Not re-read in between: it aged with the wall clock (0.6 s). */
+    ck_assert_msg(y >= x + 0.3 && y >= 0.7 && y < 10.5, "%s %.3f then %.3f",
+                  keys[k], x, y);
+  }
+  int n0 = (int) tj_num(b, "processes.0.nthreads", 0);
+  tj_release(a);
+  tj_release(b);
+  double t_ctl = tl_now_s();
+  ck_assert_int_eq(control(p.admin_port, "threads=8"), 200);
+  usleep(500 * 1000);
+  tj *c = get_stats(p.admin_port);
+  ck_assert_int_eq((int) tj_num(c, "processes.0.nthreads", 0), n0 + 4);
+  /* Listed since the change (not 10 s after the previous listing). */
+  double age = tj_num(c, "processes.0.threads_age_s", 99);
+  ck_assert_msg(age < tl_now_s() - t_ctl, "the listing is %.3f s old, the "
+                "change %.3f s", age, tl_now_s() - t_ctl);
+  tj_release(c);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
 END_TEST
 
@@ -409,14 +584,15 @@ START_TEST(no_child_survives_a_stop) {
     tl_proc_start(&p, args);
     int kids[16];
     int nk = children_of(p.pid, kids, 16);
-    ck_assert_int_eq(nk, 2);
+    ck_assert_int_eq(nk, 3); /* two workers and the spare */
     kill(p.pid, sigs[k]);
     int st = tl_proc_wait(&p, 10000);
     ck_assert_int_eq(st, sigs[k] == SIGKILL ? 128 + SIGKILL : 0);
     double t0 = tl_now_s();
-    while ((alive(kids[0]) || alive(kids[1])) && tl_now_s() - t0 < 5)
+    while ((alive(kids[0]) || alive(kids[1]) || alive(kids[2])) &&
+           tl_now_s() - t0 < 5)
       usleep(10 * 1000);
-    ck_assert_msg(!alive(kids[0]) && !alive(kids[1]),
+    ck_assert_msg(!alive(kids[0]) && !alive(kids[1]) && !alive(kids[2]),
                   "a worker outlived its supervisor (signal %d)", sigs[k]);
   }
 }
@@ -451,6 +627,10 @@ START_TEST(bounds_exit_2) {
   ck_assert_int_eq(run_status(c), 2);
   const char *d[] = {"--processes", "65", NULL};
   ck_assert_int_eq(run_status(d), 2);
+  const char *e[] = {"--processes", "2", "--spare-workers", "5", NULL};
+  ck_assert_int_eq(run_status(e), 2);
+  const char *f[] = {"--spare-workers", "1", NULL}; /* needs --processes */
+  ck_assert_int_eq(run_status(f), 2);
 }
 END_TEST
 
@@ -459,5 +639,6 @@ TL_CHECK_MAIN("processes", loops_share_the_port_and_each_serves,
               crash_needs_allow_crash, one_process_crash_kills_it,
               stats_list_supervisor_and_workers,
               crash_restarts_one_worker_the_other_serves_on,
+              spare_takes_a_dead_workers_place,
               no_child_survives_a_stop, control_reaches_every_worker,
-              young_deaths_back_off)
+              young_deaths_back_off, slow_figures_say_their_age)

@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <string.h>
 
 typedef struct tl_buf {
   char *data;
@@ -18,8 +19,19 @@ typedef struct tl_buf {
 /* Start empty, using `storage` (cap bytes, may be NULL/0) before any heap. */
 void tl_buf_init(tl_buf *b, char *storage, size_t cap);
 void tl_buf_reserve(tl_buf *b, size_t extra);
-void tl_buf_append(tl_buf *b, const void *p, size_t n);
-void tl_buf_puts(tl_buf *b, const char *s);
+/* Inline: a response head is a dozen of these per request, nearly always
+ * with room to spare, and a literal's strlen folds to a constant. */
+static inline void tl_buf_append(tl_buf *b, const void *p, size_t n) {
+  if (n == 0)
+    return;
+  if (b->len + n > b->cap)
+    tl_buf_reserve(b, n);
+  memcpy(b->data + b->len, p, n);
+  b->len += n;
+}
+static inline void tl_buf_puts(tl_buf *b, const char *s) {
+  tl_buf_append(b, s, strlen(s));
+}
 void tl_buf_putc(tl_buf *b, char c);
 void tl_buf_printf(tl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

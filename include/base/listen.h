@@ -18,4 +18,10 @@ int tl_listen_shared(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
                      int port, int backlog, uv_connection_cb cb,
                      const char *what, int *bound);
 
+/* The same, bound but not listening: a socket in the SO_REUSEPORT group
+ * that the kernel gives no connection until uv_listen (a spare worker's
+ * listener before it is promoted). */
+int tl_listen_shared_bound(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
+                           int port, const char *what, int *bound);
+
 #endif

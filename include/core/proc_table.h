@@ -16,10 +16,15 @@ typedef struct tl_proc_exit {
   uint64_t at_ns;        /* CLOCK_MONOTONIC */
   uint64_t conns_lost;   /* connections open at its last report */
   uint64_t tasks_lost;   /* tasks in flight at its last report */
+  bool by_spare;         /* a spare took its place (else a fresh start) */
 } tl_proc_exit;
 
+/* e[0..n-1] are the workers, e[n..n+nspare-1] the spares. A spare that
+ * takes worker i's place moves into e[i] with its scoreboard slot; the
+ * dead worker's slot goes to the next spare: `slot` says whose is whose. */
 typedef struct tl_proc_entry {
   int index;
+  int slot;              /* its scoreboard slot */
   int pid;               /* 0 while waiting to be restarted */
   int state;             /* TL_SLOT_* as the supervisor sees it */
   uint64_t started_ns;   /* fork, CLOCK_MONOTONIC */
@@ -32,7 +37,8 @@ typedef struct tl_proc_entry {
 typedef struct tl_proc_table {
   pthread_mutex_t mu;
   int supervisor_pid;
-  int n;
+  int n;                 /* workers */
+  int nspare;            /* spares, after them */
   tl_proc_entry e[TL_SCORE_SLOTS];
   /* Totals of the workers that died: live slot + history never goes
    * backwards. */

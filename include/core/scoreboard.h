@@ -14,8 +14,10 @@
 #include <stdint.h>
 
 #include "http/loop.h"
+#include "runtime/config.h"
 
-#define TL_SCORE_SLOTS 64
+/* Workers and spares: a spare's slot becomes a worker's when promoted. */
+#define TL_SCORE_SLOTS (TL_MAX_PROCESSES + TL_MAX_SPARES)
 /* Threads of a worker whose own figures it publishes (the rest show with
  * the kernel's figures only). */
 #define TL_SCORE_THREADS 128
@@ -29,7 +31,10 @@ typedef struct tl_score_thread {
   _Atomic uint64_t created_ns, first_run_ns;
 } tl_score_thread;
 
-enum { TL_SLOT_EMPTY = 0, TL_SLOT_STARTING, TL_SLOT_READY, TL_SLOT_DRAINING };
+/* SPARE: a started spare, bound but not listening, waiting to be
+ * promoted (then READY). */
+enum { TL_SLOT_EMPTY = 0, TL_SLOT_STARTING, TL_SLOT_READY, TL_SLOT_DRAINING,
+       TL_SLOT_SPARE };
 
 typedef struct tl_score_slot {
   _Alignas(64) _Atomic int pid;

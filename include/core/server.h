@@ -117,6 +117,9 @@ void tl_server_init_supervisor(tl_server *srv, uv_loop_t *uv,
 void tl_server_close_control(tl_server *srv);
 /* Main loop thread: begin a graceful stop (what SIGINT/SIGTERM do). */
 void tl_server_shutdown(tl_server *srv);
+/* Main loop: a spare worker (cfg.worker_spare, listeners bound only)
+ * starts accepting on every loop; 0 or loop 0's negative UV code. */
+int tl_server_listen(tl_server *srv);
 /* Main loop thread: switch mode / resize / pin for tasks admitted from
  * now on. */
 int tl_server_set_mode(tl_server *srv, tl_mode mode);

@@ -65,6 +65,7 @@ typedef struct tl_loop_setup {
   tl_registry *registry;     /* the loop's thread registers there */
   int listen_port;           /* 0: a free one (see loop->port) */
   bool reuseport;            /* SO_REUSEPORT: loops / processes share it */
+  bool defer_listen;         /* bind only; tl_loop_listen starts accepting */
   void *owner;
 } tl_loop_setup;
 
@@ -77,9 +78,13 @@ typedef struct tl_loop_setup {
 int tl_loop_init(tl_loop *loop, const tl_loop_setup *setup, uv_loop_t *uv,
                  int index);
 /* Commands another thread can give a loop. */
-enum { TL_LOOP_DRAIN = 1, TL_LOOP_CLOSE_CONNS = 2 };
-/* Any thread: ask the loop to run tl_loop_drain / tl_loop_close_conns. */
+enum { TL_LOOP_DRAIN = 1, TL_LOOP_CLOSE_CONNS = 2, TL_LOOP_LISTEN = 4 };
+/* Any thread: ask the loop to run tl_loop_drain / tl_loop_close_conns /
+ * tl_loop_listen. */
 void tl_loop_post(tl_loop *loop, int cmd);
+/* Loop thread: a listener bound with setup->defer_listen starts
+ * accepting (a promoted spare worker); 0 or a negative UV code. */
+int tl_loop_listen(tl_loop *loop);
 /* Loop thread: stop accepting and reading; close connections once their
  * pending responses are out; on_drained fires when nothing is left. */
 void tl_loop_drain(tl_loop *loop);

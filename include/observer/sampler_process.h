@@ -14,11 +14,14 @@
 typedef struct tl_sampler_process {
   long clk_tck, page_size;
   uint64_t ticks_user, ticks_sys, ctx_vol, ctx_invol;
+  uint64_t fds_at_ns;  /* the descriptor count's last read; 0: never */
   char file_buf[8192];
 } tl_sampler_process;
 
 void tl_sampler_process_init(tl_sampler_process *sp);
-/* slow: re-read what changes rarely (the descriptor count) now. */
+/* slow: re-read what changes rarely now; the descriptor count (a listing
+ * of every descriptor, thousands with many threads' /proc files kept open)
+ * at most every TL_PROC_SLOW_NS. */
 void tl_sampler_process_sample(tl_sampler_process *sp, tl_snapshot *s,
                                double period_s, bool slow);
 /* The cores the process may use (s->cpus_allowed, cpus_allowed_list): the

@@ -129,6 +129,7 @@ typedef struct tl_snapshot {
   uint64_t ctx_vol, ctx_invol;
   double ctx_vol_rate, ctx_invol_rate;
   int fds;
+  double fds_age_s;   /* how old `fds` is (read every 10 s) */
 
   tl_thread_snap *threads;
   int nthreads;

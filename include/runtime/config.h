@@ -13,6 +13,7 @@
 #define TL_MAX_THREADS 1024
 #define TL_MAX_LOOPS 64
 #define TL_MAX_PROCESSES 64
+#define TL_MAX_SPARES 4
 
 typedef struct tl_config {
   char host[64];
@@ -43,6 +44,7 @@ typedef struct tl_config {
   int coro_switch;     /* tl_switch_kind: asm or ucontext */
   int loops;           /* event-loop threads, each with its own listener */
   int processes;       /* worker processes under a supervisor; 0 = none */
+  int spare_workers;   /* pre-started spare workers (--processes only) */
   bool allow_crash;    /* the `crash` step may kill the process */
   bool allow_deadlock; /* the `deadlock` step may hang two threads */
   int sched_trace;     /* TL_SCHED_TRACE_*: --sched-trace (auto) */
@@ -51,6 +53,8 @@ typedef struct tl_config {
   int worker_index;
   int worker_shm_fd;
   int worker_chan_fd;
+  bool worker_spare;   /* started as a spare: bound, not listening, until
+                        * the supervisor promotes it */
 } tl_config;
 
 enum { TL_SCHED_TRACE_AUTO, TL_SCHED_TRACE_OFF, TL_SCHED_TRACE_ON };

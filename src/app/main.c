@@ -2,6 +2,7 @@
  * thread and the observer on its own thread, run until SIGINT/SIGTERM. */
 #include "config.h"
 
+#include "base/heap.h"
 #include "base/util.h"
 #include "core/options.h"
 #include "observer/observer.h"
@@ -87,6 +88,7 @@ int main(int argc, char **argv) {
     return 2;
 
   signal(SIGPIPE, SIG_IGN);
+  tl_heap_tune(); /* a refusal leaves glibc's default: slower, not wrong */
   raise_fd_limit();
   /* --processes N: this process supervises; its workers run the rest. */
   tl_proc_role role = tl_config_role(&cfg);

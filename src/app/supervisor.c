@@ -26,6 +26,10 @@
 #define BACKOFF_FIRST_MS 100   /* after two deaths in a row within 1 s */
 #define BACKOFF_MAX_MS 5000
 #define YOUNG_NS 1000000000ull /* died within 1 s of its start */
+/* After a promotion the next spare starts this much later, so that its
+ * start-up (exec, the switch-cost probe) does not take the CPU from the
+ * promoted worker's first requests. */
+#define SPARE_DELAY_MS 100
 
 typedef struct sup {
   tl_config cfg;
@@ -54,6 +58,11 @@ typedef struct sup {
 } sup;
 
 static sup S;
+
+/* Workers and spares: the entries of the table in use. */
+static int nproc(const sup *s) {
+  return s->cfg.processes + s->cfg.spare_workers;
+}
 
 /* Reserve the port for every worker: bound with SO_REUSEPORT, never
  * listening, so that the kernel gives it no connection. */
@@ -102,7 +111,10 @@ static int spawn(sup *s, int i) {
     return -errno;
   char port[16], of[48];
   snprintf(port, sizeof(port), "%d", s->port);
-  snprintf(of, sizeof(of), "%d,%d,%d", i, s->board_fd, sv[1]);
+  bool spare = i >= s->cfg.processes;
+  int si = s->table.e[i].slot;
+  snprintf(of, sizeof(of), "%d,%d,%d%s", si, s->board_fd, sv[1],
+           spare ? ",1" : "");
   char **av = tl_xcalloc((size_t) s->argc + 8, sizeof(char *));
   int n = 0;
   for (int k = 0; k < s->argc; k++)
@@ -113,7 +125,7 @@ static int spawn(sup *s, int i) {
   av[n++] = of;
   av[n++] = (char *) "--quiet";
   av[n] = NULL;
-  tl_score_slot *slot = &s->board->slot[i];
+  tl_score_slot *slot = &s->board->slot[si];
   /* The slot has no owner now: clear it for the next one. */
   atomic_store(&slot->state, TL_SLOT_STARTING);
   atomic_store(&slot->ready_ns, 0);
@@ -159,7 +171,7 @@ static int spawn(sup *s, int i) {
   if (s->loop_ready) {
     /* A replacement runs the settings of now, not of the command line. */
     tl_ctl_msg m = {atomic_load(&s->srv.mode), atomic_load(&s->srv.threads),
-                    atomic_load(&s->srv.pinned), -1, {{0}}};
+                    atomic_load(&s->srv.pinned), -1, {{0}}, 0};
     pthread_mutex_lock(&s->srv.ctl_mu);
     m.cpus_op = s->srv.sup_cpus_op;
     m.cpus = s->srv.sup_cpus;
@@ -171,9 +183,9 @@ static int spawn(sup *s, int i) {
 
 static int forward_control(tl_server *srv, const tl_control *ctl) {
   sup *s = srv->forward_arg;
-  tl_ctl_msg m = {ctl->mode, ctl->threads, ctl->pin, ctl->cpus_op, ctl->cpus};
+  tl_ctl_msg m = {ctl->mode, ctl->threads, ctl->pin, ctl->cpus_op, ctl->cpus, 0};
   int missed = 0;
-  for (int i = 0; i < s->cfg.processes; i++)
+  for (int i = 0; i < nproc(s); i++)
     if (s->chan[i] >= 0 &&
         send(s->chan[i], &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) !=
             (ssize_t) sizeof(m))
@@ -192,7 +204,7 @@ static void finish(sup *s) {
   uv_close((uv_handle_t *) &s->sig_term, NULL);
   uv_close((uv_handle_t *) &s->kill_timer, NULL);
   uv_close((uv_handle_t *) &s->stuck_timer, NULL);
-  for (int i = 0; i < s->cfg.processes; i++)
+  for (int i = 0; i < nproc(s); i++)
     uv_close((uv_handle_t *) &s->restart[i], NULL);
 }
 
@@ -220,17 +232,60 @@ static void describe(int status, char *how, size_t cap) {
     snprintf(how, cap, "exit code %d", WEXITSTATUS(status));
 }
 
+/* Worker i just died (its entry and slot are cleared): a spare that is
+ * up takes its place at once: entry i gets the spare's process, slot and
+ * channel, and the message that makes it listen; the spare's entry gets
+ * the dead slot and a new spare, started in the background after
+ * `backoff` ms (at least SPARE_DELAY_MS). False: no spare is up. */
+static bool promote_spare(sup *s, int i, uint64_t backoff) {
+  int k = s->cfg.processes;
+  for (; k < nproc(s); k++)
+    if (s->table.e[k].pid > 0 && s->chan[k] >= 0 &&
+        atomic_load(&s->board->slot[s->table.e[k].slot].state) == TL_SLOT_SPARE)
+      break;
+  if (k == nproc(s))
+    return false;
+  tl_ctl_msg m;
+  memset(&m, 0, sizeof(m));
+  m.mode = -1;
+  m.pin = -1;
+  m.cpus_op = -1;
+  m.promote = 1;
+  if (send(s->chan[k], &m, sizeof(m), MSG_DONTWAIT | MSG_NOSIGNAL) !=
+      (ssize_t) sizeof(m))
+    return false; /* it is dying: its SIGCHLD follows */
+  pthread_mutex_lock(&s->table.mu);
+  tl_proc_entry *w = &s->table.e[i], *sp = &s->table.e[k];
+  int dead_slot = w->slot;
+  w->pid = sp->pid;
+  w->slot = sp->slot;
+  w->started_ns = sp->started_ns;
+  w->state = TL_SLOT_READY;
+  w->ready_ns = 0;
+  w->restarts++;
+  w->last_exit.by_spare = true;
+  sp->pid = 0;
+  sp->slot = dead_slot;
+  sp->state = TL_SLOT_EMPTY;
+  pthread_mutex_unlock(&s->table.mu);
+  s->chan[i] = s->chan[k];
+  s->chan[k] = -1;
+  uv_timer_start(&s->restart[k], on_restart,
+                 backoff > SPARE_DELAY_MS ? backoff : SPARE_DELAY_MS, 0);
+  return true;
+}
+
 /* A worker is gone: log it the way nginx does, record the death, fold its
  * totals into history, and restart it unless we are stopping. */
 static void reaped(sup *s, pid_t pid, int status) {
   int i = -1;
-  for (int k = 0; k < s->cfg.processes; k++)
+  for (int k = 0; k < nproc(s); k++)
     if (s->table.e[k].pid == pid)
       i = k;
   if (i < 0)
     return;
   uint64_t now = tl_now_ns();
-  tl_score_slot *slot = &s->board->slot[i];
+  tl_score_slot *slot = &s->board->slot[s->table.e[i].slot];
   if (WIFSIGNALED(status))
     fprintf(stderr, "threadlab: worker process %d exited on signal %d\n",
             (int) pid, WTERMSIG(status));
@@ -247,6 +302,7 @@ static void reaped(sup *s, pid_t pid, int status) {
   e->last_exit.at_ns = now;
   e->last_exit.conns_lost = atomic_load(&slot->open);
   e->last_exit.tasks_lost = atomic_load(&slot->inflight);
+  e->last_exit.by_spare = false;
   s->table.hist_accepted += atomic_load(&slot->accepted);
   s->table.hist_requests += atomic_load(&slot->requests);
   s->table.deaths++;
@@ -280,6 +336,8 @@ static void reaped(sup *s, pid_t pid, int status) {
     s->backoff_ms[i] *= 2;
   if (s->backoff_ms[i] > BACKOFF_MAX_MS)
     s->backoff_ms[i] = BACKOFF_MAX_MS;
+  if (i < s->cfg.processes && promote_spare(s, i, delay))
+    return;
   uv_timer_start(&s->restart[i], on_restart, delay, 0);
 }
 
@@ -290,7 +348,7 @@ static void on_stuck_check(uv_timer_t *h) {
   sup *s = h->data;
   for (int i = 0; i < s->cfg.processes && !s->stopping; i++) {
     int pid = s->table.e[i].pid;
-    uint64_t since = atomic_load(&s->board->slot[i].stuck_ns);
+    uint64_t since = atomic_load(&s->board->slot[s->table.e[i].slot].stuck_ns);
     if (pid <= 0 || since == 0 || s->stuck_killed[i] == pid)
       continue;
     fprintf(stderr, "threadlab: worker process %d: its threads are "
@@ -312,7 +370,7 @@ static void on_sigchld(uv_signal_t *h, int signum) {
 
 static void on_kill_timer(uv_timer_t *h) {
   sup *s = h->data;
-  for (int i = 0; i < s->cfg.processes; i++)
+  for (int i = 0; i < nproc(s); i++)
     if (s->table.e[i].pid > 0) {
       fprintf(stderr, "threadlab: worker process %d did not drain: SIGKILL\n",
               s->table.e[i].pid);
@@ -326,7 +384,7 @@ static void on_stop_signal(uv_signal_t *h, int signum) {
   if (s->stopping)
     return;
   s->stopping = true;
-  for (int i = 0; i < s->cfg.processes; i++) {
+  for (int i = 0; i < nproc(s); i++) {
     uv_timer_stop(&s->restart[i]);
     if (s->table.e[i].pid > 0)
       kill(s->table.e[i].pid, SIGTERM);
@@ -339,14 +397,16 @@ static void on_stop_signal(uv_signal_t *h, int signum) {
                  (uint64_t) s->cfg.shutdown_timeout_ms + 2000, 0);
 }
 
-/* Before any thread exists: every worker up and listening, or none. */
+/* Before any thread exists: every worker up and listening and every
+ * spare up, or none. */
 static int wait_ready(sup *s) {
   uint64_t deadline = tl_now_ns() + 10000000000ull;
   for (;;) {
     int ready = 0;
-    for (int i = 0; i < s->cfg.processes; i++)
-      ready += atomic_load(&s->board->slot[i].state) == TL_SLOT_READY;
-    if (ready == s->cfg.processes)
+    for (int i = 0; i < nproc(s); i++)
+      ready += atomic_load(&s->board->slot[i].state) ==
+               (i < s->cfg.processes ? TL_SLOT_READY : TL_SLOT_SPARE);
+    if (ready == nproc(s))
       return 0;
     int status;
     pid_t pid = waitpid(-1, &status, WNOHANG);
@@ -360,7 +420,7 @@ static int wait_ready(sup *s) {
 }
 
 static void kill_all_now(sup *s) {
-  for (int i = 0; i < s->cfg.processes; i++)
+  for (int i = 0; i < nproc(s); i++)
     if (s->table.e[i].pid > 0)
       kill(s->table.e[i].pid, SIGKILL);
   while (waitpid(-1, NULL, 0) > 0)
@@ -384,6 +444,9 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
   pthread_mutex_init(&s->table.mu, NULL);
   s->table.supervisor_pid = (int) getpid();
   s->table.n = cfg->processes;
+  s->table.nspare = cfg->spare_workers;
+  for (int i = 0; i < TL_SCORE_SLOTS; i++)
+    s->table.e[i].slot = i;
   int rc = reserve_port(s);
   if (rc != 0) {
     fprintf(stderr, "threadlab: cannot bind %s:%d: %s\n", cfg->host, cfg->port,
@@ -397,7 +460,7 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
   }
   s->table.board = s->board;
   /* Fork before any thread exists (none does yet). */
-  for (int i = 0; i < cfg->processes && rc == 0; i++)
+  for (int i = 0; i < nproc(s) && rc == 0; i++)
     rc = spawn(s, i);
   if (rc != 0 || wait_ready(s) != 0) {
     if (rc != 0)
@@ -425,7 +488,7 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
   uv_timer_start(&s->stuck_timer, on_stuck_check, 100, 100);
   s->sig_chld.data = s->sig_int.data = s->sig_term.data = s;
   s->kill_timer.data = s;
-  for (int i = 0; i < cfg->processes; i++) {
+  for (int i = 0; i < nproc(s); i++) {
     uv_timer_init(&s->uv, &s->restart[i]);
     s->restart[i].data = s;
   }
@@ -443,8 +506,8 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
   }
   if (!cfg->quiet) {
     printf("threadlab %s: supervisor pid %d, %d worker processes "
-           "(mode %s, %d worker thread%s, %d loop%s each)\n",
-           PACKAGE_VERSION, (int) getpid(), cfg->processes,
+           "and %d spare (mode %s, %d worker thread%s, %d loop%s each)\n",
+           PACKAGE_VERSION, (int) getpid(), cfg->processes, cfg->spare_workers,
            tl_mode_name(cfg->mode), cfg->threads, cfg->threads == 1 ? "" : "s",
            cfg->loops, cfg->loops == 1 ? "" : "s");
     char uh[sizeof(cfg->host) + 2];

@@ -33,16 +33,6 @@ void tl_buf_reserve(tl_buf *b, size_t extra) {
   b->cap = cap;
 }
 
-void tl_buf_append(tl_buf *b, const void *p, size_t n) {
-  if (n == 0)
-    return;
-  tl_buf_reserve(b, n);
-  memcpy(b->data + b->len, p, n);
-  b->len += n;
-}
-
-void tl_buf_puts(tl_buf *b, const char *s) { tl_buf_append(b, s, strlen(s)); }
-
 void tl_buf_putc(tl_buf *b, char c) {
   tl_buf_reserve(b, 1);
   b->data[b->len++] = c;

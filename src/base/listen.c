@@ -11,7 +11,8 @@
 
 static int listen_on(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
                      int port, int backlog, uv_connection_cb cb,
-                     const char *what, int *bound, bool reuseport) {
+                     const char *what, int *bound, bool reuseport,
+                     bool listen_now) {
   struct sockaddr_storage ss;
   int rc = strchr(host, ':')
                ? uv_ip6_addr(host, port, (struct sockaddr_in6 *) &ss)
@@ -32,7 +33,7 @@ static int listen_on(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
   }
   if (rc == 0)
     rc = uv_tcp_bind(tcp, (struct sockaddr *) &ss, 0);
-  if (rc == 0)
+  if (rc == 0 && listen_now)
     rc = uv_listen((uv_stream_t *) tcp, backlog, cb);
   if (rc != 0) {
     fprintf(stderr, "threadlab: cannot listen on %s%s:%d: %s\n", what, host,
@@ -50,11 +51,16 @@ static int listen_on(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
 
 int tl_listen(uv_loop_t *uv, uv_tcp_t *tcp, const char *host, int port,
               int backlog, uv_connection_cb cb, const char *what, int *bound) {
-  return listen_on(uv, tcp, host, port, backlog, cb, what, bound, false);
+  return listen_on(uv, tcp, host, port, backlog, cb, what, bound, false, true);
 }
 
 int tl_listen_shared(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
                      int port, int backlog, uv_connection_cb cb,
                      const char *what, int *bound) {
-  return listen_on(uv, tcp, host, port, backlog, cb, what, bound, true);
+  return listen_on(uv, tcp, host, port, backlog, cb, what, bound, true, true);
+}
+
+int tl_listen_shared_bound(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
+                           int port, const char *what, int *bound) {
+  return listen_on(uv, tcp, host, port, 0, NULL, what, bound, true, false);
 }

@@ -18,7 +18,7 @@ enum {
   OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_BODY_MIN_RATE, OPT_HEADER_TIMEOUT,
   OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
   OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH,
-  OPT_LOOPS, OPT_PROCESSES, OPT_ALLOW_CRASH, OPT_ALLOW_DEADLOCK, OPT_WORKER_OF,
+  OPT_LOOPS, OPT_PROCESSES, OPT_SPARE_WORKERS, OPT_ALLOW_CRASH, OPT_ALLOW_DEADLOCK, OPT_WORKER_OF,
   OPT_SCHED_TRACE,
   OPT_CPUS
 };
@@ -50,6 +50,7 @@ static const struct option long_opts[] = {
     {"coro-switch", required_argument, NULL, OPT_CORO_SWITCH},
     {"loops", required_argument, NULL, OPT_LOOPS},
     {"processes", required_argument, NULL, OPT_PROCESSES},
+    {"spare-workers", required_argument, NULL, OPT_SPARE_WORKERS},
     {"allow-crash", no_argument, NULL, OPT_ALLOW_CRASH},
     {"allow-deadlock", no_argument, NULL, OPT_ALLOW_DEADLOCK},
     {"sched-trace", required_argument, NULL, OPT_SCHED_TRACE},
@@ -104,6 +105,7 @@ void tl_options_defaults(tl_config *cfg) {
   cfg->coro_switch = tl_switch_have_asm() ? TL_SWITCH_ASM : TL_SWITCH_UCONTEXT;
   cfg->loops = 1;
   cfg->processes = 0;
+  cfg->spare_workers = -1; /* 1 with --processes */
   cfg->worker_index = -1;
   cfg->worker_shm_fd = cfg->worker_chan_fd = -1;
 }
@@ -144,6 +146,9 @@ void tl_options_usage(FILE *out) {
       "  --processes N            N worker processes, 0..64, under a supervisor\n"
       "                           that restarts them and shows them as one\n"
       "                           server; 0 = one process (0)\n"
+      "  --spare-workers N        pre-started spare worker processes, 0..4,\n"
+      "                           that take a dead worker's place at once\n"
+      "                           (1 with --processes; 0 = off)\n"
       "  --allow-crash            let the `crash` step kill its process\n"
       "  --allow-deadlock         let the `deadlock` step hang two threads for ever\n"
       "Statistics:\n"
@@ -232,6 +237,7 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     }
     case OPT_LOOPS: name = "--loops"; lo = 1; hi = TL_MAX_LOOPS; ip = &cfg->loops; break;
     case OPT_PROCESSES: name = "--processes"; lo = 0; hi = TL_MAX_PROCESSES; ip = &cfg->processes; break;
+    case OPT_SPARE_WORKERS: name = "--spare-workers"; lo = 0; hi = TL_MAX_SPARES; ip = &cfg->spare_workers; break;
     case OPT_ALLOW_CRASH: cfg->allow_crash = true; continue;
     case OPT_ALLOW_DEADLOCK: cfg->allow_deadlock = true; continue;
     case OPT_SCHED_TRACE:
@@ -246,15 +252,19 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
         return -1;
       }
       continue;
-    case OPT_WORKER_OF:
-      /* INDEX,SHMFD,CHANFD: set by the supervisor, not documented. */
-      if (sscanf(optarg, "%d,%d,%d", &cfg->worker_index, &cfg->worker_shm_fd,
-                 &cfg->worker_chan_fd) != 3 || cfg->worker_index < 0 ||
-          cfg->worker_index >= TL_MAX_PROCESSES || cfg->worker_shm_fd < 0) {
+    case OPT_WORKER_OF: {
+      /* SLOT,SHMFD,CHANFD[,spare]: set by the supervisor, not documented. */
+      int spare = 0, k = sscanf(optarg, "%d,%d,%d,%d", &cfg->worker_index,
+                                &cfg->worker_shm_fd, &cfg->worker_chan_fd, &spare);
+      if (k < 3 || cfg->worker_index < 0 ||
+          cfg->worker_index >= TL_MAX_PROCESSES + TL_MAX_SPARES ||
+          cfg->worker_shm_fd < 0) {
         fprintf(err, "threadlab: --worker-of: bad value\n");
         return -1;
       }
+      cfg->worker_spare = k == 4 && spare == 1;
       continue;
+    }
     case OPT_SHUTDOWN_TIMEOUT: name = "--shutdown-timeout-ms"; lo = 0; hi = 3600000; ip = &cfg->shutdown_timeout_ms; break;
     case OPT_MODE:
       if (tl_mode_parse(optarg, &cfg->mode) != 0) {
@@ -323,6 +333,12 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     else
       *lp = v;
   }
+  if (cfg->spare_workers > 0 && cfg->processes == 0) {
+    fprintf(err, "threadlab: --spare-workers needs --processes\n");
+    return -1;
+  }
+  if (cfg->spare_workers < 0)
+    cfg->spare_workers = cfg->processes > 0 ? 1 : 0;
   if (optind < argc) {
     fprintf(err, "threadlab: unexpected argument '%s'\n", argv[optind]);
     fprintf(err, "Try 'threadlab --help'.\n");

@@ -218,6 +218,7 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
       .registry = registry,
       .listen_port = srv->listen_port,
       .reuseport = srv->reuseport,
+      .defer_listen = cfg->worker_spare,
       .owner = srv};
   rc = tl_loop_init(&srv->loops[0], &srv->loop_setup, uv, 0);
   if (rc != 0) {
@@ -280,6 +281,12 @@ void tl_server_shutdown(tl_server *srv) {
   tl_loop_drain(&srv->loops[0]);
   uv_timer_start(&srv->shutdown_timer, on_shutdown_timeout,
                  (uint64_t) srv->cfg.shutdown_timeout_ms, 0);
+}
+
+int tl_server_listen(tl_server *srv) {
+  for (int k = 1; k < srv->nloops; k++)
+    tl_loop_post(&srv->loops[k], TL_LOOP_LISTEN);
+  return tl_loop_listen(&srv->loops[0]);
 }
 
 int tl_server_set_mode(tl_server *srv, tl_mode mode) {

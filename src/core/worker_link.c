@@ -24,6 +24,7 @@ struct tl_worker_link {
   uv_poll_t chan;
   unsigned publishes;
   bool has_chan;
+  bool spare;            /* bound, not listening, until promoted */
   int closing;
 };
 
@@ -71,6 +72,20 @@ static void on_publish(uv_timer_t *h) {
   publish(TL_CONTAINER_OF(h, tl_worker_link, publish));
 }
 
+/* A spare takes a dead worker's place: listen, then say so. ready_ns is
+ * when it accepts, which the supervisor compares with the death. */
+static void promote(tl_worker_link *w) {
+  if (!w->spare || w->srv->draining)
+    return;
+  w->spare = false;
+  if (tl_server_listen(w->srv) != 0) {
+    tl_server_shutdown(w->srv); /* the supervisor replaces us */
+    return;
+  }
+  atomic_store(&w->slot->ready_ns, tl_now_ns());
+  atomic_store(&w->slot->state, TL_SLOT_READY);
+}
+
 static void on_chan(uv_poll_t *h, int status, int events) {
   tl_worker_link *w = TL_CONTAINER_OF(h, tl_worker_link, chan);
   (void) events;
@@ -84,6 +99,8 @@ static void on_chan(uv_poll_t *h, int status, int events) {
     tl_server_shutdown(w->srv);
     return;
   }
+  if (m.promote == 1)
+    promote(w);
   /* Same order as a local /control: threads, pin, then mode. */
   if (m.threads > 0)
     tl_server_set_threads(w->srv, m.threads);
@@ -102,11 +119,13 @@ int tl_worker_link_start(tl_worker_link **out, tl_server *srv, tl_score_slot *sl
   w->slot = slot;
   w->chan_fd = chan_fd;
   w->pub = tl_score_pub_init();
+  w->spare = srv->cfg.worker_spare;
   /* A deadlock among this process's threads is reported in the slot. */
   tl_shared_set_stuck_flag(&slot->stuck_ns);
   publish(w);
-  atomic_store(&slot->ready_ns, tl_now_ns());
-  atomic_store(&slot->state, TL_SLOT_READY);
+  if (!w->spare)
+    atomic_store(&slot->ready_ns, tl_now_ns());
+  atomic_store(&slot->state, w->spare ? TL_SLOT_SPARE : TL_SLOT_READY);
   uv_timer_init(srv->uv, &w->publish);
   uv_timer_start(&w->publish, on_publish, PUBLISH_MS, PUBLISH_MS);
   if (chan_fd >= 0 && uv_poll_init(srv->uv, &w->chan, chan_fd) == 0) {

@@ -13,6 +13,8 @@
 
 #define LAG_INTERVAL_MS 50
 
+#define LISTEN_BACKLOG 4096
+
 static void on_connection(uv_stream_t *listener, int status) {
   tl_loop *loop = TL_CONTAINER_OF(listener, tl_loop, listener);
   if (status < 0) {
@@ -69,6 +71,8 @@ static void on_lag(uv_timer_t *h) {
 static void on_cmd(uv_async_t *h) {
   tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, cmd_async);
   int cmd = atomic_exchange(&loop->cmd, 0);
+  if (cmd & TL_LOOP_LISTEN)
+    tl_loop_listen(loop);
   if (cmd & TL_LOOP_DRAIN)
     tl_loop_drain(loop);
   if (cmd & TL_LOOP_CLOSE_CONNS)
@@ -93,9 +97,13 @@ int tl_loop_init(tl_loop *loop, const tl_loop_setup *setup, uv_loop_t *uv,
     fprintf(stderr, "threadlab: timerfd: %s\n", strerror(-rc));
     return rc;
   }
-  rc = (setup->reuseport ? tl_listen_shared : tl_listen)(
-      uv, &loop->listener, cfg->host, setup->listen_port, 4096, on_connection,
-      "", &loop->port);
+  if (setup->defer_listen)
+    rc = tl_listen_shared_bound(uv, &loop->listener, cfg->host,
+                                setup->listen_port, "", &loop->port);
+  else
+    rc = (setup->reuseport ? tl_listen_shared : tl_listen)(
+        uv, &loop->listener, cfg->host, setup->listen_port, LISTEN_BACKLOG,
+        on_connection, "", &loop->port);
   if (rc == 0)
     rc = tl_pool_inbox_init(&loop->inbox, uv);
   if (rc != 0) {
@@ -140,6 +148,16 @@ int tl_loop_init(tl_loop *loop, const tl_loop_setup *setup, uv_loop_t *uv,
   loop->lag_expected_ns = uv_hrtime() + (uint64_t) LAG_INTERVAL_MS * 1000000u;
   uv_timer_start(&loop->lag_timer, on_lag, LAG_INTERVAL_MS, LAG_INTERVAL_MS);
   return 0;
+}
+
+int tl_loop_listen(tl_loop *loop) {
+  if (loop->draining)
+    return 0;
+  int rc = uv_listen((uv_stream_t *) &loop->listener, LISTEN_BACKLOG,
+                     on_connection);
+  if (rc != 0)
+    fprintf(stderr, "threadlab: cannot listen: %s\n", uv_strerror(rc));
+  return rc;
 }
 
 size_t tl_loop_conn_count(const tl_loop *loop) {

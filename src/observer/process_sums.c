@@ -74,17 +74,19 @@ bool tl_process_sums_add(tl_process_sums *ps, const tl_server *srv,
   tl_proc_table *t = srv->procs;
   if (!t)
     return false;
-  int pids[TL_SCORE_SLOTS];
+  int pids[TL_SCORE_SLOTS], slots[TL_SCORE_SLOTS];
   pthread_mutex_lock(&t->mu);
   int n = t->n < TL_SCORE_SLOTS ? t->n : TL_SCORE_SLOTS;
-  for (int i = 0; i < n; i++)
+  for (int i = 0; i < n; i++) {
     pids[i] = t->e[i].pid;
+    slots[i] = t->e[i].slot; /* a promoted spare brought its own */
+  }
   pthread_mutex_unlock(&t->mu);
   ps->queue_depth = 0;
   uint64_t idle = 0;
   int loops = 0;
   for (int i = 0; i < n; i++) {
-    tl_score_slot *sl = &t->board->slot[i];
+    tl_score_slot *sl = &t->board->slot[slots[i]];
     if (ps->pid[i] && ps->pid[i] != pids[i])
       bury(ps, i);
     int state = atomic_load(&sl->state);
@@ -286,11 +288,11 @@ void tl_process_sums_threads(tl_process_sums *ps, const tl_server *srv,
   ps->ncur = 0;
   for (int i = 0; i < pr->n; i++) {
     const tl_process_snap *p = &pr->p[i];
-    if (strcmp(p->role, "worker") != 0 || p->pid <= 0 || p->index < 0 ||
-        p->index >= TL_SCORE_SLOTS)
+    if (strcmp(p->role, "worker") != 0 || p->pid <= 0 || p->slot < 0 ||
+        p->slot >= TL_SCORE_SLOTS)
       continue;
     /* The board is immutable; each slot's one writer is its worker. */
-    const tl_score_slot *sl = &srv->procs->board->slot[p->index];
+    const tl_score_slot *sl = &srv->procs->board->slot[p->slot];
     one_process(ps, birth, s, cap, p, sl, period_s);
   }
   qsort(ps->cur, (size_t) ps->ncur, sizeof(wprev), cmp_tid);

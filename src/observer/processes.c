@@ -37,7 +37,7 @@ static int count_dir(const char *path, int *ids, int cap) {
 }
 
 static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
-                      double period_s) {
+                      double period_s, uint64_t now) {
   char path[64], buf[4096];
   long tck = sysconf(_SC_CLK_TCK);
   snprintf(path, sizeof(path), "/proc/%d/stat", o->pid);
@@ -49,9 +49,12 @@ static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
   uint64_t ticks = ps.utime_ticks + ps.stime_ticks;
   o->cpu_s = (double) ticks / (double) tck;
   o->cpu_pct = -1;
+  const tl_proc_prev *was = NULL;
   for (int i = 0; i < nprev; i++)
-    if (prev[i].pid == o->pid && ticks >= prev[i].ticks && period_s > 0)
-      o->cpu_pct = 100.0 * (double) (ticks - prev[i].ticks) / (double) tck / period_s;
+    if (prev[i].pid == o->pid)
+      was = &prev[i];
+  if (was && ticks >= was->ticks && period_s > 0)
+    o->cpu_pct = 100.0 * (double) (ticks - was->ticks) / (double) tck / period_s;
   snprintf(path, sizeof(path), "/proc/%d/status", o->pid);
   n = tl_procfs_read(path, buf, sizeof(buf));
   tl_procfs_status st;
@@ -59,19 +62,43 @@ static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
     o->ctx_vol = st.voluntary_ctxt;
     o->ctx_invol = st.nonvoluntary_ctxt;
   }
-  snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", o->pid);
-  n = tl_procfs_read(path, buf, sizeof(buf));
-  if (n > 0 && strstr(buf, "Pss:")) {
-    o->has_mem = true;
-    o->rss_kb = kb_of(buf, "\nRss:");
-    o->pss_kb = kb_of(buf, "\nPss:");
-    o->uss_kb = kb_of(buf, "\nPrivate_Clean:") + kb_of(buf, "\nPrivate_Dirty:");
+  if (was && was->mem_at_ns && now - was->mem_at_ns < TL_PROC_SLOW_NS) {
+    o->has_mem = was->has_mem;
+    o->rss_kb = was->rss_kb;
+    o->pss_kb = was->pss_kb;
+    o->uss_kb = was->uss_kb;
+    o->mem_at_ns = was->mem_at_ns;
+  } else {
+    snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", o->pid);
+    n = tl_procfs_read(path, buf, sizeof(buf));
+    if (n > 0 && strstr(buf, "Pss:")) {
+      o->has_mem = true;
+      o->rss_kb = kb_of(buf, "\nRss:");
+      o->pss_kb = kb_of(buf, "\nPss:");
+      o->uss_kb = kb_of(buf, "\nPrivate_Clean:") + kb_of(buf, "\nPrivate_Dirty:");
+    }
+    o->mem_at_ns = now;
   }
-  snprintf(path, sizeof(path), "/proc/%d/fd", o->pid);
-  o->fds = count_dir(path, NULL, 0);
-  snprintf(path, sizeof(path), "/proc/%d/task", o->pid);
-  int nt = count_dir(path, o->tids, TL_SNAP_PROC_TIDS);
-  o->nthreads = nt < 0 ? 0 : nt;
+  if (was && was->fds_at_ns && now - was->fds_at_ns < TL_PROC_SLOW_NS) {
+    o->fds = was->fds;
+    o->fds_at_ns = was->fds_at_ns;
+  } else {
+    snprintf(path, sizeof(path), "/proc/%d/fd", o->pid);
+    o->fds = count_dir(path, NULL, 0);
+    o->fds_at_ns = now;
+  }
+  /* The thread count comes with stat: list the tids when it changed. */
+  if (was && was->tids_at_ns && was->nthreads == (int) ps.num_threads &&
+      now - was->tids_at_ns < TL_PROC_SLOW_NS) {
+    o->nthreads = was->nthreads;
+    memcpy(o->tids, was->tids, sizeof(o->tids));
+    o->tids_at_ns = was->tids_at_ns;
+  } else {
+    snprintf(path, sizeof(path), "/proc/%d/task", o->pid);
+    int nt = count_dir(path, o->tids, TL_SNAP_PROC_TIDS);
+    o->nthreads = nt < 0 ? 0 : nt;
+    o->tids_at_ns = now;
+  }
 }
 
 /* A process's requests per second since the last read (same pid). */
@@ -89,7 +116,8 @@ static const char *state_name(int st, int pid) {
     return "restarting";
   return st == TL_SLOT_STARTING ? "starting"
          : st == TL_SLOT_READY  ? "ready"
-         : st == TL_SLOT_DRAINING ? "draining" : "exited";
+         : st == TL_SLOT_DRAINING ? "draining"
+         : st == TL_SLOT_SPARE ? "spare" : "exited";
 }
 
 void tl_processes_sample(const tl_server *srv, tl_processes *out,
@@ -99,10 +127,12 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
   memcpy(prev, out->prev, sizeof(prev));
   int nprev = out->n;
   out->n = 0;
+  out->at_ns = now;
   tl_process_snap *self = &out->p[out->n++];
   memset(self, 0, sizeof(*self));
   self->pid = (int) getpid();
   self->index = -1;
+  self->slot = -1;
   self->state = "running";
   self->uptime_s = (double) (now - srv->start_ns) / 1e9;
   self->ready_ms = -1;
@@ -133,25 +163,31 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
     out->deaths = t->deaths;
     out->total_accepted = t->hist_accepted;
     out->total_requests = t->hist_requests;
-    for (int i = 0; i < t->n && out->n < TL_SNAP_MAX_PROCS; i++) {
+    for (int i = 0; i < t->n + t->nspare && out->n < TL_SNAP_MAX_PROCS; i++) {
       const tl_proc_entry *e = &t->e[i];
       tl_process_snap *o = &out->p[out->n++];
       memset(o, 0, sizeof(*o));
       o->pid = e->pid;
-      o->index = i;
-      o->role = "worker";
+      bool spare = i >= t->n;
+      o->index = spare ? i - t->n : i;
+      o->slot = e->slot;
+      o->role = spare ? "spare" : "worker";
       o->restarts = e->restarts;
       o->has_exit = e->has_exit;
       o->last_exit = e->last_exit;
       o->exit_ago_s = e->has_exit ? (double) (now - e->last_exit.at_ns) / 1e9 : 0;
       o->uptime_s = e->pid ? (double) (now - e->started_ns) / 1e9 : 0;
-      const tl_score_slot *sl = &t->board->slot[i];
+      const tl_score_slot *sl = &t->board->slot[e->slot];
       int st = atomic_load(&sl->state);
       o->state = state_name(st, e->pid);
       uint64_t ready = atomic_load(&sl->ready_ns);
       o->ready_ms = e->pid && ready >= e->started_ns
                         ? (double) (ready - e->started_ns) / 1e6 : -1;
-      if (e->pid) {
+      /* The supervisor reaps within its loop's latency of the death. */
+      o->replaced_ms = e->has_exit && e->pid && e->pid != e->last_exit.pid &&
+                               st == TL_SLOT_READY && ready >= e->last_exit.at_ns
+                           ? (double) (ready - e->last_exit.at_ns) / 1e6 : -1;
+      if (e->pid && !spare) {
         o->has_counters = true;
         o->accepted = atomic_load(&sl->accepted);
         o->requests = atomic_load(&sl->requests);
@@ -170,11 +206,23 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
   }
   for (int i = 0; i < out->n; i++) {
     if (out->p[i].pid > 0)
-      read_proc(&out->p[i], prev, nprev, period_s);
+      read_proc(&out->p[i], prev, nprev, period_s, now);
     requests_rate(&out->p[i], prev, nprev, period_s);
   }
   for (int i = 0; i < out->n; i++) {
-    out->prev[i].pid = out->p[i].pid;
+    const tl_process_snap *o = &out->p[i];
+    tl_proc_prev *w = &out->prev[i];
+    w->pid = o->pid;
+    w->has_mem = o->has_mem;
+    w->rss_kb = o->rss_kb;
+    w->pss_kb = o->pss_kb;
+    w->uss_kb = o->uss_kb;
+    w->mem_at_ns = o->mem_at_ns;
+    w->fds = o->fds;
+    w->fds_at_ns = o->fds_at_ns;
+    w->nthreads = o->nthreads;
+    memcpy(w->tids, o->tids, sizeof(w->tids));
+    w->tids_at_ns = o->tids_at_ns;
     out->prev[i].requests = out->p[i].requests;
     out->prev[i].ticks = out->p[i].has_proc
                              ? (uint64_t) (out->p[i].cpu_s * (double) sysconf(_SC_CLK_TCK) + 0.5)

@@ -66,7 +66,12 @@ static void close_with(tl_buf *b, char c) {
 
 /* ,"processes":[...],"process_totals":{...}: the supervisor and its
  * workers, or the one server process. */
+static double age_s(uint64_t at_ns, uint64_t now) {
+  return now > at_ns ? (double) (now - at_ns) / 1e9 : 0;
+}
+
 static void processes_json(tl_buf *b, const tl_processes *ps) {
+  uint64_t now = ps->at_ns;
   tl_buf_puts(b, ",\"processes\":[");
   for (int i = 0; i < ps->n; i++) {
     const tl_process_snap *p = &ps->p[i];
@@ -87,6 +92,8 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
       kd(b, "ago_s", p->exit_ago_s);
       ku(b, "connections_lost", x->conns_lost);
       ku(b, "tasks_lost", x->tasks_lost);
+      kb(b, "by_spare", x->by_spare);
+      kopt(b, "replaced_ms", p->replaced_ms >= 0, p->replaced_ms);
       close_with(b, '}');
       tl_buf_putc(b, ',');
     } else {
@@ -101,6 +108,10 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
     kopt(b, "ctx_voluntary", p->has_proc, (double) p->ctx_vol);
     kopt(b, "ctx_involuntary", p->has_proc, (double) p->ctx_invol);
     kopt(b, "fds", p->has_proc && p->fds >= 0, p->fds);
+    /* How old the figures read every 10 s are (memory, fds, threads[]). */
+    kopt(b, "mem_age_s", p->has_proc && p->mem_at_ns, age_s(p->mem_at_ns, now));
+    kopt(b, "fds_age_s", p->has_proc && p->fds_at_ns, age_s(p->fds_at_ns, now));
+    kopt(b, "threads_age_s", p->has_proc && p->tids_at_ns, age_s(p->tids_at_ns, now));
     if (p->has_counters) {
       tl_buf_printf(b, "\"connections_open\":%llu,\"accepted\":%llu,"
                        "\"requests\":%llu,\"tasks_in_flight\":%llu,",
@@ -373,6 +384,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
     kopt(b, "ctx_involuntary", s->has_ctx, (double) s->ctx_invol);
     kopt(b, "ctx_involuntary_rate", s->has_ctx, s->ctx_invol_rate);
     kopt(b, "fds", s->fds >= 0, s->fds);
+    kopt(b, "fds_age_s", s->fds >= 0, s->fds_age_s);
     if (s->cpus_allowed_list[0])
       ks(b, "cpus_allowed", s->cpus_allowed_list);
     else

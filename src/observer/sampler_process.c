@@ -4,6 +4,8 @@
 #include "observer/sampler_process.h"
 
 #include "base/cpulist.h"
+#include "base/util.h"
+#include "observer/processes.h"
 #include "observer/procfs.h"
 #include "observer/procfs_read.h"
 #include "observer/sampler_rate.h"
@@ -68,6 +70,10 @@ void tl_sampler_process_sample(tl_sampler_process *st, tl_snapshot *s,
     st->ctx_vol = s->ctx_vol;
     st->ctx_invol = s->ctx_invol;
   }
-  if (slow)
+  uint64_t now = tl_now_ns();
+  if (st->fds_at_ns == 0 || (slow && now - st->fds_at_ns >= TL_PROC_SLOW_NS)) {
     s->fds = tl_procfs_read_fd_count();
+    st->fds_at_ns = now;
+  }
+  s->fds_age_s = (double) (now - st->fds_at_ns) / 1e9;
 }

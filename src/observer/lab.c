@@ -71,6 +71,9 @@ void tl_lab_close(tl_lab *lab) {
   for (int i = 0; i < 2; i++)
     tl_buf_close(&lab->wrk[i].text);
   json_decref(lab->result);
+  json_decref(lab->vsetup);
+  json_decref(lab->vsettings);
+  json_decref(lab->vresults);
   json_decref(lab->before);
   tl_buf_close(&lab->during);
   json_decref(lab->series);
@@ -121,6 +124,7 @@ static void get_lab(tl_lab *lab, tl_admin_conn *c) {
     json_t *p = tl_lab_setup_prediction(lab, e);
     json_object_update(x, p);
     json_decref(p);
+    json_object_set_new(x, "variants", tl_lab_setup_variants_json(lab, e));
     json_array_append_new(list, x);
   }
   bool wrk = tl_lab_wrk_proc_installed();
@@ -166,33 +170,27 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
                                    "status", 422, "command", restart));
     return;
   }
-  json_t *setup = json_object_get(exp, "setup");
-  tl_control want;
-  memset(&want, 0, sizeof(want));
-  want.mode = -1;
-  want.pin = -1;
-  cpu_set_t cpus;
-  if (tl_lab_setup_cpus(lab, setup, &cpus, &want.cpus_op) != 0) {
+  /* Each variant's load, shorter than the experiment's when asked (tests,
+   * a quick look); bounded like every load. */
+  char dur[16];
+  int duration_s = 0;
+  if (tl_query_get(q, qlen, "duration_s", dur, sizeof(dur)) > 0) {
+    char *end;
+    long d = strtol(dur, &end, 10);
+    if (*end != '\0' || d < 1 || d > TL_LAB_MAX_DURATION_S) {
+      tl_admin_conn_respond_error(c, 400, "duration_s: a whole number of seconds, 1 to 20", NULL);
+      return;
+    }
+    duration_s = (int) d;
+  }
+  if (tl_lab_run_start(lab, exp, id, duration_s) != 0) {
     tl_admin_conn_respond_error(c, 500, "the experiment's cpus are not usable here", NULL);
     return;
   }
-  want.cpus = cpus;
-  tl_mode mode;
-  const char *ms = tl_lab_run_str(setup, "mode", NULL);
-  if (ms && tl_mode_parse(ms, &mode) == 0)
-    want.mode = (int) mode;
-  want.threads = tl_lab_setup_threads(setup, &cpus, 0);
-  json_t *pin = json_object_get(setup, "pin");
-  if (json_is_boolean(pin))
-    want.pin = json_is_true(pin);
-  if (tl_lab_run_start(lab, exp, id, &want) != 0) {
-    tl_admin_conn_respond_error(c, 503, "the server is shutting down", NULL);
-    return;
-  }
-  json_t *load = json_object_get(exp, "load");
-  respond_json(c, 202, json_pack("{s:b,s:i,s:s,s:f}", "ok", 1, "run", lab->seq,
+  int nv = tl_lab_setup_nvariants(exp);
+  respond_json(c, 202, json_pack("{s:b,s:i,s:s,s:f,s:i}", "ok", 1, "run", lab->seq,
                                  "id", id, "duration_s",
-                                 tl_lab_run_num(load, "duration_s", 5)));
+                                 nv * tl_lab_run_load_s(exp, duration_s), "nvariants", nv));
 }
 
 static void post_cancel(tl_lab *lab, tl_admin_conn *c) {

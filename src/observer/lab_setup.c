@@ -6,6 +6,7 @@
 #include "base/cpulist.h"
 #include "base/mode.h"
 #include "base/util.h"
+#include "exec/coro.h"
 
 #include <string.h>
 
@@ -75,6 +76,9 @@ void tl_lab_setup_save(tl_lab *lab) {
   s->cpus_op = lab->srv->role != TL_PROC_SUPERVISOR
                    ? (CPU_EQUAL(&s->cpus, &inherited) ? 0 : 1) : -1;
   tl_cpulist_format(&s->cpus, lab->saved_cpus, sizeof(lab->saved_cpus));
+  /* The live slice is this process's (not carried to worker processes). */
+  s->set_coro_slice = lab->srv->role != TL_PROC_SUPERVISOR;
+  s->coro_slice_ms = tl_coro_slice_ms(&lab->srv->cfg);
 }
 
 json_t *tl_lab_setup_json(const tl_control *s, const char *cpus) {
@@ -158,6 +162,13 @@ int tl_lab_setup_control(tl_lab *lab, json_t *setup, tl_control *want) {
   json_t *pin = json_object_get(setup, "pin");
   if (json_is_boolean(pin))
     want->pin = json_is_true(pin);
+  json_t *slice = json_object_get(setup, "coro_slice_ms");
+  if (json_is_integer(slice)) {
+    if (json_integer_value(slice) < 0 || json_integer_value(slice) > 10000)
+      return -1;
+    want->set_coro_slice = true;
+    want->coro_slice_ms = (int) json_integer_value(slice);
+  }
   return 0;
 }
 
@@ -202,7 +213,7 @@ json_t *tl_lab_setup_readback(tl_lab *lab) {
                    tl_mode_name(tl_server_mode(lab->srv)), "threads",
                    atomic_load(&lab->srv->threads), "pin",
                    atomic_load(&lab->srv->pinned), "worker_cpus", cpus,
-                   "coro_slice_ms", lab->srv->cfg.coro_slice_ms, "processes",
+                   "coro_slice_ms", tl_coro_slice_ms(&lab->srv->cfg), "processes",
                    lab->srv->cfg.processes);
 }
 

@@ -420,6 +420,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kb(b, "pool_in_use", s->mode != TL_MODE_ASYNC);
   kb(b, "pinned", s->pinned);
   ks(b, "worker_cpus", s->worker_cpus);
+  ku(b, "coro_slice_ms", (uint64_t) s->coro.slice_ms);
   ks(b, "inherited_cpus", s->inherited_cpus);
   tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"refused\":%llu,\"accepted_rate\":",
                 (unsigned long long) s->conn_open, (unsigned long long) s->accepted,

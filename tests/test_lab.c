@@ -399,6 +399,12 @@ START_TEST(lab_runs_one_experiment) {
   ck_assert_int_eq((int) tj_num(j, "result.evidence.0.before", -1), 3);
   tj_release(j);
   free(res);
+  /* The report page shows it: the question, both variants, a chart. */
+  ck_assert_int_eq(tl_get(p.admin_port, "/lab/report", &r), 200);
+  ck_assert_msg(strstr(r.body, "<!doctype html>") && strstr(r.body, "<svg") &&
+                strstr(r.body, "6 worker threads") && strstr(r.body, "one process with many threads"),
+                "%.400s", r.body);
+  tl_resp_free(&r);
   /* The runs list has it, and the server is back to its settings. */
   j = get_json(&p, "/lab/runs");
   ck_assert_int_eq((int) tj_get(j, "runs")->n, 1);
@@ -548,6 +554,66 @@ START_TEST(lab_run_outlives_its_page) {
 }
 END_TEST
 
+/* id=all: every experiment in order, the answer says how long; a cancel
+ * stops the series (no experiment after it starts) and restores. */
+START_TEST(lab_run_all_then_cancel) {
+  const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *book = get_json(&p, "/lab");
+  int nexp = (int) tj_get(book, "experiments")->n;
+  tj_release(book);
+  tl_resp r = post(&p, "/lab/run?id=all&duration_s=1", -1);
+  ck_assert_msg(r.status == 202, "id=all answered %d: %s", r.status, r.body);
+  tj *j = tj_parse(r.body, r.body_len);
+  int runnable = (int) tj_num(j, "experiments", 0), skipped = (int) tj_num(j, "skipped", -1);
+  ck_assert_int_eq(runnable + skipped, nexp);
+  /* At least one variant of 1 s per experiment that runs. */
+  ck_assert_msg(tj_num(j, "duration_s", 0) >= 2.0 * runnable, "%s", r.body);
+  tj_release(j);
+  tl_resp_free(&r);
+  /* The first experiment ends and the second starts on its own. */
+  j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 30; usleep(200000)) {
+    j = get_json(&p, "/lab/runs");
+    if (tj_get(j, "runs")->n >= 1 && !tj_is_null(j, "running"))
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "the series did not go on to a second experiment");
+  ck_assert_str_eq(tj_str(j, "runs.0.id"), "process-threads");
+  tj_release(j);
+  r = post(&p, "/lab/cancel", -1);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 20; usleep(200000)) {
+    j = get_json(&p, "/lab/runs");
+    if (tj_is_null(j, "running"))
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "the cancelled series did not stop");
+  int n = (int) tj_get(j, "runs")->n;
+  char path[48];
+  snprintf(path, sizeof(path), "runs.%d.status", n - 1);
+  ck_assert_str_eq(tj_str(j, path), "cancelled");
+  tj_release(j);
+  /* Nothing more starts, and the settings are the server's again. */
+  usleep(1000000);
+  j = get_json(&p, "/lab/runs");
+  ck_assert(tj_is_null(j, "running"));
+  ck_assert_int_eq((int) tj_get(j, "runs")->n, n);
+  tj_release(j);
+  j = get_json(&p, "/stats");
+  ck_assert_str_eq(tj_str(j, "server.mode"), "async");
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 START_TEST(lab_without_wrk_says_how_to_install) {
   setenv("PATH", "/nonexistent", 1);
   const char *args[] = {"--threads", "2", "--sample-ms", "200", NULL};
@@ -617,6 +683,7 @@ int main(void) {
   tcase_add_test(tc, lab_one_core_restores_worker_cpus);
   tcase_add_test(tc, lab_cancel_restores);
   tcase_add_test(tc, lab_run_outlives_its_page);
+  tcase_add_test(tc, lab_run_all_then_cancel);
   tcase_add_test(tc, lab_without_wrk_says_how_to_install);
   tcase_add_test(tc, lab_refuses_non_loopback);
   suite_add_tcase(s, tc);

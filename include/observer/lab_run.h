@@ -51,6 +51,8 @@ struct tl_lab {
   json_t *vsettings;     /* the settings read back once it was applied */
   json_t *vresults;      /* the finished variants' records */
   int duration_s_override; /* each variant's load, s (0: the experiment's) */
+  bool all;              /* POST /lab/run?id=all: the experiments in order */
+  size_t all_next;       /* the index of the next experiment to try */
   json_t *result;        /* being built */
   tl_control saved;      /* the settings to restore */
   char saved_cpus[256];
@@ -91,6 +93,11 @@ static inline double tl_lab_run_num(json_t *o, const char *k, double dflt) {
  * shutting down or a variant's setup is not usable here (nothing
  * started). */
 int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id, int duration_s);
+/* id=all: starts the next experiment from lab->all_next that can run here
+ * (recording those that cannot as skipped). False when none is left. */
+bool tl_lab_run_next_of_all(tl_lab *lab);
+/* Whether exp can run in this server (no variant needs a child server). */
+bool tl_lab_run_runnable(json_t *exp);
 /* The load of each variant of exp, s (bounded). */
 double tl_lab_run_load_s(json_t *exp, int duration_s);
 /* Asks the run in progress to stop (APPLYING or RUNNING). */

@@ -39,6 +39,10 @@ const char *tl_lab_setup_variant_str(json_t *exp, int i, const char *key);
 /* Variant i's check: its own when it has the key (null: none), else the
  * experiment's (borrowed, or NULL). */
 json_t *tl_lab_setup_variant_check(json_t *exp, int i);
+/* exp as variant i sees it: with the variant's own "prediction" (formula
+ * and params: a pool holds a worker through a wait that async does not)
+ * when it has one (a new reference). */
+json_t *tl_lab_setup_variant_exp(json_t *exp, int i);
 /* True when a setup can only run in a server started for it (processes,
  * allow_crash, allow_deadlock). */
 bool tl_lab_setup_needs_child(json_t *setup);

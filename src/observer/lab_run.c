@@ -226,6 +226,49 @@ static void finish_run(tl_lab *lab, int restore_rc) {
   lab->vsetup = lab->vsettings = lab->vresults = NULL;
   progress(lab, "done", NULL);
   lab->state = TL_LAB_IDLE;
+  bool stopped = lab->cancel || lab->stopping;
+  if (lab->all && (stopped || !tl_lab_run_next_of_all(lab)))
+    lab->all = false;
+}
+
+bool tl_lab_run_runnable(json_t *exp) {
+  int n = tl_lab_setup_nvariants(exp);
+  for (int i = 0; i < n; i++) {
+    json_t *s = tl_lab_setup_variant(exp, i);
+    bool child = tl_lab_setup_needs_child(s);
+    json_decref(s);
+    if (child)
+      return false;
+  }
+  return true;
+}
+
+static void record_skipped(tl_lab *lab, json_t *exp) {
+  lab->seq++;
+  json_t *r = json_pack(
+      "{s:i,s:s,s:s,s:s,s:s,s:s,s:[],s:{s:s,s:b}}", "run", lab->seq, "id",
+      tl_lab_run_str(exp, "id", ""), "idea", tl_lab_run_str(exp, "idea", ""),
+      "question", tl_lab_run_str(exp, "question", ""), "status", "skipped", "reason",
+      "a variant needs a server started for it (a child server): not in this build",
+      "variants", "verdict", "text", "no verdict: not run", "consistent", 0);
+  json_array_append_new(lab->runs, r);
+  while (json_array_size(lab->runs) > TL_LAB_MAX_RUNS)
+    json_array_remove(lab->runs, 0);
+}
+
+bool tl_lab_run_next_of_all(tl_lab *lab) {
+  json_t *list = json_object_get(lab->book, "experiments");
+  while (lab->all_next < json_array_size(list)) {
+    json_t *exp = json_array_get(list, lab->all_next++);
+    if (!tl_lab_run_runnable(exp)) {
+      record_skipped(lab, exp);
+      continue;
+    }
+    if (tl_lab_run_start(lab, exp, tl_lab_run_str(exp, "id", ""),
+                         lab->duration_s_override) == 0)
+      return true;
+  }
+  return false;
 }
 
 static void on_restored(void *arg, int rc) {
@@ -293,6 +336,7 @@ int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id, int duration_s) {
 
 void tl_lab_run_cancel(tl_lab *lab) {
   lab->cancel = true;
+  lab->all = false; /* the experiments after this one do not start */
   if (lab->state == TL_LAB_RUNNING)
     tl_lab_wrk_proc_kill(lab, SIGTERM);
 }

@@ -124,6 +124,15 @@ json_t *tl_lab_setup_variant_check(json_t *exp, int i) {
   return json_is_object(c) ? c : NULL;
 }
 
+json_t *tl_lab_setup_variant_exp(json_t *exp, int i) {
+  json_t *out = json_copy(exp);
+  json_t *v = variant_obj(exp, i);
+  json_t *p = v ? json_object_get(v, "prediction") : NULL;
+  if (json_is_object(p))
+    json_object_set(out, "prediction", p);
+  return out;
+}
+
 bool tl_lab_setup_needs_child(json_t *setup) {
   json_t *p = json_object_get(setup, "processes");
   return (json_is_integer(p) && json_integer_value(p) > 0) ||
@@ -219,13 +228,15 @@ json_t *tl_lab_setup_readback(tl_lab *lab) {
 
 json_t *tl_lab_setup_variants_json(tl_lab *lab, json_t *exp) {
   json_t *out = json_array();
-  const char *formula = tl_lab_run_str(json_object_get(exp, "prediction"), "formula", "");
   int n = tl_lab_setup_nvariants(exp);
   for (int i = 0; i < n; i++) {
     json_t *setup = tl_lab_setup_variant(exp, i);
+    json_t *vexp = tl_lab_setup_variant_exp(exp, i);
+    const char *formula = tl_lab_run_str(json_object_get(vexp, "prediction"), "formula", "");
     tl_lab_model m;
-    tl_lab_setup_model_for(lab, exp, setup, &m);
+    tl_lab_setup_model_for(lab, vexp, setup, &m);
     double p = tl_lab_predict(formula, &m);
+    json_decref(vexp);
     json_array_append_new(
         out, json_pack("{s:s,s:s,s:o,s:b,s:o,s:s}", "id",
                        tl_lab_setup_variant_str(exp, i, "id"), "label",

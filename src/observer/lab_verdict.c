@@ -84,7 +84,8 @@ static const char *run_status(tl_lab *lab) {
 /* The variant's wrk is done (or never ran): measure, compare, gather the
  * evidence. */
 json_t *tl_lab_verdict_variant(tl_lab *lab) {
-  json_t *exp = lab->exp;
+  json_t *vexp = tl_lab_setup_variant_exp(lab->exp, lab->variant);
+  json_t *exp = vexp; /* its model is the variant's */
   json_t *pred = json_object_get(exp, "prediction");
   const char *formula = tl_lab_run_str(pred, "formula", "");
   json_t *settings = lab->vsettings ? json_incref(lab->vsettings) : tl_lab_setup_readback(lab);
@@ -154,6 +155,8 @@ json_t *tl_lab_verdict_variant(tl_lab *lab) {
   json_object_set_new(r, "evidence", evidence);
   json_object_set_new(r, "duration_s",
                       json_real(ran ? (double) (tl_now_ns() - lab->t0_ns) / 1e9 : 0));
+  json_object_set_new(r, "formula", json_string(formula));
+  json_decref(vexp);
   return r;
 }
 

@@ -614,6 +614,60 @@ START_TEST(lab_run_all_then_cancel) {
 }
 END_TEST
 
+/* process-costs has no load: each variant is the server's repeated
+ * measurement (a median with its 10th-90th percentile spread), and the
+ * verdict calls a difference only where the spreads part. */
+START_TEST(lab_process_costs_medians_and_spread) {
+  const char *args[] = {"--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 20; usleep(200000)) {
+    j = get_json(&p, "/stats");
+    if (tj_num(j, "costs.fork_to_ready_p90_us", -1) > 0)
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "the costs were never measured");
+  tj_release(j);
+  tl_resp r = post(&p, "/lab/run?id=process-costs", -1);
+  ck_assert_msg(r.status == 202, "%d %s", r.status, r.body);
+  ck_assert(strstr(r.body, "\"duration_s\":0") != NULL); /* no load */
+  tl_resp_free(&r);
+  j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 15; usleep(100000)) {
+    j = get_json(&p, "/lab/runs");
+    if (tj_get(j, "runs")->n == 1 && tj_is_null(j, "running"))
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "process-costs did not end");
+  ck_assert_str_eq(tj_str(j, "runs.0.status"), "done");
+  ck_assert(tj_is_null(j, "runs.0.load"));
+  ck_assert_str_eq(tj_str(j, "runs.0.variants.0.id"), "thread");
+  ck_assert_str_eq(tj_str(j, "runs.0.variants.1.id"), "process");
+  double lo[2], hi[2];
+  for (int i = 0; i < 2; i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "runs.0.variants.%d.measured", i);
+    double m = tj_num(j, path, -1);
+    snprintf(path, sizeof(path), "runs.0.variants.%d.spread.0", i);
+    lo[i] = tj_num(j, path, -1);
+    snprintf(path, sizeof(path), "runs.0.variants.%d.spread.1", i);
+    hi[i] = tj_num(j, path, -1);
+    ck_assert_msg(lo[i] > 0 && lo[i] <= m && m <= hi[i], "variant %d: %g not in %g-%g", i, m,
+                  lo[i], hi[i]);
+  }
+  bool apart = lo[1] > hi[0];
+  ck_assert_msg(tj_get(j, "runs.0.verdict.consistent")->b == apart, "%s",
+                tj_str(j, "runs.0.verdict.text"));
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 START_TEST(lab_without_wrk_says_how_to_install) {
   setenv("PATH", "/nonexistent", 1);
   const char *args[] = {"--threads", "2", "--sample-ms", "200", NULL};
@@ -684,6 +738,7 @@ int main(void) {
   tcase_add_test(tc, lab_cancel_restores);
   tcase_add_test(tc, lab_run_outlives_its_page);
   tcase_add_test(tc, lab_run_all_then_cancel);
+  tcase_add_test(tc, lab_process_costs_medians_and_spread);
   tcase_add_test(tc, lab_without_wrk_says_how_to_install);
   tcase_add_test(tc, lab_refuses_non_loopback);
   suite_add_tcase(s, tc);

@@ -52,6 +52,7 @@ struct tl_lab {
   json_t *vresults;      /* the finished variants' records */
   int duration_s_override; /* each variant's load, s (0: the experiment's) */
   bool all;              /* POST /lab/run?id=all: the experiments in order */
+  bool noload;           /* the experiment has no load: figures from a snapshot */
   size_t all_next;       /* the index of the next experiment to try */
   json_t *result;        /* being built */
   tl_control saved;      /* the settings to restore */

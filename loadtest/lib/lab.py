@@ -70,7 +70,8 @@ def run_one(binary, exp, out):
             return {"id": exp["id"], "status": "not measured",
                     "reason": "%s %s" % (st, body.get("error", "")),
                     "command": body.get("command")}
-        deadline = time.monotonic() + exp["load"]["duration_s"] + 30
+        load_s = (exp.get("load") or {}).get("duration_s", 0)
+        deadline = time.monotonic() + load_s * len(exp.get("variants") or [1]) + 30
         while time.monotonic() < deadline:
             time.sleep(0.5)
             st, runs = _req(admin, "/lab/runs")
@@ -98,7 +99,10 @@ def report(results, out):
              "|---|---|---|---|---|---|"]
     for r in results:
         within = {True: "yes", False: "no"}.get(r.get("within"), "n/a")
-        verdict = r.get("verdict") or "%s: %s" % (r.get("status"), r.get("reason"))
+        verdict = r.get("verdict")
+        if isinstance(verdict, dict):
+            verdict = verdict.get("text")
+        verdict = verdict or "%s: %s" % (r.get("status"), r.get("reason"))
         lines.append("| %s | %s | %s | %s | %s | %s |" % (
             r["id"], _f(r.get("predicted")), _f(r.get("measured")),
             _f(r.get("ratio")), within, re.sub(r"\|", "/", verdict)))

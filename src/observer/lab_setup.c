@@ -130,6 +130,9 @@ json_t *tl_lab_setup_variant_exp(json_t *exp, int i) {
   json_t *p = v ? json_object_get(v, "prediction") : NULL;
   if (json_is_object(p))
     json_object_set(out, "prediction", p);
+  json_t *m = v ? json_object_get(v, "measured") : NULL;
+  if (json_is_string(m))
+    json_object_set(out, "measured", m);
   return out;
 }
 

@@ -102,7 +102,7 @@ json_t *tl_lab_verdict_variant(tl_lab *lab) {
     tl_lab_wrk_parse(lab->wrk[1].text.data, lab->wrk[1].text.len, &probe);
   const tl_buf *text = lab->has_during ? &lab->during : tl_sampler_json(lab->stats);
   json_t *after = json_loadb(text->data, text->len, 0, NULL);
-  json_t *evidence = ran ? evidence_json(lab, after) : json_array();
+  json_t *evidence = ran || lab->noload ? evidence_json(lab, after) : json_array();
   json_decref(after);
   const char *status = run_status(lab);
   if (!lab->fail[0] && !lab->cancel && ran && !load.ok) {
@@ -156,6 +156,17 @@ json_t *tl_lab_verdict_variant(tl_lab *lab) {
   json_object_set_new(r, "duration_s",
                       json_real(ran ? (double) (tl_now_ns() - lab->t0_ns) / 1e9 : 0));
   json_object_set_new(r, "formula", json_string(formula));
+  /* The spread of a repeated measurement: two evidence labels. */
+  json_t *sp = json_object_get(json_array_get(json_object_get(lab->exp, "variants"),
+                                              (size_t) vi), "spread");
+  if (json_is_array(sp) && json_array_size(sp) == 2) {
+    const char *l0 = json_string_value(json_array_get(sp, 0));
+    const char *l1 = json_string_value(json_array_get(sp, 1));
+    double lo = evidence_value(evidence, l0 ? l0 : "");
+    double hi = evidence_value(evidence, l1 ? l1 : "");
+    json_object_set_new(r, "spread", isnan(lo) || isnan(hi) ? json_null()
+                                                            : json_pack("[f,f]", lo, hi));
+  }
   json_decref(vexp);
   return r;
 }
@@ -233,6 +244,13 @@ json_t *tl_lab_verdict_compare(json_t *exp, json_t *variants) {
     fig(f, sizeof(f), m);
     SAY("%s%s: %s %s", i ? ", " : "", tl_lab_run_str(v, "label", ""), f,
         tl_lab_run_str(v, "unit", ""));
+    json_t *sp = json_object_get(v, "spread");
+    if (json_is_array(sp)) {
+      char lo[32], hi[32];
+      fig(lo, sizeof(lo), json_number_value(json_array_get(sp, 0)));
+      fig(hi, sizeof(hi), json_number_value(json_array_get(sp, 1)));
+      SAY(" (10th-90th percentile %s-%s)", lo, hi);
+    }
   }
   if (n == 0)
     SAY("no variant ran");
@@ -247,6 +265,31 @@ json_t *tl_lab_verdict_compare(json_t *exp, json_t *variants) {
     char diff[300], rm_s[32], rp_s[32];
     settings_diff(json_object_get(v0, "settings"), json_object_get(v, "settings"),
                   diff, sizeof(diff));
+    json_t *s0 = json_object_get(v0, "spread"), *s1 = json_object_get(v, "spread");
+    if (json_is_array(s0) && json_is_array(s1)) {
+      /* Repeated measurements: a difference only where the spreads part. */
+      double lo0 = json_number_value(json_array_get(s0, 0));
+      double hi0 = json_number_value(json_array_get(s0, 1));
+      double lo1 = json_number_value(json_array_get(s1, 0));
+      double hi1 = json_number_value(json_array_get(s1, 1));
+      bool apart = lo1 > hi0 || lo0 > hi1;
+      snprintf(rm_s, sizeof(rm_s), "%.2gx", m / m0);
+      SAY(" — %s vs %s: %s", tl_lab_run_str(v, "label", ""), tl_lab_run_str(v0, "label", ""),
+          apart ? rm_s : "about the same (their spreads overlap)");
+      json_t *ex = json_object_get(exp, "expect");
+      const char *hi_id = tl_lab_run_str(ex, "higher", NULL), *than = tl_lab_run_str(ex, "than", NULL);
+      const char *id0 = tl_lab_run_str(v0, "id", ""), *id1 = tl_lab_run_str(v, "id", "");
+      if (hi_id && than && ((!strcmp(hi_id, id1) && !strcmp(than, id0)) ||
+                            (!strcmp(hi_id, id0) && !strcmp(than, id1)))) {
+        /* The idea holds only when the higher one's spread lies above. */
+        bool ok = apart && (strcmp(hi_id, id1) == 0 ? lo1 > hi0 : lo0 > hi1);
+        SAY(", %s (the idea: %s above %s)", ok ? "as the model says" : "NOT as the model says",
+            hi_id, than);
+        if (!ok)
+          consistent = false;
+      }
+      continue;
+    }
     if (bound || isnan(p) || isnan(p0) || p0 <= 0 || m0 <= 0) {
       bool ok = !bound || (m > p && m0 > p0);
       if (!ok)

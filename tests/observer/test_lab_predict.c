@@ -236,6 +236,34 @@ START_TEST(verdict_compares_variants) {
   json_decref(v);
   json_decref(vs);
   json_decref(exp);
+  /* Repeated measurements: a difference only where the spreads part;
+   * the idea (process above thread) holds only then. */
+  exp = json_pack("{s:{s:s},s:f,s:{s:s,s:s}}", "prediction", "formula", "none",
+                  "tolerance", 0.0, "expect", "higher", "process", "than", "thread");
+  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "thread", "label", "thread", "unit",
+                "us", "measured", 3.1, "spread", 2.5, 4.0);
+  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "process", "label", "process", "unit",
+                "us", "measured", 3.3, "spread", 2.8, 5.0);
+  vs = json_pack("[o,o]", a, b);
+  v = tl_lab_verdict_compare(exp, vs);
+  t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "about the same (their spreads overlap)") &&
+                strstr(t, "NOT as the model says"), "%s", t);
+  ck_assert(json_is_false(json_object_get(v, "consistent")));
+  json_decref(v);
+  json_decref(vs);
+  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "thread", "label", "thread", "unit",
+                "us", "measured", 12.0, "spread", 11.0, 18.0);
+  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "process", "label", "process", "unit",
+                "us", "measured", 127.0, "spread", 122.0, 197.0);
+  vs = json_pack("[o,o]", a, b);
+  v = tl_lab_verdict_compare(exp, vs);
+  t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "11x, as the model says") && strstr(t, "122-197"), "%s", t);
+  ck_assert(json_is_true(json_object_get(v, "consistent")));
+  json_decref(v);
+  json_decref(vs);
+  json_decref(exp);
 }
 END_TEST
 

@@ -370,12 +370,15 @@ void tl_lab_verdict_build(tl_lab *lab) {
     json_t *x = v0 ? json_object_get(v0, keys[k]) : NULL;
     json_object_set_new(r, keys[k], x ? json_incref(x) : json_null());
   }
-  bool all_in = json_array_size(vars) > 0;
+  bool all_in = json_array_size(vars) > 0, modelled = true;
   size_t i;
   json_t *v;
-  json_array_foreach(vars, i, v)
+  json_array_foreach(vars, i, v) {
     if (!json_is_true(json_object_get(v, "within")))
       all_in = false;
+    if (!json_is_boolean(json_object_get(v, "within")))
+      modelled = false;
+  }
   json_t *verdict;
   if (strcmp(status, "done") != 0) {
     char t[400];
@@ -385,7 +388,10 @@ void tl_lab_verdict_build(tl_lab *lab) {
     json_object_set_new(r, "within", json_null());
   } else {
     verdict = tl_lab_verdict_compare(exp, vars);
-    json_object_set_new(r, "within", json_boolean(all_in));
+    /* Without a figure the model predicts (repeated measurements compared
+     * with each other), the verdict's consistency is the answer. */
+    json_object_set_new(r, "within", modelled ? json_boolean(all_in)
+                                              : json_incref(json_object_get(verdict, "consistent")));
   }
   json_object_set_new(r, "verdict", verdict);
   json_object_set_new(r, "why", json_string(tl_lab_run_str(json_object_get(exp, "prediction"),

@@ -133,10 +133,19 @@ END_TEST
 
 /* One worker busy with `load` (sent first); after 30 ms a probe
  * /task?steps=io:1 must wait for the worker to reach its IO step. Returns
- * the probe's latency in seconds (median of three). */
+ * the probe's latency in seconds (median of three) on the server p. */
+static double probe_on(tl_proc *p, const char *load);
+
 static double probe_behind(const char *const *args, const char *load) {
   tl_proc p;
   start(&p, args);
+  double m = probe_on(&p, load);
+  stop_ok(&p);
+  return m;
+}
+
+static double probe_on(tl_proc *pp, const char *load) {
+  tl_proc p = *pp;
   double lat[3];
   for (int k = 0; k < 3; k++) {
     int lf = tl_connect(p.port), pf = tl_connect(p.port);
@@ -157,7 +166,6 @@ static double probe_behind(const char *const *args, const char *load) {
     tl_close(lf);
     tl_close(pf);
   }
-  stop_ok(&p);
   double a = lat[0], b = lat[1], c = lat[2];
   return a > b ? (b > c ? b : (a > c ? c : a)) : (a > c ? a : (b > c ? c : b));
 }
@@ -260,6 +268,52 @@ START_TEST(bad_options_exit_2) {
     ck_assert_msg(exit_status(bad[i]) == 2, "%s %s did not exit 2", bad[i][0], bad[i][1]);
   const char *help[] = {"--help", NULL};
   ck_assert_int_eq(exit_status(help), 0);
+}
+END_TEST
+
+static tl_resp control(int port, const char *query);
+
+/* --coro-slice-ms is live: /control?coro_slice_ms=1 makes the steps
+ * started from then on yield every 1 ms (the probe stops waiting out a
+ * whole step), /stats and the answer say so; out of range: 400. */
+START_TEST(live_slice_cuts_the_wait) {
+  const char *plain[] = {"--mode", "coro", "--threads", "1", NULL};
+  tl_proc p;
+  start(&p, plain);
+  double whole = probe_on(&p, "/cpu?ms=300");
+  tl_resp c = control(p.admin_port, "coro_slice_ms=1");
+  ck_assert_msg(c.status == 200, "coro_slice_ms=1: %d %s", c.status, c.body);
+  ck_assert_msg(strstr(c.body, "\"coro_slice_ms\":1") != NULL, "%s", c.body);
+  tl_resp_free(&c);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/stats", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  tl_resp_free(&r);
+  /* The snapshot may predate the change: wait for one that follows it. */
+  for (int i = 0; i < 50 && tj_num(j, "server.coro_slice_ms", -1) != 1; i++) {
+    tj_release(j);
+    usleep(50000);
+    ck_assert_int_eq(tl_get(p.admin_port, "/stats", &r), 200);
+    j = tj_parse(r.body, r.body_len);
+    tl_resp_free(&r);
+  }
+  ck_assert_int_eq((int) tj_num(j, "server.coro_slice_ms", -1), 1);
+  tj_release(j);
+  double sliced = probe_on(&p, "/cpu?ms=300");
+  ck_assert_msg(whole > 0.15, "probe behind an unyielding step took only %.3f s", whole);
+  ck_assert_msg(sliced < whole * 0.5, "live slice: probe %.3f s vs %.3f s before", sliced, whole);
+  const char *bad[] = {"coro_slice_ms=10001", "coro_slice_ms=-1", "coro_slice_ms=x"};
+  for (int i = 0; i < 3; i++) {
+    c = control(p.admin_port, bad[i]);
+    ck_assert_msg(c.status == 400, "%s answered %d", bad[i], c.status);
+    tl_resp_free(&c);
+  }
+  c = control(p.admin_port, "coro_slice_ms=0");
+  ck_assert_int_eq(c.status, 200);
+  ck_assert(strstr(c.body, "\"coro_slice_ms\":0") != NULL);
+  tl_resp_free(&c);
+  stop_ok(&p);
 }
 END_TEST
 
@@ -436,6 +490,7 @@ int main(void) {
   tcase_add_test(tc, io_holds_no_thread);
   tcase_add_test(tc, task_hops_workers_on_one_stack);
   tcase_add_test(tc, yield_and_slicing_cut_the_wait);
+  tcase_add_test(tc, live_slice_cuts_the_wait);
   tcase_add_test(tc, ten_thousand_suspended);
   tcase_add_test(tc, bad_options_exit_2);
   tcase_add_test(tc, live_switch_drops_nothing);

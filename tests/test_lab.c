@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -239,14 +240,17 @@ static int open_stream(const tl_proc *p) {
   return fd;
 }
 
-/* The data of the last progress event read_lab_events saw. */
+/* The data of the last load tick read_lab_events saw, and how many
+ * variants' setup phases it saw. */
 static char last_progress[1024];
+static int setup_events;
 
 static char *read_lab_events(int fd, int timeout_s, int *progress) {
   size_t cap = 1 << 20, len = 0;
   char *buf = malloc(cap);
   double end = tl_now_s() + timeout_s;
   *progress = 0;
+  setup_events = 0;
   char *result = NULL;
   while (!result && tl_now_s() < end) {
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -270,7 +274,10 @@ static char *read_lab_events(int fd, int timeout_s, int *progress) {
       *nl = '\0';
       if (strstr(data, "\"type\":\"progress\"")) {
         (*progress)++;
-        snprintf(last_progress, sizeof(last_progress), "%s", data);
+        if (strstr(data, "\"rps_so_far\"")) /* a load tick */
+          snprintf(last_progress, sizeof(last_progress), "%s", data);
+        if (strstr(data, "\"phase\":\"setup\""))
+          setup_events++;
       }
       else if (strstr(data, "\"type\":\"result\""))
         result = strdup(data);
@@ -288,8 +295,30 @@ START_TEST(lab_runs_one_experiment) {
   tl_proc p;
   tl_proc_start(&p, args);
   tj *book = get_json(&p, "/lab");
-  ck_assert_int_ge((int) tj_get(book, "experiments")->n, 11);
+  size_t nexp = tj_get(book, "experiments")->n;
+  ck_assert_int_ge((int) nexp, 11);
   ck_assert_int_eq((int) tj_num(book, "experiments.1.predicted", -1) > 0, 1);
+  /* Every experiment is a comparison: 2-3 variants, each with its setup,
+   * unit and prediction (a number, or null where the model has none). */
+  for (size_t i = 0; i < nexp; i++) {
+    char path[96];
+    snprintf(path, sizeof(path), "experiments.%zu.variants", i);
+    const tj *vs = tj_get(book, path);
+    ck_assert_msg(vs && vs->n >= 2 && vs->n <= 3, "%s: not 2-3 variants", path);
+    for (size_t k = 0; k < vs->n; k++) {
+      snprintf(path, sizeof(path), "experiments.%zu.variants.%zu.setup.mode", i, k);
+      ck_assert_msg(tj_str(book, path) != NULL, "%s missing", path);
+      snprintf(path, sizeof(path), "experiments.%zu.variants.%zu.unit", i, k);
+      ck_assert_msg(tj_str(book, path) != NULL, "%s missing", path);
+      snprintf(path, sizeof(path), "experiments.%zu.variants.%zu.predicted", i, k);
+      ck_assert_msg(tj_get(book, path) != NULL, "%s missing", path);
+    }
+  }
+  /* one-core (experiments.2): one CPU predicts half of two (on 2+ CPUs). */
+  ck_assert_str_eq(tj_str(book, "experiments.2.id"), "one-core");
+  if (nth_allowed_cpu(1) >= 0)
+    ck_assert(tj_num(book, "experiments.2.variants.1.predicted", 0) >
+              1.5 * tj_num(book, "experiments.2.variants.0.predicted", 0));
   tj_release(book);
   int sfd = open_stream(&p);
   /* Unknown or missing id: no run. */
@@ -299,9 +328,12 @@ START_TEST(lab_runs_one_experiment) {
   r = post(&p, "/lab/run", -1);
   ck_assert_int_eq(r.status, 400);
   tl_resp_free(&r);
-  /* process-threads: 3 workers for 3 s of /plaintext; the kernel must list
-   * exactly 3 worker threads while it runs. */
-  r = post(&p, "/lab/run?id=process-threads", -1);
+  r = post(&p, "/lab/run?id=process-threads&duration_s=0", -1);
+  ck_assert_int_eq(r.status, 400); /* a load of 1 to 20 s only */
+  tl_resp_free(&r);
+  /* process-threads: 3, then 6 workers for 2 s of /plaintext each; the
+   * kernel must list exactly that many worker threads while each runs. */
+  r = post(&p, "/lab/run?id=process-threads&duration_s=2", -1);
   ck_assert_msg(r.status == 202, "run answered %d: %s", r.status, r.body);
   tl_resp_free(&r);
   r = post(&p, "/lab/run?id=scheduler", -1);
@@ -313,6 +345,7 @@ START_TEST(lab_runs_one_experiment) {
   tl_close(sfd);
   ck_assert_msg(res != NULL, "no lab result event within 25 s");
   ck_assert_msg(progress >= 1, "no lab progress event");
+  ck_assert_int_eq(setup_events, 2); /* one setup phase per variant */
   tj *j = tj_parse(res, strlen(res));
   ck_assert_ptr_nonnull(j);
   ck_assert_str_eq(tj_str(j, "result.status"), "done");
@@ -342,7 +375,15 @@ START_TEST(lab_runs_one_experiment) {
   }
   ck_assert_msg(best > wrk_rps / 4 && best < wrk_rps * 4,
                 "series peaks at %.1f req/s, wrk measured %.1f", best, wrk_rps);
-  ck_assert(strstr(tj_str(j, "result.verdict"), "predicted 3") != NULL);
+  /* Both variants, each measured from its settings read back. */
+  ck_assert_int_eq((int) tj_get(j, "result.variants")->n, 2);
+  ck_assert_int_eq((int) tj_num(j, "result.variants.0.settings.threads", 0), 3);
+  ck_assert_int_eq((int) tj_num(j, "result.variants.1.settings.threads", 0), 6);
+  ck_assert_int_eq((int) tj_num(j, "result.variants.1.predicted", -1), 6);
+  ck_assert_int_eq((int) tj_num(j, "result.variants.1.measured", -1), 6);
+  ck_assert_msg(strstr(tj_str(j, "result.verdict.text"), "as the model says") != NULL,
+                "%s", tj_str(j, "result.verdict.text"));
+  ck_assert(tj_get(j, "result.verdict.consistent")->b);
   ck_assert(tj_get(j, "result.restored")->b);
   ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
   /* 3 workers served 3 s of /plaintext (each request a task in pool
@@ -358,6 +399,12 @@ START_TEST(lab_runs_one_experiment) {
   ck_assert_int_eq((int) tj_num(j, "result.evidence.0.before", -1), 3);
   tj_release(j);
   free(res);
+  /* The report page shows it: the question, both variants, a chart. */
+  ck_assert_int_eq(tl_get(p.admin_port, "/lab/report", &r), 200);
+  ck_assert_msg(strstr(r.body, "<!doctype html>") && strstr(r.body, "<svg") &&
+                strstr(r.body, "6 worker threads") && strstr(r.body, "one process with many threads"),
+                "%.400s", r.body);
+  tl_resp_free(&r);
   /* The runs list has it, and the server is back to its settings. */
   j = get_json(&p, "/lab/runs");
   ck_assert_int_eq((int) tj_get(j, "runs")->n, 1);
@@ -395,7 +442,7 @@ START_TEST(lab_one_core_restores_worker_cpus) {
   ck_assert_msg(strcmp(before, first) != 0, "workers start on %s only", before);
   ck_assert(wait_workers_allowed(p.pid, before, 2));
   int sfd = open_stream(&p);
-  tl_resp r = post(&p, "/lab/run?id=one-core", -1);
+  tl_resp r = post(&p, "/lab/run?id=one-core&duration_s=2", -1);
   ck_assert_msg(r.status == 202, "run answered %d: %s", r.status, r.body);
   tl_resp_free(&r);
   /* While it runs: 4 workers, all on the first CPU. */
@@ -409,6 +456,21 @@ START_TEST(lab_one_core_restores_worker_cpus) {
   ck_assert_ptr_nonnull(j);
   ck_assert_str_eq(tj_str(j, "result.id"), "one-core");
   ck_assert_str_eq(tj_str(j, "result.status"), "done");
+  /* The two variants, under the same load, from the settings read back:
+   * one CPU, then every CPU; the verdict follows their figures. */
+  ck_assert_int_eq((int) tj_get(j, "result.variants")->n, 2);
+  ck_assert_str_eq(tj_str(j, "result.variants.0.settings.worker_cpus"), first);
+  ck_assert_str_eq(tj_str(j, "result.variants.1.settings.worker_cpus"), before);
+  double m0 = tj_num(j, "result.variants.0.measured", 0);
+  double m1 = tj_num(j, "result.variants.1.measured", 0);
+  double p0 = tj_num(j, "result.variants.0.predicted", 0);
+  double p1 = tj_num(j, "result.variants.1.predicted", 0);
+  ck_assert_msg(m0 > 0 && m1 > 0 && p0 > 0 && p1 > 1.5 * p0, "%g %g %g %g", m0, m1, p0, p1);
+  bool agree = fabs((m1 / m0) / (p1 / p0) - 1) <= tj_num(j, "result.tolerance", 0) + 1e-9;
+  ck_assert_msg(tj_get(j, "result.verdict.consistent")->b == agree, "%s (%g vs %g)",
+                tj_str(j, "result.verdict.text"), m1 / m0, p1 / p0);
+  ck_assert(strstr(tj_str(j, "result.verdict.text"), agree ? "as the model says"
+                                                         : "but the model says") != NULL);
   ck_assert(tj_get(j, "result.restored")->b);
   ck_assert_str_eq(tj_str(j, "result.settings_after.worker_cpus"), before);
   ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
@@ -468,7 +530,7 @@ START_TEST(lab_run_outlives_its_page) {
   tl_proc p;
   tl_proc_start(&p, args);
   int sfd = open_stream(&p);
-  tl_resp r = post(&p, "/lab/run?id=process-threads", -1);
+  tl_resp r = post(&p, "/lab/run?id=process-threads&duration_s=2", -1);
   ck_assert_int_eq(r.status, 202);
   tl_resp_free(&r);
   usleep(1500000);
@@ -487,6 +549,120 @@ START_TEST(lab_run_outlives_its_page) {
   ck_assert_str_eq(tj_str(j, "runs.0.status"), "done");
   ck_assert(tj_get(j, "runs.0.restored")->b);
   ck_assert_str_eq(tj_str(j, "runs.0.settings_after.mode"), "async");
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* id=all: every experiment in order, the answer says how long; a cancel
+ * stops the series (no experiment after it starts) and restores. */
+START_TEST(lab_run_all_then_cancel) {
+  const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *book = get_json(&p, "/lab");
+  int nexp = (int) tj_get(book, "experiments")->n;
+  tj_release(book);
+  tl_resp r = post(&p, "/lab/run?id=all&duration_s=1", -1);
+  ck_assert_msg(r.status == 202, "id=all answered %d: %s", r.status, r.body);
+  tj *j = tj_parse(r.body, r.body_len);
+  int runnable = (int) tj_num(j, "experiments", 0), skipped = (int) tj_num(j, "skipped", -1);
+  ck_assert_int_eq(runnable + skipped, nexp);
+  /* At least one variant of 1 s per experiment that runs. */
+  ck_assert_msg(tj_num(j, "duration_s", 0) >= 2.0 * runnable, "%s", r.body);
+  tj_release(j);
+  tl_resp_free(&r);
+  /* The first experiment ends and the second starts on its own. */
+  j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 30; usleep(200000)) {
+    j = get_json(&p, "/lab/runs");
+    if (tj_get(j, "runs")->n >= 1 && !tj_is_null(j, "running"))
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "the series did not go on to a second experiment");
+  ck_assert_str_eq(tj_str(j, "runs.0.id"), "process-threads");
+  tj_release(j);
+  r = post(&p, "/lab/cancel", -1);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 20; usleep(200000)) {
+    j = get_json(&p, "/lab/runs");
+    if (tj_is_null(j, "running"))
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "the cancelled series did not stop");
+  int n = (int) tj_get(j, "runs")->n;
+  char path[48];
+  snprintf(path, sizeof(path), "runs.%d.status", n - 1);
+  ck_assert_str_eq(tj_str(j, path), "cancelled");
+  tj_release(j);
+  /* Nothing more starts, and the settings are the server's again. */
+  usleep(1000000);
+  j = get_json(&p, "/lab/runs");
+  ck_assert(tj_is_null(j, "running"));
+  ck_assert_int_eq((int) tj_get(j, "runs")->n, n);
+  tj_release(j);
+  j = get_json(&p, "/stats");
+  ck_assert_str_eq(tj_str(j, "server.mode"), "async");
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* process-costs has no load: each variant is the server's repeated
+ * measurement (a median with its 10th-90th percentile spread), and the
+ * verdict calls a difference only where the spreads part. */
+START_TEST(lab_process_costs_medians_and_spread) {
+  const char *args[] = {"--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 20; usleep(200000)) {
+    j = get_json(&p, "/stats");
+    if (tj_num(j, "costs.fork_to_ready_p90_us", -1) > 0)
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "the costs were never measured");
+  tj_release(j);
+  tl_resp r = post(&p, "/lab/run?id=process-costs", -1);
+  ck_assert_msg(r.status == 202, "%d %s", r.status, r.body);
+  ck_assert(strstr(r.body, "\"duration_s\":0") != NULL); /* no load */
+  tl_resp_free(&r);
+  j = NULL;
+  for (double t0 = tl_now_s(); tl_now_s() - t0 < 15; usleep(100000)) {
+    j = get_json(&p, "/lab/runs");
+    if (tj_get(j, "runs")->n == 1 && tj_is_null(j, "running"))
+      break;
+    tj_release(j);
+    j = NULL;
+  }
+  ck_assert_msg(j != NULL, "process-costs did not end");
+  ck_assert_str_eq(tj_str(j, "runs.0.status"), "done");
+  ck_assert(tj_is_null(j, "runs.0.load"));
+  ck_assert_str_eq(tj_str(j, "runs.0.variants.0.id"), "thread");
+  ck_assert_str_eq(tj_str(j, "runs.0.variants.1.id"), "process");
+  double lo[2], hi[2];
+  for (int i = 0; i < 2; i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "runs.0.variants.%d.measured", i);
+    double m = tj_num(j, path, -1);
+    snprintf(path, sizeof(path), "runs.0.variants.%d.spread.0", i);
+    lo[i] = tj_num(j, path, -1);
+    snprintf(path, sizeof(path), "runs.0.variants.%d.spread.1", i);
+    hi[i] = tj_num(j, path, -1);
+    ck_assert_msg(lo[i] > 0 && lo[i] <= m && m <= hi[i], "variant %d: %g not in %g-%g", i, m,
+                  lo[i], hi[i]);
+  }
+  bool apart = lo[1] > hi[0];
+  ck_assert_msg(tj_get(j, "runs.0.verdict.consistent")->b == apart, "%s",
+                tj_str(j, "runs.0.verdict.text"));
   tj_release(j);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
@@ -561,6 +737,8 @@ int main(void) {
   tcase_add_test(tc, lab_one_core_restores_worker_cpus);
   tcase_add_test(tc, lab_cancel_restores);
   tcase_add_test(tc, lab_run_outlives_its_page);
+  tcase_add_test(tc, lab_run_all_then_cancel);
+  tcase_add_test(tc, lab_process_costs_medians_and_spread);
   tcase_add_test(tc, lab_without_wrk_says_how_to_install);
   tcase_add_test(tc, lab_refuses_non_loopback);
   suite_add_tcase(s, tc);

@@ -30,6 +30,10 @@ typedef struct tl_costs {
   double ipc_rtt_us;             /* 1 byte there and back, socketpair, 2 processes */
   bool has_shm;
   double shm_rtt_us;             /* there and back between 2 threads, condvar */
+  /* Each figure's spread over the repetitions: its 10th and 90th
+   * percentiles (so that two figures within each other's are told apart
+   * from a real difference). */
+  double fork_spread_us[2], thread_spread_us[2], ipc_spread_us[2], shm_spread_us[2];
   bool has_stack;
   uint64_t thread_stack_rss_kb;  /* a new thread's stack, resident */
   uint64_t thread_stack_size_kb; /* its mapping */

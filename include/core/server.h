@@ -32,6 +32,8 @@ typedef struct tl_control {
   int threads;   /* pool size, or 0 to keep */
   int pin;       /* 0/1, or -1 to keep */
   int cpus_op;   /* workers' CPUs: -1 keep, 0 all inherited, 1 `cpus` */
+  bool set_coro_slice; /* false: keep (so a zeroed control changes nothing) */
+  int coro_slice_ms;   /* with set_coro_slice: 0..10000 */
   cpu_set_t cpus;
   int rc;        /* 0, or a negative errno, set before done() */
   void (*done)(struct tl_control *ctl);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "base/hist.h"
+#include "runtime/config.h"
 
 typedef struct tl_coro_counters {
   uint64_t created;       /* coroutines made since start */
@@ -31,6 +32,12 @@ typedef struct tl_coro_costs {
 
 /* Main thread at start; any thread reads. */
 void tl_coro_set_costs(const tl_coro_costs *c);
+
+/* The live --coro-slice-ms (/control?coro_slice_ms=N): set by the main
+ * loop's thread, read by a coroutine at the start of each CPU step, so a
+ * change applies to the steps started from then on. Until set, cfg's. */
+void tl_coro_set_slice_ms(int ms);
+int tl_coro_slice_ms(const tl_config *cfg);
 void tl_coro_get_costs(tl_coro_costs *out);
 
 /* Any thread: lock-free reads of the counters. */

@@ -46,6 +46,14 @@ struct tl_lab {
   bool cancel;
   int seq;               /* runs started since start */
   json_t *exp;           /* borrowed from book */
+  int variant, nvariants; /* the variant running, of how many */
+  json_t *vsetup;        /* its setup (the variant's keys over the experiment's) */
+  json_t *vsettings;     /* the settings read back once it was applied */
+  json_t *vresults;      /* the finished variants' records */
+  int duration_s_override; /* each variant's load, s (0: the experiment's) */
+  bool all;              /* POST /lab/run?id=all: the experiments in order */
+  bool noload;           /* the experiment has no load: figures from a snapshot */
+  size_t all_next;       /* the index of the next experiment to try */
   json_t *result;        /* being built */
   tl_control saved;      /* the settings to restore */
   char saved_cpus[256];
@@ -80,13 +88,23 @@ static inline double tl_lab_run_num(json_t *o, const char *k, double dflt) {
   return json_is_number(v) ? json_number_value(v) : dflt;
 }
 
-/* Starts a run of exp (the lab is idle): saves the settings, applies
- * want. 0, or -1 when the server is shutting down (nothing started). */
-int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id,
-                     const tl_control *want);
+/* Starts a run of exp (the lab is idle): saves the settings, applies its
+ * first variant; the variants run one after another. duration_s: each
+ * variant's load (0: the experiment's). 0, or -1 when the server is
+ * shutting down or a variant's setup is not usable here (nothing
+ * started). */
+int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id, int duration_s);
+/* id=all: starts the next experiment from lab->all_next that can run here
+ * (recording those that cannot as skipped). False when none is left. */
+bool tl_lab_run_next_of_all(tl_lab *lab);
+/* Whether exp can run in this server (no variant needs a child server). */
+bool tl_lab_run_runnable(json_t *exp);
+/* The load of each variant of exp, s (bounded). */
+double tl_lab_run_load_s(json_t *exp, int duration_s);
 /* Asks the run in progress to stop (APPLYING or RUNNING). */
 void tl_lab_run_cancel(tl_lab *lab);
-/* wrk is done or never ran: builds the result, restores the settings. */
+/* The last variant is done, or the run stops: builds the result,
+ * restores the settings. */
 void tl_lab_run_restore(tl_lab *lab);
 /* {"id","run","state","elapsed_s","duration_s"} of the run, or null. */
 json_t *tl_lab_run_running_json(tl_lab *lab);

@@ -6,7 +6,15 @@
 
 #include "observer/lab_run.h"
 
-/* wrk is done (or never ran): fills lab->result. */
+/* The variant's wrk is done (or never ran): its record (a new reference):
+ * id, label, settings read back, measured, predicted (from those
+ * settings), ratio, unit, evidence, series, check. */
+json_t *tl_lab_verdict_variant(tl_lab *lab);
+/* Every variant is done or the run stopped: fills lab->result with the
+ * variants and one verdict {"text","consistent"} computed from their
+ * figures and settings. */
 void tl_lab_verdict_build(tl_lab *lab);
+/* The verdict of variants (records as above) for exp; pure. */
+json_t *tl_lab_verdict_compare(json_t *exp, json_t *variants);
 
 #endif

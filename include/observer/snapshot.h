@@ -86,6 +86,7 @@ typedef struct tl_coro_snap {
   double switches_rate, migrations_rate;
   uint64_t stack_reserved_bytes, stack_resident_bytes;
   int stack_kib;
+  int slice_ms;              /* the live --coro-slice-ms */
   const char *switch_name;   /* the switch in use: "asm" | "ucontext" */
   uint64_t switch_ns;        /* of that switch; 0: unknown */
   uint64_t asm_ns, ucontext_ns, kernel_switch_ns; /* 0: unknown */

@@ -21,14 +21,17 @@ static int cmp_u64(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
-static double median_us(uint64_t *v, int n) {
+/* The median, and the 10th and 90th percentiles into spread. */
+static double median_us(uint64_t *v, int n, double *spread) {
   qsort(v, (size_t) n, sizeof(*v), cmp_u64);
+  spread[0] = (double) v[n / 10] / 1000.0;
+  spread[1] = (double) v[n - 1 - n / 10] / 1000.0;
   return (double) v[n / 2] / 1000.0;
 }
 
 /* fork -> the child's first instruction: it writes one byte and leaves
  * (only async-signal-safe calls: this process runs threads). */
-static bool measure_fork(double *out) {
+static bool measure_fork(double *out, double *spread) {
   uint64_t v[TL_COSTS_REPS];
   for (int i = 0; i < TL_COSTS_REPS; i++) {
     int p[2];
@@ -51,7 +54,7 @@ static bool measure_fork(double *out) {
     if (!ok)
       return false;
   }
-  *out = median_us(v, TL_COSTS_REPS);
+  *out = median_us(v, TL_COSTS_REPS, spread);
   return true;
 }
 
@@ -73,7 +76,7 @@ static void *started(void *arg) {
   return NULL;
 }
 
-static bool measure_thread(double *out) {
+static bool measure_thread(double *out, double *spread) {
   uint64_t v[TL_COSTS_REPS];
   duo d;
   memset(&d, 0, sizeof(d));
@@ -98,11 +101,11 @@ static bool measure_thread(double *out) {
   pthread_mutex_destroy(&d.mu);
   pthread_cond_destroy(&d.cv);
   if (ok)
-    *out = median_us(v, TL_COSTS_REPS);
+    *out = median_us(v, TL_COSTS_REPS, spread);
   return ok;
 }
 
-static bool measure_ipc(double *out) {
+static bool measure_ipc(double *out, double *spread) {
   int sv[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
     return false;
@@ -139,7 +142,7 @@ static bool measure_ipc(double *out) {
   close(sv[1]);
   waitpid(pid, NULL, 0);
   if (ok)
-    *out = median_us(v, TL_COSTS_REPS);
+    *out = median_us(v, TL_COSTS_REPS, spread);
   return ok;
 }
 
@@ -229,16 +232,16 @@ static bool measure_shm(tl_costs *c) {
   pthread_join(th, NULL);
   pthread_mutex_destroy(&d.mu);
   pthread_cond_destroy(&d.cv);
-  c->shm_rtt_us = median_us(v, TL_COSTS_REPS);
+  c->shm_rtt_us = median_us(v, TL_COSTS_REPS, c->shm_spread_us);
   return true;
 }
 
 static void measure(tl_costs *c) {
   memset(c, 0, sizeof(*c));
   c->reps = TL_COSTS_REPS;
-  c->has_fork = measure_fork(&c->fork_us);
-  c->has_thread = measure_thread(&c->thread_us);
-  c->has_ipc = measure_ipc(&c->ipc_rtt_us);
+  c->has_fork = measure_fork(&c->fork_us, c->fork_spread_us);
+  c->has_thread = measure_thread(&c->thread_us, c->thread_spread_us);
+  c->has_ipc = measure_ipc(&c->ipc_rtt_us, c->ipc_spread_us);
   c->has_shm = measure_shm(c);
   c->measured = true;
 }

@@ -6,6 +6,7 @@
 #include "base/util.h"
 #include "core/libuv_threads.h"
 #include "core/loop_threads.h"
+#include "exec/coro.h"
 #include "exec/shared_steps.h"
 
 #include <errno.h>
@@ -47,6 +48,8 @@ static void on_control(uv_async_t *h) {
     if (srv->role == TL_PROC_SUPERVISOR) {
       if (ctl->mode >= (int) TL_MODE_COUNT || ctl->threads > TL_MAX_THREADS)
         rc = -EINVAL;
+      if (ctl->set_coro_slice)
+        rc = -EOPNOTSUPP; /* not carried to the worker processes: refused */
       if (rc == 0) {
         /* Recorded first: a worker started from now on gets it too. */
         if (ctl->cpus_op >= 0) {
@@ -76,6 +79,8 @@ static void on_control(uv_async_t *h) {
       tl_server_set_pin(srv, ctl->pin != 0);
     if (rc == 0 && ctl->mode >= 0)
       rc = tl_server_set_mode(srv, (tl_mode) ctl->mode);
+    if (rc == 0 && ctl->set_coro_slice)
+      tl_coro_set_slice_ms(ctl->coro_slice_ms);
     ctl->rc = rc;
     ctl->done(ctl);
   }

@@ -77,7 +77,6 @@ static void run_cpu_sliced(tl_coro *c, tl_task *t, uint32_t slice) {
 static void body(tl_fiber *f, void *arg) {
   tl_coro *c = arg;
   tl_task *t = c->task;
-  uint32_t slice = (uint32_t) t->loop->cfg->coro_slice_ms;
   while (t->cur < t->nsteps && !tl_task_cancelled(t)) {
     tl_step_rec *r = &t->steps[t->cur];
     r->coro = c->id;
@@ -98,12 +97,15 @@ static void body(tl_fiber *f, void *arg) {
       tl_task_step_end(t);
       break;
     }
-    default:
+    default: {
+      /* Read at each step: a live change applies from the next one. */
+      uint32_t slice = (uint32_t) tl_coro_slice_ms(t->loop->cfg);
       if (r->spec.kind == TL_STEP_CPU && slice > 0 && r->spec.ms > slice)
         run_cpu_sliced(c, t, slice);
       else
         tl_task_run_step_blocking(t);
       break;
+    }
     }
   }
   c->want = WANT_END;
@@ -233,6 +235,16 @@ void tl_coro_read(tl_coro_counters *o) {
 }
 
 const tl_hist *tl_coro_wake_hist(void) { return &wake_us; }
+
+/* Process-wide, atomic: -1 until /control sets it (then cfg's is used). */
+static _Atomic int live_slice_ms = -1;
+
+void tl_coro_set_slice_ms(int ms) { atomic_store(&live_slice_ms, ms); }
+
+int tl_coro_slice_ms(const tl_config *cfg) {
+  int ms = atomic_load_explicit(&live_slice_ms, memory_order_relaxed);
+  return ms >= 0 ? ms : cfg->coro_slice_ms;
+}
 
 /* Written once at start, before the observer runs; atomics all the same. */
 static _Atomic uint64_t cost_asm, cost_uc, cost_kernel;

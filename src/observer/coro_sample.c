@@ -28,6 +28,7 @@ void tl_coro_sample(tl_coro_snap *o, const tl_config *cfg, double period_s,
     resident = c.alive ? tl_coro_stack_resident_bytes() : 0;
   o->stack_resident_bytes = resident;
   o->stack_kib = cfg->coro_stack_kib;
+  o->slice_ms = tl_coro_slice_ms(cfg);
   tl_coro_costs k;
   tl_coro_get_costs(&k);
   o->switch_name = tl_switch_name((tl_switch_kind) cfg->coro_switch);

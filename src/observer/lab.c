@@ -9,6 +9,7 @@
 #include "base/query.h"
 #include "base/util.h"
 #include "observer/guard.h"
+#include "observer/lab_report.h"
 #include "observer/lab_run.h"
 #include "observer/lab_setup.h"
 #include "observer/lab_wrk_proc.h"
@@ -71,6 +72,9 @@ void tl_lab_close(tl_lab *lab) {
   for (int i = 0; i < 2; i++)
     tl_buf_close(&lab->wrk[i].text);
   json_decref(lab->result);
+  json_decref(lab->vsetup);
+  json_decref(lab->vsettings);
+  json_decref(lab->vresults);
   json_decref(lab->before);
   tl_buf_close(&lab->during);
   json_decref(lab->series);
@@ -121,6 +125,7 @@ static void get_lab(tl_lab *lab, tl_admin_conn *c) {
     json_t *p = tl_lab_setup_prediction(lab, e);
     json_object_update(x, p);
     json_decref(p);
+    json_object_set_new(x, "variants", tl_lab_setup_variants_json(lab, e));
     json_array_append_new(list, x);
   }
   bool wrk = tl_lab_wrk_proc_installed();
@@ -139,6 +144,44 @@ static void get_runs(tl_lab *lab, tl_admin_conn *c) {
                                  "runs", lab->runs));
 }
 
+/* id=all: every experiment that can run here, in the book's order; the
+ * answer says how long that takes (loads and the settling between). */
+static void post_all(tl_lab *lab, tl_admin_conn *c, int duration_s) {
+  double total = 0, settle = lab->srv->cfg.sample_ms * 1.5 / 1000.0;
+  int runnable = 0, skipped = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(json_object_get(lab->book, "experiments"), i, e) {
+    if (!tl_lab_run_runnable(e)) {
+      skipped++;
+      continue;
+    }
+    runnable++;
+    total += tl_lab_setup_nvariants(e) * (tl_lab_run_load_s(e, duration_s) + settle);
+  }
+  lab->all = true;
+  lab->all_next = 0;
+  lab->duration_s_override = duration_s;
+  if (!tl_lab_run_next_of_all(lab)) {
+    lab->all = false;
+    tl_admin_conn_respond_error(c, 503, "no experiment could start", NULL);
+    return;
+  }
+  respond_json(c, 202, json_pack("{s:b,s:i,s:s,s:f,s:i,s:i}", "ok", 1, "run", lab->seq,
+                                 "id", "all", "duration_s", total, "experiments",
+                                 runnable, "skipped", skipped));
+}
+
+static void get_report(tl_lab *lab, tl_admin_conn *c) {
+  tl_buf b;
+  tl_buf_init(&b, NULL, 0);
+  tl_lab_report_html(lab->book ? json_object_get(lab->book, "experiments") : NULL,
+                     lab->runs, &b);
+  tl_admin_conn_respond(c, 200, "text/html; charset=utf-8", "Cache-Control: no-store\r\n",
+                        b.data, b.len);
+  tl_buf_close(&b);
+}
+
 static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) {
   char id[64];
   int n = tl_query_get(q, qlen, "id", id, sizeof(id));
@@ -146,8 +189,9 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
     tl_admin_conn_respond_error(c, 400, "give the experiment: /lab/run?id=ID", NULL);
     return;
   }
-  json_t *exp = find_exp(lab, id);
-  if (!exp) {
+  bool all = strcmp(id, "all") == 0;
+  json_t *exp = all ? NULL : find_exp(lab, id);
+  if (!exp && !(all && lab->book)) {
     tl_admin_conn_respond_error(c, 404, lab->book ? "no such experiment (GET /lab lists them)"
                                              : lab->book_error, NULL);
     return;
@@ -158,7 +202,7 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
                                    "status", 409, "running", tl_lab_run_running_json(lab)));
     return;
   }
-  const char *restart = tl_lab_run_str(exp, "needs_restart", NULL);
+  const char *restart = exp ? tl_lab_run_str(exp, "needs_restart", NULL) : NULL;
   if (restart) {
     respond_json(c, 422, json_pack("{s:s,s:i,s:s}", "error",
                                    "this experiment's setup cannot be applied live: "
@@ -166,33 +210,31 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
                                    "status", 422, "command", restart));
     return;
   }
-  json_t *setup = json_object_get(exp, "setup");
-  tl_control want;
-  memset(&want, 0, sizeof(want));
-  want.mode = -1;
-  want.pin = -1;
-  cpu_set_t cpus;
-  if (tl_lab_setup_cpus(lab, setup, &cpus, &want.cpus_op) != 0) {
+  /* Each variant's load, shorter than the experiment's when asked (tests,
+   * a quick look); bounded like every load. */
+  char dur[16];
+  int duration_s = 0;
+  if (tl_query_get(q, qlen, "duration_s", dur, sizeof(dur)) > 0) {
+    char *end;
+    long d = strtol(dur, &end, 10);
+    if (*end != '\0' || d < 1 || d > TL_LAB_MAX_DURATION_S) {
+      tl_admin_conn_respond_error(c, 400, "duration_s: a whole number of seconds, 1 to 20", NULL);
+      return;
+    }
+    duration_s = (int) d;
+  }
+  if (all) {
+    post_all(lab, c, duration_s);
+    return;
+  }
+  if (tl_lab_run_start(lab, exp, id, duration_s) != 0) {
     tl_admin_conn_respond_error(c, 500, "the experiment's cpus are not usable here", NULL);
     return;
   }
-  want.cpus = cpus;
-  tl_mode mode;
-  const char *ms = tl_lab_run_str(setup, "mode", NULL);
-  if (ms && tl_mode_parse(ms, &mode) == 0)
-    want.mode = (int) mode;
-  want.threads = tl_lab_setup_threads(setup, &cpus, 0);
-  json_t *pin = json_object_get(setup, "pin");
-  if (json_is_boolean(pin))
-    want.pin = json_is_true(pin);
-  if (tl_lab_run_start(lab, exp, id, &want) != 0) {
-    tl_admin_conn_respond_error(c, 503, "the server is shutting down", NULL);
-    return;
-  }
-  json_t *load = json_object_get(exp, "load");
-  respond_json(c, 202, json_pack("{s:b,s:i,s:s,s:f}", "ok", 1, "run", lab->seq,
+  int nv = tl_lab_setup_nvariants(exp);
+  respond_json(c, 202, json_pack("{s:b,s:i,s:s,s:f,s:i}", "ok", 1, "run", lab->seq,
                                  "id", id, "duration_s",
-                                 tl_lab_run_num(load, "duration_s", 5)));
+                                 nv * tl_lab_run_load_s(exp, duration_s), "nvariants", nv));
 }
 
 static void post_cancel(tl_lab *lab, tl_admin_conn *c) {
@@ -215,11 +257,13 @@ void tl_lab_handle(tl_lab *lab, tl_admin_conn *c, const tl_request *req,
 #define IS(lit) (plen == sizeof(lit) - 1 && memcmp(path, lit, plen) == 0)
   bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
   bool post = req->method == HTTP_POST;
-  if (IS("/lab") || IS("/lab/runs")) {
+  if (IS("/lab") || IS("/lab/runs") || IS("/lab/report")) {
     if (!get)
       tl_admin_conn_respond_error(c, 405, "method not allowed", "Allow: GET, HEAD\r\n");
     else if (IS("/lab"))
       get_lab(lab, c);
+    else if (IS("/lab/report"))
+      get_report(lab, c);
     else
       get_runs(lab, c);
     return;

@@ -31,10 +31,42 @@ json_t *tl_lab_run_running_json(tl_lab *lab) {
     return json_null();
   static const char *names[] = {"idle", "applying", "running", "restoring"};
   double el = (double) (tl_now_ns() - lab->t0_ns) / 1e9;
-  return json_pack("{s:s,s:i,s:s,s:f,s:f}", "id", tl_lab_run_str(lab->exp, "id", ""),
-                   "run", lab->seq, "state", names[lab->state], "elapsed_s",
+  return json_pack("{s:s,s:i,s:s,s:f,s:f,s:i,s:s,s:i}", "id",
+                   tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq, "state",
+                   names[lab->state], "elapsed_s",
                    lab->state == TL_LAB_RUNNING ? el : 0.0, "duration_s",
-                   lab->duration_s);
+                   lab->duration_s, "variant", lab->variant, "variant_id",
+                   tl_lab_setup_variant_str(lab->exp, lab->variant, "id"),
+                   "nvariants", lab->nvariants);
+}
+
+/* Sends a progress event (ev, or a bare one when NULL) with the variant
+ * and the phase: setup, load, restore, done. */
+static void progress(tl_lab *lab, const char *phase, json_t *ev) {
+  if (!ev)
+    ev = json_pack("{s:s,s:s,s:i}", "type", "progress", "id",
+                   tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq);
+  json_object_set_new(ev, "variant", json_integer(lab->variant));
+  json_object_set_new(ev, "variant_id",
+                      json_string(tl_lab_setup_variant_str(lab->exp, lab->variant, "id")));
+  json_object_set_new(ev, "nvariants", json_integer(lab->nvariants));
+  json_object_set_new(ev, "phase", json_string(phase));
+  tl_lab_run_broadcast(lab, ev);
+}
+
+double tl_lab_run_load_s(json_t *exp, int duration_s) {
+  if (!json_is_object(json_object_get(exp, "load")))
+    return 0; /* no load: the server's own measurements */
+  double d = duration_s > 0 ? duration_s
+                            : tl_lab_run_num(json_object_get(exp, "load"), "duration_s", 5);
+  return d > TL_LAB_MAX_DURATION_S ? TL_LAB_MAX_DURATION_S : d < 1 ? 1 : d;
+}
+
+/* A load or probe of the experiment with the run's duration (new ref). */
+static json_t *load_copy(tl_lab *lab, json_t *load) {
+  json_t *c = json_deep_copy(load);
+  json_object_set_new(c, "duration_s", json_real(lab->duration_s));
+  return c;
 }
 
 static void on_tick(uv_timer_t *t) {
@@ -66,20 +98,41 @@ static void on_tick(uv_timer_t *t) {
   tl_buf_append(&lab->during, j->data, j->len);
   lab->has_during = true;
   double left = lab->duration_s - el;
-  tl_lab_run_broadcast(lab, json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:O}", "type", "progress",
-                           "id", tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq,
-                           "elapsed_s", el, "left_s", left > 0 ? left : 0.0,
-                           "rps_so_far", so_far, "rps_now", rate));
+  json_t *ev = json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:O}", "type", "progress",
+                         "id", tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq,
+                         "elapsed_s", el, "left_s", left > 0 ? left : 0.0,
+                         "rps_so_far", so_far, "rps_now", rate);
   json_decref(rate);
+  progress(lab, "load", ev);
+}
+
+static void apply_variant(tl_lab *lab);
+
+/* A variant's wrk handles have closed: its record; then the next variant,
+ * or the restore after the last (or when the run stops). */
+static void variant_done(tl_lab *lab) {
+  json_array_append_new(lab->vresults, tl_lab_verdict_variant(lab));
+  json_decref(lab->before);
+  json_decref(lab->series);
+  lab->before = lab->series = NULL;
+  lab->during.len = 0;
+  lab->has_during = false;
+  for (int i = 0; i < 2; i++)
+    tl_buf_close(&lab->wrk[i].text);
+  lab->nwrk = 0;
+  if (lab->fail[0] || lab->cancel || lab->variant + 1 >= lab->nvariants) {
+    tl_lab_run_restore(lab);
+    return;
+  }
+  lab->variant++;
+  apply_variant(lab);
 }
 
 /* After the setup was applied: the load. */
 static void start_load(tl_lab *lab) {
   json_t *load = json_object_get(lab->exp, "load");
   json_t *probe = json_object_get(lab->exp, "probe");
-  lab->duration_s = tl_lab_run_num(load, "duration_s", 5);
-  if (lab->duration_s > TL_LAB_MAX_DURATION_S)
-    lab->duration_s = TL_LAB_MAX_DURATION_S;
+  lab->duration_s = tl_lab_run_load_s(lab->exp, lab->duration_s_override);
   const tl_buf *j = tl_sampler_json(lab->stats);
   lab->before = json_loadb(j->data, j->len, 0, NULL); /* the evidence's paths */
   const tl_snapshot *s = tl_sampler_snapshot(lab->stats);
@@ -90,10 +143,20 @@ static void start_load(tl_lab *lab) {
   lab->state = TL_LAB_RUNNING;
   lab->nwrk = 0;
   lab->handles_open = 0;
-  lab->wrk_closed = tl_lab_run_restore;
-  int rc = tl_lab_wrk_proc_spawn(lab, &lab->wrk[lab->nwrk++], load);
-  if (rc == 0 && json_is_object(probe))
-    rc = tl_lab_wrk_proc_spawn(lab, &lab->wrk[lab->nwrk++], probe);
+  lab->wrk_closed = variant_done;
+  lab->noload = !json_is_object(load);
+  if (lab->noload) {
+    variant_done(lab); /* the figures are in the snapshot already */
+    return;
+  }
+  json_t *l = load_copy(lab, load);
+  int rc = tl_lab_wrk_proc_spawn(lab, &lab->wrk[lab->nwrk++], l);
+  json_decref(l);
+  if (rc == 0 && json_is_object(probe)) {
+    l = load_copy(lab, probe);
+    rc = tl_lab_wrk_proc_spawn(lab, &lab->wrk[lab->nwrk++], l);
+    json_decref(l);
+  }
   if (rc != 0) {
     if (rc == UV_ENOENT)
       snprintf(lab->fail, sizeof(lab->fail),
@@ -104,6 +167,7 @@ static void start_load(tl_lab *lab) {
     tl_lab_wrk_proc_kill(lab, SIGKILL); /* a load already started, if the probe failed */
     return;                 /* the close callbacks go on to restore */
   }
+  progress(lab, "load", NULL);
   uv_timer_start(&lab->tick, on_tick, 1000, 1000);
 }
 
@@ -114,10 +178,13 @@ static void on_settled(uv_timer_t *t) {
   tl_lab *lab = TL_CONTAINER_OF(t, tl_lab, tick);
   if (lab->stopping)
     return;
-  if (lab->cancel)
+  if (lab->cancel) {
     tl_lab_run_restore(lab);
-  else
+  } else {
+    json_decref(lab->vsettings);
+    lab->vsettings = tl_lab_setup_readback(lab);
     start_load(lab);
+  }
 }
 
 static void on_setup_applied(void *arg, int rc) {
@@ -144,15 +211,7 @@ static void finish_run(tl_lab *lab, int restore_rc) {
     snprintf(why, sizeof(why), "could not restore the settings: %s", strerror(-restore_rc));
     json_object_set_new(r, "restore_error", json_string(why));
   }
-  char cpus[256];
-  cpu_set_t now;
-  tl_server_worker_cpus(lab->srv, &now, NULL);
-  tl_cpulist_format(&now, cpus, sizeof(cpus));
-  json_object_set_new(r, "settings_after",
-                      json_pack("{s:s,s:i,s:b,s:s}", "mode",
-                                tl_mode_name(tl_server_mode(lab->srv)), "threads",
-                                atomic_load(&lab->srv->threads), "pin",
-                                atomic_load(&lab->srv->pinned), "worker_cpus", cpus));
+  json_object_set_new(r, "settings_after", tl_lab_setup_readback(lab));
   json_array_append(lab->runs, r);
   while (json_array_size(lab->runs) > TL_LAB_MAX_RUNS)
     json_array_remove(lab->runs, 0);
@@ -168,7 +227,55 @@ static void finish_run(tl_lab *lab, int restore_rc) {
   for (int i = 0; i < 2; i++)
     tl_buf_close(&lab->wrk[i].text);
   lab->nwrk = 0;
+  json_decref(lab->vsetup);
+  json_decref(lab->vsettings);
+  json_decref(lab->vresults);
+  lab->vsetup = lab->vsettings = lab->vresults = NULL;
+  progress(lab, "done", NULL);
   lab->state = TL_LAB_IDLE;
+  bool stopped = lab->cancel || lab->stopping;
+  if (lab->all && (stopped || !tl_lab_run_next_of_all(lab)))
+    lab->all = false;
+}
+
+bool tl_lab_run_runnable(json_t *exp) {
+  int n = tl_lab_setup_nvariants(exp);
+  for (int i = 0; i < n; i++) {
+    json_t *s = tl_lab_setup_variant(exp, i);
+    bool child = tl_lab_setup_needs_child(s);
+    json_decref(s);
+    if (child)
+      return false;
+  }
+  return true;
+}
+
+static void record_skipped(tl_lab *lab, json_t *exp) {
+  lab->seq++;
+  json_t *r = json_pack(
+      "{s:i,s:s,s:s,s:s,s:s,s:s,s:[],s:{s:s,s:b}}", "run", lab->seq, "id",
+      tl_lab_run_str(exp, "id", ""), "idea", tl_lab_run_str(exp, "idea", ""),
+      "question", tl_lab_run_str(exp, "question", ""), "status", "skipped", "reason",
+      "a variant needs a server started for it (a child server): not in this build",
+      "variants", "verdict", "text", "no verdict: not run", "consistent", 0);
+  json_array_append_new(lab->runs, r);
+  while (json_array_size(lab->runs) > TL_LAB_MAX_RUNS)
+    json_array_remove(lab->runs, 0);
+}
+
+bool tl_lab_run_next_of_all(tl_lab *lab) {
+  json_t *list = json_object_get(lab->book, "experiments");
+  while (lab->all_next < json_array_size(list)) {
+    json_t *exp = json_array_get(list, lab->all_next++);
+    if (!tl_lab_run_runnable(exp)) {
+      record_skipped(lab, exp);
+      continue;
+    }
+    if (tl_lab_run_start(lab, exp, tl_lab_run_str(exp, "id", ""),
+                         lab->duration_s_override) == 0)
+      return true;
+  }
+  return false;
 }
 
 static void on_restored(void *arg, int rc) {
@@ -180,36 +287,63 @@ static void on_restored(void *arg, int rc) {
 void tl_lab_run_restore(tl_lab *lab) {
   tl_lab_verdict_build(lab);
   lab->state = TL_LAB_RESTORING;
+  progress(lab, "restore", NULL);
   if (tl_obs_control_apply(lab->ctl, &lab->saved, on_restored, lab) != 0)
     finish_run(lab, -ESHUTDOWN);
 }
 
-int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id,
-                     const tl_control *want) {
+/* Applies the current variant's setup (over the saved settings). */
+static void apply_variant(tl_lab *lab) {
+  json_decref(lab->vsetup);
+  lab->vsetup = tl_lab_setup_variant(lab->exp, lab->variant);
+  lab->state = TL_LAB_APPLYING;
+  progress(lab, "setup", NULL);
+  tl_control want;
+  if (tl_lab_setup_control(lab, lab->vsetup, &want) != 0) {
+    snprintf(lab->fail, sizeof(lab->fail), "the variant's cpus are not usable here");
+    tl_lab_run_restore(lab);
+    return;
+  }
+  if (tl_obs_control_apply(lab->ctl, &want, on_setup_applied, lab) != 0) {
+    snprintf(lab->fail, sizeof(lab->fail), "the server is shutting down");
+    tl_lab_run_restore(lab);
+  }
+}
+
+int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id, int duration_s) {
+  tl_lab_setup_save(lab);
+  int n = tl_lab_setup_nvariants(exp);
+  for (int i = 0; i < n; i++) {
+    json_t *setup = tl_lab_setup_variant(exp, i);
+    tl_control want;
+    int rc = tl_lab_setup_control(lab, setup, &want);
+    json_decref(setup);
+    if (rc != 0)
+      return -1;
+  }
   lab->seq++;
   lab->exp = exp;
   lab->cancel = false;
   lab->fail[0] = '\0';
   lab->nwrk = 0;
+  lab->variant = 0;
+  lab->nvariants = n;
+  lab->duration_s_override = duration_s;
+  lab->duration_s = tl_lab_run_load_s(exp, duration_s);
+  lab->vresults = json_array();
   lab->t0_ns = tl_now_ns();
-  tl_lab_setup_save(lab);
   lab->result = json_pack("{s:i,s:s,s:s,s:s,s:f,s:o}", "run", lab->seq, "id", id,
                           "idea", tl_lab_run_str(exp, "idea", ""), "question",
                           tl_lab_run_str(exp, "question", ""), "started_unix_ms",
                           (double) time(NULL) * 1000.0, "settings_before",
                           tl_lab_setup_json(&lab->saved, lab->saved_cpus));
-  lab->state = TL_LAB_APPLYING;
-  if (tl_obs_control_apply(lab->ctl, want, on_setup_applied, lab) != 0) {
-    lab->state = TL_LAB_IDLE;
-    json_decref(lab->result);
-    lab->result = NULL;
-    return -1;
-  }
+  apply_variant(lab);
   return 0;
 }
 
 void tl_lab_run_cancel(tl_lab *lab) {
   lab->cancel = true;
+  lab->all = false; /* the experiments after this one do not start */
   if (lab->state == TL_LAB_RUNNING)
     tl_lab_wrk_proc_kill(lab, SIGTERM);
 }

@@ -7,6 +7,7 @@
 #include "base/cpulist.h"
 #include "base/query.h"
 #include "base/util.h"
+#include "exec/coro.h"
 #include "observer/events.h"
 #include "observer/guard.h"
 
@@ -54,9 +55,10 @@ static void state_json(tl_server *srv, tl_buf *b) {
   tl_server_worker_cpus(srv, &cpus, NULL);
   tl_cpulist_format(&cpus, list, sizeof(list));
   tl_buf_printf(b, "{\"ok\":true,\"mode\":\"%s\",\"threads\":%d,\"pinned\":%s,"
-                "\"worker_cpus\":\"%s\"}\n",
+                "\"worker_cpus\":\"%s\",\"coro_slice_ms\":%d}\n",
                 tl_mode_name(tl_server_mode(srv)), atomic_load(&srv->threads),
-                atomic_load(&srv->pinned) ? "true" : "false", list);
+                atomic_load(&srv->pinned) ? "true" : "false", list,
+                tl_coro_slice_ms(&srv->cfg));
 }
 
 /* Main loop's thread: hand the answered control back to the observer. */
@@ -227,12 +229,17 @@ static const char *parse_params(tl_server *srv, tl_control *ctl,
         ctl->pin = 0;
       else
         return "pin must be 0 or 1";
+    } else if (strcmp(key, "coro_slice_ms") == 0) {
+      if (n < 0 || tl_parse_uint(val, (size_t) n, 0, 10000, &v) != 0)
+        return "coro_slice_ms must be a whole number in 0..10000 (0 = never)";
+      ctl->set_coro_slice = true;
+      ctl->coro_slice_ms = (int) v;
     } else if (strcmp(key, "cpus") == 0) {
       const char *why = parse_cpus(srv, ctl, val, n);
       if (why)
         return why;
     } else {
-      return "unknown control parameter (use mode, threads, pin, cpus)";
+      return "unknown control parameter (use mode, threads, pin, cpus, coro_slice_ms)";
     }
     (*changes)++;
     i = j + 1;
@@ -269,7 +276,7 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
     }
   }
   if (!bad && changes == 0)
-    bad = "nothing to change: give mode, threads, pin and/or cpus";
+    bad = "nothing to change: give mode, threads, pin, cpus and/or coro_slice_ms";
   if (bad) {
     free(p);
     tl_admin_conn_respond_error(c, status, bad, NULL);

@@ -150,6 +150,15 @@ static void costs_json(tl_buf *b, const tl_costs *c, const tl_processes *ps) {
   kopt(b, "pthread_create_to_running_us", c->has_thread, c->thread_us);
   kopt(b, "ipc_socketpair_round_trip_us", c->has_ipc, c->ipc_rtt_us);
   kopt(b, "shm_condvar_handoff_round_trip_us", c->has_shm, c->shm_rtt_us);
+  /* The spread of each over the repetitions: 10th and 90th percentiles. */
+  kopt(b, "fork_to_ready_p10_us", c->has_fork, c->fork_spread_us[0]);
+  kopt(b, "fork_to_ready_p90_us", c->has_fork, c->fork_spread_us[1]);
+  kopt(b, "pthread_create_to_running_p10_us", c->has_thread, c->thread_spread_us[0]);
+  kopt(b, "pthread_create_to_running_p90_us", c->has_thread, c->thread_spread_us[1]);
+  kopt(b, "ipc_socketpair_round_trip_p10_us", c->has_ipc, c->ipc_spread_us[0]);
+  kopt(b, "ipc_socketpair_round_trip_p90_us", c->has_ipc, c->ipc_spread_us[1]);
+  kopt(b, "shm_condvar_handoff_round_trip_p10_us", c->has_shm, c->shm_spread_us[0]);
+  kopt(b, "shm_condvar_handoff_round_trip_p90_us", c->has_shm, c->shm_spread_us[1]);
   kopt(b, "thread_stack_resident_kb", c->has_stack, (double) c->thread_stack_rss_kb);
   kopt(b, "thread_stack_mapped_kb", c->has_stack, (double) c->thread_stack_size_kb);
   /* A process's own memory: the median PSS / USS of the workers, or of
@@ -432,6 +441,7 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   kb(b, "pool_in_use", s->mode != TL_MODE_ASYNC);
   kb(b, "pinned", s->pinned);
   ks(b, "worker_cpus", s->worker_cpus);
+  ku(b, "coro_slice_ms", (uint64_t) s->coro.slice_ms);
   ks(b, "inherited_cpus", s->inherited_cpus);
   tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"refused\":%llu,\"accepted_rate\":",
                 (unsigned long long) s->conn_open, (unsigned long long) s->accepted,

@@ -11,6 +11,7 @@
 #include "tl_check.h"
 #include "observer/lab_evidence.h"
 #include "observer/lab_predict.h"
+#include "observer/lab_verdict.h"
 #include "observer/lab_wrk.h"
 
 static tl_lab_model model(int cores, int workers, bool async, int conns,
@@ -190,8 +191,84 @@ START_TEST(counters_follow_threads_not_sums) {
 }
 END_TEST
 
+/* The verdict compares the variants' figures with each other and with the
+ * model, from the settings read back: one core vs two. */
+static json_t *variant(const char *label, const char *cpus, double measured,
+                       double predicted) {
+  return json_pack("{s:s,s:s,s:s,s:f,s:f,s:{s:s,s:i,s:s},s:n}", "id", label, "label",
+                   label, "unit", "req/s", "measured", measured, "predicted",
+                   predicted, "settings", "mode", "pool", "threads", 4,
+                   "worker_cpus", cpus, "check");
+}
+
+START_TEST(verdict_compares_variants) {
+  json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula", "cpu_bound",
+                          "tolerance", 0.4);
+  json_t *vs = json_pack("[o,o]", variant("cpus=0", "0", 99, 100),
+                         variant("spread", "0-1", 198, 200));
+  json_t *v = tl_lab_verdict_compare(exp, vs);
+  const char *t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "cpus=0: 99 req/s") && strstr(t, "spread: 198 req/s"), "%s", t);
+  ck_assert_msg(strstr(t, "2x, as the model says") != NULL, "%s", t);
+  ck_assert_msg(strstr(t, "worker_cpus 0-1 vs 0") != NULL, "%s", t);
+  ck_assert(json_is_true(json_object_get(v, "consistent")));
+  json_decref(v);
+  json_decref(vs);
+  /* The numbers do not show the model's difference: said so. */
+  vs = json_pack("[o,o]", variant("cpus=0", "0", 99, 100), variant("spread", "0-1", 104, 200));
+  v = tl_lab_verdict_compare(exp, vs);
+  t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "but the model says 2x") != NULL, "%s", t);
+  ck_assert(json_is_false(json_object_get(v, "consistent")));
+  json_decref(v);
+  json_decref(vs);
+  /* A failed check (the probe waited) makes the verdict inconsistent. */
+  json_t *a = variant("coro", "0-1", 40, 40), *b = variant("sliced", "0-1", 40, 40);
+  json_object_set_new(b, "check", json_pack("{s:s,s:f,s:s,s:f,s:b}", "evidence",
+                                            "probe_p99_ms", "value", 48.0, "op", "<",
+                                            "want", 25.0, "passed", 0));
+  vs = json_pack("[o,o]", a, b);
+  v = tl_lab_verdict_compare(exp, vs);
+  t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "about the same") && strstr(t, "probe_p99_ms 48 (NOT as expected"),
+                "%s", t);
+  ck_assert(json_is_false(json_object_get(v, "consistent")));
+  json_decref(v);
+  json_decref(vs);
+  json_decref(exp);
+  /* Repeated measurements: a difference only where the spreads part;
+   * the idea (process above thread) holds only then. */
+  exp = json_pack("{s:{s:s},s:f,s:{s:s,s:s}}", "prediction", "formula", "none",
+                  "tolerance", 0.0, "expect", "higher", "process", "than", "thread");
+  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "thread", "label", "thread", "unit",
+                "us", "measured", 3.1, "spread", 2.5, 4.0);
+  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "process", "label", "process", "unit",
+                "us", "measured", 3.3, "spread", 2.8, 5.0);
+  vs = json_pack("[o,o]", a, b);
+  v = tl_lab_verdict_compare(exp, vs);
+  t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "about the same (their spreads overlap)") &&
+                strstr(t, "NOT as the model says"), "%s", t);
+  ck_assert(json_is_false(json_object_get(v, "consistent")));
+  json_decref(v);
+  json_decref(vs);
+  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "thread", "label", "thread", "unit",
+                "us", "measured", 12.0, "spread", 11.0, 18.0);
+  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "process", "label", "process", "unit",
+                "us", "measured", 127.0, "spread", 122.0, 197.0);
+  vs = json_pack("[o,o]", a, b);
+  v = tl_lab_verdict_compare(exp, vs);
+  t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "11x, as the model says") && strstr(t, "122-197"), "%s", t);
+  ck_assert(json_is_true(json_object_get(v, "consistent")));
+  json_decref(v);
+  json_decref(vs);
+  json_decref(exp);
+}
+END_TEST
+
 TL_CHECK_MAIN("lab_predict", counters_follow_threads_not_sums, cpu_bound_is_min_cores_workers,
               io_waits_scale_with_workers_or_connections,
               task_chain_takes_the_tighter_bound, counts_and_bounds,
               within_tolerance, wrk_summary_is_read,
-              evidence_paths_and_aggregates)
+              evidence_paths_and_aggregates, verdict_compares_variants)

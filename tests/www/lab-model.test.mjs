@@ -1,16 +1,36 @@
 // The Lab's focused view logic (www/lab-model.js): evidence panels per
 // idea, per-variant progress, one unit per chart, Run all's length, the
-// replay buffer. The fixture follows the variants contract of GET /lab and
+// replay buffer. The fixture below follows the variants contract of GET /lab and
 // /lab/runs (doc/stats-json.md's lab part).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
   runAllSeconds, verdictClass, verdictText, ReplayBuffer,
 } from '../../www/lab-model.js';
 
-const fx = JSON.parse(readFileSync(new URL('./fixtures/lab-variants.json', import.meta.url), 'utf8'));
+/* What the observer sends (GET /lab's experiments, one /lab/runs run). */
+const fx = {
+  "experiments": [
+    { "id": "one-core", "question": "4 workers confined to ONE core?", "load": { "path": "/cpu?ms=10", "connections": 8, "duration_s": 5 },
+      "variants": [
+        { "id": "one", "label": "cpus=0", "setup": { "mode": "pool", "threads": 4, "cpus": "0" }, "needs_child": false, "predicted": 100, "unit": "req/s" },
+        { "id": "all", "label": "all CPUs", "setup": { "mode": "pool", "threads": 4, "cpus": "all" }, "needs_child": false, "predicted": 200, "unit": "req/s" } ] },
+    { "id": "crash-isolation", "question": "Does a crash kill the whole server?", "needs_restart": "threadlab --processes 2 --allow-crash",
+      "load": { "path": "/plaintext", "connections": 8, "duration_s": 5 },
+      "variants": [
+        { "id": "threads", "label": "one process", "setup": { "processes": 1 }, "needs_child": true, "predicted": 0, "unit": "survivors" },
+        { "id": "procs", "label": "--processes 2", "setup": { "processes": 2 }, "needs_child": true, "predicted": 1, "unit": "survivors" },
+        { "id": "lat", "label": "probe", "setup": {}, "needs_child": false, "predicted": null, "unit": "ms" } ] }
+  ],
+  "run": {
+    "run": 3, "id": "one-core", "status": "done",
+    "variants": [
+      { "id": "one", "label": "cpus=0", "settings": { "mode": "pool", "threads": 4, "worker_cpus": "0" }, "measured": 98, "predicted": 100, "ratio": 0.98, "unit": "req/s", "evidence": {}, "series": [90, 99, 101] },
+      { "id": "all", "label": "all CPUs", "settings": { "mode": "pool", "threads": 4, "worker_cpus": "0-1" }, "measured": 190, "predicted": 200, "ratio": 0.95, "unit": "req/s", "evidence": {}, "series": [180, 195, 196] } ],
+    "verdict": { "text": "all CPUs gave 1.9x cpus=0, as predicted", "consistent": true }
+  }
+};
 const [oneCore, crash] = fx.experiments;
 
 test('each idea shows the panels that hold its evidence', () => {

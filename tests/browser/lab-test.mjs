@@ -3,6 +3,13 @@
 // /plaintext), the progress bar moves, and the verdict shown is the
 // server's (predicted 3 worker threads, measured 3, settings restored),
 // with the kernel's evidence and the runs chart.
+// The focused run view (1400x900, no scrolling): opened by Run, it holds
+// the question, the variants and the idea's evidence panels (moved there,
+// put back on Escape); a finished run replays from its kept snapshots; a
+// second run (one-core) clears the first result from view. When the
+// observer's experiments have `variants`, both runs' variants must show
+// their figures and a verdict consistent with them; without (an older
+// observer), those checks are reported as SKIP lines with the reason.
 import { startServer, launchBrowser, strictPage, results, waitInPage } from './lib.mjs';
 
 const r = results();
@@ -10,6 +17,7 @@ const srv = await startServer(['--threads', '2', '--sample-ms', '200']);
 const browser = await launchBrowser();
 try {
   const page = await strictPage(browser, r);
+  await page.setViewportSize({ width: 1400, height: 900 });
   await page.goto(`http://127.0.0.1:${srv.admin}/`);
   const n = await waitInPage(page, () => document.querySelectorAll('#lab-list .lab-exp').length >= 11 &&
     document.querySelectorAll('#lab-list .lab-exp').length, null);
@@ -27,12 +35,18 @@ try {
       if (!window.tlSeenProgress && !box.hidden && /s left, .* req\/s so far/.test(text)) {
         window.tlSeenProgress = { text, cancelOn: !document.getElementById('lab-cancel').disabled };
       }
+      const f = document.getElementById('lab-focus');
+      if (!window.tlSeenFocus && !f.hidden && document.querySelector('#lab-focus-variants .lab-variant.running')) {
+        window.tlSeenFocus = { q: document.getElementById('lab-focus-q').textContent,
+          state: document.querySelector('#lab-focus-variants .lab-variant.running .lab-variant-state').textContent };
+      }
     };
     new MutationObserver(look).observe(document.getElementById('panel-lab'),
       { subtree: true, childList: true, attributes: true, characterData: true });
   });
   await page.click('#lab-list .lab-exp[data-id="process-threads"] button.lab-run');
   const seen = await waitInPage(page, () => window.tlSeenProgress, null);
+  await page.screenshot({ path: `${process.env.TL_SHOTS || '/tmp'}/lab-focus-run.png` });
   r.check(!!seen, 'a progress line with time left and req/s so far', seen && seen.text);
   r.check(!!seen && seen.cancelOn, 'Cancel is enabled while the run runs');
   const verdict = await waitInPage(page, () => {
@@ -56,6 +70,93 @@ try {
   r.check(bars === 1, 'the run is in the runs list (bars)', `${bars}`);
   const server = await (await fetch(`http://127.0.0.1:${srv.admin}/lab/runs`)).json();
   r.check(server.runs.length === 1 && server.runs[0].measured === 3, 'the page shows what the server measured');
+
+  /* ---- the focused view ---- */
+  const shots = process.env.TL_SHOTS || '/tmp';
+  const focus = await page.evaluate(() => {
+    const f = document.getElementById('lab-focus');
+    const b = f.getBoundingClientRect();
+    const ev = document.getElementById('lab-focus-evidence');
+    return { open: !f.hidden, w: b.width, h: b.height, scroll: document.scrollingElement.scrollHeight > innerHeight &&
+      getComputedStyle(document.body).overflow !== 'hidden', fits: f.scrollHeight <= innerHeight + 1,
+    panels: [...ev.children].map((c) => c.id), variants: document.querySelectorAll('#lab-focus-variants .lab-variant').length,
+    q: document.getElementById('lab-focus-q').textContent, verdict: document.getElementById('lab-focus-verdict').textContent };
+  });
+  r.check(focus.open, 'Run opens the focused view');
+  const seenFocus = await page.evaluate(() => window.tlSeenFocus);
+  r.check(!!seenFocus && /one process with many threads/.test(seenFocus.q), 'during the run it asks the question, a variant running',
+    seenFocus && `${seenFocus.q.slice(0, 60)} · ${seenFocus.state}`);
+  r.check(focus.fits && !focus.scroll && focus.w <= 1400 && focus.h <= 900, 'the focused view fits 1400x900 without scrolling',
+    `${focus.w}x${focus.h}`);
+  r.check(focus.panels.includes('panel-threads') && focus.panels.includes('panel-processes'),
+    'the evidence panels (threads, processes) sit beside the variants', focus.panels.join(','));
+  r.check(focus.variants >= 1 && /measured 3/.test(focus.verdict + await page.textContent('#lab-focus-variants')),
+    'the focused view shows the measured figure', `${focus.variants} variant(s)`);
+  await page.screenshot({ path: `${shots}/lab-focus-done.png` });
+  const replay = await waitInPage(page, () => !document.getElementById('lab-replay').hidden &&
+    Number(document.getElementById('lab-scrub').max), null, 5000);
+  r.check(replay >= 2, 'a finished run can be replayed from its kept snapshots', `${replay} snapshot(s) after the first`);
+  if (replay >= 2) {
+    await page.$eval('#lab-scrub', (e) => { e.value = '0'; e.dispatchEvent(new Event('input')); });
+    const at = await page.evaluate(() => [window.tlLab.replaying, window.tlDashboard.paused,
+      document.getElementById('lab-replay-text').textContent]);
+    r.check(at[0] === 0 && at[1] === true, 'scrubbing replays the first kept snapshot and pauses the live view', at[2]);
+    await page.click('#lab-replay-live');
+    r.check(await page.evaluate(() => window.tlLab.replaying === null && !window.tlDashboard.paused), '"live" ends the replay');
+  }
+  await page.keyboard.press('Escape');
+  const back = await page.evaluate(() => [document.getElementById('lab-focus').hidden,
+    document.getElementById('panel-threads').parentElement.tagName, document.getElementById('panel-threads').previousElementSibling.id]);
+  r.check(back[0] && back[1] === 'MAIN' && back[2] === 'panel-insights', 'Escape leaves it: the panels are back in their place', back.join(','));
+
+  /* ---- a second experiment: the first result leaves the view ---- */
+  const lab = await (await fetch(`http://127.0.0.1:${srv.admin}/lab`)).json();
+  const hasVariants = lab.experiments.some((x) => Array.isArray(x.variants) && x.variants.length);
+  await page.evaluate(() => { window.tlSeenFocus = null; window.tlCleared = null; });
+  await page.click('#lab-list .lab-exp[data-id="one-core"] button.lab-run');
+  const cleared = await page.evaluate(() => [document.getElementById('lab-verdict').hidden,
+    document.getElementById('lab-focus-verdict').hidden, document.getElementById('lab-focus').hidden]);
+  r.check(cleared[0] && cleared[1] && !cleared[2], 'a new run clears the previous result from view', cleared.join(','));
+  const running = await waitInPage(page, () => window.tlSeenFocus, null);
+  r.check(!!running && /ONE core/.test(running.q), 'one-core runs in the focused view', running && running.state);
+  const lanesIn = await page.evaluate(() => document.getElementById('panel-lanes').parentElement.id);
+  r.check(lanesIn === 'lab-focus-evidence', 'one-core shows the lanes beside it', lanesIn);
+  await page.screenshot({ path: `${shots}/lab-focus-one-core.png` });
+  const v2 = await waitInPage(page, () => {
+    const v = document.getElementById('lab-focus-verdict');
+    return !v.hidden && window.tlLab.lastResult && window.tlLab.lastResult.id === 'one-core' && v.textContent;
+  }, null, 60000);
+  r.check(!!v2, 'the one-core verdict appears in the focused view', v2 && v2.slice(0, 120));
+  const runs2 = await page.evaluate(() => window.tlLab.runs.map((x) => x.id));
+  r.check(runs2.length === 2 && runs2[0] === 'process-threads', 'the first run stays in the runs list', runs2.join(','));
+  const units = await page.$$eval('#lab-focus-charts .chart-box', (b) => b.map((x) => x.dataset.unit));
+  r.check(units.length >= 1 && units.length === new Set(units).size,
+    'one unit per chart in the focused view', units.join(','));
+
+  /* ---- variants (labback's contract) ---- */
+  const skip = (what, why) => process.stdout.write(`SKIP - ${what} (${why})\n`);
+  if (!hasVariants) {
+    skip('each variant of both runs shows its measured figure', 'this observer has no variants in GET /lab');
+    skip('the verdict is consistent with the variants\' figures', 'this observer has no variants in GET /lab');
+  } else {
+    const server = (await (await fetch(`http://127.0.0.1:${srv.admin}/lab/runs`)).json()).runs;
+    const last = server[server.length - 1];
+    const shown = await page.$$eval('#lab-focus-variants .lab-variant', (b) => b.map((x) => x.textContent));
+    r.check(last.variants.length >= 2 && shown.length === last.variants.length, 'each variant has its box', `${shown.length}`);
+    const fig = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)) : 'n/a');
+    r.check(last.variants.every((v, i) => (shown[i] || '').includes(`measured ${fig(v.measured)}`)),
+      'each variant shows what the server measured', shown.map((t) => t.slice(0, 60)).join(' | '));
+    const cls = await page.getAttribute('#lab-focus-verdict', 'class');
+    const okWanted = last.verdict && last.verdict.consistent;
+    r.check(new RegExp(`\\b${okWanted ? 'ok' : 'bad'}\\b`).test(cls || '') && (v2 || '').includes(last.verdict.text),
+      'the verdict shown is the server\'s, marked as its figures say', `${cls}: ${last.verdict.text}`);
+    const ratiosOk = last.variants.every((v) => typeof v.measured !== 'number' || typeof v.predicted !== 'number' || !v.predicted ||
+      typeof v.ratio !== 'number' || Math.abs(v.ratio - v.measured / v.predicted) < 0.05 * Math.max(1, v.ratio));
+    r.check(ratiosOk, 'each variant\'s ratio is its measured over its predicted');
+    const all = await page.evaluate(() => { const b = document.getElementById('lab-run-all'); return [b.hidden, b.textContent]; });
+    r.check(!all[0] && /about \d+ min/.test(all[1]), 'Run all says how long it takes', all[1]);
+  }
+  await page.keyboard.press('Escape');
   await page.screenshot({ path: process.env.LAB_SCREENSHOT || '/tmp/lab-panel.png', fullPage: true,
     clip: await page.$eval('#panel-lab', (e) => { const b = e.getBoundingClientRect(); return { x: b.x, y: b.y + window.scrollY, width: b.width, height: b.height }; }) }).catch(() => {});
 } finally {

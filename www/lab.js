@@ -84,8 +84,17 @@ function setStatus(text) {
   $('lab-focus-status').textContent = text;
 }
 
+/* An older observer's experiment names what it measures in `measured`. */
 function unitOf(x) {
-  return x && (x.unit || (x.measured === 'rps' ? 'req/s' : null));
+  if (!x) return null;
+  if (x.unit) return x.unit;
+  if (x.measured === 'rps') return 'req/s';
+  return typeof x.measured === 'string' ? x.measured : null;
+}
+
+/* Counts as counts (3, not 3.00); the rest as labNum. */
+function fig(v) {
+  return Number.isInteger(v) ? String(v) : show(v);
 }
 
 function experimentRow(x) {
@@ -166,8 +175,8 @@ function settingsText(s) {
 
 function figureText(v) {
   const u = v.unit ? ` ${v.unit}` : '';
-  return `measured ${show(v.measured)}${u} · predicted ${v.predicted === null || v.predicted === undefined
-    ? 'qualitative' : `${show(v.predicted)}${u}`}${typeof v.ratio === 'number' ? ` · ratio ${labNum(v.ratio)}` : ''}`;
+  return `measured ${fig(v.measured)}${u} · predicted ${v.predicted === null || v.predicted === undefined
+    ? 'qualitative' : `${fig(v.predicted)}${u}`}${typeof v.ratio === 'number' ? ` · ratio ${labNum(v.ratio)}` : ''}`;
 }
 
 function renderResult(r) {
@@ -250,7 +259,8 @@ function drawRuns() {
   for (const c of runsCharts) c.destroy();
   const box = $('lab-runs-charts');
   box.textContent = '';
-  runsCharts = runsChartGroups(state.runs).map((g) => barChart(box, g, `last runs, ${g.unit}`));
+  const runs = state.runs.map((r) => (r.unit || r.variants ? r : { ...r, unit: unitOf(experiment(r.id)) }));
+  runsCharts = runsChartGroups(runs).map((g) => barChart(box, g, `last runs, ${g.unit}`));
 }
 
 /* ---- the focused view ---- */
@@ -319,7 +329,7 @@ function variantBox(v, row, x) {
   const head = el('div', 'lab-variant-head');
   head.append(el('span', 'lab-variant-label', v.label || v.id));
   const setup = v.settings ? settingsText(v.settings) : setupText(v.setup || (x && !variantsOf(x) ? x.setup : null));
-  if (setup) head.append(el('span', 'lab-meta', setup + (v.needs_child ? ' · child server' : '')));
+  if (setup && setup !== (v.label || v.id)) head.append(el('span', 'lab-meta', setup + (v.needs_child ? ' · child server' : '')));
   const st = row.state === 'running'
     ? `${row.phase}${row.left_s !== null && row.phase === 'load' ? `, ${labNum(row.left_s, 1)} s left` : ''}`
     : row.state;
@@ -331,9 +341,9 @@ function variantBox(v, row, x) {
   track.appendChild(bar);
   box.appendChild(track);
   const u = v.unit ? ` ${v.unit}` : '';
-  const fig = v.measured !== undefined ? figureText(v)
-    : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${labNum(v.predicted)}${u}`}`;
-  box.appendChild(el('div', 'lab-variant-fig', fig));
+  const text = v.measured !== undefined ? figureText(v)
+    : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${fig(v.predicted)}${u}`}`;
+  box.appendChild(el('div', 'lab-variant-fig', text));
   return box;
 }
 

@@ -143,7 +143,7 @@ try {
     const last = server[server.length - 1];
     const shown = await page.$$eval('#lab-focus-variants .lab-variant', (b) => b.map((x) => x.textContent));
     r.check(last.variants.length >= 2 && shown.length === last.variants.length, 'each variant has its box', `${shown.length}`);
-    const fig = (v) => (typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)) : 'n/a');
+    const fig = (v) => (Number.isInteger(v) ? String(v) : typeof v === 'number' ? (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 10 ? v.toFixed(1) : v.toFixed(2)) : 'n/a');
     r.check(last.variants.every((v, i) => (shown[i] || '').includes(`measured ${fig(v.measured)}`)),
       'each variant shows what the server measured', shown.map((t) => t.slice(0, 60)).join(' | '));
     const cls = await page.getAttribute('#lab-focus-verdict', 'class');

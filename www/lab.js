@@ -133,7 +133,7 @@ function renderList() {
   $('lab-report').hidden = !state.hasVariants;
   if (state.hasVariants) {
     const s = runAllSeconds(state.experiments);
-    all.textContent = `Run all (about ${Math.round(s / 60)} min ${Math.round(s % 60)} s)`;
+    all.textContent = `Run all (about ${Math.floor(s / 60)} min ${Math.round(s % 60)} s)`;
     all.title = `every experiment in turn, every variant: about ${Math.round(s)} s`;
   }
 }

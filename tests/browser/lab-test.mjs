@@ -10,6 +10,10 @@
 // observer's experiments have `variants`, both runs' variants must show
 // their figures and a verdict consistent with them; without (an older
 // observer), those checks are reported as SKIP lines with the reason.
+// Then the page alone against the variants contract (GET /lab with
+// variants and the `lab` events given to the page through page.route and a
+// recording EventSource): a restart-needing experiment runs, each variant
+// shows its progress and then its figures, the verdict is the one given.
 import { startServer, launchBrowser, strictPage, results, waitInPage } from './lib.mjs';
 
 const r = results();
@@ -159,6 +163,59 @@ try {
   await page.keyboard.press('Escape');
   await page.screenshot({ path: process.env.LAB_SCREENSHOT || '/tmp/lab-panel.png', fullPage: true,
     clip: await page.$eval('#panel-lab', (e) => { const b = e.getBoundingClientRect(); return { x: b.x, y: b.y + window.scrollY, width: b.width, height: b.height }; }) }).catch(() => {});
+
+  /* ---- the page against the variants contract (a fixture) ---- */
+  const p2 = await strictPage(browser, r);
+  await p2.setViewportSize({ width: 1400, height: 900 });
+  await p2.addInitScript(() => {
+    const ES = window.EventSource;
+    window.tlSources = [];
+    window.EventSource = class extends ES { constructor(u) { super(u); window.tlSources.push(this); } };
+    window.tlGive = (d) => { for (const e of window.tlSources) e.dispatchEvent(new MessageEvent('lab', { data: JSON.stringify(d) })); };
+  });
+  const V = [
+    { id: 'one', label: 'one process', setup: { processes: 1 }, needs_child: true, predicted: 0, unit: 'survivors' },
+    { id: 'two', label: '--processes 2', setup: { processes: 2 }, needs_child: true, predicted: 1, unit: 'survivors' }];
+  await p2.route(/\/lab$/, async (route) => {
+    const res = await route.fetch();
+    const j = await res.json();
+    for (const x of j.experiments) x.variants = x.id === 'crash-isolation' ? V : undefined;
+    return route.fulfill({ response: res, json: j });
+  });
+  await p2.route(/\/lab\/run\?/, (route) => route.fulfill({ status: 202, contentType: 'application/json', body: '{"run":9}' }));
+  await p2.goto(`http://127.0.0.1:${srv.admin}/`);
+  await waitInPage(p2, () => document.querySelectorAll('#lab-list .lab-exp').length >= 11, null);
+  const btn = await p2.$eval('#lab-list .lab-exp[data-id="crash-isolation"] button', (b) => [b.textContent, b.disabled]);
+  r.check(btn[0] === 'Run' && !btn[1], 'fixture: a restart-needing experiment with variants can run', btn.join(','));
+  const allBtn = await p2.$eval('#lab-run-all', (b) => [b.hidden, b.textContent]);
+  r.check(!allBtn[0] && /Run all \(about \d+ min \d+ s\)/.test(allBtn[1]), 'fixture: Run all says how long', allBtn[1]);
+  r.check(await p2.$eval('#lab-report', (a) => !a.hidden && a.getAttribute('href') === '/lab/report'), 'fixture: the report is linked');
+  await p2.click('#lab-list .lab-exp[data-id="crash-isolation"] button.lab-run');
+  await waitInPage(p2, () => window.tlSources.length > 0, null);
+  await p2.evaluate(() => window.tlGive({ type: 'progress', id: 'crash-isolation', run: 9, variant: 1, variant_id: 'two', nvariants: 2,
+    phase: 'load', elapsed_s: 2, left_s: 3, rps_so_far: 1000 }));
+  const states = await p2.$$eval('#lab-focus-variants .lab-variant', (b) => b.map((x) => `${x.className}|${x.querySelector('.lab-variant-state').textContent}`));
+  r.check(states.length === 2 && /done\|done/.test(states[0]) && /running\|load, 3\.0 s left/.test(states[1]),
+    'fixture: the first variant done, the second loading with its time left', states.join(' / '));
+  const procIn = await p2.evaluate(() => document.getElementById('panel-processes').parentElement.id);
+  r.check(procIn === 'lab-focus-evidence', 'fixture: crash-isolation shows the process boxes', procIn);
+  await p2.screenshot({ path: `${shots}/lab-focus-variants-run.png` });
+  const verdictText = 'one process: the server died; --processes 2: one worker died, one served on';
+  await p2.evaluate((text) => window.tlGive({ type: 'result', result: { run: 9, id: 'crash-isolation', status: 'done',
+    variants: [
+      { id: 'one', label: 'one process', settings: { mode: 'pool', threads: 2, processes: 1 }, measured: 0, predicted: 0, ratio: null, unit: 'survivors', evidence: {}, series: [5000, 0, 0] },
+      { id: 'two', label: '--processes 2', settings: { mode: 'pool', threads: 2, processes: 2 }, measured: 1, predicted: 1, ratio: 1, unit: 'survivors', evidence: {}, series: [9000, 4000, 8000] }],
+    verdict: { text, consistent: true } } }), verdictText);
+  const done = await p2.evaluate(() => ({ figs: [...document.querySelectorAll('#lab-focus-variants .lab-variant-fig')].map((x) => x.textContent),
+    settings: [...document.querySelectorAll('#lab-focus-variants .lab-variant .lab-meta')].map((x) => x.textContent),
+    verdict: document.getElementById('lab-focus-verdict').textContent, cls: document.getElementById('lab-focus-verdict').className,
+    units: [...document.querySelectorAll('#lab-focus-charts .chart-box')].map((b) => b.dataset.unit) }));
+  r.check(/^measured 0 survivors/.test(done.figs[0] || '') && /^measured 1 survivors .* ratio 1\.00/.test(done.figs[1] || ''),
+    'fixture: each variant shows its measured figure', done.figs.join(' | '));
+  r.check(/2 processes/.test(done.settings[1] || ''), 'fixture: the settings read back are shown', done.settings.join(' | '));
+  r.check(done.verdict.includes(verdictText) && /\bok\b/.test(done.cls), 'fixture: the verdict is the given one, marked consistent', done.cls);
+  r.check(done.units.join(',') === 'survivors,req/s', 'fixture: survivors and req/s on separate charts', done.units.join(','));
+  await p2.screenshot({ path: `${shots}/lab-focus-variants-done.png` });
 } finally {
   await browser.close();
   r.check((await srv.stop()) === 0, 'the server exits cleanly');

@@ -461,7 +461,8 @@ function onLabEvent(ev) {
     if (!state.running) return;
     renderProgress(m);
     if (state.focus.open && m.id && m.id !== state.focus.id) {
-      state.focus.result = null;           // Run all: the next experiment
+      state.focus.result = null;           // Run all: the next experiment,
+      state.replay.clear();                // its own snapshots
       openFocus(m.id);
     }
     if (m.id === state.focus.id) {

@@ -2,7 +2,8 @@
  * The Lab's focused run view, its logic without DOM (unit-tested under
  * Node): which panels hold an experiment's evidence, where each variant of
  * a run stands (from the stream's `lab` progress events), the variants'
- * figures grouped one unit per chart, the expected length of "Run all",
+ * figures grouped one unit per chart, a variant's evidence in words, the
+ * expected length of "Run all",
  * and the bounded buffer of snapshots a finished run is replayed from.
  */
 
@@ -44,7 +45,8 @@ const PHASES = ['setup', 'load', 'restore', 'done'];
 
 /* Where each variant stands, from the experiment's variants and the last
  * progress event p (null before the first): one row per variant,
- * { id, label, state: 'waiting'|'running'|'done', phase, left_s, pct }.
+ * { id, label, state: 'waiting'|'running'|'done', phase, left_s, pct, rps
+ * (the running one's req/s so far) }.
  * Variants before p.variant are done, after it waiting. */
 export function variantProgress(variants, p) {
   const n = variants.length;
@@ -59,7 +61,8 @@ export function variantProgress(variants, p) {
       const left = typeof p.left_s === 'number' ? Math.max(0, p.left_s) : null;
       const pct = phase === 'done' ? 100 : phase === 'setup' ? 0
         : phase === 'restore' ? 100 : left !== null && el + left > 0 ? Math.min(100, (100 * el) / (el + left)) : 0;
-      return { ...row, state: phase === 'done' ? 'done' : 'running', phase, left_s: phase === 'done' ? 0 : left, pct };
+      return { ...row, state: phase === 'done' ? 'done' : 'running', phase, left_s: phase === 'done' ? 0 : left, pct,
+        rps: typeof p.rps_so_far === 'number' ? p.rps_so_far : null };
     }
     return row;
   });
@@ -95,6 +98,23 @@ export function runsChartGroups(runs, limit = 8) {
     }
   }
   return chartGroups(flat);
+}
+
+/* A variant's evidence object as short "name value" parts: a number or
+ * list as it is, { before, after } as "before -> after", null as n/a;
+ * fmt formats one value. Other objects are left out (no "[object]"). */
+export function evidenceParts(ev, fmt) {
+  if (!ev || typeof ev !== 'object' || Array.isArray(ev)) return [];
+  const parts = [];
+  for (const [k, v] of Object.entries(ev)) {
+    const name = k.replace(/_/g, ' ');
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      if ('before' in v || 'after' in v) parts.push(`${name} ${fmt(v.before)} → ${fmt(v.after)}`);
+    } else {
+      parts.push(`${name} ${fmt(v)}`);
+    }
+  }
+  return parts;
 }
 
 /* Seconds "Run all" is expected to take: each variant's load plus a

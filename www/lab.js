@@ -25,7 +25,7 @@ import { get, post, openStream } from './api.js';
 import { labNum, show, setupText, predictionText, progressText, progressPct } from './lab-text.js';
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
-  runAllSeconds, verdictClass, verdictText, ReplayBuffer,
+  runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
 } from './lab-model.js';
 
 const state = {
@@ -92,8 +92,9 @@ function unitOf(x) {
   return typeof x.measured === 'string' ? x.measured : null;
 }
 
-/* Counts as counts (3, not 3.00); the rest as labNum. */
+/* Counts as counts (3, not 3.00); the rest as labNum; lists joined. */
 function fig(v) {
+  if (Array.isArray(v)) return v.map(fig).join(', ');
   return Number.isInteger(v) ? String(v) : show(v);
 }
 
@@ -344,6 +345,11 @@ function variantBox(v, row, x) {
   const text = v.measured !== undefined ? figureText(v)
     : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${fig(v.predicted)}${u}`}`;
   box.appendChild(el('div', 'lab-variant-fig', text));
+  const ev = evidenceParts(v.evidence, fig);
+  if (ev.length) box.appendChild(el('div', 'lab-variant-ev', ev.join(' · ')));
+  if (row.state === 'running' && typeof row.rps === 'number') {
+    box.appendChild(el('div', 'lab-variant-ev', `${labNum(row.rps)} req/s so far (server counters)`));
+  }
   return box;
 }
 

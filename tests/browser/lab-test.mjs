@@ -194,6 +194,8 @@ try {
   await waitInPage(p2, () => window.tlSources.length > 0, null);
   await p2.evaluate(() => window.tlGive({ type: 'progress', id: 'crash-isolation', run: 9, variant: 1, variant_id: 'two', nvariants: 2,
     phase: 'load', elapsed_s: 2, left_s: 3, rps_so_far: 1000 }));
+  const live = await p2.$$eval('#lab-focus-variants .lab-variant.running .lab-variant-ev', (b) => b.map((x) => x.textContent));
+  r.check(live.length === 1 && /^1000 req\/s so far/.test(live[0]), 'fixture: the running variant\'s req/s so far', live.join(''));
   const states = await p2.$$eval('#lab-focus-variants .lab-variant', (b) => b.map((x) => `${x.className}|${x.querySelector('.lab-variant-state').textContent}`));
   r.check(states.length === 2 && /done\|done/.test(states[0]) && /running\|load, 3\.0 s left/.test(states[1]),
     'fixture: the first variant done, the second loading with its time left', states.join(' / '));
@@ -204,15 +206,19 @@ try {
   await p2.evaluate((text) => window.tlGive({ type: 'result', result: { run: 9, id: 'crash-isolation', status: 'done',
     variants: [
       { id: 'one', label: 'one process', settings: { mode: 'pool', threads: 2, processes: 1 }, measured: 0, predicted: 0, ratio: null, unit: 'survivors', evidence: {}, series: [5000, 0, 0] },
-      { id: 'two', label: '--processes 2', settings: { mode: 'pool', threads: 2, processes: 2 }, measured: 1, predicted: 1, ratio: 1, unit: 'survivors', evidence: {}, series: [9000, 4000, 8000] }],
+      { id: 'two', label: '--processes 2', settings: { mode: 'pool', threads: 2, processes: 2 }, measured: 1, predicted: 1, ratio: 1, unit: 'survivors',
+        evidence: { worker_pids: { before: [11, 12], after: [11, 13] }, restarts: 1 }, series: [9000, 4000, 8000] }],
     verdict: { text, consistent: true } } }), verdictText);
   const done = await p2.evaluate(() => ({ figs: [...document.querySelectorAll('#lab-focus-variants .lab-variant-fig')].map((x) => x.textContent),
     settings: [...document.querySelectorAll('#lab-focus-variants .lab-variant .lab-meta')].map((x) => x.textContent),
+    ev: [...document.querySelectorAll('#lab-focus-variants .lab-variant-ev')].map((x) => x.textContent),
     verdict: document.getElementById('lab-focus-verdict').textContent, cls: document.getElementById('lab-focus-verdict').className,
     units: [...document.querySelectorAll('#lab-focus-charts .chart-box')].map((b) => b.dataset.unit) }));
   r.check(/^measured 0 survivors/.test(done.figs[0] || '') && /^measured 1 survivors .* ratio 1\.00/.test(done.figs[1] || ''),
     'fixture: each variant shows its measured figure', done.figs.join(' | '));
   r.check(/2 processes/.test(done.settings[1] || ''), 'fixture: the settings read back are shown', done.settings.join(' | '));
+  r.check(done.ev.length === 1 && done.ev[0] === 'worker pids 11, 12 → 11, 13 · restarts 1', 'fixture: a variant\'s evidence is shown',
+    done.ev.join(' | '));
   r.check(done.verdict.includes(verdictText) && /\bok\b/.test(done.cls), 'fixture: the verdict is the given one, marked consistent', done.cls);
   r.check(done.units.join(',') === 'survivors,req/s', 'fixture: survivors and req/s on separate charts', done.units.join(','));
   await p2.screenshot({ path: `${shots}/lab-focus-variants-done.png` });

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
-  runAllSeconds, verdictClass, verdictText, ReplayBuffer,
+  runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
 } from '../../www/lab-model.js';
 
 /* What the observer sends (GET /lab's experiments, one /lab/runs run). */
@@ -125,4 +125,12 @@ test('the replay buffer keeps the last minute, bounded, in order', () => {
   c.clear();
   assert.equal(c.at(0), null);
   assert.equal(c.offsetS(3), 0);
+});
+
+test('a variant\'s evidence in words, nothing shown as [object]', () => {
+  const fmt = (v) => (v === null || v === undefined ? 'n/a' : String(v));
+  assert.deepEqual(evidenceParts({ worker_cpus: '0', migrations: { before: 3, after: 0 }, core_util: [84.3, 2.1],
+    odd: { x: 1 }, lost: null }, fmt), ['worker cpus 0', 'migrations 3 → 0', 'core util 84.3,2.1', 'lost n/a']);
+  assert.deepEqual(evidenceParts(null, fmt), []);
+  assert.deepEqual(evidenceParts([1, 2], fmt), []);
 });

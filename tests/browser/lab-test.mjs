@@ -57,7 +57,9 @@ try {
     const v = document.getElementById('lab-verdict');
     return !v.hidden && /process-threads \(done\)/.test(v.textContent) && v.textContent;
   }, null, 25000);
-  r.check(!!verdict, 'the verdict appears after the run', verdict && verdict.slice(0, 160));
+  r.check(!!verdict, 'the verdict appears after the run',
+    verdict ? verdict.slice(0, 160) : `status: ${await page.textContent('#lab-status')}; /lab running: ${
+      JSON.stringify((await (await fetch(`http://127.0.0.1:${srv.admin}/lab`)).json()).running)}`);
   r.check(/predicted 3, measured 3 \(ratio 1\.00\)/.test(verdict || ''), 'the verdict has predicted, measured and ratio');
   r.check(/within the tolerance/.test(verdict || ''), 'the verdict says within the tolerance');
   r.check(/settings restored: yes/.test(verdict || ''), 'the settings were restored');

@@ -1,9 +1,21 @@
 /*
  * The Lab panel: every idea as an experiment (GET /lab), run from here
- * (POST /lab/run?id=ID, POST /lab/cancel), its progress and result read
- * from the `lab` events of /stats/stream (a stream opened only while a run
- * is in progress), the verdict with the kernel's evidence, a per-second
- * chart of the run and the last runs side by side as bars (Chart.js).
+ * (POST /lab/run?id=ID, or id=all; POST /lab/cancel), its progress and
+ * result read from the `lab` events of /stats/stream (a stream opened only
+ * while a run is in progress), the verdict with the kernel's evidence, a
+ * per-second chart of the run and the last runs as bars (Chart.js, one
+ * chart per unit).
+ *
+ * The focused run view: a run started here opens one screen with the
+ * question, each variant's prediction and progress, and beside them the
+ * dashboard panels that hold the idea's evidence (lab-model.js says which),
+ * moved there while it is open and put back when it closes (a button or
+ * Escape); their own modules keep drawing them. The snapshots seen during
+ * the run are kept (lab-model.js's ReplayBuffer) and a finished run is
+ * replayed with a scrubber through main.js's hooks (the live view pauses).
+ * With an observer whose experiments have no `variants`, each run is one
+ * variant and restart-needing experiments stay "needs restart".
+ *
  * Closing the page changes nothing on the server: the run goes on and its
  * result is in GET /lab/runs. Publishes window.tlLab for tests.
  */
@@ -11,27 +23,80 @@
 import { $, el } from './dom.js';
 import { get, post, openStream } from './api.js';
 import { labNum, show, setupText, predictionText, progressText, progressPct } from './lab-text.js';
+import {
+  evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
+  runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
+} from './lab-model.js';
 
-const state = { experiments: [], runs: [], running: null, source: null, lastResult: null,
-  progressEvents: 0, lastProgress: null };
-let seriesChart = null, runsChart = null;
+const state = {
+  experiments: [], runs: [], running: null, source: null, lastResult: null,
+  progressEvents: 0, lastProgress: null, hasVariants: false,
+  focus: { open: false, id: null, panels: [], progress: null, result: null },
+  replay: new ReplayBuffer(60000, 600), replaying: null, replayable: [],
+};
+let hooks = { replay: null, live: null };
+let seriesChart = null;
+let runsCharts = [], focusCharts = [];
+const moved = [];                   // [{ node, marker }] panels in the focused view
+
+/* From main.js: { replay(ids, snapshot) -> the ids it could draw, live() }. */
+export function useReplay(h) {
+  hooks = { ...hooks, ...h };
+}
 
 export function init() {
   window.tlLab = state;
   document.querySelector('#panel-lab .lab-charts').hidden = true;
   $('lab-cancel').addEventListener('click', cancel);
+  $('lab-focus-cancel').addEventListener('click', cancel);
+  $('lab-focus-leave').addEventListener('click', leaveFocus);
+  $('lab-focus-open').addEventListener('click', () => {
+    const id = state.running || (state.lastResult && state.lastResult.id);
+    if (id) openFocus(id);
+  });
+  $('lab-run-all').addEventListener('click', () => runExperiment('all'));
+  $('lab-scrub').addEventListener('input', (ev) => replayAt(Number(ev.target.value)));
+  $('lab-replay-live').addEventListener('click', goLive);
+  document.addEventListener('keydown', (ev) => {
+    if (ev.key === 'Escape' && state.focus.open) leaveFocus();
+  });
   load();
 }
 
-/* The lab reads its own events; nothing to do per snapshot. */
-export function render() {}
-
-function setBusy(busy) {
-  for (const b of document.querySelectorAll('#lab-list button.lab-run')) b.disabled = busy;
-  $('lab-cancel').disabled = !busy;
+/* Each snapshot while a run goes is kept for its replay. */
+export function render(s) {
+  if (state.running && state.replaying === null) state.replay.push(performance.now(), s);
 }
 
-function setStatus(text) { $('lab-status').textContent = text; }
+function setBusy(busy) {
+  for (const b of document.querySelectorAll('#lab-list button.lab-run')) {
+    const x = state.experiments.find((e) => e.id === b.dataset.id);
+    b.disabled = busy || (x ? !runnable(x) : false);
+  }
+  $('lab-run-all').disabled = busy;
+  $('lab-cancel').disabled = !busy;
+  $('lab-focus-cancel').disabled = !busy;
+  $('lab-focus-open').disabled = !busy && !state.lastResult;
+}
+
+function setStatus(text) {
+  $('lab-status').textContent = text;
+  $('lab-focus-status').textContent = text;
+}
+
+/* An older observer's experiment names what it measures in `measured`. */
+function unitOf(x) {
+  if (!x) return null;
+  if (x.unit) return x.unit;
+  if (x.measured === 'rps') return 'req/s';
+  return typeof x.measured === 'string' ? x.measured : null;
+}
+
+/* Counts as counts (3, not 3.00); the rest as labNum; lists joined. */
+function fig(v) {
+  if (Array.isArray(v)) return v.map(fig).join(', ');
+  return Number.isInteger(v) ? String(v) : show(v);
+}
 
 function experimentRow(x) {
   const row = el('div', 'lab-exp');
@@ -39,11 +104,17 @@ function experimentRow(x) {
   const text = el('div', 'lab-exp-text');
   text.appendChild(el('div', 'lab-q', x.question));
   const load = x.load ? `${x.load.path}, ${x.load.connections} conns, ${x.load.duration_s} s` : '';
-  text.appendChild(el('div', 'lab-meta', `${x.idea} · ${setupText(x.setup)} · ${load} · predicted ${predictionText(x)}`));
+  const vs = variantsOf(x);
+  const pred = vs ? `variants: ${vs.map((v) => `${v.label} (${v.predicted === null || v.predicted === undefined
+    ? 'qualitative' : `${labNum(v.predicted)}${v.unit ? ` ${v.unit}` : ''}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
+    : `${setupText(x.setup)} · predicted ${predictionText(x)}`;
+  text.appendChild(el('div', 'lab-meta', `${x.idea} · ${load} · ${pred}`));
   row.appendChild(text);
-  const b = el('button', 'lab-run', x.needs_restart ? 'needs restart' : 'Run');
+  const ok = runnable(x);
+  const b = el('button', 'lab-run', ok ? 'Run' : 'needs restart');
   b.type = 'button';
-  if (x.needs_restart) {
+  b.dataset.id = x.id;
+  if (!ok) {
     b.disabled = true;
     b.title = `cannot be applied live: ${x.needs_restart}`;
   } else {
@@ -57,6 +128,15 @@ function renderList() {
   const list = $('lab-list');
   list.textContent = '';
   for (const x of state.experiments) list.appendChild(experimentRow(x));
+  state.hasVariants = state.experiments.some((x) => variantsOf(x));
+  const all = $('lab-run-all');
+  all.hidden = !state.hasVariants;
+  $('lab-report').hidden = !state.hasVariants;
+  if (state.hasVariants) {
+    const s = runAllSeconds(state.experiments);
+    all.textContent = `Run all (about ${Math.floor(s / 60)} min ${Math.round(s % 60)} s)`;
+    all.title = `every experiment in turn, every variant: about ${Math.round(s)} s`;
+  }
 }
 
 function renderProgress(p) {
@@ -74,29 +154,66 @@ function verdictLines(r) {
   }
   if (r.probe) lines.push(`probe: p50 ${labNum(r.probe.p50_ms)} ms, p99 ${labNum(r.probe.p99_ms)} ms`);
   const a = r.settings_after;
-  lines.push(`settings restored: ${r.restored ? 'yes' : 'NO'}` +
-    (a ? ` (${a.mode}, ${a.threads} workers on CPUs ${a.worker_cpus})` : ''));
+  if (r.restored !== undefined || a) {
+    lines.push(`settings restored: ${r.restored ? 'yes' : 'NO'}` +
+      (a ? ` (${a.mode}, ${a.threads} workers on CPUs ${a.worker_cpus})` : ''));
+  }
   return lines;
+}
+
+/* The settings a variant ran with, as read back. */
+function settingsText(s) {
+  if (!s) return '';
+  const parts = [];
+  if (s.mode !== undefined) parts.push(s.mode);
+  if (s.threads !== undefined) parts.push(`${s.threads} workers`);
+  if (s.worker_cpus !== undefined) parts.push(`on CPUs ${s.worker_cpus}`);
+  if (s.pin !== undefined) parts.push(s.pin ? 'pinned' : 'not pinned');
+  if (s.coro_slice_ms !== undefined && s.coro_slice_ms !== null) parts.push(`slice ${s.coro_slice_ms} ms`);
+  if (s.processes !== undefined && s.processes !== null) parts.push(`${s.processes} process${s.processes === 1 ? '' : 'es'}`);
+  return parts.join(', ');
+}
+
+function figureText(v) {
+  const u = v.unit ? ` ${v.unit}` : '';
+  return `measured ${fig(v.measured)}${u} · predicted ${v.predicted === null || v.predicted === undefined
+    ? 'qualitative' : `${fig(v.predicted)}${u}`}${typeof v.ratio === 'number' ? ` · ratio ${labNum(v.ratio)}` : ''}`;
 }
 
 function renderResult(r) {
   state.lastResult = r;
   const v = $('lab-verdict');
   v.hidden = false;
-  v.className = `lab-verdict ${r.within === true ? 'ok' : r.within === false ? 'bad' : 'none'}`;
+  v.className = `lab-verdict ${verdictClass(r)}`;
   v.textContent = '';
-  v.appendChild(el('div', 'lab-verdict-head', `${r.id} (${r.status}): ${r.verdict}`));
+  v.appendChild(el('div', 'lab-verdict-head', `${r.id} (${r.status}): ${verdictText(r)}`));
+  for (const vr of r.variants || []) {
+    v.appendChild(el('div', 'lab-why', `${vr.label || vr.id} [${settingsText(vr.settings)}]: ${figureText(vr)}`));
+  }
   for (const line of verdictLines(r)) v.appendChild(el('div', 'lab-why', line));
   const tb = $('lab-evidence-body');
   tb.textContent = '';
-  for (const e of r.evidence || []) {
+  for (const e of Array.isArray(r.evidence) ? r.evidence : []) {
     const tr = el('tr');
     tr.append(el('td', null, e.label), el('td', 'num', show(e.before)), el('td', 'num', show(e.after)),
       el('td', 'num', e.counter ? show(e.delta) : ''));
     tb.appendChild(tr);
   }
-  $('lab-evidence').hidden = !(r.evidence && r.evidence.length);
-  drawSeries(r.series || []);
+  $('lab-evidence').hidden = !(Array.isArray(r.evidence) && r.evidence.length);
+  drawSeries(r.series || (r.variants && r.variants[0] && r.variants[0].series) || []);
+  if (state.focus.open && state.focus.id === r.id) {
+    state.focus.result = r;
+    renderFocus();
+  }
+}
+
+/* A new run: the previous result leaves the view (it stays in the runs list). */
+function clearResult() {
+  $('lab-verdict').hidden = true;
+  $('lab-evidence').hidden = true;
+  state.lastResult = null;
+  state.focus.result = null;
+  state.focus.progress = null;
 }
 
 function drawSeries(series) {
@@ -118,30 +235,217 @@ function drawSeries(series) {
   }
 }
 
+/* Bars of predicted and measured for one unit, in a new box in parent. */
+function barChart(parent, g, title) {
+  const box = el('div', 'chart-box small');
+  box.dataset.unit = g.unit;
+  const c = el('canvas');
+  box.appendChild(c);
+  parent.appendChild(box);
+  return new window.Chart(c.getContext('2d'), {
+    type: 'bar',
+    data: { labels: g.labels, datasets: [
+      { label: 'predicted', data: g.predicted, backgroundColor: '#9db7e0' },
+      { label: 'measured', data: g.measured, backgroundColor: '#2f6fd0' }] },
+    options: { animation: false, responsive: true, maintainAspectRatio: false,
+      scales: { y: { beginAtZero: true, title: { display: true, text: g.unit } } },
+      plugins: { legend: { position: 'top', align: 'end' }, title: { display: !!title, text: title } } },
+  });
+}
+
 function drawRuns() {
-  if (typeof window.Chart !== 'function') return;
-  const runs = state.runs.filter((r) => r.status === 'done').slice(-8);
   /* No run yet: no empty axes that look like a result of zero. */
   document.querySelector('#panel-lab .lab-charts').hidden = !state.runs.length;
-  const labels = runs.map((r) => `#${r.run} ${r.id}`);
-  const pred = runs.map((r) => r.predicted);
-  const meas = runs.map((r) => r.measured);
-  if (!runsChart) {
-    runsChart = new window.Chart($('chart-lab-runs').getContext('2d'), {
-      type: 'bar',
-      data: { labels, datasets: [
-        { label: 'predicted', data: pred, backgroundColor: '#9db7e0' },
-        { label: 'measured', data: meas, backgroundColor: '#2f6fd0' }] },
-      options: { animation: false, responsive: true, maintainAspectRatio: false,
-        scales: { y: { beginAtZero: true } }, plugins: { legend: { position: 'top', align: 'end' } } },
-    });
-  } else {
-    runsChart.data.labels = labels;
-    runsChart.data.datasets[0].data = pred;
-    runsChart.data.datasets[1].data = meas;
-    runsChart.update('none');
+  if (typeof window.Chart !== 'function') return;
+  for (const c of runsCharts) c.destroy();
+  const box = $('lab-runs-charts');
+  box.textContent = '';
+  const runs = state.runs.map((r) => (r.unit || r.variants ? r : { ...r, unit: unitOf(experiment(r.id)) }));
+  runsCharts = runsChartGroups(runs).map((g) => barChart(box, g, `last runs, ${g.unit}`));
+}
+
+/* ---- the focused view ---- */
+
+function experiment(id) {
+  return state.experiments.find((e) => e.id === id) || null;
+}
+
+/* The variants shown: the server's, or the experiment as one variant. */
+function focusVariants(x, r) {
+  if (r && Array.isArray(r.variants) && r.variants.length) return r.variants;
+  const vs = variantsOf(x);
+  if (vs) return vs;
+  const one = { id: x ? x.id : '', label: x ? setupText(x.setup) : '', unit: unitOf(x),
+    predicted: x && typeof x.predicted === 'number' ? x.predicted : null };
+  if (r) Object.assign(one, { measured: r.measured, predicted: r.predicted, ratio: r.ratio });
+  return [one];
+}
+
+function movePanels(ids) {
+  const dest = $('lab-focus-evidence');
+  for (const id of ids) {
+    const node = document.getElementById(id);
+    if (!node || moved.some((m) => m.node === node)) continue;
+    const marker = document.createComment(`${id} (in the Lab's focused view)`);
+    node.before(marker);
+    dest.appendChild(node);
+    moved.push({ node, marker });
   }
 }
+
+function restorePanels() {
+  while (moved.length) {
+    const { node, marker } = moved.pop();
+    marker.replaceWith(node);
+  }
+}
+
+function openFocus(id) {
+  const x = experiment(id);
+  if (state.focus.open && state.focus.id !== id) restorePanels();
+  state.focus.open = true;
+  state.focus.id = id;
+  state.focus.panels = evidencePanels(id);
+  movePanels(state.focus.panels);
+  $('lab-focus').hidden = false;
+  document.body.classList.add('lab-focused');
+  $('lab-focus-q').textContent = x ? x.question : id;
+  const load = x && x.load ? `load ${x.load.path}, ${x.load.connections} connections, ${x.load.duration_s} s per variant` : '';
+  $('lab-focus-meta').textContent = [x && x.idea, load].filter(Boolean).join(' · ');
+  renderFocus();
+}
+
+function leaveFocus() {
+  if (!state.focus.open) return;
+  goLive();
+  state.focus.open = false;
+  restorePanels();
+  $('lab-focus').hidden = true;
+  document.body.classList.remove('lab-focused');
+}
+
+function variantBox(v, row, x) {
+  const box = el('div', `lab-variant ${row.state}`);
+  box.dataset.variant = v.id;
+  const head = el('div', 'lab-variant-head');
+  head.append(el('span', 'lab-variant-label', v.label || v.id));
+  const setup = v.settings ? settingsText(v.settings) : setupText(v.setup || (x && !variantsOf(x) ? x.setup : null));
+  if (setup && setup !== (v.label || v.id)) head.append(el('span', 'lab-meta', setup + (v.needs_child ? ' · child server' : '')));
+  const st = row.state === 'running'
+    ? `${row.phase}${row.left_s !== null && row.phase === 'load' ? `, ${labNum(row.left_s, 1)} s left` : ''}`
+    : row.state;
+  head.append(el('span', 'lab-variant-state', st));
+  box.appendChild(head);
+  const track = el('div', 'lab-track');
+  const bar = el('div', 'lab-bar');
+  bar.style.width = `${row.pct}%`;
+  track.appendChild(bar);
+  box.appendChild(track);
+  const u = v.unit ? ` ${v.unit}` : '';
+  const text = v.measured !== undefined ? figureText(v)
+    : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${fig(v.predicted)}${u}`}`;
+  box.appendChild(el('div', 'lab-variant-fig', text));
+  const ev = evidenceParts(v.evidence, fig);
+  if (ev.length) box.appendChild(el('div', 'lab-variant-ev', ev.join(' · ')));
+  if (row.state === 'running' && typeof row.rps === 'number') {
+    box.appendChild(el('div', 'lab-variant-ev', `${labNum(row.rps)} req/s so far (server counters)`));
+  }
+  return box;
+}
+
+function renderFocus() {
+  if (!state.focus.open) return;
+  const x = experiment(state.focus.id);
+  const r = state.focus.result;
+  const vs = focusVariants(x, r);
+  const p = state.focus.progress;
+  const rows = r ? vs.map((v) => ({ state: 'done', phase: 'done', left_s: 0, pct: 100, id: v.id }))
+    : variantProgress(vs, p && !Number.isInteger(p.variant) ? { ...p, variant: 0, phase: p.phase || 'load' } : p);
+  const list = $('lab-focus-variants');
+  list.textContent = '';
+  vs.forEach((v, i) => list.appendChild(variantBox(v, rows[i], x)));
+  const vd = $('lab-focus-verdict');
+  vd.hidden = !r;
+  for (const c of focusCharts) c.destroy();
+  focusCharts = [];
+  const charts = $('lab-focus-charts');
+  charts.textContent = '';
+  if (!r) { $('lab-replay').hidden = true; return; }
+  vd.className = `lab-verdict ${verdictClass(r)}`;
+  vd.textContent = '';
+  vd.appendChild(el('div', 'lab-verdict-head', `${r.status === 'done' ? '' : `(${r.status}) `}${verdictText(r)}`));
+  for (const line of verdictLines(r)) vd.appendChild(el('div', 'lab-why', line));
+  if (typeof window.Chart === 'function') {
+    focusCharts = chartGroups(vs).map((g) => barChart(charts, g, g.unit));
+    const withSeries = vs.filter((v) => Array.isArray(v.series) && v.series.length);
+    if (withSeries.length) focusCharts.push(seriesLines(charts, withSeries));
+  }
+  renderReplay();
+}
+
+const LINE_COLORS = ['#2f6fd0', '#e8590c', '#2b8a3e'];
+
+/* Each variant's req/s per second, one line each (one unit: req/s). */
+function seriesLines(parent, vs) {
+  const box = el('div', 'chart-box small');
+  box.dataset.unit = 'req/s';
+  const c = el('canvas');
+  box.appendChild(c);
+  parent.appendChild(box);
+  const n = Math.max(...vs.map((v) => v.series.length));
+  return new window.Chart(c.getContext('2d'), {
+    type: 'line',
+    data: { labels: Array.from({ length: n }, (_, i) => `${i + 1} s`),
+      datasets: vs.map((v, i) => ({ label: v.label || v.id, data: v.series.map((y) => (typeof y === 'number' ? y : null)),
+        borderColor: LINE_COLORS[i % LINE_COLORS.length], pointRadius: 2 })) },
+    options: { animation: false, responsive: true, maintainAspectRatio: false,
+      scales: { y: { beginAtZero: true, title: { display: true, text: 'req/s' } } },
+      plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: 'req/s per second' } } },
+  });
+}
+
+/* ---- replay ---- */
+
+function renderReplay() {
+  const n = state.replay.length;
+  const box = $('lab-replay');
+  box.hidden = !(state.focus.result && n > 1 && hooks.replay);
+  if (box.hidden) return;
+  const scrub = $('lab-scrub');
+  scrub.max = String(n - 1);
+  if (state.replaying === null) scrub.value = String(n - 1);
+  replayText();
+}
+
+function replayText() {
+  const n = state.replay.length;
+  const i = state.replaying;
+  const live = state.panelsLiveOnly || [];
+  $('lab-replay-text').textContent = i === null
+    ? `${n} snapshots kept (${labNum(state.replay.offsetS(n - 1), 1)} s): drag to replay the run`
+    : `at ${labNum(state.replay.offsetS(i), 1)} s of ${labNum(state.replay.offsetS(n - 1), 1)} s` +
+      (live.length ? ` (${live.join(', ')}: live only)` : '');
+}
+
+function replayAt(i) {
+  const item = state.replay.at(i);
+  if (!item || !hooks.replay) return;
+  state.replaying = Math.round(i);
+  const drawn = hooks.replay(state.focus.panels, item.s) || [];
+  state.replayable = drawn;
+  state.panelsLiveOnly = state.focus.panels.filter((id) => !drawn.includes(id))
+    .map((id) => id.replace(/^panel-/, ''));
+  replayText();
+}
+
+function goLive() {
+  if (state.replaying === null) return;
+  state.replaying = null;
+  if (hooks.live) hooks.live();
+  if (state.focus.open) renderReplay();
+}
+
+/* ---- the run ---- */
 
 function closeStream() {
   if (state.source) { state.source.close(); state.source = null; }
@@ -160,14 +464,34 @@ function onLabEvent(ev) {
   if (m.type === 'progress') {
     state.progressEvents++;
     state.lastProgress = ev.data;
-    if (state.running) renderProgress(m);
+    if (!state.running) return;
+    renderProgress(m);
+    if (state.focus.open && m.id && m.id !== state.focus.id) {
+      state.focus.result = null;           // Run all: the next experiment,
+      state.replay.clear();                // its own snapshots
+      openFocus(m.id);
+    }
+    if (m.id === state.focus.id) {
+      state.focus.progress = m;
+      renderFocus();
+    }
   } else if (m.type === 'result') {
-    runEnded();
-    setStatus(`${m.result.id}: ${m.result.status}`);
+    const all = state.running === 'all';
     state.runs.push(m.result);
+    if (!all) runEnded();
+    setStatus(`${m.result.id}: ${m.result.status}`);
     renderResult(m.result);
     drawRuns();
+    if (all) checkStillRunning();
   }
+}
+
+/* Run all: a result per experiment; after each, is the lab still running? */
+async function checkStillRunning() {
+  try {
+    const j = (await get('/lab')).body;
+    if (j && !j.running) runEnded();
+  } catch { /* the next event decides */ }
 }
 
 /* While a run is in progress: its `lab` events (progress, then result). */
@@ -179,12 +503,17 @@ function listen() {
 
 async function runExperiment(id) {
   /* Busy at once: the answer may come after the run's first events. */
-  const x = state.experiments.find((e) => e.id === id);
-  const dur = x && x.load ? x.load.duration_s : 0;
+  const x = experiment(id);
+  const dur = id === 'all' ? runAllSeconds(state.experiments) : x && x.load ? x.load.duration_s * (variantsOf(x) || [1]).length : 0;
+  goLive();
+  clearResult();
+  state.replay.clear();
   state.running = id;
   setBusy(true);
-  setStatus(`running ${id}${dur ? ` (${dur} s)` : ''}`);
-  renderProgress({ id, elapsed_s: 0, left_s: dur, rps_so_far: 0 });
+  setStatus(`running ${id}${dur ? ` (about ${Math.round(dur)} s)` : ''}`);
+  renderProgress({ id, elapsed_s: 0, left_s: x && x.load ? x.load.duration_s : dur, rps_so_far: 0 });
+  const first = id === 'all' ? state.experiments.find(runnable) : x;
+  if (first) openFocus(first.id);
   listen();
   try {
     const r = await post('/lab/run', { id });
@@ -218,6 +547,7 @@ async function load() {
     if (!runs) return;
     state.runs = runs.runs || [];
     if (state.runs.length) renderResult(state.runs[state.runs.length - 1]);
+    setBusy(!!state.running);
     drawRuns();
   } catch (e) {
     setStatus(`cannot read /lab: ${e}`);

@@ -8,6 +8,7 @@
  *   render(s, view) draws snapshot s; view = { threads, natural (threads in
  *                   natural order), byTid, info: { t0, restarted } };
  *   reset()         optional: the server restarted, forget its past;
+ * (lab also gets main.js's replay hooks, lab.useReplay: see REPLAYABLE)
  * and touches the DOM only when called. Adding a panel is one line in
  * PANELS (and its markup in index.html). doc/ARCHITECTURE.md describes it.
  *
@@ -45,6 +46,24 @@ import * as taskCard from './task-card.js';
 import * as birth from './birth.js';
 import * as shared from './shared.js';
 import * as lanes from './lanes.js';
+
+/* The Lab's replay draws a kept snapshot into the panels that can show
+ * one (by their section id) and pauses the live view meanwhile; the lanes
+ * and the timeline keep their own time and stay live. */
+const REPLAYABLE = {
+  'panel-threads': threadTable, 'panel-processes': processes, 'panel-coro': coro,
+  'panel-cores': cores, 'panel-scoreboard': scoreboard,
+};
+
+function replaySnapshot(ids, s) {
+  setPaused(true);
+  const threads = Array.isArray(s.threads) ? s.threads : [];
+  const view = { threads, natural: [...threads].sort(naturalCompare), byTid: new Map(threads.map((t) => [t.tid, t])),
+    info: { t0: performance.now(), restarted: false } };
+  const drawn = ids.filter((id) => REPLAYABLE[id]);
+  for (const id of drawn) REPLAYABLE[id].render(s, view);
+  return drawn;
+}
 
 /* Drawn in this order for every snapshot. */
 const PANELS = [
@@ -160,6 +179,7 @@ function initFollow() {
 function start() {
   window.tlDashboard = api;
   useCssLookup(cssVar);
+  lab.useReplay({ replay: replaySnapshot, live: () => setPaused(false) });
   for (const p of PANELS) p.init();
   initFollow();
   applyFragment();

@@ -1,0 +1,182 @@
+/*
+ * The Lab's focused run view, its logic without DOM (unit-tested under
+ * Node): which panels hold an experiment's evidence, where each variant of
+ * a run stands (from the stream's `lab` progress events), the variants'
+ * figures grouped one unit per chart, a variant's evidence in words, the
+ * expected length of "Run all",
+ * and the bounded buffer of snapshots a finished run is replayed from.
+ */
+
+/* The dashboard's panels (their section ids) that show each idea's
+ * evidence while it runs. Unknown ids get the lanes: every experiment is
+ * about threads on cores. */
+const EVIDENCE = {
+  scheduler: ['panel-lanes', 'panel-threads'],
+  'one-core': ['panel-lanes', 'panel-threads'],
+  pin: ['panel-lanes', 'panel-threads'],
+  'async-io': ['panel-timeline', 'panel-processes'],
+  'blocking-loop': ['panel-timeline', 'panel-processes'],
+  'hybrid-suspend': ['panel-threads', 'panel-timeline'],
+  coro: ['panel-threads', 'panel-coro'],
+  'coro-no-yield': ['panel-threads', 'panel-coro'],
+  'crash-isolation': ['panel-processes'],
+  'process-threads': ['panel-threads', 'panel-processes'],
+  'process-costs': ['panel-costs', 'panel-processes'],
+};
+const DEFAULT_EVIDENCE = ['panel-lanes', 'panel-threads'];
+
+export function evidencePanels(id) {
+  return (EVIDENCE[id] || DEFAULT_EVIDENCE).slice();
+}
+
+/* An experiment's variants, or null when the server has none (an older
+ * observer: one run per experiment, restart-needing ones not runnable). */
+export function variantsOf(x) {
+  return x && Array.isArray(x.variants) && x.variants.length ? x.variants : null;
+}
+
+/* Can the page start x? With variants everything runs (the lab starts a
+ * child server where a restart is needed); without, not what needs one. */
+export function runnable(x) {
+  return !!variantsOf(x) || !x.needs_restart;
+}
+
+const PHASES = ['setup', 'load', 'restore', 'done'];
+
+/* Where each variant stands, from the experiment's variants and the last
+ * progress event p (null before the first): one row per variant,
+ * { id, label, state: 'waiting'|'running'|'done', phase, left_s, pct, rps
+ * (the running one's req/s so far) }.
+ * Variants before p.variant are done, after it waiting. */
+export function variantProgress(variants, p) {
+  const n = variants.length;
+  const cur = p && Number.isInteger(p.variant) ? p.variant : -1;
+  const finished = p && p.phase === 'done' && cur >= n - 1;
+  return variants.map((v, i) => {
+    const row = { id: v.id, label: v.label, state: 'waiting', phase: null, left_s: null, pct: 0 };
+    if (finished || i < cur) return { ...row, state: 'done', phase: 'done', left_s: 0, pct: 100 };
+    if (i === cur) {
+      const phase = PHASES.includes(p.phase) ? p.phase : 'load';
+      const el = typeof p.elapsed_s === 'number' ? p.elapsed_s : 0;
+      const left = typeof p.left_s === 'number' ? Math.max(0, p.left_s) : null;
+      const pct = phase === 'done' ? 100 : phase === 'setup' ? 0
+        : phase === 'restore' ? 100 : left !== null && el + left > 0 ? Math.min(100, (100 * el) / (el + left)) : 0;
+      return { ...row, state: phase === 'done' ? 'done' : 'running', phase, left_s: phase === 'done' ? 0 : left, pct,
+        rps: typeof p.rps_so_far === 'number' ? p.rps_so_far : null };
+    }
+    return row;
+  });
+}
+
+/* The variants' figures, one chart per unit (req/s never shares an axis
+ * with ms or a ratio): [{ unit, labels, measured, predicted }], in the
+ * order the units first appear. Ratios are not charted: they are words. */
+export function chartGroups(variants) {
+  const groups = new Map();
+  for (const v of variants || []) {
+    const unit = v.unit || '(no unit)';
+    if (!groups.has(unit)) groups.set(unit, { unit, labels: [], measured: [], predicted: [] });
+    const g = groups.get(unit);
+    g.labels.push(v.label || v.id);
+    g.measured.push(typeof v.measured === 'number' ? v.measured : null);
+    g.predicted.push(typeof v.predicted === 'number' ? v.predicted : null);
+  }
+  return [...groups.values()];
+}
+
+/* The runs list as bars, one chart per unit too: a run with variants
+ * gives one bar per variant ("#3 one-core: cpus=0"), one without gives
+ * one bar with the unit its experiment measures. */
+export function runsChartGroups(runs, limit = 8) {
+  const flat = [];
+  for (const r of runs.filter((x) => x.status === 'done').slice(-limit)) {
+    if (Array.isArray(r.variants) && r.variants.length) {
+      for (const v of r.variants) flat.push({ ...v, label: `#${r.run} ${r.id}: ${v.label || v.id}` });
+    } else {
+      flat.push({ label: `#${r.run} ${r.id}`, measured: r.measured, predicted: r.predicted,
+        unit: r.unit || (r.measured_what === 'rps' ? 'req/s' : null) });
+    }
+  }
+  return chartGroups(flat);
+}
+
+/* A variant's evidence object as short "name value" parts: a number or
+ * list as it is, { before, after } as "before -> after", null as n/a;
+ * fmt formats one value. Other objects are left out (no "[object]"). */
+export function evidenceParts(ev, fmt) {
+  if (!ev || typeof ev !== 'object' || Array.isArray(ev)) return [];
+  const parts = [];
+  for (const [k, v] of Object.entries(ev)) {
+    const name = k.replace(/_/g, ' ');
+    if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+      if ('before' in v || 'after' in v) parts.push(`${name} ${fmt(v.before)} → ${fmt(v.after)}`);
+    } else {
+      parts.push(`${name} ${fmt(v)}`);
+    }
+  }
+  return parts;
+}
+
+/* Seconds "Run all" is expected to take: each variant's load plus a
+ * setup/restore allowance (a child server's start counts more). */
+export function runAllSeconds(experiments, perVariantOverhead = 2, childOverhead = 3) {
+  let total = 0;
+  for (const x of experiments) {
+    const load = x.load && typeof x.load.duration_s === 'number' ? x.load.duration_s : 0;
+    const vs = variantsOf(x) || [{}];
+    for (const v of vs) total += load + perVariantOverhead + (v.needs_child ? childOverhead : 0);
+  }
+  return total;
+}
+
+/* A verdict's class from the run: 'ok' | 'bad' | 'none'. */
+export function verdictClass(r) {
+  if (r && r.verdict && typeof r.verdict === 'object') {
+    return r.verdict.consistent === true ? 'ok' : r.verdict.consistent === false ? 'bad' : 'none';
+  }
+  return r && r.within === true ? 'ok' : r && r.within === false ? 'bad' : 'none';
+}
+
+/* The verdict's words, whichever shape the server sent. */
+export function verdictText(r) {
+  if (!r) return '';
+  if (r.verdict && typeof r.verdict === 'object') return r.verdict.text || '';
+  return typeof r.verdict === 'string' ? r.verdict : '';
+}
+
+/* Snapshots of one run, oldest first, bounded by count and by age (the
+ * last maxMs of the stream): what a finished run is replayed from. */
+export class ReplayBuffer {
+  constructor(maxMs = 60000, maxCount = 600) {
+    this.maxMs = maxMs;
+    this.maxCount = maxCount;
+    this.items = [];
+  }
+
+  clear() { this.items = []; }
+
+  get length() { return this.items.length; }
+
+  /* t: the page's clock in ms (monotonic). */
+  push(t, snapshot) {
+    this.items.push({ t, s: snapshot });
+    const from = t - this.maxMs;
+    let drop = 0;
+    while (drop < this.items.length - 1 && this.items[drop].t < from) drop++;
+    drop = Math.max(drop, this.items.length - this.maxCount);
+    if (drop > 0) this.items.splice(0, drop);
+  }
+
+  /* Item i (clamped), or null when empty. */
+  at(i) {
+    if (!this.items.length) return null;
+    const k = Math.max(0, Math.min(this.items.length - 1, Math.round(i)));
+    return this.items[k];
+  }
+
+  /* Seconds from the first kept snapshot to item i. */
+  offsetS(i) {
+    const a = this.at(0), b = this.at(i);
+    return a && b ? (b.t - a.t) / 1000 : 0;
+  }
+}

@@ -55,8 +55,11 @@ export function render(s) {
   setText(hdr['h-pid'], isNum(p.pid) ? String(p.pid) : NA);
   setText(hdr['h-uptime'], fmtDuration(isNum(p.uptime_s) ? p.uptime_s : (isNum(s.uptime_ms) ? s.uptime_ms / 1000 : null)));
   setText(hdr['server-mode'], srv.mode ? String(srv.mode) : NA);
+  /* pool_in_use false (async): the workers exist but run nothing; "2 workers"
+   * alone read as if the pool served this mode */
   setText(hdr['h-pool'], isNum(srv.threads)
-    ? `${srv.threads} worker${srv.threads === 1 ? '' : 's'}${srv.pinned ? ', pinned' : srv.pinned === false ? ', not pinned' : ''}`
+    ? `${srv.threads} worker${srv.threads === 1 ? '' : 's'}${srv.pool_in_use === false ? `, unused in ${srv.mode || 'this'} mode`
+      : srv.pinned ? ', pinned' : srv.pinned === false ? ', not pinned' : ''}`
     : NA);
   const all = supervisedSums(s);
   if (all) {

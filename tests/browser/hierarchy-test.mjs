@@ -110,6 +110,17 @@ try {
       const workersOk = layout.slice(1).every((g) => g.roles.filter((x) => x === 'worker').length === 2 &&
         g.roles.includes('loop') && !g.roles.includes('WRONG-PID'));
       r.check(layout.length === 3 && workersOk, "both worker processes' threads grouped under their own header", JSON.stringify(layout));
+      /* Each worker process's own race counter, at the same address in both
+       * (processes[].shared): 16 connections at once reach both processes. */
+      await Promise.all(Array.from({ length: 16 }, () => fetch(`http://127.0.0.1:${srv.port}/task?steps=race:200000`)
+        .then((x) => x.arrayBuffer()).catch(() => null)));
+      const counters = await waitInPage(page, () => {
+        const t = [...document.querySelectorAll('#processes .proc.role-worker .proc-shared')].map((e) => e.textContent);
+        return t.length === 2 && t.every((x) => /^shared counter [1-9]/.test(x)) ? t : null;
+      });
+      const addr = (counters || []).map((t) => (/ at (0x[0-9a-f]+)/.exec(t) || [])[1]);
+      r.check(counters !== null && !!addr[0] && addr[0] === addr[1],
+        "each worker process's box shows its own counter at the same address", JSON.stringify(counters));
       if (shots) await page.screenshot({ path: `${shots}/processes-2.png`, fullPage: false });
       await page.close();
     } finally {

@@ -123,7 +123,10 @@ function makeChart(key, id, datasets, yTitle, opts = {}) {
   if (opts.stacked) Object.assign(y, { min: 0, stacked: true, grace: 0 });
   const scales = {
     x: { type: 'linear', grid: { display: false },
-      ticks: { maxTicksLimit: 7, maxRotation: 0, autoSkip: true, font: { size: 10 },
+      /* includeBounds false: Chart.js spaces the bound ticks by the width of
+       * the seq number, not of the clock label, so the last two clocks
+       * overlapped ("19:57:4119:57:42") */
+      ticks: { maxTicksLimit: 7, maxRotation: 0, autoSkip: true, includeBounds: false, font: { size: 10 },
         callback(v) { const t = timeOfX(this.chart, v); return t === null ? '' : clock(t); } } },
     y, ...opts.extraScales,
   };

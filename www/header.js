@@ -55,13 +55,28 @@ export function render(s) {
   setText(hdr['h-pid'], isNum(p.pid) ? String(p.pid) : NA);
   setText(hdr['h-uptime'], fmtDuration(isNum(p.uptime_s) ? p.uptime_s : (isNum(s.uptime_ms) ? s.uptime_ms / 1000 : null)));
   setText(hdr['server-mode'], srv.mode ? String(srv.mode) : NA);
+  /* pool_in_use false (async): the workers exist but run nothing; "2 workers"
+   * alone read as if the pool served this mode */
   setText(hdr['h-pool'], isNum(srv.threads)
-    ? `${srv.threads} worker${srv.threads === 1 ? '' : 's'}${srv.pinned ? ', pinned' : srv.pinned === false ? ', not pinned' : ''}`
+    ? `${srv.threads} worker${srv.threads === 1 ? '' : 's'}${srv.pool_in_use === false ? `, unused in ${srv.mode || 'this'} mode`
+      : srv.pinned ? ', pinned' : srv.pinned === false ? ', not pinned' : ''}`
     : NA);
-  setText(hdr['h-threads'], fmtInt(p.threads));
-  setText(hdr['h-rss'], fmtBytes(p.rss_bytes));
-  setText(hdr['h-cpu'], `${fmtPct(p.cpu_user_pct)} / ${fmtPct(p.cpu_sys_pct)}`);
-  setText(hdr['h-ctx'], `${fmt(p.ctx_voluntary_rate, 0)} / ${fmt(p.ctx_involuntary_rate, 0)}`);
+  const all = supervisedSums(s);
+  if (all) {
+    /* Under --processes, s.process is the supervisor alone (it serves no
+     * requests): beside the workers' summed req/s its 0% CPU read as if
+     * the load cost nothing. Show every process's sum, say which is which. */
+    setText(hdr['h-pid'], isNum(p.pid) ? `${p.pid} (supervisor)` : NA);
+    setText(hdr['h-threads'], `${fmtInt(all.threads)} in ${all.n} processes`);
+    setText(hdr['h-rss'], `${fmtBytes(all.rssBytes)} (${all.n} processes)`);
+    setText(hdr['h-cpu'], `${fmtPct(all.cpuPct)} in ${all.n} processes (user+sys)`);
+    setText(hdr['h-ctx'], `${fmt(p.ctx_voluntary_rate, 0)} / ${fmt(p.ctx_involuntary_rate, 0)} (supervisor)`);
+  } else {
+    setText(hdr['h-threads'], fmtInt(p.threads));
+    setText(hdr['h-rss'], fmtBytes(p.rss_bytes));
+    setText(hdr['h-cpu'], `${fmtPct(p.cpu_user_pct)} / ${fmtPct(p.cpu_sys_pct)}`);
+    setText(hdr['h-ctx'], `${fmt(p.ctx_voluntary_rate, 0)} / ${fmt(p.ctx_involuntary_rate, 0)}`);
+  }
   setText(hdr['h-rps'], fmt(get(srv, ['requests', 'rate']), 0));
   setText(hdr['h-conns'], fmtInt(get(srv, ['connections', 'open'])));
   const snd = srv.sends || {};
@@ -89,6 +104,22 @@ export function render(s) {
   setText(hdr['runq-why'], unmeasured ? String(k.runq_unavailable || 'the kernel did not account it in the self-test') : '');
   hdr['runq-hint'].hidden = !unmeasured;
   hdr['stats-off'].hidden = s.stats_enabled !== false;
+}
+
+/* Under a supervisor (processes[] has one): the sums over every process
+ * of threads, RSS and CPU %, or null for one process. A figure missing in
+ * any process makes its sum null (n/a), never a partial sum. */
+function supervisedSums(s) {
+  const procs = Array.isArray(s.processes) ? s.processes : [];
+  if (!procs.some(x => x && x.role === 'supervisor')) return null;
+  const sum = (f) => procs.every(x => isNum(f(x))) ? procs.reduce((a, x) => a + f(x), 0) : null;
+  const rssKb = sum(x => x.rss_kb);
+  return {
+    n: procs.length,
+    threads: sum(x => x.nthreads),
+    rssBytes: isNum(rssKb) ? rssKb * 1024 : null,
+    cpuPct: sum(x => x.cpu_pct),
+  };
 }
 
 /* Σ runq_pct of the process's threads over the last period: how much of one

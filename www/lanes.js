@@ -159,8 +159,11 @@ const draw = () => {
   for (let s = 0; s <= st.windowNs / 1e9; s++) {
     const xx = x(t1 - s * 1e9);
     g.fillRect(xx, AXIS_H - 4, 1, 4);
-    g.fillText(s === 0 ? 'now' : `-${s}s`, xx - 8, 11);
+    /* 'now' ends at its tick: centred like the others it ran off the canvas ("nc") */
+    g.textAlign = s === 0 ? 'right' : 'left';
+    g.fillText(s === 0 ? 'now' : `-${s}s`, s === 0 ? xx + 1 : xx - 8, 11);
   }
+  g.textAlign = 'left';
   const periodNs = (st.periodMs || 500) * 1e6;
   for (let cpu = 0; cpu < ncpu; cpu++) {
     const y = laneY(cpu);

@@ -35,11 +35,22 @@ function procKey(p) { return p.role === 'worker' && isNum(p.index) ? `w${p.index
 function makeBox() {
   const root = el('div', 'proc');
   const parts = {};
-  ['head', 'state', 'new', 'mem', 'cpu', 'work', 'restarts', 'exit'].forEach(k => {
+  ['head', 'state', 'new', 'mem', 'cpu', 'work', 'shared', 'restarts', 'exit'].forEach(k => {
     parts[k] = el('div', `proc-${k}`);
     root.appendChild(parts[k]);
   });
   return { root, parts };
+}
+
+/* Each process's own race counter (processes[].shared), once a shared step
+ * counted in any of them: the same virtual address in every process, a
+ * different value and (as root) a different physical page — processes do
+ * not share memory. '' before that, or without the figures. */
+function sharedText(p, list) {
+  const sh = p.shared;
+  if (!sh || !list.some(x => x.shared && isNum(x.shared.counter) && x.shared.counter > 0)) return '';
+  const page = isNum(sh.counter_page) ? `physical page ${sh.counter_page}` : 'physical page hidden by the kernel';
+  return `shared counter ${fmtInt(sh.counter)} at ${sh.counter_addr || NA} (${page})`;
 }
 
 export function render(s) {
@@ -69,6 +80,7 @@ export function render(s) {
       ? `${fmtInt(p.connections_open)} connections open · ${fmtInt(p.requests)} requests · ` +
         `${fmtInt(p.tasks_in_flight)} tasks in flight`
       : '');
+    setText(b.parts.shared, sharedText(p, list));
     setText(b.parts.restarts, isNum(p.restarts) && (p.role === 'worker' || p.restarts > 0) ? `restarts ${p.restarts}` : '');
     setText(b.parts.new, e && p.pid && p.pid !== e.pid
       ? `replaced: pid ${e.pid} died → new pid ${p.pid}${isNum(p.ready_ms) ? `, serving after ${fmt(p.ready_ms, 1)} ms` : ''}`

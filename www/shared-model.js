@@ -65,7 +65,7 @@ export function deadlockCaption(d) {
   return `Deadlock: ${who.join('; ')} — stuck ${fmtInt(d.stuck_ms / 1000)} s, found ${fmtInt(d.detect_ms)} ms after it closed`;
 }
 
-export const NODE_R = 32;       // a thread's circle
+export const NODE_R = 40;       // a thread's circle: wide enough for "tl-worker-10" (at 32 the name ran over the rim)
 
 /* The cycle of deadlock d in a W x H box: its threads on an ellipse from
  * the left, clockwise (two side by side, three in a triangle), and an

@@ -110,6 +110,25 @@ try {
       const workersOk = layout.slice(1).every((g) => g.roles.filter((x) => x === 'worker').length === 2 &&
         g.roles.includes('loop') && !g.roles.includes('WRONG-PID'));
       r.check(layout.length === 3 && workersOk, "both worker processes' threads grouped under their own header", JSON.stringify(layout));
+      /* The header's threads and CPU are every process's, not the supervisor's alone. */
+      const hdr = await page.evaluate(() => {
+        const ps = window.tlDashboard.snapshot.processes;
+        return { threads: document.getElementById('h-threads').textContent, cpu: document.getElementById('h-cpu').textContent,
+          sum: ps.reduce((a, p) => a + p.nthreads, 0).toLocaleString('en-US'), n: ps.length };
+      });
+      r.check(hdr.threads === `${hdr.sum} in ${hdr.n} processes` && / in 3 processes/.test(hdr.cpu),
+        "the header's threads and CPU sum every process", JSON.stringify(hdr));
+      /* Each worker process's own race counter, at the same address in both
+       * (processes[].shared): 16 connections at once reach both processes. */
+      await Promise.all(Array.from({ length: 16 }, () => fetch(`http://127.0.0.1:${srv.port}/task?steps=race:200000`)
+        .then((x) => x.arrayBuffer()).catch(() => null)));
+      const counters = await waitInPage(page, () => {
+        const t = [...document.querySelectorAll('#processes .proc.role-worker .proc-shared')].map((e) => e.textContent);
+        return t.length === 2 && t.every((x) => /^shared counter [1-9]/.test(x)) ? t : null;
+      });
+      const addr = (counters || []).map((t) => (/ at (0x[0-9a-f]+)/.exec(t) || [])[1]);
+      r.check(counters !== null && !!addr[0] && addr[0] === addr[1],
+        "each worker process's box shows its own counter at the same address", JSON.stringify(counters));
       if (shots) await page.screenshot({ path: `${shots}/processes-2.png`, fullPage: false });
       await page.close();
     } finally {

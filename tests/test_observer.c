@@ -218,6 +218,63 @@ START_TEST(observer_accepts_the_dashboard) {
 }
 END_TEST
 
+/* The dashboard's files (read off the observer's loop, observer/
+ * file_reads): HEAD gives the headers of a GET and no body, so that the
+ * next response on the connection is read right; HTTP/1.0 without
+ * keep-alive gets its file and then the close. */
+START_TEST(observer_files_head_and_http10) {
+  char dir[] = "/tmp/tl-obsfiles-XXXXXX";
+  ck_assert_ptr_nonnull(mkdtemp(dir));
+  char path[128], body[1234];
+  snprintf(path, sizeof(path), "%s/page.html", dir);
+  memset(body, 'x', sizeof(body));
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  ck_assert_uint_eq(fwrite(body, 1, sizeof(body), f), sizeof(body));
+  fclose(f);
+  const char *args[] = {"--mode", "pool", "--threads", "2", "--www", dir, NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  char raw[512], v[64];
+  int fd = tl_connect(p.admin_port);
+  snprintf(raw, sizeof(raw),
+           "HEAD /page.html HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n"
+           "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           p.admin_port, p.admin_port);
+  tl_send_str(fd, raw);
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, true), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert(tl_resp_find_header(&r, "Content-Length", v, sizeof(v)));
+  ck_assert_int_eq(atoi(v), (int) sizeof(body));
+  tl_resp_free(&r);
+  /* Right behind the HEAD's headers: the next response, not a body. */
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_msg(strncmp(r.head, "HTTP/1.1 200", 12) == 0, "after HEAD: %.40s", r.head);
+  tl_resp_free(&r);
+  tl_close(fd);
+
+  fd = tl_connect(p.admin_port);
+  tl_send_str(fd, "GET /page.html HTTP/1.0\r\n\r\n");
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  ck_assert_uint_eq(r.body_len, sizeof(body));
+  ck_assert(!tl_resp_find_header(&r, "Connection", v, sizeof(v)) ||
+            strcasecmp(v, "keep-alive") != 0);
+  tl_resp_free(&r);
+  char rest[256];
+  bool eof = false;
+  size_t n = tl_recv_rest(fd, rest, sizeof(rest), 5000, &eof);
+  ck_assert_msg(eof && n == 0, "HTTP/1.0 file: %zu more bytes, %s", n,
+                eof ? "closed" : "still open after 5 s");
+  tl_close(fd);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+  unlink(path);
+  rmdir(dir);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("observer");
   TCase *tc = tcase_create("observer");
@@ -226,5 +283,9 @@ int main(void) {
   tcase_add_test(tc, observer_refuses_foreign_hosts);
   tcase_add_test(tc, observer_accepts_the_dashboard);
   suite_add_tcase(s, tc);
+  TCase *files = tcase_create("observer_files");
+  tcase_set_timeout(files, 60);
+  tcase_add_test(files, observer_files_head_and_http10);
+  suite_add_tcase(s, files);
   return tl_check_run(s);
 }

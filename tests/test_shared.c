@@ -451,6 +451,99 @@ START_TEST(deadlocked_worker_process_replaced) {
 END_TEST
 
 /* One test case each, so that tests/mutants can name them (CK_RUN_CASE). */
+/* A wait still going on counts: while one hold keeps lock 0 for long,
+ * the waiting thread's lock_wait_ms grows and its lock_wait_pct (of the
+ * last sample period) is near 100 %. Once both are done, no thread holds
+ * a lock any more and the lock names no holder. */
+START_TEST(a_wait_in_progress_counts) {
+  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms",
+                        "50", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int long_one = send_get(p.port, "/task?steps=hold:1500");
+  bool held = false;
+  for (int i = 0; i < 200 && !held; i++) {
+    usleep(20 * 1000);
+    tj *j = get_stats(p.admin_port);
+    held = !tj_is_null(j, "server.shared.holder_tid");
+    tj_release(j);
+  }
+  ck_assert_msg(held, "the first hold never took the lock");
+  int waiter = send_get(p.port, "/task?steps=hold:1");
+  double best_pct = -1, best_ms = -1;
+  bool seen = false, done = false;
+  double t0 = tl_now_s();
+  while (!seen && !done && tl_now_s() - t0 < 20) {
+    usleep(50 * 1000);
+    tj *j = get_stats(p.admin_port);
+    const tj *ts = tj_get(j, "server.shared.threads");
+    for (size_t k = 0; ts && k < ts->n; k++) {
+      const tj *t = &ts->kids[k];
+      if (tj_is_null(t, "wants"))
+        continue;
+      double pct = tj_is_null(t, "lock_wait_pct") ? -1 : tj_num(t, "lock_wait_pct", -1);
+      double ms = tj_num(t, "lock_wait_ms", -1);
+      if (ms > best_ms)
+        best_ms = ms;
+      if (pct > best_pct)
+        best_pct = pct;
+      /* 300 ms into the wait a whole sample period was spent waiting. */
+      seen = ms >= 300 && pct >= 50;
+    }
+    done = tj_num(j, "server.shared.acquisitions", 0) >= 2;
+    tj_release(j);
+  }
+  ck_assert_msg(seen, "the waiting thread showed at best lock_wait_ms %.1f, "
+                "lock_wait_pct %.1f", best_ms, best_pct);
+  ck_assert_int_eq(read_status(long_one), 200);
+  ck_assert_int_eq(read_status(waiter), 200);
+  tj *j = stats_with(p.admin_port, 0, 2);
+  ck_assert(tj_is_null(j, "server.shared.holder_tid"));
+  const tj *ts = tj_get(j, "server.shared.threads");
+  ck_assert_uint_ge(ts->n, 2);
+  for (size_t k = 0; k < ts->n; k++)
+    ck_assert_msg(tj_get(&ts->kids[k], "holds")->n == 0,
+                  "thread %.0f still holds a lock it gave back",
+                  tj_num(&ts->kids[k], "tid", 0));
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* A deadlock seen again at the next samples is the same one: when it was
+ * found (detect_ms) does not move. */
+START_TEST(a_deadlock_keeps_when_it_was_found) {
+  const char *args[] = {"--mode", "pool", "--threads", "4", "--loops", "1",
+                        "--allow-deadlock", "--sample-ms", "100", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int fds[2];
+  for (int i = 0; i < 2; i++)
+    fds[i] = send_get(p.port, "/task?steps=deadlock");
+  double first = -1;
+  double t0 = tl_now_s();
+  while (first < 0 && tl_now_s() - t0 < 10) {
+    usleep(50 * 1000);
+    tj *j = get_stats(p.admin_port);
+    if (tj_get(j, "server.shared.deadlocks")->n > 0)
+      first = tj_num(j, "server.shared.deadlocks.0.detect_ms", -1);
+    tj_release(j);
+  }
+  ck_assert_msg(first >= 0, "no deadlock found");
+  /* Several sample periods later. */
+  usleep(600 * 1000);
+  tj *j = get_stats(p.admin_port);
+  ck_assert_uint_eq(tj_get(j, "server.shared.deadlocks")->n, 1);
+  double later = tj_num(j, "server.shared.deadlocks.0.detect_ms", -1);
+  ck_assert_msg(later == first, "detect_ms %.1f, then %.1f", first, later);
+  ck_assert(tj_num(j, "server.shared.deadlocks.0.stuck_ms", 0) >= 600);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+  for (int i = 0; i < 2; i++)
+    tl_close(fds[i]);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *t, int loops) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 120);
@@ -470,5 +563,8 @@ int main(void) {
            processes_have_their_own_counter, 1);
   add_case(s, "deadlocked_worker_process_replaced",
            deadlocked_worker_process_replaced, 1);
+  add_case(s, "a_wait_in_progress_counts", a_wait_in_progress_counts, 1);
+  add_case(s, "a_deadlock_keeps_when_it_was_found",
+           a_deadlock_keeps_when_it_was_found, 1);
   return tl_check_run(s);
 }

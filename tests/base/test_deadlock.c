@@ -56,5 +56,21 @@ START_TEST(two_separate_cycles_and_cap) {
 }
 END_TEST
 
+/* A thread that wants a lock it already holds (a relock of a
+ * non-recursive mutex) waits on itself: not a wait on another thread, so
+ * no cycle between threads; a real cycle beside it is still found. */
+START_TEST(a_wait_on_itself_is_no_cycle) {
+  tl_wait_node g[] = {{4, B(1), 1}, {8, B(2) | B(3), 3}};
+  tl_deadlock_cycle c[4];
+  ck_assert_int_eq(tl_deadlock_find(g, 2, c, 4), 0);
+  tl_wait_node h[] = {{4, B(1), 1}, {6, B(4), 5}, {5, B(5), 4}};
+  ck_assert_int_eq(tl_deadlock_find(h, 3, c, 4), 1);
+  ck_assert_int_eq(c[0].len, 2);
+  ck_assert_int_eq(h[c[0].node[0]].tid, 5);
+  ck_assert_int_eq(h[c[0].node[1]].tid, 6);
+}
+END_TEST
+
 TL_CHECK_MAIN("deadlock", two_threads_crossed, three_threads_in_a_ring,
-              plain_waiters_are_no_cycle, two_separate_cycles_and_cap)
+              plain_waiters_are_no_cycle, two_separate_cycles_and_cap,
+              a_wait_on_itself_is_no_cycle)

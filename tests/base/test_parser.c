@@ -295,4 +295,35 @@ START_TEST(http_absolute_form) {
 }
 END_TEST
 
-TL_CHECK_MAIN("parser", http_split_byte_by_byte, http_pipelined_in_order, http_pause_and_resume, http_chunked_body, http_limits_and_errors, http_expect_continue_and_version, http_kept_headers, http_absolute_form)
+/* The authority of an absolute form is kept as Host up to the same
+ * length as a Host field (TL_HDR_VALUE_MAX); one byte more is unusable,
+ * which the observer's guard refuses. */
+START_TEST(http_absolute_form_longest_authority) {
+  char name[TL_HDR_VALUE_MAX + 2];
+  for (int longer = 0; longer < 2; longer++) {
+    size_t n = TL_HDR_VALUE_MAX + (size_t) longer;
+    memset(name, 'a', n);
+    name[n] = '\0';
+    char req[256];
+    snprintf(req, sizeof(req), "GET http://%s/x HTTP/1.1\r\n\r\n", name);
+    keeper k = {0};
+    tl_http_parser p;
+    tl_http_parser_init(&p, &kcbs, &k, 8192, 1024);
+    ck_assert_int_eq(feed_all(&p, req, strlen(req)), TL_HTTP_OK);
+    ck_assert_int_eq(k.c.done, 1);
+    ck_assert(target_is(&k.c.reqs[0], "/x"));
+    const char *v = NULL;
+    int len = tl_request_header(&k.c.reqs[0], TL_HDR_HOST, &v);
+    if (longer) {
+      ck_assert_int_eq(len, TL_HDR_UNUSABLE);
+    } else {
+      ck_assert_int_eq(len, TL_HDR_VALUE_MAX);
+      ck_assert_str_eq(v, name);
+    }
+    c_free(&k.c);
+  }
+}
+END_TEST
+
+TL_CHECK_MAIN("parser", http_split_byte_by_byte, http_pipelined_in_order, http_pause_and_resume, http_chunked_body, http_limits_and_errors, http_expect_continue_and_version, http_kept_headers, http_absolute_form,
+              http_absolute_form_longest_authority)

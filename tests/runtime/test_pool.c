@@ -374,6 +374,48 @@ START_TEST(pool_destroy_drains_queue) {
 }
 END_TEST
 
+/* cpus= narrows the workers to part of the inherited mask; a CPU
+ * outside it (one the process may not use), or none at all, is refused
+ * and changes nothing. */
+START_TEST(pool_cpus_only_within_inherited_mask) {
+  uv_loop_t loop;
+  uv_loop_init(&loop);
+  tl_registry reg;
+  tl_registry_init(&reg);
+  tl_pool *p;
+  ck_assert_int_eq(tl_pool_init(&p, &loop, &reg, 2, 100, false), 0);
+  cpu_set_t cpus, inherited, want;
+  tl_pool_get_cpus(p, &cpus, &inherited);
+  ck_assert(CPU_EQUAL(&cpus, &inherited));
+  int outside = -1;
+  for (int c = CPU_SETSIZE - 1; c >= 0 && outside < 0; c--)
+    if (!CPU_ISSET(c, &inherited))
+      outside = c;
+  ck_assert_int_ge(outside, 0);
+  want = inherited;
+  CPU_SET(outside, &want);
+  ck_assert_int_eq(tl_pool_set_cpus(p, &want), -EINVAL);
+  CPU_ZERO(&want);
+  CPU_SET(outside, &want);
+  ck_assert_int_eq(tl_pool_set_cpus(p, &want), -EINVAL);
+  CPU_ZERO(&want);
+  ck_assert_int_eq(tl_pool_set_cpus(p, &want), -EINVAL);
+  tl_pool_get_cpus(p, &cpus, NULL);
+  ck_assert(CPU_EQUAL(&cpus, &inherited));
+  /* One inherited CPU is a valid choice, and NULL means all of them. */
+  CPU_ZERO(&want);
+  CPU_SET(nth_cpu(&inherited, 0), &want);
+  ck_assert_int_eq(tl_pool_set_cpus(p, &want), 0);
+  tl_pool_get_cpus(p, &cpus, NULL);
+  ck_assert(CPU_EQUAL(&cpus, &want));
+  ck_assert_int_eq(tl_pool_set_cpus(p, NULL), 0);
+  tl_pool_get_cpus(p, &cpus, NULL);
+  ck_assert(CPU_EQUAL(&cpus, &inherited));
+  destroy(&loop, p);
+  tl_registry_close(&reg);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("pool");
   TCase *tc = tcase_create("pool");
@@ -386,5 +428,9 @@ int main(void) {
   tcase_add_test(tc, pool_pins_within_inherited_mask);
   tcase_add_test(tc, pool_destroy_drains_queue);
   suite_add_tcase(s, tc);
+  TCase *cpus = tcase_create("pool_cpus");
+  tcase_set_timeout(cpus, 60);
+  tcase_add_test(cpus, pool_cpus_only_within_inherited_mask);
+  suite_add_tcase(s, cpus);
   return tl_check_run(s);
 }

@@ -38,9 +38,7 @@ static void start(tl_proc *p, const char *const *extra) {
   tl_proc_start(p, extra);
 }
 
-static void stop_ok(tl_proc *p) {
-  ck_assert_int_eq(tl_proc_stop(p, 20000), 0);
-}
+static void stop_ok(tl_proc *p) { ck_assert_int_eq(tl_proc_stop(p, 20000), 0); }
 
 START_TEST(io_holds_no_thread) {
   enum { N = 40 };
@@ -66,7 +64,8 @@ START_TEST(io_holds_no_thread) {
   double dt = tl_now_s() - t0;
   /* Pool mode with 2 workers needs 40 / 2 x 0.2 = 4 s; a sanitizer build
    * is several times slower per switch, so it gets more room. */
-  ck_assert_msg(dt < (TL_SANITIZED ? 3.0 : 1.5), "40 x 200 ms IO took %.2f s in coro mode", dt);
+  ck_assert_msg(dt < (TL_SANITIZED ? 3.0 : 1.5),
+                "40 x 200 ms IO took %.2f s in coro mode", dt);
   stop_ok(&p);
 }
 END_TEST
@@ -92,7 +91,9 @@ START_TEST(task_hops_workers_on_one_stack) {
   int hopped = 0, tasks = 0;
   for (int round = 0; round < ROUNDS && hopped == 0; round++) {
     for (int i = 0; i < CONNS; i++)
-      tl_send_str(fds[i], "GET /task?steps=cpu:5,io:20,cpu:5 HTTP/1.1\r\nHost: t\r\n\r\n");
+      tl_send_str(
+          fds[i],
+          "GET /task?steps=cpu:5,io:20,cpu:5 HTTP/1.1\r\nHost: t\r\n\r\n");
     for (int i = 0; i < CONNS; i++) {
       tl_resp r;
       ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
@@ -108,14 +109,17 @@ START_TEST(task_hops_workers_on_one_stack) {
         char key[32];
         snprintf(key, sizeof(key), "steps.%d.tid", s);
         int tid = (int) tj_num(j, key, -1);
-        ck_assert_msg(tid_of_process(p.pid, tid), "step %d: tid %d is not a thread of %d", s, tid, (int) p.pid);
+        ck_assert_msg(tid_of_process(p.pid, tid),
+                      "step %d: tid %d is not a thread of %d", s, tid,
+                      (int) p.pid);
         snprintf(key, sizeof(key), "steps.%d.coro", s);
         ck_assert(tj_num(j, key, -1) == coro);
         snprintf(key, sizeof(key), "steps.%d.stack", s);
         ck_assert_str_eq(tj_str(j, key), stack);
       }
       ck_assert_str_eq(tj_str(j, "steps.1.thread"), "loop"); /* the wait */
-      const char *a = tj_str(j, "steps.0.thread"), *b = tj_str(j, "steps.2.thread");
+      const char *a = tj_str(j, "steps.0.thread"),
+                 *b = tj_str(j, "steps.2.thread");
       ck_assert(strncmp(a, "worker-", 7) == 0 && strncmp(b, "worker-", 7) == 0);
       if (tj_num(j, "steps.0.tid", 0) != tj_num(j, "steps.2.tid", 0))
         hopped++;
@@ -124,7 +128,8 @@ START_TEST(task_hops_workers_on_one_stack) {
       tl_resp_free(&r);
     }
   }
-  ck_assert_msg(hopped > 0, "none of %d tasks resumed on another worker", tasks);
+  ck_assert_msg(hopped > 0, "none of %d tasks resumed on another worker",
+                tasks);
   for (int i = 0; i < CONNS; i++)
     tl_close(fds[i]);
   stop_ok(&p);
@@ -172,14 +177,20 @@ static double probe_on(tl_proc *pp, const char *load) {
 
 START_TEST(yield_and_slicing_cut_the_wait) {
   const char *plain[] = {"--mode", "coro", "--threads", "1", NULL};
-  const char *sliced[] = {"--mode", "coro", "--threads", "1", "--coro-slice-ms", "1", NULL};
+  const char *sliced[] = {"--mode",          "coro", "--threads", "1",
+                          "--coro-slice-ms", "1",    NULL};
   /* Without yielding the probe waits out the rest of a 300 ms step. */
   double whole = probe_behind(plain, "/cpu?ms=300");
-  double yielding = probe_behind(plain, "/task?steps=cpu:60,yield,cpu:60,yield,cpu:60,yield,cpu:60,yield,cpu:60");
+  double yielding = probe_behind(
+      plain,
+      "/task?steps=cpu:60,yield,cpu:60,yield,cpu:60,yield,cpu:60,yield,cpu:60");
   double slicing = probe_behind(sliced, "/cpu?ms=300");
-  ck_assert_msg(whole > 0.15, "probe behind an unyielding step took only %.3f s", whole);
-  ck_assert_msg(yielding < whole * 0.7, "yield: probe %.3f s vs %.3f s without", yielding, whole);
-  ck_assert_msg(slicing < whole * 0.5, "slicing: probe %.3f s vs %.3f s without", slicing, whole);
+  ck_assert_msg(whole > 0.15,
+                "probe behind an unyielding step took only %.3f s", whole);
+  ck_assert_msg(yielding < whole * 0.7, "yield: probe %.3f s vs %.3f s without",
+                yielding, whole);
+  ck_assert_msg(slicing < whole * 0.5,
+                "slicing: probe %.3f s vs %.3f s without", slicing, whole);
 }
 END_TEST
 
@@ -189,7 +200,8 @@ START_TEST(ten_thousand_suspended) {
   const int per = TL_SUSPENDED_PER_CONN; /* 10,000 in a plain build */
   const int n = CONNS * per;
   tl_proc p;
-  const char *args[] = {"--mode", "coro", "--threads", "2", "--queue-max", "20000", NULL};
+  const char *args[] = {"--mode",      "coro",  "--threads", "2",
+                        "--queue-max", "20000", NULL};
   start(&p, args);
   int fds[CONNS];
   for (int i = 0; i < CONNS; i++)
@@ -230,7 +242,8 @@ START_TEST(ten_thousand_suspended) {
   fprintf(stderr, "coro: %d suspended, RSS %ld -> %ld KiB, %.2f KiB each\n", n,
           rss0, rss1, per_kib);
   if (!TL_SANITIZED) /* 64 KiB stacks: only touched pages count */
-    ck_assert_msg(per_kib < 24, "%.1f KiB RSS per suspended coroutine", per_kib);
+    ck_assert_msg(per_kib < 24, "%.1f KiB RSS per suspended coroutine",
+                  per_kib);
   stop_ok(&p);
 }
 END_TEST
@@ -265,7 +278,8 @@ START_TEST(bad_options_exit_2) {
       {"--coro-slice-ms", "10001", NULL}, {"--coro-switch", "fast", NULL},
       {"--mode", "coroutine", NULL}};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    ck_assert_msg(exit_status(bad[i]) == 2, "%s %s did not exit 2", bad[i][0], bad[i][1]);
+    ck_assert_msg(exit_status(bad[i]) == 2, "%s %s did not exit 2", bad[i][0],
+                  bad[i][1]);
   const char *help[] = {"--help", NULL};
   ck_assert_int_eq(exit_status(help), 0);
 }
@@ -301,9 +315,12 @@ START_TEST(live_slice_cuts_the_wait) {
   ck_assert_int_eq((int) tj_num(j, "server.coro_slice_ms", -1), 1);
   tj_release(j);
   double sliced = probe_on(&p, "/cpu?ms=300");
-  ck_assert_msg(whole > 0.15, "probe behind an unyielding step took only %.3f s", whole);
-  ck_assert_msg(sliced < whole * 0.5, "live slice: probe %.3f s vs %.3f s before", sliced, whole);
-  const char *bad[] = {"coro_slice_ms=10001", "coro_slice_ms=-1", "coro_slice_ms=x"};
+  ck_assert_msg(whole > 0.15,
+                "probe behind an unyielding step took only %.3f s", whole);
+  ck_assert_msg(sliced < whole * 0.5,
+                "live slice: probe %.3f s vs %.3f s before", sliced, whole);
+  const char *bad[] = {"coro_slice_ms=10001", "coro_slice_ms=-1",
+                       "coro_slice_ms=x"};
   for (int i = 0; i < 3; i++) {
     c = control(p.admin_port, bad[i]);
     ck_assert_msg(c.status == 400, "%s answered %d", bad[i], c.status);
@@ -321,7 +338,8 @@ static tl_resp control(int port, const char *query) {
   char req[256];
   snprintf(req, sizeof(req),
            "POST /control?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", query, port);
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n",
+           query, port);
   tl_resp r;
   ck_assert_int_eq(tl_roundtrip(port, req, &r), 0);
   return r;
@@ -331,14 +349,16 @@ static tl_resp control(int port, const char *query) {
  * every request is answered, each by the mode that admitted it. */
 START_TEST(live_switch_drops_nothing) {
   enum { CONNS = 20, PER = 10 };
-  static const char *const modes[] = {"coro", "hybrid", "coro", "pool", "coro", "async"};
+  static const char *const modes[] = {"coro", "hybrid", "coro",
+                                      "pool", "coro",   "async"};
   tl_proc p;
   const char *args[] = {"--mode", "hybrid", "--threads", "2", NULL};
   start(&p, args);
   int fds[CONNS];
   for (int i = 0; i < CONNS; i++)
     fds[i] = tl_connect(p.port);
-  static const char req[] = "GET /task?steps=cpu:1,io:20,yield,cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n";
+  static const char req[] =
+      "GET /task?steps=cpu:1,io:20,yield,cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n";
   int seen_coro = 0;
   for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
     for (int i = 0; i < CONNS; i++)
@@ -376,7 +396,8 @@ START_TEST(shutdown_drains_suspended) {
   const char *args[] = {"--mode", "coro", "--threads", "2", NULL};
   start(&p, args);
   int fd = tl_connect(p.port);
-  tl_send_str(fd, "GET /task?steps=cpu:1,io:300,cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  tl_send_str(fd,
+              "GET /task?steps=cpu:1,io:300,cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n");
   usleep(100000);
   kill(p.pid, SIGTERM);
   tl_resp r;
@@ -392,13 +413,16 @@ END_TEST
  * and per-worker coroutine switches beside kernel context switches. */
 START_TEST(stats_show_coroutines) {
   tl_proc p;
-  const char *args[] = {"--mode", "coro", "--threads", "2", "--sample-ms", "100", NULL};
+  const char *args[] = {"--mode",      "coro", "--threads", "2",
+                        "--sample-ms", "100",  NULL};
   start(&p, args);
   enum { N = 20 };
   int fds[N];
   for (int i = 0; i < N; i++) {
     fds[i] = tl_connect(p.port);
-    tl_send_str(fds[i], "GET /task?steps=cpu:1,io:3000,cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n");
+    tl_send_str(
+        fds[i],
+        "GET /task?steps=cpu:1,io:3000,cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n");
   }
   /* Until the sampler shows them suspended in their IO step, with their
    * stacks' pages counted (every 4th sample does that). */
@@ -417,7 +441,7 @@ START_TEST(stats_show_coroutines) {
     j = NULL;
   }
   ck_assert_msg(j != NULL, "/stats never showed a suspended coroutine with "
-                "resident stack pages");
+                           "resident stack pages");
   ck_assert_int_ge((int) tj_num(j, "server.coro.alive", -1), 1);
   ck_assert_int_ge((int) tj_num(j, "server.coro.suspended", -1), 1);
   ck_assert(tj_num(j, "server.coro.stack_reserved_bytes", 0) >= 64 * 1024);
@@ -425,9 +449,10 @@ START_TEST(stats_show_coroutines) {
    * no more than the stacks reserved can be resident. */
   double resident = tj_num(j, "server.coro.stack_resident_bytes", -1);
   ck_assert_msg(resident >= (double) sysconf(_SC_PAGESIZE) &&
-                resident <= tj_num(j, "server.coro.stack_reserved_bytes", 0),
-                "coroutine stacks resident %.0f bytes of %.0f reserved", resident,
-                tj_num(j, "server.coro.stack_reserved_bytes", 0));
+                    resident <=
+                        tj_num(j, "server.coro.stack_reserved_bytes", 0),
+                "coroutine stacks resident %.0f bytes of %.0f reserved",
+                resident, tj_num(j, "server.coro.stack_reserved_bytes", 0));
   ck_assert(tj_num(j, "server.coro.switch_ns", 0) > 0);
   ck_assert(tj_num(j, "server.coro.kernel_switch_ns", 0) > 0);
   ck_assert(tj_num(j, "server.coro.switch_ucontext_ns", 0) > 0);
@@ -450,7 +475,8 @@ START_TEST(stats_show_coroutines) {
   }
   ck_assert_int_eq((int) tj_num(j, "server.coro.alive", -1), 0);
   ck_assert(tj_num(j, "server.coro.switches", 0) >= 4 * N);
-  ck_assert(tj_num(j, "server.coro.wake_to_resume_ms.since_start.count", 0) >= N);
+  ck_assert(tj_num(j, "server.coro.wake_to_resume_ms.since_start.count", 0) >=
+            N);
   double worker_switches = 0;
   const tj *threads = tj_get(j, "threads");
   for (size_t i = 0; i < threads->n; i++)
@@ -468,10 +494,12 @@ START_TEST(yield_in_every_mode) {
   static const char *const modes[] = {"async", "pool", "hybrid", "coro"};
   for (size_t m = 0; m < 4; m++) {
     tl_proc p;
-    const char *args[] = {"--mode", modes[m], "--threads", "2", "--coro-switch", "ucontext", NULL};
+    const char *args[] = {"--mode",        modes[m],   "--threads", "2",
+                          "--coro-switch", "ucontext", NULL};
     start(&p, args);
     tl_resp r;
-    ck_assert_int_eq(tl_get(p.port, "/task?steps=yield,cpu:1,yield:0", &r), 200);
+    ck_assert_int_eq(tl_get(p.port, "/task?steps=yield,cpu:1,yield:0", &r),
+                     200);
     tj *j = tj_parse(r.body, r.body_len);
     ck_assert_str_eq(tj_str(j, "steps.0.kind"), "yield");
     tj_release(j);

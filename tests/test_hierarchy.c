@@ -91,8 +91,10 @@ START_TEST(birth_of_every_thread) {
     if (strcmp(role, "worker") == 0 || strcmp(role, "observer") == 0) {
       ck_assert_str_eq(str(t, "created_by"), "creator");
       double c = num(t, "created_ns"), f = num(t, "first_run_ns");
-      ck_assert_msg(c >= start && f >= c, "%s: created %.0f first run %.0f "
-                    "(start %.0f)", str(t, "name"), c, f, start);
+      ck_assert_msg(c >= start && f >= c,
+                    "%s: created %.0f first run %.0f "
+                    "(start %.0f)",
+                    str(t, "name"), c, f, start);
       ck_assert_msg(f - c < 5e9, "a create->run gap of %.0f ns", f - c);
       workers += strcmp(role, "worker") == 0;
       observer += strcmp(role, "observer") == 0;
@@ -134,8 +136,8 @@ START_TEST(birth_of_every_thread) {
         continue;
       double c = num(t, "created_ns"), f = num(t, "first_run_ns");
       ck_assert_msg(c >= (double) asked && f >= c,
-                    "worker %.0f: created %.0f first run %.0f, asked %llu",
-                    idx, c, f, (unsigned long long) asked);
+                    "worker %.0f: created %.0f first run %.0f, asked %llu", idx,
+                    c, f, (unsigned long long) asked);
       born++;
     }
     tj_release(j);
@@ -177,8 +179,8 @@ static int worker_pids(const tj *j, int *pids, int cap) {
  * threads. */
 START_TEST(processes_are_one_server) {
   tl_proc p;
-  const char *args[] = {"--processes", "2", "--threads", "2", "--sample-ms",
-                        "100", NULL};
+  const char *args[] = {"--processes", "2",   "--threads", "2",
+                        "--sample-ms", "100", NULL};
   tl_proc_start(&p, args);
   load(p.port, "/task?steps=cpu:0", 400);
   tj *j = NULL;
@@ -269,7 +271,8 @@ static int workers_allowed(int pid, const char *want) {
     FILE *fp = fopen(f, "r");
     if (!fp)
       continue;
-    bool worker = fgets(buf, sizeof(buf), fp) && strncmp(buf, "tl-worker-", 10) == 0;
+    bool worker =
+        fgets(buf, sizeof(buf), fp) && strncmp(buf, "tl-worker-", 10) == 0;
     fclose(fp);
     if (!worker)
       continue;
@@ -379,8 +382,8 @@ START_TEST(tasks_in_flight_where_they_live) {
   int fds[N];
   /* async: every IO wait is a timer on the loop, no worker holds one. */
   tl_proc p;
-  const char *a[] = {"--mode", "async", "--threads", "2", "--sample-ms",
-                     "100", NULL};
+  const char *a[] = {"--mode",      "async", "--threads", "2",
+                     "--sample-ms", "100",   NULL};
   tl_proc_start(&p, a);
   start_requests(p.port, "/io?ms=1500", fds, N);
   double loop = in_flight(p.admin_port, "loop");
@@ -389,8 +392,8 @@ START_TEST(tasks_in_flight_where_they_live) {
   finish_requests(fds, N);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
   /* pool: each worker holds the one task it blocks in. */
-  const char *b[] = {"--mode", "pool", "--threads", "2", "--sample-ms",
-                     "100", NULL};
+  const char *b[] = {"--mode",      "pool", "--threads", "2",
+                     "--sample-ms", "100",  NULL};
   tl_proc_start(&p, b);
   start_requests(p.port, "/io?ms=1500", fds, 4);
   ck_assert(in_flight(p.admin_port, "worker") == 2);
@@ -434,12 +437,16 @@ END_TEST
 
 /* One test case per test, so that tests/mutants can run one by name. */
 int main(void) {
-  const struct { const char *name; const TTest *fn; } t[] = {
+  const struct {
+    const char *name;
+    const TTest *fn;
+  } t[] = {
       {"birth_of_every_thread", birth_of_every_thread},
       {"processes_are_one_server", processes_are_one_server},
       {"processes_cpus_reach_every_worker", processes_cpus_reach_every_worker},
       {"tasks_in_flight_where_they_live", tasks_in_flight_where_they_live},
-      {"timeline_says_what_it_left_out_now", timeline_says_what_it_left_out_now},
+      {"timeline_says_what_it_left_out_now",
+       timeline_says_what_it_left_out_now},
   };
   Suite *s = suite_create("hierarchy");
   for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {

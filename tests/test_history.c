@@ -17,8 +17,8 @@
 #include "tl_testutil.h"
 
 static void start(tl_proc *p) {
-  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms",
-                        "100", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "2",
+                        "--sample-ms", "100",  NULL};
   tl_proc_start(p, args);
 }
 
@@ -35,7 +35,8 @@ static tj *get_json(tl_proc *p, const char *path) {
 static void load(tl_proc *p, const char *path, int n) {
   int fd = tl_connect(p->port);
   char req[256];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", path);
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+           path);
   for (int i = 0; i < n; i++) {
     tl_send_str(fd, req);
     tl_resp r;
@@ -85,7 +86,8 @@ START_TEST(history_holds_the_periods_since_start) {
     }
   }
   ck_assert_int_ge(loaded, 1);
-  ck_assert_msg(sum > 450 * 0.8 && sum < 450 * 1.2, "requests in history: %f", sum);
+  ck_assert_msg(sum > 450 * 0.8 && sum < 450 * 1.2, "requests in history: %f",
+                sum);
   /* per route, and a route with no request is left out */
   ck_assert_ptr_nonnull(tj_get(h, "routes./cpu.p99_ms"));
   ck_assert_ptr_nonnull(tj_get(h, "routes./plaintext.rate"));
@@ -136,8 +138,8 @@ START_TEST(control_change_is_an_event_with_its_time) {
   ck_assert_str_eq(tj_str(found, "to"), "async");
   ck_assert_str_eq(tj_str(found, "text"), "mode pool \u2192 async");
   double t = tj_num(found, "time_ms", -1);
-  ck_assert_msg(t >= before - 1 && t <= after + 1, "event at %f, not in [%f, %f]",
-                t, before, after);
+  ck_assert_msg(t >= before - 1 && t <= after + 1,
+                "event at %f, not in [%f, %f]", t, before, after);
   tj_release(s);
   /* the same mode again changes nothing: no second event */
   snprintf(raw, sizeof(raw),

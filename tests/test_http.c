@@ -49,7 +49,7 @@
 #endif
 
 #define STOP_TIMEOUT_MS 30000
-#define RSS_LIMIT_KB (64L * 1024)
+#define RSS_LIMIT_KB    (64L * 1024)
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -203,8 +203,7 @@ static void check_error_body(const tl_resp *r, int status) {
   snprintf(want, sizeof(want), "\"status\":%d", status);
   ck_assert_msg(strstr(r->body, want) && strstr(r->body, "\"error\":"),
                 "error body lacks error/status: '%s'", r->body);
-  ck_assert_msg(tl_resp_find_header(r, "Date", v, sizeof(v)) ||
-                    status == 503,
+  ck_assert_msg(tl_resp_find_header(r, "Date", v, sizeof(v)) || status == 503,
                 "error %d without Date", status);
 }
 
@@ -271,8 +270,8 @@ static const char GET_PLAIN[] = "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n";
 
 static unsigned long header_ul(const tl_resp *r, const char *name) {
   char v[64];
-  ck_assert_msg(tl_resp_find_header(r, name, v, sizeof(v)), "missing %s:\n%s", name,
-                r->head);
+  ck_assert_msg(tl_resp_find_header(r, name, v, sizeof(v)), "missing %s:\n%s",
+                name, r->head);
   return strtoul(v, NULL, 10);
 }
 
@@ -289,9 +288,9 @@ static void reset_close(int fd) {
  * one %zu, that format of the response's index in the stream (distinct
  * bodies: a response out of place shows). */
 typedef struct {
-  size_t count;   /* complete responses seen */
-  size_t ok;      /* of which 200 */
-  size_t bad_body;/* 200s whose body was not the expected one */
+  size_t count;     /* complete responses seen */
+  size_t ok;        /* of which 200 */
+  size_t bad_body;  /* 200s whose body was not the expected one */
   size_t first_bad; /* index of the first of those */
 } resp_count;
 static size_t count_responses(const char *b, size_t len, const char *body,
@@ -332,8 +331,9 @@ START_TEST(test_keepalive) {
   tl_proc p;
   start(&p, "--threads", "2", NULL);
   int fd = tl_connect(p.port);
-  const char *paths[] = {"/plaintext", "/json", "/io?ms=1", "/cpu?ms=1", "/",
-                         "/task?steps=cpu:1,io:1", "/plaintext"};
+  const char *paths[] = {"/plaintext", "/json", "/io?ms=1",
+                         "/cpu?ms=1",  "/",     "/task?steps=cpu:1,io:1",
+                         "/plaintext"};
   for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
     char req[256];
     snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", paths[i]);
@@ -399,14 +399,13 @@ START_TEST(test_pipeline_order) {
   tl_proc p;
   start(&p, "--mode", order_modes[_i], "--threads", "2", NULL);
   int fd = tl_connect(p.port);
-  tl_send_str(fd,
-              "GET /io?ms=200 HTTP/1.1\r\nHost: t\r\n\r\n"
-              "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
-              "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
-              "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
-              "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n"
-              "GET /io?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n"
-              "GET /json HTTP/1.1\r\nHost: t\r\n\r\n");
+  tl_send_str(fd, "GET /io?ms=200 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /cpu?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /io?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /json HTTP/1.1\r\nHost: t\r\n\r\n");
   tl_resp r;
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   ck_assert_int_eq(r.status, 200);
@@ -446,8 +445,12 @@ START_TEST(test_echo_bodies) {
    * inside data, inside the CRLFs), with an extension and a trailer. */
   const char *parts[] = {
       "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n",
-      "5\r\nhel", "lo\r\n1", "\r\n \r\n6;ext=1\r\nworld!\r", "\nA\r\n0123456789",
-      "\r\n0\r\nX-Trailer: yes\r\n", "\r\n"};
+      "5\r\nhel",
+      "lo\r\n1",
+      "\r\n \r\n6;ext=1\r\nworld!\r",
+      "\nA\r\n0123456789",
+      "\r\n0\r\nX-Trailer: yes\r\n",
+      "\r\n"};
   for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
     tl_send_str(fd, parts[i]);
     usleep(20000);
@@ -460,7 +463,8 @@ START_TEST(test_echo_bodies) {
 
   /* Content-Length, binary, split across writes. */
   static const char bin[] = "a\0b\r\n\r\nc\xff";
-  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
+  tl_send_str(fd,
+              "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\n");
   usleep(20000);
   tl_send_all(fd, bin, 4);
   usleep(20000);
@@ -472,7 +476,8 @@ START_TEST(test_echo_bodies) {
   tl_resp_free(&r);
 
   /* An empty body, then a large one over many reads (default limit 1 MiB). */
-  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
+  tl_send_str(fd,
+              "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 0\r\n\r\n");
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   ck_assert_int_eq(r.status, 200);
   ck_assert_uint_eq(r.body_len, 0);
@@ -483,7 +488,8 @@ START_TEST(test_echo_bodies) {
     body[i] = (char) ('a' + i % 26);
   char hdr[128];
   snprintf(hdr, sizeof(hdr),
-           "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n", big);
+           "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %zu\r\n\r\n",
+           big);
   tl_send_str(fd, hdr);
   tl_send_all(fd, body, big);
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
@@ -536,8 +542,8 @@ START_TEST(test_head) {
   tl_proc p;
   start(&p, NULL);
   int fd = tl_connect(p.port);
-  const char *heads[] = {"/plaintext", "/json", "/cpu?ms=1", "/static/index.html",
-                         "/nope", "/cpu?ms=x"};
+  const char *heads[] = {"/plaintext",         "/json", "/cpu?ms=1",
+                         "/static/index.html", "/nope", "/cpu?ms=x"};
   const int want[] = {200, 200, 200, 200, 404, 400};
   for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
     char req[256];
@@ -574,11 +580,13 @@ START_TEST(test_head) {
     ck_assert_str_eq(type, gtype);
     if (strcmp(heads[i], "/cpu?ms=1") == 0)
       ck_assert_msg(cl + 16 > r.body_len && r.body_len + 16 > cl,
-                    "HEAD %s: Content-Length %lu, GET's body %zu bytes", heads[i],
-                    cl, r.body_len);
+                    "HEAD %s: Content-Length %lu, GET's body %zu bytes",
+                    heads[i], cl, r.body_len);
     else
-      ck_assert_msg(cl == r.body_len, "HEAD %s: Content-Length %lu, GET's body "
-                    "%zu bytes", heads[i], cl, r.body_len);
+      ck_assert_msg(cl == r.body_len,
+                    "HEAD %s: Content-Length %lu, GET's body "
+                    "%zu bytes",
+                    heads[i], cl, r.body_len);
     tl_resp_free(&r);
   }
   tl_close(fd);
@@ -635,10 +643,11 @@ START_TEST(test_errors_400) {
   expect_error(p.port, "GARBAGE\r\n\r\n", 400, true);
   expect_error(p.port, "GET\r\n\r\n", 400, true);
   expect_error(p.port, "GET / HTTP/1.1\r\nBad Header\r\n\r\n", 400, true);
-  expect_error(p.port,
-               "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
-               "\r\nzz\r\nhello\r\n0\r\n\r\n",
-               400, true);
+  expect_error(
+      p.port,
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n"
+      "\r\nzz\r\nhello\r\n0\r\n\r\n",
+      400, true);
   expect_error(p.port,
                "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
                "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
@@ -706,8 +715,8 @@ START_TEST(test_errors_404_405) {
       "PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi",
   };
   const int want[] = {404, 404, 404, 405, 405, 405, 405};
-  const char *allow[] = {NULL, NULL, NULL, "GET, HEAD", "POST", "GET, HEAD",
-                         "POST"};
+  const char *allow[] = {NULL,   NULL,        NULL,  "GET, HEAD",
+                         "POST", "GET, HEAD", "POST"};
   for (size_t i = 0; i < sizeof(reqs) / sizeof(reqs[0]); i++) {
     tl_send_str(fd, reqs[i]);
     tl_resp r;
@@ -827,9 +836,11 @@ START_TEST(test_body_min_rate) {
     body[i] = (char) ('a' + i % 26);
   int slow = tl_connect(p.port);
   int honest = tl_connect(p.port);
-  tl_send_str(slow, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+  tl_send_str(slow,
+              "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
   char hdr[128];
-  snprintf(hdr, sizeof(hdr), "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n",
+  snprintf(hdr, sizeof(hdr),
+           "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n",
            HONEST);
   tl_send_str(honest, hdr);
   double t0 = tl_now_s(), cut = 0, next_byte = t0, next_piece = t0;
@@ -857,7 +868,8 @@ START_TEST(test_body_min_rate) {
     }
     usleep(5000);
   }
-  ck_assert_msg(cut > 0.9 && cut < 5.0, "trickled body cut after %.2f s (0: never)", cut);
+  ck_assert_msg(cut > 0.9 && cut < 5.0,
+                "trickled body cut after %.2f s (0: never)", cut);
   ck_assert_int_eq(tl_read_resp(honest, &r, false), 0);
   ck_assert_int_eq(r.status, 200);
   ck_assert_uint_eq(r.body_len, HONEST);
@@ -878,11 +890,13 @@ START_TEST(test_body_min_rate) {
   /* Off: the same trickle for 2.5 s, then the rest of it, is answered. */
   start(&p, "--body-min-rate", "0", NULL);
   slow = tl_connect(p.port);
-  tl_send_str(slow, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\n");
+  tl_send_str(slow,
+              "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 20\r\n\r\n");
   for (int i = 0; i < 13; i++) {
     tl_send_str(slow, "x");
     struct pollfd pfd = {.fd = slow, .events = POLLIN};
-    ck_assert_msg(poll(&pfd, 1, 200) == 0, "--body-min-rate 0 still answered early");
+    ck_assert_msg(poll(&pfd, 1, 200) == 0,
+                  "--body-min-rate 0 still answered early");
   }
   tl_send_str(slow, "xxxxxxx");
   ck_assert_int_eq(tl_read_resp(slow, &r, false), 0);
@@ -900,7 +914,8 @@ START_TEST(test_body_limits) {
   start(&p, "--max-body-bytes", "100", NULL);
   /* Content-Length over the limit: 413 before any body byte is sent. */
   int fd = tl_connect(p.port);
-  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
+  tl_send_str(fd,
+              "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n");
   tl_resp r;
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   check_error_body(&r, 413);
@@ -911,7 +926,9 @@ START_TEST(test_body_limits) {
   fd = tl_connect(p.port);
   char chunk[64];
   memset(chunk, 'x', sizeof(chunk));
-  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
+  tl_send_str(
+      fd,
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n");
   for (int i = 0; i < 2; i++) {
     tl_send_str(fd, "40\r\n");
     tl_send_all(fd, chunk, sizeof(chunk));
@@ -927,7 +944,8 @@ START_TEST(test_body_limits) {
   fd = tl_connect(p.port);
   char body[100];
   memset(body, 'y', sizeof(body));
-  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+  tl_send_str(fd,
+              "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
   tl_send_all(fd, body, sizeof(body));
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   ck_assert_int_eq(r.status, 200);
@@ -998,7 +1016,8 @@ START_TEST(test_queue_full_503) {
     } else {
       ck_assert_msg(i > 0, "the first task was refused");
       check_error_body(&r, 503);
-      ck_assert_msg(strstr(r.body, "queue full") != NULL, "503 body: %s", r.body);
+      ck_assert_msg(strstr(r.body, "queue full") != NULL, "503 body: %s",
+                    r.body);
       char v[32];
       ck_assert_msg(tl_resp_find_header(&r, "Retry-After", v, sizeof(v)),
                     "503 without Retry-After");
@@ -1043,7 +1062,8 @@ START_TEST(test_max_conns) {
   ck_assert_str_eq(v, "close");
   ck_assert(tl_resp_find_header(&r, "Retry-After", v, sizeof(v)));
   ck_assert_str_eq(v, "1");
-  ck_assert_msg(tl_resp_find_header(&r, "Date", v, sizeof(v)) && strlen(v) == 29,
+  ck_assert_msg(tl_resp_find_header(&r, "Date", v, sizeof(v)) &&
+                    strlen(v) == 29,
                 "503 over --max-conns without a Date header");
   tl_resp_free(&r);
   ck_assert(tl_wait_eof(extra, 5000));
@@ -1134,7 +1154,8 @@ START_TEST(test_static_docroot) {
   };
   for (size_t i = 0; i < sizeof(evil) / sizeof(evil[0]); i++) {
     char req[512];
-    snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
+    snprintf(req, sizeof(req),
+             "GET %s HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n",
              evil[i]);
     int fd = tl_connect(p.port);
     tl_send_str(fd, req);
@@ -1142,7 +1163,8 @@ START_TEST(test_static_docroot) {
     bool eof;
     tl_recv_rest(fd, buf, sizeof(buf), 5000, &eof);
     tl_close(fd);
-    ck_assert_msg(strncmp(buf, "HTTP/1.1 ", 9) == 0, "%s: no response", evil[i]);
+    ck_assert_msg(strncmp(buf, "HTTP/1.1 ", 9) == 0, "%s: no response",
+                  evil[i]);
     int st = atoi(buf + 9);
     ck_assert_msg(st == 400 || st == 403 || st == 404, "%s answered %d",
                   evil[i], st);
@@ -1226,8 +1248,7 @@ START_TEST(test_static_symlinks) {
       ck_assert_msg(!strstr(r.body, "TOP-SECRET") && !strstr(r.body, "root:"),
                     "%s leaked", cases[i].path);
     } else {
-      ck_assert_msg(st == cases[i].status, "%s answered %d", cases[i].path,
-                    st);
+      ck_assert_msg(st == cases[i].status, "%s answered %d", cases[i].path, st);
       if (cases[i].body)
         ck_assert_str_eq(r.body, cases[i].body);
       char v[128];
@@ -1270,7 +1291,8 @@ START_TEST(test_reset_peers) {
   for (int round = 0; round < 5; round++) {
     /* Mid-body. */
     int fd = tl_connect(p.port);
-    tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc");
+    tl_send_str(
+        fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\nabc");
     usleep(10000);
     reset_close(fd);
     /* Mid-headers. */
@@ -1280,8 +1302,10 @@ START_TEST(test_reset_peers) {
     reset_close(fd);
     /* With tasks in flight and responses pending. */
     fd = tl_connect(p.port);
-    tl_send_str(fd, "GET /io?ms=100 HTTP/1.1\r\n\r\nGET /cpu?ms=5 HTTP/1.1\r\n\r\n"
-                    "GET /static/index.html HTTP/1.1\r\n\r\nGET /plaintext HTTP/1.1\r\n\r\n");
+    tl_send_str(fd,
+                "GET /io?ms=100 HTTP/1.1\r\n\r\nGET /cpu?ms=5 HTTP/1.1\r\n\r\n"
+                "GET /static/index.html HTTP/1.1\r\n\r\nGET /plaintext "
+                "HTTP/1.1\r\n\r\n");
     usleep(10000);
     reset_close(fd);
     /* Right after a complete request. */
@@ -1322,7 +1346,8 @@ static void drain_responses(int fd, const char *buf, size_t len, size_t sent,
   char *in = malloc(cap);
   double t0 = tl_now_s();
   while (rc->count < expect && tl_now_s() - t0 < secs) {
-    struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
+    struct pollfd pfd = {.fd = fd,
+                         .events = POLLIN | (sent < len ? POLLOUT : 0)};
     if (poll(&pfd, 1, 100) <= 0)
       continue;
     if ((pfd.revents & POLLOUT) && sent < len) {
@@ -1381,10 +1406,11 @@ START_TEST(test_nonreading_peers) {
     int bl = snprintf(body, sizeof(body), "echo-%zu", i);
     alen += (size_t) snprintf(abuf + alen, 96,
                               "POST /echo HTTP/1.1\r\nHost: t\r\n"
-                              "Content-Length: %d\r\n\r\n%s", bl, body);
+                              "Content-Length: %d\r\n\r\n%s",
+                              bl, body);
   }
-  char *bbuf = repeat("GET /static/index.html HTTP/1.1\r\nHost: t\r\n\r\n", 2000,
-                      &blen);
+  char *bbuf =
+      repeat("GET /static/index.html HTTP/1.1\r\nHost: t\r\n\r\n", 2000, &blen);
   size_t asent = send_until_blocked(a, abuf, alen, 2.0);
   size_t bsent = send_until_blocked(b, bbuf, blen, 2.0);
 
@@ -1415,8 +1441,10 @@ START_TEST(test_nonreading_peers) {
   drain_responses(a, abuf, alen, asent, 2000, "echo-%zu", &rc, 30.0);
   ck_assert_uint_eq(rc.count, 2000);
   ck_assert_uint_eq(rc.ok, 2000);
-  ck_assert_msg(rc.bad_body == 0, "%zu responses not their request's, the "
-                "first at %zu", rc.bad_body, rc.first_bad);
+  ck_assert_msg(rc.bad_body == 0,
+                "%zu responses not their request's, the "
+                "first at %zu",
+                rc.bad_body, rc.first_bad);
   tl_close(a);
   tl_close(c);
   /* b never reads: shutdown must still end (the shutdown timeout closes
@@ -1508,19 +1536,24 @@ START_TEST(test_start_failures) {
   snprintf(port, sizeof(port), "%d", ntohs(a.sin_port));
   const char *taken[] = {"--port", port, "--admin-port", "0", NULL};
   int st = run_to_exit(taken, err, sizeof(err));
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
-  ck_assert_msg(strstr(err, "cannot listen on") && strstr(err, "address already in use"),
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st,
+                err);
+  ck_assert_msg(strstr(err, "cannot listen on") &&
+                    strstr(err, "address already in use"),
                 "stderr: %s", err);
   /* LeakSanitizer reports without changing a non-zero exit status. */
   ck_assert_msg(strstr(err, "Sanitizer") == NULL, "stderr: %s", err);
   const char *admin_taken[] = {"--port", "0", "--admin-port", port, NULL};
   st = run_to_exit(admin_taken, err, sizeof(err));
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
-  ck_assert_msg(strstr(err, "cannot listen on admin port") != NULL, "stderr: %s", err);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st,
+                err);
+  ck_assert_msg(strstr(err, "cannot listen on admin port") != NULL,
+                "stderr: %s", err);
   ck_assert_msg(strstr(err, "Sanitizer") == NULL, "stderr: %s", err);
   const char *bad[] = {"--threads", "0", NULL};
   st = run_to_exit(bad, err, sizeof(err));
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d: %s", st, err);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 2, "status %d: %s", st,
+                err);
   ck_assert_msg(strstr(err, "--threads") != NULL, "stderr: %s", err);
   close(ls);
 }
@@ -1539,14 +1572,16 @@ START_TEST(test_odd_requests) {
   } odd[] = {
       /* We speak no other protocol: answered, then closed. */
       {"GET /plaintext HTTP/1.1\r\nHost: t\r\nConnection: Upgrade\r\n"
-       "Upgrade: websocket\r\n\r\nxxxxxxxx", 200, true},
+       "Upgrade: websocket\r\n\r\nxxxxxxxx",
+       200, true},
       {"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", 400, true},
       /* Absolute-form: accepted, its path routed (RFC 9112 3.2.2). */
       {"GET http://t/plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 200, false},
       {"OPTIONS * HTTP/1.1\r\nHost: t\r\n\r\n", 404, false},
       {"CONNECT t:443 HTTP/1.1\r\nHost: t\r\n\r\n", 404, true},
       {"GET / HTTP/2.0\r\n\r\n", 505, true},
-      {"GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 400, true},
+      {"GET / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip\r\n\r\n", 400,
+       true},
       /* CRLFs before a request are skipped (RFC 9112 2.2). */
       {"\r\n\r\nGET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 200, false},
   };
@@ -1555,12 +1590,12 @@ START_TEST(test_odd_requests) {
     double t0 = tl_now_s();
     tl_send_str(fd, odd[i].raw);
     tl_resp r;
-    ck_assert_msg(tl_read_resp(fd, &r, false) == 0, "odd request %zu: no response",
-                  i);
+    ck_assert_msg(tl_read_resp(fd, &r, false) == 0,
+                  "odd request %zu: no response", i);
     double dt = tl_now_s() - t0;
     ck_assert_msg(dt < 2.0, "odd request %zu answered after %.2f s", i, dt);
-    ck_assert_msg(strncmp(r.head, "HTTP/1.1 ", 9) == 0, "odd request %zu: '%.60s'",
-                  i, r.head);
+    ck_assert_msg(strncmp(r.head, "HTTP/1.1 ", 9) == 0,
+                  "odd request %zu: '%.60s'", i, r.head);
     ck_assert_msg(r.status == odd[i].status, "odd request %zu: %d, expected %d",
                   i, r.status, odd[i].status);
     if (r.status >= 400)
@@ -1600,7 +1635,8 @@ static void fixture_docroot(char *out, size_t cap) {
  * byte-exact (an interleaved write shows as a bad status line, a wrong
  * length or a wrong body). */
 static size_t check_stream(const char *b, size_t len, size_t *next,
-                           const char *const want[2], const size_t want_len[2]) {
+                           const char *const want[2],
+                           const size_t want_len[2]) {
   size_t off = 0;
   for (;;) {
     size_t left = len - off;
@@ -1608,7 +1644,8 @@ static size_t check_stream(const char *b, size_t len, size_t *next,
     if (left >= 17)
       ck_assert_msg(memcmp(h, "HTTP/1.1 200 OK\r\n", 17) == 0,
                     "response %zu does not begin with a 200 status line: "
-                    "'%.40s'", *next, h);
+                    "'%.40s'",
+                    *next, h);
     const char *end = left ? memmem(h, left, "\r\n\r\n", 4) : NULL;
     if (!end) {
       ck_assert_msg(left < 4096, "response %zu: no end of headers in %zu bytes",
@@ -1620,8 +1657,10 @@ static size_t check_stream(const char *b, size_t len, size_t *next,
     ck_assert_msg(cl != NULL, "response %zu without Content-Length", *next);
     size_t clen = strtoul(cl + 18, NULL, 10);
     size_t k = *next % 2;
-    ck_assert_msg(clen == want_len[k], "response %zu: Content-Length %zu, "
-                  "expected %zu", *next, clen, want_len[k]);
+    ck_assert_msg(clen == want_len[k],
+                  "response %zu: Content-Length %zu, "
+                  "expected %zu",
+                  *next, clen, want_len[k]);
     if (left < hlen + clen)
       return off;
     ck_assert_msg(memcmp(h + hlen, want[k], clen) == 0,
@@ -1667,11 +1706,13 @@ START_TEST(test_slow_reader_stream_exact) {
   char *in = malloc(inbuf);
   double t0 = tl_now_s();
   while (got < N && tl_now_s() - t0 < 90) {
-    struct pollfd pfd = {.fd = fd, .events = POLLIN | (sent < len ? POLLOUT : 0)};
+    struct pollfd pfd = {.fd = fd,
+                         .events = POLLIN | (sent < len ? POLLOUT : 0)};
     if (poll(&pfd, 1, 200) <= 0)
       continue;
     if ((pfd.revents & POLLOUT) && sent < len) {
-      ssize_t w = send(fd, reqs + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
+      ssize_t w =
+          send(fd, reqs + sent, len - sent, MSG_DONTWAIT | MSG_NOSIGNAL);
       if (w > 0)
         sent += (size_t) w;
     }
@@ -1749,7 +1790,8 @@ START_TEST(test_body_min_rate_window) {
   start(&p, "--body-min-rate", "1000", "--idle-timeout-ms", "30000", NULL);
   int fd = tl_connect(p.port);
   char req[8192];
-  int n = snprintf(req, sizeof(req), "POST /echo HTTP/1.1\r\nHost: t\r\n"
+  int n = snprintf(req, sizeof(req),
+                   "POST /echo HTTP/1.1\r\nHost: t\r\n"
                    "Content-Length: 100000\r\n\r\n");
   memset(req + n, 'b', 5000);
   double t0 = tl_now_s();
@@ -1763,7 +1805,8 @@ START_TEST(test_body_min_rate_window) {
   tl_resp_free(&r);
   ck_assert_msg(cut >= 1.95 && cut < 4.5,
                 "5000 B at once, then nothing, at 1000 B/s: cut after %.2f s "
-                "(the 2 s window: between 2 and ~3 s)", cut);
+                "(the 2 s window: between 2 and ~3 s)",
+                cut);
   tl_close(fd);
   stop_ok(&p);
 }
@@ -1777,7 +1820,8 @@ static size_t read_big_response(int fd, int status) {
   size_t h = 0;
   while (h < 4 || memcmp(head + h - 4, "\r\n\r\n", 4) != 0) {
     ck_assert_msg(h + 1 < sizeof(head), "response head too long");
-    ck_assert_msg(recv(fd, head + h, 1, 0) == 1, "no response head: %s", strerror(errno));
+    ck_assert_msg(recv(fd, head + h, 1, 0) == 1, "no response head: %s",
+                  strerror(errno));
     h++;
   }
   head[h] = '\0';
@@ -1816,18 +1860,21 @@ START_TEST(test_body_min_rate_paused) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   int rcv = 65536;
   setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcv, sizeof(rcv));
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t) p.port)};
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t) p.port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ck_assert_int_eq(connect(fd, (struct sockaddr *) &a, sizeof(a)), 0);
   struct timeval tv = {.tv_sec = 15};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   enum { BIG = 7000000, BODY2 = 40000, PIECE = 200 };
   char *big = malloc(BIG + 512);
-  int n = snprintf(big, 512, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n",
-                   BIG);
+  int n = snprintf(
+      big, 512, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n",
+      BIG);
   memset(big + n, 'e', BIG);
   tl_send_all(fd, big, (size_t) n + BIG);
-  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 40000\r\n\r\n");
+  tl_send_str(
+      fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 40000\r\n\r\n");
   /* 2000 B/s (twice the rate) until the echo starts coming back. */
   size_t sent = 0;
   double t0 = tl_now_s();
@@ -1842,7 +1889,8 @@ START_TEST(test_body_min_rate_paused) {
     tl_send_all(fd, piece, PIECE);
     sent += PIECE;
   }
-  ck_assert_msg(sent >= 2 * PIECE, "the echo came back after %zu bytes of body 2", sent);
+  ck_assert_msg(sent >= 2 * PIECE,
+                "the echo came back after %zu bytes of body 2", sent);
   /* The server now has megabytes for us and stops reading; we wait 5 s,
    * far beyond the grace, then read them all. */
   usleep(5000000);
@@ -1870,8 +1918,10 @@ START_TEST(test_body_min_rate_paused) {
     send(fd, rest, BODY2 - sent, MSG_NOSIGNAL);
   free(rest);
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_msg(r.status == 200, "body 2, sent at twice the rate except while "
-                "the server was not reading, answered %d: %s", r.status, r.body);
+  ck_assert_msg(r.status == 200,
+                "body 2, sent at twice the rate except while "
+                "the server was not reading, answered %d: %s",
+                r.status, r.body);
   ck_assert_uint_eq(r.body_len, BODY2);
   tl_resp_free(&r);
   tl_close(fd);
@@ -1903,15 +1953,19 @@ START_TEST(test_continue_withheld_clock) {
   ck_assert_int_eq(r.status, 200);
   tl_resp_free(&r);
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_msg(r.status == 100, "after the response ahead, while the client "
-                "waited for 100 Continue: %d %s", r.status, r.body);
+  ck_assert_msg(r.status == 100,
+                "after the response ahead, while the client "
+                "waited for 100 Continue: %d %s",
+                r.status, r.body);
   tl_resp_free(&r);
   char body[3000];
   memset(body, 'c', sizeof(body));
   tl_send_all(fd, body, sizeof(body));
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_msg(r.status == 200, "body sent at once on a 100 Continue withheld "
-                "1.5 s answered %d: %s", r.status, r.body);
+  ck_assert_msg(r.status == 200,
+                "body sent at once on a 100 Continue withheld "
+                "1.5 s answered %d: %s",
+                r.status, r.body);
   ck_assert_uint_eq(r.body_len, sizeof(body));
   tl_resp_free(&r);
   tl_close(fd);
@@ -1942,7 +1996,8 @@ START_TEST(test_cancel_on_client_gone) {
   /* At most the step in progress when cancelled: 250 ms, of CPU time in
    * hybrid mode, which a crowded core stretches (2.2 s was seen); when
    * not, the 2.8 s of steps left, which load only stretches further. */
-  ck_assert_msg(dt < 2.5, "%s/%s: the next client waited %.2f s behind the "
+  ck_assert_msg(dt < 2.5,
+                "%s/%s: the next client waited %.2f s behind the "
                 "task of a client that left (3 s of steps if not cancelled)",
                 hybrid ? "hybrid" : "pool", how, dt);
   if (gone >= 0) {
@@ -1950,8 +2005,9 @@ START_TEST(test_cancel_on_client_gone) {
     char buf[512];
     bool eof;
     size_t n = tl_recv_rest(gone, buf, sizeof(buf), 5000, &eof);
-    ck_assert_msg(eof && n == 0, "client that left got %zu bytes (eof %d): %.80s",
-                  n, eof, buf);
+    ck_assert_msg(eof && n == 0,
+                  "client that left got %zu bytes (eof %d): %.80s", n, eof,
+                  buf);
     tl_close(gone);
   }
   tl_close(fd);
@@ -1986,9 +2042,10 @@ START_TEST(test_cancel_releases_shutdown) {
   }
   ck_assert_msg(st == 0, "%s/%s: exit status %d", mode, reset ? "reset" : "EOF",
                 st);
-  ck_assert_msg(dt < 2.5, "%s/%s: shutdown took %.2f s: the task of a client "
-                "that left was not cancelled", mode, reset ? "reset" : "EOF",
-                dt);
+  ck_assert_msg(dt < 2.5,
+                "%s/%s: shutdown took %.2f s: the task of a client "
+                "that left was not cancelled",
+                mode, reset ? "reset" : "EOF", dt);
   if (gone >= 0)
     tl_close(gone);
 }
@@ -2012,7 +2069,8 @@ START_TEST(test_continue_after_pipelined) {
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   ck_assert_msg(r.status == 200, "first response is %d, not the GET's 200:\n%s",
                 r.status, r.head);
-  ck_assert_msg(strstr(r.body, "\"route\":\"/io\"") != NULL, "first: %s", r.body);
+  ck_assert_msg(strstr(r.body, "\"route\":\"/io\"") != NULL, "first: %s",
+                r.body);
   tl_resp_free(&r);
   ck_assert_msg(tl_read_resp(fd, &r, false) == 0,
                 "no 100 Continue after the response ahead went out");
@@ -2042,12 +2100,14 @@ START_TEST(test_body_timeout) {
    * test is about the idle timeout alone. */
   start(&p, "--idle-timeout-ms", "1000", "--body-min-rate", "0", NULL);
   int fd = tl_connect(p.port);
-  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
-                  "0123456789");
+  tl_send_str(fd,
+              "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n"
+              "0123456789");
   double t0 = tl_now_s();
   struct pollfd pfd = {.fd = fd, .events = POLLIN};
-  ck_assert_msg(poll(&pfd, 1, 5000) == 1,
-                "no answer 5 s after the body stalled (--idle-timeout-ms 1000)");
+  ck_assert_msg(
+      poll(&pfd, 1, 5000) == 1,
+      "no answer 5 s after the body stalled (--idle-timeout-ms 1000)");
   tl_resp r;
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   double dt = tl_now_s() - t0;
@@ -2062,7 +2122,8 @@ START_TEST(test_body_timeout) {
   tl_close(fd);
 
   fd = tl_connect(p.port);
-  tl_send_str(fd, "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
+  tl_send_str(fd,
+              "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n");
   for (int i = 0; i < 20; i++) {
     usleep(100000);
     tl_send_str(fd, "abcde");
@@ -2094,8 +2155,10 @@ START_TEST(test_shutdown_timeout_abandons) {
     waitpid(p.pid, NULL, 0);
   }
   ck_assert_msg(st == 0, "exit status %d", st);
-  ck_assert_msg(dt >= 0.4, "exited after %.2f s: did not wait for the task", dt);
-  ck_assert_msg(dt < 5.0, "exited after %.2f s with --shutdown-timeout-ms 500", dt);
+  ck_assert_msg(dt >= 0.4, "exited after %.2f s: did not wait for the task",
+                dt);
+  ck_assert_msg(dt < 5.0, "exited after %.2f s with --shutdown-timeout-ms 500",
+                dt);
   char buf[512];
   bool eof;
   size_t n = tl_recv_rest(fd, buf, sizeof(buf), 5000, &eof);
@@ -2158,7 +2221,8 @@ static bool ipv6_loopback(void) {
   int fd = socket(AF_INET6, SOCK_STREAM, 0);
   if (fd < 0)
     return false;
-  struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_addr = IN6ADDR_LOOPBACK_INIT};
+  struct sockaddr_in6 a = {.sin6_family = AF_INET6,
+                           .sin6_addr = IN6ADDR_LOOPBACK_INIT};
   bool ok = bind(fd, (struct sockaddr *) &a, sizeof(a)) == 0;
   close(fd);
   return ok;
@@ -2173,28 +2237,35 @@ START_TEST(test_absolute_form) {
   start(&p, NULL);
   char req[256];
   snprintf(req, sizeof(req),
-           "GET http://127.0.0.1:%d/plaintext HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           "GET http://127.0.0.1:%d/plaintext HTTP/1.1\r\nHost: "
+           "127.0.0.1:%d\r\n\r\n",
            p.port, p.port);
   int fd = tl_connect(p.port);
   tl_send_str(fd, req);
   expect_plaintext(fd);
   tl_close(fd);
   tl_resp r;
-  ck_assert_int_eq(tl_roundtrip(p.port, "GET HTTP://localhost HTTP/1.1\r\n\r\n", &r), 0);
+  ck_assert_int_eq(
+      tl_roundtrip(p.port, "GET HTTP://localhost HTTP/1.1\r\n\r\n", &r), 0);
   ck_assert_int_eq(r.status, 200); /* the index page */
   tl_resp_free(&r);
-  expect_error(p.port, "GET http:///plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 400, true);
-  expect_error(p.port, "GET http://u@127.0.0.1/plaintext HTTP/1.1\r\n\r\n", 400, true);
+  expect_error(p.port, "GET http:///plaintext HTTP/1.1\r\nHost: t\r\n\r\n", 400,
+               true);
+  expect_error(p.port, "GET http://u@127.0.0.1/plaintext HTTP/1.1\r\n\r\n", 400,
+               true);
 
   snprintf(req, sizeof(req),
            "GET http://127.0.0.1:%d/healthz HTTP/1.1\r\nHost: evil.example\r\n"
-           "Connection: close\r\n\r\n", p.admin_port);
+           "Connection: close\r\n\r\n",
+           p.admin_port);
   ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
   ck_assert_msg(r.status == 200, "own authority, foreign Host: %d", r.status);
   tl_resp_free(&r);
-  snprintf(req, sizeof(req),
-           "GET http://evil.example:%d/healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-           "Connection: close\r\n\r\n", p.admin_port, p.admin_port);
+  snprintf(
+      req, sizeof(req),
+      "GET http://evil.example:%d/healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+      "Connection: close\r\n\r\n",
+      p.admin_port, p.admin_port);
   ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
   ck_assert_msg(r.status == 421, "foreign authority, own Host: %d", r.status);
   tl_resp_free(&r);
@@ -2210,8 +2281,8 @@ START_TEST(test_host_option) {
   expect_plaintext_at("127.0.0.2", p.port);
   expect_healthz_at("127.0.0.2", p.admin_port);
   int fd = connect_ip("127.0.0.1", p.port);
-  ck_assert_msg(fd == -ECONNREFUSED, "--host 127.0.0.2 also listens on 127.0.0.1 (%d)",
-                fd);
+  ck_assert_msg(fd == -ECONNREFUSED,
+                "--host 127.0.0.2 also listens on 127.0.0.1 (%d)", fd);
   stop_ok(&p);
 
   if (ipv6_loopback()) {
@@ -2234,8 +2305,8 @@ START_TEST(test_host_option) {
     tl_resp_free(&idx);
     tl_close(fd);
     fd = connect_ip("127.0.0.1", p.port);
-    ck_assert_msg(fd == -ECONNREFUSED, "--host ::1 also listens on 127.0.0.1 (%d)",
-                  fd);
+    ck_assert_msg(fd == -ECONNREFUSED,
+                  "--host ::1 also listens on 127.0.0.1 (%d)", fd);
     stop_ok(&p);
   } else {
     fprintf(stderr, "host_option: no IPv6 loopback here; ::1 not tested\n");
@@ -2243,10 +2314,11 @@ START_TEST(test_host_option) {
 
   /* Not an address: refused at start, saying why. */
   char err[4096];
-  const char *bad[] = {"--host", "not-an-address", "--port", "0",
-                       "--admin-port", "0", NULL};
+  const char *bad[] = {
+      "--host", "not-an-address", "--port", "0", "--admin-port", "0", NULL};
   int st = run_to_exit(bad, err, sizeof(err));
-  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st, err);
+  ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 1, "status %d: %s", st,
+                err);
   ck_assert_msg(strstr(err, "--host") != NULL, "stderr: %s", err);
 }
 END_TEST
@@ -2282,7 +2354,9 @@ START_TEST(test_quiet) {
     _exit(127);
   }
   close(out[1]);
-  tl_proc p = {.pid = pid, .port = atoi(port), .admin_port = atoi(admin),
+  tl_proc p = {.pid = pid,
+               .port = atoi(port),
+               .admin_port = atoi(admin),
                .out_fd = dup(out[0])};
   int fd = -1;
   double t0 = tl_now_s();

@@ -25,7 +25,8 @@
  * a lone 0xff, a truncated sequence, then a valid euro sign. */
 static const char nasty[] = "t\x01\x1b\"\\\n\x7f\xff\xc3(\xe2\x82\xac";
 /* What it must decode to: the ill-formed bytes each one U+FFFD. */
-static const char decoded[] = "t\x01\x1b\"\\\n\x7f\xef\xbf\xbd\xef\xbf\xbd(\xe2\x82\xac";
+static const char decoded[] =
+    "t\x01\x1b\"\\\n\x7f\xef\xbf\xbd\xef\xbf\xbd(\xe2\x82\xac";
 
 static char dir[64];
 static char link_path[128];
@@ -39,8 +40,10 @@ static void start_named(tl_proc *p) {
   ck_assert_ptr_nonnull(mkdtemp(dir));
   snprintf(link_path, sizeof(link_path), "%s/%s", dir, nasty);
   ck_assert_int_eq(symlink(bin, link_path), 0);
-  setenv("THREADLAB_BIN", link_path, 1); /* this test's own process (Check forks) */
-  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms", "100", NULL};
+  setenv("THREADLAB_BIN", link_path,
+         1); /* this test's own process (Check forks) */
+  const char *args[] = {"--mode",      "pool", "--threads", "2",
+                        "--sample-ms", "100",  NULL};
   tl_proc_start(p, args);
 }
 
@@ -161,5 +164,6 @@ START_TEST(nasty_thread_name_not_in_metrics) {
 }
 END_TEST
 
-TL_CHECK_MAIN("json_names", nasty_thread_name_in_stats, nasty_thread_name_in_stream_event,
+TL_CHECK_MAIN("json_names", nasty_thread_name_in_stats,
+              nasty_thread_name_in_stream_event,
               nasty_thread_name_not_in_metrics)

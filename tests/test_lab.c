@@ -54,7 +54,8 @@ static bool workers_allowed(pid_t pid, const char *want, int workers) {
     FILE *f = fopen(path, "r");
     if (!f)
       continue;
-    bool worker = fgets(comm, sizeof(comm), f) && strncmp(comm, "tl-worker-", 10) == 0;
+    bool worker =
+        fgets(comm, sizeof(comm), f) && strncmp(comm, "tl-worker-", 10) == 0;
     fclose(f);
     if (!worker)
       continue;
@@ -114,7 +115,8 @@ START_TEST(cpus_confines_workers) {
   int first = nth_allowed_cpu(0);
   char a[16];
   snprintf(a, sizeof(a), "%d", first);
-  const char *args[] = {"--threads", "3", "--cpus", a, "--sample-ms", "100", NULL};
+  const char *args[] = {"--threads",   "3",   "--cpus", a,
+                        "--sample-ms", "100", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   ck_assert_msg(wait_workers_allowed(p.pid, a, 3),
@@ -125,8 +127,8 @@ START_TEST(cpus_confines_workers) {
   tl_resp r;
   /* Bad lists change nothing: 400 with a JSON error. */
   const char *bad[] = {"/control?cpus=abc", "/control?cpus=1-0",
-                       "/control?cpus=100000", "/control?cpus=",
-                       "/control?cpus=4095"};
+                       "/control?cpus=100000",
+                       "/control?cpus=", "/control?cpus=4095"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     r = post(&p, bad[i], -1);
     ck_assert_msg(r.status == 400, "%s answered %d", bad[i], r.status);
@@ -138,7 +140,8 @@ START_TEST(cpus_confines_workers) {
   tl_resp_free(&r);
   j = get_json(&p, "/stats");
   char inherited[256];
-  snprintf(inherited, sizeof(inherited), "%s", tj_str(j, "server.inherited_cpus"));
+  snprintf(inherited, sizeof(inherited), "%s",
+           tj_str(j, "server.inherited_cpus"));
   tj_release(j);
   ck_assert_msg(wait_workers_allowed(p.pid, inherited, 3),
                 "cpus=all did not give the workers %s back", inherited);
@@ -154,7 +157,8 @@ START_TEST(control_cpus_moves_workers) {
   char a[16], b[16], q[64];
   snprintf(a, sizeof(a), "%d", first);
   snprintf(b, sizeof(b), "%d", second);
-  const char *args[] = {"--threads", "3", "--cpus", a, "--sample-ms", "100", NULL};
+  const char *args[] = {"--threads",   "3",   "--cpus", a,
+                        "--sample-ms", "100", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   ck_assert(wait_workers_allowed(p.pid, a, 3));
@@ -181,7 +185,8 @@ static int run_bin(int cpu, const char *const *args) {
       CPU_SET(cpu, &set);
       sched_setaffinity(0, sizeof(set), &set);
     }
-    const char *argv[16] = {tl_bin(), "--port", "0", "--admin-port", "0", "--quiet"};
+    const char *argv[16] = {tl_bin(),       "--port", "0",
+                            "--admin-port", "0",      "--quiet"};
     int n = 6;
     for (int i = 0; args[i] && n < 15; i++)
       argv[n++] = args[i];
@@ -234,7 +239,8 @@ END_TEST
 static int open_stream(const tl_proc *p) {
   int fd = tl_connect(p->admin_port);
   char req[256];
-  snprintf(req, sizeof(req), "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+  snprintf(req, sizeof(req),
+           "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
            p->admin_port);
   tl_send_str(fd, req);
   return fd;
@@ -278,8 +284,7 @@ static char *read_lab_events(int fd, int timeout_s, int *progress) {
           snprintf(last_progress, sizeof(last_progress), "%s", data);
         if (strstr(data, "\"phase\":\"setup\""))
           setup_events++;
-      }
-      else if (strstr(data, "\"type\":\"result\""))
+      } else if (strstr(data, "\"type\":\"result\""))
         result = strdup(data);
       size_t used = (size_t) (nl + 2 - buf);
       memmove(buf, nl + 2, len - used + 1);
@@ -291,7 +296,8 @@ static char *read_lab_events(int fd, int timeout_s, int *progress) {
 }
 
 START_TEST(lab_runs_one_experiment) {
-  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms", "200", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "2",
+                        "--sample-ms", "200",  NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   tj *book = get_json(&p, "/lab");
@@ -306,11 +312,13 @@ START_TEST(lab_runs_one_experiment) {
     const tj *vs = tj_get(book, path);
     ck_assert_msg(vs && vs->n >= 2 && vs->n <= 3, "%s: not 2-3 variants", path);
     for (size_t k = 0; k < vs->n; k++) {
-      snprintf(path, sizeof(path), "experiments.%zu.variants.%zu.setup.mode", i, k);
+      snprintf(path, sizeof(path), "experiments.%zu.variants.%zu.setup.mode", i,
+               k);
       ck_assert_msg(tj_str(book, path) != NULL, "%s missing", path);
       snprintf(path, sizeof(path), "experiments.%zu.variants.%zu.unit", i, k);
       ck_assert_msg(tj_str(book, path) != NULL, "%s missing", path);
-      snprintf(path, sizeof(path), "experiments.%zu.variants.%zu.predicted", i, k);
+      snprintf(path, sizeof(path), "experiments.%zu.variants.%zu.predicted", i,
+               k);
       ck_assert_msg(tj_get(book, path) != NULL, "%s missing", path);
     }
   }
@@ -381,7 +389,8 @@ START_TEST(lab_runs_one_experiment) {
   ck_assert_int_eq((int) tj_num(j, "result.variants.1.settings.threads", 0), 6);
   ck_assert_int_eq((int) tj_num(j, "result.variants.1.predicted", -1), 6);
   ck_assert_int_eq((int) tj_num(j, "result.variants.1.measured", -1), 6);
-  ck_assert_msg(strstr(tj_str(j, "result.verdict.text"), "as the model says") != NULL,
+  ck_assert_msg(strstr(tj_str(j, "result.verdict.text"), "as the model says") !=
+                    NULL,
                 "%s", tj_str(j, "result.verdict.text"));
   ck_assert(tj_get(j, "result.verdict.consistent")->b);
   ck_assert(tj_get(j, "result.restored")->b);
@@ -392,7 +401,8 @@ START_TEST(lab_runs_one_experiment) {
   double cpu = tj_num(j, "result.evidence.3.delta", -1);
   double ran = tj_num(j, "result.duration_s", 0);
   ck_assert_msg(cpu > 0 && cpu <= 3 * ran + 0.5,
-                "workers' CPU time over the run %.3f s (run %.2f s, 3 workers)", cpu, ran);
+                "workers' CPU time over the run %.3f s (run %.2f s, 3 workers)",
+                cpu, ran);
   /* "before" is read under the experiment's setup (3 workers), not from a
    * sample taken before it was applied. */
   ck_assert_str_eq(tj_str(j, "result.evidence.0.label"), "worker threads");
@@ -402,7 +412,8 @@ START_TEST(lab_runs_one_experiment) {
   /* The report page shows it: the question, both variants, a chart. */
   ck_assert_int_eq(tl_get(p.admin_port, "/lab/report", &r), 200);
   ck_assert_msg(strstr(r.body, "<!doctype html>") && strstr(r.body, "<svg") &&
-                strstr(r.body, "6 worker threads") && strstr(r.body, "one process with many threads"),
+                    strstr(r.body, "6 worker threads") &&
+                    strstr(r.body, "one process with many threads"),
                 "%.400s", r.body);
   tl_resp_free(&r);
   /* The runs list has it, and the server is back to its settings. */
@@ -414,7 +425,8 @@ START_TEST(lab_runs_one_experiment) {
   /* The kernel lists 2 workers again (the third left), on their set. */
   j = get_json(&p, "/stats");
   char inherited[256];
-  snprintf(inherited, sizeof(inherited), "%s", tj_str(j, "server.inherited_cpus"));
+  snprintf(inherited, sizeof(inherited), "%s",
+           tj_str(j, "server.inherited_cpus"));
   tj_release(j);
   ck_assert(wait_workers_allowed(p.pid, inherited, 2));
   r = post(&p, "/lab/cancel", -1);
@@ -432,7 +444,8 @@ START_TEST(lab_one_core_restores_worker_cpus) {
     TL_SKIP("one CPU: the experiment's one core is all the workers had");
   char first[16];
   snprintf(first, sizeof(first), "%d", nth_allowed_cpu(0));
-  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms", "200", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "2",
+                        "--sample-ms", "200",  NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   tj *j = get_json(&p, "/stats");
@@ -465,12 +478,15 @@ START_TEST(lab_one_core_restores_worker_cpus) {
   double m1 = tj_num(j, "result.variants.1.measured", 0);
   double p0 = tj_num(j, "result.variants.0.predicted", 0);
   double p1 = tj_num(j, "result.variants.1.predicted", 0);
-  ck_assert_msg(m0 > 0 && m1 > 0 && p0 > 0 && p1 > 1.5 * p0, "%g %g %g %g", m0, m1, p0, p1);
-  bool agree = fabs((m1 / m0) / (p1 / p0) - 1) <= tj_num(j, "result.tolerance", 0) + 1e-9;
-  ck_assert_msg(tj_get(j, "result.verdict.consistent")->b == agree, "%s (%g vs %g)",
-                tj_str(j, "result.verdict.text"), m1 / m0, p1 / p0);
-  ck_assert(strstr(tj_str(j, "result.verdict.text"), agree ? "as the model says"
-                                                         : "but the model says") != NULL);
+  ck_assert_msg(m0 > 0 && m1 > 0 && p0 > 0 && p1 > 1.5 * p0, "%g %g %g %g", m0,
+                m1, p0, p1);
+  bool agree = fabs((m1 / m0) / (p1 / p0) - 1) <=
+               tj_num(j, "result.tolerance", 0) + 1e-9;
+  ck_assert_msg(tj_get(j, "result.verdict.consistent")->b == agree,
+                "%s (%g vs %g)", tj_str(j, "result.verdict.text"), m1 / m0,
+                p1 / p0);
+  ck_assert(strstr(tj_str(j, "result.verdict.text"),
+                   agree ? "as the model says" : "but the model says") != NULL);
   ck_assert(tj_get(j, "result.restored")->b);
   ck_assert_str_eq(tj_str(j, "result.settings_after.worker_cpus"), before);
   ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);
@@ -482,7 +498,8 @@ START_TEST(lab_one_core_restores_worker_cpus) {
   /* A snapshot taken after the restore says so too. */
   j = get_json(&p, "/stats");
   double seq = tj_num(j, "seq", 0);
-  for (double t0 = tl_now_s(); tj_num(j, "seq", 0) < seq + 2 && tl_now_s() - t0 < 10;) {
+  for (double t0 = tl_now_s();
+       tj_num(j, "seq", 0) < seq + 2 && tl_now_s() - t0 < 10;) {
     tj_release(j);
     usleep(50000);
     j = get_json(&p, "/stats");
@@ -494,7 +511,8 @@ START_TEST(lab_one_core_restores_worker_cpus) {
 END_TEST
 
 START_TEST(lab_cancel_restores) {
-  const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
+  const char *args[] = {"--mode",      "async", "--threads", "2",
+                        "--sample-ms", "200",   NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   int sfd = open_stream(&p);
@@ -526,7 +544,8 @@ END_TEST
 /* A page that starts a run and goes away (its stream reset mid-run) stops
  * nothing: the run ends, is listed and restores the settings. */
 START_TEST(lab_run_outlives_its_page) {
-  const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
+  const char *args[] = {"--mode",      "async", "--threads", "2",
+                        "--sample-ms", "200",   NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   int sfd = open_stream(&p);
@@ -545,7 +564,8 @@ START_TEST(lab_run_outlives_its_page) {
     tj_release(j);
     j = NULL;
   }
-  ck_assert_msg(j != NULL, "the run did not end within 25 s of its page leaving");
+  ck_assert_msg(j != NULL,
+                "the run did not end within 25 s of its page leaving");
   ck_assert_str_eq(tj_str(j, "runs.0.status"), "done");
   ck_assert(tj_get(j, "runs.0.restored")->b);
   ck_assert_str_eq(tj_str(j, "runs.0.settings_after.mode"), "async");
@@ -557,7 +577,8 @@ END_TEST
 /* id=all: every experiment in order, the answer says how long; a cancel
  * stops the series (no experiment after it starts) and restores. */
 START_TEST(lab_run_all_then_cancel) {
-  const char *args[] = {"--mode", "async", "--threads", "2", "--sample-ms", "200", NULL};
+  const char *args[] = {"--mode",      "async", "--threads", "2",
+                        "--sample-ms", "200",   NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   tj *book = get_json(&p, "/lab");
@@ -566,7 +587,8 @@ START_TEST(lab_run_all_then_cancel) {
   tl_resp r = post(&p, "/lab/run?id=all&duration_s=1", -1);
   ck_assert_msg(r.status == 202, "id=all answered %d: %s", r.status, r.body);
   tj *j = tj_parse(r.body, r.body_len);
-  int runnable = (int) tj_num(j, "experiments", 0), skipped = (int) tj_num(j, "skipped", -1);
+  int runnable = (int) tj_num(j, "experiments", 0),
+      skipped = (int) tj_num(j, "skipped", -1);
   ck_assert_int_eq(runnable + skipped, nexp);
   /* At least one variant of 1 s per experiment that runs. */
   ck_assert_msg(tj_num(j, "duration_s", 0) >= 2.0 * runnable, "%s", r.body);
@@ -657,8 +679,8 @@ START_TEST(lab_process_costs_medians_and_spread) {
     lo[i] = tj_num(j, path, -1);
     snprintf(path, sizeof(path), "runs.0.variants.%d.spread.1", i);
     hi[i] = tj_num(j, path, -1);
-    ck_assert_msg(lo[i] > 0 && lo[i] <= m && m <= hi[i], "variant %d: %g not in %g-%g", i, m,
-                  lo[i], hi[i]);
+    ck_assert_msg(lo[i] > 0 && lo[i] <= m && m <= hi[i],
+                  "variant %d: %g not in %g-%g", i, m, lo[i], hi[i]);
   }
   bool apart = lo[1] > hi[0];
   ck_assert_msg(tj_get(j, "runs.0.verdict.consistent")->b == apart, "%s",
@@ -698,7 +720,6 @@ START_TEST(lab_without_wrk_says_how_to_install) {
 }
 END_TEST
 
-
 START_TEST(lab_refuses_non_loopback) {
   char src[64];
   if (!tl_own_address(src, sizeof(src)))
@@ -711,7 +732,8 @@ START_TEST(lab_refuses_non_loopback) {
     int fd = tl_connect_from(src, p.admin_port);
     ck_assert_msg(fd >= 0, "cannot connect from %s: %s", src, strerror(errno));
     tl_resp r = post(&p, targets[i], fd);
-    ck_assert_msg(r.status == 403, "%s from %s answered %d", targets[i], src, r.status);
+    ck_assert_msg(r.status == 403, "%s from %s answered %d", targets[i], src,
+                  r.status);
     ck_assert(strstr(r.body, "\"error\"") != NULL);
     tl_resp_free(&r);
     tl_close(fd);

@@ -38,8 +38,9 @@ static double io_burst_on(int port, const char *expect_thread_prefix,
     ck_assert_int_eq(r.status, 200);
     char th[256];
     ck_assert(tl_resp_find_header(&r, "X-Thread", th, sizeof(th)));
-    ck_assert_msg(strncmp(th, expect_thread_prefix, strlen(expect_thread_prefix)) == 0,
-                  "X-Thread %s, expected %s*", th, expect_thread_prefix);
+    ck_assert_msg(
+        strncmp(th, expect_thread_prefix, strlen(expect_thread_prefix)) == 0,
+        "X-Thread %s, expected %s*", th, expect_thread_prefix);
     bool known = false;
     for (int k = 0; k < nseen; k++)
       known |= strcmp(seen[k], th) == 0;
@@ -81,9 +82,12 @@ START_TEST(pool_io_capped_by_workers) {
   /* 40 tasks / 2 workers x 0.2 s = 4 s: sleeps cannot finish sooner. One
    * worker would need 8 s: the bound in between tells them apart, and so
    * does the number of workers that answered. */
-  ck_assert_msg(dt >= 3.5, "40 x 200 ms IO took only %.2f s with 2 workers", dt);
-  ck_assert_msg(dt < 7.0, "40 x 200 ms IO took %.2f s with 2 workers (one "
-                "worker needs 8 s)", dt);
+  ck_assert_msg(dt >= 3.5, "40 x 200 ms IO took only %.2f s with 2 workers",
+                dt);
+  ck_assert_msg(dt < 7.0,
+                "40 x 200 ms IO took %.2f s with 2 workers (one "
+                "worker needs 8 s)",
+                dt);
   ck_assert_msg(nthreads == 2, "%d workers answered, expected 2", nthreads);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
@@ -161,7 +165,6 @@ START_TEST(hybrid_cpu_does_not_block_plaintext) {
 }
 END_TEST
 
-
 /* /task in hybrid: CPU steps on workers, the IO wait on the loop; the JSON
  * body lists each step where it ran, the headers agree. */
 START_TEST(hybrid_task_hops_threads) {
@@ -176,7 +179,8 @@ START_TEST(hybrid_task_hops_threads) {
   ck_assert(strncmp(tj_str(j, "steps.0.thread"), "worker-", 7) == 0);
   ck_assert_str_eq(tj_str(j, "steps.1.thread"), "loop");
   ck_assert(strncmp(tj_str(j, "steps.2.thread"), "worker-", 7) == 0);
-  double s1 = tj_num(j, "steps.1.start_us", -1), e1 = tj_num(j, "steps.1.end_us", -1);
+  double s1 = tj_num(j, "steps.1.start_us", -1),
+         e1 = tj_num(j, "steps.1.end_us", -1);
   ck_assert(e1 - s1 >= 45000);
   ck_assert(tj_num(j, "steps.2.start_us", -1) >= e1);
   ck_assert(tj_num(j, "run_us", 0) >= 55000);
@@ -245,7 +249,8 @@ START_TEST(cpu_step_burns_thread_time) {
   ck_assert_int_eq(tl_get(p.port, "/cpu?ms=200", &r), 200);
   tj *j = tj_parse(r.body, r.body_len);
   ck_assert_ptr_nonnull(j);
-  double run = tj_num(j, "steps.0.end_us", 0) - tj_num(j, "steps.0.start_us", 0);
+  double run =
+      tj_num(j, "steps.0.end_us", 0) - tj_num(j, "steps.0.start_us", 0);
   ck_assert_msg(run >= 195000, "a 200 ms CPU step lasted %.0f us", run);
   /* It ran on a CPU the server may use (it inherits ours). */
   int core = (int) tj_num(j, "steps.0.core", -1);

@@ -17,7 +17,8 @@
 #include "tl_testutil.h"
 
 static void start(tl_proc *p) {
-  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms", "100", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "2",
+                        "--sample-ms", "100",  NULL};
   tl_proc_start(p, args);
 }
 
@@ -46,8 +47,8 @@ static void expect_error(tl_resp *r, int status, const char *word) {
   tj *j = tj_parse(r->body, r->body_len);
   ck_assert_msg(j != NULL, "error body is not JSON: %s", r->body);
   ck_assert_int_eq((int) tj_num(j, "status", 0), status);
-  ck_assert_msg(strstr(tj_str(j, "error"), word) != NULL, "reason '%s' lacks '%s'",
-                tj_str(j, "error"), word);
+  ck_assert_msg(strstr(tj_str(j, "error"), word) != NULL,
+                "reason '%s' lacks '%s'", tj_str(j, "error"), word);
   tj_release(j);
   tl_resp_free(r);
 }
@@ -85,10 +86,12 @@ START_TEST(observer_refuses_cross_site_posts) {
   /* A foreign page's form or fetch: its Origin, with or without the header. */
   post_control(&p, "mode=async", "Origin: http://evil.example\r\n", &r);
   expect_error(&r, 403, "Origin");
-  post_control(&p, "mode=async", "Origin: http://evil.example\r\nX-Threadlab: 1\r\n", &r);
+  post_control(&p, "mode=async",
+               "Origin: http://evil.example\r\nX-Threadlab: 1\r\n", &r);
   expect_error(&r, 403, "Origin");
   /* Another port of this machine is another origin (the workload's). */
-  snprintf(origin, sizeof(origin), "Origin: http://127.0.0.1:%d\r\nX-Threadlab: 1\r\n", p.port);
+  snprintf(origin, sizeof(origin),
+           "Origin: http://127.0.0.1:%d\r\nX-Threadlab: 1\r\n", p.port);
   post_control(&p, "mode=async", origin, &r);
   expect_error(&r, 403, "Origin");
   post_control(&p, "mode=async", "Origin: null\r\nX-Threadlab: 1\r\n", &r);
@@ -98,27 +101,33 @@ START_TEST(observer_refuses_cross_site_posts) {
   char twice[256];
   snprintf(twice, sizeof(twice),
            "Origin: http://127.0.0.1:%d\r\nOrigin: http://127.0.0.1:%d\r\n"
-           "X-Threadlab: 1\r\n", p.admin_port, p.admin_port);
+           "X-Threadlab: 1\r\n",
+           p.admin_port, p.admin_port);
   post_control(&p, "mode=async", twice, &r);
   expect_error(&r, 403, "Origin");
   char longer[512];
-  snprintf(longer, sizeof(longer), "Origin: http://evil.example/%0300d\r\nX-Threadlab: 1\r\n", 0);
+  snprintf(longer, sizeof(longer),
+           "Origin: http://evil.example/%0300d\r\nX-Threadlab: 1\r\n", 0);
   post_control(&p, "mode=async", longer, &r);
   expect_error(&r, 403, "Origin");
   /* Without the header a cross-site form cannot send. */
   post_control(&p, "mode=async", "", &r);
   expect_error(&r, 403, "X-Threadlab");
-  post_control(&p, "mode=async", "Content-Type: application/x-www-form-urlencoded\r\n", &r);
+  post_control(&p, "mode=async",
+               "Content-Type: application/x-www-form-urlencoded\r\n", &r);
   expect_error(&r, 403, "X-Threadlab");
-  post_control(&p, "mode=async", "Content-Type: text/plain\r\nX-Threadlab: yes\r\n", &r);
+  post_control(&p, "mode=async",
+               "Content-Type: text/plain\r\nX-Threadlab: yes\r\n", &r);
   expect_error(&r, 403, "X-Threadlab");
   /* A CORS preflight is never granted. */
   char raw[512];
-  snprintf(raw, sizeof(raw),
-           "OPTIONS /control HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-           "Origin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\n"
-           "Access-Control-Request-Headers: x-threadlab\r\nConnection: close\r\n\r\n",
-           p.admin_port);
+  snprintf(
+      raw, sizeof(raw),
+      "OPTIONS /control HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+      "Origin: http://evil.example\r\nAccess-Control-Request-Method: POST\r\n"
+      "Access-Control-Request-Headers: x-threadlab\r\nConnection: "
+      "close\r\n\r\n",
+      p.admin_port);
   ask(&p, raw, &r);
   expect_error(&r, 405, "preflight");
   ck_assert_str_eq(mode_now(&p, mode, sizeof(mode)), "pool");
@@ -138,17 +147,23 @@ START_TEST(observer_refuses_foreign_hosts) {
            p.admin_port);
   ask(&p, raw, &r);
   expect_error(&r, 421, "Host");
-  const char *paths[] = {"/stats", "/metrics", "/stats/stream", "/", "/healthz"};
+  const char *paths[] = {"/stats", "/metrics", "/stats/stream", "/",
+                         "/healthz"};
   for (size_t i = 0; i < sizeof(paths) / sizeof(*paths); i++) {
-    snprintf(raw, sizeof(raw), "GET %s HTTP/1.1\r\nHost: evil.example:%d\r\nConnection: close\r\n\r\n",
-             paths[i], p.admin_port);
+    snprintf(
+        raw, sizeof(raw),
+        "GET %s HTTP/1.1\r\nHost: evil.example:%d\r\nConnection: close\r\n\r\n",
+        paths[i], p.admin_port);
     ask(&p, raw, &r);
-    ck_assert_msg(r.status == 421, "GET %s with a foreign Host: %d", paths[i], r.status);
+    ck_assert_msg(r.status == 421, "GET %s with a foreign Host: %d", paths[i],
+                  r.status);
     ck_assert(strstr(r.body, "\"error\"") != NULL);
     tl_resp_free(&r);
   }
   /* Our port only; HTTP/1.1 must name a host, HTTP/1.0 need not. */
-  snprintf(raw, sizeof(raw), "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+  snprintf(raw, sizeof(raw),
+           "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: "
+           "close\r\n\r\n",
            p.port);
   ask(&p, raw, &r);
   expect_error(&r, 421, "Host");
@@ -159,14 +174,20 @@ START_TEST(observer_refuses_foreign_hosts) {
   /* Names of this observer. */
   const char *hosts[] = {"localhost", "127.0.0.1", "127.0.0.2", "[::1]"};
   for (size_t i = 0; i < sizeof(hosts) / sizeof(*hosts); i++) {
-    snprintf(raw, sizeof(raw), "GET /healthz HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n",
-             hosts[i], p.admin_port);
+    snprintf(
+        raw, sizeof(raw),
+        "GET /healthz HTTP/1.1\r\nHost: %s:%d\r\nConnection: close\r\n\r\n",
+        hosts[i], p.admin_port);
     ck_assert_msg(ask(&p, raw, &r) == 200, "Host %s: %d", hosts[i], r.status);
     tl_resp_free(&r);
   }
   /* The workload listener is not restricted. */
-  ck_assert_int_eq(tl_roundtrip(p.port, "GET /plaintext HTTP/1.1\r\nHost: evil.example\r\n"
-                                        "Origin: http://evil.example\r\nConnection: close\r\n\r\n", &r), 0);
+  ck_assert_int_eq(
+      tl_roundtrip(p.port,
+                   "GET /plaintext HTTP/1.1\r\nHost: evil.example\r\n"
+                   "Origin: http://evil.example\r\nConnection: close\r\n\r\n",
+                   &r),
+      0);
   ck_assert_int_eq(r.status, 200);
   tl_resp_free(&r);
   ck_assert_str_eq(mode_now(&p, mode, sizeof(mode)), "pool");
@@ -180,18 +201,23 @@ START_TEST(observer_accepts_the_dashboard) {
   tl_resp r;
   char hdrs[256], mode[16];
   /* What the dashboard sends: its own origin and the header. */
-  snprintf(hdrs, sizeof(hdrs), "Origin: http://127.0.0.1:%d\r\nX-Threadlab: 1\r\n", p.admin_port);
+  snprintf(hdrs, sizeof(hdrs),
+           "Origin: http://127.0.0.1:%d\r\nX-Threadlab: 1\r\n", p.admin_port);
   ck_assert_int_eq(post_control(&p, "mode=async", hdrs, &r), 200);
   ck_assert(strstr(r.body, "\"mode\":\"async\"") != NULL);
   tl_resp_free(&r);
   ck_assert_str_eq(mode_now(&p, mode, sizeof(mode)), "async");
-  snprintf(hdrs, sizeof(hdrs), "Origin: http://localhost:%d\r\nX-Threadlab: 1\r\n", p.admin_port);
+  snprintf(hdrs, sizeof(hdrs),
+           "Origin: http://localhost:%d\r\nX-Threadlab: 1\r\n", p.admin_port);
   ck_assert_int_eq(post_control(&p, "mode=hybrid", hdrs, &r), 200);
   tl_resp_free(&r);
   /* What curl sends; or JSON's content type. */
-  ck_assert_int_eq(post_control(&p, "mode=pool", "X-Threadlab: 1\r\n", &r), 200);
+  ck_assert_int_eq(post_control(&p, "mode=pool", "X-Threadlab: 1\r\n", &r),
+                   200);
   tl_resp_free(&r);
-  ck_assert_int_eq(post_control(&p, "threads=3", "Content-Type: application/json\r\n", &r), 200);
+  ck_assert_int_eq(
+      post_control(&p, "threads=3", "Content-Type: application/json\r\n", &r),
+      200);
   ck_assert(strstr(r.body, "\"threads\":3") != NULL);
   tl_resp_free(&r);
   /* A form-encoded body, with the header. */
@@ -199,7 +225,8 @@ START_TEST(observer_accepts_the_dashboard) {
   const char *form = "mode=async&threads=2";
   snprintf(raw, sizeof(raw),
            "POST /control HTTP/1.1\r\nHost: localhost:%d\r\nX-Threadlab: 1\r\n"
-           "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %zu\r\n"
+           "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: "
+           "%zu\r\n"
            "Connection: close\r\n\r\n%s",
            p.admin_port, strlen(form), form);
   ck_assert_int_eq(ask(&p, raw, &r), 200);
@@ -208,7 +235,8 @@ START_TEST(observer_accepts_the_dashboard) {
   /* Any other body is refused, not ignored. */
   const char *json = "{\"mode\":\"pool\"}";
   snprintf(raw, sizeof(raw),
-           "POST /control HTTP/1.1\r\nHost: localhost:%d\r\nContent-Type: application/json\r\n"
+           "POST /control HTTP/1.1\r\nHost: localhost:%d\r\nContent-Type: "
+           "application/json\r\n"
            "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
            p.admin_port, strlen(json), json);
   ask(&p, raw, &r);
@@ -251,7 +279,8 @@ START_TEST(observer_files_head_and_http10) {
   /* Right behind the HEAD's headers: the next response, not a body. */
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   ck_assert_int_eq(r.status, 200);
-  ck_assert_msg(strncmp(r.head, "HTTP/1.1 200", 12) == 0, "after HEAD: %.40s", r.head);
+  ck_assert_msg(strncmp(r.head, "HTTP/1.1 200", 12) == 0, "after HEAD: %.40s",
+                r.head);
   tl_resp_free(&r);
   tl_close(fd);
 

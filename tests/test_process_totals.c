@@ -43,8 +43,8 @@ static int ask(int fd) {
 static int proc_index(const tj *j, int pid, bool by_exit) {
   for (int k = 1; k < 8; k++) {
     char path[64];
-    snprintf(path, sizeof(path), by_exit ? "processes.%d.last_exit.pid"
-                                         : "processes.%d.pid", k);
+    snprintf(path, sizeof(path),
+             by_exit ? "processes.%d.last_exit.pid" : "processes.%d.pid", k);
     if ((int) tj_num(j, path, -1) == pid)
       return k;
   }
@@ -59,8 +59,9 @@ static double proc_num(const tj *j, int k, const char *field) {
 
 START_TEST(crash_accounted) {
   tl_proc p;
-  const char *args[] = {"--processes", "2", "--allow-crash", "--mode", "pool",
-                        "--sample-ms", "50", NULL};
+  const char *args[] = {"--processes", "2",    "--allow-crash",
+                        "--mode",      "pool", "--sample-ms",
+                        "50",          NULL};
   tl_proc_start(&p, args);
   /* Keep-alive connections until worker a holds 3 and b at least one. */
   int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0, na = 0;

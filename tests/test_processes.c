@@ -53,7 +53,8 @@ static int burst(int port, const char *path) {
     ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
     ck_assert_int_eq(r.status, 200);
     char th[256];
-    if (tl_resp_find_header(&r, "X-Thread", th, sizeof(th)) && strstr(th, "loop-"))
+    if (tl_resp_find_header(&r, "X-Thread", th, sizeof(th)) &&
+        strstr(th, "loop-"))
       other++;
     tl_resp_free(&r);
     tl_close(fds[i]);
@@ -63,7 +64,8 @@ static int burst(int port, const char *path) {
 
 START_TEST(loops_share_the_port_and_each_serves) {
   tl_proc p;
-  const char *args[] = {"--loops", "2", "--mode", "async", "--sample-ms", "100", NULL};
+  const char *args[] = {"--loops",     "2",   "--mode", "async",
+                        "--sample-ms", "100", NULL};
   tl_proc_start(&p, args);
   int other = 0;
   /* The kernel hashes each connection to one listener: a few bursts make
@@ -91,7 +93,8 @@ START_TEST(loops_every_mode_answers) {
   const char *modes[] = {"pool", "hybrid", "async"};
   for (int m = 0; m < 3; m++) {
     tl_proc p;
-    const char *args[] = {"--loops", "3", "--mode", modes[m], "--threads", "2", NULL};
+    const char *args[] = {"--loops",   "3", "--mode", modes[m],
+                          "--threads", "2", NULL};
     tl_proc_start(&p, args);
     burst(p.port, "/task?steps=cpu:1,io:2,cpu:1");
     ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
@@ -120,7 +123,8 @@ START_TEST(one_process_crash_kills_it) {
   const char *modes[] = {"async", "pool"};
   for (int m = 0; m < 2; m++) {
     tl_proc p;
-    const char *args[] = {"--allow-crash", "--loops", "2", "--mode", modes[m], NULL};
+    const char *args[] = {"--allow-crash", "--loops", "2",
+                          "--mode",        modes[m],  NULL};
     tl_proc_start(&p, args);
     int fd = tl_connect(p.port);
     tl_send_str(fd, "GET /task?steps=crash HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -195,7 +199,8 @@ START_TEST(stats_list_supervisor_and_workers) {
   ck_assert_str_eq(tj_str(j, "processes.0.role"), "supervisor");
   ck_assert_int_eq((int) tj_num(j, "processes.0.pid", -1), p.pid);
   ck_assert_str_eq(tj_str(j, "processes.1.role"), "worker");
-  ck_assert(tj_get(j, "processes.1.pss_kb") && !tj_is_null(j, "processes.1.pss_kb"));
+  ck_assert(tj_get(j, "processes.1.pss_kb") &&
+            !tj_is_null(j, "processes.1.pss_kb"));
   ck_assert(tj_num(j, "processes.1.uss_kb", 0) > 0);
   int w[8];
   ck_assert_int_eq(worker_pids(j, w), 2);
@@ -240,8 +245,9 @@ static int ask(int fd, const char *path) {
 START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   tl_proc p;
   /* Without a spare: the dead worker's own restart. */
-  const char *args[] = {"--processes", "2", "--allow-crash", "--mode", "pool",
-                        "--sample-ms", "50", "--spare-workers", "0", NULL};
+  const char *args[] = {
+      "--processes", "2",  "--allow-crash",   "--mode", "pool",
+      "--sample-ms", "50", "--spare-workers", "0",      NULL};
   tl_proc_start(&p, args);
   /* Keep-alive connections until both workers hold some. */
   int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0;
@@ -291,7 +297,8 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
       usleep(20 * 1000);
   }
   ck_assert_msg(fresh, "no new worker within %.0f s", REPLACE_S + 2);
-  ck_assert_msg(ready_at - t0 < REPLACE_S, "new worker after %.2f s", ready_at - t0);
+  ck_assert_msg(ready_at - t0 < REPLACE_S, "new worker after %.2f s",
+                ready_at - t0);
   ck_assert(!alive(a));
   for (int i = 0; i < n; i++)
     if (pids[i] == b)
@@ -336,8 +343,9 @@ static pid_t start_load(int port) {
  * spare follows. */
 START_TEST(spare_takes_a_dead_workers_place) {
   tl_proc p;
-  const char *args[] = {"--processes", "2", "--allow-crash", "--mode", "pool",
-                        "--sample-ms", "50", NULL};
+  const char *args[] = {"--processes", "2",    "--allow-crash",
+                        "--mode",      "pool", "--sample-ms",
+                        "50",          NULL};
   tl_proc_start(&p, args);
   tj *j = get_stats(p.admin_port);
   int w[8], spare = 0;
@@ -384,7 +392,8 @@ START_TEST(spare_takes_a_dead_workers_place) {
     if (!promoted)
       usleep(10 * 1000);
   }
-  ck_assert_msg(promoted, "the spare %d did not take the place of %d", spare, victim);
+  ck_assert_msg(promoted, "the spare %d did not take the place of %d", spare,
+                victim);
   ck_assert_msg(replaced >= 0 && replaced < REPLACE_S * 1000,
                 "death -> spare serving: %.1f ms", replaced);
   /* It listens now: a new connection reaches it. */
@@ -448,12 +457,13 @@ static int next_worker(const tl_proc *p, int old_pid, int restarts, double *gap,
 START_TEST(young_deaths_back_off) {
   tl_proc p;
   /* The cold restart's backoff: no spare to take the place. */
-  const char *args[] = {"--processes", "1", "--sample-ms", "50",
+  const char *args[] = {"--processes",     "1", "--sample-ms", "50",
                         "--spare-workers", "0", NULL};
   tl_proc_start(&p, args);
   double gap, up;
   int pid = 0;
-  for (double t0 = tl_now_s(); pid <= 0 && tl_now_s() - t0 < 10; usleep(10000)) {
+  for (double t0 = tl_now_s(); pid <= 0 && tl_now_s() - t0 < 10;
+       usleep(10000)) {
     tj *j = get_stats(p.admin_port);
     pid = (int) tj_num(j, "processes.1.pid", -1);
     tj_release(j);
@@ -466,13 +476,15 @@ START_TEST(young_deaths_back_off) {
   for (int k = 1; k <= 5; k++) {
     ck_assert_int_eq(kill(pid, SIGKILL), 0);
     pid = next_worker(&p, pid, k, &gap, &up);
-    fprintf(stderr, "young_deaths_back_off: death %d, slot empty %.3f s\n", k, gap);
+    fprintf(stderr, "young_deaths_back_off: death %d, slot empty %.3f s\n", k,
+            gap);
     ck_assert_msg(gap >= want[k - 1] * 0.9 - 0.005 && gap <= want[k - 1] + 1.0,
-                  "young death %d: slot empty %.3f s, want about %.1f s", k, gap,
-                  want[k - 1]);
+                  "young death %d: slot empty %.3f s, want about %.1f s", k,
+                  gap, want[k - 1]);
   }
   /* This one lives past 1 s: replaced at once (not after 1.6 s). */
-  for (double t0 = tl_now_s(); up < 1.2 && tl_now_s() - t0 < 10; usleep(50000)) {
+  for (double t0 = tl_now_s(); up < 1.2 && tl_now_s() - t0 < 10;
+       usleep(50000)) {
     tj *j = get_stats(p.admin_port);
     up = tj_num(j, "processes.1.uptime_s", 0);
     tj_release(j);
@@ -480,13 +492,16 @@ START_TEST(young_deaths_back_off) {
   ck_assert_msg(up >= 1.2, "the worker never reached 1.2 s (%.2f)", up);
   ck_assert_int_eq(kill(pid, SIGKILL), 0);
   pid = next_worker(&p, pid, 6, &gap, &up);
-  ck_assert_msg(gap < 0.8, "a worker that lived %.1f s replaced after %.3f s, "
-                "want at once", 1.2, gap);
+  ck_assert_msg(gap < 0.8,
+                "a worker that lived %.1f s replaced after %.3f s, "
+                "want at once",
+                1.2, gap);
   /* And the backoff starts over: the next young death waits 100 ms. */
   ck_assert_int_eq(kill(pid, SIGKILL), 0);
   pid = next_worker(&p, pid, 7, &gap, &up);
   ck_assert_msg(gap >= 0.085 && gap <= 1.1,
-                "young death after a long life: slot empty %.3f s, want 0.1 s", gap);
+                "young death after a long life: slot empty %.3f s, want 0.1 s",
+                gap);
   ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
   ck_assert(!alive(pid));
 }
@@ -497,7 +512,8 @@ static int control(int admin_port, const char *query) {
   char req[200];
   snprintf(req, sizeof(req),
            "POST /control?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", query, admin_port);
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n",
+           query, admin_port);
   tl_resp r;
   ck_assert_int_eq(tl_roundtrip(admin_port, req, &r), 0);
   int st = r.status;
@@ -511,7 +527,8 @@ static int control(int admin_port, const char *query) {
  * changes. */
 START_TEST(slow_figures_say_their_age) {
   tl_proc p;
-  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms", "100", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "4",
+                        "--sample-ms", "100",  NULL};
   tl_proc_start(&p, args);
   usleep(400 * 1000);
   tj *a = get_stats(p.admin_port);
@@ -536,8 +553,10 @@ START_TEST(slow_figures_say_their_age) {
   ck_assert_int_eq((int) tj_num(c, "processes.0.nthreads", 0), n0 + 4);
   /* Listed since the change (not 10 s after the previous listing). */
   double age = tj_num(c, "processes.0.threads_age_s", 99);
-  ck_assert_msg(age < tl_now_s() - t_ctl, "the listing is %.3f s old, the "
-                "change %.3f s", age, tl_now_s() - t_ctl);
+  ck_assert_msg(age < tl_now_s() - t_ctl,
+                "the listing is %.3f s old, the "
+                "change %.3f s",
+                age, tl_now_s() - t_ctl);
   tj_release(c);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
@@ -552,7 +571,8 @@ START_TEST(control_reaches_every_worker) {
   char req[160];
   snprintf(req, sizeof(req),
            "POST /control?mode=async HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", p.admin_port);
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n",
+           p.admin_port);
   ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
   ck_assert_int_eq(r.status, 200);
   tl_resp_free(&r);
@@ -580,7 +600,8 @@ START_TEST(no_child_survives_a_stop) {
   int sigs[] = {SIGTERM, SIGINT, SIGKILL};
   for (int k = 0; k < 3; k++) {
     tl_proc p;
-    const char *args[] = {"--processes", "2", "--shutdown-timeout-ms", "1000", NULL};
+    const char *args[] = {"--processes", "2", "--shutdown-timeout-ms", "1000",
+                          NULL};
     tl_proc_start(&p, args);
     int kids[16];
     int nk = children_of(p.pid, kids, 16);
@@ -635,10 +656,9 @@ START_TEST(bounds_exit_2) {
 END_TEST
 
 TL_CHECK_MAIN("processes", loops_share_the_port_and_each_serves,
-              loops_every_mode_answers, bounds_exit_2,
-              crash_needs_allow_crash, one_process_crash_kills_it,
-              stats_list_supervisor_and_workers,
+              loops_every_mode_answers, bounds_exit_2, crash_needs_allow_crash,
+              one_process_crash_kills_it, stats_list_supervisor_and_workers,
               crash_restarts_one_worker_the_other_serves_on,
-              spare_takes_a_dead_workers_place,
-              no_child_survives_a_stop, control_reaches_every_worker,
-              young_deaths_back_off, slow_figures_say_their_age)
+              spare_takes_a_dead_workers_place, no_child_survives_a_stop,
+              control_reaches_every_worker, young_deaths_back_off,
+              slow_figures_say_their_age)

@@ -24,7 +24,8 @@
 static json_t *parse_strict(const char *text, size_t len) {
   json_error_t err;
   json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
-  ck_assert_msg(j != NULL, "not JSON (%s at %d): %.120s", err.text, err.position, text);
+  ck_assert_msg(j != NULL, "not JSON (%s at %d): %.120s", err.text,
+                err.position, text);
   return j;
 }
 
@@ -95,7 +96,8 @@ static void stream_open(stream *s, int admin_port) {
   s->len = 0;
   char req[128];
   snprintf(req, sizeof(req),
-           "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n", admin_port);
+           "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           admin_port);
   tl_send_str(s->fd, req);
 }
 
@@ -181,38 +183,48 @@ START_TEST(thousand_threads_stream_small_totals_equal) {
       continue;
     }
     compared = true;
-    json_t *st = json_object_get(sj, "threads"), *ft = json_object_get(full, "threads");
+    json_t *st = json_object_get(sj, "threads"),
+           *ft = json_object_get(full, "threads");
     json_t *folded = json_object_get(sj, "folded");
-    ck_assert_msg(json_is_object(folded), "the stream folds nothing at 1,000 threads");
+    ck_assert_msg(json_is_object(folded),
+                  "the stream folds nothing at 1,000 threads");
     ck_assert_int_ge(count_role(ft, "worker"), 1000);
     ck_assert_int_le(json_array_size(st), 64);
     /* Every thread is listed or folded, once. */
     ck_assert_int_eq(json_array_size(st) + (size_t) num_or_0(folded, "threads"),
                      json_array_size(ft));
-    ck_assert_int_eq((int) num_or_0(folded, "listed"), (int) json_array_size(st));
+    ck_assert_int_eq((int) num_or_0(folded, "listed"),
+                     (int) json_array_size(st));
     /* Listed + folded = the whole, figure by figure: integers exactly,
      * rounded shares within the three decimals each thread is written with. */
-    ck_assert_double_eq(sum_of(st, "tasks") + num_or_0(folded, "tasks"), sum_of(ft, "tasks"));
-    ck_assert_double_eq(sum_of(st, "steps") + num_or_0(folded, "steps"), sum_of(ft, "steps"));
+    ck_assert_double_eq(sum_of(st, "tasks") + num_or_0(folded, "tasks"),
+                        sum_of(ft, "tasks"));
+    ck_assert_double_eq(sum_of(st, "steps") + num_or_0(folded, "steps"),
+                        sum_of(ft, "steps"));
     ck_assert_double_gt(sum_of(ft, "tasks"), 0);
     double slack = 0.001 * (double) json_array_size(ft);
     ck_assert_double_eq_tol(sum_of(st, "cpu_pct") + num_or_0(folded, "cpu_pct"),
                             sum_of(ft, "cpu_pct"), slack);
-    ck_assert_double_eq_tol(sum_of(st, "busy_pct") + num_or_0(folded, "busy_pct"),
+    ck_assert_double_eq_tol(sum_of(st, "busy_pct") +
+                                num_or_0(folded, "busy_pct"),
                             sum_of(ft, "busy_pct"), slack);
-    ck_assert_double_eq_tol(sum_of(st, "on_cpu_pct") + num_or_0(folded, "on_cpu_pct"),
+    ck_assert_double_eq_tol(sum_of(st, "on_cpu_pct") +
+                                num_or_0(folded, "on_cpu_pct"),
                             sum_of(ft, "on_cpu_pct"), slack);
     /* What is not about threads is the same document. */
-    json_t *sp = json_object_get(sj, "process"), *fp = json_object_get(full, "process");
+    json_t *sp = json_object_get(sj, "process"),
+           *fp = json_object_get(full, "process");
     ck_assert(json_equal(sp, fp));
-    ck_assert(json_equal(json_object_get(sj, "server"), json_object_get(full, "server")));
+    ck_assert(json_equal(json_object_get(sj, "server"),
+                         json_object_get(full, "server")));
     /* The loop and the observer are always listed. */
     ck_assert_int_ge(count_role(st, "loop"), 1);
     ck_assert_int_eq(count_role(st, "observer"), 1);
     json_decref(sj);
     json_decref(full);
   }
-  ck_assert_msg(compared, "never saw a stream event and /stats of the same sample");
+  ck_assert_msg(compared,
+                "never saw a stream event and /stats of the same sample");
   stream_close(&s);
   ck_assert_int_eq(tl_proc_stop(&p, 20000), 0);
 }

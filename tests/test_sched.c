@@ -69,7 +69,8 @@ static double run_delay_ns(int pid, int tid) {
   char path[96], buf[256];
   unsigned long long a, b;
   snprintf(path, sizeof path, "/proc/%d/task/%d/schedstat", pid, tid);
-  if (read_file(path, buf, sizeof buf) < 0 || sscanf(buf, "%llu %llu", &a, &b) != 2)
+  if (read_file(path, buf, sizeof buf) < 0 ||
+      sscanf(buf, "%llu %llu", &a, &b) != 2)
     return -1;
   return (double) b;
 }
@@ -151,8 +152,8 @@ static void settle(void) { usleep(1600 * 1000); }
 START_TEST(ping_pong_slices_equal_proc_switches) {
   for (int attempt = 0;; attempt++) {
     tl_proc p;
-    const char *args[] = {"--mode", "pool", "--threads", "1",
-                          "--sched-trace", "on", NULL};
+    const char *args[] = {"--mode",        "pool", "--threads", "1",
+                          "--sched-trace", "on",   NULL};
     tl_proc_start(&p, args);
     pin_all(p.pid, 0);
     settle();
@@ -181,8 +182,10 @@ START_TEST(ping_pong_slices_equal_proc_switches) {
     for (int k = 0; k < 2 && lost == 0; k++) {
       double dp = (double) (p1[k] - p0[k]);
       double dt = f1[k].switches - f0[k].switches;
-      fprintf(stderr, "ping-pong %s: /proc %.0f switches, tracer %.0f slices (%.2f%%)\n",
-              k ? "worker" : "loop", dp, dt, 100.0 * fabs(dt - dp) / dp);
+      fprintf(
+          stderr,
+          "ping-pong %s: /proc %.0f switches, tracer %.0f slices (%.2f%%)\n",
+          k ? "worker" : "loop", dp, dt, 100.0 * fabs(dt - dp) / dp);
       ck_assert_double_ge(dp, 5000); /* each request switches both */
       ck_assert_msg(fabs(dt - dp) <= 0.02 * dp,
                     "thread %d: tracer %.0f vs /proc %.0f", k, dt, dp);
@@ -205,8 +208,8 @@ END_TEST
  * kernel's run_delay (schedstat) within 10%, and preempted ends dominate. */
 START_TEST(oversubscribed_waits_match_run_delay) {
   tl_proc p;
-  const char *args[] = {"--mode", "pool", "--threads", "8", "--cpus", "0",
-                        "--sched-trace", "on", NULL};
+  const char *args[] = {"--mode", "pool",          "--threads", "8", "--cpus",
+                        "0",      "--sched-trace", "on",        NULL};
   tl_proc_start(&p, args);
   settle();
   tj *a = get_json(p.admin_port, FIGS);
@@ -257,7 +260,8 @@ START_TEST(oversubscribed_waits_match_run_delay) {
   }
   double lost = tj_num(b, "lost", -1);
   double drd = rd1 - rd0, dw = w1 - w0, ds = s1 - s0, dpre = pre1 - pre0;
-  fprintf(stderr, "oversubscribed: run_delay %.1f ms, tracer waits %.1f ms "
+  fprintf(stderr,
+          "oversubscribed: run_delay %.1f ms, tracer waits %.1f ms "
           "(%.2f%%); %.0f slices, %.0f preempted; lost %.0f\n",
           drd / 1e6, dw / 1e6, 100.0 * fabs(dw - drd) / drd, ds, dpre, lost);
   ck_assert_double_eq(lost, 0);
@@ -288,7 +292,8 @@ END_TEST
  * serves, and says which fallback it uses and why. */
 START_TEST(unprivileged_falls_back_with_its_reason) {
   if (access("/usr/bin/setpriv", X_OK) != 0) {
-    fprintf(stderr, "unprivileged_falls_back_with_its_reason: skipped: no setpriv\n");
+    fprintf(stderr,
+            "unprivileged_falls_back_with_its_reason: skipped: no setpriv\n");
     ck_abort_msg("setpriv (util-linux) is missing");
   }
   char dir[] = "/tmp/tl-sched-XXXXXX";
@@ -300,14 +305,16 @@ START_TEST(unprivileged_falls_back_with_its_reason) {
   ck_assert_ptr_nonnull(f);
   char real[4096];
   ck_assert_ptr_nonnull(realpath(tl_bin(), real));
-  fprintf(f, "#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 "
-             "--clear-groups '%s' \"$@\"\n", real);
+  fprintf(f,
+          "#!/bin/sh\nexec setpriv --reuid=65534 --regid=65534 "
+          "--clear-groups '%s' \"$@\"\n",
+          real);
   fclose(f);
   chmod(wrapper, 0755);
   setenv("THREADLAB_BIN", wrapper, 1);
   tl_proc p;
-  const char *args[] = {"--mode", "pool", "--threads", "2", "--sched-trace",
-                        "on", NULL};
+  const char *args[] = {"--mode",        "pool", "--threads", "2",
+                        "--sched-trace", "on",   NULL};
   tl_proc_start(&p, args);
   requests(p.port, "/task?steps=cpu:1", 50, 1);
   tj *st = get_json(p.admin_port, "/stats");
@@ -352,7 +359,6 @@ START_TEST(mounts_unchanged_after_the_server) {
   ck_assert_str_eq(after, before);
 }
 END_TEST
-
 
 /* GET path with Connection: close, read to EOF (bodies larger than the
  * test library's reader holds); returns the status, body in *body. */
@@ -458,7 +464,8 @@ static size_t check_chrome_trace(const tj *j, int ncpu, size_t *steps) {
     bool ok = false;
     for (size_t k = 0; k < nnamed && !ok; k++)
       ok = named[k][0] == sp[i].pid && named[k][1] == sp[i].tid;
-    ck_assert_msg(ok, "track %.0f/%.0f has no thread_name", sp[i].pid, sp[i].tid);
+    ck_assert_msg(ok, "track %.0f/%.0f has no thread_name", sp[i].pid,
+                  sp[i].tid);
     if (sp[i].pid == cpus_pid)
       ck_assert(sp[i].tid >= 0 && sp[i].tid < ncpu);
   }
@@ -487,15 +494,16 @@ static size_t check_chrome_trace(const tj *j, int ncpu, size_t *steps) {
  * bounded (1..10). */
 START_TEST(trace_download_is_a_well_formed_chrome_trace) {
   tl_proc p;
-  const char *args[] = {"--mode", "pool", "--threads", "2", "--sched-trace",
-                        "on", NULL};
+  const char *args[] = {"--mode",        "pool", "--threads", "2",
+                        "--sched-trace", "on",   NULL};
   tl_proc_start(&p, args);
   usleep(300 * 1000);
   requests(p.port, "/task?steps=cpu:1,io:1,cpu:1", 60, 2);
   settle();
   char *body;
   size_t blen;
-  ck_assert_int_eq(get_big(p.admin_port, "/sched/trace?seconds=3", &body, &blen), 200);
+  ck_assert_int_eq(
+      get_big(p.admin_port, "/sched/trace?seconds=3", &body, &blen), 200);
   tj *j = tj_parse(body, blen);
   ck_assert_ptr_nonnull(j);
   size_t steps;
@@ -599,14 +607,15 @@ END_TEST
  * the user-space check: their slices are counted like the others'. */
 START_TEST(new_threads_join_the_trace) {
   tl_proc p;
-  const char *args[] = {"--mode", "pool", "--threads", "1", "--sched-trace",
-                        "on", NULL};
+  const char *args[] = {"--mode",        "pool", "--threads", "1",
+                        "--sched-trace", "on",   NULL};
   tl_proc_start(&p, args);
   usleep(300 * 1000);
   char req[256];
   snprintf(req, sizeof req,
            "POST /control?threads=3 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n", p.admin_port);
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n",
+           p.admin_port);
   tl_resp r;
   ck_assert_int_eq(tl_roundtrip(p.admin_port, req, &r), 0);
   ck_assert_int_eq(r.status, 200);
@@ -616,7 +625,8 @@ START_TEST(new_threads_join_the_trace) {
   for (int c = 0; c < 3; c++) {
     fds[c] = tl_connect(p.port);
     for (int i = 0; i < 20; i++)
-      tl_send_str(fds[c], "GET /task?steps=cpu:2,io:1 HTTP/1.1\r\nHost: t\r\n\r\n");
+      tl_send_str(fds[c],
+                  "GET /task?steps=cpu:2,io:1 HTTP/1.1\r\nHost: t\r\n\r\n");
   }
   for (int c = 0; c < 3; c++) {
     for (int i = 0; i < 20; i++) {

@@ -72,13 +72,16 @@ static const char *const modes[] = {"async", "pool", "hybrid", "coro"};
  * nothing is lost and every lock is taken once per increment (+1: hold). */
 START_TEST(steps_run_in_every_mode) {
   const char *mode = modes[_i];
-  const char *args[] = {"--mode", mode, "--threads", "2", "--sample-ms", "100",
-                        NULL};
+  const char *args[] = {"--mode",      mode,  "--threads", "2",
+                        "--sample-ms", "100", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   tl_resp r;
-  ck_assert_int_eq(tl_get(p.port, "/task?steps=race:1000,atomic:2000,io:1,"
-                                  "lock:3000,hold:20,cpu:1", &r), 200);
+  ck_assert_int_eq(tl_get(p.port,
+                          "/task?steps=race:1000,atomic:2000,io:1,"
+                          "lock:3000,hold:20,cpu:1",
+                          &r),
+                   200);
   tj *b = tj_parse(r.body, r.body_len);
   ck_assert_ptr_nonnull(b);
   ck_assert_str_eq(tj_str(b, "steps.0.kind"), "race");
@@ -104,11 +107,13 @@ START_TEST(steps_run_in_every_mode) {
   ck_assert_int_eq((int) tj_num(j, "server.shared.acquisitions", -1), 3001);
   ck_assert_int_eq((int) tj_num(j, "server.shared.locks.0.acquisitions", -1),
                    3001);
-  ck_assert_int_eq((int) tj_num(j, "server.shared.locks.1.acquisitions", -1), 0);
+  ck_assert_int_eq((int) tj_num(j, "server.shared.locks.1.acquisitions", -1),
+                   0);
   ck_assert(tj_is_null(j, "server.shared.holder_tid"));
   ck_assert_int_eq((int) tj_num(j, "server.shared.waiters", -1), 0);
   char addr[32];
-  snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long) TL_SHARED_COUNTER_ADDR);
+  snprintf(addr, sizeof(addr), "0x%llx",
+           (unsigned long long) TL_SHARED_COUNTER_ADDR);
   ck_assert_str_eq(tj_str(j, "server.shared.counter_addr"), addr);
   /* The thread that ran the lock step has a row, waiting for nothing. */
   ck_assert_int_ge((int) tj_get(j, "server.shared.threads")->n, 1);
@@ -129,7 +134,8 @@ START_TEST(limits_and_gate) {
                        "/task?steps=lock", "/task?steps=hold:10001",
                        "/task?steps=deadlock:1"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-    ck_assert_msg(tl_get(p.port, bad[i], &r) == 400, "%s: %d", bad[i], r.status);
+    ck_assert_msg(tl_get(p.port, bad[i], &r) == 400, "%s: %d", bad[i],
+                  r.status);
     tl_resp_free(&r);
   }
   ck_assert_int_eq(tl_get(p.port, "/task?steps=cpu:1,deadlock", &r), 403);
@@ -143,8 +149,8 @@ END_TEST
  * by preemption: either way, counted exactly as increments - counter);
  * atomic and lock steps at once lose none. */
 START_TEST(race_loses_atomic_and_lock_do_not) {
-  const char *args[] = {"--mode", "pool", "--threads", "2", "--sample-ms",
-                        "100", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "2",
+                        "--sample-ms", "100",  NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   double lost = 0, total = 0;
@@ -193,8 +199,8 @@ static int read_status(int fd) {
  * while one holds, /stats names the holder and the waiters, and each
  * waiting thread says which lock it wants; afterwards the waits add up. */
 START_TEST(hold_serialises_and_shows_holder_and_waiters) {
-  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms",
-                        "50", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "4",
+                        "--sample-ms", "50",   NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   /* 800 ms of CPU: on a loaded machine under TSan several seconds of wall
@@ -274,9 +280,16 @@ END_TEST
  * still serves, it does, and it still stops on SIGTERM. */
 START_TEST(deadlock_found_and_survived) {
   const char *mode = _i == 0 ? "pool" : "async";
-  const char *args[] = {"--mode", mode, "--threads", "4", "--loops",
-                        _i == 0 ? "1" : "2", "--allow-deadlock",
-                        "--sample-ms", "100", NULL};
+  const char *args[] = {"--mode",
+                        mode,
+                        "--threads",
+                        "4",
+                        "--loops",
+                        _i == 0 ? "1" : "2",
+                        "--allow-deadlock",
+                        "--sample-ms",
+                        "100",
+                        NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   int fds[2];
@@ -287,7 +300,8 @@ START_TEST(deadlock_found_and_survived) {
   for (int tries = 0; tries < 8 && !dl; tries++) {
     for (int i = 0; i < 2; i++) {
       fds[i] = tl_connect(p.port);
-      tl_send_str(fds[i], "GET /task?steps=deadlock HTTP/1.1\r\nHost: t\r\n\r\n");
+      tl_send_str(fds[i],
+                  "GET /task?steps=deadlock HTTP/1.1\r\nHost: t\r\n\r\n");
     }
     t0 = tl_now_s();
     while (!dl && tl_now_s() - t0 < 3.0) {
@@ -325,7 +339,8 @@ START_TEST(deadlock_found_and_survived) {
   for (size_t k = 0; k < ins->n; k++)
     if (strcmp(tj_str(&ins->kids[k], "id"), "deadlock") == 0) {
       said = strstr(tj_str(&ins->kids[k], "text"), says) != NULL;
-      ck_assert_int_eq((int) tj_num(&ins->kids[k], "evidence.stuck_threads", 0), 2);
+      ck_assert_int_eq((int) tj_num(&ins->kids[k], "evidence.stuck_threads", 0),
+                       2);
     }
   ck_assert_msg(said, "no deadlock insight");
   tj_release(j);
@@ -355,12 +370,14 @@ END_TEST
 /* Under --processes 2 each worker has its own counter at the same virtual
  * address; as root, /proc/self/pagemap shows different physical pages. */
 START_TEST(processes_have_their_own_counter) {
-  const char *args[] = {"--processes", "2", "--mode", "pool", "--threads", "2",
-                        "--sample-ms", "100", NULL};
+  const char *args[] = {"--processes", "2",         "--mode",
+                        "pool",        "--threads", "2",
+                        "--sample-ms", "100",       NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   char addr[32];
-  snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long) TL_SHARED_COUNTER_ADDR);
+  snprintf(addr, sizeof(addr), "0x%llx",
+           (unsigned long long) TL_SHARED_COUNTER_ADDR);
   double c1 = 0, c2 = 0;
   tj *j = NULL;
   /* The kernel spreads connections over the two listeners: a few bursts
@@ -379,7 +396,8 @@ START_TEST(processes_have_their_own_counter) {
     }
     ck_assert_double_eq(c1 + c2, 8000.0 * (burst + 1));
   }
-  ck_assert_msg(c1 > 0 && c2 > 0, "one worker got everything: %.0f / %.0f", c1, c2);
+  ck_assert_msg(c1 > 0 && c2 > 0, "one worker got everything: %.0f / %.0f", c1,
+                c2);
   ck_assert_str_eq(tj_str(j, "processes.0.role"), "supervisor");
   for (int k = 0; k < 3; k++) {
     char path[64];
@@ -404,8 +422,9 @@ END_TEST
  * worker says so in its scoreboard slot and the supervisor replaces it
  * (last_exit "deadlocked: SIGKILL"); the new one serves. */
 START_TEST(deadlocked_worker_process_replaced) {
-  const char *args[] = {"--processes", "1", "--mode", "pool", "--threads", "4",
-                        "--allow-deadlock", "--sample-ms", "100", NULL};
+  const char *args[] = {"--processes", "1", "--mode",           "pool",
+                        "--threads",   "4", "--allow-deadlock", "--sample-ms",
+                        "100",         NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   tj *j = get_stats(p.admin_port);
@@ -432,10 +451,13 @@ START_TEST(deadlocked_worker_process_replaced) {
   }
   double took = tl_now_s() - t0;
   ck_assert_msg(pid1 > 0 && pid1 != pid0, "worker %d not replaced", pid0);
-  fprintf(stderr, "deadlocked worker %d replaced by %d, ready %.2f s after "
-          "the two deadlock requests\n", pid0, pid1, took);
+  fprintf(stderr,
+          "deadlocked worker %d replaced by %d, ready %.2f s after "
+          "the two deadlock requests\n",
+          pid0, pid1, took);
   ck_assert_int_eq((int) tj_num(j, "processes.1.restarts", 0), 1);
-  ck_assert_str_eq(tj_str(j, "processes.1.last_exit.how"), "deadlocked: SIGKILL");
+  ck_assert_str_eq(tj_str(j, "processes.1.last_exit.how"),
+                   "deadlocked: SIGKILL");
   ck_assert_int_eq((int) tj_num(j, "processes.1.last_exit.pid", 0), pid0);
   tj_release(j);
   /* The clients of the stuck tasks lost their connection. */
@@ -456,8 +478,8 @@ END_TEST
  * last sample period) is near 100 %. Once both are done, no thread holds
  * a lock any more and the lock names no holder. */
 START_TEST(a_wait_in_progress_counts) {
-  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms",
-                        "50", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "4",
+                        "--sample-ms", "50",   NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   int long_one = send_get(p.port, "/task?steps=hold:1500");
@@ -481,7 +503,8 @@ START_TEST(a_wait_in_progress_counts) {
       const tj *t = &ts->kids[k];
       if (tj_is_null(t, "wants"))
         continue;
-      double pct = tj_is_null(t, "lock_wait_pct") ? -1 : tj_num(t, "lock_wait_pct", -1);
+      double pct =
+          tj_is_null(t, "lock_wait_pct") ? -1 : tj_num(t, "lock_wait_pct", -1);
       double ms = tj_num(t, "lock_wait_ms", -1);
       if (ms > best_ms)
         best_ms = ms;
@@ -493,8 +516,10 @@ START_TEST(a_wait_in_progress_counts) {
     done = tj_num(j, "server.shared.acquisitions", 0) >= 2;
     tj_release(j);
   }
-  ck_assert_msg(seen, "the waiting thread showed at best lock_wait_ms %.1f, "
-                "lock_wait_pct %.1f", best_ms, best_pct);
+  ck_assert_msg(seen,
+                "the waiting thread showed at best lock_wait_ms %.1f, "
+                "lock_wait_pct %.1f",
+                best_ms, best_pct);
   ck_assert_int_eq(read_status(long_one), 200);
   ck_assert_int_eq(read_status(waiter), 200);
   tj *j = stats_with(p.admin_port, 0, 2);
@@ -513,8 +538,9 @@ END_TEST
 /* A deadlock seen again at the next samples is the same one: when it was
  * found (detect_ms) does not move. */
 START_TEST(a_deadlock_keeps_when_it_was_found) {
-  const char *args[] = {"--mode", "pool", "--threads", "4", "--loops", "1",
-                        "--allow-deadlock", "--sample-ms", "100", NULL};
+  const char *args[] = {"--mode",  "pool", "--threads",        "4",
+                        "--loops", "1",    "--allow-deadlock", "--sample-ms",
+                        "100",     NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   int fds[2];
@@ -557,7 +583,8 @@ int main(void) {
   add_case(s, "limits_and_gate", limits_and_gate, 1);
   add_case(s, "race_loses_atomic_and_lock_do_not",
            race_loses_atomic_and_lock_do_not, 1);
-  add_case(s, "hold_serialises", hold_serialises_and_shows_holder_and_waiters, 1);
+  add_case(s, "hold_serialises", hold_serialises_and_shows_holder_and_waiters,
+           1);
   add_case(s, "deadlock_found_and_survived", deadlock_found_and_survived, 2);
   add_case(s, "processes_have_their_own_counter",
            processes_have_their_own_counter, 1);

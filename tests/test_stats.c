@@ -55,7 +55,8 @@ static tj *fresh_stats(tl_proc *p) {
 }
 
 static void start(tl_proc *p, const char *mode, const char *threads) {
-  const char *args[] = {"--mode", mode, "--threads", threads, "--sample-ms", "100", NULL};
+  const char *args[] = {"--mode",      mode,  "--threads", threads,
+                        "--sample-ms", "100", NULL};
   tl_proc_start(p, args);
 }
 
@@ -92,11 +93,13 @@ static double kernel_cpu_s(int pid, int tid) {
 }
 
 /* The kernel's schedstat of one thread: on-CPU and run_delay, ns. */
-static bool kernel_schedstat(int pid, int tid, double *oncpu, double *run_delay) {
+static bool kernel_schedstat(int pid, int tid, double *oncpu,
+                             double *run_delay) {
   char path[96], buf[256];
   snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
   unsigned long long a, b;
-  if (read_file(path, buf, sizeof(buf)) < 0 || sscanf(buf, "%llu %llu", &a, &b) != 2)
+  if (read_file(path, buf, sizeof(buf)) < 0 ||
+      sscanf(buf, "%llu %llu", &a, &b) != 2)
     return false;
   *oncpu = (double) a;
   *run_delay = (double) b;
@@ -132,11 +135,16 @@ START_TEST(thread_list_matches_kernel) {
     ck_assert_msg(found, "tid %d is not in /proc/%d/task", tid, p.pid);
     const char *role = tj_str(t, "role");
     ck_assert_ptr_nonnull(role);
-    if (!strcmp(role, "loop")) roles[0]++;
-    else if (!strcmp(role, "worker")) roles[1]++;
-    else if (!strcmp(role, "observer")) roles[2]++;
-    else if (!strcmp(role, "libuv")) roles[3]++;
-    else roles[4]++;
+    if (!strcmp(role, "loop"))
+      roles[0]++;
+    else if (!strcmp(role, "worker"))
+      roles[1]++;
+    else if (!strcmp(role, "observer"))
+      roles[2]++;
+    else if (!strcmp(role, "libuv"))
+      roles[3]++;
+    else
+      roles[4]++;
   }
   ck_assert_int_eq(roles[0], 1);
   ck_assert_int_eq(roles[1], 3);
@@ -168,20 +176,24 @@ START_TEST(cpu_and_switches_agree_with_kernel) {
     double kern = kernel_cpu_s(p.pid, tid);
     double tol = kern * 0.10 > 0.02 ? kern * 0.10 : 0.02;
     ck_assert_msg(ours >= 0 && (ours - kern) <= tol && (kern - ours) <= tol,
-                  "tid %d: /stats says %.3f s CPU, kernel %.3f s", tid, ours, kern);
+                  "tid %d: /stats says %.3f s CPU, kernel %.3f s", tid, ours,
+                  kern);
     /* Time on a core: the kernel's schedstat, read right after the
      * snapshot (it can only have grown since, a little: the threads are
      * idle but the observer's, which just answered us). */
     double oncpu = tj_num(t, "oncpu_s", -1), k_on, k_delay;
     ck_assert(kernel_schedstat(p.pid, tid, &k_on, &k_delay));
     k_on /= 1e9;
-    ck_assert_msg(oncpu >= 0 && oncpu <= k_on + 0.001 && k_on - oncpu <= 0.02 + 0.1 * k_on,
-                  "tid %d: /stats on a core %.4f s, schedstat %.4f s", tid, oncpu, k_on);
+    ck_assert_msg(oncpu >= 0 && oncpu <= k_on + 0.001 &&
+                      k_on - oncpu <= 0.02 + 0.1 * k_on,
+                  "tid %d: /stats on a core %.4f s, schedstat %.4f s", tid,
+                  oncpu, k_on);
     kernel_delay += k_delay;
     if (ours > busiest)
       busiest = ours;
   }
-  ck_assert_msg(busiest >= 0.08, "no thread shows the 400 ms of CPU work (max %.3f)", busiest);
+  ck_assert_msg(busiest >= 0.08,
+                "no thread shows the 400 ms of CPU work (max %.3f)", busiest);
   /* Context switches as the kernel counts them: the process figure covers
    * every thread (getrusage), /proc/PID/status only the main (loop) thread,
    * /proc/PID/task/TID/status each thread. Read after the snapshot, so the
@@ -193,7 +205,8 @@ START_TEST(cpu_and_switches_agree_with_kernel) {
   double kernel_sum = 0, ours_sum = 0, ours_loop = -1;
   for (size_t i = 0; i < threads->n; i++) {
     const tj *t = &threads->kids[i];
-    snprintf(path, sizeof(path), "/proc/%d/task/%d/status", p.pid, (int) tj_num(t, "tid", 0));
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/status", p.pid,
+             (int) tj_num(t, "tid", 0));
     ck_assert_int_gt(read_file(path, buf, sizeof(buf)), 0);
     kernel_sum += atof(strstr(buf, "\nvoluntary_ctxt_switches:") + 25);
     ours_sum += tj_num(t, "ctx_voluntary", 0);
@@ -202,11 +215,15 @@ START_TEST(cpu_and_switches_agree_with_kernel) {
   }
   double ours = tj_num(j, "process.ctx_voluntary", -1);
   ck_assert_msg(ours_loop <= leader && leader - ours_loop <= 50 + 0.1 * leader,
-                "loop thread switches: /stats %.0f, /proc/PID/status %.0f", ours_loop, leader);
-  ck_assert_msg(ours_sum <= kernel_sum && kernel_sum - ours_sum <= 50 + 0.1 * kernel_sum,
-                "per-thread switches: /stats %.0f, kernel %.0f", ours_sum, kernel_sum);
-  ck_assert_msg(ours <= kernel_sum + 5 && kernel_sum - ours <= 50 + 0.1 * kernel_sum,
-                "process switches: /stats %.0f, kernel threads sum %.0f", ours, kernel_sum);
+                "loop thread switches: /stats %.0f, /proc/PID/status %.0f",
+                ours_loop, leader);
+  ck_assert_msg(
+      ours_sum <= kernel_sum && kernel_sum - ours_sum <= 50 + 0.1 * kernel_sum,
+      "per-thread switches: /stats %.0f, kernel %.0f", ours_sum, kernel_sum);
+  ck_assert_msg(ours <= kernel_sum + 5 &&
+                    kernel_sum - ours <= 50 + 0.1 * kernel_sum,
+                "process switches: /stats %.0f, kernel threads sum %.0f", ours,
+                kernel_sum);
   /* Run-queue wait is a number exactly when the kernel accounts it: as
    * the test reads it, some thread of a process that started threads and
    * woke them has waited a little (run_delay > 0); a kernel that does not
@@ -250,15 +267,17 @@ START_TEST(request_counters_match_requests_sent) {
   usleep(200000);
   tj *j = fresh_stats(&p);
   ck_assert_int_eq(tj_num(j, "server.requests.total", -1), 45);
-  ck_assert_int_eq(tj_num(j, "server.requests.by_route./plaintext.total", -1), 30);
+  ck_assert_int_eq(tj_num(j, "server.requests.by_route./plaintext.total", -1),
+                   30);
   ck_assert_int_eq(tj_num(j, "server.requests.by_route./json.total", -1), 10);
   ck_assert_int_eq(tj_num(j, "server.requests.by_status.2xx", -1), 40);
   ck_assert_int_eq(tj_num(j, "server.requests.by_status.4xx", -1), 5);
   ck_assert_int_eq(tj_num(j, "server.latency_ms.since_start.count", -1), 45);
   /* Every request took some time, none longer than all of them did. */
   double p99 = tj_num(j, "server.latency_ms.since_start.p99", -1);
-  ck_assert_msg(p99 > 0 && p99 <= sent_ms, "p99 %.3f ms of requests answered within %.1f ms",
-                p99, sent_ms);
+  ck_assert_msg(p99 > 0 && p99 <= sent_ms,
+                "p99 %.3f ms of requests answered within %.1f ms", p99,
+                sent_ms);
   ck_assert_int_eq(tj_num(j, "server.connections.accepted", -1), 1);
   ck_assert_str_eq(tj_str(j, "server.mode"), "hybrid");
   tj_release(j);
@@ -274,8 +293,8 @@ static void expect_rate(const tj *prev, const tj *j, const char *total,
   double d = tj_num(j, total, -1) - tj_num(prev, total, -1);
   double want = d * 1000.0 / period_ms, got = tj_num(j, rate, -1);
   ck_assert_msg(fabs(got - want) <= 0.01 * want + 0.01,
-                "%s: %.3f over %.3f ms, got %s %.3f", total, d, period_ms,
-                rate, got);
+                "%s: %.3f over %.3f ms, got %s %.3f", total, d, period_ms, rate,
+                got);
 }
 
 START_TEST(server_rates_follow_the_counters) {
@@ -296,10 +315,12 @@ START_TEST(server_rates_follow_the_counters) {
     tj *j = stats_after(&p, tj_num(prev, "seq", 0));
     /* Only two snapshots in a row tell a period's rate. */
     if (tj_num(j, "seq", 0) == tj_num(prev, "seq", 0) + 1 &&
-        tj_num(j, "server.requests.total", 0) > tj_num(prev, "server.requests.total", 0)) {
+        tj_num(j, "server.requests.total", 0) >
+            tj_num(prev, "server.requests.total", 0)) {
       double period_ms = tj_num(j, "period_ms", -1);
       ck_assert(period_ms > 0);
-      expect_rate(prev, j, "server.requests.total", "server.requests.rate", period_ms);
+      expect_rate(prev, j, "server.requests.total", "server.requests.rate",
+                  period_ms);
       expect_rate(prev, j, "server.requests.by_route./plaintext.total",
                   "server.requests.by_route./plaintext.rate", period_ms);
       expect_rate(prev, j, "server.connections.accepted",
@@ -380,32 +401,48 @@ START_TEST(metrics_follow_exposition_format) {
   ck_assert(tl_resp_find_header(&r, "Content-Type", ct, sizeof(ct)));
   ck_assert(strstr(ct, "text/plain; version=0.0.4") != NULL);
   regex_t help, type, sample;
-  ck_assert_int_eq(regcomp(&help, "^# HELP threadlab_[a-zA-Z0-9_:]+ .+$", REG_EXTENDED | REG_NOSUB), 0);
-  ck_assert_int_eq(regcomp(&type, "^# TYPE (threadlab_[a-zA-Z0-9_:]+) (counter|gauge|histogram|summary|untyped)$", REG_EXTENDED), 0);
-  ck_assert_int_eq(regcomp(&sample,
-      "^threadlab_[a-zA-Z0-9_:]+(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\""
-      "(,[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\")*\\})? "
-      "(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\\+Inf|-Inf)$",
-      REG_EXTENDED | REG_NOSUB), 0);
-  ck_assert(strstr(r.body, "threadlab_request_duration_seconds_count 1\n") != NULL);
-  ck_assert(strstr(r.body, "threadlab_thread_cpu_seconds_total{tid=\"") != NULL);
+  ck_assert_int_eq(regcomp(&help, "^# HELP threadlab_[a-zA-Z0-9_:]+ .+$",
+                           REG_EXTENDED | REG_NOSUB),
+                   0);
+  ck_assert_int_eq(regcomp(&type,
+                           "^# TYPE (threadlab_[a-zA-Z0-9_:]+) "
+                           "(counter|gauge|histogram|summary|untyped)$",
+                           REG_EXTENDED),
+                   0);
+  ck_assert_int_eq(
+      regcomp(&sample,
+              "^threadlab_[a-zA-Z0-9_:]+(\\{[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]"
+              "|\\\\.)*\""
+              "(,[a-zA-Z_][a-zA-Z0-9_]*=\"([^\"\\\\]|\\\\.)*\")*\\})? "
+              "(-?[0-9]+(\\.[0-9]+)?([eE][-+]?[0-9]+)?|NaN|\\+Inf|-Inf)$",
+              REG_EXTENDED | REG_NOSUB),
+      0);
+  ck_assert(strstr(r.body, "threadlab_request_duration_seconds_count 1\n") !=
+            NULL);
+  ck_assert(strstr(r.body, "threadlab_thread_cpu_seconds_total{tid=\"") !=
+            NULL);
   ck_assert(strstr(r.body, ",role=\"worker\",mode=\"system\"} ") != NULL);
   int lines = 0, counters = 0;
   char *save = NULL;
   double last_bucket = -1;
-  for (char *line = strtok_r(r.body, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+  for (char *line = strtok_r(r.body, "\n", &save); line;
+       line = strtok_r(NULL, "\n", &save)) {
     lines++;
     regmatch_t m[3];
     if (line[0] == '#') {
-      ck_assert_msg(regexec(&help, line, 0, NULL, 0) == 0 || regexec(&type, line, 3, m, 0) == 0,
+      ck_assert_msg(regexec(&help, line, 0, NULL, 0) == 0 ||
+                        regexec(&type, line, 3, m, 0) == 0,
                     "bad comment line: %s", line);
-      if (regexec(&type, line, 3, m, 0) == 0 && strncmp(line + m[2].rm_so, "counter", 7) == 0) {
+      if (regexec(&type, line, 3, m, 0) == 0 &&
+          strncmp(line + m[2].rm_so, "counter", 7) == 0) {
         counters++;
-        ck_assert_msg(strncmp(line + m[1].rm_eo - 6, "_total", 6) == 0, "counter without _total: %s", line);
+        ck_assert_msg(strncmp(line + m[1].rm_eo - 6, "_total", 6) == 0,
+                      "counter without _total: %s", line);
       }
       continue;
     }
-    ck_assert_msg(regexec(&sample, line, 0, NULL, 0) == 0, "bad sample line: %s", line);
+    ck_assert_msg(regexec(&sample, line, 0, NULL, 0) == 0,
+                  "bad sample line: %s", line);
     /* Cumulative buckets never decrease within one series. */
     if (strstr(line, "threadlab_request_duration_seconds_bucket{")) {
       double v = atof(strrchr(line, ' ') + 1);
@@ -425,10 +462,11 @@ END_TEST
 
 static tl_resp control(int port, const char *query, int keep_fd) {
   char req[256];
-  snprintf(req, sizeof(req),
-           "POST /control?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Threadlab: 1\r\n"
-           "Content-Length: 0\r\n\r\n",
-           query, port);
+  snprintf(
+      req, sizeof(req),
+      "POST /control?%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nX-Threadlab: 1\r\n"
+      "Content-Length: 0\r\n\r\n",
+      query, port);
   tl_resp r;
   if (keep_fd >= 0) {
     tl_send_str(keep_fd, req);
@@ -483,21 +521,25 @@ START_TEST(control_switches_mode_under_live_connection) {
   for (size_t i = 0; i < threads->n; i++)
     if (!strcmp(tj_str(&threads->kids[i], "role"), "worker")) {
       workers++;
-      ck_assert_msg(strchr(tj_str(&threads->kids[i], "allowed"), '-') == NULL &&
-                        strchr(tj_str(&threads->kids[i], "allowed"), ',') == NULL,
-                    "pinned worker allowed on %s", tj_str(&threads->kids[i], "allowed"));
+      ck_assert_msg(
+          strchr(tj_str(&threads->kids[i], "allowed"), '-') == NULL &&
+              strchr(tj_str(&threads->kids[i], "allowed"), ',') == NULL,
+          "pinned worker allowed on %s", tj_str(&threads->kids[i], "allowed"));
     }
   ck_assert_int_eq(workers, 3);
   tj_release(j);
   /* Bad values are refused and change nothing. */
-  const char *bad[] = {"mode=turbo", "threads=0", "threads=99999", "pin=2", "colour=red", ""};
+  const char *bad[] = {"mode=turbo", "threads=0",  "threads=99999",
+                       "pin=2",      "colour=red", ""};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     r = control(p.admin_port, bad[i], -1);
     ck_assert_msg(r.status == 400, "control?%s answered %d", bad[i], r.status);
     ck_assert(strstr(r.body, "\"error\"") != NULL);
     tl_resp_free(&r);
   }
-  ck_assert_int_eq(tl_roundtrip(p.admin_port, "GET /control?mode=pool HTTP/1.0\r\n\r\n", &r), 0);
+  ck_assert_int_eq(
+      tl_roundtrip(p.admin_port, "GET /control?mode=pool HTTP/1.0\r\n\r\n", &r),
+      0);
   ck_assert_int_eq(r.status, 405);
   tl_resp_free(&r);
   close(fd);
@@ -526,11 +568,13 @@ START_TEST(observer_answers_while_loop_is_blocked) {
     tl_resp_free(&r);
   }
   /* Blocked behind the loop it would take the rest of the 2 s step. */
-  ck_assert_msg(worst < 1.0, "/stats took %.3f s while the loop was blocked", worst);
+  ck_assert_msg(worst < 1.0, "/stats took %.3f s while the loop was blocked",
+                worst);
   tl_resp r;
   ck_assert_int_eq(tl_read_resp(busy, &r, false), 0);
   ck_assert_int_eq(r.status, 200);
-  ck_assert_msg(strstr(r.body, "\"thread\":\"loop\"") != NULL, "cpu step not on the loop: %s", r.body);
+  ck_assert_msg(strstr(r.body, "\"thread\":\"loop\"") != NULL,
+                "cpu step not on the loop: %s", r.body);
   tl_resp_free(&r);
   close(busy);
   /* The block shows up as loop lag and as an insight. */
@@ -546,7 +590,8 @@ START_TEST(observer_answers_while_loop_is_blocked) {
       ck_assert(strstr(tj_str(&ins->kids[i], "text"), "/cpu") != NULL);
       ck_assert(tj_num(&ins->kids[i], "evidence.blocked_ms", 0) >= 1900);
     }
-  ck_assert_msg(blocked, "no loop_blocked insight after a 2 s CPU step on the loop");
+  ck_assert_msg(blocked,
+                "no loop_blocked insight after a 2 s CPU step on the loop");
   tj_release(j);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
@@ -602,7 +647,8 @@ START_TEST(sends_report_their_path_and_batches) {
                 "sends.io_uring is %d, expected %d (why_not: %s)",
                 tj_get(j, "server.sends.io_uring")->b, want,
                 tj_is_null(j, "server.sends.why_not")
-                    ? "null" : tj_str(j, "server.sends.why_not"));
+                    ? "null"
+                    : tj_str(j, "server.sends.why_not"));
   if (want) {
     /* Sequential requests: one response per write, each write in a
      * submission (a submission may carry several connections' writes). */
@@ -664,7 +710,8 @@ typedef struct cpu_load {
   int conns, per_conn;
 } cpu_load;
 
-static void cpu_load_start(cpu_load *l, int port, int conns, int per_conn, int ms) {
+static void cpu_load_start(cpu_load *l, int port, int conns, int per_conn,
+                           int ms) {
   char req[128];
   snprintf(req, sizeof(req), "GET /cpu?ms=%d HTTP/1.1\r\nHost: t\r\n\r\n", ms);
   l->conns = conns;
@@ -710,7 +757,8 @@ static int worker_tids(const tj *j, int *tids, int cap) {
 
 /* Each worker's run_delay (s) as the kernel's schedstat says now; its
  * time on a core (s) in on, if not NULL. */
-static void kernel_delays_on(int pid, const int *tids, int n, double *out, double *on_out) {
+static void kernel_delays_on(int pid, const int *tids, int n, double *out,
+                             double *on_out) {
   for (int w = 0; w < n; w++) {
     double on, delay;
     ck_assert_msg(kernel_schedstat(pid, tids[w], &on, &delay),
@@ -736,12 +784,14 @@ static double snap_field(const tj *j, int tid, const char *field) {
   return -1;
 }
 
-static double snap_runq(const tj *j, int tid) { return snap_field(j, tid, "runq_wait_s"); }
+static double snap_runq(const tj *j, int tid) {
+  return snap_field(j, tid, "runq_wait_s");
+}
 
 /* A fresh snapshot bracketed by two reads of the kernel's schedstat of
  * each worker (run_delay, time on a core): taken between them. */
-static tj *bracketed(tl_proc *p, const int *tids, int n, double *before, double *after,
-                     double *on_before, double *on_after) {
+static tj *bracketed(tl_proc *p, const int *tids, int n, double *before,
+                     double *after, double *on_before, double *on_after) {
   tj *j = get_stats(p);
   double seq = tj_num(j, "seq", 0);
   tj_release(j);
@@ -763,7 +813,8 @@ START_TEST(runq_wait_runs_with_the_kernel) {
   int core;
   cpu_set_t all = narrow_to_first_core(&core);
   tl_proc p;
-  const char *args[] = {"--mode", "pool", "--threads", "4", "--sample-ms", "200", NULL};
+  const char *args[] = {"--mode",      "pool", "--threads", "4",
+                        "--sample-ms", "200",  NULL};
   tl_proc_start(&p, args);
   ck_assert_int_eq(sched_setaffinity(0, sizeof(all), &all), 0);
   tj *j = fresh_stats(&p);
@@ -782,11 +833,14 @@ START_TEST(runq_wait_runs_with_the_kernel) {
   tj *b = bracketed(&p, tids, 4, k2, k3, on2, on3);
   /* Time on a core, the same way (busy threads: read afresh each time). */
   for (int w = 0; w < 4; w++) {
-    double oa = snap_field(a, tids[w], "oncpu_s"), ob = snap_field(b, tids[w], "oncpu_s");
-    ck_assert_msg(oa >= on0[w] - 0.002 && oa <= on1[w] + 0.002 && ob >= on2[w] - 0.002 &&
-                  ob <= on3[w] + 0.002,
-                  "worker %d: /stats on a core %.4f and %.4f s, the kernel's %.4f..%.4f "
-                  "and %.4f..%.4f s", tids[w], oa, ob, on0[w], on1[w], on2[w], on3[w]);
+    double oa = snap_field(a, tids[w], "oncpu_s"),
+           ob = snap_field(b, tids[w], "oncpu_s");
+    ck_assert_msg(
+        oa >= on0[w] - 0.002 && oa <= on1[w] + 0.002 && ob >= on2[w] - 0.002 &&
+            ob <= on3[w] + 0.002,
+        "worker %d: /stats on a core %.4f and %.4f s, the kernel's %.4f..%.4f "
+        "and %.4f..%.4f s",
+        tids[w], oa, ob, on0[w], on1[w], on2[w], on3[w]);
   }
   const double eps = 0.002; /* /stats rounds, the kernel counts ns */
   double kernel_grew = 0;
@@ -795,20 +849,28 @@ START_TEST(runq_wait_runs_with_the_kernel) {
   bool accounted = kernel_grew > 0;
   ck_assert_msg(accounted == (tj_str(b, "kernel.runq_source") != NULL),
                 "4 workers on one core: the kernel's run_delay grew %.3f s, "
-                "/stats runq_source %s", kernel_grew,
-                tj_str(b, "kernel.runq_source") ? tj_str(b, "kernel.runq_source") : "null");
+                "/stats runq_source %s",
+                kernel_grew,
+                tj_str(b, "kernel.runq_source")
+                    ? tj_str(b, "kernel.runq_source")
+                    : "null");
   for (int w = 0; accounted && w < 4; w++) {
     double sa = snap_runq(a, tids[w]), sb = snap_runq(b, tids[w]);
-    ck_assert_msg(sa >= k0[w] - eps && sa <= k1[w] + eps,
-                  "worker %d: /stats run-queue wait %.4f s, the kernel's %.4f s "
-                  "just before and %.4f s just after", tids[w], sa, k0[w], k1[w]);
-    ck_assert_msg(sb >= k2[w] - eps && sb <= k3[w] + eps,
-                  "worker %d: /stats run-queue wait %.4f s, the kernel's %.4f s "
-                  "just before and %.4f s just after", tids[w], sb, k2[w], k3[w]);
+    ck_assert_msg(
+        sa >= k0[w] - eps && sa <= k1[w] + eps,
+        "worker %d: /stats run-queue wait %.4f s, the kernel's %.4f s "
+        "just before and %.4f s just after",
+        tids[w], sa, k0[w], k1[w]);
+    ck_assert_msg(
+        sb >= k2[w] - eps && sb <= k3[w] + eps,
+        "worker %d: /stats run-queue wait %.4f s, the kernel's %.4f s "
+        "just before and %.4f s just after",
+        tids[w], sb, k2[w], k3[w]);
     double ours = sb - sa, lo = k2[w] - k1[w], hi = k3[w] - k0[w];
     ck_assert_msg(ours >= lo - 2 * eps && ours <= hi + 2 * eps,
                   "worker %d: waited %.4f s between the snapshots by /stats, "
-                  "the kernel's %.4f..%.4f s", tids[w], ours, lo, hi);
+                  "the kernel's %.4f..%.4f s",
+                  tids[w], ours, lo, hi);
   }
   /* Every thread's period adds up: on a core + waiting + the rest. The
    * kernel credits a wait to run_delay when it ends, so a period can be
@@ -818,14 +880,15 @@ START_TEST(runq_wait_runs_with_the_kernel) {
   const tj *threads = tj_get(b, "threads");
   for (size_t i = 0; i < threads->n; i++) {
     const tj *t = &threads->kids[i];
-    ck_assert(tj_is_null(t, "runq_pct") == !accounted || tj_is_null(t, "on_cpu_pct"));
+    ck_assert(tj_is_null(t, "runq_pct") == !accounted ||
+              tj_is_null(t, "on_cpu_pct"));
     if (tj_is_null(t, "on_cpu_pct") || tj_is_null(t, "runq_pct"))
       continue;
     double on = tj_num(t, "on_cpu_pct", -1), rq = tj_num(t, "runq_pct", -1),
            sl = tj_num(t, "sleep_pct", -1);
     double rest = 100 - on - rq;
     ck_assert_msg(on >= 0 && on <= 110 && rq >= 0 &&
-                  fabs(sl - (rest > 0 ? rest : 0)) <= 0.5,
+                      fabs(sl - (rest > 0 ? rest : 0)) <= 0.5,
                   "%s: on a core %.1f + waiting %.1f + sleeping %.1f != 100",
                   tj_str(t, "name"), on, rq, sl);
   }
@@ -846,13 +909,15 @@ START_TEST(runq_wait_runs_with_the_kernel) {
   for (int w = 0; w < 4; w++) {
     double ours = snap_runq(j, tids[w]);
     if (!accounted) {
-      ck_assert_msg(ours == -2 && k1[w] == 0, "worker %d: the kernel shows run_delay "
-                    "%.4f s, /stats %.4f (-2: null)", tids[w], k1[w], ours);
+      ck_assert_msg(ours == -2 && k1[w] == 0,
+                    "worker %d: the kernel shows run_delay "
+                    "%.4f s, /stats %.4f (-2: null)",
+                    tids[w], k1[w], ours);
       continue;
     }
     ck_assert_msg(fabs(ours - k1[w]) <= 0.01 * k1[w] + eps,
-                  "worker %d: /stats run-queue wait %.4f s, schedstat %.4f s", tids[w],
-                  ours, k1[w]);
+                  "worker %d: /stats run-queue wait %.4f s, schedstat %.4f s",
+                  tids[w], ours, k1[w]);
   }
   tj_release(j);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
@@ -967,8 +1032,9 @@ START_TEST(pin_reaches_busy_workers_at_once) {
         break;
     char want[16];
     snprintf(want, sizeof(want), "%d", c);
-    ck_assert_msg(!strcmp(lists[i], want), "busy worker %d on '%s' right after pin=1, want '%s'",
-                  i, lists[i], want);
+    ck_assert_msg(!strcmp(lists[i], want),
+                  "busy worker %d on '%s' right after pin=1, want '%s'", i,
+                  lists[i], want);
   }
   r = control(p.admin_port, "pin=0", -1);
   ck_assert_int_eq(r.status, 200);
@@ -977,7 +1043,8 @@ START_TEST(pin_reaches_busy_workers_at_once) {
   ck_assert_int_eq(worker_masks(p.pid, lists, 8), 2);
   for (int i = 0; i < 2; i++)
     ck_assert_msg(strchr(lists[i], '-') || strchr(lists[i], ','),
-                  "busy worker %d still on '%s' right after pin=0", i, lists[i]);
+                  "busy worker %d still on '%s' right after pin=0", i,
+                  lists[i]);
   for (int i = 0; i < 2; i++)
     close(busy[i]);
   ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
@@ -1041,7 +1108,8 @@ START_TEST(metrics_histograms_complete) {
           typed[f]++;
           known = true;
         }
-      ck_assert_msg(known, "histogram %s is not among the documented ones", name);
+      ck_assert_msg(known, "histogram %s is not among the documented ones",
+                    name);
     }
   }
   tl_resp_free(&r);
@@ -1107,7 +1175,8 @@ START_TEST(metrics_histograms_complete) {
         h->has_count = true;
         h->count = v;
       } else {
-        ck_abort_msg("unexpected sample in histogram %s: %s", HISTOGRAMS[f], line);
+        ck_abort_msg("unexpected sample in histogram %s: %s", HISTOGRAMS[f],
+                     line);
       }
     }
     free(copy);
@@ -1124,38 +1193,41 @@ START_TEST(metrics_histograms_complete) {
        * fell in a finite bucket, at most _count times its bound; request
        * durations are never 0. */
       ck_assert_msg(h->sum >= 0 && (h->count > 0 || h->sum == 0),
-                    "%s{%s}: _sum %g of %.0f", HISTOGRAMS[f], h->labels, h->sum, h->count);
+                    "%s{%s}: _sum %g of %.0f", HISTOGRAMS[f], h->labels, h->sum,
+                    h->count);
       if (h->inf_count == h->fin_count && h->count > 0)
         ck_assert_msg(h->sum <= h->count * h->last_le * 1.000001,
-                      "%s{%s}: _sum %g > %.0f x le %g", HISTOGRAMS[f], h->labels,
-                      h->sum, h->count, h->last_le);
+                      "%s{%s}: _sum %g > %.0f x le %g", HISTOGRAMS[f],
+                      h->labels, h->sum, h->count, h->last_le);
       if (f <= 1 && h->count > 0)
-        ck_assert_msg(h->sum > 0, "%s{%s}: %.0f requests took 0 s", HISTOGRAMS[f],
-                      h->labels, h->count);
+        ck_assert_msg(h->sum > 0, "%s{%s}: %.0f requests took 0 s",
+                      HISTOGRAMS[f], h->labels, h->count);
     }
     if (f == 0) {
       ck_assert_int_eq(n, 1);
-      ck_assert_msg(ss[0].count == 6, "request_duration_seconds_count %.0f", ss[0].count);
+      ck_assert_msg(ss[0].count == 6, "request_duration_seconds_count %.0f",
+                    ss[0].count);
     }
     if (f == 1) {
       /* One series per route, each labelled; /cpu and /plaintext counted. */
       bool cpu = false, plain = false;
       for (int i = 0; i < n; i++) {
         ck_assert_msg(strncmp(ss[i].labels, "route=\"", 7) == 0,
-                      "route histogram series without route: {%s}", ss[i].labels);
+                      "route histogram series without route: {%s}",
+                      ss[i].labels);
         if (!strcmp(ss[i].labels, "route=\"/cpu\""))
           cpu = ss[i].count == 3;
         if (!strcmp(ss[i].labels, "route=\"/plaintext\""))
           plain = ss[i].count == 3;
       }
-      ck_assert_msg(cpu && plain, "per-route counts of /cpu and /plaintext are not 3");
+      ck_assert_msg(cpu && plain,
+                    "per-route counts of /cpu and /plaintext are not 3");
     }
   }
   free(text);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
 END_TEST
-
 
 /* /control changes the server: only loopback clients may (403 for the
  * others), while they may still read /stats. The non-loopback client is

@@ -57,8 +57,8 @@ static void check_steps_fit(const tj *task) {
 
 static void run_mode(const char *mode, const char *slice) {
   tl_proc p;
-  const char *args[] = {"--mode", mode, "--threads", "2", "--coro-slice-ms",
-                        slice, NULL};
+  const char *args[] = {"--mode",          mode,  "--threads", "2",
+                        "--coro-slice-ms", slice, NULL};
   tl_proc_start(&p, args);
   for (int k = 0; k < 3; k++) {
     tj *t = get_json(p.port, "/task?steps=cpu:6,io:10,cpu:3,yield,io:1");
@@ -157,8 +157,8 @@ START_TEST(contended_cpu_steps_wait_for_the_core) {
     const tj *c = tj_get(s, "cpu_us");
     ck_assert_msg(c && c->type == TJ_NUM, "/stats step without cpu_us");
     double w = (tj_num(s, "end_ms", 0) - tj_num(s, "start_ms", 0)) * 1000;
-    ck_assert_msg(c->num <= w + WALL_SLACK_US, "/stats step cpu %.0f > wall %.0f",
-                  c->num, w);
+    ck_assert_msg(c->num <= w + WALL_SLACK_US,
+                  "/stats step cpu %.0f > wall %.0f", c->num, w);
     if (strcmp(tj_str(s, "kind"), "cpu") == 0) {
       ncpu++;
       scpu += c->num;
@@ -166,7 +166,8 @@ START_TEST(contended_cpu_steps_wait_for_the_core) {
     }
   }
   ck_assert_int_gt(ncpu, 0);
-  ck_assert_msg(scpu / swall < 0.6, "/stats: cpu steps on a core %.2f", scpu / swall);
+  ck_assert_msg(scpu / swall < 0.6, "/stats: cpu steps on a core %.2f",
+                scpu / swall);
   tj_release(st);
   ck_assert_int_eq(tl_proc_stop(&p, 20000), 0);
 }

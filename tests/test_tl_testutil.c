@@ -35,7 +35,8 @@ START_TEST(reads_a_response_of_megabytes) {
   char head[128];
   int hl = snprintf(head, sizeof(head),
                     "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
-                    "Content-Length: %u\r\n\r\n", BIG);
+                    "Content-Length: %u\r\n\r\n",
+                    BIG);
   static const char small[] =
       "HTTP/1.1 204 No Content\r\nContent-Length: 0\r\n\r\n";
   size_t len = (size_t) hl + BIG + sizeof(small) - 1;

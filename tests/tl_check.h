@@ -39,10 +39,10 @@ static inline void tl_check_skip_note(const char *fn, const char *fmt, ...) {
 /* Ends the running test as skipped, with its reason (printf format). The
  * program's summary counts it; a program whose every test skipped exits
  * 77, which make check reports as SKIP. */
-#define TL_SKIP(...)                              \
-  do {                                            \
-    tl_check_skip_note(__func__, __VA_ARGS__);    \
-    return;                                       \
+#define TL_SKIP(...)                                                           \
+  do {                                                                         \
+    tl_check_skip_note(__func__, __VA_ARGS__);                                 \
+    return;                                                                    \
   } while (0)
 
 /* Runs the suite (forked per test, as Check does by default) and turns
@@ -94,10 +94,10 @@ static inline int tl_check_main(const char *name, const TTest *const *tests,
   return tl_check_run(s);
 }
 
-#define TL_CHECK_MAIN(name, ...)                                          \
-  int main(void) {                                                        \
-    const TTest *const tests_[] = {__VA_ARGS__};                          \
-    return tl_check_main(name, tests_, sizeof(tests_) / sizeof(*tests_)); \
+#define TL_CHECK_MAIN(name, ...)                                               \
+  int main(void) {                                                             \
+    const TTest *const tests_[] = {__VA_ARGS__};                               \
+    return tl_check_main(name, tests_, sizeof(tests_) / sizeof(*tests_));      \
   }
 
 #endif

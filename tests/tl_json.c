@@ -49,9 +49,7 @@ static void copy(const json_t *j, tj *out) {
     out->type = TJ_BOOL;
     out->b = json_is_true(j);
     break;
-  case JSON_NULL:
-    out->type = TJ_NULL;
-    break;
+  case JSON_NULL: out->type = TJ_NULL; break;
   }
 }
 
@@ -60,8 +58,8 @@ tj *tj_parse(const char *text, size_t len) {
   json_t *j = json_loadb(text, len, TJ_STRICT, &err);
   if (!j) {
     /* Say why: a test that gets NULL fails, and this is its reason. */
-    fprintf(stderr, "tj_parse: %s (line %d, column %d, byte %d of %zu)\n", err.text,
-            err.line, err.column, err.position, len);
+    fprintf(stderr, "tj_parse: %s (line %d, column %d, byte %d of %zu)\n",
+            err.text, err.line, err.column, err.position, len);
     return NULL;
   }
   tj *v = calloc(1, sizeof(*v));

@@ -13,11 +13,11 @@ typedef enum { TJ_NULL, TJ_BOOL, TJ_NUM, TJ_STR, TJ_ARR, TJ_OBJ } tj_type;
 
 typedef struct tj {
   tj_type type;
-  char *key;           /* member name inside an object */
+  char *key; /* member name inside an object */
   double num;
   bool b;
   char *str;
-  struct tj *kids;     /* array elements or object members */
+  struct tj *kids; /* array elements or object members */
   size_t n;
 } tj;
 

@@ -116,7 +116,8 @@ void tl_proc_start(tl_proc *p, const char *const *extra) {
   if (p->port == 0 || p->admin_port == 0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    ck_abort_msg("threadlab did not start (%s); output: %.*s", tl_bin(), (int) len, buf);
+    ck_abort_msg("threadlab did not start (%s); output: %.*s", tl_bin(),
+                 (int) len, buf);
   }
 }
 
@@ -134,7 +135,8 @@ int tl_proc_stop(tl_proc *p, int timeout_ms) {
 int tl_connect(int port) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   ck_assert_int_ge(fd, 0);
-  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+  struct sockaddr_in a = {.sin_family = AF_INET,
+                          .sin_port = htons((uint16_t) port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   ck_assert_msg(connect(fd, (struct sockaddr *) &a, sizeof(a)) == 0,
                 "connect to port %d: %s", port, strerror(errno));
@@ -268,7 +270,8 @@ void tl_resp_free(tl_resp *r) {
   r->body = NULL;
 }
 
-bool tl_resp_find_header(const tl_resp *r, const char *name, char *out, size_t cap) {
+bool tl_resp_find_header(const tl_resp *r, const char *name, char *out,
+                         size_t cap) {
   size_t n = strlen(name);
   const char *p = strstr(r->head, "\r\n");
   while (p && p[2] != '\r') {
@@ -449,7 +452,8 @@ int tl_connect_from(const char *src, int port) {
   ck_assert_int_ge(fd, 0);
   struct sockaddr_in a = {.sin_family = AF_INET};
   ck_assert_int_eq(inet_pton(AF_INET, src, &a.sin_addr), 1);
-  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t) port)};
+  struct sockaddr_in to = {.sin_family = AF_INET,
+                           .sin_port = htons((uint16_t) port)};
   to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (bind(fd, (struct sockaddr *) &a, sizeof(a)) != 0 ||
       connect(fd, (struct sockaddr *) &to, sizeof(to)) != 0) {

@@ -9,9 +9,9 @@
 
 typedef struct tl_proc {
   pid_t pid;
-  int port;        /* workload */
-  int admin_port;  /* observer */
-  int out_fd;      /* its stdout (banner), kept open */
+  int port;          /* workload */
+  int admin_port;    /* observer */
+  int out_fd;        /* its stdout (banner), kept open */
   char banner[2048]; /* its stdout up to both addresses, NUL-terminated */
 } tl_proc;
 
@@ -38,8 +38,8 @@ void tl_send_str(int fd, const char *s);
 
 typedef struct tl_resp {
   int status;
-  char head[8192];   /* status line + headers, NUL-terminated */
-  char *body;        /* malloc'd, NUL-terminated */
+  char head[8192]; /* status line + headers, NUL-terminated */
+  char *body;      /* malloc'd, NUL-terminated */
   size_t body_len;
   bool chunked;
 } tl_resp;
@@ -49,7 +49,8 @@ typedef struct tl_resp {
 int tl_read_resp(int fd, tl_resp *r, bool head_only);
 void tl_resp_free(tl_resp *r);
 /* Case-insensitive header lookup into out; returns false if absent. */
-bool tl_resp_find_header(const tl_resp *r, const char *name, char *out, size_t cap);
+bool tl_resp_find_header(const tl_resp *r, const char *name, char *out,
+                         size_t cap);
 /* One request on a fresh connection: send raw, read one response. */
 int tl_roundtrip(int port, const char *raw, tl_resp *r);
 /* GET path on a fresh connection; returns the status (or -1). */

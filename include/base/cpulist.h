@@ -15,8 +15,7 @@ int tl_cpulist_parse(const char *s, size_t len, cpu_set_t *set);
 size_t tl_cpulist_format(const cpu_set_t *set, char *out, size_t cap);
 /* Why `want` cannot be the workers' set within `inherited`, or NULL when
  * it can (not empty, no CPU outside the mask the process inherited). */
-const char *tl_cpulist_check(const cpu_set_t *want,
-                             const cpu_set_t *inherited);
+const char *tl_cpulist_check(const cpu_set_t *want, const cpu_set_t *inherited);
 /* The calling thread's affinity mask (every online core if the kernel
  * will not say). A thread that never changed its own mask gets the one
  * the process inherited (taskset, cgroup cpuset). */

@@ -12,8 +12,8 @@
 
 typedef struct tl_wait_node {
   int tid;
-  unsigned holds;   /* bit i: holds lock i */
-  int wants;        /* lock id it waits for, -1: none */
+  unsigned holds; /* bit i: holds lock i */
+  int wants;      /* lock id it waits for, -1: none */
 } tl_wait_node;
 
 typedef struct tl_deadlock_cycle {

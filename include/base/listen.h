@@ -14,9 +14,9 @@ int tl_listen(uv_loop_t *uv, uv_tcp_t *tcp, const char *host, int port,
 /* The same with SO_REUSEPORT set before bind, so that several loops or
  * processes (same user) each have their own listener on one port and the
  * kernel spreads new connections over them. */
-int tl_listen_shared(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
-                     int port, int backlog, uv_connection_cb cb,
-                     const char *what, int *bound);
+int tl_listen_shared(uv_loop_t *uv, uv_tcp_t *tcp, const char *host, int port,
+                     int backlog, uv_connection_cb cb, const char *what,
+                     int *bound);
 
 /* The same, bound but not listening: a socket in the SO_REUSEPORT group
  * that the kernel gives no connection until uv_listen (a spare worker's

@@ -11,7 +11,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define TL_MINRATE_GRACE_MS 1000
+#define TL_MINRATE_GRACE_MS  1000
 #define TL_MINRATE_WINDOW_MS 2000
 
 typedef struct tl_minrate {

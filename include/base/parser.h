@@ -25,8 +25,8 @@ enum {
   TL_HDR_COUNT
 };
 #define TL_HDR_VALUE_MAX 95
-#define TL_HDR_ABSENT (-1)
-#define TL_HDR_UNUSABLE (-2) /* longer than TL_HDR_VALUE_MAX, or sent twice */
+#define TL_HDR_ABSENT    (-1)
+#define TL_HDR_UNUSABLE  (-2) /* longer than TL_HDR_VALUE_MAX, or sent twice */
 
 /* Each value as sent, without surrounding whitespace, NUL-terminated;
  * len is its length, TL_HDR_ABSENT or TL_HDR_UNUSABLE. */
@@ -38,16 +38,16 @@ typedef struct tl_req_headers {
 /* One parsed request. The owner (a connection slot) provides the storage;
  * the parser fills it between begin() and complete(). */
 typedef struct tl_request {
-  uint8_t method;         /* llhttp_method_t */
+  uint8_t method; /* llhttp_method_t */
   uint8_t http_major;
   uint8_t http_minor;
-  bool keep_alive;        /* llhttp_should_keep_alive */
-  bool expect_continue;   /* "Expect: 100-continue" was sent */
-  size_t header_bytes;    /* request line + header bytes seen */
+  bool keep_alive;      /* llhttp_should_keep_alive */
+  bool expect_continue; /* "Expect: 100-continue" was sent */
+  size_t header_bytes;  /* request line + header bytes seen */
   /* NULL (tl_request_init), or where begin() wants the values of the
    * TL_HDR_* headers kept. */
   tl_req_headers *headers;
-  tl_buf target;          /* request target as sent, e.g. "/io?ms=5" */
+  tl_buf target; /* request target as sent, e.g. "/io?ms=5" */
   tl_buf body;
   char target_inline[TL_TARGET_INLINE];
 } tl_request;
@@ -71,11 +71,11 @@ typedef struct tl_http_parser {
   llhttp_t ll;
   const tl_http_callbacks *cb;
   void *ctx;
-  tl_request *req;          /* request being parsed, or NULL between them */
+  tl_request *req; /* request being parsed, or NULL between them */
   size_t max_header_bytes;
   size_t max_body_bytes;
-  int error_status;         /* after TL_HTTP_ERROR: 400, 413, 414, 431, 505 */
-  const char *error_text;   /* after TL_HTTP_ERROR: a short reason */
+  int error_status;       /* after TL_HTTP_ERROR: 400, 413, 414, 431, 505 */
+  const char *error_text; /* after TL_HTTP_ERROR: a short reason */
   /* Header names are tracked in a small fixed buffer (longer ones are none
    * we look for); hidx says what the current one is: Expect, whose value
    * goes to hval, a TL_HDR_* the request keeps, or -1: skipped. */
@@ -84,7 +84,7 @@ typedef struct tl_http_parser {
   int8_t hidx;
   char hval[16];
   uint8_t hval_len;
-  bool in_body;             /* headers of the current request are complete */
+  bool in_body; /* headers of the current request are complete */
 } tl_http_parser;
 
 enum {

@@ -13,8 +13,8 @@ int tl_query_get(const char *q, size_t qlen, const char *name, char *out,
                  size_t cap);
 
 /* Parses an unsigned decimal in [lo, hi]; the whole string must be digits. */
-int tl_parse_uint(const char *s, size_t len, unsigned long lo,
-                  unsigned long hi, unsigned long *out);
+int tl_parse_uint(const char *s, size_t len, unsigned long lo, unsigned long hi,
+                  unsigned long *out);
 
 /* Percent-decodes src into dst (cap bytes incl. NUL). Returns the length, or
  * -1 for bad escapes, an embedded NUL (%00) or no room. '+' stays '+'. */

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TL_MAX_STEPS 32
+#define TL_MAX_STEPS   32
 #define TL_MAX_STEP_MS 10000
 
 #define TL_MAX_STEP_COUNT 100000000u
@@ -32,8 +32,8 @@ typedef enum tl_step_kind {
 } tl_step_kind;
 
 typedef struct tl_step_spec {
-  uint8_t kind;   /* tl_step_kind */
-  uint32_t ms;    /* 0..TL_MAX_STEP_MS; race/atomic/lock: the count N */
+  uint8_t kind; /* tl_step_kind */
+  uint32_t ms;  /* 0..TL_MAX_STEP_MS; race/atomic/lock: the count N */
 } tl_step_spec;
 
 /* race, atomic and lock take a count, not a duration. */

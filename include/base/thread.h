@@ -24,8 +24,8 @@ typedef enum tl_doing {
   TL_DOING_IDLE = 0, /* waiting for work */
   TL_DOING_CPU,      /* running a cpu step */
   TL_DOING_IO,       /* blocked in an io step (pool mode) */
-  TL_DOING_WAIT,     /* running a task between steps (e.g. building a response) */
-  TL_DOING_LOOP      /* the loop thread handling events */
+  TL_DOING_WAIT, /* running a task between steps (e.g. building a response) */
+  TL_DOING_LOOP  /* the loop thread handling events */
 } tl_doing;
 
 const char *tl_doing_name(tl_doing d);
@@ -61,8 +61,8 @@ typedef struct tl_thread_ctx {
   /* Identity: written before tl_registry_add, read-only afterwards. */
   int tid;
   tl_role role;
-  int index;        /* worker index, -1 otherwise */
-  char label[16];   /* "loop", "worker-3", "observer": X-Thread header */
+  int index;      /* worker index, -1 otherwise */
+  char label[16]; /* "loop", "worker-3", "observer": X-Thread header */
   /* Birth (CLOCK_MONOTONIC ns, 0 = unknown): created_ns is when the
    * creating thread asked for this one (read just before pthread_create),
    * first_run_ns when this thread first ran (read by itself, first thing
@@ -75,7 +75,7 @@ typedef struct tl_thread_ctx {
   _Alignas(64) _Atomic uint64_t tasks;
   _Atomic uint64_t steps;
   _Atomic uint64_t busy_ns;
-  _Atomic uint64_t doing;       /* what (8) | step (8) | task (48) */
+  _Atomic uint64_t doing; /* what (8) | step (8) | task (48) */
   _Atomic uint64_t doing_since_ns;
   _Atomic uint64_t coro_switches; /* user-level switches (coro mode) */
   /* Tasks this thread holds now: a worker 0 or 1 (the job it runs); a
@@ -84,7 +84,7 @@ typedef struct tl_thread_ctx {
 
   _Alignas(64) _Atomic uint64_t ring_head; /* producer: this thread */
   tl_ring_slot ring[TL_RING_SIZE];
-  _Alignas(64) uint64_t ring_tail;          /* consumer: the observer only */
+  _Alignas(64) uint64_t ring_tail; /* consumer: the observer only */
 } tl_thread_ctx;
 
 /* Sets up identity (tid from gettid) and, for workers/observer, the kernel

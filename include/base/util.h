@@ -7,8 +7,8 @@
 #include <stdint.h>
 #include <time.h>
 
-#define TL_CONTAINER_OF(ptr, type, field) \
-  ((type *) ((char *) (ptr) - offsetof(type, field)))
+#define TL_CONTAINER_OF(ptr, type, field)                                      \
+  ((type *) ((char *) (ptr) -offsetof(type, field)))
 
 #define TL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 

@@ -21,19 +21,20 @@
 typedef struct tl_costs {
   bool measured;
   int reps;
-  double at_uptime_s;            /* when it was measured */
+  double at_uptime_s; /* when it was measured */
   bool has_fork;
-  double fork_us;                /* fork() -> the child runs (writes a pipe) */
+  double fork_us; /* fork() -> the child runs (writes a pipe) */
   bool has_thread;
-  double thread_us;              /* pthread_create() -> the thread runs */
+  double thread_us; /* pthread_create() -> the thread runs */
   bool has_ipc;
-  double ipc_rtt_us;             /* 1 byte there and back, socketpair, 2 processes */
+  double ipc_rtt_us; /* 1 byte there and back, socketpair, 2 processes */
   bool has_shm;
-  double shm_rtt_us;             /* there and back between 2 threads, condvar */
+  double shm_rtt_us; /* there and back between 2 threads, condvar */
   /* Each figure's spread over the repetitions: its 10th and 90th
    * percentiles (so that two figures within each other's are told apart
    * from a real difference). */
-  double fork_spread_us[2], thread_spread_us[2], ipc_spread_us[2], shm_spread_us[2];
+  double fork_spread_us[2], thread_spread_us[2], ipc_spread_us[2],
+      shm_spread_us[2];
   bool has_stack;
   uint64_t thread_stack_rss_kb;  /* a new thread's stack, resident */
   uint64_t thread_stack_size_kb; /* its mapping */

@@ -15,7 +15,7 @@ void tl_options_defaults(tl_config *cfg);
 /* Parses argv. Returns 0 to run, 1 when --help/--version was printed to
  * `out` (exit 0), -1 after printing an error to `err` (exit 2). */
 int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
-                    FILE *err);
+                     FILE *err);
 
 void tl_options_usage(FILE *out);
 

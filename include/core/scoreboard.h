@@ -17,7 +17,7 @@
 #include "runtime/config.h"
 
 /* Workers and spares: a spare's slot becomes a worker's when promoted. */
-#define TL_SCORE_SLOTS (TL_MAX_PROCESSES + TL_MAX_SPARES)
+#define TL_SCORE_SLOTS   (TL_MAX_PROCESSES + TL_MAX_SPARES)
 /* Threads of a worker whose own figures it publishes (the rest show with
  * the kernel's figures only). */
 #define TL_SCORE_THREADS 128
@@ -33,17 +33,22 @@ typedef struct tl_score_thread {
 
 /* SPARE: a started spare, bound but not listening, waiting to be
  * promoted (then READY). */
-enum { TL_SLOT_EMPTY = 0, TL_SLOT_STARTING, TL_SLOT_READY, TL_SLOT_DRAINING,
-       TL_SLOT_SPARE };
+enum {
+  TL_SLOT_EMPTY = 0,
+  TL_SLOT_STARTING,
+  TL_SLOT_READY,
+  TL_SLOT_DRAINING,
+  TL_SLOT_SPARE
+};
 
 typedef struct tl_score_slot {
   _Alignas(64) _Atomic int pid;
-  _Atomic int state;             /* TL_SLOT_* */
-  _Atomic uint64_t ready_ns;     /* CLOCK_MONOTONIC: listening and serving */
-  _Atomic uint64_t accepted;     /* totals since this worker started */
+  _Atomic int state;         /* TL_SLOT_* */
+  _Atomic uint64_t ready_ns; /* CLOCK_MONOTONIC: listening and serving */
+  _Atomic uint64_t accepted; /* totals since this worker started */
   _Atomic uint64_t requests;
-  _Atomic uint64_t open;         /* connections open now */
-  _Atomic uint64_t inflight;     /* tasks running now */
+  _Atomic uint64_t open;     /* connections open now */
+  _Atomic uint64_t inflight; /* tasks running now */
   /* What a --processes supervisor shows as the one server's figures
    * (core/score_publish.h writes them, observer/process_sums.h reads). */
   _Atomic int nloops;

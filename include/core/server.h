@@ -28,33 +28,33 @@
  * there. */
 typedef struct tl_control {
   struct tl_control *next;
-  int mode;      /* tl_mode, or -1 to keep */
-  int threads;   /* pool size, or 0 to keep */
-  int pin;       /* 0/1, or -1 to keep */
-  int cpus_op;   /* workers' CPUs: -1 keep, 0 all inherited, 1 `cpus` */
+  int mode;            /* tl_mode, or -1 to keep */
+  int threads;         /* pool size, or 0 to keep */
+  int pin;             /* 0/1, or -1 to keep */
+  int cpus_op;         /* workers' CPUs: -1 keep, 0 all inherited, 1 `cpus` */
   bool set_coro_slice; /* false: keep (so a zeroed control changes nothing) */
   int coro_slice_ms;   /* with set_coro_slice: 0..10000 */
   cpu_set_t cpus;
-  int rc;        /* 0, or a negative errno, set before done() */
+  int rc; /* 0, or a negative errno, set before done() */
   void (*done)(struct tl_control *ctl);
   void *data;
 } tl_control;
 
 typedef struct tl_server {
   /* Immutable after tl_server_init. */
-  tl_config cfg;           /* the parsed command line */
-  tl_proc_role role;       /* single process, supervisor or worker */
-  uv_loop_t *uv;           /* the main loop: control, signals, the pool */
+  tl_config cfg;     /* the parsed command line */
+  tl_proc_role role; /* single process, supervisor or worker */
+  uv_loop_t *uv;     /* the main loop: control, signals, the pool */
   tl_registry *registry;
   int docroot_fd;
   tl_loop_setup loop_setup; /* what every loop is given (tl_loop_init) */
-  uint64_t start_ns;       /* monotonic time the server started */
-  int costs_fd, costs_pid; /* the costs probe (core/costs.h); the observer
+  uint64_t start_ns;        /* monotonic time the server started */
+  int costs_fd, costs_pid;  /* the costs probe (core/costs.h); the observer
                               reads and closes costs_fd */
   int nloops;
-  tl_loop *loops;          /* nloops; each one's insides belong to its thread */
-  int listen_port;         /* the port every loop binds (loop 0's) */
-  bool reuseport;          /* loops / processes share the port */
+  tl_loop *loops;  /* nloops; each one's insides belong to its thread */
+  int listen_port; /* the port every loop binds (loop 0's) */
+  bool reuseport;  /* loops / processes share the port */
   /* Set by tl_server_init before any other thread exists, cleared on the
    * main loop only after before_stop (the observer has stopped) and after
    * every loop drained: immutable for every other reader (the loops, the
@@ -63,7 +63,7 @@ typedef struct tl_server {
   tl_pool *pool;
   /* Atomic: the main thread sets it once the observer listens (loops 1..
    * already run); the loops' index page reads it. */
-  _Atomic int admin_port;  /* the observer's bound port */
+  _Atomic int admin_port; /* the observer's bound port */
 
   /* Set by the composition root (app/) before uv_run and before the
    * observer starts; immutable afterwards.
@@ -82,14 +82,14 @@ typedef struct tl_server {
 
   /* Main loop thread only. */
   struct tl_loop_threads *lthreads;
-  uv_async_t loops_async;  /* another loop finished */
+  uv_async_t loops_async; /* another loop finished */
   bool stopped;
   uv_timer_t shutdown_timer;
   uv_signal_t sig_int, sig_term;
   uv_async_t ctl_async;
   bool draining;
 
-  pthread_mutex_t ctl_mu;  /* guards ctl_head, ctl_closed, sup_cpus* */
+  pthread_mutex_t ctl_mu; /* guards ctl_head, ctl_closed, sup_cpus* */
   tl_control *ctl_head;
   bool ctl_closed;
   /* Supervisor: the workers' CPUs as last sent to them (from --cpus, then
@@ -99,8 +99,8 @@ typedef struct tl_server {
 
   /* Written on the main loop's thread (control), read by every loop at
    * dispatch and by the observer. */
-  _Atomic int mode;        /* tl_mode for tasks admitted from now on */
-  _Atomic int threads;     /* pool size */
+  _Atomic int mode;    /* tl_mode for tasks admitted from now on */
+  _Atomic int threads; /* pool size */
   _Atomic bool pinned;
   /* Loops 1.. that have drained and closed: each adds one on its thread. */
   _Atomic int loops_finished;

@@ -16,12 +16,12 @@
 #include "runtime/config.h"
 
 typedef struct tl_coro_counters {
-  uint64_t created;       /* coroutines made since start */
-  uint64_t alive;         /* made, not yet ended */
-  uint64_t suspended;     /* waiting for an IO step's timer */
-  uint64_t runnable;      /* in the pool's queue, waiting for a worker */
-  uint64_t switches;      /* user-level switches (into and out of a coroutine) */
-  uint64_t migrations;    /* resumed on another worker than last time */
+  uint64_t created;    /* coroutines made since start */
+  uint64_t alive;      /* made, not yet ended */
+  uint64_t suspended;  /* waiting for an IO step's timer */
+  uint64_t runnable;   /* in the pool's queue, waiting for a worker */
+  uint64_t switches;   /* user-level switches (into and out of a coroutine) */
+  uint64_t migrations; /* resumed on another worker than last time */
   uint64_t stack_reserved_bytes; /* mapped for live stacks, guard pages too */
 } tl_coro_counters;
 

@@ -35,20 +35,20 @@ typedef struct tl_fiber tl_fiber;
 typedef void (*tl_fiber_fn)(tl_fiber *f, void *arg);
 
 struct tl_fiber {
-  void *sp;             /* asm: the fiber's saved stack pointer */
-  void *caller_sp;      /* asm: the resumer's, while the fiber runs */
-  void *uc;             /* ucontext: ucontext_t of the fiber */
-  void *caller_uc;      /* ucontext: of the resumer */
-  char *map;            /* guard page + stack */
+  void *sp;        /* asm: the fiber's saved stack pointer */
+  void *caller_sp; /* asm: the resumer's, while the fiber runs */
+  void *uc;        /* ucontext: ucontext_t of the fiber */
+  void *caller_uc; /* ucontext: of the resumer */
+  char *map;       /* guard page + stack */
   size_t map_len;
-  char *stack_lo;       /* lowest usable byte (just above the guard) */
+  char *stack_lo; /* lowest usable byte (just above the guard) */
   size_t stack_size;
   tl_fiber_fn fn;
   void *arg;
   tl_switch_kind kind;
-  bool finished;        /* fn returned: resume no more, destroy */
+  bool finished; /* fn returned: resume no more, destroy */
   /* Sanitizer bookkeeping (unused in plain builds). */
-  void *asan_fake;      /* the fiber's fake stack while it is switched out */
+  void *asan_fake; /* the fiber's fake stack while it is switched out */
   const void *caller_bottom;
   size_t caller_size;
   void *tsan_fiber, *tsan_caller;
@@ -63,7 +63,7 @@ int tl_switch_parse(const char *s, tl_switch_kind *out);
 /* Maps the stack (stack_bytes rounded up to pages, plus one guard page)
  * and prepares f to run fn(f, arg) at its first resume. 0 or -errno. */
 int tl_coro_switch_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
-                  tl_fiber_fn fn, void *arg);
+                        tl_fiber_fn fn, void *arg);
 /* Gives the stack back (kept for reuse, up to a bound, else unmapped).
  * f must be finished or never resumed. */
 void tl_coro_switch_close(tl_fiber *f);

@@ -25,13 +25,13 @@
 
 /* Lock 0 serialises lock:N and hold:MS; the deadlock step takes locks 1
  * and 2 in opposite orders on alternate tasks. */
-#define TL_SHARED_LOCKS 3
-#define TL_SHARED_MAX_THREADS 256
+#define TL_SHARED_LOCKS             3
+#define TL_SHARED_MAX_THREADS       256
 /* Where the counter's page goes in every process (MAP_FIXED_NOREPLACE):
  * high in the user half, a terabyte below where mmap places libraries, and
  * inside what ASan and TSan leave to the application (GCC 12's TSan maps
  * only 0x7e8000000000 and up there: a lower address kills it). */
-#define TL_SHARED_COUNTER_ADDR 0x7ea000000000ull
+#define TL_SHARED_COUNTER_ADDR      0x7ea000000000ull
 /* The pause between the deadlock step's two acquisitions: long enough that
  * two tasks started together both hold their first lock, even when a
  * loaded machine starts the second a few hundred ms late. */
@@ -51,27 +51,27 @@ static inline bool tl_shared_is_step(int kind) {
 void tl_shared_abandon(void);
 
 typedef struct tl_shared_lock_read {
-  int holder_tid;           /* 0: free */
-  int waiters;              /* threads blocked in the wrapper now */
+  int holder_tid; /* 0: free */
+  int waiters;    /* threads blocked in the wrapper now */
   uint64_t acquisitions;
-  uint64_t contended;       /* acquisitions that had to wait */
-  uint64_t wait_ns;         /* total time waited, finished waits */
+  uint64_t contended; /* acquisitions that had to wait */
+  uint64_t wait_ns;   /* total time waited, finished waits */
 } tl_shared_lock_read;
 
 typedef struct tl_shared_thread_read {
   int tid;
-  int wants;                /* lock id it waits for, -1: none */
-  unsigned holds;           /* bit i: holds lock i */
-  uint64_t wait_since_ns;   /* start of the current wait (monotonic) */
-  uint64_t lock_wait_ns;    /* total, including the current wait */
+  int wants;              /* lock id it waits for, -1: none */
+  unsigned holds;         /* bit i: holds lock i */
+  uint64_t wait_since_ns; /* start of the current wait (monotonic) */
+  uint64_t lock_wait_ns;  /* total, including the current wait */
 } tl_shared_thread_read;
 
 typedef struct tl_shared_read {
   uint64_t counter;
-  uint64_t increments;      /* done, counted ahead in chunks of 4096 */
-  uint64_t running;         /* shared steps running now */
+  uint64_t increments; /* done, counted ahead in chunks of 4096 */
+  uint64_t running;    /* shared steps running now */
   uintptr_t counter_addr;
-  bool counter_fixed;       /* the page is at TL_SHARED_COUNTER_ADDR */
+  bool counter_fixed; /* the page is at TL_SHARED_COUNTER_ADDR */
   tl_shared_lock_read locks[TL_SHARED_LOCKS];
   tl_shared_thread_read threads[TL_SHARED_MAX_THREADS];
   int nthreads;
@@ -87,8 +87,7 @@ uint64_t tl_shared_counter_value(uintptr_t *addr);
 /* A cycle found in read a (nodes in a's thread order) is real if read b,
  * taken later, shows every member still in the same wait (same start)
  * holding the same locks: all of them were then waiting at once. */
-bool tl_shared_cycle_confirmed(const tl_shared_read *a,
-                               const tl_shared_read *b,
+bool tl_shared_cycle_confirmed(const tl_shared_read *a, const tl_shared_read *b,
                                const tl_deadlock_cycle *c);
 
 /* Any thread: the physical page frame behind the counter, from

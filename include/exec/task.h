@@ -22,13 +22,13 @@
 
 typedef struct tl_step_rec {
   tl_step_spec spec;
-  int tid;            /* thread that ran it */
-  int core;           /* core it ended on */
-  char thread[16];    /* that thread's label */
-  uint64_t start_ns;  /* monotonic */
+  int tid;           /* thread that ran it */
+  int core;          /* core it ended on */
+  char thread[16];   /* that thread's label */
+  uint64_t start_ns; /* monotonic */
   uint64_t end_ns;
-  uint64_t coro;      /* coro mode: the coroutine's id (0: none) */
-  uintptr_t stack;    /* coro mode: its stack's base address */
+  uint64_t coro;   /* coro mode: the coroutine's id (0: none) */
+  uintptr_t stack; /* coro mode: its stack's base address */
   /* The running thread's CPU clock (CLOCK_THREAD_CPUTIME_ID) summed over
    * the segments that ran the step: wall minus this is time the step's
    * thread was not on a core (waiting for one, or sleeping). */
@@ -41,31 +41,31 @@ typedef struct tl_task tl_task;
 typedef void (*tl_task_done_cb)(tl_task *t);
 
 struct tl_task {
-  tl_job job;             /* pool linkage; first */
+  tl_job job; /* pool linkage; first */
   /* Set at dispatch on the loop thread, immutable while the task runs. */
   /* The loop that owns the request's connection, as its tasks see it
    * (config, pool, docroot, its uv loop, timers, counters). */
   const tl_loop_ctx *loop;
-  tl_task_done_cb done;   /* loop thread: the task is over */
-  const tl_request *req;  /* the request (owned by the connection) */
-  tl_buf *out;            /* where the response goes (owned likewise) */
-  bool keep_alive;        /* the response keeps the connection open */
+  tl_task_done_cb done;  /* loop thread: the task is over */
+  const tl_request *req; /* the request (owned by the connection) */
+  tl_buf *out;           /* where the response goes (owned likewise) */
+  bool keep_alive;       /* the response keeps the connection open */
   uint64_t id;
-  tl_mode mode;           /* the executor that admitted it */
-  uint8_t route;          /* tl_route */
+  tl_mode mode;  /* the executor that admitted it */
+  uint8_t route; /* tl_route */
   uint8_t nsteps;
   /* Written by the thread that owns the task at the moment. */
-  uint8_t cur;            /* next step to run */
-  uint16_t status;        /* of the response built; 0: none (cancelled) */
+  uint8_t cur;     /* next step to run */
+  uint16_t status; /* of the response built; 0: none (cancelled) */
   /* Set by the loop when the client went away: the remaining steps are
    * skipped (a worker reads it between steps). */
   _Atomic bool cancelled;
-  tl_step_rec *steps;     /* nsteps records, owned by the task */
-  uint64_t created_ns;    /* when the request was complete */
-  uint64_t queue_ns;      /* total time spent in the pool's queue */
-  uint64_t run_ns;        /* total wall time of its steps */
+  tl_step_rec *steps;        /* nsteps records, owned by the task */
+  uint64_t created_ns;       /* when the request was complete */
+  uint64_t queue_ns;         /* total time spent in the pool's queue */
+  uint64_t run_ns;           /* total wall time of its steps */
   tl_hrtimer_entry io_timer; /* for IO steps waiting on the loop */
-  struct tl_coro *coro;   /* coro mode: the task's coroutine, else NULL */
+  struct tl_coro *coro;      /* coro mode: the task's coroutine, else NULL */
 };
 
 /* Loop thread, before the executor starts it: everything the executors and

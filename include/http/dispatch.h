@@ -9,17 +9,17 @@
 #include "base/router.h"
 
 typedef enum tl_decision_kind {
-  TL_DECIDE_ERROR = 0,  /* answer status/msg (and allow, for 405) now */
-  TL_DECIDE_TASK        /* start a task of route with steps[0..nsteps) */
+  TL_DECIDE_ERROR = 0, /* answer status/msg (and allow, for 405) now */
+  TL_DECIDE_TASK       /* start a task of route with steps[0..nsteps) */
 } tl_decision_kind;
 
 typedef struct tl_decision {
   tl_decision_kind kind;
   tl_route route;
-  int status;           /* ERROR: 400 (bad steps), 403 (a crash step
+  int status;        /* ERROR: 400 (bad steps), 403 (a crash step
                            without --allow-crash), 404, 405 */
-  const char *msg;      /* ERROR: static text */
-  const char *allow;    /* 405: the methods the route takes */
+  const char *msg;   /* ERROR: static text */
+  const char *allow; /* 405: the methods the route takes */
   int nsteps;
   tl_step_spec steps[TL_MAX_STEPS];
 } tl_decision;

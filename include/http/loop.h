@@ -22,14 +22,14 @@ struct tl_conn_set;
 
 typedef struct tl_loop {
   /* Immutable after tl_loop_init. */
-  tl_loop_ctx ctx;           /* what this loop's code and tasks read */
-  void *owner;               /* the caller's, for on_drained (the server) */
-  tl_registry *registry;     /* where the loop's thread is registered */
+  tl_loop_ctx ctx;       /* what this loop's code and tasks read */
+  void *owner;           /* the caller's, for on_drained (the server) */
+  tl_registry *registry; /* where the loop's thread is registered */
   uv_loop_t *uv;
   int index;
-  int port;                  /* the bound port */
-  bool send_uring;           /* responses batched through io_uring */
-  const char *send_why;      /* why not, when !send_uring (static) */
+  int port;             /* the bound port */
+  bool send_uring;      /* responses batched through io_uring */
+  const char *send_why; /* why not, when !send_uring (static) */
   /* Called on this loop's thread once it has drained (after
    * tl_loop_drain: no connection, no task left). */
   void (*on_drained)(struct tl_loop *loop);
@@ -40,8 +40,8 @@ typedef struct tl_loop {
 
   /* Loop thread only. */
   uv_tcp_t listener;
-  uv_prepare_t flush_prep;   /* also marks the thread idle: about to poll */
-  uv_check_t poll_check;     /* marks it busy again: the poll returned */
+  uv_prepare_t flush_prep; /* also marks the thread idle: about to poll */
+  uv_check_t poll_check;   /* marks it busy again: the poll returned */
   uv_timer_t sweep_timer;
   uv_timer_t lag_timer;
   uint64_t lag_expected_ns;  /* uv_hrtime when the lag timer should fire */
@@ -52,8 +52,8 @@ typedef struct tl_loop {
   uint64_t tasks_inflight;
   bool draining;
   bool drained;
-  tl_thread_ctx thread;      /* this loop's thread, as the observer sees it */
-  char read_buf[65536];      /* shared by all reads: consumed in read_cb */
+  tl_thread_ctx thread; /* this loop's thread, as the observer sees it */
+  char read_buf[65536]; /* shared by all reads: consumed in read_cb */
 
   /* Loop thread writes, the observer reads. */
   tl_loop_counters stats;
@@ -61,11 +61,11 @@ typedef struct tl_loop {
 
 /* What a process gives each of its loops (copied by tl_loop_init). */
 typedef struct tl_loop_setup {
-  tl_loop_ctx proc;          /* its process-wide fields (cfg ... docroot_fd) */
-  tl_registry *registry;     /* the loop's thread registers there */
-  int listen_port;           /* 0: a free one (see loop->port) */
-  bool reuseport;            /* SO_REUSEPORT: loops / processes share it */
-  bool defer_listen;         /* bind only; tl_loop_listen starts accepting */
+  tl_loop_ctx proc;      /* its process-wide fields (cfg ... docroot_fd) */
+  tl_registry *registry; /* the loop's thread registers there */
+  int listen_port;       /* 0: a free one (see loop->port) */
+  bool reuseport;        /* SO_REUSEPORT: loops / processes share it */
+  bool defer_listen;     /* bind only; tl_loop_listen starts accepting */
   void *owner;
 } tl_loop_setup;
 

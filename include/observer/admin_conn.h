@@ -20,11 +20,10 @@ typedef struct tl_admin_conn tl_admin_conn;
 /* One complete request. The request (with its captured headers) stays
  * valid until the handler returns, or while the handler holds the
  * connection (tl_admin_conn_hold). */
-typedef void (*tl_admin_handler)(void *ctx, tl_admin_conn *c,
-                                 tl_request *req);
+typedef void (*tl_admin_handler)(void *ctx, tl_admin_conn *c, tl_request *req);
 
-tl_admin_conns *tl_admin_conn_conns_init(uv_loop_t *uv, tl_admin_handler handler,
-                                      void *ctx);
+tl_admin_conns *tl_admin_conn_conns_init(uv_loop_t *uv,
+                                         tl_admin_handler handler, void *ctx);
 /* Accepts one pending connection from listener. */
 void tl_admin_conn_accept(tl_admin_conns *set, uv_stream_t *listener);
 /* Closes every connection (their close callbacks run on the next loop
@@ -39,10 +38,10 @@ void tl_admin_conn_conns_close(tl_admin_conns *set);
 /* A response with a body; extra is NULL or complete "Name: value\r\n"
  * lines. The connection closes after it unless the request keeps alive. */
 void tl_admin_conn_respond(tl_admin_conn *c, int status, const char *ctype,
-                      const char *extra, const void *body, size_t len);
+                           const char *extra, const void *body, size_t len);
 /* An error response with a JSON body {"error":msg,"status":N}. */
 void tl_admin_conn_respond_error(tl_admin_conn *c, int status, const char *msg,
-                            const char *extra);
+                                 const char *extra);
 /* A whole response the caller built (e.g. tl_static_respond). */
 void tl_admin_conn_send_response(tl_admin_conn *c, const tl_buf *out);
 
@@ -57,7 +56,7 @@ void tl_admin_conn_send(tl_admin_conn *c, const void *data, size_t len);
  * once: at once when the kernel took them all (or on error), else when the
  * queued write finished. No copy: for one event sent to many clients. */
 void tl_admin_conn_send_ref(tl_admin_conn *c, const void *data, size_t len,
-                       void (*release)(void *arg), void *arg);
+                            void (*release)(void *arg), void *arg);
 /* Bytes queued behind the kernel's socket buffer. */
 size_t tl_admin_conn_out_pending(const tl_admin_conn *c);
 /* Called once, when c starts closing (not when already closing). */
@@ -82,7 +81,9 @@ uv_loop_t *tl_admin_conn_loop(const tl_admin_conn *c);
 /* ---- who is talking -------------------------------------------------- */
 
 /* The peer's and our own address of c: 0, or a negative UV code. */
-int tl_admin_conn_peer_addr(const tl_admin_conn *c, struct sockaddr_storage *ss);
-int tl_admin_conn_local_addr(const tl_admin_conn *c, struct sockaddr_storage *ss);
+int tl_admin_conn_peer_addr(const tl_admin_conn *c,
+                            struct sockaddr_storage *ss);
+int tl_admin_conn_local_addr(const tl_admin_conn *c,
+                             struct sockaddr_storage *ss);
 
 #endif

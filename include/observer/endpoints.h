@@ -21,7 +21,7 @@ typedef struct tl_endpoints tl_endpoints;
  * observer's bound port (its own origin). The endpoints answer from stats
  * and through sse and ctl, which the caller owns. */
 tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_sampler *stats,
-                                  tl_sse *sse, tl_obs_control *ctl);
+                                tl_sse *sse, tl_obs_control *ctl);
 void tl_endpoints_close(tl_endpoints *ep);
 /* GET /stats/history and the stream's first event (`history`) answer
  * from h and ev, which the caller owns. */

@@ -12,15 +12,15 @@
 
 #include "base/buf.h"
 
-#define TL_EVENTS_MAX 200
+#define TL_EVENTS_MAX       200
 /* Requests per second at or above which the server counts as loaded. */
-#define TL_EVENTS_LOAD_RPS 5.0
+#define TL_EVENTS_LOAD_RPS  5.0
 /* Load starts when the rate, smoothed over about this long, reaches the
  * threshold: one stray request in a 100 ms period is not a load. */
 #define TL_EVENTS_SMOOTH_MS 1000.0
 /* Load ends after this long below the threshold (and two periods at
  * least): a short pause inside a run (a wrk restart) is not an end. */
-#define TL_EVENTS_QUIET_MS 2000.0
+#define TL_EVENTS_QUIET_MS  2000.0
 
 typedef enum tl_event_kind {
   TL_EVENT_CONTROL,
@@ -29,12 +29,12 @@ typedef enum tl_event_kind {
 } tl_event_kind;
 
 typedef struct tl_event {
-  uint64_t id;           /* 1, 2, ...: the dashboard's key for "new" */
-  double time_ms;        /* wall clock, Unix epoch ms */
+  uint64_t id;    /* 1, 2, ...: the dashboard's key for "new" */
+  double time_ms; /* wall clock, Unix epoch ms */
   tl_event_kind kind;
   char key[24];          /* control: the state key ("mode"); else "" */
   char from[32], to[32]; /* control: old and new value as JSON text */
-  char text[160];        /* "mode pool → async", "load started: 1,830 req/s" */
+  char text[160]; /* "mode pool → async", "load started: 1,830 req/s" */
 } tl_event;
 
 typedef struct tl_events tl_events;
@@ -43,8 +43,8 @@ tl_events *tl_events_init(void);
 void tl_events_close(tl_events *ev);
 
 /* Appends one event (the oldest is forgotten when the log is full). */
-const tl_event *tl_events_add(tl_events *ev, tl_event_kind kind,
-                              double time_ms, const char *text);
+const tl_event *tl_events_add(tl_events *ev, tl_event_kind kind, double time_ms,
+                              const char *text);
 /* One control event per key whose value differs between two flat JSON
  * objects of the /control state ({"mode":"pool","threads":2,...}; "ok" is
  * ignored). Returns how many were added. */

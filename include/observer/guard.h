@@ -19,9 +19,9 @@
 #include "base/parser.h"
 
 typedef struct tl_guard_site {
-  const char *bound_host;          /* --host: an IPv4 or IPv6 literal */
-  int port;                        /* the observer's bound port */
-  const struct sockaddr *local;    /* the connection's local address, or NULL */
+  const char *bound_host;       /* --host: an IPv4 or IPv6 literal */
+  int port;                     /* the observer's bound port */
+  const struct sockaddr *local; /* the connection's local address, or NULL */
 } tl_guard_site;
 
 /* 0 when the request's Host names this observer (HTTP/1.0 may omit it);

@@ -14,20 +14,20 @@
 #include "base/router.h"
 #include "observer/snapshot.h"
 
-#define TL_HISTORY_SECONDS 300
+#define TL_HISTORY_SECONDS     300
 /* 5 minutes at the shortest --sample-ms (50). */
 #define TL_HISTORY_MAX_PERIODS 6000
 /* Per-core and per-worker figures kept for at most this many of each. */
-#define TL_HISTORY_MAX_CORES 64
+#define TL_HISTORY_MAX_CORES   64
 #define TL_HISTORY_MAX_WORKERS 64
 /* A share (0..100 %) kept in a byte; this value means "not known". */
-#define TL_HISTORY_NO_PCT 255
+#define TL_HISTORY_NO_PCT      255
 
 /* One period. Latencies are milliseconds, histogram bucket upper bounds
  * (as in /stats); NAN where the period had none or the figure is unknown. */
 typedef struct tl_history_period {
   uint64_t seq;
-  double time_ms;                 /* wall clock, Unix epoch ms */
+  double time_ms; /* wall clock, Unix epoch ms */
   float period_ms;
   float requests_rate, errors_rate;
   float lat_p50, lat_p90, lat_p99;
@@ -37,7 +37,7 @@ typedef struct tl_history_period {
   float lag_p50, lag_p99, lag_max, loop_util_pct;
   float coro_alive, coro_runnable; /* NAN outside coro mode */
   uint8_t ncores, nworkers;
-  uint8_t core_busy_pct[TL_HISTORY_MAX_CORES];    /* user + system + irq */
+  uint8_t core_busy_pct[TL_HISTORY_MAX_CORES]; /* user + system + irq */
   /* by worker index: CPU %, on a core %, waiting for a core % */
   uint8_t worker_cpu_pct[TL_HISTORY_MAX_WORKERS];
   uint8_t worker_on_cpu_pct[TL_HISTORY_MAX_WORKERS];

@@ -19,7 +19,7 @@ json_t *tl_lab_evidence_delta(json_t *before, json_t *after);
  * by thread: threads that left do not count, a thread born meanwhile
  * counts from zero, so that a pool resized by the setup gives no negative
  * figure. Otherwise the delta of the aggregates. */
-json_t *tl_lab_evidence_counter(json_t *before, json_t *after,
-                                const char *path, const char *agg);
+json_t *tl_lab_evidence_counter(json_t *before, json_t *after, const char *path,
+                                const char *agg);
 
 #endif

@@ -24,7 +24,7 @@ double tl_lab_predict(const char *formula, const tl_lab_model *m);
 bool tl_lab_predict_is_bound(const char *formula);
 /* Within tolerance: |measured / predicted - 1| <= tolerance, or for a
  * bound, measured > predicted. */
-bool tl_lab_predict_within(const char *formula, double measured, double predicted,
-                   double tolerance);
+bool tl_lab_predict_within(const char *formula, double measured,
+                           double predicted, double tolerance);
 
 #endif

@@ -13,18 +13,23 @@
 #include "base/buf.h"
 #include "observer/lab.h"
 
-#define TL_LAB_MAX_RUNS 50
+#define TL_LAB_MAX_RUNS       50
 #define TL_LAB_MAX_DURATION_S 20
-#define TL_LAB_GRACE_S 5 /* wrk past its duration by this much: killed */
+#define TL_LAB_GRACE_S        5 /* wrk past its duration by this much: killed */
 
-typedef enum { TL_LAB_IDLE, TL_LAB_APPLYING, TL_LAB_RUNNING, TL_LAB_RESTORING } tl_lab_state;
+typedef enum {
+  TL_LAB_IDLE,
+  TL_LAB_APPLYING,
+  TL_LAB_RUNNING,
+  TL_LAB_RESTORING
+} tl_lab_state;
 
 /* One wrk process and the pipe its stdout comes through. */
 typedef struct tl_lab_wrk_proc {
   struct tl_lab *lab;
   uv_process_t proc;
   uv_pipe_t out;
-  tl_buf text;       /* what it printed */
+  tl_buf text; /* what it printed */
   bool spawned;
   int64_t exit_status;
   int term_signal;
@@ -37,28 +42,28 @@ struct tl_lab {
   tl_sampler *stats;
   tl_sse *sse;
   tl_obs_control *ctl;
-  json_t *book;          /* experiments.json, or NULL (book_error says why) */
+  json_t *book; /* experiments.json, or NULL (book_error says why) */
   char book_path[4096];
   char book_error[4400];
   /* The run in progress (observer thread). */
   tl_lab_state state;
   bool stopping;
   bool cancel;
-  int seq;               /* runs started since start */
-  json_t *exp;           /* borrowed from book */
+  int seq;                /* runs started since start */
+  json_t *exp;            /* borrowed from book */
   int variant, nvariants; /* the variant running, of how many */
-  json_t *vsetup;        /* its setup (the variant's keys over the experiment's) */
-  json_t *vsettings;     /* the settings read back once it was applied */
-  json_t *vresults;      /* the finished variants' records */
+  json_t *vsetup;    /* its setup (the variant's keys over the experiment's) */
+  json_t *vsettings; /* the settings read back once it was applied */
+  json_t *vresults;  /* the finished variants' records */
   int duration_s_override; /* each variant's load, s (0: the experiment's) */
-  bool all;              /* POST /lab/run?id=all: the experiments in order */
-  bool noload;           /* the experiment has no load: figures from a snapshot */
-  size_t all_next;       /* the index of the next experiment to try */
-  json_t *result;        /* being built */
-  tl_control saved;      /* the settings to restore */
+  bool all;                /* POST /lab/run?id=all: the experiments in order */
+  bool noload;      /* the experiment has no load: figures from a snapshot */
+  size_t all_next;  /* the index of the next experiment to try */
+  json_t *result;   /* being built */
+  tl_control saved; /* the settings to restore */
   char saved_cpus[256];
-  char fail[300];        /* why the run failed, "" if it did not */
-  tl_lab_wrk_proc wrk[2];       /* the load and, for some ideas, a probe */
+  char fail[300];         /* why the run failed, "" if it did not */
+  tl_lab_wrk_proc wrk[2]; /* the load and, for some ideas, a probe */
   int nwrk, handles_open;
   /* Called once every wrk handle has closed (the run's restore): set by
    * lab_run, so that lab_wrk_proc does not call back into it by name. */
@@ -67,14 +72,14 @@ struct tl_lab {
   bool tick_init;
   uint64_t t0_ns;
   double duration_s;
-  json_t *before;        /* /stats at the start (the evidence's "before") */
-  tl_buf during;         /* /stats text, the last while wrk ran: parsed
+  json_t *before; /* /stats at the start (the evidence's "before") */
+  tl_buf during;  /* /stats text, the last while wrk ran: parsed
                             only for the result */
   bool has_during;
-  json_t *series;        /* req/s per tick, from the server's counters */
+  json_t *series; /* req/s per tick, from the server's counters */
   double start_total, start_uptime_ms; /* the snapshot's, at the start */
   double last_total, last_uptime_ms;   /* at the last tick */
-  json_t *runs;          /* the last TL_LAB_MAX_RUNS results, oldest first */
+  json_t *runs; /* the last TL_LAB_MAX_RUNS results, oldest first */
 };
 
 /* An experiment's string / number field, or dflt. */

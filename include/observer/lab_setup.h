@@ -57,7 +57,8 @@ void tl_lab_setup_model_for(tl_lab *lab, json_t *exp, json_t *setup,
                             tl_lab_model *m);
 /* The model's inputs for exp from settings read back
  * ({"mode","threads","worker_cpus"}). */
-void tl_lab_setup_model_settings(json_t *exp, json_t *settings, tl_lab_model *m);
+void tl_lab_setup_model_settings(json_t *exp, json_t *settings,
+                                 tl_lab_model *m);
 /* The live settings read back: {"mode","threads","pin","worker_cpus",
  * "coro_slice_ms","processes"}. */
 json_t *tl_lab_setup_readback(tl_lab *lab);

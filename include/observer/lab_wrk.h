@@ -7,11 +7,11 @@
 #include <stddef.h>
 
 typedef struct tl_lab_wrk {
-  bool ok;            /* a Requests/sec line was found */
-  double requests;    /* "N requests in ..." */
-  double rps;         /* Requests/sec */
+  bool ok;                       /* a Requests/sec line was found */
+  double requests;               /* "N requests in ..." */
+  double rps;                    /* Requests/sec */
   double p50_ms, p90_ms, p99_ms; /* -1 when wrk did not print them */
-  double non2xx;      /* "Non-2xx or 3xx responses" (0 when absent) */
+  double non2xx;        /* "Non-2xx or 3xx responses" (0 when absent) */
   double socket_errors; /* connect + read + write + timeout */
 } tl_lab_wrk;
 

@@ -20,7 +20,7 @@ typedef struct tl_loop_snap {
   int tid;
   uint64_t open, accepted, requests;
   double requests_rate;
-  tl_hist_summary lag_ms_period;   /* in us, rendered as ms */
+  tl_hist_summary lag_ms_period; /* in us, rendered as ms */
   bool has_util;
   double util_pct;
 } tl_loop_snap;

@@ -17,20 +17,20 @@
 struct tl_server;
 
 typedef struct tl_process_snap {
-  int pid;               /* 0: a worker waiting to be restarted */
-  int index;             /* worker (or spare) index, -1 otherwise */
-  int slot;              /* its scoreboard slot, -1: none */
-  const char *role;      /* "supervisor", "worker", "spare", "server" */
-  const char *state;     /* "running", "starting", "ready", "spare",
+  int pid;           /* 0: a worker waiting to be restarted */
+  int index;         /* worker (or spare) index, -1 otherwise */
+  int slot;          /* its scoreboard slot, -1: none */
+  const char *role;  /* "supervisor", "worker", "spare", "server" */
+  const char *state; /* "running", "starting", "ready", "spare",
                           * "draining", "restarting" */
   double uptime_s;
-  double ready_ms;       /* fork -> serving; < 0 unknown */
+  double ready_ms; /* fork -> serving; < 0 unknown */
   int restarts;
   bool has_exit;
   tl_proc_exit last_exit;
   double exit_ago_s;
-  double replaced_ms;    /* death -> its successor serving; < 0 unknown */
-  bool has_proc;         /* /proc/PID was readable */
+  double replaced_ms; /* death -> its successor serving; < 0 unknown */
+  bool has_proc;      /* /proc/PID was readable */
   bool has_mem;
   uint64_t rss_kb, pss_kb, uss_kb;
   double cpu_s, cpu_pct;
@@ -44,7 +44,7 @@ typedef struct tl_process_snap {
   uint64_t mem_at_ns, fds_at_ns, tids_at_ns;
   bool has_counters;
   uint64_t accepted, requests, open, inflight;
-  double requests_rate;  /* over the time since the last read; < 0 unknown */
+  double requests_rate; /* over the time since the last read; < 0 unknown */
   /* Its shared counter (exec/shared_steps): value, virtual address, and
    * physical page frame (has_page false where the kernel hides it). */
   bool has_shared, has_page;
@@ -72,11 +72,11 @@ typedef struct tl_proc_prev {
 
 typedef struct tl_processes {
   int n;
-  uint64_t at_ns;        /* when this was sampled */
+  uint64_t at_ns; /* when this was sampled */
   tl_process_snap p[TL_SNAP_MAX_PROCS];
   bool supervised;
   uint64_t deaths;
-  uint64_t total_accepted, total_requests;  /* live + dead workers */
+  uint64_t total_accepted, total_requests; /* live + dead workers */
   tl_proc_prev prev[TL_SNAP_MAX_PROCS];
 } tl_processes;
 

@@ -33,24 +33,25 @@
 extern "C" {
 #endif
 
-#define TL_PROCFS_MAX_CPUS 256       /* per-core slots in tl_procfs_sysstat */
-#define TL_PROCFS_NAME_MAX 64        /* comm/Name buffer incl. NUL */
-#define TL_PROCFS_CPULIST_MAX 256    /* Cpus_allowed_list buffer incl. NUL */
+#define TL_PROCFS_MAX_CPUS    256 /* per-core slots in tl_procfs_sysstat */
+#define TL_PROCFS_NAME_MAX    64  /* comm/Name buffer incl. NUL */
+#define TL_PROCFS_CPULIST_MAX 256 /* Cpus_allowed_list buffer incl. NUL */
 
 /* /proc/self/stat, /proc/self/task/TID/stat (one line, see proc(5)).
  * comm may contain spaces, parentheses and even newlines, so the name is
  * everything between the first '(' and the LAST ')'. Fields 1..24 are
  * required; field 39 is optional. */
 typedef struct {
-  int pid;                        /* field 1 (the TID for a task file) */
-  char comm[TL_PROCFS_NAME_MAX];  /* field 2, raw bytes, NUL-terminated, cut to 63 */
-  char state;                     /* field 3: R S D T t X Z P I ... */
-  uint64_t utime_ticks;           /* field 14, USER_HZ ticks */
-  uint64_t stime_ticks;           /* field 15, USER_HZ ticks */
-  long num_threads;               /* field 20 */
-  uint64_t starttime_ticks;       /* field 22, ticks after boot */
-  uint64_t rss_pages;             /* field 24, pages */
-  int processor;                  /* field 39: last core it ran on, -1 if absent */
+  int pid; /* field 1 (the TID for a task file) */
+  char comm
+      [TL_PROCFS_NAME_MAX]; /* field 2, raw bytes, NUL-terminated, cut to 63 */
+  char state;               /* field 3: R S D T t X Z P I ... */
+  uint64_t utime_ticks;     /* field 14, USER_HZ ticks */
+  uint64_t stime_ticks;     /* field 15, USER_HZ ticks */
+  long num_threads;         /* field 20 */
+  uint64_t starttime_ticks; /* field 22, ticks after boot */
+  uint64_t rss_pages;       /* field 24, pages */
+  int processor;            /* field 39: last core it ran on, -1 if absent */
 } tl_procfs_stat;
 int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out);
 
@@ -58,8 +59,8 @@ int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out);
  * the first two are required. Resident is the counter status prints as
  * VmRSS. */
 typedef struct {
-  uint64_t size_pages;            /* field 1: total program size */
-  uint64_t resident_pages;        /* field 2: resident set */
+  uint64_t size_pages;     /* field 1: total program size */
+  uint64_t resident_pages; /* field 2: resident set */
 } tl_procfs_statm;
 int tl_procfs_parse_statm(const char *buf, size_t len, tl_procfs_statm *out);
 
@@ -67,17 +68,19 @@ int tl_procfs_parse_statm(const char *buf, size_t len, tl_procfs_statm *out);
  * by the kernel and are required (-EINVAL otherwise); the rest are optional.
  * Kernel threads have no VmRSS. */
 typedef struct {
-  char name[TL_PROCFS_NAME_MAX];  /* "Name:", kernel-escaped (\n -> "\\n"), cut to 63 */
-  char state;                     /* "State:" letter */
+  char name
+      [TL_PROCFS_NAME_MAX]; /* "Name:", kernel-escaped (\n -> "\\n"), cut to 63 */
+  char state;               /* "State:" letter */
   int has_threads;
-  long threads;                   /* "Threads:" */
+  long threads; /* "Threads:" */
   int has_vmrss;
-  uint64_t vmrss_kb;              /* "VmRSS:" in KiB */
-  int has_ctxt;                   /* set only when both keys are present */
-  uint64_t voluntary_ctxt;        /* "voluntary_ctxt_switches:" */
-  uint64_t nonvoluntary_ctxt;     /* "nonvoluntary_ctxt_switches:" */
-  int has_cpus_allowed;           /* 0 also when the list does not fit */
-  char cpus_allowed_list[TL_PROCFS_CPULIST_MAX]; /* "Cpus_allowed_list:", e.g. "0-1" */
+  uint64_t vmrss_kb;          /* "VmRSS:" in KiB */
+  int has_ctxt;               /* set only when both keys are present */
+  uint64_t voluntary_ctxt;    /* "voluntary_ctxt_switches:" */
+  uint64_t nonvoluntary_ctxt; /* "nonvoluntary_ctxt_switches:" */
+  int has_cpus_allowed;       /* 0 also when the list does not fit */
+  char cpus_allowed_list
+      [TL_PROCFS_CPULIST_MAX]; /* "Cpus_allowed_list:", e.g. "0-1" */
 } tl_procfs_status;
 int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out);
 
@@ -86,11 +89,12 @@ int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out);
  * accounting is on; 6.18 keeps it with kernel.task_delayacct=0. Whether to
  * trust it is the caller's decision (observer/schedstat_probe.h measures it). */
 typedef struct {
-  uint64_t oncpu_ns;              /* time spent on the CPU, ns */
-  uint64_t runq_wait_ns;          /* time spent runnable waiting on a run queue, ns */
-  uint64_t timeslices;            /* number of times it was run on a CPU */
+  uint64_t oncpu_ns;     /* time spent on the CPU, ns */
+  uint64_t runq_wait_ns; /* time spent runnable waiting on a run queue, ns */
+  uint64_t timeslices;   /* number of times it was run on a CPU */
 } tl_procfs_schedstat;
-int tl_procfs_parse_schedstat(const char *buf, size_t len, tl_procfs_schedstat *out);
+int tl_procfs_parse_schedstat(const char *buf, size_t len,
+                              tl_procfs_schedstat *out);
 
 /* /proc/.../sched: a "comm (pid, #threads: n)" header, a line of dashes, then
  * "key : value" lines. Only lines after the dash line are read (the header
@@ -105,9 +109,9 @@ typedef struct {
   uint64_t nr_voluntary_switches;   /* nr_voluntary_switches */
   uint64_t nr_involuntary_switches; /* nr_involuntary_switches */
   int has_sum_exec;
-  uint64_t sum_exec_runtime_ns;     /* se.sum_exec_runtime, ns */
-  int has_wait_sum;                 /* only with CONFIG_SCHEDSTATS (absent here) */
-  uint64_t wait_sum_ns;             /* stats.wait_sum or se.statistics.wait_sum, ns */
+  uint64_t sum_exec_runtime_ns; /* se.sum_exec_runtime, ns */
+  int has_wait_sum;             /* only with CONFIG_SCHEDSTATS (absent here) */
+  uint64_t wait_sum_ns; /* stats.wait_sum or se.statistics.wait_sum, ns */
 } tl_procfs_sched;
 int tl_procfs_parse_sched(const char *buf, size_t len, tl_procfs_sched *out);
 
@@ -120,16 +124,17 @@ typedef struct {
   uint64_t user, nice, system, idle, iowait, irq, softirq, steal;
 } tl_procfs_cpu_times;
 typedef struct {
-  int ncpu;                       /* number of cpuN lines stored */
-  int max_cpu_id;                 /* highest N stored, -1 if none */
-  int skipped_cpus;               /* cpuN lines with N >= TL_PROCFS_MAX_CPUS (not stored) */
-  tl_procfs_cpu_times total;      /* the "cpu" line */
+  int ncpu;         /* number of cpuN lines stored */
+  int max_cpu_id;   /* highest N stored, -1 if none */
+  int skipped_cpus; /* cpuN lines with N >= TL_PROCFS_MAX_CPUS (not stored) */
+  tl_procfs_cpu_times total;                   /* the "cpu" line */
   tl_procfs_cpu_times cpu[TL_PROCFS_MAX_CPUS]; /* valid where present[N] */
   unsigned char present[TL_PROCFS_MAX_CPUS];
   int has_ctxt;
-  uint64_t ctxt;                  /* context switches since boot, all CPUs */
+  uint64_t ctxt; /* context switches since boot, all CPUs */
 } tl_procfs_sysstat;
-int tl_procfs_parse_sysstat(const char *buf, size_t len, tl_procfs_sysstat *out);
+int tl_procfs_parse_sysstat(const char *buf, size_t len,
+                            tl_procfs_sysstat *out);
 
 #ifdef __cplusplus
 }

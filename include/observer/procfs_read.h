@@ -12,7 +12,8 @@
 ssize_t tl_procfs_read(const char *path, char *buf, size_t cap);
 /* openat() variant: dirfd is e.g. an fd of /proc/self/task/TID opened with
  * O_RDONLY|O_DIRECTORY, relpath "stat", "status", ... */
-ssize_t tl_procfs_read_at(int dirfd, const char *relpath, char *buf, size_t cap);
+ssize_t tl_procfs_read_at(int dirfd, const char *relpath, char *buf,
+                          size_t cap);
 /* TIDs of this process (/proc/self/task), ascending. Returns the count, or
  * -errno. If there are more than cap, returns -ENOBUFS with tids[] holding the
  * cap smallest TIDs, ascending. No malloc (getdents64 on a stack buffer). */

@@ -25,7 +25,7 @@ const tl_buf *tl_sampler_json(const tl_sampler *st);
 struct tl_history;
 struct tl_events;
 void tl_sampler_attach(tl_sampler *st, struct tl_history *h,
-                     struct tl_events *ev);
+                       struct tl_events *ev);
 /* Prometheus text of the current snapshot (rendered on first use). */
 const tl_buf *tl_sampler_metrics(tl_sampler *st);
 /* The stream's JSON of the current snapshot (observer/stream_view.h),

@@ -14,7 +14,7 @@
 typedef struct tl_sampler_process {
   long clk_tck, page_size;
   uint64_t ticks_user, ticks_sys, ctx_vol, ctx_invol;
-  uint64_t fds_at_ns;  /* the descriptor count's last read; 0: never */
+  uint64_t fds_at_ns; /* the descriptor count's last read; 0: never */
   char file_buf[8192];
 } tl_sampler_process;
 

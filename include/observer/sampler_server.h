@@ -20,7 +20,7 @@
  * delta: one row each in sampler_server.c's table. */
 #define TL_SAMPLER_SERVER_COUNTERS (7 + 6 + TL_ROUTE_COUNT)
 /* Histograms: latency, queue wait, loop lag, then one per route. */
-#define TL_SAMPLER_SERVER_HISTS (3 + TL_ROUTE_COUNT)
+#define TL_SAMPLER_SERVER_HISTS    (3 + TL_ROUTE_COUNT)
 
 /* What the previous sample read (the state of rates and deltas). The
  * snapshot's histogram pointers point into it. */
@@ -28,10 +28,10 @@ typedef struct tl_sampler_server {
   uint64_t prev[TL_SAMPLER_SERVER_COUNTERS];
   uint64_t loop_idle_ns;
   uint64_t block_seq;
-  uint64_t block_seen_ns;  /* when the sampler saw the latest loop block */
-  uint64_t procs_cost_ns;  /* what the last processes[] read cost */
-  uint64_t procs_last_ns;  /* when it was read */
-  tl_loop_counters loop_sum;  /* every loop's counters added up */
+  uint64_t block_seen_ns;    /* when the sampler saw the latest loop block */
+  uint64_t procs_cost_ns;    /* what the last processes[] read cost */
+  uint64_t procs_last_ns;    /* when it was read */
+  tl_loop_counters loop_sum; /* every loop's counters added up */
   tl_loop_prev loop_prev[TL_SNAP_MAX_LOOPS];
   tl_hist_snap hist_now[TL_SAMPLER_SERVER_HISTS];
   tl_hist_snap hist_prev[TL_SAMPLER_SERVER_HISTS];

@@ -23,9 +23,9 @@ typedef struct tl_sampler_threads tl_sampler_threads;
 
 /* Which rarely changing figures this sample re-reads. */
 typedef struct tl_sampler_pace {
-  uint64_t seq;       /* this sample's number, from 1 */
-  bool slow;          /* list the threads, re-read slow figures */
-  bool refresh_all;   /* every thread's turn (our pinning changed) */
+  uint64_t seq;     /* this sample's number, from 1 */
+  bool slow;        /* list the threads, re-read slow figures */
+  bool refresh_all; /* every thread's turn (our pinning changed) */
 } tl_sampler_pace;
 
 tl_sampler_threads *tl_sampler_threads_init(tl_registry *reg);

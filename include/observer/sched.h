@@ -31,8 +31,8 @@ struct tl_snapshot;
 void tl_sched_set_snapshot(tl_sched *s, const struct tl_snapshot *snap);
 
 /* GET /sched and /sched/... (path p of plen bytes, query q). */
-void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p,
-                     size_t plen, const char *q, size_t qlen);
+void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p, size_t plen,
+                     const char *q, size_t qlen);
 
 /* /stats: "sched_source":...,"sched_source_reason":...,"sched_tracing":...,
  * (with the comma). */
@@ -40,9 +40,9 @@ void tl_sched_kernel_json(const tl_sched *s, tl_buf *b);
 
 /* One thread's tracer figures, for /stats threads[]. */
 typedef struct tl_sched_thread_figs {
-  bool have;              /* the tracer has seen this thread */
+  bool have; /* the tracer has seen this thread */
   uint64_t switches, preempted, wakes;
-  uint64_t wait_ns;       /* summed wake->run waits (exact) */
+  uint64_t wait_ns; /* summed wake->run waits (exact) */
   double wake_p50_us, wake_p99_us, wake_max_us;
 } tl_sched_thread_figs;
 void tl_sched_thread_figures(const tl_sched *s, int tid,

@@ -15,13 +15,13 @@
 typedef struct tl_sched_field {
   char name[32];
   int offset, size;
-  bool data_loc;      /* __data_loc: a u32 (len << 16 | offset) at offset */
+  bool data_loc; /* __data_loc: a u32 (len << 16 | offset) at offset */
   bool is_signed;
 } tl_sched_field;
 
 typedef struct tl_sched_format {
   char name[32];
-  int id;             /* the tracepoint id (perf_event_attr.config) */
+  int id; /* the tracepoint id (perf_event_attr.config) */
   int nfields;
   tl_sched_field fields[TL_SCHED_FMT_MAX_FIELDS];
 } tl_sched_format;

@@ -28,7 +28,7 @@ typedef struct tl_sched_named {
 typedef struct tl_sched_step {
   int tid;
   uint64_t start_ns, end_ns, task;
-  char name[32];          /* "cpu:20" */
+  char name[32]; /* "cpu:20" */
 } tl_sched_step;
 
 /* A Chrome trace-event JSON object (ui.perfetto.dev, chrome://tracing):

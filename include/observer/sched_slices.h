@@ -18,23 +18,23 @@
 #define TL_SCHED_COMM 16
 
 typedef enum tl_sched_kind {
-  TL_SREC_SWITCH,     /* sched_switch: prev -> next on cpu */
-  TL_SREC_WAKEUP,     /* sched_wakeup / sched_wakeup_new of tid */
-  TL_SREC_MIGRATE,    /* sched_migrate_task of tid to dest_cpu */
-  TL_SREC_LOST,       /* `lost` records dropped on cpu before t_ns */
+  TL_SREC_SWITCH,  /* sched_switch: prev -> next on cpu */
+  TL_SREC_WAKEUP,  /* sched_wakeup / sched_wakeup_new of tid */
+  TL_SREC_MIGRATE, /* sched_migrate_task of tid to dest_cpu */
+  TL_SREC_LOST,    /* `lost` records dropped on cpu before t_ns */
 } tl_sched_kind;
 
 typedef struct tl_sched_rec {
-  uint64_t t_ns;          /* CLOCK_MONOTONIC */
+  uint64_t t_ns; /* CLOCK_MONOTONIC */
   int cpu;
   tl_sched_kind kind;
   int pid;                /* the sampled task's process (switch: prev's) */
   int prev_tid, next_tid; /* switch */
   int64_t prev_state;     /* switch: the kernel's report state */
   char next_comm[TL_SCHED_COMM];
-  int tid;                /* wakeup, migrate */
-  int dest_cpu;           /* migrate */
-  uint64_t lost;          /* lost */
+  int tid;       /* wakeup, migrate */
+  int dest_cpu;  /* migrate */
+  uint64_t lost; /* lost */
 } tl_sched_rec;
 
 typedef enum tl_sched_end {
@@ -50,11 +50,11 @@ tl_sched_end tl_sched_end_of_state(int64_t prev_state);
 
 typedef struct tl_sched_slice {
   uint64_t start_ns, end_ns;
-  uint64_t wake_ns;       /* became runnable (0: unknown -> null) */
+  uint64_t wake_ns; /* became runnable (0: unknown -> null) */
   int cpu, tid;
   tl_sched_end end;
-  int in_tid;             /* who took the core when it is ours, else -1 */
-  int in_pid;             /* its process, -1 when not known */
+  int in_tid; /* who took the core when it is ours, else -1 */
+  int in_pid; /* its process, -1 when not known */
   char in_comm[TL_SCHED_COMM];
 } tl_sched_slice;
 
@@ -84,8 +84,8 @@ void tl_sched_slices_flush(tl_sched_slices *b, uint64_t cutoff_ns,
 void tl_sched_slices_reset(tl_sched_slices *b);
 
 typedef struct tl_sched_counts {
-  uint64_t records, late;      /* late: arrived behind the window */
-  uint64_t lost;               /* sum of PERF_RECORD_LOST counts */
+  uint64_t records, late; /* late: arrived behind the window */
+  uint64_t lost;          /* sum of PERF_RECORD_LOST counts */
 } tl_sched_counts;
 void tl_sched_slices_counts(const tl_sched_slices *b, tl_sched_counts *out);
 /* Per-CPU lost counts (ncpu entries). */

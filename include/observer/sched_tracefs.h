@@ -15,7 +15,7 @@
 /* Reads and parses events/sched/<names[i]>/format into out[i] for i < n.
  * Returns 0, or -1 with a static reason in *why (e.g. the namespace or
  * the mount was refused). */
-int tl_sched_tracefs_read(const char *const *names, int n,
-                          tl_sched_format *out, const char **why);
+int tl_sched_tracefs_read(const char *const *names, int n, tl_sched_format *out,
+                          const char **why);
 
 #endif

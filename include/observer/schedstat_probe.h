@@ -9,12 +9,12 @@
 #include <stdbool.h>
 
 typedef struct tl_schedstat_probe {
-  bool accounted;        /* run_delay grew under contention */
-  int threads;           /* spinning threads (2 on one core, or cores+1) */
-  int cpu;               /* the core they shared, -1 when not pinned */
-  double spin_ms;        /* wall time the whole test took */
-  double oncpu_ms;       /* schedstat run time gained, all threads */
-  double run_delay_ms;   /* schedstat run_delay gained, all threads */
+  bool accounted;      /* run_delay grew under contention */
+  int threads;         /* spinning threads (2 on one core, or cores+1) */
+  int cpu;             /* the core they shared, -1 when not pinned */
+  double spin_ms;      /* wall time the whole test took */
+  double oncpu_ms;     /* schedstat run time gained, all threads */
+  double run_delay_ms; /* schedstat run_delay gained, all threads */
   /* Static text, NULL when accounted: why run-queue wait is not
    * available and what would turn it on. */
   const char *why;

@@ -22,8 +22,8 @@ typedef struct tl_shared_dl_member {
 typedef struct tl_shared_deadlock {
   int len;
   tl_shared_dl_member m[TL_DEADLOCK_MAX_LEN];
-  uint64_t formed_ns;   /* the last member's wait began (monotonic) */
-  uint64_t found_ns;    /* the sample that first confirmed it */
+  uint64_t formed_ns; /* the last member's wait began (monotonic) */
+  uint64_t found_ns;  /* the sample that first confirmed it */
 } tl_shared_deadlock;
 
 typedef struct tl_shared_obs {
@@ -31,7 +31,7 @@ typedef struct tl_shared_obs {
   uint64_t now_ns;
   tl_shared_read r;
   bool has_page;
-  uint64_t counter_page;      /* page frame number behind the counter */
+  uint64_t counter_page; /* page frame number behind the counter */
   bool has_period;
   int64_t increments_period, lost_period;
   double lock_wait_pct[TL_SHARED_MAX_THREADS]; /* of r.threads[i]; -1: n/a */

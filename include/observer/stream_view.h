@@ -10,7 +10,7 @@
 #include "observer/snapshot.h"
 
 /* Threads listed before the rest is folded. */
-#define TL_STREAM_THREADS 64
+#define TL_STREAM_THREADS  64
 /* Timeline steps the stream keeps once it folds threads. */
 #define TL_STREAM_TIMELINE 300
 
@@ -19,6 +19,7 @@ typedef struct tl_stream_view tl_stream_view;
 tl_stream_view *tl_stream_view_init(void);
 void tl_stream_view_close(tl_stream_view *v);
 /* Renders the stream's JSON of s into out (cleared first). */
-void tl_stream_view_render(tl_stream_view *v, const tl_snapshot *s, tl_buf *out);
+void tl_stream_view_render(tl_stream_view *v, const tl_snapshot *s,
+                           tl_buf *out);
 
 #endif

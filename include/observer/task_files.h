@@ -15,7 +15,7 @@ typedef struct tl_task_files_entry {
   int stat, schedstat, sched; /* -1: not kept (opened when read) */
   bool seen;                  /* listed in the current sample */
   bool has_allowed;
-  char allowed[256];          /* Cpus_allowed list, refreshed every few samples */
+  char allowed[256]; /* Cpus_allowed list, refreshed every few samples */
 } tl_task_files_entry;
 
 typedef struct tl_task_files tl_task_files;

@@ -10,34 +10,34 @@
 
 #include "base/mode.h"
 
-#define TL_MAX_THREADS 1024
-#define TL_MAX_LOOPS 64
+#define TL_MAX_THREADS   1024
+#define TL_MAX_LOOPS     64
 #define TL_MAX_PROCESSES 64
-#define TL_MAX_SPARES 4
+#define TL_MAX_SPARES    4
 
 typedef struct tl_config {
   char host[64];
-  int port;            /* workload listener; 0 = ephemeral */
-  int admin_port;      /* observer listener; 0 = ephemeral, -1 = off */
+  int port;       /* workload listener; 0 = ephemeral */
+  int admin_port; /* observer listener; 0 = ephemeral, -1 = off */
   tl_mode mode;
-  int threads;         /* pool size */
+  int threads; /* pool size */
   bool pin;
-  bool has_cpus;       /* --cpus given: workers run on `cpus` only */
+  bool has_cpus; /* --cpus given: workers run on `cpus` only */
   cpu_set_t cpus;
-  char docroot[4096];  /* for /static/ */
-  char www[4096];      /* the dashboard's files */
+  char docroot[4096]; /* for /static/ */
+  char www[4096];     /* the dashboard's files */
   int sample_ms;
   bool no_stats;
   int max_conns;
   int queue_max;
   int max_header_bytes;
   long max_body_bytes;
-  long body_min_rate;  /* bytes/s a request body must keep up; 0 = off */
+  long body_min_rate; /* bytes/s a request body must keep up; 0 = off */
   int header_timeout_ms;
   int idle_timeout_ms;
   int shutdown_timeout_ms;
-  bool no_uring;       /* one write per connection, no io_uring batching */
-  bool quiet;          /* no startup banner */
+  bool no_uring; /* one write per connection, no io_uring batching */
+  bool quiet;    /* no startup banner */
   /* coro mode */
   int coro_stack_kib;  /* each coroutine's stack (plus a guard page) */
   int coro_slice_ms;   /* a CPU step yields after this much CPU; 0 = never */
@@ -53,7 +53,7 @@ typedef struct tl_config {
   int worker_index;
   int worker_shm_fd;
   int worker_chan_fd;
-  bool worker_spare;   /* started as a spare: bound, not listening, until
+  bool worker_spare; /* started as a spare: bound, not listening, until
                         * the supervisor promotes it */
 } tl_config;
 

@@ -15,8 +15,8 @@ typedef struct tl_hrtimer tl_hrtimer;
 
 /* Embedded in its owner; zero-initialised means not armed. */
 typedef struct tl_hrtimer_entry {
-  uint64_t due_ns;       /* CLOCK_MONOTONIC (tl_now_ns) */
-  unsigned idx;          /* heap position + 1; 0 when not armed */
+  uint64_t due_ns; /* CLOCK_MONOTONIC (tl_now_ns) */
+  unsigned idx;    /* heap position + 1; 0 when not armed */
   void (*cb)(struct tl_hrtimer_entry *e);
 } tl_hrtimer_entry;
 

@@ -21,20 +21,20 @@
  * lock-free by the observer. */
 typedef struct tl_loop_counters {
   _Alignas(64) _Atomic uint64_t accepted;
-  _Atomic uint64_t refused;          /* over --max-conns */
+  _Atomic uint64_t refused; /* over --max-conns */
   _Atomic uint64_t open;
   _Atomic uint64_t requests;
-  _Atomic uint64_t by_class[6];      /* index status/100, 0 unused */
+  _Atomic uint64_t by_class[6]; /* index status/100, 0 unused */
   _Atomic uint64_t by_route[TL_ROUTE_COUNT];
-  _Atomic uint64_t rejected;         /* 503 because the queue was full */
-  _Atomic uint64_t send_submits;     /* io_uring submissions of responses */
-  _Atomic uint64_t send_writes;      /* connection writes in them */
-  tl_hist latency_us;                /* request complete -> written */
+  _Atomic uint64_t rejected;     /* 503 because the queue was full */
+  _Atomic uint64_t send_submits; /* io_uring submissions of responses */
+  _Atomic uint64_t send_writes;  /* connection writes in them */
+  tl_hist latency_us;            /* request complete -> written */
   tl_hist route_latency_us[TL_ROUTE_COUNT];
-  tl_hist queue_wait_us;             /* time tasks spent in the pool queue */
-  tl_hist loop_lag_us;               /* timer drift of the loop */
-  _Atomic uint64_t loop_idle_ns;     /* uv_metrics_idle_time */
-  _Atomic uint64_t inflight;         /* tasks_inflight, every 50 ms */
+  tl_hist queue_wait_us;         /* time tasks spent in the pool queue */
+  tl_hist loop_lag_us;           /* timer drift of the loop */
+  _Atomic uint64_t loop_idle_ns; /* uv_metrics_idle_time */
+  _Atomic uint64_t inflight;     /* tasks_inflight, every 50 ms */
   /* The longest recent CPU step that ran inline on the loop (async mode):
    * block_seq changes whenever a new one is recorded. */
   _Atomic uint64_t block_seq;
@@ -46,21 +46,21 @@ typedef struct tl_loop_counters {
 typedef struct tl_loop_ctx {
   /* Process-wide, immutable while the loop runs (the server sets them
    * before it starts the loop's thread). */
-  const tl_config *cfg;     /* the parsed command line */
-  tl_pool *pool;            /* tasks are submitted to it (its insides are
+  const tl_config *cfg;          /* the parsed command line */
+  tl_pool *pool;                 /* tasks are submitted to it (its insides are
                                the pool's: its mutex and atomics) */
-  const _Atomic int *mode;  /* tl_mode of tasks admitted from now on:
+  const _Atomic int *mode;       /* tl_mode of tasks admitted from now on:
                                atomic, written by the main loop (control) */
   const _Atomic int *admin_port; /* the observer's port for the index
                                page: atomic, the main thread sets it once
                                the observer listens (loops 1.. already run) */
-  int docroot_fd;           /* for /static/ */
+  int docroot_fd;                /* for /static/ */
   /* This loop's, immutable after tl_loop_init. */
   uv_loop_t *uv;
   int index;
-  tl_hrtimer *hrt;          /* loop thread only: IO steps waiting */
-  tl_pool_inbox *inbox;     /* pool jobs of this loop's tasks come back here */
-  tl_loop_counters *stats;  /* the loop thread writes, the observer reads */
+  tl_hrtimer *hrt;         /* loop thread only: IO steps waiting */
+  tl_pool_inbox *inbox;    /* pool jobs of this loop's tasks come back here */
+  tl_loop_counters *stats; /* the loop thread writes, the observer reads */
 } tl_loop_ctx;
 
 /* Any thread: the mode new tasks are admitted under. */

@@ -29,25 +29,25 @@ struct tl_pool;
 /* Where finished jobs go: one per loop. The list is under `mu`; the handles
  * and `wake` belong to the loop thread. */
 typedef struct tl_pool_inbox {
-  uv_async_t async;             /* workers wake the loop */
+  uv_async_t async; /* workers wake the loop */
   /* Submissions wake workers once per loop iteration, not once per job:
    * before the loop blocks (prepare) and after its I/O callbacks (check). */
   uv_prepare_t wake_prep;
   uv_check_t wake_check;
-  struct tl_pool *wake;         /* loop thread: a pool to wake, or NULL */
+  struct tl_pool *wake; /* loop thread: a pool to wake, or NULL */
   int closing;
   void (*on_closed)(struct tl_pool_inbox *in);
-  pthread_mutex_t mu;           /* guards head */
+  pthread_mutex_t mu; /* guards head */
   tl_job *head;
 } tl_pool_inbox;
 
 struct tl_job {
-  tl_job *next;                 /* private */
-  tl_pool_inbox *inbox;         /* where done() runs; NULL: the pool's loop */
-  void (*run)(tl_job *job);     /* on a worker */
-  void (*done)(tl_job *job);    /* on the loop, after run */
-  uint64_t enqueued_ns;         /* set by submit */
-  uint64_t queue_ns;            /* set by the worker: time spent queued */
+  tl_job *next;              /* private */
+  tl_pool_inbox *inbox;      /* where done() runs; NULL: the pool's loop */
+  void (*run)(tl_job *job);  /* on a worker */
+  void (*done)(tl_job *job); /* on the loop, after run */
+  uint64_t enqueued_ns;      /* set by submit */
+  uint64_t queue_ns;         /* set by the worker: time spent queued */
 };
 
 typedef struct tl_pool tl_pool;
@@ -61,8 +61,8 @@ typedef struct tl_pool_stats {
 
 /* Creates the pool and starts nthreads workers, registering each one in
  * `reg`. Returns 0 or a negative errno. */
-int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
-                   int nthreads, size_t queue_max, bool pin);
+int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg, int nthreads,
+                 size_t queue_max, bool pin);
 /* On the loop's thread: set up / close an inbox on that loop (on_closed,
  * if set, runs once its handles are closed). */
 int tl_pool_inbox_init(tl_pool_inbox *in, uv_loop_t *uv);

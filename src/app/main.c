@@ -41,9 +41,11 @@ static void raise_fd_limit(void) {
  * threads could use: connections beyond it are refused (EMFILE). */
 static void say_fd_limit(const tl_config *cfg) {
   uint64_t want = (uint64_t) cfg->max_conns + (uint64_t) cfg->threads + 64;
-  if (fd_limit_now == 0 || fd_limit_now == RLIM_INFINITY || fd_limit_now >= want)
+  if (fd_limit_now == 0 || fd_limit_now == RLIM_INFINITY ||
+      fd_limit_now >= want)
     return;
-  printf("  files:     descriptor limit %llu (the hard limit", (unsigned long long) fd_limit_now);
+  printf("  files:     descriptor limit %llu (the hard limit",
+         (unsigned long long) fd_limit_now);
   if (fd_limit_was < fd_limit_now)
     printf("; raised from %llu", (unsigned long long) fd_limit_was);
   printf("), below the %llu that --max-conns %d and %d threads could use;"
@@ -118,7 +120,7 @@ int main(int argc, char **argv) {
     return exit_failed(&loop, &registry);
   if (board) {
     tl_worker_link_start(&wlink, &srv, &board->slot[cfg.worker_index],
-                   cfg.worker_chan_fd);
+                         cfg.worker_chan_fd);
     srv.before_stop = stop_observer;
   }
   srv.costs_fd = costs_fd;
@@ -139,9 +141,11 @@ int main(int argc, char **argv) {
      * switch to pool or hybrid uses it) but runs nothing. */
     printf("threadlab %s: pid %d, mode %s, %s%d worker thread%s%s%s\n",
            PACKAGE_VERSION, (int) getpid(), tl_mode_name(cfg.mode),
-           cfg.mode == TL_MODE_ASYNC ? "the loop runs every step; pool of " : "",
+           cfg.mode == TL_MODE_ASYNC ? "the loop runs every step; pool of "
+                                     : "",
            cfg.threads, cfg.threads == 1 ? "" : "s", cfg.pin ? ", pinned" : "",
-           cfg.mode == TL_MODE_ASYNC ? " idle until a switch to pool or hybrid" : "");
+           cfg.mode == TL_MODE_ASYNC ? " idle until a switch to pool or hybrid"
+                                     : "");
     char uh[sizeof(cfg.host) + 2];
     tl_url_host(cfg.host, uh, sizeof(uh));
     printf("  workload:  http://%s:%d/", uh, srv.loops[0].port);
@@ -149,9 +153,11 @@ int main(int argc, char **argv) {
       printf(" (%d loops, SO_REUSEPORT)", srv.nloops);
     printf("\n");
     if (srv.loops[0].send_uring)
-      printf("  sends:     batched, one io_uring submission per loop iteration\n");
+      printf(
+          "  sends:     batched, one io_uring submission per loop iteration\n");
     else
-      printf("  sends:     one write per connection (%s)\n", srv.loops[0].send_why);
+      printf("  sends:     one write per connection (%s)\n",
+             srv.loops[0].send_why);
     if (obs)
       printf("  dashboard: http://%s:%d/\n", uh, srv.admin_port);
     say_fd_limit(&cfg);

@@ -23,36 +23,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define BACKOFF_FIRST_MS 100   /* after two deaths in a row within 1 s */
-#define BACKOFF_MAX_MS 5000
-#define YOUNG_NS 1000000000ull /* died within 1 s of its start */
+#define BACKOFF_FIRST_MS 100 /* after two deaths in a row within 1 s */
+#define BACKOFF_MAX_MS   5000
+#define YOUNG_NS         1000000000ull /* died within 1 s of its start */
 /* After a promotion the next spare starts this much later, so that its
  * start-up (exec, the switch-cost probe) does not take the CPU from the
  * promoted worker's first requests. */
-#define SPARE_DELAY_MS 100
+#define SPARE_DELAY_MS   100
 
 typedef struct sup {
   tl_config cfg;
   int argc;
   char **argv;
-  char exe[4096];            /* this binary, for the workers' execv */
+  char exe[4096]; /* this binary, for the workers' execv */
   uv_loop_t uv;
-  tl_server srv;             /* control and the observer's view */
+  tl_server srv; /* control and the observer's view */
   tl_registry registry;
   tl_observer *obs;
   tl_proc_table table;
   tl_scoreboard *board;
   int board_fd;
-  int port_fd;               /* holds the port (bound, never listening) */
+  int port_fd; /* holds the port (bound, never listening) */
   int port;
-  int chan[TL_SCORE_SLOTS];  /* our end of each worker's socketpair */
+  int chan[TL_SCORE_SLOTS]; /* our end of each worker's socketpair */
   uint64_t backoff_ms[TL_SCORE_SLOTS];
   uv_timer_t restart[TL_SCORE_SLOTS];
   uv_signal_t sig_chld, sig_int, sig_term;
   uv_timer_t kill_timer;
-  uv_timer_t stuck_timer;    /* looks for deadlocked workers */
+  uv_timer_t stuck_timer;           /* looks for deadlocked workers */
   int stuck_killed[TL_SCORE_SLOTS]; /* the pid killed for it, per slot */
-  bool loop_ready;           /* handles exist */
+  bool loop_ready;                  /* handles exist */
   bool stopping;
   int live;
 } sup;
@@ -170,8 +170,12 @@ static int spawn(sup *s, int i) {
   s->live++;
   if (s->loop_ready) {
     /* A replacement runs the settings of now, not of the command line. */
-    tl_ctl_msg m = {atomic_load(&s->srv.mode), atomic_load(&s->srv.threads),
-                    atomic_load(&s->srv.pinned), -1, {{0}}, 0};
+    tl_ctl_msg m = {atomic_load(&s->srv.mode),
+                    atomic_load(&s->srv.threads),
+                    atomic_load(&s->srv.pinned),
+                    -1,
+                    {{0}},
+                    0};
     pthread_mutex_lock(&s->srv.ctl_mu);
     m.cpus_op = s->srv.sup_cpus_op;
     m.cpus = s->srv.sup_cpus;
@@ -183,7 +187,8 @@ static int spawn(sup *s, int i) {
 
 static int forward_control(tl_server *srv, const tl_control *ctl) {
   sup *s = srv->forward_arg;
-  tl_ctl_msg m = {ctl->mode, ctl->threads, ctl->pin, ctl->cpus_op, ctl->cpus, 0};
+  tl_ctl_msg m = {ctl->mode,    ctl->threads, ctl->pin,
+                  ctl->cpus_op, ctl->cpus,    0};
   int missed = 0;
   for (int i = 0; i < nproc(s); i++)
     if (s->chan[i] >= 0 &&
@@ -227,7 +232,8 @@ static void on_restart(uv_timer_t *h) {
 static void describe(int status, char *how, size_t cap) {
   if (WIFSIGNALED(status))
     snprintf(how, cap, "signal %d (SIG%s)", WTERMSIG(status),
-             sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status)) : "?");
+             sigabbrev_np(WTERMSIG(status)) ? sigabbrev_np(WTERMSIG(status))
+                                            : "?");
   else
     snprintf(how, cap, "exit code %d", WEXITSTATUS(status));
 }
@@ -351,7 +357,8 @@ static void on_stuck_check(uv_timer_t *h) {
     uint64_t since = atomic_load(&s->board->slot[s->table.e[i].slot].stuck_ns);
     if (pid <= 0 || since == 0 || s->stuck_killed[i] == pid)
       continue;
-    fprintf(stderr, "threadlab: worker process %d: its threads are "
+    fprintf(stderr,
+            "threadlab: worker process %d: its threads are "
             "deadlocked (found %.0f ms ago): SIGKILL, to be replaced\n",
             pid, (double) (tl_now_ns() - since) / 1e6);
     s->stuck_killed[i] = pid;

@@ -139,7 +139,8 @@ void tl_buf_put_json_str(tl_buf *b, const char *str, size_t n) {
       size_t bad = 0, len = utf8_seq(s + i, n - i, &bad);
       if (len == 2 && c == 0xc2 && s[i + 1] < 0xa0) {
         /* C1 controls (U+0080..U+009F) are control characters too */
-        char esc[6] = {'\\', 'u', '0', '0', hex[s[i + 1] >> 4], hex[s[i + 1] & 15]};
+        char esc[6] = {
+            '\\', 'u', '0', '0', hex[s[i + 1] >> 4], hex[s[i + 1] & 15]};
         tl_buf_append(b, esc, sizeof(esc));
       } else if (len) {
         tl_buf_append(b, s + i, len);

@@ -60,8 +60,9 @@ size_t tl_cpulist_format(const cpu_set_t *set, char *out, size_t cap) {
     int end = c;
     while (end + 1 < CPU_SETSIZE && CPU_ISSET(end + 1, set))
       end++;
-    int k = end > c ? snprintf(tmp, sizeof(tmp), "%s%d-%d", n ? "," : "", c, end)
-                    : snprintf(tmp, sizeof(tmp), "%s%d", n ? "," : "", c);
+    int k = end > c
+                ? snprintf(tmp, sizeof(tmp), "%s%d-%d", n ? "," : "", c, end)
+                : snprintf(tmp, sizeof(tmp), "%s%d", n ? "," : "", c);
     if (n + (size_t) k < cap)
       memcpy(out + n, tmp, (size_t) k + 1);
     else if (cap > 0)

@@ -53,7 +53,8 @@ void tl_hist_diff(const tl_hist_snap *now, const tl_hist_snap *before,
   int top = -1;
   for (int i = 0; i < TL_HIST_BUCKETS; i++) {
     uint64_t d = now->bucket[i] >= before->bucket[i]
-                     ? now->bucket[i] - before->bucket[i] : 0;
+                     ? now->bucket[i] - before->bucket[i]
+                     : 0;
     out->bucket[i] = d;
     count += d;
     if (d)

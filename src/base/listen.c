@@ -9,10 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
-static int listen_on(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
-                     int port, int backlog, uv_connection_cb cb,
-                     const char *what, int *bound, bool reuseport,
-                     bool listen_now) {
+static int listen_on(uv_loop_t *uv, uv_tcp_t *tcp, const char *host, int port,
+                     int backlog, uv_connection_cb cb, const char *what,
+                     int *bound, bool reuseport, bool listen_now) {
   struct sockaddr_storage ss;
   int rc = strchr(host, ':')
                ? uv_ip6_addr(host, port, (struct sockaddr_in6 *) &ss)
@@ -28,7 +27,8 @@ static int listen_on(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
     uv_os_fd_t fd;
     int one = 1;
     rc = uv_fileno((uv_handle_t *) tcp, &fd);
-    if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
+    if (rc == 0 &&
+        setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0)
       rc = -errno;
   }
   if (rc == 0)
@@ -43,9 +43,9 @@ static int listen_on(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
   }
   int len = sizeof(ss);
   uv_tcp_getsockname(tcp, (struct sockaddr *) &ss, &len);
-  *bound = ntohs(ss.ss_family == AF_INET6
-                     ? ((struct sockaddr_in6 *) &ss)->sin6_port
-                     : ((struct sockaddr_in *) &ss)->sin_port);
+  *bound =
+      ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *) &ss)->sin6_port
+                                     : ((struct sockaddr_in *) &ss)->sin_port);
   return 0;
 }
 
@@ -54,9 +54,9 @@ int tl_listen(uv_loop_t *uv, uv_tcp_t *tcp, const char *host, int port,
   return listen_on(uv, tcp, host, port, backlog, cb, what, bound, false, true);
 }
 
-int tl_listen_shared(uv_loop_t *uv, uv_tcp_t *tcp, const char *host,
-                     int port, int backlog, uv_connection_cb cb,
-                     const char *what, int *bound) {
+int tl_listen_shared(uv_loop_t *uv, uv_tcp_t *tcp, const char *host, int port,
+                     int backlog, uv_connection_cb cb, const char *what,
+                     int *bound) {
   return listen_on(uv, tcp, host, port, backlog, cb, what, bound, true, true);
 }
 

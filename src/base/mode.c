@@ -5,7 +5,7 @@
 #include <string.h>
 
 static const char *const names[TL_MODE_COUNT] = {"async", "pool", "hybrid",
-                                                   "coro"};
+                                                 "coro"};
 
 const char *tl_mode_name(tl_mode m) {
   return (unsigned) m < TL_MODE_COUNT ? names[m] : "?";

@@ -283,9 +283,7 @@ int tl_http_parser_feed(tl_http_parser *p, const char *data, size_t len,
   }
   llhttp_errno_t e = llhttp_execute(&p->ll, data, len);
   switch (e) {
-  case HPE_OK:
-    *consumed = len;
-    return TL_HTTP_OK;
+  case HPE_OK: *consumed = len; return TL_HTTP_OK;
   case HPE_PAUSED:
     *consumed = (size_t) (llhttp_get_error_pos(&p->ll) - data);
     return TL_HTTP_PAUSED;

@@ -59,8 +59,8 @@ int tl_query_get(const char *q, size_t qlen, const char *name, char *out,
   return -1;
 }
 
-int tl_parse_uint(const char *s, size_t len, unsigned long lo,
-                  unsigned long hi, unsigned long *out) {
+int tl_parse_uint(const char *s, size_t len, unsigned long lo, unsigned long hi,
+                  unsigned long *out) {
   if (len == 0 || len > 18)
     return -1;
   unsigned long v = 0;

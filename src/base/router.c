@@ -6,8 +6,8 @@
 #include <string.h>
 
 static const char *const route_names[TL_ROUTE_COUNT] = {
-    "other", "/", "/plaintext", "/json", "/cpu",
-    "/io",   "/task", "/echo", "/static"};
+    "other", "/",     "/plaintext", "/json",  "/cpu",
+    "/io",   "/task", "/echo",      "/static"};
 
 const char *tl_route_name(tl_route r) {
   return (unsigned) r < TL_ROUTE_COUNT ? route_names[r] : "other";
@@ -18,10 +18,11 @@ typedef struct {
   size_t len;
   int prefix; /* match "path" followed by anything */
   tl_route route;
-  int post;   /* takes POST instead of GET/HEAD */
+  int post; /* takes POST instead of GET/HEAD */
 } route_def;
 
-#define R(p, pre, r, post) {p, sizeof(p) - 1, pre, r, post}
+#define R(p, pre, r, post)                                                     \
+  { p, sizeof(p) - 1, pre, r, post }
 static const route_def routes[] = {
     R("/plaintext", 0, TL_ROUTE_PLAINTEXT, 0),
     R("/json", 0, TL_ROUTE_JSON, 0),

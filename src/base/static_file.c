@@ -16,7 +16,9 @@
 #endif
 
 const char *tl_static_mime(const char *path) {
-  static const struct { const char *ext, *type; } map[] = {
+  static const struct {
+    const char *ext, *type;
+  } map[] = {
       {".html", "text/html; charset=utf-8"},
       {".htm", "text/html; charset=utf-8"},
       {".css", "text/css; charset=utf-8"},
@@ -71,8 +73,9 @@ int tl_static_open(int dirfd, const char *rel) {
   char *seg = strtok_r(buf, "/", &save);
   while (seg) {
     char *next = strtok_r(NULL, "/", &save);
-    int fd = openat(cur, seg, (next ? O_DIRECTORY | O_PATH : O_RDONLY) |
-                                  O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+    int fd = openat(cur, seg,
+                    (next ? O_DIRECTORY | O_PATH : O_RDONLY) | O_NOFOLLOW |
+                        O_CLOEXEC | O_NONBLOCK);
     int err = errno;
     close(cur);
     if (fd < 0)
@@ -111,8 +114,8 @@ int tl_static_respond(tl_buf *out, int dirfd, const char *raw, size_t len,
   char path[4096];
   int n = tl_percent_decode(raw, len, path, sizeof(path) - 16);
   if (n < 0)
-    return answer_error(out, 400, "bad path encoding", http_minor,
-                        keep_alive, head);
+    return answer_error(out, 400, "bad path encoding", http_minor, keep_alive,
+                        head);
   if (!safe_relpath(path))
     return answer_error(out, 404, "not found", http_minor, keep_alive, head);
   if (n == 0 || path[n - 1] == '/')

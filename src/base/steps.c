@@ -111,7 +111,8 @@ int tl_steps_parse(const char *s, size_t len, tl_step_spec *out,
         return -1;
       }
     } else if (kind != TL_STEP_CRASH && kind != TL_STEP_DEADLOCK &&
-               tl_parse_uint(colon + 1, tlen - klen - 1, 0, TL_MAX_STEP_MS, &ms) != 0) {
+               tl_parse_uint(colon + 1, tlen - klen - 1, 0, TL_MAX_STEP_MS,
+                             &ms) != 0) {
       *err = "step duration must be a whole number of ms in 0..10000";
       return -1;
     }

@@ -19,8 +19,7 @@ uint64_t tl_thread_main_start_ns(void) { return main_start_ns; }
 void tl_thread_ctx_set_birth(tl_thread_ctx *ctx, uint64_t created_ns,
                              uint64_t first_run_ns) {
   atomic_store_explicit(&ctx->created_ns, created_ns, memory_order_relaxed);
-  atomic_store_explicit(&ctx->first_run_ns, first_run_ns,
-                        memory_order_relaxed);
+  atomic_store_explicit(&ctx->first_run_ns, first_run_ns, memory_order_relaxed);
 }
 
 const char *tl_role_name(tl_role r) {

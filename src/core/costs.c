@@ -64,7 +64,7 @@ typedef struct {
   int turn;            /* under mu: 1 ping, 2 pong, 3 stop */
   uint64_t started_ns; /* under mu */
   uintptr_t stack_addr;
-  bool smaps_done;     /* under mu */
+  bool smaps_done; /* under mu */
 } duo;
 
 static void *started(void *arg) {
@@ -179,7 +179,8 @@ static bool stack_rss(uintptr_t addr, uint64_t *rss_kb, uint64_t *size_kb) {
     unsigned long lo, hi;
     /* A mapping's header line starts "lo-hi perms ..."; the rest are
      * "Key:   value kB". */
-    if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && line[strspn(line, "0123456789abcdef")] == '-') {
+    if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 &&
+        line[strspn(line, "0123456789abcdef")] == '-') {
       in = addr >= lo && addr < hi;
       if (in)
         *size_kb = (hi - lo) / 1024;
@@ -208,7 +209,8 @@ static bool measure_shm(tl_costs *c) {
     pthread_cond_wait(&d.cv, &d.mu);
   uintptr_t addr = d.stack_addr;
   pthread_mutex_unlock(&d.mu);
-  c->has_stack = stack_rss(addr, &c->thread_stack_rss_kb, &c->thread_stack_size_kb);
+  c->has_stack =
+      stack_rss(addr, &c->thread_stack_rss_kb, &c->thread_stack_size_kb);
   pthread_mutex_lock(&d.mu);
   d.smaps_done = true;
   pthread_cond_broadcast(&d.cv);

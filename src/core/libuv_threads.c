@@ -12,13 +12,13 @@ typedef struct probe {
   pthread_cond_t cv;
   int want, arrived, registered;
   tl_registry *reg;
-  int refs;                 /* freed when the last after-callback ran */
+  int refs; /* freed when the last after-callback ran */
 } probe;
 
 typedef struct probe_req {
   uv_work_t req;
   probe *p;
-  tl_thread_ctx *ctx;       /* lives as long as the thread: the process */
+  tl_thread_ctx *ctx; /* lives as long as the thread: the process */
 } probe_req;
 
 static void deadline_in(struct timespec *ts, int ms) {

@@ -25,15 +25,13 @@ typedef struct one {
 struct tl_loop_threads {
   tl_server *srv;
   void (*on_finished)(tl_server *srv);
-  pthread_mutex_t mu;  /* guards every one's rc and ready */
+  pthread_mutex_t mu; /* guards every one's rc and ready */
   pthread_cond_t cv;
-  int n;               /* threads started */
+  int n; /* threads started */
   one *ones;
 };
 
-static void loop_drained(tl_loop *loop) {
-  tl_loop_close_handles(loop);
-}
+static void loop_drained(tl_loop *loop) { tl_loop_close_handles(loop); }
 
 static void *loop_main(void *arg) {
   uint64_t first_run = tl_now_ns(); /* the scheduler ran us: first thing */

@@ -13,12 +13,37 @@
 #include <sys/stat.h>
 
 enum {
-  OPT_HOST = 256, OPT_PORT, OPT_ADMIN_PORT, OPT_MODE, OPT_THREADS, OPT_PIN,
-  OPT_DOCROOT, OPT_WWW, OPT_SAMPLE_MS, OPT_NO_STATS, OPT_MAX_CONNS,
-  OPT_QUEUE_MAX, OPT_MAX_HEADER, OPT_MAX_BODY, OPT_BODY_MIN_RATE, OPT_HEADER_TIMEOUT,
-  OPT_IDLE_TIMEOUT, OPT_SHUTDOWN_TIMEOUT, OPT_NO_URING, OPT_QUIET, OPT_VERSION, OPT_HELP,
-  OPT_CORO_STACK, OPT_CORO_SLICE, OPT_CORO_SWITCH,
-  OPT_LOOPS, OPT_PROCESSES, OPT_SPARE_WORKERS, OPT_ALLOW_CRASH, OPT_ALLOW_DEADLOCK, OPT_WORKER_OF,
+  OPT_HOST = 256,
+  OPT_PORT,
+  OPT_ADMIN_PORT,
+  OPT_MODE,
+  OPT_THREADS,
+  OPT_PIN,
+  OPT_DOCROOT,
+  OPT_WWW,
+  OPT_SAMPLE_MS,
+  OPT_NO_STATS,
+  OPT_MAX_CONNS,
+  OPT_QUEUE_MAX,
+  OPT_MAX_HEADER,
+  OPT_MAX_BODY,
+  OPT_BODY_MIN_RATE,
+  OPT_HEADER_TIMEOUT,
+  OPT_IDLE_TIMEOUT,
+  OPT_SHUTDOWN_TIMEOUT,
+  OPT_NO_URING,
+  OPT_QUIET,
+  OPT_VERSION,
+  OPT_HELP,
+  OPT_CORO_STACK,
+  OPT_CORO_SLICE,
+  OPT_CORO_SWITCH,
+  OPT_LOOPS,
+  OPT_PROCESSES,
+  OPT_SPARE_WORKERS,
+  OPT_ALLOW_CRASH,
+  OPT_ALLOW_DEADLOCK,
+  OPT_WORKER_OF,
   OPT_SCHED_TRACE,
   OPT_CPUS
 };
@@ -121,58 +146,74 @@ void tl_options_usage(FILE *out) {
       "  --admin-port N           observer port: dashboard, /stats, /metrics,\n"
       "                           /control, /lab (8081; 0 = any free)\n"
       "  --docroot DIR            directory served under /static/ (www/)\n"
-      "  --www DIR                the dashboard's files (installed or in-tree www/)\n"
+      "  --www DIR                the dashboard's files (installed or in-tree "
+      "www/)\n"
       "  --no-uring               one write(2) per connection instead of one\n"
       "                           io_uring submission per loop iteration\n"
       "Modes (how tasks run):\n"
       "  --mode async|pool|hybrid|coro  how tasks run (pool)\n"
-      "  --threads N              worker threads, 1..1024 (the CPUs the process\n"
+      "  --threads N              worker threads, 1..1024 (the CPUs the "
+      "process\n"
       "                           may use)\n"
-      "  --pin                    pin worker i to the (i mod n)-th of the n cores\n"
+      "  --pin                    pin worker i to the (i mod n)-th of the n "
+      "cores\n"
       "                           the process may use (taskset, cpuset)\n"
       "  --cpus LIST              the CPUs worker threads may run on, e.g. 0,\n"
       "                           0-1, 0,2-3; within the ones the process may\n"
       "                           use; --pin picks within them (all of them)\n"
       "Coroutines (--mode coro):\n"
-      "  --coro-stack-kib N       each coroutine's stack, 16..8192 KiB, plus a\n"
+      "  --coro-stack-kib N       each coroutine's stack, 16..8192 KiB, plus "
+      "a\n"
       "                           guard page (64)\n"
-      "  --coro-slice-ms N        a CPU step yields after every N ms of its CPU,\n"
+      "  --coro-slice-ms N        a CPU step yields after every N ms of its "
+      "CPU,\n"
       "                           0..10000; 0 = never (0); live too:\n"
       "                           /control?coro_slice_ms=N\n"
-      "  --coro-switch asm|ucontext  the user-level switch: our x86-64 routine\n"
+      "  --coro-switch asm|ucontext  the user-level switch: our x86-64 "
+      "routine\n"
       "                           or glibc's swapcontext (asm where built)\n"
       "Processes and loops:\n"
-      "  --loops N                event-loop threads, 1..64, each with its own\n"
+      "  --loops N                event-loop threads, 1..64, each with its "
+      "own\n"
       "                           listener on the port (SO_REUSEPORT) (1)\n"
-      "  --processes N            N worker processes, 0..64, under a supervisor\n"
+      "  --processes N            N worker processes, 0..64, under a "
+      "supervisor\n"
       "                           that restarts them and shows them as one\n"
       "                           server; 0 = one process (0)\n"
       "  --spare-workers N        pre-started spare worker processes, 0..4,\n"
       "                           that take a dead worker's place at once\n"
       "                           (1 with --processes; 0 = off)\n"
       "  --allow-crash            let the `crash` step kill its process\n"
-      "  --allow-deadlock         let the `deadlock` step hang two threads for ever\n"
+      "  --allow-deadlock         let the `deadlock` step hang two threads for "
+      "ever\n"
       "Statistics:\n"
       "  --sample-ms N            statistics period, 50..60000 ms (500)\n"
       "  --no-stats               turn statistics collection off\n"
       "  --sched-trace auto|off|on  trace our threads' context switches (the\n"
       "                           \"Cores, live\" lanes, GET /sched): auto =\n"
       "                           while someone watches; tracepoints as root,\n"
-      "                           else PERF_RECORD_SWITCH, else sampled (auto)\n"
+      "                           else PERF_RECORD_SWITCH, else sampled "
+      "(auto)\n"
       "Lab (no options of its own):\n"
-      "  the dashboard's Lab (GET /lab, POST /lab/run?id=ID on the admin port)\n"
-      "  runs each idea as an experiment: it applies the setup live, loads this\n"
+      "  the dashboard's Lab (GET /lab, POST /lab/run?id=ID on the admin "
+      "port)\n"
+      "  runs each idea as an experiment: it applies the setup live, loads "
+      "this\n"
       "  server with wrk (Debian package wrk) for up to 20 s and compares the\n"
       "  measurement with the model's prediction\n"
       "Limits:\n"
       "  --max-conns N            open workload connections (16384)\n"
-      "  --queue-max N            tasks waiting for a worker; beyond: 503 (4096)\n"
+      "  --queue-max N            tasks waiting for a worker; beyond: 503 "
+      "(4096)\n"
       "  --max-header-bytes N     request line + headers; beyond: 431 (8192)\n"
       "  --max-body-bytes N       request body; beyond: 413 (1048576)\n"
-      "  --body-min-rate BYTES    bytes per second a request body must keep up,\n"
-      "                           over a sliding window after its first second;\n"
+      "  --body-min-rate BYTES    bytes per second a request body must keep "
+      "up,\n"
+      "                           over a sliding window after its first "
+      "second;\n"
       "                           slower: 408 and close (1024; 0 = off)\n"
-      "  --header-timeout-ms N    time to receive a request's headers; then 408 (10000)\n"
+      "  --header-timeout-ms N    time to receive a request's headers; then "
+      "408 (10000)\n"
       "  --idle-timeout-ms N      keep-alive idle time before closing (30000)\n"
       "  --shutdown-timeout-ms N  on SIGINT/SIGTERM, wait this long for\n"
       "                           in-flight tasks (10000)\n"
@@ -195,7 +236,7 @@ static int parse_long(const char *s, long lo, long hi, long *out) {
 }
 
 int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
-                    FILE *err) {
+                     FILE *err) {
   int c;
   long v;
   optind = 1;
@@ -213,32 +254,114 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       }
       snprintf(cfg->host, sizeof(cfg->host), "%s", optarg);
       continue;
-    case OPT_PORT: name = "--port"; lo = 0; hi = 65535; ip = &cfg->port; break;
-    case OPT_ADMIN_PORT: name = "--admin-port"; lo = 0; hi = 65535; ip = &cfg->admin_port; break;
-    case OPT_THREADS: name = "--threads"; lo = 1; hi = TL_MAX_THREADS; ip = &cfg->threads; break;
-    case OPT_SAMPLE_MS: name = "--sample-ms"; lo = 50; hi = 60000; ip = &cfg->sample_ms; break;
-    case OPT_MAX_CONNS: name = "--max-conns"; lo = 1; hi = 1000000; ip = &cfg->max_conns; break;
-    case OPT_QUEUE_MAX: name = "--queue-max"; lo = 1; hi = 1000000; ip = &cfg->queue_max; break;
-    case OPT_MAX_HEADER: name = "--max-header-bytes"; lo = 256; hi = 1 << 20; ip = &cfg->max_header_bytes; break;
-    case OPT_MAX_BODY: name = "--max-body-bytes"; lo = 0; hi = 1L << 30; lp = &cfg->max_body_bytes; break;
-    case OPT_BODY_MIN_RATE: name = "--body-min-rate"; lo = 0; hi = 1L << 30; lp = &cfg->body_min_rate; break;
-    case OPT_HEADER_TIMEOUT: name = "--header-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->header_timeout_ms; break;
-    case OPT_IDLE_TIMEOUT: name = "--idle-timeout-ms"; lo = 10; hi = 3600000; ip = &cfg->idle_timeout_ms; break;
-    case OPT_CORO_STACK: name = "--coro-stack-kib"; lo = TL_CORO_STACK_KIB_MIN; hi = TL_CORO_STACK_KIB_MAX; ip = &cfg->coro_stack_kib; break;
-    case OPT_CORO_SLICE: name = "--coro-slice-ms"; lo = 0; hi = 10000; ip = &cfg->coro_slice_ms; break;
+    case OPT_PORT:
+      name = "--port";
+      lo = 0;
+      hi = 65535;
+      ip = &cfg->port;
+      break;
+    case OPT_ADMIN_PORT:
+      name = "--admin-port";
+      lo = 0;
+      hi = 65535;
+      ip = &cfg->admin_port;
+      break;
+    case OPT_THREADS:
+      name = "--threads";
+      lo = 1;
+      hi = TL_MAX_THREADS;
+      ip = &cfg->threads;
+      break;
+    case OPT_SAMPLE_MS:
+      name = "--sample-ms";
+      lo = 50;
+      hi = 60000;
+      ip = &cfg->sample_ms;
+      break;
+    case OPT_MAX_CONNS:
+      name = "--max-conns";
+      lo = 1;
+      hi = 1000000;
+      ip = &cfg->max_conns;
+      break;
+    case OPT_QUEUE_MAX:
+      name = "--queue-max";
+      lo = 1;
+      hi = 1000000;
+      ip = &cfg->queue_max;
+      break;
+    case OPT_MAX_HEADER:
+      name = "--max-header-bytes";
+      lo = 256;
+      hi = 1 << 20;
+      ip = &cfg->max_header_bytes;
+      break;
+    case OPT_MAX_BODY:
+      name = "--max-body-bytes";
+      lo = 0;
+      hi = 1L << 30;
+      lp = &cfg->max_body_bytes;
+      break;
+    case OPT_BODY_MIN_RATE:
+      name = "--body-min-rate";
+      lo = 0;
+      hi = 1L << 30;
+      lp = &cfg->body_min_rate;
+      break;
+    case OPT_HEADER_TIMEOUT:
+      name = "--header-timeout-ms";
+      lo = 10;
+      hi = 3600000;
+      ip = &cfg->header_timeout_ms;
+      break;
+    case OPT_IDLE_TIMEOUT:
+      name = "--idle-timeout-ms";
+      lo = 10;
+      hi = 3600000;
+      ip = &cfg->idle_timeout_ms;
+      break;
+    case OPT_CORO_STACK:
+      name = "--coro-stack-kib";
+      lo = TL_CORO_STACK_KIB_MIN;
+      hi = TL_CORO_STACK_KIB_MAX;
+      ip = &cfg->coro_stack_kib;
+      break;
+    case OPT_CORO_SLICE:
+      name = "--coro-slice-ms";
+      lo = 0;
+      hi = 10000;
+      ip = &cfg->coro_slice_ms;
+      break;
     case OPT_CORO_SWITCH: {
       tl_switch_kind k;
       if (tl_switch_parse(optarg, &k) != 0) {
-        fprintf(err, "threadlab: --coro-switch: '%s' is not one of %s\n", optarg,
-                tl_switch_have_asm() ? "asm, ucontext" : "ucontext (no asm routine for this CPU)");
+        fprintf(
+            err, "threadlab: --coro-switch: '%s' is not one of %s\n", optarg,
+            tl_switch_have_asm() ? "asm, ucontext"
+                                 : "ucontext (no asm routine for this CPU)");
         return -1;
       }
       cfg->coro_switch = (int) k;
       continue;
     }
-    case OPT_LOOPS: name = "--loops"; lo = 1; hi = TL_MAX_LOOPS; ip = &cfg->loops; break;
-    case OPT_PROCESSES: name = "--processes"; lo = 0; hi = TL_MAX_PROCESSES; ip = &cfg->processes; break;
-    case OPT_SPARE_WORKERS: name = "--spare-workers"; lo = 0; hi = TL_MAX_SPARES; ip = &cfg->spare_workers; break;
+    case OPT_LOOPS:
+      name = "--loops";
+      lo = 1;
+      hi = TL_MAX_LOOPS;
+      ip = &cfg->loops;
+      break;
+    case OPT_PROCESSES:
+      name = "--processes";
+      lo = 0;
+      hi = TL_MAX_PROCESSES;
+      ip = &cfg->processes;
+      break;
+    case OPT_SPARE_WORKERS:
+      name = "--spare-workers";
+      lo = 0;
+      hi = TL_MAX_SPARES;
+      ip = &cfg->spare_workers;
+      break;
     case OPT_ALLOW_CRASH: cfg->allow_crash = true; continue;
     case OPT_ALLOW_DEADLOCK: cfg->allow_deadlock = true; continue;
     case OPT_SCHED_TRACE:
@@ -249,14 +372,17 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       else if (strcmp(optarg, "on") == 0)
         cfg->sched_trace = TL_SCHED_TRACE_ON;
       else {
-        fprintf(err, "threadlab: --sched-trace: '%s' is not one of auto, off, on\n", optarg);
+        fprintf(err,
+                "threadlab: --sched-trace: '%s' is not one of auto, off, on\n",
+                optarg);
         return -1;
       }
       continue;
     case OPT_WORKER_OF: {
       /* SLOT,SHMFD,CHANFD[,spare]: set by the supervisor, not documented. */
-      int spare = 0, k = sscanf(optarg, "%d,%d,%d,%d", &cfg->worker_index,
-                                &cfg->worker_shm_fd, &cfg->worker_chan_fd, &spare);
+      int spare = 0,
+          k = sscanf(optarg, "%d,%d,%d,%d", &cfg->worker_index,
+                     &cfg->worker_shm_fd, &cfg->worker_chan_fd, &spare);
       if (k < 3 || cfg->worker_index < 0 ||
           cfg->worker_index >= TL_MAX_PROCESSES + TL_MAX_SPARES ||
           cfg->worker_shm_fd < 0) {
@@ -266,10 +392,18 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       cfg->worker_spare = k == 4 && spare == 1;
       continue;
     }
-    case OPT_SHUTDOWN_TIMEOUT: name = "--shutdown-timeout-ms"; lo = 0; hi = 3600000; ip = &cfg->shutdown_timeout_ms; break;
+    case OPT_SHUTDOWN_TIMEOUT:
+      name = "--shutdown-timeout-ms";
+      lo = 0;
+      hi = 3600000;
+      ip = &cfg->shutdown_timeout_ms;
+      break;
     case OPT_MODE:
       if (tl_mode_parse(optarg, &cfg->mode) != 0) {
-        fprintf(err, "threadlab: --mode: '%s' is not one of async, pool, hybrid, coro\n", optarg);
+        fprintf(
+            err,
+            "threadlab: --mode: '%s' is not one of async, pool, hybrid, coro\n",
+            optarg);
         return -1;
       }
       continue;
@@ -277,9 +411,10 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
     case OPT_CPUS: {
       cpu_set_t inherited;
       tl_cpulist_self(&inherited);
-      const char *why = tl_cpulist_parse(optarg, strlen(optarg), &cfg->cpus) != 0
-                            ? "not a CPU list (e.g. 0, 0-1, 0,2-3)"
-                            : tl_cpulist_check(&cfg->cpus, &inherited);
+      const char *why =
+          tl_cpulist_parse(optarg, strlen(optarg), &cfg->cpus) != 0
+              ? "not a CPU list (e.g. 0, 0-1, 0,2-3)"
+              : tl_cpulist_check(&cfg->cpus, &inherited);
       if (why) {
         char may[256];
         tl_cpulist_format(&inherited, may, sizeof(may));
@@ -308,13 +443,9 @@ int tl_options_parse(tl_config *cfg, int argc, char **argv, FILE *out,
       snprintf(dst, sizeof(cfg->docroot), "%s", optarg);
       continue;
     }
-    case OPT_VERSION:
-      fprintf(out, "threadlab %s\n", PACKAGE_VERSION);
-      return 1;
+    case OPT_VERSION: fprintf(out, "threadlab %s\n", PACKAGE_VERSION); return 1;
     case OPT_HELP:
-    case 'h':
-      tl_options_usage(out);
-      return 1;
+    case 'h': tl_options_usage(out); return 1;
     case ':':
       fprintf(err, "threadlab: option '%s' needs a value\n", argv[optind - 1]);
       fprintf(err, "Try 'threadlab --help'.\n");

@@ -46,7 +46,8 @@ static void publish_threads(const tl_server *srv, tl_score_slot *slot) {
     st(&t->first_run_ns, ld(&c->first_run_ns));
   }
   pthread_mutex_unlock(&srv->registry->mu);
-  for (int i = n; i < atomic_load_explicit(&slot->nthreads, memory_order_relaxed); i++)
+  for (int i = n;
+       i < atomic_load_explicit(&slot->nthreads, memory_order_relaxed); i++)
     atomic_store_explicit(&slot->threads[i].tid, 0, memory_order_relaxed);
   atomic_store_explicit(&slot->nthreads, n, memory_order_relaxed);
 }

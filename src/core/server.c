@@ -96,9 +96,10 @@ void tl_server_worker_cpus(tl_server *srv, cpu_set_t *cpus,
   tl_cpulist_self(&all);
   if (cpus) {
     pthread_mutex_lock(&srv->ctl_mu);
-    *cpus = srv->sup_cpus_op == 1 ? srv->sup_cpus
+    *cpus = srv->sup_cpus_op == 1   ? srv->sup_cpus
             : srv->sup_cpus_op == 0 ? all
-            : srv->cfg.has_cpus ? srv->cfg.cpus : all;
+            : srv->cfg.has_cpus     ? srv->cfg.cpus
+                                    : all;
     pthread_mutex_unlock(&srv->ctl_mu);
   }
   if (inherited)
@@ -203,7 +204,7 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
     return init_failed(srv, -err);
   }
   int rc = tl_pool_init(&srv->pool, uv, registry, cfg->threads,
-                          (size_t) cfg->queue_max, cfg->pin);
+                        (size_t) cfg->queue_max, cfg->pin);
   if (rc != 0) {
     fprintf(stderr, "threadlab: cannot start %d worker threads: %s\n",
             cfg->threads, strerror(-rc));
@@ -214,17 +215,16 @@ int tl_server_init(tl_server *srv, uv_loop_t *uv, const tl_config *cfg,
   atomic_store(&srv->threads, tl_pool_threads(srv->pool));
   atomic_store(&srv->pinned, tl_pool_pinned(srv->pool));
   tl_libuv_threads_register(uv, registry);
-  srv->loop_setup = (tl_loop_setup){
-      .proc = {.cfg = &srv->cfg,
-               .pool = srv->pool,
-               .mode = &srv->mode,
-               .admin_port = &srv->admin_port,
-               .docroot_fd = srv->docroot_fd},
-      .registry = registry,
-      .listen_port = srv->listen_port,
-      .reuseport = srv->reuseport,
-      .defer_listen = cfg->worker_spare,
-      .owner = srv};
+  srv->loop_setup = (tl_loop_setup){.proc = {.cfg = &srv->cfg,
+                                             .pool = srv->pool,
+                                             .mode = &srv->mode,
+                                             .admin_port = &srv->admin_port,
+                                             .docroot_fd = srv->docroot_fd},
+                                    .registry = registry,
+                                    .listen_port = srv->listen_port,
+                                    .reuseport = srv->reuseport,
+                                    .defer_listen = cfg->worker_spare,
+                                    .owner = srv};
   rc = tl_loop_init(&srv->loops[0], &srv->loop_setup, uv, 0);
   if (rc != 0) {
     srv->loops[0].uv = NULL; /* nothing of it to close */

@@ -18,8 +18,8 @@
 enum { BATCHES = 9 };
 
 typedef struct {
-  _Atomic int turn;   /* whose move: 0 or 1 */
-  int rounds;         /* round trips per batch */
+  _Atomic int turn; /* whose move: 0 or 1 */
+  int rounds;       /* round trips per batch */
   int cpu;
   uint64_t ns[BATCHES];
 } pingpong;
@@ -73,7 +73,8 @@ static int cmp_u64(const void *a, const void *b) {
 }
 
 static uint64_t measure_here(int rounds) {
-  pingpong pp = {.turn = 0, .rounds = rounds / BATCHES > 0 ? rounds / BATCHES : 1};
+  pingpong pp = {.turn = 0,
+                 .rounds = rounds / BATCHES > 0 ? rounds / BATCHES : 1};
   int cpu = sched_getcpu();
   pp.cpu = cpu >= 0 ? cpu : 0;
   pthread_t a, b;

@@ -18,13 +18,13 @@
 struct tl_worker_link {
   tl_server *srv;
   tl_score_slot *slot;
-  tl_score_pub *pub;     /* the one-server figures the supervisor shows */
+  tl_score_pub *pub; /* the one-server figures the supervisor shows */
   int chan_fd;
   uv_timer_t publish;
   uv_poll_t chan;
   unsigned publishes;
   bool has_chan;
-  bool spare;            /* bound, not listening, until promoted */
+  bool spare; /* bound, not listening, until promoted */
   int closing;
 };
 
@@ -112,8 +112,8 @@ static void on_chan(uv_poll_t *h, int status, int events) {
     tl_server_set_mode(w->srv, (tl_mode) m.mode);
 }
 
-int tl_worker_link_start(tl_worker_link **out, tl_server *srv, tl_score_slot *slot,
-                   int chan_fd) {
+int tl_worker_link_start(tl_worker_link **out, tl_server *srv,
+                         tl_score_slot *slot, int chan_fd) {
   tl_worker_link *w = tl_xcalloc(1, sizeof(*w));
   w->srv = srv;
   w->slot = slot;

@@ -22,26 +22,28 @@ enum { WANT_END = 0, WANT_IO, WANT_YIELD };
 typedef struct tl_coro {
   tl_fiber fiber;
   tl_task *task;
-  uint64_t id;            /* immutable */
+  uint64_t id; /* immutable */
   /* The thread that holds the coroutine (worker while it runs, loop
    * between runs; the pool's queue and done list hand it over). */
   int want;
-  int last_tid;           /* the worker that ran it last */
-  uint64_t wake_ns;       /* when it became runnable */
-  uint64_t resumed_ns;    /* when a worker resumed it */
+  int last_tid;                /* the worker that ran it last */
+  uint64_t wake_ns;            /* when it became runnable */
+  uint64_t resumed_ns;         /* when a worker resumed it */
   struct tl_coro *prev, *next; /* live list, under live_mu */
 } tl_coro;
 
 /* Process-wide counters: atomic, any writer. */
-static _Atomic uint64_t n_created, n_alive, n_suspended, n_runnable,
-    n_switches, n_migrations, n_reserved;
-static tl_hist wake_us;   /* written by the loop thread only */
+static _Atomic uint64_t n_created, n_alive, n_suspended, n_runnable, n_switches,
+    n_migrations, n_reserved;
+static tl_hist wake_us; /* written by the loop thread only */
 /* The live coroutines, for the resident-stack figure. */
 static pthread_mutex_t live_mu = PTHREAD_MUTEX_INITIALIZER;
 static tl_coro *live_head;
 
-#define ADD(c, v) atomic_fetch_add_explicit(&(c), (uint64_t) (v), memory_order_relaxed)
-#define SUB(c, v) atomic_fetch_sub_explicit(&(c), (uint64_t) (v), memory_order_relaxed)
+#define ADD(c, v)                                                              \
+  atomic_fetch_add_explicit(&(c), (uint64_t) (v), memory_order_relaxed)
+#define SUB(c, v)                                                              \
+  atomic_fetch_sub_explicit(&(c), (uint64_t) (v), memory_order_relaxed)
 
 /* ---- inside the coroutine ------------------------------------------------
  * Nothing thread-local survives a suspension: after suspend() returns the
@@ -177,9 +179,7 @@ static void job_done(tl_job *job) {
                      on_io_done);
     break;
   }
-  case WANT_YIELD:
-    make_runnable(t, false);
-    break;
+  case WANT_YIELD: make_runnable(t, false); break;
   default:
     t->coro = NULL;
     coro_free(c);
@@ -196,7 +196,7 @@ static int start(tl_task *t) {
   tl_coro *c = tl_xcalloc(1, sizeof(*c));
   const tl_config *cfg = t->loop->cfg;
   if (tl_coro_switch_init(&c->fiber, (size_t) cfg->coro_stack_kib * 1024,
-                    (tl_switch_kind) cfg->coro_switch, body, c) != 0) {
+                          (tl_switch_kind) cfg->coro_switch, body, c) != 0) {
     free(c);
     return -EAGAIN; /* out of address space or maps: answered 503 */
   }
@@ -231,7 +231,8 @@ void tl_coro_read(tl_coro_counters *o) {
   o->runnable = atomic_load_explicit(&n_runnable, memory_order_relaxed);
   o->switches = atomic_load_explicit(&n_switches, memory_order_relaxed);
   o->migrations = atomic_load_explicit(&n_migrations, memory_order_relaxed);
-  o->stack_reserved_bytes = atomic_load_explicit(&n_reserved, memory_order_relaxed);
+  o->stack_reserved_bytes =
+      atomic_load_explicit(&n_reserved, memory_order_relaxed);
 }
 
 const tl_hist *tl_coro_wake_hist(void) { return &wake_us; }

@@ -31,13 +31,15 @@
 #ifdef TL_ASAN
 #include <sanitizer/asan_interface.h>
 #include <sanitizer/common_interface_defs.h>
-#define ASAN_START(save, bottom, size) \
+#define ASAN_START(save, bottom, size)                                         \
   __sanitizer_start_switch_fiber((save), (bottom), (size))
-#define ASAN_FINISH(save, bottom, size) \
+#define ASAN_FINISH(save, bottom, size)                                        \
   __sanitizer_finish_switch_fiber((save), (bottom), (size))
 #else
-#define ASAN_START(save, bottom, size) ((void) (save), (void) (bottom), (void) (size))
-#define ASAN_FINISH(save, bottom, size) ((void) (save), (void) (bottom), (void) (size))
+#define ASAN_START(save, bottom, size)                                         \
+  ((void) (save), (void) (bottom), (void) (size))
+#define ASAN_FINISH(save, bottom, size)                                        \
+  ((void) (save), (void) (bottom), (void) (size))
 #endif
 
 #ifdef TL_TSAN
@@ -225,7 +227,7 @@ static void *stack_map(size_t len, size_t page) {
 }
 
 int tl_coro_switch_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
-                  tl_fiber_fn fn, void *arg) {
+                        tl_fiber_fn fn, void *arg) {
   memset(f, 0, sizeof(*f));
   size_t page = (size_t) sysconf(_SC_PAGESIZE);
   size_t size = (stack_bytes + page - 1) / page * page;
@@ -246,12 +248,12 @@ int tl_coro_switch_init(tl_fiber *f, size_t stack_bytes, tl_switch_kind kind,
     uint16_t fpcw;
     __asm__ volatile("stmxcsr %0" : "=m"(mxcsr));
     __asm__ volatile("fnstcw %0" : "=m"(fpcw));
-    memcpy(&sp[0], &mxcsr, 4);                 /* what the creator uses */
+    memcpy(&sp[0], &mxcsr, 4); /* what the creator uses */
     memcpy((char *) &sp[0] + 4, &fpcw, 2);
-    sp[1] = sp[2] = 0;                         /* r15, r14 */
+    sp[1] = sp[2] = 0;                          /* r15, r14 */
     sp[3] = (uint64_t) (uintptr_t) fiber_entry; /* r13 */
     sp[4] = (uint64_t) (uintptr_t) f;           /* r12 */
-    sp[5] = sp[6] = 0;                         /* rbx, rbp */
+    sp[5] = sp[6] = 0;                          /* rbx, rbp */
     sp[7] = (uint64_t) (uintptr_t) tl_coro_start;
     f->sp = sp;
   }

@@ -12,9 +12,7 @@
 #include <unistd.h>
 #include <string.h>
 
-bool tl_respond_blocks(const tl_task *t) {
-  return t->route == TL_ROUTE_STATIC;
-}
+bool tl_respond_blocks(const tl_task *t) { return t->route == TL_ROUTE_STATIC; }
 
 static void put_json_u64(tl_buf *b, const char *key, uint64_t v) {
   tl_buf_putc(b, '"');
@@ -58,8 +56,7 @@ static void respond_task(const tl_request *req, const tl_task *t,
                   "\"cpu_us\":%llu}",
                   i, tl_step_kind_name(s->spec.kind),
                   tl_step_is_count(s->spec.kind) ? "n" : "ms", s->spec.ms,
-                  s->thread,
-                  s->tid, s->core,
+                  s->thread, s->tid, s->core,
                   (unsigned long long) ((s->start_ns - t->created_ns) / 1000),
                   (unsigned long long) ((s->end_ns - t->created_ns) / 1000),
                   (unsigned long long) (s->cpu_ns / 1000));
@@ -127,8 +124,8 @@ static void respond_index(const tl_request *req, const tl_task *t,
       "<li>POST /echo: the body back</li>"
       "<li><a href=\"/static/\">GET /static/PATH</a>: files</li></ul>"
       "</body></html>\n",
-      PACKAGE_VERSION, tl_mode_name(t->mode), (int) getpid(),
-      uh, admin, uh, admin);
+      PACKAGE_VERSION, tl_mode_name(t->mode), (int) getpid(), uh, admin, uh,
+      admin);
   tl_resp_begin(o, 200, req->http_minor, keep_alive);
   tl_resp_finish(o, "text/html; charset=utf-8", b.data, b.len,
                  req->method == HTTP_HEAD);
@@ -170,12 +167,8 @@ int tl_respond(const tl_request *r, const tl_task *t, bool ka, tl_buf *o) {
                                plen - 8, r->http_minor, ka, head);
     break;
   }
-  case TL_ROUTE_INDEX:
-    respond_index(r, t, ka, o);
-    break;
-  default:
-    respond_task(r, t, ka, o);
-    break;
+  case TL_ROUTE_INDEX: respond_index(r, t, ka, o); break;
+  default: respond_task(r, t, ka, o); break;
   }
   tl_thread_ctx *self = tl_thread_self();
   if (self)

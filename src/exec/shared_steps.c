@@ -34,10 +34,10 @@ typedef struct shared_lock {
 /* Written only by the thread whose tid it holds (claimed once by CAS). */
 typedef struct thread_slot {
   _Alignas(64) _Atomic int tid;
-  _Atomic int wants;            /* lock id + 1; 0: none */
+  _Atomic int wants; /* lock id + 1; 0: none */
   _Atomic unsigned holds;
   _Atomic uint64_t wait_since_ns;
-  _Atomic uint64_t wait_ns;     /* finished waits */
+  _Atomic uint64_t wait_ns; /* finished waits */
 } thread_slot;
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -48,10 +48,9 @@ static _Atomic uint64_t increments;
 static _Atomic uint64_t running;
 static _Atomic uint64_t deadlock_turn; /* alternates the deadlock's order */
 static _Atomic bool abandon;
-static shared_lock locks[TL_SHARED_LOCKS] = {
-    {.mu = PTHREAD_MUTEX_INITIALIZER},
-    {.mu = PTHREAD_MUTEX_INITIALIZER},
-    {.mu = PTHREAD_MUTEX_INITIALIZER}};
+static shared_lock locks[TL_SHARED_LOCKS] = {{.mu = PTHREAD_MUTEX_INITIALIZER},
+                                             {.mu = PTHREAD_MUTEX_INITIALIZER},
+                                             {.mu = PTHREAD_MUTEX_INITIALIZER}};
 static thread_slot slots[TL_SHARED_MAX_THREADS];
 /* Set once by a fleet worker's main loop (tl_shared_set_stuck_flag). */
 static _Atomic(_Atomic uint64_t *) stuck_flag;
@@ -66,8 +65,8 @@ static void map_counter(void) {
                              (size_t) pg, PROT_READ | PROT_WRITE,
                              MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE,
                              -1, 0);
-  counter_fixed = p != MAP_FAILED &&
-                  (uintptr_t) p == (uintptr_t) TL_SHARED_COUNTER_ADDR;
+  counter_fixed =
+      p != MAP_FAILED && (uintptr_t) p == (uintptr_t) TL_SHARED_COUNTER_ADDR;
   if (p != MAP_FAILED && !counter_fixed) /* an old kernel ignored the flag */
     munmap(p, (size_t) pg);
   if (!counter_fixed) {
@@ -94,7 +93,8 @@ static int my_tid(void) {
  * its locks then still work, unseen by the deadlock finder. */
 static thread_slot *slot_self(void) {
   int tid = my_tid();
-  if (my_slot && atomic_load_explicit(&my_slot->tid, memory_order_relaxed) == tid)
+  if (my_slot &&
+      atomic_load_explicit(&my_slot->tid, memory_order_relaxed) == tid)
     return my_slot;
   for (int i = 0; i < TL_SHARED_MAX_THREADS; i++) /* a reused tid */
     if (atomic_load_explicit(&slots[i].tid, memory_order_relaxed) == tid)
@@ -135,8 +135,8 @@ static void report_if_stuck(int tid) {
     if (n > 0)
       tl_shared_read_all(b, tl_now_ns());
     for (int i = 0; i < n && i < 4 && !stuck; i++)
-      stuck = in_cycle(a, &cyc[i], tid) &&
-              tl_shared_cycle_confirmed(a, b, &cyc[i]);
+      stuck =
+          in_cycle(a, &cyc[i], tid) && tl_shared_cycle_confirmed(a, b, &cyc[i]);
     uint64_t zero = 0;
     if (stuck)
       atomic_compare_exchange_strong(flag, &zero, tl_now_ns());
@@ -252,8 +252,8 @@ static void sleep_ms(uint32_t ms) {
 /* Lock 1 then 2, or 2 then 1 on alternate tasks, with a pause between: two
  * such steps at once on two threads wait for each other for ever. */
 static bool deadlock_step(thread_slot *me, int tid) {
-  bool odd = atomic_fetch_add_explicit(&deadlock_turn, 1,
-                                       memory_order_relaxed) & 1;
+  bool odd =
+      atomic_fetch_add_explicit(&deadlock_turn, 1, memory_order_relaxed) & 1;
   int first = odd ? 2 : 1, second = odd ? 1 : 2;
   if (!lock_take(first, me, tid))
     return false;
@@ -276,20 +276,15 @@ bool tl_shared_run_step(const tl_step_spec *s, uint64_t (*burn)(uint32_t ms)) {
   switch (s->kind) {
   case TL_STEP_RACE:
   case TL_STEP_ATOMIC:
-  case TL_STEP_LOCK:
-    run_counted(s->kind, s->ms, me, tid, &ok);
-    break;
+  case TL_STEP_LOCK: run_counted(s->kind, s->ms, me, tid, &ok); break;
   case TL_STEP_HOLD:
     if ((ok = lock_take(0, me, tid))) {
       burn(s->ms);
       lock_give(0, me);
     }
     break;
-  case TL_STEP_DEADLOCK:
-    ok = deadlock_step(me, tid);
-    break;
-  default:
-    break;
+  case TL_STEP_DEADLOCK: ok = deadlock_step(me, tid); break;
+  default: break;
   }
   atomic_fetch_sub_explicit(&running, 1, memory_order_relaxed);
   return ok;
@@ -305,16 +300,15 @@ void tl_shared_set_stuck_flag(_Atomic uint64_t *flag) {
   atomic_store(&stuck_flag, flag);
 }
 
-bool tl_shared_cycle_confirmed(const tl_shared_read *a,
-                               const tl_shared_read *b,
+bool tl_shared_cycle_confirmed(const tl_shared_read *a, const tl_shared_read *b,
                                const tl_deadlock_cycle *c) {
   for (int k = 0; k < c->len; k++) {
     const tl_shared_thread_read *x = &a->threads[c->node[k]];
     bool same = false;
     for (int j = 0; j < b->nthreads && !same; j++) {
       const tl_shared_thread_read *y = &b->threads[j];
-      same = y->tid == x->tid && y->wants == x->wants &&
-             y->holds == x->holds && y->wait_since_ns == x->wait_since_ns;
+      same = y->tid == x->tid && y->wants == x->wants && y->holds == x->holds &&
+             y->wait_since_ns == x->wait_since_ns;
     }
     if (!same)
       return false;
@@ -357,7 +351,8 @@ void tl_shared_read_all(tl_shared_read *out, uint64_t now_ns) {
     tl_shared_lock_read *r = &out->locks[i];
     r->holder_tid = atomic_load_explicit(&l->holder_tid, memory_order_relaxed);
     r->waiters = atomic_load_explicit(&l->waiters, memory_order_relaxed);
-    r->acquisitions = atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
+    r->acquisitions =
+        atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
     r->contended = atomic_load_explicit(&l->contended, memory_order_relaxed);
     r->wait_ns = atomic_load_explicit(&l->wait_ns, memory_order_relaxed);
   }
@@ -370,8 +365,8 @@ void tl_shared_read_all(tl_shared_read *out, uint64_t now_ns) {
     t->tid = tid;
     t->wants = atomic_load_explicit(&sl->wants, memory_order_acquire) - 1;
     t->holds = atomic_load_explicit(&sl->holds, memory_order_acquire);
-    t->wait_since_ns = atomic_load_explicit(&sl->wait_since_ns,
-                                            memory_order_relaxed);
+    t->wait_since_ns =
+        atomic_load_explicit(&sl->wait_since_ns, memory_order_relaxed);
     t->lock_wait_ns = atomic_load_explicit(&sl->wait_ns, memory_order_relaxed);
     if (t->wants >= 0 && now_ns > t->wait_since_ns)
       t->lock_wait_ns += now_ns - t->wait_since_ns;

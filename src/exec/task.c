@@ -53,11 +53,16 @@ static void record(tl_task *t, tl_step_rec *r, tl_thread_ctx *self) {
     r->tid = self->tid;
     memcpy(r->thread, self->label, sizeof(r->thread));
     atomic_fetch_add_explicit(&self->steps, 1, memory_order_relaxed);
-    tl_step_event ev = {.task = t->id, .start_ns = r->start_ns,
-                        .end_ns = r->end_ns, .core = core,
-                        .kind = r->spec.kind, .step = t->cur,
-                        .route = t->route, .cpu_ns = r->cpu_ns,
-                        .coro = r->coro, .stack = r->stack};
+    tl_step_event ev = {.task = t->id,
+                        .start_ns = r->start_ns,
+                        .end_ns = r->end_ns,
+                        .core = core,
+                        .kind = r->spec.kind,
+                        .step = t->cur,
+                        .route = t->route,
+                        .cpu_ns = r->cpu_ns,
+                        .coro = r->coro,
+                        .stack = r->stack};
     tl_thread_record_step(self, &ev);
   }
   t->run_ns += r->end_ns - r->start_ns;
@@ -68,10 +73,11 @@ void tl_task_run_step_blocking(tl_task *t) {
   tl_step_rec *r = &t->steps[t->cur];
   tl_thread_ctx *self = tl_thread_self();
   if (self)
-    tl_thread_set_doing(self, r->spec.kind == TL_STEP_CPU ||
-                                      tl_shared_is_step(r->spec.kind)
-                                  ? TL_DOING_CPU
-                                  : TL_DOING_IO,
+    tl_thread_set_doing(self,
+                        r->spec.kind == TL_STEP_CPU ||
+                                tl_shared_is_step(r->spec.kind)
+                            ? TL_DOING_CPU
+                            : TL_DOING_IO,
                         t->id, t->cur);
   r->start_ns = tl_now_ns();
   uint64_t cpu0 = tl_step_cpu_begin();

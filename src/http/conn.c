@@ -20,12 +20,12 @@
  * reading, and the output bytes queued in the kernel-refused tail before we
  * stop reading a peer that does not read its responses. */
 #define MAX_PIPELINE 64
-#define OUT_HIGH (1024 * 1024)
-#define OUT_LOW (256 * 1024)
-#define LINGER_MS 2000
-#define FLUSH_IOV 16
+#define OUT_HIGH     (1024 * 1024)
+#define OUT_LOW      (256 * 1024)
+#define LINGER_MS    2000
+#define FLUSH_IOV    16
 /* Connections written per io_uring submission. */
-#define SENDQ_CAP 256
+#define SENDQ_CAP    256
 
 struct tl_conn;
 
@@ -36,49 +36,49 @@ typedef struct tl_slot {
   struct tl_slot *next;
   struct tl_conn *conn;
   tl_request req;
-  tl_buf out;              /* the whole response once ready */
-  uint64_t t_start_ns;     /* request complete (latency starts here) */
+  tl_buf out;          /* the whole response once ready */
+  uint64_t t_start_ns; /* request complete (latency starts here) */
   uint16_t status;
-  uint8_t route;           /* tl_route */
+  uint8_t route; /* tl_route */
   bool ready;
-  bool in_task;            /* a task owns the slot right now */
-  bool close_after;        /* close the connection after this response */
+  bool in_task;     /* a task owns the slot right now */
+  bool close_after; /* close the connection after this response */
   tl_task task;
   char out_inline[256];
 } tl_slot;
 
 typedef struct tl_conn {
-  uv_tcp_t tcp;             /* first: the handle's close callback frees us */
+  uv_tcp_t tcp; /* first: the handle's close callback frees us */
   tl_loop *loop;
   tl_http_parser hp;
-  tl_slot *head, *tail;     /* requests in order; the head answers first */
-  tl_slot *parsing;         /* the request llhttp is filling right now */
+  tl_slot *head, *tail; /* requests in order; the head answers first */
+  tl_slot *parsing;     /* the request llhttp is filling right now */
   unsigned nslots;
-  unsigned inflight;        /* slots owned by a task */
+  unsigned inflight; /* slots owned by a task */
   struct tl_conn *prev, *next;
   struct tl_conn *dirty_next;
-  size_t out_pending;       /* bytes in uv_write requests not yet done */
-  uint64_t last_active_ms;  /* last read or write progress */
-  uint64_t req_begin_ms;    /* first byte of the request being parsed */
+  size_t out_pending;      /* bytes in uv_write requests not yet done */
+  uint64_t last_active_ms; /* last read or write progress */
+  uint64_t req_begin_ms;   /* first byte of the request being parsed */
   /* Its body began (headers complete), or 0: not yet, or waiting for a
    * client that waits for a 100 Continue we could not send yet. */
   uint64_t body_begin_ms;
-  tl_minrate body_rate;     /* armed by the sweep from body_begin_ms */
+  tl_minrate body_rate; /* armed by the sweep from body_begin_ms */
   bool body_rate_armed;
   /* The request being parsed waits for a 100 Continue that responses
    * queued ahead of it held back: sent once they are all out. */
   bool continue_owed;
   uint64_t linger_until_ms;
-  uint64_t requests;        /* requests answered on this connection */
-  tl_buf stash;             /* input held back while the parser is paused */
+  uint64_t requests; /* requests answered on this connection */
+  tl_buf stash;      /* input held back while the parser is paused */
   bool dirty;
   bool reading;
-  bool paused;              /* parser paused: too many pipelined requests */
-  bool no_more;             /* stop parsing: error, Connection: close, EOF */
+  bool paused;  /* parser paused: too many pipelined requests */
+  bool no_more; /* stop parsing: error, Connection: close, EOF */
   bool close_after_flush;
-  bool lingering;           /* response sent, write side shut, discarding */
-  bool closing;             /* uv_close called */
-  bool closed;              /* close callback ran */
+  bool lingering; /* response sent, write side shut, discarding */
+  bool closing;   /* uv_close called */
+  bool closed;    /* close callback ran */
 } tl_conn;
 
 typedef struct {
@@ -99,11 +99,11 @@ typedef struct out_batch {
 
 /* A loop's connections: this module's own state, opaque to the loop. */
 struct tl_conn_set {
-  tl_conn *all;             /* every open connection */
-  tl_conn *dirty;           /* connections with responses to write */
+  tl_conn *all;   /* every open connection */
+  tl_conn *dirty; /* connections with responses to write */
   size_t n;
-  tl_sendq *sendq;          /* NULL: one write per connection */
-  out_batch *batches;       /* the writes in the next submission */
+  tl_sendq *sendq;    /* NULL: one write per connection */
+  out_batch *batches; /* the writes in the next submission */
   unsigned nbatch;
 };
 
@@ -438,9 +438,9 @@ static void read_cb(uv_stream_t *stream, ssize_t nread, const uv_buf_t *buf) {
 }
 
 static void update_reading(tl_conn *c) {
-  bool want = !c->closing && (c->lingering ||
-              (!c->no_more && !c->paused && !c->close_after_flush &&
-               c->out_pending < OUT_HIGH));
+  bool want = !c->closing && (c->lingering || (!c->no_more && !c->paused &&
+                                               !c->close_after_flush &&
+                                               c->out_pending < OUT_HIGH));
   if (want == c->reading)
     return;
   if (want)
@@ -514,7 +514,8 @@ static void account(tl_loop *loop, tl_slot *s, uint64_t now) {
   tl_count(&st->by_route[s->route < TL_ROUTE_COUNT ? s->route : 0], 1);
   if (!loop->ctx.cfg->no_stats) {
     tl_hist_record(&st->latency_us, us);
-    tl_hist_record(&st->route_latency_us[s->route < TL_ROUTE_COUNT ? s->route : 0], us);
+    tl_hist_record(
+        &st->route_latency_us[s->route < TL_ROUTE_COUNT ? s->route : 0], us);
   }
 }
 
@@ -630,7 +631,8 @@ static void flush(tl_conn *c, uint64_t now) {
 /* libuv's uv_buf_t is struct iovec's layout on Unix (it hands them to
  * writev); the send queue relies on the same. */
 _Static_assert(sizeof(uv_buf_t) == sizeof(struct iovec) &&
-                   offsetof(uv_buf_t, base) == offsetof(struct iovec, iov_base) &&
+                   offsetof(uv_buf_t, base) ==
+                       offsetof(struct iovec, iov_base) &&
                    offsetof(uv_buf_t, len) == offsetof(struct iovec, iov_len),
                "uv_buf_t is not an iovec");
 

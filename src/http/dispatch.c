@@ -22,8 +22,9 @@ void tl_dispatch(const tl_request *r, unsigned allowed, tl_decision *d) {
   if (d->route == TL_ROUTE_CPU || d->route == TL_ROUTE_IO ||
       d->route == TL_ROUTE_TASK) {
     const char *err = NULL;
-    int kind = d->route == TL_ROUTE_TASK ? -1
-               : d->route == TL_ROUTE_CPU ? TL_STEP_CPU : TL_STEP_IO;
+    int kind = d->route == TL_ROUTE_TASK  ? -1
+               : d->route == TL_ROUTE_CPU ? TL_STEP_CPU
+                                          : TL_STEP_IO;
     d->nsteps = tl_steps_from_query(q, qlen, kind, d->steps, &err);
     if (d->nsteps < 0) {
       d->kind = TL_DECIDE_ERROR;
@@ -35,8 +36,10 @@ void tl_dispatch(const tl_request *r, unsigned allowed, tl_decision *d) {
     for (int i = 0; i < d->nsteps; i++) {
       const char *no = NULL;
       if (d->steps[i].kind == TL_STEP_CRASH && !(allowed & TL_ALLOW_CRASH))
-        no = "the crash step kills the process: start the server with --allow-crash";
-      if (d->steps[i].kind == TL_STEP_DEADLOCK && !(allowed & TL_ALLOW_DEADLOCK))
+        no = "the crash step kills the process: start the server with "
+             "--allow-crash";
+      if (d->steps[i].kind == TL_STEP_DEADLOCK &&
+          !(allowed & TL_ALLOW_DEADLOCK))
         no = "the deadlock step hangs two threads for ever: start the server "
              "with --allow-deadlock";
       if (no) {

@@ -31,8 +31,8 @@ static void on_connection(uv_stream_t *listener, int status) {
 static void on_prepare(uv_prepare_t *h) {
   tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, flush_prep);
   tl_conn_flush_dirty(loop);
-  if (loop->draining && !loop->drained &&
-      tl_conn_count(loop->conns) == 0 && loop->tasks_inflight == 0) {
+  if (loop->draining && !loop->drained && tl_conn_count(loop->conns) == 0 &&
+      loop->tasks_inflight == 0) {
     loop->drained = true;
     loop->on_drained(loop);
   }
@@ -139,7 +139,8 @@ int tl_loop_init(tl_loop *loop, const tl_loop_setup *setup, uv_loop_t *uv,
   uv_check_start(&loop->poll_check, on_poll_check);
   uv_unref((uv_handle_t *) &loop->poll_check); /* keeps nothing alive */
   int tmin = cfg->header_timeout_ms < cfg->idle_timeout_ms
-                 ? cfg->header_timeout_ms : cfg->idle_timeout_ms;
+                 ? cfg->header_timeout_ms
+                 : cfg->idle_timeout_ms;
   uint64_t sweep = (uint64_t) tmin / 4;
   sweep = sweep < 25 ? 25 : sweep > 1000 ? 1000 : sweep;
   uv_timer_init(uv, &loop->sweep_timer);
@@ -153,8 +154,8 @@ int tl_loop_init(tl_loop *loop, const tl_loop_setup *setup, uv_loop_t *uv,
 int tl_loop_listen(tl_loop *loop) {
   if (loop->draining)
     return 0;
-  int rc = uv_listen((uv_stream_t *) &loop->listener, LISTEN_BACKLOG,
-                     on_connection);
+  int rc =
+      uv_listen((uv_stream_t *) &loop->listener, LISTEN_BACKLOG, on_connection);
   if (rc != 0)
     fprintf(stderr, "threadlab: cannot listen: %s\n", uv_strerror(rc));
   return rc;

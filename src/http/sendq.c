@@ -23,8 +23,8 @@ static void fatal(const char *what, int rc) {
 
 struct tl_sendq {
   struct io_uring ring;
-  unsigned n;             /* sends queued since the last run */
-  struct msghdr *msgs;    /* one per queued send: read by the kernel at submit */
+  unsigned n;          /* sends queued since the last run */
+  struct msghdr *msgs; /* one per queued send: read by the kernel at submit */
   void **tags;
 };
 
@@ -49,8 +49,8 @@ int tl_sendq_init(tl_sendq **out, unsigned cap, const char **why) {
   }
   if (rc < 0) {
     free(q);
-    *why = rc == -ENOSYS ? "the kernel has no io_uring"
-           : rc == -EPERM ? "io_uring is not permitted here"
+    *why = rc == -ENOSYS   ? "the kernel has no io_uring"
+           : rc == -EPERM  ? "io_uring is not permitted here"
            : rc == -EINVAL ? "the kernel's io_uring is too old (needs 5.18)"
                            : "io_uring setup failed";
     return rc;
@@ -119,7 +119,6 @@ void tl_sendq_run(tl_sendq *q, tl_sendq_done_cb done) {
   q->n = 0;
 }
 
-
 #else /* !HAVE_LIBURING */
 
 struct tl_sendq {
@@ -136,11 +135,16 @@ int tl_sendq_init(tl_sendq **out, unsigned cap, const char **why) {
 void tl_sendq_close(tl_sendq *q) { (void) q; }
 void tl_sendq_add(tl_sendq *q, int fd, const struct iovec *iov, unsigned n,
                   void *tag) {
-  (void) q; (void) fd; (void) iov; (void) n; (void) tag;
+  (void) q;
+  (void) fd;
+  (void) iov;
+  (void) n;
+  (void) tag;
   abort(); /* unreachable: create never succeeds */
 }
 void tl_sendq_run(tl_sendq *q, tl_sendq_done_cb done) {
-  (void) q; (void) done;
+  (void) q;
+  (void) done;
 }
 
 #endif

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #define ADMIN_MAX_HEADER 16384
-#define ADMIN_MAX_BODY 4096
+#define ADMIN_MAX_BODY   4096
 
 /* Every field: observer thread only. */
 struct tl_admin_conns {
@@ -17,24 +17,24 @@ struct tl_admin_conns {
   tl_admin_handler handler;
   void *ctx;
   tl_admin_conn *all;
-  char read_buf[16384];  /* shared by all reads: consumed in read_cb */
+  char read_buf[16384]; /* shared by all reads: consumed in read_cb */
 };
 
 /* Every field: observer thread only. */
 struct tl_admin_conn {
-  uv_tcp_t tcp;          /* first: the close callback gets the handle */
+  uv_tcp_t tcp; /* first: the close callback gets the handle */
   tl_admin_conns *set;
   tl_admin_conn *prev, *next;
   tl_http_parser hp;
   tl_request req;
   tl_req_headers headers; /* the values the endpoints check (Host, Origin) */
-  tl_buf stash;          /* input held while the connection is held */
+  tl_buf stash;           /* input held while the connection is held */
   size_t out_pending;
   void (*on_close)(void *arg);
   void *on_close_arg;
-  bool stream;           /* one endless response: nothing more is read */
-  bool held;             /* an answer is coming later (tl_admin_conn_hold) */
-  bool close_after;      /* close once the output is written */
+  bool stream;      /* one endless response: nothing more is read */
+  bool held;        /* an answer is coming later (tl_admin_conn_hold) */
+  bool close_after; /* close once the output is written */
   bool closing;
   bool closed;
 };
@@ -151,7 +151,7 @@ void tl_admin_conn_send(tl_admin_conn *c, const void *data, size_t len) {
 }
 
 void tl_admin_conn_send_ref(tl_admin_conn *c, const void *data, size_t len,
-                       void (*release)(void *arg), void *arg) {
+                            void (*release)(void *arg), void *arg) {
   send_bytes(c, data, len, release, arg);
 }
 
@@ -165,7 +165,7 @@ void tl_admin_conn_send_response(tl_admin_conn *c, const tl_buf *out) {
 }
 
 void tl_admin_conn_respond(tl_admin_conn *c, int status, const char *ctype,
-                      const char *extra, const void *body, size_t len) {
+                           const char *extra, const void *body, size_t len) {
   tl_buf out;
   tl_buf_init(&out, NULL, 0);
   tl_resp_begin(&out, status, c->req.http_minor, c->req.keep_alive);
@@ -177,7 +177,7 @@ void tl_admin_conn_respond(tl_admin_conn *c, int status, const char *ctype,
 }
 
 void tl_admin_conn_respond_error(tl_admin_conn *c, int status, const char *msg,
-                            const char *extra) {
+                                 const char *extra) {
   tl_buf out;
   tl_buf_init(&out, NULL, 0);
   tl_resp_error(&out, status, msg, c->req.http_minor, c->req.keep_alive,
@@ -188,9 +188,12 @@ void tl_admin_conn_respond_error(tl_admin_conn *c, int status, const char *msg,
 
 void tl_admin_conn_stream(tl_admin_conn *c) { c->stream = true; }
 
-size_t tl_admin_conn_out_pending(const tl_admin_conn *c) { return c->out_pending; }
+size_t tl_admin_conn_out_pending(const tl_admin_conn *c) {
+  return c->out_pending;
+}
 
-void tl_admin_conn_on_close(tl_admin_conn *c, void (*cb)(void *arg), void *arg) {
+void tl_admin_conn_on_close(tl_admin_conn *c, void (*cb)(void *arg),
+                            void *arg) {
   c->on_close = cb;
   c->on_close_arg = arg;
 }
@@ -288,8 +291,8 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf) {
 
 /* ---- the set -------------------------------------------------------- */
 
-tl_admin_conns *tl_admin_conn_conns_init(uv_loop_t *uv, tl_admin_handler handler,
-                                      void *ctx) {
+tl_admin_conns *tl_admin_conn_conns_init(uv_loop_t *uv,
+                                         tl_admin_handler handler, void *ctx) {
   tl_admin_conns *set = tl_xcalloc(1, sizeof(*set));
   set->uv = uv;
   set->handler = handler;
@@ -328,12 +331,14 @@ void tl_admin_conn_conns_close(tl_admin_conns *set) { free(set); }
 
 /* ---- addresses ------------------------------------------------------ */
 
-int tl_admin_conn_peer_addr(const tl_admin_conn *c, struct sockaddr_storage *ss) {
+int tl_admin_conn_peer_addr(const tl_admin_conn *c,
+                            struct sockaddr_storage *ss) {
   int len = sizeof(*ss);
   return uv_tcp_getpeername(&c->tcp, (struct sockaddr *) ss, &len);
 }
 
-int tl_admin_conn_local_addr(const tl_admin_conn *c, struct sockaddr_storage *ss) {
+int tl_admin_conn_local_addr(const tl_admin_conn *c,
+                             struct sockaddr_storage *ss) {
   int len = sizeof(*ss);
   return uv_tcp_getsockname(&c->tcp, (struct sockaddr *) ss, &len);
 }

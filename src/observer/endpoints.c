@@ -22,8 +22,8 @@ struct tl_endpoints {
   tl_sampler *stats;
   tl_sse *sse;
   tl_obs_control *ctl;
-  tl_lab *lab;              /* set once after create (tl_endpoints_set_lab) */
-  tl_sched *sched;          /* set once after create (tl_endpoints_set_sched) */
+  tl_lab *lab;     /* set once after create (tl_endpoints_set_lab) */
+  tl_sched *sched; /* set once after create (tl_endpoints_set_sched) */
   int www_fd;
   int chart_dirfd;
   const tl_history *history; /* tl_endpoints_set_history, or NULL */
@@ -32,7 +32,7 @@ struct tl_endpoints {
 };
 
 tl_endpoints *tl_endpoints_init(tl_server *srv, int port, tl_sampler *stats,
-                                  tl_sse *sse, tl_obs_control *ctl) {
+                                tl_sse *sse, tl_obs_control *ctl) {
   tl_endpoints *ep = tl_xcalloc(1, sizeof(*ep));
   ep->srv = srv;
   ep->port = port;
@@ -142,25 +142,26 @@ void tl_endpoints_handle(void *ctx, tl_admin_conn *c, tl_request *r) {
   }
   if (IS("/stats")) {
     const tl_buf *j = tl_sampler_json(ep->stats);
-    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
-                     j->data, j->len);
+    tl_admin_conn_respond(c, 200, "application/json",
+                          "Cache-Control: no-store\r\n", j->data, j->len);
   } else if (IS("/metrics")) {
     const tl_buf *m = tl_sampler_metrics(ep->stats);
-    tl_admin_conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8", NULL,
-                     m->data, m->len);
+    tl_admin_conn_respond(c, 200, "text/plain; version=0.0.4; charset=utf-8",
+                          NULL, m->data, m->len);
   } else if (IS("/stats/stream")) {
-    tl_sse_start(ep->sse, c, tl_sampler_seq(ep->stats), tl_sampler_stream_json(ep->stats));
+    tl_sse_start(ep->sse, c, tl_sampler_seq(ep->stats),
+                 tl_sampler_stream_json(ep->stats));
   } else if (IS("/stats/history") && ep->history) {
     tl_buf h;
     tl_buf_init(&h, NULL, 0);
     tl_render_history(ep->history, ep->events, &h);
-    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
-                     h.data, h.len);
+    tl_admin_conn_respond(c, 200, "application/json",
+                          "Cache-Control: no-store\r\n", h.data, h.len);
     tl_buf_close(&h);
   } else if (IS("/healthz")) {
     static const char ok[] = "{\"status\":\"ok\"}\n";
-    tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
-                     ok, sizeof(ok) - 1);
+    tl_admin_conn_respond(c, 200, "application/json",
+                          "Cache-Control: no-store\r\n", ok, sizeof(ok) - 1);
   } else if (IS("/vendor/chart.js")) {
     if (ep->chart_dirfd < 0)
       tl_admin_conn_respond_error(

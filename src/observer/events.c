@@ -13,13 +13,13 @@
 /* Observer thread only. */
 struct tl_events {
   tl_event ring[TL_EVENTS_MAX];
-  uint64_t added;        /* events ever added; the next id is added + 1 */
+  uint64_t added; /* events ever added; the next id is added + 1 */
   /* load detection */
   bool loaded;
-  double smooth_rps;     /* exponentially smoothed, over TL_EVENTS_SMOOTH_MS */
-  double quiet_ms;       /* below the threshold since, while loaded */
+  double smooth_rps; /* exponentially smoothed, over TL_EVENTS_SMOOTH_MS */
+  double quiet_ms;   /* below the threshold since, while loaded */
   int quiet_periods;
-  double load_requests;  /* requests since the load started (rate x period) */
+  double load_requests; /* requests since the load started (rate x period) */
   double load_start_ms;
   double load_peak_rps;
 };
@@ -37,8 +37,8 @@ const tl_event *tl_events_at(const tl_events *ev, int i) {
   return &ev->ring[(first + (uint64_t) i) % TL_EVENTS_MAX];
 }
 
-const tl_event *tl_events_add(tl_events *ev, tl_event_kind kind,
-                              double time_ms, const char *text) {
+const tl_event *tl_events_add(tl_events *ev, tl_event_kind kind, double time_ms,
+                              const char *text) {
   tl_event *e = &ev->ring[ev->added % TL_EVENTS_MAX];
   memset(e, 0, sizeof(*e));
   e->id = ++ev->added;
@@ -104,7 +104,8 @@ int tl_events_control_diff(tl_events *ev, double time_ms, const char *before,
       continue;
     char text[160];
     snprintf(text, sizeof(text), "%s %s \u2192 %s", k, from, to);
-    tl_event *e = (tl_event *) tl_events_add(ev, TL_EVENT_CONTROL, time_ms, text);
+    tl_event *e =
+        (tl_event *) tl_events_add(ev, TL_EVENT_CONTROL, time_ms, text);
     snprintf(e->key, sizeof(e->key), "%s", k);
     snprintf(e->from, sizeof(e->from), "%s", from);
     snprintf(e->to, sizeof(e->to), "%s", to);
@@ -169,7 +170,8 @@ void tl_events_observe_load(tl_events *ev, double time_ms, double rps,
   double end_ms = time_ms - ev->quiet_ms;
   thousands(a, sizeof(a), ev->load_requests);
   thousands(b, sizeof(b), ev->load_peak_rps);
-  snprintf(text, sizeof(text), "load ended after %.1f s: %s requests, peak %s req/s",
+  snprintf(text, sizeof(text),
+           "load ended after %.1f s: %s requests, peak %s req/s",
            (end_ms - ev->load_start_ms) / 1e3, a, b);
   tl_events_add(ev, TL_EVENT_LOAD_END, end_ms, text);
 }

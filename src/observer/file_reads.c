@@ -14,7 +14,7 @@
  * of them runs; libuv orders the hand-overs. */
 typedef struct file_job {
   uv_work_t work;
-  tl_admin_conn *conn;      /* held until done */
+  tl_admin_conn *conn; /* held until done */
   int dirfd;
   int http_minor;
   bool keep_alive, head;

@@ -11,7 +11,7 @@
 /* An IP address reduced to compare: v4-mapped IPv6 counts as IPv4 (a
  * dual-stack socket reports IPv4 peers that way). */
 typedef struct ip {
-  int family;               /* AF_INET, AF_INET6, or 0: not an address */
+  int family; /* AF_INET, AF_INET6, or 0: not an address */
   uint8_t b[16];
 } ip;
 

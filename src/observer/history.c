@@ -14,9 +14,9 @@
 struct tl_history {
   tl_history_period *ring;
   int capacity;
-  uint64_t pushed;          /* periods ever pushed */
+  uint64_t pushed; /* periods ever pushed */
   bool has_prev_errors;
-  uint64_t prev_errors;     /* 4xx + 5xx at the previous record */
+  uint64_t prev_errors; /* 4xx + 5xx at the previous record */
 };
 
 tl_history *tl_history_init(int sample_ms) {
@@ -24,7 +24,8 @@ tl_history *tl_history_init(int sample_ms) {
   if (sample_ms < 1)
     sample_ms = 1;
   long cap = (TL_HISTORY_SECONDS * 1000L + sample_ms - 1) / sample_ms + 1;
-  h->capacity = cap > TL_HISTORY_MAX_PERIODS ? TL_HISTORY_MAX_PERIODS : (int) cap;
+  h->capacity =
+      cap > TL_HISTORY_MAX_PERIODS ? TL_HISTORY_MAX_PERIODS : (int) cap;
   h->ring = tl_xcalloc((size_t) h->capacity, sizeof(*h->ring));
   return h;
 }
@@ -81,8 +82,7 @@ static void percentiles(const tl_hist_snap *hs, float *p50, float *p90,
 static void record_threads(tl_history_period *p, const tl_snapshot *s) {
   for (int i = 0; i < s->ncores && i < TL_HISTORY_MAX_CORES; i++) {
     const tl_core_snap *c = &s->cores[i];
-    p->core_busy_pct[i] =
-        pct_byte(true, c->user_pct + c->sys_pct + c->irq_pct);
+    p->core_busy_pct[i] = pct_byte(true, c->user_pct + c->sys_pct + c->irq_pct);
     p->ncores = (uint8_t) (i + 1);
   }
   memset(p->worker_cpu_pct, TL_HISTORY_NO_PCT, sizeof(p->worker_cpu_pct));
@@ -112,7 +112,8 @@ void tl_history_record(tl_history *h, const tl_snapshot *s) {
   uint64_t errors = s->by_class[4] + s->by_class[5];
   p.errors_rate = NAN;
   if (h->has_prev_errors && errors >= h->prev_errors && s->period_ms > 0)
-    p.errors_rate = (float) ((double) (errors - h->prev_errors) * 1e3 / s->period_ms);
+    p.errors_rate =
+        (float) ((double) (errors - h->prev_errors) * 1e3 / s->period_ms);
   h->prev_errors = errors;
   h->has_prev_errors = true;
   percentiles(s->lat_period, &p.lat_p50, &p.lat_p90, &p.lat_p99);

@@ -25,18 +25,21 @@ static void loop_insights(tl_snapshot *s) {
   /* Kept for a few seconds, so that a reader polling /stats sees it. */
   if (s->block_age_ms >= 0 && s->block_age_ms < 5000 &&
       (in = add(s, "warn", "loop_blocked"))) {
-    snprintf(in->text, sizeof(in->text),
-             "the event loop was blocked %llu ms by task %llu (%s): while a CPU "
-             "step runs on the loop thread, no other connection is served",
-             (unsigned long long) (s->block_us / 1000),
-             (unsigned long long) s->block_task,
-             tl_route_name((tl_route) s->block_route));
+    snprintf(
+        in->text, sizeof(in->text),
+        "the event loop was blocked %llu ms by task %llu (%s): while a CPU "
+        "step runs on the loop thread, no other connection is served",
+        (unsigned long long) (s->block_us / 1000),
+        (unsigned long long) s->block_task,
+        tl_route_name((tl_route) s->block_route));
     snprintf(in->evidence, sizeof(in->evidence),
-             "{\"task\":%llu,\"route\":\"%s\",\"blocked_ms\":%llu,\"lag_max_ms\":%.1f}",
+             "{\"task\":%llu,\"route\":\"%s\",\"blocked_ms\":%llu,\"lag_max_"
+             "ms\":%.1f}",
              (unsigned long long) s->block_task,
              tl_route_name((tl_route) s->block_route),
              (unsigned long long) (s->block_us / 1000), lag.max / 1000.0);
-  } else if (lag.count && lag.max >= 100000 && (in = add(s, "warn", "loop_lag"))) {
+  } else if (lag.count && lag.max >= 100000 &&
+             (in = add(s, "warn", "loop_lag"))) {
     /* Late because busy, or because ready but without a core? */
     const tl_thread_snap *loop = NULL;
     for (int i = 0; i < s->nthreads && !loop; i++)
@@ -45,31 +48,34 @@ static void loop_insights(tl_snapshot *s) {
     bool waited = loop && loop->has_period && loop->has_runq &&
                   loop->runq_pct > loop->on_cpu_pct;
     if (waited)
-      snprintf(in->text, sizeof(in->text),
-               "the event loop ran %.0f ms late: its thread was ready but waited "
-               "for a core (%.0f%% of the period waiting, %.0f%% on a core)",
-               lag.max / 1000.0, loop->runq_pct, loop->on_cpu_pct);
+      snprintf(
+          in->text, sizeof(in->text),
+          "the event loop ran %.0f ms late: its thread was ready but waited "
+          "for a core (%.0f%% of the period waiting, %.0f%% on a core)",
+          lag.max / 1000.0, loop->runq_pct, loop->on_cpu_pct);
     else
       snprintf(in->text, sizeof(in->text),
-               "the event loop ran %.0f ms late: something kept the loop thread busy",
+               "the event loop ran %.0f ms late: something kept the loop "
+               "thread busy",
                lag.max / 1000.0);
-    snprintf(in->evidence, sizeof(in->evidence),
-             "{\"lag_max_ms\":%.1f,\"loop_on_cpu_pct\":%.1f,\"loop_runq_pct\":%.1f}",
-             lag.max / 1000.0, loop && loop->has_period ? loop->on_cpu_pct : 0.0,
-             loop && loop->has_runq ? loop->runq_pct : 0.0);
+    snprintf(
+        in->evidence, sizeof(in->evidence),
+        "{\"lag_max_ms\":%.1f,\"loop_on_cpu_pct\":%.1f,\"loop_runq_pct\":%.1f}",
+        lag.max / 1000.0, loop && loop->has_period ? loop->on_cpu_pct : 0.0,
+        loop && loop->has_runq ? loop->runq_pct : 0.0);
   }
 }
 
 /* Our threads' demand for cores over the period, from schedstat: the
  * average number that ran and that waited, ready, for a core. */
 typedef struct cpu_demand {
-  int cores;          /* cores the process may use */
-  bool measured;      /* the kernel accounts run-queue wait */
-  double running;     /* sum of on-core shares: cores' worth of running */
-  double waiting;     /* sum of run-queue shares: threads' worth waiting */
+  int cores;      /* cores the process may use */
+  bool measured;  /* the kernel accounts run-queue wait */
+  double running; /* sum of on-core shares: cores' worth of running */
+  double waiting; /* sum of run-queue shares: threads' worth waiting */
   double run_ms, wait_ms;
-  int runnable_now;   /* threads in state R at the sample, but the sampler */
-  double invol;       /* involuntary switches per second */
+  int runnable_now; /* threads in state R at the sample, but the sampler */
+  double invol;     /* involuntary switches per second */
   double workers_on, workers_wait, workers_busy; /* worker averages, % */
   int workers;
   bool oversubscribed;
@@ -123,12 +129,14 @@ static void cpu_insights(tl_snapshot *s, const cpu_demand *d) {
   tl_insight *in;
   if (d->oversubscribed && d->measured &&
       (in = add(s, "warn", "oversubscribed"))) {
-    snprintf(in->text, sizeof(in->text),
-             "more runnable threads than cores: on average %.1f threads wanted "
-             "%d core%s and %.1f of them waited for one (run-queue wait %.0f ms "
-             "vs run time %.0f ms over the period); the scheduler makes them "
-             "take turns", d->running + d->waiting, d->cores,
-             d->cores == 1 ? "" : "s", d->waiting, d->wait_ms, d->run_ms);
+    snprintf(
+        in->text, sizeof(in->text),
+        "more runnable threads than cores: on average %.1f threads wanted "
+        "%d core%s and %.1f of them waited for one (run-queue wait %.0f ms "
+        "vs run time %.0f ms over the period); the scheduler makes them "
+        "take turns",
+        d->running + d->waiting, d->cores, d->cores == 1 ? "" : "s", d->waiting,
+        d->wait_ms, d->run_ms);
     snprintf(in->evidence, sizeof(in->evidence),
              "{\"runnable_avg\":%.2f,\"waiting_avg\":%.2f,\"cores\":%d,"
              "\"runq_wait_ms\":%.1f,\"run_ms\":%.1f,\"runnable_now\":%d,"
@@ -152,7 +160,8 @@ static void cpu_insights(tl_snapshot *s, const cpu_demand *d) {
     snprintf(in->evidence, sizeof(in->evidence),
              "{\"self_test_run_delay_ms\":%.3f,\"self_test_oncpu_ms\":%.3f,"
              "\"task_delayacct\":%d}",
-             p ? p->run_delay_ms : 0.0, p ? p->oncpu_ms : 0.0, s->task_delayacct);
+             p ? p->run_delay_ms : 0.0, p ? p->oncpu_ms : 0.0,
+             s->task_delayacct);
   }
 }
 
@@ -161,9 +170,10 @@ static void pool_insights(tl_snapshot *s, const cpu_demand *d) {
   tl_hist_summarize(s->qwait_period, &q);
   tl_insight *in;
   if (s->rejected_delta > 0 && (in = add(s, "warn", "queue_full"))) {
-    snprintf(in->text, sizeof(in->text),
-             "the task queue was full: %llu requests got 503 in the last period",
-             (unsigned long long) s->rejected_delta);
+    snprintf(
+        in->text, sizeof(in->text),
+        "the task queue was full: %llu requests got 503 in the last period",
+        (unsigned long long) s->rejected_delta);
     snprintf(in->evidence, sizeof(in->evidence),
              "{\"rejected\":%llu,\"queue_max\":%llu}",
              (unsigned long long) s->rejected_delta,
@@ -183,13 +193,14 @@ static void pool_insights(tl_snapshot *s, const cpu_demand *d) {
   if (d->oversubscribed || !blocked)
     return;
   if ((in = add(s, "warn", "pool_saturated"))) {
-    snprintf(in->text, sizeof(in->text),
-             "pool saturated: %d workers hold a task %.0f%% of the time but are "
-             "on a core only %.0f%% of it, and tasks wait %.1f ms (p50) in the "
-             "queue, %llu waiting now: workers blocked in their tasks; more "
-             "workers, or a mode that does not hold one during IO, would help",
-             d->workers, d->workers_busy, d->workers_on, q.p50 / 1000.0,
-             (unsigned long long) s->queue_depth);
+    snprintf(
+        in->text, sizeof(in->text),
+        "pool saturated: %d workers hold a task %.0f%% of the time but are "
+        "on a core only %.0f%% of it, and tasks wait %.1f ms (p50) in the "
+        "queue, %llu waiting now: workers blocked in their tasks; more "
+        "workers, or a mode that does not hold one during IO, would help",
+        d->workers, d->workers_busy, d->workers_on, q.p50 / 1000.0,
+        (unsigned long long) s->queue_depth);
     snprintf(in->evidence, sizeof(in->evidence),
              "{\"workers\":%d,\"busy_pct\":%.1f,\"on_cpu_pct\":%.1f,"
              "\"queue_wait_p50_ms\":%.2f,\"queue_depth\":%llu}",
@@ -233,23 +244,27 @@ static void migration_insights(tl_snapshot *s) {
   if (!in)
     return;
   if (s->pinned)
-    snprintf(in->text, sizeof(in->text),
-             "%d busy workers moved between cores %llu times in %.1f s although "
-             "pinned: the pinning is not in force yet (busy workers apply it "
-             "after their current task)",
-             busy, (unsigned long long) moves, period_s);
+    snprintf(
+        in->text, sizeof(in->text),
+        "%d busy workers moved between cores %llu times in %.1f s although "
+        "pinned: the pinning is not in force yet (busy workers apply it "
+        "after their current task)",
+        busy, (unsigned long long) moves, period_s);
   else
-    snprintf(in->text, sizeof(in->text),
-             "%d busy workers moved between cores %llu times in %.1f s (worker %d: "
-             "%llu): not pinned, the scheduler places them; --pin keeps each on "
-             "one core", busy, (unsigned long long) moves, period_s, top->index,
-             (unsigned long long) most);
+    snprintf(
+        in->text, sizeof(in->text),
+        "%d busy workers moved between cores %llu times in %.1f s (worker %d: "
+        "%llu): not pinned, the scheduler places them; --pin keeps each on "
+        "one core",
+        busy, (unsigned long long) moves, period_s, top->index,
+        (unsigned long long) most);
   snprintf(in->evidence, sizeof(in->evidence),
            "{\"migrations\":%llu,\"per_s\":%.1f,\"busy_workers\":%d,"
            "\"most\":{\"tid\":%d,\"index\":%d,\"migrations\":%llu},"
            "\"period_ms\":%.0f,\"pinned\":%s}",
            (unsigned long long) moves, per_s, busy, top->tid, top->index,
-           (unsigned long long) most, s->period_ms, s->pinned ? "true" : "false");
+           (unsigned long long) most, s->period_ms,
+           s->pinned ? "true" : "false");
 }
 
 void tl_insights_derive(tl_snapshot *s) {

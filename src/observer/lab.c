@@ -64,7 +64,8 @@ tl_lab *tl_lab_init(uv_loop_t *uv, tl_server *srv, tl_sampler *stats,
 void tl_lab_stop(tl_lab *lab) {
   lab->stopping = true;
   for (int i = 0; i < lab->nwrk; i++)
-    if (lab->wrk[i].spawned && !uv_is_closing((uv_handle_t *) &lab->wrk[i].proc))
+    if (lab->wrk[i].spawned &&
+        !uv_is_closing((uv_handle_t *) &lab->wrk[i].proc))
       uv_process_kill(&lab->wrk[i].proc, SIGKILL);
 }
 
@@ -88,8 +89,8 @@ static void respond_json(tl_admin_conn *c, int status, json_t *j) {
   size_t n = strlen(s);
   s = realloc(s, n + 2);
   s[n] = '\n';
-  tl_admin_conn_respond(c, status, "application/json", "Cache-Control: no-store\r\n",
-                   s, n + 1);
+  tl_admin_conn_respond(c, status, "application/json",
+                        "Cache-Control: no-store\r\n", s, n + 1);
   free(s);
   json_decref(j);
 }
@@ -99,16 +100,16 @@ static json_t *find_exp(tl_lab *lab, const char *id) {
     return NULL;
   size_t i;
   json_t *e;
-  json_array_foreach(json_object_get(lab->book, "experiments"), i, e)
-    if (strcmp(tl_lab_run_str(e, "id", ""), id) == 0)
-      return e;
+  json_array_foreach(json_object_get(lab->book, "experiments"), i,
+                     e) if (strcmp(tl_lab_run_str(e, "id", ""), id) ==
+                            0) return e;
   return NULL;
 }
 
 static void get_lab(tl_lab *lab, tl_admin_conn *c) {
   if (!lab->book) {
-    json_t *j = json_pack("{s:s,s:s}", "error", "no experiments file",
-                          "why", lab->book_error);
+    json_t *j = json_pack("{s:s,s:s}", "error", "no experiments file", "why",
+                          lab->book_error);
     respond_json(c, 500, j);
     return;
   }
@@ -134,14 +135,17 @@ static void get_lab(tl_lab *lab, tl_admin_conn *c) {
       "machine", "online_cpus", tl_ncpu(), "inherited_cpus", inh_s,
       "worker_cpus", cur_s, "workers", atomic_load(&lab->srv->threads),
       "wrk_installed", wrk, "wrk_hint",
-      wrk ? json_null() : json_string("wrk is not installed: apt-get install wrk (or ./setup-deps)"),
+      wrk ? json_null()
+          : json_string(
+                "wrk is not installed: apt-get install wrk (or ./setup-deps)"),
       "running", tl_lab_run_running_json(lab), "experiments", list);
   respond_json(c, 200, j);
 }
 
 static void get_runs(tl_lab *lab, tl_admin_conn *c) {
-  respond_json(c, 200, json_pack("{s:o,s:O}", "running", tl_lab_run_running_json(lab),
-                                 "runs", lab->runs));
+  respond_json(c, 200,
+               json_pack("{s:o,s:O}", "running", tl_lab_run_running_json(lab),
+                         "runs", lab->runs));
 }
 
 /* id=all: every experiment that can run here, in the book's order; the
@@ -157,7 +161,8 @@ static void post_all(tl_lab *lab, tl_admin_conn *c, int duration_s) {
       continue;
     }
     runnable++;
-    total += tl_lab_setup_nvariants(e) * (tl_lab_run_load_s(e, duration_s) + settle);
+    total +=
+        tl_lab_setup_nvariants(e) * (tl_lab_run_load_s(e, duration_s) + settle);
   }
   lab->all = true;
   lab->all_next = 0;
@@ -167,47 +172,56 @@ static void post_all(tl_lab *lab, tl_admin_conn *c, int duration_s) {
     tl_admin_conn_respond_error(c, 503, "no experiment could start", NULL);
     return;
   }
-  respond_json(c, 202, json_pack("{s:b,s:i,s:s,s:f,s:i,s:i}", "ok", 1, "run", lab->seq,
-                                 "id", "all", "duration_s", total, "experiments",
-                                 runnable, "skipped", skipped));
+  respond_json(c, 202,
+               json_pack("{s:b,s:i,s:s,s:f,s:i,s:i}", "ok", 1, "run", lab->seq,
+                         "id", "all", "duration_s", total, "experiments",
+                         runnable, "skipped", skipped));
 }
 
 static void get_report(tl_lab *lab, tl_admin_conn *c) {
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
-  tl_lab_report_html(lab->book ? json_object_get(lab->book, "experiments") : NULL,
+  tl_lab_report_html(lab->book ? json_object_get(lab->book, "experiments")
+                               : NULL,
                      lab->runs, &b);
-  tl_admin_conn_respond(c, 200, "text/html; charset=utf-8", "Cache-Control: no-store\r\n",
-                        b.data, b.len);
+  tl_admin_conn_respond(c, 200, "text/html; charset=utf-8",
+                        "Cache-Control: no-store\r\n", b.data, b.len);
   tl_buf_close(&b);
 }
 
-static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) {
+static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q,
+                     size_t qlen) {
   char id[64];
   int n = tl_query_get(q, qlen, "id", id, sizeof(id));
   if (n <= 0) {
-    tl_admin_conn_respond_error(c, 400, "give the experiment: /lab/run?id=ID", NULL);
+    tl_admin_conn_respond_error(c, 400, "give the experiment: /lab/run?id=ID",
+                                NULL);
     return;
   }
   bool all = strcmp(id, "all") == 0;
   json_t *exp = all ? NULL : find_exp(lab, id);
   if (!exp && !(all && lab->book)) {
-    tl_admin_conn_respond_error(c, 404, lab->book ? "no such experiment (GET /lab lists them)"
-                                             : lab->book_error, NULL);
+    tl_admin_conn_respond_error(c, 404,
+                                lab->book
+                                    ? "no such experiment (GET /lab lists them)"
+                                    : lab->book_error,
+                                NULL);
     return;
   }
   if (lab->state != TL_LAB_IDLE) {
-    respond_json(c, 409, json_pack("{s:s,s:i,s:o}", "error",
-                                   "a lab run is in progress: one at a time",
-                                   "status", 409, "running", tl_lab_run_running_json(lab)));
+    respond_json(c, 409,
+                 json_pack("{s:s,s:i,s:o}", "error",
+                           "a lab run is in progress: one at a time", "status",
+                           409, "running", tl_lab_run_running_json(lab)));
     return;
   }
   const char *restart = exp ? tl_lab_run_str(exp, "needs_restart", NULL) : NULL;
   if (restart) {
-    respond_json(c, 422, json_pack("{s:s,s:i,s:s}", "error",
-                                   "this experiment's setup cannot be applied live: "
-                                   "it needs a server started with this command line",
-                                   "status", 422, "command", restart));
+    respond_json(c, 422,
+                 json_pack("{s:s,s:i,s:s}", "error",
+                           "this experiment's setup cannot be applied live: "
+                           "it needs a server started with this command line",
+                           "status", 422, "command", restart));
     return;
   }
   /* Each variant's load, shorter than the experiment's when asked (tests,
@@ -218,7 +232,8 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
     char *end;
     long d = strtol(dur, &end, 10);
     if (*end != '\0' || d < 1 || d > TL_LAB_MAX_DURATION_S) {
-      tl_admin_conn_respond_error(c, 400, "duration_s: a whole number of seconds, 1 to 20", NULL);
+      tl_admin_conn_respond_error(
+          c, 400, "duration_s: a whole number of seconds, 1 to 20", NULL);
       return;
     }
     duration_s = (int) d;
@@ -228,13 +243,16 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q, size_t qlen) 
     return;
   }
   if (tl_lab_run_start(lab, exp, id, duration_s) != 0) {
-    tl_admin_conn_respond_error(c, 500, "the experiment's cpus are not usable here", NULL);
+    tl_admin_conn_respond_error(
+        c, 500, "the experiment's cpus are not usable here", NULL);
     return;
   }
   int nv = tl_lab_setup_nvariants(exp);
-  respond_json(c, 202, json_pack("{s:b,s:i,s:s,s:f,s:i}", "ok", 1, "run", lab->seq,
-                                 "id", id, "duration_s",
-                                 nv * tl_lab_run_load_s(exp, duration_s), "nvariants", nv));
+  respond_json(c, 202,
+               json_pack("{s:b,s:i,s:s,s:f,s:i}", "ok", 1, "run", lab->seq,
+                         "id", id, "duration_s",
+                         nv * tl_lab_run_load_s(exp, duration_s), "nvariants",
+                         nv));
 }
 
 static void post_cancel(tl_lab *lab, tl_admin_conn *c) {
@@ -259,7 +277,8 @@ void tl_lab_handle(tl_lab *lab, tl_admin_conn *c, const tl_request *req,
   bool post = req->method == HTTP_POST;
   if (IS("/lab") || IS("/lab/runs") || IS("/lab/report")) {
     if (!get)
-      tl_admin_conn_respond_error(c, 405, "method not allowed", "Allow: GET, HEAD\r\n");
+      tl_admin_conn_respond_error(c, 405, "method not allowed",
+                                  "Allow: GET, HEAD\r\n");
     else if (IS("/lab"))
       get_lab(lab, c);
     else if (IS("/lab/report"))
@@ -273,11 +292,13 @@ void tl_lab_handle(tl_lab *lab, tl_admin_conn *c, const tl_request *req,
     return;
   }
   if (!post) {
-    tl_admin_conn_respond_error(c, 405, "method not allowed", "Allow: POST\r\n");
+    tl_admin_conn_respond_error(c, 405, "method not allowed",
+                                "Allow: POST\r\n");
     return;
   }
   if (!peer_is_loopback(c)) {
-    tl_admin_conn_respond_error(c, 403, "the lab is allowed from loopback clients only", NULL);
+    tl_admin_conn_respond_error(
+        c, 403, "the lab is allowed from loopback clients only", NULL);
     return;
   }
   if (IS("/lab/run"))

@@ -62,8 +62,7 @@ static void walk(json_t *node, const char *path, json_t *out) {
   }
 }
 
-json_t *tl_lab_evidence_eval(json_t *stats, const char *path,
-                             const char *agg) {
+json_t *tl_lab_evidence_eval(json_t *stats, const char *path, const char *agg) {
   json_t *items = json_array();
   walk(stats, path, items);
   json_t *res = NULL;
@@ -105,16 +104,16 @@ json_t *tl_lab_evidence_delta(json_t *before, json_t *after) {
 static json_t *by_tid(json_t *arr, json_int_t tid) {
   size_t i;
   json_t *el;
-  json_array_foreach(arr, i, el)
-    if (json_integer_value(json_object_get(el, "tid")) == tid)
-      return el;
+  json_array_foreach(arr, i, el) if (json_integer_value(json_object_get(
+                                         el, "tid")) == tid) return el;
   return NULL;
 }
 
-json_t *tl_lab_evidence_counter(json_t *before, json_t *after,
-                                const char *path, const char *agg) {
+json_t *tl_lab_evidence_counter(json_t *before, json_t *after, const char *path,
+                                const char *agg) {
   /* "threads[filter].field" summed: thread by thread. */
-  const char *open = strchr(path, '['), *close = open ? strchr(open, ']') : NULL;
+  const char *open = strchr(path, '['),
+             *close = open ? strchr(open, ']') : NULL;
   if (!open || !close || close[1] != '.' || strcmp(agg, "sum") != 0 ||
       strchr(close + 2, '[') || (size_t) (open - path) >= 64)
     goto plain;
@@ -141,7 +140,8 @@ json_t *tl_lab_evidence_counter(json_t *before, json_t *after,
     json_t *prev = by_tid(ba, json_integer_value(json_object_get(el, "tid")));
     json_t *bv = prev ? json_object_get(prev, field) : NULL;
     /* A thread born since `before` counts from zero. */
-    sum += json_number_value(av) - (json_is_number(bv) ? json_number_value(bv) : 0);
+    sum += json_number_value(av) -
+           (json_is_number(bv) ? json_number_value(bv) : 0);
     n++;
   }
   return n > 0 ? json_real(sum) : json_null();

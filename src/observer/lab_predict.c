@@ -42,8 +42,8 @@ bool tl_lab_predict_is_bound(const char *formula) {
   return strcmp(formula, "greater_than") == 0;
 }
 
-bool tl_lab_predict_within(const char *formula, double measured, double predicted,
-                   double tolerance) {
+bool tl_lab_predict_within(const char *formula, double measured,
+                           double predicted, double tolerance) {
   if (tl_lab_predict_is_bound(formula))
     return measured > predicted;
   if (predicted <= 0)

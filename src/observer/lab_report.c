@@ -71,8 +71,11 @@ static void chart(tl_buf *b, json_t *vars, const char *unit) {
     return;
   const int bw = 120, gap = 40, h = 160, left = 10, base = h + 10;
   int w = left * 2 + (int) n * (bw + gap);
-  tl_buf_printf(b, "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
-                "role=\"img\" aria-label=\"", w, h + 50, w, h + 50);
+  tl_buf_printf(
+      b,
+      "<svg class=\"chart\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+      "role=\"img\" aria-label=\"",
+      w, h + 50, w, h + 50);
   esc(b, unit);
   tl_buf_puts(b, "\">");
   json_array_foreach(vars, i, v) {
@@ -80,17 +83,22 @@ static void chart(tl_buf *b, json_t *vars, const char *unit) {
     double m = num(v, "measured"), p = num(v, "predicted");
     if (m > 0) {
       int bh = (int) (m / top * h + 0.5);
-      tl_buf_printf(b, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"bar\"/>",
-                    x, base - bh, bw, bh);
+      tl_buf_printf(
+          b,
+          "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" class=\"bar\"/>",
+          x, base - bh, bw, bh);
     }
     if (p > 0) {
       int py = base - (int) (p / top * h + 0.5);
-      tl_buf_printf(b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" class=\"pred\"/>",
-                    x - 4, x + bw + 4, py, py);
+      tl_buf_printf(
+          b, "<line x1=\"%d\" x2=\"%d\" y1=\"%d\" y2=\"%d\" class=\"pred\"/>",
+          x - 4, x + bw + 4, py, py);
     }
-    tl_buf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"val\">", x + bw / 2, base - 4);
+    tl_buf_printf(b, "<text x=\"%d\" y=\"%d\" class=\"val\">", x + bw / 2,
+                  base - 4);
     fig(b, m);
-    tl_buf_printf(b, "</text><text x=\"%d\" y=\"%d\" class=\"lbl\">", x + bw / 2, base + 16);
+    tl_buf_printf(b, "</text><text x=\"%d\" y=\"%d\" class=\"lbl\">",
+                  x + bw / 2, base + 16);
     esc(b, str(v, "id"));
     tl_buf_puts(b, "</text>");
   }
@@ -156,26 +164,28 @@ static void experiment(tl_buf *b, json_t *e, json_t *r) {
 }
 
 void tl_lab_report_html(json_t *experiments, json_t *runs, tl_buf *out) {
-  tl_buf_puts(out,
-              "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-              "<title>threadlab: lab report</title><style>"
-              "body{font:14px/1.4 sans-serif;max-width:60em;margin:1em auto;color:#111}"
-              "h1{font-size:1.5em}h2{font-size:1.15em;margin-bottom:.2em}"
-              "section{border-top:1px solid #ccc;padding:.5em 0;break-inside:avoid}"
-              "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px 6px;"
-              "text-align:left}.q{font-style:italic}.meta,.none{color:#555}"
-              ".verdict.ok b{color:#176f2c}.verdict.bad b{color:#a11}"
-              ".chart .bar{fill:#4a78b5}.chart .pred{stroke:#d9480f;stroke-width:3}"
-              ".chart text{font:12px sans-serif;text-anchor:middle}"
-              ".chart .unit{text-anchor:start;fill:#555}"
-              "@media print{body{max-width:none}section{page-break-inside:avoid}}"
-              "</style></head><body><h1>threadlab: lab report</h1>"
-              "<p>Each idea as an experiment: its variants run one after another "
-              "under the same load, each measured against the model's prediction "
-              "for the settings read back; the verdict compares them.</p>");
+  tl_buf_puts(
+      out,
+      "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<title>threadlab: lab report</title><style>"
+      "body{font:14px/1.4 sans-serif;max-width:60em;margin:1em auto;color:#111}"
+      "h1{font-size:1.5em}h2{font-size:1.15em;margin-bottom:.2em}"
+      "section{border-top:1px solid #ccc;padding:.5em 0;break-inside:avoid}"
+      "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:2px "
+      "6px;"
+      "text-align:left}.q{font-style:italic}.meta,.none{color:#555}"
+      ".verdict.ok b{color:#176f2c}.verdict.bad b{color:#a11}"
+      ".chart .bar{fill:#4a78b5}.chart .pred{stroke:#d9480f;stroke-width:3}"
+      ".chart text{font:12px sans-serif;text-anchor:middle}"
+      ".chart .unit{text-anchor:start;fill:#555}"
+      "@media print{body{max-width:none}section{page-break-inside:avoid}}"
+      "</style></head><body><h1>threadlab: lab report</h1>"
+      "<p>Each idea as an experiment: its variants run one after another "
+      "under the same load, each measured against the model's prediction "
+      "for the settings read back; the verdict compares them.</p>");
   size_t i;
   json_t *e;
   json_array_foreach(experiments, i, e)
-    experiment(out, e, latest_run(runs, str(e, "id")));
+      experiment(out, e, latest_run(runs, str(e, "id")));
   tl_buf_puts(out, "</body></html>\n");
 }

@@ -47,8 +47,9 @@ static void progress(tl_lab *lab, const char *phase, json_t *ev) {
     ev = json_pack("{s:s,s:s,s:i}", "type", "progress", "id",
                    tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq);
   json_object_set_new(ev, "variant", json_integer(lab->variant));
-  json_object_set_new(ev, "variant_id",
-                      json_string(tl_lab_setup_variant_str(lab->exp, lab->variant, "id")));
+  json_object_set_new(
+      ev, "variant_id",
+      json_string(tl_lab_setup_variant_str(lab->exp, lab->variant, "id")));
   json_object_set_new(ev, "nvariants", json_integer(lab->nvariants));
   json_object_set_new(ev, "phase", json_string(phase));
   tl_lab_run_broadcast(lab, ev);
@@ -58,7 +59,8 @@ double tl_lab_run_load_s(json_t *exp, int duration_s) {
   if (!json_is_object(json_object_get(exp, "load")))
     return 0; /* no load: the server's own measurements */
   double d = duration_s > 0 ? duration_s
-                            : tl_lab_run_num(json_object_get(exp, "load"), "duration_s", 5);
+                            : tl_lab_run_num(json_object_get(exp, "load"),
+                                             "duration_s", 5);
   return d > TL_LAB_MAX_DURATION_S ? TL_LAB_MAX_DURATION_S : d < 1 ? 1 : d;
 }
 
@@ -75,8 +77,8 @@ static void on_tick(uv_timer_t *t) {
     return;
   double el = (double) (tl_now_ns() - lab->t0_ns) / 1e9;
   if (el > lab->duration_s + TL_LAB_GRACE_S) {
-    snprintf(lab->fail, sizeof(lab->fail),
-             "wrk ran past its %.0f s: killed", lab->duration_s);
+    snprintf(lab->fail, sizeof(lab->fail), "wrk ran past its %.0f s: killed",
+             lab->duration_s);
     tl_lab_wrk_proc_kill(lab, SIGKILL);
     return;
   }
@@ -86,11 +88,13 @@ static void on_tick(uv_timer_t *t) {
   double start_total = lab->start_total, start_up = lab->start_uptime_ms;
   json_t *rate = json_null();
   if (up > lab->last_uptime_ms) {
-    rate = json_real((total - lab->last_total) * 1000.0 / (up - lab->last_uptime_ms));
+    rate = json_real((total - lab->last_total) * 1000.0 /
+                     (up - lab->last_uptime_ms));
     lab->last_total = total;
     lab->last_uptime_ms = up;
   }
-  double so_far = up > start_up ? (total - start_total) * 1000.0 / (up - start_up) : 0;
+  double so_far =
+      up > start_up ? (total - start_total) * 1000.0 / (up - start_up) : 0;
   json_array_append(lab->series, rate);
   /* The evidence's "after": kept as text, parsed once for the result. */
   const tl_buf *j = tl_sampler_json(lab->stats);
@@ -98,10 +102,10 @@ static void on_tick(uv_timer_t *t) {
   tl_buf_append(&lab->during, j->data, j->len);
   lab->has_during = true;
   double left = lab->duration_s - el;
-  json_t *ev = json_pack("{s:s,s:s,s:i,s:f,s:f,s:f,s:O}", "type", "progress",
-                         "id", tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq,
-                         "elapsed_s", el, "left_s", left > 0 ? left : 0.0,
-                         "rps_so_far", so_far, "rps_now", rate);
+  json_t *ev = json_pack(
+      "{s:s,s:s,s:i,s:f,s:f,s:f,s:O}", "type", "progress", "id",
+      tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq, "elapsed_s", el,
+      "left_s", left > 0 ? left : 0.0, "rps_so_far", so_far, "rps_now", rate);
   json_decref(rate);
   progress(lab, "load", ev);
 }
@@ -164,8 +168,9 @@ static void start_load(tl_lab *lab) {
     else
       snprintf(lab->fail, sizeof(lab->fail), "cannot start wrk: %s",
                uv_strerror(rc));
-    tl_lab_wrk_proc_kill(lab, SIGKILL); /* a load already started, if the probe failed */
-    return;                 /* the close callbacks go on to restore */
+    tl_lab_wrk_proc_kill(
+        lab, SIGKILL); /* a load already started, if the probe failed */
+    return;            /* the close callbacks go on to restore */
   }
   progress(lab, "load", NULL);
   uv_timer_start(&lab->tick, on_tick, 1000, 1000);
@@ -208,7 +213,8 @@ static void finish_run(tl_lab *lab, int restore_rc) {
   json_object_set_new(r, "restored", json_boolean(restore_rc == 0));
   if (restore_rc != 0) {
     char why[200];
-    snprintf(why, sizeof(why), "could not restore the settings: %s", strerror(-restore_rc));
+    snprintf(why, sizeof(why), "could not restore the settings: %s",
+             strerror(-restore_rc));
     json_object_set_new(r, "restore_error", json_string(why));
   }
   json_object_set_new(r, "settings_after", tl_lab_setup_readback(lab));
@@ -255,8 +261,10 @@ static void record_skipped(tl_lab *lab, json_t *exp) {
   json_t *r = json_pack(
       "{s:i,s:s,s:s,s:s,s:s,s:s,s:[],s:{s:s,s:b}}", "run", lab->seq, "id",
       tl_lab_run_str(exp, "id", ""), "idea", tl_lab_run_str(exp, "idea", ""),
-      "question", tl_lab_run_str(exp, "question", ""), "status", "skipped", "reason",
-      "a variant needs a server started for it (a child server): not in this build",
+      "question", tl_lab_run_str(exp, "question", ""), "status", "skipped",
+      "reason",
+      "a variant needs a server started for it (a child server): not in this "
+      "build",
       "variants", "verdict", "text", "no verdict: not run", "consistent", 0);
   json_array_append_new(lab->runs, r);
   while (json_array_size(lab->runs) > TL_LAB_MAX_RUNS)
@@ -300,7 +308,8 @@ static void apply_variant(tl_lab *lab) {
   progress(lab, "setup", NULL);
   tl_control want;
   if (tl_lab_setup_control(lab, lab->vsetup, &want) != 0) {
-    snprintf(lab->fail, sizeof(lab->fail), "the variant's cpus are not usable here");
+    snprintf(lab->fail, sizeof(lab->fail),
+             "the variant's cpus are not usable here");
     tl_lab_run_restore(lab);
     return;
   }
@@ -332,11 +341,12 @@ int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id, int duration_s) {
   lab->duration_s = tl_lab_run_load_s(exp, duration_s);
   lab->vresults = json_array();
   lab->t0_ns = tl_now_ns();
-  lab->result = json_pack("{s:i,s:s,s:s,s:s,s:f,s:o}", "run", lab->seq, "id", id,
-                          "idea", tl_lab_run_str(exp, "idea", ""), "question",
-                          tl_lab_run_str(exp, "question", ""), "started_unix_ms",
-                          (double) time(NULL) * 1000.0, "settings_before",
-                          tl_lab_setup_json(&lab->saved, lab->saved_cpus));
+  lab->result =
+      json_pack("{s:i,s:s,s:s,s:s,s:f,s:o}", "run", lab->seq, "id", id, "idea",
+                tl_lab_run_str(exp, "idea", ""), "question",
+                tl_lab_run_str(exp, "question", ""), "started_unix_ms",
+                (double) time(NULL) * 1000.0, "settings_before",
+                tl_lab_setup_json(&lab->saved, lab->saved_cpus));
   apply_variant(lab);
   return 0;
 }

@@ -74,7 +74,8 @@ void tl_lab_setup_save(tl_lab *lab) {
   tl_server_worker_cpus(lab->srv, &s->cpus, &inherited);
   /* Under --processes only the other settings exist live. */
   s->cpus_op = lab->srv->role != TL_PROC_SUPERVISOR
-                   ? (CPU_EQUAL(&s->cpus, &inherited) ? 0 : 1) : -1;
+                   ? (CPU_EQUAL(&s->cpus, &inherited) ? 0 : 1)
+                   : -1;
   tl_cpulist_format(&s->cpus, lab->saved_cpus, sizeof(lab->saved_cpus));
   /* The live slice is this process's (not carried to worker processes). */
   s->set_coro_slice = lab->srv->role != TL_PROC_SUPERVISOR;
@@ -186,31 +187,39 @@ int tl_lab_setup_control(tl_lab *lab, json_t *setup, tl_control *want) {
 
 void tl_lab_setup_model_for(tl_lab *lab, json_t *exp, json_t *setup,
                             tl_lab_model *m) {
-  json_t *params = json_object_get(json_object_get(exp, "prediction"), "params");
+  json_t *params =
+      json_object_get(json_object_get(exp, "prediction"), "params");
   cpu_set_t cpus;
   int op;
   tl_lab_setup_cpus(lab, setup, &cpus, &op);
   memset(m, 0, sizeof(*m));
   m->cores = CPU_COUNT(&cpus);
-  m->workers = tl_lab_setup_threads(setup, &cpus, atomic_load(&lab->srv->threads));
-  const char *mode = tl_lab_run_str(setup, "mode", tl_mode_name(tl_server_mode(lab->srv)));
+  m->workers =
+      tl_lab_setup_threads(setup, &cpus, atomic_load(&lab->srv->threads));
+  const char *mode =
+      tl_lab_run_str(setup, "mode", tl_mode_name(tl_server_mode(lab->srv)));
   m->async = strcmp(mode, "async") == 0;
-  m->connections = (int) tl_lab_run_num(json_object_get(exp, "load"), "connections", 1);
+  m->connections =
+      (int) tl_lab_run_num(json_object_get(exp, "load"), "connections", 1);
   m->cpu_ms = tl_lab_run_num(params, "cpu_ms", 0);
   m->io_ms = tl_lab_run_num(params, "io_ms", 0);
   m->threshold = tl_lab_run_num(params, "threshold", 0);
 }
 
-void tl_lab_setup_model_settings(json_t *exp, json_t *settings, tl_lab_model *m) {
-  json_t *params = json_object_get(json_object_get(exp, "prediction"), "params");
+void tl_lab_setup_model_settings(json_t *exp, json_t *settings,
+                                 tl_lab_model *m) {
+  json_t *params =
+      json_object_get(json_object_get(exp, "prediction"), "params");
   memset(m, 0, sizeof(*m));
   const char *cl = tl_lab_run_str(settings, "worker_cpus", "");
   cpu_set_t cpus;
   CPU_ZERO(&cpus);
-  m->cores = tl_cpulist_parse(cl, strlen(cl), &cpus) == 0 ? CPU_COUNT(&cpus) : 0;
+  m->cores =
+      tl_cpulist_parse(cl, strlen(cl), &cpus) == 0 ? CPU_COUNT(&cpus) : 0;
   m->workers = (int) tl_lab_run_num(settings, "threads", 0);
   m->async = strcmp(tl_lab_run_str(settings, "mode", ""), "async") == 0;
-  m->connections = (int) tl_lab_run_num(json_object_get(exp, "load"), "connections", 1);
+  m->connections =
+      (int) tl_lab_run_num(json_object_get(exp, "load"), "connections", 1);
   m->cpu_ms = tl_lab_run_num(params, "cpu_ms", 0);
   m->io_ms = tl_lab_run_num(params, "io_ms", 0);
   m->threshold = tl_lab_run_num(params, "threshold", 0);
@@ -225,8 +234,8 @@ json_t *tl_lab_setup_readback(tl_lab *lab) {
                    tl_mode_name(tl_server_mode(lab->srv)), "threads",
                    atomic_load(&lab->srv->threads), "pin",
                    atomic_load(&lab->srv->pinned), "worker_cpus", cpus,
-                   "coro_slice_ms", tl_coro_slice_ms(&lab->srv->cfg), "processes",
-                   lab->srv->cfg.processes);
+                   "coro_slice_ms", tl_coro_slice_ms(&lab->srv->cfg),
+                   "processes", lab->srv->cfg.processes);
 }
 
 json_t *tl_lab_setup_variants_json(tl_lab *lab, json_t *exp) {
@@ -235,7 +244,8 @@ json_t *tl_lab_setup_variants_json(tl_lab *lab, json_t *exp) {
   for (int i = 0; i < n; i++) {
     json_t *setup = tl_lab_setup_variant(exp, i);
     json_t *vexp = tl_lab_setup_variant_exp(exp, i);
-    const char *formula = tl_lab_run_str(json_object_get(vexp, "prediction"), "formula", "");
+    const char *formula =
+        tl_lab_run_str(json_object_get(vexp, "prediction"), "formula", "");
     tl_lab_model m;
     tl_lab_setup_model_for(lab, vexp, setup, &m);
     double p = tl_lab_predict(formula, &m);
@@ -243,9 +253,9 @@ json_t *tl_lab_setup_variants_json(tl_lab *lab, json_t *exp) {
     json_array_append_new(
         out, json_pack("{s:s,s:s,s:o,s:b,s:o,s:s}", "id",
                        tl_lab_setup_variant_str(exp, i, "id"), "label",
-                       tl_lab_setup_variant_str(exp, i, "label"), "setup", setup,
-                       "needs_child", tl_lab_setup_needs_child(setup), "predicted",
-                       p >= 0 ? json_real(p) : json_null(), "unit",
+                       tl_lab_setup_variant_str(exp, i, "label"), "setup",
+                       setup, "needs_child", tl_lab_setup_needs_child(setup),
+                       "predicted", p >= 0 ? json_real(p) : json_null(), "unit",
                        tl_lab_setup_unit(exp)));
   }
   return out;

@@ -33,8 +33,10 @@ static void parse_line(const char *line, tl_lab_wrk *w) {
     w->ok = true;
   } else if (sscanf(line, "Non-2xx or 3xx responses: %lf", &a) == 1) {
     w->non2xx = a;
-  } else if (sscanf(line, "Socket errors: connect %lf, read %lf, write %lf, timeout %lf",
-                    &a, &b, &c, &d) == 4) {
+  } else if (sscanf(
+                 line,
+                 "Socket errors: connect %lf, read %lf, write %lf, timeout %lf",
+                 &a, &b, &c, &d) == 4) {
     w->socket_errors = a + b + c + d;
   } else if (sscanf(line, "%lf requests in %15s", &a, unit) == 2) {
     w->requests = a;

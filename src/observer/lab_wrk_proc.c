@@ -74,9 +74,10 @@ int tl_lab_wrk_proc_spawn(tl_lab *lab, tl_lab_wrk_proc *w, json_t *load) {
     host = "127.0.0.1";
   bool v6 = strchr(host, ':') != NULL;
   snprintf(url, sizeof(url), "http://%s%s%s:%d%s", v6 ? "[" : "", host,
-           v6 ? "]" : "", lab->srv->listen_port, tl_lab_run_str(load, "path", "/"));
-  char *args[] = {"wrk", "-t", thr, "-c", conns, "-d", dur, "--latency",
-                  "--timeout", "5s", url, NULL};
+           v6 ? "]" : "", lab->srv->listen_port,
+           tl_lab_run_str(load, "path", "/"));
+  char *args[] = {"wrk", "-t",        thr,         "-c", conns, "-d",
+                  dur,   "--latency", "--timeout", "5s", url,   NULL};
   memset(w, 0, sizeof(*w));
   w->lab = lab;
   tl_buf_init(&w->text, NULL, 0);
@@ -86,7 +87,8 @@ int tl_lab_wrk_proc_spawn(tl_lab *lab, tl_lab_wrk_proc *w, json_t *load) {
   stdio[0].flags = UV_IGNORE;
   stdio[1].flags = UV_CREATE_PIPE | UV_WRITABLE_PIPE;
   stdio[1].data.stream = (uv_stream_t *) &w->out;
-  stdio[2].flags = UV_IGNORE; /* its summary is on stdout; the exit status says the rest */
+  stdio[2].flags =
+      UV_IGNORE; /* its summary is on stdout; the exit status says the rest */
   uv_process_options_t opt = {0};
   opt.file = "wrk";
   opt.args = args;
@@ -94,7 +96,7 @@ int tl_lab_wrk_proc_spawn(tl_lab *lab, tl_lab_wrk_proc *w, json_t *load) {
   opt.stdio = stdio;
   opt.stdio_count = 3;
   w->proc.data = lab;
-  lab->handles_open++;                /* the pipe */
+  lab->handles_open++; /* the pipe */
   int rc = uv_spawn(lab->uv, &w->proc, &opt);
   if (rc != 0) {
     /* libuv wants the process handle closed even when spawn failed. */
@@ -111,6 +113,7 @@ int tl_lab_wrk_proc_spawn(tl_lab *lab, tl_lab_wrk_proc *w, json_t *load) {
 
 void tl_lab_wrk_proc_kill(tl_lab *lab, int sig) {
   for (int i = 0; i < lab->nwrk; i++)
-    if (lab->wrk[i].spawned && !uv_is_closing((uv_handle_t *) &lab->wrk[i].proc))
+    if (lab->wrk[i].spawned &&
+        !uv_is_closing((uv_handle_t *) &lab->wrk[i].proc))
       uv_process_kill(&lab->wrk[i].proc, sig);
 }

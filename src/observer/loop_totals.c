@@ -28,7 +28,8 @@ void tl_loop_totals(const tl_server *srv, tl_loop_counters *sum,
     o->accepted = ld(&c->accepted);
     o->requests = ld(&c->requests);
     o->requests_rate = p->seen && period_s > 0
-                           ? (double) (o->requests - p->requests) / period_s : 0;
+                           ? (double) (o->requests - p->requests) / period_s
+                           : 0;
     tl_hist_snap now, diff;
     tl_hist_read(&c->loop_lag_us, &now);
     tl_hist_diff(&now, &p->lag, &diff);

@@ -36,7 +36,7 @@ typedef struct pending {
   tl_control ctl;
   tl_obs_control *owner;
   tl_admin_conn *conn;
-  char before[256];   /* the state JSON when the request came */
+  char before[256]; /* the state JSON when the request came */
   /* Set by tl_obs_control_apply (the lab): called instead of answering
    * a connection. */
   void (*applied)(void *arg, int rc);
@@ -54,7 +54,8 @@ static void state_json(tl_server *srv, tl_buf *b) {
   char list[256];
   tl_server_worker_cpus(srv, &cpus, NULL);
   tl_cpulist_format(&cpus, list, sizeof(list));
-  tl_buf_printf(b, "{\"ok\":true,\"mode\":\"%s\",\"threads\":%d,\"pinned\":%s,"
+  tl_buf_printf(b,
+                "{\"ok\":true,\"mode\":\"%s\",\"threads\":%d,\"pinned\":%s,"
                 "\"worker_cpus\":\"%s\",\"coro_slice_ms\":%d}\n",
                 tl_mode_name(tl_server_mode(srv)), atomic_load(&srv->threads),
                 atomic_load(&srv->pinned) ? "true" : "false", list,
@@ -82,9 +83,9 @@ static void log_changes(tl_obs_control *oc, const pending *p,
   clock_gettime(CLOCK_REALTIME, &wall);
   char now[256];
   snprintf(now, sizeof(now), "%.*s", (int) after->len, after->data);
-  tl_events_control_diff(oc->events,
-                         (double) wall.tv_sec * 1e3 + (double) wall.tv_nsec / 1e6,
-                         p->before, now);
+  tl_events_control_diff(
+      oc->events, (double) wall.tv_sec * 1e3 + (double) wall.tv_nsec / 1e6,
+      p->before, now);
 }
 
 void tl_obs_control_set_events(tl_obs_control *oc, tl_events *ev) {
@@ -109,16 +110,17 @@ static void answer(tl_obs_control *oc, pending *p) {
         /* Refused, never a server error: the reason says why. */
         char msg[160];
         if (p->ctl.rc == -EAGAIN)
-          snprintf(msg, sizeof(msg), "control refused: a worker process did "
+          snprintf(msg, sizeof(msg),
+                   "control refused: a worker process did "
                    "not take the change (its channel is busy); try again");
         else
           snprintf(msg, sizeof(msg), "control refused: %s",
                    strerror(-p->ctl.rc));
         tl_admin_conn_respond_error(c, p->ctl.rc == -EINVAL ? 400 : 409, msg,
-                               NULL);
+                                    NULL);
       } else {
         tl_admin_conn_respond(c, 200, "application/json",
-                         "Cache-Control: no-store\r\n", b.data, b.len);
+                              "Cache-Control: no-store\r\n", b.data, b.len);
       }
     }
     tl_admin_conn_release(c);
@@ -177,8 +179,8 @@ void tl_obs_control_close(tl_obs_control *oc) {
 /* Every parameter must be one we know, with a valid value. Returns NULL,
  * or why the request is refused (400). */
 /* cpus=LIST or cpus=all, within the mask the process inherited. */
-static const char *parse_cpus(tl_server *srv, tl_control *ctl,
-                              const char *val, int n) {
+static const char *parse_cpus(tl_server *srv, tl_control *ctl, const char *val,
+                              int n) {
   if (n > 0 && strcmp(val, "all") == 0) {
     ctl->cpus_op = 0;
     return NULL;
@@ -194,8 +196,8 @@ static const char *parse_cpus(tl_server *srv, tl_control *ctl,
   return NULL;
 }
 
-static const char *parse_params(tl_server *srv, tl_control *ctl,
-                                const char *q, size_t qlen, int *changes) {
+static const char *parse_params(tl_server *srv, tl_control *ctl, const char *q,
+                                size_t qlen, int *changes) {
   char val[64];
   size_t i = 0;
   while (i < qlen) {
@@ -217,7 +219,8 @@ static const char *parse_params(tl_server *srv, tl_control *ctl,
         return "mode must be async, pool or hybrid";
       ctl->mode = (int) m;
     } else if (strcmp(key, "threads") == 0) {
-      if (n < 0 || tl_parse_uint(val, (size_t) n, 1, TL_POOL_MAX_THREADS, &v) != 0)
+      if (n < 0 ||
+          tl_parse_uint(val, (size_t) n, 1, TL_POOL_MAX_THREADS, &v) != 0)
         return "threads must be a whole number in 1..1024";
       ctl->threads = (int) v;
     } else if (strcmp(key, "pin") == 0) {
@@ -239,7 +242,8 @@ static const char *parse_params(tl_server *srv, tl_control *ctl,
       if (why)
         return why;
     } else {
-      return "unknown control parameter (use mode, threads, pin, cpus, coro_slice_ms)";
+      return "unknown control parameter (use mode, threads, pin, cpus, "
+             "coro_slice_ms)";
     }
     (*changes)++;
     i = j + 1;
@@ -250,9 +254,8 @@ static const char *parse_params(tl_server *srv, tl_control *ctl,
 void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
                            const tl_request *req) {
   if (!peer_is_loopback(c)) {
-    tl_admin_conn_respond_error(c, 403,
-                           "control is allowed from loopback clients only",
-                           NULL);
+    tl_admin_conn_respond_error(
+        c, 403, "control is allowed from loopback clients only", NULL);
     return;
   }
   size_t plen, qlen;
@@ -268,7 +271,8 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
   const char *bad = parse_params(oc->srv, &p->ctl, q, qlen, &changes);
   if (!bad && req->body.len > 0) {
     if (tl_guard_content_type_is(req, "application/x-www-form-urlencoded")) {
-      bad = parse_params(oc->srv, &p->ctl, req->body.data, req->body.len, &changes);
+      bad = parse_params(oc->srv, &p->ctl, req->body.data, req->body.len,
+                         &changes);
     } else {
       status = 415;
       bad = "the body must be application/x-www-form-urlencoded "
@@ -276,7 +280,8 @@ void tl_obs_control_handle(tl_obs_control *oc, tl_admin_conn *c,
     }
   }
   if (!bad && changes == 0)
-    bad = "nothing to change: give mode, threads, pin, cpus and/or coro_slice_ms";
+    bad =
+        "nothing to change: give mode, threads, pin, cpus and/or coro_slice_ms";
   if (bad) {
     free(p);
     tl_admin_conn_respond_error(c, status, bad, NULL);

@@ -23,8 +23,8 @@ struct tl_observer {
   tl_server *srv;
   tl_registry *reg;
   uv_thread_t thread;
-  uint64_t created_ns;      /* set before the thread is created */
-  int port;                 /* the bound port (written before `started`) */
+  uint64_t created_ns; /* set before the thread is created */
+  int port;            /* the bound port (written before `started`) */
   /* Start-up handshake: the observer thread sets start_rc, then posts. */
   uv_sem_t started;
   int start_rc;
@@ -113,16 +113,16 @@ static void observer_main(void *arg) {
   tl_sched_set_snapshot(obs->sched, tl_sampler_snapshot(obs->stats));
   tl_sampler_sample(obs->stats);
   obs->control = tl_obs_control_init(&obs->loop, obs->srv);
-  obs->endpoints = tl_endpoints_init(obs->srv, obs->port, obs->stats,
-                                       obs->sse, obs->control);
+  obs->endpoints = tl_endpoints_init(obs->srv, obs->port, obs->stats, obs->sse,
+                                     obs->control);
   tl_endpoints_set_history(obs->endpoints, obs->history, obs->events);
   tl_obs_control_set_events(obs->control, obs->events);
-  obs->lab = tl_lab_init(&obs->loop, obs->srv, obs->stats, obs->sse,
-                         obs->control);
+  obs->lab =
+      tl_lab_init(&obs->loop, obs->srv, obs->stats, obs->sse, obs->control);
   tl_endpoints_set_lab(obs->endpoints, obs->lab);
   tl_endpoints_set_sched(obs->endpoints, obs->sched);
-  obs->conns = tl_admin_conn_conns_init(&obs->loop, tl_endpoints_handle,
-                                     obs->endpoints);
+  obs->conns =
+      tl_admin_conn_conns_init(&obs->loop, tl_endpoints_handle, obs->endpoints);
   uv_timer_init(&obs->loop, &obs->sample_timer);
   uint64_t period = (uint64_t) obs->srv->cfg.sample_ms;
   uv_timer_start(&obs->sample_timer, on_sample, period, period);

@@ -23,11 +23,11 @@ typedef struct wprev {
 } wprev;
 
 struct tl_process_sums {
-  int pid[TL_SCORE_SLOTS];               /* whose counters last[i] holds */
+  int pid[TL_SCORE_SLOTS];                /* whose counters last[i] holds */
   tl_loop_counters *last[TL_SCORE_SLOTS]; /* a worker's latest, lazily */
   tl_loop_counters gone;                  /* dead workers' last, summed */
   uint64_t queue_depth;
-  wprev *prev, *cur;      /* prev sorted by tid; swapped each sample */
+  wprev *prev, *cur; /* prev sorted by tid; swapped each sample */
   int nprev, nprev_cap, ncur, cap;
   long clk_tck;
   char buf[8192];
@@ -138,8 +138,8 @@ static double rate(uint64_t now, uint64_t before, double period_s) {
 }
 
 /* The worker's own figures for this thread, from its scoreboard slot. */
-static void own_figures(const tl_score_slot *sl, tl_thread_snap *t,
-                        wprev *raw, uint64_t *created, uint64_t *first) {
+static void own_figures(const tl_score_slot *sl, tl_thread_snap *t, wprev *raw,
+                        uint64_t *created, uint64_t *first) {
   int n = atomic_load_explicit(&sl->nthreads, memory_order_relaxed);
   for (int i = 0; i < n && i < TL_SCORE_THREADS; i++) {
     const tl_score_thread *e = &sl->threads[i];
@@ -208,8 +208,8 @@ static void kernel_figures(tl_process_sums *ps, int pid, tl_thread_snap *t,
 }
 
 /* Rates and shares over this thread's own interval, as the sampler's. */
-static void period_figures(tl_thread_snap *t, const wprev *raw,
-                           const wprev *p, double period_s) {
+static void period_figures(tl_thread_snap *t, const wprev *raw, const wprev *p,
+                           double period_s) {
   if (!p || !raw->read_ns || raw->read_ns <= p->read_ns)
     return;
   double wall_s = (double) (raw->read_ns - p->read_ns) / 1e9;

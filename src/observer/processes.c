@@ -54,11 +54,13 @@ static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
     if (prev[i].pid == o->pid)
       was = &prev[i];
   if (was && ticks >= was->ticks && period_s > 0)
-    o->cpu_pct = 100.0 * (double) (ticks - was->ticks) / (double) tck / period_s;
+    o->cpu_pct =
+        100.0 * (double) (ticks - was->ticks) / (double) tck / period_s;
   snprintf(path, sizeof(path), "/proc/%d/status", o->pid);
   n = tl_procfs_read(path, buf, sizeof(buf));
   tl_procfs_status st;
-  if (n > 0 && tl_procfs_parse_status(buf, (size_t) n, &st) == 0 && st.has_ctxt) {
+  if (n > 0 && tl_procfs_parse_status(buf, (size_t) n, &st) == 0 &&
+      st.has_ctxt) {
     o->ctx_vol = st.voluntary_ctxt;
     o->ctx_invol = st.nonvoluntary_ctxt;
   }
@@ -75,7 +77,8 @@ static void read_proc(tl_process_snap *o, tl_proc_prev *prev, int nprev,
       o->has_mem = true;
       o->rss_kb = kb_of(buf, "\nRss:");
       o->pss_kb = kb_of(buf, "\nPss:");
-      o->uss_kb = kb_of(buf, "\nPrivate_Clean:") + kb_of(buf, "\nPrivate_Dirty:");
+      o->uss_kb =
+          kb_of(buf, "\nPrivate_Clean:") + kb_of(buf, "\nPrivate_Dirty:");
     }
     o->mem_at_ns = now;
   }
@@ -114,10 +117,11 @@ static void requests_rate(tl_process_snap *o, const tl_proc_prev *prev,
 static const char *state_name(int st, int pid) {
   if (pid == 0)
     return "restarting";
-  return st == TL_SLOT_STARTING ? "starting"
-         : st == TL_SLOT_READY  ? "ready"
+  return st == TL_SLOT_STARTING   ? "starting"
+         : st == TL_SLOT_READY    ? "ready"
          : st == TL_SLOT_DRAINING ? "draining"
-         : st == TL_SLOT_SPARE ? "spare" : "exited";
+         : st == TL_SLOT_SPARE    ? "spare"
+                                  : "exited";
 }
 
 void tl_processes_sample(const tl_server *srv, tl_processes *out,
@@ -149,10 +153,13 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
     self->has_counters = true;
     for (int k = 0; k < srv->nloops; k++) {
       const tl_loop_counters *c = &srv->loops[k].stats;
-      self->accepted += atomic_load_explicit(&c->accepted, memory_order_relaxed);
-      self->requests += atomic_load_explicit(&c->requests, memory_order_relaxed);
+      self->accepted +=
+          atomic_load_explicit(&c->accepted, memory_order_relaxed);
+      self->requests +=
+          atomic_load_explicit(&c->requests, memory_order_relaxed);
       self->open += atomic_load_explicit(&c->open, memory_order_relaxed);
-      self->inflight += atomic_load_explicit(&c->inflight, memory_order_relaxed);
+      self->inflight +=
+          atomic_load_explicit(&c->inflight, memory_order_relaxed);
     }
     out->total_accepted = self->accepted;
     out->total_requests = self->requests;
@@ -175,18 +182,22 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
       o->restarts = e->restarts;
       o->has_exit = e->has_exit;
       o->last_exit = e->last_exit;
-      o->exit_ago_s = e->has_exit ? (double) (now - e->last_exit.at_ns) / 1e9 : 0;
+      o->exit_ago_s =
+          e->has_exit ? (double) (now - e->last_exit.at_ns) / 1e9 : 0;
       o->uptime_s = e->pid ? (double) (now - e->started_ns) / 1e9 : 0;
       const tl_score_slot *sl = &t->board->slot[e->slot];
       int st = atomic_load(&sl->state);
       o->state = state_name(st, e->pid);
       uint64_t ready = atomic_load(&sl->ready_ns);
       o->ready_ms = e->pid && ready >= e->started_ns
-                        ? (double) (ready - e->started_ns) / 1e6 : -1;
+                        ? (double) (ready - e->started_ns) / 1e6
+                        : -1;
       /* The supervisor reaps within its loop's latency of the death. */
       o->replaced_ms = e->has_exit && e->pid && e->pid != e->last_exit.pid &&
-                               st == TL_SLOT_READY && ready >= e->last_exit.at_ns
-                           ? (double) (ready - e->last_exit.at_ns) / 1e6 : -1;
+                               st == TL_SLOT_READY &&
+                               ready >= e->last_exit.at_ns
+                           ? (double) (ready - e->last_exit.at_ns) / 1e6
+                           : -1;
       if (e->pid && !spare) {
         o->has_counters = true;
         o->accepted = atomic_load(&sl->accepted);
@@ -224,8 +235,9 @@ void tl_processes_sample(const tl_server *srv, tl_processes *out,
     memcpy(w->tids, o->tids, sizeof(w->tids));
     w->tids_at_ns = o->tids_at_ns;
     out->prev[i].requests = out->p[i].requests;
-    out->prev[i].ticks = out->p[i].has_proc
-                             ? (uint64_t) (out->p[i].cpu_s * (double) sysconf(_SC_CLK_TCK) + 0.5)
-                             : 0;
+    out->prev[i].ticks =
+        out->p[i].has_proc
+            ? (uint64_t) (out->p[i].cpu_s * (double) sysconf(_SC_CLK_TCK) + 0.5)
+            : 0;
   }
 }

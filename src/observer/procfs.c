@@ -12,26 +12,19 @@
 
 /* ---- scanning helpers ------------------------------------------------- */
 
-static int is_digit(char c)
-{
-  return c >= '0' && c <= '9';
-}
+static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int is_blank(char c)
-{
-  return c == ' ' || c == '\t';
-}
+static int is_blank(char c) { return c == ' ' || c == '\t'; }
 
 /* Unsigned decimal at *pp; at least one digit. Advances *pp past the digits. */
-static int scan_u64(const char **pp, const char *end, uint64_t *v)
-{
+static int scan_u64(const char **pp, const char *end, uint64_t *v) {
   const char *p = *pp;
   uint64_t x = 0;
 
   if (p >= end || !is_digit(*p))
     return -EINVAL;
   while (p < end && is_digit(*p)) {
-    unsigned d = (unsigned)(*p - '0');
+    unsigned d = (unsigned) (*p - '0');
     if (x > (UINT64_MAX - d) / 10)
       return -ERANGE;
     x = x * 10 + d;
@@ -45,8 +38,7 @@ static int scan_u64(const char **pp, const char *end, uint64_t *v)
 /* "ms.ffffff" (as printed by the kernel's SPLIT_NS) -> ns, exactly. The
  * fraction is left-aligned: ".5" is 500000 ns. No sign: the values we read
  * cannot be negative. */
-static int scan_ms_ns(const char **pp, const char *end, uint64_t *ns)
-{
+static int scan_ms_ns(const char **pp, const char *end, uint64_t *ns) {
   const char *p = *pp;
   uint64_t ms, frac = 0;
   int rc, digits = 0;
@@ -58,7 +50,7 @@ static int scan_ms_ns(const char **pp, const char *end, uint64_t *ns)
     while (p < end && is_digit(*p)) {
       if (digits == 6)
         return -EINVAL; /* finer than ns: not what the kernel prints */
-      frac = frac * 10 + (uint64_t)(*p - '0');
+      frac = frac * 10 + (uint64_t) (*p - '0');
       digits++;
       p++;
     }
@@ -74,30 +66,26 @@ static int scan_ms_ns(const char **pp, const char *end, uint64_t *ns)
   return 0;
 }
 
-static const char *skip_blanks(const char *p, const char *end)
-{
+static const char *skip_blanks(const char *p, const char *end) {
   while (p < end && is_blank(*p))
     p++;
   return p;
 }
 
 /* End of the line starting at p (the '\n'), or NULL if the line is cut off. */
-static const char *line_end(const char *p, const char *end)
-{
-  return memchr(p, '\n', (size_t)(end - p));
+static const char *line_end(const char *p, const char *end) {
+  return memchr(p, '\n', (size_t) (end - p));
 }
 
 /* Key matching without a NUL: exact length and bytes. */
-static int key_is(const char *k, size_t klen, const char *lit)
-{
+static int key_is(const char *k, size_t klen, const char *lit) {
   size_t n = strlen(lit);
   return klen == n && memcmp(k, lit, n) == 0;
 }
 
 /* Copy [p, q) into dst (cap >= 1), cut to fit, NUL-terminated. */
-static void copy_cut(char *dst, size_t cap, const char *p, const char *q)
-{
-  size_t n = (size_t)(q - p);
+static void copy_cut(char *dst, size_t cap, const char *p, const char *q) {
+  size_t n = (size_t) (q - p);
   if (n > cap - 1)
     n = cap - 1;
   memcpy(dst, p, n);
@@ -106,8 +94,7 @@ static void copy_cut(char *dst, size_t cap, const char *p, const char *q)
 
 /* ---- /proc/.../stat ---------------------------------------------------- */
 
-int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out)
-{
+int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out) {
   const char *p, *end, *open, *close;
   uint64_t pid;
   int field, rc;
@@ -123,7 +110,7 @@ int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out)
     return rc;
   if (pid > INT32_MAX)
     return -EINVAL;
-  out->pid = (int)pid;
+  out->pid = (int) pid;
   if (end - p < 2 || p[0] != ' ' || p[1] != '(')
     return -EINVAL;
   open = p + 1;
@@ -174,7 +161,10 @@ int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out)
       return -EINVAL;
 
     switch (field) {
-    case 14: case 15: case 22: case 24:
+    case 14:
+    case 15:
+    case 22:
+    case 24:
       if (neg)
         return -EINVAL;
       if (field == 14)
@@ -189,15 +179,14 @@ int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out)
     case 20:
       if (neg || u > INT32_MAX)
         return -EINVAL;
-      out->num_threads = (long)u;
+      out->num_threads = (long) u;
       break;
     case 39:
       if (neg ? u > 1 : u > INT32_MAX)
         return -EINVAL;
-      out->processor = neg ? -(int)u : (int)u;
+      out->processor = neg ? -(int) u : (int) u;
       break;
-    default:
-      break;
+    default: break;
     }
     if (*p == '\n') {
       field++;
@@ -213,8 +202,7 @@ int tl_procfs_parse_stat(const char *buf, size_t len, tl_procfs_stat *out)
 
 /* ---- /proc/.../statm --------------------------------------------------- */
 
-int tl_procfs_parse_statm(const char *buf, size_t len, tl_procfs_statm *out)
-{
+int tl_procfs_parse_statm(const char *buf, size_t len, tl_procfs_statm *out) {
   const char *p, *end;
   uint64_t v[2];
   int rc;
@@ -242,8 +230,7 @@ int tl_procfs_parse_statm(const char *buf, size_t len, tl_procfs_statm *out)
 /* ---- /proc/.../status -------------------------------------------------- */
 
 /* Value "123" or "123 kB" followed only by blanks up to the line end. */
-static int status_number(const char *v, const char *eol, uint64_t *out)
-{
+static int status_number(const char *v, const char *eol, uint64_t *out) {
   int rc = scan_u64(&v, eol, out);
   if (rc < 0)
     return rc;
@@ -254,8 +241,7 @@ static int status_number(const char *v, const char *eol, uint64_t *out)
   return v == eol ? 0 : -EINVAL;
 }
 
-int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out)
-{
+int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out) {
   const char *p, *end, *eol;
   int has_name = 0, has_state = 0, has_vol = 0, has_nonvol = 0;
   int rc;
@@ -267,21 +253,23 @@ int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out)
   end = buf + len;
 
   for (; p < end && (eol = line_end(p, end)) != NULL; p = eol + 1) {
-    const char *colon = memchr(p, ':', (size_t)(eol - p));
+    const char *colon = memchr(p, ':', (size_t) (eol - p));
     const char *v;
     size_t klen;
     uint64_t u;
 
     if (!colon)
       continue;
-    klen = (size_t)(colon - p);
+    klen = (size_t) (colon - p);
     v = skip_blanks(colon + 1, eol);
 
     switch (p[0]) {
     case 'N':
       if (key_is(p, klen, "Name")) {
         /* Keep the value verbatim, minus the separator tab. */
-        copy_cut(out->name, sizeof out->name, colon + 1 < eol && colon[1] == '\t' ? colon + 2 : colon + 1, eol);
+        copy_cut(out->name, sizeof out->name,
+                 colon + 1 < eol && colon[1] == '\t' ? colon + 2 : colon + 1,
+                 eol);
         has_name = 1;
       }
       break;
@@ -297,9 +285,9 @@ int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out)
       if (key_is(p, klen, "Threads")) {
         if ((rc = status_number(v, eol, &u)) < 0)
           return rc;
-        if (u > (uint64_t)INT32_MAX)
+        if (u > (uint64_t) INT32_MAX)
           return -ERANGE;
-        out->threads = (long)u;
+        out->threads = (long) u;
         out->has_threads = 1;
       }
       break;
@@ -330,7 +318,7 @@ int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out)
         while (q > v && is_blank(q[-1]))
           q--;
         /* A cut list would be a wrong list: report absent instead. */
-        if ((size_t)(q - v) < sizeof out->cpus_allowed_list) {
+        if ((size_t) (q - v) < sizeof out->cpus_allowed_list) {
           copy_cut(out->cpus_allowed_list, sizeof out->cpus_allowed_list, v, q);
           out->has_cpus_allowed = 1;
         } else {
@@ -339,8 +327,7 @@ int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out)
         }
       }
       break;
-    default:
-      break;
+    default: break;
     }
   }
   if (!has_name || !has_state)
@@ -354,8 +341,8 @@ int tl_procfs_parse_status(const char *buf, size_t len, tl_procfs_status *out)
 
 /* ---- /proc/.../schedstat ----------------------------------------------- */
 
-int tl_procfs_parse_schedstat(const char *buf, size_t len, tl_procfs_schedstat *out)
-{
+int tl_procfs_parse_schedstat(const char *buf, size_t len,
+                              tl_procfs_schedstat *out) {
   const char *p, *end;
   uint64_t v[3];
   int rc;
@@ -387,8 +374,7 @@ int tl_procfs_parse_schedstat(const char *buf, size_t len, tl_procfs_schedstat *
  * bytes, so 20 dashes cannot come from the header. */
 #define SCHED_DASHES_MIN 20
 
-static int is_dash_line(const char *p, const char *eol)
-{
+static int is_dash_line(const char *p, const char *eol) {
   if (eol - p < SCHED_DASHES_MIN)
     return 0;
   for (; p < eol; p++)
@@ -397,8 +383,7 @@ static int is_dash_line(const char *p, const char *eol)
   return 1;
 }
 
-int tl_procfs_parse_sched(const char *buf, size_t len, tl_procfs_sched *out)
-{
+int tl_procfs_parse_sched(const char *buf, size_t len, tl_procfs_sched *out) {
   const char *p, *end, *eol;
   int has_sw = 0, has_vol = 0, has_invol = 0, seen_dashes = 0;
   int rc;
@@ -417,14 +402,14 @@ int tl_procfs_parse_sched(const char *buf, size_t len, tl_procfs_sched *out)
       seen_dashes = is_dash_line(p, eol);
       continue;
     }
-    colon = memchr(p, ':', (size_t)(eol - p));
+    colon = memchr(p, ':', (size_t) (eol - p));
     if (!colon)
       continue;
     k = skip_blanks(p, colon);
     ke = colon;
     while (ke > k && is_blank(ke[-1]))
       ke--;
-    klen = (size_t)(ke - k);
+    klen = (size_t) (ke - k);
     v = skip_blanks(colon + 1, eol);
     ve = eol;
     while (ve > v && is_blank(ve[-1]))
@@ -466,15 +451,15 @@ int tl_procfs_parse_sched(const char *buf, size_t len, tl_procfs_sched *out)
   if (has_sw && has_vol && has_invol)
     out->has_switches = 1;
   else
-    out->nr_switches = out->nr_voluntary_switches = out->nr_involuntary_switches = 0;
+    out->nr_switches = out->nr_voluntary_switches =
+        out->nr_involuntary_switches = 0;
   return 0;
 }
 
 /* ---- /proc/stat -------------------------------------------------------- */
 
 /* The columns after "cpu"/"cpuN": at least eight numbers. */
-static int cpu_times(const char *p, const char *eol, tl_procfs_cpu_times *t)
-{
+static int cpu_times(const char *p, const char *eol, tl_procfs_cpu_times *t) {
   uint64_t v[8];
   int rc;
 
@@ -499,8 +484,8 @@ static int cpu_times(const char *p, const char *eol, tl_procfs_cpu_times *t)
   return 0;
 }
 
-int tl_procfs_parse_sysstat(const char *buf, size_t len, tl_procfs_sysstat *out)
-{
+int tl_procfs_parse_sysstat(const char *buf, size_t len,
+                            tl_procfs_sysstat *out) {
   const char *p, *end, *eol;
   int has_total = 0;
   int rc;
@@ -513,7 +498,7 @@ int tl_procfs_parse_sysstat(const char *buf, size_t len, tl_procfs_sysstat *out)
   end = buf + len;
 
   for (; p < end && (eol = line_end(p, end)) != NULL; p = eol + 1) {
-    size_t n = (size_t)(eol - p);
+    size_t n = (size_t) (eol - p);
 
     if (n >= 3 && memcmp(p, "cpu", 3) == 0) {
       const char *q = p + 3;
@@ -543,8 +528,8 @@ int tl_procfs_parse_sysstat(const char *buf, size_t len, tl_procfs_sysstat *out)
         out->present[id] = 1;
         out->ncpu++;
       }
-      if ((int)id > out->max_cpu_id)
-        out->max_cpu_id = (int)id;
+      if ((int) id > out->max_cpu_id)
+        out->max_cpu_id = (int) id;
     } else if (n >= 5 && memcmp(p, "ctxt ", 5) == 0) {
       const char *q = skip_blanks(p + 5, eol);
       if ((rc = scan_u64(&q, eol, &out->ctxt)) < 0)

@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 /* Read fd to EOF into buf; closes fd. */
-static ssize_t read_all(int fd, char *buf, size_t cap)
-{
+static ssize_t read_all(int fd, char *buf, size_t cap) {
   size_t got = 0;
   ssize_t n;
   int err = 0;
@@ -42,19 +41,18 @@ static ssize_t read_all(int fd, char *buf, size_t cap)
     }
     if (n == 0)
       break;
-    got += (size_t)n;
+    got += (size_t) n;
   }
   close(fd);
-  return err ? -(ssize_t)err : (ssize_t)got;
+  return err ? -(ssize_t) err : (ssize_t) got;
 }
 
-ssize_t tl_procfs_read(const char *path, char *buf, size_t cap)
-{
+ssize_t tl_procfs_read(const char *path, char *buf, size_t cap) {
   return tl_procfs_read_at(AT_FDCWD, path, buf, cap);
 }
 
-ssize_t tl_procfs_read_at(int dirfd, const char *relpath, char *buf, size_t cap)
-{
+ssize_t tl_procfs_read_at(int dirfd, const char *relpath, char *buf,
+                          size_t cap) {
   int fd;
 
   if (!relpath || (!buf && cap > 0))
@@ -71,8 +69,7 @@ ssize_t tl_procfs_read_at(int dirfd, const char *relpath, char *buf, size_t cap)
  * "..", using getdents64 on a stack buffer (opendir would malloc). */
 typedef int (*dir_fn)(const char *name, void *arg);
 
-static int for_each_entry(const char *path, dir_fn fn, void *arg)
-{
+static int for_each_entry(const char *path, dir_fn fn, void *arg) {
   /* Aligned for struct dirent64; 4 KiB holds ~170 entries per call. */
   _Alignas(8) char dbuf[4096];
   int fd, rc = 0;
@@ -93,7 +90,7 @@ static int for_each_entry(const char *path, dir_fn fn, void *arg)
     if (n == 0)
       break;
     for (ssize_t off = 0; off < n;) {
-      const struct dirent64 *d = (const struct dirent64 *)(dbuf + off);
+      const struct dirent64 *d = (const struct dirent64 *) (dbuf + off);
       const char *nm = d->d_name;
       off += d->d_reclen;
       if (nm[0] == '.' && (nm[1] == '\0' || (nm[1] == '.' && nm[2] == '\0')))
@@ -114,8 +111,7 @@ struct tid_acc {
   int overflow; /* saw more than cap */
 };
 
-static int add_tid(const char *name, void *arg)
-{
+static int add_tid(const char *name, void *arg) {
   struct tid_acc *a = arg;
   uint64_t v = 0;
   int i, tid;
@@ -127,11 +123,11 @@ static int add_tid(const char *name, void *arg)
   for (const char *p = name; *p; p++) {
     if (*p < '0' || *p > '9')
       return 0;
-    v = v * 10 + (uint64_t)(*p - '0');
+    v = v * 10 + (uint64_t) (*p - '0');
     if (v > INT32_MAX)
       return 0;
   }
-  tid = (int)v;
+  tid = (int) v;
   if (a->n == a->cap) {
     a->overflow = 1;
     /* Keep the cap smallest, so the result is well defined. */
@@ -147,9 +143,8 @@ static int add_tid(const char *name, void *arg)
   return 0;
 }
 
-int tl_procfs_read_tids(int *tids, int cap)
-{
-  struct tid_acc a = { tids, cap, 0, 0 };
+int tl_procfs_read_tids(int *tids, int cap) {
+  struct tid_acc a = {tids, cap, 0, 0};
   int rc;
 
   if (cap < 0 || (!tids && cap > 0))
@@ -159,15 +154,13 @@ int tl_procfs_read_tids(int *tids, int cap)
   return a.overflow ? -ENOBUFS : a.n;
 }
 
-static int count_one(const char *name, void *arg)
-{
-  (void)name;
-  (*(int *)arg)++;
+static int count_one(const char *name, void *arg) {
+  (void) name;
+  (*(int *) arg)++;
   return 0;
 }
 
-int tl_procfs_read_fd_count(void)
-{
+int tl_procfs_read_fd_count(void) {
   int n = 0, rc;
 
   if ((rc = for_each_entry("/proc/self/fd", count_one, &n)) < 0)

@@ -36,7 +36,7 @@ static void series(tl_buf *b, const tl_history *h, const char *name,
   tl_buf_puts(b, "],");
 }
 
-#define SERIES(b, h, name, member) \
+#define SERIES(b, h, name, member)                                             \
   series(b, h, name, offsetof(tl_history_period, member))
 
 /* "name":[[a0,a1,...] per period] for a byte array member. */
@@ -71,7 +71,8 @@ static void routes(tl_buf *b, const tl_history *h) {
             isfinite(tl_history_at(h, i)->route_p50[r]);
     if (!any)
       continue;
-    tl_buf_printf(b, "%s\"%s\":{", first ? "" : ",", tl_route_name((tl_route) r));
+    tl_buf_printf(b, "%s\"%s\":{", first ? "" : ",",
+                  tl_route_name((tl_route) r));
     first = false;
     SERIES(b, h, "rate", route_rate[r]);
     SERIES(b, h, "p50_ms", route_p50[r]);
@@ -85,9 +86,9 @@ static void routes(tl_buf *b, const tl_history *h) {
 void tl_render_history(const tl_history *h, const tl_events *ev, tl_buf *b) {
   int n = tl_history_count(h);
   tl_buf_reserve(b, 4096 + (size_t) n * 400);
-  tl_buf_printf(b, "{\"seconds\":%d,\"capacity\":%d,\"count\":%d,\"bytes\":%zu,",
-                TL_HISTORY_SECONDS, tl_history_capacity(h), n,
-                tl_history_bytes(h));
+  tl_buf_printf(
+      b, "{\"seconds\":%d,\"capacity\":%d,\"count\":%d,\"bytes\":%zu,",
+      TL_HISTORY_SECONDS, tl_history_capacity(h), n, tl_history_bytes(h));
   tl_buf_puts(b, "\"seq\":[");
   for (int i = 0; i < n; i++)
     tl_buf_printf(b, "%s%llu", i ? "," : "",
@@ -110,10 +111,14 @@ void tl_render_history(const tl_history *h, const tl_events *ev, tl_buf *b) {
   SERIES(b, h, "loop_utilization_pct", loop_util_pct);
   SERIES(b, h, "coro_alive", coro_alive);
   SERIES(b, h, "coro_runnable", coro_runnable);
-  pct_rows(b, h, "core_busy_pct", offsetof(tl_history_period, core_busy_pct), true);
-  pct_rows(b, h, "worker_cpu_pct", offsetof(tl_history_period, worker_cpu_pct), false);
-  pct_rows(b, h, "worker_on_cpu_pct", offsetof(tl_history_period, worker_on_cpu_pct), false);
-  pct_rows(b, h, "worker_runq_pct", offsetof(tl_history_period, worker_runq_pct), false);
+  pct_rows(b, h, "core_busy_pct", offsetof(tl_history_period, core_busy_pct),
+           true);
+  pct_rows(b, h, "worker_cpu_pct", offsetof(tl_history_period, worker_cpu_pct),
+           false);
+  pct_rows(b, h, "worker_on_cpu_pct",
+           offsetof(tl_history_period, worker_on_cpu_pct), false);
+  pct_rows(b, h, "worker_runq_pct",
+           offsetof(tl_history_period, worker_runq_pct), false);
   tl_buf_puts(b, "\"events\":");
   if (ev)
     tl_events_render(ev, -1, b);

@@ -111,12 +111,15 @@ static void processes_json(tl_buf *b, const tl_processes *ps) {
     /* How old the figures read every 10 s are (memory, fds, threads[]). */
     kopt(b, "mem_age_s", p->has_proc && p->mem_at_ns, age_s(p->mem_at_ns, now));
     kopt(b, "fds_age_s", p->has_proc && p->fds_at_ns, age_s(p->fds_at_ns, now));
-    kopt(b, "threads_age_s", p->has_proc && p->tids_at_ns, age_s(p->tids_at_ns, now));
+    kopt(b, "threads_age_s", p->has_proc && p->tids_at_ns,
+         age_s(p->tids_at_ns, now));
     if (p->has_counters) {
-      tl_buf_printf(b, "\"connections_open\":%llu,\"accepted\":%llu,"
-                       "\"requests\":%llu,\"tasks_in_flight\":%llu,",
-                    (unsigned long long) p->open, (unsigned long long) p->accepted,
-                    (unsigned long long) p->requests, (unsigned long long) p->inflight);
+      tl_buf_printf(
+          b,
+          "\"connections_open\":%llu,\"accepted\":%llu,"
+          "\"requests\":%llu,\"tasks_in_flight\":%llu,",
+          (unsigned long long) p->open, (unsigned long long) p->accepted,
+          (unsigned long long) p->requests, (unsigned long long) p->inflight);
       /* Each worker's share beside the server's sum (server.requests). */
       kopt(b, "requests_rate", p->requests_rate >= 0, p->requests_rate);
     }
@@ -153,14 +156,20 @@ static void costs_json(tl_buf *b, const tl_costs *c, const tl_processes *ps) {
   /* The spread of each over the repetitions: 10th and 90th percentiles. */
   kopt(b, "fork_to_ready_p10_us", c->has_fork, c->fork_spread_us[0]);
   kopt(b, "fork_to_ready_p90_us", c->has_fork, c->fork_spread_us[1]);
-  kopt(b, "pthread_create_to_running_p10_us", c->has_thread, c->thread_spread_us[0]);
-  kopt(b, "pthread_create_to_running_p90_us", c->has_thread, c->thread_spread_us[1]);
+  kopt(b, "pthread_create_to_running_p10_us", c->has_thread,
+       c->thread_spread_us[0]);
+  kopt(b, "pthread_create_to_running_p90_us", c->has_thread,
+       c->thread_spread_us[1]);
   kopt(b, "ipc_socketpair_round_trip_p10_us", c->has_ipc, c->ipc_spread_us[0]);
   kopt(b, "ipc_socketpair_round_trip_p90_us", c->has_ipc, c->ipc_spread_us[1]);
-  kopt(b, "shm_condvar_handoff_round_trip_p10_us", c->has_shm, c->shm_spread_us[0]);
-  kopt(b, "shm_condvar_handoff_round_trip_p90_us", c->has_shm, c->shm_spread_us[1]);
-  kopt(b, "thread_stack_resident_kb", c->has_stack, (double) c->thread_stack_rss_kb);
-  kopt(b, "thread_stack_mapped_kb", c->has_stack, (double) c->thread_stack_size_kb);
+  kopt(b, "shm_condvar_handoff_round_trip_p10_us", c->has_shm,
+       c->shm_spread_us[0]);
+  kopt(b, "shm_condvar_handoff_round_trip_p90_us", c->has_shm,
+       c->shm_spread_us[1]);
+  kopt(b, "thread_stack_resident_kb", c->has_stack,
+       (double) c->thread_stack_rss_kb);
+  kopt(b, "thread_stack_mapped_kb", c->has_stack,
+       (double) c->thread_stack_size_kb);
   /* A process's own memory: the median PSS / USS of the workers, or of
    * the one process. */
   uint64_t pss[TL_SNAP_MAX_PROCS], uss[TL_SNAP_MAX_PROCS];
@@ -174,8 +183,12 @@ static void costs_json(tl_buf *b, const tl_costs *c, const tl_processes *ps) {
   }
   for (int i = 1; i < n; i++)
     for (int k = i; k > 0 && pss[k - 1] > pss[k]; k--) {
-      uint64_t t = pss[k]; pss[k] = pss[k - 1]; pss[k - 1] = t;
-      t = uss[k]; uss[k] = uss[k - 1]; uss[k - 1] = t;
+      uint64_t t = pss[k];
+      pss[k] = pss[k - 1];
+      pss[k - 1] = t;
+      t = uss[k];
+      uss[k] = uss[k - 1];
+      uss[k - 1] = t;
     }
   kopt(b, "process_pss_kb", n > 0, n ? (double) pss[n / 2] : 0);
   kopt(b, "process_uss_kb", n > 0, n ? (double) uss[n / 2] : 0);
@@ -192,7 +205,8 @@ static void loops_json(tl_buf *b, const tl_snapshot *s) {
     ku(b, "index", (uint64_t) l->index);
     ku(b, "tid", (uint64_t) l->tid);
     tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu},",
-                  (unsigned long long) l->open, (unsigned long long) l->accepted);
+                  (unsigned long long) l->open,
+                  (unsigned long long) l->accepted);
     tl_buf_printf(b, "\"requests\":{\"total\":%llu,\"rate\":",
                   (unsigned long long) l->requests);
     num(b, l->requests_rate);
@@ -250,7 +264,8 @@ static void coro_json(tl_buf *b, const tl_coro_snap *c) {
   kopt(b, "switch_ns", c->switch_ns > 0, (double) c->switch_ns);
   kopt(b, "switch_asm_ns", c->asm_ns > 0, (double) c->asm_ns);
   kopt(b, "switch_ucontext_ns", c->ucontext_ns > 0, (double) c->ucontext_ns);
-  kopt(b, "kernel_switch_ns", c->kernel_switch_ns > 0, (double) c->kernel_switch_ns);
+  kopt(b, "kernel_switch_ns", c->kernel_switch_ns > 0,
+       (double) c->kernel_switch_ns);
   ku(b, "stack_kib", (uint64_t) c->stack_kib);
   ku(b, "stack_reserved_bytes", c->stack_reserved_bytes);
   ku(b, "stack_resident_bytes", c->stack_resident_bytes);
@@ -317,7 +332,8 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t,
   tl_sched_thread_json(b, &sf);
   key(b, "doing");
   if (t->own) {
-    tl_buf_printf(b, "{\"what\":\"%s\",\"task\":", tl_doing_name((tl_doing) t->doing_what));
+    tl_buf_printf(b, "{\"what\":\"%s\",\"task\":",
+                  tl_doing_name((tl_doing) t->doing_what));
     if (t->doing_what == TL_DOING_CPU || t->doing_what == TL_DOING_IO ||
         (t->doing_what == TL_DOING_WAIT && t->doing_task))
       tl_buf_printf(b, "%llu,\"step\":%d}", (unsigned long long) t->doing_task,
@@ -341,7 +357,9 @@ static void kernel_json(tl_buf *b, const tl_snapshot *s) {
     tl_buf_puts(b, "\"sched_source\":null,\"sched_source_reason\":null,"
                    "\"sched_tracing\":false,");
   key(b, "task_delayacct");
-  tl_buf_puts(b, s->task_delayacct < 0 ? "null," : s->task_delayacct ? "true," : "false,");
+  tl_buf_puts(b, s->task_delayacct < 0 ? "null,"
+                 : s->task_delayacct   ? "true,"
+                                       : "false,");
   const tl_schedstat_probe *p = s->runq_probe;
   key(b, "runq_source");
   tl_buf_puts(b, s->runq_accounted ? "\"schedstat\"," : "null,");
@@ -366,7 +384,8 @@ static void kernel_json(tl_buf *b, const tl_snapshot *s) {
 }
 
 void tl_render_json(const tl_snapshot *s, tl_buf *b) {
-  tl_buf_reserve(b, 16384 + (size_t) s->nthreads * 700 + (size_t) s->ntimeline * 110);
+  tl_buf_reserve(b, 16384 + (size_t) s->nthreads * 700 +
+                        (size_t) s->ntimeline * 110);
   tl_buf_putc(b, '{');
   ku(b, "seq", s->seq);
   kd(b, "time_ms", s->time_ms);
@@ -443,8 +462,11 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   ks(b, "worker_cpus", s->worker_cpus);
   ku(b, "coro_slice_ms", (uint64_t) s->coro.slice_ms);
   ks(b, "inherited_cpus", s->inherited_cpus);
-  tl_buf_printf(b, "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"refused\":%llu,\"accepted_rate\":",
-                (unsigned long long) s->conn_open, (unsigned long long) s->accepted,
+  tl_buf_printf(b,
+                "\"connections\":{\"open\":%llu,\"accepted\":%llu,\"refused\":%"
+                "llu,\"accepted_rate\":",
+                (unsigned long long) s->conn_open,
+                (unsigned long long) s->accepted,
                 (unsigned long long) s->refused);
   num(b, s->accepted_rate);
   tl_buf_puts(b, "},\"requests\":{");
@@ -457,7 +479,8 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   tl_buf_puts(b, "},\"by_route\":{");
   for (int r = 0; r < TL_ROUTE_COUNT; r++) {
     tl_buf_printf(b, "%s\"%s\":{\"total\":%llu,\"rate\":", r ? "," : "",
-                  tl_route_name((tl_route) r), (unsigned long long) s->by_route[r]);
+                  tl_route_name((tl_route) r),
+                  (unsigned long long) s->by_route[r]);
     num(b, s->by_route_rate[r]);
     tl_buf_putc(b, '}');
   }
@@ -544,7 +567,8 @@ void tl_render_json(const tl_snapshot *s, tl_buf *b) {
   tl_buf_puts(b, "]},\"insights\":[");
   for (int i = 0; i < s->ninsights; i++) {
     const tl_insight *in = &s->insights[i];
-    tl_buf_printf(b, "%s{\"level\":\"%s\",\"id\":\"%s\",\"text\":", i ? "," : "",
+    tl_buf_printf(b,
+                  "%s{\"level\":\"%s\",\"id\":\"%s\",\"text\":", i ? "," : "",
                   in->level, in->id);
     tl_buf_put_json_str(b, in->text, strlen(in->text));
     tl_buf_puts(b, ",\"evidence\":");

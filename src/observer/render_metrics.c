@@ -11,10 +11,9 @@
 #include <string.h>
 
 /* Bucket bounds in seconds for the latency-like histograms. */
-static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025,
-                                0.005,  0.01,    0.025,  0.05,  0.1,
-                                0.25,   0.5,     1,      2.5,   5,
-                                10};
+static const double bounds[] = {0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005,
+                                0.01,   0.025,   0.05,   0.1,   0.25,   0.5,
+                                1,      2.5,     5,      10};
 
 static void head(tl_buf *b, const char *name, const char *type,
                  const char *help) {
@@ -92,9 +91,11 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
 
   head(b, "connections_open", "gauge", "Open workload connections.");
   sample(b, "connections_open", "", (double) s->conn_open);
-  head(b, "connections_accepted_total", "counter", "Accepted workload connections.");
+  head(b, "connections_accepted_total", "counter",
+       "Accepted workload connections.");
   sample(b, "connections_accepted_total", "", (double) s->accepted);
-  head(b, "connections_refused_total", "counter", "Connections refused over --max-conns.");
+  head(b, "connections_refused_total", "counter",
+       "Connections refused over --max-conns.");
   sample(b, "connections_refused_total", "", (double) s->refused);
   head(b, "requests_total", "counter", "Responses sent, by status class.");
   for (int c = 1; c < 6; c++) {
@@ -117,7 +118,8 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
   }
   head(b, "queue_depth", "gauge", "Tasks waiting in the pool queue.");
   sample(b, "queue_depth", "", (double) s->queue_depth);
-  head(b, "queue_rejected_total", "counter", "Tasks refused with 503 (queue full).");
+  head(b, "queue_rejected_total", "counter",
+       "Tasks refused with 503 (queue full).");
   sample(b, "queue_rejected_total", "", (double) s->rejected);
   head(b, "send_submissions_total", "counter",
        "io_uring submissions that carried responses (one system call each).");
@@ -127,10 +129,12 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
   sample(b, "send_writes_total", "", (double) s->send_writes);
   head(b, "queue_wait_seconds", "histogram", "Time tasks waited for a worker.");
   hist(b, "queue_wait_seconds", "", s->qwait_all);
-  head(b, "loop_lag_seconds", "histogram", "How late the workload loop's timer fired.");
+  head(b, "loop_lag_seconds", "histogram",
+       "How late the workload loop's timer fired.");
   hist(b, "loop_lag_seconds", "", s->lag_all);
   if (s->has_loop_util) {
-    head(b, "loop_utilization_ratio", "gauge", "Share of the last period the loop was not idle.");
+    head(b, "loop_utilization_ratio", "gauge",
+         "Share of the last period the loop was not idle.");
     sample(b, "loop_utilization_ratio", "", s->loop_util_pct / 100.0);
   }
   if (!s->stats_enabled)
@@ -153,80 +157,107 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
     sample(b, "process_open_fds", "", s->fds);
   }
   if (s->has_ctx) {
-    head(b, "process_context_switches_total", "counter", "Context switches of all threads.");
-    sample(b, "process_context_switches_total", "kind=\"voluntary\"", (double) s->ctx_vol);
-    sample(b, "process_context_switches_total", "kind=\"involuntary\"", (double) s->ctx_invol);
+    head(b, "process_context_switches_total", "counter",
+         "Context switches of all threads.");
+    sample(b, "process_context_switches_total", "kind=\"voluntary\"",
+           (double) s->ctx_vol);
+    sample(b, "process_context_switches_total", "kind=\"involuntary\"",
+           (double) s->ctx_invol);
   }
 
   head(b, "thread_cpu_seconds_total", "counter",
        "CPU time per thread, by mode (user, system).");
   for (int i = 0; i < s->nthreads; i++) {
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",mode=\"user\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",mode=\"user\"",
+             s->threads[i].tid, tl_role_name(s->threads[i].role));
     sample(b, "thread_cpu_seconds_total", l, s->threads[i].cpu_user_s);
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",mode=\"system\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",mode=\"system\"",
+             s->threads[i].tid, tl_role_name(s->threads[i].role));
     sample(b, "thread_cpu_seconds_total", l, s->threads[i].cpu_sys_s);
   }
-  head(b, "thread_oncpu_seconds_total", "counter", "Time on a CPU per thread (schedstat).");
+  head(b, "thread_oncpu_seconds_total", "counter",
+       "Time on a CPU per thread (schedstat).");
   for (int i = 0; i < s->nthreads; i++) {
     if (!s->threads[i].has_oncpu)
       continue;
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid,
+             tl_role_name(s->threads[i].role));
     sample(b, "thread_oncpu_seconds_total", l, s->threads[i].oncpu_s);
   }
   head(b, "runqueue_wait_accounted", "gauge",
-       "1 when the kernel accounts run-queue wait (start-up self-test: schedstat run_delay grew).");
+       "1 when the kernel accounts run-queue wait (start-up self-test: "
+       "schedstat run_delay grew).");
   sample(b, "runqueue_wait_accounted", "", s->runq_accounted);
   if (s->runq_accounted) {
     head(b, "thread_runqueue_wait_seconds_total", "counter",
-         "Time runnable but waiting for a CPU, per thread (schedstat run_delay).");
+         "Time runnable but waiting for a CPU, per thread (schedstat "
+         "run_delay).");
     for (int i = 0; i < s->nthreads; i++) {
       if (!s->threads[i].has_runq)
         continue;
-      snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
-      sample(b, "thread_runqueue_wait_seconds_total", l, s->threads[i].runq_wait_s);
+      snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid,
+               tl_role_name(s->threads[i].role));
+      sample(b, "thread_runqueue_wait_seconds_total", l,
+             s->threads[i].runq_wait_s);
     }
   }
-  head(b, "thread_context_switches_total", "counter", "Context switches per thread.");
+  head(b, "thread_context_switches_total", "counter",
+       "Context switches per thread.");
   for (int i = 0; i < s->nthreads; i++) {
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",kind=\"voluntary\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
-    sample(b, "thread_context_switches_total", l, (double) s->threads[i].ctx_vol);
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",kind=\"involuntary\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
-    sample(b, "thread_context_switches_total", l, (double) s->threads[i].ctx_invol);
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",kind=\"voluntary\"",
+             s->threads[i].tid, tl_role_name(s->threads[i].role));
+    sample(b, "thread_context_switches_total", l,
+           (double) s->threads[i].ctx_vol);
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\",kind=\"involuntary\"",
+             s->threads[i].tid, tl_role_name(s->threads[i].role));
+    sample(b, "thread_context_switches_total", l,
+           (double) s->threads[i].ctx_invol);
   }
-  head(b, "thread_migrations_total", "counter", "Moves of a thread between cores.");
+  head(b, "thread_migrations_total", "counter",
+       "Moves of a thread between cores.");
   for (int i = 0; i < s->nthreads; i++) {
     if (!s->threads[i].has_migrations)
       continue;
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid,
+             tl_role_name(s->threads[i].role));
     sample(b, "thread_migrations_total", l, (double) s->threads[i].migrations);
   }
   head(b, "thread_tasks_total", "counter", "Tasks finished by our threads.");
   for (int i = 0; i < s->nthreads; i++) {
     if (!s->threads[i].own)
       continue;
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid,
+             tl_role_name(s->threads[i].role));
     sample(b, "thread_tasks_total", l, (double) s->threads[i].tasks);
   }
   head(b, "thread_steps_total", "counter", "Steps run by our threads.");
   for (int i = 0; i < s->nthreads; i++) {
     if (!s->threads[i].own)
       continue;
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid,
+             tl_role_name(s->threads[i].role));
     sample(b, "thread_steps_total", l, (double) s->threads[i].steps);
   }
   head(b, "thread_last_cpu", "gauge", "Core each thread last ran on.");
   for (int i = 0; i < s->nthreads; i++) {
     if (s->threads[i].core < 0)
       continue;
-    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid, tl_role_name(s->threads[i].role));
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid,
+             tl_role_name(s->threads[i].role));
     sample(b, "thread_last_cpu", l, s->threads[i].core);
   }
-  head(b, "cpu_utilization_ratio", "gauge", "Share of the last period per core and mode (/proc/stat).");
+  head(b, "cpu_utilization_ratio", "gauge",
+       "Share of the last period per core and mode (/proc/stat).");
   for (int i = 0; i < s->ncores; i++) {
     const tl_core_snap *c = &s->cores[i];
-    const struct { const char *m; double v; } ms[] = {
-        {"user", c->user_pct}, {"system", c->sys_pct}, {"iowait", c->iowait_pct},
-        {"irq", c->irq_pct}, {"idle", c->idle_pct}};
+    const struct {
+      const char *m;
+      double v;
+    } ms[] = {{"user", c->user_pct},
+              {"system", c->sys_pct},
+              {"iowait", c->iowait_pct},
+              {"irq", c->irq_pct},
+              {"idle", c->idle_pct}};
     for (size_t k = 0; k < sizeof(ms) / sizeof(ms[0]); k++) {
       snprintf(l, sizeof(l), "cpu=\"%d\",mode=\"%s\"", c->cpu, ms[k].m);
       sample(b, "cpu_utilization_ratio", l, ms[k].v / 100.0);

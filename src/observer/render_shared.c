@@ -25,8 +25,7 @@ static void opt_int(tl_buf *b, const char *k, bool has, long long v) {
 }
 
 static void lock_fields(tl_buf *b, const tl_shared_lock_read *l) {
-  tl_buf_printf(b,
-                "\"acquisitions\":%llu,\"contended\":%llu,\"wait_ms\":%.3f,",
+  tl_buf_printf(b, "\"acquisitions\":%llu,\"contended\":%llu,\"wait_ms\":%.3f,",
                 (unsigned long long) l->acquisitions,
                 (unsigned long long) l->contended, (double) l->wait_ns / 1e6);
   opt_int(b, "holder_tid", l->holder_tid != 0, l->holder_tid);

@@ -48,13 +48,13 @@ struct tl_sampler {
   tl_server *srv;
   int ncpu;
   long clk_tck;
-  bool slow_sample;        /* re-read the slowly changing figures now */
+  bool slow_sample; /* re-read the slowly changing figures now */
   uint64_t last_pinned;
-  int pin_refresh;         /* samples left that re-read affinity anyway */
+  int pin_refresh; /* samples left that re-read affinity anyway */
   uint64_t seq;
   tl_schedstat_probe probe; /* does the kernel account run-queue wait? */
   int sysctl_delayacct, sysctl_schedstats; /* as last read: -1 absent */
-  uint64_t last_ns;        /* monotonic time of the previous sample */
+  uint64_t last_ns; /* monotonic time of the previous sample */
   uint64_t last_cost_ns;
   /* The parts: each keeps what its rates need from the previous sample. */
   tl_sampler_server server;
@@ -63,15 +63,15 @@ struct tl_sampler {
   tl_sampler_threads *threads;
   tl_sampler_timeline *timeline;
   tl_snapshot snap;
-  tl_history *history;     /* the observer's, or NULL (tl_sampler_attach) */
+  tl_history *history; /* the observer's, or NULL (tl_sampler_attach) */
   tl_events *events;
   tl_buf json, metrics;
-  uint64_t metrics_seq;    /* snapshot the metrics text was rendered from */
-  tl_stream_view *stream;  /* the stream's smaller view of the snapshot */
+  uint64_t metrics_seq;   /* snapshot the metrics text was rendered from */
+  tl_stream_view *stream; /* the stream's smaller view of the snapshot */
   tl_buf stream_json;
-  uint64_t stream_seq;     /* snapshot stream_json was rendered from */
-  tl_thread_birth *birth;  /* threads' birth times (kernel start cache) */
-  tl_process_sums *sums;   /* --processes: the workers' counters summed */
+  uint64_t stream_seq;    /* snapshot stream_json was rendered from */
+  tl_thread_birth *birth; /* threads' birth times (kernel start cache) */
+  tl_process_sums *sums;  /* --processes: the workers' counters summed */
   char file_buf[64];
 };
 
@@ -165,7 +165,8 @@ int tl_sampler_fds_kept(const tl_sampler *st) {
 static int read_sysctl(tl_sampler *st, const char *path) {
   ssize_t n = tl_procfs_read(path, st->file_buf, sizeof(st->file_buf));
   return n > 0 && (st->file_buf[0] == '0' || st->file_buf[0] == '1')
-             ? st->file_buf[0] - '0' : -1;
+             ? st->file_buf[0] - '0'
+             : -1;
 }
 
 /* The sysctls decide nothing, but a change in either may change what the
@@ -209,7 +210,8 @@ void tl_sampler_sample(tl_sampler *st) {
   tl_coro_sample(&s->coro, &st->srv->cfg, period_s, st->seq % SLOW_EVERY == 1);
   tl_shared_obs_sample(&s->shared, now);
   /* Our own pinning change (POST /control) shows at the next sample. */
-  uint64_t pinned = atomic_load_explicit(&st->srv->pinned, memory_order_relaxed);
+  uint64_t pinned =
+      atomic_load_explicit(&st->srv->pinned, memory_order_relaxed);
   /* A --cpus change (POST /control?cpus=) likewise. */
   for (const char *c = s->worker_cpus; *c; c++)
     pinned = pinned * 131 + (unsigned char) *c;
@@ -217,7 +219,8 @@ void tl_sampler_sample(tl_sampler *st) {
     st->pin_refresh = 3; /* the pool applied it before /control answered */
   st->last_pinned = pinned;
   st->slow_sample = st->seq % SLOW_EVERY == 1 || st->pin_refresh > 0;
-  tl_sampler_pace pace = {.seq = st->seq, .slow = st->slow_sample,
+  tl_sampler_pace pace = {.seq = st->seq,
+                          .slow = st->slow_sample,
                           .refresh_all = st->pin_refresh > 0};
   if (st->pin_refresh > 0)
     st->pin_refresh--;
@@ -232,9 +235,8 @@ void tl_sampler_sample(tl_sampler *st) {
                               st->birth);
     tl_process_sums_threads(st->sums, st->srv, st->birth, s,
                             TL_SAMPLER_MAX_TIDS, period_s);
-    tl_sampler_cores_sample(&st->cores, s,
-                            tl_sampler_timeline_core_steps(st->timeline),
-                            period_s);
+    tl_sampler_cores_sample(
+        &st->cores, s, tl_sampler_timeline_core_steps(st->timeline), period_s);
     tl_sampler_timeline_pick(st->timeline, s, st->srv->start_ns, now);
     tl_insights_derive(s);
     tl_render_shared_insights(s);

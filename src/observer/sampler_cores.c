@@ -12,19 +12,23 @@ void tl_sampler_cores_sample(tl_sampler_cores *st, tl_snapshot *s,
                              const uint64_t *core_steps, double period_s) {
   ssize_t n = tl_procfs_read("/proc/stat", st->file_buf, sizeof(st->file_buf));
   s->ncores = 0;
-  if (n <= 0 || tl_procfs_parse_sysstat(st->file_buf, (size_t) n, &st->sys_now) != 0)
+  if (n <= 0 ||
+      tl_procfs_parse_sysstat(st->file_buf, (size_t) n, &st->sys_now) != 0)
     return;
-  for (int cpu = 0; cpu <= st->sys_now.max_cpu_id && cpu < TL_SNAP_MAX_CORES; cpu++) {
+  for (int cpu = 0; cpu <= st->sys_now.max_cpu_id && cpu < TL_SNAP_MAX_CORES;
+       cpu++) {
     if (!st->sys_now.present[cpu])
       continue;
     tl_core_snap *c = &s->cores[s->ncores++];
     memset(c, 0, sizeof(*c));
     c->cpu = cpu;
     c->steps = core_steps[cpu];
-    c->steps_rate = tl_sampler_rate(core_steps[cpu], st->core_steps_prev[cpu], period_s);
+    c->steps_rate =
+        tl_sampler_rate(core_steps[cpu], st->core_steps_prev[cpu], period_s);
     if (!st->have_sys_prev || !st->sys_prev.present[cpu])
       continue;
-    const tl_procfs_cpu_times *a = &st->sys_now.cpu[cpu], *b = &st->sys_prev.cpu[cpu];
+    const tl_procfs_cpu_times *a = &st->sys_now.cpu[cpu],
+                              *b = &st->sys_prev.cpu[cpu];
     double user = (double) (a->user + a->nice - b->user - b->nice);
     double sys = (double) (a->system - b->system);
     double iow = (double) (a->iowait - b->iowait);

@@ -36,13 +36,16 @@ void tl_sampler_process_mask(tl_snapshot *s) {
 void tl_sampler_process_sample(tl_sampler_process *st, tl_snapshot *s,
                                double period_s, bool slow) {
   tl_procfs_stat ps;
-  ssize_t n = tl_procfs_read("/proc/self/stat", st->file_buf, sizeof(st->file_buf));
+  ssize_t n =
+      tl_procfs_read("/proc/self/stat", st->file_buf, sizeof(st->file_buf));
   if (n > 0 && tl_procfs_parse_stat(st->file_buf, (size_t) n, &ps) == 0) {
     s->cpu_user_s = (double) ps.utime_ticks / (double) st->clk_tck;
     s->cpu_sys_s = (double) ps.stime_ticks / (double) st->clk_tck;
-    s->cpu_user_pct = 100.0 * tl_sampler_rate(ps.utime_ticks, st->ticks_user, period_s) /
-                      (double) st->clk_tck;
-    s->cpu_sys_pct = 100.0 * tl_sampler_rate(ps.stime_ticks, st->ticks_sys, period_s) /
+    s->cpu_user_pct =
+        100.0 * tl_sampler_rate(ps.utime_ticks, st->ticks_user, period_s) /
+        (double) st->clk_tck;
+    s->cpu_sys_pct = 100.0 *
+                     tl_sampler_rate(ps.stime_ticks, st->ticks_sys, period_s) /
                      (double) st->clk_tck;
     st->ticks_user = ps.utime_ticks;
     st->ticks_sys = ps.stime_ticks;

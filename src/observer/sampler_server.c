@@ -42,7 +42,7 @@ typedef struct counter_row {
 } counter_row;
 
 #define SNAP(f) offsetof(tl_snapshot, f)
-#define SRC(f) offsetof(tl_loop_counters, f)
+#define SRC(f)  offsetof(tl_loop_counters, f)
 static const counter_row counter_rows[] = {
     {SRC(open), SNAP(conn_open), NONE, NONE, 1, P_OPEN},
     {SRC(accepted), SNAP(accepted), SNAP(accepted_rate), NONE, 1, P_ACCEPTED},
@@ -141,12 +141,12 @@ void tl_sampler_server_sample(tl_sampler_server *sv, tl_server *srv,
   s->send_uring = srv->nloops > 0 && srv->loops[0].send_uring;
   s->send_why = srv->nloops > 0 ? srv->loops[0].send_why
                                 : "the supervisor runs no workload loop";
-  uint64_t submits0 = sv->prev[P_SEND_SUBMITS], writes0 = sv->prev[P_SEND_WRITES];
-  s->send_writes_per_submit =
-      s->send_submits > submits0
-          ? (double) (s->send_writes - writes0) /
-                (double) (s->send_submits - submits0)
-          : -1;
+  uint64_t submits0 = sv->prev[P_SEND_SUBMITS],
+           writes0 = sv->prev[P_SEND_WRITES];
+  s->send_writes_per_submit = s->send_submits > submits0
+                                  ? (double) (s->send_writes - writes0) /
+                                        (double) (s->send_submits - submits0)
+                                  : -1;
   keep_counters(sv, s);
   s->queue_depth = srv->role != TL_PROC_SUPERVISOR
                        ? tl_server_queue_depth(srv)
@@ -158,7 +158,7 @@ void tl_sampler_server_sample(tl_sampler_server *sv, tl_server *srv,
   s->has_loop_util = idle >= sv->loop_idle_ns;
   if (s->has_loop_util) {
     double u = 100.0 * (1.0 - (double) (idle - sv->loop_idle_ns) / 1e9 /
-                            period_s / (s->nloops > 0 ? s->nloops : 1));
+                                  period_s / (s->nloops > 0 ? s->nloops : 1));
     s->loop_util_pct = u < 0 ? 0 : u > 100 ? 100 : u;
   }
   sv->loop_idle_ns = idle;
@@ -167,8 +167,8 @@ void tl_sampler_server_sample(tl_sampler_server *sv, tl_server *srv,
   if (bseq != sv->block_seq)
     sv->block_seen_ns = tl_now_ns();
   sv->block_seq = bseq;
-  s->block_age_ms = sv->block_seen_ns
-                        ? (double) (tl_now_ns() - sv->block_seen_ns) / 1e6 : -1;
+  s->block_age_ms =
+      sv->block_seen_ns ? (double) (tl_now_ns() - sv->block_seen_ns) / 1e6 : -1;
   s->block_task = ld(&c->block_task);
   s->block_us = ld(&c->block_us);
   s->block_route = ld(&c->block_route);
@@ -178,8 +178,8 @@ void tl_sampler_server_sample(tl_sampler_server *sv, tl_server *srv,
   uint64_t now = tl_now_ns();
   if (sv->procs_cost_ns < PROCESSES_COSTLY_NS || slow ||
       sv->procs_last_ns == 0) {
-    double since_s = sv->procs_last_ns
-                         ? (double) (now - sv->procs_last_ns) / 1e9 : period_s;
+    double since_s =
+        sv->procs_last_ns ? (double) (now - sv->procs_last_ns) / 1e9 : period_s;
     uint64_t c0 = tl_thread_cpu_ns();
     tl_processes_sample(srv, &s->procs, since_s);
     sv->procs_cost_ns = tl_thread_cpu_ns() - c0;

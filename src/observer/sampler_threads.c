@@ -19,7 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_TIDS TL_SAMPLER_MAX_TIDS
+#define MAX_TIDS   TL_SAMPLER_MAX_TIDS
 /* A thread that has not run is re-read (name, state: a rename from
  * outside, a wake-up still waiting for a core) every TURN_EVERY samples. */
 #define TURN_EVERY 8
@@ -29,13 +29,13 @@ typedef struct prev_thread {
   int tid;
   uint64_t ticks_user, ticks_sys, oncpu_ns, runq_ns, ctx_vol, ctx_invol;
   uint64_t migrations, tasks, steps, busy_ns, coro_switches;
-  uint64_t read_ns;    /* when schedstat was read: the thread's own period */
+  uint64_t read_ns; /* when schedstat was read: the thread's own period */
   bool has_sched, has_migrations; /* the sched figures above are real */
-  bool has_runq;       /* runq_ns is real (the kernel accounts it) */
+  bool has_runq;                  /* runq_ns is real (the kernel accounts it) */
   /* What /proc/.../stat said last, kept for a thread that has not run
    * since (its stat file is then not read again, see sample_thread). */
   bool has_stat;
-  uint64_t clock_ns;   /* its CPU-time clock: unchanged = it has not run */
+  uint64_t clock_ns; /* its CPU-time clock: unchanged = it has not run */
   uint64_t timeslices;
   char state;
   int core;
@@ -52,17 +52,17 @@ typedef struct own_ref {
 struct tl_sampler_threads {
   tl_registry *reg;
   long clk_tck;
-  tl_sampler_pace pace;    /* of the sample in progress */
-  bool runq_accounted;     /* likewise */
+  tl_sampler_pace pace; /* of the sample in progress */
+  bool runq_accounted;  /* likewise */
   /* previous raw values, for rates */
   prev_thread *prev;
   int nprev;
-  prev_thread *raw;        /* this sample's raw values, becomes prev */
+  prev_thread *raw; /* this sample's raw values, becomes prev */
   int *tids;
-  int ntids;               /* as last listed, less those found gone */
-  int nregistered;         /* our registry's length at that listing */
-  tl_task_files *files;    /* open /proc files per thread */
-  own_ref *own;            /* this sample's registered threads, by tid */
+  int ntids;            /* as last listed, less those found gone */
+  int nregistered;      /* our registry's length at that listing */
+  tl_task_files *files; /* open /proc files per thread */
+  own_ref *own;         /* this sample's registered threads, by tid */
   int nown;
   char file_buf[8192];
 };
@@ -222,15 +222,17 @@ static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
   /* Not run since the last sample (its clock did not move): its schedstat
    * and sched figures cannot have changed, and outside its turn neither
    * has its stat. Most of 1,000 workers sleep through most periods. */
-  bool idle = p && p->has_stat && p->has_sched && p->clock_ns == raw->clock_ns &&
-              p->state != 'R' && raw->clock_ns != 0;
+  bool idle = p && p->has_stat && p->has_sched &&
+              p->clock_ns == raw->clock_ns && p->state != 'R' &&
+              raw->clock_ns != 0;
   tl_procfs_schedstat ss;
   ssize_t n = idle ? 0
                    : tl_task_files_read(f->schedstat, tid, "schedstat",
                                         st->file_buf, sizeof(st->file_buf));
   if (idle) {
     carry_over(t, raw, p, tl_now_ns());
-  } else if (n > 0 && tl_procfs_parse_schedstat(st->file_buf, (size_t) n, &ss) == 0) {
+  } else if (n > 0 &&
+             tl_procfs_parse_schedstat(st->file_buf, (size_t) n, &ss) == 0) {
     raw->timeslices = ss.timeslices;
     t->has_oncpu = true;
     t->oncpu_s = (double) ss.oncpu_ns / 1e9;
@@ -249,8 +251,8 @@ static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
    * same CPU times, core and state: its stat file is read only in its
    * turn (a rename from outside, or a wake-up still waiting for a core,
    * shows within TURN_EVERY samples). A runnable one is always read. */
-  bool ran = !p || !p->has_stat || !t->has_oncpu || raw->oncpu_ns != p->oncpu_ns ||
-             p->state == 'R';
+  bool ran = !p || !p->has_stat || !t->has_oncpu ||
+             raw->oncpu_ns != p->oncpu_ns || p->state == 'R';
   if (idle && !turn) {
     /* carried over above */
   } else if (ran || turn) {
@@ -325,7 +327,8 @@ static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
       t->oncpu_delta_s = (double) (raw->oncpu_ns - p->oncpu_ns) / 1e9;
       t->cpu_pct = 100.0 * t->oncpu_delta_s / period_s;
     } else {
-      uint64_t d = raw->ticks_user + raw->ticks_sys - p->ticks_user - p->ticks_sys;
+      uint64_t d =
+          raw->ticks_user + raw->ticks_sys - p->ticks_user - p->ticks_sys;
       t->cpu_pct = 100.0 * ((double) d / (double) st->clk_tck) / period_s;
     }
     if (t->has_runq && p->has_runq && raw->runq_ns >= p->runq_ns)
@@ -333,9 +336,10 @@ static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
     period_shares(t, raw, p);
     t->ctx_vol_rate = tl_sampler_rate(raw->ctx_vol, p->ctx_vol, period_s);
     t->ctx_invol_rate = tl_sampler_rate(raw->ctx_invol, p->ctx_invol, period_s);
-    t->migrations_rate = tl_sampler_rate(raw->migrations, p->migrations, period_s);
-    t->migrations_delta = raw->migrations >= p->migrations
-                              ? raw->migrations - p->migrations : 0;
+    t->migrations_rate =
+        tl_sampler_rate(raw->migrations, p->migrations, period_s);
+    t->migrations_delta =
+        raw->migrations >= p->migrations ? raw->migrations - p->migrations : 0;
   } else {
     /* New thread: its whole life is the period (bounded by it). */
     t->cpu_pct = 0;
@@ -343,8 +347,8 @@ static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
   return true;
 }
 
-static void sample_own(tl_sampler_threads *st, tl_thread_snap *t, prev_thread *raw,
-                       tl_thread_ctx *c, double period_s) {
+static void sample_own(tl_sampler_threads *st, tl_thread_snap *t,
+                       prev_thread *raw, tl_thread_ctx *c, double period_s) {
   const prev_thread *p = find_prev(st, t->tid);
   t->role = c->role;
   t->index = c->index;
@@ -364,9 +368,11 @@ static void sample_own(tl_sampler_threads *st, tl_thread_snap *t, prev_thread *r
   if (p) {
     t->tasks_rate = tl_sampler_rate(raw->tasks, p->tasks, period_s);
     t->steps_rate = tl_sampler_rate(raw->steps, p->steps, period_s);
-    t->coro_switches_rate = tl_sampler_rate(raw->coro_switches, p->coro_switches, period_s);
+    t->coro_switches_rate =
+        tl_sampler_rate(raw->coro_switches, p->coro_switches, period_s);
     if (c->role == TL_ROLE_WORKER && raw->busy_ns >= p->busy_ns)
-      t->busy_pct = 100.0 * (double) (raw->busy_ns - p->busy_ns) / 1e9 / period_s;
+      t->busy_pct =
+          100.0 * (double) (raw->busy_ns - p->busy_ns) / 1e9 / period_s;
   }
   if (t->busy_pct > 100.0)
     t->busy_pct = 100.0;
@@ -374,7 +380,8 @@ static void sample_own(tl_sampler_threads *st, tl_thread_snap *t, prev_thread *r
 
 void tl_sampler_threads_sample(tl_sampler_threads *st, tl_snapshot *s,
                                const tl_sampler_pace *pace, double period_s,
-                               tl_sampler_timeline *tl, tl_thread_birth *birth) {
+                               tl_sampler_timeline *tl,
+                               tl_thread_birth *birth) {
   st->pace = *pace;
   st->runq_accounted = s->runq_accounted;
   int *tids = st->tids;
@@ -407,8 +414,7 @@ void tl_sampler_threads_sample(tl_sampler_threads *st, tl_snapshot *s,
     if (c)
       sample_own(st, &s->threads[i], &raw[i], c, period_s);
     s->threads[i].pid = pid;
-    tl_thread_birth_fill(birth, pid, &s->threads[i],
-                         c ? ld(&c->created_ns) : 0,
+    tl_thread_birth_fill(birth, pid, &s->threads[i], c ? ld(&c->created_ns) : 0,
                          c ? ld(&c->first_run_ns) : 0,
                          tl_thread_main_start_ns());
   }

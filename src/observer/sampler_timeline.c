@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #define TIMELINE_KEEP 8192
-#define DRAIN_MAX TL_RING_SIZE
+#define DRAIN_MAX     TL_RING_SIZE
 
 struct tl_sampler_timeline {
   /* recent steps, oldest first, a ring */
@@ -82,14 +82,18 @@ void tl_sampler_timeline_drain(tl_sampler_timeline *st, tl_registry *reg,
 void tl_sampler_timeline_pick(tl_sampler_timeline *st, tl_snapshot *s,
                               uint64_t start, uint64_t now_ns) {
   uint64_t from = now_ns > (uint64_t) TL_TIMELINE_WINDOW_MS * 1000000u
-                      ? now_ns - (uint64_t) TL_TIMELINE_WINDOW_MS * 1000000u : 0;
-  uint64_t avail = st->keep_head < TIMELINE_KEEP ? st->keep_head : TIMELINE_KEEP;
+                      ? now_ns - (uint64_t) TL_TIMELINE_WINDOW_MS * 1000000u
+                      : 0;
+  uint64_t avail =
+      st->keep_head < TIMELINE_KEEP ? st->keep_head : TIMELINE_KEEP;
   /* Count what falls in the window, then keep every k-th to fit. */
   uint64_t in = 0;
   for (uint64_t i = st->keep_head - avail; i < st->keep_head; i++)
     if (st->keep[i % TIMELINE_KEEP].ev.end_ns >= from)
       in++;
-  uint64_t stride = in > TL_TIMELINE_OUT_MAX ? (in + TL_TIMELINE_OUT_MAX - 1) / TL_TIMELINE_OUT_MAX : 1;
+  uint64_t stride = in > TL_TIMELINE_OUT_MAX
+                        ? (in + TL_TIMELINE_OUT_MAX - 1) / TL_TIMELINE_OUT_MAX
+                        : 1;
   s->timeline_sampled = stride > 1 || st->dropped > 0;
   s->timeline_dropped = st->dropped;
   s->ntimeline = 0;

@@ -27,43 +27,43 @@
 #include <string.h>
 #include <unistd.h>
 
-#define TICK_MS 25
-#define WINDOW_NS 10000000ull        /* reorder window */
-#define TIDS_EVERY_NS 250000000ull
-#define WATCH_NS 10000000000ull      /* a GET /sched keeps tracing 10 s */
-#define RECORD_NS 10000000000ull     /* the flight recorder's 10 s */
-#define RECORD_CAP (1u << 17)        /* slices: 8 MiB at most */
-#define RING_PAGES 128               /* 512 KiB a CPU */
-#define STREAM_EVERY_NS 100000000ull /* <= 10 events a second */
-#define STREAM_RAW_MAX 1000          /* slices an event carries unmerged */
+#define TICK_MS          25
+#define WINDOW_NS        10000000ull /* reorder window */
+#define TIDS_EVERY_NS    250000000ull
+#define WATCH_NS         10000000000ull /* a GET /sched keeps tracing 10 s */
+#define RECORD_NS        10000000000ull /* the flight recorder's 10 s */
+#define RECORD_CAP       (1u << 17)     /* slices: 8 MiB at most */
+#define RING_PAGES       128            /* 512 KiB a CPU */
+#define STREAM_EVERY_NS  100000000ull   /* <= 10 events a second */
+#define STREAM_RAW_MAX   1000           /* slices an event carries unmerged */
 #define STREAM_MAX_BYTES (200 * 1024)
-#define MERGE_NS 10000000ull
-#define SCHED_MAX_SLICES 20000       /* per GET /sched answer */
+#define MERGE_NS         10000000ull
+#define SCHED_MAX_SLICES 20000 /* per GET /sched answer */
 
 typedef struct thr {
   int tid;
   uint64_t switches, preempted, wakes, wait_ns;
-  tl_hist *wake;                     /* ns; NULL until a first wait */
+  tl_hist *wake; /* ns; NULL until a first wait */
 } thr;
 
 struct tl_sched {
   tl_server *srv;
-  const struct tl_snapshot *snap;    /* the steps for /sched/trace, or NULL */
+  const struct tl_snapshot *snap; /* the steps for /sched/trace, or NULL */
   tl_sse *sse;
   int mode;
   int ncpu, pid;
-  const char *source;                /* "tracepoints" | "switches" | "sampled" */
+  const char *source; /* "tracepoints" | "switches" | "sampled" */
   char reason[320];
-  tl_sched_trace *trace;             /* NULL: sampled */
+  tl_sched_trace *trace; /* NULL: sampled */
   tl_sched_slices *builder;
   uv_timer_t timer;
   bool timer_on;
-  thr *thr;                          /* sorted by tid: our threads now */
+  thr *thr; /* sorted by tid: our threads now */
   size_t nthr;
   uint64_t tids_at, watch_until, last_stream;
-  uint64_t trace_since;              /* when tracing (re)started, 0: never */
-  tl_sched_slice *rec;               /* the flight recorder (ring) */
-  uint64_t rec_total, stream_from;   /* slices ever recorded / streamed */
+  uint64_t trace_since;            /* when tracing (re)started, 0: never */
+  tl_sched_slice *rec;             /* the flight recorder (ring) */
+  uint64_t rec_total, stream_from; /* slices ever recorded / streamed */
   uint64_t rec_overwritten;
 };
 
@@ -79,9 +79,7 @@ static thr *thr_find(const tl_sched *s, int tid) {
   return bsearch(&key, s->thr, s->nthr, sizeof *s->thr, thr_cmp);
 }
 
-static bool is_ours(void *arg, int tid) {
-  return thr_find(arg, tid) != NULL;
-}
+static bool is_ours(void *arg, int tid) { return thr_find(arg, tid) != NULL; }
 
 /* Our threads from /proc/self/task; keeps the figures of those that stay.
  * True when the set changed. */
@@ -180,12 +178,14 @@ static void stream_event(tl_sched *s, uint64_t now) {
   tl_buf_init(&b, NULL, 0);
   tl_sched_counts c;
   tl_sched_slices_counts(s->builder, &c);
-  tl_buf_printf(&b, "{\"source\":\"%s\",\"lost\":%llu,\"merged_ms\":", s->source,
+  tl_buf_printf(&b,
+                "{\"source\":\"%s\",\"lost\":%llu,\"merged_ms\":", s->source,
                 (unsigned long long) c.lost);
   bool merge = n > STREAM_RAW_MAX;
   if (merge)
-    tl_buf_printf(&b, "%llu,\"reason\":\"%zu slices in %llu ms, beyond the "
-                      "budget of %d an event: merged per CPU and thread\"",
+    tl_buf_printf(&b,
+                  "%llu,\"reason\":\"%zu slices in %llu ms, beyond the "
+                  "budget of %d an event: merged per CPU and thread\"",
                   (unsigned long long) (MERGE_NS / 1000000), n,
                   (unsigned long long) (STREAM_EVERY_NS / 1000000),
                   STREAM_RAW_MAX);
@@ -202,9 +202,9 @@ static void stream_event(tl_sched *s, uint64_t now) {
       tl_sched_render_slice(&b, &tmp[shown]);
     }
   }
-  tl_buf_printf(&b, "],\"truncated\":%s}",
-                b.len > STREAM_MAX_BYTES - 512 && !merge && shown < n ? "true"
-                                                                      : "false");
+  tl_buf_printf(
+      &b, "],\"truncated\":%s}",
+      b.len > STREAM_MAX_BYTES - 512 && !merge && shown < n ? "true" : "false");
   free(tmp);
   if (b.len <= STREAM_MAX_BYTES)
     tl_sse_broadcast_event(s->sse, "sched", b.data, b.len);
@@ -319,11 +319,12 @@ void tl_sched_free(tl_sched *s) {
 }
 
 void tl_sched_kernel_json(const tl_sched *s, tl_buf *b) {
-  tl_buf_printf(b, "\"sched_source\":\"%s\",\"sched_source_reason\":",
-                s->source);
+  tl_buf_printf(b,
+                "\"sched_source\":\"%s\",\"sched_source_reason\":", s->source);
   tl_buf_put_json_str(b, s->reason, strlen(s->reason));
   tl_buf_printf(b, ",\"sched_tracing\":%s,",
-                s->trace && tl_sched_trace_enabled(s->trace) ? "true" : "false");
+                s->trace && tl_sched_trace_enabled(s->trace) ? "true"
+                                                             : "false");
 }
 
 void tl_sched_thread_figures(const tl_sched *s, int tid,
@@ -353,8 +354,9 @@ static void figs_json(tl_buf *b, const tl_sched_thread_figs *f) {
                 (unsigned long long) f->switches,
                 (unsigned long long) f->preempted);
   if (f->wakes)
-    tl_buf_printf(b, "{\"count\":%llu,\"sum\":%.3f,\"p50\":%.3f,\"p99\":%.3f,"
-                     "\"max\":%.3f}",
+    tl_buf_printf(b,
+                  "{\"count\":%llu,\"sum\":%.3f,\"p50\":%.3f,\"p99\":%.3f,"
+                  "\"max\":%.3f}",
                   (unsigned long long) f->wakes, (double) f->wait_ns / 1000.0,
                   f->wake_p50_us, f->wake_p99_us, f->wake_max_us);
   else
@@ -395,8 +397,9 @@ static tl_sched_slice *recorded(const tl_sched *s, uint64_t since_ns,
       break;
     }
     if (!out)
-      out = tl_xmalloc((size_t) (s->rec_total - i < cap ? s->rec_total - i : cap) *
-                       sizeof *out);
+      out = tl_xmalloc(
+          (size_t) (s->rec_total - i < cap ? s->rec_total - i : cap) *
+          sizeof *out);
     out[k++] = *x;
   }
   *n = k;
@@ -411,28 +414,35 @@ static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
     tl_sched_slices_counts(s->builder, &cnt);
   tl_buf_printf(&b, "{\"source\":\"%s\",\"source_reason\":", s->source);
   tl_buf_put_json_str(&b, s->reason, strlen(s->reason));
-  tl_buf_printf(&b, ",\"tracing\":%s,\"filtered\":%s,\"now_ns\":%llu,"
-                    "\"tracing_since_ns\":",
+  tl_buf_printf(&b,
+                ",\"tracing\":%s,\"filtered\":%s,\"now_ns\":%llu,"
+                "\"tracing_since_ns\":",
                 s->trace && tl_sched_trace_enabled(s->trace) ? "true" : "false",
-                s->trace && tl_sched_trace_filtered(s->trace) ? "true" : "false",
+                s->trace && tl_sched_trace_filtered(s->trace) ? "true"
+                                                              : "false",
                 (unsigned long long) tl_now_ns());
   if (s->trace_since)
     tl_buf_printf(&b, "%llu", (unsigned long long) s->trace_since);
   else
     tl_buf_puts(&b, "null");
-  tl_buf_printf(&b, ",\"filter_updates\":%llu,\"ncpu\":%d,\"pid\":%d,"
-                    "\"lost\":%llu,\"lost_per_cpu\":[",
-                (unsigned long long) (s->trace ? tl_sched_trace_filter_updates(s->trace) : 0),
-                s->ncpu, s->pid, (unsigned long long) cnt.lost);
-  const uint64_t *lpc = s->builder ? tl_sched_slices_lost_per_cpu(s->builder) : NULL;
+  tl_buf_printf(
+      &b,
+      ",\"filter_updates\":%llu,\"ncpu\":%d,\"pid\":%d,"
+      "\"lost\":%llu,\"lost_per_cpu\":[",
+      (unsigned long long) (s->trace ? tl_sched_trace_filter_updates(s->trace)
+                                     : 0),
+      s->ncpu, s->pid, (unsigned long long) cnt.lost);
+  const uint64_t *lpc =
+      s->builder ? tl_sched_slices_lost_per_cpu(s->builder) : NULL;
   for (int i = 0; i < s->ncpu; i++)
     tl_buf_printf(&b, "%s%llu", i ? "," : "",
                   (unsigned long long) (lpc ? lpc[i] : 0));
   size_t n;
   bool trunc;
   tl_sched_slice *sl = recorded(s, since, SCHED_MAX_SLICES, &n, &trunc);
-  tl_buf_printf(&b, "],\"records\":%llu,\"late\":%llu,\"truncated\":%s,"
-                    "\"slices\":[",
+  tl_buf_printf(&b,
+                "],\"records\":%llu,\"late\":%llu,\"truncated\":%s,"
+                "\"slices\":[",
                 (unsigned long long) cnt.records, (unsigned long long) cnt.late,
                 trunc ? "true" : "false");
   for (size_t i = 0; i < n; i++) {
@@ -450,8 +460,8 @@ static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
     tl_buf_putc(&b, '}');
   }
   tl_buf_puts(&b, "]}");
-  tl_admin_conn_respond(c, 200, "application/json", "Cache-Control: no-store\r\n",
-                   b.data, b.len);
+  tl_admin_conn_respond(c, 200, "application/json",
+                        "Cache-Control: no-store\r\n", b.data, b.len);
   tl_buf_close(&b);
 }
 
@@ -494,8 +504,8 @@ static tl_sched_step *cpu_steps(const tl_sched *s, uint64_t from_ns,
     st->start_ns = e->ev.start_ns;
     st->end_ns = e->ev.end_ns;
     st->task = e->ev.task;
-    snprintf(st->name, sizeof st->name, "cpu step %d of task %llu",
-             e->ev.step, (unsigned long long) e->ev.task);
+    snprintf(st->name, sizeof st->name, "cpu step %d of task %llu", e->ev.step,
+             (unsigned long long) e->ev.task);
   }
   return out;
 }
@@ -504,8 +514,8 @@ static void trace_json(tl_sched *s, tl_admin_conn *c, uint64_t seconds) {
   uint64_t now = tl_now_ns();
   size_t n;
   bool trunc;
-  tl_sched_slice *sl = recorded(s, now - seconds * 1000000000ull, RECORD_CAP,
-                                &n, &trunc);
+  tl_sched_slice *sl =
+      recorded(s, now - seconds * 1000000000ull, RECORD_CAP, &n, &trunc);
   tl_sched_named *names = tl_xcalloc(s->nthr + 1, sizeof *names);
   thread_names(s, names);
   size_t nsteps = 0;
@@ -517,23 +527,26 @@ static void trace_json(tl_sched *s, tl_admin_conn *c, uint64_t seconds) {
   free(sl);
   free(names);
   free(steps);
-  tl_admin_conn_respond(c, 200, "application/json",
-                   "Cache-Control: no-store\r\n"
-                   "Content-Disposition: attachment; filename=\"threadlab-sched.json\"\r\n",
-                   b.data, b.len);
+  tl_admin_conn_respond(
+      c, 200, "application/json",
+      "Cache-Control: no-store\r\n"
+      "Content-Disposition: attachment; filename=\"threadlab-sched.json\"\r\n",
+      b.data, b.len);
   tl_buf_close(&b);
 }
 
-void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p,
-                     size_t plen, const char *q, size_t qlen) {
+void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p, size_t plen,
+                     const char *q, size_t qlen) {
 #define IS(lit) (plen == sizeof(lit) - 1 && memcmp(p, lit, plen) == 0)
   char v[32];
   unsigned long num = 0;
   s->watch_until = tl_now_ns() + WATCH_NS;
   if (IS("/sched")) {
     int l = tl_query_get(q, qlen, "since_ns", v, sizeof v);
-    if (l == -2 || (l >= 0 && tl_parse_uint(v, (size_t) l, 0, ~0ul, &num) != 0)) {
-      tl_admin_conn_respond_error(c, 400, "since_ns: an unsigned integer (ns, CLOCK_MONOTONIC)", NULL);
+    if (l == -2 ||
+        (l >= 0 && tl_parse_uint(v, (size_t) l, 0, ~0ul, &num) != 0)) {
+      tl_admin_conn_respond_error(
+          c, 400, "since_ns: an unsigned integer (ns, CLOCK_MONOTONIC)", NULL);
       return;
     }
     sched_json(s, c, l >= 0 ? (uint64_t) num : 0);

@@ -142,8 +142,7 @@ bool tl_sched_field_int(const tl_sched_field *fd, const uint8_t *raw,
     *out = (int64_t) v;
     return true;
   }
-  default:
-    return false;
+  default: return false;
   }
 }
 

@@ -16,8 +16,9 @@ static void opt_int(tl_buf *b, const char *key, bool have, long long v) {
 }
 
 void tl_sched_render_slice(tl_buf *b, const tl_sched_slice *s) {
-  tl_buf_printf(b, "{\"cpu\":%d,\"tid\":%d,\"start_ns\":%llu,\"end_ns\":%llu,"
-                   "\"end\":\"%s\"",
+  tl_buf_printf(b,
+                "{\"cpu\":%d,\"tid\":%d,\"start_ns\":%llu,\"end_ns\":%llu,"
+                "\"end\":\"%s\"",
                 s->cpu, s->tid, (unsigned long long) s->start_ns,
                 (unsigned long long) s->end_ns, tl_sched_end_name(s->end));
   opt_int(b, "wake_ns", s->wake_ns != 0, (long long) s->wake_ns);
@@ -31,7 +32,7 @@ void tl_sched_render_slice(tl_buf *b, const tl_sched_slice *s) {
 typedef struct mkey {
   uint64_t bucket;
   int cpu, tid;
-  size_t first;           /* index of its first slice: output order */
+  size_t first; /* index of its first slice: output order */
 } mkey;
 
 static int mkey_cmp(const void *a, const void *c) {
@@ -102,18 +103,20 @@ static const char *name_of(const tl_sched_named *names, size_t n, int tid) {
 
 static void meta(tl_buf *b, bool *first, const char *what, int pid, int tid,
                  const char *name) {
-  tl_buf_printf(b, "%s{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,"
-                   "\"args\":{\"name\":",
+  tl_buf_printf(b,
+                "%s{\"ph\":\"M\",\"name\":\"%s\",\"pid\":%d,\"tid\":%d,"
+                "\"args\":{\"name\":",
                 *first ? "" : ",", what, pid, tid);
   tl_buf_put_json_str(b, name, strlen(name));
   tl_buf_puts(b, "}}");
   *first = false;
 }
 
-static void span(tl_buf *b, const char *cat, int pid, int tid,
-                 uint64_t start, uint64_t end) {
-  tl_buf_printf(b, ",{\"ph\":\"X\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":",
-                cat, pid, tid);
+static void span(tl_buf *b, const char *cat, int pid, int tid, uint64_t start,
+                 uint64_t end) {
+  tl_buf_printf(
+      b, ",{\"ph\":\"X\",\"cat\":\"%s\",\"pid\":%d,\"tid\":%d,\"ts\":", cat,
+      pid, tid);
   put_us(b, start);
   tl_buf_puts(b, ",\"dur\":");
   put_us(b, end > start ? end - start : 0);
@@ -161,7 +164,8 @@ void tl_sched_render_chrome(tl_buf *b, int ncpu, int pid,
     span(b, "step", pid, st->tid, st->start_ns, st->end_ns);
     tl_buf_puts(b, ",\"name\":");
     tl_buf_put_json_str(b, st->name, strnlen(st->name, sizeof st->name));
-    tl_buf_printf(b, ",\"args\":{\"task\":%llu}}", (unsigned long long) st->task);
+    tl_buf_printf(b, ",\"args\":{\"task\":%llu}}",
+                  (unsigned long long) st->task);
   }
   tl_buf_puts(b, "]}");
 }

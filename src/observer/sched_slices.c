@@ -17,21 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HOLD_MAX_NS 1000000000ull
+#define HOLD_MAX_NS   1000000000ull
 #define TID_TABLE_MAX (1u << 16)
 
 typedef struct cpu_state {
-  bool have;               /* one of ours is on this CPU since start */
+  bool have; /* one of ours is on this CPU since start */
   int tid;
   uint64_t start, wake;
-  bool held;               /* a finished slice waiting for in_pid */
-  int held_next;           /* the raw tid that took the core */
+  bool held;     /* a finished slice waiting for in_pid */
+  int held_next; /* the raw tid that took the core */
   tl_sched_slice hs;
 } cpu_state;
 
 typedef struct tid_ent {
-  int tid;                 /* 0: empty */
-  uint64_t runnable;       /* 0: not known to be runnable */
+  int tid;           /* 0: empty */
+  uint64_t runnable; /* 0: not known to be runnable */
 } tid_ent;
 
 struct tl_sched_slices {
@@ -42,22 +42,18 @@ struct tl_sched_slices {
   uint64_t *lost;
   tid_ent *tids;
   size_t tcap, tcount;
-  tl_sched_rec *q;         /* the reorder queue */
+  tl_sched_rec *q; /* the reorder queue */
   size_t qn, qcap;
-  uint64_t seq_done_t;     /* time of the last processed record */
+  uint64_t seq_done_t; /* time of the last processed record */
   tl_sched_counts counts;
 };
 
 const char *tl_sched_end_name(tl_sched_end e) {
   switch (e) {
-  case TL_SEND_PREEMPTED:
-    return "preempted";
-  case TL_SEND_BLOCKED:
-    return "blocked";
-  case TL_SEND_YIELD:
-    return "yield";
-  case TL_SEND_EXIT:
-    return "exit";
+  case TL_SEND_PREEMPTED: return "preempted";
+  case TL_SEND_BLOCKED: return "blocked";
+  case TL_SEND_YIELD: return "yield";
+  case TL_SEND_EXIT: return "exit";
   }
   return "blocked";
 }
@@ -189,9 +185,8 @@ static void on_switch(tl_sched_slices *b, const tl_sched_rec *r,
   }
   if (r->prev_tid != 0 && b->ours(b->ours_arg, r->prev_tid)) {
     tid_ent *e = tid_find(b, r->prev_tid, true);
-    e->runnable = tl_sched_end_of_state(r->prev_state) == TL_SEND_PREEMPTED
-                      ? r->t_ns
-                      : 0;
+    e->runnable =
+        tl_sched_end_of_state(r->prev_state) == TL_SEND_PREEMPTED ? r->t_ns : 0;
   }
   c->have = false;
   if (r->next_tid != 0 && b->ours(b->ours_arg, r->next_tid)) {
@@ -207,9 +202,7 @@ static void on_switch(tl_sched_slices *b, const tl_sched_rec *r,
 static void process(tl_sched_slices *b, const tl_sched_rec *r,
                     tl_sched_emit_fn emit, void *arg) {
   switch (r->kind) {
-  case TL_SREC_SWITCH:
-    on_switch(b, r, emit, arg);
-    break;
+  case TL_SREC_SWITCH: on_switch(b, r, emit, arg); break;
   case TL_SREC_WAKEUP:
     if (r->tid != 0 && b->ours(b->ours_arg, r->tid)) {
       tid_ent *e = tid_find(b, r->tid, true);
@@ -217,8 +210,7 @@ static void process(tl_sched_slices *b, const tl_sched_rec *r,
         e->runnable = r->t_ns;
     }
     break;
-  case TL_SREC_MIGRATE:
-    break;
+  case TL_SREC_MIGRATE: break;
   case TL_SREC_LOST: {
     cpu_state *c = &b->cpus[r->cpu];
     emit_held(c, emit, arg);

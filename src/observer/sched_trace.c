@@ -22,25 +22,24 @@
 #include <time.h>
 #include <unistd.h>
 
-#define NEV 4
-#define SWITCH_RING_PAGES 4      /* per thread: ~500 records per drain */
-#define FILTER_CAP 4000          /* the kernel copies at most a page */
-#define REC_MAX 4096
+#define NEV               4
+#define SWITCH_RING_PAGES 4    /* per thread: ~500 records per drain */
+#define FILTER_CAP        4000 /* the kernel copies at most a page */
+#define REC_MAX           4096
 
 enum { EV_SWITCH, EV_WAKEUP, EV_WAKEUP_NEW, EV_MIGRATE };
-static const char *const ev_names[NEV] = {"sched_switch", "sched_wakeup",
-                                          "sched_wakeup_new",
-                                          "sched_migrate_task"};
+static const char *const ev_names[NEV] = {
+    "sched_switch", "sched_wakeup", "sched_wakeup_new", "sched_migrate_task"};
 
 typedef struct ring {
-  int fd;                    /* the event whose buffer this is */
-  void *base;                /* header page + data */
+  int fd;     /* the event whose buffer this is */
+  void *base; /* header page + data */
   size_t data_size;
-  int cpu;                   /* tracepoints: its CPU */
-  int tid;                   /* switches: its thread */
+  int cpu; /* tracepoints: its CPU */
+  int tid; /* switches: its thread */
 } ring;
 
-typedef struct layout {     /* the fields we read, from the format files */
+typedef struct layout { /* the fields we read, from the format files */
   int id[NEV];
   const tl_sched_field *prev_pid, *prev_state, *next_pid, *next_comm;
   const tl_sched_field *wk_pid[2], *mg_pid, *mg_dest;
@@ -50,15 +49,15 @@ struct tl_sched_trace {
   tl_sched_trace_kind kind;
   int ncpu;
   bool enabled, filtered;
-  uint64_t filter_updates;   /* event sets swapped for a new filter */
+  uint64_t filter_updates; /* event sets swapped for a new filter */
   size_t page;
   /* tracepoints */
   tl_sched_format fmt[NEV];
   layout lay;
-  int (*fds)[NEV];           /* [cpu][event], -1 where not opened */
-  ring *rings;               /* one a CPU (tracepoints) or a thread */
+  int (*fds)[NEV]; /* [cpu][event], -1 where not opened */
+  ring *rings;     /* one a CPU (tracepoints) or a thread */
   int nrings, rcap;
-  uint8_t rec[REC_MAX];      /* one record copied out of a ring */
+  uint8_t rec[REC_MAX]; /* one record copied out of a ring */
 };
 
 static long perf_open(struct perf_event_attr *a, int pid, int cpu, int group) {
@@ -286,10 +285,11 @@ static int set_tp_filter(tl_sched_trace *t, const int *tids, int n) {
   char sw[FILTER_CAP], pid[FILTER_CAP];
   /* Without a filter that fits, none: the user-space check then does all
    * the work. */
-  bool ok = n > 0 &&
-            tl_sched_trace_filter_text("prev_pid", "next_pid", tids, n, sw,
-                                       sizeof sw) > 0 &&
-            tl_sched_trace_filter_text("pid", NULL, tids, n, pid, sizeof pid) > 0;
+  bool ok =
+      n > 0 &&
+      tl_sched_trace_filter_text("prev_pid", "next_pid", tids, n, sw,
+                                 sizeof sw) > 0 &&
+      tl_sched_trace_filter_text("pid", NULL, tids, n, pid, sizeof pid) > 0;
   int rc = 0;
   for (int i = 0; i < t->nrings; i++) {
     const ring *r = &t->rings[i];
@@ -346,8 +346,8 @@ static int set_switch_threads(tl_sched_trace *t, const int *tids, int n) {
     a.type = PERF_TYPE_SOFTWARE;
     a.config = PERF_COUNT_SW_DUMMY;
     a.context_switch = 1;
-  a.exclude_kernel = 1; /* else refused at perf_event_paranoid >= 2 */
-  a.exclude_hv = 1;
+    a.exclude_kernel = 1; /* else refused at perf_event_paranoid >= 2 */
+    a.exclude_hv = 1;
     a.disabled = t->enabled ? 0 : 1;
     long fd = perf_open(&a, tids[k], -1, -1);
     if (fd < 0) {
@@ -410,8 +410,8 @@ static bool sample_id(const uint8_t *p, size_t len, tl_sched_rec *r) {
   return true;
 }
 
-static bool decode_sample(const tl_sched_trace *t, const uint8_t *p,
-                          size_t len, tl_sched_rec *r) {
+static bool decode_sample(const tl_sched_trace *t, const uint8_t *p, size_t len,
+                          tl_sched_rec *r) {
   const size_t h = sizeof(struct perf_event_header);
   if (len < h + 28)
     return false;
@@ -500,8 +500,7 @@ static bool decode(const tl_sched_trace *t, const ring *rg, const uint8_t *p,
     }
     return true;
   }
-  default:
-    return false;
+  default: return false;
   }
 }
 

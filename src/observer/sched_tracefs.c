@@ -19,8 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_EVENTS 8
-#define FILE_CAP 8192            /* a sched format file is ~1-2.5 KiB */
+#define MAX_EVENTS        8
+#define FILE_CAP          8192 /* a sched format file is ~1-2.5 KiB */
 #define HELPER_TIMEOUT_MS 3000
 
 static const char *const roots[] = {"/sys/kernel/tracing",
@@ -96,7 +96,8 @@ static void child_main(int wfd, char *const *paths, int n, char *buf) {
     syscall(SYS_exit_group, 3);
   for (int i = 0; i < n; i++) {
     uint32_t len = 0;
-    int fd = (int) syscall(SYS_openat, AT_FDCWD, paths[i], O_RDONLY | O_CLOEXEC);
+    int fd =
+        (int) syscall(SYS_openat, AT_FDCWD, paths[i], O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
       ssize_t r = read_all(fd, buf, FILE_CAP);
       syscall(SYS_close, fd);
@@ -196,15 +197,16 @@ static int via_helper(const char *const *names, int n, tl_sched_format *out,
   free(buf);
   if (rc != 0) {
     int code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-    *why = code == 2   ? "making / private in the helper's namespace failed"
-           : code == 3 ? "mounting tracefs in the helper's namespace failed"
-                       : "the sched tracepoints' format files could not be read";
+    *why = code == 2 ? "making / private in the helper's namespace failed"
+           : code == 3
+               ? "mounting tracefs in the helper's namespace failed"
+               : "the sched tracepoints' format files could not be read";
   }
   return rc;
 }
 
-int tl_sched_tracefs_read(const char *const *names, int n,
-                          tl_sched_format *out, const char **why) {
+int tl_sched_tracefs_read(const char *const *names, int n, tl_sched_format *out,
+                          const char **why) {
   *why = NULL;
   if (n <= 0 || n > MAX_EVENTS) {
     *why = "bad event list";

@@ -14,21 +14,21 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#define SPIN_NS 10000000ull          /* 10 ms together: several time slices */
+#define SPIN_NS           10000000ull /* 10 ms together: several time slices */
 #define ARRIVE_TIMEOUT_NS 2000000000ull
-#define MAX_SPINNERS 17
+#define MAX_SPINNERS      17
 
 typedef struct spinner {
   pthread_t th;
   struct probe_run *run;
   bool pin_failed;
-  bool have;                    /* both schedstat reads succeeded */
+  bool have; /* both schedstat reads succeeded */
   tl_procfs_schedstat before, after;
 } spinner;
 
 typedef struct probe_run {
-  int cpu;                      /* -1: not pinned */
-  int n;                        /* spinners started */
+  int cpu; /* -1: not pinned */
+  int n;   /* spinners started */
   _Atomic int arrived;
   spinner s[MAX_SPINNERS];
 } probe_run;
@@ -47,14 +47,16 @@ static void *spin_main(void *arg) {
     cpu_set_t one;
     CPU_ZERO(&one);
     CPU_SET(run->cpu, &one);
-    sp->pin_failed = pthread_setaffinity_np(pthread_self(), sizeof(one), &one) != 0;
+    sp->pin_failed =
+        pthread_setaffinity_np(pthread_self(), sizeof(one), &one) != 0;
   }
   bool ok = read_self(&sp->before);
   /* Keep the core busy until every spinner has taken its first reading,
    * so that the waits fall inside each window, then spin together. */
   atomic_fetch_add(&run->arrived, 1);
   uint64_t t0 = tl_now_ns();
-  while (atomic_load(&run->arrived) < run->n && tl_now_ns() - t0 < ARRIVE_TIMEOUT_NS)
+  while (atomic_load(&run->arrived) < run->n &&
+         tl_now_ns() - t0 < ARRIVE_TIMEOUT_NS)
     ;
   t0 = tl_now_ns();
   while (tl_now_ns() - t0 < SPIN_NS)
@@ -123,7 +125,8 @@ void tl_schedstat_probe_run(tl_schedstat_probe *out) {
       continue;
     have++;
     if (sp->after.oncpu_ns >= sp->before.oncpu_ns)
-      out->oncpu_ms += (double) (sp->after.oncpu_ns - sp->before.oncpu_ns) / 1e6;
+      out->oncpu_ms +=
+          (double) (sp->after.oncpu_ns - sp->before.oncpu_ns) / 1e6;
     if (sp->after.runq_wait_ns >= sp->before.runq_wait_ns)
       out->run_delay_ms +=
           (double) (sp->after.runq_wait_ns - sp->before.runq_wait_ns) / 1e6;

@@ -22,7 +22,8 @@ static void find_deadlocks(tl_shared_obs *o, uint64_t now_ns) {
   memcpy(prev, o->deadlocks, sizeof(prev));
   o->ndeadlocks = 0;
   to_nodes(&o->r, o->nodes);
-  int n = tl_deadlock_find(o->nodes, o->r.nthreads, cyc, TL_SHARED_MAX_DEADLOCKS);
+  int n =
+      tl_deadlock_find(o->nodes, o->r.nthreads, cyc, TL_SHARED_MAX_DEADLOCKS);
   if (n > TL_SHARED_MAX_DEADLOCKS)
     n = TL_SHARED_MAX_DEADLOCKS;
   if (n == 0)
@@ -62,7 +63,8 @@ static void period(tl_shared_obs *o, uint64_t now_ns) {
     for (int j = 0; j < o->prev_n && o->has_period; j++)
       if (o->prev_tid[j] == r->threads[i].tid) {
         uint64_t w = r->threads[i].lock_wait_ns;
-        double d = w > o->prev_wait_ns[j] ? (double) (w - o->prev_wait_ns[j]) : 0;
+        double d =
+            w > o->prev_wait_ns[j] ? (double) (w - o->prev_wait_ns[j]) : 0;
         o->lock_wait_pct[i] = d > span ? 100.0 : 100.0 * d / span;
       }
   }

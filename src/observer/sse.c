@@ -11,7 +11,7 @@
 
 /* A client that falls this far behind is dropped, not buffered for. */
 #define SSE_MAX_PENDING (8u * 1024 * 1024)
-#define SSE_RETRY_MS 2000
+#define SSE_RETRY_MS    2000
 
 typedef struct sse_client {
   struct sse_client *prev, *next;
@@ -22,7 +22,7 @@ typedef struct sse_client {
 /* Observer thread only. */
 struct tl_sse {
   sse_client *clients;
-  const char *first_name;      /* tl_sse_set_first_event, or NULL */
+  const char *first_name; /* tl_sse_set_first_event, or NULL */
   tl_sse_render_fn first_render;
   void *first_arg;
 };
@@ -112,8 +112,8 @@ void tl_sse_broadcast(tl_sse *sse, uint64_t seq, const tl_buf *json) {
   if (!sse->clients)
     return;
   char head[48];
-  int hl = snprintf(head, sizeof(head), "id: %llu\ndata: ",
-                    (unsigned long long) seq);
+  int hl = snprintf(head, sizeof(head),
+                    "id: %llu\ndata: ", (unsigned long long) seq);
   shared_event *ev = tl_xmalloc(sizeof(*ev) + (size_t) hl + json->len + 2);
   ev->refs = 1; /* ours, until every client has it */
   memcpy(ev->data, head, (size_t) hl);

@@ -11,10 +11,10 @@
 #include <string.h>
 
 struct tl_stream_view {
-  tl_snapshot view;            /* the snapshot with fewer threads and steps */
-  tl_thread_snap *threads;     /* [TL_STREAM_THREADS] */
-  tl_timeline_ev *timeline;    /* [TL_STREAM_TIMELINE] */
-  int *order;                  /* snapshot indices, busiest first */
+  tl_snapshot view;         /* the snapshot with fewer threads and steps */
+  tl_thread_snap *threads;  /* [TL_STREAM_THREADS] */
+  tl_timeline_ev *timeline; /* [TL_STREAM_TIMELINE] */
+  int *order;               /* snapshot indices, busiest first */
   int order_cap;
 };
 
@@ -106,14 +106,16 @@ static void put_folded(tl_buf *b, const folded *f, int listed, bool any) {
     tl_buf_puts(b, ",\"folded\":null}");
     return;
   }
-  tl_buf_printf(b, ",\"folded\":{\"threads\":%d,\"workers\":%d,\"listed\":%d,"
-                   "\"running\":%d,", f->threads, f->workers, listed, f->running);
+  tl_buf_printf(b,
+                ",\"folded\":{\"threads\":%d,\"workers\":%d,\"listed\":%d,"
+                "\"running\":%d,",
+                f->threads, f->workers, listed, f->running);
   put_num(b, "cpu_pct", f->cpu_pct);
   put_num(b, "on_cpu_pct", f->on_cpu_pct);
   put_num(b, "runq_pct", f->runq_pct);
   put_num(b, "busy_pct", f->busy_pct);
-  tl_buf_printf(b, "\"tasks\":%llu,\"steps\":%llu,", (unsigned long long) f->tasks,
-                (unsigned long long) f->steps);
+  tl_buf_printf(b, "\"tasks\":%llu,\"steps\":%llu,",
+                (unsigned long long) f->tasks, (unsigned long long) f->steps);
   put_num(b, "tasks_rate", f->tasks_rate);
   put_num(b, "steps_rate", f->steps_rate);
   put_num(b, "ctx_voluntary_rate", f->ctx_vol_rate);
@@ -133,7 +135,8 @@ static void add_left_out(tl_stream_view *v, int tid) {
     }
 }
 
-void tl_stream_view_render(tl_stream_view *v, const tl_snapshot *s, tl_buf *out) {
+void tl_stream_view_render(tl_stream_view *v, const tl_snapshot *s,
+                           tl_buf *out) {
   out->len = 0;
   if (s->nthreads <= TL_STREAM_THREADS) {
     tl_render_json(s, out);

@@ -22,8 +22,8 @@
 struct tl_task_files {
   tl_task_files_entry *fds; /* sorted by tid */
   int nfds, cap;
-  int fds_kept;             /* descriptors open in fds[] */
-  int fds_budget;           /* at most this many (FD_SHARE_DIV of the limit) */
+  int fds_kept;   /* descriptors open in fds[] */
+  int fds_budget; /* at most this many (FD_SHARE_DIV of the limit) */
 };
 
 int tl_task_files_budget(int cap) {
@@ -115,7 +115,8 @@ tl_task_files_entry *tl_task_files_for(tl_task_files *st, int tid) {
     if (dfd < 0)
       return NULL; /* gone since it was listed */
   }
-  memmove(&st->fds[lo + 1], &st->fds[lo], (size_t) (st->nfds - lo) * sizeof(tl_task_files_entry));
+  memmove(&st->fds[lo + 1], &st->fds[lo],
+          (size_t) (st->nfds - lo) * sizeof(tl_task_files_entry));
   st->nfds++;
   tl_task_files_entry *f = &st->fds[lo];
   f->tid = tid;

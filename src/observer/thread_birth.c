@@ -56,12 +56,12 @@ void tl_thread_birth_begin(tl_thread_birth *b) {
 }
 
 const char *tl_thread_birth_by_name(int by) {
-  return by == TL_BIRTH_CREATOR ? "creator"
-         : by == TL_BIRTH_KERNEL ? "kernel" : NULL;
+  return by == TL_BIRTH_CREATOR  ? "creator"
+         : by == TL_BIRTH_KERNEL ? "kernel"
+                                 : NULL;
 }
 
-static int kernel_start(tl_thread_birth *b, int pid, int tid,
-                        uint64_t *ticks) {
+static int kernel_start(tl_thread_birth *b, int pid, int tid, uint64_t *ticks) {
   for (int i = 0; i < b->n; i++)
     if (b->e[i].tid == tid && b->e[i].pid == pid) {
       *ticks = b->e[i].start_ticks;

@@ -10,10 +10,10 @@
 #include <unistd.h>
 
 struct tl_hrtimer {
-  uv_poll_t poll;            /* first: the close callback frees us */
+  uv_poll_t poll; /* first: the close callback frees us */
   int fd;
-  uint64_t armed_ns;         /* deadline the timerfd is set to; 0: disarmed */
-  tl_hrtimer_entry **heap;   /* min-heap on due_ns */
+  uint64_t armed_ns;       /* deadline the timerfd is set to; 0: disarmed */
+  tl_hrtimer_entry **heap; /* min-heap on due_ns */
   unsigned n, cap;
   _Atomic uint64_t *count_out; /* where n is published, or NULL */
 };

@@ -60,8 +60,7 @@ void tl_loop_counters_add(tl_loop_counters *d, const tl_loop_counters *c) {
 static_assert(sizeof(tl_loop_counters) % sizeof(uint64_t) == 0,
               "tl_loop_counters is made of 64-bit words");
 
-void tl_loop_counters_copy(tl_loop_counters *dst,
-                            const tl_loop_counters *src) {
+void tl_loop_counters_copy(tl_loop_counters *dst, const tl_loop_counters *src) {
   _Atomic uint64_t *d = (_Atomic uint64_t *) dst;
   const _Atomic uint64_t *s = (const _Atomic uint64_t *) src;
   for (size_t i = 0; i < sizeof(*dst) / sizeof(uint64_t); i++)

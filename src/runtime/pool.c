@@ -13,36 +13,36 @@ typedef struct tl_worker {
   tl_pool *pool;
   int index;
   pthread_t thread;
-  pthread_cond_t wake_cv;   /* it waits here while idle (under pool->mu) */
-  bool on_idle_stack;       /* under pool->mu */
-  uint64_t created_ns;      /* set before pthread_create, read by it */
+  pthread_cond_t wake_cv; /* it waits here while idle (under pool->mu) */
+  bool on_idle_stack;     /* under pool->mu */
+  uint64_t created_ns;    /* set before pthread_create, read by it */
   tl_thread_ctx ctx;
 } tl_worker;
 
 struct tl_pool {
-  tl_pool_inbox inbox;        /* first: the pool's own loop's inbox */
+  tl_pool_inbox inbox; /* first: the pool's own loop's inbox */
   uv_loop_t *loop;
   tl_registry *reg;
   size_t queue_max;
-  cpu_set_t base_mask;        /* the process's mask when the pool started */
+  cpu_set_t base_mask; /* the process's mask when the pool started */
 
-  pthread_mutex_t mu;         /* guards everything below up to `depth` */
-  pthread_cond_t exit_cv;     /* destroy waits here for workers to leave */
+  pthread_mutex_t mu;     /* guards everything below up to `depth` */
+  pthread_cond_t exit_cv; /* destroy waits here for workers to leave */
   tl_job *head, *tail;
   size_t depth_locked;
-  int target;                 /* wanted number of workers */
+  int target; /* wanted number of workers */
   /* Idle workers, the most recently idle on top: a job wakes the top one
    * (LIFO), so light load keeps a few warm workers busy and leaves the rest
    * asleep, instead of rotating through all of them. */
   tl_worker *idle_stack[TL_POOL_MAX_THREADS];
   int idle;
-  int alive;                  /* workers currently running */
+  int alive; /* workers currently running */
   bool stopping;
   bool pin;
-  cpu_set_t work_mask;        /* the workers' CPUs (--cpus), within base_mask */
+  cpu_set_t work_mask; /* the workers' CPUs (--cpus), within base_mask */
   tl_worker *workers[TL_POOL_MAX_THREADS];
 
-  _Atomic size_t depth;       /* mirror of depth_locked for lock-free reads */
+  _Atomic size_t depth; /* mirror of depth_locked for lock-free reads */
   /* Bumped by every submitting loop and worker: atomic adds. */
   _Atomic uint64_t submitted, rejected, completed;
 };
@@ -253,8 +253,8 @@ static int start_worker(tl_pool *p, int index) {
   return 0;
 }
 
-int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg,
-                   int nthreads, size_t queue_max, bool pin) {
+int tl_pool_init(tl_pool **out, uv_loop_t *loop, tl_registry *reg, int nthreads,
+                 size_t queue_max, bool pin) {
   if (nthreads < 1 || nthreads > TL_POOL_MAX_THREADS)
     return -EINVAL;
   tl_pool *p = tl_xcalloc(1, sizeof(*p));

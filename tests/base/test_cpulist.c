@@ -43,9 +43,10 @@ END_TEST
 
 START_TEST(refuses_what_is_not_a_cpulist) {
   cpu_set_t set;
-  const char *bad[] = {"3-1", "", "\n", "a", "0-99999", "1024",
-                       "99999999999999999999999", "1,", ",1", "1-", "-1",
-                       "1--2", "1 2", "0-7:2/4", "1\n\n"};
+  const char *bad[] = {
+      "3-1",  "",   "\n", "a",  "0-99999", "1024", "99999999999999999999999",
+      "1,",   ",1", "1-", "-1", "1--2",    "1 2",  "0-7:2/4",
+      "1\n\n"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
     ck_assert_msg(parse_str(bad[i], &set) == -1, "\"%s\" accepted", bad[i]);
 }

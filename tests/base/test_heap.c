@@ -12,7 +12,7 @@
 #include "base/heap.h"
 
 #define NBLK 64
-#define BLK (32 * 1024) /* below the mmap threshold: from the heap */
+#define BLK  (32 * 1024) /* below the mmap threshold: from the heap */
 
 START_TEST(freed_top_of_heap_stays) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -41,7 +41,8 @@ static void check_str(const char *in, size_t n, const char *want_lit,
   free(lit);
 }
 
-#define CHECK(in, lit, want) check_str(in, sizeof(in) - 1, lit, want, sizeof(want) - 1)
+#define CHECK(in, lit, want)                                                   \
+  check_str(in, sizeof(in) - 1, lit, want, sizeof(want) - 1)
 
 START_TEST(json_str_plain_and_quotes) {
   CHECK("tl-worker-3", "\"tl-worker-3\"", "tl-worker-3");
@@ -52,7 +53,8 @@ END_TEST
 
 START_TEST(json_str_control_characters) {
   CHECK("a\nb\tc\rd\be\ff", "\"a\\nb\\tc\\rd\\be\\ff\"", "a\nb\tc\rd\be\ff");
-  CHECK("\x01\x1f\x1b[31m", "\"\\u0001\\u001f\\u001b[31m\"", "\x01\x1f\x1b[31m");
+  CHECK("\x01\x1f\x1b[31m", "\"\\u0001\\u001f\\u001b[31m\"",
+        "\x01\x1f\x1b[31m");
   CHECK("del\x7f", "\"del\\u007f\"", "del\x7f");
   /* C1 controls are valid UTF-8 but control characters: escaped */
   CHECK("c1\xc2\x85\xc2\x9f", "\"c1\\u0085\\u009f\"", "c1\xc2\x85\xc2\x9f");
@@ -64,20 +66,24 @@ START_TEST(json_str_control_characters) {
 END_TEST
 
 START_TEST(json_str_valid_utf8_passes) {
-  CHECK("caf\xc3\xa9", "\"caf\xc3\xa9\"", "caf\xc3\xa9");             /* U+00E9 */
-  CHECK("\xc2\xa0", "\"\xc2\xa0\"", "\xc2\xa0");                      /* U+00A0, first after C1 */
-  CHECK("\xe2\x82\xac", "\"\xe2\x82\xac\"", "\xe2\x82\xac");          /* U+20AC */
-  CHECK("\xed\x9f\xbf", "\"\xed\x9f\xbf\"", "\xed\x9f\xbf");          /* U+D7FF */
-  CHECK("\xee\x80\x80", "\"\xee\x80\x80\"", "\xee\x80\x80");          /* U+E000 */
-  CHECK("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"", "\xf0\x9f\x98\x80"); /* U+1F600 */
-  CHECK("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"", "\xf4\x8f\xbf\xbf"); /* U+10FFFF */
+  CHECK("caf\xc3\xa9", "\"caf\xc3\xa9\"", "caf\xc3\xa9"); /* U+00E9 */
+  CHECK("\xc2\xa0", "\"\xc2\xa0\"", "\xc2\xa0"); /* U+00A0, first after C1 */
+  CHECK("\xe2\x82\xac", "\"\xe2\x82\xac\"", "\xe2\x82\xac"); /* U+20AC */
+  CHECK("\xed\x9f\xbf", "\"\xed\x9f\xbf\"", "\xed\x9f\xbf"); /* U+D7FF */
+  CHECK("\xee\x80\x80", "\"\xee\x80\x80\"", "\xee\x80\x80"); /* U+E000 */
+  CHECK("\xf0\x9f\x98\x80", "\"\xf0\x9f\x98\x80\"",
+        "\xf0\x9f\x98\x80"); /* U+1F600 */
+  CHECK("\xf4\x8f\xbf\xbf", "\"\xf4\x8f\xbf\xbf\"",
+        "\xf4\x8f\xbf\xbf"); /* U+10FFFF */
 }
 END_TEST
 
 START_TEST(json_str_lone_and_truncated_bytes) {
   /* bytes >= 0x80 alone: each one is a U+FFFD */
   CHECK("\x80", "\"" FFFD "\"", FFFD);
-  CHECK("a\xbf" "b", "\"a" FFFD "b\"", "a" FFFD "b");
+  CHECK("a\xbf"
+        "b",
+        "\"a" FFFD "b\"", "a" FFFD "b");
   CHECK("\xff\xfe", "\"" FFFD FFFD "\"", FFFD FFFD);
   CHECK("\xf5\x80", "\"" FFFD FFFD "\"", FFFD FFFD);
   /* truncated sequences: the valid prefix is one U+FFFD, what follows stays */
@@ -109,9 +115,9 @@ END_TEST
 /* Every byte string of length 1..3 over an alphabet of the awkward bytes
  * still makes valid JSON: a sweep that catches what the cases above miss. */
 START_TEST(json_str_sweep_is_always_valid) {
-  static const unsigned char alpha[] = {0x00, 0x0a, 0x1f, 0x22, 0x41, 0x5c, 0x7f, 0x80, 0x9f,
-                                        0xa0, 0xbf, 0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0,
-                                        0xf4, 0xf5, 0xff};
+  static const unsigned char alpha[] = {
+      0x00, 0x0a, 0x1f, 0x22, 0x41, 0x5c, 0x7f, 0x80, 0x9f, 0xa0, 0xbf,
+      0xc0, 0xc2, 0xdf, 0xe0, 0xed, 0xef, 0xf0, 0xf4, 0xf5, 0xff};
   size_t k = sizeof(alpha);
   for (size_t a = 0; a < k; a++)
     for (size_t b = 0; b < k; b++)
@@ -121,8 +127,8 @@ START_TEST(json_str_sweep_is_always_valid) {
         json_error_t err;
         /* \u0000 is valid JSON; jansson wants to be told it may decode it */
         json_t *v = json_loads(lit, JSON_DECODE_ANY | JSON_ALLOW_NUL, &err);
-        ck_assert_msg(v && json_is_string(v), "%02x %02x %02x -> %s: %s", alpha[a], alpha[b],
-                      alpha[c], lit, err.text);
+        ck_assert_msg(v && json_is_string(v), "%02x %02x %02x -> %s: %s",
+                      alpha[a], alpha[b], alpha[c], lit, err.text);
         json_decref(v);
         free(lit);
       }
@@ -150,7 +156,8 @@ START_TEST(prom_label_escapes) {
 }
 END_TEST
 
-TL_CHECK_MAIN("json_str", json_str_plain_and_quotes, json_str_control_characters,
-              json_str_valid_utf8_passes, json_str_lone_and_truncated_bytes,
-              json_str_overlongs_surrogates_and_beyond, json_str_sweep_is_always_valid,
-              prom_label_escapes)
+TL_CHECK_MAIN("json_str", json_str_plain_and_quotes,
+              json_str_control_characters, json_str_valid_utf8_passes,
+              json_str_lone_and_truncated_bytes,
+              json_str_overlongs_surrogates_and_beyond,
+              json_str_sweep_is_always_valid, prom_label_escapes)

@@ -76,5 +76,7 @@ START_TEST(minrate_restart_forgets) {
 }
 END_TEST
 
-TL_CHECK_MAIN("minrate", minrate_first_second_is_free, minrate_trickle_is_cut_honest_is_not,
-              minrate_fast_start_does_not_pay_for_a_trickle, minrate_restart_forgets)
+TL_CHECK_MAIN("minrate", minrate_first_second_is_free,
+              minrate_trickle_is_cut_honest_is_not,
+              minrate_fast_start_does_not_pay_for_a_trickle,
+              minrate_restart_forgets)

@@ -15,7 +15,7 @@
 typedef struct {
   tl_request reqs[40];
   int begun, done, headers;
-  int pause_after;   /* pause when done reaches this (0 = never) */
+  int pause_after; /* pause when done reaches this (0 = never) */
 } collector;
 
 static tl_request *c_begin(void *ctx) {
@@ -50,7 +50,8 @@ static int feed_all(tl_http_parser *p, const char *s, size_t len) {
 }
 
 START_TEST(http_split_byte_by_byte) {
-  const char req[] = "POST /echo?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello";
+  const char req[] =
+      "POST /echo?x=1 HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello";
   collector c = {0};
   tl_http_parser p;
   tl_http_parser_init(&p, &cbs, &c, 8192, 1024);
@@ -90,17 +91,21 @@ START_TEST(http_pipelined_in_order) {
 END_TEST
 
 START_TEST(http_pause_and_resume) {
-  const char buf[] = "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n";
+  const char buf[] =
+      "GET /a HTTP/1.1\r\n\r\nGET /b HTTP/1.1\r\n\r\nGET /c HTTP/1.1\r\n\r\n";
   collector c = {.pause_after = 1};
   tl_http_parser p;
   tl_http_parser_init(&p, &cbs, &c, 8192, 1024);
   size_t used = 0;
-  ck_assert_int_eq(tl_http_parser_feed(&p, buf, sizeof(buf) - 1, &used), TL_HTTP_PAUSED);
+  ck_assert_int_eq(tl_http_parser_feed(&p, buf, sizeof(buf) - 1, &used),
+                   TL_HTTP_PAUSED);
   ck_assert_int_eq(c.done, 1);
   ck_assert_uint_eq(used, strlen("GET /a HTTP/1.1\r\n\r\n"));
   tl_http_parser_resume(&p);
   size_t used2 = 0;
-  ck_assert_int_eq(tl_http_parser_feed(&p, buf + used, sizeof(buf) - 1 - used, &used2), TL_HTTP_OK);
+  ck_assert_int_eq(
+      tl_http_parser_feed(&p, buf + used, sizeof(buf) - 1 - used, &used2),
+      TL_HTTP_OK);
   ck_assert_int_eq(c.done, 3);
   c_free(&c);
 }
@@ -143,23 +148,35 @@ START_TEST(http_limits_and_errors) {
   strcat(hdrs, "\r\n");
   ck_assert_int_eq(expect_error(hdrs, 1024, 1024), 431);
   /* 413 comes from the headers alone: no body byte is needed. */
-  ck_assert_int_eq(expect_error("POST /echo HTTP/1.1\r\nContent-Length: 2000\r\n\r\n", 8192, 100), 413);
-  char chunked[512] = "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n80\r\n";
+  ck_assert_int_eq(
+      expect_error("POST /echo HTTP/1.1\r\nContent-Length: 2000\r\n\r\n", 8192,
+                   100),
+      413);
+  char chunked[512] =
+      "POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n80\r\n";
   memset(chunked + strlen(chunked), 'x', 128);
   ck_assert_int_eq(expect_error(chunked, 8192, 100), 413);
   ck_assert_int_eq(expect_error("POST /echo HTTP/1.1\r\nContent-Length: 3\r\n"
-                                "Transfer-Encoding: chunked\r\n\r\n", 8192, 100), 400);
+                                "Transfer-Encoding: chunked\r\n\r\n",
+                                8192, 100),
+                   400);
   ck_assert_int_eq(expect_error("POST /echo HTTP/1.1\r\nContent-Length: 3\r\n"
-                                "Content-Length: 4\r\n\r\nabc", 8192, 100), 400);
-  ck_assert_int_eq(expect_error("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
-                                "zz\r\n", 8192, 100), 400);
+                                "Content-Length: 4\r\n\r\nabc",
+                                8192, 100),
+                   400);
+  ck_assert_int_eq(
+      expect_error("POST /echo HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n"
+                   "zz\r\n",
+                   8192, 100),
+      400);
   ck_assert_int_eq(expect_error("FOO BAR BAZ\r\n\r\n", 8192, 100), 400);
   ck_assert_int_eq(expect_error("GET / HTTP/2.0\r\n\r\n", 8192, 100), 505);
 }
 END_TEST
 
 START_TEST(http_expect_continue_and_version) {
-  const char req[] = "POST /echo HTTP/1.0\r\nExpect: 100-continue\r\nContent-Length: 1\r\n\r\nx";
+  const char req[] = "POST /echo HTTP/1.0\r\nExpect: "
+                     "100-continue\r\nContent-Length: 1\r\n\r\nx";
   collector c = {0};
   tl_http_parser p;
   tl_http_parser_init(&p, &cbs, &c, 8192, 1024);
@@ -215,15 +232,21 @@ START_TEST(http_kept_headers) {
   ck_assert_str_eq(v, "127.0.0.1:8081");
   ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_X_THREADLAB, &v), 1);
   ck_assert_str_eq(v, "1");
-  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_CONTENT_TYPE, &v), 31);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_CONTENT_TYPE, &v),
+                   31);
   ck_assert_str_eq(v, "application/json; charset=utf-8");
-  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_ORIGIN, &v), TL_HDR_ABSENT);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[0], TL_HDR_ORIGIN, &v),
+                   TL_HDR_ABSENT);
   ck_assert_ptr_null(v);
   ck_assert(k.c.reqs[0].expect_continue);
-  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_HOST, &v), TL_HDR_UNUSABLE);
-  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_ORIGIN, &v), TL_HDR_UNUSABLE);
-  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_X_THREADLAB, &v), TL_HDR_ABSENT);
-  ck_assert_int_eq(tl_request_header(&k.c.reqs[2], TL_HDR_HOST, &v), TL_HDR_ABSENT);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_HOST, &v),
+                   TL_HDR_UNUSABLE);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_ORIGIN, &v),
+                   TL_HDR_UNUSABLE);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[1], TL_HDR_X_THREADLAB, &v),
+                   TL_HDR_ABSENT);
+  ck_assert_int_eq(tl_request_header(&k.c.reqs[2], TL_HDR_HOST, &v),
+                   TL_HDR_ABSENT);
   ck_assert_int_eq(tl_request_header(&k.c.reqs[2], TL_HDR_X_THREADLAB, &v), 0);
   ck_assert_str_eq(v, "");
   c_free(&k.c);
@@ -231,10 +254,12 @@ START_TEST(http_kept_headers) {
   /* An owner that keeps nothing sees nothing, Expect still works. */
   collector c = {0};
   tl_http_parser_init(&p, &cbs, &c, 8192, 1024);
-  const char plain[] = "POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
-                       "Content-Length: 0\r\n\r\n";
+  const char plain[] =
+      "POST /echo HTTP/1.1\r\nHost: a\r\nExpect: 100-continue\r\n"
+      "Content-Length: 0\r\n\r\n";
   ck_assert_int_eq(feed_all(&p, plain, sizeof(plain) - 1), TL_HTTP_OK);
-  ck_assert_int_eq(tl_request_header(&c.reqs[0], TL_HDR_HOST, &v), TL_HDR_ABSENT);
+  ck_assert_int_eq(tl_request_header(&c.reqs[0], TL_HDR_HOST, &v),
+                   TL_HDR_ABSENT);
   ck_assert(c.reqs[0].expect_continue);
   c_free(&c);
 }
@@ -250,11 +275,11 @@ static bool target_is(const tl_request *r, const char *want) {
  * origin form. An http URI without a host, or with userinfo, is refused
  * (RFC 9110 4.2.1, 4.2.4). */
 START_TEST(http_absolute_form) {
-  const char req[] =
-      "GET http://127.0.0.1:8081/stats?x=1 HTTP/1.1\r\nHost: evil.example\r\n\r\n"
-      "GET HTTP://[::1]:80 HTTP/1.1\r\n\r\n"
-      "GET https://h?q HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
-      "GET /plain/http://x HTTP/1.1\r\nHost: a\r\n\r\n";
+  const char req[] = "GET http://127.0.0.1:8081/stats?x=1 HTTP/1.1\r\nHost: "
+                     "evil.example\r\n\r\n"
+                     "GET HTTP://[::1]:80 HTTP/1.1\r\n\r\n"
+                     "GET https://h?q HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n"
+                     "GET /plain/http://x HTTP/1.1\r\nHost: a\r\n\r\n";
   keeper k = {0};
   tl_http_parser p;
   tl_http_parser_init(&p, &kcbs, &k, 8192, 1024);
@@ -325,5 +350,7 @@ START_TEST(http_absolute_form_longest_authority) {
 }
 END_TEST
 
-TL_CHECK_MAIN("parser", http_split_byte_by_byte, http_pipelined_in_order, http_pause_and_resume, http_chunked_body, http_limits_and_errors, http_expect_continue_and_version, http_kept_headers, http_absolute_form,
-              http_absolute_form_longest_authority)
+TL_CHECK_MAIN("parser", http_split_byte_by_byte, http_pipelined_in_order,
+              http_pause_and_resume, http_chunked_body, http_limits_and_errors,
+              http_expect_continue_and_version, http_kept_headers,
+              http_absolute_form, http_absolute_form_longest_authority)

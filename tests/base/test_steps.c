@@ -25,12 +25,14 @@ START_TEST(steps_parsing) {
   ck_assert_int_eq(tl_steps_parse("cpu:1,crash", 11, s, &err), 2);
   ck_assert_int_eq(s[1].kind, TL_STEP_CRASH);
   ck_assert_int_eq(tl_steps_parse("crash:1", 7, s, &err), -1);
-  const char *bad[] = {"", "cpu", "cpu:", "cpu:10001", "io:-1", "gpu:1",
-                       "cpu:1,", ",cpu:1", "cpu:1,,io:2", "cpu:1x", "CPU:1",
-                       "yield:1", "yield:", "yields", "yield:00x"};
+  const char *bad[] = {
+      "",      "cpu",     "cpu:",   "cpu:10001",   "io:-1",
+      "gpu:1", "cpu:1,",  ",cpu:1", "cpu:1,,io:2", "cpu:1x",
+      "CPU:1", "yield:1", "yield:", "yields",      "yield:00x"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     err = NULL;
-    ck_assert_msg(tl_steps_parse(bad[i], strlen(bad[i]), s, &err) == -1, "accepted '%s'", bad[i]);
+    ck_assert_msg(tl_steps_parse(bad[i], strlen(bad[i]), s, &err) == -1,
+                  "accepted '%s'", bad[i]);
     ck_assert_ptr_nonnull(err);
   }
   char many[512] = "";
@@ -63,9 +65,9 @@ START_TEST(shared_steps_parsing) {
   ck_assert_str_eq(tl_step_kind_name(TL_STEP_DEADLOCK), "deadlock");
   ck_assert(tl_step_is_count(TL_STEP_LOCK));
   ck_assert(!tl_step_is_count(TL_STEP_HOLD));
-  const char *bad[] = {"race:100000001", "atomic:-1", "lock:", "race",
-                       "hold:10001", "deadlock:1", "deadlock:", "deadlocks",
-                       "atomic:1e3", "hold"};
+  const char *bad[] = {"race:100000001", "atomic:-1",  "lock:",     "race",
+                       "hold:10001",     "deadlock:1", "deadlock:", "deadlocks",
+                       "atomic:1e3",     "hold"};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     err = NULL;
     ck_assert_msg(tl_steps_parse(bad[i], strlen(bad[i]), s, &err) == -1,

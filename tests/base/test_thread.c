@@ -21,12 +21,15 @@ static uint64_t mix(uint64_t i) {
 
 static tl_step_event event_of(uint64_t i) {
   uint64_t h = mix(i);
-  return (tl_step_event){.task = i, .start_ns = i * 3, .end_ns = i * 3 + 1,
+  return (tl_step_event){.task = i,
+                         .start_ns = i * 3,
+                         .end_ns = i * 3 + 1,
                          .core = (int) (h & 0xffff),
                          .kind = (int) ((h >> 16) & 0xff),
                          .step = (int) ((h >> 24) & 0xff),
                          .route = (int) ((h >> 32) & 0xff),
-                         .cpu_ns = h >> 20, .coro = h >> 30,
+                         .cpu_ns = h >> 20,
+                         .coro = h >> 30,
                          .stack = h << 12};
 }
 

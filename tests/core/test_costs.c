@@ -53,7 +53,8 @@ START_TEST(probe_measures_every_cost) {
     usleep(5 * 1000);
   ck_assert(c.measured);
   ck_assert(c.has_fork && c.has_thread && c.has_ipc && c.has_shm);
-  ck_assert(c.fork_us > 0 && c.thread_us > 0 && c.ipc_rtt_us > 0 && c.shm_rtt_us > 0);
+  ck_assert(c.fork_us > 0 && c.thread_us > 0 && c.ipc_rtt_us > 0 &&
+            c.shm_rtt_us > 0);
   ck_assert_int_eq(c.reps, TL_COSTS_REPS);
 }
 END_TEST
@@ -94,11 +95,14 @@ START_TEST(ipc_partner_dies_with_the_probe) {
       int left = child_in_state(getpid(), "RSDTZ");
       if (left)
         kill(left, SIGKILL);
-      ck_abort_msg("pid %d outlived the costs probe (IPC partner %d)", left, partner);
+      ck_abort_msg("pid %d outlived the costs probe (IPC partner %d)", left,
+                   partner);
     }
   }
-  ck_assert_msg(caught > 0, "never caught the probe during its IPC measurement");
+  ck_assert_msg(caught > 0,
+                "never caught the probe during its IPC measurement");
 }
 END_TEST
 
-TL_CHECK_MAIN("costs", probe_measures_every_cost, ipc_partner_dies_with_the_probe)
+TL_CHECK_MAIN("costs", probe_measures_every_cost,
+              ipc_partner_dies_with_the_probe)

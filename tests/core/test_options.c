@@ -11,7 +11,8 @@
 
 /* ---- command line ----------------------------------------------------- */
 
-static int parse(const char *a0, const char *a1, const char *a2, tl_config *cfg) {
+static int parse(const char *a0, const char *a1, const char *a2,
+                 tl_config *cfg) {
   char *argv[4] = {(char *) "threadlab", (char *) a0, (char *) a1, (char *) a2};
   int argc = 1 + (a0 != NULL) + (a1 != NULL) + (a2 != NULL);
   tl_options_defaults(cfg);

@@ -83,8 +83,8 @@ __asm__(".text\n"
         "  popq %r15\n  popq %r14\n  popq %r13\n"
         "  popq %r12\n  popq %rbx\n  popq %rbp\n"
         "  ret\n");
-int around(void (*fn)(void *), void *arg, const uint64_t *marks)
-    __asm__("around");
+int around(void (*fn)(void *), void *arg,
+           const uint64_t *marks) __asm__("around");
 
 static void do_suspend(void *f) { tl_coro_switch_suspend(f); }
 static void do_resume(void *f) { tl_coro_switch_resume(f); }
@@ -100,7 +100,9 @@ static unsigned short get_fpcw(void) {
   __asm__ volatile("fnstcw %0" : "=m"(v));
   return v;
 }
-static void set_fpcw(unsigned short v) { __asm__ volatile("fldcw %0" : : "m"(v)); }
+static void set_fpcw(unsigned short v) {
+  __asm__ volatile("fldcw %0" : : "m"(v));
+}
 
 typedef struct {
   int bad_regs;
@@ -110,9 +112,9 @@ typedef struct {
 
 static void reg_fiber(tl_fiber *f, void *arg) {
   reg_result *r = arg;
-  static const uint64_t mine[6] = {0xf1f1f1f1f1f1f1f1ull, 0xf2f2f2f2f2f2f2f2ull,
-                                   0xf3f3f3f3f3f3f3f3ull, 0xf4f4f4f4f4f4f4f4ull,
-                                   0xf5f5f5f5f5f5f5f5ull, 0xf6f6f6f6f6f6f6f6ull};
+  static const uint64_t mine[6] = {
+      0xf1f1f1f1f1f1f1f1ull, 0xf2f2f2f2f2f2f2f2ull, 0xf3f3f3f3f3f3f3f3ull,
+      0xf4f4f4f4f4f4f4f4ull, 0xf5f5f5f5f5f5f5f5ull, 0xf6f6f6f6f6f6f6f6ull};
   /* Round toward zero in both units, on this fiber only. */
   set_mxcsr(get_mxcsr() | 0x6000);
   set_fpcw((unsigned short) (get_fpcw() | 0x0c00));
@@ -122,16 +124,17 @@ static void reg_fiber(tl_fiber *f, void *arg) {
 }
 
 START_TEST(registers_kept) {
-  static const uint64_t ours[6] = {0x1111111111111111ull, 0x2222222222222222ull,
-                                   0x3333333333333333ull, 0x4444444444444444ull,
-                                   0x5555555555555555ull, 0x6666666666666666ull};
+  static const uint64_t ours[6] = {
+      0x1111111111111111ull, 0x2222222222222222ull, 0x3333333333333333ull,
+      0x4444444444444444ull, 0x5555555555555555ull, 0x6666666666666666ull};
   tl_switch_kind k[2];
   for (int j = 0, n = nkinds(k); j < n; j++) {
     tl_fiber f;
     reg_result r = {-1, 0, 0};
     unsigned mx0 = get_mxcsr();
     unsigned short cw0 = get_fpcw();
-    ck_assert_int_eq(tl_coro_switch_init(&f, 64 * 1024, k[j], reg_fiber, &r), 0);
+    ck_assert_int_eq(tl_coro_switch_init(&f, 64 * 1024, k[j], reg_fiber, &r),
+                     0);
     /* The fiber changes its registers and rounding, then suspends: ours
      * must be as we left them. */
     ck_assert_int_eq(around(do_resume, &f, ours), 0);
@@ -229,9 +232,9 @@ START_TEST(guard_page_faults) {
     ck_assert_int_eq(waitpid(pid, &st, 0), pid);
     /* A plain build dies of SIGSEGV; a sanitizer's handler reports the
      * overflow and exits non-zero. Either way it never got past. */
-    ck_assert_msg(WIFSIGNALED(st) || (WIFEXITED(st) && WEXITSTATUS(st) != 42 &&
-                                      WEXITSTATUS(st) != 0 &&
-                                      WEXITSTATUS(st) != 3),
+    ck_assert_msg(WIFSIGNALED(st) ||
+                      (WIFEXITED(st) && WEXITSTATUS(st) != 42 &&
+                       WEXITSTATUS(st) != 0 && WEXITSTATUS(st) != 3),
                   "overflow went unnoticed (status %d)", st);
     if (WIFSIGNALED(st))
       ck_assert(WTERMSIG(st) == SIGSEGV || WTERMSIG(st) == SIGBUS);

@@ -35,13 +35,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CHECK(cond)                                                        \
-  do {                                                                     \
-    if (!(cond)) {                                                         \
-      fprintf(stderr, "fuzz_request: check failed at line %d: %s\n",       \
-              __LINE__, #cond);                                            \
-      abort();                                                             \
-    }                                                                      \
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    if (!(cond)) {                                                             \
+      fprintf(stderr, "fuzz_request: check failed at line %d: %s\n", __LINE__, \
+              #cond);                                                          \
+      abort();                                                                 \
+    }                                                                          \
   } while (0)
 
 /* A secret outside the docroot; a symlink inside points at it. */
@@ -59,9 +59,9 @@ static void put_file(const char *path, const char *text) {
 
 static void cleanup_docroot(void) {
   static const char *const names[] = {
-      "root/out_abs", "root/out_rel", "root/dir_out", "root/in",
-      "root/sub/index.html", "root/index.html", "root/a.txt",
-      "root/empty.json", "outside/secret.txt"};
+      "root/out_abs", "root/out_rel",        "root/dir_out",
+      "root/in",      "root/sub/index.html", "root/index.html",
+      "root/a.txt",   "root/empty.json",     "outside/secret.txt"};
   char p[256];
   for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
     snprintf(p, sizeof(p), "%s/%s", base_dir, names[i]);
@@ -174,8 +174,9 @@ static void check_json_str(const char *s, size_t n) {
  * invariants its callers rely on. */
 static int task_steps(tl_route route, const char *q, size_t qlen,
                       tl_step_spec *steps, const char **err) {
-  int kind = route == TL_ROUTE_TASK ? -1
-             : route == TL_ROUTE_CPU ? TL_STEP_CPU : TL_STEP_IO;
+  int kind = route == TL_ROUTE_TASK  ? -1
+             : route == TL_ROUTE_CPU ? TL_STEP_CPU
+                                     : TL_STEP_IO;
   *err = NULL;
   int k = tl_steps_from_query(q, qlen, kind, steps, err);
   CHECK(k <= TL_MAX_STEPS);
@@ -186,7 +187,8 @@ static int task_steps(tl_route route, const char *q, size_t qlen,
   for (int i = 0; i < k; i++)
     CHECK(steps[i].kind == TL_STEP_CPU || steps[i].kind == TL_STEP_IO
               ? steps[i].ms <= TL_MAX_STEP_MS
-              : (steps[i].kind == TL_STEP_YIELD || steps[i].kind == TL_STEP_CRASH) &&
+              : (steps[i].kind == TL_STEP_YIELD ||
+                 steps[i].kind == TL_STEP_CRASH) &&
                     steps[i].ms == 0);
   return k;
 }
@@ -202,8 +204,8 @@ static void handle(const tl_request *r) {
   CHECK(q >= r->target.data && q + qlen <= r->target.data + r->target.len);
   int status = -1;
   const char *allow = NULL;
-  tl_route route = tl_route_match(r->target.data, plen, r->method, &status,
-                                  &allow);
+  tl_route route =
+      tl_route_match(r->target.data, plen, r->method, &status, &allow);
   CHECK((unsigned) route < TL_ROUTE_COUNT);
   CHECK(tl_route_name(route) != NULL);
   bool head = r->method == HTTP_HEAD;
@@ -248,8 +250,8 @@ static void handle(const tl_request *r) {
     }
     case TL_ROUTE_STATIC: {
       CHECK(plen >= 8);
-      int st = tl_static_respond(&out, docroot_fd, r->target.data + 8,
-                                 plen - 8, r->http_minor, ka, head);
+      int st = tl_static_respond(&out, docroot_fd, r->target.data + 8, plen - 8,
+                                 r->http_minor, ka, head);
       CHECK(st == 200 || st == 400 || st == 403 || st == 404 || st == 500);
       CHECK(atoi(out.data + 9) == st);
       break;
@@ -284,7 +286,8 @@ static void judge(const tl_request *r) {
     CHECK(len == 0 || (v[len - 1] != ' ' && v[len - 1] != '\t'));
   }
   static const struct sockaddr_in local = {.sin_family = AF_INET};
-  tl_guard_site site = {.bound_host = "127.0.0.1", .port = 8081,
+  tl_guard_site site = {.bound_host = "127.0.0.1",
+                        .port = 8081,
                         .local = (const struct sockaddr *) &local};
   const char *why = NULL;
   int st = tl_guard_host(&site, r, &why);

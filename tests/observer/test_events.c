@@ -36,7 +36,8 @@ END_TEST
 START_TEST(control_diff_names_each_changed_key) {
   tl_events *ev = tl_events_init();
   int n = tl_events_control_diff(
-      ev, T0, "{\"ok\":true,\"mode\":\"pool\",\"threads\":2,\"pinned\":false}\n",
+      ev, T0,
+      "{\"ok\":true,\"mode\":\"pool\",\"threads\":2,\"pinned\":false}\n",
       "{\"ok\":true,\"mode\":\"async\",\"threads\":2,\"pinned\":true}\n");
   ck_assert_int_eq(n, 2);
   ck_assert_int_eq(tl_events_count(ev), 2);
@@ -111,7 +112,8 @@ END_TEST
 START_TEST(renders_latest_as_json) {
   tl_events *ev = tl_events_init();
   tl_events_add(ev, TL_EVENT_LOAD_START, T0, "load started: 5 req/s");
-  tl_events_control_diff(ev, T0 + 1, "{\"mode\":\"pool\"}", "{\"mode\":\"coro\"}");
+  tl_events_control_diff(ev, T0 + 1, "{\"mode\":\"pool\"}",
+                         "{\"mode\":\"coro\"}");
   tl_events_add(ev, TL_EVENT_LOAD_END, T0 + 2, "say \"bye\"");
   tl_buf b;
   tl_buf_init(&b, NULL, 0);

@@ -22,7 +22,8 @@ static void make(req *q, int minor, const char *host, const char *origin,
   q->r.http_major = 1;
   q->r.http_minor = (uint8_t) minor;
   q->r.headers = &q->h;
-  const char *v[TL_HDR_COUNT] = {[TL_HDR_HOST] = host, [TL_HDR_ORIGIN] = origin,
+  const char *v[TL_HDR_COUNT] = {[TL_HDR_HOST] = host,
+                                 [TL_HDR_ORIGIN] = origin,
                                  [TL_HDR_X_THREADLAB] = xtl,
                                  [TL_HDR_CONTENT_TYPE] = ctype};
   for (int i = 0; i < TL_HDR_COUNT; i++) {
@@ -53,16 +54,29 @@ static int post(const tl_guard_site *s, const char *origin, const char *xtl,
 
 START_TEST(guard_host_names_the_observer) {
   tl_guard_site s = {.bound_host = "127.0.0.1", .port = 8081};
-  const char *good[] = {"127.0.0.1", "127.0.0.1:8081", "127.9.8.7:8081",
-                        "localhost", "LocalHost:8081", "[::1]", "[::1]:8081",
-                        "[::ffff:127.0.0.1]:8081"};
+  const char *good[] = {"127.0.0.1",      "127.0.0.1:8081",
+                        "127.9.8.7:8081", "localhost",
+                        "LocalHost:8081", "[::1]",
+                        "[::1]:8081",     "[::ffff:127.0.0.1]:8081"};
   for (size_t i = 0; i < sizeof(good) / sizeof(*good); i++)
     ck_assert_msg(host(&s, good[i]) == 0, "Host %s refused", good[i]);
-  const char *foreign[] = {"evil.example", "evil.example:8081", "127.0.0.1:8080",
-                           "localhost:80", "localhost.evil.example", "127.1",
-                           "0177.0.0.1", "10.0.0.5:8081", "[::2]:8081", "",
-                           "127.0.0.1:", "127.0.0.1:8081x", "127.0.0.1:99999",
-                           "[::1", "::1", "a b", "127.0.0.1@evil.example"};
+  const char *foreign[] = {"evil.example",
+                           "evil.example:8081",
+                           "127.0.0.1:8080",
+                           "localhost:80",
+                           "localhost.evil.example",
+                           "127.1",
+                           "0177.0.0.1",
+                           "10.0.0.5:8081",
+                           "[::2]:8081",
+                           "",
+                           "127.0.0.1:",
+                           "127.0.0.1:8081x",
+                           "127.0.0.1:99999",
+                           "[::1",
+                           "::1",
+                           "a b",
+                           "127.0.0.1@evil.example"};
   for (size_t i = 0; i < sizeof(foreign) / sizeof(*foreign); i++)
     ck_assert_msg(host(&s, foreign[i]) == 421, "Host '%s' not 421", foreign[i]);
 }
@@ -77,8 +91,10 @@ START_TEST(guard_host_bound_and_local_address) {
   ck_assert_int_eq(host(&s, "10.1.2.4:9000"), 421);
   /* Bound to every address: the one this connection reached. */
   struct sockaddr_in6 local = {.sin6_family = AF_INET6};
-  ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:192.168.1.7", &local.sin6_addr), 1);
-  tl_guard_site any = {.bound_host = "::", .port = 9000,
+  ck_assert_int_eq(inet_pton(AF_INET6, "::ffff:192.168.1.7", &local.sin6_addr),
+                   1);
+  tl_guard_site any = {.bound_host = "::",
+                       .port = 9000,
                        .local = (const struct sockaddr *) &local};
   ck_assert_int_eq(host(&any, "192.168.1.7:9000"), 0);
   ck_assert_int_eq(host(&any, "192.168.1.8:9000"), 421);
@@ -111,17 +127,23 @@ START_TEST(guard_post_needs_origin_and_header) {
   ck_assert_int_eq(post(&s, NULL, NULL, "application/json"), 0);
   ck_assert_int_eq(post(&s, NULL, NULL, "Application/JSON ; charset=utf-8"), 0);
   /* Foreign origins, whatever else they send. */
-  const char *foreign[] = {"http://evil.example", "http://127.0.0.1:8080",
-                           "http://127.0.0.1", "https://127.0.0.1:8081", "null",
-                           "http://127.0.0.1:8081/", "http://evil.example:8081",
-                           "http://127.0.0.1:8081.evil.example", ""};
+  const char *foreign[] = {"http://evil.example",
+                           "http://127.0.0.1:8080",
+                           "http://127.0.0.1",
+                           "https://127.0.0.1:8081",
+                           "null",
+                           "http://127.0.0.1:8081/",
+                           "http://evil.example:8081",
+                           "http://127.0.0.1:8081.evil.example",
+                           ""};
   for (size_t i = 0; i < sizeof(foreign) / sizeof(*foreign); i++)
     ck_assert_msg(post(&s, foreign[i], "1", "application/json") == 403,
                   "Origin '%s' accepted", foreign[i]);
   /* What a cross-site form can send. */
   ck_assert_int_eq(post(&s, NULL, NULL, NULL), 403);
   ck_assert_int_eq(post(&s, "http://127.0.0.1:8081", NULL, NULL), 403);
-  ck_assert_int_eq(post(&s, NULL, NULL, "application/x-www-form-urlencoded"), 403);
+  ck_assert_int_eq(post(&s, NULL, NULL, "application/x-www-form-urlencoded"),
+                   403);
   ck_assert_int_eq(post(&s, NULL, NULL, "text/plain; application/json"), 403);
   ck_assert_int_eq(post(&s, NULL, NULL, "application/jsonx"), 403);
   ck_assert_int_eq(post(&s, NULL, "0", NULL), 403);
@@ -139,7 +161,8 @@ START_TEST(guard_post_unusable_origin_refused) {
   tl_guard_site s = {.bound_host = "127.0.0.1", .port = 8081};
   req q;
   const char *why = NULL;
-  make(&q, 1, "127.0.0.1:8081", "http://127.0.0.1:8081", "1", "application/json");
+  make(&q, 1, "127.0.0.1:8081", "http://127.0.0.1:8081", "1",
+       "application/json");
   ck_assert_int_eq(tl_guard_post(&s, &q.r, &why), 0);
   q.h.len[TL_HDR_ORIGIN] = TL_HDR_UNUSABLE;
   why = NULL;
@@ -165,6 +188,8 @@ START_TEST(guard_loopback_peers) {
 }
 END_TEST
 
-TL_CHECK_MAIN("guard", guard_host_names_the_observer, guard_host_bound_and_local_address,
-              guard_host_missing_or_repeated, guard_post_needs_origin_and_header,
+TL_CHECK_MAIN("guard", guard_host_names_the_observer,
+              guard_host_bound_and_local_address,
+              guard_host_missing_or_repeated,
+              guard_post_needs_origin_and_header,
               guard_post_unusable_origin_refused, guard_loopback_peers)

@@ -39,7 +39,7 @@ START_TEST(capacity_covers_five_minutes_and_is_capped) {
   h = tl_history_init(50);
   ck_assert_int_eq(tl_history_capacity(h), TL_HISTORY_MAX_PERIODS);
   tl_history_close(h);
-  h = tl_history_init(1);   /* below the option's range: still capped */
+  h = tl_history_init(1); /* below the option's range: still capped */
   ck_assert_int_eq(tl_history_capacity(h), TL_HISTORY_MAX_PERIODS);
   ck_assert_uint_le(tl_history_bytes(h), 4u * 1024 * 1024);
   tl_history_close(h);
@@ -70,8 +70,8 @@ START_TEST(wraps_keeping_the_newest_oldest_first) {
   ck_assert_int_eq(tl_history_count(h), 6);
   for (int i = 0; i < 6; i++) {
     ck_assert_uint_eq(tl_history_at(h, i)->seq, (uint64_t) (15 + i));
-    ck_assert_float_eq_tol(tl_history_at(h, i)->requests_rate,
-                           (15 + i) * 10.0, 1e-3);
+    ck_assert_float_eq_tol(tl_history_at(h, i)->requests_rate, (15 + i) * 10.0,
+                           1e-3);
   }
   tl_history_close(h);
 }
@@ -98,7 +98,7 @@ START_TEST(json_holds_every_period_in_order) {
   const tj *seq = tj_get(j, "seq");
   ck_assert_ptr_nonnull(seq);
   ck_assert_uint_eq(seq->n, 6);
-  const char *series[] = {"time_ms", "requests_rate", "latency_p99_ms",
+  const char *series[] = {"time_ms",     "requests_rate", "latency_p99_ms",
                           "queue_depth", "core_busy_pct", "worker_cpu_pct"};
   for (size_t k = 0; k < sizeof(series) / sizeof(*series); k++) {
     const tj *a = tj_get(j, series[k]);

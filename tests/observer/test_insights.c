@@ -103,8 +103,8 @@ static void evidence_bool(const tl_insight *in, const char *key, bool want) {
   tj *j = tj_parse(in->evidence, strlen(in->evidence));
   ck_assert_ptr_nonnull(j);
   const tj *v = tj_get(j, key);
-  ck_assert_msg(v && v->type == TJ_BOOL && v->b == want, "%s not %s in %s",
-                key, want ? "true" : "false", in->evidence);
+  ck_assert_msg(v && v->type == TJ_BOOL && v->b == want, "%s not %s in %s", key,
+                want ? "true" : "false", in->evidence);
   tj_release(j);
 }
 
@@ -533,7 +533,6 @@ START_TEST(insights_migrations) {
 END_TEST
 
 TL_CHECK_MAIN("insights", insights_quiet_server, insights_no_runqueue,
-              insights_loop_blocked, insights_loop_lag,
-              insights_oversubscribed, insights_oversubscribed_cores,
-              insights_oversubscribed_unmeasured, insights_queue_full,
-              insights_pool_saturated, insights_migrations)
+              insights_loop_blocked, insights_loop_lag, insights_oversubscribed,
+              insights_oversubscribed_cores, insights_oversubscribed_unmeasured,
+              insights_queue_full, insights_pool_saturated, insights_migrations)

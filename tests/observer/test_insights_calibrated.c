@@ -47,7 +47,7 @@ typedef struct rec_scenario {
   int qwait_count, depth;
   double lag_max_us;
   int lag_count;
-  uint64_t block_task, block_us;  /* a loop block seen this period */
+  uint64_t block_task, block_us; /* a loop block seen this period */
 } rec_scenario;
 
 /* idle: seq 11, insights then: [] */
@@ -62,11 +62,22 @@ static const rec_thread idle_threads[] = {
     {TL_ROLE_OBSERVER, -1, 'R', 0.2, 0.2, 0.0, 0, 4},
 };
 static const rec_scenario idle = {
-    "idle", TL_MODE_POOL, false, 500.3, 2, 2, 8,
+    "idle",
+    TL_MODE_POOL,
+    false,
+    500.3,
+    2,
+    2,
+    8,
     idle_threads,
     /* queue wait p50 us, count; depth; lag max us, count */
-    0, 0, 0, 3327, 10,
-    /* loop block: none */ 0, 0,
+    0,
+    0,
+    0,
+    3327,
+    10,
+    /* loop block: none */ 0,
+    0,
 };
 
 /* plaintext: seq 11, insights then: [] */
@@ -81,11 +92,22 @@ static const rec_thread plaintext_threads[] = {
     {TL_ROLE_OBSERVER, -1, 'R', 0.2, 3.8, 0.0, 0, 0},
 };
 static const rec_scenario plaintext = {
-    "plaintext", TL_MODE_POOL, false, 500.8, 2, 2, 8,
+    "plaintext",
+    TL_MODE_POOL,
+    false,
+    500.8,
+    2,
+    2,
+    8,
     plaintext_threads,
     /* queue wait p50 us, count; depth; lag max us, count */
-    191, 6055, 8, 5631, 10,
-    /* loop block: none */ 0, 0,
+    191,
+    6055,
+    8,
+    5631,
+    10,
+    /* loop block: none */ 0,
+    0,
 };
 
 /* oversub: seq 11, insights then: ['oversubscribed', 'migrations'] */
@@ -114,11 +136,22 @@ static const rec_thread oversub_threads[] = {
     {TL_ROLE_OBSERVER, -1, 'R', 0.2, 9.4, 0.0, 1, 0},
 };
 static const rec_scenario oversub = {
-    "oversub", TL_MODE_POOL, false, 500.2, 2, 2, 22,
+    "oversub",
+    TL_MODE_POOL,
+    false,
+    500.2,
+    2,
+    2,
+    22,
     oversub_threads,
     /* queue wait p50 us, count; depth; lag max us, count */
-    147455, 51, 11, 49151, 7,
-    /* loop block: none */ 0, 0,
+    147455,
+    51,
+    11,
+    49151,
+    7,
+    /* loop block: none */ 0,
+    0,
 };
 
 /* oversub: seq 15, insights then: ['loop_lag', 'oversubscribed', 'migrations'] */
@@ -147,11 +180,22 @@ static const rec_thread oversub_late_loop_threads[] = {
     {TL_ROLE_OBSERVER, -1, 'R', 0.2, 3.6, 0.0, 2, 0},
 };
 static const rec_scenario oversub_late_loop = {
-    "oversub", TL_MODE_POOL, false, 502.9, 2, 2, 22,
+    "oversub",
+    TL_MODE_POOL,
+    false,
+    502.9,
+    2,
+    2,
+    22,
     oversub_late_loop_threads,
     /* queue wait p50 us, count; depth; lag max us, count */
-    147455, 48, 14, 114235, 6,
-    /* loop block: none */ 0, 0,
+    147455,
+    48,
+    14,
+    114235,
+    6,
+    /* loop block: none */ 0,
+    0,
 };
 
 /* cpu2: seq 11, insights then: [] */
@@ -166,11 +210,22 @@ static const rec_thread cpu2_threads[] = {
     {TL_ROLE_OBSERVER, -1, 'R', 0.4, 0.6, 0.0, 0, 2},
 };
 static const rec_scenario cpu2 = {
-    "cpu2", TL_MODE_POOL, false, 500.9, 2, 2, 8,
+    "cpu2",
+    TL_MODE_POOL,
+    false,
+    500.9,
+    2,
+    2,
+    8,
     cpu2_threads,
     /* queue wait p50 us, count; depth; lag max us, count */
-    163839, 47, 13, 1023, 10,
-    /* loop block: none */ 0, 0,
+    163839,
+    47,
+    13,
+    1023,
+    10,
+    /* loop block: none */ 0,
+    0,
 };
 
 /* pin4p: seq 11, insights then: ['oversubscribed'] */
@@ -187,11 +242,22 @@ static const rec_thread pin4p_threads[] = {
     {TL_ROLE_OBSERVER, -1, 'R', 0.3, 3.5, 0.0, 0, 0},
 };
 static const rec_scenario pin4p = {
-    "pin4p", TL_MODE_POOL, true, 500.4, 2, 2, 10,
+    "pin4p",
+    TL_MODE_POOL,
+    true,
+    500.4,
+    2,
+    2,
+    10,
     pin4p_threads,
     /* queue wait p50 us, count; depth; lag max us, count */
-    98303, 62, 12, 6143, 10,
-    /* loop block: none */ 0, 0,
+    98303,
+    62,
+    12,
+    6143,
+    10,
+    /* loop block: none */ 0,
+    0,
 };
 
 /* asynccpu: seq 11, insights then: ['loop_blocked'] */
@@ -206,11 +272,22 @@ static const rec_thread asynccpu_threads[] = {
     {TL_ROLE_OBSERVER, -1, 'R', 0.4, 4.7, 0.0, 0, 2},
 };
 static const rec_scenario asynccpu = {
-    "asynccpu", TL_MODE_ASYNC, false, 506.3, 2, 2, 8,
+    "asynccpu",
+    TL_MODE_ASYNC,
+    false,
+    506.3,
+    2,
+    2,
+    8,
     asynccpu_threads,
     /* queue wait p50 us, count; depth; lag max us, count */
-    0, 0, 0, 180223, 3,
-    /* loop block: task, us */ 81, 50000,
+    0,
+    0,
+    0,
+    180223,
+    3,
+    /* loop block: task, us */ 81,
+    50000,
 };
 
 /* io: seq 11, insights then: ['pool_saturated'] */
@@ -225,13 +302,23 @@ static const rec_thread io_threads[] = {
     {TL_ROLE_OBSERVER, -1, 'R', 0.4, 0.3, 0.0, 0, 2},
 };
 static const rec_scenario io = {
-    "io", TL_MODE_POOL, false, 501.0, 2, 2, 8,
+    "io",
+    TL_MODE_POOL,
+    false,
+    501.0,
+    2,
+    2,
+    8,
     io_threads,
     /* queue wait p50 us, count; depth; lag max us, count */
-    3932159, 10, 998, 2303, 10,
-    /* loop block: none */ 0, 0,
+    3932159,
+    10,
+    998,
+    2303,
+    10,
+    /* loop block: none */ 0,
+    0,
 };
-
 
 #define MAX_REC_THREADS 32
 
@@ -244,7 +331,8 @@ typedef struct built {
   tl_schedstat_probe probe;
 } built;
 
-static void fill_hist(tl_hist_snap *h, int count, uint64_t typical, uint64_t max) {
+static void fill_hist(tl_hist_snap *h, int count, uint64_t typical,
+                      uint64_t max) {
   memset(h, 0, sizeof(*h));
   if (count <= 0)
     return;
@@ -309,7 +397,8 @@ static tl_snapshot *build(built *b, const rec_scenario *r, bool runq) {
             (uint64_t) r->qwait_p50_us);
   b->qwait = b->qwait_period;
   uint64_t lag_max = (uint64_t) r->lag_max_us;
-  fill_hist(&b->lag_period, r->lag_count, lag_max < 1000 ? lag_max : 1000, lag_max);
+  fill_hist(&b->lag_period, r->lag_count, lag_max < 1000 ? lag_max : 1000,
+            lag_max);
   b->lag = b->lag_period;
   s->lat_all = &b->lat;
   s->lat_period = &b->lat_period;
@@ -345,7 +434,8 @@ static const char *ids(const tl_snapshot *s) {
     }
   out[0] = '\0';
   for (int i = 0; i < n; i++)
-    snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? "," : "", v[i]);
+    snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? "," : "",
+             v[i]);
   return out;
 }
 
@@ -358,15 +448,16 @@ static const tl_insight *find(const tl_snapshot *s, const char *id) {
 
 typedef struct expect {
   const rec_scenario *rec;
-  const char *with_runq;     /* insights when the kernel accounts run-queue wait */
-  const char *without_runq;  /* when it does not */
+  const char *with_runq; /* insights when the kernel accounts run-queue wait */
+  const char *without_runq; /* when it does not */
 } expect;
 
 static const expect cases[] = {
     {&idle, "", "no_runqueue"},
     {&plaintext, "", "no_runqueue"},
     /* 16 busy workers on 2 cores: take turns, hop between cores. */
-    {&oversub, "migrations,oversubscribed", "migrations,no_runqueue,oversubscribed"},
+    {&oversub, "migrations,oversubscribed",
+     "migrations,no_runqueue,oversubscribed"},
     /* The same run, a period in which the loop thread fell behind too. */
     {&oversub_late_loop, "loop_lag,migrations,oversubscribed",
      "loop_lag,migrations,no_runqueue,oversubscribed"},

@@ -16,22 +16,27 @@
 
 static tl_lab_model model(int cores, int workers, bool async, int conns,
                           double cpu_ms, double io_ms) {
-  tl_lab_model m = {.cores = cores, .workers = workers, .async = async,
-                    .connections = conns, .cpu_ms = cpu_ms, .io_ms = io_ms};
+  tl_lab_model m = {.cores = cores,
+                    .workers = workers,
+                    .async = async,
+                    .connections = conns,
+                    .cpu_ms = cpu_ms,
+                    .io_ms = io_ms};
   return m;
 }
 
-#define NEAR(a, b) ck_assert_msg(fabs((a) - (b)) < 1e-6, "%g != %g", (double) (a), (double) (b))
+#define NEAR(a, b)                                                             \
+  ck_assert_msg(fabs((a) - (b)) < 1e-6, "%g != %g", (double) (a), (double) (b))
 
 START_TEST(cpu_bound_is_min_cores_workers) {
   tl_lab_model m = model(2, 8, false, 16, 5, 0);
-  NEAR(tl_lab_predict("cpu_bound", &m), 400);     /* 2 cores x 200/s */
+  NEAR(tl_lab_predict("cpu_bound", &m), 400); /* 2 cores x 200/s */
   m = model(1, 4, false, 8, 10, 0);
-  NEAR(tl_lab_predict("cpu_bound", &m), 100);     /* one core */
+  NEAR(tl_lab_predict("cpu_bound", &m), 100); /* one core */
   m = model(4, 2, false, 8, 10, 0);
-  NEAR(tl_lab_predict("cpu_bound", &m), 200);     /* 2 workers on 4 cores */
+  NEAR(tl_lab_predict("cpu_bound", &m), 200); /* 2 workers on 4 cores */
   m = model(4, 8, true, 8, 20, 0);
-  NEAR(tl_lab_predict("cpu_bound", &m), 50);      /* async: the loop alone */
+  NEAR(tl_lab_predict("cpu_bound", &m), 50); /* async: the loop alone */
   m = model(2, 2, false, 8, 0, 0);
   ck_assert(tl_lab_predict("cpu_bound", &m) < 0); /* no CPU step: no figure */
 }
@@ -78,7 +83,8 @@ START_TEST(within_tolerance) {
   ck_assert(!tl_lab_predict_within("cpu_bound", 441, 400, 0.1));
   ck_assert(tl_lab_predict_within("worker_count", 3, 3, 0));
   ck_assert(!tl_lab_predict_within("worker_count", 2, 3, 0));
-  ck_assert(!tl_lab_predict_within("cpu_bound", 10, 0, 0.5)); /* no prediction */
+  ck_assert(
+      !tl_lab_predict_within("cpu_bound", 10, 0, 0.5)); /* no prediction */
   ck_assert(tl_lab_predict_within("greater_than", 1.5, 1, 0));
   ck_assert(!tl_lab_predict_within("greater_than", 0.9, 1, 0));
 }
@@ -171,14 +177,16 @@ END_TEST
 
 /* A pool resized between the snapshots: counters go thread by thread. */
 START_TEST(counters_follow_threads_not_sums) {
-  json_t *b = json_loads(
-      "{\"threads\":[{\"tid\":1,\"role\":\"worker\",\"ctx\":100},"
-      "{\"tid\":2,\"role\":\"worker\",\"ctx\":900},"
-      "{\"tid\":9,\"role\":\"loop\",\"ctx\":5}]}", 0, NULL);
-  json_t *a = json_loads(
-      "{\"threads\":[{\"tid\":1,\"role\":\"worker\",\"ctx\":130},"
-      "{\"tid\":3,\"role\":\"worker\",\"ctx\":20},"
-      "{\"tid\":9,\"role\":\"loop\",\"ctx\":500}]}", 0, NULL);
+  json_t *b =
+      json_loads("{\"threads\":[{\"tid\":1,\"role\":\"worker\",\"ctx\":100},"
+                 "{\"tid\":2,\"role\":\"worker\",\"ctx\":900},"
+                 "{\"tid\":9,\"role\":\"loop\",\"ctx\":5}]}",
+                 0, NULL);
+  json_t *a =
+      json_loads("{\"threads\":[{\"tid\":1,\"role\":\"worker\",\"ctx\":130},"
+                 "{\"tid\":3,\"role\":\"worker\",\"ctx\":20},"
+                 "{\"tid\":9,\"role\":\"loop\",\"ctx\":500}]}",
+                 0, NULL);
   /* worker 2 left (not counted), worker 3 is new (counts from 0). */
   json_t *d = tl_lab_evidence_counter(b, a, "threads[role=worker].ctx", "sum");
   NEAR(json_number_value(d), 50);
@@ -195,10 +203,10 @@ END_TEST
  * model, from the settings read back: one core vs two. */
 static json_t *variant(const char *label, const char *cpus, double measured,
                        double predicted) {
-  return json_pack("{s:s,s:s,s:s,s:f,s:f,s:{s:s,s:i,s:s},s:n}", "id", label, "label",
-                   label, "unit", "req/s", "measured", measured, "predicted",
-                   predicted, "settings", "mode", "pool", "threads", 4,
-                   "worker_cpus", cpus, "check");
+  return json_pack("{s:s,s:s,s:s,s:f,s:f,s:{s:s,s:i,s:s},s:n}", "id", label,
+                   "label", label, "unit", "req/s", "measured", measured,
+                   "predicted", predicted, "settings", "mode", "pool",
+                   "threads", 4, "worker_cpus", cpus, "check");
 }
 
 START_TEST(verdict_compares_variants) {
@@ -208,14 +216,16 @@ START_TEST(verdict_compares_variants) {
                          variant("spread", "0-1", 198, 200));
   json_t *v = tl_lab_verdict_compare(exp, vs);
   const char *t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "cpus=0: 99 req/s") && strstr(t, "spread: 198 req/s"), "%s", t);
+  ck_assert_msg(strstr(t, "cpus=0: 99 req/s") && strstr(t, "spread: 198 req/s"),
+                "%s", t);
   ck_assert_msg(strstr(t, "2x, as the model says") != NULL, "%s", t);
   ck_assert_msg(strstr(t, "worker_cpus 0-1 vs 0") != NULL, "%s", t);
   ck_assert(json_is_true(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);
   /* The numbers do not show the model's difference: said so. */
-  vs = json_pack("[o,o]", variant("cpus=0", "0", 99, 100), variant("spread", "0-1", 104, 200));
+  vs = json_pack("[o,o]", variant("cpus=0", "0", 99, 100),
+                 variant("spread", "0-1", 104, 200));
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
   ck_assert_msg(strstr(t, "but the model says 2x") != NULL, "%s", t);
@@ -223,14 +233,17 @@ START_TEST(verdict_compares_variants) {
   json_decref(v);
   json_decref(vs);
   /* A failed check (the probe waited) makes the verdict inconsistent. */
-  json_t *a = variant("coro", "0-1", 40, 40), *b = variant("sliced", "0-1", 40, 40);
-  json_object_set_new(b, "check", json_pack("{s:s,s:f,s:s,s:f,s:b}", "evidence",
-                                            "probe_p99_ms", "value", 48.0, "op", "<",
-                                            "want", 25.0, "passed", 0));
+  json_t *a = variant("coro", "0-1", 40, 40),
+         *b = variant("sliced", "0-1", 40, 40);
+  json_object_set_new(b, "check",
+                      json_pack("{s:s,s:f,s:s,s:f,s:b}", "evidence",
+                                "probe_p99_ms", "value", 48.0, "op", "<",
+                                "want", 25.0, "passed", 0));
   vs = json_pack("[o,o]", a, b);
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "about the same") && strstr(t, "probe_p99_ms 48 (NOT as expected"),
+  ck_assert_msg(strstr(t, "about the same") &&
+                    strstr(t, "probe_p99_ms 48 (NOT as expected"),
                 "%s", t);
   ck_assert(json_is_false(json_object_get(v, "consistent")));
   json_decref(v);
@@ -239,27 +252,31 @@ START_TEST(verdict_compares_variants) {
   /* Repeated measurements: a difference only where the spreads part;
    * the idea (process above thread) holds only then. */
   exp = json_pack("{s:{s:s},s:f,s:{s:s,s:s}}", "prediction", "formula", "none",
-                  "tolerance", 0.0, "expect", "higher", "process", "than", "thread");
-  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "thread", "label", "thread", "unit",
-                "us", "measured", 3.1, "spread", 2.5, 4.0);
-  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "process", "label", "process", "unit",
-                "us", "measured", 3.3, "spread", 2.8, 5.0);
+                  "tolerance", 0.0, "expect", "higher", "process", "than",
+                  "thread");
+  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "thread", "label", "thread",
+                "unit", "us", "measured", 3.1, "spread", 2.5, 4.0);
+  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "process", "label",
+                "process", "unit", "us", "measured", 3.3, "spread", 2.8, 5.0);
   vs = json_pack("[o,o]", a, b);
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
   ck_assert_msg(strstr(t, "about the same (their spreads overlap)") &&
-                strstr(t, "NOT as the model says"), "%s", t);
+                    strstr(t, "NOT as the model says"),
+                "%s", t);
   ck_assert(json_is_false(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);
-  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "thread", "label", "thread", "unit",
-                "us", "measured", 12.0, "spread", 11.0, 18.0);
-  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "process", "label", "process", "unit",
-                "us", "measured", 127.0, "spread", 122.0, 197.0);
+  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "thread", "label", "thread",
+                "unit", "us", "measured", 12.0, "spread", 11.0, 18.0);
+  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f]}", "id", "process", "label",
+                "process", "unit", "us", "measured", 127.0, "spread", 122.0,
+                197.0);
   vs = json_pack("[o,o]", a, b);
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "11x, as the model says") && strstr(t, "122-197"), "%s", t);
+  ck_assert_msg(strstr(t, "11x, as the model says") && strstr(t, "122-197"),
+                "%s", t);
   ck_assert(json_is_true(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);
@@ -267,7 +284,8 @@ START_TEST(verdict_compares_variants) {
 }
 END_TEST
 
-TL_CHECK_MAIN("lab_predict", counters_follow_threads_not_sums, cpu_bound_is_min_cores_workers,
+TL_CHECK_MAIN("lab_predict", counters_follow_threads_not_sums,
+              cpu_bound_is_min_cores_workers,
               io_waits_scale_with_workers_or_connections,
               task_chain_takes_the_tighter_bound, counts_and_bounds,
               within_tolerance, wrk_summary_is_read,

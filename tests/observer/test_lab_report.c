@@ -14,17 +14,23 @@ START_TEST(report_shows_latest_run_escaped_self_contained) {
   json_t *exps = json_loads(
       "[{\"id\":\"one-core\",\"idea\":\"concurrency <is not> parallelism\","
       "\"question\":\"4 workers on ONE core?\"},"
-      "{\"id\":\"pin\",\"idea\":\"affinity\",\"question\":\"pinned?\"}]", 0, NULL);
+      "{\"id\":\"pin\",\"idea\":\"affinity\",\"question\":\"pinned?\"}]",
+      0, NULL);
   json_t *runs = json_loads(
       "[{\"run\":1,\"id\":\"one-core\",\"status\":\"done\",\"unit\":\"req/s\","
       "\"variants\":[{\"id\":\"old\",\"label\":\"old\",\"measured\":1}],"
       "\"verdict\":{\"text\":\"stale\",\"consistent\":false}},"
       "{\"run\":2,\"id\":\"one-core\",\"status\":\"done\",\"unit\":\"req/s\","
-      "\"variants\":[{\"id\":\"cpus0\",\"label\":\"on CPU 0\",\"measured\":99,\"predicted\":100,"
-      "\"ratio\":0.99,\"settings\":{\"mode\":\"pool\",\"threads\":4,\"worker_cpus\":\"0\"}},"
-      "{\"id\":\"spread\",\"label\":\"every CPU\",\"measured\":198,\"predicted\":200,"
-      "\"ratio\":0.99,\"settings\":{\"mode\":\"pool\",\"threads\":4,\"worker_cpus\":\"0-1\"}}],"
-      "\"verdict\":{\"text\":\"2.0x & as the model says\",\"consistent\":true}}]",
+      "\"variants\":[{\"id\":\"cpus0\",\"label\":\"on CPU "
+      "0\",\"measured\":99,\"predicted\":100,"
+      "\"ratio\":0.99,\"settings\":{\"mode\":\"pool\",\"threads\":4,\"worker_"
+      "cpus\":\"0\"}},"
+      "{\"id\":\"spread\",\"label\":\"every "
+      "CPU\",\"measured\":198,\"predicted\":200,"
+      "\"ratio\":0.99,\"settings\":{\"mode\":\"pool\",\"threads\":4,\"worker_"
+      "cpus\":\"0-1\"}}],"
+      "\"verdict\":{\"text\":\"2.0x & as the model "
+      "says\",\"consistent\":true}}]",
       0, NULL);
   ck_assert_ptr_nonnull(exps);
   ck_assert_ptr_nonnull(runs);
@@ -36,7 +42,8 @@ START_TEST(report_shows_latest_run_escaped_self_contained) {
   ck_assert(strncmp(h, "<!doctype html>", 15) == 0);
   /* Offline: nothing fetched from elsewhere. */
   ck_assert_msg(strstr(h, "src=") == NULL && strstr(h, "href=") == NULL &&
-                strstr(h, "@import") == NULL && strstr(h, "url(") == NULL, "%s", h);
+                    strstr(h, "@import") == NULL && strstr(h, "url(") == NULL,
+                "%s", h);
   ck_assert(strstr(h, "4 workers on ONE core?") != NULL);
   ck_assert(strstr(h, "concurrency &lt;is not&gt; parallelism") != NULL);
   ck_assert(strstr(h, "2.0x &amp; as the model says") != NULL);
@@ -45,7 +52,8 @@ START_TEST(report_shows_latest_run_escaped_self_contained) {
   ck_assert(strstr(h, "on CPU 0") && strstr(h, "every CPU"));
   ck_assert(strstr(h, ">99<") && strstr(h, ">198<"));
   ck_assert(strstr(h, "<svg") != NULL);
-  const char *first = strstr(h, "<rect"), *second = first ? strstr(first + 1, "<rect") : NULL;
+  const char *first = strstr(h, "<rect"),
+             *second = first ? strstr(first + 1, "<rect") : NULL;
   ck_assert_msg(first && second, "two bars expected");
   ck_assert(strstr(h, "As the model says:") != NULL);
   /* The other experiment is listed, not run. */

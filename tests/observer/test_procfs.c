@@ -31,15 +31,13 @@
 
 /* ---- helpers ----------------------------------------------------------- */
 
-static const char *fixtures_dir(void)
-{
+static const char *fixtures_dir(void) {
   const char *e = getenv("TL_FIXTURES");
   return e && *e ? e : TL_FIXTURES_DIR;
 }
 
 /* Fixture "proc/<name>" in an exact-size heap block (caller frees). */
-static char *load(const char *name, size_t *len)
-{
+static char *load(const char *name, size_t *len) {
   static char tmp[65536];
   char path[1024];
   ssize_t n;
@@ -47,16 +45,15 @@ static char *load(const char *name, size_t *len)
 
   snprintf(path, sizeof path, "%s/proc/%s", fixtures_dir(), name);
   n = tl_procfs_read(path, tmp, sizeof tmp);
-  ck_assert_msg(n >= 0, "cannot read fixture %s: %s", path, strerror((int)-n));
-  b = malloc(n ? (size_t)n : 1);
+  ck_assert_msg(n >= 0, "cannot read fixture %s: %s", path, strerror((int) -n));
+  b = malloc(n ? (size_t) n : 1);
   ck_assert_ptr_nonnull(b);
-  memcpy(b, tmp, (size_t)n);
-  *len = (size_t)n;
+  memcpy(b, tmp, (size_t) n);
+  *len = (size_t) n;
   return b;
 }
 
-static char *dup_exact(const char *s, size_t n)
-{
+static char *dup_exact(const char *s, size_t n) {
   char *b = malloc(n ? n : 1);
   ck_assert_ptr_nonnull(b);
   memcpy(b, s, n);
@@ -64,14 +61,13 @@ static char *dup_exact(const char *s, size_t n)
 }
 
 /* Parse a string literal through an exact-size copy. */
-#define DEF_PARSE_STR(fn, type)                                   \
-  static int fn##_str(const char *s, type *out)                   \
-  {                                                               \
-    size_t n = strlen(s);                                         \
-    char *b = dup_exact(s, n);                                    \
-    int rc = fn(b, n, out);                                       \
-    free(b);                                                      \
-    return rc;                                                    \
+#define DEF_PARSE_STR(fn, type)                                                \
+  static int fn##_str(const char *s, type *out) {                              \
+    size_t n = strlen(s);                                                      \
+    char *b = dup_exact(s, n);                                                 \
+    int rc = fn(b, n, out);                                                    \
+    free(b);                                                                   \
+    return rc;                                                                 \
   }
 DEF_PARSE_STR(tl_procfs_parse_stat, tl_procfs_stat)
 DEF_PARSE_STR(tl_procfs_parse_status, tl_procfs_status)
@@ -79,10 +75,10 @@ DEF_PARSE_STR(tl_procfs_parse_schedstat, tl_procfs_schedstat)
 DEF_PARSE_STR(tl_procfs_parse_statm, tl_procfs_statm)
 DEF_PARSE_STR(tl_procfs_parse_sched, tl_procfs_sched)
 
-static tl_procfs_sysstat sysstat_a, sysstat_b; /* too big for comfort on the stack */
+static tl_procfs_sysstat sysstat_a,
+    sysstat_b; /* too big for comfort on the stack */
 
-static int sysstat_str(const char *s, tl_procfs_sysstat *out)
-{
+static int sysstat_str(const char *s, tl_procfs_sysstat *out) {
   size_t n = strlen(s);
   char *b = dup_exact(s, n);
   int rc = tl_procfs_parse_sysstat(b, n, out);
@@ -90,15 +86,13 @@ static int sysstat_str(const char *s, tl_procfs_sysstat *out)
   return rc;
 }
 
-static double ts_ms(const struct timespec *t)
-{
-  return (double)t->tv_sec * 1e3 + (double)t->tv_nsec / 1e6;
+static double ts_ms(const struct timespec *t) {
+  return (double) t->tv_sec * 1e3 + (double) t->tv_nsec / 1e6;
 }
 
 /* ---- stat -------------------------------------------------------------- */
 
-START_TEST(stat_self_fixture)
-{
+START_TEST(stat_self_fixture) {
   size_t n;
   char *b = load("self_stat", &n);
   tl_procfs_stat s;
@@ -117,8 +111,7 @@ START_TEST(stat_self_fixture)
 }
 END_TEST
 
-START_TEST(stat_paren_fixture)
-{
+START_TEST(stat_paren_fixture) {
   size_t n;
   char *b = load("task_paren_stat", &n);
   tl_procfs_stat s;
@@ -137,8 +130,7 @@ START_TEST(stat_paren_fixture)
 }
 END_TEST
 
-START_TEST(stat_kthread_fixture)
-{
+START_TEST(stat_kthread_fixture) {
   size_t n;
   char *b = load("kthread_stat", &n);
   tl_procfs_stat s;
@@ -158,20 +150,23 @@ END_TEST
 #define STAT_TAIL_24 " 1 1 1 0 -1 0 0 0 0 0 5 6 0 0 20 0 3 0 77 100 9"
 #define STAT_TAIL_39 STAT_TAIL_24 " 0 0 0 0 0 0 0 0 0 0 0 0 0 17 7"
 
-START_TEST(stat_odd_names)
-{
+START_TEST(stat_odd_names) {
   tl_procfs_stat s;
 
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 () R" STAT_TAIL_39 "\n", &s), 0);
+  ck_assert_int_eq(tl_procfs_parse_stat_str("42 () R" STAT_TAIL_39 "\n", &s),
+                   0);
   ck_assert_str_eq(s.comm, "");
   ck_assert_int_eq(s.processor, 7);
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 ())) R" STAT_TAIL_39 "\n", &s), 0);
+  ck_assert_int_eq(tl_procfs_parse_stat_str("42 ())) R" STAT_TAIL_39 "\n", &s),
+                   0);
   ck_assert_str_eq(s.comm, "))");
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x) S 1 2 (y) R" STAT_TAIL_39 "\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_stat_str("42 (x) S 1 2 (y) R" STAT_TAIL_39 "\n", &s), 0);
   ck_assert_str_eq(s.comm, "x) S 1 2 (y");
   ck_assert_int_eq(s.state, 'R');
   /* A newline in the name (allowed by PR_SET_NAME). */
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (a\nb) D" STAT_TAIL_39 "\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_stat_str("42 (a\nb) D" STAT_TAIL_39 "\n", &s), 0);
   ck_assert_str_eq(s.comm, "a\nb");
   ck_assert_int_eq(s.state, 'D');
   ck_assert_uint_eq(s.utime_ticks, 5);
@@ -180,45 +175,63 @@ START_TEST(stat_odd_names)
   ck_assert_uint_eq(s.starttime_ticks, 77);
   ck_assert_uint_eq(s.rss_pages, 9);
   /* Longer than the buffer: cut, not an error. */
-  ck_assert_int_eq(tl_procfs_parse_stat_str(
-      "42 (0123456789012345678901234567890123456789012345678901234567890123456789) R"
-      STAT_TAIL_39 "\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_stat_str("42 "
+                               "(0123456789012345678901234567890123456789012345"
+                               "678901234567890123456789) R" STAT_TAIL_39 "\n",
+                               &s),
+      0);
   ck_assert_uint_eq(strlen(s.comm), 63);
 }
 END_TEST
 
-START_TEST(stat_absent_and_bad)
-{
+START_TEST(stat_absent_and_bad) {
   tl_procfs_stat s;
   size_t n;
   char *b;
 
   /* Only 24 fields: processor absent. */
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x) R" STAT_TAIL_24 "\n", &s), 0);
+  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x) R" STAT_TAIL_24 "\n", &s),
+                   0);
   ck_assert_int_eq(s.processor, -1);
   ck_assert_uint_eq(s.rss_pages, 9);
   /* Field 24 not terminated: may be cut short, so it must not count. */
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x) R" STAT_TAIL_24, &s), -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x) R" STAT_TAIL_24, &s),
+                   -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x) R" STAT_TAIL_39, &s), 0);
   ck_assert_int_eq(s.processor, -1);
 
   ck_assert_int_eq(tl_procfs_parse_stat(NULL, 0, &s), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_stat_str("", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 x) R" STAT_TAIL_39 "\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x R" STAT_TAIL_39 "\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_stat_str("-4 (x) R" STAT_TAIL_39 "\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x) 5" STAT_TAIL_39 "\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x)  R" STAT_TAIL_39 "\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_stat_str(
-      "42 (x) R 1 1 1 0 -1 0 0 0 0 0 5x 6 0 0 20 0 3 0 77 100 9\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_stat_str(
-      "42 (x) R 1 1 1 0 -1 0 0 0 0 0 -5 6 0 0 20 0 3 0 77 100 9\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_stat_str(
-      "42 (x) R 1 1 1 0 -1 0 0 0 0 0 18446744073709551616 6 0 0 20 0 3 0 77 100 9\n", &s),
+  ck_assert_int_eq(tl_procfs_parse_stat_str("42 x) R" STAT_TAIL_39 "\n", &s),
+                   -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x R" STAT_TAIL_39 "\n", &s),
+                   -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_stat_str("-4 (x) R" STAT_TAIL_39 "\n", &s),
+                   -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x) 5" STAT_TAIL_39 "\n", &s),
+                   -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_stat_str("42 (x)  R" STAT_TAIL_39 "\n", &s),
+                   -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_stat_str(
+          "42 (x) R 1 1 1 0 -1 0 0 0 0 0 5x 6 0 0 20 0 3 0 77 100 9\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_stat_str(
+          "42 (x) R 1 1 1 0 -1 0 0 0 0 0 -5 6 0 0 20 0 3 0 77 100 9\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_stat_str("42 (x) R 1 1 1 0 -1 0 0 0 0 0 "
+                               "18446744073709551616 6 0 0 20 0 3 0 77 100 9\n",
+                               &s),
       -ERANGE);
   /* UINT64_MAX itself is fine where unsigned. */
-  ck_assert_int_eq(tl_procfs_parse_stat_str(
-      "42 (x) R 1 1 1 0 -1 0 0 0 0 0 18446744073709551615 6 0 0 20 0 3 0 77 100 9\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_stat_str("42 (x) R 1 1 1 0 -1 0 0 0 0 0 "
+                               "18446744073709551615 6 0 0 20 0 3 0 77 100 9\n",
+                               &s),
+      0);
   ck_assert_uint_eq(s.utime_ticks, UINT64_MAX);
 
   b = load("malformed_stat_cut", &n);
@@ -229,8 +242,7 @@ END_TEST
 
 /* ---- status ------------------------------------------------------------ */
 
-START_TEST(status_fixtures)
-{
+START_TEST(status_fixtures) {
   size_t n;
   char *b;
   tl_procfs_status s;
@@ -280,50 +292,74 @@ START_TEST(status_fixtures)
 }
 END_TEST
 
-START_TEST(status_absent_keys)
-{
+START_TEST(status_absent_keys) {
   tl_procfs_status s;
   char longlist[1024];
 
-  ck_assert_int_eq(tl_procfs_parse_status_str("Name:\tx\nState:\tI (idle)\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str("Name:\tx\nState:\tI (idle)\n", &s), 0);
   ck_assert_str_eq(s.name, "x");
   ck_assert_int_eq(s.state, 'I');
-  ck_assert(!s.has_threads && !s.has_vmrss && !s.has_ctxt && !s.has_cpus_allowed);
+  ck_assert(!s.has_threads && !s.has_vmrss && !s.has_ctxt &&
+            !s.has_cpus_allowed);
 
   /* Only one of the two ctxt keys: the pair is absent. */
-  ck_assert_int_eq(tl_procfs_parse_status_str(
-      "Name:\tx\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t5\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str(
+          "Name:\tx\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t5\n", &s),
+      0);
   ck_assert(!s.has_ctxt);
   ck_assert_uint_eq(s.voluntary_ctxt, 0);
-  ck_assert_int_eq(tl_procfs_parse_status_str(
-      "Name:\tx\nState:\tS (sleeping)\nnonvoluntary_ctxt_switches:\t5\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str(
+          "Name:\tx\nState:\tS (sleeping)\nnonvoluntary_ctxt_switches:\t5\n",
+          &s),
+      0);
   ck_assert(!s.has_ctxt);
 
   /* Last line cut off (no '\n'): treated as absent, never as a short number. */
-  ck_assert_int_eq(tl_procfs_parse_status_str("Name:\tx\nState:\tS (sleeping)\nVmRSS:\t  12", &s), 0);
+  ck_assert_int_eq(tl_procfs_parse_status_str(
+                       "Name:\tx\nState:\tS (sleeping)\nVmRSS:\t  12", &s),
+                   0);
   ck_assert(!s.has_vmrss);
 
   /* Keys that only resemble ours. */
-  ck_assert_int_eq(tl_procfs_parse_status_str(
-      "Name:\tx\nState:\tS\nVmRSSx:\t1 kB\nThread:\t3\nCpus_allowed:\tff\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str(
+          "Name:\tx\nState:\tS\nVmRSSx:\t1 kB\nThread:\t3\nCpus_allowed:\tff\n",
+          &s),
+      0);
   ck_assert(!s.has_vmrss && !s.has_threads && !s.has_cpus_allowed);
 
   /* Required keys. */
-  ck_assert_int_eq(tl_procfs_parse_status_str("State:\tS (sleeping)\n", &s), -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_status_str("State:\tS (sleeping)\n", &s),
+                   -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_status_str("Name:\tx\n", &s), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_status_str("", &s), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_status(NULL, 0, &s), -EINVAL);
 
   /* Malformed values of keys we use. */
-  ck_assert_int_eq(tl_procfs_parse_status_str("Name:\tx\nState:\tS\nVmRSS:\tabc kB\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_status_str("Name:\tx\nState:\tS\nVmRSS:\t12 MB\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_status_str("Name:\tx\nState:\t\nThreads:\t1\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_status_str("Name:\tx\nState:\tS\nThreads:\t-1\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_status_str(
-      "Name:\tx\nState:\tS\nvoluntary_ctxt_switches:\t99999999999999999999\n", &s), -ERANGE);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str("Name:\tx\nState:\tS\nVmRSS:\tabc kB\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str("Name:\tx\nState:\tS\nVmRSS:\t12 MB\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str("Name:\tx\nState:\t\nThreads:\t1\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str("Name:\tx\nState:\tS\nThreads:\t-1\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_status_str("Name:\tx\nState:\tS\nvoluntary_ctxt_switches:"
+                                 "\t99999999999999999999\n",
+                                 &s),
+      -ERANGE);
 
   /* Name with spaces and a tab kept verbatim; empty name allowed. */
-  ck_assert_int_eq(tl_procfs_parse_status_str("Name:\t a\tb \nState:\tR\n", &s), 0);
+  ck_assert_int_eq(tl_procfs_parse_status_str("Name:\t a\tb \nState:\tR\n", &s),
+                   0);
   ck_assert_str_eq(s.name, " a\tb ");
   ck_assert_int_eq(tl_procfs_parse_status_str("Name:\t\nState:\tR\n", &s), 0);
   ck_assert_str_eq(s.name, "");
@@ -341,51 +377,54 @@ END_TEST
 
 /* ---- statm ------------------------------------------------------------- */
 
-START_TEST(statm_text_and_bad)
-{
+START_TEST(statm_text_and_bad) {
   tl_procfs_statm m;
 
-  ck_assert_int_eq(tl_procfs_parse_statm_str("2574 2096 341 1 0 1012 0\n", &m), 0);
+  ck_assert_int_eq(tl_procfs_parse_statm_str("2574 2096 341 1 0 1012 0\n", &m),
+                   0);
   ck_assert_uint_eq(m.size_pages, 2574);
   ck_assert_uint_eq(m.resident_pages, 2096);
   ck_assert_int_eq(tl_procfs_parse_statm_str("2574 2096\n", &m), 0);
   ck_assert_uint_eq(m.resident_pages, 2096);
-  ck_assert_int_eq(tl_procfs_parse_statm_str("2574 209", &m), -EINVAL); /* 209 may be 2096 */
+  ck_assert_int_eq(tl_procfs_parse_statm_str("2574 209", &m),
+                   -EINVAL); /* 209 may be 2096 */
   ck_assert_int_eq(tl_procfs_parse_statm_str("2574\n", &m), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_statm_str("2574 x 1\n", &m), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_statm_str("", &m), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_statm_str("1 99999999999999999999 3\n", &m), -ERANGE);
+  ck_assert_int_eq(tl_procfs_parse_statm_str("1 99999999999999999999 3\n", &m),
+                   -ERANGE);
   ck_assert_int_eq(tl_procfs_parse_statm(NULL, 0, &m), -EINVAL);
 }
 END_TEST
 
 /* statm's resident figure is the one status prints as VmRSS (the sampler
  * reads statm instead): the two, read back to back, agree closely. */
-START_TEST(statm_live_matches_status)
-{
+START_TEST(statm_live_matches_status) {
   char buf[8192];
   tl_procfs_statm m;
   tl_procfs_status st;
   ssize_t n = tl_procfs_read("/proc/self/statm", buf, sizeof buf);
   ck_assert_int_gt(n, 0);
-  ck_assert_int_eq(tl_procfs_parse_statm(buf, (size_t)n, &m), 0);
-  uint64_t statm_kb = m.resident_pages * (uint64_t)sysconf(_SC_PAGESIZE) / 1024;
+  ck_assert_int_eq(tl_procfs_parse_statm(buf, (size_t) n, &m), 0);
+  uint64_t statm_kb =
+      m.resident_pages * (uint64_t) sysconf(_SC_PAGESIZE) / 1024;
   n = tl_procfs_read("/proc/self/status", buf, sizeof buf);
   ck_assert_int_gt(n, 0);
-  ck_assert_int_eq(tl_procfs_parse_status(buf, (size_t)n, &st), 0);
+  ck_assert_int_eq(tl_procfs_parse_status(buf, (size_t) n, &st), 0);
   ck_assert(st.has_vmrss);
   ck_assert_uint_gt(statm_kb, 0);
   /* A few pages may come or go between the two reads. */
-  uint64_t diff = statm_kb > st.vmrss_kb ? statm_kb - st.vmrss_kb : st.vmrss_kb - statm_kb;
-  ck_assert_msg(diff <= 256, "statm %llu kB, VmRSS %llu kB", (unsigned long long)statm_kb,
-                (unsigned long long)st.vmrss_kb);
+  uint64_t diff =
+      statm_kb > st.vmrss_kb ? statm_kb - st.vmrss_kb : st.vmrss_kb - statm_kb;
+  ck_assert_msg(diff <= 256, "statm %llu kB, VmRSS %llu kB",
+                (unsigned long long) statm_kb,
+                (unsigned long long) st.vmrss_kb);
 }
 END_TEST
 
 /* ---- schedstat --------------------------------------------------------- */
 
-START_TEST(schedstat_fixtures_and_bad)
-{
+START_TEST(schedstat_fixtures_and_bad) {
   size_t n;
   char *b;
   tl_procfs_schedstat s;
@@ -406,24 +445,26 @@ START_TEST(schedstat_fixtures_and_bad)
 
   ck_assert_int_eq(tl_procfs_parse_schedstat_str("0 0 1\n", &s), 0);
   ck_assert_uint_eq(s.timeslices, 1);
-  ck_assert_int_eq(tl_procfs_parse_schedstat_str("0 0 1", &s), -EINVAL); /* 1 may be 12... */
+  ck_assert_int_eq(tl_procfs_parse_schedstat_str("0 0 1", &s),
+                   -EINVAL); /* 1 may be 12... */
   ck_assert_int_eq(tl_procfs_parse_schedstat_str("1 2\n", &s), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_schedstat_str("1 2 x\n", &s), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_schedstat_str("1  2 3\n", &s), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_schedstat_str("-1 2 3\n", &s), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_schedstat_str("", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_schedstat_str("1 99999999999999999999 3\n", &s), -ERANGE);
+  ck_assert_int_eq(
+      tl_procfs_parse_schedstat_str("1 99999999999999999999 3\n", &s), -ERANGE);
   ck_assert_int_eq(tl_procfs_parse_schedstat(NULL, 0, &s), -EINVAL);
 }
 END_TEST
 
 /* ---- sched ------------------------------------------------------------- */
 
-#define SCHED_HDR "x (1, #threads: 1)\n" \
+#define SCHED_HDR                                                              \
+  "x (1, #threads: 1)\n"                                                       \
   "-------------------------------------------------------------------\n"
 
-START_TEST(sched_fixtures)
-{
+START_TEST(sched_fixtures) {
   size_t n;
   char *b;
   tl_procfs_sched s;
@@ -437,8 +478,9 @@ START_TEST(sched_fixtures)
   ck_assert_uint_eq(s.nr_voluntary_switches, 11);
   ck_assert_uint_eq(s.nr_involuntary_switches, 2);
   ck_assert(s.has_sum_exec);
-  ck_assert_uint_eq(s.sum_exec_runtime_ns, 251181301); /* 251.181301 ms; = schedstat field 1 */
-  ck_assert(!s.has_wait_sum); /* no CONFIG_SCHEDSTATS on this kernel */
+  ck_assert_uint_eq(s.sum_exec_runtime_ns,
+                    251181301); /* 251.181301 ms; = schedstat field 1 */
+  ck_assert(!s.has_wait_sum);   /* no CONFIG_SCHEDSTATS on this kernel */
   free(b);
 
   b = load("task_paren_sched", &n);
@@ -461,18 +503,20 @@ START_TEST(sched_fixtures)
 }
 END_TEST
 
-START_TEST(sched_absent_and_bad)
-{
+START_TEST(sched_absent_and_bad) {
   tl_procfs_sched s;
 
   ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR, &s), 0);
-  ck_assert(!s.has_migrations && !s.has_switches && !s.has_sum_exec && !s.has_wait_sum);
+  ck_assert(!s.has_migrations && !s.has_switches && !s.has_sum_exec &&
+            !s.has_wait_sum);
 
   ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR
-      "se.statistics.wait_sum : 0.5\n"
-      "se.sum_exec_runtime : 12\n"
-      "nr_switches : 3\n"
-      "nr_voluntary_switches : 2\n", &s), 0);
+                                             "se.statistics.wait_sum : 0.5\n"
+                                             "se.sum_exec_runtime : 12\n"
+                                             "nr_switches : 3\n"
+                                             "nr_voluntary_switches : 2\n",
+                                             &s),
+                   0);
   ck_assert(s.has_wait_sum);
   ck_assert_uint_eq(s.wait_sum_ns, 500000);
   ck_assert_uint_eq(s.sum_exec_runtime_ns, 12000000);
@@ -481,39 +525,63 @@ START_TEST(sched_absent_and_bad)
   ck_assert(!s.has_migrations);
 
   /* The header holds the task name: a name imitating a key is ignored. */
-  ck_assert_int_eq(tl_procfs_parse_sched_str(
-      "\nnr_switches:9 (1, #threads: 1)\n"
-      "-------------------------------------------------------------------\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_sched_str("\nnr_switches:9 (1, #threads: 1)\n"
+                                "----------------------------------------------"
+                                "---------------------\n",
+                                &s),
+      0);
   ck_assert(!s.has_switches);
   ck_assert_int_eq(tl_procfs_parse_sched_str(
-      "\nse.nr_migrations:9\n------------------\n", &s), -EINVAL); /* 18 dashes: no separator */
+                       "\nse.nr_migrations:9\n------------------\n", &s),
+                   -EINVAL); /* 18 dashes: no separator */
 
   /* Cut-off last line: absent, not a short value. */
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 12.5", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 12.5", &s), 0);
   ck_assert(!s.has_sum_exec);
 
   ck_assert_int_eq(tl_procfs_parse_sched_str("", &s), -EINVAL);
   ck_assert_int_eq(tl_procfs_parse_sched(NULL, 0, &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 1.2x\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 1.\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : -1.0\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 1.0000001\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "se.nr_migrations : 1.5\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "nr_switches :\n", &s), -EINVAL);
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 18446744073709.551615\n", &s), 0);
+  ck_assert_int_eq(
+      tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 1.2x\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 1.\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : -1.0\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_sched_str(
+                       SCHED_HDR "se.sum_exec_runtime : 1.0000001\n", &s),
+                   -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_sched_str(SCHED_HDR "se.nr_migrations : 1.5\n", &s),
+      -EINVAL);
+  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "nr_switches :\n", &s),
+                   -EINVAL);
+  ck_assert_int_eq(
+      tl_procfs_parse_sched_str(
+          SCHED_HDR "se.sum_exec_runtime : 18446744073709.551615\n", &s),
+      0);
   ck_assert_uint_eq(s.sum_exec_runtime_ns, UINT64_MAX);
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "se.sum_exec_runtime : 18446744073709.551616\n", &s), -ERANGE);
+  ck_assert_int_eq(
+      tl_procfs_parse_sched_str(
+          SCHED_HDR "se.sum_exec_runtime : 18446744073709.551616\n", &s),
+      -ERANGE);
   /* Unknown keys with odd values are none of our business. */
-  ck_assert_int_eq(tl_procfs_parse_sched_str(SCHED_HDR "numa_preferred_nid : -1\nfoo : bar\n", &s), 0);
+  ck_assert_int_eq(tl_procfs_parse_sched_str(
+                       SCHED_HDR "numa_preferred_nid : -1\nfoo : bar\n", &s),
+                   0);
 }
 END_TEST
 
 /* ---- /proc/stat -------------------------------------------------------- */
 
-static void assert_times(const tl_procfs_cpu_times *t, uint64_t user, uint64_t nice,
-                         uint64_t system, uint64_t idle, uint64_t iowait, uint64_t irq,
-                         uint64_t softirq, uint64_t steal)
-{
+static void assert_times(const tl_procfs_cpu_times *t, uint64_t user,
+                         uint64_t nice, uint64_t system, uint64_t idle,
+                         uint64_t iowait, uint64_t irq, uint64_t softirq,
+                         uint64_t steal) {
   ck_assert_uint_eq(t->user, user);
   ck_assert_uint_eq(t->nice, nice);
   ck_assert_uint_eq(t->system, system);
@@ -524,8 +592,7 @@ static void assert_times(const tl_procfs_cpu_times *t, uint64_t user, uint64_t n
   ck_assert_uint_eq(t->steal, steal);
 }
 
-START_TEST(sysstat_fixture)
-{
+START_TEST(sysstat_fixture) {
   size_t n;
   char *b = load("stat", &n);
   tl_procfs_sysstat *s = &sysstat_a;
@@ -544,17 +611,17 @@ START_TEST(sysstat_fixture)
 }
 END_TEST
 
-START_TEST(sysstat_absent_and_bad)
-{
+START_TEST(sysstat_absent_and_bad) {
   tl_procfs_sysstat *s = &sysstat_a;
 
   /* Offline core 1 (no line), a core beyond our table, no ctxt. */
-  ck_assert_int_eq(sysstat_str(
-      "cpu  1 2 3 4 5 6 7 8 9 10\n"
-      "cpu0 1 0 0 0 0 0 0 0 0 0\n"
-      "cpu2 2 0 0 0 0 0 0 0 0 0\n"
-      "cpu300 3 0 0 0 0 0 0 0 0 0\n"
-      "intr 1 2 3\n", s), 0);
+  ck_assert_int_eq(sysstat_str("cpu  1 2 3 4 5 6 7 8 9 10\n"
+                               "cpu0 1 0 0 0 0 0 0 0 0 0\n"
+                               "cpu2 2 0 0 0 0 0 0 0 0 0\n"
+                               "cpu300 3 0 0 0 0 0 0 0 0 0\n"
+                               "intr 1 2 3\n",
+                               s),
+                   0);
   assert_times(&s->total, 1, 2, 3, 4, 5, 6, 7, 8);
   ck_assert_int_eq(s->ncpu, 2);
   ck_assert_int_eq(s->max_cpu_id, 2);
@@ -565,14 +632,18 @@ START_TEST(sysstat_absent_and_bad)
   ck_assert_uint_eq(s->ctxt, 0);
 
   /* Eight columns are enough; cut-off lines are ignored. */
-  ck_assert_int_eq(sysstat_str("cpu 1 2 3 4 5 6 7 8\nctxt 5\ncpu0 1 2 3 4 5 6 7 8", s), 0);
+  ck_assert_int_eq(
+      sysstat_str("cpu 1 2 3 4 5 6 7 8\nctxt 5\ncpu0 1 2 3 4 5 6 7 8", s), 0);
   ck_assert_int_eq(s->ncpu, 0);
   ck_assert_int_eq(s->max_cpu_id, -1);
   ck_assert_uint_eq(s->ctxt, 5);
 
-  ck_assert_int_eq(sysstat_str("cpu 1 2 3 4\n", s), -EINVAL);          /* too few columns */
-  ck_assert_int_eq(sysstat_str("cpu0 1 2 3 4 5 6 7 8\n", s), -EINVAL); /* no aggregate */
-  ck_assert_int_eq(sysstat_str("cpu  1 2 3 4 5 6 7 8", s), -EINVAL);   /* aggregate cut off */
+  ck_assert_int_eq(sysstat_str("cpu 1 2 3 4\n", s),
+                   -EINVAL); /* too few columns */
+  ck_assert_int_eq(sysstat_str("cpu0 1 2 3 4 5 6 7 8\n", s),
+                   -EINVAL); /* no aggregate */
+  ck_assert_int_eq(sysstat_str("cpu  1 2 3 4 5 6 7 8", s),
+                   -EINVAL); /* aggregate cut off */
   ck_assert_int_eq(sysstat_str("cpu 1 2 3 4 5 6 7 8x\n", s), -EINVAL);
   ck_assert_int_eq(sysstat_str("cpu 1 2 3 4 5 6 7 8\nctxt x\n", s), -EINVAL);
   ck_assert_int_eq(sysstat_str("cpu 1 2 3 4 5 6 7 8\ncpu1 1 2\n", s), -EINVAL);
@@ -585,9 +656,8 @@ END_TEST
 
 /* Every prefix of each real fixture, in an exact-size block: an error, or
  * success where every figure reported present equals the full file's. */
-START_TEST(prefixes_stat)
-{
-  static const char *names[] = { "self_stat", "task_paren_stat", "kthread_stat" };
+START_TEST(prefixes_stat) {
+  static const char *names[] = {"self_stat", "task_paren_stat", "kthread_stat"};
   for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
     size_t len;
     char *full = load(names[f], &len);
@@ -620,9 +690,9 @@ START_TEST(prefixes_stat)
 }
 END_TEST
 
-START_TEST(prefixes_status)
-{
-  static const char *names[] = { "self_status", "task_paren_status", "kthread_status" };
+START_TEST(prefixes_status) {
+  static const char *names[] = {"self_status", "task_paren_status",
+                                "kthread_status"};
   for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
     size_t len;
     char *full = load(names[f], &len);
@@ -655,9 +725,9 @@ START_TEST(prefixes_status)
 }
 END_TEST
 
-START_TEST(prefixes_sched_schedstat)
-{
-  static const char *names[] = { "self_sched", "task_paren_sched", "handmade_sched_schedstats" };
+START_TEST(prefixes_sched_schedstat) {
+  static const char *names[] = {"self_sched", "task_paren_sched",
+                                "handmade_sched_schedstats"};
   for (size_t f = 0; f < sizeof names / sizeof names[0]; f++) {
     size_t len;
     char *full = load(names[f], &len);
@@ -682,7 +752,8 @@ START_TEST(prefixes_sched_schedstat)
       if (s.has_switches) {
         ck_assert_uint_eq(s.nr_switches, ref.nr_switches);
         ck_assert_uint_eq(s.nr_voluntary_switches, ref.nr_voluntary_switches);
-        ck_assert_uint_eq(s.nr_involuntary_switches, ref.nr_involuntary_switches);
+        ck_assert_uint_eq(s.nr_involuntary_switches,
+                          ref.nr_involuntary_switches);
       }
       if (s.has_sum_exec)
         ck_assert_uint_eq(s.sum_exec_runtime_ns, ref.sum_exec_runtime_ns);
@@ -693,14 +764,18 @@ START_TEST(prefixes_sched_schedstat)
      * parser that failed every prefix, or never found a field in one,
      * would pass them vacuously). */
     ck_assert_msg(partial > 0, "%s: no prefix parses", names[f]);
-    ck_assert_msg(!ref.has_migrations || mig > 0, "%s: migrations in no prefix", names[f]);
-    ck_assert_msg(!ref.has_switches || sw > 0, "%s: switches in no prefix", names[f]);
-    ck_assert_msg(!ref.has_sum_exec || ex > 0, "%s: sum_exec in no prefix", names[f]);
-    ck_assert_msg(!ref.has_wait_sum || ws > 0, "%s: wait_sum in no prefix", names[f]);
+    ck_assert_msg(!ref.has_migrations || mig > 0, "%s: migrations in no prefix",
+                  names[f]);
+    ck_assert_msg(!ref.has_switches || sw > 0, "%s: switches in no prefix",
+                  names[f]);
+    ck_assert_msg(!ref.has_sum_exec || ex > 0, "%s: sum_exec in no prefix",
+                  names[f]);
+    ck_assert_msg(!ref.has_wait_sum || ws > 0, "%s: wait_sum in no prefix",
+                  names[f]);
     free(full);
   }
 
-  static const char *ss[] = { "self_schedstat", "task_paren_schedstat" };
+  static const char *ss[] = {"self_schedstat", "task_paren_schedstat"};
   for (size_t f = 0; f < 2; f++) {
     size_t len;
     char *full = load(ss[f], &len);
@@ -717,8 +792,7 @@ START_TEST(prefixes_sched_schedstat)
 }
 END_TEST
 
-START_TEST(prefixes_sysstat)
-{
+START_TEST(prefixes_sysstat) {
   size_t len;
   char *full = load("stat", &len);
   tl_procfs_sysstat *ref = &sysstat_a, *s = &sysstat_b;
@@ -751,8 +825,7 @@ START_TEST(prefixes_sysstat)
 }
 END_TEST
 
-static int parse_any(int which, const char *b, size_t n)
-{
+static int parse_any(int which, const char *b, size_t n) {
   tl_procfs_stat st;
   tl_procfs_status stu;
   tl_procfs_schedstat ss;
@@ -772,11 +845,11 @@ static int parse_any(int which, const char *b, size_t n)
 /* Single-byte mutations of every fixture at every position, fed to every
  * parser, plus random text: nothing may crash or report success wrongly
  * shaped (rc must be 0 or negative). */
-START_TEST(garbage)
-{
+START_TEST(garbage) {
   static const char *names[] = {
-    "self_stat", "task_paren_stat", "self_status", "self_schedstat",
-    "self_sched", "stat", "kthread_status",
+      "self_stat",      "task_paren_stat", "self_status",
+      "self_schedstat", "self_sched",      "stat",
+      "kthread_status",
   };
   static const char subst[] = " \n)(:-9.\t\0xk";
   uint32_t rng = 12345;
@@ -816,8 +889,7 @@ END_TEST
 
 /* ---- readers ------------------------------------------------------------ */
 
-START_TEST(readers)
-{
+START_TEST(readers) {
   char path[1024], buf[4096];
   ssize_t n;
   int dfd;
@@ -826,7 +898,7 @@ START_TEST(readers)
   n = tl_procfs_read(path, buf, sizeof buf);
   ck_assert_int_eq(n, 19);
   ck_assert(memcmp(buf, "251181301 68633 14\n", 19) == 0);
-  ck_assert_int_eq(tl_procfs_read(path, buf, 19), 19);     /* exact fit */
+  ck_assert_int_eq(tl_procfs_read(path, buf, 19), 19); /* exact fit */
   ck_assert_int_eq(tl_procfs_read(path, buf, 18), -EOVERFLOW);
   ck_assert_int_eq(tl_procfs_read(path, NULL, 0), -EOVERFLOW);
   snprintf(path, sizeof path, "%s/proc/no_such_file", fixtures_dir());
@@ -835,7 +907,8 @@ START_TEST(readers)
   snprintf(path, sizeof path, "%s/proc", fixtures_dir());
   dfd = open(path, O_RDONLY | O_DIRECTORY);
   ck_assert_int_ge(dfd, 0);
-  ck_assert_int_eq(tl_procfs_read_at(dfd, "self_schedstat", buf, sizeof buf), 19);
+  ck_assert_int_eq(tl_procfs_read_at(dfd, "self_schedstat", buf, sizeof buf),
+                   19);
   ck_assert_int_eq(tl_procfs_read_at(dfd, "nope", buf, sizeof buf), -ENOENT);
   close(dfd);
   ck_assert_int_eq(tl_procfs_read_at(-1, "x", buf, sizeof buf), -EBADF);
@@ -845,8 +918,7 @@ START_TEST(readers)
 }
 END_TEST
 
-START_TEST(live_self_files)
-{
+START_TEST(live_self_files) {
   static char buf[65536];
   ssize_t n;
   tl_procfs_stat st;
@@ -856,25 +928,26 @@ START_TEST(live_self_files)
 
   n = tl_procfs_read("/proc/self/stat", buf, sizeof buf);
   ck_assert_int_gt(n, 0);
-  ck_assert_int_eq(tl_procfs_parse_stat(buf, (size_t)n, &st), 0);
+  ck_assert_int_eq(tl_procfs_parse_stat(buf, (size_t) n, &st), 0);
   ck_assert_int_eq(st.pid, getpid());
   ck_assert_int_ge(st.processor, 0);
 
   n = tl_procfs_read("/proc/self/status", buf, sizeof buf);
   ck_assert_int_gt(n, 0);
-  ck_assert_int_eq(tl_procfs_parse_status(buf, (size_t)n, &su), 0);
-  ck_assert(su.has_threads && su.has_vmrss && su.has_ctxt && su.has_cpus_allowed);
+  ck_assert_int_eq(tl_procfs_parse_status(buf, (size_t) n, &su), 0);
+  ck_assert(su.has_threads && su.has_vmrss && su.has_ctxt &&
+            su.has_cpus_allowed);
   ck_assert_int_eq(su.threads, st.num_threads);
 
   n = tl_procfs_read("/proc/self/schedstat", buf, sizeof buf);
-  ck_assert_int_eq(tl_procfs_parse_schedstat(buf, (size_t)n, &ss), 0);
+  ck_assert_int_eq(tl_procfs_parse_schedstat(buf, (size_t) n, &ss), 0);
   n = tl_procfs_read("/proc/self/sched", buf, sizeof buf);
-  ck_assert_int_eq(tl_procfs_parse_sched(buf, (size_t)n, &sc), 0);
+  ck_assert_int_eq(tl_procfs_parse_sched(buf, (size_t) n, &sc), 0);
   ck_assert(sc.has_sum_exec && sc.has_switches && sc.has_migrations);
 
   n = tl_procfs_read("/proc/stat", buf, sizeof buf);
-  ck_assert_int_eq(tl_procfs_parse_sysstat(buf, (size_t)n, &sysstat_a), 0);
-  ck_assert_int_eq(sysstat_a.ncpu, (int)sysconf(_SC_NPROCESSORS_ONLN));
+  ck_assert_int_eq(tl_procfs_parse_sysstat(buf, (size_t) n, &sysstat_a), 0);
+  ck_assert_int_eq(sysstat_a.ncpu, (int) sysconf(_SC_NPROCESSORS_ONLN));
   ck_assert(sysstat_a.has_ctxt);
 }
 END_TEST
@@ -884,24 +957,21 @@ END_TEST
 static pthread_barrier_t tid_barrier;
 static pid_t worker_tids[3];
 
-static void *tid_worker(void *arg)
-{
-  worker_tids[(size_t)arg] = gettid();
+static void *tid_worker(void *arg) {
+  worker_tids[(size_t) arg] = gettid();
   pthread_barrier_wait(&tid_barrier); /* tid published */
   pthread_barrier_wait(&tid_barrier); /* main has listed */
   return NULL;
 }
 
-static int has_tid(const int *tids, int n, int tid)
-{
+static int has_tid(const int *tids, int n, int tid) {
   for (int i = 0; i < n; i++)
     if (tids[i] == tid)
       return 1;
   return 0;
 }
 
-START_TEST(live_list_tids)
-{
+START_TEST(live_list_tids) {
   pthread_t th[3];
   int tids[64], small[2], n, m = 0, base;
   DIR *d;
@@ -913,7 +983,7 @@ START_TEST(live_list_tids)
   ck_assert_int_ge(base, 1);
   ck_assert_int_eq(pthread_barrier_init(&tid_barrier, NULL, 4), 0);
   for (size_t i = 0; i < 3; i++)
-    ck_assert_int_eq(pthread_create(&th[i], NULL, tid_worker, (void *)i), 0);
+    ck_assert_int_eq(pthread_create(&th[i], NULL, tid_worker, (void *) i), 0);
   pthread_barrier_wait(&tid_barrier);
 
   n = tl_procfs_read_tids(tids, 64);
@@ -951,8 +1021,7 @@ START_TEST(live_list_tids)
 }
 END_TEST
 
-START_TEST(live_count_fds)
-{
+START_TEST(live_count_fds) {
   int n0 = tl_procfs_read_fd_count(), n1, n2, fd;
 
   ck_assert_int_ge(n0, 3);
@@ -975,10 +1044,10 @@ struct burn_result {
   tl_procfs_sched sc;
 };
 
-static volatile uint64_t burn_sink; /* keeps the burn loop from being optimised out */
+static volatile uint64_t
+    burn_sink; /* keeps the burn loop from being optimised out */
 
-static void *burner(void *arg)
-{
+static void *burner(void *arg) {
   struct burn_result *r = arg;
   struct timespec t;
   char path[64], buf[4096];
@@ -987,20 +1056,22 @@ static void *burner(void *arg)
 
   do {
     for (int i = 0; i < 20000; i++)
-      burn_sink += (uint64_t)i * 7;
+      burn_sink += (uint64_t) i * 7;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   } while (ts_ms(&t) < 50.0);
 
-  snprintf(path, sizeof path, "/proc/self/task/%d", (int)gettid());
+  snprintf(path, sizeof path, "/proc/self/task/%d", (int) gettid());
   dfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   r->clock_ms_pre = ts_ms(&t);
   n = tl_procfs_read_at(dfd, "stat", buf, sizeof buf);
-  r->rc_stat = n < 0 ? (int)n : tl_procfs_parse_stat(buf, (size_t)n, &r->st);
+  r->rc_stat = n < 0 ? (int) n : tl_procfs_parse_stat(buf, (size_t) n, &r->st);
   n = tl_procfs_read_at(dfd, "schedstat", buf, sizeof buf);
-  r->rc_schedstat = n < 0 ? (int)n : tl_procfs_parse_schedstat(buf, (size_t)n, &r->ss);
+  r->rc_schedstat =
+      n < 0 ? (int) n : tl_procfs_parse_schedstat(buf, (size_t) n, &r->ss);
   n = tl_procfs_read_at(dfd, "sched", buf, sizeof buf);
-  r->rc_sched = n < 0 ? (int)n : tl_procfs_parse_sched(buf, (size_t)n, &r->sc);
+  r->rc_sched =
+      n < 0 ? (int) n : tl_procfs_parse_sched(buf, (size_t) n, &r->sc);
   clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
   r->clock_ms = ts_ms(&t);
   if (dfd >= 0)
@@ -1008,11 +1079,10 @@ static void *burner(void *arg)
   return NULL;
 }
 
-START_TEST(live_cpu_time)
-{
+START_TEST(live_cpu_time) {
   pthread_t th;
   struct burn_result r;
-  double tick_ms = 1000.0 / (double)sysconf(_SC_CLK_TCK);
+  double tick_ms = 1000.0 / (double) sysconf(_SC_CLK_TCK);
   double stat_ms, oncpu_ms, exec_ms;
 
   memset(&r, 0, sizeof r);
@@ -1022,28 +1092,31 @@ START_TEST(live_cpu_time)
   ck_assert_int_eq(r.rc_schedstat, 0);
   ck_assert_int_eq(r.rc_sched, 0);
 
-  stat_ms = (double)(r.st.utime_ticks + r.st.stime_ticks) * tick_ms;
-  oncpu_ms = (double)r.ss.oncpu_ns / 1e6;
-  exec_ms = (double)r.sc.sum_exec_runtime_ns / 1e6;
-  fprintf(stderr, "live_cpu_time: clock %.3f ms, stat %.1f ms, schedstat %.3f ms, sched %.3f ms\n",
+  stat_ms = (double) (r.st.utime_ticks + r.st.stime_ticks) * tick_ms;
+  oncpu_ms = (double) r.ss.oncpu_ns / 1e6;
+  exec_ms = (double) r.sc.sum_exec_runtime_ns / 1e6;
+  fprintf(stderr,
+          "live_cpu_time: clock %.3f ms, stat %.1f ms, schedstat %.3f ms, "
+          "sched %.3f ms\n",
           r.clock_ms, stat_ms, oncpu_ms, exec_ms);
   ck_assert_msg(r.clock_ms >= 50.0, "burned only %.3f ms", r.clock_ms);
   /* Ticks are truncated separately for utime and stime: < 2 ticks low. */
   ck_assert_msg(stat_ms > r.clock_ms_pre - 20.0 && stat_ms < r.clock_ms + 20.0,
                 "stat %.1f ms vs clock %.3f ms", stat_ms, r.clock_ms);
-  ck_assert_msg(oncpu_ms > r.clock_ms_pre - 20.0 && oncpu_ms <= r.clock_ms + 0.001,
+  ck_assert_msg(oncpu_ms > r.clock_ms_pre - 20.0 &&
+                    oncpu_ms <= r.clock_ms + 0.001,
                 "schedstat %.3f ms vs clock %.3f ms", oncpu_ms, r.clock_ms);
-  ck_assert_msg(exec_ms > r.clock_ms_pre - 20.0 && exec_ms <= r.clock_ms + 0.001,
+  ck_assert_msg(exec_ms > r.clock_ms_pre - 20.0 &&
+                    exec_ms <= r.clock_ms + 0.001,
                 "sched %.3f ms vs clock %.3f ms", exec_ms, r.clock_ms);
 }
 END_TEST
 
 /* The observer parses four files per thread every period: keep that cheap.
  * The bound is loose (sanitizer builds are slow); the figure is printed. */
-START_TEST(speed)
-{
-  static const char *names[] = { "task_paren_stat", "task_paren_status",
-                                 "task_paren_schedstat", "task_paren_sched" };
+START_TEST(speed) {
+  static const char *names[] = {"task_paren_stat", "task_paren_status",
+                                "task_paren_schedstat", "task_paren_sched"};
   char *b[4];
   size_t n[4];
   tl_procfs_stat st;
@@ -1076,8 +1149,7 @@ END_TEST
 
 /* ---- main --------------------------------------------------------------- */
 
-static Suite *procfs_suite(void)
-{
+static Suite *procfs_suite(void) {
   Suite *s = suite_create("procfs");
   TCase *tc = tcase_create("parse");
   TCase *tt = tcase_create("robustness");
@@ -1118,7 +1190,4 @@ static Suite *procfs_suite(void)
   return s;
 }
 
-int main(void)
-{
-  return tl_check_run(procfs_suite());
-}
+int main(void) { return tl_check_run(procfs_suite()); }

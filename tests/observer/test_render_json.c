@@ -214,9 +214,12 @@ static tl_snapshot *busy(void) {
   s->clk_tck = 100;
   s->runq_accounted = true;
   s->task_delayacct = 1;
-  f.probe = (tl_schedstat_probe){.accounted = true, .threads = 2, .cpu = 0,
-                            .spin_ms = 12.1, .oncpu_ms = 10.4,
-                            .run_delay_ms = 11.8};
+  f.probe = (tl_schedstat_probe){.accounted = true,
+                                 .threads = 2,
+                                 .cpu = 0,
+                                 .spin_ms = 12.1,
+                                 .oncpu_ms = 10.4,
+                                 .run_delay_ms = 11.8};
   s->runq_probe = &f.probe;
   s->cpus_allowed = 2;
   snprintf(s->cpus_allowed_list, sizeof(s->cpus_allowed_list), "0-1");
@@ -296,15 +299,19 @@ static tl_snapshot *busy(void) {
   s->has_loop_util = true;
   s->loop_util_pct = 45;
 
-  f.timeline[0] = (tl_timeline_ev){
-      .tid = 1235,
-      .ev = {.task = 812, .start_ns = s->start_ns + 2500000,
-             .end_ns = s->start_ns + 4000000, .core = 1, .kind = 1,
-             .step = 2, .route = TL_ROUTE_IO}};
+  f.timeline[0] = (tl_timeline_ev){.tid = 1235,
+                                   .ev = {.task = 812,
+                                          .start_ns = s->start_ns + 2500000,
+                                          .end_ns = s->start_ns + 4000000,
+                                          .core = 1,
+                                          .kind = 1,
+                                          .step = 2,
+                                          .route = TL_ROUTE_IO}};
   s->ntimeline = 1;
   s->timeline_dropped = 5;
 
-  s->insights[0] = (tl_insight){.level = "warn", .id = "loop_blocked",
+  s->insights[0] = (tl_insight){.level = "warn",
+                                .id = "loop_blocked",
                                 .text = "blocked by \"task\" 812",
                                 .evidence = "{\"task\":812}"};
   s->insights[1] = (tl_insight){.level = "info", .id = "migrations"};
@@ -497,11 +504,11 @@ END_TEST
 START_TEST(json_number_text) {
   const char *t = render(busy());
   const char *want[] = {
-      "\"time_ms\":1763870000000,",  /* integral: no fraction */
-      "\"uptime_ms\":21034.457,",    /* three decimals, rounded */
-      "\"period_ms\":500.3,",        /* no trailing zeros */
-      "\"sample_cost_ms\":0,",       /* rounds to zero */
-      "\"cpu_user_pct\":-2.5,",      /* sign kept */
+      "\"time_ms\":1763870000000,", /* integral: no fraction */
+      "\"uptime_ms\":21034.457,",   /* three decimals, rounded */
+      "\"period_ms\":500.3,",       /* no trailing zeros */
+      "\"sample_cost_ms\":0,",      /* rounds to zero */
+      "\"cpu_user_pct\":-2.5,",     /* sign kept */
       "\"ctx_involuntary_rate\":2.001,",
   };
   for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
@@ -551,22 +558,43 @@ START_TEST(json_missing_figures_are_null) {
   l->on_cpu_pct = 3;
   render(s);
   const char *nulls[] = {
-      "process.rss_bytes", "process.ctx_voluntary",
-      "process.ctx_voluntary_rate", "process.ctx_involuntary",
-      "process.ctx_involuntary_rate", "process.fds",
-      "threads.0.index", "threads.0.core", "threads.0.allowed",
-      "threads.0.cpu_pct", "threads.0.oncpu_s", "threads.0.runq_wait_s",
-      "threads.0.runq_wait_pct", "threads.0.timeslices",
-      "threads.0.migrations", "threads.0.migrations_rate", "threads.0.tasks",
-      "threads.0.tasks_rate", "threads.0.steps", "threads.0.steps_rate",
-      "threads.0.busy_pct", "threads.0.doing",
-      "server.requests.rate", "server.connections.accepted_rate",
-      "server.sends.why_not", "server.sends.writes_per_submission",
+      "process.rss_bytes",
+      "process.ctx_voluntary",
+      "process.ctx_voluntary_rate",
+      "process.ctx_involuntary",
+      "process.ctx_involuntary_rate",
+      "process.fds",
+      "threads.0.index",
+      "threads.0.core",
+      "threads.0.allowed",
+      "threads.0.cpu_pct",
+      "threads.0.oncpu_s",
+      "threads.0.runq_wait_s",
+      "threads.0.runq_wait_pct",
+      "threads.0.timeslices",
+      "threads.0.migrations",
+      "threads.0.migrations_rate",
+      "threads.0.tasks",
+      "threads.0.tasks_rate",
+      "threads.0.steps",
+      "threads.0.steps_rate",
+      "threads.0.busy_pct",
+      "threads.0.doing",
+      "server.requests.rate",
+      "server.connections.accepted_rate",
+      "server.sends.why_not",
+      "server.sends.writes_per_submission",
       "server.loop.utilization_pct",
-      "kernel.task_delayacct", "kernel.runq_source", "kernel.runq_self_test.cpu",
-      "process.cpus_allowed", "process.cpus_allowed_count",
-      "threads.0.runq_pct", "threads.0.sleep_pct",
-      "threads.1.runq_wait_pct", "threads.1.on_cpu_pct", "threads.1.runq_pct",
+      "kernel.task_delayacct",
+      "kernel.runq_source",
+      "kernel.runq_self_test.cpu",
+      "process.cpus_allowed",
+      "process.cpus_allowed_count",
+      "threads.0.runq_pct",
+      "threads.0.sleep_pct",
+      "threads.1.runq_wait_pct",
+      "threads.1.on_cpu_pct",
+      "threads.1.runq_pct",
       "threads.1.sleep_pct",
   };
   for (size_t i = 0; i < sizeof(nulls) / sizeof(nulls[0]); i++)

@@ -17,7 +17,7 @@
 /* ---- reading the exposition back --------------------------------------- */
 
 #define MAX_FAMILIES 128
-#define MAX_SERIES 2048
+#define MAX_SERIES   2048
 
 typedef struct family {
   char name[128];
@@ -439,8 +439,8 @@ static tl_snapshot *busy(void) {
   s->nthreads = 2;
 
   s->ncores = 2;
-  s->cores[0] = (tl_core_snap){.cpu = 0, .user_pct = 30, .sys_pct = 10,
-                               .idle_pct = 59.5, .steps = 7};
+  s->cores[0] = (tl_core_snap){
+      .cpu = 0, .user_pct = 30, .sys_pct = 10, .idle_pct = 59.5, .steps = 7};
   s->cores[1] = (tl_core_snap){.cpu = 1, .steps = 400};
   return s;
 }
@@ -469,23 +469,22 @@ static void absent(const char *name) {
 START_TEST(metrics_reader_rejects_bad_text) {
   /* The reader itself: each of these must be refused. */
   const char *bad[] = {
-      "threadlab_x 1\n",                                   /* no TYPE */
+      "threadlab_x 1\n",                                     /* no TYPE */
       "# HELP a_total x\n# TYPE a_total counter\na_total 1", /* no newline */
-      "# HELP a x\n# TYPE a counter\na 1\n",               /* no _total */
-      "# HELP a x\n# TYPE a gauge\na{1b=\"v\"} 1\n",       /* label name */
-      "# HELP a x\n# TYPE a gauge\na one\n",               /* value */
+      "# HELP a x\n# TYPE a counter\na 1\n",                 /* no _total */
+      "# HELP a x\n# TYPE a gauge\na{1b=\"v\"} 1\n",         /* label name */
+      "# HELP a x\n# TYPE a gauge\na one\n",                 /* value */
       "# HELP a x\n# TYPE a gauge\n# HELP b x\n# TYPE b gauge\nb 1\na 2\n",
-      "# HELP a x\n# TYPE a gauge\na 1\na 2\n",             /* series twice */
+      "# HELP a x\n# TYPE a gauge\na 1\na 2\n", /* series twice */
       "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 2\n"
-      "h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n",      /* not cumulative */
+      "h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n", /* not cumulative */
       "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\n"
-      "h_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n",      /* +Inf != count */
+      "h_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 3\n", /* +Inf != count */
       "# HELP h x\n# TYPE h histogram\nh_bucket{le=\"1\"} 1\n"
-      "h_sum 1\nh_count 1\n",                              /* no +Inf */
+      "h_sum 1\nh_count 1\n", /* no +Inf */
   };
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-    ck_assert_msg(!read_exposition(bad[i], strlen(bad[i])), "accepted #%zu",
-                  i);
+    ck_assert_msg(!read_exposition(bad[i], strlen(bad[i])), "accepted #%zu", i);
   const char *good = "# HELP h x\n# TYPE h histogram\n"
                      "h_bucket{a=\"q\\\"\",le=\"0.5\"} 1\n"
                      "h_bucket{a=\"q\\\"\",le=\"+Inf\"} 2\n"
@@ -534,8 +533,7 @@ START_TEST(metrics_busy_snapshot) {
   value_is(name, "", 22.00075);
   value_is("threadlab_route_request_duration_seconds_bucket",
            "route=\"/cpu\",le=\"0.0005\"", 2);
-  value_is("threadlab_route_request_duration_seconds_count", "route=\"/\"",
-           0);
+  value_is("threadlab_route_request_duration_seconds_count", "route=\"/\"", 0);
   value_is("threadlab_queue_wait_seconds_sum", "", 0.005);
   value_is("threadlab_loop_lag_seconds_count", "", 0);
 
@@ -547,8 +545,8 @@ START_TEST(metrics_busy_snapshot) {
   value_is("threadlab_process_open_fds", "", 12);
   value_is("threadlab_process_context_switches_total", "kind=\"voluntary\"",
            1000);
-  value_is("threadlab_process_context_switches_total",
-           "kind=\"involuntary\"", 50);
+  value_is("threadlab_process_context_switches_total", "kind=\"involuntary\"",
+           50);
 
   const char *wl = "tid=\"1235\",role=\"worker\"";
   const char *ol = "tid=\"1240\",role=\"other\"";
@@ -578,10 +576,8 @@ START_TEST(metrics_busy_snapshot) {
   ck_assert_ptr_null(get("threadlab_thread_last_cpu", ol));
 
   value_is("threadlab_cpu_utilization_ratio", "cpu=\"0\",mode=\"user\"", 0.3);
-  value_is("threadlab_cpu_utilization_ratio", "cpu=\"0\",mode=\"system\"",
-           0.1);
-  value_is("threadlab_cpu_utilization_ratio", "cpu=\"0\",mode=\"idle\"",
-           0.595);
+  value_is("threadlab_cpu_utilization_ratio", "cpu=\"0\",mode=\"system\"", 0.1);
+  value_is("threadlab_cpu_utilization_ratio", "cpu=\"0\",mode=\"idle\"", 0.595);
   value_is("threadlab_cpu_utilization_ratio", "cpu=\"1\",mode=\"iowait\"", 0);
   value_is("threadlab_cpu_steps_total", "cpu=\"0\"", 7);
   value_is("threadlab_cpu_steps_total", "cpu=\"1\"", 400);
@@ -646,9 +642,10 @@ START_TEST(metrics_non_finite_values) {
   ck_assert(isinf(u->value) && u->value > 0);
   ck_assert(isinf(y->value) && y->value < 0);
   ck_assert(isnan(o->value));
-  ck_assert(has_line("threadlab_process_cpu_seconds_total{mode=\"user\"} +Inf\n"));
-  ck_assert(has_line(
-      "threadlab_process_cpu_seconds_total{mode=\"system\"} -Inf\n"));
+  ck_assert(
+      has_line("threadlab_process_cpu_seconds_total{mode=\"user\"} +Inf\n"));
+  ck_assert(
+      has_line("threadlab_process_cpu_seconds_total{mode=\"system\"} -Inf\n"));
   value_is("threadlab_thread_runqueue_wait_seconds_total",
            "tid=\"1235\",role=\"worker\"", 1e300);
   tl_buf_close(&f.out);

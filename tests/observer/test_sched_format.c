@@ -98,30 +98,33 @@ START_TEST(reads_fields_from_a_raw_record) {
   ck_assert(tl_sched_field_int(tl_sched_format_field(&f, "pid"), raw, 32, &v));
   ck_assert_int_eq(v, 4242);
   char comm[16];
-  ck_assert(tl_sched_field_str(tl_sched_format_field(&f, "comm"), raw, 33,
-                               comm, sizeof comm));
+  ck_assert(tl_sched_field_str(tl_sched_format_field(&f, "comm"), raw, 33, comm,
+                               sizeof comm));
   ck_assert_str_eq(comm, "wrk1");
   /* A __data_loc pointing past the record is refused, not read. */
   ck_assert(!tl_sched_field_str(tl_sched_format_field(&f, "comm"), raw, 30,
                                 comm, sizeof comm));
-  ck_assert(!tl_sched_field_int(tl_sched_format_field(&f, "dest_cpu"), raw,
-                                26, &v));
+  ck_assert(
+      !tl_sched_field_int(tl_sched_format_field(&f, "dest_cpu"), raw, 26, &v));
   /* Signed fields sign-extend. */
   int32_t neg = -1;
   memcpy(raw + 24, &neg, 4);
-  ck_assert(tl_sched_field_int(tl_sched_format_field(&f, "dest_cpu"), raw, 32,
-                               &v));
+  ck_assert(
+      tl_sched_field_int(tl_sched_format_field(&f, "dest_cpu"), raw, 32, &v));
   ck_assert_int_eq(v, -1);
 }
 END_TEST
 
 START_TEST(rejects_broken_files) {
   tl_sched_format f;
-  const char *noid = "name: x\nformat:\n\tfield:int a;\toffset:0;\tsize:4;\tsigned:1;\n";
+  const char *noid =
+      "name: x\nformat:\n\tfield:int a;\toffset:0;\tsize:4;\tsigned:1;\n";
   ck_assert_int_eq(tl_sched_format_parse(noid, strlen(noid), &f), -1);
-  const char *bad = "name: x\nID: 7\nformat:\n\tfield:int a;\toffset:zz;\tsize:4;\n";
+  const char *bad =
+      "name: x\nID: 7\nformat:\n\tfield:int a;\toffset:zz;\tsize:4;\n";
   ck_assert_int_eq(tl_sched_format_parse(bad, strlen(bad), &f), -1);
-  const char *ok = "name: x\nID: 7\nformat:\n\tfield:int a;\toffset:0;\tsize:4;\tsigned:1;\n";
+  const char *ok = "name: x\nID: 7\nformat:\n\tfield:int "
+                   "a;\toffset:0;\tsize:4;\tsigned:1;\n";
   ck_assert_int_eq(tl_sched_format_parse(ok, strlen(ok), &f), 0);
   ck_assert_int_eq(f.id, 7);
   /* Cut anywhere: never a crash, and never a field beyond the cut. */

@@ -61,9 +61,9 @@ START_TEST(merged_per_cpu_thread_and_bucket) {
   tl_sched_slice s[] = {
       mk(0, 1, 1 * MS, 2 * MS, 1 * MS - 500, TL_SEND_PREEMPTED),
       mk(0, 1, 3 * MS, 4 * MS, 0, TL_SEND_BLOCKED),
-      mk(1, 1, 5 * MS, 6 * MS, 0, TL_SEND_BLOCKED),      /* other CPU */
+      mk(1, 1, 5 * MS, 6 * MS, 0, TL_SEND_BLOCKED), /* other CPU */
       mk(0, 2, 6 * MS, 7 * MS, 6 * MS - 100, TL_SEND_PREEMPTED),
-      mk(0, 1, 12 * MS, 13 * MS, 0, TL_SEND_PREEMPTED),  /* next bucket */
+      mk(0, 1, 12 * MS, 13 * MS, 0, TL_SEND_PREEMPTED), /* next bucket */
   };
   tl_buf b;
   tl_buf_init(&b, NULL, 0);

@@ -54,13 +54,13 @@ START_TEST(ends_waits_and_who_came_in) {
   const tl_sched_rec recs[] = {
       sw(10 * US, 0, 0, 0, 0, 100, "tl-worker-0"),
       wk(5 * US, 1, 100), /* pushed late, earlier in time: reordered */
-      sw(20 * US, 0, 7, 100, 0, 999, "wrk"),        /* R: preempted */
+      sw(20 * US, 0, 7, 100, 0, 999, "wrk"), /* R: preempted */
       sw(30 * US, 0, 900, 999, 1, 100, "tl-worker-0"),
-      sw(40 * US, 0, 7, 100, 1, 0, "swapper/0"),    /* S: blocked */
+      sw(40 * US, 0, 7, 100, 1, 0, "swapper/0"), /* S: blocked */
       wk(45 * US, 1, 100),
       sw(50 * US, 0, 0, 0, 0, 101, "tl-worker-1"),
       sw(60 * US, 0, 7, 101, 0x100, 100, "tl-worker-0"), /* R+ */
-      sw(70 * US, 0, 7, 100, 0x10, 0, "swapper/0"),  /* X: exit */
+      sw(70 * US, 0, 7, 100, 0x10, 0, "swapper/0"),      /* X: exit */
       sw(80 * US, 0, 0, 0, 0, 0, "swapper/0"),
   };
   for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++)
@@ -162,7 +162,8 @@ START_TEST(other_threads_are_not_ours) {
   got g = {.n = 0};
   tl_sched_slices_flush(b, 5000000 * US, emit, &g);
   ck_assert_int_eq(g.n, 0);
-  ck_assert_str_eq(tl_sched_end_name(tl_sched_end_of_state(0x100)), "preempted");
+  ck_assert_str_eq(tl_sched_end_name(tl_sched_end_of_state(0x100)),
+                   "preempted");
   ck_assert_str_eq(tl_sched_end_name(tl_sched_end_of_state(0x2)), "blocked");
   ck_assert_str_eq(tl_sched_end_name(tl_sched_end_of_state(0x20)), "exit");
   tl_sched_slices_free(b);

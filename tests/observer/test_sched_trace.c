@@ -26,15 +26,14 @@ START_TEST(filter_text_too_long_is_refused) {
   for (int i = 0; i < 400; i++)
     tids[i] = 1000 + 2 * i; /* no two consecutive: no ranges */
   char out[4000];
-  ck_assert_int_eq(tl_sched_trace_filter_text("prev_pid", "next_pid", tids,
-                                              400, out, sizeof out),
+  ck_assert_int_eq(tl_sched_trace_filter_text("prev_pid", "next_pid", tids, 400,
+                                              out, sizeof out),
                    -1);
   /* The same count, consecutive: one range. */
   for (int i = 0; i < 400; i++)
     tids[i] = 1000 + i;
-  ck_assert_int_gt(tl_sched_trace_filter_text("pid", NULL, tids, 400, out,
-                                             sizeof out),
-                   0);
+  ck_assert_int_gt(
+      tl_sched_trace_filter_text("pid", NULL, tids, 400, out, sizeof out), 0);
   ck_assert_str_eq(out, "(pid>=1000&&pid<=1399)");
 }
 END_TEST

@@ -51,7 +51,8 @@ START_TEST(hrtimer_heap_orders_and_never_fires_early) {
   srand(42);
   uint64_t now = tl_now_ns();
   for (int i = 0; i < NT; i++)
-    tl_hrtimer_start(tt_hrt, &ts[i].e, now + (uint64_t) (rand() % 30000) * 1000, tt_cb);
+    tl_hrtimer_start(tt_hrt, &ts[i].e, now + (uint64_t) (rand() % 30000) * 1000,
+                     tt_cb);
   int live = NT;
   for (int i = 0; i < NT; i += 3) {
     tl_hrtimer_stop(tt_hrt, &ts[i].e);
@@ -60,7 +61,8 @@ START_TEST(hrtimer_heap_orders_and_never_fires_early) {
   }
   for (int i = 1; i < NT; i += 7) /* move: later or earlier */
     if (i % 3 != 0)
-      tl_hrtimer_start(tt_hrt, &ts[i].e, now + (uint64_t) (rand() % 30000) * 1000, tt_cb);
+      tl_hrtimer_start(tt_hrt, &ts[i].e,
+                       now + (uint64_t) (rand() % 30000) * 1000, tt_cb);
   tt_restart_target = &ts[NT];
   live++;
   last_due = 0;
@@ -76,7 +78,8 @@ START_TEST(hrtimer_heap_orders_and_never_fires_early) {
       continue;
     }
     ck_assert_int_eq(ts[i].fired, 1);
-    ck_assert_msg(ts[i].fired_ns >= ts[i].e.due_ns, "timer %d fired %lld ns early", i,
+    ck_assert_msg(ts[i].fired_ns >= ts[i].e.due_ns,
+                  "timer %d fired %lld ns early", i,
                   (long long) (ts[i].e.due_ns - ts[i].fired_ns));
     ck_assert(!tl_hrtimer_armed(&ts[i].e));
   }

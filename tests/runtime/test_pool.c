@@ -20,7 +20,7 @@
 typedef struct tjob {
   tl_job job;
   int id;
-  int *order;          /* done() appends id here (loop thread) */
+  int *order; /* done() appends id here (loop thread) */
   int *norder;
   int ran_tid;
   cpu_set_t affinity;
@@ -30,7 +30,7 @@ typedef struct tjob {
   _Atomic int *started;
   _Atomic int *barrier; /* run() waits until *barrier reaches barrier_n */
   int barrier_n;
-  bool barrier_met;     /* it did, within 10 s */
+  bool barrier_met; /* it did, within 10 s */
 } tjob;
 
 static void run_job(tl_job *j) {
@@ -135,7 +135,8 @@ START_TEST(pool_wakes_the_most_recently_idle) {
     if (same > best)
       best = same;
   }
-  ck_assert_msg(best >= 15, "20 jobs one at a time: the busiest worker ran only %d", best);
+  ck_assert_msg(best >= 15,
+                "20 jobs one at a time: the busiest worker ran only %d", best);
   destroy(&loop, p);
   tl_registry_close(&reg);
 }
@@ -194,7 +195,8 @@ static int count_own_workers(void) {
       continue;
     snprintf(path, sizeof(path), "/proc/self/task/%s/comm", de->d_name);
     FILE *f = fopen(path, "r");
-    if (f && fgets(name, sizeof(name), f) && strncmp(name, "tl-worker-", 10) == 0)
+    if (f && fgets(name, sizeof(name), f) &&
+        strncmp(name, "tl-worker-", 10) == 0)
       n++;
     if (f)
       fclose(f);
@@ -278,7 +280,8 @@ static void check_pins_within_mask(int nw) {
   for (int i = 0; i < nw; i++) {
     int idx = atoi(j[i].name + 10);
     int want = nth_cpu(&mine, idx % CPU_COUNT(&mine));
-    ck_assert_msg(CPU_COUNT(&j[i].affinity) == 1 && CPU_ISSET(want, &j[i].affinity),
+    ck_assert_msg(CPU_COUNT(&j[i].affinity) == 1 &&
+                      CPU_ISSET(want, &j[i].affinity),
                   "worker %d: pinned to %d core(s), not to core %d alone", idx,
                   CPU_COUNT(&j[i].affinity), want);
   }
@@ -329,7 +332,8 @@ START_TEST(pool_pinning) {
   for (int i = 0; i < 2; i++) {
     ck_assert_int_eq(CPU_COUNT(&j[i].affinity), 1);
     int idx = j[i].name[10] - '0';
-    ck_assert(CPU_ISSET(nth_cpu(&mine, idx % CPU_COUNT(&mine)), &j[i].affinity));
+    ck_assert(
+        CPU_ISSET(nth_cpu(&mine, idx % CPU_COUNT(&mine)), &j[i].affinity));
   }
   /* Unpinned again: back to every core the process may use. */
   tl_pool_set_pin(p, false);

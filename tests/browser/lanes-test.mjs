@@ -42,15 +42,20 @@ try {
   }
   const text = await page.textContent('#lanes-source');
   r.check(/source: tracepoints/.test(text) && /lost records: \d+/.test(text), 'the panel names its source and lost records', text);
-  // pixels: the lanes' area is not blank
-  const inked = await page.evaluate(() => {
-    const c = document.getElementById('lanes-canvas');
-    const g = c.getContext('2d');
-    const d = g.getImageData(Math.floor(c.width * 0.5), 0, Math.floor(c.width * 0.45), c.height).data;
-    let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 230 && d[i + 1] > 230 && d[i + 2] > 230)) n++;
-    return n;
+  // pixels: the lanes' area is not blank. Read again until it is (a
+  // redraw clears the canvas first; one read once caught 124 pixels).
+  await page.evaluate(() => {
+    window.tlInk = () => {
+      const c = document.getElementById('lanes-canvas');
+      const g = c.getContext('2d');
+      const d = g.getImageData(Math.floor(c.width * 0.5), 0, Math.floor(c.width * 0.45), c.height).data;
+      let n = 0;
+      for (let i = 0; i < d.length; i += 4) if (d[i + 3] > 0 && !(d[i] > 230 && d[i + 1] > 230 && d[i + 2] > 230)) n++;
+      return n;
+    };
   });
+  await waitInPage(page, () => window.tlInk() > 500, null, 5000);
+  const inked = await page.evaluate(() => window.tlInk());
   r.check(inked > 500, 'the canvas shows coloured bars', String(inked));
   // hover a bar: the tip explains it
   await page.locator('#lanes-canvas').scrollIntoViewIfNeeded();

@@ -183,13 +183,19 @@ static int task_steps(tl_route route, const char *q, size_t qlen,
   CHECK(k != 0);
   if (k < 0)
     CHECK(*err != NULL);
-  /* cpu and io last 0..TL_MAX_STEP_MS; yield and crash stand alone. */
-  for (int i = 0; i < k; i++)
-    CHECK(steps[i].kind == TL_STEP_CPU || steps[i].kind == TL_STEP_IO
-              ? steps[i].ms <= TL_MAX_STEP_MS
-              : (steps[i].kind == TL_STEP_YIELD ||
-                 steps[i].kind == TL_STEP_CRASH) &&
-                    steps[i].ms == 0);
+  /* cpu, io and hold last 0..TL_MAX_STEP_MS; race, atomic and lock count
+   * 0..TL_MAX_STEP_COUNT; yield, crash and deadlock stand alone. */
+  for (int i = 0; i < k; i++) {
+    tl_step_kind sk = steps[i].kind;
+    if (sk == TL_STEP_CPU || sk == TL_STEP_IO || sk == TL_STEP_HOLD)
+      CHECK(steps[i].ms <= TL_MAX_STEP_MS);
+    else if (tl_step_is_count(sk))
+      CHECK(steps[i].ms <= TL_MAX_STEP_COUNT);
+    else
+      CHECK((sk == TL_STEP_YIELD || sk == TL_STEP_CRASH ||
+             sk == TL_STEP_DEADLOCK) &&
+            steps[i].ms == 0);
+  }
   return k;
 }
 

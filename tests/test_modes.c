@@ -227,8 +227,11 @@ START_TEST(io_steps_never_end_early) {
           snprintf(a, sizeof(a), "steps.%d.start_us", k);
           snprintf(b, sizeof(b), "steps.%d.end_us", k);
           double us = tj_num(j, b, -1) - tj_num(j, a, 0);
-          /* -1: both ends are truncated to whole microseconds. */
-          ck_assert_msg(us >= ms[k] * 1000 - 1 && us < ms[k] * 1000 + 500000,
+          /* -1: both ends are truncated to whole microseconds. Late is
+           * only bounded against a hang: a timer's callback waits for a
+           * loop that a crowded machine (TSan, load 30) holds up to
+           * seconds. */
+          ck_assert_msg(us >= ms[k] * 1000 - 1 && us < ms[k] * 1000 + 5000000,
                         "%s: io:%d lasted %.0f us", modes[m], ms[k], us);
         }
         tj_release(j);

@@ -372,6 +372,25 @@ long tl_proc_rss_kb(pid_t pid) {
   return kb;
 }
 
+double tl_proc_cpu_s(pid_t pid) {
+  char path[64], buf[1024];
+  snprintf(path, sizeof(path), "/proc/%d/stat", (int) pid);
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+  fclose(f);
+  buf[n] = '\0';
+  const char *rp = strrchr(buf, ')'); /* the name may hold spaces */
+  unsigned long long ut, st;
+  /* after ") ": state is field 3; utime 14, stime 15 */
+  if (!rp ||
+      sscanf(rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+             &ut, &st) != 2)
+    return -1;
+  return (double) (ut + st) / (double) sysconf(_SC_CLK_TCK);
+}
+
 int tl_proc_fd_count(pid_t pid) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/fd", (int) pid);

@@ -67,6 +67,9 @@ double tl_now_s(void);
 int tl_proc_wait(tl_proc *p, int timeout_ms);
 /* VmRSS of pid in KiB from /proc/PID/status, or -1. */
 long tl_proc_rss_kb(pid_t pid);
+/* utime+stime of the whole process pid (every thread), in seconds, from
+ * /proc/PID/stat; -1 if unreadable. */
+double tl_proc_cpu_s(pid_t pid);
 /* Number of open descriptors of pid (entries of /proc/PID/fd), or -1. */
 int tl_proc_fd_count(pid_t pid);
 /* Closes fd and forgets its read-ahead (use instead of close() for fds

@@ -244,6 +244,64 @@ START_TEST(io_steps_never_end_early) {
 }
 END_TEST
 
+/* What the loop thread is doing, from one /stats snapshot ("" if no loop
+ * thread is listed). */
+static void loop_doing(int admin_port, char *out, size_t cap) {
+  tl_resp r;
+  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  tl_resp_free(&r);
+  snprintf(out, cap, "%s", "");
+  const tj *threads = tj_get(j, "threads");
+  for (size_t i = 0; threads && i < threads->n; i++)
+    if (!strcmp(tj_str(&threads->kids[i], "role"), "loop"))
+      snprintf(out, cap, "%s", tj_str(&threads->kids[i], "doing.what"));
+  tj_release(j);
+}
+
+/* Blocked in epoll with tasks of its own in flight, the loop is waiting
+ * for them, not idle; with none, idle. (The admin port's /stats is served
+ * by the observer's thread: reading it does not wake the loop.) */
+START_TEST(loop_waits_for_its_tasks) {
+  tl_proc p;
+  const char *args[] = {"--mode",      "async", "--threads", "1",
+                        "--sample-ms", "50",    NULL};
+  tl_proc_start(&p, args);
+  enum { N = 8 };
+  int fds[N];
+  for (int i = 0; i < N; i++) {
+    fds[i] = tl_connect(p.port);
+    tl_send_str(fds[i], "GET /io?ms=2500 HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  usleep(400 * 1000);
+  char what[32];
+  int wait = 0, idle = 0;
+  for (int k = 0; k < 10; k++, usleep(100 * 1000)) {
+    loop_doing(p.admin_port, what, sizeof(what));
+    wait += !strcmp(what, "wait");
+    idle += !strcmp(what, "idle");
+  }
+  ck_assert_msg(wait > 0 && idle == 0,
+                "loop with %d I/O tasks in flight: %d samples wait, %d idle", N,
+                wait, idle);
+  for (int i = 0; i < N; i++) {
+    tl_resp r;
+    ck_assert_int_eq(tl_read_resp(fds[i], &r, false), 0);
+    ck_assert_int_eq(r.status, 200);
+    tl_resp_free(&r);
+    tl_close(fds[i]);
+  }
+  double t0 = tl_now_s();
+  do {
+    usleep(100 * 1000);
+    loop_doing(p.admin_port, what, sizeof(what));
+  } while (strcmp(what, "idle") && tl_now_s() - t0 < 10);
+  ck_assert_str_eq(what, "idle");
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 /* /cpu burns thread CPU time: preemption does not shorten it. */
 START_TEST(cpu_step_burns_thread_time) {
   tl_proc p;
@@ -280,6 +338,7 @@ int main(void) {
   tcase_add_test(tc, hybrid_task_hops_threads);
   tcase_add_test(tc, cpu_step_burns_thread_time);
   tcase_add_test(tc, io_steps_never_end_early);
+  tcase_add_test(tc, loop_waits_for_its_tasks);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

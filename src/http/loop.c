@@ -27,7 +27,9 @@ static void on_connection(uv_stream_t *listener, int status) {
 
 /* Just before the loop blocks: write what became ready this iteration.
  * From here until the poll returns the thread waits for events (epoll):
- * the observer shows it idle, not as event-loop work. */
+ * the observer shows it idle, not as event-loop work; or, with tasks of
+ * its own in flight (I/O steps on its timers, steps on workers), waiting
+ * for them: "idle" beside 447 tasks in flight read as a contradiction. */
 static void on_prepare(uv_prepare_t *h) {
   tl_loop *loop = TL_CONTAINER_OF(h, tl_loop, flush_prep);
   tl_conn_flush_dirty(loop);
@@ -37,7 +39,9 @@ static void on_prepare(uv_prepare_t *h) {
     loop->on_drained(loop);
   }
   if (!loop->ctx.cfg->no_stats)
-    tl_thread_set_doing(&loop->thread, TL_DOING_IDLE, 0, 0);
+    tl_thread_set_doing(&loop->thread,
+                        loop->tasks_inflight ? TL_DOING_WAIT : TL_DOING_IDLE, 0,
+                        0);
 }
 
 /* Right after the poll: handling events again. */

@@ -32,7 +32,11 @@ static inline void tl_buf_append(tl_buf *b, const void *p, size_t n) {
 static inline void tl_buf_puts(tl_buf *b, const char *s) {
   tl_buf_append(b, s, strlen(s));
 }
-void tl_buf_putc(tl_buf *b, char c);
+static inline void tl_buf_putc(tl_buf *b, char c) {
+  if (b->len + 1 > b->cap)
+    tl_buf_reserve(b, 1);
+  b->data[b->len++] = c;
+}
 void tl_buf_printf(tl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap);

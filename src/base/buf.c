@@ -33,7 +33,6 @@ void tl_buf_reserve(tl_buf *b, size_t extra) {
   b->cap = cap;
 }
 
-
 void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap) {
   va_list ap2;
   va_copy(ap2, ap);

@@ -23,8 +23,6 @@
 /* A thread that has not run is re-read (name, state: a rename from
  * outside, a wake-up still waiting for a core) every TURN_EVERY samples. */
 #define TURN_EVERY 8
-/* /proc/self/task is listed at least this often (samples). */
-#define RELIST_EVERY 16
 
 /* Raw cumulative figures of one thread from the previous sample. */
 typedef struct prev_thread {
@@ -395,6 +393,14 @@ static void sample_own(tl_sampler_threads *st, tl_thread_snap *t,
     t->busy_pct = 100.0;
 }
 
+bool tl_sampler_threads_relist(long count, int known, bool registry_moved,
+                               const tl_sampler_pace *pace) {
+  bool count_moved =
+      count > 0 && count <= MAX_TIDS ? count != known : pace->slow;
+  return count_moved || registry_moved || pace->seq <= 1 ||
+         pace->seq % TL_SAMPLER_RELIST_EVERY == 0;
+}
+
 void tl_sampler_threads_sample(tl_sampler_threads *st, tl_snapshot *s,
                                const tl_sampler_pace *pace, double period_s,
                                tl_sampler_timeline *tl,
@@ -406,18 +412,15 @@ void tl_sampler_threads_sample(tl_sampler_threads *st, tl_snapshot *s,
   /* Listing /proc/self/task costs a dentry lookup per thread: list it
    * when our registry changed (a resize), when the kernel's thread count
    * (/proc/self/stat, read just before) differs from the threads we know,
-   * and every RELIST_EVERY samples anyway. A thread found gone is dropped
+   * and every TL_SAMPLER_RELIST_EVERY samples. A thread found gone is dropped
    * at once (its clock is invalid), so a count that matches means the
    * same threads (unless one exited and another started within the same
    * period: that one shows at the next count change or listing). */
   pthread_mutex_lock(&st->reg->mu);
   uint64_t gen = st->reg->gen;
   pthread_mutex_unlock(&st->reg->mu);
-  bool count_moved = s->threads_count > 0 && s->threads_count <= MAX_TIDS
-                         ? s->threads_count != st->ntids
-                         : pace->slow;
-  if (count_moved || gen != st->reg_gen || pace->seq <= 1 ||
-      pace->seq % RELIST_EVERY == 0) {
+  if (tl_sampler_threads_relist(s->threads_count, st->ntids,
+                                gen != st->reg_gen, pace)) {
     int listed = tl_procfs_read_tids(tids, MAX_TIDS);
     st->ntids = listed >= 0 ? listed : listed == -ENOBUFS ? MAX_TIDS : 0;
   }

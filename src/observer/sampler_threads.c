@@ -303,9 +303,9 @@ static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
         f->has_allowed = true;
       } else {
         /* A list that does not fit is left out, not cut. */
-        f->has_allowed = tl_cpulist_format(&aff, f->allowed,
-                                           sizeof(f->allowed)) <
-                         sizeof(f->allowed);
+        f->has_allowed =
+            tl_cpulist_format(&aff, f->allowed, sizeof(f->allowed)) <
+            sizeof(f->allowed);
         f->mask = aff;
       }
     }
@@ -419,8 +419,8 @@ void tl_sampler_threads_sample(tl_sampler_threads *st, tl_snapshot *s,
   pthread_mutex_lock(&st->reg->mu);
   uint64_t gen = st->reg->gen;
   pthread_mutex_unlock(&st->reg->mu);
-  if (tl_sampler_threads_relist(s->threads_count, st->ntids,
-                                gen != st->reg_gen, pace)) {
+  if (tl_sampler_threads_relist(s->threads_count, st->ntids, gen != st->reg_gen,
+                                pace)) {
     int listed = tl_procfs_read_tids(tids, MAX_TIDS);
     st->ntids = listed >= 0 ? listed : listed == -ENOBUFS ? MAX_TIDS : 0;
   }

@@ -640,7 +640,9 @@ static void after_flush(tl_conn *c) {
     c->paused = false;
     tl_buf held = c->stash;
     tl_buf_init(&c->stash, NULL, 0);
+    c->loop->conns->read_now_ns = 0; /* input read earlier: a clock now */
     feed(c, held.data, held.len);
+    c->loop->conns->read_now_ns = 0;
     tl_buf_close(&held);
   }
   update_reading(c);

@@ -100,10 +100,11 @@ typedef struct out_batch {
 /* Freed slots kept for reuse, per loop: a request then costs no malloc
  * and free, and its slot is still in the cache. Not under AddressSanitizer,
  * which must see every slot's use after free. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SLOT_CACHE 0
-#else
 #define SLOT_CACHE 4096 /* 64 connections x MAX_PIPELINE */
+#if defined(__SANITIZE_ADDRESS__)
+#define SLOT_CACHE_ON 0
+#else
+#define SLOT_CACHE_ON 1
 #endif
 
 /* A loop's connections: this module's own state, opaque to the loop. */
@@ -158,7 +159,7 @@ static void slot_free(tl_slot *s) {
   tl_buf_close(&s->out);
   tl_task_release(&s->task);
   tl_conn_set *set = s->conn->loop->conns;
-  if (set && set->nspare < SLOT_CACHE) {
+  if (SLOT_CACHE_ON && set && set->nspare < SLOT_CACHE) {
     s->next = set->spare;
     set->spare = s;
     set->nspare++;

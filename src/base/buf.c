@@ -198,10 +198,3 @@ void tl_buf_put_prom_label(tl_buf *b, const char *str, size_t n) {
   }
 }
 
-void tl_buf_close(tl_buf *b) {
-  if (b->data != b->inline_data)
-    free(b->data);
-  b->data = b->inline_data;
-  b->len = 0;
-  b->cap = b->inline_cap;
-}

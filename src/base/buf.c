@@ -197,4 +197,3 @@ void tl_buf_put_prom_label(tl_buf *b, const char *str, size_t n) {
     }
   }
 }
-

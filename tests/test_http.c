@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -430,6 +431,78 @@ START_TEST(test_pipeline_order) {
   /* Task ids are given in request order. */
   ck_assert_uint_lt(id0, id4);
   ck_assert_uint_lt(id4, id5);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* /plaintext's usual answer is built once per Date second and reused:
+ * its Date still moves with the clock, on one connection (one loop). */
+static time_t date_of(const tl_resp *r) {
+  char v[128];
+  ck_assert(tl_resp_find_header(r, "Date", v, sizeof(v)));
+  struct tm tm;
+  memset(&tm, 0, sizeof(tm));
+  const char *end = strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  ck_assert_msg(end && *end == '\0', "bad Date: %s", v);
+  return timegm(&tm);
+}
+
+START_TEST(test_plaintext_date_moves) {
+  tl_proc p;
+  start(&p, NULL);
+  int fd = tl_connect(p.port);
+  tl_resp r;
+  tl_send_str(fd, GET_PLAIN);
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  time_t d0 = date_of(&r), d = d0;
+  tl_resp_free(&r);
+  for (int i = 0; i < 40 && d == d0; i++) {
+    usleep(100 * 1000);
+    tl_send_str(fd, GET_PLAIN);
+    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+    ck_assert_str_eq(r.body, "Hello, World!");
+    ck_assert_uint_eq(header_ul(&r, "Content-Length"), 13);
+    d = date_of(&r);
+    tl_resp_free(&r);
+  }
+  ck_assert_msg(d > d0, "Date stayed at %ld for 4 s", (long) d0);
+  time_t now = time(NULL);
+  ck_assert_msg(d <= now && now - d <= 5, "Date %ld, clock %ld", (long) d,
+                (long) now);
+  tl_close(fd);
+  stop_ok(&p);
+}
+END_TEST
+
+/* Requests that complete in one read share one clock read, but not across
+ * a CPU step run inline (async): the request parsed after it starts its
+ * latency after it, not before. */
+START_TEST(test_request_clock_after_inline_cpu) {
+  tl_proc p;
+  start(&p, "--mode", "async", NULL);
+  int fd = tl_connect(p.port);
+  tl_send_str(fd, "GET /cpu?ms=300 HTTP/1.1\r\nHost: t\r\n\r\n"
+                  "GET /io?ms=1 HTTP/1.1\r\nHost: t\r\n\r\n");
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  tj *a = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(a);
+  double cpu_run = tj_num(a, "run_us", -1);
+  tj_release(a);
+  tl_resp_free(&r);
+  ck_assert_msg(cpu_run >= 290000, "cpu step ran %.0f us", cpu_run);
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  tj *b = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(b);
+  double io_total = tj_num(b, "total_us", -1);
+  tj_release(b);
+  tl_resp_free(&r);
+  ck_assert_msg(io_total >= 1000 && io_total < cpu_run / 2,
+                "the second request's total %.0f us (the CPU step ran %.0f)",
+                io_total, cpu_run);
   tl_close(fd);
   stop_ok(&p);
 }
@@ -2438,6 +2511,9 @@ static Suite *http_suite(void) {
       {"keepalive", test_keepalive, 0},
       {"pipeline16", test_pipeline16, 0},
       {"pipeline_order", test_pipeline_order, 1},
+      {"plaintext_date_moves", test_plaintext_date_moves, 0},
+      {"request_clock_after_inline_cpu", test_request_clock_after_inline_cpu,
+       0},
       {"echo_bodies", test_echo_bodies, 0},
       {"expect_continue", test_expect_continue, 0},
       {"head", test_head, 0},

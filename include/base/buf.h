@@ -6,6 +6,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct tl_buf {
@@ -32,7 +33,11 @@ static inline void tl_buf_append(tl_buf *b, const void *p, size_t n) {
 static inline void tl_buf_puts(tl_buf *b, const char *s) {
   tl_buf_append(b, s, strlen(s));
 }
-void tl_buf_putc(tl_buf *b, char c);
+static inline void tl_buf_putc(tl_buf *b, char c) {
+  if (b->len + 1 > b->cap)
+    tl_buf_reserve(b, 1);
+  b->data[b->len++] = c;
+}
 void tl_buf_printf(tl_buf *b, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap);
@@ -47,6 +52,14 @@ void tl_buf_put_json_str(tl_buf *b, const char *s, size_t n);
  * `"` and newline escaped (text format 0.0.4), ill-formed UTF-8 replaced
  * by U+FFFD. */
 void tl_buf_put_prom_label(tl_buf *b, const char *s, size_t n);
-void tl_buf_close(tl_buf *b);
+/* Inline: three per request on the hot path, nearly always with nothing
+ * on the heap to free. */
+static inline void tl_buf_close(tl_buf *b) {
+  if (b->data != b->inline_data)
+    free(b->data);
+  b->data = b->inline_data;
+  b->len = 0;
+  b->cap = b->inline_cap;
+}
 
 #endif

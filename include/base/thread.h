@@ -119,6 +119,9 @@ int tl_thread_drain_steps(tl_thread_ctx *ctx, tl_step_event *out, int cap,
 typedef struct tl_registry {
   pthread_mutex_t mu;
   tl_thread_ctx *head;
+  /* Under mu: bumped by every add and remove, so that a reader can tell
+   * "the same threads" without walking the list. */
+  uint64_t gen;
 } tl_registry;
 
 void tl_registry_init(tl_registry *r);

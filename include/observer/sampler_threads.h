@@ -36,6 +36,14 @@ void tl_sampler_threads_close(tl_sampler_threads *th);
 void tl_sampler_threads_sample(tl_sampler_threads *th, tl_snapshot *s,
                                const tl_sampler_pace *pace, double period_s,
                                tl_sampler_timeline *tl, tl_thread_birth *birth);
+/* Whether this sample lists /proc/self/task again: the first samples,
+ * our registry changed, the kernel's thread count (`count`, 0 unknown)
+ * differs from the `known` threads, or every TL_SAMPLER_RELIST_EVERY
+ * samples anyway. A count beyond TL_SAMPLER_MAX_TIDS (or unknown) falls
+ * back to the slow samples. */
+#define TL_SAMPLER_RELIST_EVERY 16
+bool tl_sampler_threads_relist(long count, int known, bool registry_moved,
+                               const tl_sampler_pace *pace);
 /* /proc descriptors kept open now. */
 int tl_sampler_threads_fds_kept(const tl_sampler_threads *th);
 

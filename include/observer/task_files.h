@@ -7,6 +7,7 @@
 #ifndef TL_OBSERVER_TASK_FILES_H
 #define TL_OBSERVER_TASK_FILES_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <sys/types.h>
 
@@ -16,6 +17,7 @@ typedef struct tl_task_files_entry {
   bool seen;                  /* listed in the current sample */
   bool has_allowed;
   char allowed[256]; /* Cpus_allowed list, refreshed every few samples */
+  cpu_set_t mask;    /* what `allowed` was formatted from */
 } tl_task_files_entry;
 
 typedef struct tl_task_files tl_task_files;

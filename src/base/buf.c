@@ -33,11 +33,6 @@ void tl_buf_reserve(tl_buf *b, size_t extra) {
   b->cap = cap;
 }
 
-void tl_buf_putc(tl_buf *b, char c) {
-  tl_buf_reserve(b, 1);
-  b->data[b->len++] = c;
-}
-
 void tl_buf_vprintf(tl_buf *b, const char *fmt, va_list ap) {
   va_list ap2;
   va_copy(ap2, ap);
@@ -60,12 +55,33 @@ void tl_buf_printf(tl_buf *b, const char *fmt, ...) {
 }
 
 void tl_buf_put_u64(tl_buf *b, unsigned long long v) {
+  /* Two digits per division: half the divisions of the digit loop (the
+   * observer writes ~100,000 numbers per /stats at 1,000 threads). */
+  static const char pairs[201] = "00010203040506070809"
+                                 "10111213141516171819"
+                                 "20212223242526272829"
+                                 "30313233343536373839"
+                                 "40414243444546474849"
+                                 "50515253545556575859"
+                                 "60616263646566676869"
+                                 "70717273747576777879"
+                                 "80818283848586878889"
+                                 "90919293949596979899";
   char tmp[24];
   size_t i = sizeof(tmp);
-  do {
-    tmp[--i] = (char) ('0' + v % 10);
-    v /= 10;
-  } while (v);
+  while (v >= 100) {
+    unsigned d = (unsigned) (v % 100) * 2;
+    v /= 100;
+    tmp[--i] = pairs[d + 1];
+    tmp[--i] = pairs[d];
+  }
+  if (v >= 10) {
+    unsigned d = (unsigned) v * 2;
+    tmp[--i] = pairs[d + 1];
+    tmp[--i] = pairs[d];
+  } else {
+    tmp[--i] = (char) ('0' + v);
+  }
   tl_buf_append(b, tmp + i, sizeof(tmp) - i);
 }
 
@@ -180,12 +196,4 @@ void tl_buf_put_prom_label(tl_buf *b, const char *str, size_t n) {
       i += len;
     }
   }
-}
-
-void tl_buf_close(tl_buf *b) {
-  if (b->data != b->inline_data)
-    free(b->data);
-  b->data = b->inline_data;
-  b->len = 0;
-  b->cap = b->inline_cap;
 }

@@ -166,7 +166,10 @@ static int absolute_form(tl_http_parser *p) {
   tl_request *r = p->req;
   char *t = r->target.data;
   size_t len = r->target.len, s;
-  if (len >= 7 && strncasecmp(t, "http://", 7) == 0)
+  /* Nearly every target is in origin form: no string compare for it. */
+  if (len < 7 || (t[0] | 0x20) != 'h')
+    return 0;
+  if (strncasecmp(t, "http://", 7) == 0)
     s = 7;
   else if (len >= 8 && strncasecmp(t, "https://", 8) == 0)
     s = 8;

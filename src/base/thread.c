@@ -144,6 +144,7 @@ int tl_thread_drain_steps(tl_thread_ctx *ctx, tl_step_event *out, int cap,
 void tl_registry_init(tl_registry *r) {
   pthread_mutex_init(&r->mu, NULL);
   r->head = NULL;
+  r->gen = 0;
 }
 
 void tl_registry_close(tl_registry *r) { pthread_mutex_destroy(&r->mu); }
@@ -152,6 +153,7 @@ void tl_registry_add(tl_registry *r, tl_thread_ctx *ctx) {
   pthread_mutex_lock(&r->mu);
   ctx->next = r->head;
   r->head = ctx;
+  r->gen++;
   pthread_mutex_unlock(&r->mu);
 }
 
@@ -160,6 +162,7 @@ void tl_registry_remove(tl_registry *r, tl_thread_ctx *ctx) {
   for (tl_thread_ctx **pp = &r->head; *pp; pp = &(*pp)->next) {
     if (*pp == ctx) {
       *pp = ctx->next;
+      r->gen++;
       break;
     }
   }

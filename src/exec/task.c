@@ -146,8 +146,10 @@ void tl_task_setup(tl_task *t, const tl_loop_ctx *loop, uint64_t id,
 }
 
 void tl_task_release(tl_task *t) {
-  free(t->steps);
-  t->steps = NULL;
+  if (t->steps) { /* most requests have no steps: no call into free */
+    free(t->steps);
+    t->steps = NULL;
+  }
   if (tl_hrtimer_armed(&t->io_timer))
     tl_hrtimer_stop(t->loop->hrt, &t->io_timer);
 }

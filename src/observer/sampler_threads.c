@@ -60,7 +60,7 @@ struct tl_sampler_threads {
   prev_thread *raw; /* this sample's raw values, becomes prev */
   int *tids;
   int ntids;            /* as last listed, less those found gone */
-  int nregistered;      /* our registry's length at that listing */
+  uint64_t reg_gen;     /* the registry's generation own[] was built at */
   tl_task_files *files; /* open /proc files per thread */
   own_ref *own;         /* this sample's registered threads, by tid */
   int nown;
@@ -202,6 +202,13 @@ static void carry_over(tl_thread_snap *t, prev_thread *raw,
   t->runq_wait_s = (double) p->runq_ns / 1e9;
 }
 
+/* snprintf's "%s" without printf: once per thread per sample. */
+static void copy_name(char *dst, size_t cap, const char *src, size_t srccap) {
+  size_t n = strnlen(src, srccap < cap ? srccap : cap - 1);
+  memcpy(dst, src, n);
+  dst[n] = '\0';
+}
+
 /* Returns false when the thread is gone. */
 static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
                           tl_thread_snap *t, prev_thread *raw) {
@@ -276,7 +283,7 @@ static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
     raw->ticks_sys = p->ticks_sys;
   }
   if (raw->has_stat) {
-    snprintf(t->name, sizeof(t->name), "%s", raw->name);
+    copy_name(t->name, sizeof(t->name), raw->name, sizeof(raw->name));
     t->state = raw->state;
     t->core = raw->core;
     t->cpu_user_s = (double) raw->ticks_user / (double) st->clk_tck;
@@ -288,11 +295,19 @@ static bool sample_thread(tl_sampler_threads *st, int tid, double period_s,
    * outside (taskset -p). */
   if (!f->has_allowed || turn || !idle) {
     cpu_set_t aff;
+    bool had = f->has_allowed;
     f->has_allowed = false;
     if (sched_getaffinity(tid, sizeof(aff), &aff) == 0) {
-      /* A list that does not fit is left out, not cut. */
-      f->has_allowed = tl_cpulist_format(&aff, f->allowed, sizeof(f->allowed)) <
-                       sizeof(f->allowed);
+      /* The same mask as last time: the same list, not formatted again. */
+      if (had && CPU_EQUAL(&aff, &f->mask)) {
+        f->has_allowed = true;
+      } else {
+        /* A list that does not fit is left out, not cut. */
+        f->has_allowed =
+            tl_cpulist_format(&aff, f->allowed, sizeof(f->allowed)) <
+            sizeof(f->allowed);
+        f->mask = aff;
+      }
     }
   }
   if (f->has_allowed)
@@ -378,6 +393,14 @@ static void sample_own(tl_sampler_threads *st, tl_thread_snap *t,
     t->busy_pct = 100.0;
 }
 
+bool tl_sampler_threads_relist(long count, int known, bool registry_moved,
+                               const tl_sampler_pace *pace) {
+  bool count_moved =
+      count > 0 && count <= MAX_TIDS ? count != known : pace->slow;
+  return count_moved || registry_moved || pace->seq <= 1 ||
+         pace->seq % TL_SAMPLER_RELIST_EVERY == 0;
+}
+
 void tl_sampler_threads_sample(tl_sampler_threads *st, tl_snapshot *s,
                                const tl_sampler_pace *pace, double period_s,
                                tl_sampler_timeline *tl,
@@ -387,18 +410,19 @@ void tl_sampler_threads_sample(tl_sampler_threads *st, tl_snapshot *s,
   int *tids = st->tids;
   prev_thread *raw = st->raw;
   /* Listing /proc/self/task costs a dentry lookup per thread: list it
-   * every SLOW_EVERY samples and whenever our registry changed (a resize);
-   * in between, a thread found gone is dropped (its clock is invalid) and
-   * a thread not of ours that is new shows at the next listing. */
+   * when our registry changed (a resize), when the kernel's thread count
+   * (/proc/self/stat, read just before) differs from the threads we know,
+   * and every TL_SAMPLER_RELIST_EVERY samples. A thread found gone is dropped
+   * at once (its clock is invalid), so a count that matches means the
+   * same threads (unless one exited and another started within the same
+   * period: that one shows at the next count change or listing). */
   pthread_mutex_lock(&st->reg->mu);
-  int nreg = 0;
-  for (tl_thread_ctx *c = st->reg->head; c; c = c->next)
-    nreg++;
+  uint64_t gen = st->reg->gen;
   pthread_mutex_unlock(&st->reg->mu);
-  if (pace->slow || nreg != st->nregistered || pace->seq <= 1) {
+  if (tl_sampler_threads_relist(s->threads_count, st->ntids, gen != st->reg_gen,
+                                pace)) {
     int listed = tl_procfs_read_tids(tids, MAX_TIDS);
     st->ntids = listed >= 0 ? listed : listed == -ENOBUFS ? MAX_TIDS : 0;
-    st->nregistered = nreg;
   }
   int n = 0;
   for (int i = 0; i < st->ntids; i++)
@@ -406,7 +430,12 @@ void tl_sampler_threads_sample(tl_sampler_threads *st, tl_snapshot *s,
       tids[n++] = tids[i];
   st->ntids = n;
   pthread_mutex_lock(&st->reg->mu);
-  index_own(st);
+  /* Walking the registry touches every thread's context (a cache miss
+   * each): the index is rebuilt only when the registry changed. */
+  if (st->reg->gen != st->reg_gen || pace->seq <= 1) {
+    index_own(st);
+    st->reg_gen = st->reg->gen;
+  }
   tl_thread_birth_begin(birth);
   int pid = (int) getpid();
   for (int i = 0; i < n; i++) {

@@ -233,6 +233,32 @@ START_TEST(ring_concurrent_no_torn_events) {
 }
 END_TEST
 
+/* The registry's generation moves on every add and every remove (the
+ * sampler rebuilds its index of our threads only when it moved), and not
+ * for a remove of a context that is not registered. */
+START_TEST(registry_generation_moves) {
+  tl_registry reg;
+  tl_registry_init(&reg);
+  tl_thread_ctx *a = calloc(1, sizeof(*a)), *b = calloc(1, sizeof(*b));
+  uint64_t g = reg.gen;
+  tl_registry_add(&reg, a);
+  ck_assert_uint_eq(reg.gen, g + 1);
+  tl_registry_add(&reg, b);
+  ck_assert_uint_eq(reg.gen, g + 2);
+  tl_registry_remove(&reg, a);
+  ck_assert_uint_eq(reg.gen, g + 3);
+  ck_assert_ptr_eq(reg.head, b);
+  tl_registry_remove(&reg, a); /* no longer there: nothing changed */
+  ck_assert_uint_eq(reg.gen, g + 3);
+  tl_registry_remove(&reg, b);
+  ck_assert_uint_eq(reg.gen, g + 4);
+  ck_assert_ptr_null(reg.head);
+  tl_registry_close(&reg);
+  free(a);
+  free(b);
+}
+END_TEST
+
 TL_CHECK_MAIN("thread", ring_drains_in_order, ring_overwrite_counts_dropped,
               ring_cap_keeps_newest, ring_drops_slot_being_rewritten,
-              ring_concurrent_no_torn_events)
+              ring_concurrent_no_torn_events, registry_generation_moves)

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { sharedFacts, sharedUsed } from '../../www/shared-model.js';
 import { runsChartGroups, ReplayBuffer } from '../../www/lab-model.js';
 import { birthLayout } from '../../www/birth-model.js';
+import { buildLanes, leftOutNote, laneHeight } from '../../www/timeline-model.js';
 
 const QUIET = { increments: 0, lost: 0, counter: 0, locks: [{ acquisitions: 0, waiters: 0 }], deadlocks: [],
   counter_addr: '0x1', counter_page: null, holder_tid: null, waiters: 0, contended: 0, acquisitions: 0, wait_ms: 0 };
@@ -46,4 +47,29 @@ test('birth: a gap far below the largest is still drawn (1% at least)', () => {
   assert.equal(gap[11], 100);
   assert.equal(gap[12], 1);      // 10 µs of 10 ms is 0.1%: drawn at 1%
   assert.equal(gap[10], 5);      // the main thread's 0.5 ms on the same scale
+});
+
+test('timeline: exactly the most lanes is not folded; one more folds two', () => {
+  const th = (i) => ({ tid: 100 + i, name: `tl-worker-${i}`, role: 'worker', index: i });
+  const four = [0, 1, 2, 3].map(th);
+  const a = buildLanes(four, new Map(), [], 4);
+  assert.equal(a.folded, null);
+  assert.equal(a.lanes.length, 4);
+  const b = buildLanes([...four, th(4)], new Map(), [], 4);
+  assert.equal(b.lanes.length, 4);
+  assert.equal(b.folded.count, 2);
+});
+
+test('timeline: steps dropped since start are no note unless this update was sampled', () => {
+  assert.equal(leftOutNote({ dropped: 5, sampled: false }), '');
+  assert.match(leftOutNote({ dropped: 5, sampled: true }), /5 steps left out/);
+  assert.match(leftOutNote({ left_out: 7, dropped: 5, sampled: false }), /7 steps left out/);
+});
+
+test('timeline: the lanes fit the plot (560 px) until their 9 px minimum', () => {
+  for (let n = 1; n <= 120; n++) {
+    const h = laneHeight(n);
+    assert.ok(h >= 9 && h <= 22, `n ${n}: ${h}`);
+    if (h > 9) assert.ok(n * h <= 560, `${n} lanes of ${h} px`);
+  }
 });

@@ -39,9 +39,9 @@ static void ask(int fd, const char *path) {
  * worker's loop busy, the other worker's loop idles. */
 START_TEST(utilization_is_the_mean_loop) {
   tl_proc p;
-  const char *args[] = {"--processes", "2",   "--mode",          "async",
-                        "--sample-ms", "200", "--spare-workers", "0",
-                        NULL};
+  const char *args[] = {"--processes",     "2",           "--mode",
+                        "async",           "--sample-ms", "200",
+                        "--spare-workers", "0",           NULL};
   tl_proc_start(&p, args);
   int fd = tl_connect(p.port);
   double best = -1, t0 = tl_now_s(), last = 0;
@@ -72,9 +72,9 @@ END_TEST
 
 START_TEST(busy_pct_is_a_share_of_the_period) {
   tl_proc p;
-  const char *args[] = {"--processes", "2",   "--mode",    "pool",
-                        "--sample-ms", "200", "--threads", "2",
-                        "--spare-workers", "0", NULL};
+  const char *args[] = {"--processes",     "2",   "--mode",    "pool",
+                        "--sample-ms",     "200", "--threads", "2",
+                        "--spare-workers", "0",   NULL};
   tl_proc_start(&p, args);
   int fd = tl_connect(p.port);
   double t0 = tl_now_s(), last = 0, worst = -1, seen = 0;

@@ -20,9 +20,10 @@ static json_t *load(const char *text) {
 }
 
 START_TEST(a_variants_null_check_drops_the_experiments) {
-  json_t *exp = load("{\"check\":{\"evidence\":\"e\",\"op\":\">\",\"value\":1},"
-                     "\"variants\":[{\"id\":\"a\"},{\"id\":\"b\",\"check\":null},"
-                     "{\"id\":\"c\",\"check\":{\"evidence\":\"own\"}}]}");
+  json_t *exp =
+      load("{\"check\":{\"evidence\":\"e\",\"op\":\">\",\"value\":1},"
+           "\"variants\":[{\"id\":\"a\"},{\"id\":\"b\",\"check\":null},"
+           "{\"id\":\"c\",\"check\":{\"evidence\":\"own\"}}]}");
   json_t *c = tl_lab_setup_variant_check(exp, 0);
   ck_assert_ptr_nonnull(c);
   ck_assert_str_eq(json_string_value(json_object_get(c, "evidence")), "e");
@@ -35,10 +36,11 @@ START_TEST(a_variants_null_check_drops_the_experiments) {
 END_TEST
 
 START_TEST(a_variants_measured_and_prediction_replace) {
-  json_t *exp = load("{\"measured\":\"rps\",\"prediction\":{\"formula\":"
-                     "\"cpu_bound\"},\"variants\":[{\"id\":\"a\"},{\"id\":\"b\","
-                     "\"measured\":\"lost\",\"prediction\":{\"formula\":"
-                     "\"greater_than\"}}]}");
+  json_t *exp =
+      load("{\"measured\":\"rps\",\"prediction\":{\"formula\":"
+           "\"cpu_bound\"},\"variants\":[{\"id\":\"a\"},{\"id\":\"b\","
+           "\"measured\":\"lost\",\"prediction\":{\"formula\":"
+           "\"greater_than\"}}]}");
   json_t *v = tl_lab_setup_variant_exp(exp, 0);
   ck_assert_str_eq(json_string_value(json_object_get(v, "measured")), "rps");
   json_decref(v);
@@ -90,9 +92,11 @@ START_TEST(no_variants_is_one_run_units) {
 END_TEST
 
 START_TEST(the_model_of_the_settings_read_back) {
-  json_t *exp = load("{\"load\":{\"connections\":64},\"prediction\":{"
-                     "\"params\":{\"cpu_ms\":5,\"io_ms\":20,\"threshold\":2}}}");
-  json_t *set = load("{\"mode\":\"async\",\"threads\":6,\"worker_cpus\":\"0,2-3\"}");
+  json_t *exp =
+      load("{\"load\":{\"connections\":64},\"prediction\":{"
+           "\"params\":{\"cpu_ms\":5,\"io_ms\":20,\"threshold\":2}}}");
+  json_t *set =
+      load("{\"mode\":\"async\",\"threads\":6,\"worker_cpus\":\"0,2-3\"}");
   tl_lab_model m;
   tl_lab_setup_model_settings(exp, set, &m);
   ck_assert_int_eq(m.cores, 3);

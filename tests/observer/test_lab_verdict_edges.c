@@ -19,11 +19,8 @@
 START_TEST(async_waits_are_the_loops_alone) {
   /* 8 workers configured, but async mode runs every step on the loop:
    * one wait of 50 ms at a time is 20/s, not 160/s. */
-  tl_lab_model m = {.cores = 2,
-                    .workers = 8,
-                    .async = true,
-                    .connections = 100,
-                    .io_ms = 50};
+  tl_lab_model m = {
+      .cores = 2, .workers = 8, .async = true, .connections = 100, .io_ms = 50};
   NEAR(tl_lab_predict("workers_over_wait", &m), 20);
   m.async = false;
   NEAR(tl_lab_predict("workers_over_wait", &m), 160);
@@ -38,9 +35,9 @@ static json_t *spread_variant(const char *id, double measured, double lo,
 
 static json_t *compare(const char *higher, const char *than, json_t *a,
                        json_t *b) {
-  json_t *exp = json_pack("{s:{s:s},s:f,s:{s:s,s:s}}", "prediction", "formula",
-                          "none", "tolerance", 0.0, "expect", "higher", higher,
-                          "than", than);
+  json_t *exp =
+      json_pack("{s:{s:s},s:f,s:{s:s,s:s}}", "prediction", "formula", "none",
+                "tolerance", 0.0, "expect", "higher", higher, "than", than);
   json_t *vs = json_pack("[o,o]", a, b);
   json_t *v = tl_lab_verdict_compare(exp, vs);
   json_decref(vs);
@@ -99,20 +96,20 @@ START_TEST(a_bound_missed_by_the_first_variant) {
 END_TEST
 
 START_TEST(one_variant_off_its_prediction) {
-  json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula",
-                          "cpu_bound", "tolerance", 0.3);
-  json_t *vs = json_pack("[{s:s,s:s,s:s,s:f,s:f}]", "id", "one", "label",
-                         "one", "unit", "req/s", "measured", 100.0,
-                         "predicted", 200.0);
+  json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula", "cpu_bound",
+                          "tolerance", 0.3);
+  json_t *vs =
+      json_pack("[{s:s,s:s,s:s,s:f,s:f}]", "id", "one", "label", "one", "unit",
+                "req/s", "measured", 100.0, "predicted", 200.0);
   json_t *v = tl_lab_verdict_compare(exp, vs);
   const char *t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "the model says 200: NOT as predicted") != NULL,
-                "%s", t);
+  ck_assert_msg(strstr(t, "the model says 200: NOT as predicted") != NULL, "%s",
+                t);
   ck_assert(json_is_false(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);
-  vs = json_pack("[{s:s,s:s,s:s,s:f,s:f}]", "id", "one", "label", "one",
-                 "unit", "req/s", "measured", 190.0, "predicted", 200.0);
+  vs = json_pack("[{s:s,s:s,s:s,s:f,s:f}]", "id", "one", "label", "one", "unit",
+                 "req/s", "measured", 190.0, "predicted", 200.0);
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
   ck_assert_msg(strstr(t, "the model says 200: as predicted") != NULL, "%s", t);

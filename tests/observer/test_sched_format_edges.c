@@ -47,14 +47,14 @@ START_TEST(a_string_is_cut_to_the_buffer) {
    * characters and the byte after the 4 is never written. */
   char out[8];
   memset(out, 'Z', sizeof out);
-  ck_assert(tl_sched_field_str(tl_sched_format_field(&f, "comm"), raw, 16, out,
-                               4));
+  ck_assert(
+      tl_sched_field_str(tl_sched_format_field(&f, "comm"), raw, 16, out, 4));
   ck_assert_str_eq(out, "wrk");
   ck_assert_int_eq(out[4], 'Z');
   /* A buffer large enough: all 8 characters, terminated. */
   char full[16];
-  ck_assert(tl_sched_field_str(tl_sched_format_field(&f, "comm"), raw, 16,
-                               full, sizeof full));
+  ck_assert(tl_sched_field_str(tl_sched_format_field(&f, "comm"), raw, 16, full,
+                               sizeof full));
   ck_assert_str_eq(full, "wrk12345");
 }
 END_TEST

@@ -1,0 +1,101 @@
+/* After the shared-memory steps end, lock 0 is free again in /stats
+ * (mutaudit2): no holder, no waiters, and no thread holding or wanting it,
+ * after a hold that another hold waited behind. */
+#include "config.h"
+
+#include <check.h>
+#include "tl_check.h"
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "tl_json.h"
+#include "tl_testutil.h"
+
+static tj *get_stats(int admin_port) {
+  tl_resp r;
+  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_ptr_nonnull(j);
+  tl_resp_free(&r);
+  return j;
+}
+
+static int send_get(int port, const char *path) {
+  char req[128];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  int fd = tl_connect(port);
+  tl_send_str(fd, req);
+  return fd;
+}
+
+static void expect_200(int fd) {
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  ck_assert_int_eq(r.status, 200);
+  tl_resp_free(&r);
+  tl_close(fd);
+}
+
+START_TEST(a_lock_is_free_once_the_holds_end) {
+  const char *args[] = {"--mode",      "pool", "--threads", "4",
+                        "--sample-ms", "50",   NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int first = send_get(p.port, "/task?steps=hold:400");
+  bool waited = false;
+  int second = -1;
+  /* The second hold is sent once the first holds the lock: it waits. */
+  for (int i = 0; i < 300 && second < 0; i++) {
+    usleep(20 * 1000);
+    tj *j = get_stats(p.admin_port);
+    if (!tj_is_null(j, "server.shared.holder_tid"))
+      second = send_get(p.port, "/task?steps=hold:1");
+    tj_release(j);
+  }
+  ck_assert_msg(second >= 0, "the first hold never took the lock");
+  expect_200(first);
+  expect_200(second);
+  /* Both done: once the sampler saw both acquisitions, nothing holds or
+   * waits for the lock. */
+  tj *j = NULL;
+  for (int i = 0; i < 200; i++) {
+    if (j)
+      tj_release(j);
+    j = get_stats(p.admin_port);
+    if (tj_num(j, "server.shared.acquisitions", 0) == 2 &&
+        tj_num(j, "server.shared.running", -1) == 0)
+      break;
+    usleep(50 * 1000);
+  }
+  ck_assert_int_eq((int) tj_num(j, "server.shared.acquisitions", 0), 2);
+  waited = tj_num(j, "server.shared.contended", 0) >= 1;
+  ck_assert_msg(tj_is_null(j, "server.shared.holder_tid"),
+                "lock 0 still held by %.0f after every hold ended",
+                tj_num(j, "server.shared.holder_tid", 0));
+  ck_assert_int_eq((int) tj_num(j, "server.shared.waiters", -1), 0);
+  const tj *ts = tj_get(j, "server.shared.threads");
+  ck_assert_ptr_nonnull(ts);
+  ck_assert_int_ge((int) ts->n, 1);
+  for (size_t k = 0; k < ts->n; k++) {
+    ck_assert(tj_is_null(&ts->kids[k], "wants"));
+    const tj *h = tj_get(&ts->kids[k], "holds");
+    ck_assert_msg(h && h->n == 0, "thread %.0f still holds a lock",
+                  tj_num(&ts->kids[k], "tid", 0));
+  }
+  tj_release(j);
+  printf("two holds, the second %s behind the first: lock 0 free after\n",
+         waited ? "waited" : "did not wait");
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Its own timeout: a loaded machine takes more than Check's default. */
+int main(void) {
+  Suite *s = suite_create("shared_release");
+  TCase *tc = tcase_create("a_lock_is_free_once_the_holds_end");
+  tcase_set_timeout(tc, 120);
+  tcase_add_test(tc, a_lock_is_free_once_the_holds_end);
+  suite_add_tcase(s, tc);
+  return tl_check_run(s);
+}

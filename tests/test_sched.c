@@ -722,6 +722,20 @@ static void lab_post(int admin, const char *id) {
   tl_resp_free(&r);
 }
 
+/* ... and someone downloading the trace meanwhile: each answer renders the
+ * flight recorder's 10 s on the observer thread (hundreds of ms at these
+ * rates), during which its timer cannot drain the rings. */
+static void *trace_downloader(void *arg) {
+  watcher *w = arg;
+  while (!atomic_load(&w->stop)) {
+    char *body = NULL;
+    size_t blen;
+    get_big(w->admin, "/sched/trace?seconds=10", &body, &blen);
+    free(body);
+  }
+  return NULL;
+}
+
 /* The browser beside it: Chromium drawing the dashboard keeps the cores
  * busy too: two spinners a CPU. */
 static void *spinner(void *arg) {
@@ -763,10 +777,11 @@ START_TEST(lab_runs_watched_lose_little) {
   const char *args[] = {"--threads", "2", "--sample-ms", "200", NULL};
   tl_proc_start(&p, args);
   watcher w = {.admin = p.admin_port};
-  pthread_t th[6];
+  pthread_t th[7];
   ck_assert_int_eq(pthread_create(&th[0], NULL, stream_reader, &w), 0);
   ck_assert_int_eq(pthread_create(&th[1], NULL, sched_poller, &w), 0);
-  for (int i = 2; i < 6; i++)
+  ck_assert_int_eq(pthread_create(&th[2], NULL, trace_downloader, &w), 0);
+  for (int i = 3; i < 7; i++)
     ck_assert_int_eq(pthread_create(&th[i], NULL, spinner, &w), 0);
   usleep(500 * 1000);
   lab_post(p.admin_port, "process-threads");
@@ -795,7 +810,7 @@ START_TEST(lab_runs_watched_lose_little) {
   free(body);
   lab_wait(p.admin_port);
   atomic_store(&w.stop, true);
-  for (int i = 0; i < 6; i++)
+  for (int i = 0; i < 7; i++)
     pthread_join(th[i], NULL);
   tj *b = get_json(p.admin_port, FIGS);
   double rec2 = tj_num(b, "records", -1), lost2 = tj_num(b, "lost", -1);

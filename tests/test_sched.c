@@ -659,6 +659,58 @@ START_TEST(new_threads_join_the_trace) {
 }
 END_TEST
 
+/* Largest end_ns of an answer's slices and their count. */
+static double max_end(const char *body, size_t blen, size_t *n, bool *trunc) {
+  tj *j = tj_parse(body, blen);
+  ck_assert_ptr_nonnull(j);
+  const tj *arr = tj_get(j, "slices");
+  ck_assert_ptr_nonnull(arr);
+  double m = 0;
+  for (size_t i = 0; i < arr->n; i++) {
+    double e = tj_num(&arr->kids[i], "end_ns", 0);
+    if (e > m)
+      m = e;
+  }
+  *n = arr->n;
+  *trunc = tj_get(j, "truncated")->b;
+  tj_release(j);
+  return m;
+}
+
+/* More than an answer holds (20,000 slices): by default the oldest after
+ * since_ns come, with newest=1 the latest; both say truncated. */
+START_TEST(sched_newest_gives_the_latest_slices) {
+  tl_proc p;
+  const char *args[] = {"--mode",        "pool", "--threads", "1",
+                        "--sched-trace", "on",   NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  requests(p.port, "/task?steps=cpu:0", 8000, 1); /* ~4 slices each */
+  settle();
+  char *body;
+  size_t blen, n_old, n_new;
+  bool t_old, t_new;
+  ck_assert_int_eq(get_big(p.admin_port, "/sched?since_ns=0", &body, &blen),
+                   200);
+  double old_end = max_end(body, blen, &n_old, &t_old);
+  free(body);
+  ck_assert_int_eq(
+      get_big(p.admin_port, "/sched?since_ns=0&newest=1", &body, &blen), 200);
+  double new_end = max_end(body, blen, &n_new, &t_new);
+  free(body);
+  fprintf(stderr, "newest: %zu slices to %.0f vs oldest %zu to %.0f\n", n_new,
+          new_end, n_old, old_end);
+  ck_assert(t_old && t_new);
+  ck_assert_uint_eq(n_old, 20000);
+  ck_assert_uint_eq(n_new, 20000);
+  ck_assert_double_gt(new_end, old_end);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/sched?since_ns=0&newest=2", &r), 400);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 /* ---- the Lab's runs with the lanes watched (issue 22's defect) ---- */
 
 typedef struct watcher {
@@ -852,6 +904,7 @@ int main(void) {
   TCase *lab = tcase_create("lab");
   tcase_set_timeout(lab, 120);
   tcase_add_test(lab, lab_runs_watched_lose_little);
+  tcase_add_test(lab, sched_newest_gives_the_latest_slices);
   suite_add_tcase(s, lab);
   return tl_check_run(s);
 }

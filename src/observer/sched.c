@@ -407,9 +407,13 @@ void tl_sched_thread_json(tl_buf *b, const tl_sched_thread_figs *f) {
 }
 
 /* Copies the recorded slices ending after since_ns (and within the last
- * 10 s) into a new array; *n their count. */
+ * 10 s) into a new array; *n their count. Beyond cap: the oldest cap of
+ * them, or with newest the latest cap (a live view wants the present:
+ * walking forward from the oldest it fell ever further behind once the
+ * slices came faster than it fetched them). */
 static tl_sched_slice *recorded(const tl_sched *s, uint64_t since_ns,
-                                size_t cap, size_t *n, bool *truncated) {
+                                size_t cap, bool newest, size_t *n,
+                                bool *truncated) {
   uint64_t now = tl_now_ns();
   uint64_t floor = now > RECORD_NS ? now - RECORD_NS : 0;
   if (since_ns < floor)
@@ -418,9 +422,24 @@ static tl_sched_slice *recorded(const tl_sched *s, uint64_t since_ns,
   *truncated = false;
   if (!s->rec)
     return NULL;
+  uint64_t from = rec_first(s);
+  if (newest) {
+    /* From the newest back: the first cap that end after since_ns. */
+    size_t seen = 0;
+    for (uint64_t i = s->rec_total; i > from; i--) {
+      if (s->rec[(i - 1) % RECORD_CAP].end_ns <= since_ns)
+        continue;
+      if (seen == cap) {
+        *truncated = true;
+        from = i;
+        break;
+      }
+      seen++;
+    }
+  }
   size_t k = 0;
   tl_sched_slice *out = NULL;
-  for (uint64_t i = rec_first(s); i < s->rec_total; i++) {
+  for (uint64_t i = from; i < s->rec_total; i++) {
     const tl_sched_slice *x = &s->rec[i % RECORD_CAP];
     if (x->end_ns <= since_ns)
       continue;
@@ -438,7 +457,8 @@ static tl_sched_slice *recorded(const tl_sched *s, uint64_t since_ns,
   return out;
 }
 
-static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
+static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since,
+                       bool newest) {
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
   tl_sched_counts cnt = {0};
@@ -472,7 +492,7 @@ static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
                   (unsigned long long) (lpc ? lpc[i] : 0));
   size_t n;
   bool trunc;
-  tl_sched_slice *sl = recorded(s, since, SCHED_MAX_SLICES, &n, &trunc);
+  tl_sched_slice *sl = recorded(s, since, SCHED_MAX_SLICES, newest, &n, &trunc);
   tl_buf_printf(&b,
                 "],\"records\":%llu,\"late\":%llu,\"truncated\":%s,"
                 "\"slices\":[",
@@ -548,7 +568,7 @@ static void trace_json(tl_sched *s, tl_admin_conn *c, uint64_t seconds) {
   size_t n;
   bool trunc;
   tl_sched_slice *sl =
-      recorded(s, now - seconds * 1000000000ull, RECORD_CAP, &n, &trunc);
+      recorded(s, now - seconds * 1000000000ull, RECORD_CAP, false, &n, &trunc);
   tl_sched_named *names = tl_xcalloc(s->nthr + 1, sizeof *names);
   thread_names(s, names);
   size_t nsteps = 0;
@@ -582,7 +602,15 @@ void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p, size_t plen,
           c, 400, "since_ns: an unsigned integer (ns, CLOCK_MONOTONIC)", NULL);
       return;
     }
-    sched_json(s, c, l >= 0 ? (uint64_t) num : 0);
+    uint64_t since = l >= 0 ? (uint64_t) num : 0;
+    unsigned long newest = 0;
+    l = tl_query_get(q, qlen, "newest", v, sizeof v);
+    if (l == -2 ||
+        (l >= 0 && tl_parse_uint(v, (size_t) l, 0, 1, &newest) != 0)) {
+      tl_admin_conn_respond_error(c, 400, "newest: 0 or 1", NULL);
+      return;
+    }
+    sched_json(s, c, since, newest == 1);
   } else if (IS("/sched/trace")) {
     int l = tl_query_get(q, qlen, "seconds", v, sizeof v);
     num = 10;

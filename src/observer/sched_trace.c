@@ -547,22 +547,29 @@ static size_t ring_drain(tl_sched_trace *t, ring *rg, tl_sched_rec_fn cb,
   uint64_t head = atomic_load_explicit(headp, memory_order_acquire);
   uint64_t tail = atomic_load_explicit(tailp, memory_order_relaxed);
   const uint8_t *data = (const uint8_t *) rg->base + t->page;
-  uint8_t rec[REC_MAX]; /* one record copied out: the caller's stack, so
-                           that two threads may drain two tracers */
+  uint8_t rec[REC_MAX]; /* a record across the wrap, copied out: on the
+                           caller's stack (two threads may drain) */
   size_t n = 0;
   while (tail + sizeof(struct perf_event_header) <= head) {
     size_t off = (size_t) (tail % rg->data_size);
     struct perf_event_header hd;
-    for (size_t k = 0; k < sizeof hd; k++)
-      ((uint8_t *) &hd)[k] = data[(off + k) % rg->data_size];
+    if (off + sizeof hd <= rg->data_size)
+      memcpy(&hd, data + off, sizeof hd);
+    else
+      for (size_t k = 0; k < sizeof hd; k++)
+        ((uint8_t *) &hd)[k] = data[(off + k) % rg->data_size];
     if (hd.size < sizeof hd || tail + hd.size > head)
       break;
     size_t len = hd.size < REC_MAX ? hd.size : REC_MAX;
-    size_t first = rg->data_size - off < len ? rg->data_size - off : len;
-    memcpy(rec, data + off, first);
-    memcpy(rec + first, data, len - first);
+    const uint8_t *p = data + off;
+    if (off + len > rg->data_size) { /* across the wrap: copied out */
+      size_t first = rg->data_size - off;
+      memcpy(rec, data + off, first);
+      memcpy(rec + first, data, len - first);
+      p = rec;
+    }
     tl_sched_rec r;
-    if (hd.size <= REC_MAX && decode(t, rg, rec, len, &r)) {
+    if (hd.size <= REC_MAX && decode(t, rg, p, len, &r)) {
       cb(arg, &r);
       n++;
     }

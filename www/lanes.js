@@ -15,6 +15,13 @@
  *
  * Per core, "ours" is exact from the slices; idle comes from /proc/stat
  * over the last sample period and "other" is the rest of that period.
+ * (The kernel filter keeps only the switches of our threads, so a switch
+ * between two other processes, or one of them and idle, is never recorded:
+ * "other" cannot come from the records themselves.)
+ *
+ * A click on a bar opens the task its thread was running then (the steps
+ * of the snapshots' timeline, by thread and time), through onLanesSelect;
+ * without one (between tasks, or thinned out) it shows the thread's row.
  *
  * Module contract: init(root) builds the panel inside root and starts
  * polling; render(snapshot) takes each /stats snapshot (thread names and
@@ -37,7 +44,8 @@ const st = {
   fetch: null, timer: null, paused: false, windowNs: 5e9,
   source: null, reason: '', tracing: null, lost: 0, lostPerCpu: [], ncpu: 0,
   slices: [], seen: new Set(), nowNs: 0, since: 0, holes: [], truncated: false,
-  threads: new Map(), idlePct: [], periodMs: 0,
+  threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null,
+  steps: [], stepKeys: new Set(), onTask: null,
   drawn: [], polls: 0, errors: 0, drawPending: false,
 };
 
@@ -285,9 +293,12 @@ const hit = (ev) => {
   const r = st.canvas.getBoundingClientRect();
   const px = ev.clientX - r.left, py = ev.clientY - r.top;
   let best = null;
+  const dist = (d) => Math.abs((d.x0 + d.x1) / 2 - px);
   for (const d of st.drawn) {
     if (py < d.y0 || py > d.y1 || px < d.x0 - 2 || px > d.x1 + 2) continue;
-    if (!best || (d.kind === 'slice' && best.kind !== 'slice')) best = d;
+    // a bar before grey, then the bar whose middle is nearest (bars may be under a pixel wide)
+    if (!best || (d.kind === 'slice' && best.kind !== 'slice') ||
+        (d.kind === best.kind && dist(d) < dist(best))) best = d;
   }
   return { d: best, px, py };
 };
@@ -307,9 +318,22 @@ const onMove = (ev) => {
   st.tip.hidden = false;
 };
 
+/* The task tid was running during slice s (a step of it overlaps), or null. */
+const taskOf = (s) => {
+  let best = null, most = 0;
+  for (const p of st.steps) {
+    if (p.tid !== s.tid || p.s1 <= s.start_ns || p.s0 >= s.end_ns) continue;
+    const over = Math.min(p.s1, s.end_ns) - Math.max(p.s0, s.start_ns);
+    if (over > most) { most = over; best = p.task; }
+  }
+  return best;
+};
+
 const onClick = (ev) => {
   const { d } = hit(ev);
   if (!d || d.kind !== 'slice') return;
+  const task = taskOf(d.s);
+  if (task !== null && st.onTask) st.onTask(task);
   const row = document.querySelector(`#panel-threads tr[data-tid="${d.s.tid}"]`);
   if (row) {
     row.scrollIntoView({ block: 'center' });
@@ -373,8 +397,35 @@ export function init(root = document.getElementById('lanes'), { getImpl } = {}) 
   poll();
 }
 
+/* h(taskId): a click on a bar whose thread ran a task then. */
+export function onLanesSelect(h) { st.onTask = h; }
+
+const STEPS_MAX = 20000;
+
+/* The steps of the snapshot's timeline, on CLOCK_MONOTONIC like the slices. */
+const keepSteps = (s) => {
+  const tl = s.timeline && Array.isArray(s.timeline.steps) ? s.timeline.steps : [];
+  if (!isNum(s.start_ns)) return;
+  for (const p of tl) {
+    if (!isNum(p.task) || !isNum(p.start_ms) || !isNum(p.tid)) continue;
+    const key = `${p.task}:${p.step}:${p.tid}`;
+    if (st.stepKeys.has(key)) continue;
+    st.stepKeys.add(key);
+    const s0 = s.start_ns + p.start_ms * 1e6;
+    const s1 = isNum(p.end_ms) ? s.start_ns + p.end_ms * 1e6 : s0;
+    st.steps.push({ tid: p.tid, task: p.task, step: p.step, s0, s1 });
+  }
+  const floor = (isNum(st.sampleNs) ? st.sampleNs : 0) - KEEP_NS;
+  if (st.steps.length > STEPS_MAX || (st.steps.length && st.steps[0].s1 < floor)) {
+    st.steps = st.steps.filter((p) => p.s1 >= floor).slice(-STEPS_MAX);
+    st.stepKeys = new Set(st.steps.map((p) => `${p.task}:${p.step}:${p.tid}`));
+  }
+};
+
 export function render(s) {
   if (!st.root || !s) return;
+  if (isNum(s.start_ns) && isNum(s.uptime_ms)) st.sampleNs = s.start_ns + s.uptime_ms * 1e6;
+  keepSteps(s);
   for (const t of Array.isArray(s.threads) ? s.threads : []) {
     st.threads.set(t.tid, { name: t.name, role: t.role, index: t.index });
   }
@@ -390,11 +441,22 @@ export function lanesModel() {
   const inWindow = st.slices.filter((s) => s.end_ns >= st.nowNs - LAG_NS - st.windowNs);
   return {
     source: st.source, reason: st.reason, tracing: st.tracing, lost: st.lost, ncpu: st.ncpu,
-    polls: st.polls, errors: st.errors, paused: st.paused, holes: st.holes.length,
+    polls: st.polls, errors: st.errors, paused: st.paused, holes: st.holes.length, steps: st.steps.length,
     slices: inWindow.length,
     preempted: inWindow.filter((s) => s.end === 'preempted').length,
     blocked: inWindow.filter((s) => s.end === 'blocked').length,
     others: [...new Set(inWindow.filter((s) => s.in_tid === null && s.in_pid !== 0).map((s) => s.in_comm))],
     drawn: st.drawn.length,
+    /* The first drawn bar whose task is known: where to click (CSS px). */
+    clickable: (() => {
+      const bars = st.drawn.filter((d) => d.kind === 'slice');
+      for (const d of bars) {
+        const mid = (d.x0 + d.x1) / 2;
+        if (bars.some((o) => o !== d && o.y0 === d.y0 && Math.abs((o.x0 + o.x1) / 2 - mid) < 3)) continue;
+        const task = taskOf(d.s);
+        if (task !== null) return { x: (d.x0 + d.x1) / 2, y: (d.y0 + d.y1) / 2, task, tid: d.s.tid };
+      }
+      return null;
+    })(),
   };
 }

@@ -9,7 +9,8 @@
 // area), pause freezes the polling, and a hover explains a bar. As root
 // the source is "tracepoints"; without tracing it must say "sampled" and
 // why (checked by the C test test_sched). Saves a screenshot of the panel
-// (TL_LANES_SCREENSHOT, default tests/lanes.png).
+// (TL_LANES_SCREENSHOT, default tests/lanes.png). A click on a bar opens
+// the task its thread was running then in the task card.
 // Prints ok/FAIL lines and "N passed, M failed".
 //
 // usage: THREADLAB_BIN=./threadlab node tests/browser/lanes-test.mjs
@@ -69,6 +70,18 @@ try {
     });
   }
   r.check(tip !== null && /CPU 0/.test(tip), 'hovering a bar explains it', tip);
+  // click a bar: the task its thread ran then opens in the task card
+  await page.click('#lanes-pause'); // the bars stay where they are
+  await sleep(300);
+  const target = await page.evaluate(() => window.tlDashboard.lanes().clickable);
+  r.check(target !== null, 'a drawn bar belongs to a task seen in the steps', JSON.stringify(target) + ' ' + await page.evaluate(() => window.tlDashboard.lanes().steps));
+  if (target) {
+    await page.mouse.click(box.x + target.x, box.y + target.y);
+    const card = await waitInPage(page, () => window.tlDashboard.taskCard(), null, 5000);
+    r.check(card !== null && card.id === target.task, 'clicking the bar opens its task',
+      `${card && card.id} for ${target.task}`);
+  }
+  await page.click('#lanes-pause');
   // pause: no more polls
   await page.click('#lanes-pause');
   const p0 = await page.evaluate(() => window.tlDashboard.lanes().polls);

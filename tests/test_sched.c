@@ -711,6 +711,78 @@ START_TEST(sched_newest_gives_the_latest_slices) {
 }
 END_TEST
 
+/* Counts, in GET /sched's slices, the blocked ones and those on_lock. */
+static void lock_counts(int admin, int *blocked, int *on_lock) {
+  char *body;
+  size_t blen;
+  ck_assert_int_eq(get_big(admin, "/sched?since_ns=0&newest=1", &body, &blen),
+                   200);
+  tj *j = tj_parse(body, blen);
+  ck_assert_ptr_nonnull(j);
+  const tj *arr = tj_get(j, "slices");
+  *blocked = *on_lock = 0;
+  for (size_t i = 0; arr && i < arr->n; i++) {
+    const tj *x = &arr->kids[i];
+    ck_assert_ptr_nonnull(tj_get(x, "on_lock"));
+    if (strcmp(tj_str(x, "end"), "blocked") == 0)
+      (*blocked)++;
+    if (tj_get(x, "on_lock")->b) {
+      ck_assert_str_eq(tj_str(x, "end"), "blocked");
+      (*on_lock)++;
+    }
+  }
+  tj_release(j);
+  free(body);
+}
+
+/* Four workers each running `hold:20` at once: three of them wait for the
+ * one process-wide mutex, asleep: their blocked ends inside those steps
+ * are marked on_lock. Workers that only sleep in io steps are not. */
+START_TEST(lock_waits_are_marked_on_the_lanes) {
+  tl_proc p;
+  const char *args[] = {"--mode",        "pool", "--threads", "4",
+                        "--sched-trace", "on",   NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  int fds[4];
+  tl_resp r;
+  for (int c = 0; c < 4; c++) {
+    fds[c] = tl_connect(p.port);
+    for (int i = 0; i < 5; i++)
+      tl_send_str(fds[c], "GET /task?steps=io:5 HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  for (int c = 0; c < 4; c++)
+    for (int i = 0; i < 5; i++) {
+      ck_assert_int_eq(tl_read_resp(fds[c], &r, false), 0);
+      tl_resp_free(&r);
+    }
+  settle();
+  int blocked, on_lock;
+  lock_counts(p.admin_port, &blocked, &on_lock);
+  fprintf(stderr, "io steps: %d blocked, %d on a lock\n", blocked, on_lock);
+  ck_assert_int_ge(blocked, 20);
+  ck_assert_int_eq(on_lock, 0);
+  for (int c = 0; c < 4; c++)
+    for (int i = 0; i < 3; i++)
+      tl_send_str(fds[c],
+                  "GET /task?steps=hold:20 HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int c = 0; c < 4; c++) {
+    for (int i = 0; i < 3; i++) {
+      ck_assert_int_eq(tl_read_resp(fds[c], &r, false), 0);
+      ck_assert_int_eq(r.status, 200);
+      tl_resp_free(&r);
+    }
+    tl_close(fds[c]);
+  }
+  settle();
+  lock_counts(p.admin_port, &blocked, &on_lock);
+  fprintf(stderr, "hold steps: %d blocked, %d on a lock\n", blocked, on_lock);
+  /* 12 holds of 20 ms, one at a time: most start by waiting. */
+  ck_assert_int_ge(on_lock, 6);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 /* ---- the Lab's runs with the lanes watched (issue 22's defect) ---- */
 
 typedef struct watcher {
@@ -906,5 +978,9 @@ int main(void) {
   tcase_add_test(lab, lab_runs_watched_lose_little);
   tcase_add_test(lab, sched_newest_gives_the_latest_slices);
   suite_add_tcase(s, lab);
+  TCase *lock = tcase_create("lock");
+  tcase_set_timeout(lock, 60);
+  tcase_add_test(lock, lock_waits_are_marked_on_the_lanes);
+  suite_add_tcase(s, lock);
   return tl_check_run(s);
 }

@@ -5,8 +5,10 @@
  * A bar is one stay of one of our threads on a core, in the thread's hue
  * (loop blue, workers each their own hue, observer violet). How it left is
  * drawn at its end: a red mark above when it was preempted (still
- * runnable), a dark one below when it blocked. The thin strip under a bar is the time
- * it waited for the core after it became runnable (wakeup or preemption).
+ * runnable), a dark one below when it blocked, an orange one below when it
+ * blocked waiting for one of our locks (the server's on_lock). The thin
+ * strip under a bar is the time it waited for the core after it became
+ * runnable (wakeup or preemption).
  * Grey: another process took the core (named on hover: wrk shows as wrk);
  * empty: idle, or not ours. A dashed line joins a thread's stays on two
  * cores (a migration). Lost records leave gaps and are counted on the lane.
@@ -43,7 +45,7 @@ const st = {
   root: null, canvas: null, tip: null, info: null, legend: null, zoom: null, pauseBtn: null,
   fetch: null, timer: null, paused: false, windowNs: 5e9,
   source: null, reason: '', tracing: null, lost: 0, lostPerCpu: [], ncpu: 0,
-  slices: [], seen: new Set(), nowNs: 0, since: 0, holes: [], truncated: false,
+  slices: [], seen: new Map(), nowNs: 0, since: 0, holes: [], truncated: false,
   threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null,
   steps: [], stepKeys: new Set(), onTask: null,
   drawn: [], polls: 0, errors: 0, drawPending: false,
@@ -88,14 +90,20 @@ const ingest = (d) => {
   if (isNum(d.now_ns)) st.nowNs = d.now_ns;
   for (const s of d.slices || []) {
     const key = `${s.cpu}:${s.start_ns}`;
-    if (st.seen.has(key)) continue;
-    st.seen.add(key);
+    const had = st.seen.get(key);
+    if (had) {
+      /* on_lock comes once the step is in the server's timeline (up to a
+       * sample period after the slice): a later answer may add it. */
+      if (s.on_lock) had.on_lock = true;
+      continue;
+    }
+    st.seen.set(key, s);
     st.slices.push(s);
   }
   const floor = st.nowNs - KEEP_NS;
   if (st.slices.length && st.slices[0].end_ns < floor) {
     st.slices = st.slices.filter((s) => s.end_ns >= floor);
-    st.seen = new Set(st.slices.map((s) => `${s.cpu}:${s.start_ns}`));
+    st.seen = new Map(st.slices.map((s) => [`${s.cpu}:${s.start_ns}`, s]));
   }
   st.slices.sort((a, b) => a.start_ns - b.start_ns);
   /* More slices than an answer holds: the server sent the newest (asked
@@ -248,6 +256,10 @@ const draw = () => {
         if (s.end === 'preempted') {
           g.fillStyle = '#e03131';
           g.fillRect(x1 - 1, y, 2, 5);
+        } else if (s.on_lock) {
+          // blocked waiting for one of our locks (inside a lock/hold step)
+          g.fillStyle = '#f08c00';
+          g.fillRect(x1 - 1, y + 21, 2, 7);
         } else {
           g.fillStyle = '#343a40';
           g.fillRect(x1 - 0.5, y + 22, 1, 3);
@@ -311,6 +323,7 @@ const onMove = (ev) => {
   st.tip.textContent = d.kind === 'other'
     ? `CPU ${s.cpu}: ${who(s)} took the core from ${nameOf(s.tid)}`
     : `${nameOf(s.tid)} on CPU ${s.cpu} for ${us(s.end_ns - s.start_ns)}; left ${s.end}` +
+      `${s.on_lock ? ' on a lock (asleep waiting for threadlab\'s mutex, in a lock/hold step)' : ''}` +
       `${s.wake_ns !== null ? `; waited ${us(s.start_ns - s.wake_ns)} for the core` : ''}` +
       `; then ${who(s)}`;
   st.tip.style.left = `${Math.min(px + 12, st.canvas.clientWidth - 260)}px`;
@@ -352,7 +365,7 @@ export function init(root = document.getElementById('lanes'), { getImpl } = {}) 
   st.legend = el('div', 'legend');
   const items = [
     ['#1971c2', 'loop'], ['hsl(140,55%,42%)', 'workers (a hue each)'], ['#ced4da', 'another process'],
-    ['#e03131', 'mark above: preempted'], ['#343a40', 'mark below: blocked'], ['#c2255c', 'strip: waited for the core'],
+    ['#e03131', 'mark above: preempted'], ['#343a40', 'mark below: blocked'], ['#f08c00', 'orange below: blocked on a lock'], ['#c2255c', 'strip: waited for the core'],
   ];
   for (const [c, label] of items) {
     const s = el('span');
@@ -445,6 +458,7 @@ export function lanesModel() {
     slices: inWindow.length,
     preempted: inWindow.filter((s) => s.end === 'preempted').length,
     blocked: inWindow.filter((s) => s.end === 'blocked').length,
+    onLock: inWindow.filter((s) => s.on_lock === true).length,
     others: [...new Set(inWindow.filter((s) => s.in_tid === null && s.in_pid !== 0).map((s) => s.in_comm))],
     drawn: st.drawn.length,
     /* The first drawn bar whose task is known: where to click (CSS px). */

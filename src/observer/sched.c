@@ -18,6 +18,7 @@
 #include "base/util.h"
 #include "core/options.h"
 #include "observer/sched_drain.h"
+#include "observer/sched_lockwait.h"
 #include "observer/sched_render.h"
 #include "observer/sched_slices.h"
 #include "observer/sched_trace.h"
@@ -167,6 +168,27 @@ static uint64_t rec_first(const tl_sched *s) {
   return s->rec_total > RECORD_CAP ? s->rec_total - RECORD_CAP : 0;
 }
 
+/* Marks the blocked slices that were waits for one of our locks, from
+ * the lock, hold and deadlock steps of the snapshot's timeline (the last
+ * 5 s of finished steps: a wait in a step not finished yet is not
+ * marked). */
+static void mark_lock_waits(const tl_sched *s, tl_sched_slice *sl, size_t n) {
+  const tl_snapshot *snap = s->snap;
+  if (!snap || snap->ntimeline <= 0 || n == 0)
+    return;
+  tl_sched_lockstep *st = tl_xmalloc((size_t) snap->ntimeline * sizeof *st);
+  size_t k = 0;
+  for (int i = 0; i < snap->ntimeline; i++) {
+    const tl_timeline_ev *e = &snap->timeline[i];
+    if (e->ev.kind == TL_STEP_LOCK || e->ev.kind == TL_STEP_HOLD ||
+        e->ev.kind == TL_STEP_DEADLOCK)
+      st[k++] = (tl_sched_lockstep){
+          .tid = e->tid, .start_ns = e->ev.start_ns, .end_ns = e->ev.end_ns};
+  }
+  tl_sched_lockwait_mark(sl, n, st, k);
+  free(st);
+}
+
 static void stream_event(tl_sched *s, uint64_t now) {
   if (!tl_sse_any(s->sse)) {
     s->stream_from = s->rec_total;
@@ -181,6 +203,7 @@ static void stream_event(tl_sched *s, uint64_t now) {
   tl_sched_slice *tmp = tl_xmalloc((n ? n : 1) * sizeof *tmp);
   for (size_t i = 0; i < n; i++)
     tmp[i] = s->rec[(from + i) % RECORD_CAP];
+  mark_lock_waits(s, tmp, n);
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
   tl_sched_counts c;
@@ -493,6 +516,7 @@ static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since,
   size_t n;
   bool trunc;
   tl_sched_slice *sl = recorded(s, since, SCHED_MAX_SLICES, newest, &n, &trunc);
+  mark_lock_waits(s, sl, n);
   tl_buf_printf(&b,
                 "],\"records\":%llu,\"late\":%llu,\"truncated\":%s,"
                 "\"slices\":[",

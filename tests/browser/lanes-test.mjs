@@ -41,6 +41,16 @@ try {
     const others = await page.evaluate(() => window.tlDashboard.lanes().others);
     r.check(wrkSeen === true, 'wrk named as another process that took a core', JSON.stringify(others));
   }
+  // hold:20 steps on four connections at once: the workers queue on the
+  // one mutex, asleep; those ends are drawn as blocked on a lock
+  const holds = [];
+  for (let c = 0; c < 4; c++) holds.push(fetch(`http://127.0.0.1:${srv.port}/task?steps=hold:20`));
+  await Promise.all(holds);
+  const onLock = await waitInPage(page, () => {
+    const n = window.tlDashboard.lanes().onLock;
+    return n > 0 ? n : null;
+  }, null, 8000);
+  r.check(onLock !== null, 'workers asleep on our lock are shown blocked on a lock', String(onLock));
   const text = await page.textContent('#lanes-source');
   r.check(/source: tracepoints/.test(text) && /lost records: \d+/.test(text), 'the panel names its source and lost records', text);
   // pixels: the lanes' area is not blank. Read again until it is (a

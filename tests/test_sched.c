@@ -15,12 +15,16 @@
 #include <fcntl.h>
 #include <math.h>
 #include <sched.h>
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "tl_json.h"
@@ -655,6 +659,302 @@ START_TEST(new_threads_join_the_trace) {
 }
 END_TEST
 
+/* Largest end_ns of an answer's slices and their count. */
+static double max_end(const char *body, size_t blen, size_t *n, bool *trunc) {
+  tj *j = tj_parse(body, blen);
+  ck_assert_ptr_nonnull(j);
+  const tj *arr = tj_get(j, "slices");
+  ck_assert_ptr_nonnull(arr);
+  double m = 0;
+  for (size_t i = 0; i < arr->n; i++) {
+    double e = tj_num(&arr->kids[i], "end_ns", 0);
+    if (e > m)
+      m = e;
+  }
+  *n = arr->n;
+  *trunc = tj_get(j, "truncated")->b;
+  tj_release(j);
+  return m;
+}
+
+/* More than an answer holds (20,000 slices): by default the oldest after
+ * since_ns come, with newest=1 the latest; both say truncated. */
+START_TEST(sched_newest_gives_the_latest_slices) {
+  tl_proc p;
+  const char *args[] = {"--mode",        "pool", "--threads", "1",
+                        "--sched-trace", "on",   NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  requests(p.port, "/task?steps=cpu:0", 8000, 1); /* ~4 slices each */
+  settle();
+  char *body;
+  size_t blen, n_old, n_new;
+  bool t_old, t_new;
+  ck_assert_int_eq(get_big(p.admin_port, "/sched?since_ns=0", &body, &blen),
+                   200);
+  double old_end = max_end(body, blen, &n_old, &t_old);
+  free(body);
+  ck_assert_int_eq(
+      get_big(p.admin_port, "/sched?since_ns=0&newest=1", &body, &blen), 200);
+  double new_end = max_end(body, blen, &n_new, &t_new);
+  free(body);
+  fprintf(stderr, "newest: %zu slices to %.0f vs oldest %zu to %.0f\n", n_new,
+          new_end, n_old, old_end);
+  ck_assert(t_old && t_new);
+  ck_assert_uint_eq(n_old, 20000);
+  ck_assert_uint_eq(n_new, 20000);
+  ck_assert_double_gt(new_end, old_end);
+  tl_resp r;
+  ck_assert_int_eq(tl_get(p.admin_port, "/sched?since_ns=0&newest=2", &r), 400);
+  tl_resp_free(&r);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Counts, in GET /sched's slices, the blocked ones and those on_lock. */
+static void lock_counts(int admin, int *blocked, int *on_lock) {
+  char *body;
+  size_t blen;
+  ck_assert_int_eq(get_big(admin, "/sched?since_ns=0&newest=1", &body, &blen),
+                   200);
+  tj *j = tj_parse(body, blen);
+  ck_assert_ptr_nonnull(j);
+  const tj *arr = tj_get(j, "slices");
+  *blocked = *on_lock = 0;
+  for (size_t i = 0; arr && i < arr->n; i++) {
+    const tj *x = &arr->kids[i];
+    ck_assert_ptr_nonnull(tj_get(x, "on_lock"));
+    if (strcmp(tj_str(x, "end"), "blocked") == 0)
+      (*blocked)++;
+    if (tj_get(x, "on_lock")->b) {
+      ck_assert_str_eq(tj_str(x, "end"), "blocked");
+      (*on_lock)++;
+    }
+  }
+  tj_release(j);
+  free(body);
+}
+
+/* Four workers each running `hold:20` at once: three of them wait for the
+ * one process-wide mutex, asleep: their blocked ends inside those steps
+ * are marked on_lock. Workers that only sleep in io steps are not. */
+START_TEST(lock_waits_are_marked_on_the_lanes) {
+  tl_proc p;
+  const char *args[] = {"--mode",        "pool", "--threads", "4",
+                        "--sched-trace", "on",   NULL};
+  tl_proc_start(&p, args);
+  usleep(300 * 1000);
+  int fds[4];
+  tl_resp r;
+  for (int c = 0; c < 4; c++) {
+    fds[c] = tl_connect(p.port);
+    for (int i = 0; i < 5; i++)
+      tl_send_str(fds[c], "GET /task?steps=io:5 HTTP/1.1\r\nHost: t\r\n\r\n");
+  }
+  for (int c = 0; c < 4; c++)
+    for (int i = 0; i < 5; i++) {
+      ck_assert_int_eq(tl_read_resp(fds[c], &r, false), 0);
+      tl_resp_free(&r);
+    }
+  settle();
+  int blocked, on_lock;
+  lock_counts(p.admin_port, &blocked, &on_lock);
+  fprintf(stderr, "io steps: %d blocked, %d on a lock\n", blocked, on_lock);
+  ck_assert_int_ge(blocked, 20);
+  ck_assert_int_eq(on_lock, 0);
+  for (int c = 0; c < 4; c++)
+    for (int i = 0; i < 3; i++)
+      tl_send_str(fds[c],
+                  "GET /task?steps=hold:20 HTTP/1.1\r\nHost: t\r\n\r\n");
+  for (int c = 0; c < 4; c++) {
+    for (int i = 0; i < 3; i++) {
+      ck_assert_int_eq(tl_read_resp(fds[c], &r, false), 0);
+      ck_assert_int_eq(r.status, 200);
+      tl_resp_free(&r);
+    }
+    tl_close(fds[c]);
+  }
+  settle();
+  lock_counts(p.admin_port, &blocked, &on_lock);
+  fprintf(stderr, "hold steps: %d blocked, %d on a lock\n", blocked, on_lock);
+  /* 12 holds of 20 ms, one at a time: most start by waiting. */
+  ck_assert_int_ge(on_lock, 6);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* ---- the Lab's runs with the lanes watched (issue 22's defect) ---- */
+
+typedef struct watcher {
+  int admin;
+  atomic_bool stop;
+  atomic_int polls;
+} watcher;
+
+static uint64_t mono_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t) ts.tv_sec * 1000000000ull + (uint64_t) ts.tv_nsec;
+}
+
+/* What the dashboard does while the lanes are on screen: a stream client
+ * (auto mode traces while one is connected), read and discarded. */
+static void *stream_reader(void *arg) {
+  watcher *w = arg;
+  int fd = tl_connect(w->admin);
+  if (fd < 0)
+    return NULL;
+  char req[160], buf[65536];
+  snprintf(req, sizeof req,
+           "GET /stats/stream HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+           w->admin);
+  tl_send_str(fd, req);
+  struct timeval tv = {.tv_sec = 0, .tv_usec = 200000};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  while (!atomic_load(&w->stop))
+    if (recv(fd, buf, sizeof buf, 0) == 0)
+      break;
+  close(fd);
+  return NULL;
+}
+
+/* ... and the lanes' poll: GET /sched for the last 2 s every 250 ms. */
+static void *sched_poller(void *arg) {
+  watcher *w = arg;
+  while (!atomic_load(&w->stop)) {
+    char path[96], *body = NULL;
+    size_t blen;
+    snprintf(path, sizeof path, "/sched?since_ns=%llu",
+             (unsigned long long) (mono_ns() - 2000000000ull));
+    if (get_big(w->admin, path, &body, &blen) == 200)
+      atomic_fetch_add(&w->polls, 1);
+    free(body);
+    usleep(250 * 1000);
+  }
+  return NULL;
+}
+
+static void lab_post(int admin, const char *id) {
+  char req[256];
+  snprintf(req, sizeof req,
+           "POST /lab/run?id=%s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+           "X-Threadlab: 1\r\nContent-Length: 0\r\n\r\n",
+           id, admin);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(admin, req, &r), 0);
+  ck_assert_msg(r.status == 202, "lab run %s: %d %.200s", id, r.status, r.body);
+  tl_resp_free(&r);
+}
+
+/* ... and someone downloading the trace meanwhile: each answer renders the
+ * flight recorder's 10 s on the observer thread (hundreds of ms at these
+ * rates), during which its timer cannot drain the rings. */
+static void *trace_downloader(void *arg) {
+  watcher *w = arg;
+  while (!atomic_load(&w->stop)) {
+    char *body = NULL;
+    size_t blen;
+    get_big(w->admin, "/sched/trace?seconds=10", &body, &blen);
+    free(body);
+  }
+  return NULL;
+}
+
+/* The browser beside it: Chromium drawing the dashboard keeps the cores
+ * busy too: two spinners a CPU. */
+static void *spinner(void *arg) {
+  watcher *w = arg;
+  volatile unsigned long x = 0;
+  while (!atomic_load(&w->stop))
+    for (int i = 0; i < 100000; i++)
+      x += (unsigned long) i;
+  return NULL;
+}
+
+/* Waits until the lab has no run going (at most 60 s). */
+static void lab_wait(int admin) {
+  double t0 = tl_now_s();
+  for (;;) {
+    usleep(500 * 1000);
+    tj *j = get_json(admin, "/lab/runs");
+    bool idle = tj_is_null(j, "running");
+    tj_release(j);
+    if (idle)
+      return;
+    ck_assert_msg(tl_now_s() < t0 + 60, "the lab run did not end in 60 s");
+  }
+}
+
+/* The Lab's process-threads run (wrk on /plaintext: the highest switch
+ * rate of the experiments) then one-core (4 workers moved to the first CPU
+ * at run time, /cpu?ms=10), with the dashboard's stream client and lanes
+ * poll switching tracing on in auto mode. The rings are drained in time:
+ * lost records stay a small fraction, and during one-core the lanes hold
+ * the slices of our workers on the first CPU. (Before the fix: 16,000 to
+ * 79,000 records lost in a burst on a loaded machine, and lanes empty.) */
+START_TEST(lab_runs_watched_lose_little) {
+  if (access("/usr/bin/wrk", X_OK) != 0) {
+    fprintf(stderr, "lab_runs_watched_lose_little: skipped: no wrk\n");
+    ck_abort_msg("wrk is missing (run ./setup-deps)");
+  }
+  tl_proc p;
+  const char *args[] = {"--threads", "2", "--sample-ms", "200", NULL};
+  tl_proc_start(&p, args);
+  watcher w = {.admin = p.admin_port};
+  pthread_t th[7];
+  ck_assert_int_eq(pthread_create(&th[0], NULL, stream_reader, &w), 0);
+  ck_assert_int_eq(pthread_create(&th[1], NULL, sched_poller, &w), 0);
+  ck_assert_int_eq(pthread_create(&th[2], NULL, trace_downloader, &w), 0);
+  for (int i = 3; i < 7; i++)
+    ck_assert_int_eq(pthread_create(&th[i], NULL, spinner, &w), 0);
+  usleep(500 * 1000);
+  lab_post(p.admin_port, "process-threads");
+  lab_wait(p.admin_port);
+  tj *a = get_json(p.admin_port, FIGS);
+  double rec1 = tj_num(a, "records", -1), lost1 = tj_num(a, "lost", -1);
+  tj_release(a);
+  lab_post(p.admin_port, "one-core");
+  /* The first variant (4 workers on the first CPU) runs 5 s. */
+  usleep(3500 * 1000);
+  char path[96], *body = NULL;
+  size_t blen;
+  snprintf(path, sizeof path, "/sched?since_ns=%llu",
+           (unsigned long long) (mono_ns() - 1500000000ull));
+  ck_assert_int_eq(get_big(p.admin_port, path, &body, &blen), 200);
+  tj *sl = tj_parse(body, blen);
+  ck_assert_ptr_nonnull(sl);
+  const tj *arr = tj_get(sl, "slices");
+  int ours_cpu0 = 0;
+  for (size_t i = 0; arr && i < arr->n; i++)
+    if (tj_num(&arr->kids[i], "cpu", -1) == 0 &&
+        thread_named(p.pid, (int) tj_num(&arr->kids[i], "tid", -1),
+                     "tl-worker-"))
+      ours_cpu0++;
+  tj_release(sl);
+  free(body);
+  lab_wait(p.admin_port);
+  atomic_store(&w.stop, true);
+  for (int i = 0; i < 7; i++)
+    pthread_join(th[i], NULL);
+  tj *b = get_json(p.admin_port, FIGS);
+  double rec2 = tj_num(b, "records", -1), lost2 = tj_num(b, "lost", -1);
+  tj_release(b);
+  fprintf(stderr,
+          "lab watched: process-threads %.0f records, %.0f lost; one-core "
+          "%.0f records, %.0f lost; %d worker slices on CPU 0 in 1.5 s; "
+          "%d polls\n",
+          rec1, lost1, rec2 - rec1, lost2 - lost1, ours_cpu0,
+          atomic_load(&w.polls));
+  ck_assert_double_gt(rec1, 10000); /* it traced the run */
+  ck_assert_msg(lost1 <= 0.01 * (rec1 + lost1),
+                "process-threads: %.0f lost of %.0f", lost1, rec1 + lost1);
+  ck_assert_msg(lost2 - lost1 <= 0.01 * (rec2 - rec1 + lost2 - lost1),
+                "one-core: %.0f lost", lost2 - lost1);
+  ck_assert_int_ge(ours_cpu0, 20); /* 4 workers taking turns, 10 ms steps */
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 int main(void) {
   if (geteuid() != 0) {
     fprintf(stderr, "test_sched: skipped: the sched tracepoints and setpriv "
@@ -672,5 +972,15 @@ int main(void) {
   tcase_add_test(tc, auto_traces_while_watched_and_streams_slices);
   tcase_add_test(tc, new_threads_join_the_trace);
   suite_add_tcase(s, tc);
+  /* Its own case, so that tests/mutants can run it alone (CK_RUN_CASE). */
+  TCase *lab = tcase_create("lab");
+  tcase_set_timeout(lab, 120);
+  tcase_add_test(lab, lab_runs_watched_lose_little);
+  tcase_add_test(lab, sched_newest_gives_the_latest_slices);
+  suite_add_tcase(s, lab);
+  TCase *lock = tcase_create("lock");
+  tcase_set_timeout(lock, 60);
+  tcase_add_test(lock, lock_waits_are_marked_on_the_lanes);
+  suite_add_tcase(s, lock);
   return tl_check_run(s);
 }

@@ -5,14 +5,25 @@
  * A bar is one stay of one of our threads on a core, in the thread's hue
  * (loop blue, workers each their own hue, observer violet). How it left is
  * drawn at its end: a red mark above when it was preempted (still
- * runnable), a dark one below when it blocked. The thin strip under a bar is the time
- * it waited for the core after it became runnable (wakeup or preemption).
+ * runnable), a dark one below when it blocked, an orange one below when it
+ * blocked waiting for one of our locks (the server's on_lock). The thin
+ * strip under a bar is the time it waited for the core after it became
+ * runnable (wakeup or preemption).
  * Grey: another process took the core (named on hover: wrk shows as wrk);
  * empty: idle, or not ours. A dashed line joins a thread's stays on two
  * cores (a migration). Lost records leave gaps and are counted on the lane.
+ * Beyond 20,000 slices an answer (50,000 switches/s) the newest are asked
+ * for; the time before them that was not fetched is shaded amber.
  *
  * Per core, "ours" is exact from the slices; idle comes from /proc/stat
  * over the last sample period and "other" is the rest of that period.
+ * (The kernel filter keeps only the switches of our threads, so a switch
+ * between two other processes, or one of them and idle, is never recorded:
+ * "other" cannot come from the records themselves.)
+ *
+ * A click on a bar opens the task its thread was running then (the steps
+ * of the snapshots' timeline, by thread and time), through onLanesSelect;
+ * without one (between tasks, or thinned out) it shows the thread's row.
  *
  * Module contract: init(root) builds the panel inside root and starts
  * polling; render(snapshot) takes each /stats snapshot (thread names and
@@ -34,8 +45,9 @@ const st = {
   root: null, canvas: null, tip: null, info: null, legend: null, zoom: null, pauseBtn: null,
   fetch: null, timer: null, paused: false, windowNs: 5e9,
   source: null, reason: '', tracing: null, lost: 0, lostPerCpu: [], ncpu: 0,
-  slices: [], seen: new Set(), nowNs: 0, since: 0,
-  threads: new Map(), idlePct: [], periodMs: 0,
+  slices: [], seen: new Map(), nowNs: 0, since: 0, holes: [], truncated: false,
+  threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null,
+  steps: [], stepKeys: new Set(), onTask: null,
   drawn: [], polls: 0, errors: 0, drawPending: false,
 };
 
@@ -78,28 +90,43 @@ const ingest = (d) => {
   if (isNum(d.now_ns)) st.nowNs = d.now_ns;
   for (const s of d.slices || []) {
     const key = `${s.cpu}:${s.start_ns}`;
-    if (st.seen.has(key)) continue;
-    st.seen.add(key);
+    const had = st.seen.get(key);
+    if (had) {
+      /* on_lock comes once the step is in the server's timeline (up to a
+       * sample period after the slice): a later answer may add it. */
+      if (s.on_lock) had.on_lock = true;
+      continue;
+    }
+    st.seen.set(key, s);
     st.slices.push(s);
   }
   const floor = st.nowNs - KEEP_NS;
   if (st.slices.length && st.slices[0].end_ns < floor) {
     st.slices = st.slices.filter((s) => s.end_ns >= floor);
-    st.seen = new Set(st.slices.map((s) => `${s.cpu}:${s.start_ns}`));
+    st.seen = new Map(st.slices.map((s) => [`${s.cpu}:${s.start_ns}`, s]));
   }
   st.slices.sort((a, b) => a.start_ns - b.start_ns);
+  /* More slices than an answer holds: the server sent the newest (asked
+   * with newest=1, so the lanes never fall behind the present); before
+   * the first of them, back to what was asked, nothing was fetched: a
+   * hole, shaded, never drawn as idle. */
+  st.truncated = !!d.truncated;
+  if (d.truncated && Array.isArray(d.slices) && d.slices.length) {
+    let first = Infinity;
+    for (const s of d.slices) first = Math.min(first, s.start_ns);
+    if (first > st.since) st.holes.push([st.since, first]);
+  }
+  st.holes = st.holes.filter((h) => h[1] >= floor);
   /* Finished slices reach the server up to ~1 s late (held until the
    * next record on their core): ask again from a little before. */
-  st.since = d.truncated && st.slices.length
-    ? st.slices[st.slices.length - 1].end_ns
-    : Math.max(0, st.nowNs - 2e9);
+  st.since = Math.max(0, st.nowNs - 2e9);
 };
 
 const poll = async () => {
   st.timer = null;
   if (!st.paused) {
     try {
-      const r = await st.get(`/sched?since_ns=${Math.floor(st.since)}`);
+      const r = await st.get(`/sched?since_ns=${Math.floor(st.since)}&newest=1`);
       if (r.ok && r.body) {
         ingest(r.body);
         st.polls++;
@@ -186,6 +213,13 @@ const draw = () => {
     }
   }
 
+  // holes: slices not fetched (too many for one answer), shaded on every lane
+  for (const [h0, h1] of st.holes) {
+    const hx0 = Math.max(x(h0), LABEL_W), hx1 = Math.min(x(h1), LABEL_W + plotW);
+    if (hx1 <= hx0) continue;
+    g.fillStyle = 'rgba(250,176,5,0.18)';
+    g.fillRect(hx0, AXIS_H, hx1 - hx0, ncpu * LANE_H - 2);
+  }
   st.drawn = [];
   const byCpu = new Map();
   for (const s of st.slices) {
@@ -222,6 +256,10 @@ const draw = () => {
         if (s.end === 'preempted') {
           g.fillStyle = '#e03131';
           g.fillRect(x1 - 1, y, 2, 5);
+        } else if (s.on_lock) {
+          // blocked waiting for one of our locks (inside a lock/hold step)
+          g.fillStyle = '#f08c00';
+          g.fillRect(x1 - 1, y + 21, 2, 7);
         } else {
           g.fillStyle = '#343a40';
           g.fillRect(x1 - 0.5, y + 22, 1, 3);
@@ -255,7 +293,9 @@ const renderInfo = () => {
   const why = st.source === 'tracepoints' ? '' : ` — ${st.reason}`;
   st.info.textContent = `source: ${st.source || '…'}${why}` +
     `${st.tracing === false ? ' (not tracing: nobody watched yet)' : ''}` +
-    ` · lost records: ${st.lost}` + (st.paused ? ' · paused' : '');
+    ` · lost records: ${st.lost}` +
+    (st.holes.length ? ' · too many slices to fetch them all: the newest shown, the rest shaded' : '') +
+    (st.paused ? ' · paused' : '');
   st.info.title = st.reason;
 };
 
@@ -265,9 +305,12 @@ const hit = (ev) => {
   const r = st.canvas.getBoundingClientRect();
   const px = ev.clientX - r.left, py = ev.clientY - r.top;
   let best = null;
+  const dist = (d) => Math.abs((d.x0 + d.x1) / 2 - px);
   for (const d of st.drawn) {
     if (py < d.y0 || py > d.y1 || px < d.x0 - 2 || px > d.x1 + 2) continue;
-    if (!best || (d.kind === 'slice' && best.kind !== 'slice')) best = d;
+    // a bar before grey, then the bar whose middle is nearest (bars may be under a pixel wide)
+    if (!best || (d.kind === 'slice' && best.kind !== 'slice') ||
+        (d.kind === best.kind && dist(d) < dist(best))) best = d;
   }
   return { d: best, px, py };
 };
@@ -280,6 +323,7 @@ const onMove = (ev) => {
   st.tip.textContent = d.kind === 'other'
     ? `CPU ${s.cpu}: ${who(s)} took the core from ${nameOf(s.tid)}`
     : `${nameOf(s.tid)} on CPU ${s.cpu} for ${us(s.end_ns - s.start_ns)}; left ${s.end}` +
+      `${s.on_lock ? ' on a lock (asleep waiting for threadlab\'s mutex, in a lock/hold step)' : ''}` +
       `${s.wake_ns !== null ? `; waited ${us(s.start_ns - s.wake_ns)} for the core` : ''}` +
       `; then ${who(s)}`;
   st.tip.style.left = `${Math.min(px + 12, st.canvas.clientWidth - 260)}px`;
@@ -287,9 +331,22 @@ const onMove = (ev) => {
   st.tip.hidden = false;
 };
 
+/* The task tid was running during slice s (a step of it overlaps), or null. */
+const taskOf = (s) => {
+  let best = null, most = 0;
+  for (const p of st.steps) {
+    if (p.tid !== s.tid || p.s1 <= s.start_ns || p.s0 >= s.end_ns) continue;
+    const over = Math.min(p.s1, s.end_ns) - Math.max(p.s0, s.start_ns);
+    if (over > most) { most = over; best = p.task; }
+  }
+  return best;
+};
+
 const onClick = (ev) => {
   const { d } = hit(ev);
   if (!d || d.kind !== 'slice') return;
+  const task = taskOf(d.s);
+  if (task !== null && st.onTask) st.onTask(task);
   const row = document.querySelector(`#panel-threads tr[data-tid="${d.s.tid}"]`);
   if (row) {
     row.scrollIntoView({ block: 'center' });
@@ -308,7 +365,7 @@ export function init(root = document.getElementById('lanes'), { getImpl } = {}) 
   st.legend = el('div', 'legend');
   const items = [
     ['#1971c2', 'loop'], ['hsl(140,55%,42%)', 'workers (a hue each)'], ['#ced4da', 'another process'],
-    ['#e03131', 'mark above: preempted'], ['#343a40', 'mark below: blocked'], ['#c2255c', 'strip: waited for the core'],
+    ['#e03131', 'mark above: preempted'], ['#343a40', 'mark below: blocked'], ['#f08c00', 'orange below: blocked on a lock'], ['#c2255c', 'strip: waited for the core'],
   ];
   for (const [c, label] of items) {
     const s = el('span');
@@ -353,8 +410,35 @@ export function init(root = document.getElementById('lanes'), { getImpl } = {}) 
   poll();
 }
 
+/* h(taskId): a click on a bar whose thread ran a task then. */
+export function onLanesSelect(h) { st.onTask = h; }
+
+const STEPS_MAX = 20000;
+
+/* The steps of the snapshot's timeline, on CLOCK_MONOTONIC like the slices. */
+const keepSteps = (s) => {
+  const tl = s.timeline && Array.isArray(s.timeline.steps) ? s.timeline.steps : [];
+  if (!isNum(s.start_ns)) return;
+  for (const p of tl) {
+    if (!isNum(p.task) || !isNum(p.start_ms) || !isNum(p.tid)) continue;
+    const key = `${p.task}:${p.step}:${p.tid}`;
+    if (st.stepKeys.has(key)) continue;
+    st.stepKeys.add(key);
+    const s0 = s.start_ns + p.start_ms * 1e6;
+    const s1 = isNum(p.end_ms) ? s.start_ns + p.end_ms * 1e6 : s0;
+    st.steps.push({ tid: p.tid, task: p.task, step: p.step, s0, s1 });
+  }
+  const floor = (isNum(st.sampleNs) ? st.sampleNs : 0) - KEEP_NS;
+  if (st.steps.length > STEPS_MAX || (st.steps.length && st.steps[0].s1 < floor)) {
+    st.steps = st.steps.filter((p) => p.s1 >= floor).slice(-STEPS_MAX);
+    st.stepKeys = new Set(st.steps.map((p) => `${p.task}:${p.step}:${p.tid}`));
+  }
+};
+
 export function render(s) {
   if (!st.root || !s) return;
+  if (isNum(s.start_ns) && isNum(s.uptime_ms)) st.sampleNs = s.start_ns + s.uptime_ms * 1e6;
+  keepSteps(s);
   for (const t of Array.isArray(s.threads) ? s.threads : []) {
     st.threads.set(t.tid, { name: t.name, role: t.role, index: t.index });
   }
@@ -370,11 +454,23 @@ export function lanesModel() {
   const inWindow = st.slices.filter((s) => s.end_ns >= st.nowNs - LAG_NS - st.windowNs);
   return {
     source: st.source, reason: st.reason, tracing: st.tracing, lost: st.lost, ncpu: st.ncpu,
-    polls: st.polls, errors: st.errors, paused: st.paused,
+    polls: st.polls, errors: st.errors, paused: st.paused, holes: st.holes.length, steps: st.steps.length,
     slices: inWindow.length,
     preempted: inWindow.filter((s) => s.end === 'preempted').length,
     blocked: inWindow.filter((s) => s.end === 'blocked').length,
+    onLock: inWindow.filter((s) => s.on_lock === true).length,
     others: [...new Set(inWindow.filter((s) => s.in_tid === null && s.in_pid !== 0).map((s) => s.in_comm))],
     drawn: st.drawn.length,
+    /* The first drawn bar whose task is known: where to click (CSS px). */
+    clickable: (() => {
+      const bars = st.drawn.filter((d) => d.kind === 'slice');
+      for (const d of bars) {
+        const mid = (d.x0 + d.x1) / 2;
+        if (bars.some((o) => o !== d && o.y0 === d.y0 && Math.abs((o.x0 + o.x1) / 2 - mid) < 3)) continue;
+        const task = taskOf(d.s);
+        if (task !== null) return { x: (d.x0 + d.x1) / 2, y: (d.y0 + d.y1) / 2, task, tid: d.s.tid };
+      }
+      return null;
+    })(),
   };
 }

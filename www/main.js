@@ -168,6 +168,7 @@ function initFollow() {
     writeFragment();
   });
   timeline.onTimelineSelect((id) => followTask(id));
+  lanes.onLanesSelect((id) => followTask(id));   // a bar of the lanes -> its task
   $('pause-btn').addEventListener('click', () => setPaused(!api.paused));
   $('find-task-form').addEventListener('submit', (ev) => {
     ev.preventDefault();

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 /* {"cpu":..,"tid":..,"start_ns":..,"end_ns":..,"end":..,"wake_ns":..|null,
- *  "in_tid":..|null,"in_comm":..,"in_pid":..|null} */
+ *  "in_tid":..|null,"in_comm":..,"in_pid":..|null,"on_lock":bool} */
 void tl_sched_render_slice(tl_buf *b, const tl_sched_slice *s);
 
 /* Slices merged per CPU and thread per bucket_ns: appends one object per

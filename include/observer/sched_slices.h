@@ -56,6 +56,8 @@ typedef struct tl_sched_slice {
   int in_tid; /* who took the core when it is ours, else -1 */
   int in_pid; /* its process, -1 when not known */
   char in_comm[TL_SCHED_COMM];
+  bool on_lock; /* blocked on one of our locks (sched_lockwait), set when
+                   rendered; the builder leaves it false */
 } tl_sched_slice;
 
 /* Is tid one of our threads? (the exact user-space check) */

@@ -26,7 +26,8 @@ typedef enum tl_sched_trace_kind {
 } tl_sched_trace_kind;
 
 /* Opens the tracepoints on ncpu CPUs, disabled, ring_pages data pages a
- * CPU (a power of two). NULL with a static reason in *why. */
+ * CPU (a power of two; halved while the locked-memory limit refuses it).
+ * NULL with a static reason in *why. */
 tl_sched_trace *tl_sched_trace_open_tracepoints(int ncpu, size_t ring_pages,
                                                 const char **why);
 /* Prepares the per-thread switch records (threads are added by
@@ -45,6 +46,8 @@ tl_sched_trace_kind tl_sched_trace_kind_of(const tl_sched_trace *t);
 int tl_sched_trace_set_threads(tl_sched_trace *t, const int *tids, int n);
 /* True when the kernel filter is in place (tracepoints). */
 bool tl_sched_trace_filtered(const tl_sched_trace *t);
+/* The rings' data bytes, summed. */
+size_t tl_sched_trace_ring_bytes(const tl_sched_trace *t);
 /* How often the tracepoint events were replaced for a new filter (the
  * kernel takes one filter per event: EEXIST on a second). */
 uint64_t tl_sched_trace_filter_updates(const tl_sched_trace *t);
@@ -52,9 +55,16 @@ uint64_t tl_sched_trace_filter_updates(const tl_sched_trace *t);
 void tl_sched_trace_enable(tl_sched_trace *t, bool on);
 bool tl_sched_trace_enabled(const tl_sched_trace *t);
 
-/* Reads every ring and hands each decoded record to cb; returns how many. */
+/* Reads every ring and hands each decoded record to cb; returns how many.
+ * Tracepoints: the rings never change after the open and the drain
+ * touches nothing else the other calls write, so another thread may drain
+ * (one at a time: sched_drain's mutex) while the observer sets threads or
+ * enables. Switches: observer thread only. */
 typedef void (*tl_sched_rec_fn)(void *arg, const tl_sched_rec *r);
 size_t tl_sched_trace_drain(tl_sched_trace *t, tl_sched_rec_fn cb, void *arg);
+/* Tracepoints: the rings' descriptors (poll() says POLLIN once a quarter
+ * of a ring is full), at most cap; 0 for switches. */
+int tl_sched_trace_ring_fds(const tl_sched_trace *t, int *fds, int cap);
 
 void tl_sched_trace_close(tl_sched_trace *t);
 

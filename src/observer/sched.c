@@ -1,6 +1,9 @@
-/* Scheduler lanes on the observer loop. A 25 ms timer drains the rings
- * (so a ring of the default size never fills between drains at 50,000
- * switches/s), refreshes our tids from /proc/self/task every 250 ms (new
+/* Scheduler lanes on the observer loop. The rings hold ~400 ms of
+ * records at 50,000 switches/s and are drained by a thread of their own
+ * (sched_drain) as well as by a 25 ms timer here: the observer can be held
+ * off for far longer than a tick (measured: 60-230 ms between ticks with
+ * wrk, Chromium and the lab on 2 cores; a 512 KiB ring drained by the
+ * timer alone lost 13% of the records in bursts). The timer refreshes our tids from /proc/self/task every 250 ms (new
  * threads join the kernel filter; the same sorted list is the exact
  * user-space check), turns records into slices behind a 10 ms reorder
  * window and keeps them in the flight recorder. In auto mode tracing runs
@@ -14,6 +17,8 @@
 #include "base/query.h"
 #include "base/util.h"
 #include "core/options.h"
+#include "observer/sched_drain.h"
+#include "observer/sched_lockwait.h"
 #include "observer/sched_render.h"
 #include "observer/sched_slices.h"
 #include "observer/sched_trace.h"
@@ -33,9 +38,11 @@
 #define WATCH_NS         10000000000ull /* a GET /sched keeps tracing 10 s */
 #define RECORD_NS        10000000000ull /* the flight recorder's 10 s */
 #define RECORD_CAP       (1u << 17)     /* slices: 8 MiB at most */
-#define RING_PAGES       128            /* 512 KiB a CPU */
-#define STREAM_EVERY_NS  100000000ull   /* <= 10 events a second */
-#define STREAM_RAW_MAX   1000           /* slices an event carries unmerged */
+#define RING_BUDGET      (8u << 20)     /* bytes, over all CPUs */
+#define RING_MIN_PAGES   128            /* per CPU */
+#define RING_MAX_PAGES   1024
+#define STREAM_EVERY_NS  100000000ull /* <= 10 events a second */
+#define STREAM_RAW_MAX   1000         /* slices an event carries unmerged */
 #define STREAM_MAX_BYTES (200 * 1024)
 #define MERGE_NS         10000000ull
 #define SCHED_MAX_SLICES 20000 /* per GET /sched answer */
@@ -55,6 +62,7 @@ struct tl_sched {
   const char *source; /* "tracepoints" | "switches" | "sampled" */
   char reason[320];
   tl_sched_trace *trace; /* NULL: sampled */
+  tl_sched_drain *drain; /* while tracing with tracepoints, else NULL */
   tl_sched_slices *builder;
   uv_timer_t timer;
   bool timer_on;
@@ -160,6 +168,27 @@ static uint64_t rec_first(const tl_sched *s) {
   return s->rec_total > RECORD_CAP ? s->rec_total - RECORD_CAP : 0;
 }
 
+/* Marks the blocked slices that were waits for one of our locks, from
+ * the lock, hold and deadlock steps of the snapshot's timeline (the last
+ * 5 s of finished steps: a wait in a step not finished yet is not
+ * marked). */
+static void mark_lock_waits(const tl_sched *s, tl_sched_slice *sl, size_t n) {
+  const tl_snapshot *snap = s->snap;
+  if (!snap || snap->ntimeline <= 0 || n == 0)
+    return;
+  tl_sched_lockstep *st = tl_xmalloc((size_t) snap->ntimeline * sizeof *st);
+  size_t k = 0;
+  for (int i = 0; i < snap->ntimeline; i++) {
+    const tl_timeline_ev *e = &snap->timeline[i];
+    if (e->ev.kind == TL_STEP_LOCK || e->ev.kind == TL_STEP_HOLD ||
+        e->ev.kind == TL_STEP_DEADLOCK)
+      st[k++] = (tl_sched_lockstep){
+          .tid = e->tid, .start_ns = e->ev.start_ns, .end_ns = e->ev.end_ns};
+  }
+  tl_sched_lockwait_mark(sl, n, st, k);
+  free(st);
+}
+
 static void stream_event(tl_sched *s, uint64_t now) {
   if (!tl_sse_any(s->sse)) {
     s->stream_from = s->rec_total;
@@ -174,6 +203,7 @@ static void stream_event(tl_sched *s, uint64_t now) {
   tl_sched_slice *tmp = tl_xmalloc((n ? n : 1) * sizeof *tmp);
   for (size_t i = 0; i < n; i++)
     tmp[i] = s->rec[(from + i) % RECORD_CAP];
+  mark_lock_waits(s, tmp, n);
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
   tl_sched_counts c;
@@ -211,6 +241,15 @@ static void stream_event(tl_sched *s, uint64_t now) {
   tl_buf_close(&b);
 }
 
+/* The rings' records (and those the drain thread queued) into the
+ * builder. */
+static void drain(tl_sched *s) {
+  if (s->drain)
+    tl_sched_drain_take(s->drain, on_rec, s);
+  else
+    tl_sched_trace_drain(s->trace, on_rec, s);
+}
+
 static bool watched(const tl_sched *s, uint64_t now) {
   return s->mode == TL_SCHED_TRACE_ON || tl_sse_any(s->sse) ||
          now < s->watch_until;
@@ -228,12 +267,15 @@ static void on_tick(uv_timer_t *h) {
       s->rec = tl_xcalloc(RECORD_CAP, sizeof *s->rec);
     tl_sched_slices_reset(s->builder);
     tl_sched_trace_enable(s->trace, true);
+    s->drain = tl_sched_drain_start(s->trace);
     s->trace_since = now;
   } else if (!want && on) {
     /* Everything recorded until now becomes slices; then nothing spans
      * the pause. */
     tl_sched_trace_enable(s->trace, false);
-    tl_sched_trace_drain(s->trace, on_rec, s);
+    drain(s);
+    tl_sched_drain_stop(s->drain);
+    s->drain = tl_sched_drain_start(s->trace);
     tl_sched_slices_flush(s->builder, UINT64_MAX, on_slice, s);
     tl_sched_slices_reset(s->builder);
   }
@@ -243,9 +285,20 @@ static void on_tick(uv_timer_t *h) {
     refresh_tids(s);
     s->tids_at = now;
   }
-  tl_sched_trace_drain(s->trace, on_rec, s);
+  drain(s);
   tl_sched_slices_flush(s->builder, now - WINDOW_NS, on_slice, s);
   stream_event(s, now);
+}
+
+/* Data pages a CPU: the budget shared out, a power of two within the
+ * bounds (4 MiB a CPU on 2 CPUs with 4 KiB pages). */
+static size_t ring_pages(int ncpu) {
+  long pg = sysconf(_SC_PAGESIZE);
+  size_t want = RING_BUDGET / (size_t) ncpu / (size_t) (pg > 0 ? pg : 4096);
+  size_t pages = RING_MIN_PAGES;
+  while (pages * 2 <= want && pages * 2 <= RING_MAX_PAGES)
+    pages *= 2;
+  return pages;
 }
 
 static int ncpu_conf(void) {
@@ -266,7 +319,8 @@ tl_sched *tl_sched_init(uv_loop_t *loop, tl_server *srv, tl_sse *sse) {
     return s;
   }
   const char *why1 = NULL, *why2 = NULL;
-  s->trace = tl_sched_trace_open_tracepoints(s->ncpu, RING_PAGES, &why1);
+  s->trace =
+      tl_sched_trace_open_tracepoints(s->ncpu, ring_pages(s->ncpu), &why1);
   if (s->trace) {
     s->source = "tracepoints";
     snprintf(s->reason, sizeof s->reason,
@@ -308,6 +362,7 @@ void tl_sched_close_handles(tl_sched *s) {
 void tl_sched_free(tl_sched *s) {
   if (!s)
     return;
+  tl_sched_drain_stop(s->drain); /* before the rings it reads go */
   if (s->trace)
     tl_sched_trace_close(s->trace);
   tl_sched_slices_free(s->builder);
@@ -375,9 +430,13 @@ void tl_sched_thread_json(tl_buf *b, const tl_sched_thread_figs *f) {
 }
 
 /* Copies the recorded slices ending after since_ns (and within the last
- * 10 s) into a new array; *n their count. */
+ * 10 s) into a new array; *n their count. Beyond cap: the oldest cap of
+ * them, or with newest the latest cap (a live view wants the present:
+ * walking forward from the oldest it fell ever further behind once the
+ * slices came faster than it fetched them). */
 static tl_sched_slice *recorded(const tl_sched *s, uint64_t since_ns,
-                                size_t cap, size_t *n, bool *truncated) {
+                                size_t cap, bool newest, size_t *n,
+                                bool *truncated) {
   uint64_t now = tl_now_ns();
   uint64_t floor = now > RECORD_NS ? now - RECORD_NS : 0;
   if (since_ns < floor)
@@ -386,9 +445,24 @@ static tl_sched_slice *recorded(const tl_sched *s, uint64_t since_ns,
   *truncated = false;
   if (!s->rec)
     return NULL;
+  uint64_t from = rec_first(s);
+  if (newest) {
+    /* From the newest back: the first cap that end after since_ns. */
+    size_t seen = 0;
+    for (uint64_t i = s->rec_total; i > from; i--) {
+      if (s->rec[(i - 1) % RECORD_CAP].end_ns <= since_ns)
+        continue;
+      if (seen == cap) {
+        *truncated = true;
+        from = i;
+        break;
+      }
+      seen++;
+    }
+  }
   size_t k = 0;
   tl_sched_slice *out = NULL;
-  for (uint64_t i = rec_first(s); i < s->rec_total; i++) {
+  for (uint64_t i = from; i < s->rec_total; i++) {
     const tl_sched_slice *x = &s->rec[i % RECORD_CAP];
     if (x->end_ns <= since_ns)
       continue;
@@ -406,7 +480,8 @@ static tl_sched_slice *recorded(const tl_sched *s, uint64_t since_ns,
   return out;
 }
 
-static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
+static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since,
+                       bool newest) {
   tl_buf b;
   tl_buf_init(&b, NULL, 0);
   tl_sched_counts cnt = {0};
@@ -427,11 +502,12 @@ static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
     tl_buf_puts(&b, "null");
   tl_buf_printf(
       &b,
-      ",\"filter_updates\":%llu,\"ncpu\":%d,\"pid\":%d,"
+      ",\"filter_updates\":%llu,\"ring_kib\":%zu,\"ncpu\":%d,\"pid\":%d,"
       "\"lost\":%llu,\"lost_per_cpu\":[",
       (unsigned long long) (s->trace ? tl_sched_trace_filter_updates(s->trace)
                                      : 0),
-      s->ncpu, s->pid, (unsigned long long) cnt.lost);
+      s->trace ? tl_sched_trace_ring_bytes(s->trace) / 1024 : 0, s->ncpu,
+      s->pid, (unsigned long long) cnt.lost);
   const uint64_t *lpc =
       s->builder ? tl_sched_slices_lost_per_cpu(s->builder) : NULL;
   for (int i = 0; i < s->ncpu; i++)
@@ -439,7 +515,8 @@ static void sched_json(tl_sched *s, tl_admin_conn *c, uint64_t since) {
                   (unsigned long long) (lpc ? lpc[i] : 0));
   size_t n;
   bool trunc;
-  tl_sched_slice *sl = recorded(s, since, SCHED_MAX_SLICES, &n, &trunc);
+  tl_sched_slice *sl = recorded(s, since, SCHED_MAX_SLICES, newest, &n, &trunc);
+  mark_lock_waits(s, sl, n);
   tl_buf_printf(&b,
                 "],\"records\":%llu,\"late\":%llu,\"truncated\":%s,"
                 "\"slices\":[",
@@ -515,7 +592,7 @@ static void trace_json(tl_sched *s, tl_admin_conn *c, uint64_t seconds) {
   size_t n;
   bool trunc;
   tl_sched_slice *sl =
-      recorded(s, now - seconds * 1000000000ull, RECORD_CAP, &n, &trunc);
+      recorded(s, now - seconds * 1000000000ull, RECORD_CAP, false, &n, &trunc);
   tl_sched_named *names = tl_xcalloc(s->nthr + 1, sizeof *names);
   thread_names(s, names);
   size_t nsteps = 0;
@@ -549,7 +626,15 @@ void tl_sched_handle(tl_sched *s, tl_admin_conn *c, const char *p, size_t plen,
           c, 400, "since_ns: an unsigned integer (ns, CLOCK_MONOTONIC)", NULL);
       return;
     }
-    sched_json(s, c, l >= 0 ? (uint64_t) num : 0);
+    uint64_t since = l >= 0 ? (uint64_t) num : 0;
+    unsigned long newest = 0;
+    l = tl_query_get(q, qlen, "newest", v, sizeof v);
+    if (l == -2 ||
+        (l >= 0 && tl_parse_uint(v, (size_t) l, 0, 1, &newest) != 0)) {
+      tl_admin_conn_respond_error(c, 400, "newest: 0 or 1", NULL);
+      return;
+    }
+    sched_json(s, c, since, newest == 1);
   } else if (IS("/sched/trace")) {
     int l = tl_query_get(q, qlen, "seconds", v, sizeof v);
     num = 10;

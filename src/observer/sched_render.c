@@ -26,7 +26,7 @@ void tl_sched_render_slice(tl_buf *b, const tl_sched_slice *s) {
   tl_buf_puts(b, ",\"in_comm\":");
   tl_buf_put_json_str(b, s->in_comm, strnlen(s->in_comm, TL_SCHED_COMM));
   opt_int(b, "in_pid", s->in_pid >= 0, s->in_pid);
-  tl_buf_putc(b, '}');
+  tl_buf_printf(b, ",\"on_lock\":%s}", s->on_lock ? "true" : "false");
 }
 
 typedef struct mkey {

@@ -57,18 +57,20 @@ struct tl_sched_trace {
   int (*fds)[NEV]; /* [cpu][event], -1 where not opened */
   ring *rings;     /* one a CPU (tracepoints) or a thread */
   int nrings, rcap;
-  uint8_t rec[REC_MAX]; /* one record copied out of a ring */
 };
 
 static long perf_open(struct perf_event_attr *a, int pid, int cpu, int group) {
   return syscall(SYS_perf_event_open, a, pid, cpu, group, PERF_FLAG_FD_CLOEXEC);
 }
 
-static void base_attr(struct perf_event_attr *a) {
+/* Tracepoint rings are per CPU, so their records need not carry the CPU
+ * (8 bytes of ~100 a record: more records fit between two drains). */
+static void base_attr(struct perf_event_attr *a, bool with_cpu) {
   memset(a, 0, sizeof *a);
   a->size = sizeof *a;
   a->sample_period = 1;
-  a->sample_type = PERF_SAMPLE_TID | PERF_SAMPLE_TIME | PERF_SAMPLE_CPU;
+  a->sample_type =
+      PERF_SAMPLE_TID | PERF_SAMPLE_TIME | (with_cpu ? PERF_SAMPLE_CPU : 0);
   a->sample_id_all = 1;
   a->use_clockid = 1;
   a->clockid = CLOCK_MONOTONIC;
@@ -129,7 +131,7 @@ static int open_cpu_events(tl_sched_trace *t, int c, int owner, int *fds,
     fds[e] = -1;
   for (int e = 0; e < NEV; e++) {
     struct perf_event_attr a;
-    base_attr(&a);
+    base_attr(&a, false);
     a.type = PERF_TYPE_TRACEPOINT;
     a.config = (uint64_t) t->fmt[e].id;
     a.sample_type |= PERF_SAMPLE_RAW;
@@ -175,9 +177,12 @@ tl_sched_trace *tl_sched_trace_open_tracepoints(int ncpu, size_t ring_pages,
     for (int e = 0; e < NEV; e++)
       t->fds[c][e] = -1;
     struct perf_event_attr a;
-    base_attr(&a);
+    base_attr(&a, false);
     a.type = PERF_TYPE_SOFTWARE;
     a.config = PERF_COUNT_SW_DUMMY;
+    /* poll() on the ring wakes the drain thread once a quarter is full. */
+    a.watermark = 1;
+    a.wakeup_watermark = (uint32_t) (ring_pages * t->page / 4);
     long owner = perf_open(&a, -1, c, -1);
     if (owner < 0) {
       err = errno;
@@ -188,7 +193,12 @@ tl_sched_trace *tl_sched_trace_open_tracepoints(int ncpu, size_t ring_pages,
     ring *r = ring_add(t);
     r->fd = (int) owner;
     r->cpu = c;
-    if (ring_map(t, r, ring_pages) != 0) {
+    /* Locked memory beyond the limit (perf_event_mlock_kb, without
+     * CAP_IPC_LOCK) is refused: then a smaller ring, down to 8 pages. */
+    while (ring_map(t, r, ring_pages) != 0 && ring_pages > 8 &&
+           (errno == EPERM || errno == ENOMEM))
+      ring_pages /= 2;
+    if (!r->base) {
       err = errno;
       close(r->fd);
       t->nrings--;
@@ -222,7 +232,7 @@ tl_sched_trace *tl_sched_trace_open_switches(int ncpu, const char **why) {
   t->ncpu = ncpu;
   t->page = (size_t) sysconf(_SC_PAGESIZE);
   struct perf_event_attr a;
-  base_attr(&a);
+  base_attr(&a, true);
   a.type = PERF_TYPE_SOFTWARE;
   a.config = PERF_COUNT_SW_DUMMY;
   a.context_switch = 1;
@@ -342,7 +352,7 @@ static int set_switch_threads(tl_sched_trace *t, const int *tids, int n) {
     if (have)
       continue;
     struct perf_event_attr a;
-    base_attr(&a);
+    base_attr(&a, true);
     a.type = PERF_TYPE_SOFTWARE;
     a.config = PERF_COUNT_SW_DUMMY;
     a.context_switch = 1;
@@ -373,6 +383,22 @@ int tl_sched_trace_set_threads(tl_sched_trace *t, const int *tids, int n) {
 
 bool tl_sched_trace_filtered(const tl_sched_trace *t) { return t->filtered; }
 
+int tl_sched_trace_ring_fds(const tl_sched_trace *t, int *fds, int cap) {
+  if (t->kind != TL_STRACE_TRACEPOINTS)
+    return 0;
+  int n = 0;
+  for (int i = 0; i < t->nrings && n < cap; i++)
+    fds[n++] = t->rings[i].fd;
+  return n;
+}
+
+size_t tl_sched_trace_ring_bytes(const tl_sched_trace *t) {
+  size_t sum = 0;
+  for (int i = 0; i < t->nrings; i++)
+    sum += t->rings[i].data_size;
+  return sum;
+}
+
 uint64_t tl_sched_trace_filter_updates(const tl_sched_trace *t) {
   return t->filter_updates;
 }
@@ -393,39 +419,44 @@ void tl_sched_trace_enable(tl_sched_trace *t, bool on) {
 
 bool tl_sched_trace_enabled(const tl_sched_trace *t) { return t->enabled; }
 
-/* The sample_id trailer (TID, TIME, CPU) at the end of a non-sample
+/* The sample_id trailer (TID, TIME, and CPU but for the per-CPU rings of
+ * tracepoints, whose CPU the caller sets) at the end of a non-sample
  * record of len bytes. */
-static bool sample_id(const uint8_t *p, size_t len, tl_sched_rec *r) {
-  if (len < sizeof(struct perf_event_header) + 24)
+static bool sample_id(const uint8_t *p, size_t len, bool with_cpu,
+                      tl_sched_rec *r) {
+  size_t tl = with_cpu ? 24 : 16;
+  if (len < sizeof(struct perf_event_header) + tl)
     return false;
-  const uint8_t *s = p + len - 24;
+  const uint8_t *s = p + len - tl;
   uint32_t pid, tid, cpu;
   memcpy(&pid, s, 4);
   memcpy(&tid, s + 4, 4);
   memcpy(&r->t_ns, s + 8, 8);
-  memcpy(&cpu, s + 16, 4);
   r->pid = (int) pid;
   r->tid = (int) tid;
-  r->cpu = (int) cpu;
+  if (with_cpu) {
+    memcpy(&cpu, s + 16, 4);
+    r->cpu = (int) cpu;
+  }
   return true;
 }
 
+/* A tracepoint sample: TID, TIME, RAW (no CPU: the ring's, set by the
+ * caller). */
 static bool decode_sample(const tl_sched_trace *t, const uint8_t *p, size_t len,
                           tl_sched_rec *r) {
   const size_t h = sizeof(struct perf_event_header);
-  if (len < h + 28)
+  if (len < h + 20)
     return false;
-  uint32_t pid, tid, cpu, rawsz;
+  uint32_t pid, tid, rawsz;
   memcpy(&pid, p + h, 4);
   memcpy(&tid, p + h + 4, 4);
   memcpy(&r->t_ns, p + h + 8, 8);
-  memcpy(&cpu, p + h + 16, 4);
-  memcpy(&rawsz, p + h + 24, 4);
-  const uint8_t *raw = p + h + 28;
-  if (h + 28 + rawsz > len || rawsz < 2)
+  memcpy(&rawsz, p + h + 16, 4);
+  const uint8_t *raw = p + h + 20;
+  if (h + 20 + rawsz > len || rawsz < 2)
     return false;
   r->pid = (int) pid;
-  r->cpu = (int) cpu;
   uint16_t type;
   memcpy(&type, raw, 2);
   const layout *l = &t->lay;
@@ -473,20 +504,24 @@ static bool decode(const tl_sched_trace *t, const ring *rg, const uint8_t *p,
   memset(r, 0, sizeof *r);
   switch (hd.type) {
   case PERF_RECORD_SAMPLE:
-    return t->kind == TL_STRACE_TRACEPOINTS && decode_sample(t, p, len, r);
+    if (t->kind != TL_STRACE_TRACEPOINTS || !decode_sample(t, p, len, r))
+      return false;
+    r->cpu = rg->cpu;
+    return true;
   case PERF_RECORD_LOST: {
+    bool tp = t->kind == TL_STRACE_TRACEPOINTS;
     if (len < sizeof hd + 16)
       return false;
     memcpy(&r->lost, p + sizeof hd + 8, 8);
-    if (!sample_id(p, len, r))
+    if (!sample_id(p, len, !tp, r))
       return false;
     r->kind = TL_SREC_LOST;
-    if (t->kind == TL_STRACE_TRACEPOINTS)
+    if (tp)
       r->cpu = rg->cpu;
     return true;
   }
   case PERF_RECORD_SWITCH: {
-    if (!sample_id(p, len, r))
+    if (!sample_id(p, len, true, r))
       return false;
     r->kind = TL_SREC_SWITCH;
     if (hd.misc & PERF_RECORD_MISC_SWITCH_OUT) {
@@ -512,20 +547,29 @@ static size_t ring_drain(tl_sched_trace *t, ring *rg, tl_sched_rec_fn cb,
   uint64_t head = atomic_load_explicit(headp, memory_order_acquire);
   uint64_t tail = atomic_load_explicit(tailp, memory_order_relaxed);
   const uint8_t *data = (const uint8_t *) rg->base + t->page;
+  uint8_t rec[REC_MAX]; /* a record across the wrap, copied out: on the
+                           caller's stack (two threads may drain) */
   size_t n = 0;
   while (tail + sizeof(struct perf_event_header) <= head) {
     size_t off = (size_t) (tail % rg->data_size);
     struct perf_event_header hd;
-    for (size_t k = 0; k < sizeof hd; k++)
-      ((uint8_t *) &hd)[k] = data[(off + k) % rg->data_size];
+    if (off + sizeof hd <= rg->data_size)
+      memcpy(&hd, data + off, sizeof hd);
+    else
+      for (size_t k = 0; k < sizeof hd; k++)
+        ((uint8_t *) &hd)[k] = data[(off + k) % rg->data_size];
     if (hd.size < sizeof hd || tail + hd.size > head)
       break;
     size_t len = hd.size < REC_MAX ? hd.size : REC_MAX;
-    size_t first = rg->data_size - off < len ? rg->data_size - off : len;
-    memcpy(t->rec, data + off, first);
-    memcpy(t->rec + first, data, len - first);
+    const uint8_t *p = data + off;
+    if (off + len > rg->data_size) { /* across the wrap: copied out */
+      size_t first = rg->data_size - off;
+      memcpy(rec, data + off, first);
+      memcpy(rec + first, data, len - first);
+      p = rec;
+    }
     tl_sched_rec r;
-    if (hd.size <= REC_MAX && decode(t, rg, t->rec, len, &r)) {
+    if (hd.size <= REC_MAX && decode(t, rg, p, len, &r)) {
       cb(arg, &r);
       n++;
     }

@@ -9,7 +9,8 @@
 // area), pause freezes the polling, and a hover explains a bar. As root
 // the source is "tracepoints"; without tracing it must say "sampled" and
 // why (checked by the C test test_sched). Saves a screenshot of the panel
-// (TL_LANES_SCREENSHOT, default tests/lanes.png).
+// (TL_LANES_SCREENSHOT, default tests/lanes.png). A click on a bar opens
+// the task its thread was running then in the task card.
 // Prints ok/FAIL lines and "N passed, M failed".
 //
 // usage: THREADLAB_BIN=./threadlab node tests/browser/lanes-test.mjs
@@ -40,6 +41,16 @@ try {
     const others = await page.evaluate(() => window.tlDashboard.lanes().others);
     r.check(wrkSeen === true, 'wrk named as another process that took a core', JSON.stringify(others));
   }
+  // hold:20 steps on four connections at once: the workers queue on the
+  // one mutex, asleep; those ends are drawn as blocked on a lock
+  const holds = [];
+  for (let c = 0; c < 4; c++) holds.push(fetch(`http://127.0.0.1:${srv.port}/task?steps=hold:20`));
+  await Promise.all(holds);
+  const onLock = await waitInPage(page, () => {
+    const n = window.tlDashboard.lanes().onLock;
+    return n > 0 ? n : null;
+  }, null, 8000);
+  r.check(onLock !== null, 'workers asleep on our lock are shown blocked on a lock', String(onLock));
   const text = await page.textContent('#lanes-source');
   r.check(/source: tracepoints/.test(text) && /lost records: \d+/.test(text), 'the panel names its source and lost records', text);
   // pixels: the lanes' area is not blank. Read again until it is (a
@@ -69,6 +80,18 @@ try {
     });
   }
   r.check(tip !== null && /CPU 0/.test(tip), 'hovering a bar explains it', tip);
+  // click a bar: the task its thread ran then opens in the task card
+  await page.click('#lanes-pause'); // the bars stay where they are
+  await sleep(300);
+  const target = await page.evaluate(() => window.tlDashboard.lanes().clickable);
+  r.check(target !== null, 'a drawn bar belongs to a task seen in the steps', JSON.stringify(target) + ' ' + await page.evaluate(() => window.tlDashboard.lanes().steps));
+  if (target) {
+    await page.mouse.click(box.x + target.x, box.y + target.y);
+    const card = await waitInPage(page, () => window.tlDashboard.taskCard(), null, 5000);
+    r.check(card !== null && card.id === target.task, 'clicking the bar opens its task',
+      `${card && card.id} for ${target.task}`);
+  }
+  await page.click('#lanes-pause');
   // pause: no more polls
   await page.click('#lanes-pause');
   const p0 = await page.evaluate(() => window.tlDashboard.lanes().polls);

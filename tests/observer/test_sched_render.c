@@ -51,6 +51,13 @@ START_TEST(slice_json_has_nulls_for_the_unknown) {
   ck_assert_int_eq((int) tj_num(j, "in_tid", -1), 43);
   ck_assert_int_eq((int) tj_num(j, "in_pid", -1), 7);
   ck_assert_str_eq(tj_str(j, "end"), "blocked");
+  ck_assert(!tj_get(j, "on_lock")->b);
+  tj_release(j);
+  b.len = 0;
+  x.on_lock = true;
+  tl_sched_render_slice(&b, &x);
+  j = tj_parse(b.data, b.len);
+  ck_assert(tj_get(j, "on_lock")->b);
   tj_release(j);
   tl_buf_close(&b);
 }

@@ -6,11 +6,15 @@
 
 #include <check.h>
 #include "tl_check.h"
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/util.h"
 #include "exec/shared_steps.h"
 #include "tl_json.h"
 #include "tl_testutil.h"
@@ -570,6 +574,239 @@ START_TEST(a_deadlock_keeps_when_it_was_found) {
 }
 END_TEST
 
+/* The worker holding a lock (hold:1000) and the one waiting for it. */
+static int hold_and_wait(const tl_proc *p, int *waiter) {
+  int long_one = send_get(p->port, "/task?steps=hold:1000");
+  /* Its worker runs it (doing "cpu"; under --processes too, through the
+   * scoreboard): it holds the lock. */
+  bool held = false;
+  for (int i = 0; i < 400 && !held; i++) {
+    usleep(20 * 1000);
+    tj *j = get_stats(p->admin_port);
+    const tj *ts = tj_get(j, "threads");
+    for (size_t k = 0; ts && k < ts->n && !held; k++)
+      held = !tj_is_null(&ts->kids[k], "doing") &&
+             strcmp(tj_str(&ts->kids[k], "doing.what"), "cpu") == 0;
+    tj_release(j);
+  }
+  ck_assert_msg(held, "the first hold never took the lock");
+  *waiter = send_get(p->port, "/task?steps=hold:1");
+  return long_one;
+}
+
+/* The entry of threads[] waiting for lock 0 now (NULL: none), and the
+ * entry of `holder`. */
+static const tj *waiting_thread(const tj *j, int pid, int holder,
+                                const tj **held_by) {
+  const tj *ts = tj_get(j, "threads"), *w = NULL;
+  for (size_t k = 0; ts && k < ts->n; k++) {
+    const tj *t = &ts->kids[k];
+    if (pid && (int) tj_num(t, "pid", 0) != pid)
+      continue;
+    if ((int) tj_num(t, "tid", 0) == holder && held_by)
+      *held_by = t;
+    if (!tj_is_null(t, "lock_wants"))
+      w = t;
+  }
+  return w;
+}
+
+/* The kernel's view of thread tid: asleep in futex(2) on address addr
+ * (/proc/PID/task/TID/syscall: number, then the arguments in hex). The
+ * wait wakes twice a second to check for shutdown: a few tries. */
+static bool kernel_sleeps_on(int pid, int tid, unsigned long long addr) {
+  char path[96], buf[256];
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+  for (int i = 0; i < 50; i++) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+      return false;
+    long nr = -1;
+    unsigned long long a0 = 0;
+    bool ok = fgets(buf, sizeof(buf), f) &&
+              sscanf(buf, "%ld %llx", &nr, &a0) == 2 && nr == SYS_futex &&
+              a0 == addr;
+    fclose(f);
+    if (ok)
+      return true;
+    usleep(10 * 1000);
+  }
+  return false;
+}
+
+/* threads[] carries each loop and worker thread's waits on our locks: the
+ * waiting worker says lock 0 and since when, its wait grows, and the kernel
+ * agrees that it sleeps in futex(2) on lock 0's mutex; the holder waited
+ * 0; the observer runs no step: null. Afterwards the waiter's total stays. */
+START_TEST(threads_show_their_lock_waits) {
+  const char *args[] = {"--mode",      "pool", "--threads", "4",
+                        "--sample-ms", "50",   NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int waiter;
+  int long_one = hold_and_wait(&p, &waiter);
+  bool seen = false;
+  int wtid = 0;
+  double t0 = tl_now_s(), best = -1;
+  while (!seen && tl_now_s() - t0 < 20) {
+    usleep(50 * 1000);
+    tj *j = get_stats(p.admin_port);
+    int holder = (int) tj_num(j, "server.shared.holder_tid", 0);
+    const tj *h = NULL, *w = waiting_thread(j, 0, holder, &h);
+    if (w && holder) {
+      wtid = (int) tj_num(w, "tid", 0);
+      ck_assert_int_ne(wtid, holder);
+      ck_assert_int_eq((int) tj_num(w, "lock_wants", -1), 0);
+      ck_assert_str_eq(tj_str(w, "role"), "worker");
+      double since = tj_num(w, "lock_wait_since_ns", 0);
+      double now = tj_num(j, "start_ns", 0) + tj_num(j, "uptime_ms", 0) * 1e6;
+      ck_assert_msg(since >= tj_num(j, "start_ns", 0) && since <= now + 1e6,
+                    "since %.0f, now %.0f", since, now);
+      double ms = tj_num(w, "lock_wait_ms", -1);
+      best = ms > best ? ms : best;
+      ck_assert_ptr_nonnull(h);
+      ck_assert_double_eq(tj_num(h, "lock_wait_ms", -1), 0);
+      ck_assert(tj_is_null(h, "lock_wants"));
+      if (ms >= 200 && tj_num(w, "lock_wait_pct", -1) >= 50) {
+        ck_assert_msg(kernel_sleeps_on(p.pid, wtid,
+                                       strtoull(tj_str(j, "server.shared."
+                                                          "locks.0.addr"),
+                                                NULL, 16)),
+                      "the kernel does not show thread %d in futex on lock 0",
+                      wtid);
+        seen = true;
+      }
+    }
+    const tj *ts = tj_get(j, "threads");
+    for (size_t k = 0; k < ts->n; k++)
+      if (strcmp(tj_str(&ts->kids[k], "role"), "observer") == 0)
+        ck_assert(tj_is_null(&ts->kids[k], "lock_wait_ms"));
+    tj_release(j);
+  }
+  ck_assert_msg(seen, "never saw a waiter 200 ms into its wait (best %.1f)",
+                best);
+  ck_assert_int_eq(read_status(long_one), 200);
+  ck_assert_int_eq(read_status(waiter), 200);
+  tj *j = stats_with(p.admin_port, 0, 2);
+  const tj *ts = tj_get(j, "threads");
+  bool found = false;
+  for (size_t k = 0; k < ts->n; k++)
+    if ((int) tj_num(&ts->kids[k], "tid", 0) == wtid) {
+      found = true;
+      ck_assert(tj_num(&ts->kids[k], "lock_wait_ms", 0) >= 200);
+      ck_assert(tj_is_null(&ts->kids[k], "lock_wants"));
+    }
+  ck_assert(found);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Under --processes the worker process's threads carry theirs too (through
+ * its scoreboard slot). */
+START_TEST(fleet_threads_show_their_lock_waits) {
+  const char *args[] = {"--processes", "1",         "--mode",
+                        "pool",        "--threads", "2",
+                        "--sample-ms", "100",       NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int waiter;
+  int long_one = hold_and_wait(&p, &waiter);
+  bool seen = false;
+  double t0 = tl_now_s();
+  while (!seen && tl_now_s() - t0 < 20) {
+    usleep(50 * 1000);
+    tj *j = get_stats(p.admin_port);
+    int wpid = (int) tj_num(j, "processes.1.pid", 0);
+    const tj *w = wpid ? waiting_thread(j, wpid, 0, NULL) : NULL;
+    if (w && tj_num(w, "lock_wait_ms", 0) >= 200) {
+      ck_assert_int_eq((int) tj_num(w, "lock_wants", -1), 0);
+      ck_assert(tj_num(w, "lock_wait_since_ns", 0) > 0);
+      seen = true;
+    }
+    tj_release(j);
+  }
+  ck_assert_msg(seen, "no worker process thread shown waiting for lock 0");
+  ck_assert_int_eq(read_status(long_one), 200);
+  ck_assert_int_eq(read_status(waiter), 200);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* In this process, without a server: threads that took a lock and ended
+ * free their slots for the next ones. Twice as many threads as there are
+ * slots run a lock step and end, 16 at a time; then none is listed, and a
+ * holder and a waiter started afterwards are both seen. */
+static _Atomic bool let_go;
+static uint64_t burn_until_let_go(uint32_t ms) {
+  (void) ms;
+  while (!atomic_load(&let_go))
+    usleep(1000);
+  return 0;
+}
+
+typedef struct stepper {
+  pthread_t th;
+  tl_step_spec spec;
+  _Atomic int tid;
+} stepper;
+
+static void *run_one(void *arg) {
+  stepper *st = arg;
+  atomic_store(&st->tid, (int) syscall(SYS_gettid));
+  ck_assert(tl_shared_run_step(&st->spec, burn_until_let_go));
+  return NULL;
+}
+
+START_TEST(slots_of_ended_threads_are_reused) {
+  enum { BATCH = 16 };
+  int total = 2 * TL_SHARED_MAX_THREADS + BATCH;
+  stepper st[BATCH];
+  for (int done = 0; done < total; done += BATCH) {
+    for (int i = 0; i < BATCH; i++) {
+      st[i].spec = (tl_step_spec){.kind = TL_STEP_LOCK, .ms = 1};
+      ck_assert_int_eq(pthread_create(&st[i].th, NULL, run_one, &st[i]), 0);
+    }
+    for (int i = 0; i < BATCH; i++)
+      pthread_join(st[i].th, NULL);
+  }
+  tl_shared_read *r = malloc(sizeof(*r));
+  tl_shared_read_all(r, tl_now_ns());
+  ck_assert_int_eq(r->nthreads, 0);
+  ck_assert_int_eq((int) r->locks[0].acquisitions, total);
+  /* A holder, then a waiter: both must find a slot. */
+  stepper h = {.spec = {.kind = TL_STEP_HOLD, .ms = 1}};
+  stepper w = {.spec = {.kind = TL_STEP_LOCK, .ms = 1}};
+  ck_assert_int_eq(pthread_create(&h.th, NULL, run_one, &h), 0);
+  tl_shared_thread_read ht = {0}, wt = {.wants = -1};
+  for (int i = 0; i < 2000 && !(ht.holds & 1); i++) {
+    usleep(1000);
+    int tid = atomic_load(&h.tid);
+    if (!tl_shared_thread_lock_state(tid, tl_now_ns(), &ht))
+      ht.holds = 0;
+  }
+  ck_assert_msg(ht.holds & 1, "the holder has no slot, or holds nothing");
+  ck_assert_int_eq(pthread_create(&w.th, NULL, run_one, &w), 0);
+  for (int i = 0; i < 2000 && wt.wants != 0; i++) {
+    usleep(1000);
+    wt.wants = -1;
+    if (!tl_shared_thread_lock_state(atomic_load(&w.tid), tl_now_ns(), &wt))
+      wt.wants = -1;
+  }
+  ck_assert_msg(wt.wants == 0, "the waiter has no slot, or wants nothing");
+  ck_assert(wt.wait_since_ns > 0 && wt.wait_since_ns <= tl_now_ns());
+  tl_shared_read_all(r, tl_now_ns());
+  ck_assert_int_eq(r->nthreads, 2);
+  atomic_store(&let_go, true);
+  pthread_join(h.th, NULL);
+  pthread_join(w.th, NULL);
+  /* Ended: the slots are free again. */
+  tl_shared_read_all(r, tl_now_ns());
+  ck_assert_int_eq(r->nthreads, 0);
+  free(r);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *t, int loops) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 120);
@@ -593,5 +830,11 @@ int main(void) {
   add_case(s, "a_wait_in_progress_counts", a_wait_in_progress_counts, 1);
   add_case(s, "a_deadlock_keeps_when_it_was_found",
            a_deadlock_keeps_when_it_was_found, 1);
+  add_case(s, "threads_show_their_lock_waits", threads_show_their_lock_waits,
+           1);
+  add_case(s, "fleet_threads_show_their_lock_waits",
+           fleet_threads_show_their_lock_waits, 1);
+  add_case(s, "slots_of_ended_threads_are_reused",
+           slots_of_ended_threads_are_reused, 1);
   return tl_check_run(s);
 }

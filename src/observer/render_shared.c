@@ -73,7 +73,9 @@ void tl_render_shared_json(tl_buf *b, const tl_snapshot *s) {
   lock_fields(b, &r->locks[0]);
   tl_buf_puts(b, ",\"locks\":[");
   for (int i = 0; i < TL_SHARED_LOCKS; i++) {
-    tl_buf_printf(b, "%s{\"id\":%d,", i ? "," : "", i);
+    /* The futex a waiter sleeps on (its /proc/TID/syscall's first arg). */
+    tl_buf_printf(b, "%s{\"id\":%d,\"addr\":\"0x%llx\",", i ? "," : "", i,
+                  (unsigned long long) r->locks[i].addr);
     lock_fields(b, &r->locks[i]);
     tl_buf_putc(b, '}');
   }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/util.h"
+#include "exec/shared_cow.h"
 #include "exec/shared_steps.h"
 #include "tl_json.h"
 #include "tl_testutil.h"
@@ -807,6 +808,60 @@ START_TEST(slots_of_ended_threads_are_reused) {
 }
 END_TEST
 
+static bool tj_bool(const tj *j, const char *path, bool dflt) {
+  const tj *v = tj_get(j, path);
+  return v && v->type == TJ_BOOL ? v->b : dflt;
+}
+
+/* Copy-on-write, as the kernel showed it at the server's start: the forked
+ * child saw the counter's page shared (not exclusive; as root the parent's
+ * very frame, mapped twice) until its first write, then its own. */
+START_TEST(fork_copy_on_write_measured) {
+  const char *args[] = {"--mode", "pool", "--threads", "2", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = get_stats(p.admin_port);
+  const char *c = "server.shared.fork_cow";
+  ck_assert_msg(!tj_is_null(j, c), "the copy-on-write probe did not run");
+  char k[128];
+#define COW(field) (snprintf(k, sizeof(k), "%s.%s", c, field), k)
+  ck_assert(tj_bool(j, COW("child_before_write.present"), false));
+  ck_assert(!tj_bool(j, COW("child_before_write.exclusive"), true));
+  ck_assert(tj_bool(j, COW("child_after_write.exclusive"), false));
+  ck_assert(tj_bool(j, COW("parent.exclusive"), false));
+  if (geteuid() == 0) {
+    double parent = tj_num(j, COW("parent.page"), -1);
+    ck_assert(parent > 0);
+    ck_assert_double_eq(tj_num(j, COW("child_before_write.page"), -1), parent);
+    ck_assert_double_eq(tj_num(j, "server.shared.counter_page", -1), parent);
+    double after = tj_num(j, COW("child_after_write.page"), -1);
+    ck_assert_msg(after > 0 && after != parent, "after %.0f, parent %.0f",
+                  after, parent);
+    ck_assert_double_eq(tj_num(j, COW("child_before_write.mapcount"), -1), 2);
+    ck_assert_double_eq(tj_num(j, COW("child_after_write.mapcount"), -1), 1);
+  } else {
+    ck_assert(tj_is_null(j, COW("parent.page")));
+  }
+#undef COW
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* A pagemap entry's bits: 63 present, 56 exclusive, 0-54 the frame. */
+START_TEST(cow_entry_bits) {
+  tl_cow_page a = tl_shared_cow_entry((1ull << 63) | (1ull << 56) | 1234);
+  ck_assert(a.present && a.exclusive);
+  ck_assert_uint_eq(a.pfn, 1234);
+  tl_cow_page b = tl_shared_cow_entry((1ull << 63) | (1ull << 55) | 77);
+  ck_assert(b.present && !b.exclusive);
+  ck_assert_uint_eq(b.pfn, 77);
+  tl_cow_page n = tl_shared_cow_entry(1234);
+  ck_assert(!n.present);
+  ck_assert_uint_eq(n.pfn, 0);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *t, int loops) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 120);
@@ -836,5 +891,7 @@ int main(void) {
            fleet_threads_show_their_lock_waits, 1);
   add_case(s, "slots_of_ended_threads_are_reused",
            slots_of_ended_threads_are_reused, 1);
+  add_case(s, "fork_copy_on_write_measured", fork_copy_on_write_measured, 1);
+  add_case(s, "cow_entry_bits", cow_entry_bits, 1);
   return tl_check_run(s);
 }

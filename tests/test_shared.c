@@ -6,6 +6,7 @@
 
 #include <check.h>
 #include "tl_check.h"
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -862,6 +863,122 @@ START_TEST(cow_entry_bits) {
 }
 END_TEST
 
+/* Runs lab experiment `id` with a load of `secs` per variant; returns the
+ * finished run from /lab/runs (the only one in this server). */
+static tj *lab_run(const tl_proc *p, const char *id, int secs) {
+  char req[256];
+  snprintf(req, sizeof(req),
+           "POST /lab/run?id=%s&duration_s=%d HTTP/1.1\r\nHost: "
+           "127.0.0.1:%d\r\nX-Threadlab: 1\r\nContent-Length: 0\r\n\r\n",
+           id, secs, p->admin_port);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(p->admin_port, req, &r), 0);
+  ck_assert_msg(r.status == 202, "lab run %s answered %d: %s", id, r.status,
+                r.body);
+  tl_resp_free(&r);
+  double t0 = tl_now_s();
+  while (tl_now_s() - t0 < 120) {
+    usleep(250 * 1000);
+    ck_assert_int_eq(tl_get(p->admin_port, "/lab/runs", &r), 200);
+    tj *j = tj_parse(r.body, r.body_len);
+    tl_resp_free(&r);
+    ck_assert_ptr_nonnull(j);
+    const tj *runs = tj_get(j, "runs");
+    for (size_t k = 0; runs && k < runs->n; k++)
+      if (strcmp(tj_str(&runs->kids[k], "id"), id) == 0 &&
+          strcmp(tj_str(&runs->kids[k], "status"), "running") != 0) {
+        ck_assert_str_eq(tj_str(&runs->kids[k], "status"), "done");
+        return j;
+      }
+    tj_release(j);
+  }
+  ck_abort_msg("lab run %s did not end within 120 s", id);
+  return NULL;
+}
+
+/* The value of evidence `label` of variant v (its delta for a counter). */
+static double evidence_of(const tj *v, const char *label) {
+  const tj *ev = tj_get(v, "evidence");
+  for (size_t k = 0; ev && k < ev->n; k++)
+    if (strcmp(tj_str(&ev->kids[k], "label"), label) == 0)
+      return tj_num(&ev->kids[k],
+                    tj_is_null(&ev->kids[k], "delta") ||
+                            !tj_get(&ev->kids[k], "delta")
+                        ? "after"
+                        : "delta",
+                    -1);
+  ck_abort_msg("no evidence %s", label);
+  return -1;
+}
+
+static const tj *find_run(const tj *j, const char *id) {
+  const tj *runs = tj_get(j, "runs");
+  for (size_t k = 0; runs && k < runs->n; k++)
+    if (strcmp(tj_str(&runs->kids[k], "id"), id) == 0)
+      return &runs->kids[k];
+  return NULL;
+}
+
+/* Lab "race": four variants, each with its own load (race, race on one
+ * CPU, atomic:N, lock:N); the measured figure is lost per million read
+ * from server.shared's deltas; two workers racing on two CPUs lose, atomic
+ * and lock do not (beyond what is counted ahead), and only the lock
+ * variant takes lock 0. Lab "lock-contention": hold:5 at 2, 8, 32 workers,
+ * predicted 200/s, the workers mostly asleep on the lock. */
+START_TEST(lab_race_and_lock_contention) {
+  const char *args[] = {"--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = lab_run(&p, "race", 2);
+  const tj *run = find_run(j, "race");
+  const tj *vs = tj_get(run, "variants");
+  ck_assert_int_eq((int) vs->n, 4);
+  static const char *ids[] = {"parallel", "one-cpu", "atomic", "lock"};
+  for (int k = 0; k < 4; k++) {
+    const tj *v = &vs->kids[k];
+    ck_assert_str_eq(tj_str(v, "id"), ids[k]);
+    ck_assert_str_eq(tj_str(v, "unit"), "lost per million");
+    double lost = evidence_of(v, "lost updates");
+    double inc = evidence_of(v, "increments");
+    ck_assert_msg(inc > 0, "%s: no increments", ids[k]);
+    double m = tj_num(v, "measured", -1);
+    ck_assert_msg(fabs(m - lost / inc * 1e6) <= 1e-6 * (m + 1),
+                  "%s: measured %.3f, evidence %.0f / %.0f", ids[k], m, lost,
+                  inc);
+    double acq = evidence_of(v, "lock 0 acquisitions");
+    if (k == 3)
+      ck_assert_msg(acq > 0 && lost <= 8192, "lock: %.0f taken, %.0f lost", acq,
+                    lost);
+    else
+      ck_assert_msg(acq == 0, "%s took lock 0 %.0f times", ids[k], acq);
+  }
+  ck_assert(tj_get(&vs->kids[0], "check.passed")->b); /* lost > 0 */
+  ck_assert(tj_get(&vs->kids[2], "check.passed")->b); /* atomic */
+  ck_assert(tj_get(&vs->kids[3], "check.passed")->b); /* lock */
+  ck_assert_ptr_nonnull(
+      strstr(tj_str(run, "verdict.text"), "lost per million"));
+  tj_release(j);
+
+  j = lab_run(&p, "lock-contention", 2);
+  run = find_run(j, "lock-contention");
+  vs = tj_get(run, "variants");
+  ck_assert_int_eq((int) vs->n, 3);
+  static const int workers[] = {2, 8, 32};
+  for (int k = 0; k < 3; k++) {
+    const tj *v = &vs->kids[k];
+    ck_assert_int_eq((int) tj_num(v, "settings.threads", 0), workers[k]);
+    ck_assert_double_eq(tj_num(v, "predicted", -1), 200);
+    ck_assert(tj_num(v, "measured", -1) > 0);
+    ck_assert(evidence_of(v, "lock 0 acquisitions") > 0);
+  }
+  /* 32 workers on 32 connections: all but the holder sleep on the lock. */
+  ck_assert(evidence_of(&vs->kids[2], "workers waiting on lock 0") >= 2);
+  ck_assert(tj_get(&vs->kids[2], "check.passed")->b);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *t, int loops) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 120);
@@ -893,5 +1010,9 @@ int main(void) {
            slots_of_ended_threads_are_reused, 1);
   add_case(s, "fork_copy_on_write_measured", fork_copy_on_write_measured, 1);
   add_case(s, "cow_entry_bits", cow_entry_bits, 1);
+  TCase *lab = tcase_create("lab_race_and_lock_contention");
+  tcase_set_timeout(lab, 300); /* two lab runs, 7 variants */
+  tcase_add_test(lab, lab_race_and_lock_contention);
+  suite_add_tcase(s, lab);
   return tl_check_run(s);
 }

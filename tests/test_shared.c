@@ -919,12 +919,12 @@ static const tj *find_run(const tj *j, const char *id) {
   return NULL;
 }
 
-/* Lab "race": four variants, each with its own load (race, race on one
- * CPU, atomic:N, lock:N); the measured figure is lost per million read
- * from server.shared's deltas; two workers racing on two CPUs lose, atomic
- * and lock do not (beyond what is counted ahead), and only the lock
- * variant takes lock 0. Lab "lock-contention": hold:5 at 2, 8, 32 workers,
- * predicted 200/s, the workers mostly asleep on the lock. */
+/* Lab "race": three variants (race, race on one CPU, atomic:N with its own
+ * load); the measured figure is lost per million read from server.shared's
+ * deltas; two workers racing on two CPUs lose, atomic does not (beyond
+ * what is counted ahead), and none takes lock 0. Lab "lock-contention":
+ * hold:5 at 2, 8, 32 workers, predicted 200/s, the workers mostly asleep
+ * on the lock. */
 START_TEST(lab_race_and_lock_contention) {
   const char *args[] = {"--sample-ms", "200", NULL};
   tl_proc p;
@@ -932,9 +932,9 @@ START_TEST(lab_race_and_lock_contention) {
   tj *j = lab_run(&p, "race", 2);
   const tj *run = find_run(j, "race");
   const tj *vs = tj_get(run, "variants");
-  ck_assert_int_eq((int) vs->n, 4);
-  static const char *ids[] = {"parallel", "one-cpu", "atomic", "lock"};
-  for (int k = 0; k < 4; k++) {
+  ck_assert_int_eq((int) vs->n, 3);
+  static const char *ids[] = {"parallel", "one-cpu", "atomic"};
+  for (int k = 0; k < 3; k++) {
     const tj *v = &vs->kids[k];
     ck_assert_str_eq(tj_str(v, "id"), ids[k]);
     ck_assert_str_eq(tj_str(v, "unit"), "lost per million");
@@ -946,15 +946,10 @@ START_TEST(lab_race_and_lock_contention) {
                   "%s: measured %.3f, evidence %.0f / %.0f", ids[k], m, lost,
                   inc);
     double acq = evidence_of(v, "lock 0 acquisitions");
-    if (k == 3)
-      ck_assert_msg(acq > 0 && lost <= 8192, "lock: %.0f taken, %.0f lost", acq,
-                    lost);
-    else
-      ck_assert_msg(acq == 0, "%s took lock 0 %.0f times", ids[k], acq);
+    ck_assert_msg(acq == 0, "%s took lock 0 %.0f times", ids[k], acq);
   }
   ck_assert(tj_get(&vs->kids[0], "check.passed")->b); /* lost > 0 */
   ck_assert(tj_get(&vs->kids[2], "check.passed")->b); /* atomic */
-  ck_assert(tj_get(&vs->kids[3], "check.passed")->b); /* lock */
   ck_assert_ptr_nonnull(
       strstr(tj_str(run, "verdict.text"), "lost per million"));
   tj_release(j);

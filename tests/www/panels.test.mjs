@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { withProcessHeaders, groupText } from '../../www/process-groups.js';
 import { buildLanes, leftOutNote, laneCountText } from '../../www/timeline-model.js';
 import { birthLayout, birthGroups, birthLabel, birthKey, fmtBirthMs } from '../../www/birth-model.js';
+import { evidencePanels } from '../../www/lab-model.js';
 import { addPeriod, seriesBars, cycleLayout, deadlockCaption, sharedFacts, sharedUsed, NODE_R, processCounters, cowLines } from '../../www/shared-model.js';
 
 /* ---- process groups (--processes) ---- */
@@ -205,4 +206,9 @@ test('shared: copy-on-write lines say what pagemap said', () => {
   const none = cowLines({ parent: pg(10, 2, false), child_before_write: pg(10, 2, false), child_after_write: pg(10, 2, false) });
   assert.doesNotMatch(none.after, /own copy/);
   assert.equal(none.shared, false);
+});
+
+test('shared: the lab\'s race and lock-contention runs show the Shared memory panel', () => {
+  assert.equal(evidencePanels('race')[0], 'panel-shared');
+  assert.equal(evidencePanels('lock-contention')[0], 'panel-shared');
 });

@@ -6,11 +6,17 @@
 
 #include <check.h>
 #include "tl_check.h"
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include "base/util.h"
+#include "exec/shared_cow.h"
 #include "exec/shared_steps.h"
 #include "tl_json.h"
 #include "tl_testutil.h"
@@ -570,6 +576,404 @@ START_TEST(a_deadlock_keeps_when_it_was_found) {
 }
 END_TEST
 
+/* The worker holding a lock (hold:1000) and the one waiting for it. */
+static int hold_and_wait(const tl_proc *p, int *waiter) {
+  int long_one = send_get(p->port, "/task?steps=hold:1000");
+  /* Its worker runs it (doing "cpu"; under --processes too, through the
+   * scoreboard): it holds the lock. */
+  bool held = false;
+  for (int i = 0; i < 400 && !held; i++) {
+    usleep(20 * 1000);
+    tj *j = get_stats(p->admin_port);
+    const tj *ts = tj_get(j, "threads");
+    for (size_t k = 0; ts && k < ts->n && !held; k++)
+      held = !tj_is_null(&ts->kids[k], "doing") &&
+             strcmp(tj_str(&ts->kids[k], "doing.what"), "cpu") == 0;
+    tj_release(j);
+  }
+  ck_assert_msg(held, "the first hold never took the lock");
+  *waiter = send_get(p->port, "/task?steps=hold:1");
+  return long_one;
+}
+
+/* The entry of threads[] waiting for lock 0 now (NULL: none), and the
+ * entry of `holder`. */
+static const tj *waiting_thread(const tj *j, int pid, int holder,
+                                const tj **held_by) {
+  const tj *ts = tj_get(j, "threads"), *w = NULL;
+  for (size_t k = 0; ts && k < ts->n; k++) {
+    const tj *t = &ts->kids[k];
+    if (pid && (int) tj_num(t, "pid", 0) != pid)
+      continue;
+    if ((int) tj_num(t, "tid", 0) == holder && held_by)
+      *held_by = t;
+    if (!tj_is_null(t, "lock_wants"))
+      w = t;
+  }
+  return w;
+}
+
+/* The kernel's view of thread tid: asleep in futex(2) on address addr
+ * (/proc/PID/task/TID/syscall: number, then the arguments in hex). The
+ * wait wakes twice a second to check for shutdown: a few tries. */
+static bool kernel_sleeps_on(int pid, int tid, unsigned long long addr) {
+  char path[96], buf[256];
+  snprintf(path, sizeof(path), "/proc/%d/task/%d/syscall", pid, tid);
+  for (int i = 0; i < 50; i++) {
+    FILE *f = fopen(path, "r");
+    if (!f)
+      return false;
+    long nr = -1;
+    unsigned long long a0 = 0;
+    bool ok = fgets(buf, sizeof(buf), f) &&
+              sscanf(buf, "%ld %llx", &nr, &a0) == 2 && nr == SYS_futex &&
+              a0 == addr;
+    fclose(f);
+    if (ok)
+      return true;
+    usleep(10 * 1000);
+  }
+  return false;
+}
+
+/* threads[] carries each loop and worker thread's waits on our locks: the
+ * waiting worker says lock 0 and since when, its wait grows, and the kernel
+ * agrees that it sleeps in futex(2) on lock 0's mutex; the holder waited
+ * 0; the observer runs no step: null. Afterwards the waiter's total stays. */
+START_TEST(threads_show_their_lock_waits) {
+  const char *args[] = {"--mode",      "pool", "--threads", "4",
+                        "--sample-ms", "50",   NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int waiter;
+  int long_one = hold_and_wait(&p, &waiter);
+  bool seen = false;
+  int wtid = 0;
+  double t0 = tl_now_s(), best = -1;
+  while (!seen && tl_now_s() - t0 < 20) {
+    usleep(50 * 1000);
+    tj *j = get_stats(p.admin_port);
+    int holder = (int) tj_num(j, "server.shared.holder_tid", 0);
+    const tj *h = NULL, *w = waiting_thread(j, 0, holder, &h);
+    if (w && holder) {
+      wtid = (int) tj_num(w, "tid", 0);
+      ck_assert_int_ne(wtid, holder);
+      ck_assert_int_eq((int) tj_num(w, "lock_wants", -1), 0);
+      ck_assert_str_eq(tj_str(w, "role"), "worker");
+      double since = tj_num(w, "lock_wait_since_ns", 0);
+      double now = tj_num(j, "start_ns", 0) + tj_num(j, "uptime_ms", 0) * 1e6;
+      ck_assert_msg(since >= tj_num(j, "start_ns", 0) && since <= now + 1e6,
+                    "since %.0f, now %.0f", since, now);
+      double ms = tj_num(w, "lock_wait_ms", -1);
+      best = ms > best ? ms : best;
+      ck_assert_ptr_nonnull(h);
+      ck_assert_double_eq(tj_num(h, "lock_wait_ms", -1), 0);
+      ck_assert(tj_is_null(h, "lock_wants"));
+      if (ms >= 200 && tj_num(w, "lock_wait_pct", -1) >= 50) {
+        ck_assert_msg(kernel_sleeps_on(p.pid, wtid,
+                                       strtoull(tj_str(j, "server.shared."
+                                                          "locks.0.addr"),
+                                                NULL, 16)),
+                      "the kernel does not show thread %d in futex on lock 0",
+                      wtid);
+        seen = true;
+      }
+    }
+    const tj *ts = tj_get(j, "threads");
+    for (size_t k = 0; k < ts->n; k++)
+      if (strcmp(tj_str(&ts->kids[k], "role"), "observer") == 0)
+        ck_assert(tj_is_null(&ts->kids[k], "lock_wait_ms"));
+    tj_release(j);
+  }
+  ck_assert_msg(seen, "never saw a waiter 200 ms into its wait (best %.1f)",
+                best);
+  ck_assert_int_eq(read_status(long_one), 200);
+  ck_assert_int_eq(read_status(waiter), 200);
+  tj *j = stats_with(p.admin_port, 0, 2);
+  const tj *ts = tj_get(j, "threads");
+  bool found = false;
+  for (size_t k = 0; k < ts->n; k++)
+    if ((int) tj_num(&ts->kids[k], "tid", 0) == wtid) {
+      found = true;
+      ck_assert(tj_num(&ts->kids[k], "lock_wait_ms", 0) >= 200);
+      ck_assert(tj_is_null(&ts->kids[k], "lock_wants"));
+    }
+  ck_assert(found);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* Under --processes the worker process's threads carry theirs too (through
+ * its scoreboard slot). */
+START_TEST(fleet_threads_show_their_lock_waits) {
+  const char *args[] = {"--processes", "1",         "--mode",
+                        "pool",        "--threads", "2",
+                        "--sample-ms", "100",       NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  int waiter;
+  int long_one = hold_and_wait(&p, &waiter);
+  bool seen = false;
+  double t0 = tl_now_s();
+  while (!seen && tl_now_s() - t0 < 20) {
+    usleep(50 * 1000);
+    tj *j = get_stats(p.admin_port);
+    int wpid = (int) tj_num(j, "processes.1.pid", 0);
+    const tj *w = wpid ? waiting_thread(j, wpid, 0, NULL) : NULL;
+    if (w && tj_num(w, "lock_wait_ms", 0) >= 200) {
+      ck_assert_int_eq((int) tj_num(w, "lock_wants", -1), 0);
+      ck_assert(tj_num(w, "lock_wait_since_ns", 0) > 0);
+      seen = true;
+    }
+    tj_release(j);
+  }
+  ck_assert_msg(seen, "no worker process thread shown waiting for lock 0");
+  ck_assert_int_eq(read_status(long_one), 200);
+  ck_assert_int_eq(read_status(waiter), 200);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* In this process, without a server: threads that took a lock and ended
+ * free their slots for the next ones. Twice as many threads as there are
+ * slots run a lock step and end, 16 at a time; then none is listed, and a
+ * holder and a waiter started afterwards are both seen. */
+static _Atomic bool let_go;
+static uint64_t burn_until_let_go(uint32_t ms) {
+  (void) ms;
+  while (!atomic_load(&let_go))
+    usleep(1000);
+  return 0;
+}
+
+typedef struct stepper {
+  pthread_t th;
+  tl_step_spec spec;
+  _Atomic int tid;
+} stepper;
+
+static void *run_one(void *arg) {
+  stepper *st = arg;
+  atomic_store(&st->tid, (int) syscall(SYS_gettid));
+  ck_assert(tl_shared_run_step(&st->spec, burn_until_let_go));
+  return NULL;
+}
+
+START_TEST(slots_of_ended_threads_are_reused) {
+  enum { BATCH = 16 };
+  int total = 2 * TL_SHARED_MAX_THREADS + BATCH;
+  stepper st[BATCH];
+  for (int done = 0; done < total; done += BATCH) {
+    for (int i = 0; i < BATCH; i++) {
+      st[i].spec = (tl_step_spec){.kind = TL_STEP_LOCK, .ms = 1};
+      ck_assert_int_eq(pthread_create(&st[i].th, NULL, run_one, &st[i]), 0);
+    }
+    for (int i = 0; i < BATCH; i++)
+      pthread_join(st[i].th, NULL);
+  }
+  tl_shared_read *r = malloc(sizeof(*r));
+  tl_shared_read_all(r, tl_now_ns());
+  ck_assert_int_eq(r->nthreads, 0);
+  ck_assert_int_eq((int) r->locks[0].acquisitions, total);
+  /* A holder, then a waiter: both must find a slot. */
+  stepper h = {.spec = {.kind = TL_STEP_HOLD, .ms = 1}};
+  stepper w = {.spec = {.kind = TL_STEP_LOCK, .ms = 1}};
+  ck_assert_int_eq(pthread_create(&h.th, NULL, run_one, &h), 0);
+  tl_shared_thread_read ht = {0}, wt = {.wants = -1};
+  for (int i = 0; i < 2000 && !(ht.holds & 1); i++) {
+    usleep(1000);
+    int tid = atomic_load(&h.tid);
+    if (!tl_shared_thread_lock_state(tid, tl_now_ns(), &ht))
+      ht.holds = 0;
+  }
+  ck_assert_msg(ht.holds & 1, "the holder has no slot, or holds nothing");
+  ck_assert_int_eq(pthread_create(&w.th, NULL, run_one, &w), 0);
+  for (int i = 0; i < 2000 && wt.wants != 0; i++) {
+    usleep(1000);
+    wt.wants = -1;
+    if (!tl_shared_thread_lock_state(atomic_load(&w.tid), tl_now_ns(), &wt))
+      wt.wants = -1;
+  }
+  ck_assert_msg(wt.wants == 0, "the waiter has no slot, or wants nothing");
+  ck_assert(wt.wait_since_ns > 0 && wt.wait_since_ns <= tl_now_ns());
+  tl_shared_read_all(r, tl_now_ns());
+  ck_assert_int_eq(r->nthreads, 2);
+  atomic_store(&let_go, true);
+  pthread_join(h.th, NULL);
+  pthread_join(w.th, NULL);
+  /* Ended: the slots are free again. */
+  tl_shared_read_all(r, tl_now_ns());
+  ck_assert_int_eq(r->nthreads, 0);
+  free(r);
+}
+END_TEST
+
+static bool tj_bool(const tj *j, const char *path, bool dflt) {
+  const tj *v = tj_get(j, path);
+  return v && v->type == TJ_BOOL ? v->b : dflt;
+}
+
+/* Copy-on-write, as the kernel showed it at the server's start: the forked
+ * child saw the counter's page shared (not exclusive; as root the parent's
+ * very frame, mapped twice) until its first write, then its own. */
+START_TEST(fork_copy_on_write_measured) {
+  const char *args[] = {"--mode", "pool", "--threads", "2", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = get_stats(p.admin_port);
+  const char *c = "server.shared.fork_cow";
+  ck_assert_msg(!tj_is_null(j, c), "the copy-on-write probe did not run");
+  char k[128];
+#define COW(field) (snprintf(k, sizeof(k), "%s.%s", c, field), k)
+  ck_assert(tj_bool(j, COW("child_before_write.present"), false));
+  ck_assert(!tj_bool(j, COW("child_before_write.exclusive"), true));
+  ck_assert(tj_bool(j, COW("child_after_write.exclusive"), false));
+  ck_assert(tj_bool(j, COW("parent.exclusive"), false));
+  if (geteuid() == 0) {
+    double parent = tj_num(j, COW("parent.page"), -1);
+    ck_assert(parent > 0);
+    ck_assert_double_eq(tj_num(j, COW("child_before_write.page"), -1), parent);
+    ck_assert_double_eq(tj_num(j, "server.shared.counter_page", -1), parent);
+    double after = tj_num(j, COW("child_after_write.page"), -1);
+    ck_assert_msg(after > 0 && after != parent, "after %.0f, parent %.0f",
+                  after, parent);
+    ck_assert_double_eq(tj_num(j, COW("child_before_write.mapcount"), -1), 2);
+    ck_assert_double_eq(tj_num(j, COW("child_after_write.mapcount"), -1), 1);
+  } else {
+    ck_assert(tj_is_null(j, COW("parent.page")));
+  }
+#undef COW
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
+/* A pagemap entry's bits: 63 present, 56 exclusive, 0-54 the frame. */
+START_TEST(cow_entry_bits) {
+  tl_cow_page a = tl_shared_cow_entry((1ull << 63) | (1ull << 56) | 1234);
+  ck_assert(a.present && a.exclusive);
+  ck_assert_uint_eq(a.pfn, 1234);
+  tl_cow_page b = tl_shared_cow_entry((1ull << 63) | (1ull << 55) | 77);
+  ck_assert(b.present && !b.exclusive);
+  ck_assert_uint_eq(b.pfn, 77);
+  tl_cow_page n = tl_shared_cow_entry(1234);
+  ck_assert(!n.present);
+  ck_assert_uint_eq(n.pfn, 0);
+}
+END_TEST
+
+/* Runs lab experiment `id` with a load of `secs` per variant; returns the
+ * finished run from /lab/runs (the only one in this server). */
+static tj *lab_run(const tl_proc *p, const char *id, int secs) {
+  char req[256];
+  snprintf(req, sizeof(req),
+           "POST /lab/run?id=%s&duration_s=%d HTTP/1.1\r\nHost: "
+           "127.0.0.1:%d\r\nX-Threadlab: 1\r\nContent-Length: 0\r\n\r\n",
+           id, secs, p->admin_port);
+  tl_resp r;
+  ck_assert_int_eq(tl_roundtrip(p->admin_port, req, &r), 0);
+  ck_assert_msg(r.status == 202, "lab run %s answered %d: %s", id, r.status,
+                r.body);
+  tl_resp_free(&r);
+  double t0 = tl_now_s();
+  while (tl_now_s() - t0 < 120) {
+    usleep(250 * 1000);
+    ck_assert_int_eq(tl_get(p->admin_port, "/lab/runs", &r), 200);
+    tj *j = tj_parse(r.body, r.body_len);
+    tl_resp_free(&r);
+    ck_assert_ptr_nonnull(j);
+    const tj *runs = tj_get(j, "runs");
+    for (size_t k = 0; runs && k < runs->n; k++)
+      if (strcmp(tj_str(&runs->kids[k], "id"), id) == 0 &&
+          strcmp(tj_str(&runs->kids[k], "status"), "running") != 0) {
+        ck_assert_str_eq(tj_str(&runs->kids[k], "status"), "done");
+        return j;
+      }
+    tj_release(j);
+  }
+  ck_abort_msg("lab run %s did not end within 120 s", id);
+  return NULL;
+}
+
+/* The value of evidence `label` of variant v (its delta for a counter). */
+static double evidence_of(const tj *v, const char *label) {
+  const tj *ev = tj_get(v, "evidence");
+  for (size_t k = 0; ev && k < ev->n; k++)
+    if (strcmp(tj_str(&ev->kids[k], "label"), label) == 0)
+      return tj_num(&ev->kids[k],
+                    tj_is_null(&ev->kids[k], "delta") ||
+                            !tj_get(&ev->kids[k], "delta")
+                        ? "after"
+                        : "delta",
+                    -1);
+  ck_abort_msg("no evidence %s", label);
+  return -1;
+}
+
+static const tj *find_run(const tj *j, const char *id) {
+  const tj *runs = tj_get(j, "runs");
+  for (size_t k = 0; runs && k < runs->n; k++)
+    if (strcmp(tj_str(&runs->kids[k], "id"), id) == 0)
+      return &runs->kids[k];
+  return NULL;
+}
+
+/* Lab "race": three variants (race, race on one CPU, atomic:N with its own
+ * load); the measured figure is lost per million read from server.shared's
+ * deltas; two workers racing on two CPUs lose, atomic does not (beyond
+ * what is counted ahead), and none takes lock 0. Lab "lock-contention":
+ * hold:5 at 2, 8, 32 workers, predicted 200/s, the workers mostly asleep
+ * on the lock. */
+START_TEST(lab_race_and_lock_contention) {
+  const char *args[] = {"--sample-ms", "200", NULL};
+  tl_proc p;
+  tl_proc_start(&p, args);
+  tj *j = lab_run(&p, "race", 2);
+  const tj *run = find_run(j, "race");
+  const tj *vs = tj_get(run, "variants");
+  ck_assert_int_eq((int) vs->n, 3);
+  static const char *ids[] = {"parallel", "one-cpu", "atomic"};
+  for (int k = 0; k < 3; k++) {
+    const tj *v = &vs->kids[k];
+    ck_assert_str_eq(tj_str(v, "id"), ids[k]);
+    ck_assert_str_eq(tj_str(v, "unit"), "lost per million");
+    double lost = evidence_of(v, "lost updates");
+    double inc = evidence_of(v, "increments");
+    ck_assert_msg(inc > 0, "%s: no increments", ids[k]);
+    double m = tj_num(v, "measured", -1);
+    ck_assert_msg(fabs(m - lost / inc * 1e6) <= 1e-6 * (fabs(m) + 1),
+                  "%s: measured %.3f, evidence %.0f / %.0f", ids[k], m, lost,
+                  inc);
+    double acq = evidence_of(v, "lock 0 acquisitions");
+    ck_assert_msg(acq == 0, "%s took lock 0 %.0f times", ids[k], acq);
+  }
+  ck_assert(tj_get(&vs->kids[0], "check.passed")->b); /* lost > 0 */
+  ck_assert(tj_get(&vs->kids[2], "check.passed")->b); /* atomic */
+  ck_assert_ptr_nonnull(
+      strstr(tj_str(run, "verdict.text"), "lost per million"));
+  tj_release(j);
+
+  j = lab_run(&p, "lock-contention", 2);
+  run = find_run(j, "lock-contention");
+  vs = tj_get(run, "variants");
+  ck_assert_int_eq((int) vs->n, 3);
+  static const int workers[] = {2, 8, 32};
+  for (int k = 0; k < 3; k++) {
+    const tj *v = &vs->kids[k];
+    ck_assert_int_eq((int) tj_num(v, "settings.threads", 0), workers[k]);
+    ck_assert_double_eq(tj_num(v, "predicted", -1), 200);
+    ck_assert(tj_num(v, "measured", -1) > 0);
+    ck_assert(evidence_of(v, "lock 0 acquisitions") > 0);
+  }
+  /* 32 workers on 32 connections: all but the holder sleep on the lock. */
+  ck_assert(evidence_of(&vs->kids[2], "workers waiting on lock 0") >= 2);
+  ck_assert(tj_get(&vs->kids[2], "check.passed")->b);
+  tj_release(j);
+  ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
+}
+END_TEST
+
 static void add_case(Suite *s, const char *name, const TTest *t, int loops) {
   TCase *tc = tcase_create(name);
   tcase_set_timeout(tc, 120);
@@ -593,5 +997,17 @@ int main(void) {
   add_case(s, "a_wait_in_progress_counts", a_wait_in_progress_counts, 1);
   add_case(s, "a_deadlock_keeps_when_it_was_found",
            a_deadlock_keeps_when_it_was_found, 1);
+  add_case(s, "threads_show_their_lock_waits", threads_show_their_lock_waits,
+           1);
+  add_case(s, "fleet_threads_show_their_lock_waits",
+           fleet_threads_show_their_lock_waits, 1);
+  add_case(s, "slots_of_ended_threads_are_reused",
+           slots_of_ended_threads_are_reused, 1);
+  add_case(s, "fork_copy_on_write_measured", fork_copy_on_write_measured, 1);
+  add_case(s, "cow_entry_bits", cow_entry_bits, 1);
+  TCase *lab = tcase_create("lab_race_and_lock_contention");
+  tcase_set_timeout(lab, 300); /* two lab runs, 7 variants */
+  tcase_add_test(lab, lab_race_and_lock_contention);
+  suite_add_tcase(s, lab);
   return tl_check_run(s);
 }

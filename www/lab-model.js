@@ -22,6 +22,8 @@ const EVIDENCE = {
   'crash-isolation': ['panel-processes'],
   'process-threads': ['panel-threads', 'panel-processes'],
   'process-costs': ['panel-costs', 'panel-processes'],
+  race: ['panel-shared', 'panel-lanes'],                  // shared2: the lost series
+  'lock-contention': ['panel-shared', 'panel-threads'],   // shared2: holder, waiters, lock waits
 };
 const DEFAULT_EVIDENCE = ['panel-lanes', 'panel-threads'];
 

@@ -15,6 +15,45 @@ export function sharedUsed(sh) {
   return sh.increments > 0 || sh.locks.some((l) => l.acquisitions > 0 || l.waiters > 0) || sh.deadlocks.length > 0;
 }
 
+/* Under --processes each worker process has its own counter at the same
+ * virtual address (processes[].shared): one row each, from the snapshot's
+ * processes[], and the workers' sum. null when there is one process (its
+ * counter is server.shared's). */
+export function processCounters(procs) {
+  const list = (procs || []).filter((p) => p.shared);
+  if (list.length < 2) return null;
+  const rows = list.map((p) => ({
+    pid: p.pid, role: p.role, counter: p.shared.counter, addr: p.shared.counter_addr,
+    page: p.shared.counter_page,
+  }));
+  const workers = rows.filter((r) => r.role === 'worker');
+  const pages = new Set(workers.map((r) => r.page).filter((x) => x !== null));
+  return {
+    rows,
+    sum: workers.reduce((a, r) => a + r.counter, 0),
+    sameAddr: new Set(rows.map((r) => r.addr)).size === 1,
+    /* Distinct frames behind one address: only when the kernel shows them. */
+    pagesDiffer: workers.length > 1 && workers.every((r) => r.page !== null) ? pages.size === workers.length : null,
+  };
+}
+
+/* The copy-on-write probe (server.shared.fork_cow): a line per moment,
+ * what the kernel's pagemap said. null when it did not run. */
+export function cowLines(cow) {
+  if (!cow) return null;
+  const page = (p) => (p.page === null ? 'page hidden' : `page ${p.page}`) +
+    (p.mapcount === null ? '' : `, mapped ${p.mapcount}×`) + (p.exclusive ? ', exclusive' : ', shared');
+  const same = cow.parent.page !== null && cow.child_before_write.page === cow.parent.page;
+  const copied = cow.child_after_write.page !== null && cow.child_after_write.page !== cow.parent.page;
+  return {
+    parent: `parent: ${page(cow.parent)}`,
+    before: `forked child, before its first write: ${page(cow.child_before_write)}` +
+      (same ? ' — the parent\'s page' : ''),
+    after: `after it: ${page(cow.child_after_write)}` + (copied ? ' — its own copy' : ''),
+    shared: !cow.child_before_write.exclusive && cow.child_after_write.exclusive,
+  };
+}
+
 /* The facts, by the id of the element that shows them. */
 export function sharedFacts(sh) {
   const share = sh.increments > 0 ? ` (${(100 * sh.lost / sh.increments).toFixed(1)}%)` : '';

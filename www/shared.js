@@ -10,7 +10,8 @@
  */
 
 import { $, el, setText } from './dom.js';
-import { sharedUsed, sharedFacts, addPeriod, seriesBars, deadlockCaption, cycleLayout, NODE_R } from './shared-model.js';
+import { sharedUsed, sharedFacts, addPeriod, seriesBars, deadlockCaption, cycleLayout, NODE_R, processCounters, cowLines } from './shared-model.js';
+import { fmtInt } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
 const FACTS = [['counter', 'sh-counter'], ['increments', 'sh-increments'], ['lost', 'sh-lost'],
@@ -53,13 +54,22 @@ export function init() {
   fig.append(f.chart);
   f.deadlocks = el('div', 'sh-deadlocks');
   f.deadlocks.id = 'sh-deadlocks';
-  root.replaceChildren(el('h2', '', 'Shared memory'), cap, kv, fig, f.deadlocks);
+  /* --processes: one counter per process, at the same address. */
+  f.procs = el('div', 'sh-procs');
+  f.procs.id = 'sh-procs';
+  f.procs.hidden = true;
+  /* A fork's copy-on-write, as the kernel's pagemap showed it at start. */
+  f.cow = el('div', 'sh-cow');
+  f.cow.id = 'sh-cow';
+  f.cow.hidden = true;
+  root.replaceChildren(el('h2', '', 'Shared memory'), cap, kv, fig, f.procs, f.cow, f.deadlocks);
 }
 
 /* A restarted server: its counter and periods start again. */
 export function reset() {
   series = [];
   cycleKey = null;
+  if (f.cow) delete f.cow.dataset.drawn;   // a new process: its own probe
 }
 
 function drawSeries() {
@@ -113,14 +123,54 @@ function drawDeadlocks(list, threads) {
   f.deadlocks.replaceChildren(...list.map((d) => drawCycle(d, names)));
 }
 
+function drawProcs(pc) {
+  f.procs.hidden = !pc;
+  if (!pc) return;
+  const table = el('table', 'sh-procs-table');
+  const head = el('tr');
+  for (const h of ['process', 'pid', 'counter', 'virtual address', 'physical page']) head.append(el('th', '', h));
+  table.append(head);
+  for (const r of pc.rows) {
+    const tr = el('tr');
+    tr.dataset.pid = r.pid;
+    tr.append(el('td', '', r.role), el('td', '', String(r.pid)), el('td', 'num sh-proc-counter', fmtInt(r.counter)),
+      el('td', '', r.addr), el('td', '', r.page === null ? 'hidden' : String(r.page)));
+    table.append(tr);
+  }
+  const sum = el('tr', 'sh-procs-sum');
+  sum.append(el('td', '', 'workers, summed'), el('td', '', ''), el('td', 'num', fmtInt(pc.sum)), el('td', '', ''), el('td', '', ''));
+  sum.id = 'sh-procs-sum';
+  sum.dataset.sum = pc.sum;
+  table.append(sum);
+  const note = pc.sameAddr
+    ? `One virtual address in every process, ${pc.pagesDiffer === true ? 'a different physical page behind it in each'
+      : pc.pagesDiffer === false ? 'the same physical page' : 'the physical pages hidden (not root)'}: each process counts on its own.`
+    : 'The processes\' counters sit at different addresses.';
+  f.procs.replaceChildren(el('h3', '', 'Each process\'s counter'), table, el('p', 'caption', note));
+}
+
+function drawCow(cow) {
+  const c = cowLines(cow);
+  f.cow.hidden = !c;
+  if (!c || f.cow.dataset.drawn) return;   // measured once, at start
+  f.cow.dataset.drawn = '1';
+  f.cow.dataset.shared = String(c.shared);
+  const list = el('ul');
+  for (const k of ['parent', 'before', 'after']) list.append(el('li', `sh-cow-${k}`, c[k]));
+  f.cow.replaceChildren(el('h3', '', 'Copy-on-write after a fork (measured at start, /proc/PID/pagemap)'), list);
+}
+
 export function render(s, view) {
   const sh = s.server && s.server.shared;
   if (!sh) { root.hidden = true; return; }
-  const used = sharedUsed(sh);
+  const pc = processCounters(s.processes);
+  const used = sharedUsed(sh) || (pc !== null && pc.rows.some((r) => r.counter > 0));
   root.hidden = !used;
   series = addPeriod(series, s.seq, sh.period);
   if (!used) return;
   for (const [id, text] of Object.entries(sharedFacts(sh))) setText(f[id], text);
   drawSeries();
+  drawProcs(pc);
+  drawCow(sh.fork_cow);
   drawDeadlocks(sh.deadlocks, view.threads);
 }

@@ -29,6 +29,10 @@ typedef struct tl_score_thread {
   _Atomic int tid, role, index;
   _Atomic uint64_t tasks, steps, busy_ns, doing, coro_switches, in_flight;
   _Atomic uint64_t created_ns, first_run_ns;
+  /* Our locks (exec/shared_steps): total waited (ns), the lock it waits
+   * for now + 1 (0: none) and since when (CLOCK_MONOTONIC). */
+  _Atomic uint64_t lock_wait_ns, lock_wait_since_ns;
+  _Atomic int lock_wants;
 } tl_score_thread;
 
 /* SPARE: a started spare, bound but not listening, waiting to be

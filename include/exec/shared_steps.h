@@ -22,11 +22,15 @@
 
 #include "base/deadlock.h"
 #include "base/steps.h"
+#include "runtime/config.h"
 
 /* Lock 0 serialises lock:N and hold:MS; the deadlock step takes locks 1
  * and 2 in opposite orders on alternate tasks. */
 #define TL_SHARED_LOCKS             3
-#define TL_SHARED_MAX_THREADS       256
+/* A slot for every thread of ours at once (the most workers, the most
+ * loops, the main thread, the observer and a few more); a thread's slot is
+ * freed when it exits and reused by the next one. */
+#define TL_SHARED_MAX_THREADS       (TL_MAX_THREADS + TL_MAX_LOOPS + 8)
 /* Where the counter's page goes in every process (MAP_FIXED_NOREPLACE):
  * high in the user half, a terabyte below where mmap places libraries, and
  * inside what ASan and TSan leave to the application (GCC 12's TSan maps
@@ -56,6 +60,7 @@ typedef struct tl_shared_lock_read {
   uint64_t acquisitions;
   uint64_t contended; /* acquisitions that had to wait */
   uint64_t wait_ns;   /* total time waited, finished waits */
+  uintptr_t addr;     /* the mutex: the futex a waiter sleeps on */
 } tl_shared_lock_read;
 
 typedef struct tl_shared_thread_read {
@@ -80,6 +85,17 @@ typedef struct tl_shared_read {
 /* Observer: a relaxed copy of everything (not one instant: the deadlock
  * finder confirms a cycle with a second read). `now` for current waits. */
 void tl_shared_read_all(tl_shared_read *out, uint64_t now_ns);
+
+/* Any thread (the observer for /stats threads[] and the lanes' "blocked
+ * on lock"; a fleet worker's main loop for its scoreboard): what thread
+ * `tid` publishes about our locks, from its owner-written slot (relaxed
+ * atomics, read in an order that never pairs one wait's lock with another
+ * wait's start). False when tid has no slot: it never took one of our
+ * locks, or it has exited. out->wants >= 0: it is waiting now for that
+ * lock, since out->wait_since_ns (CLOCK_MONOTONIC); lock_wait_ns includes
+ * the current wait up to now_ns. */
+bool tl_shared_thread_lock_state(int tid, uint64_t now_ns,
+                                 tl_shared_thread_read *out);
 
 /* Any thread: the counter now (relaxed) and its address. */
 uint64_t tl_shared_counter_value(uintptr_t *addr);

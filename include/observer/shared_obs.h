@@ -50,4 +50,12 @@ typedef struct tl_shared_obs {
 /* Observer, once per sample. */
 void tl_shared_obs_sample(tl_shared_obs *o, uint64_t now_ns);
 
+/* Observer, after the threads were sampled: each loop and worker thread
+ * of this process (pid) gets its lock waits from o (0 for one that
+ * never took our locks: every lock goes through the wrapper); threads of
+ * other processes keep what process_sums gave them. */
+struct tl_thread_snap;
+void tl_shared_obs_threads(const tl_shared_obs *o, int pid,
+                           struct tl_thread_snap *threads, int n);
+
 #endif

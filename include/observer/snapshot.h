@@ -71,6 +71,14 @@ typedef struct tl_thread_snap {
   uint64_t in_flight;
   /* Its steps of this update that timeline.steps does not carry. */
   uint64_t steps_left_out;
+  /* Our locks (exec/shared_steps' wrapper clocks each wait), loop and
+   * worker threads only: time waited in total and in the last period (a
+   * part of sleep_pct), and the wait going on now (lock_wants -1: none;
+   * since: CLOCK_MONOTONIC ns). observer/shared_obs fills them. */
+  bool has_lock_wait, has_lock_wait_pct;
+  double lock_wait_ms, lock_wait_pct;
+  int lock_wants;
+  uint64_t lock_wait_since_ns;
 } tl_thread_snap;
 
 typedef struct tl_core_snap {

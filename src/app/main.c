@@ -9,6 +9,7 @@
 #include "observer/sampler.h"
 #include "core/switch_cost.h"
 #include "core/costs.h"
+#include "exec/shared_cow.h"
 #include "core/scoreboard.h"
 #include "core/server.h"
 #include "app/supervisor.h"
@@ -108,7 +109,10 @@ int main(int argc, char **argv) {
     atomic_store(&board->slot[cfg.worker_index].pid, (int) getpid());
     cfg.admin_port = -1; /* the supervisor observes */
   }
-  /* The costs probe forks while this process still has one thread. */
+  /* The costs probe forks while this process still has one thread; so
+   * does the copy-on-write probe, for the process that shows it. */
+  if (cfg.admin_port >= 0)
+    tl_shared_cow_probe();
   int costs_pid = 0;
   int costs_fd = cfg.admin_port >= 0 ? tl_costs_start(&costs_pid) : -1;
   uv_loop_t loop;

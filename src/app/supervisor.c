@@ -4,6 +4,7 @@
 
 #include "base/util.h"
 #include "core/costs.h"
+#include "exec/shared_cow.h"
 #include "core/proc_table.h"
 #include "core/scoreboard.h"
 #include "core/server.h"
@@ -481,9 +482,11 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
   tl_registry_init(&s->registry);
   tl_server_init_supervisor(&s->srv, &s->uv, cfg, &s->registry);
   s->srv.procs = &s->table;
-  /* Still one thread: the costs probe may fork now. */
-  if (cfg->admin_port >= 0)
+  /* Still one thread: the costs and copy-on-write probes may fork now. */
+  if (cfg->admin_port >= 0) {
+    tl_shared_cow_probe();
     s->srv.costs_fd = tl_costs_start(&s->srv.costs_pid);
+  }
   s->srv.forward_control = forward_control;
   s->srv.forward_arg = s;
   uv_signal_init(&s->uv, &s->sig_chld);

@@ -3,6 +3,7 @@
 #include "core/score_publish.h"
 
 #include "base/util.h"
+#include "exec/shared_steps.h"
 #include "runtime/pool.h"
 #include "core/server.h"
 
@@ -29,6 +30,7 @@ void tl_score_pub_close(tl_score_pub *p) { free(p); }
 
 static void publish_threads(const tl_server *srv, tl_score_slot *slot) {
   int n = 0;
+  uint64_t now = tl_now_ns();
   pthread_mutex_lock(&srv->registry->mu);
   for (tl_thread_ctx *c = srv->registry->head; c && n < TL_SCORE_THREADS;
        c = c->next, n++) {
@@ -44,6 +46,11 @@ static void publish_threads(const tl_server *srv, tl_score_slot *slot) {
     st(&t->in_flight, ld(&c->in_flight));
     st(&t->created_ns, ld(&c->created_ns));
     st(&t->first_run_ns, ld(&c->first_run_ns));
+    tl_shared_thread_read lk = {.wants = -1};
+    tl_shared_thread_lock_state(c->tid, now, &lk);
+    st(&t->lock_wait_ns, lk.lock_wait_ns);
+    st(&t->lock_wait_since_ns, lk.wants >= 0 ? lk.wait_since_ns : 0);
+    atomic_store_explicit(&t->lock_wants, lk.wants + 1, memory_order_relaxed);
   }
   pthread_mutex_unlock(&srv->registry->mu);
   for (int i = n;

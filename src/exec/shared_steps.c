@@ -31,7 +31,9 @@ typedef struct shared_lock {
   _Atomic uint64_t acquisitions, contended, wait_ns;
 } shared_lock;
 
-/* Written only by the thread whose tid it holds (claimed once by CAS). */
+/* Written only by the thread whose tid it holds: claimed by CAS from 0 on
+ * its first lock, cleared by the same thread as it exits (a thread key's
+ * destructor), so that slots of ended threads are reused. */
 typedef struct thread_slot {
   _Alignas(64) _Atomic int tid;
   _Atomic int wants; /* lock id + 1; 0: none */
@@ -55,6 +57,8 @@ static thread_slot slots[TL_SHARED_MAX_THREADS];
 /* Set once by a fleet worker's main loop (tl_shared_set_stuck_flag). */
 static _Atomic(_Atomic uint64_t *) stuck_flag;
 static _Thread_local thread_slot *my_slot;
+/* Created once (under `once`): its destructor frees a thread's slot. */
+static pthread_key_t slot_key;
 
 static void map_counter(void) {
   long pg = sysconf(_SC_PAGESIZE);
@@ -82,7 +86,30 @@ static void map_counter(void) {
   __atomic_store_n(counter, 0, __ATOMIC_RELAXED);
 }
 
-static void init(void) { pthread_once(&once, map_counter); }
+/* The exiting thread itself (a thread key's destructor): its figures go
+ * back to zero before its tid does, so whoever claims the slot next (CAS
+ * on tid) starts clean and a reader never sees another thread's waits
+ * under the new tid. Its locks are released: a thread that exits holds
+ * none (lock_take/lock_give pair up in every step). */
+static void slot_release(void *p) {
+  thread_slot *sl = p;
+  atomic_store_explicit(&sl->wants, 0, memory_order_relaxed);
+  atomic_store_explicit(&sl->holds, 0, memory_order_relaxed);
+  atomic_store_explicit(&sl->wait_since_ns, 0, memory_order_relaxed);
+  atomic_store_explicit(&sl->wait_ns, 0, memory_order_relaxed);
+  atomic_store_explicit(&sl->tid, 0, memory_order_release);
+  my_slot = NULL;
+}
+
+static void init_once(void) {
+  map_counter();
+  if (pthread_key_create(&slot_key, slot_release) != 0) {
+    perror("threadlab: pthread_key_create for the lock slots");
+    abort();
+  }
+}
+
+static void init(void) { pthread_once(&once, init_once); }
 
 static int my_tid(void) {
   tl_thread_ctx *self = tl_thread_self();
@@ -101,8 +128,11 @@ static thread_slot *slot_self(void) {
       return my_slot = &slots[i];
   for (int i = 0; i < TL_SHARED_MAX_THREADS; i++) {
     int free_tid = 0;
-    if (atomic_compare_exchange_strong(&slots[i].tid, &free_tid, tid))
-      return my_slot = &slots[i];
+    if (atomic_compare_exchange_strong(&slots[i].tid, &free_tid, tid)) {
+      my_slot = &slots[i];
+      pthread_setspecific(slot_key, my_slot); /* freed when it exits */
+      return my_slot;
+    }
   }
   return NULL;
 }
@@ -155,7 +185,7 @@ static bool lock_take(int id, thread_slot *me, int tid) {
     atomic_fetch_add_explicit(&l->contended, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&l->waiters, 1, memory_order_relaxed);
     if (me) {
-      atomic_store_explicit(&me->wait_since_ns, t0, memory_order_relaxed);
+      atomic_store_explicit(&me->wait_since_ns, t0, memory_order_release);
       atomic_store_explicit(&me->wants, id + 1, memory_order_release);
     }
     bool got = false;
@@ -338,6 +368,38 @@ void tl_shared_abandon(void) {
   atomic_store_explicit(&abandon, true, memory_order_relaxed);
 }
 
+/* The slot's wait figures as one consistent pair: its start read before
+ * and after `wants` (the owner stores the start, then `wants` with
+ * release), so a `wants` of a later wait shows as a changed start. */
+static void slot_read(thread_slot *sl, int tid, uint64_t now_ns,
+                      tl_shared_thread_read *t) {
+  uint64_t s1, s2;
+  int w;
+  int tries = 0;
+  do {
+    s1 = atomic_load_explicit(&sl->wait_since_ns, memory_order_acquire);
+    w = atomic_load_explicit(&sl->wants, memory_order_acquire);
+    s2 = atomic_load_explicit(&sl->wait_since_ns, memory_order_acquire);
+  } while (s1 != s2 && ++tries < 8);
+  t->tid = tid;
+  t->wants = s1 == s2 ? w - 1 : -1;
+  t->holds = atomic_load_explicit(&sl->holds, memory_order_acquire);
+  t->wait_since_ns = s2;
+  t->lock_wait_ns = atomic_load_explicit(&sl->wait_ns, memory_order_relaxed);
+  if (t->wants >= 0 && now_ns > t->wait_since_ns)
+    t->lock_wait_ns += now_ns - t->wait_since_ns;
+}
+
+bool tl_shared_thread_lock_state(int tid, uint64_t now_ns,
+                                 tl_shared_thread_read *out) {
+  for (int i = 0; i < TL_SHARED_MAX_THREADS && tid > 0; i++)
+    if (atomic_load_explicit(&slots[i].tid, memory_order_relaxed) == tid) {
+      slot_read(&slots[i], tid, now_ns, out);
+      return true;
+    }
+  return false;
+}
+
 void tl_shared_read_all(tl_shared_read *out, uint64_t now_ns) {
   init();
   memset(out, 0, sizeof(*out));
@@ -355,20 +417,13 @@ void tl_shared_read_all(tl_shared_read *out, uint64_t now_ns) {
         atomic_load_explicit(&l->acquisitions, memory_order_relaxed);
     r->contended = atomic_load_explicit(&l->contended, memory_order_relaxed);
     r->wait_ns = atomic_load_explicit(&l->wait_ns, memory_order_relaxed);
+    r->addr = (uintptr_t) &l->mu;
   }
   for (int i = 0; i < TL_SHARED_MAX_THREADS; i++) {
     thread_slot *sl = &slots[i];
     int tid = atomic_load_explicit(&sl->tid, memory_order_relaxed);
     if (tid == 0)
       continue;
-    tl_shared_thread_read *t = &out->threads[out->nthreads++];
-    t->tid = tid;
-    t->wants = atomic_load_explicit(&sl->wants, memory_order_acquire) - 1;
-    t->holds = atomic_load_explicit(&sl->holds, memory_order_acquire);
-    t->wait_since_ns =
-        atomic_load_explicit(&sl->wait_since_ns, memory_order_relaxed);
-    t->lock_wait_ns = atomic_load_explicit(&sl->wait_ns, memory_order_relaxed);
-    if (t->wants >= 0 && now_ns > t->wait_since_ns)
-      t->lock_wait_ns += now_ns - t->wait_since_ns;
+    slot_read(sl, tid, now_ns, &out->threads[out->nthreads++]);
   }
 }

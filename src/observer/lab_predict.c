@@ -22,6 +22,10 @@ double tl_lab_predict(const char *formula, const tl_lab_model *m) {
       return -1;
     return min2(m->cores, runners(m)) * 1000.0 / m->cpu_ms;
   }
+  /* One lock held for the whole CPU step: one task at a time, whatever
+   * the cores and the workers (the others sleep on the lock). */
+  if (strcmp(formula, "serialised") == 0)
+    return m->cpu_ms > 0 ? 1000.0 / m->cpu_ms : -1;
   if (strcmp(formula, "workers_over_wait") == 0)
     return m->io_ms > 0 ? runners(m) * 1000.0 / m->io_ms : -1;
   if (strcmp(formula, "connections_over_wait") == 0)

@@ -134,7 +134,13 @@ static void variant_done(tl_lab *lab) {
 
 /* After the setup was applied: the load. */
 static void start_load(tl_lab *lab) {
-  json_t *load = json_object_get(lab->exp, "load");
+  /* A variant may run its own load (shared2: race vs atomic:N vs lock:N). */
+  json_t *vload =
+      json_object_get(json_array_get(json_object_get(lab->exp, "variants"),
+                                     (size_t) lab->variant),
+                      "load");
+  json_t *load =
+      json_is_object(vload) ? vload : json_object_get(lab->exp, "load");
   json_t *probe = json_object_get(lab->exp, "probe");
   lab->duration_s = tl_lab_run_load_s(lab->exp, lab->duration_s_override);
   const tl_buf *j = tl_sampler_json(lab->stats);

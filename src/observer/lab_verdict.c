@@ -122,9 +122,11 @@ json_t *tl_lab_verdict_variant(tl_lab *lab) {
     status = "failed";
   }
   bool done = strcmp(status, "done") == 0;
+  /* "scale": e.g. 1e6 for a ratio read per million (shared2, race). */
   double measured =
       done ? measured_of(lab, tl_lab_run_str(exp, "measured", "rps"), evidence,
-                         &load)
+                         &load) *
+                 tl_lab_run_num(exp, "scale", 1)
            : NAN;
   int vi = lab->variant;
   json_t *r = json_pack(

@@ -19,7 +19,7 @@
 typedef struct wprev {
   int tid;
   uint64_t oncpu_ns, runq_ns, read_ns, ctx_vol, ctx_invol, tasks, steps,
-      busy_ns, coro_switches;
+      busy_ns, coro_switches, lock_wait_ns;
 } wprev;
 
 struct tl_process_sums {
@@ -162,6 +162,13 @@ static void own_figures(const tl_score_slot *sl, tl_thread_snap *t, wprev *raw,
     t->doing_what = (int) (doing >> 56);
     t->doing_step = (int) ((doing >> 48) & 0xff);
     t->doing_task = doing & 0xffffffffffffull;
+    /* Its waits on our locks, as the worker's wrapper clocked them. */
+    t->has_lock_wait = true;
+    raw->lock_wait_ns = ld(&e->lock_wait_ns);
+    t->lock_wait_ms = (double) raw->lock_wait_ns / 1e6;
+    t->lock_wants =
+        atomic_load_explicit(&e->lock_wants, memory_order_relaxed) - 1;
+    t->lock_wait_since_ns = ld(&e->lock_wait_since_ns);
     return;
   }
 }
@@ -232,6 +239,12 @@ static void period_figures(tl_thread_snap *t, const wprev *raw, const wprev *p,
     t->steps_rate = rate(raw->steps, p->steps, period_s);
     t->coro_switches_rate =
         rate(raw->coro_switches, p->coro_switches, period_s);
+    if (t->has_lock_wait && raw->lock_wait_ns >= p->lock_wait_ns &&
+        period_s > 0) {
+      double d = (double) (raw->lock_wait_ns - p->lock_wait_ns) / 1e9;
+      t->has_lock_wait_pct = true;
+      t->lock_wait_pct = d > period_s ? 100.0 : 100.0 * d / period_s;
+    }
     if (t->role == TL_ROLE_WORKER && raw->busy_ns >= p->busy_ns) {
       t->busy_pct = 100.0 * (double) (raw->busy_ns - p->busy_ns) / 1e9 / wall_s;
       if (t->busy_pct > 100.0)

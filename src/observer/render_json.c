@@ -313,6 +313,15 @@ static void thread_json(tl_buf *b, const tl_thread_snap *t,
   kopt(b, "on_cpu_pct", t->has_period, t->on_cpu_pct);
   kopt(b, "runq_pct", t->has_period && t->has_runq, t->runq_pct);
   kopt(b, "sleep_pct", t->has_period && t->has_runq, t->sleep_pct);
+  /* Our locks: waited in total and in the period, and waiting now. */
+  kopt(b, "lock_wait_ms", t->has_lock_wait, t->lock_wait_ms);
+  kopt(b, "lock_wait_pct", t->has_lock_wait_pct, t->lock_wait_pct);
+  bool waiting = t->has_lock_wait && t->lock_wants >= 0;
+  kopt(b, "lock_wants", waiting, t->lock_wants);
+  if (waiting)
+    ku(b, "lock_wait_since_ns", t->lock_wait_since_ns);
+  else
+    kopt(b, "lock_wait_since_ns", false, 0);
   kopt(b, "timeslices", t->has_oncpu, (double) t->timeslices);
   ku(b, "ctx_voluntary", t->ctx_vol);
   kd(b, "ctx_voluntary_rate", t->ctx_vol_rate);

@@ -238,6 +238,17 @@ void tl_render_metrics(const tl_snapshot *s, tl_buf *b) {
              tl_role_name(s->threads[i].role));
     sample(b, "thread_steps_total", l, (double) s->threads[i].steps);
   }
+  head(b, "thread_lock_wait_seconds_total", "counter",
+       "Time our threads waited on threadlab's own locks (lock and hold "
+       "steps), clocked by the lock wrapper.");
+  for (int i = 0; i < s->nthreads; i++) {
+    if (!s->threads[i].has_lock_wait)
+      continue;
+    snprintf(l, sizeof(l), "tid=\"%d\",role=\"%s\"", s->threads[i].tid,
+             tl_role_name(s->threads[i].role));
+    sample(b, "thread_lock_wait_seconds_total", l,
+           s->threads[i].lock_wait_ms / 1e3);
+  }
   head(b, "thread_last_cpu", "gauge", "Core each thread last ran on.");
   for (int i = 0; i < s->nthreads; i++) {
     if (s->threads[i].core < 0)

@@ -4,6 +4,7 @@
 #include "observer/render_shared.h"
 
 #include "base/mode.h"
+#include "exec/shared_cow.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -45,6 +46,30 @@ static void deadlock_json(tl_buf *b, const tl_shared_deadlock *d,
                 (double) (d->found_ns - d->formed_ns) / 1e6);
 }
 
+static void cow_page_json(tl_buf *b, const char *k, const tl_cow_page *p) {
+  tl_buf_printf(b, "\"%s\":{\"present\":%s,\"exclusive\":%s,", k,
+                p->present ? "true" : "false", p->exclusive ? "true" : "false");
+  opt_int(b, "page", p->pfn != 0, (long long) p->pfn);
+  tl_buf_putc(b, ',');
+  opt_int(b, "mapcount", p->mapcount >= 0, (long long) p->mapcount);
+  tl_buf_putc(b, '}');
+}
+
+/* The copy-on-write probe's pagemap entries (exec/shared_cow). */
+static void cow_json(tl_buf *b, const tl_shared_cow *c) {
+  if (!c->done) {
+    tl_buf_puts(b, "null");
+    return;
+  }
+  tl_buf_putc(b, '{');
+  cow_page_json(b, "parent", &c->parent);
+  tl_buf_putc(b, ',');
+  cow_page_json(b, "child_before_write", &c->child_before);
+  tl_buf_putc(b, ',');
+  cow_page_json(b, "child_after_write", &c->child_after);
+  tl_buf_printf(b, ",\"fork_ms\":%.3f}", c->fork_ms);
+}
+
 void tl_render_shared_json(tl_buf *b, const tl_snapshot *s) {
   const tl_shared_obs *o = &s->shared;
   const tl_shared_read *r = &o->r;
@@ -73,7 +98,9 @@ void tl_render_shared_json(tl_buf *b, const tl_snapshot *s) {
   lock_fields(b, &r->locks[0]);
   tl_buf_puts(b, ",\"locks\":[");
   for (int i = 0; i < TL_SHARED_LOCKS; i++) {
-    tl_buf_printf(b, "%s{\"id\":%d,", i ? "," : "", i);
+    /* The futex a waiter sleeps on (its /proc/TID/syscall's first arg). */
+    tl_buf_printf(b, "%s{\"id\":%d,\"addr\":\"0x%llx\",", i ? "," : "", i,
+                  (unsigned long long) r->locks[i].addr);
     lock_fields(b, &r->locks[i]);
     tl_buf_putc(b, '}');
   }
@@ -91,7 +118,9 @@ void tl_render_shared_json(tl_buf *b, const tl_snapshot *s) {
     holds_json(b, t->holds);
     tl_buf_putc(b, '}');
   }
-  tl_buf_puts(b, "],\"deadlocks\":[");
+  tl_buf_puts(b, "],\"fork_cow\":");
+  cow_json(b, tl_shared_cow_result());
+  tl_buf_puts(b, ",\"deadlocks\":[");
   for (int i = 0; i < o->ndeadlocks; i++) {
     if (i)
       tl_buf_putc(b, ',');

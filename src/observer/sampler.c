@@ -235,6 +235,7 @@ void tl_sampler_sample(tl_sampler *st) {
                               st->birth);
     tl_process_sums_threads(st->sums, st->srv, st->birth, s,
                             TL_SAMPLER_MAX_TIDS, period_s);
+    tl_shared_obs_threads(&s->shared, s->pid, s->threads, s->nthreads);
     tl_sampler_cores_sample(
         &st->cores, s, tl_sampler_timeline_core_steps(st->timeline), period_s);
     tl_sampler_timeline_pick(st->timeline, s, st->srv->start_ns, now);

@@ -3,6 +3,8 @@
 
 #include "observer/shared_obs.h"
 
+#include "observer/snapshot.h"
+
 #include "base/util.h"
 
 #include <string.h>
@@ -60,13 +62,18 @@ static void period(tl_shared_obs *o, uint64_t now_ns) {
   }
   for (int i = 0; i < r->nthreads; i++) {
     o->lock_wait_pct[i] = -1;
-    for (int j = 0; j < o->prev_n && o->has_period; j++)
+    if (!o->has_period)
+      continue;
+    /* A thread new since the last sample claimed its slot since then, on
+     * its first lock: it had waited 0 before. */
+    uint64_t before = 0, w = r->threads[i].lock_wait_ns;
+    for (int j = 0; j < o->prev_n; j++)
       if (o->prev_tid[j] == r->threads[i].tid) {
-        uint64_t w = r->threads[i].lock_wait_ns;
-        double d =
-            w > o->prev_wait_ns[j] ? (double) (w - o->prev_wait_ns[j]) : 0;
-        o->lock_wait_pct[i] = d > span ? 100.0 : 100.0 * d / span;
+        before = o->prev_wait_ns[j];
+        break;
       }
+    double d = w > before ? (double) (w - before) : 0;
+    o->lock_wait_pct[i] = d > span ? 100.0 : 100.0 * d / span;
   }
   o->prev_ns = now_ns;
   o->prev_increments = r->increments;
@@ -85,4 +92,35 @@ void tl_shared_obs_sample(tl_shared_obs *o, uint64_t now_ns) {
   o->has_page = tl_shared_counter_page(&o->counter_page);
   period(o, now_ns);
   find_deadlocks(o, now_ns);
+}
+
+void tl_shared_obs_threads(const tl_shared_obs *o, int pid,
+                           struct tl_thread_snap *threads, int n) {
+  for (int i = 0; i < n; i++) {
+    tl_thread_snap *t = &threads[i];
+    if (t->pid != pid)
+      continue;
+    t->has_lock_wait = t->has_lock_wait_pct = false;
+    t->lock_wants = -1;
+    t->lock_wait_since_ns = 0;
+    if (!o->sampled || !t->own)
+      continue;
+    /* Measured: the wrapper is the only way to our locks, so a thread
+     * without a slot never waited on one. Its share needs two samples. */
+    t->has_lock_wait = true;
+    t->lock_wait_ms = 0;
+    t->has_lock_wait_pct = o->has_period;
+    t->lock_wait_pct = 0;
+    for (int k = 0; k < o->r.nthreads; k++) {
+      const tl_shared_thread_read *r = &o->r.threads[k];
+      if (r->tid != t->tid)
+        continue;
+      t->lock_wait_ms = (double) r->lock_wait_ns / 1e6;
+      t->has_lock_wait_pct = o->lock_wait_pct[k] >= 0;
+      t->lock_wait_pct = o->lock_wait_pct[k];
+      t->lock_wants = r->wants;
+      t->lock_wait_since_ns = r->wants >= 0 ? r->wait_since_ns : 0;
+      break;
+    }
+  }
 }

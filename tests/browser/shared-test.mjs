@@ -6,7 +6,9 @@
 // which the panel shows (its lost figure equals /stats' own, and the
 // per-period series has a bar for them); two deadlock tasks at once are
 // drawn as a cycle whose two thread nodes are exactly the tids /stats
-// reports, with an arrow each way naming the wanted lock.
+// reports, with an arrow each way naming the wanted lock. Then under
+// --processes 2: a row per process's counter, the workers' sum, and the
+// copy-on-write probe.
 // Prints ok/FAIL lines and "N passed, M failed".
 //
 // usage: THREADLAB_BIN=./threadlab node tests/browser/shared-test.mjs
@@ -109,5 +111,44 @@ try {
   const code = await srv.stop();
   r.check(code === 0, 'the server stopped cleanly with its threads deadlocked', `exit ${code}`);
   if (r.failed) process.stdout.write(`server output:\n${srv.output()}\n`);
+}
+
+// --processes 2: the panel shows each process's counter (the supervisor's
+// and each worker's, at one address) and the workers' sum, as /stats'
+// processes[] says; and the copy-on-write probe's pages.
+const fleet = await startServer(['--processes', '2', '--mode', 'pool', '--threads', '2', '--sample-ms', '100']);
+const browser2 = await launchBrowser();
+try {
+  const page = await strictPage(browser2, r);
+  await page.goto(`http://127.0.0.1:${fleet.admin}/`);
+  await waitInPage(page, () => window.tlDashboard && window.tlDashboard.snapshots > 1);
+  await Promise.all([1, 2, 3, 4].map(() => fetch(`http://127.0.0.1:${fleet.port}/task?steps=atomic:1000`)));
+  const shown = await waitInPage(page, () => {
+    const s = window.tlDashboard.snapshot;
+    const ws = s && (s.processes || []).filter((p) => p.role === 'worker' && p.shared);
+    const sum = ws ? ws.reduce((a, p) => a + p.shared.counter, 0) : 0;
+    const row = document.getElementById('sh-procs-sum');
+    if (document.getElementById('panel-shared').hidden || !row || sum !== 4000) return null;
+    return { shownSum: Number(row.dataset.sum), sum, rows: document.querySelectorAll('#sh-procs tr[data-pid]').length,
+      procs: s.processes.filter((p) => p.shared).length,
+      counters: [...document.querySelectorAll('#sh-procs .sh-proc-counter')].map((t) => t.textContent) };
+  }, undefined, 30000);
+  r.check(shown && shown.shownSum === shown.sum, 'under --processes the panel shows the workers\' counters summed',
+    JSON.stringify(shown));
+  r.check(shown && shown.rows === shown.procs && shown.rows === 3, 'a row per process, supervisor and workers',
+    JSON.stringify(shown));
+  const cow = await page.evaluate(() => {
+    const c = document.getElementById('sh-cow');
+    return c && !c.hidden ? { shared: c.dataset.shared, text: c.textContent } : null;
+  });
+  r.check(cow && cow.shared === 'true' && /before its first write/.test(cow.text),
+    'the copy-on-write probe is shown: shared before the child\'s write, its own after', JSON.stringify(cow));
+} catch (e) {
+  r.check(false, 'the --processes part ran to the end', String(e && e.stack || e));
+} finally {
+  await browser2.close();
+  const code = await fleet.stop();
+  r.check(code === 0, 'the --processes server stopped cleanly', `exit ${code}`);
+  if (r.failed) process.stdout.write(`server output:\n${fleet.output()}\n`);
   r.finish();
 }

@@ -42,6 +42,18 @@ START_TEST(cpu_bound_is_min_cores_workers) {
 }
 END_TEST
 
+/* hold:MS tasks: one lock, one holder at a time: 1000 / MS whatever the
+ * cores and workers. */
+START_TEST(a_lock_serialises) {
+  tl_lab_model m = model(2, 32, false, 32, 5, 0);
+  NEAR(tl_lab_predict("serialised", &m), 200);
+  m = model(2, 2, false, 32, 5, 0);
+  NEAR(tl_lab_predict("serialised", &m), 200);
+  m = model(2, 2, false, 8, 0, 0);
+  ck_assert(tl_lab_predict("serialised", &m) < 0);
+}
+END_TEST
+
 START_TEST(io_waits_scale_with_workers_or_connections) {
   tl_lab_model m = model(2, 2, false, 200, 0, 100);
   NEAR(tl_lab_predict("workers_over_wait", &m), 20);
@@ -285,7 +297,7 @@ START_TEST(verdict_compares_variants) {
 END_TEST
 
 TL_CHECK_MAIN("lab_predict", counters_follow_threads_not_sums,
-              cpu_bound_is_min_cores_workers,
+              cpu_bound_is_min_cores_workers, a_lock_serialises,
               io_waits_scale_with_workers_or_connections,
               task_chain_takes_the_tighter_bound, counts_and_bounds,
               within_tolerance, wrk_summary_is_read,

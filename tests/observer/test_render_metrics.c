@@ -430,6 +430,8 @@ static tl_snapshot *busy(void) {
   w->own = true;
   w->tasks = 500;
   w->steps = 900;
+  w->has_lock_wait = true;
+  w->lock_wait_ms = 250;
   tl_thread_snap *o = &f.threads[1]; /* not ours, nothing optional known */
   o->tid = 1240;
   o->role = TL_ROLE_OTHER;
@@ -572,6 +574,9 @@ START_TEST(metrics_busy_snapshot) {
   value_is("threadlab_thread_tasks_total", wl, 500);
   value_is("threadlab_thread_steps_total", wl, 900);
   ck_assert_ptr_null(get("threadlab_thread_tasks_total", ol));
+  /* Waits on threadlab's own locks (the lock wrapper's clock). */
+  value_is("threadlab_thread_lock_wait_seconds_total", wl, 0.25);
+  ck_assert_ptr_null(get("threadlab_thread_lock_wait_seconds_total", ol));
   value_is("threadlab_thread_last_cpu", wl, 1);
   ck_assert_ptr_null(get("threadlab_thread_last_cpu", ol));
 

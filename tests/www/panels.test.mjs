@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { withProcessHeaders, groupText } from '../../www/process-groups.js';
 import { buildLanes, leftOutNote, laneCountText } from '../../www/timeline-model.js';
 import { birthLayout, birthGroups, birthLabel, birthKey, fmtBirthMs } from '../../www/birth-model.js';
-import { addPeriod, seriesBars, cycleLayout, deadlockCaption, sharedFacts, sharedUsed, NODE_R } from '../../www/shared-model.js';
+import { evidencePanels } from '../../www/lab-model.js';
+import { addPeriod, seriesBars, cycleLayout, deadlockCaption, sharedFacts, sharedUsed, NODE_R, processCounters, cowLines } from '../../www/shared-model.js';
 
 /* ---- process groups (--processes) ---- */
 const PROCS = [{ pid: 10, role: 'supervisor', state: 'running', restarts: 0, requests_rate: null },
@@ -174,4 +175,40 @@ test('shared: shown once used; the facts', () => {
   assert.equal(f['sh-lost'], '500 (25.0%)');
   assert.equal(f['sh-lock'], 'tid 42, 2');
   assert.equal(f['sh-addr'], '0x1 / hidden');
+});
+
+test('shared: one counter per process under --processes, the workers summed', () => {
+  const sh = (counter, page) => ({ counter, counter_addr: '0x7ea000000000', counter_page: page });
+  assert.equal(processCounters([{ pid: 1, role: 'server', shared: sh(5, 9) }]), null);
+  const pc = processCounters([{ pid: 1, role: 'supervisor', shared: sh(0, 7) },
+    { pid: 2, role: 'worker', shared: sh(300, 8) }, { pid: 3, role: 'worker', shared: sh(200, 9) },
+    { pid: 4, role: 'spare', shared: null }]);
+  assert.equal(pc.rows.length, 3);
+  assert.equal(pc.sum, 500);
+  assert.equal(pc.sameAddr, true);
+  assert.equal(pc.pagesDiffer, true);
+  const hidden = processCounters([{ pid: 1, role: 'supervisor', shared: sh(0, null) },
+    { pid: 2, role: 'worker', shared: sh(1, null) }, { pid: 3, role: 'worker', shared: sh(2, null) }]);
+  assert.equal(hidden.pagesDiffer, null);
+});
+
+test('shared: copy-on-write lines say what pagemap said', () => {
+  assert.equal(cowLines(null), null);
+  const pg = (page, mapcount, exclusive) => ({ present: true, page, mapcount, exclusive });
+  const c = cowLines({ parent: pg(10, 1, true), child_before_write: pg(10, 2, false), child_after_write: pg(11, 1, true) });
+  assert.equal(c.shared, true);
+  assert.match(c.before, /page 10, mapped 2×, shared — the parent's page/);
+  assert.match(c.after, /page 11, mapped 1×, exclusive — its own copy/);
+  const hid = cowLines({ parent: pg(null, null, true), child_before_write: pg(null, null, false),
+    child_after_write: pg(null, null, true) });
+  assert.match(hid.before, /page hidden, shared$/);
+  assert.doesNotMatch(hid.after, /own copy/);
+  const none = cowLines({ parent: pg(10, 2, false), child_before_write: pg(10, 2, false), child_after_write: pg(10, 2, false) });
+  assert.doesNotMatch(none.after, /own copy/);
+  assert.equal(none.shared, false);
+});
+
+test('shared: the lab\'s race and lock-contention runs show the Shared memory panel', () => {
+  assert.equal(evidencePanels('race')[0], 'panel-shared');
+  assert.equal(evidencePanels('lock-contention')[0], 'panel-shared');
 });

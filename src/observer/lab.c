@@ -70,6 +70,10 @@ void tl_lab_stop(tl_lab *lab) {
   tl_lab_http_abort(&lab->poll);
   for (int i = 0; i < TL_LAB_MAX_TRIGGERS; i++)
     tl_lab_http_abort(&lab->trig[i]);
+  /* The run's timer may be repeating (a load's ticks): it would keep the
+   * loop from ending. */
+  if (!uv_is_closing((uv_handle_t *) &lab->tick))
+    uv_close((uv_handle_t *) &lab->tick, NULL);
   for (int i = 0; i < lab->nwrk; i++)
     if (lab->wrk[i].spawned &&
         !uv_is_closing((uv_handle_t *) &lab->wrk[i].proc))

@@ -227,8 +227,9 @@ void tl_lab_child_kill_now(tl_lab_child *ch) {
   ch->stopping = true;
   if (!ch->exited && ch->pid > 0)
     kill(ch->pid, SIGKILL);
-  /* The process handle closes when it is reaped, or with the loop's
-   * close-all; the others here. */
+  /* Every handle now: the loop is ending (the zombie goes with us). */
+  if (!uv_is_closing((uv_handle_t *) &ch->proc))
+    uv_close((uv_handle_t *) &ch->proc, on_closed);
   close_handles(ch);
 }
 

@@ -206,10 +206,12 @@ static void get_report(tl_lab *lab, tl_admin_conn *c) {
 }
 
 /* The child server's latest /stats as the lab read it (with "lab_child":
- * what the lab saw of it), while a variant runs in one; 404 otherwise. */
+ * what the lab saw of it), while a variant runs in one; `null` otherwise
+ * (nothing to show is no error: the page asks every second or two). */
 static void get_child_stats(tl_lab *lab, tl_admin_conn *c) {
   if (!lab->in_child || !lab->has_child_stats) {
-    tl_admin_conn_respond_error(c, 404, "no child server is running", NULL);
+    tl_admin_conn_respond(c, 200, "application/json",
+                          "Cache-Control: no-store\r\n", "null\n", 5);
     return;
   }
   tl_admin_conn_respond(c, 200, "application/json",

@@ -833,14 +833,13 @@ static int child_pids(const tl_proc *p, pid_t *out, int cap, double timeout_s) {
 static double variant_evidence(const tj *j, int vi, const char *label) {
   char path[96];
   for (int k = 0; k < 20; k++) {
-    snprintf(path, sizeof(path), "runs.0.variants.%d.evidence.%d.label", vi,
-             k);
+    snprintf(path, sizeof(path), "runs.0.variants.%d.evidence.%d.label", vi, k);
     const char *l = tj_str(j, path);
     if (!l)
       break;
     if (strcmp(l, label) == 0) {
-      snprintf(path, sizeof(path), "runs.0.variants.%d.evidence.%d.after",
-               vi, k);
+      snprintf(path, sizeof(path), "runs.0.variants.%d.evidence.%d.after", vi,
+               k);
       return tj_num(j, path, NAN);
     }
   }
@@ -958,8 +957,7 @@ START_TEST(lab_child_dies_with_parent) {
       if (n < 3)
         usleep(300000);
     }
-    ck_assert_msg(n >= 3, "no child server with worker processes (%d pids)",
-                  n);
+    ck_assert_msg(n >= 3, "no child server with worker processes (%d pids)", n);
     if (how == 0) {
       ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
     } else {
@@ -967,8 +965,9 @@ START_TEST(lab_child_dies_with_parent) {
       tl_proc_wait(&p, 5000);
     }
     for (int i = 0; i < n; i++)
-      ck_assert_msg(wait_pid_gone(pids[i], 8), "pid %d outlived its parent (%s)",
-                    (int) pids[i], how ? "SIGKILL" : "SIGTERM");
+      ck_assert_msg(wait_pid_gone(pids[i], 8),
+                    "pid %d outlived its parent (%s)", (int) pids[i],
+                    how ? "SIGKILL" : "SIGTERM");
   }
 }
 END_TEST

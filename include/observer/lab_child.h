@@ -23,16 +23,16 @@ struct tl_lab;
 typedef struct tl_lab_child {
   struct tl_lab *lab;
   uv_process_t proc;
-  uv_pipe_t out;     /* its stdout: the banner */
-  uv_timer_t timer;  /* the start's deadline, then the stop's bound */
-  char line[512];    /* the banner line being read */
+  uv_pipe_t out;    /* its stdout: the banner */
+  uv_timer_t timer; /* the start's deadline, then the stop's bound */
+  char line[512];   /* the banner line being read */
   size_t linelen;
   int pid, port, admin_port;
-  bool active;  /* spawned and not every handle closed */
-  bool ready;   /* both ports read */
-  bool exited;  /* reaped (its exit status below) */
-  bool stopping;    /* the lab asked it to stop */
-  bool killed;      /* the stop's bound passed: SIGKILL sent */
+  bool active;   /* spawned and not every handle closed */
+  bool ready;    /* both ports read */
+  bool exited;   /* reaped (its exit status below) */
+  bool stopping; /* the lab asked it to stop */
+  bool killed;   /* the stop's bound passed: SIGKILL sent */
   int64_t exit_status;
   int term_signal;
   int handles_open;

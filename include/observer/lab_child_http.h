@@ -30,10 +30,10 @@ struct tl_lab_http {
   char req[300];
   tl_buf resp;
   tl_lab_http_cb cb;
-  bool busy;    /* a request is in flight or its handles are closing */
-  bool called;  /* cb already called for this request */
-  bool mute;    /* no callback (the lab stops) */
-  int open;     /* handles not yet closed */
+  bool busy;   /* a request is in flight or its handles are closing */
+  bool called; /* cb already called for this request */
+  bool mute;   /* no callback (the lab stops) */
+  int open;    /* handles not yet closed */
 };
 
 /* Starts GET path on 127.0.0.1:port; cb is called once. 0, or -1 when the

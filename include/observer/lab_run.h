@@ -88,21 +88,22 @@ struct tl_lab {
   tl_lab_child child;
   tl_lab_http poll;                      /* the child's /stats */
   tl_lab_http trig[TL_LAB_MAX_TRIGGERS]; /* the trigger's requests */
-  bool in_child;    /* the current variant runs in the child */
-  int settle_polls; /* /stats polls while it settles */
+  bool in_child;      /* the current variant runs in the child */
+  int settle_polls;   /* /stats polls while it settles */
   tl_buf child_stats; /* its latest /stats with "lab_child" added: the
                          evidence's "after", GET /lab/child/stats */
   bool has_child_stats;
-  json_t *child_last; /* its last /stats that answered, parsed */
+  json_t *child_last;           /* its last /stats that answered, parsed */
   double child_total, child_up; /* its requests and uptime_ms, last read */
   bool child_answered;          /* the last poll got an answer */
   bool triggered;               /* the trigger was sent */
   bool want_last;               /* the load is over: the poll out is the last */
-  double quiet_total, quiet_count; /* a race load's figures at the poll before */
-  int quiet_polls;                 /* polls since the load ended */
-  double trig_total, trig_up;   /* requests, uptime_ms when it was sent */
-  double trig_at_ns;            /* when (tl_now_ns) */
-  double after_total;           /* requests at the last answer since */
+  double quiet_total,
+      quiet_count;            /* a race load's figures at the poll before */
+  int quiet_polls;            /* polls since the load ended */
+  double trig_total, trig_up; /* requests, uptime_ms when it was sent */
+  double trig_at_ns;          /* when (tl_now_ns) */
+  double after_total;         /* requests at the last answer since */
 };
 
 /* An experiment's string / number field, or dflt. */

@@ -34,8 +34,8 @@ int tl_lab_child_banner_port(const char *line, const char *name) {
     return 0;
   char *end;
   long port = strtol(p + 1, &end, 10);
-  return port > 0 && port < 65536 && (*end == '/' || *end == '\0' ||
-                                      *end == ' ' || *end == '\n')
+  return port > 0 && port < 65536 &&
+                 (*end == '/' || *end == '\0' || *end == ' ' || *end == '\n')
              ? (int) port
              : 0;
 }
@@ -253,8 +253,8 @@ json_t *tl_lab_child_json(const tl_lab_child *ch) {
                                      : "starting";
   return json_pack("{s:i,s:i,s:i,s:s,s:o,s:b}", "pid", ch->pid, "port",
                    ch->port, "admin_port", ch->admin_port, "state", state,
-                   "exit", ch->exited ? json_string(ex) : json_null(),
-                   "killed", ch->killed);
+                   "exit", ch->exited ? json_string(ex) : json_null(), "killed",
+                   ch->killed);
 }
 
 int tl_lab_child_has_flag(int pid, const char *flag) {

@@ -45,8 +45,9 @@ static double counters_sum(json_t *stats) {
     sum += c;
     workers++;
   }
-  return workers ? sum : num_at(json_object_get(stats, "server"), "shared",
-                                "counter");
+  return workers
+             ? sum
+             : num_at(json_object_get(stats, "server"), "shared", "counter");
 }
 
 /* N of a load whose task is race:N (0: it is not). */
@@ -167,15 +168,16 @@ json_t *tl_lab_child_run_readback(tl_lab *lab) {
   }
   int crash = tl_lab_child_has_flag(lab->child.pid, "--allow-crash");
   int dl = tl_lab_child_has_flag(lab->child.pid, "--allow-deadlock");
-#define OR_NULL(k) json_object_get(srv, k) ? json_incref(json_object_get(srv, k)) : json_null()
-  json_t *o = json_pack(
-      "{s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:b,s:i}", "mode", OR_NULL("mode"),
-      "threads", OR_NULL("threads"), "pin", OR_NULL("pinned"), "worker_cpus",
-      OR_NULL("worker_cpus"), "coro_slice_ms", OR_NULL("coro_slice_ms"),
-      "processes", workers, "allow_crash",
-      crash < 0 ? json_null() : json_boolean(crash), "allow_deadlock",
-      dl < 0 ? json_null() : json_boolean(dl), "child", 1, "pid",
-      lab->child.pid);
+#define OR_NULL(k)                                                             \
+  json_object_get(srv, k) ? json_incref(json_object_get(srv, k)) : json_null()
+  json_t *o =
+      json_pack("{s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:o,s:b,s:i}", "mode",
+                OR_NULL("mode"), "threads", OR_NULL("threads"), "pin",
+                OR_NULL("pinned"), "worker_cpus", OR_NULL("worker_cpus"),
+                "coro_slice_ms", OR_NULL("coro_slice_ms"), "processes", workers,
+                "allow_crash", crash < 0 ? json_null() : json_boolean(crash),
+                "allow_deadlock", dl < 0 ? json_null() : json_boolean(dl),
+                "child", 1, "pid", lab->child.pid);
 #undef OR_NULL
   return o;
 }
@@ -216,8 +218,8 @@ void tl_lab_child_run_trigger(tl_lab *lab) {
 
 json_t *tl_lab_child_run_record(tl_lab *lab) {
   json_t *o = tl_lab_child_json(&lab->child);
-  bool gone = lab->child.pid > 0 && kill(lab->child.pid, 0) != 0 &&
-              errno == ESRCH;
+  bool gone =
+      lab->child.pid > 0 && kill(lab->child.pid, 0) != 0 && errno == ESRCH;
   json_object_set_new(o, "gone", json_boolean(gone));
   return o;
 }

@@ -34,17 +34,16 @@ json_t *tl_lab_run_running_json(tl_lab *lab) {
   static const char *names[] = {"idle", "applying", "running", "restoring"};
   double el = (double) (tl_now_ns() - lab->t0_ns) / 1e9;
   json_t *r = json_pack("{s:s,s:i,s:s,s:f,s:f,s:i,s:s,s:i}", "id",
-                   tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq, "state",
-                   names[lab->state], "elapsed_s",
-                   lab->state == TL_LAB_RUNNING ? el : 0.0, "duration_s",
-                   lab->duration_s, "variant", lab->variant, "variant_id",
-                   tl_lab_setup_variant_str(lab->exp, lab->variant, "id"),
-                   "nvariants", lab->nvariants);
+                        tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq,
+                        "state", names[lab->state], "elapsed_s",
+                        lab->state == TL_LAB_RUNNING ? el : 0.0, "duration_s",
+                        lab->duration_s, "variant", lab->variant, "variant_id",
+                        tl_lab_setup_variant_str(lab->exp, lab->variant, "id"),
+                        "nvariants", lab->nvariants);
   /* The child server of this variant (its picture: GET /lab/child/stats),
    * or null. */
-  json_object_set_new(r, "child",
-                      lab->in_child ? tl_lab_child_json(&lab->child)
-                                    : json_null());
+  json_object_set_new(
+      r, "child", lab->in_child ? tl_lab_child_json(&lab->child) : json_null());
   return r;
 }
 
@@ -472,8 +471,8 @@ static void on_child_ready(tl_lab *lab) {
     tl_lab_child_stop(&lab->child);
     return;
   }
-  uv_timer_start(&lab->tick, on_settle_tick,
-                 (uint64_t) lab->srv->cfg.sample_ms, 0);
+  uv_timer_start(&lab->tick, on_settle_tick, (uint64_t) lab->srv->cfg.sample_ms,
+                 0);
 }
 
 /* A variant that needs a server started for it: the child server. */
@@ -560,8 +559,8 @@ void tl_lab_run_cancel(tl_lab *lab) {
   lab->all = false; /* the experiments after this one do not start */
   if (lab->state == TL_LAB_RUNNING)
     tl_lab_wrk_proc_kill(lab, SIGTERM); /* a child follows when wrk closes */
-  else if (lab->state == TL_LAB_APPLYING && lab->in_child &&
-           lab->child.ready && !lab->poll.busy) {
+  else if (lab->state == TL_LAB_APPLYING && lab->in_child && lab->child.ready &&
+           !lab->poll.busy) {
     uv_timer_stop(&lab->tick); /* settling: it stops now */
     tl_lab_child_stop(&lab->child);
   }

@@ -75,8 +75,7 @@ int tl_lab_wrk_proc_spawn(tl_lab *lab, tl_lab_wrk_proc *w, json_t *load) {
   int port = lab->in_child ? lab->child.port : lab->srv->listen_port;
   bool v6 = strchr(host, ':') != NULL;
   snprintf(url, sizeof(url), "http://%s%s%s:%d%s", v6 ? "[" : "", host,
-           v6 ? "]" : "", port,
-           tl_lab_run_str(load, "path", "/"));
+           v6 ? "]" : "", port, tl_lab_run_str(load, "path", "/"));
   char *args[] = {"wrk", "-t",        thr,         "-c", conns, "-d",
                   dur,   "--latency", "--timeout", "5s", url,   NULL};
   memset(w, 0, sizeof(*w));

@@ -1019,10 +1019,14 @@ int main(void) {
   tcase_add_test(tc, lab_process_costs_medians_and_spread);
   tcase_add_test(tc, lab_without_wrk_says_how_to_install);
   tcase_add_test(tc, lab_refuses_non_loopback);
-  tcase_add_test(tc, lab_child_runs_crash_isolation);
-  tcase_add_test(tc, lab_child_cancel_leaves_none);
-  tcase_add_test(tc, lab_child_dies_with_parent);
-  tcase_add_test(tc, lab_child_bad_input);
   suite_add_tcase(s, tc);
+  /* Variants that need a restart, run in child servers (SPEC "Lab 2"). */
+  TCase *child = tcase_create("child");
+  tcase_set_timeout(child, 120);
+  tcase_add_test(child, lab_child_runs_crash_isolation);
+  tcase_add_test(child, lab_child_cancel_leaves_none);
+  tcase_add_test(child, lab_child_dies_with_parent);
+  tcase_add_test(child, lab_child_bad_input);
+  suite_add_tcase(s, child);
   return tl_check_run(s);
 }

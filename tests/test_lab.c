@@ -937,9 +937,10 @@ START_TEST(lab_child_cancel_leaves_none) {
 }
 END_TEST
 
-/* The parent stops while its child server runs under --processes 2: on
- * SIGTERM the lab kills it; on SIGKILL (no chance to) the child's
- * PR_SET_PDEATHSIG does. No process of either child is left. */
+/* The parent stops while its child server runs under --processes 2 (the
+ * deadlock experiment's second variant): on SIGTERM the lab kills it; on
+ * SIGKILL (no chance to) the child's PR_SET_PDEATHSIG does. No process of
+ * either child is left. */
 START_TEST(lab_child_dies_with_parent) {
   const char *args[] = {"--mode",      "pool", "--threads", "2",
                         "--sample-ms", "200",  NULL};
@@ -947,13 +948,14 @@ START_TEST(lab_child_dies_with_parent) {
     tl_proc p;
     tl_proc_start(&p, args);
     /* deadlock's second variant: --processes 2 (after 3 s of the first). */
-    tl_resp r = post(&p, "/lab/run?id=deadlock&duration_s=3", -1);
+    tl_resp r = post(&p, "/lab/run?id=deadlock&duration_s=4", -1);
     ck_assert_int_eq(r.status, 202);
     tl_resp_free(&r);
     pid_t pids[16];
     int n = 0;
-    for (double t0 = tl_now_s(); tl_now_s() - t0 < 40 && n < 3;) {
-      n = child_pids(&p, pids, 16, 40);
+    /* Generous: a sanitizer build on a loaded machine starts slowly. */
+    for (double t0 = tl_now_s(); tl_now_s() - t0 < 80 && n < 3;) {
+      n = child_pids(&p, pids, 16, 80);
       if (n < 3)
         usleep(300000);
     }
@@ -1022,7 +1024,7 @@ int main(void) {
   suite_add_tcase(s, tc);
   /* Variants that need a restart, run in child servers (SPEC "Lab 2"). */
   TCase *child = tcase_create("child");
-  tcase_set_timeout(child, 120);
+  tcase_set_timeout(child, 240);
   tcase_add_test(child, lab_child_runs_crash_isolation);
   tcase_add_test(child, lab_child_cancel_leaves_none);
   tcase_add_test(child, lab_child_dies_with_parent);

@@ -15,10 +15,13 @@
 #include "observer/lab_child.h"
 #include "observer/lab_child_http.h"
 
-#define TL_LAB_MAX_RUNS       50
-#define TL_LAB_MAX_DURATION_S 20
-#define TL_LAB_GRACE_S        5 /* wrk past its duration by this much: killed */
-#define TL_LAB_MAX_TRIGGERS   4 /* requests a trigger sends at once */
+#define TL_LAB_MAX_RUNS        50
+#define TL_LAB_MAX_DURATION_S  20
+#define TL_LAB_GRACE_S         5 /* wrk past its duration by this much: killed */
+#define TL_LAB_MAX_TRIGGERS    4 /* requests a trigger sends at once */
+#define TL_LAB_AFTER_TRIGGER_S 3 /* load at least this long after a trigger */
+#define TL_LAB_CHILD_SETUP_S                                                   \
+  2 /* a child's start, settling and stop (id=all's estimate) */
 
 typedef enum {
   TL_LAB_IDLE,
@@ -128,7 +131,8 @@ int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id, int duration_s);
 bool tl_lab_run_next_of_all(tl_lab *lab);
 /* Whether exp can run in this server (no variant needs a child server). */
 bool tl_lab_run_runnable(json_t *exp);
-/* The load of each variant of exp, s (bounded). */
+/* The load of each variant of exp, s (bounded; at least
+ * TL_LAB_AFTER_TRIGGER_S past its trigger). */
 double tl_lab_run_load_s(json_t *exp, int duration_s);
 /* Asks the run in progress to stop (APPLYING or RUNNING). */
 void tl_lab_run_cancel(tl_lab *lab);

@@ -177,8 +177,14 @@ static void post_all(tl_lab *lab, tl_admin_conn *c, int duration_s) {
       continue;
     }
     runnable++;
-    total +=
-        tl_lab_setup_nvariants(e) * (tl_lab_run_load_s(e, duration_s) + settle);
+    int nv = tl_lab_setup_nvariants(e);
+    total += nv * (tl_lab_run_load_s(e, duration_s) + settle);
+    for (int v = 0; v < nv; v++) { /* a child server starts and stops */
+      json_t *setup = tl_lab_setup_variant(e, v);
+      if (tl_lab_setup_needs_child(setup))
+        total += TL_LAB_CHILD_SETUP_S;
+      json_decref(setup);
+    }
   }
   lab->all = true;
   lab->all_next = 0;

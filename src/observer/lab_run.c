@@ -62,12 +62,33 @@ static void progress(tl_lab *lab, const char *phase, json_t *ev) {
   tl_lab_run_broadcast(lab, ev);
 }
 
+/* The latest trigger time of exp's variants, s (0: no trigger). */
+static double trigger_at_s(json_t *exp) {
+  double at = 0;
+  json_t *t = json_object_get(exp, "trigger");
+  if (json_is_object(t))
+    at = tl_lab_run_num(t, "after_s", 1);
+  size_t i;
+  json_t *v;
+  json_array_foreach(json_object_get(exp, "variants"), i, v) {
+    t = json_object_get(v, "trigger");
+    if (json_is_object(t) && tl_lab_run_num(t, "after_s", 1) > at)
+      at = tl_lab_run_num(t, "after_s", 1);
+  }
+  return at;
+}
+
 double tl_lab_run_load_s(json_t *exp, int duration_s) {
   if (!json_is_object(json_object_get(exp, "load")))
     return 0; /* no load: the server's own measurements */
   double d = duration_s > 0 ? duration_s
                             : tl_lab_run_num(json_object_get(exp, "load"),
                                              "duration_s", 5);
+  /* A trigger's effect (a worker replaced, a deadlock found) needs a few
+   * seconds of load after it, whatever a short run asks for. */
+  double at = trigger_at_s(exp);
+  if (at > 0 && d < at + TL_LAB_AFTER_TRIGGER_S)
+    d = at + TL_LAB_AFTER_TRIGGER_S;
   return d > TL_LAB_MAX_DURATION_S ? TL_LAB_MAX_DURATION_S : d < 1 ? 1 : d;
 }
 
@@ -128,7 +149,7 @@ static void on_trigger_poll(tl_lab_http *h, int status, const char *body,
 static void child_tick(tl_lab *lab, double el) {
   json_t *t = tl_lab_child_run_trigger_of(lab);
   if (json_is_object(t) && !lab->triggered &&
-      el >= tl_lab_run_num(t, "after_s", 1))
+      el + 0.1 >= tl_lab_run_num(t, "after_s", 1)) /* ticks run late */
     child_poll(lab, on_trigger_poll);
   else
     child_poll(lab, on_child_poll);

@@ -498,6 +498,10 @@ static void on_child_ready(tl_lab *lab) {
 
 /* A variant that needs a server started for it: the child server. */
 static void start_child(tl_lab *lab) {
+  /* A trigger that never answers (a deadlocked task) may still hold a slot
+   * from the variant before: closed now, free long before this one's. */
+  for (int i = 0; i < TL_LAB_MAX_TRIGGERS; i++)
+    tl_lab_http_abort(&lab->trig[i]);
   lab->in_child = true;
   lab->settle_polls = 0;
   lab->has_child_stats = false;

@@ -46,6 +46,7 @@ import * as taskCard from './task-card.js';
 import * as birth from './birth.js';
 import * as shared from './shared.js';
 import * as lanes from './lanes.js';
+import * as labChild from './lab-child.js';
 
 /* The Lab's replay draws a kept snapshot into the panels that can show
  * one (by their section id) and pauses the live view meanwhile; the lanes
@@ -67,7 +68,7 @@ function replaySnapshot(ids, s) {
 
 /* Drawn in this order for every snapshot. */
 const PANELS = [
-  header, controls, lab, cores, scoreboard, threadTable, insights, charts, coro, processes, birth, shared, timeline, lanes,
+  header, controls, lab, labChild, cores, scoreboard, threadTable, insights, charts, coro, processes, birth, shared, timeline, lanes,
 ];
 
 const api = {
@@ -87,6 +88,7 @@ const api = {
   findTask: (id) => followTask(id),
   setPaused: (p) => setPaused(!!p),
   lanes: lanes.lanesModel,     // () -> what the "Cores, live" lanes hold and drew
+  labChild: labChild.labChildModel, // () -> the lab's child server snapshot shown, or null
 };
 
 function render(s, info) {

@@ -13,17 +13,18 @@ typedef struct tl_lab_model {
   int connections;  /* wrk connections of the load */
   double cpu_ms;    /* CPU per task (sum of a task's CPU steps) */
   double io_ms;     /* waiting per task (sum of its IO steps) */
-  double threshold; /* greater_than */
+  double threshold; /* greater_than, at_most */
 } tl_lab_model;
 
 /* The predicted figure, or a negative number for an unknown formula or
  * parameters it cannot use (a zero duration). */
 double tl_lab_predict(const char *formula, const tl_lab_model *m);
 /* True when `formula` is qualitative (the measurement must exceed the
- * prediction rather than match it). */
+ * prediction, greater_than, or stay at or below it, at_most, rather than
+ * match it). */
 bool tl_lab_predict_is_bound(const char *formula);
 /* Within tolerance: |measured / predicted - 1| <= tolerance, or for a
- * bound, measured > predicted. */
+ * bound, measured > predicted (at_most: measured <= predicted). */
 bool tl_lab_predict_within(const char *formula, double measured,
                            double predicted, double tolerance);
 

@@ -12,10 +12,16 @@
 
 #include "base/buf.h"
 #include "observer/lab.h"
+#include "observer/lab_child.h"
+#include "observer/lab_child_http.h"
 
-#define TL_LAB_MAX_RUNS       50
-#define TL_LAB_MAX_DURATION_S 20
-#define TL_LAB_GRACE_S        5 /* wrk past its duration by this much: killed */
+#define TL_LAB_MAX_RUNS        50
+#define TL_LAB_MAX_DURATION_S  20
+#define TL_LAB_GRACE_S         5 /* wrk past its duration by this much: killed */
+#define TL_LAB_MAX_TRIGGERS    4 /* requests a trigger sends at once */
+#define TL_LAB_AFTER_TRIGGER_S 3 /* load at least this long after a trigger */
+#define TL_LAB_CHILD_SETUP_S                                                   \
+  2 /* a child's start, settling and stop (id=all's estimate) */
 
 typedef enum {
   TL_LAB_IDLE,
@@ -80,6 +86,27 @@ struct tl_lab {
   double start_total, start_uptime_ms; /* the snapshot's, at the start */
   double last_total, last_uptime_ms;   /* at the last tick */
   json_t *runs; /* the last TL_LAB_MAX_RUNS results, oldest first */
+  /* A variant that needs a server started for it runs in a child server
+   * (lab_child; SPEC "Lab 2"): wrk drives it, its /stats is polled. */
+  tl_lab_child child;
+  tl_lab_http poll;                      /* the child's /stats */
+  tl_lab_http trig[TL_LAB_MAX_TRIGGERS]; /* the trigger's requests */
+  bool in_child;      /* the current variant runs in the child */
+  int settle_polls;   /* /stats polls while it settles */
+  tl_buf child_stats; /* its latest /stats with "lab_child" added: the
+                         evidence's "after", GET /lab/child/stats */
+  bool has_child_stats;
+  json_t *child_last;           /* its last /stats that answered, parsed */
+  double child_total, child_up; /* its requests and uptime_ms, last read */
+  bool child_answered;          /* the last poll got an answer */
+  bool triggered;               /* the trigger was sent */
+  bool want_last;               /* the load is over: the poll out is the last */
+  double quiet_total,
+      quiet_count;            /* a race load's figures at the poll before */
+  int quiet_polls;            /* polls since the load ended */
+  double trig_total, trig_up; /* requests, uptime_ms when it was sent */
+  double trig_at_ns;          /* when (tl_now_ns) */
+  double after_total;         /* requests at the last answer since */
 };
 
 /* An experiment's string / number field, or dflt. */
@@ -104,7 +131,8 @@ int tl_lab_run_start(tl_lab *lab, json_t *exp, const char *id, int duration_s);
 bool tl_lab_run_next_of_all(tl_lab *lab);
 /* Whether exp can run in this server (no variant needs a child server). */
 bool tl_lab_run_runnable(json_t *exp);
-/* The load of each variant of exp, s (bounded). */
+/* The load of each variant of exp, s (bounded; at least
+ * TL_LAB_AFTER_TRIGGER_S past its trigger). */
 double tl_lab_run_load_s(json_t *exp, int duration_s);
 /* Asks the run in progress to stop (APPLYING or RUNNING). */
 void tl_lab_run_cancel(tl_lab *lab);

@@ -44,7 +44,8 @@ json_t *tl_lab_setup_variant_check(json_t *exp, int i);
  * when it has one (a new reference). */
 json_t *tl_lab_setup_variant_exp(json_t *exp, int i);
 /* True when a setup can only run in a server started for it (processes,
- * allow_crash, allow_deadlock). */
+ * allow_crash, allow_deadlock), or asks for one ("child": true: both
+ * variants of a comparison in fresh servers alike). */
 bool tl_lab_setup_needs_child(json_t *setup);
 /* The unit of an experiment's measured figure ("req/s" for rps). */
 const char *tl_lab_setup_unit(json_t *exp);

@@ -10,6 +10,7 @@
 #include "core/switch_cost.h"
 #include "core/costs.h"
 #include "exec/shared_cow.h"
+#include "core/lab_child_guard.h"
 #include "core/scoreboard.h"
 #include "core/server.h"
 #include "app/supervisor.h"
@@ -80,6 +81,7 @@ static int exit_failed(uv_loop_t *loop, tl_registry *registry) {
 
 int main(int argc, char **argv) {
   tl_thread_note_main_start(); /* the main thread's first run, as near as we get */
+  tl_lab_child_guard_arm();    /* started by a lab: dies with it */
   static tl_config cfg;
   static tl_server srv;
   static tl_registry registry;

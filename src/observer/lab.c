@@ -44,6 +44,7 @@ tl_lab *tl_lab_init(uv_loop_t *uv, tl_server *srv, tl_sampler *stats,
   lab->ctl = ctl;
   lab->runs = json_array();
   tl_buf_init(&lab->during, NULL, 0);
+  tl_buf_init(&lab->child_stats, NULL, 0);
   find_book(lab->book_path, sizeof(lab->book_path));
   json_error_t err;
   lab->book = json_load_file(lab->book_path, 0, &err);
@@ -63,6 +64,16 @@ tl_lab *tl_lab_init(uv_loop_t *uv, tl_server *srv, tl_sampler *stats,
 
 void tl_lab_stop(tl_lab *lab) {
   lab->stopping = true;
+  /* A child server goes with us (it would also by PR_SET_PDEATHSIG). */
+  if (lab->child.active)
+    tl_lab_child_kill_now(&lab->child);
+  tl_lab_http_abort(&lab->poll);
+  for (int i = 0; i < TL_LAB_MAX_TRIGGERS; i++)
+    tl_lab_http_abort(&lab->trig[i]);
+  /* The run's timer may be repeating (a load's ticks): it would keep the
+   * loop from ending. */
+  if (!uv_is_closing((uv_handle_t *) &lab->tick))
+    uv_close((uv_handle_t *) &lab->tick, NULL);
   for (int i = 0; i < lab->nwrk; i++)
     if (lab->wrk[i].spawned &&
         !uv_is_closing((uv_handle_t *) &lab->wrk[i].proc))
@@ -81,6 +92,11 @@ void tl_lab_close(tl_lab *lab) {
   json_decref(lab->series);
   json_decref(lab->runs);
   json_decref(lab->book);
+  json_decref(lab->child_last);
+  tl_buf_close(&lab->child_stats);
+  tl_lab_http_close(&lab->poll);
+  for (int i = 0; i < TL_LAB_MAX_TRIGGERS; i++)
+    tl_lab_http_close(&lab->trig[i]);
   free(lab);
 }
 
@@ -161,8 +177,14 @@ static void post_all(tl_lab *lab, tl_admin_conn *c, int duration_s) {
       continue;
     }
     runnable++;
-    total +=
-        tl_lab_setup_nvariants(e) * (tl_lab_run_load_s(e, duration_s) + settle);
+    int nv = tl_lab_setup_nvariants(e);
+    total += nv * (tl_lab_run_load_s(e, duration_s) + settle);
+    for (int v = 0; v < nv; v++) { /* a child server starts and stops */
+      json_t *setup = tl_lab_setup_variant(e, v);
+      if (tl_lab_setup_needs_child(setup))
+        total += TL_LAB_CHILD_SETUP_S;
+      json_decref(setup);
+    }
   }
   lab->all = true;
   lab->all_next = 0;
@@ -187,6 +209,20 @@ static void get_report(tl_lab *lab, tl_admin_conn *c) {
   tl_admin_conn_respond(c, 200, "text/html; charset=utf-8",
                         "Cache-Control: no-store\r\n", b.data, b.len);
   tl_buf_close(&b);
+}
+
+/* The child server's latest /stats as the lab read it (with "lab_child":
+ * what the lab saw of it), while a variant runs in one; `null` otherwise
+ * (nothing to show is no error: the page asks every second or two). */
+static void get_child_stats(tl_lab *lab, tl_admin_conn *c) {
+  if (!lab->in_child || !lab->has_child_stats) {
+    tl_admin_conn_respond(c, 200, "application/json",
+                          "Cache-Control: no-store\r\n", "null\n", 5);
+    return;
+  }
+  tl_admin_conn_respond(c, 200, "application/json",
+                        "Cache-Control: no-store\r\n", lab->child_stats.data,
+                        lab->child_stats.len);
 }
 
 static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q,
@@ -215,13 +251,11 @@ static void post_run(tl_lab *lab, tl_admin_conn *c, const char *q,
                            409, "running", tl_lab_run_running_json(lab)));
     return;
   }
-  const char *restart = exp ? tl_lab_run_str(exp, "needs_restart", NULL) : NULL;
-  if (restart) {
-    respond_json(c, 422,
-                 json_pack("{s:s,s:i,s:s}", "error",
-                           "this experiment's setup cannot be applied live: "
-                           "it needs a server started with this command line",
-                           "status", 422, "command", restart));
+  if (exp && !tl_lab_run_runnable(exp)) {
+    tl_admin_conn_respond_error(
+        c, 503,
+        "a variant needs a child server and /proc/self/exe cannot be run here",
+        NULL);
     return;
   }
   /* Each variant's load, shorter than the experiment's when asked (tests,
@@ -275,10 +309,13 @@ void tl_lab_handle(tl_lab *lab, tl_admin_conn *c, const tl_request *req,
 #define IS(lit) (plen == sizeof(lit) - 1 && memcmp(path, lit, plen) == 0)
   bool get = req->method == HTTP_GET || req->method == HTTP_HEAD;
   bool post = req->method == HTTP_POST;
-  if (IS("/lab") || IS("/lab/runs") || IS("/lab/report")) {
+  if (IS("/lab") || IS("/lab/runs") || IS("/lab/report") ||
+      IS("/lab/child/stats")) {
     if (!get)
       tl_admin_conn_respond_error(c, 405, "method not allowed",
                                   "Allow: GET, HEAD\r\n");
+    else if (IS("/lab/child/stats"))
+      get_child_stats(lab, c);
     else if (IS("/lab"))
       get_lab(lab, c);
     else if (IS("/lab/report"))

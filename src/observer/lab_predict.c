@@ -15,7 +15,7 @@ static double runners(const tl_lab_model *m) {
 double tl_lab_predict(const char *formula, const tl_lab_model *m) {
   if (strcmp(formula, "worker_count") == 0)
     return m->workers;
-  if (strcmp(formula, "greater_than") == 0)
+  if (strcmp(formula, "greater_than") == 0 || strcmp(formula, "at_most") == 0)
     return m->threshold;
   if (strcmp(formula, "cpu_bound") == 0) {
     if (m->cpu_ms <= 0 || m->cores < 1)
@@ -43,11 +43,14 @@ double tl_lab_predict(const char *formula, const tl_lab_model *m) {
 }
 
 bool tl_lab_predict_is_bound(const char *formula) {
-  return strcmp(formula, "greater_than") == 0;
+  return strcmp(formula, "greater_than") == 0 ||
+         strcmp(formula, "at_most") == 0;
 }
 
 bool tl_lab_predict_within(const char *formula, double measured,
                            double predicted, double tolerance) {
+  if (strcmp(formula, "at_most") == 0)
+    return measured <= predicted;
   if (tl_lab_predict_is_bound(formula))
     return measured > predicted;
   if (predicted <= 0)

@@ -140,6 +140,7 @@ json_t *tl_lab_setup_variant_exp(json_t *exp, int i) {
 bool tl_lab_setup_needs_child(json_t *setup) {
   json_t *p = json_object_get(setup, "processes");
   return (json_is_integer(p) && json_integer_value(p) > 0) ||
+         json_is_true(json_object_get(setup, "child")) ||
          json_is_true(json_object_get(setup, "allow_crash")) ||
          json_is_true(json_object_get(setup, "allow_deadlock"));
 }

@@ -327,7 +327,12 @@ json_t *tl_lab_verdict_compare(json_t *exp, json_t *variants) {
       continue;
     }
     if (bound || isnan(p) || isnan(p0) || p0 <= 0 || m0 <= 0) {
-      bool ok = !bound || (m > p && m0 > p0);
+      /* A bound each variant's own way (more than, at most). */
+      bool ok = !bound ||
+                (tl_lab_predict_within(tl_lab_run_str(v, "formula", formula), m,
+                                       p, tol) &&
+                 tl_lab_predict_within(tl_lab_run_str(v0, "formula", formula),
+                                       m0, p0, tol));
       if (!ok)
         consistent = false;
       SAY(" — %s vs %s (%s): %s", tl_lab_run_str(v, "label", ""),

@@ -70,12 +70,12 @@ int tl_lab_wrk_proc_spawn(tl_lab *lab, tl_lab_wrk_proc *w, json_t *load) {
   snprintf(thr, sizeof(thr), "%d", c < 2 ? 1 : 2);
   snprintf(dur, sizeof(dur), "%ds", d);
   const char *host = lab->srv->cfg.host;
-  if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0')
-    host = "127.0.0.1";
+  if (strcmp(host, "0.0.0.0") == 0 || host[0] == '\0' || lab->in_child)
+    host = "127.0.0.1"; /* a child server listens there */
+  int port = lab->in_child ? lab->child.port : lab->srv->listen_port;
   bool v6 = strchr(host, ':') != NULL;
   snprintf(url, sizeof(url), "http://%s%s%s:%d%s", v6 ? "[" : "", host,
-           v6 ? "]" : "", lab->srv->listen_port,
-           tl_lab_run_str(load, "path", "/"));
+           v6 ? "]" : "", port, tl_lab_run_str(load, "path", "/"));
   char *args[] = {"wrk", "-t",        thr,         "-c", conns, "-d",
                   dur,   "--latency", "--timeout", "5s", url,   NULL};
   memset(w, 0, sizeof(*w));

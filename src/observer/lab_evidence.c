@@ -175,9 +175,9 @@ json_t *tl_lab_evidence_wall(json_t *before, json_t *after, const char *path,
   double *w = malloc((json_array_size(items) + 1) * sizeof(*w));
   json_t *el;
   json_array_foreach(items, i, el) {
-    json_t *s = json_object_get(el, "start_ms"), *e = json_object_get(el, "end_ms");
-    if (!json_is_number(s) || !json_is_number(e) ||
-        json_number_value(s) < from)
+    json_t *s = json_object_get(el, "start_ms"),
+           *e = json_object_get(el, "end_ms");
+    if (!json_is_number(s) || !json_is_number(e) || json_number_value(s) < from)
       continue;
     w[n++] = json_number_value(e) - json_number_value(s);
   }

@@ -209,23 +209,22 @@ json_t *tl_lab_verdict_variant(tl_lab *lab) {
     json_array_foreach(also, k, a) {
       double m = evidence_value(evidence, tl_lab_run_str(a, "measured", ""));
       json_t *asp = json_object_get(a, "spread");
-      double lo = evidence_value(
-          evidence, json_is_string(json_array_get(asp, 0))
-                        ? json_string_value(json_array_get(asp, 0))
-                        : "");
-      double hi = evidence_value(
-          evidence, json_is_string(json_array_get(asp, 1))
-                        ? json_string_value(json_array_get(asp, 1))
-                        : "");
+      double lo = evidence_value(evidence,
+                                 json_is_string(json_array_get(asp, 0))
+                                     ? json_string_value(json_array_get(asp, 0))
+                                     : "");
+      double hi = evidence_value(evidence,
+                                 json_is_string(json_array_get(asp, 1))
+                                     ? json_string_value(json_array_get(asp, 1))
+                                     : "");
       json_array_append_new(
-          out,
-          json_pack("{s:s,s:s,s:s,s:o,s:o}", "what",
-                    tl_lab_run_str(a, "what", ""), "as",
-                    tl_lab_run_str(a, "as", ""), "unit",
-                    tl_lab_run_str(a, "unit", ""), "measured",
-                    isnan(m) ? json_null() : json_real(m), "spread",
-                    isnan(lo) || isnan(hi) ? json_null()
-                                           : json_pack("[f,f]", lo, hi)));
+          out, json_pack("{s:s,s:s,s:s,s:o,s:o}", "what",
+                         tl_lab_run_str(a, "what", ""), "as",
+                         tl_lab_run_str(a, "as", ""), "unit",
+                         tl_lab_run_str(a, "unit", ""), "measured",
+                         isnan(m) ? json_null() : json_real(m), "spread",
+                         isnan(lo) || isnan(hi) ? json_null()
+                                                : json_pack("[f,f]", lo, hi)));
     }
     json_object_set_new(r, "also", out);
   }
@@ -399,9 +398,9 @@ static void evidence_name(const char *label, char *name, size_t ncap,
 /* Two repeated measurements (median and 10th-90th percentile spread):
  * a difference only where the spreads part; the idea, when it names one
  * of them as the higher, holds only then. False when NOT as it says. */
-static bool say_spreads(words *w, json_t *exp, const char *id0,
-                        const char *l0, double m0, json_t *s0, const char *id1,
-                        const char *l1, double m1, json_t *s1) {
+static bool say_spreads(words *w, json_t *exp, const char *id0, const char *l0,
+                        double m0, json_t *s0, const char *id1, const char *l1,
+                        double m1, json_t *s1) {
   double lo0 = json_number_value(json_array_get(s0, 0));
   double hi0 = json_number_value(json_array_get(s0, 1));
   double lo1 = json_number_value(json_array_get(s1, 0));
@@ -411,8 +410,8 @@ static bool say_spreads(words *w, json_t *exp, const char *id0,
   if (apart) {
     bool first_higher = m0 > m1;
     times(r, sizeof(r), first_higher ? m0 / m1 : m1 / m0);
-    say(w, "%s is %s %s (their spreads do not overlap)",
-        first_higher ? l0 : l1, r, first_higher ? l1 : l0);
+    say(w, "%s is %s %s (their spreads do not overlap)", first_higher ? l0 : l1,
+        r, first_higher ? l1 : l0);
   } else {
     say(w, "%s and %s are about the same (their spreads overlap)", l1, l0);
   }
@@ -440,7 +439,8 @@ static bool say_versus(words *w, json_t *exp, json_t *v0, json_t *v,
   double m = num(v, "measured"), p = num(v, "predicted");
   const char *l0 = tl_lab_run_str(v0, "label", ""),
              *l1 = tl_lab_run_str(v, "label", "");
-  json_t *s0 = json_object_get(v0, "spread"), *s1 = json_object_get(v, "spread");
+  json_t *s0 = json_object_get(v0, "spread"),
+         *s1 = json_object_get(v, "spread");
   if (json_is_array(s0) && json_is_array(s1))
     return say_spreads(w, exp, tl_lab_run_str(v0, "id", ""), l0, m0, s0,
                        tl_lab_run_str(v, "id", ""), l1, m, s1);
@@ -448,8 +448,8 @@ static bool say_versus(words *w, json_t *exp, json_t *v0, json_t *v,
   bool flip = m < m0;
   json_t *hi = flip ? v0 : v, *lo = flip ? v : v0;
   char diff[300], rd[340];
-  settings_diff(json_object_get(hi, "settings"), json_object_get(lo, "settings"),
-                diff, sizeof(diff));
+  settings_diff(json_object_get(hi, "settings"),
+                json_object_get(lo, "settings"), diff, sizeof(diff));
   if (diff[0])
     snprintf(rd, sizeof(rd), " (read back: %s)", diff);
   else
@@ -480,8 +480,9 @@ static bool say_versus(words *w, json_t *exp, json_t *v0, json_t *v,
     say(w, "%s gave %s the %s of %s%s", tl_lab_run_str(hi, "label", ""), rs, u,
         tl_lab_run_str(lo, "label", ""), rd);
   if (model_same)
-    say(w, agree ? ", as the model says (the same, within %.0f %%)"
-                 : ", but the model says the same (within %.0f %%)",
+    say(w,
+        agree ? ", as the model says (the same, within %.0f %%)"
+              : ", but the model says the same (within %.0f %%)",
         tol * 100);
   else if (agree)
     say(w, ", as the model says (%s)", rps);
@@ -491,8 +492,7 @@ static bool say_versus(words *w, json_t *exp, json_t *v0, json_t *v,
     /* The model's higher one named: "0.5x" alone would not say whose. */
     bool model_hi_is_v = p > p0;
     times(rps, sizeof(rps), model_hi_is_v ? rp : 1 / rp);
-    say(w, ", but the model says %s gives %s",
-        model_hi_is_v ? l1 : l0, rps);
+    say(w, ", but the model says %s gives %s", model_hi_is_v ? l1 : l0, rps);
   }
   return agree;
 }
@@ -611,7 +611,8 @@ static bool say_also(words *w, json_t *exp, json_t *variants) {
     for (i = 1; i < json_array_size(variants); i++) {
       v = json_array_get(variants, i);
       json_t *a = json_array_get(json_object_get(v, "also"), k);
-      json_t *s0 = json_object_get(a0, "spread"), *s1 = json_object_get(a, "spread");
+      json_t *s0 = json_object_get(a0, "spread"),
+             *s1 = json_object_get(a, "spread");
       double m = num(a, "measured");
       if (isnan(m) || isnan(m0) || !json_is_array(s0) || !json_is_array(s1))
         continue;

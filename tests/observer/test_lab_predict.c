@@ -275,8 +275,11 @@ START_TEST(verdict_compares_variants) {
   vs = json_pack("[o,o]", a, b);
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "11x thread (their spreads do not overlap), as the model says") && strstr(t, "122-197"),
-                "%s", t);
+  ck_assert_msg(
+      strstr(t,
+             "11x thread (their spreads do not overlap), as the model says") &&
+          strstr(t, "122-197"),
+      "%s", t);
   ck_assert(json_is_true(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);

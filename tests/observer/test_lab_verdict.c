@@ -14,7 +14,7 @@
 #include "observer/lab_verdict.h"
 
 #define NEAR(a, b)                                                             \
-  ck_assert_msg(fabs((a) - (double) (b)) < 1e-6, "%g != %g", (double) (a),      \
+  ck_assert_msg(fabs((a) - (double) (b)) < 1e-6, "%g != %g", (double) (a),     \
                 (double) (b))
 
 /* How often needle occurs in hay. */
@@ -42,12 +42,12 @@ static const char *text_of(json_t *v) {
 START_TEST(units_once) {
   json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula",
                           "worker_count", "tolerance", 0.0);
-  json_t *vs = json_pack(
-      "[o,o]",
-      var("t3", "--threads 3", "worker threads", 3, 3,
-          json_pack("{s:s,s:i}", "mode", "pool", "threads", 3)),
-      var("t6", "--threads 6", "worker threads", 6, 6,
-          json_pack("{s:s,s:i}", "mode", "pool", "threads", 6)));
+  json_t *vs =
+      json_pack("[o,o]",
+                var("t3", "--threads 3", "worker threads", 3, 3,
+                    json_pack("{s:s,s:i}", "mode", "pool", "threads", 3)),
+                var("t6", "--threads 6", "worker threads", 6, 6,
+                    json_pack("{s:s,s:i}", "mode", "pool", "threads", 6)));
   json_t *v = tl_lab_verdict_compare(exp, vs);
   const char *t = text_of(v);
   ck_assert_msg(strstr(t, "--threads 3: 3 worker threads; --threads 6: 6 "
@@ -88,9 +88,9 @@ START_TEST(larger_first_and_model_ratio) {
                     json_pack("{s:s,s:i}", "mode", "pool", "threads", 2)));
   json_t *v = tl_lab_verdict_compare(exp, vs);
   const char *t = text_of(v);
-  ck_assert_msg(strstr(t, "async gave 100x the req/s of pool (read back: "
-                          "mode async vs pool), as the model says (100x)") !=
-                    NULL,
+  ck_assert_msg(strstr(t,
+                       "async gave 100x the req/s of pool (read back: "
+                       "mode async vs pool), as the model says (100x)") != NULL,
                 "%s", t);
   ck_assert_msg(!strstr(t, "0.01"), "%s", t);
   json_decref(v);
@@ -136,8 +136,8 @@ END_TEST
 /* Checks: the evidence named once with its unit, each variant's value
  * against its own bound; one failure makes the verdict inconsistent. */
 START_TEST(checks_grouped_by_evidence) {
-  json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula",
-                          "cpu_bound", "tolerance", 0.4);
+  json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula", "cpu_bound",
+                          "tolerance", 0.4);
   json_t *a = var("coro", "coro", "req/s", 40, 40, json_object()),
          *b = var("pool32", "pool 32", "req/s", 40, 40, json_object());
   json_object_set_new(a, "check",
@@ -166,20 +166,20 @@ END_TEST
 /* process-costs: creation times and the memory beside them, each a
  * difference only where the spreads part. */
 START_TEST(memory_like_with_like) {
-  json_t *exp = json_pack("{s:{s:s},s:f,s:{s:s,s:s}}", "prediction",
-                          "formula", "none", "tolerance", 0.0, "expect",
-                          "higher", "process", "than", "thread");
+  json_t *exp = json_pack("{s:{s:s},s:f,s:{s:s,s:s}}", "prediction", "formula",
+                          "none", "tolerance", 0.0, "expect", "higher",
+                          "process", "than", "thread");
   const char *what = "private memory added";
-  json_t *a = json_pack(
-      "{s:s,s:s,s:s,s:f,s:[f,f],s:[{s:s,s:s,s:s,s:f,s:[f,f]}]}", "id",
-      "thread", "label", "thread", "unit", "us", "measured", 12.0, "spread",
-      11.0, 18.0, "also", "what", what, "as", "a thread", "unit", "KiB",
-      "measured", 8.0, "spread", 8.0, 9.0);
-  json_t *b = json_pack(
-      "{s:s,s:s,s:s,s:f,s:[f,f],s:[{s:s,s:s,s:s,s:f,s:[f,f]}]}", "id",
-      "process", "label", "process", "unit", "us", "measured", 127.0,
-      "spread", 122.0, 197.0, "also", "what", what, "as", "a process", "unit",
-      "KiB", "measured", 28.0, "spread", 27.0, 30.0);
+  json_t *a =
+      json_pack("{s:s,s:s,s:s,s:f,s:[f,f],s:[{s:s,s:s,s:s,s:f,s:[f,f]}]}", "id",
+                "thread", "label", "thread", "unit", "us", "measured", 12.0,
+                "spread", 11.0, 18.0, "also", "what", what, "as", "a thread",
+                "unit", "KiB", "measured", 8.0, "spread", 8.0, 9.0);
+  json_t *b =
+      json_pack("{s:s,s:s,s:s,s:f,s:[f,f],s:[{s:s,s:s,s:s,s:f,s:[f,f]}]}", "id",
+                "process", "label", "process", "unit", "us", "measured", 127.0,
+                "spread", 122.0, 197.0, "also", "what", what, "as", "a process",
+                "unit", "KiB", "measured", 28.0, "spread", 27.0, 30.0);
   json_t *vs = json_pack("[o,o]", a, b);
   json_t *v = tl_lab_verdict_compare(exp, vs);
   const char *t = text_of(v);
@@ -188,25 +188,23 @@ START_TEST(memory_like_with_like) {
                     strstr(t, "process is 11x thread (their spreads do not "
                               "overlap), as the model says"),
                 "%s", t);
-  ck_assert_msg(strstr(t, "Private memory added: a thread 8 KiB (10th-90th "
-                          "percentile 8-9), a process 28 KiB (10th-90th "
-                          "percentile 27-30): a process is 3.5x a thread") !=
-                    NULL,
+  ck_assert_msg(strstr(t,
+                       "Private memory added: a thread 8 KiB (10th-90th "
+                       "percentile 8-9), a process 28 KiB (10th-90th "
+                       "percentile 27-30): a process is 3.5x a thread") != NULL,
                 "%s", t);
   ck_assert(json_is_true(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);
   /* The memory spreads overlap: about the same, NOT as the model says. */
-  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f],s:[{s:s,s:s,s:s,s:f,s:[f,f]}]}",
-                "id", "thread", "label", "thread", "unit", "us", "measured",
-                12.0, "spread", 11.0, 18.0, "also", "what", what, "as",
-                "a thread", "unit", "KiB", "measured", 8.0, "spread", 8.0,
-                30.0);
-  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f],s:[{s:s,s:s,s:s,s:f,s:[f,f]}]}",
-                "id", "process", "label", "process", "unit", "us", "measured",
-                127.0, "spread", 122.0, 197.0, "also", "what", what, "as",
-                "a process", "unit", "KiB", "measured", 28.0, "spread", 27.0,
-                30.0);
+  a = json_pack("{s:s,s:s,s:s,s:f,s:[f,f],s:[{s:s,s:s,s:s,s:f,s:[f,f]}]}", "id",
+                "thread", "label", "thread", "unit", "us", "measured", 12.0,
+                "spread", 11.0, 18.0, "also", "what", what, "as", "a thread",
+                "unit", "KiB", "measured", 8.0, "spread", 8.0, 30.0);
+  b = json_pack("{s:s,s:s,s:s,s:f,s:[f,f],s:[{s:s,s:s,s:s,s:f,s:[f,f]}]}", "id",
+                "process", "label", "process", "unit", "us", "measured", 127.0,
+                "spread", 122.0, 197.0, "also", "what", what, "as", "a process",
+                "unit", "KiB", "measured", 28.0, "spread", 27.0, 30.0);
   vs = json_pack("[o,o]", a, b);
   v = tl_lab_verdict_compare(exp, vs);
   t = text_of(v);
@@ -258,16 +256,15 @@ START_TEST(step_wall_percentiles) {
   NEAR(json_number_value(all), 100);
   json_decref(all);
   /* No step: null, never a guess. */
-  json_t *none =
-      tl_lab_evidence_wall(before, before, "timeline.steps[kind=cpu]",
-                           "wall_p50");
+  json_t *none = tl_lab_evidence_wall(before, before,
+                                      "timeline.steps[kind=cpu]", "wall_p50");
   ck_assert(json_is_null(none));
   json_decref(none);
   json_decref(before);
   json_decref(after);
   /* The verdict says each variant's spread, the unit once per variant. */
-  json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula",
-                          "cpu_bound", "tolerance", 0.4);
+  json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula", "cpu_bound",
+                          "tolerance", 0.4);
   json_t *a = var("unpinned", "unpinned", "req/s", 380, 400,
                   json_pack("{s:b}", "pin", 0)),
          *b = var("pinned", "pinned", "req/s", 390, 400,

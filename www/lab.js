@@ -26,6 +26,7 @@ import { labNum, show, setupText, predictionText, progressText, progressPct } fr
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
   runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
+  figureLine, extraLines, evidenceTable,
 } from './lab-model.js';
 
 const state = {
@@ -145,14 +146,18 @@ function renderProgress(p) {
   $('lab-progress-text').textContent = progressText(p);
 }
 
+/* The lines under a verdict: the model, what the checks look for (their
+ * figures are in the verdict), the restore. With variants, each variant's
+ * probe is in its own box, not here. */
 function verdictLines(r) {
   const lines = [];
   if (r.why) lines.push(`model: ${r.why}`);
-  if (r.check) {
-    lines.push(`evidence check: ${r.check.evidence} = ${show(r.check.value)} ${r.check.op} ${r.check.want} → ` +
-      `${r.check.passed ? 'yes' : 'no'} (${r.check.explain})`);
+  const vs = Array.isArray(r.variants) && r.variants.length ? r.variants : [r];
+  const explains = [...new Set(vs.map((v) => v.check && v.check.explain).filter(Boolean))];
+  for (const e of explains) lines.push(`the check: ${e}`);
+  if (!Array.isArray(r.variants) && r.probe) {
+    lines.push(`probe: p50 ${labNum(r.probe.p50_ms)} ms, p99 ${labNum(r.probe.p99_ms)} ms`);
   }
-  if (r.probe) lines.push(`probe: p50 ${labNum(r.probe.p50_ms)} ms, p99 ${labNum(r.probe.p99_ms)} ms`);
   const a = r.settings_after;
   if (r.restored !== undefined || a) {
     lines.push(`settings restored: ${r.restored ? 'yes' : 'NO'}` +
@@ -175,9 +180,7 @@ function settingsText(s) {
 }
 
 function figureText(v) {
-  const u = v.unit ? ` ${v.unit}` : '';
-  return `measured ${fig(v.measured)}${u} · predicted ${v.predicted === null || v.predicted === undefined
-    ? 'qualitative' : `${fig(v.predicted)}${u}`}${typeof v.ratio === 'number' ? ` · ratio ${labNum(v.ratio)}` : ''}`;
+  return figureLine(v, fig);
 }
 
 function renderResult(r) {
@@ -188,23 +191,47 @@ function renderResult(r) {
   v.textContent = '';
   v.appendChild(el('div', 'lab-verdict-head', `${r.id} (${r.status}): ${verdictText(r)}`));
   for (const vr of r.variants || []) {
-    v.appendChild(el('div', 'lab-why', `${vr.label || vr.id} [${settingsText(vr.settings)}]: ${figureText(vr)}`));
+    const extra = extraLines(vr, fig);
+    v.appendChild(el('div', 'lab-why', `${vr.label || vr.id} [${settingsText(vr.settings)}]: ${figureText(vr)}` +
+      (extra.length ? ` · ${extra.join(' · ')}` : '')));
   }
   for (const line of verdictLines(r)) v.appendChild(el('div', 'lab-why', line));
+  renderEvidence(r);
+  drawSeries(r.series || (r.variants && r.variants[0] && r.variants[0].series) || []);
+  if (state.focus.open && state.focus.id === r.id) {
+    state.focus.result = r;
+    renderFocus();
+  }
+}
+
+/* The kernel's evidence: every variant side by side (a counter's change
+ * during the load, else its value then); a run without variants as
+ * before / during / change. */
+function renderEvidence(r) {
+  const table = $('lab-evidence');
   const tb = $('lab-evidence-body');
+  const head = table.tHead.rows[0];
   tb.textContent = '';
+  head.textContent = '';
+  if (Array.isArray(r.variants) && r.variants.length) {
+    const t = evidenceTable(r.variants, show);
+    for (const h of t.head) head.appendChild(el('th', null, h));
+    for (const row of t.rows) {
+      const tr = el('tr');
+      row.forEach((c, i) => tr.appendChild(el('td', i ? 'num' : null, c)));
+      tb.appendChild(tr);
+    }
+    table.hidden = !t.rows.length;
+    return;
+  }
+  for (const h of ['kernel evidence', 'before', 'during the load', 'change']) head.appendChild(el('th', null, h));
   for (const e of Array.isArray(r.evidence) ? r.evidence : []) {
     const tr = el('tr');
     tr.append(el('td', null, e.label), el('td', 'num', show(e.before)), el('td', 'num', show(e.after)),
       el('td', 'num', e.counter ? show(e.delta) : ''));
     tb.appendChild(tr);
   }
-  $('lab-evidence').hidden = !(Array.isArray(r.evidence) && r.evidence.length);
-  drawSeries(r.series || (r.variants && r.variants[0] && r.variants[0].series) || []);
-  if (state.focus.open && state.focus.id === r.id) {
-    state.focus.result = r;
-    renderFocus();
-  }
+  table.hidden = !(Array.isArray(r.evidence) && r.evidence.length);
 }
 
 /* A new run: the previous result leaves the view (it stays in the runs list). */
@@ -345,6 +372,7 @@ function variantBox(v, row, x) {
   const text = v.measured !== undefined ? figureText(v)
     : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${fig(v.predicted)}${u}`}`;
   box.appendChild(el('div', 'lab-variant-fig', text));
+  for (const line of extraLines(v, fig)) box.appendChild(el('div', 'lab-variant-extra', line));
   const ev = evidenceParts(v.evidence, fig);
   if (ev.length) box.appendChild(el('div', 'lab-variant-ev', ev.join(' · ')));
   if (row.state === 'running' && typeof row.rps === 'number') {
@@ -476,6 +504,9 @@ function onLabEvent(ev) {
       renderFocus();
     }
   } else if (m.type === 'result') {
+    /* A result already shown (the same run again) must not come back over
+     * the next run's cleared view. */
+    if (m.result && state.runs.some((x) => x.run === m.result.run && x.id === m.result.id)) return;
     const all = state.running === 'all';
     state.runs.push(m.result);
     if (!all) runEnded();

@@ -134,3 +134,39 @@ test('a variant\'s evidence in words, nothing shown as [object]', () => {
   assert.deepEqual(evidenceParts(null, fmt), []);
   assert.deepEqual(evidenceParts([1, 2], fmt), []);
 });
+
+/* ---- labfront2: the unit once, the figures beside, evidence per variant ---- */
+import { figureLine, extraLines, evidenceTable, unitText } from '../../www/lab-model.js';
+
+const f2 = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : 'n/a');
+
+test('a variant\'s figures say their unit once', () => {
+  const t = figureLine({ measured: 3, predicted: 3, ratio: 1, unit: 'worker threads' }, f2);
+  assert.equal(t, 'measured 3 worker threads · predicted 3 · ratio 1.00');
+  assert.equal(t.split('worker threads').length - 1, 1);
+  assert.equal(figureLine({ measured: 11.6, predicted: null, unit: 'us', spread: [10.9, 14.4] }, f2),
+    'measured 11.6 µs (10th-90th percentile 10.9-14.4) · no figure predicted');
+  assert.equal(unitText('%'), '%');
+  assert.equal(figureLine({ measured: null, predicted: 5, unit: 'req/s' }, f2), 'no figure measured · predicted 5');
+});
+
+test('the pin variant\'s step spread, the memory beside process-costs, each probe', () => {
+  assert.deepEqual(extraLines({ steps: { what: "a 5 ms CPU step's wall time", unit: 'ms', p10: 5.02, p50: 5.1, p90: 7.9 } }, f2),
+    ["a 5 ms CPU step's wall time: p10 5.0 · p50 5.1 · p90 7.9 ms"]);
+  assert.deepEqual(extraLines({ steps: { what: 'x', unit: 'ms', p10: null, p50: null, p90: null } }, f2), ['x: no step seen']);
+  assert.deepEqual(extraLines({ also: [{ what: 'private memory added', unit: 'KiB', measured: 28, spread: [27, 30] }] }, f2),
+    ['private memory added: 28 KiB (10th-90th percentile 27-30)']);
+  assert.deepEqual(extraLines({ probe: { p50_ms: 1.5, p99_ms: 413 } }, f2), ['probe latency p50 1.5 ms, p99 413 ms']);
+  assert.deepEqual(extraLines({ probe: null, evidence: [] }, f2), []);
+});
+
+test('the kernel evidence of each variant side by side', () => {
+  const t = evidenceTable([
+    { label: 'unpinned', evidence: [{ label: 'worker migrations', counter: true, delta: 3, after: 40 },
+      { label: 'worker cores', counter: false, after: [0, 1] }] },
+    { label: 'pinned', evidence: [{ label: 'worker migrations', counter: true, delta: 1, after: 41 },
+      { label: 'worker cores', counter: false, after: [1, 0] }] },
+    { label: 'fixture', evidence: {} }], (v) => (Array.isArray(v) ? v.join(', ') : f2(v)));
+  assert.deepEqual(t.head.slice(1), ['unpinned', 'pinned']);
+  assert.deepEqual(t.rows, [['worker migrations', '+3', '+1'], ['worker cores', '0, 1', '1, 0']]);
+});

@@ -180,6 +180,18 @@ export function evidenceTable(variants, fmt) {
   };
 }
 
+/* The runs chart's lines: each variant's req/s per second, labelled
+ * (a run without variants: its own series). { labels: ['1 s', ...],
+ * sets: [{ label, data }] }. */
+export function seriesSets(r) {
+  const vs = r && Array.isArray(r.variants) && r.variants.length ? r.variants
+    : [{ label: r && r.id ? r.id : 'req/s', series: r && r.series }];
+  const sets = vs.filter((v) => Array.isArray(v.series) && v.series.length)
+    .map((v) => ({ label: v.label || v.id, data: v.series.map((y) => (typeof y === 'number' ? y : null)) }));
+  const n = Math.max(0, ...sets.map((d) => d.data.length));
+  return { labels: Array.from({ length: n }, (_, i) => `${i + 1} s`), sets };
+}
+
 /* Seconds "Run all" is expected to take: each variant's load plus a
  * setup/restore allowance (a child server's start counts more). */
 export function runAllSeconds(experiments, perVariantOverhead = 2, childOverhead = 3) {

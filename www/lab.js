@@ -22,11 +22,11 @@
 
 import { $, el } from './dom.js';
 import { get, post, openStream } from './api.js';
-import { labNum, show, setupText, predictionText, progressText, progressPct } from './lab-text.js';
+import { labNum, show, setupText, settingsWords, predictionText, progressText, progressPct } from './lab-text.js';
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
   runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
-  figureLine, extraLines, evidenceTable,
+  figureLine, extraLines, evidenceTable, unitText, seriesSets,
 } from './lab-model.js';
 
 const state = {
@@ -35,12 +35,14 @@ const state = {
   focus: { open: false, id: null, panels: [], progress: null, result: null },
   replay: new ReplayBuffer(60000, 600), replaying: null, replayable: [],
 };
-let hooks = { replay: null, live: null };
+let hooks = { replay: null, live: null, record: null };
 let seriesChart = null;
 let runsCharts = [], focusCharts = [];
 const moved = [];                   // [{ node, marker }] panels in the focused view
+const LINE_COLORS = ['#2f6fd0', '#e8590c', '#2b8a3e'];
 
-/* From main.js: { replay(ids, snapshot) -> the ids it could draw, live() }. */
+/* From main.js: { replay(ids, snapshot) -> the ids it could draw, live(),
+ * record(on): the lanes log their slices while a run goes }. */
 export function useReplay(h) {
   hooks = { ...hooks, ...h };
 }
@@ -104,12 +106,13 @@ function experimentRow(x) {
   row.dataset.id = x.id;
   const text = el('div', 'lab-exp-text');
   text.appendChild(el('div', 'lab-q', x.question));
-  const load = x.load ? `${x.load.path}, ${x.load.connections} conns, ${x.load.duration_s} s` : '';
+  const load = x.load ? `${x.load.path}, ${x.load.connections} conns, ${x.load.duration_s} s` : 'no load: measured at start';
   const vs = variantsOf(x);
+  /* A bound ("more than 0 req/s") is not a prediction of 0. */
   const pred = vs ? `variants: ${vs.map((v) => `${v.label} (${v.predicted === null || v.predicted === undefined
-    ? 'qualitative' : `${labNum(v.predicted)}${v.unit ? ` ${v.unit}` : ''}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
+    ? 'compared with each other' : `${x.bound ? 'more than ' : ''}${fig(v.predicted)}${unitText(v.unit)}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
     : `${setupText(x.setup)} · predicted ${predictionText(x)}`;
-  text.appendChild(el('div', 'lab-meta', `${x.idea} · ${load} · ${pred}`));
+  text.appendChild(el('div', 'lab-meta', [x.idea, load, pred].filter(Boolean).join(' · ')));
   row.appendChild(text);
   const ok = runnable(x);
   const b = el('button', 'lab-run', ok ? 'Run' : 'needs restart');
@@ -168,15 +171,7 @@ function verdictLines(r) {
 
 /* The settings a variant ran with, as read back. */
 function settingsText(s) {
-  if (!s) return '';
-  const parts = [];
-  if (s.mode !== undefined) parts.push(s.mode);
-  if (s.threads !== undefined) parts.push(`${s.threads} workers`);
-  if (s.worker_cpus !== undefined) parts.push(`on CPUs ${s.worker_cpus}`);
-  if (s.pin !== undefined) parts.push(s.pin ? 'pinned' : 'not pinned');
-  if (s.coro_slice_ms !== undefined && s.coro_slice_ms !== null) parts.push(`slice ${s.coro_slice_ms} ms`);
-  if (s.processes !== undefined && s.processes !== null) parts.push(`${s.processes} process${s.processes === 1 ? '' : 'es'}`);
-  return parts.join(', ');
+  return settingsWords(s);
 }
 
 function figureText(v) {
@@ -197,7 +192,7 @@ function renderResult(r) {
   }
   for (const line of verdictLines(r)) v.appendChild(el('div', 'lab-why', line));
   renderEvidence(r);
-  drawSeries(r.series || (r.variants && r.variants[0] && r.variants[0].series) || []);
+  drawSeries(r);
   if (state.focus.open && state.focus.id === r.id) {
     state.focus.result = r;
     renderFocus();
@@ -243,21 +238,23 @@ function clearResult() {
   state.focus.progress = null;
 }
 
-function drawSeries(series) {
+/* Each variant's req/s per second (the server's counters), a labelled
+ * line each: a newcomer must see which line is which. */
+function drawSeries(r) {
   if (typeof window.Chart !== 'function') return;
-  const labels = series.map((_, i) => `${i + 1} s`);
-  const data = series.map((v) => (typeof v === 'number' ? v : null));
+  const { labels, sets } = seriesSets(r);
+  const datasets = sets.map((d, i) => ({ label: d.label, data: d.data, borderColor: LINE_COLORS[i % LINE_COLORS.length], pointRadius: 2 }));
   if (!seriesChart) {
     seriesChart = new window.Chart($('chart-lab-series').getContext('2d'), {
       type: 'line',
-      data: { labels, datasets: [{ label: 'req/s (server)', data, borderColor: '#2f6fd0', pointRadius: 2 }] },
+      data: { labels, datasets },
       options: { animation: false, responsive: true, maintainAspectRatio: false,
         scales: { y: { beginAtZero: true, title: { display: true, text: 'req/s' } } },
-        plugins: { legend: { display: false } } },
+        plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: 'req/s per second of the load, each variant' } } },
     });
   } else {
     seriesChart.data.labels = labels;
-    seriesChart.data.datasets[0].data = data;
+    seriesChart.data.datasets = datasets;
     seriesChart.update('none');
   }
 }
@@ -411,8 +408,6 @@ function renderFocus() {
   renderReplay();
 }
 
-const LINE_COLORS = ['#2f6fd0', '#e8590c', '#2b8a3e'];
-
 /* Each variant's req/s per second, one line each (one unit: req/s). */
 function seriesLines(parent, vs) {
   const box = el('div', 'chart-box small');
@@ -450,7 +445,8 @@ function replayText() {
   const i = state.replaying;
   const live = state.panelsLiveOnly || [];
   $('lab-replay-text').textContent = i === null
-    ? `${n} snapshots kept (${labNum(state.replay.offsetS(n - 1), 1)} s): drag to replay the run`
+    ? `the panels show the server now (settings restored); drag to replay the run (${n} snapshots, ` +
+      `${labNum(state.replay.offsetS(n - 1), 1)} s)`
     : `at ${labNum(state.replay.offsetS(i), 1)} s of ${labNum(state.replay.offsetS(n - 1), 1)} s` +
       (live.length ? ` (${live.join(', ')}: live only)` : '');
 }
@@ -480,6 +476,7 @@ function closeStream() {
 }
 
 function runEnded() {
+  if (hooks.record) hooks.record(false);
   state.running = null;
   setBusy(false);
   $('lab-progress').hidden = true;
@@ -539,6 +536,7 @@ async function runExperiment(id) {
   goLive();
   clearResult();
   state.replay.clear();
+  if (hooks.record) hooks.record(true);
   state.running = id;
   setBusy(true);
   setStatus(`running ${id}${dur ? ` (about ${Math.round(dur)} s)` : ''}`);

@@ -170,3 +170,22 @@ test('the kernel evidence of each variant side by side', () => {
   assert.deepEqual(t.head.slice(1), ['unpinned', 'pinned']);
   assert.deepEqual(t.rows, [['worker migrations', '+3', '+1'], ['worker cores', '0, 1', '1, 0']]);
 });
+
+import { seriesSets } from '../../www/lab-model.js';
+import { setupText, settingsWords } from '../../www/lab-text.js';
+
+test('settings in words: no "0 processes", the slice only in coro mode', () => {
+  assert.equal(settingsWords({ mode: 'pool', threads: 3, worker_cpus: '0-1', pin: false, coro_slice_ms: 0, processes: 0 }),
+    'pool, 3 workers, on CPUs 0-1, not pinned, one process');
+  assert.equal(settingsWords({ mode: 'coro', threads: 2, coro_slice_ms: 1 }), 'coro, 2 workers, a coroutine yields every 1 ms of CPU');
+  assert.equal(settingsWords({ mode: 'coro', threads: 2, coro_slice_ms: 0 }), 'coro, 2 workers, a coroutine never yields');
+  assert.equal(setupText({ mode: 'pool', threads: 4, cpus: 'first', pin: false }), 'pool, 4 workers, on the first CPU, not pinned');
+  assert.equal(setupText({ threads: 'cores', processes: 2 }), 'a worker per core, 2 worker processes');
+});
+
+test('the runs chart has a labelled line per variant', () => {
+  const t = seriesSets(fx.run);
+  assert.deepEqual(t.labels, ['1 s', '2 s', '3 s']);
+  assert.deepEqual(t.sets.map((d) => d.label), ['cpus=0', 'all CPUs']);
+  assert.deepEqual(seriesSets({ id: 'old', series: [1, null] }).sets, [{ label: 'old', data: [1, null] }]);
+});

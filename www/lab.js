@@ -178,7 +178,9 @@ function figureText(v) {
   return figureLine(v, fig);
 }
 
-function renderResult(r) {
+/* One run's figures, verdict and evidence, drawn from its result object alone
+ * (a /lab/runs entry; any source of the same shape). */
+export function renderResult(r) {
   state.lastResult = r;
   const v = $('lab-verdict');
   v.hidden = false;

@@ -475,7 +475,8 @@ static bool say_versus(words *w, json_t *exp, json_t *v0, json_t *v,
   bool model_same = fabs(rp - 1) < 0.05;
   bool same = fabs(r - 1) < 0.05;
   if (same)
-    say(w, "%s and %s gave the same %s%s", l1, l0, u, rd);
+    say(w, "%s and %s gave the same %s%s", tl_lab_run_str(hi, "label", ""),
+        tl_lab_run_str(lo, "label", ""), u, rd);
   else
     say(w, "%s gave %s the %s of %s%s", tl_lab_run_str(hi, "label", ""), rs, u,
         tl_lab_run_str(lo, "label", ""), rd);

@@ -628,6 +628,36 @@ static bool say_also(words *w, json_t *exp, json_t *variants) {
   return ok;
 }
 
+/* The variants compared agree or not with the model's ratios; each
+ * figure may still be far from the model's own (a busy machine gives
+ * every variant less): said, so that "as the model says" is not read as
+ * "as predicted". */
+static void say_off_model(words *w, json_t *exp, json_t *variants) {
+  const char *formula =
+      tl_lab_run_str(json_object_get(exp, "prediction"), "formula", "");
+  double tol = tl_lab_run_num(exp, "tolerance", 0.3);
+  size_t i;
+  json_t *v;
+  bool any = false;
+  json_array_foreach(variants, i, v) {
+    double m = num(v, "measured"), p = num(v, "predicted");
+    const char *f = tl_lab_run_str(v, "formula", formula);
+    if (isnan(m) || isnan(p) || p <= 0 || tl_lab_predict_is_bound(f) ||
+        tl_lab_predict_within(f, m, p, tol))
+      continue;
+    char a[32], b[32], sep;
+    const char *u = unit_words(tl_lab_run_str(v, "unit", ""), &sep);
+    fig(a, sizeof(a), m);
+    fig(b, sizeof(b), p);
+    if (!any)
+      say(w,
+          ". Against the model's own figures, NOT within %.0f %%: ", tol * 100);
+    say(w, "%s%s %s of %s%s%s", any ? ", " : "", tl_lab_run_str(v, "label", ""),
+        a, b, sep ? " " : "", u);
+    any = true;
+  }
+}
+
 json_t *tl_lab_verdict_compare(json_t *exp, json_t *variants) {
   const char *formula =
       tl_lab_run_str(json_object_get(exp, "prediction"), "formula", "");
@@ -681,6 +711,8 @@ json_t *tl_lab_verdict_compare(json_t *exp, json_t *variants) {
     if (!in)
       consistent = false;
   }
+  if (n > 1)
+    say_off_model(&w, exp, variants);
   if (!say_checks(&w, variants))
     consistent = false;
   say_steps(&w, variants);

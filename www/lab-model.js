@@ -86,6 +86,22 @@ export function chartGroups(variants) {
   return [...groups.values()];
 }
 
+/* The figures measured beside each variant's (a variant's also[], e.g.
+ * the private memory a thread and a process add): a chart per figure,
+ * one bar per variant named as the figure names it ("a thread"). */
+export function alsoGroups(variants) {
+  const groups = [];
+  (variants || []).forEach((v) => {
+    (Array.isArray(v.also) ? v.also : []).forEach((a, k) => {
+      if (!groups[k]) groups[k] = { unit: a.unit || '(no unit)', title: a.what, labels: [], measured: [], predicted: [] };
+      groups[k].labels.push(a.as || v.label || v.id);
+      groups[k].measured.push(typeof a.measured === 'number' ? a.measured : null);
+      groups[k].predicted.push(null);
+    });
+  });
+  return groups.filter(Boolean);
+}
+
 /* The runs list as bars, one chart per unit too: a run with variants
  * gives one bar per variant ("#3 one-core: cpus=0"), one without gives
  * one bar with the unit its experiment measures. */

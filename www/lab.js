@@ -26,7 +26,7 @@ import { labNum, show, setupText, settingsWords, predictionText, progressText, p
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
   runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
-  figureLine, extraLines, evidenceTable, unitText, seriesSets,
+  figureLine, extraLines, evidenceTable, unitText, seriesSets, alsoGroups,
 } from './lab-model.js';
 
 const state = {
@@ -240,6 +240,13 @@ function clearResult() {
   state.focus.progress = null;
 }
 
+/* The per-second series is the server's request counter: with a probe
+ * it counts the probe's requests too (thousands a second where the loop
+ * answers it), so it is not the load's req/s measured by wrk. */
+function seriesTitle(x) {
+  return x && x.probe ? 'requests/s at the server (the load and the probe)' : 'req/s per second of the load, each variant';
+}
+
 /* Each variant's req/s per second (the server's counters), a labelled
  * line each: a newcomer must see which line is which. */
 function drawSeries(r) {
@@ -252,11 +259,12 @@ function drawSeries(r) {
       data: { labels, datasets },
       options: { animation: false, responsive: true, maintainAspectRatio: false,
         scales: { y: { beginAtZero: true, title: { display: true, text: 'req/s' } } },
-        plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: 'req/s per second of the load, each variant' } } },
+        plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: seriesTitle(experiment(r.id)) } } },
     });
   } else {
     seriesChart.data.labels = labels;
     seriesChart.data.datasets = datasets;
+    seriesChart.options.plugins.title.text = seriesTitle(experiment(r.id));
     seriesChart.update('none');
   }
 }
@@ -270,11 +278,13 @@ function barChart(parent, g, title) {
   parent.appendChild(box);
   return new window.Chart(c.getContext('2d'), {
     type: 'bar',
+    /* No prediction (repeated measurements compared): no empty legend entry. */
     data: { labels: g.labels, datasets: [
-      { label: 'predicted', data: g.predicted, backgroundColor: '#9db7e0' },
+      ...(g.predicted.some((p) => typeof p === 'number')
+        ? [{ label: 'predicted', data: g.predicted, backgroundColor: '#9db7e0' }] : []),
       { label: 'measured', data: g.measured, backgroundColor: '#2f6fd0' }] },
     options: { animation: false, responsive: true, maintainAspectRatio: false,
-      scales: { y: { beginAtZero: true, title: { display: true, text: g.unit } } },
+      scales: { y: { beginAtZero: true, title: { display: true, text: unitText(g.unit).trim() || g.unit } } },
       plugins: { legend: { position: 'top', align: 'end' }, title: { display: !!title, text: title } } },
   });
 }
@@ -355,7 +365,10 @@ function variantBox(v, row, x) {
   box.dataset.variant = v.id;
   const head = el('div', 'lab-variant-head');
   head.append(el('span', 'lab-variant-label', v.label || v.id));
-  const setup = v.settings ? settingsText(v.settings) : setupText(v.setup || (x && !variantsOf(x) ? x.setup : null));
+  /* Without a load (process-costs) the variants are measurements, not
+   * settings: the server's settings would only mislead. */
+  const setup = x && !x.load ? ''
+    : v.settings ? settingsText(v.settings) : setupText(v.setup || (x && !variantsOf(x) ? x.setup : null));
   if (setup && setup !== (v.label || v.id)) head.append(el('span', 'lab-meta', setup + (v.needs_child ? ' · child server' : '')));
   const st = row.state === 'running'
     ? `${row.phase}${row.left_s !== null && row.phase === 'load' ? `, ${labNum(row.left_s, 1)} s left` : ''}`
@@ -375,7 +388,8 @@ function variantBox(v, row, x) {
   const ev = evidenceParts(v.evidence, fig);
   if (ev.length) box.appendChild(el('div', 'lab-variant-ev', ev.join(' · ')));
   if (row.state === 'running' && typeof row.rps === 'number') {
-    box.appendChild(el('div', 'lab-variant-ev', `${labNum(row.rps)} req/s so far (server counters)`));
+    box.appendChild(el('div', 'lab-variant-ev',
+      `${labNum(row.rps)} req/s so far (server counters${x && x.probe ? ': the load and the probe' : ''})`));
   }
   return box;
 }
@@ -403,15 +417,15 @@ function renderFocus() {
   vd.appendChild(el('div', 'lab-verdict-head', `${r.status === 'done' ? '' : `(${r.status}) `}${verdictText(r)}`));
   for (const line of verdictLines(r)) vd.appendChild(el('div', 'lab-why', line));
   if (typeof window.Chart === 'function') {
-    focusCharts = chartGroups(vs).map((g) => barChart(charts, g, g.unit));
+    focusCharts = [...chartGroups(vs), ...alsoGroups(vs)].map((g) => barChart(charts, g, g.title || unitText(g.unit).trim()));
     const withSeries = vs.filter((v) => Array.isArray(v.series) && v.series.length);
-    if (withSeries.length) focusCharts.push(seriesLines(charts, withSeries));
+    if (withSeries.length) focusCharts.push(seriesLines(charts, withSeries, seriesTitle(x)));
   }
   renderReplay();
 }
 
 /* Each variant's req/s per second, one line each (one unit: req/s). */
-function seriesLines(parent, vs) {
+function seriesLines(parent, vs, title) {
   const box = el('div', 'chart-box small');
   box.dataset.unit = 'req/s';
   const c = el('canvas');
@@ -425,7 +439,7 @@ function seriesLines(parent, vs) {
         borderColor: LINE_COLORS[i % LINE_COLORS.length], pointRadius: 2 })) },
     options: { animation: false, responsive: true, maintainAspectRatio: false,
       scales: { y: { beginAtZero: true, title: { display: true, text: 'req/s' } } },
-      plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: 'req/s per second' } } },
+      plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: title } } },
   });
 }
 

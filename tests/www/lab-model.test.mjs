@@ -189,3 +189,13 @@ test('the runs chart has a labelled line per variant', () => {
   assert.deepEqual(t.sets.map((d) => d.label), ['cpus=0', 'all CPUs']);
   assert.deepEqual(seriesSets({ id: 'old', series: [1, null] }).sets, [{ label: 'old', data: [1, null] }]);
 });
+
+import { alsoGroups } from '../../www/lab-model.js';
+
+test('the memory beside process-costs\' variants gets its own chart, its own unit', () => {
+  const g = alsoGroups([
+    { label: 'thread: pthread_create', unit: 'us', also: [{ what: 'private memory added', as: 'a thread', unit: 'KiB', measured: 8 }] },
+    { label: 'process: fork', unit: 'us', also: [{ what: 'private memory added', as: 'a process', unit: 'KiB', measured: 28 }] }]);
+  assert.deepEqual(g, [{ unit: 'KiB', title: 'private memory added', labels: ['a thread', 'a process'], measured: [8, 28], predicted: [null, null] }]);
+  assert.deepEqual(alsoGroups([{ unit: 'req/s' }]), []);
+});

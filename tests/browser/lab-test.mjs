@@ -28,6 +28,7 @@ const count = (hay, needle) => (needle ? hay.split(needle).length - 1 : 0);
 const viewOf = (page) => page.evaluate(() => ({
   boxes: [...document.querySelectorAll('#lab-focus-variants .lab-variant')].map((b) => ({
     label: b.querySelector('.lab-variant-label').textContent, fig: b.querySelector('.lab-variant-fig').textContent,
+    settings: (b.querySelector('.lab-variant-head .lab-meta') || { textContent: '' }).textContent,
     extra: [...b.querySelectorAll('.lab-variant-extra')].map((x) => x.textContent) })),
   verdict: document.getElementById('lab-focus-verdict').textContent,
   head: [...document.querySelectorAll('#lab-evidence thead th')].map((x) => x.textContent),
@@ -47,6 +48,8 @@ function sideBySide(what, run, view) {
     const want = `measured ${Number.isInteger(v.measured) ? v.measured : v.measured.toFixed(Math.abs(v.measured) >= 100 ? 0 : Math.abs(v.measured) >= 10 ? 1 : 2)} ${u}`;
     r.check(box.label === v.label && box.fig.startsWith(want) && count(box.fig, u) === 1,
       `${what}: "${v.label}" shows its figure, its unit once`, `${box.label}: ${box.fig}`);
+    r.check(box.settings.includes(`${v.settings.threads} workers, on CPUs ${v.settings.worker_cpus}`),
+      `${what}: "${v.label}" shows the settings read back`, box.settings);
     r.check(view.verdict.includes(`${v.label}: ${cfig(v.measured)} ${u}`) && !view.verdict.includes(`${u}: ${cfig(v.measured)} ${u}`),
       `${what}: the verdict says "${v.label}: ${cfig(v.measured)} ${u}", the unit not twice`, view.verdict.slice(0, 160));
   });

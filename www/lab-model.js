@@ -3,6 +3,8 @@
  * Node): which panels hold an experiment's evidence, where each variant of
  * a run stands (from the stream's `lab` progress events), the variants'
  * figures grouped one unit per chart, a variant's evidence in words, the
+ * figures beside the measured one (a step's wall-time spread, the memory
+ * a unit adds), the kernel's evidence side by side per variant, the
  * expected length of "Run all",
  * and the bounded buffer of snapshots a finished run is replayed from.
  */
@@ -86,6 +88,22 @@ export function chartGroups(variants) {
   return [...groups.values()];
 }
 
+/* The figures measured beside each variant's (a variant's also[], e.g.
+ * the private memory a thread and a process add): a chart per figure,
+ * one bar per variant named as the figure names it ("a thread"). */
+export function alsoGroups(variants) {
+  const groups = [];
+  (variants || []).forEach((v) => {
+    (Array.isArray(v.also) ? v.also : []).forEach((a, k) => {
+      if (!groups[k]) groups[k] = { unit: a.unit || '(no unit)', title: a.what, labels: [], measured: [], predicted: [] };
+      groups[k].labels.push(a.as || v.label || v.id);
+      groups[k].measured.push(typeof a.measured === 'number' ? a.measured : null);
+      groups[k].predicted.push(null);
+    });
+  });
+  return groups.filter(Boolean);
+}
+
 /* The runs list as bars, one chart per unit too: a run with variants
  * gives one bar per variant ("#3 one-core: cpus=0"), one without gives
  * one bar with the unit its experiment measures. */
@@ -117,6 +135,79 @@ export function evidenceParts(ev, fmt) {
     }
   }
   return parts;
+}
+
+/* A unit as written after a figure: "us" as µs, "%" glued. */
+export function unitText(u) {
+  if (!u) return '';
+  if (u === '%') return '%';
+  return ` ${u === 'us' ? 'µs' : u}`;
+}
+
+/* A variant's figure line, its unit once (after the measured figure):
+ * "measured 80.1 req/s · predicted 400 · ratio 0.20", with the 10th-90th
+ * percentile spread of a repeated measurement. fmt formats one figure. */
+export function figureLine(v, fmt) {
+  const u = unitText(v.unit);
+  const sp = Array.isArray(v.spread) && v.spread.length === 2
+    ? ` (10th-90th percentile ${fmt(v.spread[0])}-${fmt(v.spread[1])})` : '';
+  const pred = v.predicted === null || v.predicted === undefined ? 'no figure predicted' : `predicted ${fmt(v.predicted)}`;
+  const measured = v.measured === null || v.measured === undefined ? 'no figure measured' : `measured ${fmt(v.measured)}${u}${sp}`;
+  return `${measured} · ${pred}${typeof v.ratio === 'number' ? ` · ratio ${v.ratio.toFixed(2)}` : ''}`;
+}
+
+/* The figures a variant has beside its measured one, as lines: its
+ * probe's latency, a step's wall time p10/p50/p90 (pin), what it adds
+ * in memory (process-costs). */
+export function extraLines(v, fmt) {
+  const out = [];
+  const p = v && v.probe;
+  if (p && typeof p === 'object' && (typeof p.p50_ms === 'number' || typeof p.p99_ms === 'number')) {
+    out.push(`probe latency p50 ${fmt(p.p50_ms)} ms, p99 ${fmt(p.p99_ms)} ms`);
+  }
+  const st = v && v.steps;
+  if (st && typeof st === 'object') {
+    const q = [st.p10, st.p50, st.p90];
+    out.push(q.every((x) => typeof x === 'number')
+      ? `${st.what || "a step's wall time"}: p10 ${fmt(q[0])} · p50 ${fmt(q[1])} · p90 ${fmt(q[2])}${unitText(st.unit)}`
+      : `${st.what || "a step's wall time"}: no step seen`);
+  }
+  for (const a of Array.isArray(v && v.also) ? v.also : []) {
+    const sp = Array.isArray(a.spread) ? ` (10th-90th percentile ${fmt(a.spread[0])}-${fmt(a.spread[1])})` : '';
+    out.push(`${a.what}: ${typeof a.measured === 'number' ? `${fmt(a.measured)}${unitText(a.unit)}${sp}` : 'not measured'}`);
+  }
+  return out;
+}
+
+/* The kernel's evidence of every variant side by side: { head: ['kernel
+ * evidence', label...], rows: [[evidence label, cell...]] }, a cell the
+ * change during the load for a counter ("+388"), else the value during
+ * it; only the evidence arrays of /lab/runs (label, after, delta). */
+export function evidenceTable(variants, fmt) {
+  const vs = (variants || []).filter((v) => Array.isArray(v.evidence));
+  const labels = [];
+  for (const v of vs) for (const e of v.evidence) if (!labels.includes(e.label)) labels.push(e.label);
+  const cell = (e) => {
+    if (!e) return '';
+    if (e.counter) return typeof e.delta === 'number' ? `${e.delta >= 0 ? '+' : ''}${fmt(e.delta)}` : 'n/a';
+    return fmt(e.after);
+  };
+  return {
+    head: ['kernel evidence (during the load; + = change)', ...vs.map((v) => v.label || v.id)],
+    rows: labels.map((l) => [l, ...vs.map((v) => cell(v.evidence.find((e) => e.label === l)))]),
+  };
+}
+
+/* The runs chart's lines: each variant's req/s per second, labelled
+ * (a run without variants: its own series). { labels: ['1 s', ...],
+ * sets: [{ label, data }] }. */
+export function seriesSets(r) {
+  const vs = r && Array.isArray(r.variants) && r.variants.length ? r.variants
+    : [{ label: r && r.id ? r.id : 'req/s', series: r && r.series }];
+  const sets = vs.filter((v) => Array.isArray(v.series) && v.series.length)
+    .map((v) => ({ label: v.label || v.id, data: v.series.map((y) => (typeof y === 'number' ? y : null)) }));
+  const n = Math.max(0, ...sets.map((d) => d.data.length));
+  return { labels: Array.from({ length: n }, (_, i) => `${i + 1} s`), sets };
 }
 
 /* Seconds "Run all" is expected to take: each variant's load plus a

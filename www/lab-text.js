@@ -19,11 +19,43 @@ export function show(v) {
   return String(v);
 }
 
-/* { mode: 'pool', threads: 4 } -> "mode pool, threads 4" */
+/* A setup asked for, in words: { mode: 'pool', threads: 4, cpus:
+ * 'first', pin: false } -> "pool, 4 workers, on the first CPU, not
+ * pinned". */
 export function setupText(s) {
   if (!s) return '';
-  return ['mode', 'threads', 'cpus', 'pin', 'processes'].filter((k) => s[k] !== undefined)
-    .map((k) => `${k} ${s[k]}`).join(', ');
+  const parts = [];
+  if (s.mode !== undefined) parts.push(s.mode);
+  if (s.threads !== undefined) parts.push(s.threads === 'cores' ? 'a worker per core' : `${s.threads} workers`);
+  if (s.cpus !== undefined) parts.push(s.cpus === 'first' ? 'on the first CPU' : s.cpus === 'all' ? 'on every CPU' : `on CPUs ${s.cpus}`);
+  if (s.pin !== undefined) parts.push(s.pin ? 'pinned' : 'not pinned');
+  if (s.mode === 'coro' && s.coro_slice_ms !== undefined) parts.push(sliceText(s.coro_slice_ms));
+  if (s.processes !== undefined) parts.push(processesText(s.processes));
+  return parts.join(', ');
+}
+
+function sliceText(ms) {
+  return ms ? `a coroutine yields every ${ms} ms of CPU` : 'a coroutine never yields';
+}
+
+/* --processes 0 (or none) is one process, not "0 processes". */
+function processesText(n) {
+  return n ? `${n} worker process${n === 1 ? '' : 'es'}` : 'one process';
+}
+
+/* The settings read back after a variant's setup, in words: the slice
+ * only in coro mode (elsewhere it changes nothing), --processes 0 as one
+ * process. */
+export function settingsWords(s) {
+  if (!s) return '';
+  const parts = [];
+  if (s.mode !== undefined) parts.push(s.mode);
+  if (s.threads !== undefined) parts.push(`${s.threads} workers`);
+  if (s.worker_cpus !== undefined) parts.push(`on CPUs ${s.worker_cpus}`);
+  if (s.pin !== undefined) parts.push(s.pin ? 'pinned' : 'not pinned');
+  if (s.mode === 'coro' && s.coro_slice_ms !== undefined && s.coro_slice_ms !== null) parts.push(sliceText(s.coro_slice_ms));
+  if (s.processes !== undefined && s.processes !== null) parts.push(processesText(s.processes));
+  return parts.join(', ');
 }
 
 export function predictionText(x) {

@@ -22,10 +22,11 @@
 
 import { $, el } from './dom.js';
 import { get, post, openStream } from './api.js';
-import { labNum, show, setupText, predictionText, progressText, progressPct } from './lab-text.js';
+import { labNum, show, setupText, settingsWords, predictionText, progressText, progressPct } from './lab-text.js';
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
   runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
+  figureLine, extraLines, evidenceTable, unitText, seriesSets, alsoGroups,
 } from './lab-model.js';
 
 const state = {
@@ -34,12 +35,14 @@ const state = {
   focus: { open: false, id: null, panels: [], progress: null, result: null },
   replay: new ReplayBuffer(60000, 600), replaying: null, replayable: [],
 };
-let hooks = { replay: null, live: null };
+let hooks = { replay: null, live: null, record: null };
 let seriesChart = null;
 let runsCharts = [], focusCharts = [];
 const moved = [];                   // [{ node, marker }] panels in the focused view
+const LINE_COLORS = ['#2f6fd0', '#e8590c', '#2b8a3e'];
 
-/* From main.js: { replay(ids, snapshot) -> the ids it could draw, live() }. */
+/* From main.js: { replay(ids, snapshot) -> the ids it could draw, live(),
+ * record(on): the lanes log their slices while a run goes }. */
 export function useReplay(h) {
   hooks = { ...hooks, ...h };
 }
@@ -103,12 +106,13 @@ function experimentRow(x) {
   row.dataset.id = x.id;
   const text = el('div', 'lab-exp-text');
   text.appendChild(el('div', 'lab-q', x.question));
-  const load = x.load ? `${x.load.path}, ${x.load.connections} conns, ${x.load.duration_s} s` : '';
+  const load = x.load ? `${x.load.path}, ${x.load.connections} conns, ${x.load.duration_s} s` : 'no load: measured at start';
   const vs = variantsOf(x);
+  /* A bound ("more than 0 req/s") is not a prediction of 0. */
   const pred = vs ? `variants: ${vs.map((v) => `${v.label} (${v.predicted === null || v.predicted === undefined
-    ? 'qualitative' : `${labNum(v.predicted)}${v.unit ? ` ${v.unit}` : ''}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
+    ? 'compared with each other' : `${x.bound ? 'more than ' : ''}${fig(v.predicted)}${unitText(v.unit)}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
     : `${setupText(x.setup)} · predicted ${predictionText(x)}`;
-  text.appendChild(el('div', 'lab-meta', `${x.idea} · ${load} · ${pred}`));
+  text.appendChild(el('div', 'lab-meta', [x.idea, load, pred].filter(Boolean).join(' · ')));
   row.appendChild(text);
   const ok = runnable(x);
   const b = el('button', 'lab-run', ok ? 'Run' : 'needs restart');
@@ -145,14 +149,18 @@ function renderProgress(p) {
   $('lab-progress-text').textContent = progressText(p);
 }
 
+/* The lines under a verdict: the model, what the checks look for (their
+ * figures are in the verdict), the restore. With variants, each variant's
+ * probe is in its own box, not here. */
 function verdictLines(r) {
   const lines = [];
   if (r.why) lines.push(`model: ${r.why}`);
-  if (r.check) {
-    lines.push(`evidence check: ${r.check.evidence} = ${show(r.check.value)} ${r.check.op} ${r.check.want} → ` +
-      `${r.check.passed ? 'yes' : 'no'} (${r.check.explain})`);
+  const vs = Array.isArray(r.variants) && r.variants.length ? r.variants : [r];
+  const explains = [...new Set(vs.map((v) => v.check && v.check.explain).filter(Boolean))];
+  for (const e of explains) lines.push(`the check: ${e}`);
+  if (!Array.isArray(r.variants) && r.probe) {
+    lines.push(`probe: p50 ${labNum(r.probe.p50_ms)} ms, p99 ${labNum(r.probe.p99_ms)} ms`);
   }
-  if (r.probe) lines.push(`probe: p50 ${labNum(r.probe.p50_ms)} ms, p99 ${labNum(r.probe.p99_ms)} ms`);
   const a = r.settings_after;
   if (r.restored !== undefined || a) {
     lines.push(`settings restored: ${r.restored ? 'yes' : 'NO'}` +
@@ -163,24 +171,16 @@ function verdictLines(r) {
 
 /* The settings a variant ran with, as read back. */
 function settingsText(s) {
-  if (!s) return '';
-  const parts = [];
-  if (s.mode !== undefined) parts.push(s.mode);
-  if (s.threads !== undefined) parts.push(`${s.threads} workers`);
-  if (s.worker_cpus !== undefined) parts.push(`on CPUs ${s.worker_cpus}`);
-  if (s.pin !== undefined) parts.push(s.pin ? 'pinned' : 'not pinned');
-  if (s.coro_slice_ms !== undefined && s.coro_slice_ms !== null) parts.push(`slice ${s.coro_slice_ms} ms`);
-  if (s.processes !== undefined && s.processes !== null) parts.push(`${s.processes} process${s.processes === 1 ? '' : 'es'}`);
-  return parts.join(', ');
+  return settingsWords(s);
 }
 
 function figureText(v) {
-  const u = v.unit ? ` ${v.unit}` : '';
-  return `measured ${fig(v.measured)}${u} · predicted ${v.predicted === null || v.predicted === undefined
-    ? 'qualitative' : `${fig(v.predicted)}${u}`}${typeof v.ratio === 'number' ? ` · ratio ${labNum(v.ratio)}` : ''}`;
+  return figureLine(v, fig);
 }
 
-function renderResult(r) {
+/* One run's figures, verdict and evidence, drawn from its result object alone
+ * (a /lab/runs entry; any source of the same shape). */
+export function renderResult(r) {
   state.lastResult = r;
   const v = $('lab-verdict');
   v.hidden = false;
@@ -188,23 +188,47 @@ function renderResult(r) {
   v.textContent = '';
   v.appendChild(el('div', 'lab-verdict-head', `${r.id} (${r.status}): ${verdictText(r)}`));
   for (const vr of r.variants || []) {
-    v.appendChild(el('div', 'lab-why', `${vr.label || vr.id} [${settingsText(vr.settings)}]: ${figureText(vr)}`));
+    const extra = extraLines(vr, fig);
+    v.appendChild(el('div', 'lab-why', `${vr.label || vr.id} [${settingsText(vr.settings)}]: ${figureText(vr)}` +
+      (extra.length ? ` · ${extra.join(' · ')}` : '')));
   }
   for (const line of verdictLines(r)) v.appendChild(el('div', 'lab-why', line));
+  renderEvidence(r);
+  drawSeries(r);
+  if (state.focus.open && state.focus.id === r.id) {
+    state.focus.result = r;
+    renderFocus();
+  }
+}
+
+/* The kernel's evidence: every variant side by side (a counter's change
+ * during the load, else its value then); a run without variants as
+ * before / during / change. */
+function renderEvidence(r) {
+  const table = $('lab-evidence');
   const tb = $('lab-evidence-body');
+  const head = table.tHead.rows[0];
   tb.textContent = '';
+  head.textContent = '';
+  if (Array.isArray(r.variants) && r.variants.length) {
+    const t = evidenceTable(r.variants, show);
+    for (const h of t.head) head.appendChild(el('th', null, h));
+    for (const row of t.rows) {
+      const tr = el('tr');
+      row.forEach((c, i) => tr.appendChild(el('td', i ? 'num' : null, c)));
+      tb.appendChild(tr);
+    }
+    table.hidden = !t.rows.length;
+    return;
+  }
+  for (const h of ['kernel evidence', 'before', 'during the load', 'change']) head.appendChild(el('th', null, h));
   for (const e of Array.isArray(r.evidence) ? r.evidence : []) {
     const tr = el('tr');
     tr.append(el('td', null, e.label), el('td', 'num', show(e.before)), el('td', 'num', show(e.after)),
       el('td', 'num', e.counter ? show(e.delta) : ''));
     tb.appendChild(tr);
   }
-  $('lab-evidence').hidden = !(Array.isArray(r.evidence) && r.evidence.length);
-  drawSeries(r.series || (r.variants && r.variants[0] && r.variants[0].series) || []);
-  if (state.focus.open && state.focus.id === r.id) {
-    state.focus.result = r;
-    renderFocus();
-  }
+  table.hidden = !(Array.isArray(r.evidence) && r.evidence.length);
 }
 
 /* A new run: the previous result leaves the view (it stays in the runs list). */
@@ -216,21 +240,31 @@ function clearResult() {
   state.focus.progress = null;
 }
 
-function drawSeries(series) {
+/* The per-second series is the server's request counter: with a probe
+ * it counts the probe's requests too (thousands a second where the loop
+ * answers it), so it is not the load's req/s measured by wrk. */
+function seriesTitle(x) {
+  return x && x.probe ? 'requests/s at the server (the load and the probe)' : 'req/s per second of the load, each variant';
+}
+
+/* Each variant's req/s per second (the server's counters), a labelled
+ * line each: a newcomer must see which line is which. */
+function drawSeries(r) {
   if (typeof window.Chart !== 'function') return;
-  const labels = series.map((_, i) => `${i + 1} s`);
-  const data = series.map((v) => (typeof v === 'number' ? v : null));
+  const { labels, sets } = seriesSets(r);
+  const datasets = sets.map((d, i) => ({ label: d.label, data: d.data, borderColor: LINE_COLORS[i % LINE_COLORS.length], pointRadius: 2 }));
   if (!seriesChart) {
     seriesChart = new window.Chart($('chart-lab-series').getContext('2d'), {
       type: 'line',
-      data: { labels, datasets: [{ label: 'req/s (server)', data, borderColor: '#2f6fd0', pointRadius: 2 }] },
+      data: { labels, datasets },
       options: { animation: false, responsive: true, maintainAspectRatio: false,
         scales: { y: { beginAtZero: true, title: { display: true, text: 'req/s' } } },
-        plugins: { legend: { display: false } } },
+        plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: seriesTitle(experiment(r.id)) } } },
     });
   } else {
     seriesChart.data.labels = labels;
-    seriesChart.data.datasets[0].data = data;
+    seriesChart.data.datasets = datasets;
+    seriesChart.options.plugins.title.text = seriesTitle(experiment(r.id));
     seriesChart.update('none');
   }
 }
@@ -244,11 +278,13 @@ function barChart(parent, g, title) {
   parent.appendChild(box);
   return new window.Chart(c.getContext('2d'), {
     type: 'bar',
+    /* No prediction (repeated measurements compared): no empty legend entry. */
     data: { labels: g.labels, datasets: [
-      { label: 'predicted', data: g.predicted, backgroundColor: '#9db7e0' },
+      ...(g.predicted.some((p) => typeof p === 'number')
+        ? [{ label: 'predicted', data: g.predicted, backgroundColor: '#9db7e0' }] : []),
       { label: 'measured', data: g.measured, backgroundColor: '#2f6fd0' }] },
     options: { animation: false, responsive: true, maintainAspectRatio: false,
-      scales: { y: { beginAtZero: true, title: { display: true, text: g.unit } } },
+      scales: { y: { beginAtZero: true, title: { display: true, text: unitText(g.unit).trim() || g.unit } } },
       plugins: { legend: { position: 'top', align: 'end' }, title: { display: !!title, text: title } } },
   });
 }
@@ -329,7 +365,10 @@ function variantBox(v, row, x) {
   box.dataset.variant = v.id;
   const head = el('div', 'lab-variant-head');
   head.append(el('span', 'lab-variant-label', v.label || v.id));
-  const setup = v.settings ? settingsText(v.settings) : setupText(v.setup || (x && !variantsOf(x) ? x.setup : null));
+  /* Without a load (process-costs) the variants are measurements, not
+   * settings: the server's settings would only mislead. */
+  const setup = x && !x.load ? ''
+    : v.settings ? settingsText(v.settings) : setupText(v.setup || (x && !variantsOf(x) ? x.setup : null));
   if (setup && setup !== (v.label || v.id)) head.append(el('span', 'lab-meta', setup + (v.needs_child ? ' · child server' : '')));
   const st = row.state === 'running'
     ? `${row.phase}${row.left_s !== null && row.phase === 'load' ? `, ${labNum(row.left_s, 1)} s left` : ''}`
@@ -345,10 +384,12 @@ function variantBox(v, row, x) {
   const text = v.measured !== undefined ? figureText(v)
     : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${fig(v.predicted)}${u}`}`;
   box.appendChild(el('div', 'lab-variant-fig', text));
+  for (const line of extraLines(v, fig)) box.appendChild(el('div', 'lab-variant-extra', line));
   const ev = evidenceParts(v.evidence, fig);
   if (ev.length) box.appendChild(el('div', 'lab-variant-ev', ev.join(' · ')));
   if (row.state === 'running' && typeof row.rps === 'number') {
-    box.appendChild(el('div', 'lab-variant-ev', `${labNum(row.rps)} req/s so far (server counters)`));
+    box.appendChild(el('div', 'lab-variant-ev',
+      `${labNum(row.rps)} req/s so far (server counters${x && x.probe ? ': the load and the probe' : ''})`));
   }
   return box;
 }
@@ -376,17 +417,15 @@ function renderFocus() {
   vd.appendChild(el('div', 'lab-verdict-head', `${r.status === 'done' ? '' : `(${r.status}) `}${verdictText(r)}`));
   for (const line of verdictLines(r)) vd.appendChild(el('div', 'lab-why', line));
   if (typeof window.Chart === 'function') {
-    focusCharts = chartGroups(vs).map((g) => barChart(charts, g, g.unit));
+    focusCharts = [...chartGroups(vs), ...alsoGroups(vs)].map((g) => barChart(charts, g, g.title || unitText(g.unit).trim()));
     const withSeries = vs.filter((v) => Array.isArray(v.series) && v.series.length);
-    if (withSeries.length) focusCharts.push(seriesLines(charts, withSeries));
+    if (withSeries.length) focusCharts.push(seriesLines(charts, withSeries, seriesTitle(x)));
   }
   renderReplay();
 }
 
-const LINE_COLORS = ['#2f6fd0', '#e8590c', '#2b8a3e'];
-
 /* Each variant's req/s per second, one line each (one unit: req/s). */
-function seriesLines(parent, vs) {
+function seriesLines(parent, vs, title) {
   const box = el('div', 'chart-box small');
   box.dataset.unit = 'req/s';
   const c = el('canvas');
@@ -400,7 +439,7 @@ function seriesLines(parent, vs) {
         borderColor: LINE_COLORS[i % LINE_COLORS.length], pointRadius: 2 })) },
     options: { animation: false, responsive: true, maintainAspectRatio: false,
       scales: { y: { beginAtZero: true, title: { display: true, text: 'req/s' } } },
-      plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: 'req/s per second' } } },
+      plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: title } } },
   });
 }
 
@@ -422,7 +461,8 @@ function replayText() {
   const i = state.replaying;
   const live = state.panelsLiveOnly || [];
   $('lab-replay-text').textContent = i === null
-    ? `${n} snapshots kept (${labNum(state.replay.offsetS(n - 1), 1)} s): drag to replay the run`
+    ? `the panels show the server now (settings restored); drag to replay the run (${n} snapshots, ` +
+      `${labNum(state.replay.offsetS(n - 1), 1)} s)`
     : `at ${labNum(state.replay.offsetS(i), 1)} s of ${labNum(state.replay.offsetS(n - 1), 1)} s` +
       (live.length ? ` (${live.join(', ')}: live only)` : '');
 }
@@ -452,6 +492,7 @@ function closeStream() {
 }
 
 function runEnded() {
+  if (hooks.record) hooks.record(false);
   state.running = null;
   setBusy(false);
   $('lab-progress').hidden = true;
@@ -476,6 +517,9 @@ function onLabEvent(ev) {
       renderFocus();
     }
   } else if (m.type === 'result') {
+    /* A result already shown (the same run again) must not come back over
+     * the next run's cleared view. */
+    if (m.result && state.runs.some((x) => x.run === m.result.run && x.id === m.result.id)) return;
     const all = state.running === 'all';
     state.runs.push(m.result);
     if (!all) runEnded();
@@ -508,6 +552,7 @@ async function runExperiment(id) {
   goLive();
   clearResult();
   state.replay.clear();
+  if (hooks.record) hooks.record(true);
   state.running = id;
   setBusy(true);
   setStatus(`running ${id}${dur ? ` (about ${Math.round(dur)} s)` : ''}`);

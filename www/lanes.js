@@ -99,6 +99,7 @@ const ingest = (d) => {
     }
     st.seen.set(key, s);
     st.slices.push(s);
+    if (rec.on) record1(s);
   }
   const floor = st.nowNs - KEEP_NS;
   if (st.slices.length && st.slices[0].end_ns < floor) {
@@ -295,7 +296,7 @@ const renderInfo = () => {
     `${st.tracing === false ? ' (not tracing: nobody watched yet)' : ''}` +
     ` · lost records: ${st.lost}` +
     (st.holes.length ? ' · too many slices to fetch them all: the newest shown, the rest shaded' : '') +
-    (st.paused ? ' · paused' : '');
+    (rec.saved ? ' · replaying the Lab run: "now" is the replayed moment' : st.paused ? ' · paused' : '');
   st.info.title = st.reason;
 };
 
@@ -449,13 +450,63 @@ export function render(s) {
   if (!st.paused) scheduleDraw();
 }
 
+/* ---- the Lab's replay (www/lab.js through main.js) ----
+ * While a Lab run goes, every slice this panel receives is also kept in a
+ * log (bounded: REC_MAX slices, the oldest dropped); a finished run is
+ * replayed by drawing, from that log, the window that ended at a kept
+ * snapshot's time (its start_ns + uptime_ms: CLOCK_MONOTONIC, the clock
+ * of the slices). Polling stops meanwhile; live() puts back what the
+ * panel had and resumes. */
+const REC_MAX = 200000;
+const rec = { on: false, log: [], dropped: 0, saved: null };
+
+const record1 = (s) => {
+  rec.log.push(s);
+  if (rec.log.length > REC_MAX) { rec.log.splice(0, rec.log.length - REC_MAX); rec.dropped++; }
+};
+
+/* on: start a new log (a run starts); off: keep it for the replay. */
+export function record(on) {
+  if (on) { rec.log = []; rec.dropped = 0; }
+  rec.on = !!on;
+}
+
+/* Draws the log's window ending at snapshot s's time; false when the
+ * log has nothing there (the panel was paused, or tracing unavailable). */
+export function replayAt(s) {
+  if (!st.root || !s || !isNum(s.start_ns) || !isNum(s.uptime_ms)) return false;
+  const end = s.start_ns + s.uptime_ms * 1e6 + LAG_NS;
+  const from = end - KEEP_NS;
+  const slices = rec.log.filter((x) => x.end_ns >= from && x.start_ns <= end);
+  if (!slices.length) return false;
+  if (!rec.saved) rec.saved = { slices: st.slices, nowNs: st.nowNs, paused: st.paused };
+  st.paused = true;              // no poll ingests into the replayed view
+  st.slices = slices;
+  st.nowNs = end;
+  renderInfo();
+  scheduleDraw();
+  return true;
+}
+
+/* Back to the live lanes (the user's own pause as it was). */
+export function replayEnd() {
+  if (!rec.saved) return;
+  st.slices = rec.saved.slices;
+  st.nowNs = rec.saved.nowNs;
+  st.paused = rec.saved.paused;
+  rec.saved = null;
+  renderInfo();
+  scheduleDraw();
+  if (!st.timer && !st.paused && st.source !== 'sampled') poll();
+}
+
 /* What the panel holds and drew (for tests and the curious). */
 export function lanesModel() {
   const inWindow = st.slices.filter((s) => s.end_ns >= st.nowNs - LAG_NS - st.windowNs);
   return {
     source: st.source, reason: st.reason, tracing: st.tracing, lost: st.lost, ncpu: st.ncpu,
     polls: st.polls, errors: st.errors, paused: st.paused, holes: st.holes.length, steps: st.steps.length,
-    slices: inWindow.length,
+    slices: inWindow.length, replaying: !!rec.saved, recorded: rec.log.length,
     preempted: inWindow.filter((s) => s.end === 'preempted').length,
     blocked: inWindow.filter((s) => s.end === 'blocked').length,
     onLock: inWindow.filter((s) => s.on_lock === true).length,

@@ -49,11 +49,14 @@ import * as lanes from './lanes.js';
 import * as labChild from './lab-child.js';
 
 /* The Lab's replay draws a kept snapshot into the panels that can show
- * one (by their section id) and pauses the live view meanwhile; the lanes
- * and the timeline keep their own time and stay live. */
+ * one (by their section id) and pauses the live view meanwhile; the
+ * timeline from the snapshot's steps, the lanes from the slices they
+ * logged while the run went (lanes.record). */
 const REPLAYABLE = {
   'panel-threads': threadTable, 'panel-processes': processes, 'panel-coro': coro,
   'panel-cores': cores, 'panel-scoreboard': scoreboard,
+  /* the timeline is a function of the snapshot's steps */
+  'panel-timeline': timeline,
 };
 
 function replaySnapshot(ids, s) {
@@ -63,6 +66,8 @@ function replaySnapshot(ids, s) {
     info: { t0: performance.now(), restarted: false } };
   const drawn = ids.filter((id) => REPLAYABLE[id]);
   for (const id of drawn) REPLAYABLE[id].render(s, view);
+  /* the lanes from the slices they logged during the run */
+  if (ids.includes('panel-lanes') && lanes.replayAt(s)) drawn.push('panel-lanes');
   return drawn;
 }
 
@@ -182,7 +187,7 @@ function initFollow() {
 function start() {
   window.tlDashboard = api;
   useCssLookup(cssVar);
-  lab.useReplay({ replay: replaySnapshot, live: () => setPaused(false) });
+  lab.useReplay({ replay: replaySnapshot, live: () => { lanes.replayEnd(); setPaused(false); }, record: lanes.record });
   for (const p of PANELS) p.init();
   initFollow();
   applyFragment();

@@ -114,7 +114,9 @@ function renderCosts(c) {
   }
   const rows = [
     ['creation', 'fork() until the child runs', c.fork_to_ready_us, 'pthread_create() until the thread runs', c.pthread_create_to_running_us, us],
-    ['memory', 'PSS of one process (median)', c.process_pss_kb, `stack resident per thread (${kb(c.thread_stack_mapped_kb)} mapped)`, c.thread_stack_resident_kb, kb],
+    /* Like with like: the private memory (smaps_rollup) a started, waiting process / thread adds. */
+    ['memory', 'private memory a new process adds (started, waiting; smaps_rollup)', c.process_private_added_kb,
+      'private memory a new thread adds (started, waiting; smaps_rollup)', c.thread_private_added_kb, kb],
     ['a message there and back', 'between 2 processes (socketpair)', c.ipc_socketpair_round_trip_us, 'between 2 threads (shared memory, mutex + condvar)', c.shm_condvar_handoff_round_trip_us, us]
   ];
   rows.forEach(r => {

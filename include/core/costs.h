@@ -3,7 +3,8 @@
  * fork -> child running, pthread_create -> thread running, a one-byte
  * round trip over a socketpair between two processes, and a handoff
  * between two threads through shared memory (mutex + condvar, i.e. futex);
- * plus the resident size of a new thread's stack (smaps).
+ * plus the resident size of a new thread's stack (smaps), and the private
+ * memory a thread and a process add (smaps_rollup).
  *
  * The measuring runs in a probe process forked from the main thread
  * before the server starts any thread, so that its threads and switches
@@ -35,6 +36,13 @@ typedef struct tl_costs {
    * from a real difference). */
   double fork_spread_us[2], thread_spread_us[2], ipc_spread_us[2],
       shm_spread_us[2];
+  /* Private memory (smaps_rollup Private_Clean + Private_Dirty, KiB)
+   * added per unit started and waiting: a thread (its process's, before
+   * vs after) and a process (its own); medians of the rounds with their
+   * 10th and 90th percentiles. */
+  bool has_mem_thread, has_mem_process;
+  double thread_private_kb, thread_private_spread_kb[2];
+  double process_private_kb, process_private_spread_kb[2];
   bool has_stack;
   uint64_t thread_stack_rss_kb;  /* a new thread's stack, resident */
   uint64_t thread_stack_size_kb; /* its mapping */

@@ -22,4 +22,12 @@ json_t *tl_lab_evidence_delta(json_t *before, json_t *after);
 json_t *tl_lab_evidence_counter(json_t *before, json_t *after, const char *path,
                                 const char *agg);
 
+/* The q-quantile (0..1, nearest rank) of the wall times (end_ms -
+ * start_ms) of the elements path reaches in after (timeline steps), only
+ * those that started after before's timeline ended (before may be NULL):
+ * the steps of this load, not of the variant before. agg names it:
+ * "wall_p10", "wall_p50", "wall_p90". JSON null without a step. */
+json_t *tl_lab_evidence_wall(json_t *before, json_t *after, const char *path,
+                             const char *agg);
+
 #endif

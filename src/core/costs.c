@@ -238,9 +238,168 @@ static bool measure_shm(tl_costs *c) {
   return true;
 }
 
+/* ---- private memory added per unit, like with like ----
+ * Both sides are the kernel's Private_Clean + Private_Dirty (smaps_rollup:
+ * the pages only this process maps, what the kernel frees when it goes),
+ * for units that were started and then wait: a thread adds to its
+ * process's private memory (read before and after), a forked process holds
+ * its own (read from its smaps_rollup; pages still shared copy-on-write
+ * with its parent are not its own). Page tables and kernel stacks are in
+ * neither figure. MEM_UNITS units per round, MEM_ROUNDS rounds, all kept
+ * alive to the end (a joined thread's stack would be reused, resident). */
+#define MEM_ROUNDS 10
+#define MEM_UNITS  4
+
+/* Private_Clean + Private_Dirty of /proc/PID/smaps_rollup, KiB; -1 when
+ * the kernel does not give it. */
+static long long private_kb(const char *path) {
+  FILE *f = fopen(path, "r");
+  if (!f)
+    return -1;
+  char line[256];
+  long long sum = 0;
+  int seen = 0;
+  while (fgets(line, sizeof(line), f)) {
+    unsigned long long v;
+    if (sscanf(line, "Private_Clean: %llu", &v) == 1 ||
+        sscanf(line, "Private_Dirty: %llu", &v) == 1) {
+      sum += (long long) v;
+      seen++;
+    }
+  }
+  fclose(f);
+  return seen == 2 ? sum : -1;
+}
+
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  int started; /* under mu */
+  bool go;     /* under mu: the measuring is over, end */
+} waiters;
+
+static void *waiter(void *arg) {
+  waiters *w = arg;
+  pthread_mutex_lock(&w->mu);
+  w->started++;
+  pthread_cond_broadcast(&w->cv);
+  while (!w->go)
+    pthread_cond_wait(&w->cv, &w->mu);
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+/* KiB per unit of each round into v (rounds that could not be read are
+ * left out); the count. */
+static int mem_threads(uint64_t *v) {
+  waiters w;
+  memset(&w, 0, sizeof(w));
+  pthread_mutex_init(&w.mu, NULL);
+  pthread_cond_init(&w.cv, NULL);
+  pthread_t th[MEM_ROUNDS * MEM_UNITS];
+  int nth = 0, n = 0;
+  for (int r = 0; r < MEM_ROUNDS; r++) {
+    long long before = private_kb("/proc/self/smaps_rollup");
+    int made = 0;
+    for (int k = 0; k < MEM_UNITS; k++)
+      if (pthread_create(&th[nth], NULL, waiter, &w) == 0) {
+        nth++;
+        made++;
+      }
+    pthread_mutex_lock(&w.mu);
+    while (w.started < nth)
+      pthread_cond_wait(&w.cv, &w.mu);
+    pthread_mutex_unlock(&w.mu);
+    long long after = private_kb("/proc/self/smaps_rollup");
+    if (made == MEM_UNITS && before >= 0 && after >= before)
+      v[n++] = (uint64_t) (after - before) * 1000 / MEM_UNITS;
+  }
+  pthread_mutex_lock(&w.mu);
+  w.go = true;
+  pthread_cond_broadcast(&w.cv);
+  pthread_mutex_unlock(&w.mu);
+  for (int i = 0; i < nth; i++)
+    pthread_join(th[i], NULL);
+  pthread_mutex_destroy(&w.mu);
+  pthread_cond_destroy(&w.cv);
+  return n;
+}
+
+static int mem_processes(uint64_t *v) {
+  int ready[2], hold[2];
+  if (pipe(ready) != 0)
+    return 0;
+  if (pipe(hold) != 0) {
+    close(ready[0]);
+    close(ready[1]);
+    return 0;
+  }
+  pid_t kids[MEM_ROUNDS * MEM_UNITS];
+  int nk = 0, n = 0;
+  pid_t self = getpid();
+  for (int r = 0; r < MEM_ROUNDS; r++) {
+    int from = nk;
+    for (int k = 0; k < MEM_UNITS; k++) {
+      pid_t pid = fork();
+      if (pid == 0) {
+        /* Started, then waits: it ends when the probe closes hold (or
+         * dies: the death signal). */
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != self)
+          _exit(0);
+        close(hold[1]);
+        char c = 1;
+        (void) !write(ready[1], &c, 1);
+        (void) !read(hold[0], &c, 1);
+        _exit(0);
+      }
+      if (pid > 0)
+        kids[nk++] = pid;
+    }
+    char c;
+    for (int i = from; i < nk; i++)
+      if (read(ready[0], &c, 1) != 1)
+        break;
+    long long sum = 0;
+    bool ok = nk - from == MEM_UNITS;
+    for (int i = from; i < nk && ok; i++) {
+      char path[64];
+      snprintf(path, sizeof(path), "/proc/%d/smaps_rollup", (int) kids[i]);
+      long long kb = private_kb(path);
+      ok = kb >= 0;
+      sum += kb;
+    }
+    if (ok)
+      v[n++] = (uint64_t) sum * 1000 / MEM_UNITS;
+  }
+  close(hold[1]);
+  close(hold[0]);
+  close(ready[0]);
+  close(ready[1]);
+  for (int i = 0; i < nk; i++)
+    waitpid(kids[i], NULL, 0);
+  return n;
+}
+
+/* Median and spread of n rounds (KiB x 1000, as median_us's ns). */
+static bool mem_figure(uint64_t *v, int n, double *kb, double *spread) {
+  if (n < MEM_ROUNDS / 2)
+    return false;
+  *kb = median_us(v, n, spread);
+  return true;
+}
+
 static void measure(tl_costs *c) {
   memset(c, 0, sizeof(*c));
   c->reps = TL_COSTS_REPS;
+  /* First, while this process has one thread and glibc caches no stack. */
+  uint64_t v[MEM_ROUNDS];
+  int n = mem_processes(v);
+  c->has_mem_process =
+      mem_figure(v, n, &c->process_private_kb, c->process_private_spread_kb);
+  n = mem_threads(v);
+  c->has_mem_thread =
+      mem_figure(v, n, &c->thread_private_kb, c->thread_private_spread_kb);
   c->has_fork = measure_fork(&c->fork_us, c->fork_spread_us);
   c->has_thread = measure_thread(&c->thread_us, c->thread_spread_us);
   c->has_ipc = measure_ipc(&c->ipc_rtt_us, c->ipc_spread_us);

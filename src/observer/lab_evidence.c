@@ -2,6 +2,7 @@
 
 #include "observer/lab_evidence.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,4 +153,41 @@ plain:;
   json_decref(a);
   json_decref(b);
   return d;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *) a, y = *(const double *) b;
+  return x < y ? -1 : x > y;
+}
+
+json_t *tl_lab_evidence_wall(json_t *before, json_t *after, const char *path,
+                             const char *agg) {
+  int pct = 0;
+  if (sscanf(agg, "wall_p%d", &pct) != 1 || pct < 0 || pct > 100)
+    return json_null();
+  json_t *from_j =
+      before ? json_object_get(json_object_get(before, "timeline"), "to_ms")
+             : NULL;
+  double from = json_is_number(from_j) ? json_number_value(from_j) : -INFINITY;
+  json_t *items = json_array();
+  walk(after, path, items);
+  size_t n = 0, i;
+  double *w = malloc((json_array_size(items) + 1) * sizeof(*w));
+  json_t *el;
+  json_array_foreach(items, i, el) {
+    json_t *s = json_object_get(el, "start_ms"),
+           *e = json_object_get(el, "end_ms");
+    if (!json_is_number(s) || !json_is_number(e) || json_number_value(s) < from)
+      continue;
+    w[n++] = json_number_value(e) - json_number_value(s);
+  }
+  json_decref(items);
+  json_t *res = json_null();
+  if (n > 0) {
+    qsort(w, n, sizeof(*w), cmp_double);
+    size_t k = (size_t) floor((double) pct / 100.0 * (double) (n - 1) + 0.5);
+    res = json_real(w[k]);
+  }
+  free(w);
+  return res;
 }

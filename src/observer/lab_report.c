@@ -51,8 +51,9 @@ static void settings(tl_buf *b, json_t *s) {
     tl_buf_puts(b, ", pinned");
   if (num(s, "coro_slice_ms") > 0)
     tl_buf_printf(b, ", slice %d ms", (int) num(s, "coro_slice_ms"));
-  if (num(s, "processes") > 0)
-    tl_buf_printf(b, ", %d processes", (int) num(s, "processes"));
+  double np = num(s, "processes"); /* NAN when absent */
+  if (np > 0)                      /* 0: the one process, said by nothing */
+    tl_buf_printf(b, ", %d worker process%s", (int) np, np == 1 ? "" : "es");
 }
 
 /* Bars of the variants' measured figures, the prediction as a tick on

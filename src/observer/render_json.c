@@ -166,6 +166,18 @@ static void costs_json(tl_buf *b, const tl_costs *c, const tl_processes *ps) {
        c->shm_spread_us[0]);
   kopt(b, "shm_condvar_handoff_round_trip_p90_us", c->has_shm,
        c->shm_spread_us[1]);
+  /* Like with like: private memory added per thread / per process. */
+  kopt(b, "thread_private_added_kb", c->has_mem_thread, c->thread_private_kb);
+  kopt(b, "thread_private_added_p10_kb", c->has_mem_thread,
+       c->thread_private_spread_kb[0]);
+  kopt(b, "thread_private_added_p90_kb", c->has_mem_thread,
+       c->thread_private_spread_kb[1]);
+  kopt(b, "process_private_added_kb", c->has_mem_process,
+       c->process_private_kb);
+  kopt(b, "process_private_added_p10_kb", c->has_mem_process,
+       c->process_private_spread_kb[0]);
+  kopt(b, "process_private_added_p90_kb", c->has_mem_process,
+       c->process_private_spread_kb[1]);
   kopt(b, "thread_stack_resident_kb", c->has_stack,
        (double) c->thread_stack_rss_kb);
   kopt(b, "thread_stack_mapped_kb", c->has_stack,

@@ -356,7 +356,8 @@ async function main(server, browser) {
         process_totals: { supervised: true, deaths: 1, accepted: 1200, requests: 5000 },
         costs: { repetitions: 100, measured: true, collected_at_uptime_s: 1.1, fork_to_ready_us: 250,
           pthread_create_to_running_us: 30, ipc_socketpair_round_trip_us: 15, shm_condvar_handoff_round_trip_us: 8,
-          thread_stack_resident_kb: 8, thread_stack_mapped_kb: 8192, process_pss_kb: 800, process_uss_kb: 640 },
+          thread_stack_resident_kb: 8, thread_stack_mapped_kb: 8192, process_pss_kb: 800, process_uss_kb: 640,
+          process_private_added_kb: 28, thread_private_added_kb: 8 },
         server: { loops: [] }
       });
       const exit = document.querySelector('#processes .proc[data-pid="4400"] .proc-exit');
@@ -367,7 +368,7 @@ async function main(server, browser) {
     })`);
     check(fx.boxes === 2 && /SIGSEGV/.test(fx.exit) && /^rgb\((1[5-9][0-9]|2[0-9][0-9]), [0-9]{1,2}, [0-9]{1,2}\)$/.test(fx.exitColor),
       'a documented snapshot renders a box per process, the last exit in red', `${fx.boxes} boxes, "${fx.exit}" ${fx.exitColor}`);
-    check(fx.groups.length === 3 && /^creation: 250\.0 µs vs 30\.0 µs$/.test(fx.groups[0]) && /^memory: 800 KiB vs 8 KiB$/.test(fx.groups[1]),
+    check(fx.groups.length === 3 && /^creation: 250\.0 µs vs 30\.0 µs$/.test(fx.groups[0]) && /^memory: 28 KiB vs 8 KiB$/.test(fx.groups[1]),
       'and its costs: creation, memory, a round trip, process vs thread', fx.groups.join('; '));
   }
 

@@ -10,6 +10,9 @@
 // observer's experiments have `variants`, both runs' variants must show
 // their figures and a verdict consistent with them; without (an older
 // observer), those checks are reported as SKIP lines with the reason.
+// Both runs are read as a person would: each variant's box with its
+// figure and its unit once, the server's verdict words naming each
+// variant's figure, the kernel evidence in a column per variant.
 // Then the page alone against the variants contract (GET /lab with
 // variants and the `lab` events given to the page through page.route and a
 // recording EventSource): a restart-needing experiment runs, each variant
@@ -17,14 +20,51 @@
 import { startServer, launchBrowser, strictPage, results, waitInPage } from './lib.mjs';
 
 const r = results();
+/* The server's figure in words (lab_verdict's fig: 3 significant digits,
+ * none after the point from 100 on) and what a person reads of a run:
+ * each variant's box, the verdict, the evidence table. */
+const cfig = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : String(Number(v.toPrecision(3))));
+const count = (hay, needle) => (needle ? hay.split(needle).length - 1 : 0);
+const viewOf = (page) => page.evaluate(() => ({
+  boxes: [...document.querySelectorAll('#lab-focus-variants .lab-variant')].map((b) => ({
+    label: b.querySelector('.lab-variant-label').textContent, fig: b.querySelector('.lab-variant-fig').textContent,
+    settings: (b.querySelector('.lab-variant-head .lab-meta') || { textContent: '' }).textContent,
+    extra: [...b.querySelectorAll('.lab-variant-extra')].map((x) => x.textContent) })),
+  verdict: document.getElementById('lab-focus-verdict').textContent,
+  head: [...document.querySelectorAll('#lab-evidence thead th')].map((x) => x.textContent),
+}));
+/* Both variants' numbers, the verdict's words, each unit once. */
+function sideBySide(what, run, view) {
+  const vs = run.variants;
+  if (run.status !== 'done') {
+    /* wrk late on a loaded machine: no figures to read, said so. */
+    process.stdout.write(`SKIP - ${what}: both variants' figures and the verdict's words (the run ${run.status}: ${run.reason})\n`);
+    return;
+  }
+  r.check(vs.length >= 2 && view.boxes.length === vs.length, `${what}: a box per variant`, `${view.boxes.length} of ${vs.length}`);
+  vs.forEach((v, i) => {
+    const box = view.boxes[i] || { fig: '', label: '' };
+    const u = v.unit === 'us' ? 'µs' : v.unit;
+    const want = `measured ${Number.isInteger(v.measured) ? v.measured : v.measured.toFixed(Math.abs(v.measured) >= 100 ? 0 : Math.abs(v.measured) >= 10 ? 1 : 2)} ${u}`;
+    r.check(box.label === v.label && box.fig.startsWith(want) && count(box.fig, u) === 1,
+      `${what}: "${v.label}" shows its figure, its unit once`, `${box.label}: ${box.fig}`);
+    r.check(box.settings.includes(`${v.settings.threads} workers, on CPUs ${v.settings.worker_cpus}`),
+      `${what}: "${v.label}" shows the settings read back`, box.settings);
+    r.check(view.verdict.includes(`${v.label}: ${cfig(v.measured)} ${u}`) && !view.verdict.includes(`${u}: ${cfig(v.measured)} ${u}`),
+      `${what}: the verdict says "${v.label}: ${cfig(v.measured)} ${u}", the unit not twice`, view.verdict.slice(0, 160));
+  });
+  r.check(view.verdict.includes(run.verdict.text), `${what}: the verdict shown is the server's words`, run.verdict.text.slice(0, 200));
+  r.check(vs.every((v) => view.head.includes(v.label)), `${what}: the kernel evidence has a column per variant`, view.head.join(' | '));
+}
 const srv = await startServer(['--threads', '2', '--sample-ms', '200']);
 const browser = await launchBrowser();
 try {
   const page = await strictPage(browser, r);
   await page.setViewportSize({ width: 1400, height: 900 });
   await page.goto(`http://127.0.0.1:${srv.admin}/`);
+  /* The first load of the page on a loaded 2-core machine: generous. */
   const n = await waitInPage(page, () => document.querySelectorAll('#lab-list .lab-exp').length >= 11 &&
-    document.querySelectorAll('#lab-list .lab-exp').length, null);
+    document.querySelectorAll('#lab-list .lab-exp').length, null, 45000);
   r.check(n >= 11, 'the Lab lists one experiment per idea', `${n}`);
   const q = await page.textContent('#lab-list .lab-exp[data-id="one-core"] .lab-q');
   r.check(/ONE core/.test(q || ''), 'each experiment asks its question in plain words', q);
@@ -70,6 +110,9 @@ try {
       `${vtext.slice(0, 80)} | ${(verdict || '').slice(0, 80)}`);
     r.check(run1.variants[0].measured === 3 && run1.variants[1].measured === 6 && run1.verdict.consistent === true,
       'process-threads measured 3 and 6 worker threads, as its variants say', JSON.stringify(run1.variants.map((v) => v.measured)));
+    sideBySide('process-threads', run1, await viewOf(page));
+    r.check(!/worker threads: 3 worker threads/.test(run1.verdict.text), 'process-threads: never "3 worker threads: 3 worker threads"',
+      run1.verdict.text);
   } else {
     r.check(/predicted 3, measured 3 \(ratio 1\.00\)/.test(verdict || ''), 'the verdict has predicted, measured and ratio');
     r.check(/within the tolerance/.test(verdict || ''), 'the verdict says within the tolerance');
@@ -173,6 +216,25 @@ try {
     const okWanted = last.verdict && last.verdict.consistent;
     r.check(new RegExp(`\\b${okWanted ? 'ok' : 'bad'}\\b`).test(cls || '') && (v2 || '').includes(last.verdict.text),
       'the verdict shown is the server\'s, marked as its figures say', `${cls}: ${last.verdict.text}`);
+    sideBySide('one-core', last, await viewOf(page));
+    /* The replay draws the lanes too, from the slices they logged during
+     * the run (where the kernel gives slices here). */
+    const lm = await page.evaluate(() => window.tlDashboard.lanes());
+    if (!lm.source || lm.source === 'sampled') {
+      process.stdout.write(`SKIP - the replay draws the lanes (no slices here: source ${lm.source})\n`);
+    } else {
+      r.check(lm.recorded > 0, 'the lanes logged the run\'s slices for its replay', `${lm.recorded}`);
+      await waitInPage(page, () => !document.getElementById('lab-replay').hidden, null, 5000);
+      await page.$eval('#lab-scrub', (e) => { e.value = String(Math.floor(Number(e.max) / 2)); e.dispatchEvent(new Event('input')); });
+      const rp = await page.evaluate(() => [window.tlLab.replayable, window.tlDashboard.lanes().replaying,
+        document.getElementById('lab-replay-text').textContent]);
+      r.check(rp[0].includes('panel-lanes') && rp[1] === true && !/lanes: live only/.test(rp[2]),
+        'the replay draws the lanes at the kept snapshot\'s time', `${rp[0].join(',')} · replaying ${rp[1]} · ${rp[2]}`);
+      await page.screenshot({ path: `${shots}/lab-focus-one-core-replay.png` });
+      await page.click('#lab-replay-live');
+      const back = await page.evaluate(() => window.tlDashboard.lanes().replaying);
+      r.check(back === false, '"live" gives the lanes back their live view');
+    }
     const ratiosOk = last.variants.every((v) => typeof v.measured !== 'number' || typeof v.predicted !== 'number' || !v.predicted ||
       typeof v.ratio !== 'number' || Math.abs(v.ratio - v.measured / v.predicted) < 0.05 * Math.max(1, v.ratio));
     r.check(ratiosOk, 'each variant\'s ratio is its measured over its predicted');
@@ -235,7 +297,7 @@ try {
     units: [...document.querySelectorAll('#lab-focus-charts .chart-box')].map((b) => b.dataset.unit) }));
   r.check(/^measured 0 survivors/.test(done.figs[0] || '') && /^measured 1 survivors .* ratio 1\.00/.test(done.figs[1] || ''),
     'fixture: each variant shows its measured figure', done.figs.join(' | '));
-  r.check(/2 processes/.test(done.settings[1] || ''), 'fixture: the settings read back are shown', done.settings.join(' | '));
+  r.check(/2 worker processes/.test(done.settings[1] || '') && /1 worker process\b/.test(done.settings[0] || ''), 'fixture: the settings read back are shown', done.settings.join(' | '));
   r.check(done.ev.length === 1 && done.ev[0] === 'worker pids 11, 12 → 11, 13 · restarts 1', 'fixture: a variant\'s evidence is shown',
     done.ev.join(' | '));
   r.check(done.verdict.includes(verdictText) && /\bok\b/.test(done.cls), 'fixture: the verdict is the given one, marked consistent', done.cls);

@@ -104,5 +104,34 @@ START_TEST(ipc_partner_dies_with_the_probe) {
 }
 END_TEST
 
+/* Memory like with like: the private memory (smaps_rollup) a started,
+ * waiting thread adds to its process and the private memory of a started,
+ * waiting process, each at least the page of stack it wrote, within its
+ * spread, and neither a whole process's memory (bounds generous: the
+ * figures are the kernel's, measured here). */
+START_TEST(private_memory_per_thread_and_per_process) {
+  int pid;
+  int fd = tl_costs_start(&pid);
+  ck_assert_int_ge(fd, 0);
+  tl_costs c;
+  double t0 = tl_now_s();
+  while (!tl_costs_collect(fd, pid, &c) && tl_now_s() - t0 < 60)
+    usleep(5 * 1000);
+  ck_assert(c.measured);
+  ck_assert_msg(c.has_mem_thread && c.has_mem_process,
+                "private memory not measured (thread %d, process %d)",
+                c.has_mem_thread, c.has_mem_process);
+  ck_assert_msg(c.thread_private_kb >= 4 && c.thread_private_kb < 4096,
+                "thread: %.1f KiB", c.thread_private_kb);
+  ck_assert_msg(c.process_private_kb >= 4 && c.process_private_kb < 65536,
+                "process: %.1f KiB", c.process_private_kb);
+  ck_assert(c.thread_private_spread_kb[0] <= c.thread_private_kb &&
+            c.thread_private_kb <= c.thread_private_spread_kb[1]);
+  ck_assert(c.process_private_spread_kb[0] <= c.process_private_kb &&
+            c.process_private_kb <= c.process_private_spread_kb[1]);
+}
+END_TEST
+
 TL_CHECK_MAIN("costs", probe_measures_every_cost,
-              ipc_partner_dies_with_the_probe)
+              ipc_partner_dies_with_the_probe,
+              private_memory_per_thread_and_per_process)

@@ -230,8 +230,8 @@ START_TEST(verdict_compares_variants) {
   const char *t = json_string_value(json_object_get(v, "text"));
   ck_assert_msg(strstr(t, "cpus=0: 99 req/s") && strstr(t, "spread: 198 req/s"),
                 "%s", t);
-  ck_assert_msg(strstr(t, "2x, as the model says") != NULL, "%s", t);
-  ck_assert_msg(strstr(t, "worker_cpus 0-1 vs 0") != NULL, "%s", t);
+  ck_assert_msg(strstr(t, "as the model says (2x)") != NULL, "%s", t);
+  ck_assert_msg(strstr(t, "workers on CPUs 0-1 vs 0") != NULL, "%s", t);
   ck_assert(json_is_true(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);
@@ -254,8 +254,8 @@ START_TEST(verdict_compares_variants) {
   vs = json_pack("[o,o]", a, b);
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "about the same") &&
-                    strstr(t, "probe_p99_ms 48 (NOT as expected"),
+  ck_assert_msg(strstr(t, "gave the same req/s") &&
+                    strstr(t, "48 ms with sliced (NOT < 25 ms)"),
                 "%s", t);
   ck_assert(json_is_false(json_object_get(v, "consistent")));
   json_decref(v);
@@ -287,8 +287,11 @@ START_TEST(verdict_compares_variants) {
   vs = json_pack("[o,o]", a, b);
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "11x, as the model says") && strstr(t, "122-197"),
-                "%s", t);
+  ck_assert_msg(
+      strstr(t,
+             "11x thread (their spreads do not overlap), as the model says") &&
+          strstr(t, "122-197"),
+      "%s", t);
   ck_assert(json_is_true(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);

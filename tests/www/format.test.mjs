@@ -53,7 +53,7 @@ test('lab texts', () => {
   assert.equal(labNum(1.234), '1.23');
   assert.equal(labNum('x'), 'n/a');
   assert.equal(show([1, null, 'a']), '1.00, n/a, a');
-  assert.equal(setupText({ mode: 'pool', threads: 4 }), 'mode pool, threads 4');
+  assert.equal(setupText({ mode: 'pool', threads: 4 }), 'pool, 4 workers');
   assert.equal(predictionText({ predicted: 500, bound: true, measured: 'rps' }), '> 500 req/s');
   assert.equal(predictionText({ predicted: null }), 'qualitative');
   assert.equal(progressPct({ elapsed_s: 1, left_s: 3 }), 25);

@@ -134,3 +134,68 @@ test('a variant\'s evidence in words, nothing shown as [object]', () => {
   assert.deepEqual(evidenceParts(null, fmt), []);
   assert.deepEqual(evidenceParts([1, 2], fmt), []);
 });
+
+/* ---- labfront2: the unit once, the figures beside, evidence per variant ---- */
+import { figureLine, extraLines, evidenceTable, unitText } from '../../www/lab-model.js';
+
+const f2 = (v) => (typeof v === 'number' ? (Number.isInteger(v) ? String(v) : v.toFixed(1)) : 'n/a');
+
+test('a variant\'s figures say their unit once', () => {
+  const t = figureLine({ measured: 3, predicted: 3, ratio: 1, unit: 'worker threads' }, f2);
+  assert.equal(t, 'measured 3 worker threads · predicted 3 · ratio 1.00');
+  assert.equal(t.split('worker threads').length - 1, 1);
+  assert.equal(figureLine({ measured: 11.6, predicted: null, unit: 'us', spread: [10.9, 14.4] }, f2),
+    'measured 11.6 µs (10th-90th percentile 10.9-14.4) · no figure predicted');
+  assert.equal(unitText('%'), '%');
+  assert.equal(figureLine({ measured: null, predicted: 5, unit: 'req/s' }, f2), 'no figure measured · predicted 5');
+});
+
+test('the pin variant\'s step spread, the memory beside process-costs, each probe', () => {
+  assert.deepEqual(extraLines({ steps: { what: "a 5 ms CPU step's wall time", unit: 'ms', p10: 5.02, p50: 5.1, p90: 7.9 } }, f2),
+    ["a 5 ms CPU step's wall time: p10 5.0 · p50 5.1 · p90 7.9 ms"]);
+  assert.deepEqual(extraLines({ steps: { what: 'x', unit: 'ms', p10: null, p50: null, p90: null } }, f2), ['x: no step seen']);
+  assert.deepEqual(extraLines({ also: [{ what: 'private memory added', unit: 'KiB', measured: 28, spread: [27, 30] }] }, f2),
+    ['private memory added: 28 KiB (10th-90th percentile 27-30)']);
+  assert.deepEqual(extraLines({ probe: { p50_ms: 1.5, p99_ms: 413 } }, f2), ['probe latency p50 1.5 ms, p99 413 ms']);
+  assert.deepEqual(extraLines({ probe: null, evidence: [] }, f2), []);
+});
+
+test('the kernel evidence of each variant side by side', () => {
+  const t = evidenceTable([
+    { label: 'unpinned', evidence: [{ label: 'worker migrations', counter: true, delta: 3, after: 40 },
+      { label: 'worker cores', counter: false, after: [0, 1] }] },
+    { label: 'pinned', evidence: [{ label: 'worker migrations', counter: true, delta: 1, after: 41 },
+      { label: 'worker cores', counter: false, after: [1, 0] }] },
+    { label: 'fixture', evidence: {} }], (v) => (Array.isArray(v) ? v.join(', ') : f2(v)));
+  assert.deepEqual(t.head.slice(1), ['unpinned', 'pinned']);
+  assert.deepEqual(t.rows, [['worker migrations', '+3', '+1'], ['worker cores', '0, 1', '1, 0']]);
+});
+
+import { seriesSets } from '../../www/lab-model.js';
+import { setupText, settingsWords } from '../../www/lab-text.js';
+
+test('settings in words: no "0 processes", the slice only in coro mode', () => {
+  assert.equal(settingsWords({ mode: 'pool', threads: 3, worker_cpus: '0-1', pin: false, coro_slice_ms: 0, processes: 0 }),
+    'pool, 3 workers, on CPUs 0-1, not pinned, one process');
+  assert.equal(settingsWords({ mode: 'coro', threads: 2, coro_slice_ms: 1 }), 'coro, 2 workers, a coroutine yields every 1 ms of CPU');
+  assert.equal(settingsWords({ mode: 'coro', threads: 2, coro_slice_ms: 0 }), 'coro, 2 workers, a coroutine never yields');
+  assert.equal(setupText({ mode: 'pool', threads: 4, cpus: 'first', pin: false }), 'pool, 4 workers, on the first CPU, not pinned');
+  assert.equal(setupText({ threads: 'cores', processes: 2 }), 'a worker per core, 2 worker processes');
+});
+
+test('the runs chart has a labelled line per variant', () => {
+  const t = seriesSets(fx.run);
+  assert.deepEqual(t.labels, ['1 s', '2 s', '3 s']);
+  assert.deepEqual(t.sets.map((d) => d.label), ['cpus=0', 'all CPUs']);
+  assert.deepEqual(seriesSets({ id: 'old', series: [1, null] }).sets, [{ label: 'old', data: [1, null] }]);
+});
+
+import { alsoGroups } from '../../www/lab-model.js';
+
+test('the memory beside process-costs\' variants gets its own chart, its own unit', () => {
+  const g = alsoGroups([
+    { label: 'thread: pthread_create', unit: 'us', also: [{ what: 'private memory added', as: 'a thread', unit: 'KiB', measured: 8 }] },
+    { label: 'process: fork', unit: 'us', also: [{ what: 'private memory added', as: 'a process', unit: 'KiB', measured: 28 }] }]);
+  assert.deepEqual(g, [{ unit: 'KiB', title: 'private memory added', labels: ['a thread', 'a process'], measured: [8, 28], predicted: [null, null] }]);
+  assert.deepEqual(alsoGroups([{ unit: 'req/s' }]), []);
+});

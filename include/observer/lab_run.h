@@ -91,8 +91,10 @@ struct tl_lab {
   tl_lab_child child;
   tl_lab_http poll;                      /* the child's /stats */
   tl_lab_http trig[TL_LAB_MAX_TRIGGERS]; /* the trigger's requests */
-  bool in_child;      /* the current variant runs in the child */
-  int settle_polls;   /* /stats polls while it settles */
+  bool in_child;    /* the current variant runs in the child */
+  int settle_polls; /* /stats polls while it settles */
+  /* "settle": the evidence waits for rest after the load (lab_run). */
+  uint64_t rest_after_seq, rest_deadline_ns;
   tl_buf child_stats; /* its latest /stats with "lab_child" added: the
                          evidence's "after", GET /lab/child/stats */
   bool has_child_stats;

@@ -273,6 +273,41 @@ static void child_load_done(tl_lab *lab) {
   child_poll(lab, on_child_poll);
 }
 
+/* An experiment with "settle": true reads its evidence at rest, from the
+ * first sample after wrk that finds no task in flight (at most
+ * REST_MAX_NS later): some figures are exact only then (race: a step
+ * counts its increments a chunk ahead of doing them). */
+#define REST_MAX_NS 3000000000ull
+
+static bool at_rest(const tl_snapshot *s) {
+  for (int i = 0; i < s->nthreads; i++)
+    if (s->threads[i].has_in_flight && s->threads[i].in_flight > 0)
+      return false;
+  return true;
+}
+
+static void on_rest_tick(uv_timer_t *t) {
+  tl_lab *lab = TL_CONTAINER_OF(t, tl_lab, tick);
+  if (lab->stopping)
+    return;
+  const tl_snapshot *s = tl_sampler_snapshot(lab->stats);
+  if (!lab->cancel && tl_now_ns() < lab->rest_deadline_ns &&
+      (s->seq <= lab->rest_after_seq || !at_rest(s))) {
+    uv_timer_start(&lab->tick, on_rest_tick, (uint64_t) lab->srv->cfg.sample_ms,
+                   0);
+    return;
+  }
+  keep_during(lab);
+  variant_done(lab);
+}
+
+static void load_done_at_rest(tl_lab *lab) {
+  lab->rest_after_seq = tl_sampler_snapshot(lab->stats)->seq;
+  lab->rest_deadline_ns = tl_now_ns() + REST_MAX_NS;
+  uv_timer_start(&lab->tick, on_rest_tick, (uint64_t) lab->srv->cfg.sample_ms,
+                 0);
+}
+
 /* After the setup was applied: the load. */
 static void start_load(tl_lab *lab) {
   /* A variant may run its own load (shared2: race vs atomic:N vs lock:N). */
@@ -301,7 +336,10 @@ static void start_load(tl_lab *lab) {
   lab->state = TL_LAB_RUNNING;
   lab->nwrk = 0;
   lab->handles_open = 0;
-  lab->wrk_closed = lab->in_child ? child_load_done : variant_done;
+  lab->wrk_closed = lab->in_child ? child_load_done
+                    : json_is_true(json_object_get(lab->exp, "settle"))
+                        ? load_done_at_rest
+                        : variant_done;
   lab->noload = !json_is_object(load);
   if (lab->noload) {
     variant_done(lab); /* the figures are in the snapshot already */

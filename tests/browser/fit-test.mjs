@@ -13,7 +13,7 @@
 //
 // usage (from the source tree): THREADLAB_BIN=build/threadlab node tests/browser/fit-test.mjs
 
-import { startServer, launchBrowser, strictPage, results, waitInPage, startWrk } from './lib.mjs';
+import { startServer, launchBrowser, strictPage, results, waitInPage, startWrk, keepShot } from './lib.mjs';
 
 const SHOTS = process.env.TL_SHOTS || 'tests';
 const r = results();
@@ -37,7 +37,7 @@ try {
   r.check(fit.rows > 0 && fit.scrollW <= fit.boxW, `the thread table fits its box at ${fit.viewport} px`,
     `scroll width ${fit.scrollW} px, box ${fit.boxW} px, ${fit.rows} rows`);
   r.check(fit.sticky === 'sticky', 'the name column is sticky', fit.sticky);
-  await page.screenshot({ path: `${SHOTS}/fit-threads.png`, clip: await page.$eval('#panel-threads', (e) => {
+  await keepShot(page, { path: `${SHOTS}/fit-threads.png`, clip: await page.$eval('#panel-threads', (e) => {
     const b = e.getBoundingClientRect(); return { x: b.x, y: b.y + window.scrollY, width: b.width, height: Math.min(b.height, 700) }; }), fullPage: true });
 
   /* a click on a name opens its totals */
@@ -76,7 +76,7 @@ try {
     `the card of task ${id} lists all its 5 steps`, card ? `${card.rows} rows, missing ${card.c.missing}` : 'not all steps');
   r.check(card !== null && card.text.includes(body.steps[0].stack) && card.scrollW <= card.boxW,
     'the card shows the stack column, not clipped', card ? `${card.scrollW} <= ${card.boxW}` : '');
-  await page.screenshot({ path: `${SHOTS}/fit-task-card.png` });
+  await keepShot(page, { path: `${SHOTS}/fit-task-card.png` });
 
   /* a step the page never saw: named, not silently left out */
   const gap = await page.evaluate(async () => {
@@ -104,7 +104,7 @@ try {
   r.check(c1 !== null && yType === 'logarithmic', '5 min and log scale on demand', `window ${c1 && c1.windowMs}, y ${yType}`);
   await page.selectOption('#charts-scale', 'linear');
   await page.selectOption('#charts-window', '60000');
-  await page.screenshot({ path: `${SHOTS}/fit-charts.png`, clip: await page.$eval('#panel-charts', (e) => {
+  await keepShot(page, { path: `${SHOTS}/fit-charts.png`, clip: await page.$eval('#panel-charts', (e) => {
     const b = e.getBoundingClientRect(); return { x: b.x, y: b.y + window.scrollY, width: b.width, height: b.height }; }), fullPage: true });
 } catch (e) {
   r.check(false, 'test ran to the end', String(e && e.stack || e));

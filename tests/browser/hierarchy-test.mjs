@@ -15,7 +15,7 @@
 // usage (from the source tree): THREADLAB_BIN=./threadlab node tests/browser/hierarchy-test.mjs
 
 import http from 'node:http';
-import { startServer, launchBrowser, strictPage, results, waitInPage, startWrk, sleep } from './lib.mjs';
+import { startServer, launchBrowser, strictPage, results, waitInPage, startWrk, sleep, keepShot } from './lib.mjs';
 
 const r = results();
 const shots = process.env.TL_SHOTS || null;
@@ -63,7 +63,7 @@ try {
     const libuv = await page.evaluate(() => [...document.querySelectorAll('#birth .birth-row[data-role="libuv"]')].map((e) => e.textContent));
     r.check(libuv.length >= 1 && libuv.every((t) => /kernel/.test(t)), "libuv's threads carry the kernel's start time, said as such",
       libuv[0]);
-    if (shots) await page.locator('#panel-birth').screenshot({ path: `${shots}/birth-16-workers.png` });
+    if (shots) await keepShot(page.locator('#panel-birth'), { path: `${shots}/birth-16-workers.png` });
     const asked = await control(srv.admin, 'threads=18');
     r.check(asked.status === 200, 'threads=18 accepted', asked.body);
     const grown = await waitInPage(page, () => document.querySelectorAll('#birth .birth-row[data-role="worker"]').length >= 18 &&
@@ -129,7 +129,7 @@ try {
       const addr = (counters || []).map((t) => (/ at (0x[0-9a-f]+)/.exec(t) || [])[1]);
       r.check(counters !== null && !!addr[0] && addr[0] === addr[1],
         "each worker process's box shows its own counter at the same address", JSON.stringify(counters));
-      if (shots) await page.screenshot({ path: `${shots}/processes-2.png`, fullPage: false });
+      if (shots) await keepShot(page, { path: `${shots}/processes-2.png`, fullPage: false });
       await page.close();
     } finally {
       await wrk.stop();
@@ -167,7 +167,7 @@ try {
         JSON.stringify(lane));
       r.check(lane !== null && lane.note.includes(`sampled: ${lane.leftOut} steps left out of this update`),
         'the note says how many steps this update left out', lane && lane.note);
-      if (shots) await page.locator('#panel-timeline').screenshot({ path: `${shots}/async-in-flight.png` });
+      if (shots) await keepShot(page.locator('#panel-timeline'), { path: `${shots}/async-in-flight.png` });
       await page.close();
     } finally {
       await wrk.stop();

@@ -23,7 +23,7 @@ try {
   await waitInPage(page, () => window.tlDashboard && window.tlDashboard.snapshots > 1);
   r.check(await page.evaluate(() => document.getElementById('panel-lab-child').hidden),
     'the panel is hidden while no child server runs');
-  const run = await fetch(`http://127.0.0.1:${srv.admin}/lab/run?id=crash-isolation&duration_s=4`,
+  const run = await fetch(`http://127.0.0.1:${srv.admin}/lab/run?id=crash-isolation&duration_s=8`,
     { method: 'POST', headers: { 'X-Threadlab': '1' } });
   r.check(run.status === 202, 'crash-isolation starts (no 422)', `status ${run.status}`);
 

@@ -17,7 +17,7 @@
 // variants and the `lab` events given to the page through page.route and a
 // recording EventSource): a restart-needing experiment runs, each variant
 // shows its progress and then its figures, the verdict is the one given.
-import { startServer, launchBrowser, strictPage, results, waitInPage } from './lib.mjs';
+import { startServer, launchBrowser, strictPage, results, waitInPage, keepShot } from './lib.mjs';
 
 const r = results();
 /* The server's figure in words (lab_verdict's fig: 3 significant digits,
@@ -90,7 +90,7 @@ try {
   });
   await page.click('#lab-list .lab-exp[data-id="process-threads"] button.lab-run');
   const seen = await waitInPage(page, () => window.tlSeenProgress, null);
-  await page.screenshot({ path: `${process.env.TL_SHOTS || '/tmp'}/lab-focus-run.png` });
+  await keepShot(page, { path: `${process.env.TL_SHOTS || '/tmp'}/lab-focus-run.png` });
   r.check(!!seen, 'a progress line with time left and req/s so far', seen && seen.text);
   r.check(!!seen && seen.cancelOn, 'Cancel is enabled while the run runs');
   const verdict = await waitInPage(page, () => {
@@ -158,7 +158,7 @@ try {
     'the evidence panels (threads, processes) sit beside the variants', focus.panels.join(','));
   r.check(focus.variants >= 1 && /measured 3/.test(focus.verdict + await page.textContent('#lab-focus-variants')),
     'the focused view shows the measured figure', `${focus.variants} variant(s)`);
-  await page.screenshot({ path: `${shots}/lab-focus-done.png` });
+  await keepShot(page, { path: `${shots}/lab-focus-done.png` });
   const replay = await waitInPage(page, () => !document.getElementById('lab-replay').hidden &&
     Number(document.getElementById('lab-scrub').max), null, 5000);
   r.check(replay >= 2, 'a finished run can be replayed from its kept snapshots', `${replay} snapshot(s) after the first`);
@@ -187,7 +187,7 @@ try {
   r.check(!!running && /ONE core/.test(running.q), 'one-core runs in the focused view', running && running.state);
   const lanesIn = await page.evaluate(() => document.getElementById('panel-lanes').parentElement.id);
   r.check(lanesIn === 'lab-focus-evidence', 'one-core shows the lanes beside it', lanesIn);
-  await page.screenshot({ path: `${shots}/lab-focus-one-core.png` });
+  await keepShot(page, { path: `${shots}/lab-focus-one-core.png` });
   const v2 = await waitInPage(page, () => {
     const v = document.getElementById('lab-focus-verdict');
     return !v.hidden && window.tlLab.lastResult && window.tlLab.lastResult.id === 'one-core' && v.textContent;
@@ -230,7 +230,7 @@ try {
         document.getElementById('lab-replay-text').textContent]);
       r.check(rp[0].includes('panel-lanes') && rp[1] === true && !/lanes: live only/.test(rp[2]),
         'the replay draws the lanes at the kept snapshot\'s time', `${rp[0].join(',')} · replaying ${rp[1]} · ${rp[2]}`);
-      await page.screenshot({ path: `${shots}/lab-focus-one-core-replay.png` });
+      await keepShot(page, { path: `${shots}/lab-focus-one-core-replay.png` });
       await page.click('#lab-replay-live');
       const back = await page.evaluate(() => window.tlDashboard.lanes().replaying);
       r.check(back === false, '"live" gives the lanes back their live view');
@@ -242,7 +242,7 @@ try {
     r.check(!all[0] && /about \d+ min/.test(all[1]), 'Run all says how long it takes', all[1]);
   }
   await page.keyboard.press('Escape');
-  await page.screenshot({ path: process.env.LAB_SCREENSHOT || '/tmp/lab-panel.png', fullPage: true,
+  await keepShot(page, { path: process.env.LAB_SCREENSHOT || '/tmp/lab-panel.png', fullPage: true,
     clip: await page.$eval('#panel-lab', (e) => { const b = e.getBoundingClientRect(); return { x: b.x, y: b.y + window.scrollY, width: b.width, height: b.height }; }) }).catch(() => {});
 
   /* ---- the page against the variants contract (a fixture) ---- */
@@ -282,7 +282,7 @@ try {
     'fixture: the first variant done, the second loading with its time left', states.join(' / '));
   const procIn = await p2.evaluate(() => document.getElementById('panel-processes').parentElement.id);
   r.check(procIn === 'lab-focus-evidence', 'fixture: crash-isolation shows the process boxes', procIn);
-  await p2.screenshot({ path: `${shots}/lab-focus-variants-run.png` });
+  await keepShot(p2, { path: `${shots}/lab-focus-variants-run.png` });
   const verdictText = 'one process: the server died; --processes 2: one worker died, one served on';
   await p2.evaluate((text) => window.tlGive({ type: 'result', result: { run: 9, id: 'crash-isolation', status: 'done',
     variants: [
@@ -302,7 +302,7 @@ try {
     done.ev.join(' | '));
   r.check(done.verdict.includes(verdictText) && /\bok\b/.test(done.cls), 'fixture: the verdict is the given one, marked consistent', done.cls);
   r.check(done.units.join(',') === 'survivors,req/s', 'fixture: survivors and req/s on separate charts', done.units.join(','));
-  await p2.screenshot({ path: `${shots}/lab-focus-variants-done.png` });
+  await keepShot(p2, { path: `${shots}/lab-focus-variants-done.png` });
 } finally {
   await browser.close();
   r.check((await srv.stop()) === 0, 'the server exits cleanly');

@@ -386,5 +386,18 @@ export function render(s, view) {
   lastProcesses = s.processes;
   renderFolded(s.folded);
   const list = withProcessHeaders(sortState.key ? threadsSorted(view.threads) : view.natural, s.processes);
+  renderScope(list.length - view.threads.length);
   return renderTable(list) - (list.length - view.threads.length);
+}
+
+/* The caption's "of the one process" is wrong under --processes: say how
+ * many processes the table groups (the header rows it holds). */
+let lastScope = -1;
+function renderScope(groups) {
+  if (groups === lastScope) return;
+  lastScope = groups;
+  const span = document.getElementById('threads-scope');
+  if (!span) return;
+  if (groups > 1) span.textContent = `of each of the ${groups} processes below (a header row each)`;
+  else span.replaceChildren('of the one ', el('em', null, 'process'));
 }

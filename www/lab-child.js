@@ -85,8 +85,11 @@ function show(s) {
   }
   procs.forEach((p, i) => {
     const sh = p.shared || (p.role === 'server' ? srv.shared : null) || {};
-    const cells = [String(p.pid), p.role || NA, p.state || NA, isNum(p.restarts) ? String(p.restarts) : '',
-      p.last_exit ? p.last_exit.how : '', isNum(p.requests) ? fmtInt(p.requests) : '',
+    /* The child died: its rows are its last /stats, taken while it ran;
+     * its own row says how it ended, not "running". */
+    const gone = !lc.alive && p.pid === lc.pid;
+    const cells = [String(p.pid), p.role || NA, gone ? 'exited' : p.state || NA, isNum(p.restarts) ? String(p.restarts) : '',
+      gone ? lc.exit || 'exited' : p.last_exit ? p.last_exit.how : '', isNum(p.requests) ? fmtInt(p.requests) : '',
       isNum(sh.counter) ? fmtInt(sh.counter) : '', sh.counter_addr || '',
       isNum(sh.counter_page) ? String(sh.counter_page) : ''];
     const tds = rows.children[i].children;

@@ -31,11 +31,21 @@ try {
   r.check(run.status() === 202, 'crash-isolation starts (no 422)', `status ${run.status()}`);
 
   // Under --processes 2 (the second variant): a row per process of the child.
-  let shown = null;
+  let shown = null, crashRow = null;
   for (let t0 = Date.now(); Date.now() - t0 < 40000 && !shown; await sleep(300)) {
     const runs = await (await fetch(`http://127.0.0.1:${srv.admin}/lab/runs`)).json();
     const ch = runs.running && runs.running.child;
     if (ch && ch.pid) seen.add(ch.pid);
+    // The one-process child crashed: its row says so (not its last "running").
+    if (ch && runs.running.variant === 0 && ch.state === 'exited' && !crashRow) {
+      crashRow = await waitInPage(page, (pid) => {
+        const tr = [...document.querySelectorAll('#lab-child-rows tr')].find((x) => x.children[0].textContent === String(pid));
+        return tr && /SIGSEGV/.test(tr.children[4].textContent) ? [...tr.children].map((td) => td.textContent) : null;
+      }, ch.pid, 4000);
+      r.check(crashRow && crashRow[2] === 'exited', "the crashed child's row says it exited and how, not \"running\"",
+        JSON.stringify(crashRow));
+      crashRow = crashRow || 'checked';
+    }
     if (!ch || runs.running.variant !== 1 || ch.state !== 'running') continue;
     shown = await waitInPage(page, (pid) => {
       const m = window.tlDashboard.labChild();
@@ -53,6 +63,7 @@ try {
     }, ch.pid, 8000);
     if (shown) shown.pid = ch.pid;
   }
+  r.check(crashRow !== null, 'the one-process child was seen crashed');
   r.check(shown !== null, 'the panel shows the --processes 2 child: one row per process of its own /stats',
     shown && `${shown.rows.join(',')} (${shown.roles.join(',')})`);
   // The focused view shows the child server's picture, not this server's

@@ -280,8 +280,12 @@ try {
   const states = await p2.$$eval('#lab-focus-variants .lab-variant', (b) => b.map((x) => `${x.className}|${x.querySelector('.lab-variant-state').textContent}`));
   r.check(states.length === 2 && /done\|done/.test(states[0]) && /running\|load, 3\.0 s left/.test(states[1]),
     'fixture: the first variant done, the second loading with its time left', states.join(' / '));
-  const procIn = await p2.evaluate(() => document.getElementById('panel-processes').parentElement.id);
-  r.check(procIn === 'lab-focus-evidence', 'fixture: crash-isolation shows the process boxes', procIn);
+  // Its variants run in child servers: the focused view holds the child's
+  // panel, not this server's (idle) process boxes.
+  const procIn = await p2.evaluate(() => ['panel-lab-child', 'panel-processes']
+    .map((id) => document.getElementById(id).parentElement.id));
+  r.check(procIn[0] === 'lab-focus-evidence' && procIn[1] !== 'lab-focus-evidence',
+    "fixture: crash-isolation shows the child server's panel, not this server's process boxes", procIn.join(','));
   await p2.screenshot({ path: `${shots}/lab-focus-variants-run.png` });
   const verdictText = 'one process: the server died; --processes 2: one worker died, one served on';
   await p2.evaluate((text) => window.tlGive({ type: 'result', result: { run: 9, id: 'crash-isolation', status: 'done',

@@ -59,7 +59,10 @@ async function poll() {
   try { s = await getJSON('/lab/child/stats'); } catch { s = null; }
   busy = false;
   show(s && typeof s === 'object' ? s : null);
-  schedule(s ? 1000 : 2000);
+  /* In the Lab's focused view a child starts at any moment and crashes 1 s
+   * into its load: look every 500 ms there, or its start and crash pass
+   * unseen; elsewhere every 2 s is enough to notice one. */
+  schedule(s ? 1000 : document.body.classList.contains('lab-focused') ? 500 : 2000);
 }
 
 function show(s) {
@@ -85,8 +88,11 @@ function show(s) {
   }
   procs.forEach((p, i) => {
     const sh = p.shared || (p.role === 'server' ? srv.shared : null) || {};
-    const cells = [String(p.pid), p.role || NA, p.state || NA, isNum(p.restarts) ? String(p.restarts) : '',
-      p.last_exit ? p.last_exit.how : '', isNum(p.requests) ? fmtInt(p.requests) : '',
+    /* The child died: its rows are its last /stats, taken while it ran;
+     * its own row says how it ended, not "running". */
+    const gone = !lc.alive && p.pid === lc.pid;
+    const cells = [String(p.pid), p.role || NA, gone ? 'exited' : p.state || NA, isNum(p.restarts) ? String(p.restarts) : '',
+      gone ? lc.exit || 'exited' : p.last_exit ? p.last_exit.how : '', isNum(p.requests) ? fmtInt(p.requests) : '',
       isNum(sh.counter) ? fmtInt(sh.counter) : '', sh.counter_addr || '',
       isNum(sh.counter_page) ? String(sh.counter_page) : ''];
     const tds = rows.children[i].children;

@@ -29,8 +29,18 @@ const EVIDENCE = {
 };
 const DEFAULT_EVIDENCE = ['panel-lanes', 'panel-threads'];
 
-export function evidencePanels(id) {
-  return (EVIDENCE[id] || DEFAULT_EVIDENCE).slice();
+/* Panels that describe this server only: while a variant runs in a child
+ * server they would show an idle server beside the run (this server's
+ * single process, 0 requests), so the child's panel replaces them. */
+const THIS_SERVER_ONLY = ['panel-processes', 'panel-threads', 'panel-shared'];
+
+/* x (optional): the experiment; when one of its variants runs in a child
+ * server, the child's panel comes first. */
+export function evidencePanels(id, x) {
+  const ids = (EVIDENCE[id] || DEFAULT_EVIDENCE).slice();
+  const vs = x && Array.isArray(x.variants) ? x.variants : [];
+  if (!vs.some((v) => v && v.needs_child)) return ids;
+  return ['panel-lab-child', ...ids.filter((p) => !THIS_SERVER_ONLY.includes(p))];
 }
 
 /* An experiment's variants, or null when the server has none (an older

@@ -341,7 +341,7 @@ function openFocus(id) {
   if (state.focus.open && state.focus.id !== id) restorePanels();
   state.focus.open = true;
   state.focus.id = id;
-  state.focus.panels = evidencePanels(id);
+  state.focus.panels = evidencePanels(id, x);
   movePanels(state.focus.panels);
   $('lab-focus').hidden = false;
   document.body.classList.add('lab-focused');

@@ -3,10 +3,10 @@
  * (loop, workers, observer, libuv, others), its short label ("loop", "w3"),
  * the CSS class of what it is doing (shared by the core chips, the scoreboard,
  * the thread table and their legends), "doing now" in words, and the names of
- * the kernel's thread states.
+ * the kernel's thread states, and its waits on our locks in words.
  */
 
-import { NA, isNum } from './format.js';
+import { NA, isNum, fmt } from './format.js';
 
 const ROLE_ORDER = { loop: 0, worker: 1, observer: 2, libuv: 3, other: 4 };
 export function naturalCompare(a, b) {
@@ -76,6 +76,26 @@ export function doingText(d, short) {
   const step = isNum(d.step) ? `step ${d.step}${task ? ' of ' : ''}` : '';
   if (d.what === 'idle' || (!task && !step)) return what;
   return `${what} ${step}${task}`;
+}
+
+/* The thread's waits on our locks (/stats lock_wait_pct, lock_wants; only
+ * threads that take them have the fields): the answer to "why is this
+ * thread sleeping". short (table cell): "lock wait 40% · on lock 0";
+ * long: the same in a sentence. '' when it has no lock figures, or waited
+ * under 0.5% and waits for none now (the cell stays quiet). */
+export function lockWaitText(t, short) {
+  const pct = t && isNum(t.lock_wait_pct) ? t.lock_wait_pct : null;
+  const wants = t && isNum(t.lock_wants) && t.lock_wants >= 0 ? t.lock_wants : null;
+  if (wants === null && (pct === null || pct < 0.5)) return '';
+  const parts = [];
+  if (short) {
+    if (pct !== null) parts.push(`lock wait ${fmt(pct, 0)}%`);
+    if (wants !== null) parts.push(`on lock ${wants}`);
+    return parts.join(' · ');
+  }
+  if (pct !== null) parts.push(`waited for a lock ${fmt(pct, 1)}% of the last period (part of its sleeping share)`);
+  if (wants !== null) parts.push(`blocked on lock ${wants} now`);
+  return parts.join('; ');
 }
 
 export const STATE_NAMES = {

@@ -22,7 +22,7 @@
 
 import { NA, isNum, fmt } from './format.js';
 import { $, el } from './dom.js';
-import { doingClass, doingText, sortThreads, STATE_NAMES } from './thread-info.js';
+import { doingClass, doingText, sortThreads, STATE_NAMES, lockWaitText } from './thread-info.js';
 import { withProcessHeaders, groupText } from './process-groups.js';
 
 /* "loop 2" for loop threads (loop 0, the main thread, has no index). */
@@ -33,15 +33,19 @@ function roleText(t) {
 
 function num(k, d) { return t => fmt(t[k], d); }
 function plainInt(k) { return t => isNum(t[k]) ? String(t[k]) : NA; }   // no thousands separator
-const DOING_COL = { k: 'doing', label: 'doing now', txt: true, cls: 'doing', text(t) { return doingText(t.doing, true); },
+/* Blocked on one of our locks now: said first (the span is cut at its
+ * width), in the waiting hue: its task's step is not what it does. */
+const onLock = (t) => isNum(t.lock_wants) && t.lock_wants >= 0;
+const DOING_COL = { k: 'doing', label: 'doing now', txt: true, cls: 'doing',
+  text(t) { return onLock(t) ? `on lock ${t.lock_wants} · ${doingText(t.doing, true)}` : doingText(t.doing, true); },
   sortVal(t) { return t.doing && t.doing.what ? t.doing.what : null; },
   title: 'what the thread is doing at the moment of the sample',
   draw(td, t, s) {
     let sp = td.firstChild;
     if (!sp) { sp = el('span'); td.appendChild(sp); }
     sp.textContent = s;
-    sp.className = s === NA ? '' : doingClass(t);
-    td.title = doingText(t.doing);
+    sp.className = s === NA ? '' : onLock(t) ? 's-wait' : doingClass(t);
+    td.title = [doingText(t.doing), lockWaitText(t)].filter(Boolean).join('; ');
   } };
 const COLS = [
   { k: 'name', label: 'name', txt: true, cls: 'name', text: (t) => (t.name ? String(t.name) : NA),
@@ -62,8 +66,10 @@ const COLS = [
   { ...DOING_COL, g: 'scheduler' },
   { k: 'on_cpu_pct', g: 'scheduler', label: 'period: on a core / ready / sleeping', cls: 'period', wrap: true,
     text: (t) => (isNum(t.on_cpu_pct) || isNum(t.runq_pct) || isNum(t.sleep_pct)
-      ? `${fmt(t.on_cpu_pct, 0)} / ${fmt(t.runq_pct, 0)} / ${fmt(t.sleep_pct, 0)}` : NA),
-    title: 'share of the last period on a core / ready, waiting for a core (run queue) / sleeping or blocked, %',
+      ? [`${fmt(t.on_cpu_pct, 0)} / ${fmt(t.runq_pct, 0)} / ${fmt(t.sleep_pct, 0)}`, lockWaitText(t, true)]
+        .filter(Boolean).join(' · ') : NA),
+    title: 'share of the last period on a core / ready, waiting for a core (run queue) / sleeping or blocked, %; ' +
+      'lock wait: the part of sleeping spent waiting for one of our locks (on lock N: waiting for it now)',
     draw: drawPeriod },
   { k: 'runq_wait_pct', g: 'scheduler', label: 'runq wait %', bar: true, text: num('runq_wait_pct', 1),
     title: 'run-queue wait over the last period, % of the period' },
@@ -108,7 +114,7 @@ function drawPeriod(td, t, s) {
   td.lastChild.textContent = s;
   td.title = s === NA ? 'not known yet (first sample of this thread) or not accounted'
     : `on a core ${fmt(t.on_cpu_pct, 1)}% · ready, waiting for a core ${fmt(t.runq_pct, 1)}% · ` +
-      `sleeping ${fmt(t.sleep_pct, 1)}% of the last period`;
+      `sleeping ${fmt(t.sleep_pct, 1)}% of the last period` + (lockWaitText(t) ? ` — ${lockWaitText(t)}` : '');
 }
 
 const VIRTUAL_FROM = 200;        // more threads than this: only the rows in view are in the DOM
@@ -380,5 +386,18 @@ export function render(s, view) {
   lastProcesses = s.processes;
   renderFolded(s.folded);
   const list = withProcessHeaders(sortState.key ? threadsSorted(view.threads) : view.natural, s.processes);
+  renderScope(list.length - view.threads.length);
   return renderTable(list) - (list.length - view.threads.length);
+}
+
+/* The caption's "of the one process" is wrong under --processes: say how
+ * many processes the table groups (the header rows it holds). */
+let lastScope = -1;
+function renderScope(groups) {
+  if (groups === lastScope) return;
+  lastScope = groups;
+  const span = document.getElementById('threads-scope');
+  if (!span) return;
+  if (groups > 1) span.textContent = `of each of the ${groups} processes below (a header row each)`;
+  else span.replaceChildren('of the one ', el('em', null, 'process'));
 }

@@ -4,7 +4,8 @@
 //    live resize adds the new workers to it;
 //  - a --processes 2 server under wrk load shows non-zero req/s in the
 //    header (the workers' sum) and both worker processes' threads grouped
-//    under their process's header row in the thread table;
+//    under their process's header row in the thread table, whose caption
+//    says how many processes it groups (not "the one process");
 //  - an async server at /io?ms=100 shows the loop's tasks in flight in the
 //    table, and the loop's timeline lane the same count with the steps the
 //    update left out of it; the note the steps left out in all.
@@ -110,6 +111,10 @@ try {
       const workersOk = layout.slice(1).every((g) => g.roles.filter((x) => x === 'worker').length === 2 &&
         g.roles.includes('loop') && !g.roles.includes('WRONG-PID'));
       r.check(layout.length === 3 && workersOk, "both worker processes' threads grouped under their own header", JSON.stringify(layout));
+      /* The caption no longer says "the one process" over three groups. */
+      const scope = await page.evaluate(() => document.getElementById('threads-scope').textContent);
+      r.check(scope.includes(`${layout.length} processes`) && !/one process/.test(scope),
+        'the caption says how many processes the table groups', scope);
       /* The header's threads and CPU are every process's, not the supervisor's alone. */
       const hdr = await page.evaluate(() => {
         const ps = window.tlDashboard.snapshot.processes;

@@ -17,7 +17,7 @@
 // variants and the `lab` events given to the page through page.route and a
 // recording EventSource): a restart-needing experiment runs, each variant
 // shows its progress and then its figures, the verdict is the one given.
-import { startServer, launchBrowser, strictPage, results, waitInPage, keepShot } from './lib.mjs';
+import { startServer, launchBrowser, strictPage, results, waitInPage, sleep, keepShot } from './lib.mjs';
 
 const r = results();
 /* The server's figure in words (lab_verdict's fig: 3 significant digits,
@@ -280,8 +280,18 @@ try {
   const states = await p2.$$eval('#lab-focus-variants .lab-variant', (b) => b.map((x) => `${x.className}|${x.querySelector('.lab-variant-state').textContent}`));
   r.check(states.length === 2 && /done\|done/.test(states[0]) && /running\|load, 3\.0 s left/.test(states[1]),
     'fixture: the first variant done, the second loading with its time left', states.join(' / '));
-  const procIn = await p2.evaluate(() => document.getElementById('panel-processes').parentElement.id);
-  r.check(procIn === 'lab-focus-evidence', 'fixture: crash-isolation shows the process boxes', procIn);
+  // Its variants run in child servers: the focused view holds the child's
+  // panel, not this server's (idle) process boxes.
+  const procIn = await p2.evaluate(() => ['panel-lab-child', 'panel-processes']
+    .map((id) => document.getElementById(id).parentElement.id));
+  r.check(procIn[0] === 'lab-focus-evidence' && procIn[1] !== 'lab-focus-evidence',
+    "fixture: crash-isolation shows the child server's panel, not this server's process boxes", procIn.join(','));
+  // Its panel looks for the child often enough to see it start and crash
+  // (1 s into the load): at least 4 looks in 4 s (every 2 s would be 2-3).
+  let looks = 0;
+  p2.on('request', (q) => { if (q.url().endsWith('/lab/child/stats')) looks++; });
+  await sleep(4000);
+  r.check(looks >= 4, "fixture: in the focused view the child's panel looks for a child every 500 ms", `${looks} in 4 s`);
   await keepShot(p2, { path: `${shots}/lab-focus-variants-run.png` });
   const verdictText = 'one process: the server died; --processes 2: one worker died, one served on';
   await p2.evaluate((text) => window.tlGive({ type: 'result', result: { run: 9, id: 'crash-isolation', status: 'done',

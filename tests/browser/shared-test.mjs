@@ -6,7 +6,8 @@
 // which the panel shows (its lost figure equals /stats' own, and the
 // per-period series has a bar for them); two deadlock tasks at once are
 // drawn as a cycle whose two thread nodes are exactly the tids /stats
-// reports, with an arrow each way naming the wanted lock. Then under
+// reports, with an arrow each way naming the wanted lock, and their rows
+// in the thread table say "on lock N" and their lock-wait share. Then under
 // --processes 2: a row per process's counter, the workers' sum, and the
 // copy-on-write probe.
 // Prints ok/FAIL lines and "N passed, M failed".
@@ -97,6 +98,18 @@ try {
     r.check(ok, 'each thread has an arrow to the holder of the lock it wants', JSON.stringify(arrows));
     const caption = await page.evaluate(() => document.querySelector('#sh-deadlocks figcaption').textContent);
     r.check(/holds lock \d and wants lock \d/.test(caption), 'the caption says who holds and wants what', caption);
+    // The thread table answers "why is this thread sleeping": its lock.
+    const cells = await waitInPage(page, (ts) => {
+      const out = ts.map((t) => {
+        const tr = document.querySelector(`#threads-table tr[data-tid="${t.tid}"]`);
+        return tr && { wants: t.wants, doing: tr.querySelector('td.doing').textContent,
+          period: tr.querySelector('td.period').textContent };
+      });
+      return out.every((c) => c && c.doing.startsWith(`on lock ${c.wants} `) &&
+        Number((/lock wait (\d+)%/.exec(c.period) || [])[1]) >= 50) ? out : null;
+    }, dl.threads.map((t) => ({ tid: t.tid, wants: t.wants })), 15000);
+    r.check(cells !== null, 'each deadlocked thread\'s row says the lock it waits for and its lock-wait share',
+      JSON.stringify(cells));
   }
   // A picture of the panel for a human (not a check: a loaded machine may
   // take too long to paint).

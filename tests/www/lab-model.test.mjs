@@ -42,6 +42,12 @@ test('each idea shows the panels that hold its evidence', () => {
   assert.ok(evidencePanels('hybrid-suspend').includes('panel-threads'));
   assert.ok(evidencePanels('coro').includes('panel-threads'));
   assert.deepEqual(evidencePanels('crash-isolation'), ['panel-processes']);
+  // Run in a child server: this server's process boxes (one idle process)
+  // would contradict the run; the child's panel shows its processes.
+  const kid = { variants: [{ id: 'one', needs_child: true }, { id: 'two', needs_child: true }] };
+  assert.deepEqual(evidencePanels('crash-isolation', kid), ['panel-lab-child']);
+  assert.deepEqual(evidencePanels('deadlock', kid), ['panel-lab-child', 'panel-lanes']);
+  assert.deepEqual(evidencePanels('one-core', { variants: [{ id: 'a' }] }), ['panel-lanes', 'panel-threads']);
   assert.deepEqual(evidencePanels('a-new-idea'), ['panel-lanes', 'panel-threads']);
   const a = evidencePanels('one-core'); a.push('x');
   assert.equal(evidencePanels('one-core').length, 2, 'the table is not handed out to be changed');

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { coreColor, stateColor, useCssLookup, translucent, NO_CORE } from '../../www/colors.js';
-import { naturalCompare, threadClass, doingClass, doingText, sortThreads, shortLabel } from '../../www/thread-info.js';
+import { naturalCompare, threadClass, doingClass, doingText, sortThreads, shortLabel, lockWaitText } from '../../www/thread-info.js';
 import { layoutLabels } from '../../www/labels.js';
 import { share, buildLanes, viewWindow, tickStep, fmtTick } from '../../www/timeline-model.js';
 import { createTaskStore } from '../../www/task-store.js';
@@ -122,4 +122,20 @@ test('events kept by id, oldest first; marker labels', () => {
   assert.equal(markerLabel(eventList()[1]), 'mode → async');
   assert.equal(markerLabel({ kind: 'load_start', text: 'load started: 120 req/s' }), 'load 120 req/s');
   resetEvents();
+});
+
+test('lock waits: why a thread sleeps, in the period cell and "doing now"', () => {
+  const w = { role: 'worker', index: 0, sleep_pct: 64, lock_wait_ms: 812.5, lock_wait_pct: 39.6, lock_wants: 0 };
+  assert.equal(lockWaitText(w, true), 'lock wait 40% · on lock 0');
+  assert.match(lockWaitText(w), /^waited for a lock 39\.6% of the last period .*; blocked on lock 0 now$/);
+  // Waited, holds none now: the share only.
+  assert.equal(lockWaitText({ ...w, lock_wants: null }, true), 'lock wait 40%');
+  // Waiting now on its first sample (no share yet): the lock only.
+  assert.equal(lockWaitText({ ...w, lock_wait_pct: null }, true), 'on lock 0');
+  assert.equal(lockWaitText({ ...w, lock_wait_pct: null, lock_wants: 2 }, true), 'on lock 2');
+  // No lock figures (the loop, libuv) or a negligible wait: nothing said.
+  assert.equal(lockWaitText({ role: 'loop', sleep_pct: 90 }, true), '');
+  assert.equal(lockWaitText({ ...w, lock_wait_pct: 0.2, lock_wants: null }, true), '');
+  assert.equal(lockWaitText({ ...w, lock_wait_pct: 0, lock_wants: null }), '');
+  assert.equal(lockWaitText(null, true), '');
 });

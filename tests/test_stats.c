@@ -789,14 +789,18 @@ static double snap_runq(const tj *j, int tid) {
 }
 
 /* A fresh snapshot bracketed by two reads of the kernel's schedstat of
- * each worker (run_delay, time on a core): taken between them. */
+ * each worker (run_delay, time on a core): taken between them. The
+ * sequence number is read after the first kernel read, and the snapshot
+ * waited for is the second after it: the next one's pass may have begun
+ * before that read (its figures then older than "before"), the one after
+ * it began once the next was published, after the read. */
 static tj *bracketed(tl_proc *p, const int *tids, int n, double *before,
                      double *after, double *on_before, double *on_after) {
+  kernel_delays_on(p->pid, tids, n, before, on_before);
   tj *j = get_stats(p);
   double seq = tj_num(j, "seq", 0);
   tj_release(j);
-  kernel_delays_on(p->pid, tids, n, before, on_before);
-  j = stats_after(p, seq);
+  j = stats_after(p, seq + 1);
   kernel_delays_on(p->pid, tids, n, after, on_after);
   return j;
 }

@@ -154,6 +154,14 @@ export function unitText(u) {
   return ` ${u === 'us' ? 'µs' : u}`;
 }
 
+/* A variant's predicted figure in words: a bound is not a prediction of
+ * its threshold ("more than 0", "at most 0"), fmt formats the figure. */
+export function predictedWords(v, fmt) {
+  if (v.predicted === null || v.predicted === undefined) return null;
+  const how = { greater_than: 'more than ', at_most: 'at most ' }[v.formula] || '';
+  return `${how}${fmt(v.predicted)}`;
+}
+
 /* A variant's figure line, its unit once (after the measured figure):
  * "measured 80.1 req/s · predicted 400 · ratio 0.20", with the 10th-90th
  * percentile spread of a repeated measurement. fmt formats one figure. */
@@ -161,7 +169,8 @@ export function figureLine(v, fmt) {
   const u = unitText(v.unit);
   const sp = Array.isArray(v.spread) && v.spread.length === 2
     ? ` (10th-90th percentile ${fmt(v.spread[0])}-${fmt(v.spread[1])})` : '';
-  const pred = v.predicted === null || v.predicted === undefined ? 'no figure predicted' : `predicted ${fmt(v.predicted)}`;
+  const pw = predictedWords(v, fmt);
+  const pred = pw === null ? 'no figure predicted' : `predicted ${pw}`;
   const measured = v.measured === null || v.measured === undefined ? 'no figure measured' : `measured ${fmt(v.measured)}${u}${sp}`;
   return `${measured} · ${pred}${typeof v.ratio === 'number' ? ` · ratio ${v.ratio.toFixed(2)}` : ''}`;
 }

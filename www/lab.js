@@ -26,7 +26,7 @@ import { labNum, show, setupText, settingsWords, predictionText, progressText, p
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
   runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
-  figureLine, extraLines, evidenceTable, unitText, seriesSets, alsoGroups,
+  figureLine, extraLines, evidenceTable, unitText, seriesSets, alsoGroups, predictedWords,
 } from './lab-model.js';
 
 const state = {
@@ -110,7 +110,7 @@ function experimentRow(x) {
   const vs = variantsOf(x);
   /* A bound ("more than 0 req/s") is not a prediction of 0. */
   const pred = vs ? `variants: ${vs.map((v) => `${v.label} (${v.predicted === null || v.predicted === undefined
-    ? 'compared with each other' : `${x.bound ? 'more than ' : ''}${fig(v.predicted)}${unitText(v.unit)}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
+    ? 'compared with each other' : `${predictedWords(v, fig)}${unitText(v.unit)}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
     : `${setupText(x.setup)} · predicted ${predictionText(x)}`;
   text.appendChild(el('div', 'lab-meta', [x.idea, load, pred].filter(Boolean).join(' · ')));
   row.appendChild(text);
@@ -382,7 +382,7 @@ function variantBox(v, row, x) {
   box.appendChild(track);
   const u = v.unit ? ` ${v.unit}` : '';
   const text = v.measured !== undefined ? figureText(v)
-    : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${fig(v.predicted)}${u}`}`;
+    : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${predictedWords(v, fig)}${u}`}`;
   box.appendChild(el('div', 'lab-variant-fig', text));
   for (const line of extraLines(v, fig)) box.appendChild(el('div', 'lab-variant-extra', line));
   const ev = evidenceParts(v.evidence, fig);

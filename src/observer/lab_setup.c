@@ -250,14 +250,14 @@ json_t *tl_lab_setup_variants_json(tl_lab *lab, json_t *exp) {
     tl_lab_model m;
     tl_lab_setup_model_for(lab, vexp, setup, &m);
     double p = tl_lab_predict(formula, &m);
-    json_decref(vexp);
     json_array_append_new(
-        out, json_pack("{s:s,s:s,s:o,s:b,s:o,s:s}", "id",
+        out, json_pack("{s:s,s:s,s:o,s:b,s:o,s:s,s:s}", "id",
                        tl_lab_setup_variant_str(exp, i, "id"), "label",
                        tl_lab_setup_variant_str(exp, i, "label"), "setup",
                        setup, "needs_child", tl_lab_setup_needs_child(setup),
                        "predicted", p >= 0 ? json_real(p) : json_null(), "unit",
-                       tl_lab_setup_unit(exp)));
+                       tl_lab_setup_unit(exp), "formula", formula));
+    json_decref(vexp); /* formula is its string */
   }
   return out;
 }

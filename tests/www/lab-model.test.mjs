@@ -205,3 +205,15 @@ test('the memory beside process-costs\' variants gets its own chart, its own uni
   assert.deepEqual(g, [{ unit: 'KiB', title: 'private memory added', labels: ['a thread', 'a process'], measured: [8, 28], predicted: [null, null] }]);
   assert.deepEqual(alsoGroups([{ unit: 'req/s' }]), []);
 });
+
+/* ---- lead: a bound is not a prediction of its threshold ---- */
+import { predictedWords } from '../../www/lab-model.js';
+
+test('a bound reads "more than" or "at most", never a prediction of 0', () => {
+  assert.equal(predictedWords({ predicted: 0, formula: 'greater_than' }, f2), 'more than 0');
+  assert.equal(predictedWords({ predicted: 0, formula: 'at_most' }, f2), 'at most 0');
+  assert.equal(predictedWords({ predicted: 200, formula: 'cpu_bound' }, f2), '200');
+  assert.equal(predictedWords({ predicted: null, formula: 'greater_than' }, f2), null);
+  assert.equal(figureLine({ measured: 39413, predicted: 0, formula: 'greater_than', unit: 'req/s' }, f2),
+    'measured 39413 req/s · predicted more than 0');
+});

@@ -80,8 +80,16 @@ void tl_sendq_add(tl_sendq *q, int fd, const struct iovec *iov, unsigned n,
   m->msg_iovlen = n;
   q->tags[q->n] = tag;
   /* MSG_DONTWAIT makes io_uring answer -EAGAIN at once instead of parking
-   * the send until the socket drains, so each completes in the submit. */
-  io_uring_prep_sendmsg(sqe, fd, m, MSG_DONTWAIT | MSG_NOSIGNAL);
+   * the send until the socket drains, so each completes in the submit.
+   * One buffer (one response: plain keep-alive traffic) goes as a plain
+   * send: the kernel then copies no msghdr and imports no iovec (perf
+   * here: the send path outside TCP fell from 6.7% to 5.9% of the
+   * server's CPU on /plaintext). */
+  if (n == 1)
+    io_uring_prep_send(sqe, fd, iov[0].iov_base, iov[0].iov_len,
+                       MSG_DONTWAIT | MSG_NOSIGNAL);
+  else
+    io_uring_prep_sendmsg(sqe, fd, m, MSG_DONTWAIT | MSG_NOSIGNAL);
   io_uring_sqe_set_data64(sqe, q->n);
   q->n++;
 }

@@ -50,9 +50,10 @@ START_TEST(spreads_apart_with_the_first_variant_above) {
   json_t *v = compare("thread", "process", spread_variant("thread", 25, 20, 30),
                       spread_variant("process", 3, 2, 4));
   const char *t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "process vs thread: 0.12x") &&
-                    strstr(t, ", as the model says"),
-                "%s", t);
+  ck_assert_msg(
+      strstr(t, "thread is 8.3x process (their spreads do not overlap)") &&
+          strstr(t, ", as the model says"),
+      "%s", t);
   ck_assert(json_is_true(json_object_get(v, "consistent")));
   json_decref(v);
   /* The same figures against the opposite idea: apart, the wrong way. */
@@ -103,8 +104,8 @@ START_TEST(one_variant_off_its_prediction) {
                 "req/s", "measured", 100.0, "predicted", 200.0);
   json_t *v = tl_lab_verdict_compare(exp, vs);
   const char *t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "the model says 200: NOT as predicted") != NULL, "%s",
-                t);
+  ck_assert_msg(strstr(t, "The model says 200 req/s: NOT as predicted") != NULL,
+                "%s", t);
   ck_assert(json_is_false(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);
@@ -112,7 +113,8 @@ START_TEST(one_variant_off_its_prediction) {
                  "req/s", "measured", 190.0, "predicted", 200.0);
   v = tl_lab_verdict_compare(exp, vs);
   t = json_string_value(json_object_get(v, "text"));
-  ck_assert_msg(strstr(t, "the model says 200: as predicted") != NULL, "%s", t);
+  ck_assert_msg(strstr(t, "The model says 200 req/s: as predicted") != NULL,
+                "%s", t);
   ck_assert(json_is_true(json_object_get(v, "consistent")));
   json_decref(v);
   json_decref(vs);

@@ -818,6 +818,64 @@ START_TEST(slots_of_ended_threads_are_reused) {
 }
 END_TEST
 
+/* A thread that claims the slot of an ended thread which waited starts
+ * with no wait of its own: the holder and waiter of the first pair end,
+ * a second pair takes their slots (the lowest free ones, in the same
+ * order), and the new waiter's stored wait, its total less the wait going
+ * on, is 0 (mutaudit3). */
+static uint64_t stored_wait(stepper *s) {
+  tl_shared_thread_read t = {.wants = -1};
+  for (int i = 0; i < 5000 && t.wants != 0; i++) {
+    usleep(1000);
+    t.wants = -1;
+    if (!tl_shared_thread_lock_state(atomic_load(&s->tid), tl_now_ns(), &t))
+      t.wants = -1;
+  }
+  ck_assert_msg(t.wants == 0, "the waiter never waited on lock 0");
+  uint64_t now = tl_now_ns();
+  ck_assert(tl_shared_thread_lock_state(atomic_load(&s->tid), now, &t));
+  ck_assert_int_eq(t.wants, 0);
+  return t.lock_wait_ns - (now - t.wait_since_ns);
+}
+
+static void hold_then_wait(stepper *h, stepper *w) {
+  *h = (stepper){.spec = {.kind = TL_STEP_HOLD, .ms = 1}};
+  *w = (stepper){.spec = {.kind = TL_STEP_LOCK, .ms = 1}};
+  ck_assert_int_eq(pthread_create(&h->th, NULL, run_one, h), 0);
+  tl_shared_thread_read ht = {0};
+  for (int i = 0; i < 5000 && !(ht.holds & 1); i++) {
+    usleep(1000);
+    if (!tl_shared_thread_lock_state(atomic_load(&h->tid), tl_now_ns(), &ht))
+      ht.holds = 0;
+  }
+  ck_assert_msg(ht.holds & 1, "the holder holds nothing");
+  ck_assert_int_eq(pthread_create(&w->th, NULL, run_one, w), 0);
+}
+
+START_TEST(a_reused_slot_starts_without_the_last_wait) {
+  stepper h, w;
+  atomic_store(&let_go, false);
+  hold_then_wait(&h, &w);
+  ck_assert_uint_eq(stored_wait(&w), 0);
+  usleep(50 * 1000); /* the first waiter waits 50 ms or more */
+  atomic_store(&let_go, true);
+  pthread_join(h.th, NULL);
+  pthread_join(w.th, NULL);
+  tl_shared_read *r = malloc(sizeof(*r));
+  tl_shared_read_all(r, tl_now_ns());
+  ck_assert_int_eq(r->nthreads, 0);
+  free(r);
+  atomic_store(&let_go, false);
+  hold_then_wait(&h, &w);
+  uint64_t again = stored_wait(&w);
+  atomic_store(&let_go, true);
+  pthread_join(h.th, NULL);
+  pthread_join(w.th, NULL);
+  ck_assert_msg(again == 0, "the new waiter starts with %.1f ms of waits",
+                (double) again / 1e6);
+}
+END_TEST
+
 static bool tj_bool(const tj *j, const char *path, bool dflt) {
   const tj *v = tj_get(j, path);
   return v && v->type == TJ_BOOL ? v->b : dflt;
@@ -1017,6 +1075,8 @@ int main(void) {
            fleet_threads_show_their_lock_waits, 1);
   add_case(s, "slots_of_ended_threads_are_reused",
            slots_of_ended_threads_are_reused, 1);
+  add_case(s, "a_reused_slot_starts_without_the_last_wait",
+           a_reused_slot_starts_without_the_last_wait, 1);
   add_case(s, "fork_copy_on_write_measured", fork_copy_on_write_measured, 1);
   add_case(s, "cow_entry_bits", cow_entry_bits, 1);
   TCase *lab = tcase_create("lab_race_and_lock_contention");

@@ -41,6 +41,11 @@ START_TEST(relist_on_slow_samples_without_a_usable_count) {
       relist(TL_SAMPLER_MAX_TIDS + 5, TL_SAMPLER_MAX_TIDS, false, 5, true));
   ck_assert(
       !relist(TL_SAMPLER_MAX_TIDS + 5, TL_SAMPLER_MAX_TIDS, false, 6, false));
+  /* exactly as many as it holds, all known: a usable count, no listing
+   * on a slow sample (mutaudit3) */
+  ck_assert(!relist(TL_SAMPLER_MAX_TIDS, TL_SAMPLER_MAX_TIDS, false, 5, true));
+  ck_assert(
+      relist(TL_SAMPLER_MAX_TIDS, TL_SAMPLER_MAX_TIDS - 1, false, 6, false));
 }
 END_TEST
 

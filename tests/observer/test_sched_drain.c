@@ -93,6 +93,49 @@ START_TEST(the_thread_drains_while_nobody_takes) {
 }
 END_TEST
 
+/* The queue handed over by a take is a fresh one's start: the records of
+ * the next rounds go into a new queue, take after take (mutaudit3). */
+START_TEST(records_after_a_take_go_into_a_new_queue) {
+  const char *why = NULL;
+  long ncpu = sysconf(_SC_NPROCESSORS_CONF);
+  tl_sched_trace *t = tl_sched_trace_open_tracepoints((int) ncpu, 64, &why);
+  ck_assert_msg(t != NULL, "tracepoints: %s", why ? why : "?");
+  ck_assert_int_eq(pipe(ping), 0);
+  ck_assert_int_eq(pipe(pong), 0);
+  pthread_t b;
+  ck_assert_int_eq(pthread_create(&b, NULL, b_main, NULL), 0);
+  while (atomic_load(&b_tid) == 0)
+    usleep(1000);
+  int tids[2] = {(int) syscall(SYS_gettid), atomic_load(&b_tid)};
+  ck_assert_int_eq(tl_sched_trace_set_threads(t, tids, 2), 0);
+  tl_sched_trace_enable(t, true);
+  tl_sched_drain *d = tl_sched_drain_start(t);
+  ck_assert_ptr_nonnull(d);
+  char c = 'p';
+  struct timespec gap = {.tv_sec = 0, .tv_nsec = 200000};
+  for (int take = 0; take < 3; take++) {
+    for (int i = 0; i < 300; i++) {
+      ck_assert_int_eq(write(ping[1], &c, 1), 1);
+      ck_assert_int_eq(read(pong[0], &c, 1), 1);
+      nanosleep(&gap, NULL);
+    }
+    /* Time for the thread to drain into the queue after the take. */
+    usleep(2 * 50 * 1000);
+    tally n = {.a = tids[0]};
+    tl_sched_drain_take(d, count, &n);
+    /* Each round's sleep blocks the main thread at least once. */
+    ck_assert_msg(n.switches_of_a >= 300, "take %d: %llu switches", take,
+                  (unsigned long long) n.switches_of_a);
+  }
+  tl_sched_trace_enable(t, false);
+  tl_sched_drain_stop(d);
+  c = 'q';
+  ck_assert_int_eq(write(ping[1], &c, 1), 1);
+  pthread_join(b, NULL);
+  tl_sched_trace_close(t);
+}
+END_TEST
+
 int main(void) {
   if (geteuid() != 0) {
     fprintf(stderr, "test_sched_drain: skipped: the sched tracepoints need "
@@ -103,6 +146,7 @@ int main(void) {
   TCase *tc = tcase_create("sched_drain");
   tcase_set_timeout(tc, 60);
   tcase_add_test(tc, the_thread_drains_while_nobody_takes);
+  tcase_add_test(tc, records_after_a_take_go_into_a_new_queue);
   suite_add_tcase(s, tc);
   return tl_check_run(s);
 }

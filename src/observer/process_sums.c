@@ -308,7 +308,8 @@ void tl_process_sums_threads(tl_process_sums *ps, const tl_server *srv,
     const tl_score_slot *sl = &srv->procs->board->slot[p->slot];
     one_process(ps, birth, s, cap, p, sl, period_s);
   }
-  qsort(ps->cur, (size_t) ps->ncur, sizeof(wprev), cmp_tid);
+  if (ps->ncur > 1) /* cur is NULL until a worker's thread was listed */
+    qsort(ps->cur, (size_t) ps->ncur, sizeof(wprev), cmp_tid);
   wprev *tmp = ps->prev;
   int tcap = ps->nprev_cap;
   ps->prev = ps->cur;

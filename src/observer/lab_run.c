@@ -201,14 +201,9 @@ static void on_tick(uv_timer_t *t) {
 
 static void apply_variant(tl_lab *lab);
 
-/* A variant's wrk handles have closed: its record; then the next variant,
- * or the restore after the last (or when the run stops). */
-static void variant_done(tl_lab *lab) {
-  json_t *rec = tl_lab_verdict_variant(lab);
-  if (lab->in_child)
-    json_object_set_new(rec, "child", tl_lab_child_run_record(lab));
-  json_array_append_new(lab->vresults, rec);
-  lab->in_child = false;
+/* What one load kept (its "before", series, "during", wrk's output):
+ * dropped when its variant's record is made and when the run ends. */
+static void forget_load(tl_lab *lab) {
   json_decref(lab->before);
   json_decref(lab->series);
   lab->before = lab->series = NULL;
@@ -217,6 +212,17 @@ static void variant_done(tl_lab *lab) {
   for (int i = 0; i < 2; i++)
     tl_buf_close(&lab->wrk[i].text);
   lab->nwrk = 0;
+}
+
+/* A variant's wrk handles have closed: its record; then the next variant,
+ * or the restore after the last (or when the run stops). */
+static void variant_done(tl_lab *lab) {
+  json_t *rec = tl_lab_verdict_variant(lab);
+  if (lab->in_child)
+    json_object_set_new(rec, "child", tl_lab_child_run_record(lab));
+  json_array_append_new(lab->vresults, rec);
+  lab->in_child = false;
+  forget_load(lab);
   if (lab->fail[0] || lab->cancel || lab->variant + 1 >= lab->nvariants) {
     tl_lab_run_restore(lab);
     return;
@@ -417,14 +423,7 @@ static void finish_run(tl_lab *lab, int restore_rc) {
   tl_lab_run_broadcast(lab, ev);
   json_decref(lab->result);
   lab->result = NULL;
-  json_decref(lab->before);
-  json_decref(lab->series);
-  lab->before = lab->series = NULL;
-  lab->during.len = 0;
-  lab->has_during = false;
-  for (int i = 0; i < 2; i++)
-    tl_buf_close(&lab->wrk[i].text);
-  lab->nwrk = 0;
+  forget_load(lab);
   json_decref(lab->vsetup);
   json_decref(lab->vsettings);
   json_decref(lab->vresults);

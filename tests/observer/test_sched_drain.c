@@ -2,7 +2,9 @@
  * nobody takes its queue (the observer busy): two threads of this test
  * ping-pong through pipes for ~1 s, filtered by their tids, with rings of
  * 64 pages that hold a fifth of what they switch; the records all arrive,
- * none lost. Tracepoints need root: without it a counted skip (exit 77). */
+ * none lost: as many switches of the main thread as the kernel counted in
+ * its own voluntary and involuntary counters meanwhile. Tracepoints need
+ * root: without it a counted skip (exit 77). */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
@@ -47,6 +49,27 @@ static void count(void *arg, const tl_sched_rec *r) {
     t->switches_of_a++;
 }
 
+/* The kernel's own count of this thread's switches (both counters are
+ * raised in the scheduler where sched_switch fires). */
+static uint64_t switches_of_this_thread(void) {
+  FILE *f = fopen("/proc/thread-self/status", "r");
+  ck_assert_ptr_nonnull(f);
+  char line[256];
+  uint64_t sum = 0;
+  int seen = 0;
+  while (fgets(line, sizeof line, f)) {
+    unsigned long long v;
+    if (sscanf(line, "voluntary_ctxt_switches: %llu", &v) == 1 ||
+        sscanf(line, "nonvoluntary_ctxt_switches: %llu", &v) == 1) {
+      sum += v;
+      seen++;
+    }
+  }
+  fclose(f);
+  ck_assert_int_eq(seen, 2);
+  return sum;
+}
+
 START_TEST(the_thread_drains_while_nobody_takes) {
   const char *why = NULL;
   long ncpu = sysconf(_SC_NPROCESSORS_CONF);
@@ -61,26 +84,34 @@ START_TEST(the_thread_drains_while_nobody_takes) {
   int tids[2] = {(int) syscall(SYS_gettid), atomic_load(&b_tid)};
   ck_assert_int_eq(tl_sched_trace_set_threads(t, tids, 2), 0);
   ck_assert(tl_sched_trace_filtered(t));
-  tl_sched_trace_enable(t, true);
   tl_sched_drain *d = tl_sched_drain_start(t);
   ck_assert_ptr_nonnull(d);
   char c = 'p';
   struct timespec gap = {.tv_sec = 0, .tv_nsec = 200000};
+  uint64_t kernel_before = switches_of_this_thread();
+  tl_sched_trace_enable(t, true);
   for (int i = 0; i < ROUNDS; i++) {
     ck_assert_int_eq(write(ping[1], &c, 1), 1);
     ck_assert_int_eq(read(pong[0], &c, 1), 1);
     nanosleep(&gap, NULL);
   }
   tl_sched_trace_enable(t, false);
+  uint64_t kernel_count = switches_of_this_thread() - kernel_before;
   tally n = {.a = tids[0]};
   tl_sched_drain_take(d, count, &n);
   fprintf(stderr,
-          "drain: %llu records (%llu switches of the main thread), %llu "
-          "lost, rings of %zu KiB in all\n",
+          "drain: %llu records (%llu switches of the main thread, the "
+          "kernel counted %llu), %llu lost, rings of %zu KiB in all\n",
           (unsigned long long) n.records, (unsigned long long) n.switches_of_a,
-          (unsigned long long) n.lost, tl_sched_trace_ring_bytes(t) / 1024);
-  /* Each round blocks the main thread twice (the read, the sleep). */
-  ck_assert_uint_ge(n.switches_of_a, 2 * ROUNDS);
+          (unsigned long long) kernel_count, (unsigned long long) n.lost,
+          tl_sched_trace_ring_bytes(t) / 1024);
+  /* Each round's sleep blocks the main thread (its read of the answer
+   * mostly does too, but not when the answer came first). */
+  ck_assert_uint_ge(n.switches_of_a, ROUNDS);
+  /* Every switch the kernel counted arrived, bar the few between reading
+   * its counters and turning the tracepoints on or off. */
+  ck_assert_uint_le(n.switches_of_a, kernel_count);
+  ck_assert_uint_ge(n.switches_of_a + 4, kernel_count);
   /* The rings hold far less than that: only a drain meanwhile kept it. */
   ck_assert_uint_gt(n.records * 96, 2 * tl_sched_trace_ring_bytes(t));
   ck_assert_msg(n.lost <= n.records / 100, "%llu lost",

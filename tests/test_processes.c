@@ -190,12 +190,50 @@ static int worker_pids(const tj *j, int *out) {
   return role_pids(j, "worker", out);
 }
 
+/* How many of pid's threads in /stats are named name, and of those how
+ * many have role. */
+static int threads_named(const tj *j, int pid, const char *name,
+                         const char *role, int *with_role) {
+  int n = 0;
+  *with_role = 0;
+  for (int i = 0; i < 256; i++) {
+    char path[64];
+    snprintf(path, sizeof(path), "threads.%d.pid", i);
+    int tp = (int) tj_num(j, path, -1);
+    if (tp < 0)
+      break;
+    snprintf(path, sizeof(path), "threads.%d.name", i);
+    const char *nm = tj_str(j, path);
+    if (tp != pid || !nm || strncmp(nm, name, strlen(name)) != 0)
+      continue;
+    n++;
+    snprintf(path, sizeof(path), "threads.%d.role", i);
+    const char *r = tj_str(j, path);
+    *with_role += r && strcmp(r, role) == 0;
+  }
+  return n;
+}
+
 START_TEST(stats_list_supervisor_and_workers) {
   tl_proc p;
   const char *args[] = {"--processes", "2", "--sample-ms", "100", NULL};
   tl_proc_start(&p, args);
+  /* The dashboard's page, read on the supervisor's libuv pool. */
+  tl_resp page;
+  ck_assert_int_eq(tl_get(p.admin_port, "/", &page), 200);
+  tl_resp_free(&page);
   usleep(300 * 1000);
   tj *j = get_stats(p.admin_port);
+  /* The supervisor's threads say what they are: one observer, libuv's
+   * pool named and registered as libuv's (unregistered, each inherited
+   * the observer's name: five "tl-observer"). */
+  int as_role;
+  ck_assert_int_eq(threads_named(j, p.pid, "tl-observer", "observer", &as_role),
+                   1);
+  ck_assert_int_eq(as_role, 1);
+  int nlibuv = threads_named(j, p.pid, "tl-libuv-", "libuv", &as_role);
+  ck_assert_int_ge(nlibuv, 1);
+  ck_assert_int_eq(as_role, nlibuv);
   ck_assert_str_eq(tj_str(j, "processes.0.role"), "supervisor");
   ck_assert_int_eq((int) tj_num(j, "processes.0.pid", -1), p.pid);
   ck_assert_str_eq(tj_str(j, "processes.1.role"), "worker");

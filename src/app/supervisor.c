@@ -4,6 +4,7 @@
 
 #include "base/util.h"
 #include "core/costs.h"
+#include "core/libuv_threads.h"
 #include "exec/shared_cow.h"
 #include "core/proc_table.h"
 #include "core/scoreboard.h"
@@ -508,6 +509,10 @@ int tl_supervisor_main(const tl_config *cfg, int argc, char **argv) {
   s->loop_ready = true;
   on_sigchld(&s->sig_chld, SIGCHLD); /* a death before the handler */
   if (cfg->admin_port >= 0) {
+    /* The observer reads the dashboard's files on libuv's pool: its
+     * threads, named and registered, are then not taken for more
+     * observers (a thread inherits its creator's name). */
+    tl_libuv_threads_register(&s->uv, &s->registry);
     if (tl_observer_start(&s->obs, &s->srv, &s->registry) != 0) {
       kill_all_now(s);
       return 1;

@@ -29,6 +29,25 @@ const EVIDENCE = {
 };
 const DEFAULT_EVIDENCE = ['panel-lanes', 'panel-threads'];
 
+/* The Threads table in the focused view (half the width): besides the
+ * name, the columns an experiment's evidence is in. */
+const THREAD_COLUMNS = {
+  scheduler: ['core', 'state', 'doing', 'on_cpu_pct', 'runq_wait_pct', 'ctx_voluntary_rate', 'ctx_involuntary_rate', 'cpu_pct'],
+  'one-core': ['core', 'allowed', 'state', 'on_cpu_pct', 'runq_wait_pct', 'ctx_involuntary_rate', 'cpu_pct', 'tasks_rate'],
+  pin: ['core', 'allowed', 'migrations_rate', 'state', 'on_cpu_pct', 'runq_wait_pct', 'cpu_pct', 'tasks_rate'],
+  'hybrid-suspend': ['state', 'doing', 'on_cpu_pct', 'cpu_pct', 'busy_pct', 'tasks_rate', 'tasks_in_flight'],
+  coro: ['state', 'doing', 'on_cpu_pct', 'ctx_voluntary_rate', 'cpu_pct', 'coro_switches_rate', 'tasks_rate'],
+  'coro-no-yield': ['state', 'doing', 'on_cpu_pct', 'ctx_voluntary_rate', 'cpu_pct', 'coro_switches_rate', 'tasks_rate'],
+  'process-threads': ['core', 'state', 'doing', 'on_cpu_pct', 'cpu_pct', 'tasks_rate'],
+  'lock-contention': ['state', 'doing', 'on_cpu_pct', 'runq_wait_pct', 'ctx_voluntary_rate', 'cpu_pct', 'tasks_rate'],
+};
+const DEFAULT_THREAD_COLUMNS = ['core', 'state', 'doing', 'on_cpu_pct', 'runq_wait_pct', 'ctx_voluntary_rate',
+  'ctx_involuntary_rate', 'cpu_pct', 'tasks_rate'];
+
+export function threadColumns(id) {
+  return (THREAD_COLUMNS[id] || DEFAULT_THREAD_COLUMNS).slice();
+}
+
 /* Panels that describe this server only: while a variant runs in a child
  * server they would show an idle server beside the run (this server's
  * single process, 0 requests), so the child's panel replaces them. */

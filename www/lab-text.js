@@ -3,12 +3,16 @@
  * prediction, a run's progress, the evidence values.
  */
 
-/* Plain figures (no thousands separator): 2 decimals under 10, 1 under
- * 100, none above; digits forces a count. 'n/a' for what is not a number. */
+import { fmt } from './format.js';
+
+/* Figures as the rest of the dashboard writes them (thousands separated):
+ * whole numbers without decimals, others 2 decimals under 10, 1 under 100,
+ * none above; digits forces a count. 'n/a' for what is not a number. */
 export function labNum(v, digits) {
   if (typeof v !== 'number' || !Number.isFinite(v)) return 'n/a';
-  const d = digits === undefined ? (Math.abs(v) >= 100 ? 0 : Math.abs(v) >= 10 ? 1 : 2) : digits;
-  return v.toFixed(d);
+  const a = Math.abs(v);
+  const d = digits !== undefined ? digits : Number.isInteger(v) || a >= 100 ? 0 : a >= 10 ? 1 : 2;
+  return fmt(v, d);
 }
 
 /* Any evidence value: numbers as labNum, lists joined, null as n/a. */
@@ -72,4 +76,17 @@ export function progressText(p) {
 export function progressPct(p) {
   const total = p.elapsed_s + p.left_s;
   return total > 0 ? Math.min(100, (100 * p.elapsed_s) / total) : 0;
+}
+
+/* A chart's category label on lines of about width characters (split at
+ * spaces; a longer word keeps its own line): bars side by side keep their
+ * labels level instead of tilted over each other. One line: the string. */
+export function wrapLabel(text, width = 16) {
+  const lines = [];
+  for (const w of String(text).split(/\s+/).filter(Boolean)) {
+    const last = lines.length - 1;
+    if (last >= 0 && lines[last].length + 1 + w.length <= width) lines[last] += ` ${w}`;
+    else lines.push(w);
+  }
+  return lines.length > 1 ? lines : lines[0] || '';
 }

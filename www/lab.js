@@ -22,11 +22,11 @@
 
 import { $, el } from './dom.js';
 import { get, post, openStream } from './api.js';
-import { labNum, show, setupText, settingsWords, predictionText, progressText, progressPct } from './lab-text.js';
+import { labNum, show, setupText, settingsWords, predictionText, progressText, progressPct, wrapLabel } from './lab-text.js';
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
   runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
-  figureLine, extraLines, evidenceTable, unitText, seriesSets, alsoGroups, predictedWords,
+  figureLine, extraLines, evidenceTable, unitText, seriesSets, alsoGroups, predictedWords, threadColumns,
 } from './lab-model.js';
 
 const state = {
@@ -35,14 +35,15 @@ const state = {
   focus: { open: false, id: null, panels: [], progress: null, result: null },
   replay: new ReplayBuffer(60000, 600), replaying: null, replayable: [],
 };
-let hooks = { replay: null, live: null, record: null };
+let hooks = { replay: null, live: null, record: null, columns: null };
 let seriesChart = null;
 let runsCharts = [], focusCharts = [];
 const moved = [];                   // [{ node, marker }] panels in the focused view
 const LINE_COLORS = ['#2f6fd0', '#e8590c', '#2b8a3e'];
 
 /* From main.js: { replay(ids, snapshot) -> the ids it could draw, live(),
- * record(on): the lanes log their slices while a run goes }. */
+ * record(on): the lanes log their slices while a run goes, columns(keys,
+ * why): the Threads table's columns (null: all) }. */
 export function useReplay(h) {
   hooks = { ...hooks, ...h };
 }
@@ -95,12 +96,6 @@ function unitOf(x) {
   return typeof x.measured === 'string' ? x.measured : null;
 }
 
-/* Counts as counts (3, not 3.00); the rest as labNum; lists joined. */
-function fig(v) {
-  if (Array.isArray(v)) return v.map(fig).join(', ');
-  return Number.isInteger(v) ? String(v) : show(v);
-}
-
 function experimentRow(x) {
   const row = el('div', 'lab-exp');
   row.dataset.id = x.id;
@@ -110,7 +105,7 @@ function experimentRow(x) {
   const vs = variantsOf(x);
   /* A bound ("more than 0 req/s") is not a prediction of 0. */
   const pred = vs ? `variants: ${vs.map((v) => `${v.label} (${v.predicted === null || v.predicted === undefined
-    ? 'compared with each other' : `${predictedWords(v, fig)}${unitText(v.unit)}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
+    ? 'compared with each other' : `${predictedWords(v, show)}${unitText(v.unit)}`}${v.needs_child ? ', child server' : ''})`).join(' · ')}`
     : `${setupText(x.setup)} · predicted ${predictionText(x)}`;
   text.appendChild(el('div', 'lab-meta', [x.idea, load, pred].filter(Boolean).join(' · ')));
   row.appendChild(text);
@@ -175,7 +170,7 @@ function settingsText(s) {
 }
 
 function figureText(v) {
-  return figureLine(v, fig);
+  return figureLine(v, show);
 }
 
 /* One run's figures, verdict and evidence, drawn from its result object alone
@@ -188,7 +183,7 @@ export function renderResult(r) {
   v.textContent = '';
   v.appendChild(el('div', 'lab-verdict-head', `${r.id} (${r.status}): ${verdictText(r)}`));
   for (const vr of r.variants || []) {
-    const extra = extraLines(vr, fig);
+    const extra = extraLines(vr, show);
     v.appendChild(el('div', 'lab-why', `${vr.label || vr.id} [${settingsText(vr.settings)}]: ${figureText(vr)}` +
       (extra.length ? ` · ${extra.join(' · ')}` : '')));
   }
@@ -279,12 +274,13 @@ function barChart(parent, g, title) {
   return new window.Chart(c.getContext('2d'), {
     type: 'bar',
     /* No prediction (repeated measurements compared): no empty legend entry. */
-    data: { labels: g.labels, datasets: [
+    data: { labels: g.labels.map((l) => wrapLabel(l)), datasets: [
       ...(g.predicted.some((p) => typeof p === 'number')
         ? [{ label: 'predicted', data: g.predicted, backgroundColor: '#9db7e0' }] : []),
       { label: 'measured', data: g.measured, backgroundColor: '#2f6fd0' }] },
     options: { animation: false, responsive: true, maintainAspectRatio: false,
-      scales: { y: { beginAtZero: true, title: { display: true, text: unitText(g.unit).trim() || g.unit } } },
+      scales: { y: { beginAtZero: true, title: { display: true, text: unitText(g.unit).trim() || g.unit } },
+        x: { ticks: { maxRotation: 0, autoSkip: false, font: { size: 11 } } } },
       plugins: { legend: { position: 'top', align: 'end' }, title: { display: !!title, text: title } } },
   });
 }
@@ -343,6 +339,7 @@ function openFocus(id) {
   state.focus.id = id;
   state.focus.panels = evidencePanels(id, x);
   movePanels(state.focus.panels);
+  if (hooks.columns) hooks.columns(threadColumns(id), 'the ones this experiment is about (the dashboard shows all)');
   $('lab-focus').hidden = false;
   document.body.classList.add('lab-focused');
   $('lab-focus-q').textContent = x ? x.question : id;
@@ -356,6 +353,7 @@ function leaveFocus() {
   goLive();
   state.focus.open = false;
   restorePanels();
+  if (hooks.columns) hooks.columns(null);
   $('lab-focus').hidden = true;
   document.body.classList.remove('lab-focused');
 }
@@ -382,10 +380,10 @@ function variantBox(v, row, x) {
   box.appendChild(track);
   const u = v.unit ? ` ${v.unit}` : '';
   const text = v.measured !== undefined ? figureText(v)
-    : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${predictedWords(v, fig)}${u}`}`;
+    : `predicted ${v.predicted === null || v.predicted === undefined ? 'qualitative' : `${predictedWords(v, show)}${u}`}`;
   box.appendChild(el('div', 'lab-variant-fig', text));
-  for (const line of extraLines(v, fig)) box.appendChild(el('div', 'lab-variant-extra', line));
-  const ev = evidenceParts(v.evidence, fig);
+  for (const line of extraLines(v, show)) box.appendChild(el('div', 'lab-variant-extra', line));
+  const ev = evidenceParts(v.evidence, show);
   if (ev.length) box.appendChild(el('div', 'lab-variant-ev', ev.join(' · ')));
   if (row.state === 'running' && typeof row.rps === 'number') {
     box.appendChild(el('div', 'lab-variant-ev',

@@ -15,8 +15,9 @@
  * Beyond 20,000 slices an answer (50,000 switches/s) the newest are asked
  * for; the time before them that was not fetched is shaded amber.
  *
- * Per core, "ours" is exact from the slices; idle comes from /proc/stat
- * over the last sample period and "other" is the rest of that period.
+ * Per core, "ours" is exact from the slices over the last sample period
+ * (once its slices have all arrived); idle comes from /proc/stat over the
+ * same period and "other" is the rest of it.
  * (The kernel filter keeps only the switches of our threads, so a switch
  * between two other processes, or one of them and idle, is never recorded:
  * "other" cannot come from the records themselves.)
@@ -47,6 +48,7 @@ const st = {
   source: null, reason: '', tracing: null, lost: 0, lostPerCpu: [], ncpu: 0,
   slices: [], seen: new Map(), nowNs: 0, since: 0, holes: [], truncated: false,
   threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null,
+  ours: { sampleNs: null, pct: [], idle: [] },   // per core, over the sample period that idle is of
   steps: [], stepKeys: new Set(), onTask: null,
   drawn: [], polls: 0, errors: 0, drawPending: false,
 };
@@ -150,7 +152,7 @@ const scheduleDraw = () => {
   requestAnimationFrame(() => { st.drawPending = false; draw(); });
 };
 
-/* Our exact share of each core over the last ms of the window. */
+/* Our exact share of a core from fromNs to toNs, %. */
 const oursPct = (cpu, fromNs, toNs) => {
   let busy = 0;
   for (const s of st.slices) {
@@ -193,6 +195,12 @@ const draw = () => {
   }
   g.textAlign = 'left';
   const periodNs = (st.periodMs || 500) * 1e6;
+  /* The shares of the sample period idle is of, once its slices are in
+   * (they arrive LAG_NS behind); until then the last period's. */
+  if (isNum(st.sampleNs) && st.sampleNs <= t1 && st.ours.sampleNs !== st.sampleNs) {
+    st.ours = { sampleNs: st.sampleNs, idle: st.idlePct.slice(),
+      pct: Array.from({ length: ncpu }, (_, cpu) => oursPct(cpu, st.sampleNs - periodNs, st.sampleNs)) };
+  }
   for (let cpu = 0; cpu < ncpu; cpu++) {
     const y = laneY(cpu);
     g.fillStyle = cpu % 2 ? '#f8f9fb' : '#f1f3f6';
@@ -200,13 +208,15 @@ const draw = () => {
     g.fillStyle = '#212529';
     g.font = '12px sans-serif';
     g.fillText(`CPU ${cpu}`, 4, y + 13);
-    const ours = oursPct(cpu, t1 - periodNs, t1);
-    const idle = st.idlePct[cpu];
+    const ours = st.ours.pct[cpu];
+    const idle = st.ours.idle[cpu];
     g.font = '10px sans-serif';
     g.fillStyle = '#5c6578';
-    g.fillText(isNum(idle)
-      ? `ours ${ours.toFixed(0)} · other ${Math.max(0, 100 - ours - idle).toFixed(0)} · idle ${idle.toFixed(0)} %`
-      : `ours ${ours.toFixed(0)}%`, 4, y + 25);
+    if (isNum(ours)) {
+      g.fillText(isNum(idle)
+        ? `ours ${ours.toFixed(0)} · other ${Math.max(0, 100 - ours - idle).toFixed(0)} · idle ${idle.toFixed(0)} %`
+        : `ours ${ours.toFixed(0)}%`, 4, y + 25);
+    }
     const lost = st.lostPerCpu[cpu] || 0;
     if (lost) {
       g.fillStyle = '#e03131';
@@ -437,6 +447,9 @@ const keepSteps = (s) => {
   }
 };
 
+/* Each core's idle % over snapshot s's period (/proc/stat). */
+const idleOf = (s) => (Array.isArray(s.cores) ? s.cores : []).map((c) => (isNum(c.idle_pct) ? c.idle_pct : null));
+
 export function render(s) {
   if (!st.root || !s) return;
   if (isNum(s.start_ns) && isNum(s.uptime_ms)) st.sampleNs = s.start_ns + s.uptime_ms * 1e6;
@@ -446,7 +459,7 @@ export function render(s) {
   }
   const k = s.kernel || {};
   if (k.sched_source && !st.source) { st.source = k.sched_source; st.reason = k.sched_source_reason || ''; }
-  st.idlePct = (Array.isArray(s.cores) ? s.cores : []).map((c) => (isNum(c.idle_pct) ? c.idle_pct : null));
+  st.idlePct = idleOf(s);
   st.periodMs = s.period_ms || st.periodMs;
   if (!st.paused) scheduleDraw();
 }
@@ -484,6 +497,8 @@ export function replayAt(s) {
   st.paused = true;              // no poll ingests into the replayed view
   st.slices = slices;
   st.nowNs = end;
+  st.sampleNs = end - LAG_NS;    // the shares of the snapshot's own period
+  st.idlePct = idleOf(s);
   renderInfo();
   scheduleDraw();
   return true;
@@ -513,6 +528,8 @@ export function lanesModel() {
     onLock: inWindow.filter((s) => s.on_lock === true).length,
     others: [...new Set(inWindow.filter((s) => s.in_tid === null && s.in_pid !== 0).map((s) => s.in_comm))],
     drawn: st.drawn.length,
+    /* Per core, our share and idle over the sample period at sampleNs. */
+    ours: { sampleNs: st.ours.sampleNs, pct: st.ours.pct.slice(), idle: st.ours.idle.slice() },
     /* Where to click (CSS px): the drawn bar with a known task whose
      * middle is farthest from its row's other middles (bars can be under a
      * pixel wide: then the click may land on a neighbour, see lastClick). */

@@ -187,7 +187,8 @@ function initFollow() {
 function start() {
   window.tlDashboard = api;
   useCssLookup(cssVar);
-  lab.useReplay({ replay: replaySnapshot, live: () => { lanes.replayEnd(); setPaused(false); }, record: lanes.record });
+  lab.useReplay({ replay: replaySnapshot, live: () => { lanes.replayEnd(); setPaused(false); }, record: lanes.record,
+    columns: threadTable.setColumns });
   for (const p of PANELS) p.init();
   initFollow();
   applyFragment();

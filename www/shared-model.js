@@ -82,7 +82,7 @@ export function addPeriod(series, seq, period, max = HISTORY) {
  * make room); and the increments as a line, scaled to their maximum. */
 export function seriesBars(series, W = 600, H = 90, history = HISTORY) {
   const n = series.length;
-  if (!n) return { bars: [], line: '' };
+  if (!n) return { bars: [], line: '', base: H };
   const bw = W / history;
   const maxLost = Math.max(1, ...series.map((x) => Math.abs(x.lost)));
   const maxInc = Math.max(1, ...series.map((x) => x.increments));
@@ -96,7 +96,25 @@ export function seriesBars(series, W = 600, H = 90, history = HISTORY) {
   });
   const line = series.map((x, i) =>
     `${((history - n + i) * bw + bw / 2).toFixed(1)},${(H - (x.increments / maxInc) * (H - 4)).toFixed(1)}`).join(' ');
-  return { bars, line };
+  return { bars, line, base };
+}
+
+/* The series' frame in a W x H box: time ticks under it (the oldest
+ * period the box holds, halfway, now: history periods of periodMs), the
+ * largest loss it is scaled to, and in words what an empty-looking chart
+ * means (null when some period lost updates). */
+export function seriesFrame(series, periodMs, history = HISTORY) {
+  const span = isNum(periodMs) && periodMs > 0 ? (history * periodMs) / 1000 : null;
+  const at = (f) => (span === null ? '' : f === 1 ? 'now' : `−${fmtInt(span * (1 - f))} s`);
+  const ticks = [0, 0.5, 1].map((f) => ({ f, text: at(f) }));
+  const maxLost = Math.max(0, ...series.map((x) => Math.abs(x.lost)));
+  const inc = series.reduce((a, x) => a + x.increments, 0);
+  const last = span === null ? 'so far' : `in the last ${fmtInt(Math.min(series.length, history) * periodMs / 1000)} s`;
+  let empty = null;
+  if (!series.length) empty = 'waiting for the first period';
+  else if (maxLost === 0 && inc === 0) empty = `no increments ${last}: race:N, atomic:N and lock:N steps increment the counter`;
+  else if (maxLost === 0) empty = `no update lost ${last} (${fmtInt(inc)} increments)`;
+  return { ticks, top: maxLost > 0 ? `${fmtInt(maxLost)} lost` : '', empty };
 }
 
 export function deadlockCaption(d) {

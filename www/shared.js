@@ -10,10 +10,11 @@
  */
 
 import { $, el, setText } from './dom.js';
-import { sharedUsed, sharedFacts, addPeriod, seriesBars, deadlockCaption, cycleLayout, NODE_R, processCounters, cowLines } from './shared-model.js';
+import { sharedUsed, sharedFacts, addPeriod, seriesBars, seriesFrame, deadlockCaption, cycleLayout, NODE_R, processCounters, cowLines } from './shared-model.js';
 import { fmtInt } from './format.js';
 
 const SVG = 'http://www.w3.org/2000/svg';
+const CHART_W = 600, CHART_H = 90;   // the lost series' box (viewBox units), its time ticks below
 const FACTS = [['counter', 'sh-counter'], ['increments', 'sh-increments'], ['lost', 'sh-lost'],
   ['counter address / page', 'sh-addr'], ['lock 0: holder, waiters', 'sh-lock'], ['lock 0: contended, waited', 'sh-wait']];
 
@@ -49,7 +50,7 @@ export function init() {
   }
   const fig = el('figure', 'chart small');
   fig.append(el('figcaption', '', 'Lost updates per period (bars; the line is the period\'s increments, scaled)'));
-  f.chart = svg('svg', { id: 'sh-lost-series', viewBox: '0 0 600 90', width: '100%', height: 90,
+  f.chart = svg('svg', { id: 'sh-lost-series', viewBox: `0 0 ${CHART_W} ${CHART_H + 16}`, width: '100%', height: CHART_H + 16,
     role: 'img', 'aria-label': 'lost updates per period' });
   fig.append(f.chart);
   f.deadlocks = el('div', 'sh-deadlocks');
@@ -72,14 +73,22 @@ export function reset() {
   if (f.cow) delete f.cow.dataset.drawn;   // a new process: its own probe
 }
 
-function drawSeries() {
-  const { bars, line } = seriesBars(series);
-  const kids = bars.map((b) => {
+function drawSeries(periodMs) {
+  const { bars, line, base } = seriesBars(series, CHART_W, CHART_H);
+  const frame = seriesFrame(series, periodMs);
+  const text = (x, y, anchor, t, cls) => svg('text', { x, y, 'text-anchor': anchor, 'font-size': 10, fill: '#6c757d', class: cls }, t);
+  const kids = [svg('line', { x1: 0, x2: CHART_W, y1: base, y2: base, stroke: '#adb5bd', 'stroke-width': 1 })];
+  for (const t of frame.ticks) {
+    kids.push(text(t.f * CHART_W, CHART_H + 13, t.f === 0 ? 'start' : t.f === 1 ? 'end' : 'middle', t.text, 'sh-tick'));
+  }
+  if (frame.top) kids.push(text(2, 9, 'start', frame.top, 'sh-top'));
+  if (frame.empty) kids.push(text(CHART_W / 2, CHART_H / 2, 'middle', frame.empty, 'sh-empty'));
+  kids.push(...bars.map((b) => {
     const r = svg('rect', { x: b.x.toFixed(1), y: b.y.toFixed(1), width: b.width.toFixed(1), height: b.height.toFixed(1),
       class: 'sh-bar', fill: b.fill, 'data-lost': b.lost, 'data-seq': b.seq });
     r.append(svg('title', {}, b.title));
     return r;
-  });
+  }));
   if (line) kids.push(svg('polyline', { points: line, fill: 'none', stroke: '#6c757d', 'stroke-width': 1 }));
   f.chart.replaceChildren(...kids);
 }
@@ -169,7 +178,7 @@ export function render(s, view) {
   series = addPeriod(series, s.seq, sh.period);
   if (!used) return;
   for (const [id, text] of Object.entries(sharedFacts(sh))) setText(f[id], text);
-  drawSeries();
+  drawSeries(s.period_ms);
   drawProcs(pc);
   drawCow(sh.fork_cow);
   drawDeadlocks(sh.deadlocks, view.threads);

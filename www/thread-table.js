@@ -89,6 +89,11 @@ const COLS = [
   { k: 'steps_rate', g: 'work', label: 'steps/s', rate: true, text: num('steps_rate', 0) },
 ];
 
+/* The columns shown: all of COLS, or (the Lab's focused view, half the
+ * width) the name and those an experiment's evidence is in. */
+let cols = COLS;
+export const COLUMN_KEYS = COLS.map((c) => c.k);
+
 /* The details row: totals since the thread started. */
 const DETAILS = [
   ['tid', (t) => (isNum(t.tid) ? String(t.tid) : NA)], ['role', roleText],
@@ -119,7 +124,7 @@ function drawPeriod(td, t, s) {
 
 const VIRTUAL_FROM = 200;        // more threads than this: only the rows in view are in the DOM
 const OVERSCAN = 8;              // rows kept beyond each edge of the view
-let tbody = null, wrap = null, padTop = null, padBottom = null, foldedLine = null;
+let tbody = null, wrap = null, padTop = null, padBottom = null, foldedLine = null, colsLine = null;
 let rowHeight = 0;               // px, measured once from a real row
 let lastSorted = null;           // what the table holds, in display order
 const rows = new Map();          // tid -> { tr, tds, last, details }
@@ -138,6 +143,10 @@ export function init() {
   foldedLine.id = 'threads-folded';
   foldedLine.hidden = true;
   wrap.parentNode.insertBefore(foldedLine, wrap);
+  colsLine = el('p', 'threads-cols');
+  colsLine.id = 'threads-cols';
+  colsLine.hidden = true;
+  wrap.parentNode.insertBefore(colsLine, wrap);
   buildHead();
   /* Scrolling a virtual table brings other rows into the DOM. */
   let scrollQueued = false;
@@ -162,8 +171,8 @@ function buildHead() {
   const r1 = el('tr', 'group');
   const r2 = el('tr');
   let i = 0;
-  while (i < COLS.length) {
-    const c = COLS[i];
+  while (i < cols.length) {
+    const c = cols[i];
     if (!c.g) {
       const th = makeSortHeader(c);
       th.rowSpan = 2;
@@ -172,14 +181,22 @@ function buildHead() {
       continue;
     }
     let n = 0;
-    while (i + n < COLS.length && COLS[i + n].g === c.g) n++;
+    while (i + n < cols.length && cols[i + n].g === c.g) n++;
     const gh = el('th', `grp grp-${c.g}`, c.g);
     gh.colSpan = n;
     r1.appendChild(gh);
-    for (let j = 0; j < n; j++) r2.appendChild(makeSortHeader(COLS[i + j]));
+    for (let j = 0; j < n; j++) r2.appendChild(makeSortHeader(cols[i + j]));
     i += n;
   }
   thead.append(r1, r2);
+}
+
+function markSorted() {
+  headerCells.forEach(h => {
+    const k = h.getAttribute('data-key');
+    h.classList.toggle('sorted-asc', k === sortState.key && sortState.dir === 1);
+    h.classList.toggle('sorted-desc', k === sortState.key && sortState.dir === -1);
+  });
 }
 
 function makeSortHeader(c) {
@@ -198,11 +215,7 @@ function makeSortHeader(c) {
       sortState.key = c.k;
       sortState.dir = c.txt ? 1 : -1;         // numbers: biggest first
     }
-    headerCells.forEach(h => {
-      const k = h.getAttribute('data-key');
-      h.classList.toggle('sorted-asc', k === sortState.key && sortState.dir === 1);
-      h.classList.toggle('sorted-desc', k === sortState.key && sortState.dir === -1);
-    });
+    markSorted();
     if (lastThreads) renderTable(withProcessHeaders(threadsSorted(lastThreads), lastProcesses));
   });
   headerCells.push(th);
@@ -219,7 +232,7 @@ function drawDetails(row, t) {
   if (!row.details) {
     row.details = el('tr', 'details');
     const td = el('td');
-    td.colSpan = COLS.length;
+    td.colSpan = cols.length;
     row.details.appendChild(td);
   }
   const text = DETAILS.map(([label, f]) => `${label} ${f(t)}`).join(' · ');
@@ -233,7 +246,7 @@ function makeRow(t) {
   tr.setAttribute('data-tid', String(t.tid));
   const tds = [];
 
-  for (const c of COLS) {
+  for (const c of cols) {
     const td = el('td', (c.txt ? 'txt ' : '') + (c.cls ? `${c.cls} ` : '') + (c.bar ? 'bar ' : '') + (c.rate ? 'rate' : ''));
     td.setAttribute('data-col', c.k);
     if (c.bar) { td.appendChild(el('i')); td.appendChild(el('span')); }
@@ -241,7 +254,7 @@ function makeRow(t) {
     tds.push(td);
   }
 
-  return { tr, tds, last: new Array(COLS.length), role: null };
+  return { tr, tds, last: new Array(cols.length), role: null };
 }
 
 /* A process's header row (--processes): one cell across the table. */
@@ -249,7 +262,7 @@ function makeGroupRow(g) {
   const tr = el('tr', 'proc-group');
   tr.setAttribute('data-pid', String(g.pid));
   const td = el('td', 'txt');
-  td.colSpan = COLS.length;
+  td.colSpan = cols.length;
   tr.appendChild(td);
   return { tr, tds: [td], last: [null], role: 'group' };
 }
@@ -262,7 +275,7 @@ function drawGroupRow(row, g) {
 function spacerRow() {
   const tr = el('tr', 'vpad');
   const td = el('td');
-  td.colSpan = COLS.length;
+  td.colSpan = cols.length;
   tr.appendChild(td);
   return tr;
 }
@@ -282,7 +295,7 @@ function visibleRange(n, virtual) {
 function drawRow(row, t) {
   if (row.role !== t.role) { row.role = t.role; row.tr.className = `role-${t.role}`; }
   row.tr.classList.toggle('open', expanded.has(t.tid));
-  COLS.forEach((c, i) => {
+  cols.forEach((c, i) => {
     let s = c.text(t);
     const td = row.tds[i];
     const key = c.k === 'doing' ? `${s}\u0000${doingClass(t)}` : s;   // class changes count too
@@ -374,6 +387,33 @@ function renderFolded(f) {
     `waiting for a core ${fmt(f.runq_pct, 1)}%, ${fmt(f.tasks_rate, 0)} tasks/s, ` +
     `${isNum(f.running) ? f.running : NA} runnable now. /stats lists every thread.`;
   if (foldedLine.textContent !== text) foldedLine.textContent = text;
+}
+
+/* keys: the columns to show besides the name (null: all), why: what
+ * chose them, said above the table with what is left out. The head and
+ * the rows are made again. Returns how many columns are left out. */
+export function setColumns(keys, why) {
+  const next = keys ? COLS.filter((c) => !c.g || keys.includes(c.k)) : COLS;
+  const out = COLS.filter((c) => !next.includes(c));
+  colsLine.hidden = out.length === 0;
+  colsLine.textContent = out.length
+    ? `${next.length} of ${COLS.length} columns${why ? `: ${why}` : ''}; left out here: ${out.map((c) => c.label).join(', ')}`
+    : '';
+  if (next.length === cols.length && next.every((c, i) => c === cols[i])) return out.length;
+  cols = next;
+  const thead = document.querySelector('#threads-table thead');
+  thead.replaceChildren();
+  headerCells.length = 0;
+  buildHead();
+  markSorted();
+  rows.forEach((row) => { row.tr.remove(); if (row.details) row.details.remove(); });
+  rows.clear();
+  padTop.remove();
+  padBottom.remove();
+  padTop = spacerRow();
+  padBottom = spacerRow();
+  if (lastSorted) renderTable(lastSorted);
+  return out.length;
 }
 
 /* view.threads: the snapshot's threads; view.natural: the same in natural

@@ -158,6 +158,18 @@ try {
     'the evidence panels (threads, processes) sit beside the variants', focus.panels.join(','));
   r.check(focus.variants >= 1 && /measured 3/.test(focus.verdict + await page.textContent('#lab-focus-variants')),
     'the focused view shows the measured figure', `${focus.variants} variant(s)`);
+  /* Half the width: the Threads table shows the experiment's columns,
+   * says which it left out, and fits without scrolling sideways. */
+  const tcols = await page.evaluate(() => {
+    const wrap = document.querySelector('#panel-threads .table-wrap');
+    return { heads: document.querySelectorAll('#threads-table thead th.sortable').length,
+      rowCells: (document.querySelector('#threads-body tr[data-tid]') || { children: [] }).children.length,
+      scrollW: wrap.scrollWidth, boxW: wrap.clientWidth,
+      line: document.getElementById('threads-cols').hidden ? '' : document.getElementById('threads-cols').textContent };
+  });
+  r.check(tcols.heads < 16 && tcols.rowCells === tcols.heads && tcols.scrollW <= tcols.boxW + 1 &&
+    /left out here: .*allowed/.test(tcols.line), 'in the focused view the Threads table fits: its experiment\'s columns, the rest named',
+    `${tcols.heads} columns, ${tcols.rowCells} cells, ${tcols.scrollW} <= ${tcols.boxW}; ${tcols.line}`);
   await keepShot(page, { path: `${shots}/lab-focus-done.png` });
   const replay = await waitInPage(page, () => !document.getElementById('lab-replay').hidden &&
     Number(document.getElementById('lab-scrub').max), null, 5000);
@@ -174,6 +186,9 @@ try {
   const back = await page.evaluate(() => [document.getElementById('lab-focus').hidden,
     document.getElementById('panel-threads').parentElement.tagName, document.getElementById('panel-threads').previousElementSibling.id]);
   r.check(back[0] && back[1] === 'MAIN' && back[2] === 'panel-insights', 'Escape leaves it: the panels are back in their place', back.join(','));
+  const allCols = await page.evaluate(() => [document.querySelectorAll('#threads-table thead th.sortable').length,
+    document.getElementById('threads-cols').hidden]);
+  r.check(allCols[0] === 16 && allCols[1], 'back on the dashboard the Threads table has all its columns', allCols.join(','));
 
   /* ---- a second experiment: the first result leaves the view ---- */
   const lab = await (await fetch(`http://127.0.0.1:${srv.admin}/lab`)).json();
@@ -276,7 +291,7 @@ try {
   await p2.evaluate(() => window.tlGive({ type: 'progress', id: 'crash-isolation', run: 9, variant: 1, variant_id: 'two', nvariants: 2,
     phase: 'load', elapsed_s: 2, left_s: 3, rps_so_far: 1000 }));
   const live = await p2.$$eval('#lab-focus-variants .lab-variant.running .lab-variant-ev', (b) => b.map((x) => x.textContent));
-  r.check(live.length === 1 && /^1000 req\/s so far/.test(live[0]), 'fixture: the running variant\'s req/s so far', live.join(''));
+  r.check(live.length === 1 && /^1,000 req\/s so far/.test(live[0]), 'fixture: the running variant\'s req/s so far', live.join(''));
   const states = await p2.$$eval('#lab-focus-variants .lab-variant', (b) => b.map((x) => `${x.className}|${x.querySelector('.lab-variant-state').textContent}`));
   r.check(states.length === 2 && /done\|done/.test(states[0]) && /running\|load, 3\.0 s left/.test(states[1]),
     'fixture: the first variant done, the second loading with its time left', states.join(' / '));

@@ -37,6 +37,18 @@ try {
       `${m.preempted} preempted, ${m.blocked} blocked`);
     r.check(m.drawn > 50, 'the bars were drawn', String(m.drawn));
     r.check(m.lost === 0, 'nothing lost', String(m.lost));
+    /* CPU 0's "ours" is over the snapshot's own period: held against the
+     * kernel's on-CPU shares of the workers pinned there, and its idle. */
+    const share = await waitInPage(page, () => {
+      const o = window.tlDashboard.lanes().ours, s = window.tlDashboard.snapshot;
+      if (!s || o.sampleNs !== s.start_ns + s.uptime_ms * 1e6 || typeof o.pct[0] !== 'number') return null;
+      const workers = s.threads.filter((t) => t.role === 'worker' && typeof t.on_cpu_pct === 'number');
+      return workers.length === 8 ? { ours: o.pct[0], idle: o.idle[0], workers: workers.reduce((a, t) => a + t.on_cpu_pct, 0) } : null;
+    }, null, 10000);
+    r.check(share !== null && share.ours > 50 && share.ours >= share.workers - 15 && share.ours <= 100.5 &&
+      (typeof share.idle !== 'number' || share.ours + share.idle <= 102),
+    'CPU 0: our share over the sample period holds the pinned workers\' on-CPU time, within the period',
+    share && `ours ${share.ours.toFixed(1)}%, the 8 workers on a core ${share.workers.toFixed(1)}%, idle ${share.idle}`);
     const wrkSeen = await waitInPage(page, () => window.tlDashboard.lanes().others.includes('wrk'), null, 10000);
     const others = await page.evaluate(() => window.tlDashboard.lanes().others);
     r.check(wrkSeen === true, 'wrk named as another process that took a core', JSON.stringify(others));

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fmt, fmtPct, fmtBytes, fmtDuration, fmtMs, fmtBoundMs, ceil2, get, isNum, NA } from '../../www/format.js';
 import { parseFragment, formatFragment } from '../../www/fragment.js';
-import { labNum, show, setupText, predictionText, progressPct } from '../../www/lab-text.js';
+import { labNum, show, setupText, predictionText, progressPct, wrapLabel } from '../../www/lab-text.js';
 
 test('numbers: thousands separators, n/a for what is not a finite number', () => {
   assert.equal(fmt(1234567), '1,234,567');
@@ -48,14 +48,24 @@ test('the URL fragment round-trips a task and the pause', () => {
 });
 
 test('lab texts', () => {
-  assert.equal(labNum(1234.5), '1235');
+  assert.equal(labNum(1234.5), '1,235');
+  assert.equal(labNum(0), '0');
+  assert.equal(labNum(39413), '39,413');
+  assert.equal(labNum(2.5, 1), '2.5');
   assert.equal(labNum(12.34), '12.3');
   assert.equal(labNum(1.234), '1.23');
   assert.equal(labNum('x'), 'n/a');
-  assert.equal(show([1, null, 'a']), '1.00, n/a, a');
+  assert.equal(show([1, null, 'a', 0.5]), '1, n/a, a, 0.50');
   assert.equal(setupText({ mode: 'pool', threads: 4 }), 'pool, 4 workers');
   assert.equal(predictionText({ predicted: 500, bound: true, measured: 'rps' }), '> 500 req/s');
   assert.equal(predictionText({ predicted: null }), 'qualitative');
   assert.equal(progressPct({ elapsed_s: 1, left_s: 3 }), 25);
   assert.equal(progressPct({ elapsed_s: 0, left_s: 0 }), 0);
+});
+
+test('lab: a bar\'s label on lines of about 16 characters', () => {
+  assert.deepEqual(wrapLabel('4 workers on the first CPU'), ['4 workers on the', 'first CPU']);
+  assert.equal(wrapLabel('all CPUs'), 'all CPUs');
+  assert.deepEqual(wrapLabel('race:5000000-steps-everywhere now', 10), ['race:5000000-steps-everywhere', 'now']);
+  assert.equal(wrapLabel(''), '');
 });

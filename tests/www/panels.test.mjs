@@ -8,7 +8,7 @@ import { withProcessHeaders, groupText } from '../../www/process-groups.js';
 import { buildLanes, leftOutNote, laneCountText } from '../../www/timeline-model.js';
 import { birthLayout, birthGroups, birthLabel, birthKey, fmtBirthMs } from '../../www/birth-model.js';
 import { evidencePanels } from '../../www/lab-model.js';
-import { addPeriod, seriesBars, cycleLayout, deadlockCaption, sharedFacts, sharedUsed, NODE_R, processCounters, cowLines } from '../../www/shared-model.js';
+import { addPeriod, seriesBars, seriesFrame, cycleLayout, deadlockCaption, sharedFacts, sharedUsed, NODE_R, processCounters, cowLines } from '../../www/shared-model.js';
 
 /* ---- process groups (--processes) ---- */
 const PROCS = [{ pid: 10, role: 'supervisor', state: 'running', restarts: 0, requests_rate: null },
@@ -146,6 +146,19 @@ test('shared: losses up from the axis, falls below it, the newest at the right',
   assert.ok(Math.abs(neg[0].y + neg[0].height - 63) < 1e-9);        // the axis raised to 70%
   assert.ok(Math.abs(neg[1].y - 63) < 1e-9);                         // a fall hangs below it
   assert.equal(neg[1].fill !== neg[0].fill, true);
+  assert.ok(Math.abs(seriesBars([{ seq: 1, lost: 10, increments: 0 }, { seq: 2, lost: -10, increments: 0 }], 600, 90, 120).base - 63) < 1e-9);
+});
+
+test('shared: the lost chart\'s time axis, its scale, and what an empty chart means', () => {
+  const f = seriesFrame([{ seq: 1, lost: 1200, increments: 5000 }, { seq: 2, lost: -3, increments: 10 }], 500, 120);
+  assert.deepEqual(f.ticks.map((t) => t.text), ['−60 s', '−30 s', 'now']);
+  assert.equal(f.top, '1,200 lost');
+  assert.equal(f.empty, null);
+  assert.equal(seriesFrame([], 500).empty, 'waiting for the first period');
+  assert.equal(seriesFrame([{ seq: 1, lost: 0, increments: 0 }, { seq: 2, lost: 0, increments: 0 }], 1000, 120).empty,
+    'no increments in the last 2 s: race:N, atomic:N and lock:N steps increment the counter');
+  assert.equal(seriesFrame([{ seq: 1, lost: 0, increments: 4000 }], 500, 120).empty, 'no update lost in the last 1 s (4,000 increments)');
+  assert.deepEqual(seriesFrame([{ seq: 1, lost: 1, increments: 1 }], null).ticks.map((t) => t.text), ['', '', '']);
 });
 
 test('shared: a deadlock cycle, each arrow from a thread to the next, rim to rim', () => {
@@ -211,4 +224,24 @@ test('shared: copy-on-write lines say what pagemap said', () => {
 test('shared: the lab\'s race and lock-contention runs show the Shared memory panel', () => {
   assert.equal(evidencePanels('race')[0], 'panel-shared');
   assert.equal(evidencePanels('lock-contention')[0], 'panel-shared');
+});
+
+import { readFileSync } from 'node:fs';
+import { threadColumns } from '../../www/lab-model.js';
+import { COLUMN_KEYS } from '../../www/thread-table.js';
+
+test('focused view: each experiment\'s Threads columns are real ones, fewer than all, the name kept apart', () => {
+  const file = new URL('../../loadtest/experiments.json', import.meta.url);
+  const ids = JSON.parse(readFileSync(file, 'utf8')).experiments.map((x) => x.id);
+  assert.ok(ids.length > 5);
+  for (const id of [...ids, 'no-such-experiment']) {
+    const keys = threadColumns(id);
+    assert.ok(keys.length >= 5 && keys.length < COLUMN_KEYS.length - 1, `${id}: ${keys.length} columns`);
+    for (const k of keys) assert.ok(COLUMN_KEYS.includes(k) && k !== 'name', `${id}: ${k}`);
+    assert.equal(new Set(keys).size, keys.length, `${id}: a column twice`);
+  }
+  /* Where the evidence is: affinity for pin, coroutine switches for coro. */
+  assert.ok(threadColumns('pin').includes('allowed') && threadColumns('pin').includes('migrations_rate'));
+  assert.ok(threadColumns('coro').includes('coro_switches_rate'));
+  assert.ok(threadColumns('hybrid-suspend').includes('busy_pct'));
 });

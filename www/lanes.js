@@ -53,7 +53,7 @@ const st = {
   fetch: null, timer: null, paused: false, windowNs: 5e9,
   source: null, reason: '', tracing: null, lost: 0, lostPerCpu: [], ncpu: 0,
   slices: [], seen: new Map(), nowNs: 0, since: 0, holes: [], truncated: false,
-  threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null,
+  threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null, workerPids: [],
   ours: { sampleNs: null, pct: [], idle: [] },   // per core, over the sample period that idle is of
   steps: [], stepKeys: new Set(), onTask: null,
   drawn: [], polls: 0, errors: 0, drawPending: false,
@@ -333,6 +333,10 @@ const renderInfo = () => {
     `${st.tracing === false ? ' (not tracing: nobody watched yet)' : ''}` +
     ` · lost records: ${st.lost}` +
     (st.holes.length ? ' · too many slices to fetch them all: the newest shown, the rest shaded' : '') +
+    /* --processes: the tracer follows the supervisor's own threads; the
+     * workers that serve the load are other processes to it (grey). */
+    (st.workerPids.length ? ` · under --processes the lanes trace the supervisor's own threads only: the worker ` +
+      `processes (pid ${st.workerPids.join(', ')}) that serve the load draw as another process (grey; hover names them)` : '') +
     (rec.saved ? ' · replaying the Lab run: "now" is the replayed moment' : st.paused ? ' · paused' : '');
   st.info.title = st.reason;
 };
@@ -492,6 +496,8 @@ export function render(s) {
   if (k.sched_source && !st.source) { st.source = k.sched_source; st.reason = k.sched_source_reason || ''; }
   st.idlePct = idleOf(s);
   st.periodMs = s.period_ms || st.periodMs;
+  const pids = (Array.isArray(s.processes) ? s.processes : []).filter((p) => p.role === 'worker' && p.pid > 0).map((p) => p.pid);
+  if (pids.join() !== st.workerPids.join()) { st.workerPids = pids; renderInfo(); }
   if (!st.paused) scheduleDraw();
 }
 

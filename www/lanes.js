@@ -281,7 +281,14 @@ const draw = () => {
       }
       const x0 = Math.max(x(s.start_ns), LABEL_W), x1 = Math.min(x(s.end_ns), LABEL_W + plotW);
       g.fillStyle = hueOf(s.tid);
-      g.fillRect(x0, y + 5, Math.max(x1 - x0, 0.7), 16);
+      /* A stay narrower than a pixel is drawn one pixel wide at the share
+       * of it that it covers (never under 12 %, so each stays visible):
+       * drawn solid at 0.7 px, 0.1 ms stays 5 ms apart filled a lane whose
+       * core was 2 % ours (the pin run's shots: "ours 5" under a full lane). */
+      const bw = x1 - x0;
+      if (bw < 1) g.globalAlpha = Math.max(0.12, bw);
+      g.fillRect(x0, y + 5, Math.max(bw, 1), 16);
+      g.globalAlpha = 1;
       if (s.wake_ns !== null && s.start_ns > s.wake_ns) {
         const w0 = Math.max(x(s.wake_ns), LABEL_W);
         g.fillStyle = '#c2255c';

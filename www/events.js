@@ -36,10 +36,12 @@ export function resetEvents() {
 /* Oldest first. */
 export function eventList() { return ordered; }
 
-/* The short text a chart marker carries. */
+/* The short text a chart marker carries. A load's start without its rate:
+ * that is the rate of the period it was noticed in, which the load began
+ * part way through ("load 112 req/s" over a line at 450 read as the load's). */
 export function markerLabel(e) {
   if (e.kind === 'control' && e.key) return `${e.key} → ${e.to}`;
-  if (e.kind === 'load_start') return `load ${String(e.text || '').replace(/^load started:\s*/, '')}`;
+  if (e.kind === 'load_start') return 'load started';
   if (e.kind === 'load_end') return 'load ended';
   return String(e.text || '');
 }

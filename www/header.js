@@ -92,7 +92,9 @@ export function render(s) {
   const unmeasured = !k.runq_source && s.stats_enabled !== false && 'runq_source' in k;
   if (k.runq_source) {
     setText(dd, `${runqFigure(s)} · ${k.runq_source}`);
-    setClass(dd, 'good');
+    /* In green, "472% of a core" (threads queued for the cores) read as
+     * a good sign: measured, it is written like the other figures. */
+    setClass(dd, ''); // as the other figures
     const st = k.runq_self_test;
     const test = st ? ` Self-test: ${st.threads} threads ${isNum(st.cpu) ? `pinned to core ${st.cpu}` : 'unpinned'} ` +
       `gained ${fmt(st.run_delay_ms, 1)} ms run-queue wait and ${fmt(st.oncpu_ms, 1)} ms on a core.` : '';

@@ -104,6 +104,8 @@ export function variantProgress(variants, p) {
 /* The variants' figures, one chart per unit (req/s never shares an axis
  * with ms or a ratio): [{ unit, labels, measured, predicted }], in the
  * order the units first appear. Ratios are not charted: they are words. */
+const BOUNDS = ['greater_than', 'at_most'];
+
 export function chartGroups(variants) {
   const groups = new Map();
   for (const v of variants || []) {
@@ -112,7 +114,8 @@ export function chartGroups(variants) {
     const g = groups.get(unit);
     g.labels.push(v.label || v.id);
     g.measured.push(typeof v.measured === 'number' ? v.measured : null);
-    g.predicted.push(typeof v.predicted === 'number' ? v.predicted : null);
+    /* A bound ("more than 0") drawn as a predicted bar read as "predicted 0". */
+    g.predicted.push(typeof v.predicted === 'number' && !BOUNDS.includes(v.formula) ? v.predicted : null);
   }
   return [...groups.values()];
 }

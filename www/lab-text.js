@@ -90,3 +90,17 @@ export function wrapLabel(text, width = 16) {
   }
   return lines.length > 1 ? lines : lines[0] || '';
 }
+
+/* A legend entry cut to fit maxPx (at about pxPerChar a character, the
+ * legend's 12 px font): whole words and an ellipsis. Chart.js draws a long
+ * entry centred and clipped at both ends, so the two variants of a run read
+ * ", 4 workers (child server, --allow-deadlock)" and "-processes 2, ...",
+ * their colour boxes out of view; the tooltip keeps the whole label. */
+export function legendText(text, maxPx, pxPerChar = 6.5) {
+  const t = String(text);
+  const max = Math.max(8, Math.floor(maxPx / pxPerChar));
+  if (t.length <= max) return t;
+  const cut = t.slice(0, max - 1);
+  const sp = cut.lastIndexOf(' ');
+  return `${(sp > max / 2 ? cut.slice(0, sp) : cut).replace(/[\s,;:(-]+$/, '')}…`;
+}

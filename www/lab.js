@@ -22,7 +22,7 @@
 
 import { $, el } from './dom.js';
 import { get, post, openStream } from './api.js';
-import { labNum, show, setupText, settingsWords, predictionText, progressText, progressPct, wrapLabel } from './lab-text.js';
+import { labNum, show, setupText, settingsWords, predictionText, progressText, progressPct, wrapLabel, legendText } from './lab-text.js';
 import {
   evidencePanels, variantsOf, runnable, variantProgress, chartGroups, runsChartGroups,
   runAllSeconds, verdictClass, verdictText, ReplayBuffer, evidenceParts,
@@ -242,6 +242,14 @@ function seriesTitle(x) {
   return x && x.probe ? 'requests/s at the server (the load and the probe)' : 'req/s per second of the load, each variant';
 }
 
+/* The legend of a Lab chart: small colour boxes, each entry cut to the
+ * chart's width (legendText), the whole label in the tooltip. */
+function legendOpts() {
+  return { position: 'top', align: 'end', labels: { boxWidth: 12,
+    generateLabels: (chart) => window.Chart.defaults.plugins.legend.labels.generateLabels(chart)
+      .map((item) => ({ ...item, text: legendText(item.text, chart.width - 40) })) } };
+}
+
 /* Each variant's req/s per second (the server's counters), a labelled
  * line each: a newcomer must see which line is which. */
 function drawSeries(r) {
@@ -254,7 +262,7 @@ function drawSeries(r) {
       data: { labels, datasets },
       options: { animation: false, responsive: true, maintainAspectRatio: false,
         scales: { y: { beginAtZero: true, title: { display: true, text: 'req/s' } } },
-        plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: seriesTitle(experiment(r.id)) } } },
+        plugins: { legend: legendOpts(), title: { display: true, text: seriesTitle(experiment(r.id)) } } },
     });
   } else {
     seriesChart.data.labels = labels;
@@ -281,7 +289,7 @@ function barChart(parent, g, title) {
     options: { animation: false, responsive: true, maintainAspectRatio: false,
       scales: { y: { beginAtZero: true, title: { display: true, text: unitText(g.unit).trim() || g.unit } },
         x: { ticks: { maxRotation: 0, autoSkip: false, font: { size: 11 } } } },
-      plugins: { legend: { position: 'top', align: 'end' }, title: { display: !!title, text: title } } },
+      plugins: { legend: legendOpts(), title: { display: !!title, text: title } } },
   });
 }
 
@@ -437,7 +445,7 @@ function seriesLines(parent, vs, title) {
         borderColor: LINE_COLORS[i % LINE_COLORS.length], pointRadius: 2 })) },
     options: { animation: false, responsive: true, maintainAspectRatio: false,
       scales: { y: { beginAtZero: true, title: { display: true, text: 'req/s' } } },
-      plugins: { legend: { position: 'top', align: 'end' }, title: { display: true, text: title } } },
+      plugins: { legend: legendOpts(), title: { display: true, text: title } } },
   });
 }
 

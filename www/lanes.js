@@ -10,7 +10,11 @@
  * strip under a bar is the time it waited for the core after it became
  * runnable (wakeup or preemption).
  * Grey: another process took the core (named on hover: wrk shows as wrk);
- * empty: idle, or not ours. A dashed line joins a thread's stays on two
+ * empty: idle, or not ours. After the last stay of ours on a core the lane
+ * is hatched up to now: none of ours recorded since, and what ran there is
+ * not known (another process or idle; the core's shares say how much of
+ * each). Drawn empty, it read as idle beside "other 100 %". A stay of ours
+ * still going is drawn when it ends. A dashed line joins a thread's stays on two
  * cores (a migration). Lost records leave gaps and are counted on the lane.
  * Beyond 20,000 slices an answer (50,000 switches/s) the newest are asked
  * for; the time before them that was not fetched is shaded amber.
@@ -41,13 +45,15 @@ const AXIS_H = 18;
 const LABEL_W = 150;
 
 const ROLE_HUE = { loop: '#1971c2', observer: '#7048e8', libuv: '#0ca678' };
+const HATCH_CSS = 'repeating-linear-gradient(135deg, #adb5bd 0 1.5px, transparent 1.5px 5px)';
+let hatch = null;                  // the canvas pattern of HATCH_CSS, made once
 
 const st = {
   root: null, canvas: null, tip: null, info: null, legend: null, zoom: null, pauseBtn: null,
   fetch: null, timer: null, paused: false, windowNs: 5e9,
   source: null, reason: '', tracing: null, lost: 0, lostPerCpu: [], ncpu: 0,
   slices: [], seen: new Map(), nowNs: 0, since: 0, holes: [], truncated: false,
-  threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null,
+  threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null, workerPids: [],
   ours: { sampleNs: null, pct: [], idle: [] },   // per core, over the sample period that idle is of
   steps: [], stepKeys: new Set(), onTask: null,
   drawn: [], polls: 0, errors: 0, drawPending: false,
@@ -232,6 +238,27 @@ const draw = () => {
     g.fillRect(hx0, AXIS_H, hx1 - hx0, ncpu * LANE_H - 2);
   }
   st.drawn = [];
+  /* Each core after the last stay of ours on it: nothing of ours recorded
+   * since, the occupant unknown (hatched, under the bars and the grey). */
+  if (!hatch) {
+    const p = document.createElement('canvas');
+    p.width = 6; p.height = 6;
+    const pg = p.getContext('2d');
+    pg.strokeStyle = '#adb5bd';
+    pg.lineWidth = 1.5;
+    pg.beginPath(); pg.moveTo(0, 6); pg.lineTo(6, 0); pg.stroke();
+    hatch = g.createPattern(p, 'repeat');
+  }
+  const lastEnd = new Array(ncpu).fill(-Infinity);
+  for (const s of st.slices) if (s.cpu < ncpu && s.end_ns > lastEnd[s.cpu]) lastEnd[s.cpu] = s.end_ns;
+  for (let cpu = 0; cpu < ncpu; cpu++) {
+    const from = Math.max(lastEnd[cpu], t0);
+    if (from >= t1) continue;
+    const y = laneY(cpu), hx0 = x(from), hx1 = LABEL_W + plotW;
+    g.fillStyle = hatch;
+    g.fillRect(hx0, y + 4, hx1 - hx0, 18);
+    st.drawn.push({ kind: 'unknown', x0: hx0, x1: hx1, y0: y + 4, y1: y + 22, s: { cpu, end_ns: lastEnd[cpu] } });
+  }
   const byCpu = new Map();
   for (const s of st.slices) {
     if (s.end_ns < t0 || s.start_ns > t1 || s.cpu >= ncpu) continue;
@@ -254,7 +281,14 @@ const draw = () => {
       }
       const x0 = Math.max(x(s.start_ns), LABEL_W), x1 = Math.min(x(s.end_ns), LABEL_W + plotW);
       g.fillStyle = hueOf(s.tid);
-      g.fillRect(x0, y + 5, Math.max(x1 - x0, 0.7), 16);
+      /* A stay narrower than a pixel is drawn one pixel wide at the share
+       * of it that it covers (never under 12 %, so each stays visible):
+       * drawn solid at 0.7 px, 0.1 ms stays 5 ms apart filled a lane whose
+       * core was 2 % ours (the pin run's shots: "ours 5" under a full lane). */
+      const bw = x1 - x0;
+      if (bw < 1) g.globalAlpha = Math.max(0.12, bw);
+      g.fillRect(x0, y + 5, Math.max(bw, 1), 16);
+      g.globalAlpha = 1;
       if (s.wake_ns !== null && s.start_ns > s.wake_ns) {
         const w0 = Math.max(x(s.wake_ns), LABEL_W);
         g.fillStyle = '#c2255c';
@@ -306,12 +340,17 @@ const renderInfo = () => {
     `${st.tracing === false ? ' (not tracing: nobody watched yet)' : ''}` +
     ` · lost records: ${st.lost}` +
     (st.holes.length ? ' · too many slices to fetch them all: the newest shown, the rest shaded' : '') +
+    /* --processes: the tracer follows the supervisor's own threads; the
+     * workers that serve the load are other processes to it (grey). */
+    (st.workerPids.length ? ` · under --processes the lanes trace the supervisor's own threads only: the worker ` +
+      `processes (pid ${st.workerPids.join(', ')}) that serve the load draw as another process (grey; hover names them)` : '') +
     (rec.saved ? ' · replaying the Lab run: "now" is the replayed moment' : st.paused ? ' · paused' : '');
   st.info.title = st.reason;
 };
 
 /* ---- interaction ---- */
 
+const RANK = { slice: 2, other: 1, unknown: 0 };
 const hit = (ev) => {
   const r = st.canvas.getBoundingClientRect();
   const px = ev.clientX - r.left, py = ev.clientY - r.top;
@@ -320,8 +359,7 @@ const hit = (ev) => {
   for (const d of st.drawn) {
     if (py < d.y0 || py > d.y1 || px < d.x0 - 2 || px > d.x1 + 2) continue;
     // a bar before grey, then the bar whose middle is nearest (bars may be under a pixel wide)
-    if (!best || (d.kind === 'slice' && best.kind !== 'slice') ||
-        (d.kind === best.kind && dist(d) < dist(best))) best = d;
+    if (!best || RANK[d.kind] > RANK[best.kind] || (d.kind === best.kind && dist(d) < dist(best))) best = d;
   }
   return { d: best, px, py };
 };
@@ -331,7 +369,11 @@ const onMove = (ev) => {
   if (!d) { st.tip.hidden = true; return; }
   const s = d.s;
   const us = (ns) => `${(ns / 1000).toFixed(1)} µs`;
-  st.tip.textContent = d.kind === 'other'
+  st.tip.textContent = d.kind === 'unknown'
+    ? `CPU ${s.cpu}: none of our threads recorded here ${Number.isFinite(s.end_ns) ? 'since this hatch began' : 'in this window'}\n` +
+      'another process or idle: only our threads\' switches are recorded\n(the shares under the core\'s name say how much' +
+      ' of each);\na stay of ours still going is drawn when it ends'
+    : d.kind === 'other'
     ? `CPU ${s.cpu}: ${who(s)} took the core from ${nameOf(s.tid)}`
     : `${nameOf(s.tid)} on CPU ${s.cpu} for ${us(s.end_ns - s.start_ns)}; left ${s.end}` +
       `${s.on_lock ? ' on a lock (asleep waiting for threadlab\'s mutex, in a lock/hold step)' : ''}` +
@@ -377,7 +419,7 @@ export function init(root = document.getElementById('lanes'), { getImpl } = {}) 
   st.legend = el('div', 'legend');
   const items = [
     ['#1971c2', 'loop'], ['hsl(140,55%,42%)', 'workers (a hue each)'], ['#ced4da', 'another process'],
-    ['#e03131', 'mark above: preempted'], ['#343a40', 'mark below: blocked'], ['#f08c00', 'orange below: blocked on a lock'], ['#c2255c', 'strip: waited for the core'],
+    [HATCH_CSS, 'none of ours since: other or idle'], ['#e03131', 'mark above: preempted'], ['#343a40', 'mark below: blocked'], ['#f08c00', 'orange below: blocked on a lock'], ['#c2255c', 'strip: waited for the core'],
   ];
   for (const [c, label] of items) {
     const s = el('span');
@@ -461,6 +503,8 @@ export function render(s) {
   if (k.sched_source && !st.source) { st.source = k.sched_source; st.reason = k.sched_source_reason || ''; }
   st.idlePct = idleOf(s);
   st.periodMs = s.period_ms || st.periodMs;
+  const pids = (Array.isArray(s.processes) ? s.processes : []).filter((p) => p.role === 'worker' && p.pid > 0).map((p) => p.pid);
+  if (pids.join() !== st.workerPids.join()) { st.workerPids = pids; renderInfo(); }
   if (!st.paused) scheduleDraw();
 }
 
@@ -528,6 +572,11 @@ export function lanesModel() {
     onLock: inWindow.filter((s) => s.on_lock === true).length,
     others: [...new Set(inWindow.filter((s) => s.in_tid === null && s.in_pid !== 0).map((s) => s.in_comm))],
     drawn: st.drawn.length,
+    /* Per core, where the hatch (none of ours recorded since) begins, ns; null: none drawn. */
+    unknownFrom: Array.from({ length: Math.max(st.ncpu, 1) }, (_, cpu) => {
+      const d = st.drawn.find((x) => x.kind === 'unknown' && x.s.cpu === cpu);
+      return d ? (Number.isFinite(d.s.end_ns) ? d.s.end_ns : st.nowNs - LAG_NS - st.windowNs) : null;
+    }),
     /* Per core, our share and idle over the sample period at sampleNs. */
     ours: { sampleNs: st.ours.sampleNs, pct: st.ours.pct.slice(), idle: st.ours.idle.slice() },
     /* Where to click (CSS px): the drawn bar with a known task whose

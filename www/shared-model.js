@@ -79,7 +79,8 @@ export function addPeriod(series, seq, period, max = HISTORY) {
 
 /* The series as bars in a W x H box, the newest at the right: a loss up
  * from the axis (red), a fall down from it (blue; the axis is raised to
- * make room); and the increments as a line, scaled to their maximum. */
+ * make room); and the increments as a line, scaled to their maximum above
+ * the axis (from H, under a raised axis it read as a negative count). */
 export function seriesBars(series, W = 600, H = 90, history = HISTORY) {
   const n = series.length;
   if (!n) return { bars: [], line: '', base: H };
@@ -95,7 +96,7 @@ export function seriesBars(series, W = 600, H = 90, history = HISTORY) {
       title: `period ${x.seq}: ${fmtInt(x.lost)} lost of ${fmtInt(x.increments)}` };
   });
   const line = series.map((x, i) =>
-    `${((history - n + i) * bw + bw / 2).toFixed(1)},${(H - (x.increments / maxInc) * (H - 4)).toFixed(1)}`).join(' ');
+    `${((history - n + i) * bw + bw / 2).toFixed(1)},${(base - (x.increments / maxInc) * (base - 4)).toFixed(1)}`).join(' ');
   return { bars, line, base };
 }
 

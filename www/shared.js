@@ -49,7 +49,8 @@ export function init() {
     kv.append(d);
   }
   const fig = el('figure', 'chart small');
-  fig.append(el('figcaption', '', 'Lost updates per period (bars; the line is the period\'s increments, scaled)'));
+  fig.append(el('figcaption', '', 'Lost updates per period (red bars; a blue one below the axis: the counter rose by more than was ' +
+    'added, a late write putting back a higher value; the grey line is the period\'s increments, scaled)'));
   f.chart = svg('svg', { id: 'sh-lost-series', viewBox: `0 0 ${CHART_W} ${CHART_H + 16}`, width: '100%', height: CHART_H + 16,
     role: 'img', 'aria-label': 'lost updates per period' });
   fig.append(f.chart);

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fmt, fmtPct, fmtBytes, fmtDuration, fmtMs, fmtBoundMs, ceil2, get, isNum, NA } from '../../www/format.js';
 import { parseFragment, formatFragment } from '../../www/fragment.js';
-import { labNum, show, setupText, predictionText, progressPct, wrapLabel } from '../../www/lab-text.js';
+import { labNum, show, setupText, predictionText, progressPct, wrapLabel, legendText } from '../../www/lab-text.js';
 
 test('numbers: thousands separators, n/a for what is not a finite number', () => {
   assert.equal(fmt(1234567), '1,234,567');
@@ -68,4 +68,14 @@ test('lab: a bar\'s label on lines of about 16 characters', () => {
   assert.equal(wrapLabel('all CPUs'), 'all CPUs');
   assert.deepEqual(wrapLabel('race:5000000-steps-everywhere now', 10), ['race:5000000-steps-everywhere', 'now']);
   assert.equal(wrapLabel(''), '');
+});
+
+test('a Lab legend entry is cut to the chart\'s width at a word, never clipped at both ends', () => {
+  const long = 'one process, 4 workers (child server, --allow-deadlock)';
+  const t = legendText(long, 230);
+  assert.equal(t, 'one process, 4 workers (child…');
+  assert.ok(t.length * 6.5 <= 230, `${t.length} characters in 230 px`);
+  assert.equal(legendText('--processes 2, 4 workers each (child server)', 230), '--processes 2, 4 workers each…');
+  assert.equal(legendText('2 workers', 230), '2 workers');
+  assert.equal(legendText(long, 2000), long);
 });

@@ -91,6 +91,11 @@ test('one unit per chart: req/s never shares an axis with a count or ms', () => 
   assert.deepEqual(g[0].labels, ['one process', '--processes 2']);
   assert.deepEqual(g[0].predicted, [0, 1]);
   assert.deepEqual(g[1].predicted, [null]);
+  /* deadlock's "more than 0 req/s": a bound, no predicted bar (it read as "predicted 0") */
+  const b = chartGroups([{ label: 'one process', unit: 'req/s', measured: 374, predicted: 0, formula: 'greater_than' },
+    { label: '--processes 2', unit: 'req/s', measured: 665, predicted: 0, formula: 'at_most' },
+    { label: 'x', unit: 'req/s', measured: 90, predicted: 100, formula: 'cpu_bound' }]);
+  assert.deepEqual(b[0].predicted, [null, null, 100]);
   const r = chartGroups(fx.run.variants);
   assert.equal(r.length, 1);
   assert.deepEqual(r[0].measured, [98, 190]);

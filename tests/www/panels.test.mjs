@@ -147,6 +147,12 @@ test('shared: losses up from the axis, falls below it, the newest at the right',
   assert.ok(Math.abs(neg[1].y - 63) < 1e-9);                         // a fall hangs below it
   assert.equal(neg[1].fill !== neg[0].fill, true);
   assert.ok(Math.abs(seriesBars([{ seq: 1, lost: 10, increments: 0 }, { seq: 2, lost: -10, increments: 0 }], 600, 90, 120).base - 63) < 1e-9);
+  /* The increments line never runs under a raised axis (it read as a
+   * negative count): a period of none sits on the axis, the most at the top. */
+  const raised = seriesBars([{ seq: 1, lost: 10, increments: 0 }, { seq: 2, lost: -10, increments: 80 }], 600, 90, 120);
+  const ys = raised.line.split(' ').map((p) => Number(p.split(',')[1]));
+  assert.ok(Math.abs(ys[0] - raised.base) < 0.05, `no increments on the axis (${ys[0]} vs ${raised.base})`);
+  assert.ok(Math.abs(ys[1] - 4) < 0.05, `the most at the top (${ys[1]})`);
 });
 
 test('shared: the lost chart\'s time axis, its scale, and what an empty chart means', () => {

@@ -33,6 +33,10 @@ static inline uint64_t tl_thread_cpu_ns(void) {
 /* Number of online cores (at least 1). */
 int tl_ncpu(void);
 
+/* v rounded to a whole number, thousands separated as the dashboard
+ * writes them: 1830.4 -> "1,830", -1234 -> "-1,234" (cut to cap). */
+void tl_thousands(char *out, size_t cap, double v);
+
 /* host as a URL spells it (RFC 3986): an IPv6 address in brackets. Returns
  * buf, truncated to cap (strlen(host) + 3 holds it). */
 const char *tl_url_host(const char *host, char *buf, size_t cap);

@@ -44,3 +44,22 @@ const char *tl_url_host(const char *host, char *buf, size_t cap) {
   snprintf(buf, cap, "%s%s%s", bracket ? "[" : "", host, bracket ? "]" : "");
   return buf;
 }
+
+void tl_thousands(char *out, size_t cap, double v) {
+  if (cap == 0)
+    return;
+  char digits[64];
+  int n = snprintf(digits, sizeof(digits), "%.0f", v < 0 ? -v : v);
+  size_t o = 0;
+  if (v <= -0.5 && o + 1 < cap)
+    out[o++] = '-';
+  for (int i = 0; i < n && o + 1 < cap; i++) {
+    if (i > 0 && (n - i) % 3 == 0) {
+      if (o + 2 >= cap)
+        break;
+      out[o++] = ',';
+    }
+    out[o++] = digits[i];
+  }
+  out[o] = '\0';
+}

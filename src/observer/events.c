@@ -116,19 +116,6 @@ int tl_events_control_diff(tl_events *ev, double time_ms, const char *before,
 
 /* ---- load starts and ends -------------------------------------------- */
 
-/* 1830.4 -> "1,830" (the dashboard's number style). */
-static void thousands(char *out, size_t cap, double v) {
-  char digits[32];
-  snprintf(digits, sizeof(digits), "%.0f", v < 0 ? 0 : v);
-  size_t n = strlen(digits), o = 0;
-  for (size_t i = 0; i < n && o + 2 < cap; i++) {
-    if (i > 0 && (n - i) % 3 == 0)
-      out[o++] = ',';
-    out[o++] = digits[i];
-  }
-  out[o] = '\0';
-}
-
 void tl_events_observe_load(tl_events *ev, double time_ms, double rps,
                             double period_ms) {
   if (!isfinite(rps))
@@ -148,7 +135,7 @@ void tl_events_observe_load(tl_events *ev, double time_ms, double rps,
     ev->load_requests = rps * period_ms / 1e3;
     ev->load_start_ms = time_ms;
     ev->load_peak_rps = rps;
-    thousands(a, sizeof(a), rps);
+    tl_thousands(a, sizeof(a), rps);
     snprintf(text, sizeof(text), "load started: %s req/s", a);
     tl_events_add(ev, TL_EVENT_LOAD_START, time_ms, text);
     return;
@@ -168,8 +155,8 @@ void tl_events_observe_load(tl_events *ev, double time_ms, double rps,
   ev->smooth_rps = 0;
   /* It ended when the quiet began, not when we were sure of it. */
   double end_ms = time_ms - ev->quiet_ms;
-  thousands(a, sizeof(a), ev->load_requests);
-  thousands(b, sizeof(b), ev->load_peak_rps);
+  tl_thousands(a, sizeof(a), ev->load_requests);
+  tl_thousands(b, sizeof(b), ev->load_peak_rps);
   snprintf(text, sizeof(text),
            "load ended after %.1f s: %s requests, peak %s req/s",
            (end_ms - ev->load_start_ms) / 1e3, a, b);

@@ -248,10 +248,11 @@ json_t *tl_lab_verdict_variant(tl_lab *lab) {
   return r;
 }
 
-/* A figure in words: 3 significant digits, no exponent below a million. */
+/* A figure in words: 3 significant digits, no exponent; thousands
+ * separated as the dashboard writes them (230,038). */
 static void fig(char *out, size_t cap, double v) {
   if (fabs(v) >= 100)
-    snprintf(out, cap, "%.0f", v);
+    tl_thousands(out, cap, v);
   else
     snprintf(out, cap, "%.3g", v);
 }

@@ -121,7 +121,34 @@ START_TEST(one_variant_off_its_prediction) {
 }
 END_TEST
 
-TL_CHECK_MAIN("lab_verdict_edges", async_waits_are_the_loops_alone,
+/* Large figures are written as the dashboard writes them: 230,038 and
+ * -1,234,567 (a fall), not 230038. */
+START_TEST(large_figures_have_thousands_separators) {
+  json_t *exp = json_pack("{s:{s:s},s:f}", "prediction", "formula", "cpu_bound",
+                          "tolerance", 0.3);
+  json_t *vs =
+      json_pack("[{s:s,s:s,s:s,s:f,s:f}]", "id", "one", "label", "one", "unit",
+                "req/s", "measured", 230038.0, "predicted", 1234567.0);
+  json_t *v = tl_lab_verdict_compare(exp, vs);
+  const char *t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "230,038") && strstr(t, "1,234,567") &&
+                    !strstr(t, "230038"),
+                "%s", t);
+  json_decref(v);
+  json_decref(vs);
+  vs = json_pack("[{s:s,s:s,s:s,s:f,s:f}]", "id", "one", "label", "one", "unit",
+                 "updates", "measured", -1234.0, "predicted", 100.0);
+  v = tl_lab_verdict_compare(exp, vs);
+  t = json_string_value(json_object_get(v, "text"));
+  ck_assert_msg(strstr(t, "-1,234") && strstr(t, "100"), "%s", t);
+  json_decref(v);
+  json_decref(vs);
+  json_decref(exp);
+}
+END_TEST
+
+TL_CHECK_MAIN("lab_verdict_edges", large_figures_have_thousands_separators,
+              async_waits_are_the_loops_alone,
               spreads_apart_with_the_first_variant_above,
               a_bound_missed_by_the_first_variant,
               one_variant_off_its_prediction)

@@ -136,7 +136,8 @@ void tl_events_observe_load(tl_events *ev, double time_ms, double rps,
     ev->load_start_ms = time_ms;
     ev->load_peak_rps = rps;
     tl_thousands(a, sizeof(a), rps);
-    snprintf(text, sizeof(text), "load started: %s req/s", a);
+    snprintf(text, sizeof(text), "load started: %s req/s in its first period",
+             a);
     tl_events_add(ev, TL_EVENT_LOAD_START, time_ms, text);
     return;
   }

@@ -87,7 +87,7 @@ START_TEST(load_starts_and_ends) {
   const tl_event *e = tl_events_at(ev, 0);
   ck_assert_int_eq(e->kind, TL_EVENT_LOAD_START);
   ck_assert_double_eq(e->time_ms, start);
-  ck_assert_str_eq(e->text, "load started: 1,830 req/s");
+  ck_assert_str_eq(e->text, "load started: 1,830 req/s in its first period");
   /* a short pause inside the run is not an end */
   feed(ev, &t, 5, 0);
   feed(ev, &t, 10, 1830);

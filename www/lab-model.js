@@ -50,8 +50,9 @@ export function threadColumns(id) {
 
 /* Panels that describe this server only: while a variant runs in a child
  * server they would show an idle server beside the run (this server's
- * single process, 0 requests), so the child's panel replaces them. */
-const THIS_SERVER_ONLY = ['panel-processes', 'panel-threads', 'panel-shared'];
+ * single process, 0 requests; the lanes trace this server's threads, not
+ * the child's), so the child's panel replaces them. */
+const THIS_SERVER_ONLY = ['panel-processes', 'panel-threads', 'panel-shared', 'panel-lanes'];
 
 /* x (optional): the experiment; when one of its variants runs in a child
  * server, the child's panel comes first. */

@@ -46,7 +46,7 @@ test('each idea shows the panels that hold its evidence', () => {
   // would contradict the run; the child's panel shows its processes.
   const kid = { variants: [{ id: 'one', needs_child: true }, { id: 'two', needs_child: true }] };
   assert.deepEqual(evidencePanels('crash-isolation', kid), ['panel-lab-child']);
-  assert.deepEqual(evidencePanels('deadlock', kid), ['panel-lab-child', 'panel-lanes']);
+  assert.deepEqual(evidencePanels('deadlock', kid), ['panel-lab-child']);   // the lanes trace this server, not the child
   assert.deepEqual(evidencePanels('one-core', { variants: [{ id: 'a' }] }), ['panel-lanes', 'panel-threads']);
   assert.deepEqual(evidencePanels('a-new-idea'), ['panel-lanes', 'panel-threads']);
   const a = evidencePanels('one-core'); a.push('x');

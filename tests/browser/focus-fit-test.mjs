@@ -39,6 +39,8 @@ try {
         onLock: rows.filter((tr) => /on lock \d/.test(tr.textContent)).length,
         scrollW: wrap.scrollWidth, boxW: wrap.clientWidth,
         cpuRight: cpu ? cpu.getBoundingClientRect().right : null, boxRight: box.right,
+        cowShown: !!document.querySelector('#lab-focus-evidence #sh-cow') &&
+          getComputedStyle(document.getElementById('sh-cow')).display !== 'none',
       };
     });
     if (m.wrap && m.onLock > 0) {
@@ -55,6 +57,7 @@ try {
     r.check(false, 'a sample of the focused view with a worker waiting on the lock', `${seen.samples} samples, none on the lock`);
   } else {
     const w = seen.worst;
+    r.check(w.cowShown === false, 'the start-up copy-on-write probe is not among the run\'s evidence', String(w.cowShown));
     r.check(w.over <= 1, 'with workers on the lock the Threads table fits its half of the focused view, CPU % in view',
       `${seen.onLock} samples; worst: table ${w.scrollW} px in ${w.boxW}, CPU % ends at ${w.cpuRight} of ${w.boxRight}`);
   }

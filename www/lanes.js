@@ -19,9 +19,9 @@
  * Beyond 20,000 slices an answer (50,000 switches/s) the newest are asked
  * for; the time before them that was not fetched is shaded amber.
  *
- * Per core, "ours" is exact from the slices over the last sample period
- * (once its slices have all arrived); idle comes from /proc/stat over the
- * same period and "other" is the rest of it.
+ * Per core, "ours" is exact from the slices over the newest sample period
+ * whose slices are final (about 1.3 s behind now); idle comes from
+ * /proc/stat over the same period and "other" is the rest of it.
  * (The kernel filter keeps only the switches of our threads, so a switch
  * between two other processes, or one of them and idle, is never recorded:
  * "other" cannot come from the records themselves.)
@@ -40,6 +40,10 @@ import { get } from './api.js';
 const POLL_MS = 250;
 const KEEP_NS = 10e9;              // the server's flight recorder: 10 s
 const LAG_NS = 60e6;               // slices arrive behind a 10-35 ms window
+/* A slice is final once the next record on its core came, or 1 s later
+ * (doc/stats-json.md): a period's shares wait that long and a poll. */
+const FINAL_NS = 1.3e9;
+const SAMPLES_MAX = 8;             // the recent snapshots' times and idle shares
 const LANE_H = 34;
 const AXIS_H = 18;
 const LABEL_W = 150;
@@ -53,7 +57,8 @@ const st = {
   fetch: null, timer: null, paused: false, windowNs: 5e9,
   source: null, reason: '', tracing: null, lost: 0, lostPerCpu: [], ncpu: 0,
   slices: [], seen: new Map(), nowNs: 0, since: 0, holes: [], truncated: false,
-  threads: new Map(), idlePct: [], periodMs: 0, sampleNs: null, workerPids: [],
+  threads: new Map(), periodMs: 0, sampleNs: null, workerPids: [],
+  samples: [],                     // [{ ns, idle[] }]: recent snapshots, newest last
   ours: { sampleNs: null, pct: [], idle: [] },   // per core, over the sample period that idle is of
   steps: [], stepKeys: new Set(), onTask: null,
   drawn: [], polls: 0, errors: 0, drawPending: false,
@@ -201,11 +206,13 @@ const draw = () => {
   }
   g.textAlign = 'left';
   const periodNs = (st.periodMs || 500) * 1e6;
-  /* The shares of the sample period idle is of, once its slices are in
-   * (they arrive LAG_NS behind); until then the last period's. */
-  if (isNum(st.sampleNs) && st.sampleNs <= t1 && st.ours.sampleNs !== st.sampleNs) {
-    st.ours = { sampleNs: st.sampleNs, idle: st.idlePct.slice(),
-      pct: Array.from({ length: ncpu }, (_, cpu) => oursPct(cpu, st.sampleNs - periodNs, st.sampleNs)) };
+  /* The shares of the newest sample period whose slices are final (a
+   * replay's log is final already), beside that period's idle. */
+  const finalNs = st.nowNs - (rec.saved ? LAG_NS : FINAL_NS);
+  const sample = st.samples.filter((x) => x.ns <= finalNs).pop();
+  if (sample && st.ours.sampleNs !== sample.ns) {
+    st.ours = { sampleNs: sample.ns, idle: sample.idle,
+      pct: Array.from({ length: ncpu }, (_, cpu) => oursPct(cpu, sample.ns - periodNs, sample.ns)) };
   }
   for (let cpu = 0; cpu < ncpu; cpu++) {
     const y = laneY(cpu);
@@ -495,13 +502,16 @@ const idleOf = (s) => (Array.isArray(s.cores) ? s.cores : []).map((c) => (isNum(
 export function render(s) {
   if (!st.root || !s) return;
   if (isNum(s.start_ns) && isNum(s.uptime_ms)) st.sampleNs = s.start_ns + s.uptime_ms * 1e6;
+  const last = st.samples[st.samples.length - 1];
+  if (isNum(st.sampleNs) && (!last || last.ns !== st.sampleNs)) {
+    st.samples = [...st.samples, { ns: st.sampleNs, idle: idleOf(s) }].slice(-SAMPLES_MAX);
+  }
   keepSteps(s);
   for (const t of Array.isArray(s.threads) ? s.threads : []) {
     st.threads.set(t.tid, { name: t.name, role: t.role, index: t.index });
   }
   const k = s.kernel || {};
   if (k.sched_source && !st.source) { st.source = k.sched_source; st.reason = k.sched_source_reason || ''; }
-  st.idlePct = idleOf(s);
   st.periodMs = s.period_ms || st.periodMs;
   const pids = (Array.isArray(s.processes) ? s.processes : []).filter((p) => p.role === 'worker' && p.pid > 0).map((p) => p.pid);
   if (pids.join() !== st.workerPids.join()) { st.workerPids = pids; renderInfo(); }
@@ -537,12 +547,12 @@ export function replayAt(s) {
   const from = end - KEEP_NS;
   const slices = rec.log.filter((x) => x.end_ns >= from && x.start_ns <= end);
   if (!slices.length) return false;
-  if (!rec.saved) rec.saved = { slices: st.slices, nowNs: st.nowNs, paused: st.paused };
+  if (!rec.saved) rec.saved = { slices: st.slices, nowNs: st.nowNs, paused: st.paused, samples: st.samples };
   st.paused = true;              // no poll ingests into the replayed view
   st.slices = slices;
   st.nowNs = end;
   st.sampleNs = end - LAG_NS;    // the shares of the snapshot's own period
-  st.idlePct = idleOf(s);
+  st.samples = [{ ns: st.sampleNs, idle: idleOf(s) }];
   renderInfo();
   scheduleDraw();
   return true;
@@ -554,6 +564,7 @@ export function replayEnd() {
   st.slices = rec.saved.slices;
   st.nowNs = rec.saved.nowNs;
   st.paused = rec.saved.paused;
+  st.samples = rec.saved.samples;
   rec.saved = null;
   renderInfo();
   scheduleDraw();

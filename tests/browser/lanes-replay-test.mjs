@@ -3,7 +3,10 @@
 // the Lab's replay of a finished run uses): the slices logged while a load
 // ran, replayed at a kept snapshot, give each core's "ours" share over that
 // snapshot's own sample period (the one its idle % is of), not the live
-// view's last one. Needs the tracepoints (root): otherwise a counted skip.
+// view's last one; and live, a period's shares wait until its slices have
+// arrived (a snapshot ahead of them leaves the last shares on the panel).
+// The dashboard's view is paused (#paused) meanwhile, as the Lab's replay
+// does. Needs the tracepoints (root): otherwise a counted skip.
 //
 // usage (from the source tree): THREADLAB_BIN=build/threadlab node tests/browser/lanes-replay-test.mjs
 
@@ -30,6 +33,10 @@ try {
     /* A snapshot of the middle of the log, then more of the run. */
     const kept = await page.evaluate(() => { window.tlKept = window.tlDashboard.snapshot; return window.tlKept.seq; });
     await sleep(1500);
+    /* The dashboard's view paused (#paused) as the Lab's replay does: no
+     * newer snapshot reaches the lanes before they draw. */
+    await page.evaluate(() => { location.hash = '#paused'; });
+    r.check(await waitInPage(page, () => window.tlDashboard.paused === true, null, 5000) === true, 'the view pauses (#paused)');
     const live = await page.evaluate(() => window.tlDashboard.lanes().ours.sampleNs);
     const replayed = await page.evaluate(async () => (await import('./lanes.js')).replayAt(window.tlKept));
     r.check(replayed === true, 'the logged slices replay at the kept snapshot', `snapshot ${kept}`);
@@ -45,6 +52,22 @@ try {
         'each core\'s share a percentage, ours busy under the load', o.pct.map((x) => x.toFixed(1)).join(', '));
     }
     await page.evaluate(async () => (await import('./lanes.js')).replayEnd());
+    /* A snapshot whose period's slices cannot have arrived yet (its time
+     * 10 s ahead of them): its shares wait for them, the last ones stay. */
+    const early = await page.evaluate(async () => {
+      const lanes = await import('./lanes.js');
+      const s = { ...window.tlDashboard.snapshot };
+      s.uptime_ms += 10000;
+      const at = s.start_ns + s.uptime_ms * 1e6;
+      lanes.render(s);
+      const seen = [];
+      for (let i = 0; i < 20; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        seen.push(window.tlDashboard.lanes().ours.sampleNs === at);
+      }
+      return seen.filter(Boolean).length;
+    });
+    r.check(early === 0, 'no share is taken of a period before its slices arrived', `${early} of 20 looks showed it`);
   }
 } catch (e) {
   r.check(false, 'test ran to the end', String(e && e.stack || e));

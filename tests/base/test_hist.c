@@ -39,4 +39,49 @@ START_TEST(hist_buckets_and_quantiles) {
 }
 END_TEST
 
-TL_CHECK_MAIN("hist", hist_buckets_and_quantiles)
+/* A period's max comes from its top bucket, but no value above the
+ * largest ever recorded was seen: 1000 lies in the bucket up to 1023. */
+START_TEST(hist_period_max_never_above_what_was_recorded) {
+  static tl_hist h;
+  memset(&h, 0, sizeof(h));
+  for (int i = 0; i < 10; i++)
+    tl_hist_record(&h, 1000);
+  static tl_hist_snap s, zero, d;
+  memset(&zero, 0, sizeof(zero));
+  tl_hist_read(&h, &s);
+  ck_assert_uint_gt(tl_hist_bucket_upper(tl_hist_bucket_of(1000)), 1000);
+  tl_hist_diff(&s, &zero, &d);
+  ck_assert_uint_eq(d.count, 10);
+  ck_assert_uint_eq(d.max, 1000);
+  tl_hist_summary sum;
+  tl_hist_summarize(&d, &sum);
+  ck_assert(sum.max == 1000 && sum.p99 == 1000);
+}
+END_TEST
+
+/* Every quantile of one sample is that sample (an empty bucket below it
+ * is no answer), and the tail of a hundred samples is its one outlier. */
+START_TEST(hist_quantiles_of_few_samples) {
+  static tl_hist h;
+  memset(&h, 0, sizeof(h));
+  tl_hist_record(&h, 5000);
+  static tl_hist_snap s;
+  tl_hist_read(&h, &s);
+  tl_hist_summary sum;
+  tl_hist_summarize(&s, &sum);
+  ck_assert(sum.p50 == 5000 && sum.p90 == 5000 && sum.p99 == 5000 &&
+            sum.p999 == 5000);
+  memset(&h, 0, sizeof(h));
+  for (int i = 0; i < 999; i++)
+    tl_hist_record(&h, 10);
+  tl_hist_record(&h, 100000);
+  tl_hist_read(&h, &s);
+  tl_hist_summarize(&s, &sum);
+  ck_assert(sum.p50 == 10 && sum.p99 == 10);
+  ck_assert(sum.p999 == 100000);
+}
+END_TEST
+
+TL_CHECK_MAIN("hist", hist_buckets_and_quantiles,
+              hist_period_max_never_above_what_was_recorded,
+              hist_quantiles_of_few_samples)

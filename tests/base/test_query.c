@@ -41,4 +41,17 @@ START_TEST(query_parsing) {
 }
 END_TEST
 
-TL_CHECK_MAIN("query", query_parsing)
+/* An escape cut by the length is refused, whatever bytes follow it in
+ * memory: only len bytes are the input. */
+START_TEST(query_escape_cut_by_the_length) {
+  char d[16];
+  ck_assert_int_eq(tl_percent_decode("%41", 2, d, sizeof(d)), -1);
+  ck_assert_int_eq(tl_percent_decode("a%4142", 3, d, sizeof(d)), -1);
+  ck_assert_int_eq(tl_percent_decode("a%41", 4, d, sizeof(d)), 2);
+  ck_assert_str_eq(d, "aA");
+  char v[16];
+  ck_assert_int_eq(tl_query_get("x=%4A", 4, "x", v, sizeof(v)), -2);
+}
+END_TEST
+
+TL_CHECK_MAIN("query", query_parsing, query_escape_cut_by_the_length)

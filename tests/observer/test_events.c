@@ -139,6 +139,23 @@ START_TEST(renders_latest_as_json) {
 }
 END_TEST
 
+/* The rates in the words are the dashboard's numbers: thousands
+ * separated, never a separator before the first digit (3 and 6 digits). */
+START_TEST(load_rates_written_with_separators) {
+  tl_events *ev = tl_events_init();
+  double t = T0;
+  feed(ev, &t, 10, 500);
+  ck_assert_int_eq(tl_events_count(ev), 1);
+  ck_assert_str_eq(tl_events_at(ev, 0)->text, "load started: 500 req/s");
+  feed(ev, &t, 30, 0);
+  ck_assert_int_eq(tl_events_count(ev), 2);
+  feed(ev, &t, 1, 250000);
+  ck_assert_int_eq(tl_events_count(ev), 3);
+  ck_assert_str_eq(tl_events_at(ev, 2)->text, "load started: 250,000 req/s");
+  tl_events_close(ev);
+}
+END_TEST
+
 TL_CHECK_MAIN("events", bounded_and_in_order,
               control_diff_names_each_changed_key, load_starts_and_ends,
-              renders_latest_as_json)
+              renders_latest_as_json, load_rates_written_with_separators)

@@ -11,6 +11,7 @@
 
 #include "observer/history.h"
 #include "observer/render_history.h"
+#include "observer/snapshot.h"
 #include "tl_json.h"
 
 static tl_history_period period(uint64_t seq) {
@@ -128,7 +129,49 @@ START_TEST(json_holds_every_period_in_order) {
 }
 END_TEST
 
+/* A period recorded from a snapshot keeps each share to the nearest
+ * percent (the chart's 50% line is not drawn at 49), an error rate per
+ * second between two snapshots, and no latency where nothing finished. */
+START_TEST(record_rounds_shares_and_rates_errors) {
+  static tl_snapshot s;
+  static tl_thread_snap threads[2];
+  static tl_hist_snap lat, lag, routes[TL_ROUTE_COUNT];
+  memset(&s, 0, sizeof(s));
+  s.threads = threads;
+  s.lat_period = &lat;
+  s.lag_period = &lag;
+  s.route_period = routes;
+  s.period_ms = 500;
+  s.ncores = 1;
+  s.cores[0].user_pct = 30.0;
+  s.cores[0].sys_pct = 19.0;
+  s.cores[0].irq_pct = 0.7; /* 49.7% busy */
+  s.nthreads = 1;
+  threads[0].role = TL_ROLE_WORKER;
+  threads[0].index = 0;
+  threads[0].has_period = true;
+  threads[0].cpu_pct = 99.6;
+  threads[0].on_cpu_pct = 12.5;
+  tl_history *h = tl_history_init(500);
+  tl_history_record(h, &s);
+  s.seq = 1;
+  s.by_class[5] = 10; /* 10 errors in 0.5 s */
+  tl_history_record(h, &s);
+  ck_assert_int_eq(tl_history_count(h), 2);
+  const tl_history_period *p0 = tl_history_at(h, 0), *p1 = tl_history_at(h, 1);
+  ck_assert_uint_eq(p1->core_busy_pct[0], 50);
+  ck_assert_uint_eq(p1->worker_cpu_pct[0], 100);
+  ck_assert_uint_eq(p1->worker_on_cpu_pct[0], 13);
+  ck_assert_uint_eq(p1->nworkers, 1);
+  ck_assert(isnan(p0->errors_rate)); /* no period before the first */
+  ck_assert_double_eq_tol(p1->errors_rate, 20.0, 1e-3);
+  ck_assert(isnan(p1->lat_p50) && isnan(p1->lag_max));
+  tl_history_close(h);
+}
+END_TEST
+
 TL_CHECK_MAIN("history", capacity_covers_five_minutes_and_is_capped,
               keeps_order_before_it_is_full,
               wraps_keeping_the_newest_oldest_first,
-              json_holds_every_period_in_order)
+              json_holds_every_period_in_order,
+              record_rounds_shares_and_rates_errors)

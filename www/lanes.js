@@ -163,6 +163,13 @@ const scheduleDraw = () => {
   requestAnimationFrame(() => { st.drawPending = false; draw(); });
 };
 
+/* The newest of samples ([{ ns }], oldest first) whose period's stays are
+ * all in at nowNs (a replay's log holds them already), or null. */
+export function finalSample(samples, nowNs, replaying) {
+  const finalNs = nowNs - (replaying ? LAG_NS : FINAL_NS);
+  return samples.filter((x) => x.ns <= finalNs).pop() || null;
+}
+
 /* Our exact share of a core from fromNs to toNs, %. */
 const oursPct = (cpu, fromNs, toNs) => {
   let busy = 0;
@@ -208,8 +215,7 @@ const draw = () => {
   const periodNs = (st.periodMs || 500) * 1e6;
   /* The shares of the newest sample period whose slices are final (a
    * replay's log is final already), beside that period's idle. */
-  const finalNs = st.nowNs - (rec.saved ? LAG_NS : FINAL_NS);
-  const sample = st.samples.filter((x) => x.ns <= finalNs).pop();
+  const sample = finalSample(st.samples, st.nowNs, !!rec.saved);
   if (sample && st.ours.sampleNs !== sample.ns) {
     st.ours = { sampleNs: sample.ns, idle: sample.idle,
       pct: Array.from({ length: ncpu }, (_, cpu) => oursPct(cpu, sample.ns - periodNs, sample.ns)) };

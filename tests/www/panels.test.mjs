@@ -251,3 +251,14 @@ test('focused view: each experiment\'s Threads columns are real ones, fewer than
   assert.ok(threadColumns('coro').includes('coro_switches_rate'));
   assert.ok(threadColumns('hybrid-suspend').includes('busy_pct'));
 });
+
+import { finalSample } from '../../www/lanes.js';
+
+test('lanes: a period\'s shares wait until its stays are final (1.3 s live; a replay\'s log is final)', () => {
+  const now = 100e9;
+  const samples = [{ ns: now - 2.0e9 }, { ns: now - 1.5e9 }, { ns: now - 1.0e9 }, { ns: now - 0.5e9 }, { ns: now - 0.1e9 }];
+  assert.equal(finalSample(samples, now, false).ns, now - 1.5e9);
+  assert.equal(finalSample(samples, now, true).ns, now - 0.1e9 + 0);
+  assert.equal(finalSample([{ ns: now - 0.1e9 }], now, false), null);
+  assert.equal(finalSample([], now, true), null);
+});

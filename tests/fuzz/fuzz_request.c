@@ -1,11 +1,12 @@
 /* fuzz_request.c - libFuzzer target over threadlab's request path, without
- * sockets: bytes -> tl_http_parser (fed in pieces, pausing like conn.c) ->
- * route matching -> query and step parsing -> response building
- * (tl_resp_error, tl_static_respond against a small temp docroot).
+ * sockets: bytes -> tl_http_parser (fed in pieces, pausing like
+ * conn_read.c) -> route matching -> query and step parsing -> response
+ * building (tl_resp_error, tl_static_respond against a small temp docroot).
  *
  * Input layout: byte 0 = flags (bit 0: pause after every request as
- * conn.c does at its pipeline limit; bits 1-2: header limit; bits 3-4: body
- * limit; bit 5: keep the observer's headers and judge them with its guard),
+ * conn_parse.c does at its pipeline limit; bits 1-2: header limit; bits
+ * 3-4: body limit; bit 5: keep the observer's headers and judge them with
+ * its guard),
  * bytes 1-3 = three split points (scaled to the rest), then the bytes of
  * the connection.
  *
@@ -389,7 +390,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (int piece = 0; piece < 4 && !stop; piece++) {
     const char *d = in + cuts[piece];
     size_t n = cuts[piece + 1] - cuts[piece];
-    /* Like conn.c's feed(): resume after a pause and go on with the rest. */
+    /* Like tl_conn_read_feed() (conn_read.c): resume after a pause and go
+     * on with the rest. */
     while (n > 0) {
       size_t used = (size_t) -1;
       int rc = tl_http_parser_feed(&p, d, n, &used);

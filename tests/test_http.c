@@ -2019,7 +2019,9 @@ START_TEST(test_continue_withheld_clock) {
   start(&p, "--mode", "pool", "--threads", "2", "--body-min-rate", "1000",
         "--idle-timeout-ms", "30000", NULL);
   int fd = tl_connect(p.port);
-  tl_send_str(fd, "GET /io?ms=1500 HTTP/1.1\r\nHost: t\r\n\r\n"
+  /* Withheld 3 s, longer than the rate's 2 s window: a clock started at
+   * the headers would cut the request before its 100 Continue. */
+  tl_send_str(fd, "GET /io?ms=3000 HTTP/1.1\r\nHost: t\r\n\r\n"
                   "POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 3000\r\n"
                   "Expect: 100-continue\r\n\r\n");
   tl_resp r;
@@ -2038,7 +2040,7 @@ START_TEST(test_continue_withheld_clock) {
   ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
   ck_assert_msg(r.status == 200,
                 "body sent at once on a 100 Continue withheld "
-                "1.5 s answered %d: %s",
+                "3 s answered %d: %s",
                 r.status, r.body);
   ck_assert_uint_eq(r.body_len, sizeof(body));
   tl_resp_free(&r);

@@ -28,15 +28,6 @@
 #define REPLACE_S 1.0
 #endif
 
-static tj *get_stats(int admin_port) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_ptr_nonnull(j);
-  tl_resp_free(&r);
-  return j;
-}
-
 /* NCONN connections at once, one request each; every answer 200. Returns
  * how many X-Thread values name a loop other than the main one. */
 static int burst(int port, const char *path) {
@@ -74,7 +65,7 @@ START_TEST(loops_share_the_port_and_each_serves) {
     other += burst(p.port, "/task?steps=cpu:1");
   ck_assert_msg(other > 0, "no request ran on loop-1");
   usleep(400 * 1000);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   ck_assert_int_eq((int) tj_num(j, "server.loops.1.index", -1), 1);
   double r0 = tj_num(j, "server.loops.0.requests.total", 0);
   double r1 = tj_num(j, "server.loops.1.requests.total", 0);
@@ -223,7 +214,7 @@ START_TEST(stats_list_supervisor_and_workers) {
   ck_assert_int_eq(tl_get(p.admin_port, "/", &page), 200);
   tl_resp_free(&page);
   usleep(300 * 1000);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   /* The supervisor's threads say what they are: one observer, libuv's
    * pool named and registered as libuv's (unregistered, each inherited
    * the observer's name: five "tl-observer"). */
@@ -314,7 +305,7 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   int fresh = 0;
   double ready_at = 0;
   while (tl_now_s() - t0 < REPLACE_S + 2 && !fresh) {
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     int w[8];
     int nw = worker_pids(j, w);
     for (int i = 0; i < nw; i++) {
@@ -385,7 +376,7 @@ START_TEST(spare_takes_a_dead_workers_place) {
                         "--mode",      "pool", "--sample-ms",
                         "50",          NULL};
   tl_proc_start(&p, args);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   int w[8], spare = 0;
   ck_assert_int_eq(worker_pids(j, w), 2);
   ck_assert_int_eq(role_pids(j, "spare", &spare), 1);
@@ -408,7 +399,7 @@ START_TEST(spare_takes_a_dead_workers_place) {
   bool promoted = false;
   double replaced = -1;
   while (!promoted && tl_now_s() - t0 < REPLACE_S + 2) {
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     for (int i = 1; i <= 2; i++) {
       char path[64];
       snprintf(path, sizeof(path), "processes.%d.pid", i);
@@ -442,7 +433,7 @@ START_TEST(spare_takes_a_dead_workers_place) {
   /* A new spare follows in the background. */
   int fresh = 0;
   while (!fresh && tl_now_s() - t0 < REPLACE_S + 5) {
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     int s2 = 0;
     if (role_pids(j, "spare", &s2) == 1 && s2 != spare && s2 != victim &&
         strcmp(tj_str(j, "processes.3.state"), "spare") == 0)
@@ -468,7 +459,7 @@ static int next_worker(const tl_proc *p, int old_pid, int restarts, double *gap,
                        double *uptime) {
   double deadline = tl_now_s() + 15;
   while (tl_now_s() < deadline) {
-    tj *j = get_stats(p->admin_port);
+    tj *j = tl_get_stats(p->admin_port);
     int pid = (int) tj_num(j, "processes.1.pid", -1);
     if (pid > 0 && pid != old_pid &&
         (int) tj_num(j, "processes.1.restarts", -1) == restarts) {
@@ -502,7 +493,7 @@ START_TEST(young_deaths_back_off) {
   int pid = 0;
   for (double t0 = tl_now_s(); pid <= 0 && tl_now_s() - t0 < 10;
        usleep(10000)) {
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     pid = (int) tj_num(j, "processes.1.pid", -1);
     tj_release(j);
   }
@@ -523,7 +514,7 @@ START_TEST(young_deaths_back_off) {
   /* This one lives past 1 s: replaced at once (not after 1.6 s). */
   for (double t0 = tl_now_s(); up < 1.2 && tl_now_s() - t0 < 10;
        usleep(50000)) {
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     up = tj_num(j, "processes.1.uptime_s", 0);
     tj_release(j);
   }
@@ -569,9 +560,9 @@ START_TEST(slow_figures_say_their_age) {
                         "--sample-ms", "100",  NULL};
   tl_proc_start(&p, args);
   usleep(400 * 1000);
-  tj *a = get_stats(p.admin_port);
+  tj *a = tl_get_stats(p.admin_port);
   usleep(600 * 1000);
-  tj *b = get_stats(p.admin_port);
+  tj *b = tl_get_stats(p.admin_port);
   const char *keys[] = {"processes.0.mem_age_s", "processes.0.fds_age_s",
                         "processes.0.threads_age_s", "process.fds_age_s"};
   for (int k = 0; k < 4; k++) {
@@ -587,7 +578,7 @@ START_TEST(slow_figures_say_their_age) {
   double t_ctl = tl_now_s();
   ck_assert_int_eq(control(p.admin_port, "threads=8"), 200);
   usleep(500 * 1000);
-  tj *c = get_stats(p.admin_port);
+  tj *c = tl_get_stats(p.admin_port);
   ck_assert_int_eq((int) tj_num(c, "processes.0.nthreads", 0), n0 + 4);
   /* Listed since the change (not 10 s after the previous listing). */
   double age = tj_num(c, "processes.0.threads_age_s", 99);

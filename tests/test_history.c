@@ -25,16 +25,8 @@ static void start(tl_proc *p) {
 /* n requests for path on one keep-alive connection. */
 static void load(tl_proc *p, const char *path, int n) {
   int fd = tl_connect(p->port);
-  char req[256];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-           path);
-  for (int i = 0; i < n; i++) {
-    tl_send_str(fd, req);
-    tl_resp r;
-    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-    ck_assert_int_eq(r.status, 200);
-    tl_resp_free(&r);
-  }
+  for (int i = 0; i < n; i++)
+    tl_ask_ok(fd, path);
   tl_close(fd);
 }
 

@@ -17,18 +17,6 @@
 
 #define NCONN 48
 
-/* A keep-alive request on fd; returns the X-Pid that answered. */
-static int ask(int fd) {
-  tl_send_str(fd, "GET /task?steps=cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n");
-  tl_resp r;
-  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_int_eq(r.status, 200);
-  char pid[32] = "0";
-  ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
-  tl_resp_free(&r);
-  return atoi(pid);
-}
-
 /* processes[k] of the worker with this pid (or whose last exit was it),
  * -1 if none. */
 static int proc_index(const tj *j, int pid, bool by_exit) {
@@ -58,7 +46,7 @@ START_TEST(crash_accounted) {
   int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0, na = 0;
   for (; n < NCONN && (na < 3 || b == 0); n++) {
     fds[n] = tl_connect(p.port);
-    pids[n] = ask(fds[n]);
+    pids[n] = tl_ask_pid(fds[n], "/task?steps=cpu:1");
     if (a == 0)
       a = pids[n];
     else if (pids[n] != a && b == 0)
@@ -71,7 +59,7 @@ START_TEST(crash_accounted) {
   for (int i = 0; i < n; i++)
     if (pids[i] == a)
       for (int r = 0; r < 5; r++, served++)
-        ck_assert_int_eq(ask(fds[i]), a);
+        ck_assert_int_eq(tl_ask_pid(fds[i], "/task?steps=cpu:1"), a);
   /* Until the supervisor's view has a's connections and requests. */
   double t0 = tl_now_s();
   bool seen = false;

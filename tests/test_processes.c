@@ -257,20 +257,6 @@ START_TEST(stats_list_supervisor_and_workers) {
 }
 END_TEST
 
-/* A keep-alive request on fd; returns the X-Pid that answered. */
-static int ask(int fd, const char *path) {
-  char req[256];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
-  tl_send_str(fd, req);
-  tl_resp r;
-  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_int_eq(r.status, 200);
-  char pid[32] = "0";
-  ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
-  tl_resp_free(&r);
-  return atoi(pid);
-}
-
 START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   tl_proc p;
   /* Without a spare: the dead worker's own restart. */
@@ -282,7 +268,7 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0;
   for (; n < NCONN && (a == 0 || b == 0 || n < 8); n++) {
     fds[n] = tl_connect(p.port);
-    pids[n] = ask(fds[n], "/task?steps=cpu:1");
+    pids[n] = tl_ask_pid(fds[n], "/task?steps=cpu:1");
     if (a == 0)
       a = pids[n];
     else if (pids[n] != a && b == 0)
@@ -300,7 +286,7 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   /* b's connections never notice. */
   for (int i = 0; i < n; i++)
     if (pids[i] == b)
-      ck_assert_int_eq(ask(fds[i], "/task?steps=cpu:1"), b);
+      ck_assert_int_eq(tl_ask_pid(fds[i], "/task?steps=cpu:1"), b);
   /* A new worker serves within 1 s: the stats name it ready. */
   int fresh = 0;
   double ready_at = 0;
@@ -331,7 +317,7 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   ck_assert(!alive(a));
   for (int i = 0; i < n; i++)
     if (pids[i] == b)
-      ck_assert_int_eq(ask(fds[i], "/task?steps=cpu:1"), b);
+      ck_assert_int_eq(tl_ask_pid(fds[i], "/task?steps=cpu:1"), b);
   for (int i = 0; i < n; i++)
     tl_close(fds[i]);
   ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
@@ -342,7 +328,7 @@ END_TEST
 /* The X-Pid of one request on a new connection (0: no answer). */
 static int ask_new(int port) {
   int fd = tl_connect(port);
-  int pid = ask(fd, "/task?steps=cpu:1");
+  int pid = tl_ask_pid(fd, "/task?steps=cpu:1");
   tl_close(fd);
   return pid;
 }
@@ -389,7 +375,7 @@ START_TEST(spare_takes_a_dead_workers_place) {
   usleep(300 * 1000);
   /* Crash the worker that answers a new connection. */
   int fd = tl_connect(p.port);
-  int victim = ask(fd, "/task?steps=cpu:1");
+  int victim = tl_ask_pid(fd, "/task?steps=cpu:1");
   ck_assert(victim == w[0] || victim == w[1]);
   double t0 = tl_now_s();
   tl_send_str(fd, "GET /task?steps=crash HTTP/1.1\r\nHost: t\r\n\r\n");

@@ -184,14 +184,9 @@ START_TEST(hold_serialises_and_shows_holder_and_waiters) {
   /* 800 ms of CPU: on a loaded machine under TSan several seconds of wall
    * time, within tl_connect's 15 s receive timeout. */
   int long_one = tl_send_get(p.port, "/task?steps=hold:800");
-  bool held = false;
-  for (int i = 0; i < 200 && !held; i++) {
-    usleep(20 * 1000);
-    tj *j = tl_get_stats(p.admin_port);
-    held = !tj_is_null(j, "server.shared.holder_tid");
-    tj_release(j);
-  }
-  ck_assert_msg(held, "the first hold never took the lock");
+  ck_assert_msg(
+      tl_wait_stats_set(p.admin_port, "server.shared.holder_tid", 200),
+      "the first hold never took the lock");
   int waiter = tl_send_get(p.port, "/task?steps=hold:1");
   bool seen = false;
   for (int i = 0; i < 200 && !seen; i++) {
@@ -461,14 +456,9 @@ START_TEST(a_wait_in_progress_counts) {
   tl_proc p;
   tl_proc_start(&p, args);
   int long_one = tl_send_get(p.port, "/task?steps=hold:1500");
-  bool held = false;
-  for (int i = 0; i < 200 && !held; i++) {
-    usleep(20 * 1000);
-    tj *j = tl_get_stats(p.admin_port);
-    held = !tj_is_null(j, "server.shared.holder_tid");
-    tj_release(j);
-  }
-  ck_assert_msg(held, "the first hold never took the lock");
+  ck_assert_msg(
+      tl_wait_stats_set(p.admin_port, "server.shared.holder_tid", 200),
+      "the first hold never took the lock");
   int waiter = tl_send_get(p.port, "/task?steps=hold:1");
   double best_pct = -1, best_ms = -1;
   bool seen = false, done = false;

@@ -19,16 +19,11 @@ START_TEST(a_lock_is_free_once_the_holds_end) {
   tl_proc_start(&p, args);
   int first = tl_send_get(p.port, "/task?steps=hold:400");
   bool waited = false;
-  int second = -1;
   /* The second hold is sent once the first holds the lock: it waits. */
-  for (int i = 0; i < 300 && second < 0; i++) {
-    usleep(20 * 1000);
-    tj *j = tl_get_stats(p.admin_port);
-    if (!tj_is_null(j, "server.shared.holder_tid"))
-      second = tl_send_get(p.port, "/task?steps=hold:1");
-    tj_release(j);
-  }
-  ck_assert_msg(second >= 0, "the first hold never took the lock");
+  ck_assert_msg(
+      tl_wait_stats_set(p.admin_port, "server.shared.holder_tid", 300),
+      "the first hold never took the lock");
+  int second = tl_send_get(p.port, "/task?steps=hold:1");
   ck_assert_int_eq(tl_read_status(first), 200);
   ck_assert_int_eq(tl_read_status(second), 200);
   /* Both done: once the sampler saw both acquisitions, nothing holds or

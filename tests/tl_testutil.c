@@ -547,3 +547,38 @@ int tl_read_status(int fd) {
   tl_close(fd);
   return st;
 }
+
+/* One keep-alive GET, answered 200; the answer in r (free it). */
+static void ask(int fd, const char *path, tl_resp *r) {
+  char req[2048];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  tl_send_str(fd, req);
+  ck_assert_int_eq(tl_read_resp(fd, r, false), 0);
+  ck_assert_int_eq(r->status, 200);
+}
+
+void tl_ask_ok(int fd, const char *path) {
+  tl_resp r;
+  ask(fd, path, &r);
+  tl_resp_free(&r);
+}
+
+int tl_ask_pid(int fd, const char *path) {
+  tl_resp r;
+  ask(fd, path, &r);
+  char pid[32] = "0";
+  ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
+  tl_resp_free(&r);
+  return atoi(pid);
+}
+
+bool tl_wait_stats_set(int admin_port, const char *path, int tries) {
+  bool set = false;
+  for (int i = 0; i < tries && !set; i++) {
+    usleep(20 * 1000);
+    tj *j = tl_get_stats(admin_port);
+    set = tj_get(j, path) && !tj_is_null(j, path);
+    tj_release(j);
+  }
+  return set;
+}

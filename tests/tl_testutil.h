@@ -103,5 +103,13 @@ int tl_send_get(int port, const char *path);
 /* Reads one complete answer on fd (asserted), closes fd (tl_close), and
  * returns the answer's status. */
 int tl_read_status(int fd);
+/* "GET path" on the keep-alive connection fd; asserts a complete 200. */
+void tl_ask_ok(int fd, const char *path);
+/* tl_ask_ok that also asserts an X-Pid header; returns that pid (the
+ * process that answered, under --processes). */
+int tl_ask_pid(int fd, const char *path);
+/* Polls /stats every 20 ms, at most tries times, until path is there and
+ * not null; whether it came. */
+bool tl_wait_stats_set(int admin_port, const char *path, int tries);
 
 #endif

@@ -98,7 +98,8 @@ tj *tl_stats_after(int admin_port, double seq_after);
  * current now). */
 tj *tl_fresh_stats(int admin_port);
 /* Sends "GET path" on a new connection and returns it, the answer still
- * unread (several requests in flight from one client thread). */
+ * unread: several requests in flight from one client thread (these helpers
+ * are not thread-safe: no second client thread). */
 int tl_send_get(int port, const char *path);
 /* Reads one complete answer on fd (asserted), closes fd (tl_close), and
  * returns the answer's status. */

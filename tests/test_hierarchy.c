@@ -17,33 +17,6 @@
 #include "tl_json.h"
 #include "tl_testutil.h"
 
-/* /stats read to the close: with a full timeline it outgrows the test
- * helpers' 128 KiB read-ahead. */
-static tj *get_stats(int admin_port) {
-  int fd = tl_connect(admin_port);
-  tl_send_str(fd, "GET /stats HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  "Connection: close\r\n\r\n");
-  size_t cap = 1 << 20, len = 0;
-  char *buf = malloc(cap);
-  for (;;) {
-    if (len == cap)
-      buf = realloc(buf, cap *= 2);
-    ssize_t n = recv(fd, buf + len, cap - len, 0);
-    if (n <= 0)
-      break;
-    len += (size_t) n;
-  }
-  close(fd);
-  char *body = memmem(buf, len, "\r\n\r\n", 4);
-  ck_assert_msg(body && strncmp(buf, "HTTP/1.1 200", 12) == 0,
-                "/stats: no 200 in %zu bytes", len);
-  body += 4;
-  tj *j = tj_parse(body, len - (size_t) (body - buf));
-  ck_assert_ptr_nonnull(j);
-  free(buf);
-  return j;
-}
-
 static int post_control(int admin_port, const char *query, tl_resp *r) {
   char req[512];
   snprintf(req, sizeof(req),
@@ -79,7 +52,7 @@ START_TEST(birth_of_every_thread) {
   tl_proc p;
   const char *args[] = {"--threads", "3", "--sample-ms", "100", NULL};
   tl_proc_start(&p, args);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   const tj *th = tj_get(j, "threads");
   ck_assert_ptr_nonnull(th);
   double start = num(j, "start_ns");
@@ -126,7 +99,7 @@ START_TEST(birth_of_every_thread) {
   int born = 0;
   for (int tries = 0; tries < 40 && born < 2; tries++) {
     usleep(100 * 1000);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     th = tj_get(j, "threads");
     born = 0;
     for (size_t i = 0; i < th->n; i++) {
@@ -149,17 +122,10 @@ END_TEST
 
 /* n requests on keep-alive connections; each answered 200. */
 static void load(int port, const char *path, int n) {
-  char req[256];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
   for (int c = 0; c < 8; c++) {
     int fd = tl_connect(port);
-    for (int i = 0; i < n / 8; i++) {
-      tl_send_str(fd, req);
-      tl_resp r;
-      ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-      ck_assert_int_eq(r.status, 200);
-      tl_resp_free(&r);
-    }
+    for (int i = 0; i < n / 8; i++)
+      tl_ask_ok(fd, path);
     tl_close(fd);
   }
 }
@@ -189,7 +155,7 @@ START_TEST(processes_are_one_server) {
     usleep(100 * 1000);
     if (j)
       tj_release(j);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     total = tj_num(j, "server.requests.total", 0);
     if (total >= 400)
       break;
@@ -298,7 +264,7 @@ static int workers_allowed(int pid, const char *want) {
 /* The kernel's word on every worker process's worker threads. */
 static bool all_workers_on(int admin_port, const char *want) {
   for (int tries = 0; tries < 30; tries++) {
-    tj *j = get_stats(admin_port);
+    tj *j = tl_get_stats(admin_port);
     int pids[8];
     int n = worker_pids(j, pids, 8);
     tj_release(j);
@@ -364,7 +330,7 @@ static double in_flight(int admin_port, const char *role) {
   double best = 0;
   for (int tries = 0; tries < 6; tries++) {
     usleep(120 * 1000);
-    tj *j = get_stats(admin_port);
+    tj *j = tl_get_stats(admin_port);
     const tj *th = tj_get(j, "threads");
     double sum = 0;
     for (size_t i = 0; i < th->n; i++)
@@ -411,7 +377,7 @@ START_TEST(timeline_says_what_it_left_out_now) {
   tl_proc_start(&p, a);
   load(p.port, "/task?steps=cpu:0,cpu:0,cpu:0,cpu:0", 1200); /* 4,800 steps */
   usleep(250 * 1000);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   double left = num(j, "timeline.left_out");
   const tj *steps = tj_get(j, "timeline.steps");
   ck_assert_msg(left > 0 && steps->n > 0, "left out %.0f, carried %zu", left,
@@ -426,7 +392,7 @@ START_TEST(timeline_says_what_it_left_out_now) {
   double now = -1;
   for (int tries = 0; tries < 80 && now != 0; tries++) {
     usleep(100 * 1000);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     now = num(j, "timeline.left_out");
     tj_release(j);
   }

@@ -22,28 +22,11 @@ static void start(tl_proc *p) {
   tl_proc_start(p, args);
 }
 
-static tj *get_json(tl_proc *p, const char *path) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(p->admin_port, path, &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_msg(j != NULL, "%s is not JSON: %.200s", path, r.body);
-  tl_resp_free(&r);
-  return j;
-}
-
 /* n requests for path on one keep-alive connection. */
 static void load(tl_proc *p, const char *path, int n) {
   int fd = tl_connect(p->port);
-  char req[256];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
-           path);
-  for (int i = 0; i < n; i++) {
-    tl_send_str(fd, req);
-    tl_resp r;
-    ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-    ck_assert_int_eq(r.status, 200);
-    tl_resp_free(&r);
-  }
+  for (int i = 0; i < n; i++)
+    tl_ask_ok(fd, path);
   tl_close(fd);
 }
 
@@ -59,10 +42,10 @@ START_TEST(history_holds_the_periods_since_start) {
   load(&p, "/cpu?ms=2", 150);
   load(&p, "/plaintext", 300);
   usleep(300000);
-  tj *s = get_json(&p, "/stats");
+  tj *s = tl_get_json(p.admin_port, "/stats");
   double seq_then = tj_num(s, "seq", -1);
   tj_release(s);
-  tj *h = get_json(&p, "/stats/history");
+  tj *h = tl_get_json(p.admin_port, "/stats/history");
   const tj *seq = tj_get(h, "seq");
   ck_assert_ptr_nonnull(seq);
   ck_assert_int_eq(tj_num(h, "count", -1), (double) seq->n);
@@ -125,7 +108,7 @@ START_TEST(control_change_is_an_event_with_its_time) {
     if (s)
       tj_release(s);
     usleep(50000);
-    s = get_json(&p, "/stats");
+    s = tl_get_json(p.admin_port, "/stats");
     const tj *ev = tj_get(s, "events");
     ck_assert_ptr_nonnull(ev);
     for (size_t i = 0; i < ev->n; i++)
@@ -149,7 +132,7 @@ START_TEST(control_change_is_an_event_with_its_time) {
   ck_assert_int_eq(tl_roundtrip(p.admin_port, raw, &r), 0);
   tl_resp_free(&r);
   usleep(300000);
-  tj *h = get_json(&p, "/stats/history");
+  tj *h = tl_get_json(p.admin_port, "/stats/history");
   const tj *ev = tj_get(h, "events");
   int controls = 0;
   for (size_t i = 0; i < ev->n; i++)

@@ -237,28 +237,6 @@ static int get_status(int port, const char *path) {
   return st;
 }
 
-/* The newest /stats snapshot taken after this call (admin listener). */
-static tj *fresh_stats(const tl_proc *p) {
-  double seq = -1, deadline = tl_now_s() + 10;
-  while (tl_now_s() < deadline) {
-    tl_resp r;
-    ck_assert_int_eq(tl_get(p->admin_port, "/stats", &r), 200);
-    tj *j = tj_parse(r.body, r.body_len);
-    tl_resp_free(&r);
-    ck_assert_msg(j != NULL, "/stats is not JSON");
-    double s = tj_num(j, "seq", 0);
-    if (seq < 0) {
-      seq = s;
-    } else if (s > seq) {
-      return j;
-    }
-    tj_release(j);
-    usleep(20000);
-  }
-  ck_abort_msg("no new /stats snapshot within 10 s");
-  return NULL;
-}
-
 /* Reads one response on a keep-alive fd and checks it is /plaintext's. */
 static void expect_plaintext(int fd) {
   tl_resp r;
@@ -1108,7 +1086,7 @@ START_TEST(test_queue_full_503) {
     expect_plaintext(fds[i]);
     tl_close(fds[i]);
   }
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   ck_assert_int_eq(tj_num(j, "server.queue.rejected", -1), 3);
   ck_assert_int_eq(tj_num(j, "server.requests.by_status.5xx", -1), 3);
   ck_assert_int_eq(tj_num(j, "server.requests.by_status.2xx", -1), 9);
@@ -2103,7 +2081,7 @@ START_TEST(test_cancel_on_client_gone) {
   }
   tl_close(fd);
   /* A cancelled task sends nothing, so it is no answered request. */
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   ck_assert_int_eq(tj_num(j, "server.requests.total", -1), 1);
   ck_assert_int_eq(tj_num(j, "server.requests.by_status.2xx", -1), 1);
   tj_release(j);

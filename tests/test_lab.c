@@ -102,15 +102,6 @@ static tl_resp post(const tl_proc *p, const char *target, int fd) {
   return r;
 }
 
-static tj *get_json(const tl_proc *p, const char *path) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(p->admin_port, path, &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_msg(j != NULL, "%s is not JSON: %s", path, r.body);
-  tl_resp_free(&r);
-  return j;
-}
-
 START_TEST(cpus_confines_workers) {
   int first = nth_allowed_cpu(0);
   char a[16];
@@ -121,7 +112,7 @@ START_TEST(cpus_confines_workers) {
   tl_proc_start(&p, args);
   ck_assert_msg(wait_workers_allowed(p.pid, a, 3),
                 "--cpus %s: the workers' Cpus_allowed_list is not %s", a, a);
-  tj *j = get_json(&p, "/stats");
+  tj *j = tl_get_json(p.admin_port, "/stats");
   ck_assert_str_eq(tj_str(j, "server.worker_cpus"), a);
   tj_release(j);
   tl_resp r;
@@ -138,7 +129,7 @@ START_TEST(cpus_confines_workers) {
   r = post(&p, "/control?cpus=all", -1);
   ck_assert_int_eq(r.status, 200);
   tl_resp_free(&r);
-  j = get_json(&p, "/stats");
+  j = tl_get_json(p.admin_port, "/stats");
   char inherited[256];
   snprintf(inherited, sizeof(inherited), "%s",
            tj_str(j, "server.inherited_cpus"));
@@ -300,7 +291,7 @@ START_TEST(lab_runs_one_experiment) {
                         "--sample-ms", "200",  NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  tj *book = get_json(&p, "/lab");
+  tj *book = tl_get_json(p.admin_port, "/lab");
   size_t nexp = tj_get(book, "experiments")->n;
   ck_assert_int_ge((int) nexp, 11);
   ck_assert_int_eq((int) tj_num(book, "experiments.1.predicted", -1) > 0, 1);
@@ -429,13 +420,13 @@ START_TEST(lab_runs_one_experiment) {
                 "%.400s", r.body);
   tl_resp_free(&r);
   /* The runs list has it, and the server is back to its settings. */
-  j = get_json(&p, "/lab/runs");
+  j = tl_get_json(p.admin_port, "/lab/runs");
   ck_assert_int_eq((int) tj_get(j, "runs")->n, 1);
   ck_assert_str_eq(tj_str(j, "runs.0.status"), "done");
   ck_assert(tj_is_null(j, "running"));
   tj_release(j);
   /* The kernel lists 2 workers again (the third left), on their set. */
-  j = get_json(&p, "/stats");
+  j = tl_get_json(p.admin_port, "/stats");
   char inherited[256];
   snprintf(inherited, sizeof(inherited), "%s",
            tj_str(j, "server.inherited_cpus"));
@@ -460,7 +451,7 @@ START_TEST(lab_one_core_restores_worker_cpus) {
                         "--sample-ms", "200",  NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  tj *j = get_json(&p, "/stats");
+  tj *j = tl_get_json(p.admin_port, "/stats");
   char before[256];
   snprintf(before, sizeof(before), "%s", tj_str(j, "server.worker_cpus"));
   tj_release(j);
@@ -508,13 +499,13 @@ START_TEST(lab_one_core_restores_worker_cpus) {
   ck_assert_msg(wait_workers_allowed(p.pid, before, 2),
                 "after one-core the 2 workers are not back on %s", before);
   /* A snapshot taken after the restore says so too. */
-  j = get_json(&p, "/stats");
+  j = tl_get_json(p.admin_port, "/stats");
   double seq = tj_num(j, "seq", 0);
   for (double t0 = tl_now_s();
        tj_num(j, "seq", 0) < seq + 2 && tl_now_s() - t0 < 10;) {
     tj_release(j);
     usleep(50000);
-    j = get_json(&p, "/stats");
+    j = tl_get_json(p.admin_port, "/stats");
   }
   ck_assert_str_eq(tj_str(j, "server.worker_cpus"), before);
   tj_release(j);
@@ -570,7 +561,7 @@ START_TEST(lab_run_outlives_its_page) {
   close(sfd); /* a reset, as a killed tab gives */
   tj *j = NULL;
   for (double t0 = tl_now_s(); tl_now_s() - t0 < 25; usleep(200000)) {
-    j = get_json(&p, "/lab/runs");
+    j = tl_get_json(p.admin_port, "/lab/runs");
     if (tj_get(j, "runs")->n == 1 && tj_is_null(j, "running"))
       break;
     tj_release(j);
@@ -593,7 +584,7 @@ START_TEST(lab_run_all_then_cancel) {
                         "--sample-ms", "200",   NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  tj *book = get_json(&p, "/lab");
+  tj *book = tl_get_json(p.admin_port, "/lab");
   int nexp = (int) tj_get(book, "experiments")->n;
   tj_release(book);
   tl_resp r = post(&p, "/lab/run?id=all&duration_s=1", -1);
@@ -611,7 +602,7 @@ START_TEST(lab_run_all_then_cancel) {
   /* The first experiment ends and the second starts on its own. */
   j = NULL;
   for (double t0 = tl_now_s(); tl_now_s() - t0 < 30; usleep(200000)) {
-    j = get_json(&p, "/lab/runs");
+    j = tl_get_json(p.admin_port, "/lab/runs");
     if (tj_get(j, "runs")->n >= 1 && !tj_is_null(j, "running"))
       break;
     tj_release(j);
@@ -625,7 +616,7 @@ START_TEST(lab_run_all_then_cancel) {
   tl_resp_free(&r);
   j = NULL;
   for (double t0 = tl_now_s(); tl_now_s() - t0 < 20; usleep(200000)) {
-    j = get_json(&p, "/lab/runs");
+    j = tl_get_json(p.admin_port, "/lab/runs");
     if (tj_is_null(j, "running"))
       break;
     tj_release(j);
@@ -639,11 +630,11 @@ START_TEST(lab_run_all_then_cancel) {
   tj_release(j);
   /* Nothing more starts, and the settings are the server's again. */
   usleep(1000000);
-  j = get_json(&p, "/lab/runs");
+  j = tl_get_json(p.admin_port, "/lab/runs");
   ck_assert(tj_is_null(j, "running"));
   ck_assert_int_eq((int) tj_get(j, "runs")->n, n);
   tj_release(j);
-  j = get_json(&p, "/stats");
+  j = tl_get_json(p.admin_port, "/stats");
   ck_assert_str_eq(tj_str(j, "server.mode"), "async");
   tj_release(j);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
@@ -659,7 +650,7 @@ START_TEST(lab_process_costs_medians_and_spread) {
   tl_proc_start(&p, args);
   tj *j = NULL;
   for (double t0 = tl_now_s(); tl_now_s() - t0 < 20; usleep(200000)) {
-    j = get_json(&p, "/stats");
+    j = tl_get_json(p.admin_port, "/stats");
     if (tj_num(j, "costs.fork_to_ready_p90_us", -1) > 0)
       break;
     tj_release(j);
@@ -673,7 +664,7 @@ START_TEST(lab_process_costs_medians_and_spread) {
   tl_resp_free(&r);
   j = NULL;
   for (double t0 = tl_now_s(); tl_now_s() - t0 < 15; usleep(100000)) {
-    j = get_json(&p, "/lab/runs");
+    j = tl_get_json(p.admin_port, "/lab/runs");
     if (tj_get(j, "runs")->n == 1 && tj_is_null(j, "running"))
       break;
     tj_release(j);
@@ -726,7 +717,7 @@ START_TEST(lab_without_wrk_says_how_to_install) {
   const char *args[] = {"--threads", "2", "--sample-ms", "200", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  tj *j = get_json(&p, "/lab");
+  tj *j = tl_get_json(p.admin_port, "/lab");
   ck_assert(!tj_get(j, "wrk_installed")->b);
   tj_release(j);
   tl_resp r = post(&p, "/lab/run?id=pin", -1);
@@ -734,7 +725,7 @@ START_TEST(lab_without_wrk_says_how_to_install) {
   tl_resp_free(&r);
   j = NULL;
   for (int i = 0; i < 100; i++) {
-    j = get_json(&p, "/lab/runs");
+    j = tl_get_json(p.admin_port, "/lab/runs");
     if (tj_get(j, "runs")->n == 1)
       break;
     tj_release(j);
@@ -770,7 +761,7 @@ START_TEST(lab_refuses_non_loopback) {
     tl_close(fd);
   }
   /* Nothing ran. */
-  tj *j = get_json(&p, "/lab/runs");
+  tj *j = tl_get_json(p.admin_port, "/lab/runs");
   ck_assert_int_eq((int) tj_get(j, "runs")->n, 0);
   ck_assert(tj_is_null(j, "running"));
   tj_release(j);
@@ -805,7 +796,7 @@ static bool wait_pid_gone(pid_t pid, double timeout_s) {
 /* /lab/runs once the run is over (running null, a result listed). */
 static tj *wait_run_over(const tl_proc *p, double timeout_s) {
   for (double t0 = tl_now_s(); tl_now_s() - t0 < timeout_s; usleep(200000)) {
-    tj *j = get_json(p, "/lab/runs");
+    tj *j = tl_get_json(p->admin_port, "/lab/runs");
     if (tj_get(j, "runs")->n >= 1 && tj_is_null(j, "running"))
       return j;
     tj_release(j);
@@ -820,7 +811,7 @@ static tj *wait_run_over(const tl_proc *p, double timeout_s) {
  * runs in a child with a load; returns how many pids. */
 static int child_pids(const tl_proc *p, pid_t *out, int cap, double timeout_s) {
   for (double t0 = tl_now_s(); tl_now_s() - t0 < timeout_s; usleep(100000)) {
-    tj *j = get_json(p, "/lab/runs");
+    tj *j = tl_get_json(p->admin_port, "/lab/runs");
     bool running = !tj_is_null(j, "running") &&
                    strcmp(tj_str(j, "running.state"), "running") == 0 &&
                    !tj_is_null(j, "running.child");
@@ -929,7 +920,7 @@ START_TEST(lab_child_runs_crash_isolation) {
   ck_assert(wait_pid_gone(c0, 5));
   ck_assert(wait_pid_gone(c1, 5));
   /* This server never crashed and is still one process. */
-  j = get_json(&p, "/stats");
+  j = tl_get_json(p.admin_port, "/stats");
   ck_assert_int_eq((int) tj_num(j, "process.pid", 0), (int) p.pid);
   ck_assert_int_eq((int) tj_get(j, "processes")->n, 1);
   tj_release(j);
@@ -1031,7 +1022,7 @@ START_TEST(lab_child_bad_input) {
   ck_assert_int_lt(r.status, 500);
   tl_resp_free(&r);
   /* Nothing ran, no child started. */
-  tj *j = get_json(&p, "/lab/runs");
+  tj *j = tl_get_json(p.admin_port, "/lab/runs");
   ck_assert_int_eq((int) tj_get(j, "runs")->n, 0);
   ck_assert(tj_is_null(j, "running"));
   tj_release(j);

@@ -53,24 +53,15 @@ static void expect_error(tl_resp *r, int status, const char *word) {
   tl_resp_free(r);
 }
 
-static tj *stats(const tl_proc *p) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(p->admin_port, "/stats", &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_ptr_nonnull(j);
-  tl_resp_free(&r);
-  return j;
-}
-
 /* The server's mode in a snapshot taken after this call. */
 static char *mode_now(const tl_proc *p, char *out, size_t cap) {
-  tj *j = stats(p);
+  tj *j = tl_get_stats(p->admin_port);
   double seq = tj_num(j, "seq", 0);
   double deadline = tl_now_s() + 10;
   while (tj_num(j, "seq", 0) < seq + 2 && tl_now_s() < deadline) {
     tj_release(j);
     usleep(20000);
-    j = stats(p);
+    j = tl_get_stats(p->admin_port);
   }
   ck_assert_msg(tj_num(j, "seq", 0) >= seq + 2, "no fresh snapshot");
   snprintf(out, cap, "%s", tj_str(j, "server.mode"));

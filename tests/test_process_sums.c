@@ -16,25 +16,6 @@
 #include "tl_json.h"
 #include "tl_testutil.h"
 
-static tj *get_stats(int admin_port) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_ptr_nonnull(j);
-  tl_resp_free(&r);
-  return j;
-}
-
-static void ask(int fd, const char *path) {
-  char req[128];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
-  tl_send_str(fd, req);
-  tl_resp r;
-  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_int_eq(r.status, 200);
-  tl_resp_free(&r);
-}
-
 /* async mode runs the CPU steps on the loop: one connection keeps one
  * worker's loop busy, the other worker's loop idles. */
 START_TEST(utilization_is_the_mean_loop) {
@@ -47,9 +28,9 @@ START_TEST(utilization_is_the_mean_loop) {
   double best = -1, t0 = tl_now_s(), last = 0;
   int readings = 0;
   while (tl_now_s() - t0 < 4.0) {
-    ask(fd, "/cpu?ms=20");
+    tl_ask_ok(fd, "/cpu?ms=20");
     if (tl_now_s() - t0 > 1.0 && tl_now_s() - last > 0.3) {
-      tj *j = get_stats(p.admin_port);
+      tj *j = tl_get_stats(p.admin_port);
       double u = tj_num(j, "server.loop.utilization_pct", -1);
       tj_release(j);
       last = tl_now_s();
@@ -79,10 +60,10 @@ START_TEST(busy_pct_is_a_share_of_the_period) {
   int fd = tl_connect(p.port);
   double t0 = tl_now_s(), last = 0, worst = -1, seen = 0;
   while (tl_now_s() - t0 < 4.0) {
-    ask(fd, "/cpu?ms=2");
+    tl_ask_ok(fd, "/cpu?ms=2");
     usleep(50 * 1000);
     if (tl_now_s() - t0 > 1.0 && tl_now_s() - last > 0.3) {
-      tj *j = get_stats(p.admin_port);
+      tj *j = tl_get_stats(p.admin_port);
       for (int i = 0; i < 64; i++) {
         char path[64];
         snprintf(path, sizeof(path), "threads.%d.role", i);

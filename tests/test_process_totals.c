@@ -17,27 +17,6 @@
 
 #define NCONN 48
 
-static tj *get_stats(int admin_port) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_ptr_nonnull(j);
-  tl_resp_free(&r);
-  return j;
-}
-
-/* A keep-alive request on fd; returns the X-Pid that answered. */
-static int ask(int fd) {
-  tl_send_str(fd, "GET /task?steps=cpu:1 HTTP/1.1\r\nHost: t\r\n\r\n");
-  tl_resp r;
-  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_int_eq(r.status, 200);
-  char pid[32] = "0";
-  ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
-  tl_resp_free(&r);
-  return atoi(pid);
-}
-
 /* processes[k] of the worker with this pid (or whose last exit was it),
  * -1 if none. */
 static int proc_index(const tj *j, int pid, bool by_exit) {
@@ -67,7 +46,7 @@ START_TEST(crash_accounted) {
   int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0, na = 0;
   for (; n < NCONN && (na < 3 || b == 0); n++) {
     fds[n] = tl_connect(p.port);
-    pids[n] = ask(fds[n]);
+    pids[n] = tl_ask_pid(fds[n], "/task?steps=cpu:1");
     if (a == 0)
       a = pids[n];
     else if (pids[n] != a && b == 0)
@@ -80,12 +59,12 @@ START_TEST(crash_accounted) {
   for (int i = 0; i < n; i++)
     if (pids[i] == a)
       for (int r = 0; r < 5; r++, served++)
-        ck_assert_int_eq(ask(fds[i]), a);
+        ck_assert_int_eq(tl_ask_pid(fds[i], "/task?steps=cpu:1"), a);
   /* Until the supervisor's view has a's connections and requests. */
   double t0 = tl_now_s();
   bool seen = false;
   while (!seen && tl_now_s() - t0 < 10) {
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     int k = proc_index(j, a, false);
     seen = k > 0 && proc_num(j, k, "connections_open") == na &&
            proc_num(j, k, "requests") >= na * 6;
@@ -107,7 +86,7 @@ START_TEST(crash_accounted) {
   while (k < 0 && tl_now_s() - t0 < 10) {
     if (j)
       tj_release(j);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     k = proc_index(j, a, true);
     if (k < 0)
       usleep(50 * 1000);
@@ -123,7 +102,7 @@ START_TEST(crash_accounted) {
   while (reqs < served && tl_now_s() - t0 < 10) {
     tj_release(j);
     usleep(50 * 1000);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     reqs = tj_num(j, "process_totals.requests", -1);
   }
   ck_assert_msg(reqs >= served, "process_totals.requests %.0f, %d served", reqs,
@@ -137,7 +116,7 @@ START_TEST(crash_accounted) {
   t0 = tl_now_s();
   while (open != 0 && tl_now_s() - t0 < 10) {
     usleep(100 * 1000);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     open = tj_num(j, "server.connections.open", -1);
     total = tj_num(j, "server.requests.total", -1);
     tj_release(j);

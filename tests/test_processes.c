@@ -28,15 +28,6 @@
 #define REPLACE_S 1.0
 #endif
 
-static tj *get_stats(int admin_port) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_ptr_nonnull(j);
-  tl_resp_free(&r);
-  return j;
-}
-
 /* NCONN connections at once, one request each; every answer 200. Returns
  * how many X-Thread values name a loop other than the main one. */
 static int burst(int port, const char *path) {
@@ -74,7 +65,7 @@ START_TEST(loops_share_the_port_and_each_serves) {
     other += burst(p.port, "/task?steps=cpu:1");
   ck_assert_msg(other > 0, "no request ran on loop-1");
   usleep(400 * 1000);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   ck_assert_int_eq((int) tj_num(j, "server.loops.1.index", -1), 1);
   double r0 = tj_num(j, "server.loops.0.requests.total", 0);
   double r1 = tj_num(j, "server.loops.1.requests.total", 0);
@@ -223,7 +214,7 @@ START_TEST(stats_list_supervisor_and_workers) {
   ck_assert_int_eq(tl_get(p.admin_port, "/", &page), 200);
   tl_resp_free(&page);
   usleep(300 * 1000);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   /* The supervisor's threads say what they are: one observer, libuv's
    * pool named and registered as libuv's (unregistered, each inherited
    * the observer's name: five "tl-observer"). */
@@ -266,20 +257,6 @@ START_TEST(stats_list_supervisor_and_workers) {
 }
 END_TEST
 
-/* A keep-alive request on fd; returns the X-Pid that answered. */
-static int ask(int fd, const char *path) {
-  char req[256];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
-  tl_send_str(fd, req);
-  tl_resp r;
-  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_int_eq(r.status, 200);
-  char pid[32] = "0";
-  ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
-  tl_resp_free(&r);
-  return atoi(pid);
-}
-
 START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   tl_proc p;
   /* Without a spare: the dead worker's own restart. */
@@ -291,7 +268,7 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   int fds[NCONN], pids[NCONN], n = 0, a = 0, b = 0;
   for (; n < NCONN && (a == 0 || b == 0 || n < 8); n++) {
     fds[n] = tl_connect(p.port);
-    pids[n] = ask(fds[n], "/task?steps=cpu:1");
+    pids[n] = tl_ask_pid(fds[n], "/task?steps=cpu:1");
     if (a == 0)
       a = pids[n];
     else if (pids[n] != a && b == 0)
@@ -309,12 +286,12 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   /* b's connections never notice. */
   for (int i = 0; i < n; i++)
     if (pids[i] == b)
-      ck_assert_int_eq(ask(fds[i], "/task?steps=cpu:1"), b);
+      ck_assert_int_eq(tl_ask_pid(fds[i], "/task?steps=cpu:1"), b);
   /* A new worker serves within 1 s: the stats name it ready. */
   int fresh = 0;
   double ready_at = 0;
   while (tl_now_s() - t0 < REPLACE_S + 2 && !fresh) {
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     int w[8];
     int nw = worker_pids(j, w);
     for (int i = 0; i < nw; i++) {
@@ -340,7 +317,7 @@ START_TEST(crash_restarts_one_worker_the_other_serves_on) {
   ck_assert(!alive(a));
   for (int i = 0; i < n; i++)
     if (pids[i] == b)
-      ck_assert_int_eq(ask(fds[i], "/task?steps=cpu:1"), b);
+      ck_assert_int_eq(tl_ask_pid(fds[i], "/task?steps=cpu:1"), b);
   for (int i = 0; i < n; i++)
     tl_close(fds[i]);
   ck_assert_int_eq(tl_proc_stop(&p, 15000), 0);
@@ -351,7 +328,7 @@ END_TEST
 /* The X-Pid of one request on a new connection (0: no answer). */
 static int ask_new(int port) {
   int fd = tl_connect(port);
-  int pid = ask(fd, "/task?steps=cpu:1");
+  int pid = tl_ask_pid(fd, "/task?steps=cpu:1");
   tl_close(fd);
   return pid;
 }
@@ -385,7 +362,7 @@ START_TEST(spare_takes_a_dead_workers_place) {
                         "--mode",      "pool", "--sample-ms",
                         "50",          NULL};
   tl_proc_start(&p, args);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   int w[8], spare = 0;
   ck_assert_int_eq(worker_pids(j, w), 2);
   ck_assert_int_eq(role_pids(j, "spare", &spare), 1);
@@ -398,7 +375,7 @@ START_TEST(spare_takes_a_dead_workers_place) {
   usleep(300 * 1000);
   /* Crash the worker that answers a new connection. */
   int fd = tl_connect(p.port);
-  int victim = ask(fd, "/task?steps=cpu:1");
+  int victim = tl_ask_pid(fd, "/task?steps=cpu:1");
   ck_assert(victim == w[0] || victim == w[1]);
   double t0 = tl_now_s();
   tl_send_str(fd, "GET /task?steps=crash HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -408,7 +385,7 @@ START_TEST(spare_takes_a_dead_workers_place) {
   bool promoted = false;
   double replaced = -1;
   while (!promoted && tl_now_s() - t0 < REPLACE_S + 2) {
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     for (int i = 1; i <= 2; i++) {
       char path[64];
       snprintf(path, sizeof(path), "processes.%d.pid", i);
@@ -442,7 +419,7 @@ START_TEST(spare_takes_a_dead_workers_place) {
   /* A new spare follows in the background. */
   int fresh = 0;
   while (!fresh && tl_now_s() - t0 < REPLACE_S + 5) {
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     int s2 = 0;
     if (role_pids(j, "spare", &s2) == 1 && s2 != spare && s2 != victim &&
         strcmp(tj_str(j, "processes.3.state"), "spare") == 0)
@@ -468,7 +445,7 @@ static int next_worker(const tl_proc *p, int old_pid, int restarts, double *gap,
                        double *uptime) {
   double deadline = tl_now_s() + 15;
   while (tl_now_s() < deadline) {
-    tj *j = get_stats(p->admin_port);
+    tj *j = tl_get_stats(p->admin_port);
     int pid = (int) tj_num(j, "processes.1.pid", -1);
     if (pid > 0 && pid != old_pid &&
         (int) tj_num(j, "processes.1.restarts", -1) == restarts) {
@@ -502,7 +479,7 @@ START_TEST(young_deaths_back_off) {
   int pid = 0;
   for (double t0 = tl_now_s(); pid <= 0 && tl_now_s() - t0 < 10;
        usleep(10000)) {
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     pid = (int) tj_num(j, "processes.1.pid", -1);
     tj_release(j);
   }
@@ -523,7 +500,7 @@ START_TEST(young_deaths_back_off) {
   /* This one lives past 1 s: replaced at once (not after 1.6 s). */
   for (double t0 = tl_now_s(); up < 1.2 && tl_now_s() - t0 < 10;
        usleep(50000)) {
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     up = tj_num(j, "processes.1.uptime_s", 0);
     tj_release(j);
   }
@@ -569,9 +546,9 @@ START_TEST(slow_figures_say_their_age) {
                         "--sample-ms", "100",  NULL};
   tl_proc_start(&p, args);
   usleep(400 * 1000);
-  tj *a = get_stats(p.admin_port);
+  tj *a = tl_get_stats(p.admin_port);
   usleep(600 * 1000);
-  tj *b = get_stats(p.admin_port);
+  tj *b = tl_get_stats(p.admin_port);
   const char *keys[] = {"processes.0.mem_age_s", "processes.0.fds_age_s",
                         "processes.0.threads_age_s", "process.fds_age_s"};
   for (int k = 0; k < 4; k++) {
@@ -587,7 +564,7 @@ START_TEST(slow_figures_say_their_age) {
   double t_ctl = tl_now_s();
   ck_assert_int_eq(control(p.admin_port, "threads=8"), 200);
   usleep(500 * 1000);
-  tj *c = get_stats(p.admin_port);
+  tj *c = tl_get_stats(p.admin_port);
   ck_assert_int_eq((int) tj_num(c, "processes.0.nthreads", 0), n0 + 4);
   /* Listed since the change (not 10 s after the previous listing). */
   double age = tj_num(c, "processes.0.threads_age_s", 99);

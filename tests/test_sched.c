@@ -34,15 +34,6 @@
  * per-thread figures. */
 #define FIGS "/sched?since_ns=999999999999999999"
 
-static tj *get_json(int port, const char *path) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(port, path, &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_msg(j != NULL, "%s is not JSON: %.200s", path, r.body);
-  tl_resp_free(&r);
-  return j;
-}
-
 static ssize_t read_file(const char *path, char *buf, size_t cap) {
   int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
@@ -161,7 +152,7 @@ START_TEST(ping_pong_slices_equal_proc_switches) {
     tl_proc_start(&p, args);
     pin_all(p.pid, 0);
     settle();
-    tj *a = get_json(p.admin_port, FIGS);
+    tj *a = tl_get_json(p.admin_port, FIGS);
     ck_assert_str_eq(tj_str(a, "source"), "tracepoints");
     ck_assert(tj_get(a, "filtered")->b);
     int loop = p.pid, worker = -1;
@@ -178,7 +169,7 @@ START_TEST(ping_pong_slices_equal_proc_switches) {
     requests(p.port, "/task?steps=cpu:0", 5000, 1);
     settle();
     long p1[2] = {proc_switches(p.pid, loop), proc_switches(p.pid, worker)};
-    tj *b = get_json(p.admin_port, FIGS);
+    tj *b = tl_get_json(p.admin_port, FIGS);
     figs f1[2];
     ck_assert(sched_figs(b, loop, &f1[0]) && sched_figs(b, worker, &f1[1]));
     double lost = tj_num(b, "lost", -1);
@@ -216,7 +207,7 @@ START_TEST(oversubscribed_waits_match_run_delay) {
                         "0",      "--sched-trace", "on",        NULL};
   tl_proc_start(&p, args);
   settle();
-  tj *a = get_json(p.admin_port, FIGS);
+  tj *a = tl_get_json(p.admin_port, FIGS);
   int workers[8], nw = 0;
   const tj *th = tj_get(a, "threads");
   for (size_t i = 0; i < th->n && nw < 8; i++) {
@@ -252,7 +243,7 @@ START_TEST(oversubscribed_waits_match_run_delay) {
     tl_close(fds[c]);
   }
   settle();
-  tj *b = get_json(p.admin_port, FIGS);
+  tj *b = tl_get_json(p.admin_port, FIGS);
   double rd1 = 0, w1 = 0, s1 = 0, pre1 = 0;
   for (int i = 0; i < nw; i++) {
     figs f;
@@ -274,7 +265,7 @@ START_TEST(oversubscribed_waits_match_run_delay) {
                 dw, drd);
   ck_assert_msg(dpre > ds - dpre, "preempted %.0f of %.0f", dpre, ds);
   /* /stats threads[] carries the same figures beside the /proc ones. */
-  tj *st = get_json(p.admin_port, "/stats");
+  tj *st = tl_get_json(p.admin_port, "/stats");
   ck_assert_str_eq(tj_str(st, "kernel.sched_source"), "tracepoints");
   const tj *sth = tj_get(st, "threads");
   bool seen = false;
@@ -321,7 +312,7 @@ START_TEST(unprivileged_falls_back_with_its_reason) {
                         "--sched-trace", "on",   NULL};
   tl_proc_start(&p, args);
   requests(p.port, "/task?steps=cpu:1", 50, 1);
-  tj *st = get_json(p.admin_port, "/stats");
+  tj *st = tl_get_json(p.admin_port, "/stats");
   const char *src = tj_str(st, "kernel.sched_source");
   const char *why = tj_str(st, "kernel.sched_source_reason");
   fprintf(stderr, "unprivileged: %s: %s\n", src, why);
@@ -329,7 +320,7 @@ START_TEST(unprivileged_falls_back_with_its_reason) {
   ck_assert_ptr_nonnull(strstr(why, "tracepoints unavailable"));
   tj_release(st);
   settle();
-  tj *s = get_json(p.admin_port, "/sched");
+  tj *s = tl_get_json(p.admin_port, "/sched");
   ck_assert_str_eq(tj_str(s, "source"), "switches");
   const tj *sl = tj_get(s, "slices");
   ck_assert_int_gt(sl->n, 0);
@@ -351,7 +342,7 @@ START_TEST(mounts_unchanged_after_the_server) {
   tl_proc p;
   const char *args[] = {"--threads", "1", "--sched-trace", "on", NULL};
   tl_proc_start(&p, args);
-  tj *s = get_json(p.admin_port, FIGS);
+  tj *s = tl_get_json(p.admin_port, FIGS);
   ck_assert_str_eq(tj_str(s, "source"), "tracepoints");
   tj_release(s);
   char path[64];
@@ -539,7 +530,7 @@ START_TEST(auto_traces_while_watched_and_streams_slices) {
   usleep(300 * 1000);
   /* /stats does not count as watching the lanes: only the stream and
    * GET /sched do. */
-  tj *a = get_json(p.admin_port, "/stats");
+  tj *a = tl_get_json(p.admin_port, "/stats");
   ck_assert_str_eq(tj_str(a, "kernel.sched_source"), "tracepoints");
   ck_assert(!tj_get(a, "kernel.sched_tracing")->b); /* no one watched */
   tj_release(a);
@@ -596,7 +587,7 @@ START_TEST(auto_traces_while_watched_and_streams_slices) {
           with_slices);
   ck_assert_int_ge(with_slices, 1);
   ck_assert_int_le(events, 4 * 10 + 2);
-  tj *b = get_json(p.admin_port, FIGS);
+  tj *b = tl_get_json(p.admin_port, FIGS);
   ck_assert(tj_get(b, "tracing")->b);
   ck_assert(!tj_is_null(b, "tracing_since_ns"));
   tj_release(b);
@@ -640,7 +631,7 @@ START_TEST(new_threads_join_the_trace) {
     tl_close(fds[c]);
   }
   settle();
-  tj *j = get_json(p.admin_port, FIGS);
+  tj *j = tl_get_json(p.admin_port, FIGS);
   /* The kernel takes one filter per event: the events were replaced. */
   ck_assert(tj_get(j, "filtered")->b);
   ck_assert_double_ge(tj_num(j, "filter_updates", 0), 2);
@@ -876,7 +867,7 @@ static void lab_wait(int admin) {
   double t0 = tl_now_s();
   for (;;) {
     usleep(500 * 1000);
-    tj *j = get_json(admin, "/lab/runs");
+    tj *j = tl_get_json(admin, "/lab/runs");
     bool idle = tj_is_null(j, "running");
     tj_release(j);
     if (idle)
@@ -910,7 +901,7 @@ START_TEST(lab_runs_watched_lose_little) {
   usleep(500 * 1000);
   lab_post(p.admin_port, "process-threads");
   lab_wait(p.admin_port);
-  tj *a = get_json(p.admin_port, FIGS);
+  tj *a = tl_get_json(p.admin_port, FIGS);
   double rec1 = tj_num(a, "records", -1), lost1 = tj_num(a, "lost", -1);
   tj_release(a);
   lab_post(p.admin_port, "one-core");
@@ -936,7 +927,7 @@ START_TEST(lab_runs_watched_lose_little) {
   atomic_store(&w.stop, true);
   for (int i = 0; i < 7; i++)
     pthread_join(th[i], NULL);
-  tj *b = get_json(p.admin_port, FIGS);
+  tj *b = tl_get_json(p.admin_port, FIGS);
   double rec2 = tj_num(b, "records", -1), lost2 = tj_num(b, "lost", -1);
   tj_release(b);
   fprintf(stderr,

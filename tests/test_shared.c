@@ -21,22 +21,13 @@
 #include "tl_json.h"
 #include "tl_testutil.h"
 
-static tj *get_stats(int admin_port) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_ptr_nonnull(j);
-  tl_resp_free(&r);
-  return j;
-}
-
 /* /stats once the sampler has seen `want` increments and (unless < 0)
  * `acq` acquisitions of lock 0: a snapshot may be older than the answer
  * just read (the period is 100 ms in these tests; a loaded machine gets
  * 10 s). */
 static tj *stats_with(int admin_port, double want, double acq) {
   for (int i = 0; i < 200; i++) {
-    tj *j = get_stats(admin_port);
+    tj *j = tl_get_stats(admin_port);
     if (tj_num(j, "server.shared.increments", -1) == want &&
         tj_num(j, "server.shared.running", -1) == 0 &&
         (acq < 0 || tj_num(j, "server.shared.acquisitions", -1) == acq))
@@ -182,25 +173,6 @@ START_TEST(race_loses_atomic_and_lock_do_not) {
 }
 END_TEST
 
-/* Sends a GET on a new connection and returns it; the answer is read
- * later (tl_testutil is not thread-safe: no second client thread). */
-static int send_get(int port, const char *path) {
-  char req[256];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
-  int fd = tl_connect(port);
-  tl_send_str(fd, req);
-  return fd;
-}
-
-static int read_status(int fd) {
-  tl_resp r;
-  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  int st = r.status;
-  tl_resp_free(&r);
-  tl_close(fd);
-  return st;
-}
-
 /* A hold makes the others queue: 4 x hold:60 on 4 workers take >= 240 ms;
  * while one holds, /stats names the holder and the waiters, and each
  * waiting thread says which lock it wants; afterwards the waits add up. */
@@ -211,20 +183,15 @@ START_TEST(hold_serialises_and_shows_holder_and_waiters) {
   tl_proc_start(&p, args);
   /* 800 ms of CPU: on a loaded machine under TSan several seconds of wall
    * time, within tl_connect's 15 s receive timeout. */
-  int long_one = send_get(p.port, "/task?steps=hold:800");
-  bool held = false;
-  for (int i = 0; i < 200 && !held; i++) {
-    usleep(20 * 1000);
-    tj *j = get_stats(p.admin_port);
-    held = !tj_is_null(j, "server.shared.holder_tid");
-    tj_release(j);
-  }
-  ck_assert_msg(held, "the first hold never took the lock");
-  int waiter = send_get(p.port, "/task?steps=hold:1");
+  int long_one = tl_send_get(p.port, "/task?steps=hold:800");
+  ck_assert_msg(
+      tl_wait_stats_set(p.admin_port, "server.shared.holder_tid", 200),
+      "the first hold never took the lock");
+  int waiter = tl_send_get(p.port, "/task?steps=hold:1");
   bool seen = false;
   for (int i = 0; i < 200 && !seen; i++) {
     usleep(20 * 1000);
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     if (tj_num(j, "server.shared.waiters", 0) == 1) {
       int holder = (int) tj_num(j, "server.shared.holder_tid", 0);
       ck_assert_int_gt(holder, 0);
@@ -249,8 +216,8 @@ START_TEST(hold_serialises_and_shows_holder_and_waiters) {
     tj_release(j);
   }
   ck_assert_msg(seen, "never saw the second hold waiting");
-  ck_assert_int_eq(read_status(long_one), 200);
-  ck_assert_int_eq(read_status(waiter), 200);
+  ck_assert_int_eq(tl_read_status(long_one), 200);
+  ck_assert_int_eq(tl_read_status(waiter), 200);
 
   double t0 = tl_now_s();
   concurrent(p.port, "/task?steps=hold:60", 4, 200);
@@ -261,7 +228,7 @@ START_TEST(hold_serialises_and_shows_holder_and_waiters) {
     if (j)
       tj_release(j);
     usleep(50 * 1000);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     if (tj_num(j, "server.shared.acquisitions", 0) == 6)
       break;
   }
@@ -314,7 +281,7 @@ START_TEST(deadlock_found_and_survived) {
       usleep(50 * 1000);
       if (j)
         tj_release(j);
-      j = get_stats(p.admin_port);
+      j = tl_get_stats(p.admin_port);
       const tj *d = tj_get(j, "server.shared.deadlocks");
       if (d && d->n > 0)
         dl = &d->kids[0];
@@ -360,7 +327,7 @@ START_TEST(deadlock_found_and_survived) {
     tl_resp_free(&r);
   }
   usleep(300 * 1000);
-  j = get_stats(p.admin_port);
+  j = tl_get_stats(p.admin_port);
   ck_assert_uint_eq(tj_get(j, "server.shared.deadlocks")->n, 1);
   ck_assert(tj_num(j, "server.shared.deadlocks.0.stuck_ms", 0) >= 300);
   tj_release(j);
@@ -394,7 +361,7 @@ START_TEST(processes_have_their_own_counter) {
       usleep(100 * 1000);
       if (j)
         tj_release(j);
-      j = get_stats(p.admin_port);
+      j = tl_get_stats(p.admin_port);
       c1 = tj_num(j, "processes.1.shared.counter", -1);
       c2 = tj_num(j, "processes.2.shared.counter", -1);
       if (c1 + c2 == 8000.0 * (burst + 1))
@@ -433,7 +400,7 @@ START_TEST(deadlocked_worker_process_replaced) {
                         "100",         NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   int pid0 = (int) tj_num(j, "processes.1.pid", 0);
   ck_assert_int_gt(pid0, 0);
   tj_release(j);
@@ -449,7 +416,7 @@ START_TEST(deadlocked_worker_process_replaced) {
     usleep(100 * 1000);
     if (j)
       tj_release(j);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     pid1 = (int) tj_num(j, "processes.1.pid", 0);
     if (pid1 > 0 && pid1 != pid0 &&
         strcmp(tj_str(j, "processes.1.state"), "ready") == 0)
@@ -488,22 +455,17 @@ START_TEST(a_wait_in_progress_counts) {
                         "--sample-ms", "50",   NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  int long_one = send_get(p.port, "/task?steps=hold:1500");
-  bool held = false;
-  for (int i = 0; i < 200 && !held; i++) {
-    usleep(20 * 1000);
-    tj *j = get_stats(p.admin_port);
-    held = !tj_is_null(j, "server.shared.holder_tid");
-    tj_release(j);
-  }
-  ck_assert_msg(held, "the first hold never took the lock");
-  int waiter = send_get(p.port, "/task?steps=hold:1");
+  int long_one = tl_send_get(p.port, "/task?steps=hold:1500");
+  ck_assert_msg(
+      tl_wait_stats_set(p.admin_port, "server.shared.holder_tid", 200),
+      "the first hold never took the lock");
+  int waiter = tl_send_get(p.port, "/task?steps=hold:1");
   double best_pct = -1, best_ms = -1;
   bool seen = false, done = false;
   double t0 = tl_now_s();
   while (!seen && !done && tl_now_s() - t0 < 20) {
     usleep(50 * 1000);
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     const tj *ts = tj_get(j, "server.shared.threads");
     for (size_t k = 0; ts && k < ts->n; k++) {
       const tj *t = &ts->kids[k];
@@ -526,8 +488,8 @@ START_TEST(a_wait_in_progress_counts) {
                 "the waiting thread showed at best lock_wait_ms %.1f, "
                 "lock_wait_pct %.1f",
                 best_ms, best_pct);
-  ck_assert_int_eq(read_status(long_one), 200);
-  ck_assert_int_eq(read_status(waiter), 200);
+  ck_assert_int_eq(tl_read_status(long_one), 200);
+  ck_assert_int_eq(tl_read_status(waiter), 200);
   tj *j = stats_with(p.admin_port, 0, 2);
   ck_assert(tj_is_null(j, "server.shared.holder_tid"));
   const tj *ts = tj_get(j, "server.shared.threads");
@@ -551,12 +513,12 @@ START_TEST(a_deadlock_keeps_when_it_was_found) {
   tl_proc_start(&p, args);
   int fds[2];
   for (int i = 0; i < 2; i++)
-    fds[i] = send_get(p.port, "/task?steps=deadlock");
+    fds[i] = tl_send_get(p.port, "/task?steps=deadlock");
   double first = -1;
   double t0 = tl_now_s();
   while (first < 0 && tl_now_s() - t0 < 10) {
     usleep(50 * 1000);
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     if (tj_get(j, "server.shared.deadlocks")->n > 0)
       first = tj_num(j, "server.shared.deadlocks.0.detect_ms", -1);
     tj_release(j);
@@ -564,7 +526,7 @@ START_TEST(a_deadlock_keeps_when_it_was_found) {
   ck_assert_msg(first >= 0, "no deadlock found");
   /* Several sample periods later. */
   usleep(600 * 1000);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   ck_assert_uint_eq(tj_get(j, "server.shared.deadlocks")->n, 1);
   double later = tj_num(j, "server.shared.deadlocks.0.detect_ms", -1);
   ck_assert_msg(later == first, "detect_ms %.1f, then %.1f", first, later);
@@ -574,7 +536,7 @@ START_TEST(a_deadlock_keeps_when_it_was_found) {
   double stuck = 0;
   for (double t1 = tl_now_s(); stuck < 600 && tl_now_s() - t1 < 5;
        usleep(50 * 1000)) {
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     stuck = tj_num(j, "server.shared.deadlocks.0.stuck_ms", 0);
     tj_release(j);
   }
@@ -587,13 +549,13 @@ END_TEST
 
 /* The worker holding a lock (hold:1000) and the one waiting for it. */
 static int hold_and_wait(const tl_proc *p, int *waiter) {
-  int long_one = send_get(p->port, "/task?steps=hold:1000");
+  int long_one = tl_send_get(p->port, "/task?steps=hold:1000");
   /* Its worker runs it (doing "cpu"; under --processes too, through the
    * scoreboard): it holds the lock. */
   bool held = false;
   for (int i = 0; i < 400 && !held; i++) {
     usleep(20 * 1000);
-    tj *j = get_stats(p->admin_port);
+    tj *j = tl_get_stats(p->admin_port);
     const tj *ts = tj_get(j, "threads");
     for (size_t k = 0; ts && k < ts->n && !held; k++)
       held = !tj_is_null(&ts->kids[k], "doing") &&
@@ -601,7 +563,7 @@ static int hold_and_wait(const tl_proc *p, int *waiter) {
     tj_release(j);
   }
   ck_assert_msg(held, "the first hold never took the lock");
-  *waiter = send_get(p->port, "/task?steps=hold:1");
+  *waiter = tl_send_get(p->port, "/task?steps=hold:1");
   return long_one;
 }
 
@@ -661,7 +623,7 @@ START_TEST(threads_show_their_lock_waits) {
   double t0 = tl_now_s(), best = -1;
   while (!seen && tl_now_s() - t0 < 20) {
     usleep(50 * 1000);
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     int holder = (int) tj_num(j, "server.shared.holder_tid", 0);
     const tj *h = NULL, *w = waiting_thread(j, 0, holder, &h);
     if (w && holder) {
@@ -696,8 +658,8 @@ START_TEST(threads_show_their_lock_waits) {
   }
   ck_assert_msg(seen, "never saw a waiter 200 ms into its wait (best %.1f)",
                 best);
-  ck_assert_int_eq(read_status(long_one), 200);
-  ck_assert_int_eq(read_status(waiter), 200);
+  ck_assert_int_eq(tl_read_status(long_one), 200);
+  ck_assert_int_eq(tl_read_status(waiter), 200);
   tj *j = stats_with(p.admin_port, 0, 2);
   const tj *ts = tj_get(j, "threads");
   bool found = false;
@@ -727,7 +689,7 @@ START_TEST(fleet_threads_show_their_lock_waits) {
   double t0 = tl_now_s();
   while (!seen && tl_now_s() - t0 < 20) {
     usleep(50 * 1000);
-    tj *j = get_stats(p.admin_port);
+    tj *j = tl_get_stats(p.admin_port);
     int wpid = (int) tj_num(j, "processes.1.pid", 0);
     const tj *w = wpid ? waiting_thread(j, wpid, 0, NULL) : NULL;
     if (w && tj_num(w, "lock_wait_ms", 0) >= 200) {
@@ -738,8 +700,8 @@ START_TEST(fleet_threads_show_their_lock_waits) {
     tj_release(j);
   }
   ck_assert_msg(seen, "no worker process thread shown waiting for lock 0");
-  ck_assert_int_eq(read_status(long_one), 200);
-  ck_assert_int_eq(read_status(waiter), 200);
+  ck_assert_int_eq(tl_read_status(long_one), 200);
+  ck_assert_int_eq(tl_read_status(waiter), 200);
   ck_assert_int_eq(tl_proc_stop(&p, 10000), 0);
 }
 END_TEST
@@ -888,7 +850,7 @@ START_TEST(fork_copy_on_write_measured) {
   const char *args[] = {"--mode", "pool", "--threads", "2", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  tj *j = get_stats(p.admin_port);
+  tj *j = tl_get_stats(p.admin_port);
   const char *c = "server.shared.fork_cow";
   ck_assert_msg(!tj_is_null(j, c), "the copy-on-write probe did not run");
   char k[128];

@@ -12,57 +12,27 @@
 #include "tl_json.h"
 #include "tl_testutil.h"
 
-static tj *get_stats(int admin_port) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(admin_port, "/stats", &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_ptr_nonnull(j);
-  tl_resp_free(&r);
-  return j;
-}
-
-static int send_get(int port, const char *path) {
-  char req[128];
-  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
-  int fd = tl_connect(port);
-  tl_send_str(fd, req);
-  return fd;
-}
-
-static void expect_200(int fd) {
-  tl_resp r;
-  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
-  ck_assert_int_eq(r.status, 200);
-  tl_resp_free(&r);
-  tl_close(fd);
-}
-
 START_TEST(a_lock_is_free_once_the_holds_end) {
   const char *args[] = {"--mode",      "pool", "--threads", "4",
                         "--sample-ms", "50",   NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  int first = send_get(p.port, "/task?steps=hold:400");
+  int first = tl_send_get(p.port, "/task?steps=hold:400");
   bool waited = false;
-  int second = -1;
   /* The second hold is sent once the first holds the lock: it waits. */
-  for (int i = 0; i < 300 && second < 0; i++) {
-    usleep(20 * 1000);
-    tj *j = get_stats(p.admin_port);
-    if (!tj_is_null(j, "server.shared.holder_tid"))
-      second = send_get(p.port, "/task?steps=hold:1");
-    tj_release(j);
-  }
-  ck_assert_msg(second >= 0, "the first hold never took the lock");
-  expect_200(first);
-  expect_200(second);
+  ck_assert_msg(
+      tl_wait_stats_set(p.admin_port, "server.shared.holder_tid", 300),
+      "the first hold never took the lock");
+  int second = tl_send_get(p.port, "/task?steps=hold:1");
+  ck_assert_int_eq(tl_read_status(first), 200);
+  ck_assert_int_eq(tl_read_status(second), 200);
   /* Both done: once the sampler saw both acquisitions, nothing holds or
    * waits for the lock. */
   tj *j = NULL;
   for (int i = 0; i < 200; i++) {
     if (j)
       tj_release(j);
-    j = get_stats(p.admin_port);
+    j = tl_get_stats(p.admin_port);
     if (tj_num(j, "server.shared.acquisitions", 0) == 2 &&
         tj_num(j, "server.shared.running", -1) == 0)
       break;

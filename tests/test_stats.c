@@ -23,37 +23,6 @@
 #include "tl_json.h"
 #include "tl_testutil.h"
 
-static tj *get_stats(tl_proc *p) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(p->admin_port, "/stats", &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_msg(j != NULL, "/stats is not JSON: %.200s", r.body);
-  tl_resp_free(&r);
-  return j;
-}
-
-/* Waits until a snapshot newer than `after` exists, taken at least
- * `min_ms` after it. */
-static tj *stats_after(tl_proc *p, double seq_after) {
-  double deadline = tl_now_s() + 10;
-  while (tl_now_s() < deadline) {
-    tj *j = get_stats(p);
-    if (tj_num(j, "seq", 0) > seq_after)
-      return j;
-    tj_release(j);
-    usleep(20000);
-  }
-  ck_abort_msg("no new snapshot");
-  return NULL;
-}
-
-static tj *fresh_stats(tl_proc *p) {
-  tj *j = get_stats(p);
-  double seq = tj_num(j, "seq", 0);
-  tj_release(j);
-  return stats_after(p, seq);
-}
-
 static void start(tl_proc *p, const char *mode, const char *threads) {
   const char *args[] = {"--mode",      mode,  "--threads", threads,
                         "--sample-ms", "100", NULL};
@@ -109,7 +78,7 @@ static bool kernel_schedstat(int pid, int tid, double *oncpu,
 START_TEST(thread_list_matches_kernel) {
   tl_proc p;
   start(&p, "pool", "3");
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   /* The kernel's list, read right after the snapshot; the server is idle
    * so no thread comes or goes in between. */
   char path[64];
@@ -166,7 +135,7 @@ START_TEST(cpu_and_switches_agree_with_kernel) {
     tl_resp_free(&r);
   }
   usleep(300000);
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   const tj *threads = tj_get(j, "threads");
   double busiest = 0, kernel_delay = 0;
   for (size_t i = 0; i < threads->n; i++) {
@@ -265,7 +234,7 @@ START_TEST(request_counters_match_requests_sent) {
   double sent_ms = (tl_now_s() - t0) * 1000;
   close(fd);
   usleep(200000);
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   ck_assert_int_eq(tj_num(j, "server.requests.total", -1), 45);
   ck_assert_int_eq(tj_num(j, "server.requests.by_route./plaintext.total", -1),
                    30);
@@ -302,7 +271,7 @@ START_TEST(server_rates_follow_the_counters) {
   start(&p, "pool", "2");
   int seen = 0;
   for (int attempt = 0; attempt < 20 && seen < 3; attempt++) {
-    tj *prev = fresh_stats(&p);
+    tj *prev = tl_fresh_stats(p.admin_port);
     int fd = tl_connect(p.port);
     for (int i = 0; i < 20; i++)
       tl_send_str(fd, "GET /plaintext HTTP/1.1\r\nHost: t\r\n\r\n");
@@ -312,7 +281,7 @@ START_TEST(server_rates_follow_the_counters) {
       tl_resp_free(&r);
     }
     close(fd);
-    tj *j = stats_after(&p, tj_num(prev, "seq", 0));
+    tj *j = tl_stats_after(p.admin_port, tj_num(prev, "seq", 0));
     /* Only two snapshots in a row tell a period's rate. */
     if (tj_num(j, "seq", 0) == tj_num(prev, "seq", 0) + 1 &&
         tj_num(j, "server.requests.total", 0) >
@@ -512,7 +481,7 @@ START_TEST(control_switches_mode_under_live_connection) {
   ck_assert(strstr(r.body, "\"mode\":\"pool\"") != NULL); /* admitted before */
   tl_resp_free(&r);
   close(slow);
-  j = fresh_stats(&p);
+  j = tl_fresh_stats(p.admin_port);
   ck_assert_str_eq(tj_str(j, "server.mode"), "async");
   ck_assert_int_eq(tj_num(j, "server.threads", 0), 3);
   ck_assert(tj_get(j, "server.pinned")->b);
@@ -579,7 +548,7 @@ START_TEST(observer_answers_while_loop_is_blocked) {
   close(busy);
   /* The block shows up as loop lag and as an insight. */
   usleep(250000);
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   double lag = tj_num(j, "server.loop.lag_ms.since_start.max", 0);
   ck_assert_msg(lag >= 1000, "loop lag max %.1f ms after a 2 s CPU step", lag);
   const tj *ins = tj_get(j, "insights");
@@ -638,7 +607,7 @@ START_TEST(sends_report_their_path_and_batches) {
   tl_proc p;
   tl_proc_start(&p, args);
   sequential_requests(p.port, 40);
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   double req = tj_num(j, "server.requests.total", -1);
   double subs = tj_num(j, "server.sends.submissions", -1);
   double writes = tj_num(j, "server.sends.writes", -1);
@@ -675,7 +644,7 @@ START_TEST(no_stats_reports_nothing_invented) {
   const char *args[] = {"--no-stats", "--sample-ms", "100", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   ck_assert(!tj_get(j, "stats_enabled")->b);
   ck_assert_int_eq((int) tj_get(j, "threads")->n, 0);
   tj_release(j);
@@ -797,10 +766,10 @@ static double snap_runq(const tj *j, int tid) {
 static tj *bracketed(tl_proc *p, const int *tids, int n, double *before,
                      double *after, double *on_before, double *on_after) {
   kernel_delays_on(p->pid, tids, n, before, on_before);
-  tj *j = get_stats(p);
+  tj *j = tl_get_stats(p->admin_port);
   double seq = tj_num(j, "seq", 0);
   tj_release(j);
-  j = stats_after(p, seq + 1);
+  j = tl_stats_after(p->admin_port, seq + 1);
   kernel_delays_on(p->pid, tids, n, after, on_after);
   return j;
 }
@@ -821,7 +790,7 @@ START_TEST(runq_wait_runs_with_the_kernel) {
                         "--sample-ms", "200",  NULL};
   tl_proc_start(&p, args);
   ck_assert_int_eq(sched_setaffinity(0, sizeof(all), &all), 0);
-  tj *j = fresh_stats(&p);
+  tj *j = tl_fresh_stats(p.admin_port);
   int tids[4];
   ck_assert_int_eq(worker_tids(j, tids, 4), 4);
   tj_release(j);
@@ -905,10 +874,10 @@ START_TEST(runq_wait_runs_with_the_kernel) {
   cpu_load_finish(&l);
   /* Idle now, so nothing moves between the snapshot and the kernel read:
    * the figures are the kernel's to within rounding. */
-  j = get_stats(&p);
+  j = tl_get_stats(p.admin_port);
   double seq = tj_num(j, "seq", 0);
   tj_release(j);
-  j = stats_after(&p, seq + 1);
+  j = tl_stats_after(p.admin_port, seq + 1);
   kernel_delays(p.pid, tids, 4, k1);
   for (int w = 0; w < 4; w++) {
     double ours = snap_runq(j, tids[w]);
@@ -1098,7 +1067,7 @@ START_TEST(metrics_histograms_complete) {
     tl_resp_free(&r);
   }
   usleep(300000);
-  tj_release(fresh_stats(&p));
+  tj_release(tl_fresh_stats(p.admin_port));
   ck_assert_int_eq(tl_get(p.admin_port, "/metrics", &r), 200);
   char *text = strdup(r.body);
   int typed[N_HIST] = {0};

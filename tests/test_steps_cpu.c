@@ -21,15 +21,6 @@
 /* Clock granularity: start/end are truncated to µs separately. */
 #define WALL_SLACK_US 5.0
 
-static tj *get_json(int port, const char *path) {
-  tl_resp r;
-  ck_assert_int_eq(tl_get(port, path, &r), 200);
-  tj *j = tj_parse(r.body, r.body_len);
-  ck_assert_msg(j != NULL, "%s: not JSON: %.200s", path, r.body);
-  tl_resp_free(&r);
-  return j;
-}
-
 static double step_wall_us(const tj *s) {
   return tj_num(s, "end_us", -1) - tj_num(s, "start_us", 0);
 }
@@ -61,7 +52,7 @@ static void run_mode(const char *mode, const char *slice) {
                         "--coro-slice-ms", slice, NULL};
   tl_proc_start(&p, args);
   for (int k = 0; k < 3; k++) {
-    tj *t = get_json(p.port, "/task?steps=cpu:6,io:10,cpu:3,yield,io:1");
+    tj *t = tl_get_json(p.port, "/task?steps=cpu:6,io:10,cpu:3,yield,io:1");
     ck_assert_str_eq(tj_str(t, "mode"), mode);
     check_steps_fit(t);
     tj_release(t);
@@ -88,7 +79,7 @@ START_TEST(uncontended_cpu_step_mostly_on_core) {
   tl_proc_start(&p, args);
   double best = 0;
   for (int k = 0; k < 200 && best < 0.8; k++) {
-    tj *t = get_json(p.port, "/cpu?ms=2");
+    tj *t = tl_get_json(p.port, "/cpu?ms=2");
     check_steps_fit(t);
     const tj *s = tj_get(t, "steps.0");
     double share = tj_num(s, "cpu_us", 0) / step_wall_us(s);
@@ -147,7 +138,7 @@ START_TEST(contended_cpu_steps_wait_for_the_core) {
 
   /* /stats carries the same figure for recent steps. */
   usleep(1200 * 1000);
-  tj *st = get_json(p.admin_port, "/stats");
+  tj *st = tl_get_json(p.admin_port, "/stats");
   const tj *steps = tj_get(st, "timeline.steps");
   ck_assert_ptr_nonnull(steps);
   int ncpu = 0;

@@ -483,3 +483,102 @@ int tl_connect_from(const char *src, int port) {
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
   return fd;
 }
+
+tj *tl_get_json(int port, const char *path) {
+  char req[2048];
+  snprintf(req, sizeof(req),
+           "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n\r\n",
+           path, port);
+  int fd = tl_connect(port);
+  tl_send_str(fd, req);
+  tl_resp r;
+  ck_assert_msg(tl_read_resp(fd, &r, false) == 0, "%s: no complete answer",
+                path);
+  ck_assert_msg(strncmp(r.head, "HTTP/1.1 200", 12) == 0, "%s answered %.40s",
+                path, r.head);
+  /* The whole answer was the body: nothing behind it before the close. */
+  char rest[64];
+  bool eof;
+  size_t extra = tl_recv_rest(fd, rest, sizeof(rest), 15000, &eof);
+  tl_close(fd);
+  ck_assert_msg(extra == 0 && eof, "%s: %zu bytes after the body (%s)", path,
+                extra, eof ? "then closed" : "not closed");
+  tj *j = tj_parse(r.body, r.body_len);
+  ck_assert_msg(j != NULL, "%s is not JSON: %.200s", path, r.body);
+  tl_resp_free(&r);
+  return j;
+}
+
+tj *tl_get_stats(int admin_port) { return tl_get_json(admin_port, "/stats"); }
+
+tj *tl_stats_after(int admin_port, double seq_after) {
+  double deadline = tl_now_s() + 10;
+  while (tl_now_s() < deadline) {
+    tj *j = tl_get_stats(admin_port);
+    if (tj_num(j, "seq", 0) > seq_after)
+      return j;
+    tj_release(j);
+    usleep(20000);
+  }
+  ck_abort_msg("no /stats snapshot after seq %.0f within 10 s", seq_after);
+  return NULL;
+}
+
+tj *tl_fresh_stats(int admin_port) {
+  tj *j = tl_get_stats(admin_port);
+  double seq = tj_num(j, "seq", 0);
+  tj_release(j);
+  return tl_stats_after(admin_port, seq);
+}
+
+int tl_send_get(int port, const char *path) {
+  char req[2048];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  int fd = tl_connect(port);
+  tl_send_str(fd, req);
+  return fd;
+}
+
+int tl_read_status(int fd) {
+  tl_resp r;
+  ck_assert_int_eq(tl_read_resp(fd, &r, false), 0);
+  int st = r.status;
+  tl_resp_free(&r);
+  tl_close(fd);
+  return st;
+}
+
+/* One keep-alive GET, answered 200; the answer in r (free it). */
+static void ask(int fd, const char *path, tl_resp *r) {
+  char req[2048];
+  snprintf(req, sizeof(req), "GET %s HTTP/1.1\r\nHost: t\r\n\r\n", path);
+  tl_send_str(fd, req);
+  ck_assert_int_eq(tl_read_resp(fd, r, false), 0);
+  ck_assert_int_eq(r->status, 200);
+}
+
+void tl_ask_ok(int fd, const char *path) {
+  tl_resp r;
+  ask(fd, path, &r);
+  tl_resp_free(&r);
+}
+
+int tl_ask_pid(int fd, const char *path) {
+  tl_resp r;
+  ask(fd, path, &r);
+  char pid[32] = "0";
+  ck_assert(tl_resp_find_header(&r, "X-Pid", pid, sizeof(pid)));
+  tl_resp_free(&r);
+  return atoi(pid);
+}
+
+bool tl_wait_stats_set(int admin_port, const char *path, int tries) {
+  bool set = false;
+  for (int i = 0; i < tries && !set; i++) {
+    usleep(20 * 1000);
+    tj *j = tl_get_stats(admin_port);
+    set = tj_get(j, path) && !tj_is_null(j, path);
+    tj_release(j);
+  }
+  return set;
+}

@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "tl_json.h"
+
 typedef struct tl_proc {
   pid_t pid;
   int port;          /* workload */
@@ -79,5 +81,36 @@ void tl_close(int fd);
  * read-ahead of tl_read_resp, then recv. Returns the bytes stored in buf
  * (NUL-terminated, at most cap-1); *eof tells whether EOF was seen. */
 size_t tl_recv_rest(int fd, char *buf, size_t cap, int timeout_ms, bool *eof);
+
+/* ---- set-up shared by the integration tests ---------------------------- */
+/* GET path on a fresh connection (Connection: close): asserts the answer is
+ * "HTTP/1.1 200", that nothing follows it before the close, and that its
+ * body is JSON (tl_json, strict); the parsed tree (tj_release it). Bodies
+ * of any size (tl_read_resp). */
+tj *tl_get_json(int port, const char *path);
+/* tl_get_json of the observer's /stats. */
+tj *tl_get_stats(int admin_port);
+/* The first /stats snapshot whose seq is above seq_after, waiting up to
+ * 10 s (the sampler publishes a new one every --sample-ms); aborts the test
+ * when none comes. */
+tj *tl_stats_after(int admin_port, double seq_after);
+/* The first /stats snapshot taken after this call (newer than the one
+ * current now). */
+tj *tl_fresh_stats(int admin_port);
+/* Sends "GET path" on a new connection and returns it, the answer still
+ * unread: several requests in flight from one client thread (these helpers
+ * are not thread-safe: no second client thread). */
+int tl_send_get(int port, const char *path);
+/* Reads one complete answer on fd (asserted), closes fd (tl_close), and
+ * returns the answer's status. */
+int tl_read_status(int fd);
+/* "GET path" on the keep-alive connection fd; asserts a complete 200. */
+void tl_ask_ok(int fd, const char *path);
+/* tl_ask_ok that also asserts an X-Pid header; returns that pid (the
+ * process that answered, under --processes). */
+int tl_ask_pid(int fd, const char *path);
+/* Polls /stats every 20 ms, at most tries times, until path is there and
+ * not null; whether it came. */
+bool tl_wait_stats_set(int admin_port, const char *path, int tries);
 
 #endif

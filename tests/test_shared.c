@@ -253,16 +253,12 @@ END_TEST
  * still serves, it does, and it still stops on SIGTERM. */
 START_TEST(deadlock_found_and_survived) {
   const char *mode = _i == 0 ? "pool" : "async";
-  const char *args[] = {"--mode",
-                        mode,
-                        "--threads",
-                        "4",
-                        "--loops",
-                        _i == 0 ? "1" : "2",
-                        "--allow-deadlock",
-                        "--sample-ms",
+  const char *args[] = {"--mode", mode, "--threads", "4", "--loops",
+                        _i == 0 ? "1" : "2", "--allow-deadlock", "--sample-ms",
                         "100",
-                        NULL};
+                        /* Longer than the stop below waits: only the
+                         * stuck threads let go end it in time. */
+                        "--shutdown-timeout-ms", "30000", NULL};
   tl_proc p;
   tl_proc_start(&p, args);
   int fds[2];

@@ -146,12 +146,14 @@ START_TEST(load_rates_written_with_separators) {
   double t = T0;
   feed(ev, &t, 10, 500);
   ck_assert_int_eq(tl_events_count(ev), 1);
-  ck_assert_str_eq(tl_events_at(ev, 0)->text, "load started: 500 req/s");
+  ck_assert_str_eq(tl_events_at(ev, 0)->text,
+                   "load started: 500 req/s in its first period");
   feed(ev, &t, 30, 0);
   ck_assert_int_eq(tl_events_count(ev), 2);
   feed(ev, &t, 1, 250000);
   ck_assert_int_eq(tl_events_count(ev), 3);
-  ck_assert_str_eq(tl_events_at(ev, 2)->text, "load started: 250,000 req/s");
+  ck_assert_str_eq(tl_events_at(ev, 2)->text,
+                   "load started: 250,000 req/s in its first period");
   tl_events_close(ev);
 }
 END_TEST

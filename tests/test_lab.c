@@ -242,12 +242,21 @@ static int open_stream(const tl_proc *p) {
 static char last_progress[1024];
 static int setup_events;
 
+/* The "variant" events of the last read_lab_events: each variant's record
+ * as it was made, before the result. */
+#define MAX_VARIANT_EVENTS 8
+static char *variant_events[MAX_VARIANT_EVENTS];
+static int nvariant_events;
+
 static char *read_lab_events(int fd, int timeout_s, int *progress) {
   size_t cap = 1 << 20, len = 0;
   char *buf = malloc(cap);
   double end = tl_now_s() + timeout_s;
   *progress = 0;
   setup_events = 0;
+  for (int i = 0; i < nvariant_events; i++)
+    free(variant_events[i]);
+  nvariant_events = 0;
   char *result = NULL;
   while (!result && tl_now_s() < end) {
     struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -275,6 +284,9 @@ static char *read_lab_events(int fd, int timeout_s, int *progress) {
           snprintf(last_progress, sizeof(last_progress), "%s", data);
         if (strstr(data, "\"phase\":\"setup\""))
           setup_events++;
+      } else if (strstr(data, "\"type\":\"variant\"")) {
+        if (nvariant_events < MAX_VARIANT_EVENTS)
+          variant_events[nvariant_events++] = strdup(data);
       } else if (strstr(data, "\"type\":\"result\""))
         result = strdup(data);
       size_t used = (size_t) (nl + 2 - buf);
@@ -514,6 +526,21 @@ START_TEST(lab_one_core_restores_worker_cpus) {
                 p1 / p0);
   ck_assert(strstr(tj_str(j, "result.verdict.text"),
                    agree ? "as the model says" : "but the model says") != NULL);
+  /* Each variant's record came on its own as it was made, before the
+   * result, with the figure the result then gives it. */
+  ck_assert_int_eq(nvariant_events, 2);
+  for (int i = 0; i < 2; i++) {
+    tj *ve = tj_parse(variant_events[i], strlen(variant_events[i]));
+    ck_assert_ptr_nonnull(ve);
+    ck_assert_str_eq(tj_str(ve, "id"), "one-core");
+    ck_assert_int_eq((int) tj_num(ve, "variant", -1), i);
+    char path[64];
+    snprintf(path, sizeof(path), "result.variants.%d.measured", i);
+    ck_assert_msg(tj_num(ve, "record.measured", -1) == tj_num(j, path, -2),
+                  "variant %d: %g in its event, %g in the result", i,
+                  tj_num(ve, "record.measured", -1), tj_num(j, path, -2));
+    tj_release(ve);
+  }
   ck_assert(tj_get(j, "result.restored")->b);
   ck_assert_str_eq(tj_str(j, "result.settings_after.worker_cpus"), before);
   ck_assert_int_eq((int) tj_num(j, "result.settings_after.threads", 0), 2);

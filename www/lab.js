@@ -32,7 +32,7 @@ import {
 const state = {
   experiments: [], runs: [], running: null, source: null, lastResult: null,
   progressEvents: 0, lastProgress: null, hasVariants: false,
-  focus: { open: false, id: null, panels: [], progress: null, result: null },
+  focus: { open: false, id: null, panels: [], progress: null, result: null, records: [] },
   replay: new ReplayBuffer(60000, 600), replaying: null, replayable: [],
 };
 let hooks = { replay: null, live: null, record: null, columns: null };
@@ -233,6 +233,7 @@ function clearResult() {
   state.lastResult = null;
   state.focus.result = null;
   state.focus.progress = null;
+  state.focus.records = [];
 }
 
 /* The per-second series is the server's request counter: with a probe
@@ -404,7 +405,8 @@ function renderFocus() {
   if (!state.focus.open) return;
   const x = experiment(state.focus.id);
   const r = state.focus.result;
-  const vs = focusVariants(x, r);
+  /* Before the result: the records of the variants already done. */
+  const vs = focusVariants(x, r).map((v, i) => (!r && state.focus.records[i] ? { ...v, ...state.focus.records[i] } : v));
   const p = state.focus.progress;
   const rows = r ? vs.map((v) => ({ state: 'done', phase: 'done', left_s: 0, pct: 100, id: v.id }))
     : variantProgress(vs, p && !Number.isInteger(p.variant) ? { ...p, variant: 0, phase: p.phase || 'load' } : p);
@@ -515,6 +517,7 @@ function onLabEvent(ev) {
     renderProgress(m);
     if (state.focus.open && m.id && m.id !== state.focus.id) {
       state.focus.result = null;           // Run all: the next experiment,
+      state.focus.records = [];            // its own variants' records
       state.replay.clear();                // its own snapshots
       openFocus(m.id);
     }
@@ -522,6 +525,12 @@ function onLabEvent(ev) {
       state.focus.progress = m;
       renderFocus();
     }
+  } else if (m.type === 'variant') {
+    /* A variant's record as soon as it is made: its figure beside the
+     * variants still to come. */
+    if (!state.running || m.id !== state.focus.id || !Number.isInteger(m.variant) || !m.record) return;
+    state.focus.records[m.variant] = m.record;
+    renderFocus();
   } else if (m.type === 'result') {
     /* A result already shown (the same run again) must not come back over
      * the next run's cleared view. */

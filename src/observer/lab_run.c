@@ -220,6 +220,11 @@ static void variant_done(tl_lab *lab) {
   json_t *rec = tl_lab_verdict_variant(lab);
   if (lab->in_child)
     json_object_set_new(rec, "child", tl_lab_child_run_record(lab));
+  /* Its figure at once, not only with the run's result. */
+  tl_lab_run_broadcast(
+      lab, json_pack("{s:s,s:s,s:i,s:i,s:O}", "type", "variant", "id",
+                     tl_lab_run_str(lab->exp, "id", ""), "run", lab->seq,
+                     "variant", lab->variant, "record", rec));
   json_array_append_new(lab->vresults, rec);
   lab->in_child = false;
   forget_load(lab);

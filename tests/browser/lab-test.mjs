@@ -84,6 +84,13 @@ try {
         window.tlSeenFocus = { q: document.getElementById('lab-focus-q').textContent,
           state: document.querySelector('#lab-focus-variants .lab-variant.running .lab-variant-state').textContent };
       }
+      /* A finished variant's figure while the next one is still to run
+       * (its record's own event, before the result). */
+      const doneFig = document.querySelector('#lab-focus-variants .lab-variant.done .lab-variant-fig');
+      if (!window.tlSeenEarly && !f.hidden && doneFig && /measured/.test(doneFig.textContent) &&
+          document.querySelector('#lab-focus-variants .lab-variant.running, #lab-focus-variants .lab-variant.waiting')) {
+        window.tlSeenEarly = doneFig.textContent;
+      }
     };
     new MutationObserver(look).observe(document.getElementById('panel-lab'),
       { subtree: true, childList: true, attributes: true, characterData: true });
@@ -150,6 +157,9 @@ try {
   });
   r.check(focus.open, 'Run opens the focused view');
   const seenFocus = await page.evaluate(() => window.tlSeenFocus);
+  const early = await page.evaluate(() => window.tlSeenEarly || null);
+  r.check(!!early && /^measured 3 /.test(early), 'the first variant\'s figure shows as soon as it is done, the second still running',
+    early);
   r.check(!!seenFocus && /one process with many threads/.test(seenFocus.q), 'during the run it asks the question, a variant running',
     seenFocus && `${seenFocus.q.slice(0, 60)} · ${seenFocus.state}`);
   r.check(focus.fits && !focus.scroll && focus.w <= 1400 && focus.h <= 900, 'the focused view fits 1400x900 without scrolling',

@@ -20,7 +20,8 @@
  * for; the time before them that was not fetched is shaded amber.
  *
  * Per core, "ours" is exact from the slices over the newest sample period
- * whose slices are final (about 1.3 s behind now); idle comes from
+ * traced from its start whose slices are final (about 1.3 s behind now;
+ * none in the first periods after tracing began); idle comes from
  * /proc/stat over the same period and "other" is the rest of it.
  * (The kernel filter keeps only the switches of our threads, so a switch
  * between two other processes, or one of them and idle, is never recorded:
@@ -59,6 +60,7 @@ const st = {
   slices: [], seen: new Map(), nowNs: 0, since: 0, holes: [], truncated: false,
   threads: new Map(), periodMs: 0, sampleNs: null, workerPids: [],
   samples: [],                     // [{ ns, idle[] }]: recent snapshots, newest last
+  tracingSince: null,              // when the server began tracing (ns), null: not tracing
   ours: { sampleNs: null, pct: [], idle: [] },   // per core, over the sample period that idle is of
   steps: [], stepKeys: new Set(), onTask: null,
   drawn: [], polls: 0, errors: 0, drawPending: false,
@@ -97,6 +99,7 @@ const ingest = (d) => {
   st.source = d.source;
   st.reason = d.source_reason || '';
   st.tracing = d.tracing;
+  st.tracingSince = d.tracing && isNum(d.tracing_since_ns) ? d.tracing_since_ns : null;
   st.lost = d.lost || 0;
   st.lostPerCpu = Array.isArray(d.lost_per_cpu) ? d.lost_per_cpu : [];
   st.ncpu = d.ncpu || st.ncpu;
@@ -163,11 +166,14 @@ const scheduleDraw = () => {
   requestAnimationFrame(() => { st.drawPending = false; draw(); });
 };
 
-/* The newest of samples ([{ ns }], oldest first) whose period's stays are
- * all in at nowNs (a replay's log holds them already), or null. */
-export function finalSample(samples, nowNs, replaying) {
+/* The newest of samples ([{ ns }], oldest first) whose period (periodNs
+ * long) was traced from its start (sinceNs: when tracing began, null: not
+ * tracing) and whose stays are all in at nowNs (a replay's log holds them
+ * already), or null. */
+export function finalSample(samples, nowNs, replaying, sinceNs, periodNs) {
   const finalNs = nowNs - (replaying ? LAG_NS : FINAL_NS);
-  return samples.filter((x) => x.ns <= finalNs).pop() || null;
+  const traced = (x) => replaying || (isNum(sinceNs) && x.ns - periodNs >= sinceNs);
+  return samples.filter((x) => x.ns <= finalNs && traced(x)).pop() || null;
 }
 
 /* Our exact share of a core from fromNs to toNs, %. */
@@ -215,7 +221,7 @@ const draw = () => {
   const periodNs = (st.periodMs || 500) * 1e6;
   /* The shares of the newest sample period whose slices are final (a
    * replay's log is final already), beside that period's idle. */
-  const sample = finalSample(st.samples, st.nowNs, !!rec.saved);
+  const sample = finalSample(st.samples, st.nowNs, !!rec.saved, st.tracingSince, periodNs);
   if (sample && st.ours.sampleNs !== sample.ns) {
     st.ours = { sampleNs: sample.ns, idle: sample.idle,
       pct: Array.from({ length: ncpu }, (_, cpu) => oursPct(cpu, sample.ns - periodNs, sample.ns)) };

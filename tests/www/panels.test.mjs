@@ -254,11 +254,16 @@ test('focused view: each experiment\'s Threads columns are real ones, fewer than
 
 import { finalSample } from '../../www/lanes.js';
 
-test('lanes: a period\'s shares wait until its stays are final (1.3 s live; a replay\'s log is final)', () => {
-  const now = 100e9;
+test('lanes: a period\'s shares wait until its stays are final (1.3 s live; a replay\'s log is final), traced from its start', () => {
+  const now = 100e9, P = 0.5e9, since = 90e9;
   const samples = [{ ns: now - 2.0e9 }, { ns: now - 1.5e9 }, { ns: now - 1.0e9 }, { ns: now - 0.5e9 }, { ns: now - 0.1e9 }];
-  assert.equal(finalSample(samples, now, false).ns, now - 1.5e9);
-  assert.equal(finalSample(samples, now, true).ns, now - 0.1e9 + 0);
-  assert.equal(finalSample([{ ns: now - 0.1e9 }], now, false), null);
-  assert.equal(finalSample([], now, true), null);
+  assert.equal(finalSample(samples, now, false, since, P).ns, now - 1.5e9);
+  assert.equal(finalSample(samples, now, true, since, P).ns, now - 0.1e9);
+  assert.equal(finalSample([{ ns: now - 0.1e9 }], now, false, since, P), null);
+  assert.equal(finalSample([], now, true, since, P), null);
+  /* Tracing began 1.8 s ago: the period ending 1.5 s ago began before it. */
+  assert.equal(finalSample(samples, now, false, now - 1.8e9, P), null);
+  assert.equal(finalSample(samples, now, false, now - 2.6e9, P).ns, now - 1.5e9);
+  /* Not tracing: no share to give. */
+  assert.equal(finalSample(samples, now, false, null, P), null);
 });

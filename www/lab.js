@@ -240,7 +240,7 @@ function clearResult() {
  * it counts the probe's requests too (thousands a second where the loop
  * answers it), so it is not the load's req/s measured by wrk. */
 function seriesTitle(x) {
-  return x && x.probe ? 'requests/s at the server (the load and the probe)' : 'req/s per second of the load, each variant';
+  return x && x.probe ? 'requests/s at the server (the load and the probe)' : 'the server\'s req/s each second (all its clients), each variant';
 }
 
 /* The legend of a Lab chart: small colour boxes, each entry cut to the

@@ -70,31 +70,52 @@ static uint64_t switches_of_this_thread(void) {
   return sum;
 }
 
-START_TEST(the_thread_drains_while_nobody_takes) {
+/* A tracer of the tracepoints filtered to this thread and a partner b that
+ * answers each byte on ping with one on pong (tids: this thread's, b's). */
+static tl_sched_trace *open_pair(pthread_t *b, int tids[2]) {
   const char *why = NULL;
   long ncpu = sysconf(_SC_NPROCESSORS_CONF);
   tl_sched_trace *t = tl_sched_trace_open_tracepoints((int) ncpu, 64, &why);
   ck_assert_msg(t != NULL, "tracepoints: %s", why ? why : "?");
   ck_assert_int_eq(pipe(ping), 0);
   ck_assert_int_eq(pipe(pong), 0);
-  pthread_t b;
-  ck_assert_int_eq(pthread_create(&b, NULL, b_main, NULL), 0);
+  ck_assert_int_eq(pthread_create(b, NULL, b_main, NULL), 0);
   while (atomic_load(&b_tid) == 0)
     usleep(1000);
-  int tids[2] = {(int) syscall(SYS_gettid), atomic_load(&b_tid)};
+  tids[0] = (int) syscall(SYS_gettid);
+  tids[1] = atomic_load(&b_tid);
   ck_assert_int_eq(tl_sched_trace_set_threads(t, tids, 2), 0);
-  ck_assert(tl_sched_trace_filtered(t));
-  tl_sched_drain *d = tl_sched_drain_start(t);
-  ck_assert_ptr_nonnull(d);
+  return t;
+}
+
+/* rounds of: a byte to b, its answer, a 200 us sleep. */
+static void ping_pong(int rounds) {
   char c = 'p';
   struct timespec gap = {.tv_sec = 0, .tv_nsec = 200000};
-  uint64_t kernel_before = switches_of_this_thread();
-  tl_sched_trace_enable(t, true);
-  for (int i = 0; i < ROUNDS; i++) {
+  for (int i = 0; i < rounds; i++) {
     ck_assert_int_eq(write(ping[1], &c, 1), 1);
     ck_assert_int_eq(read(pong[0], &c, 1), 1);
     nanosleep(&gap, NULL);
   }
+}
+
+static void close_pair(tl_sched_trace *t, pthread_t b) {
+  char c = 'q';
+  ck_assert_int_eq(write(ping[1], &c, 1), 1);
+  pthread_join(b, NULL);
+  tl_sched_trace_close(t);
+}
+
+START_TEST(the_thread_drains_while_nobody_takes) {
+  pthread_t b;
+  int tids[2];
+  tl_sched_trace *t = open_pair(&b, tids);
+  ck_assert(tl_sched_trace_filtered(t));
+  tl_sched_drain *d = tl_sched_drain_start(t);
+  ck_assert_ptr_nonnull(d);
+  uint64_t kernel_before = switches_of_this_thread();
+  tl_sched_trace_enable(t, true);
+  ping_pong(ROUNDS);
   tl_sched_trace_enable(t, false);
   uint64_t kernel_count = switches_of_this_thread() - kernel_before;
   tally n = {.a = tids[0]};
@@ -117,39 +138,21 @@ START_TEST(the_thread_drains_while_nobody_takes) {
   ck_assert_msg(n.lost <= n.records / 100, "%llu lost",
                 (unsigned long long) n.lost);
   tl_sched_drain_stop(d);
-  c = 'q';
-  ck_assert_int_eq(write(ping[1], &c, 1), 1);
-  pthread_join(b, NULL);
-  tl_sched_trace_close(t);
+  close_pair(t, b);
 }
 END_TEST
 
 /* The queue handed over by a take is a fresh one's start: the records of
  * the next rounds go into a new queue, take after take (mutaudit3). */
 START_TEST(records_after_a_take_go_into_a_new_queue) {
-  const char *why = NULL;
-  long ncpu = sysconf(_SC_NPROCESSORS_CONF);
-  tl_sched_trace *t = tl_sched_trace_open_tracepoints((int) ncpu, 64, &why);
-  ck_assert_msg(t != NULL, "tracepoints: %s", why ? why : "?");
-  ck_assert_int_eq(pipe(ping), 0);
-  ck_assert_int_eq(pipe(pong), 0);
   pthread_t b;
-  ck_assert_int_eq(pthread_create(&b, NULL, b_main, NULL), 0);
-  while (atomic_load(&b_tid) == 0)
-    usleep(1000);
-  int tids[2] = {(int) syscall(SYS_gettid), atomic_load(&b_tid)};
-  ck_assert_int_eq(tl_sched_trace_set_threads(t, tids, 2), 0);
+  int tids[2];
+  tl_sched_trace *t = open_pair(&b, tids);
   tl_sched_trace_enable(t, true);
   tl_sched_drain *d = tl_sched_drain_start(t);
   ck_assert_ptr_nonnull(d);
-  char c = 'p';
-  struct timespec gap = {.tv_sec = 0, .tv_nsec = 200000};
   for (int take = 0; take < 3; take++) {
-    for (int i = 0; i < 300; i++) {
-      ck_assert_int_eq(write(ping[1], &c, 1), 1);
-      ck_assert_int_eq(read(pong[0], &c, 1), 1);
-      nanosleep(&gap, NULL);
-    }
+    ping_pong(300);
     /* Time for the thread to drain into the queue after the take. */
     usleep(2 * 50 * 1000);
     tally n = {.a = tids[0]};
@@ -160,10 +163,7 @@ START_TEST(records_after_a_take_go_into_a_new_queue) {
   }
   tl_sched_trace_enable(t, false);
   tl_sched_drain_stop(d);
-  c = 'q';
-  ck_assert_int_eq(write(ping[1], &c, 1), 1);
-  pthread_join(b, NULL);
-  tl_sched_trace_close(t);
+  close_pair(t, b);
 }
 END_TEST
 
